@@ -1,0 +1,56 @@
+package io.pgroute.config;
+
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * A database that clients may connect to through pgroute ({@code databases.<name>}): the name clients use, the
+ * servers behind it and how pgroute logs in to them. {@link #toString()} never shows the password.
+ *
+ * @param name the database name clients send in their startup message (the key in {@code databases:})
+ * @param primary the server that takes writes
+ * @param replicas streaming replicas that take reads, in file order; may be empty
+ * @param dbname the database name on the servers, default {@code name}
+ * @param user the role pgroute logs in as; null means the client's own user name
+ * @param password the password for {@code user}; null means the client user's password from {@code users:}
+ * @param tls TLS towards the servers, default {@link BackendTlsMode#DISABLE}
+ */
+public record DatabaseConfig(String name, NodeConfig primary, List<NodeConfig> replicas, String dbname,
+        String user, String password, BackendTlsMode tls) {
+
+    /** Checks required components and copies the replica list. */
+    public DatabaseConfig {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(primary, "primary");
+        Objects.requireNonNull(dbname, "dbname");
+        Objects.requireNonNull(tls, "tls");
+        replicas = List.copyOf(replicas);
+    }
+
+    /** A database {@code name} on {@code primary} with the given replicas and every other setting defaulted. */
+    public static DatabaseConfig of(String name, NodeConfig primary, List<NodeConfig> replicas) {
+        return new DatabaseConfig(name, primary, replicas, name, null, null, BackendTlsMode.DISABLE);
+    }
+
+    @Override
+    public String toString() {
+        return "DatabaseConfig[name=" + name + ", primary=" + primary + ", replicas=" + replicas + ", dbname="
+                + dbname + ", user=" + user + ", password=" + (password == null ? "null" : "***") + ", tls=" + tls
+                + "]";
+    }
+
+    static DatabaseConfig read(String name, MappingReader reader) {
+        NodeConfig primary = reader.mapping("primary").map(NodeConfig::read).orElse(null);
+        if (primary == null && !reader.has("primary")) {
+            reader.problem("primary", "is required");
+        }
+        List<NodeConfig> replicas = reader.mappingList("replicas").stream().map(NodeConfig::read).toList();
+        String dbname = reader.has("dbname") ? reader.requiredString("dbname").orElse(name) : name;
+        String user = reader.has("user") ? reader.requiredString("user").orElse(null) : null;
+        String password = reader.string("password").orElse(null);
+        BackendTlsMode tls = reader.choice("tls", BackendTlsMode.class, BackendTlsMode.DISABLE);
+        reader.finish();
+        return new DatabaseConfig(name, primary == null ? NodeConfig.of("invalid", 1) : primary, replicas, dbname,
+                user, password, tls);
+    }
+}

@@ -1,0 +1,41 @@
+package io.pgroute.config;
+
+import java.util.Objects;
+
+/**
+ * One PostgreSQL server of a database: its primary or a replica.
+ *
+ * @param host host name or address
+ * @param port TCP port, 1-65535, default 5432
+ * @param weight share of reads relative to the other replicas, at least 1, default 1
+ * @param zone availability zone or rack, for zone-aware routing; may be null
+ */
+public record NodeConfig(String host, int port, int weight, String zone) {
+
+    /** The default PostgreSQL port. */
+    public static final int DEFAULT_PORT = 5432;
+
+    /** Checks that the host is present. */
+    public NodeConfig {
+        Objects.requireNonNull(host, "host");
+    }
+
+    /** A node with weight 1 and no zone. */
+    public static NodeConfig of(String host, int port) {
+        return new NodeConfig(host, port, 1, null);
+    }
+
+    /** {@code host:port}, as shown in logs and the admin console. */
+    public String address() {
+        return host.indexOf(':') >= 0 ? "[" + host + "]:" + port : host + ":" + port;
+    }
+
+    static NodeConfig read(MappingReader reader) {
+        String host = reader.requiredString("host").orElse("");
+        int port = reader.integer("port", DEFAULT_PORT, 1, 65535);
+        int weight = reader.integer("weight", 1, 1, Integer.MAX_VALUE);
+        String zone = reader.string("zone").orElse(null);
+        reader.finish();
+        return new NodeConfig(host, port, weight, zone);
+    }
+}

@@ -1,0 +1,47 @@
+package io.pgroute.config;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Backend connection pools ({@code pool:}). There is one pool per server and event loop; {@code size} is the
+ * maximum number of connections pgroute opens to one server in total.
+ *
+ * @param mode transaction or session pooling, default {@link PoolMode#TRANSACTION}
+ * @param size maximum connections per server, at least 1, default 20
+ * @param timeout how long a client waits for a free connection before it gets an error, default 5s
+ * @param connectTimeout how long opening and authenticating a backend connection may take, default 5s
+ * @param idleTimeout an unused connection is closed after this long, default 10m
+ * @param maxLifetime a connection is closed (when next released) after this long, default 1h
+ */
+public record PoolConfig(PoolMode mode, int size, Duration timeout, Duration connectTimeout, Duration idleTimeout,
+        Duration maxLifetime) {
+
+    /** Checks that every component is present. */
+    public PoolConfig {
+        Objects.requireNonNull(mode, "mode");
+        Objects.requireNonNull(timeout, "timeout");
+        Objects.requireNonNull(connectTimeout, "connectTimeout");
+        Objects.requireNonNull(idleTimeout, "idleTimeout");
+        Objects.requireNonNull(maxLifetime, "maxLifetime");
+    }
+
+    /** Transaction pooling, 20 connections, 5s, 5s, 10m, 1h. */
+    public static PoolConfig defaults() {
+        return new PoolConfig(PoolMode.TRANSACTION, 20, Duration.ofSeconds(5), Duration.ofSeconds(5),
+                Duration.ofMinutes(10), Duration.ofHours(1));
+    }
+
+    static PoolConfig read(MappingReader reader) {
+        PoolConfig defaults = defaults();
+        PoolConfig result = new PoolConfig(
+                reader.choice("mode", PoolMode.class, defaults.mode()),
+                reader.integer("size", defaults.size(), 1, Integer.MAX_VALUE),
+                reader.duration("timeout", defaults.timeout(), true),
+                reader.duration("connect_timeout", defaults.connectTimeout(), true),
+                reader.duration("idle_timeout", defaults.idleTimeout(), true),
+                reader.duration("max_lifetime", defaults.maxLifetime(), true));
+        reader.finish();
+        return result;
+    }
+}

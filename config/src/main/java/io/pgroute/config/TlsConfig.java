@@ -1,0 +1,62 @@
+package io.pgroute.config;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Objects;
+
+/**
+ * TLS between clients and pgroute ({@code tls:}). When the mode is not {@link TlsMode#DISABLE} the certificate
+ * chain and private key (PEM) must exist; relative paths are resolved against the configuration file's directory.
+ *
+ * @param mode whether TLS is off, offered or required; default {@link TlsMode#DISABLE}
+ * @param certFile PEM certificate chain, null when disabled
+ * @param keyFile PEM private key (PKCS#8), null when disabled
+ */
+public record TlsConfig(TlsMode mode, Path certFile, Path keyFile) {
+
+    /** Checks that the mode is present and that files are given unless TLS is disabled. */
+    public TlsConfig {
+        Objects.requireNonNull(mode, "mode");
+        if (mode != TlsMode.DISABLE && (certFile == null || keyFile == null)) {
+            throw new IllegalArgumentException("TLS mode " + mode + " needs a certificate and a key");
+        }
+    }
+
+    /** TLS disabled. */
+    public static TlsConfig disabled() {
+        return new TlsConfig(TlsMode.DISABLE, null, null);
+    }
+
+    static TlsConfig read(MappingReader reader, Path baseDir) {
+        TlsMode mode = reader.choice("mode", TlsMode.class, TlsMode.DISABLE);
+        Path cert = file(reader, "cert", baseDir, mode != TlsMode.DISABLE);
+        Path key = file(reader, "key", baseDir, mode != TlsMode.DISABLE);
+        reader.finish();
+        if (cert == null || key == null) {
+            return disabled();
+        }
+        return new TlsConfig(mode, cert, key);
+    }
+
+    private static Path file(MappingReader reader, String key, Path baseDir, boolean required) {
+        if (!required) {
+            reader.string(key);
+            return null;
+        }
+        if (!reader.has(key)) {
+            reader.problem(key, "is required when tls.mode is not disable");
+            return null;
+        }
+        String name = reader.requiredString(key).orElse(null);
+        if (name == null) {
+            return null;
+        }
+        Path result = baseDir.resolve(name).normalize();
+        if (!Files.isRegularFile(result)) {
+            reader.problem(key, "file not found: " + result);
+        } else if (!Files.isReadable(result)) {
+            reader.problem(key, "file not readable: " + result);
+        }
+        return result;
+    }
+}

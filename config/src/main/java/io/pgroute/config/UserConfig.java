@@ -1,0 +1,70 @@
+package io.pgroute.config;
+
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * A user that clients may log in to pgroute as ({@code users.<name>}). A user has either a plaintext password or
+ * a SCRAM-SHA-256 verifier (which pgroute cannot turn back into a password), unless its method is
+ * {@link AuthMethod#TRUST}. {@link #toString()} never shows secrets.
+ *
+ * @param name the user name clients send in their startup message (the key in {@code users:})
+ * @param password the plaintext password, or null
+ * @param scramVerifier a SCRAM-SHA-256 verifier (see {@link ScramVerifier}), or null
+ * @param auth how clients are authenticated, default {@link AuthMethod#SCRAM_SHA_256}
+ * @param admin whether this user may open the admin console (database {@code pgroute}), default false
+ */
+public record UserConfig(String name, String password, String scramVerifier, AuthMethod auth, boolean admin) {
+
+    /** Checks the name and method are present. */
+    public UserConfig {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(auth, "auth");
+    }
+
+    /** The parsed {@link #scramVerifier()}, if there is one. */
+    public Optional<ScramVerifier> parsedScramVerifier() {
+        return Optional.ofNullable(scramVerifier).map(ScramVerifier::parse);
+    }
+
+    @Override
+    public String toString() {
+        return "UserConfig[name=" + name + ", password=" + (password == null ? "null" : "***") + ", scramVerifier="
+                + (scramVerifier == null ? "null" : "***") + ", auth=" + auth + ", admin=" + admin + "]";
+    }
+
+    static UserConfig read(String name, MappingReader reader) {
+        boolean hasPassword = reader.has("password");
+        boolean hasVerifier = reader.has("scram_verifier");
+        String password = nonEmpty(reader, "password");
+        String verifier = nonEmpty(reader, "scram_verifier");
+        AuthMethod auth = reader.choice("auth", AuthMethod.class, AuthMethod.SCRAM_SHA_256);
+        boolean admin = reader.bool("admin", false);
+        reader.finish();
+        if (verifier != null) {
+            try {
+                ScramVerifier.parse(verifier);
+            } catch (IllegalArgumentException e) {
+                reader.problem("scram_verifier", "must be " + ScramVerifier.FORMAT_DESCRIPTION
+                        + " with 32-byte keys in base64");
+            }
+        }
+        if (hasPassword && hasVerifier) {
+            reader.problem("password and scram_verifier are mutually exclusive");
+        } else if (!hasPassword && !hasVerifier && auth != AuthMethod.TRUST) {
+            reader.problem("password or scram_verifier is required");
+        } else if (hasVerifier && auth == AuthMethod.MD5) {
+            reader.problem("auth md5 needs a password; a scram_verifier only works with scram-sha-256");
+        }
+        return new UserConfig(name, password, verifier, auth, admin);
+    }
+
+    private static String nonEmpty(MappingReader reader, String key) {
+        String result = reader.string(key).orElse(null);
+        if (result != null && result.isEmpty()) {
+            reader.problem(key, "must not be empty");
+            return null;
+        }
+        return result;
+    }
+}

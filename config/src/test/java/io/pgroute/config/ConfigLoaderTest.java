@@ -1,0 +1,291 @@
+package io.pgroute.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigLoaderTest {
+
+    private static final String VERIFIER = "SCRAM-SHA-256$4096:cGdyb3V0ZS1zYWx0LTEyMw==$"
+            + "6elP5aaygnsd2XYrYy0k7OgZ9gRTzpQ0Km4FaOVCwIY=:ohSHpPmplGlKVLEFzW4udQHPXwKNPxTH/DBmjOvRGws=";
+    private static final String MINIMAL = "users: { app: { password: app } }\ndatabases: { app: { primary: { host: db } } }\n";
+
+    @Test
+    void readsEveryKeyOfTheFullFile() throws Exception {
+        Path file = fixture("full.yaml");
+        ProxyConfig config = ConfigLoader.parse(Files.readString(file), "full.yaml",
+                Map.of("LEGACY_PW", "legacy-pw")::get, file.getParent());
+
+        assertThat(config.listen()).isEqualTo(new ListenConfig("0.0.0.0", 7432));
+        assertThat(config.tls()).isEqualTo(new TlsConfig(TlsMode.REQUIRE, file.resolveSibling("tls/cert.pem"),
+                file.resolveSibling("tls/key.pem")));
+        assertThat(config.users()).containsOnlyKeys("app", "legacy", "admin", "svc", "monitor");
+        assertThat(config.users().keySet()).containsExactly("app", "legacy", "admin", "svc", "monitor");
+        assertThat(config.user("app")).contains(new UserConfig("app", "app", null, AuthMethod.SCRAM_SHA_256, false));
+        assertThat(config.user("legacy")).contains(new UserConfig("legacy", "legacy-pw", null, AuthMethod.MD5, false));
+        assertThat(config.user("admin")).contains(new UserConfig("admin", "admin", null, AuthMethod.SCRAM_SHA_256,
+                true));
+        assertThat(config.user("svc")).contains(new UserConfig("svc", null, VERIFIER, AuthMethod.SCRAM_SHA_256,
+                false));
+        assertThat(config.user("monitor")).contains(new UserConfig("monitor", null, null, AuthMethod.TRUST, false));
+        assertThat(config.user("nobody")).isEmpty();
+
+        assertThat(config.databases().keySet()).containsExactly("app", "reports");
+        assertThat(config.database("app")).contains(new DatabaseConfig("app",
+                new NodeConfig("127.0.0.1", 5432, 1, null),
+                List.of(new NodeConfig("127.0.0.1", 5433, 2, "a"), new NodeConfig("replica-b.internal", 5432, 1, "b")),
+                "app_prod", "app", "secret", BackendTlsMode.PREFER));
+        assertThat(config.database("reports")).contains(DatabaseConfig.of("reports",
+                NodeConfig.of("reports.internal", 5432), List.of()));
+
+        assertThat(config.pool()).isEqualTo(new PoolConfig(PoolMode.SESSION, 50, Duration.ofMillis(250),
+                Duration.ofSeconds(3), Duration.ofMinutes(2), Duration.ofDays(2)));
+        assertThat(config.metrics()).isEqualTo(new MetricsConfig("0.0.0.0", 9931, true));
+        assertThat(config.logging()).isEqualTo(new LoggingConfig(LogFormat.JSON, "WARN",
+                Map.of("io.pgroute.proxy.session", "DEBUG", "io.netty", "ERROR")));
+        assertThat(config.logging().levels().keySet()).containsExactly("io.pgroute.proxy.session", "io.netty");
+        assertThat(config.limits()).isEqualTo(new LimitsConfig(64L * 1024 * 1024, 500, Duration.ofSeconds(45)));
+    }
+
+    @Test
+    void fillsDefaultsForTheMinimalFile() throws Exception {
+        ProxyConfig config = ConfigLoader.load(fixture("minimal.yaml"));
+
+        assertThat(config.listen()).isEqualTo(new ListenConfig("127.0.0.1", 6432));
+        assertThat(config.tls()).isEqualTo(new TlsConfig(TlsMode.DISABLE, null, null));
+        assertThat(config.user("app")).contains(new UserConfig("app", "app", null, AuthMethod.SCRAM_SHA_256, false));
+        assertThat(config.database("app")).contains(new DatabaseConfig("app", new NodeConfig("localhost", 5432, 1,
+                null), List.of(), "app", null, null, BackendTlsMode.DISABLE));
+        assertThat(config.pool()).isEqualTo(new PoolConfig(PoolMode.TRANSACTION, 20, Duration.ofSeconds(5),
+                Duration.ofSeconds(5), Duration.ofMinutes(10), Duration.ofHours(1)));
+        assertThat(config.metrics()).isEqualTo(new MetricsConfig("127.0.0.1", 9930, false));
+        assertThat(config.logging()).isEqualTo(new LoggingConfig(LogFormat.TEXT, "INFO", Map.of()));
+        assertThat(config.limits()).isEqualTo(new LimitsConfig(1_073_741_824L, 10_000, Duration.ofSeconds(30)));
+        assertThat(config).isEqualTo(ProxyConfig.of(config.listen(), config.users(), config.databases()));
+    }
+
+    @Test
+    void reportsUnknownKeysWithSuggestions() throws Exception {
+        assertThat(problemsOf("unknown-keys.yaml")).containsExactly(
+                "unknown-keys.yaml:3: listen.prot: unknown key (did you mean port?)",
+                "unknown-keys.yaml:6: pool.max_size: unknown key",
+                "unknown-keys.yaml:10: users.app.role: unknown key",
+                "unknown-keys.yaml:13: databases.app.primary.wieght: unknown key (did you mean weight?)",
+                "unknown-keys.yaml:14: listener: unknown key (did you mean listen?)");
+    }
+
+    @Test
+    void reportsEveryBadValueAtOnce() throws Exception {
+        assertThat(problemsOf("bad-values.yaml")).containsExactly(
+                "bad-values.yaml:1: listen.port: must be 0-65535",
+                "bad-values.yaml:2: tls.mode: must be one of disable, allow, require",
+                "bad-values.yaml:4: users.app.auth: must be one of scram-sha-256, md5, trust",
+                "bad-values.yaml:4: users.app.admin: must be true or false",
+                "bad-values.yaml:7: databases.app.primary.port: must be 1-65535",
+                "bad-values.yaml:9: databases.app.replicas[0].weight: must be at least 1",
+                "bad-values.yaml:10: databases.app.replicas[1]: must be a mapping",
+                "bad-values.yaml:11: databases.app.tls: must be one of disable, prefer, require",
+                "bad-values.yaml:13: pool.mode: must be one of transaction, session",
+                "bad-values.yaml:14: pool.size: must be an integer",
+                "bad-values.yaml:15: pool.timeout: " + DurationParser.EXPECTED,
+                "bad-values.yaml:16: pool.connect_timeout: must be greater than zero",
+                "bad-values.yaml:17: pool.idle_timeout: " + DurationParser.EXPECTED,
+                "bad-values.yaml:18: pool.max_lifetime: " + DurationParser.EXPECTED,
+                "bad-values.yaml:19: metrics.listen: must be host:port, such as 127.0.0.1:9930 or [::1]:9930",
+                "bad-values.yaml:20: logging.format: must be one of text, json",
+                "bad-values.yaml:20: logging.level: must be one of TRACE, DEBUG, INFO, WARN, ERROR, OFF",
+                "bad-values.yaml:20: logging.levels.io.pgroute: must be one of TRACE, DEBUG, INFO, WARN, ERROR, OFF",
+                "bad-values.yaml:21: limits.max_clients: must be at least 1",
+                "bad-values.yaml:21: limits.shutdown_timeout: " + DurationParser.EXPECTED);
+    }
+
+    @Test
+    void reportsUsersWithoutUsableSecrets() throws Exception {
+        String badVerifier = "must be SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey> with 32-byte keys"
+                + " in base64";
+        assertThat(problemsOf("bad-users.yaml")).containsExactly(
+                "bad-users.yaml:2: users.svc: password or scram_verifier is required",
+                "bad-users.yaml:3: users.both.scram_verifier: " + badVerifier,
+                "bad-users.yaml:3: users.both: password and scram_verifier are mutually exclusive",
+                "bad-users.yaml:4: users.broken.scram_verifier: " + badVerifier,
+                "bad-users.yaml:5: users.md5only: auth md5 needs a password; a scram_verifier only works with"
+                        + " scram-sha-256",
+                "bad-users.yaml:6: users.empty.password: must not be empty",
+                "bad-users.yaml:8: databases: at least one database is required");
+    }
+
+    @Test
+    void requiresTlsFilesThatExist() throws Exception {
+        Path missingKey = fixture("bad-tls.yaml").resolveSibling("missing/key.pem");
+        assertThat(problemsOf("bad-tls.yaml")).containsExactly(
+                "bad-tls.yaml:1: tls.cert: is required when tls.mode is not disable",
+                "bad-tls.yaml:3: tls.key: file not found: " + missingKey);
+    }
+
+    @Test
+    void reportsSyntaxErrorsWithTheirLine() throws Exception {
+        assertThat(problemsOf("bad-syntax.yaml")).containsExactly(
+                "bad-syntax.yaml:3: invalid YAML: while parsing a flow mapping: expected ',' or '}', but got :");
+    }
+
+    @Test
+    void substitutesEnvironmentVariables() throws Exception {
+        String yaml = "listen: { host: \"${HOST:-0.0.0.0}\", port: \"${PORT}\" }\n"
+                + "users: { app: { password: \"${PW}$${NOT_A_VAR}\" } }\n"
+                + "databases: { app: { primary: { host: \"${DB_HOST:-localhost}\" } } }\n";
+        ProxyConfig config = ConfigLoader.parse(yaml, "env.yaml", Map.of("PORT", "7000", "PW", "p$w", "DB_HOST", "")::get);
+
+        assertThat(config.listen()).isEqualTo(new ListenConfig("0.0.0.0", 7000));
+        assertThat(config.user("app").orElseThrow().password()).isEqualTo("p$w${NOT_A_VAR}");
+        assertThat(config.database("app").orElseThrow().primary().host()).isEqualTo("localhost");
+    }
+
+    @Test
+    void reportsUnsetAndMalformedVariablesAtTheirLine() {
+        String yaml = "listen:\n  host: ${HOST}\n  port: ${1PORT}\n"
+                + "users: { app: { password: \"${PW\" } }\n"
+                + "databases: { app: { primary: { host: db } } }\n";
+        assertThat(problems(yaml, Map.of())).containsExactly(
+                "x.yaml:2: listen.host: environment variable HOST is not set",
+                "x.yaml:3: listen.port: invalid environment variable reference ${1PORT}",
+                "x.yaml:4: users.app.password: unterminated ${ in value");
+    }
+
+    @Test
+    void requiresUsersAndDatabases() {
+        assertThat(problems("", Map.of())).containsExactly(
+                "x.yaml: users: at least one user is required",
+                "x.yaml: databases: at least one database is required");
+        assertThat(problems("users: {}\ndatabases:\n", Map.of())).containsExactly(
+                "x.yaml:1: users: at least one user is required",
+                "x.yaml:2: databases: at least one database is required");
+    }
+
+    @Test
+    void reportsWrongShapes() {
+        String yaml = "listen: 6432\n"
+                + "users: [app]\n"
+                + "databases:\n"
+                + "  app:\n"
+                + "    primary: { port: [5432] }\n"
+                + "    replicas: { host: r1 }\n"
+                + "  other:\n"
+                + "pool: { size: 2.5, timeout: {} }\n"
+                + "logging: { levels: { io.pgroute: [DEBUG] } }\n";
+        assertThat(problems(yaml, Map.of())).containsExactly(
+                "x.yaml:1: listen: must be a mapping",
+                "x.yaml:2: users: must be a mapping",
+                "x.yaml:5: databases.app.primary.host: is required",
+                "x.yaml:5: databases.app.primary.port: must be an integer",
+                "x.yaml:6: databases.app.replicas: must be a list",
+                "x.yaml:7: databases.other: must be a mapping",
+                "x.yaml:8: pool.size: must be an integer",
+                "x.yaml:8: pool.timeout: " + DurationParser.EXPECTED,
+                "x.yaml:9: logging.levels.io.pgroute: must be a string");
+    }
+
+    @Test
+    void rejectsADocumentThatIsNotAMapping() {
+        assertThat(problems("- a\n- b\n", Map.of())).containsExactly("x.yaml:1: must be a mapping");
+    }
+
+    @Test
+    void reportsDuplicateKeysAliasesAndExtraDocuments() {
+        String yaml = MINIMAL
+                + "pool: &p { size: 5 }\n"
+                + "limits: *p\n"
+                + "pool: { size: 6 }\n"
+                + "---\n"
+                + "listen: {}\n";
+        assertThat(problems(yaml, Map.of())).containsExactly(
+                "x.yaml:4: limits: YAML aliases are not supported",
+                "x.yaml:5: pool: duplicate key (first defined on line 3)",
+                "x.yaml:7: only one YAML document is allowed");
+    }
+
+    @Test
+    void keepsAllProblemsInFileOrderInTheException() {
+        String yaml = "pool: { size: 0 }\nlisten: { port: -1 }\n";
+        assertThatThrownBy(() -> ConfigLoader.parse(yaml, "proxy.yaml", name -> null))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("proxy.yaml: users: at least one user is required\n"
+                        + "proxy.yaml: databases: at least one database is required\n"
+                        + "proxy.yaml:1: pool.size: must be at least 1\n"
+                        + "proxy.yaml:2: listen.port: must be 0-65535")
+                .satisfies(e -> assertThat(((ConfigException) e).problems()).containsExactly(
+                        new ConfigProblem("users", 0, "at least one user is required"),
+                        new ConfigProblem("databases", 0, "at least one database is required"),
+                        new ConfigProblem("pool.size", 1, "must be at least 1"),
+                        new ConfigProblem("listen.port", 2, "must be 0-65535")));
+    }
+
+    @Test
+    void acceptsPortZeroAndIpv6MetricsAddress() throws Exception {
+        String yaml = MINIMAL + "listen: { port: 0 }\nmetrics: { listen: \"[::1]:0\" }\n";
+        ProxyConfig config = ConfigLoader.parse(yaml, "x.yaml", name -> null);
+
+        assertThat(config.listen().port()).isZero();
+        assertThat(config.metrics()).isEqualTo(new MetricsConfig("::1", 0, true));
+    }
+
+    @Test
+    void disablesMetricsOnRequest() throws Exception {
+        ProxyConfig config = ConfigLoader.parse(MINIMAL + "metrics: { enabled: false }\n", "x.yaml", name -> null);
+
+        assertThat(config.metrics()).isEqualTo(new MetricsConfig("127.0.0.1", 9930, false));
+    }
+
+    @Test
+    void reportsAMissingFile(@TempDir Path dir) {
+        Path file = dir.resolve("nope.yaml");
+        assertThatThrownBy(() -> ConfigLoader.load(file)).isInstanceOf(ConfigException.class)
+                .hasMessage(file + ": file not found");
+    }
+
+    @Test
+    void resolvesTlsFilesAgainstTheConfigDirectory(@TempDir Path dir) throws Exception {
+        Files.createDirectories(dir.resolve("certs"));
+        Files.writeString(dir.resolve("certs/server.crt"), "cert");
+        Files.writeString(dir.resolve("certs/server.key"), "key");
+        Path file = dir.resolve("proxy.yaml");
+        Files.writeString(file, MINIMAL + "tls: { mode: allow, cert: certs/server.crt, key: certs/server.key }\n");
+
+        TlsConfig tls = ConfigLoader.load(file).tls();
+
+        assertThat(tls).isEqualTo(new TlsConfig(TlsMode.ALLOW, dir.toAbsolutePath().resolve("certs/server.crt"),
+                dir.toAbsolutePath().resolve("certs/server.key")));
+    }
+
+    private static List<String> problems(String yaml, Map<String, String> env) {
+        try {
+            ConfigLoader.parse(yaml, "x.yaml", env::get);
+        } catch (ConfigException e) {
+            return Arrays.asList(e.getMessage().split("\n"));
+        }
+        throw new AssertionError("expected problems in:\n" + yaml);
+    }
+
+    private static List<String> problemsOf(String name) throws IOException, URISyntaxException {
+        Path file = fixture(name);
+        try {
+            ConfigLoader.parse(Files.readString(file), name, Map.<String, String>of()::get, file.getParent());
+        } catch (ConfigException e) {
+            return e.problems().stream().map(each -> each.format(name)).toList();
+        }
+        throw new AssertionError("expected problems in " + name);
+    }
+
+    private static Path fixture(String name) throws URISyntaxException {
+        return Path.of(ConfigLoaderTest.class.getResource("/config/" + name).toURI());
+    }
+}
