@@ -17,8 +17,9 @@ import java.util.function.Function;
  * thrown at once in a {@link ConfigException}, each with its YAML path and line.
  *
  * <pre>
- * YAML text ──YamlTreeReader──▶ YamlNode tree (lines, ${VAR} substituted) ──*Config.read──▶ ProxyConfig
- *                                      └──────────── problems ────────────┘──▶ ConfigException
+ * YAML text ─YamlTreeReader─▶ YamlNode tree ─*Config.read─▶ ProxyConfig
+ *             (lines kept, ${VAR} substituted)   │
+ *                     └──── problems ────────────┴──▶ ConfigException (all of them, in file order)
  * </pre>
  */
 public final class ConfigLoader {

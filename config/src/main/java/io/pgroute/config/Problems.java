@@ -13,10 +13,6 @@ final class Problems {
         found.add(new ConfigProblem(path, line, message));
     }
 
-    boolean isEmpty() {
-        return found.isEmpty();
-    }
-
     /** Throws the collected problems, sorted by line (stable), if there are any. */
     void throwIfAny(String sourceName) throws ConfigException {
         if (found.isEmpty()) {

@@ -18,7 +18,8 @@ class ConfigLoaderTest {
 
     private static final String VERIFIER = "SCRAM-SHA-256$4096:cGdyb3V0ZS1zYWx0LTEyMw==$"
             + "6elP5aaygnsd2XYrYy0k7OgZ9gRTzpQ0Km4FaOVCwIY=:ohSHpPmplGlKVLEFzW4udQHPXwKNPxTH/DBmjOvRGws=";
-    private static final String MINIMAL = "users: { app: { password: app } }\ndatabases: { app: { primary: { host: db } } }\n";
+    private static final String MINIMAL = "users: { app: { password: app } }\n"
+            + "databases: { app: { primary: { host: db } } }\n";
 
     @Test
     void readsEveryKeyOfTheFullFile() throws Exception {
@@ -143,7 +144,9 @@ class ConfigLoaderTest {
         String yaml = "listen: { host: \"${HOST:-0.0.0.0}\", port: \"${PORT}\" }\n"
                 + "users: { app: { password: \"${PW}$${NOT_A_VAR}\" } }\n"
                 + "databases: { app: { primary: { host: \"${DB_HOST:-localhost}\" } } }\n";
-        ProxyConfig config = ConfigLoader.parse(yaml, "env.yaml", Map.of("PORT", "7000", "PW", "p$w", "DB_HOST", "")::get);
+        Map<String, String> env = Map.of("PORT", "7000", "PW", "p$w", "DB_HOST", "");
+
+        ProxyConfig config = ConfigLoader.parse(yaml, "env.yaml", env::get);
 
         assertThat(config.listen()).isEqualTo(new ListenConfig("0.0.0.0", 7000));
         assertThat(config.user("app").orElseThrow().password()).isEqualTo("p$w${NOT_A_VAR}");
