@@ -1,0 +1,174 @@
+package io.pgroute.protocol;
+
+import io.netty.buffer.ByteBuf;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Reading and writing the wire protocol's primitive types with the bounds checks the protocol needs: every read
+ * checks that the bytes are there (and every count that its elements can be) before reading or allocating, and
+ * throws {@link ProtocolException} otherwise.
+ */
+public final class PgBuffers {
+
+    /** PostgreSQL's limit on a length-prefixed value in a message body (1 GB). */
+    public static final int MAX_VALUE_LENGTH = 0x3FFF_FFFF;
+
+    private PgBuffers() {
+    }
+
+    /** Reads a NUL-terminated UTF-8 string and the NUL. */
+    public static String readCString(ByteBuf in) {
+        int length = in.bytesBefore((byte) 0);
+        if (length < 0) {
+            throw new ProtocolException("invalid string in message");
+        }
+        String result = in.toString(in.readerIndex(), length, StandardCharsets.UTF_8);
+        in.skipBytes(length + 1);
+        return result;
+    }
+
+    /** Writes {@code value} as UTF-8 followed by a NUL; a string that contains a NUL cannot be sent. */
+    public static void writeCString(ByteBuf out, String value) {
+        if (value.indexOf('\0') >= 0) {
+            throw new IllegalArgumentException("string contains a NUL character");
+        }
+        out.writeCharSequence(value, StandardCharsets.UTF_8);
+        out.writeByte(0);
+    }
+
+    /** Throws unless {@code count} more bytes can be read. */
+    public static void require(ByteBuf in, int count) {
+        if (count < 0 || in.readableBytes() < count) {
+            throw new ProtocolException("insufficient data left in message");
+        }
+    }
+
+    /** Throws if bytes are left after the last field of a message. */
+    public static void requireEnd(ByteBuf in) {
+        if (in.isReadable()) {
+            throw new ProtocolException("invalid message format");
+        }
+    }
+
+    public static byte readByte(ByteBuf in) {
+        require(in, 1);
+        return in.readByte();
+    }
+
+    public static short readShort(ByteBuf in) {
+        require(in, 2);
+        return in.readShort();
+    }
+
+    public static int readInt(ByteBuf in) {
+        require(in, 4);
+        return in.readInt();
+    }
+
+    /**
+     * Reads an Int16 element count (unsigned, as PostgreSQL does) and checks that {@code count} elements of at
+     * least {@code minElementBytes} bytes each can follow.
+     */
+    public static int readCount(ByteBuf in, int minElementBytes) {
+        int result = readShort(in) & 0xFFFF;
+        require(in, result * minElementBytes);
+        return result;
+    }
+
+    /** Writes an Int16 element count. */
+    public static void writeCount(ByteBuf out, int count) {
+        if (count < 0 || count > 0xFFFF) {
+            throw new IllegalArgumentException("too many elements for an Int16 count: " + count);
+        }
+        out.writeShort(count);
+    }
+
+    /** Reads {@code length} bytes into a new array. */
+    public static byte[] readBytes(ByteBuf in, int length) {
+        require(in, length);
+        byte[] result = new byte[length];
+        in.readBytes(result);
+        return result;
+    }
+
+    /** Reads every remaining byte into a new array. */
+    public static byte[] readRemaining(ByteBuf in) {
+        return readBytes(in, in.readableBytes());
+    }
+
+    /** Reads an Int32 length and that many bytes; length -1 is {@code null} (SQL NULL). */
+    public static byte[] readNullableBytes(ByteBuf in) {
+        int length = readInt(in);
+        if (length == -1) {
+            return null;
+        }
+        if (length < -1 || length > MAX_VALUE_LENGTH) {
+            throw new ProtocolException("invalid value length " + length);
+        }
+        return readBytes(in, length);
+    }
+
+    /** Writes an Int32 length and the bytes; {@code null} is written as length -1. */
+    public static void writeNullableBytes(ByteBuf out, byte[] value) {
+        if (value == null) {
+            out.writeInt(-1);
+            return;
+        }
+        out.writeInt(value.length);
+        out.writeBytes(value);
+    }
+
+    /** Reads an Int16 count and that many Int16 values. */
+    public static short[] readShortArray(ByteBuf in) {
+        int count = readCount(in, 2);
+        short[] result = new short[count];
+        for (int i = 0; i < count; i++) {
+            result[i] = in.readShort();
+        }
+        return result;
+    }
+
+    /** Writes an Int16 count and the Int16 values. */
+    public static void writeShortArray(ByteBuf out, short[] values) {
+        writeCount(out, values.length);
+        for (short each : values) {
+            out.writeShort(each);
+        }
+    }
+
+    /** Reads an Int16 count and that many Int32 values. */
+    public static int[] readIntArray(ByteBuf in) {
+        int count = readCount(in, 4);
+        int[] result = new int[count];
+        for (int i = 0; i < count; i++) {
+            result[i] = in.readInt();
+        }
+        return result;
+    }
+
+    /** Writes an Int16 count and the Int32 values. */
+    public static void writeIntArray(ByteBuf out, int[] values) {
+        writeCount(out, values.length);
+        for (int each : values) {
+            out.writeInt(each);
+        }
+    }
+
+    /** Reads an Int16 count and that many Int32-length-prefixed values (-1 = {@code null}). */
+    public static byte[][] readNullableBytesArray(ByteBuf in) {
+        int count = readCount(in, 4);
+        byte[][] result = new byte[count][];
+        for (int i = 0; i < count; i++) {
+            result[i] = readNullableBytes(in);
+        }
+        return result;
+    }
+
+    /** Writes an Int16 count and the Int32-length-prefixed values ({@code null} = -1). */
+    public static void writeNullableBytesArray(ByteBuf out, byte[][] values) {
+        writeCount(out, values.length);
+        for (byte[] each : values) {
+            writeNullableBytes(out, each);
+        }
+    }
+}

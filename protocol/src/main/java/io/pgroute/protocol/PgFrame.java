@@ -1,0 +1,122 @@
+package io.pgroute.protocol;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.DefaultByteBufHolder;
+import java.util.function.Function;
+
+/**
+ * A typed message relayed byte for byte: its type byte and its body (everything after the Int32 length).
+ *
+ * <p>The frame owns its body: whoever holds the frame last releases it. Decode a typed record from it with
+ * {@link #decode(Function)}, which reads from a duplicate and so leaves the body intact for relaying.
+ */
+public final class PgFrame extends DefaultByteBufHolder {
+
+    private final byte type;
+
+    public PgFrame(byte type, ByteBuf body) {
+        super(body);
+        this.type = type;
+    }
+
+    public byte type() {
+        return type;
+    }
+
+    /** The body, without type byte and length: the same buffer as {@link #content()}. */
+    public ByteBuf body() {
+        return content();
+    }
+
+    /** The frontend type of this frame, or {@code null} if the type byte is not a frontend type. */
+    public FrontendType frontendType() {
+        return FrontendType.of(type);
+    }
+
+    /** The backend type of this frame, or {@code null} if the type byte is not a backend type. */
+    public BackendType backendType() {
+        return BackendType.of(type);
+    }
+
+    /** Whether this frame has the given frontend type. */
+    public boolean is(FrontendType expected) {
+        return type == expected.code();
+    }
+
+    /** Whether this frame has the given backend type. */
+    public boolean is(BackendType expected) {
+        return type == expected.code();
+    }
+
+    /**
+     * Decodes the body with {@code decoder} (e.g. {@code Query::decode}) from a duplicate, so the body's reader
+     * index does not move and the frame can still be relayed. Does not release the frame.
+     */
+    public <T> T decode(Function<ByteBuf, T> decoder) {
+        return decoder.apply(content().duplicate());
+    }
+
+    /** The length the frame has on the wire: type byte, Int32 length and body. */
+    public int wireLength() {
+        return 5 + content().readableBytes();
+    }
+
+    @Override
+    public PgFrame replace(ByteBuf content) {
+        return new PgFrame(type, content);
+    }
+
+    @Override
+    public PgFrame copy() {
+        return (PgFrame) super.copy();
+    }
+
+    @Override
+    public PgFrame duplicate() {
+        return (PgFrame) super.duplicate();
+    }
+
+    @Override
+    public PgFrame retainedDuplicate() {
+        return (PgFrame) super.retainedDuplicate();
+    }
+
+    @Override
+    public PgFrame retain() {
+        super.retain();
+        return this;
+    }
+
+    @Override
+    public PgFrame retain(int increment) {
+        super.retain(increment);
+        return this;
+    }
+
+    @Override
+    public PgFrame touch() {
+        super.touch();
+        return this;
+    }
+
+    @Override
+    public PgFrame touch(Object hint) {
+        super.touch(hint);
+        return this;
+    }
+
+    @Override
+    public boolean equals(Object other) {
+        return other instanceof PgFrame that && type == that.type && super.equals(other);
+    }
+
+    @Override
+    public int hashCode() {
+        return 31 * type + super.hashCode();
+    }
+
+    @Override
+    public String toString() {
+        return "PgFrame(" + (char) type + ", " + content().readableBytes() + " bytes)";
+    }
+}

@@ -1,0 +1,164 @@
+package io.pgroute.protocol.codec;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.pgroute.protocol.BackendType;
+import io.pgroute.protocol.FrontendType;
+import io.pgroute.protocol.PgFrame;
+import io.pgroute.protocol.ProtocolException;
+import io.pgroute.protocol.frontend.Query;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class FrameDecoderTest {
+
+    private final EmbeddedChannel channel = new EmbeddedChannel(new FrameDecoder(16));
+
+    @AfterEach
+    void finish() {
+        assertThat(channel.finishAndReleaseAll()).isFalse();
+    }
+
+    @Test
+    void decodesWholeFrame() {
+        channel.writeInbound(frame('Q', "SELECT 1\0"));
+
+        assertNextFrame('Q', "SELECT 1\0");
+        assertThat((Object) channel.readInbound()).isNull();
+    }
+
+    @Test
+    void decodesFrameSplitInHeaderAndBody() {
+        ByteBuf bytes = frame('Q', "SELECT 1\0");
+        channel.writeInbound(bytes.readRetainedSlice(3));
+        assertThat((Object) channel.readInbound()).isNull();
+        channel.writeInbound(bytes.readRetainedSlice(4));
+        assertThat((Object) channel.readInbound()).isNull();
+        channel.writeInbound(bytes);
+
+        assertNextFrame('Q', "SELECT 1\0");
+    }
+
+    @Test
+    void decodesOneByteAtATime() {
+        ByteBuf bytes = Unpooled.wrappedBuffer(frame('Z', "I"), frame('C', "SELECT 1\0"));
+        while (bytes.isReadable()) {
+            channel.writeInbound(bytes.readRetainedSlice(1));
+        }
+        bytes.release();
+
+        assertNextFrame('Z', "I");
+        assertNextFrame('C', "SELECT 1\0");
+        assertThat((Object) channel.readInbound()).isNull();
+    }
+
+    @Test
+    void decodesSeveralFramesInOneBuffer() {
+        channel.writeInbound(Unpooled.wrappedBuffer(frame('1', ""), frame('2', ""), frame('D', "row")));
+
+        assertNextFrame('1', "");
+        assertNextFrame('2', "");
+        assertNextFrame('D', "row");
+    }
+
+    @Test
+    void acceptsBodyOfExactlyTheMaximum() {
+        channel.writeInbound(frame('d', "0123456789abcdef"));
+
+        assertNextFrame('d', "0123456789abcdef");
+    }
+
+    @Test
+    void rejectsOversizedLengthBeforeTheBodyArrives() {
+        ByteBuf header = Unpooled.buffer().writeByte('d').writeInt(4 + 17);
+
+        assertThatThrownBy(() -> channel.writeInbound(header)).isInstanceOf(ProtocolException.class)
+                .hasMessage("invalid message length");
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {3, 0, -1, Integer.MIN_VALUE})
+    void rejectsTooSmallOrNegativeLength(int length) {
+        ByteBuf header = Unpooled.buffer().writeByte('Q').writeInt(length);
+
+        assertThatThrownBy(() -> channel.writeInbound(header)).isInstanceOf(ProtocolException.class)
+                .hasMessage("invalid message length");
+    }
+
+    @Test
+    void discardsInputAfterABadLength() {
+        assertThatThrownBy(() -> channel.writeInbound(Unpooled.buffer().writeByte('Q').writeInt(1)))
+                .isInstanceOf(ProtocolException.class);
+
+        channel.writeInbound(frame('Q', "SELECT 1\0"));
+
+        assertThat((Object) channel.readInbound()).isNull();
+    }
+
+    @Test
+    void framesAreRelayedByTheFrameEncoderWithoutCopying() {
+        EmbeddedChannel relay = new EmbeddedChannel(PgFrameEncoder.INSTANCE);
+        channel.writeInbound(frame('Q', "SELECT 1\0"));
+        PgFrame frame = channel.readInbound();
+        ByteBuf body = frame.body();
+
+        relay.writeOutbound(frame);
+
+        ByteBuf header = relay.readOutbound();
+        ByteBuf relayedBody = relay.readOutbound();
+        try {
+            assertThat(ByteBufUtil.hexDump(header)).isEqualTo("510000000d");
+            assertThat(relayedBody).isSameAs(body);
+            assertThat(relayedBody.toString(StandardCharsets.UTF_8)).isEqualTo("SELECT 1\0");
+        } finally {
+            header.release();
+            relayedBody.release();
+        }
+        assertThat(relay.finishAndReleaseAll()).isFalse();
+    }
+
+    @Test
+    void frameDecodesFromADuplicate() {
+        channel.writeInbound(frame('Q', "SELECT 1\0"));
+        PgFrame frame = channel.readInbound();
+        try {
+            assertThat(frame.is(FrontendType.QUERY)).isTrue();
+            assertThat(frame.is(BackendType.COMMAND_COMPLETE)).isFalse();
+            assertThat(frame.frontendType()).isEqualTo(FrontendType.QUERY);
+            assertThat(frame.decode(Query::decode)).isEqualTo(new Query("SELECT 1"));
+            assertThat(frame.body().readableBytes()).isEqualTo(9);
+            assertThat(frame.wireLength()).isEqualTo(14);
+
+            PgFrame duplicate = frame.retainedDuplicate();
+            assertThat(duplicate.type()).isEqualTo((byte) 'Q');
+            assertThat(duplicate).isEqualTo(frame);
+            duplicate.release();
+        } finally {
+            frame.release();
+        }
+    }
+
+    private void assertNextFrame(char type, String body) {
+        PgFrame frame = channel.readInbound();
+        try {
+            assertThat(frame).isNotNull();
+            assertThat((char) frame.type()).isEqualTo(type);
+            assertThat(frame.body().toString(StandardCharsets.UTF_8)).isEqualTo(body);
+        } finally {
+            frame.release();
+        }
+    }
+
+    private static ByteBuf frame(char type, String body) {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        return Unpooled.buffer().writeByte(type).writeInt(4 + bytes.length).writeBytes(bytes);
+    }
+}
