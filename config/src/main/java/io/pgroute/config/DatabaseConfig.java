@@ -50,6 +50,7 @@ public record DatabaseConfig(String name, NodeConfig primary, List<NodeConfig> r
         String password = reader.string("password").orElse(null);
         BackendTlsMode tls = reader.choice("tls", BackendTlsMode.class, BackendTlsMode.DISABLE);
         reader.finish();
+        // Without a primary a problem has been reported and the placeholder never leaves ConfigLoader.
         return new DatabaseConfig(name, primary == null ? NodeConfig.of("invalid", 1) : primary, replicas, dbname,
                 user, password, tls);
     }

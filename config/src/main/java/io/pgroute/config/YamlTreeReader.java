@@ -35,7 +35,7 @@ final class YamlTreeReader {
 
     /** Reads the first document of {@code yaml}; empty when the text is not valid YAML (problem reported). */
     Optional<YamlNode> read(String yaml) {
-        try (YAMLParser parser = (YAMLParser) FACTORY.createParser(yaml)) {
+        try (YAMLParser parser = FACTORY.createParser(yaml)) {
             JsonToken first = parser.nextToken();
             if (first == null) {
                 return Optional.of(new YamlNode.Scalar(null, 0, true));

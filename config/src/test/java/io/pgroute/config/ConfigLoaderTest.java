@@ -249,6 +249,29 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void ignoresTlsFilesWhenDisabledAndSecretsOfTrustedUsers() throws Exception {
+        String yaml = "tls: { mode: disable, cert: /nowhere/cert.pem }\n"
+                + "users: { ops: { password: x, auth: trust } }\n"
+                + "databases: { app: { primary: { host: db } } }\n";
+        ProxyConfig config = ConfigLoader.parse(yaml, "x.yaml", name -> null);
+
+        assertThat(config.tls()).isEqualTo(TlsConfig.disabled());
+        assertThat(config.user("ops")).contains(new UserConfig("ops", "x", null, AuthMethod.TRUST, false));
+    }
+
+    @Test
+    void reportsEmptyStringsWhereNamesAreNeeded() {
+        String yaml = "listen: { host: '' }\n"
+                + "users: { app: { password: app } }\n"
+                + "databases: { app: { primary: { host: \"\" }, dbname: '', user: '' } }\n";
+        assertThat(problems(yaml, Map.of())).containsExactly(
+                "x.yaml:1: listen.host: must not be empty",
+                "x.yaml:3: databases.app.primary.host: must not be empty",
+                "x.yaml:3: databases.app.dbname: must not be empty",
+                "x.yaml:3: databases.app.user: must not be empty");
+    }
+
+    @Test
     void reportsAMissingFile(@TempDir Path dir) {
         Path file = dir.resolve("nope.yaml");
         assertThatThrownBy(() -> ConfigLoader.load(file)).isInstanceOf(ConfigException.class)
