@@ -1,0 +1,27 @@
+package io.pgroute.localcluster;
+
+import java.nio.file.Path;
+
+/**
+ * One PostgreSQL server of a {@link LocalCluster}: the primary or a streaming replica, listening on
+ * {@code host:port} (always 127.0.0.1).
+ *
+ * @param name     node name, {@code primary} or {@code replica1}, {@code replica2}, …; also its
+ *                 {@code application_name} in {@code pg_stat_replication}
+ * @param host     always {@code 127.0.0.1}
+ * @param port     TCP port
+ * @param dataDir  the data directory
+ * @param primary  true for the primary
+ */
+public record PgNode(String name, String host, int port, Path dataDir, boolean primary) {
+
+    /** {@code jdbc:postgresql://127.0.0.1:port/database}; credentials are {@link LocalCluster#superuser()} etc. */
+    public String jdbcUrl(String database) {
+        return "jdbc:postgresql://" + host + ":" + port + "/" + database;
+    }
+
+    @Override
+    public String toString() {
+        return name + "@" + host + ":" + port;
+    }
+}

@@ -1,0 +1,129 @@
+package io.pgroute.localcluster;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A {@code redis-server} child process without persistence, listening on 127.0.0.1 only. Started and stopped by its
+ * {@link Process}; it runs as the JVM's user.
+ */
+final class RedisServer {
+
+    private static final Logger LOGGER = LoggerFactory.getLogger(RedisServer.class);
+    private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
+    private static final int PING_TIMEOUT_MILLIS = 1000;
+    private static final int LOG_TAIL_CHARS = 4000;
+
+    private final Path binary;
+    private final Path dir;
+    private final Path logFile;
+    private Process process;
+    private int port;
+
+    RedisServer(Path binary, Path dir) {
+        this.binary = binary;
+        this.dir = dir;
+        this.logFile = dir.resolve("redis.log");
+    }
+
+    synchronized RedisNode node() {
+        return new RedisNode("127.0.0.1", port);
+    }
+
+    synchronized Optional<ProcessHandle> process() {
+        return Optional.ofNullable(process).filter(Process::isAlive).map(Process::toHandle);
+    }
+
+    /**
+     * Starts Redis on {@code port} and waits until it answers PING.
+     *
+     * @throws PortInUseException when the port was taken meanwhile; pick another and retry
+     */
+    synchronized void start(int port, Duration timeout) throws IOException {
+        this.port = port;
+        long logOffset = Files.exists(logFile) ? Files.size(logFile) : 0;
+        process = new ProcessBuilder(List.of(binary.toString(), "--port", Integer.toString(port),
+                "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no",
+                "--dir", dir.toString()))
+                .directory(dir.toFile())
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
+                .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
+                .start();
+        try {
+            Deadline.in(timeout).await("Redis on 127.0.0.1:" + port + " to answer PING", () -> {
+                if (!process.isAlive()) {
+                    throw new Deadline.GiveUpException("redis-server exited with code " + process.exitValue());
+                }
+                return ping(port);
+            });
+        } catch (LocalClusterException e) {
+            stop();
+            String log = logSince(logOffset);
+            String message = "Redis did not start on 127.0.0.1:" + port + ": " + e.getMessage()
+                    + "\n--- " + logFile + " ---\n" + log;
+            if (log.contains("Address already in use")) {
+                throw new PortInUseException(message);
+            }
+            throw new IOException(message, e);
+        }
+        LOGGER.info("started redis on 127.0.0.1:{} (pid {})", port, process.pid());
+    }
+
+    /** SIGTERM, then SIGKILL if Redis has not exited after a few seconds. */
+    synchronized void stop() {
+        if (process == null) {
+            return;
+        }
+        process.destroy();
+        try {
+            if (!process.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+                LOGGER.warn("redis pid {} did not exit on SIGTERM; killing it", process.pid());
+                process.destroyForcibly();
+                process.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            }
+            LOGGER.info("stopped redis");
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
+        process = null;
+    }
+
+    /** True when {@code PING} gets {@code +PONG} on a fresh connection. */
+    static boolean ping(int port) throws IOException {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress("127.0.0.1", port), PING_TIMEOUT_MILLIS);
+            socket.setSoTimeout(PING_TIMEOUT_MILLIS);
+            OutputStream out = socket.getOutputStream();
+            out.write("PING\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(),
+                    StandardCharsets.US_ASCII));
+            return "+PONG".equals(in.readLine());
+        }
+    }
+
+    private String logSince(long offset) {
+        try {
+            String text = new String(Files.readAllBytes(logFile), StandardCharsets.UTF_8);
+            String result = text.substring((int) Math.min(offset, text.length()));
+            return result.length() <= LOG_TAIL_CHARS ? result : result.substring(result.length() - LOG_TAIL_CHARS);
+        } catch (IOException e) {
+            return "(could not read " + logFile + ": " + e + ")";
+        }
+    }
+}
