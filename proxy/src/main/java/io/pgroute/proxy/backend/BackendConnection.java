@@ -1,0 +1,127 @@
+package io.pgroute.proxy.backend;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.pgroute.protocol.PgFrame;
+import io.pgroute.protocol.frontend.Terminate;
+
+import java.util.Map;
+
+/**
+ * One authenticated connection to a PostgreSQL node, ready for queries: the channel, the backend's process id and
+ * secret key (for cancel), and the parameters the server reported at startup. It relays frames to its current
+ * {@link BackendListener}.
+ */
+public final class BackendConnection {
+
+    private static final BackendListener NOBODY = new DetachedListener();
+
+    private final Channel channel;
+    private final BackendTarget target;
+    private final int processId;
+    private final byte[] secretKey;
+    private final Map<String, String> serverParameters;
+    private BackendListener listener = NOBODY;
+
+    BackendConnection(Channel channel, BackendTarget target, int processId, byte[] secretKey,
+                      Map<String, String> serverParameters) {
+        this.channel = channel;
+        this.target = target;
+        this.processId = processId;
+        this.secretKey = secretKey.clone();
+        this.serverParameters = Map.copyOf(serverParameters);
+    }
+
+    public Channel channel() {
+        return channel;
+    }
+
+    public BackendTarget target() {
+        return target;
+    }
+
+    public int processId() {
+        return processId;
+    }
+
+    public byte[] secretKey() {
+        return secretKey.clone();
+    }
+
+    public Map<String, String> serverParameters() {
+        return serverParameters;
+    }
+
+    /** A short id for logs: node/pid. */
+    public String label() {
+        return target.node() + "/" + processId;
+    }
+
+    public BackendListener listener() {
+        return listener;
+    }
+
+    public void attach(BackendListener newListener) {
+        this.listener = newListener;
+    }
+
+    public void detach() {
+        this.listener = NOBODY;
+    }
+
+    public boolean isActive() {
+        return channel.isActive();
+    }
+
+    /** Queues a frame for the backend; ownership passes to Netty. */
+    public void write(PgFrame frame) {
+        channel.write(frame, channel.voidPromise());
+    }
+
+    public void flush() {
+        channel.flush();
+    }
+
+    public void setAutoRead(boolean autoRead) {
+        channel.config().setAutoRead(autoRead);
+    }
+
+    public boolean isWritable() {
+        return channel.isWritable();
+    }
+
+    /** Says goodbye to the backend with Terminate and closes. */
+    public void terminate() {
+        detach();
+        if (channel.isActive()) {
+            channel.writeAndFlush(Terminate.INSTANCE).addListener(ChannelFutureListener.CLOSE);
+        } else {
+            channel.close();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "BackendConnection[" + label() + "]";
+    }
+
+    /** Listener of a connection nobody leases: drops what arrives. */
+    private static final class DetachedListener implements BackendListener {
+        @Override
+        public void onBackendFrame(BackendConnection connection, PgFrame frame) {
+            frame.release();
+        }
+
+        @Override
+        public void onBackendReadComplete(BackendConnection connection) {
+        }
+
+        @Override
+        public void onBackendWritabilityChanged(BackendConnection connection, boolean writable) {
+        }
+
+        @Override
+        public void onBackendClosed(BackendConnection connection, Throwable cause) {
+        }
+    }
+}

@@ -1,0 +1,106 @@
+package io.pgroute.proxy.backend;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.EventLoop;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
+import io.pgroute.protocol.codec.FrameDecoder;
+import io.pgroute.protocol.codec.MessageEncoder;
+import io.pgroute.protocol.codec.PgFrameEncoder;
+import io.pgroute.protocol.startup.CancelRequest;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.pgroute.proxy.server.ExceptionLoggingHandler;
+import io.pgroute.proxy.server.Transport;
+
+import javax.net.ssl.SSLException;
+import java.time.Duration;
+
+/**
+ * Opens authenticated backend connections on a given event loop (the client's, so no thread hop), and sends
+ * cancel requests to backends. Backend TLS does not verify the server certificate, like libpq's
+ * {@code sslmode=require}.
+ */
+public final class BackendConnector {
+
+    private static final ExceptionLoggingHandler EXCEPTIONS = new ExceptionLoggingHandler(false);
+    /** Frames from a backend can be as large as PostgreSQL allows (1 GiB). */
+    private static final long MAX_BACKEND_FRAME = 1L << 30;
+
+    private final Transport transport;
+    private final Duration connectTimeout;
+    private final SslContext sslContext;
+
+    public BackendConnector(Transport transport, Duration connectTimeout) {
+        this.transport = transport;
+        this.connectTimeout = connectTimeout;
+        try {
+            this.sslContext = SslContextBuilder.forClient()
+                    .trustManager(InsecureTrustManagerFactory.INSTANCE)
+                    .build();
+        } catch (SSLException e) {
+            throw new IllegalStateException("cannot build the backend TLS context", e);
+        }
+    }
+
+    /** Connects and authenticates; the future completes on {@code loop}. */
+    public Future<BackendConnection> connect(EventLoop loop, BackendTarget target) {
+        Promise<BackendConnection> promise = loop.newPromise();
+        BackendStartupHandler startup = new BackendStartupHandler(target, promise);
+        boolean tls = target.tls() != BackendTarget.BackendTls.DISABLE;
+        Bootstrap bootstrap = new Bootstrap()
+                .group(loop)
+                .channel(transport.clientChannel())
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.SO_KEEPALIVE, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) connectTimeout.toMillis())
+                .handler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ChannelPipeline pipeline = ch.pipeline();
+                        if (tls) {
+                            pipeline.addLast("tlsNegotiator", new BackendTlsNegotiator(sslContext, target));
+                        }
+                        pipeline.addLast("frameDecoder", new FrameDecoder(MAX_BACKEND_FRAME));
+                        pipeline.addLast("encoder", MessageEncoder.INSTANCE);
+                        pipeline.addLast("frameEncoder", PgFrameEncoder.INSTANCE);
+                        pipeline.addLast("startup", startup);
+                        pipeline.addLast("exceptions", EXCEPTIONS);
+                    }
+                });
+        ChannelFuture connect = bootstrap.connect(target.host(), target.port());
+        connect.addListener((ChannelFuture done) -> {
+            if (!done.isSuccess()) {
+                promise.tryFailure(done.cause());
+            } else if (!tls) {
+                done.channel().pipeline().fireUserEventTriggered(BackendTlsNegotiator.READY);
+            }
+        });
+        return promise;
+    }
+
+    /** Sends a CancelRequest for a running backend process, fire and forget. */
+    public void cancel(EventLoop loop, BackendTarget target, int processId, byte[] secretKey) {
+        new Bootstrap()
+                .group(loop)
+                .channel(transport.clientChannel())
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) connectTimeout.toMillis())
+                .handler(new ChannelInboundHandlerAdapter())
+                .connect(target.host(), target.port())
+                .addListener((ChannelFuture done) -> {
+                    if (done.isSuccess()) {
+                        Channel channel = done.channel();
+                        channel.writeAndFlush(MessageEncoder.encode(channel.alloc(),
+                                new CancelRequest(processId, secretKey))).addListener(ChannelFutureListener.CLOSE);
+                    }
+                });
+    }
+}

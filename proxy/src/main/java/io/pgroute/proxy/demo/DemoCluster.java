@@ -1,0 +1,78 @@
+package io.pgroute.proxy.demo;
+
+import io.pgroute.localcluster.LocalCluster;
+import io.pgroute.localcluster.PgNode;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * The demo's data: a LocalCluster with database {@code app}, a SCRAM role {@code app} (password {@code app}), a
+ * sample {@code products} table, and the proxy.yaml that puts pgroute in front of it (users {@code app} and
+ * {@code admin}).
+ */
+public final class DemoCluster {
+
+    public static final String DATABASE = "app";
+    public static final String USER = "app";
+    public static final String PASSWORD = "app";
+    public static final String ADMIN = "admin";
+    public static final String ADMIN_PASSWORD = "admin";
+
+    private DemoCluster() {
+    }
+
+    /** Creates the role, database and sample table on a started cluster, and waits for the replicas. */
+    public static void seed(LocalCluster cluster) {
+        cluster.createUser(USER, PASSWORD);
+        cluster.createDatabase(DATABASE);
+        cluster.execute("postgres", "ALTER DATABASE " + DATABASE + " OWNER TO " + USER);
+        cluster.execute(DATABASE,
+                "CREATE TABLE products (id serial PRIMARY KEY, name text NOT NULL, description text,"
+                        + " price numeric(10,2) NOT NULL, stock integer NOT NULL DEFAULT 0)",
+                "ALTER TABLE products OWNER TO " + USER,
+                "INSERT INTO products (name, description, price, stock) VALUES"
+                        + " ('Espresso cup', 'Porcelain, 80 ml', 6.50, 120),"
+                        + " ('Pour-over kettle', 'Gooseneck, 1 l, stainless steel', 39.00, 25),"
+                        + " ('Burr grinder', 'Conical burrs, 40 settings', 129.00, 8),"
+                        + " ('Paper filters', 'Size 02, pack of 100', 5.90, 300),"
+                        + " ('Coffee beans', 'Single origin, 250 g', 12.40, 64)");
+        cluster.awaitReplication(java.time.Duration.ofSeconds(30));
+    }
+
+    /** The proxy.yaml for this cluster, listening on {@code port}. */
+    public static String proxyYaml(LocalCluster cluster, int port) {
+        StringBuilder result = new StringBuilder();
+        result.append("# Written by `pgroute demo` for its throwaway cluster.\n");
+        result.append("listen:\n  host: 127.0.0.1\n  port: ").append(port).append('\n');
+        result.append("users:\n");
+        result.append("  ").append(USER).append(":\n    password: ").append(PASSWORD)
+                .append("\n    auth: scram-sha-256\n");
+        result.append("  ").append(ADMIN).append(":\n    password: ").append(ADMIN_PASSWORD)
+                .append("\n    auth: scram-sha-256\n    admin: true\n");
+        result.append("databases:\n  ").append(DATABASE).append(":\n");
+        PgNode primary = cluster.primary();
+        result.append("    primary: { host: ").append(primary.host()).append(", port: ").append(primary.port())
+                .append(" }\n");
+        if (!cluster.replicas().isEmpty()) {
+            result.append("    replicas:\n");
+            for (PgNode each : cluster.replicas()) {
+                result.append("      - { host: ").append(each.host()).append(", port: ").append(each.port())
+                        .append(" }\n");
+            }
+        }
+        result.append("    dbname: ").append(DATABASE).append('\n');
+        result.append("    user: ").append(USER).append('\n');
+        result.append("    password: ").append(PASSWORD).append('\n');
+        result.append("pool:\n  mode: transaction\n  size: 20\n");
+        return result.toString();
+    }
+
+    /** Writes {@link #proxyYaml} next to the cluster's data and returns its path. */
+    public static Path writeProxyYaml(LocalCluster cluster, int port) throws IOException {
+        Path result = cluster.baseDir().resolve("proxy.yaml");
+        Files.writeString(result, proxyYaml(cluster, port));
+        return result;
+    }
+}

@@ -1,0 +1,167 @@
+package io.pgroute.proxy.frontend;
+
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.ReferenceCountUtil;
+import io.pgroute.config.AuthMethod;
+import io.pgroute.config.UserConfig;
+import io.pgroute.protocol.FrontendType;
+import io.pgroute.protocol.PgFrame;
+import io.pgroute.protocol.ProtocolException;
+import io.pgroute.protocol.SqlState;
+import io.pgroute.protocol.auth.ScramException;
+import io.pgroute.protocol.backend.AuthenticationMD5Password;
+import io.pgroute.protocol.backend.AuthenticationSASL;
+import io.pgroute.protocol.backend.AuthenticationSASLContinue;
+import io.pgroute.protocol.backend.AuthenticationSASLFinal;
+import io.pgroute.protocol.backend.ErrorResponse;
+import io.pgroute.protocol.frontend.PasswordMessage;
+import io.pgroute.protocol.frontend.SASLInitialResponse;
+import io.pgroute.protocol.frontend.SASLResponse;
+import io.pgroute.proxy.server.ProxyContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Authenticates a client against the users in proxy.yaml (SCRAM-SHA-256, md5 or trust). An unknown user goes
+ * through the same SCRAM exchange and fails like a wrong password, as PostgreSQL does, so user names cannot be
+ * probed. On success it hands over to {@link SessionStarter}; a wrong password gets 28P01.
+ *
+ * <pre>
+ *   SCRAM: AuthenticationSASL --SASLInitialResponse--> SASLContinue --SASLResponse--> SASLFinal --> ok
+ *   md5:   AuthenticationMD5Password --PasswordMessage--> ok
+ *   trust: ok
+ * </pre>
+ */
+final class ClientAuthenticator extends ChannelInboundHandlerAdapter {
+
+    private static final Logger LOGGER = LoggerFactory.getLogger(ClientAuthenticator.class);
+    private static final String SCRAM = "SCRAM-SHA-256";
+
+    private final ProxyContext context;
+    private final Map<String, String> parameters;
+    private final int protocolMinor;
+    private final String user;
+    private final UserConfig userConfig;
+    private ScramExchange scram;
+    private byte[] md5Salt;
+    private boolean done;
+
+    ClientAuthenticator(ProxyContext context, Map<String, String> parameters, int protocolMinor) {
+        this.context = context;
+        this.parameters = parameters;
+        this.protocolMinor = protocolMinor;
+        this.user = parameters.get("user");
+        this.userConfig = context.config().user(user).orElse(null);
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        AuthMethod method = userConfig == null ? AuthMethod.SCRAM_SHA_256 : userConfig.auth();
+        switch (method) {
+            case TRUST -> succeed(ctx);
+            case MD5 -> {
+                if (userConfig.password() == null) {
+                    // an md5 exchange needs the plaintext password; a SCRAM verifier cannot check it
+                    scram = ScramExchange.forUser(userConfig);
+                    ctx.writeAndFlush(new AuthenticationSASL(List.of(SCRAM)));
+                    return;
+                }
+                md5Salt = new byte[4];
+                new SecureRandom().nextBytes(md5Salt);
+                ctx.writeAndFlush(new AuthenticationMD5Password(md5Salt));
+            }
+            case SCRAM_SHA_256 -> {
+                scram = userConfig == null ? ScramExchange.forUnknownUser(user) : ScramExchange.forUser(userConfig);
+                ctx.writeAndFlush(new AuthenticationSASL(List.of(SCRAM)));
+            }
+            default -> throw new IllegalStateException("unknown auth method " + method);
+        }
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (!(msg instanceof PgFrame frame)) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        try {
+            if (done) {
+                throw new ProtocolException("unexpected message during authentication");
+            }
+            FrontendType type = FrontendType.of(frame.type());
+            if (type == FrontendType.TERMINATE) {
+                ctx.close();
+                return;
+            }
+            if (type != FrontendType.PASSWORD) {
+                throw new ProtocolException("expected password response, got message type " + (frame.type() & 0xFF));
+            }
+            onPasswordFrame(ctx, frame);
+        } catch (ProtocolException e) {
+            refuse(ctx, ErrorResponse.fatal(SqlState.PROTOCOL_VIOLATION, e.getMessage()));
+        } finally {
+            frame.release();
+        }
+    }
+
+    private void onPasswordFrame(ChannelHandlerContext ctx, PgFrame frame) {
+        if (md5Salt != null) {
+            String answer = PasswordMessage.decode(frame.body()).password();
+            String expected = io.pgroute.protocol.auth.Md5Password.hash(user, userConfig.password(), md5Salt);
+            if (MessageDigest.isEqual(expected.getBytes(StandardCharsets.UTF_8),
+                    answer.getBytes(StandardCharsets.UTF_8))) {
+                succeed(ctx);
+            } else {
+                failPassword(ctx, "md5 password mismatch");
+            }
+            return;
+        }
+        try {
+            if (!scram.started()) {
+                SASLInitialResponse initial = SASLInitialResponse.decode(frame.body());
+                if (!SCRAM.equals(initial.mechanism())) {
+                    refuse(ctx, ErrorResponse.fatal(SqlState.PROTOCOL_VIOLATION,
+                            "client selected an invalid SASL authentication mechanism"));
+                    return;
+                }
+                ctx.writeAndFlush(new AuthenticationSASLContinue(scram.first(initial.data())));
+            } else {
+                byte[] serverFinal = scram.last(SASLResponse.decode(frame.body()).data());
+                if (userConfig == null) {
+                    failPassword(ctx, "no such user in proxy.yaml");
+                    return;
+                }
+                ctx.write(new AuthenticationSASLFinal(serverFinal));
+                succeed(ctx);
+            }
+        } catch (ScramException e) {
+            failPassword(ctx, e.getMessage());
+        }
+    }
+
+    private void succeed(ChannelHandlerContext ctx) {
+        done = true;
+        LOGGER.debug("client authenticated user={} address={}", user, ctx.channel().remoteAddress());
+        ctx.pipeline().replace(this, "starter", new SessionStarter(context, parameters, protocolMinor));
+    }
+
+    private void failPassword(ChannelHandlerContext ctx, String why) {
+        LOGGER.info("password authentication failed for user={} address={} reason={}", user,
+                ctx.channel().remoteAddress(), why);
+        refuse(ctx, ErrorResponse.fatal(SqlState.INVALID_PASSWORD,
+                "password authentication failed for user \"" + user + "\""));
+    }
+
+    private void refuse(ChannelHandlerContext ctx, ErrorResponse error) {
+        done = true;
+        ctx.writeAndFlush(error).addListener(ChannelFutureListener.CLOSE);
+    }
+}

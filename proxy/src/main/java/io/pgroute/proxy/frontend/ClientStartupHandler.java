@@ -1,0 +1,207 @@
+package io.pgroute.proxy.frontend;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
+import io.pgroute.config.TlsMode;
+import io.pgroute.protocol.ProtocolException;
+import io.pgroute.protocol.SqlState;
+import io.pgroute.protocol.backend.ErrorResponse;
+import io.pgroute.protocol.backend.NegotiateProtocolVersion;
+import io.pgroute.protocol.codec.FrameDecoder;
+import io.pgroute.protocol.codec.StartupPacketDecoder;
+import io.pgroute.protocol.startup.CancelRequest;
+import io.pgroute.protocol.startup.GSSENCRequest;
+import io.pgroute.protocol.startup.SSLRequest;
+import io.pgroute.protocol.startup.StartupMessage;
+import io.pgroute.protocol.startup.StartupPacket;
+import io.pgroute.proxy.server.ProxyContext;
+import io.pgroute.proxy.session.ClientSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The startup phase of a client connection, before authentication: SSLRequest (answer 'S' and start TLS, or 'N'),
+ * direct TLS (PostgreSQL 17 {@code sslnegotiation=direct}, ALPN "postgresql" required), GSSENCRequest ('N'),
+ * CancelRequest (forwarded, then close), and the StartupMessage with protocol version negotiation. On a valid
+ * StartupMessage it hands the connection to a {@link ClientAuthenticator} and switches to typed framing.
+ *
+ * <pre>
+ *   NEGOTIATING --SSLRequest--> 'S' + TLS handshake --> NEGOTIATING (TLS on; no second SSLRequest)
+ *   NEGOTIATING --GSSENCRequest--> 'N' --> NEGOTIATING
+ *   NEGOTIATING --CancelRequest--> forward, close
+ *   NEGOTIATING --StartupMessage--> [NegotiateProtocolVersion] --> ClientAuthenticator
+ * </pre>
+ */
+public final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
+
+    private static final Logger LOGGER = LoggerFactory.getLogger(ClientStartupHandler.class);
+    private static final int LATEST_MINOR = 2;
+    private static final String ALPN_POSTGRESQL = "postgresql";
+
+    private final ProxyContext context;
+    private boolean sslRequested;
+    private boolean gssRefused;
+
+    public ClientStartupHandler(ProxyContext context) {
+        this.context = context;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (!(msg instanceof StartupPacket packet)) {
+            io.netty.util.ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (packet instanceof SSLRequest) {
+            onSslRequest(ctx);
+        } else if (packet instanceof GSSENCRequest) {
+            onGssEncRequest(ctx);
+        } else if (packet instanceof CancelRequest cancel) {
+            onCancelRequest(ctx, cancel);
+        } else if (packet instanceof StartupMessage startup) {
+            onStartupMessage(ctx, startup);
+        }
+    }
+
+    private boolean onTls(ChannelHandlerContext ctx) {
+        return ctx.pipeline().get(SslHandler.class) != null;
+    }
+
+    private void onSslRequest(ChannelHandlerContext ctx) {
+        if (onTls(ctx) || sslRequested) {
+            refuse(ctx, ErrorResponse.fatal(SqlState.PROTOCOL_VIOLATION, "SSLRequest received on an encrypted connection"));
+            return;
+        }
+        StartupPacketDecoder decoder = ctx.pipeline().get(StartupPacketDecoder.class);
+        if (decoder != null && decoder.actualReadableBytes() > 0) {
+            // bytes sent after SSLRequest before the TLS handshake could be injected by a third party (CVE-2021-23222)
+            LOGGER.info("closing connection from {}: data received after SSLRequest", ctx.channel().remoteAddress());
+            ctx.close();
+            return;
+        }
+        if (!context.tlsEnabled()) {
+            ctx.writeAndFlush(Unpooled.wrappedBuffer(new byte[] {'N'}));
+            return;
+        }
+        sslRequested = true;
+        ctx.writeAndFlush(Unpooled.wrappedBuffer(new byte[] {'S'}));
+        SslHandler ssl = context.sslContext().newHandler(ctx.alloc());
+        ctx.pipeline().addFirst("tls", ssl);
+    }
+
+    private void onGssEncRequest(ChannelHandlerContext ctx) {
+        if (onTls(ctx) || gssRefused) {
+            refuse(ctx, ErrorResponse.fatal(SqlState.PROTOCOL_VIOLATION,
+                    "GSSENCRequest received on an encrypted connection"));
+            return;
+        }
+        gssRefused = true;
+        ctx.writeAndFlush(Unpooled.wrappedBuffer(new byte[] {'N'}));
+    }
+
+    private void onCancelRequest(ChannelHandlerContext ctx, CancelRequest cancel) {
+        ClientSession session = context.cancelKeys().find(cancel.processId(), cancel.secretKey());
+        if (session != null) {
+            session.eventLoop().execute(session::onCancelRequest);
+        } else {
+            LOGGER.debug("cancel request with an unknown key from {}", ctx.channel().remoteAddress());
+        }
+        ctx.close();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof SslHandshakeCompletionEvent done) {
+            if (!done.isSuccess()) {
+                LOGGER.info("TLS handshake with {} failed: {}", ctx.channel().remoteAddress(), done.cause().toString());
+                ctx.close();
+                return;
+            }
+            if (!sslRequested) {
+                // direct TLS: ALPN must say postgresql, as PostgreSQL 17 requires
+                SslHandler ssl = ctx.pipeline().get(SslHandler.class);
+                if (ssl == null || !ALPN_POSTGRESQL.equals(ssl.applicationProtocol())) {
+                    LOGGER.info("closing direct TLS connection from {} without ALPN \"postgresql\"",
+                            ctx.channel().remoteAddress());
+                    ctx.close();
+                    return;
+                }
+            }
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    private void onStartupMessage(ChannelHandlerContext ctx, StartupMessage startup) {
+        if (startup.majorVersion() != 3) {
+            refuse(ctx, ErrorResponse.fatal(SqlState.FEATURE_NOT_SUPPORTED, "unsupported frontend protocol "
+                    + startup.majorVersion() + "." + startup.minorVersion() + ": server supports 3.0 to 3."
+                    + LATEST_MINOR));
+            return;
+        }
+        if (context.config().tls().mode() == TlsMode.REQUIRE && !onTls(ctx)) {
+            refuse(ctx, ErrorResponse.fatal(SqlState.INVALID_AUTHORIZATION,
+                    "pgroute requires an SSL connection (tls.mode: require)"));
+            return;
+        }
+        Map<String, String> parameters = new LinkedHashMap<>();
+        List<String> unknownOptions = new ArrayList<>();
+        startup.parameters().forEach((key, value) -> {
+            if (key.startsWith("_pq_.")) {
+                unknownOptions.add(key);
+            } else {
+                parameters.put(key, value);
+            }
+        });
+        String user = parameters.get("user");
+        if (user == null || user.isEmpty()) {
+            refuse(ctx, ErrorResponse.fatal(SqlState.INVALID_AUTHORIZATION,
+                    "no PostgreSQL user name specified in startup packet"));
+            return;
+        }
+        if (parameters.containsKey("replication") && !"false".equalsIgnoreCase(parameters.get("replication"))
+                && !"0".equals(parameters.get("replication")) && !"off".equalsIgnoreCase(parameters.get("replication"))) {
+            refuse(ctx, ErrorResponse.fatal(SqlState.FEATURE_NOT_SUPPORTED,
+                    "pgroute does not proxy replication connections; connect to the primary directly"));
+            return;
+        }
+        parameters.putIfAbsent("database", user);
+        int minor = Math.min(startup.minorVersion(), LATEST_MINOR);
+        if (startup.minorVersion() > LATEST_MINOR || !unknownOptions.isEmpty()) {
+            ctx.write(new NegotiateProtocolVersion(minor, unknownOptions));
+        }
+        handOver(ctx, parameters, minor);
+    }
+
+    private void handOver(ChannelHandlerContext ctx, Map<String, String> parameters, int minor) {
+        ClientAuthenticator authenticator = new ClientAuthenticator(context, parameters, minor);
+        ctx.pipeline().replace(this, "auth", authenticator);
+        ctx.pipeline().addAfter("startupDecoder", "frameDecoder",
+                new FrameDecoder(context.config().limits().maxFrameBytes()));
+        ctx.pipeline().remove("startupDecoder");
+    }
+
+    private void refuse(ChannelHandlerContext ctx, ErrorResponse error) {
+        LOGGER.info("refusing connection from {}: {} {}", ctx.channel().remoteAddress(), error.sqlState(),
+                error.message());
+        ctx.writeAndFlush(error).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        Throwable root = cause.getCause() instanceof ProtocolException ? cause.getCause() : cause;
+        if (root instanceof ProtocolException) {
+            refuse(ctx, ErrorResponse.fatal(SqlState.PROTOCOL_VIOLATION, root.getMessage()));
+        } else {
+            ctx.fireExceptionCaught(cause);
+        }
+    }
+}

@@ -1,0 +1,171 @@
+package io.pgroute.proxy.frontend;
+
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
+import io.pgroute.config.BackendTlsMode;
+import io.pgroute.config.DatabaseConfig;
+import io.pgroute.config.UserConfig;
+import io.pgroute.protocol.PgFrame;
+import io.pgroute.protocol.SqlState;
+import io.pgroute.protocol.backend.AuthenticationOk;
+import io.pgroute.protocol.backend.BackendKeyData;
+import io.pgroute.protocol.backend.ErrorResponse;
+import io.pgroute.protocol.backend.ParameterStatus;
+import io.pgroute.protocol.backend.ReadyForQuery;
+import io.pgroute.proxy.backend.BackendConnection;
+import io.pgroute.proxy.backend.BackendErrorException;
+import io.pgroute.proxy.backend.BackendTarget;
+import io.pgroute.proxy.error.ErrorResponder;
+import io.pgroute.proxy.server.ProxyContext;
+import io.pgroute.proxy.session.CancelRegistry;
+import io.pgroute.proxy.session.ClientFrameHandler;
+import io.pgroute.proxy.session.ClientSession;
+import io.pgroute.proxy.session.SessionInfo;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Queue;
+
+/**
+ * After authentication: checks the database, opens the client's backend connection, then tells the client
+ * AuthenticationOk, the server parameters, pgroute's own BackendKeyData and ReadyForQuery, and hands the
+ * connection to a {@link ClientSession}. Frames a client pipelines before ReadyForQuery are kept and replayed.
+ */
+final class SessionStarter extends ChannelInboundHandlerAdapter {
+
+    private static final Logger LOGGER = LoggerFactory.getLogger(SessionStarter.class);
+    /** Parameters PostgreSQL reports that pgroute computes itself rather than copy from a backend. */
+    private static final Map<String, String> OVERRIDES = Map.of("in_hot_standby", "off");
+
+    private final ProxyContext context;
+    private final Map<String, String> parameters;
+    private final int protocolMinor;
+    private final Queue<PgFrame> early = new ArrayDeque<>();
+    private boolean clientGone;
+
+    SessionStarter(ProxyContext context, Map<String, String> parameters, int protocolMinor) {
+        this.context = context;
+        this.parameters = parameters;
+        this.protocolMinor = protocolMinor;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        String database = parameters.get("database");
+        DatabaseConfig db = context.config().database(database).orElse(null);
+        if (db == null) {
+            refuse(ctx, ErrorResponse.fatal(SqlState.INVALID_CATALOG_NAME,
+                    "database \"" + database + "\" does not exist"));
+            return;
+        }
+        if (context.sessions().size() >= context.config().limits().maxClients()) {
+            refuse(ctx, ErrorResponse.fatal(SqlState.TOO_MANY_CONNECTIONS, "sorry, too many clients already"));
+            return;
+        }
+        ctx.channel().config().setAutoRead(false);
+        Future<BackendConnection> connecting = context.connector().connect(ctx.channel().eventLoop(), target(db));
+        connecting.addListener(done -> {
+            if (done.isSuccess()) {
+                onBackendReady(ctx, connecting.getNow());
+            } else {
+                onBackendFailed(ctx, done.cause());
+            }
+        });
+    }
+
+    private BackendTarget target(DatabaseConfig db) {
+        String user = parameters.get("user");
+        String backendUser = db.user() != null ? db.user() : user;
+        String password = db.password();
+        if (password == null) {
+            password = context.config().user(user).map(UserConfig::password).orElse(null);
+        }
+        Map<String, String> startup = new LinkedHashMap<>(parameters);
+        startup.remove("user");
+        startup.remove("database");
+        return new BackendTarget(db.name() + "/primary", db.primary().host(), db.primary().port(), db.dbname(),
+                backendUser, password, tls(db.tls()), startup);
+    }
+
+    private static BackendTarget.BackendTls tls(BackendTlsMode mode) {
+        return switch (mode) {
+            case DISABLE -> BackendTarget.BackendTls.DISABLE;
+            case PREFER -> BackendTarget.BackendTls.PREFER;
+            case REQUIRE -> BackendTarget.BackendTls.REQUIRE;
+        };
+    }
+
+    private void onBackendReady(ChannelHandlerContext ctx, BackendConnection backend) {
+        if (clientGone || !ctx.channel().isActive()) {
+            backend.terminate();
+            releaseEarly();
+            return;
+        }
+        CancelRegistry.Key key = context.cancelKeys().mint(protocolMinor >= 2 ? 32 : 4);
+        SessionInfo info = new SessionInfo(context.sessionIds().incrementAndGet(), parameters.get("user"),
+                parameters.get("database"), ctx.channel().remoteAddress(), parameters, protocolMinor, Instant.now());
+        ClientSession session = new ClientSession(info, ctx.channel(), key, backend, context.sessions());
+        ctx.write(AuthenticationOk.INSTANCE);
+        Map<String, String> reported = new LinkedHashMap<>(backend.serverParameters());
+        reported.putAll(OVERRIDES);
+        reported.forEach((name, value) -> ctx.write(new ParameterStatus(name, value)));
+        ctx.write(new BackendKeyData(key.processId(), key.secret()));
+        ctx.writeAndFlush(ReadyForQuery.IDLE);
+        context.sessions().add(session);
+        LOGGER.debug("session={} backend={}", info.id(), backend.label());
+        ctx.pipeline().replace(this, "session", new ClientFrameHandler(session));
+        boolean any = !early.isEmpty();
+        while (!early.isEmpty()) {
+            session.onClientFrame(early.poll());
+        }
+        if (any) {
+            session.onClientReadComplete();
+        }
+        ctx.channel().config().setAutoRead(true);
+    }
+
+    private void onBackendFailed(ChannelHandlerContext ctx, Throwable cause) {
+        releaseEarly();
+        LOGGER.warn("cannot open backend connection for user={} database={}: {}", parameters.get("user"),
+                parameters.get("database"), cause.toString());
+        if (cause instanceof BackendErrorException backendError) {
+            ErrorResponse error = backendError.error();
+            refuse(ctx, ErrorResponse.fatal(error.sqlState(), error.message()));
+        } else {
+            refuse(ctx, ErrorResponder.fatal(cause));
+        }
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof PgFrame frame && !clientGone) {
+            early.add(frame);
+        } else {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        clientGone = true;
+        releaseEarly();
+        ctx.fireChannelInactive();
+    }
+
+    private void releaseEarly() {
+        while (!early.isEmpty()) {
+            early.poll().release();
+        }
+    }
+
+    private void refuse(ChannelHandlerContext ctx, ErrorResponse error) {
+        ctx.writeAndFlush(error).addListener(ChannelFutureListener.CLOSE);
+    }
+}

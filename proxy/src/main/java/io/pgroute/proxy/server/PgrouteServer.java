@@ -1,0 +1,116 @@
+package io.pgroute.proxy.server;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.pgroute.config.ProxyConfig;
+import io.pgroute.proxy.backend.BackendConnector;
+import io.pgroute.proxy.session.CancelRegistry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The pgroute server: binds the listen address, accepts clients onto worker event loops (which also carry their
+ * backend connections), and shuts down gracefully: stop accepting, let running requests finish up to the shutdown
+ * timeout, then close everything.
+ */
+public final class PgrouteServer implements AutoCloseable {
+
+    private static final Logger LOGGER = LoggerFactory.getLogger(PgrouteServer.class);
+
+    private final ProxyConfig config;
+    private final Transport transport;
+    private final EventLoopGroup boss;
+    private final EventLoopGroup workers;
+    private final SessionRegistry sessions;
+    private final ServerBootstrap bootstrap;
+    private Channel serverChannel;
+    private boolean stopped;
+
+    public PgrouteServer(ProxyConfig config) {
+        this(config, Runtime.getRuntime().availableProcessors());
+    }
+
+    public PgrouteServer(ProxyConfig config, int workerThreads) {
+        this.config = config;
+        this.transport = Transport.detect();
+        this.boss = transport.newGroup(1, "pgroute-accept");
+        this.workers = transport.newGroup(workerThreads, "pgroute-io");
+        CancelRegistry cancelKeys = new CancelRegistry();
+        BackendConnector connector = new BackendConnector(transport, config.pool().connectTimeout());
+        this.sessions = new SessionRegistry(cancelKeys, connector);
+        ProxyContext context = new ProxyContext(config, connector, cancelKeys, sessions,
+                ServerTls.build(config.tls()), new AtomicLong());
+        this.bootstrap = new ServerBootstrap()
+                .group(boss, workers)
+                .channel(transport.serverChannel())
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.SO_KEEPALIVE, true)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(64 * 1024, 256 * 1024))
+                .childHandler(new ClientChannelInitializer(context));
+    }
+
+    /** Binds and starts accepting; returns once listening. */
+    public PgrouteServer start() throws InterruptedException {
+        InetSocketAddress address = new InetSocketAddress(config.listen().host(), config.listen().port());
+        serverChannel = bootstrap.bind(address).sync().channel();
+        LOGGER.info("pgroute listening on {} ({} transport)", serverChannel.localAddress(), transport.name());
+        return this;
+    }
+
+    /** The port actually bound (useful with port 0). */
+    public int port() {
+        return ((InetSocketAddress) serverChannel.localAddress()).getPort();
+    }
+
+    public SessionRegistry sessions() {
+        return sessions;
+    }
+
+    /** Graceful stop: no new clients, idle ones closed, busy ones closed when done or at the timeout. */
+    public synchronized void stop(Duration timeout) {
+        if (stopped) {
+            return;
+        }
+        stopped = true;
+        LOGGER.info("pgroute shutting down: {} clients, waiting up to {}s", sessions.size(), timeout.toSeconds());
+        if (serverChannel != null) {
+            serverChannel.close().syncUninterruptibly();
+        }
+        sessions.requestShutdown();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (sessions.size() > 0 && System.nanoTime() < deadline) {
+            sleep(50);
+        }
+        if (sessions.size() > 0) {
+            LOGGER.warn("shutdown timeout: closing {} busy clients", sessions.size());
+            sessions.forceShutdown();
+            sleep(200);
+        }
+        boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        LOGGER.info("pgroute stopped");
+    }
+
+    @Override
+    public void close() {
+        stop(config.limits().shutdownTimeout());
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

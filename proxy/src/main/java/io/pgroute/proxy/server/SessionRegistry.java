@@ -1,0 +1,78 @@
+package io.pgroute.proxy.server;
+
+import io.netty.channel.EventLoop;
+import io.pgroute.proxy.backend.BackendConnection;
+import io.pgroute.proxy.backend.BackendConnector;
+import io.pgroute.proxy.session.CancelRegistry;
+import io.pgroute.proxy.session.ClientSession;
+import io.pgroute.proxy.session.SessionHost;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The live client sessions of this process: registers their cancel keys, logs each disconnect, and drives
+ * graceful shutdown. Each session is touched only on its own event loop.
+ */
+public final class SessionRegistry implements SessionHost {
+
+    private static final Logger LOGGER = LoggerFactory.getLogger(SessionRegistry.class);
+
+    private final Set<ClientSession> sessions = ConcurrentHashMap.newKeySet();
+    private final CancelRegistry cancelKeys;
+    private final BackendConnector connector;
+
+    public SessionRegistry(CancelRegistry cancelKeys, BackendConnector connector) {
+        this.cancelKeys = cancelKeys;
+        this.connector = connector;
+    }
+
+    public void add(ClientSession session) {
+        sessions.add(session);
+        cancelKeys.register(session.cancelKey(), session);
+        LOGGER.info("client connected session={} user={} database={} address={}", session.id(),
+                session.info().user(), session.info().database(), session.info().address());
+    }
+
+    @Override
+    public void onSessionClosed(ClientSession session) {
+        if (sessions.remove(session)) {
+            cancelKeys.unregister(session.cancelKey());
+            LOGGER.info("client disconnected session={} user={} database={} duration={}ms", session.id(),
+                    session.info().user(), session.info().database(),
+                    Duration.between(session.info().connectedAt(), Instant.now()).toMillis());
+        }
+    }
+
+    @Override
+    public void cancel(EventLoop loop, BackendConnection backend) {
+        connector.cancel(loop, backend.target(), backend.processId(), backend.secretKey());
+    }
+
+    public int size() {
+        return sessions.size();
+    }
+
+    public List<ClientSession> snapshot() {
+        return List.copyOf(sessions);
+    }
+
+    /** Asks every session to close once idle; each runs on its own event loop. */
+    public void requestShutdown() {
+        for (ClientSession each : snapshot()) {
+            each.eventLoop().execute(each::requestShutdown);
+        }
+    }
+
+    /** Closes every remaining session now. */
+    public void forceShutdown() {
+        for (ClientSession each : snapshot()) {
+            each.eventLoop().execute(each::forceShutdown);
+        }
+    }
+}

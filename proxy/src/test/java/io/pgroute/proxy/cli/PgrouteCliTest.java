@@ -1,0 +1,61 @@
+package io.pgroute.proxy.cli;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class PgrouteCliTest {
+
+    private final StringWriter out = new StringWriter();
+    private final StringWriter err = new StringWriter();
+
+    private int run(String... args) {
+        CommandLine cli = PgrouteCli.commandLine();
+        cli.setOut(new PrintWriter(out));
+        cli.setErr(new PrintWriter(err));
+        return cli.execute(args);
+    }
+
+    @Test
+    void helpListsTheCommands() {
+        assertThat(run("--help")).isZero();
+        assertThat(out.toString()).contains("--config", "check", "demo");
+    }
+
+    @Test
+    void versionNamesPgroute() {
+        assertThat(run("--version")).isZero();
+        assertThat(out.toString()).startsWith("pgroute ");
+    }
+
+    @Test
+    void checkAcceptsAValidConfig(@TempDir Path dir) throws Exception {
+        Path yaml = dir.resolve("proxy.yaml");
+        Files.writeString(yaml, "users:\n  app: { password: app }\ndatabases:\n  app:\n"
+                + "    primary: { host: 127.0.0.1, port: 5432 }\n");
+        assertThat(run("check", "--config", yaml.toString())).isZero();
+        assertThat(out.toString()).contains("OK");
+    }
+
+    @Test
+    void checkReportsEveryProblemWithItsPathAndExitsNonZero(@TempDir Path dir) throws Exception {
+        Path yaml = dir.resolve("proxy.yaml");
+        Files.writeString(yaml, "users:\n  app: { password: app }\ndatabases:\n  app:\n"
+                + "    primary: { host: 127.0.0.1, port: 70000 }\npool:\n  size: many\n");
+        assertThat(run("check", "--config", yaml.toString())).isEqualTo(1);
+        assertThat(err.toString()).contains("databases.app.primary.port", "pool.size");
+    }
+
+    @Test
+    void runWithoutConfigPrintsUsage() {
+        assertThat(run()).isEqualTo(2);
+        assertThat(err.toString()).contains("Usage: pgroute");
+    }
+}

@@ -1,0 +1,157 @@
+package io.pgroute.proxy.frontend;
+
+import io.pgroute.proxy.testing.ProxyFixture;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Garbage, truncated frames, oversized lengths and half-sent messages get an ErrorResponse (08P01) or a clean
+ * close, never a hang, and the proxy keeps serving everyone else.
+ */
+class BadInputIT {
+
+    private static ProxyFixture fixture;
+
+    @BeforeAll
+    static void start() {
+        fixture = ProxyFixture.get();
+    }
+
+    @Test
+    void answersGarbageWithAProtocolViolation() throws Exception {
+        byte[] reply = exchange("GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        assertProtocolViolationOrClose(reply);
+        assertStillServing();
+    }
+
+    @Test
+    void answersAnOversizedStartupLength() throws Exception {
+        byte[] reply = exchange(new byte[] {0x7f, 0x00, 0x00, 0x00, 0, 3, 0, 0});
+        assertProtocolViolationOrClose(reply);
+        assertStillServing();
+    }
+
+    @Test
+    void closesCleanlyOnATruncatedStartupPacket() throws Exception {
+        byte[] reply = exchange(new byte[] {0, 0, 0, 40, 0, 3, 0, 0, 'u', 's'});
+        assertThat(reply).isEmpty();
+        assertStillServing();
+    }
+
+    @Test
+    void answersAnOversizedFrameAfterLogin() throws Exception {
+        try (Socket socket = trustedSession()) {
+            DataOutputStream out = new DataOutputStream(socket.getOutputStream());
+            out.writeByte('Q');
+            out.writeInt(Integer.MAX_VALUE);
+            out.flush();
+            byte[] reply = readUntilClosed(socket.getInputStream());
+            assertThat(reply).isNotEmpty();
+            assertThat((char) reply[0]).isEqualTo('E');
+            assertThat(new String(reply, StandardCharsets.UTF_8)).contains("08P01");
+        }
+        assertStillServing();
+    }
+
+    @Test
+    void answersAnUnknownMessageTypeAfterLogin() throws Exception {
+        try (Socket socket = trustedSession()) {
+            DataOutputStream out = new DataOutputStream(socket.getOutputStream());
+            out.writeByte('!');
+            out.writeInt(4);
+            out.flush();
+            byte[] reply = readUntilClosed(socket.getInputStream());
+            assertThat(new String(reply, StandardCharsets.UTF_8)).contains("08P01");
+        }
+        assertStillServing();
+    }
+
+    @Test
+    void survivesAClientThatClosesMidMessage() throws Exception {
+        try (Socket socket = trustedSession()) {
+            DataOutputStream out = new DataOutputStream(socket.getOutputStream());
+            out.writeByte('Q');
+            out.writeInt(100);
+            out.write("SELECT".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+        }
+        assertStillServing();
+    }
+
+    /** Logs in as the trust user over a raw socket and reads up to the first ReadyForQuery. */
+    private static Socket trustedSession() throws IOException {
+        Socket socket = new Socket("127.0.0.1", fixture.port());
+        socket.setSoTimeout(10_000);
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        DataOutputStream data = new DataOutputStream(body);
+        data.writeInt(196608);
+        for (String each : new String[] {"user", "trusted", "database", "app"}) {
+            data.write(each.getBytes(StandardCharsets.UTF_8));
+            data.writeByte(0);
+        }
+        data.writeByte(0);
+        DataOutputStream out = new DataOutputStream(socket.getOutputStream());
+        out.writeInt(body.size() + 4);
+        out.write(body.toByteArray());
+        out.flush();
+        InputStream in = socket.getInputStream();
+        while (true) {
+            int type = in.read();
+            assertThat(type).as("message type during login").isNotEqualTo(-1);
+            int length = readInt(in);
+            byte[] rest = in.readNBytes(length - 4);
+            assertThat((char) type).as("no error during login").isNotEqualTo('E');
+            if (type == 'Z') {
+                assertThat(rest).containsExactly('I');
+                return socket;
+            }
+        }
+    }
+
+    private static int readInt(InputStream in) throws IOException {
+        byte[] four = in.readNBytes(4);
+        return ((four[0] & 0xff) << 24) | ((four[1] & 0xff) << 16) | ((four[2] & 0xff) << 8) | (four[3] & 0xff);
+    }
+
+    private static byte[] exchange(byte[] request) throws IOException {
+        try (Socket socket = new Socket("127.0.0.1", fixture.port())) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(request);
+            socket.getOutputStream().flush();
+            socket.shutdownOutput();
+            return readUntilClosed(socket.getInputStream());
+        }
+    }
+
+    private static byte[] readUntilClosed(InputStream in) throws IOException {
+        return in.readAllBytes();
+    }
+
+    private static void assertProtocolViolationOrClose(byte[] reply) {
+        if (reply.length > 0) {
+            assertThat((char) reply[0]).isEqualTo('E');
+            assertThat(new String(reply, StandardCharsets.UTF_8)).contains("08P01");
+        }
+    }
+
+    private static void assertStillServing() throws SQLException {
+        try (Connection c = fixture.connect(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT count(*) FROM products")) {
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getInt(1)).isEqualTo(5);
+        }
+    }
+}

@@ -1,0 +1,62 @@
+package io.pgroute.proxy.session;
+
+import io.pgroute.proxy.testing.ProxyFixture;
+import org.junit.jupiter.api.Test;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** 200 concurrent clients, 100 queries each, every answer exactly right. */
+class LoadIT {
+
+    private static final int CLIENTS = 200;
+    private static final int QUERIES = 100;
+
+    @Test
+    void twoHundredConcurrentClientsGetExactlyTheirAnswers() throws Exception {
+        ProxyFixture fixture = ProxyFixture.get();
+        ExecutorService pool = Executors.newFixedThreadPool(CLIENTS);
+        try {
+            List<Future<Integer>> results = new ArrayList<>();
+            for (int client = 0; client < CLIENTS; client++) {
+                int id = client;
+                results.add(pool.submit(() -> {
+                    int correct = 0;
+                    try (Connection c = fixture.connect();
+                         PreparedStatement ps = c.prepareStatement("SELECT ?::int * 1000 + ?::int, ?::text")) {
+                        for (int i = 0; i < QUERIES; i++) {
+                            ps.setInt(1, id);
+                            ps.setInt(2, i);
+                            ps.setString(3, "client-" + id + "-" + i);
+                            try (ResultSet rs = ps.executeQuery()) {
+                                rs.next();
+                                if (rs.getInt(1) == id * 1000 + i && rs.getString(2).equals("client-" + id + "-" + i)
+                                        && !rs.next()) {
+                                    correct++;
+                                }
+                            }
+                        }
+                    }
+                    return correct;
+                }));
+            }
+            int total = 0;
+            for (Future<Integer> each : results) {
+                total += each.get(120, TimeUnit.SECONDS);
+            }
+            assertThat(total).isEqualTo(CLIENTS * QUERIES);
+        } finally {
+            pool.shutdownNow();
+            assertThat(pool.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
+        }
+    }
+}

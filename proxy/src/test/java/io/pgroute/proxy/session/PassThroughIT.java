@@ -1,0 +1,215 @@
+package io.pgroute.proxy.session;
+
+import io.pgroute.proxy.testing.ProxyFixture;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.postgresql.PGConnection;
+import org.postgresql.copy.CopyManager;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.SQLWarning;
+import java.sql.Savepoint;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * pgjdbc through pgroute behaves as against PostgreSQL itself: both protocols, prepared statements past the
+ * prepare threshold, binary transfer, transactions, savepoints, COPY both ways, cancel, streaming, notices.
+ */
+class PassThroughIT {
+
+    private static ProxyFixture fixture;
+
+    @BeforeAll
+    static void start() throws SQLException {
+        fixture = ProxyFixture.get();
+        try (Connection c = fixture.connectDirect(); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE IF NOT EXISTS passthrough_tx (id int PRIMARY KEY, note text)");
+            s.execute("TRUNCATE passthrough_tx");
+        }
+    }
+
+    @Test
+    void answersFromThePrimaryThroughTheSimpleProtocol() throws SQLException {
+        Properties simple = new Properties();
+        simple.setProperty("preferQueryMode", "simple");
+        try (Connection c = fixture.connect("app", "app", simple); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT pg_is_in_recovery(), inet_server_port(), count(*) FROM products")) {
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getBoolean(1)).isFalse();
+            assertThat(rs.getInt(2)).isEqualTo(fixture.cluster().primary().port());
+            assertThat(rs.getInt(3)).isEqualTo(5);
+        }
+    }
+
+    @Test
+    void reusesPreparedStatementsPastThePrepareThresholdWithBinaryTransfer() throws SQLException {
+        Properties props = new Properties();
+        props.setProperty("prepareThreshold", "2");
+        props.setProperty("binaryTransfer", "true");
+        try (Connection c = fixture.connect("app", "app", props);
+             PreparedStatement ps = c.prepareStatement("SELECT id, name, price, now()::timestamptz FROM products"
+                     + " WHERE id = ?")) {
+            for (int i = 0; i < 10; i++) {
+                int id = 1 + i % 5;
+                ps.setInt(1, id);
+                try (ResultSet rs = ps.executeQuery()) {
+                    assertThat(rs.next()).isTrue();
+                    assertThat(rs.getInt(1)).isEqualTo(id);
+                    assertThat(rs.getString(2)).isNotBlank();
+                    assertThat(rs.getBigDecimal(3)).isPositive();
+                    assertThat(rs.getTimestamp(4)).isNotNull();
+                    assertThat(rs.next()).isFalse();
+                }
+            }
+            assertThat(ps.unwrap(org.postgresql.PGStatement.class).isUseServerPrepare()).isTrue();
+        }
+    }
+
+    @Test
+    void commitsAndRollsBackWithSavepoints() throws SQLException {
+        try (Connection c = fixture.connect()) {
+            c.setAutoCommit(false);
+            try (Statement s = c.createStatement()) {
+                s.executeUpdate("INSERT INTO passthrough_tx VALUES (1, 'committed')");
+                Savepoint sp = c.setSavepoint("sp1");
+                s.executeUpdate("INSERT INTO passthrough_tx VALUES (2, 'rolled back to savepoint')");
+                c.rollback(sp);
+                s.executeUpdate("INSERT INTO passthrough_tx VALUES (3, 'committed too')");
+                c.commit();
+                s.executeUpdate("INSERT INTO passthrough_tx VALUES (4, 'rolled back')");
+                c.rollback();
+            }
+        }
+        try (Connection direct = fixture.connectDirect(); Statement s = direct.createStatement();
+             ResultSet rs = s.executeQuery("SELECT id FROM passthrough_tx ORDER BY id")) {
+            List<Integer> ids = new ArrayList<>();
+            while (rs.next()) {
+                ids.add(rs.getInt(1));
+            }
+            assertThat(ids).containsExactly(1, 3);
+        }
+    }
+
+    @Test
+    void reportsErrorsWithTheirSqlStateAndCarriesOn() throws SQLException {
+        try (Connection c = fixture.connect(); Statement s = c.createStatement()) {
+            assertThatThrownBy(() -> s.executeQuery("SELECT * FROM no_such_table"))
+                    .isInstanceOf(SQLException.class)
+                    .extracting(e -> ((SQLException) e).getSQLState()).isEqualTo("42P01");
+            try (ResultSet rs = s.executeQuery("SELECT 1")) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getInt(1)).isEqualTo(1);
+            }
+        }
+    }
+
+    @Test
+    void relaysNotices() throws SQLException {
+        try (Connection c = fixture.connect(); Statement s = c.createStatement()) {
+            s.execute("DO $$ BEGIN RAISE NOTICE 'hello from plpgsql'; END $$");
+            SQLWarning warning = s.getWarnings();
+            assertThat(warning).isNotNull();
+            assertThat(warning.getMessage()).contains("hello from plpgsql");
+        }
+    }
+
+    @Test
+    void copiesHundredThousandRowsInAndOutIntact() throws Exception {
+        StringBuilder data = new StringBuilder();
+        for (int i = 0; i < 100_000; i++) {
+            data.append(i).append('\t').append("row-").append(i * 7).append('\n');
+        }
+        byte[] input = data.toString().getBytes(StandardCharsets.UTF_8);
+        try (Connection c = fixture.connect(); Statement s = c.createStatement()) {
+            s.execute("DROP TABLE IF EXISTS copy_target");
+            s.execute("CREATE TABLE copy_target (id int, payload text)");
+            CopyManager copy = c.unwrap(PGConnection.class).getCopyAPI();
+            long copied = copy.copyIn("COPY copy_target FROM STDIN", new ByteArrayInputStream(input));
+            assertThat(copied).isEqualTo(100_000);
+            ByteArrayOutputStream output = new ByteArrayOutputStream();
+            long exported = copy.copyOut("COPY (SELECT * FROM copy_target ORDER BY id) TO STDOUT", output);
+            assertThat(exported).isEqualTo(100_000);
+            assertThat(sha256(output.toByteArray())).isEqualTo(sha256(input));
+            s.execute("DROP TABLE copy_target");
+        }
+    }
+
+    @Test
+    void cancelsARunningQueryWithin57014() throws Exception {
+        try (Connection c = fixture.connect(); Statement s = c.createStatement()) {
+            CompletableFuture<Throwable> running = CompletableFuture.supplyAsync(() -> {
+                try {
+                    s.execute("SELECT pg_sleep(10)");
+                    return null;
+                } catch (SQLException e) {
+                    return e;
+                }
+            });
+            Thread.sleep(300);
+            long started = System.nanoTime();
+            s.cancel();
+            Throwable failure = running.get(5, TimeUnit.SECONDS);
+            long tookMillis = (System.nanoTime() - started) / 1_000_000;
+            assertThat(failure).isInstanceOf(SQLException.class);
+            assertThat(((SQLException) failure).getSQLState()).isEqualTo("57014");
+            assertThat(tookMillis).as("cancel round trip in ms").isLessThan(1000);
+            try (ResultSet rs = s.executeQuery("SELECT 42")) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getInt(1)).isEqualTo(42);
+            }
+        }
+    }
+
+    @Test
+    void streamsTwoHundredThousandRowsWithFetchSize() throws SQLException {
+        try (Connection c = fixture.connect()) {
+            c.setAutoCommit(false);
+            try (Statement s = c.createStatement()) {
+                s.setFetchSize(1000);
+                long count = 0;
+                long sum = 0;
+                try (ResultSet rs = s.executeQuery("SELECT g, repeat('x', 50) FROM generate_series(1, 200000) g")) {
+                    while (rs.next()) {
+                        count++;
+                        sum += rs.getLong(1);
+                    }
+                }
+                assertThat(count).isEqualTo(200_000);
+                assertThat(sum).isEqualTo(200_000L * 200_001L / 2);
+            }
+            c.commit();
+        }
+    }
+
+    @Test
+    void reportsThePrimarysServerVersionAndNotAStandby() throws SQLException {
+        try (Connection c = fixture.connect(); Connection direct = fixture.connectDirect()) {
+            var proxied = c.unwrap(PGConnection.class).getParameterStatuses();
+            var primary = direct.unwrap(PGConnection.class).getParameterStatuses();
+            assertThat(proxied.get("server_version")).isEqualTo(primary.get("server_version"));
+            assertThat(proxied.get("in_hot_standby")).isEqualTo("off");
+            assertThat(proxied.get("client_encoding")).isEqualTo("UTF8");
+            assertThat(proxied.get("DateStyle")).startsWith("ISO");
+        }
+    }
+
+    private static String sha256(byte[] data) throws Exception {
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
+    }
+}

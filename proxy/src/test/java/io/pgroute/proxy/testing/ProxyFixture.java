@@ -1,0 +1,117 @@
+package io.pgroute.proxy.testing;
+
+import io.pgroute.config.ConfigLoader;
+import io.pgroute.config.ProxyConfig;
+import io.pgroute.localcluster.LocalCluster;
+import io.pgroute.proxy.demo.DemoCluster;
+import io.pgroute.proxy.server.PgrouteServer;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * One LocalCluster (primary, 2 replicas, Redis) and one pgroute in front of it, shared by every integration test
+ * of the JVM and stopped at exit. Users through the proxy: {@code app/app} (SCRAM), {@code legacy/legacy} (md5),
+ * {@code admin/admin}; backend role {@code app} (SCRAM-stored).
+ */
+public final class ProxyFixture {
+
+    public static final String DATABASE = DemoCluster.DATABASE;
+
+    private static ProxyFixture shared;
+
+    private final LocalCluster cluster;
+    private final PgrouteServer server;
+
+    private ProxyFixture(LocalCluster cluster, PgrouteServer server) {
+        this.cluster = cluster;
+        this.server = server;
+    }
+
+    /** The shared fixture, started on first use. */
+    public static synchronized ProxyFixture get() {
+        if (shared == null) {
+            shared = start();
+        }
+        return shared;
+    }
+
+    private static ProxyFixture start() {
+        LocalCluster cluster = null;
+        try {
+            cluster = LocalCluster.builder().replicas(2).redis(true).setting("max_connections", "300").start();
+            DemoCluster.seed(cluster);
+            ProxyConfig config = ConfigLoader.parse(yaml(cluster, Map.of()), "test-proxy.yaml", System::getenv);
+            PgrouteServer server = new PgrouteServer(config, 2).start();
+            ProxyFixture result = new ProxyFixture(cluster, server);
+            LocalCluster started = cluster;
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                server.stop(java.time.Duration.ofSeconds(2));
+                started.close();
+            }, "proxy-fixture-stop"));
+            return result;
+        } catch (Exception e) {
+            if (cluster != null) {
+                cluster.close();
+            }
+            throw new IllegalStateException("cannot start the test cluster and proxy", e);
+        }
+    }
+
+    /** A proxy.yaml for this cluster on port 0, with extra top-level sections appended. */
+    public static String yaml(LocalCluster cluster, Map<String, String> extraSections) {
+        StringBuilder result = new StringBuilder();
+        result.append("listen: { host: 127.0.0.1, port: 0 }\n");
+        result.append("users:\n");
+        result.append("  app: { password: app, auth: scram-sha-256 }\n");
+        result.append("  legacy: { password: legacy, auth: md5 }\n");
+        result.append("  trusted: { auth: trust }\n");
+        result.append("  admin: { password: admin, admin: true }\n");
+        result.append("databases:\n");
+        result.append("  app:\n");
+        result.append("    primary: { host: 127.0.0.1, port: ").append(cluster.primary().port()).append(" }\n");
+        result.append("    dbname: app\n    user: app\n    password: app\n");
+        result.append("limits: { max_frame_bytes: 16MiB, shutdown_timeout: 5s }\n");
+        extraSections.forEach((key, value) -> result.append(key).append(":\n").append(value).append('\n'));
+        return result.toString();
+    }
+
+    public LocalCluster cluster() {
+        return cluster;
+    }
+
+    public PgrouteServer server() {
+        return server;
+    }
+
+    public int port() {
+        return server.port();
+    }
+
+    public String url(String database) {
+        return "jdbc:postgresql://127.0.0.1:" + port() + "/" + database;
+    }
+
+    /** A pgjdbc connection through the proxy as app/app. */
+    public Connection connect() throws SQLException {
+        return connect("app", "app", new Properties());
+    }
+
+    public Connection connect(String user, String password, Properties extra) throws SQLException {
+        Properties props = new Properties();
+        props.putAll(extra);
+        props.setProperty("user", user);
+        props.setProperty("password", password);
+        props.putIfAbsent("connectTimeout", "10");
+        props.putIfAbsent("socketTimeout", "60");
+        return DriverManager.getConnection(url(DATABASE), props);
+    }
+
+    /** A pgjdbc connection straight to the primary as app/app, to compare with. */
+    public Connection connectDirect() throws SQLException {
+        return DriverManager.getConnection(cluster.primary().jdbcUrl(DATABASE), "app", "app");
+    }
+}
