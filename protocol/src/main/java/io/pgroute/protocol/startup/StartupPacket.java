@@ -3,6 +3,7 @@ package io.pgroute.protocol.startup;
 import io.netty.buffer.ByteBuf;
 import io.pgroute.protocol.PgBuffers;
 import io.pgroute.protocol.ProtocolException;
+import io.pgroute.protocol.SqlState;
 
 /**
  * A packet a client sends before the typed protocol starts: an Int32 length (counting itself), an Int32 code and a
@@ -32,7 +33,7 @@ public sealed interface StartupPacket permits StartupMessage, SSLRequest, GSSENC
             default:
                 int major = code >>> 16;
                 if (major != StartupMessage.MAJOR_VERSION) {
-                    throw new ProtocolException("unsupported frontend protocol " + major + "." + (code & 0xFFFF)
+                    throw new ProtocolException(SqlState.FEATURE_NOT_SUPPORTED, "unsupported frontend protocol " + major + "." + (code & 0xFFFF)
                             + ": server supports 3.0 to 3." + StartupMessage.LATEST_MINOR_VERSION);
                 }
                 return StartupMessage.decodeAfterCode(code, packet);

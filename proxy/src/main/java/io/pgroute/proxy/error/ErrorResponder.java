@@ -30,8 +30,8 @@ public final class ErrorResponder {
     /** The SQLSTATE a client should see for this failure. */
     public static String sqlState(Throwable cause) {
         Throwable root = unwrap(cause);
-        if (root instanceof ProtocolException) {
-            return SqlState.PROTOCOL_VIOLATION;
+        if (root instanceof ProtocolException protocol) {
+            return protocol.sqlState();
         }
         if (root instanceof PgrouteException pgroute) {
             return pgroute.sqlState();

@@ -198,8 +198,8 @@ public final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         Throwable root = cause.getCause() instanceof ProtocolException ? cause.getCause() : cause;
-        if (root instanceof ProtocolException) {
-            refuse(ctx, ErrorResponse.fatal(SqlState.PROTOCOL_VIOLATION, root.getMessage()));
+        if (root instanceof ProtocolException protocol) {
+            refuse(ctx, ErrorResponse.fatal(protocol.sqlState(), protocol.getMessage()));
         } else {
             ctx.fireExceptionCaught(cause);
         }

@@ -67,7 +67,8 @@ class AuthIT {
     @Test
     void keepsServingAfterRefusals() throws SQLException {
         for (int i = 0; i < 5; i++) {
-            assertSqlState(() -> fixture.connect("app", "wrong" + i, new Properties()), "28P01");
+            String password = "wrong" + i;
+            assertSqlState(() -> fixture.connect("app", password, new Properties()), "28P01");
         }
         assertThat(currentUserVia("app", "app")).isEqualTo("app");
     }

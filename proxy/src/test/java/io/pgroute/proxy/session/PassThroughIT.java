@@ -124,7 +124,7 @@ class PassThroughIT {
         try (Connection c = fixture.connect(); Statement s = c.createStatement()) {
             s.execute("DO $$ BEGIN RAISE NOTICE 'hello from plpgsql'; END $$");
             SQLWarning warning = s.getWarnings();
-            assertThat(warning).isNotNull();
+            assertThat((Object) warning).isNotNull();
             assertThat(warning.getMessage()).contains("hello from plpgsql");
         }
     }
