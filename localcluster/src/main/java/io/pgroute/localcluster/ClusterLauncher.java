@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -146,7 +147,7 @@ final class ClusterLauncher {
     }
 
     private static void awaitOrExplain(PostgresServer server, Deadline deadline, String what,
-            java.util.concurrent.Callable<Boolean> condition) throws IOException {
+            Callable<Boolean> condition) throws IOException {
         try {
             deadline.await(what, condition);
         } catch (Deadline.DeadlineExceededException e) {

@@ -57,8 +57,13 @@ public final class LocalCluster implements AutoCloseable {
         this.superuserPassword = builder.superuserPassword;
         this.client = new PgClient(SUPERUSER, superuserPassword);
         if (builder.baseDir == null) {
-            this.baseDir = Files.createTempDirectory("pgroute-cluster-").toAbsolutePath();
+            Path tempRoot = Path.of(System.getProperty("java.io.tmpdir")).toAbsolutePath();
+            StaleClusters.deleteOrphans(tempRoot);
+            this.baseDir = Files.createTempDirectory(tempRoot, StaleClusters.PREFIX);
             this.createdBaseDir = true;
+            if (!builder.keepData) {
+                StaleClusters.claim(this.baseDir);
+            }
         } else {
             this.baseDir = builder.baseDir.toAbsolutePath();
             this.createdBaseDir = !Files.exists(this.baseDir);
@@ -107,14 +112,14 @@ public final class LocalCluster implements AutoCloseable {
     }
 
     /**
-     * The server processes this cluster started that are still running: postmasters (primary first), then Redis.
-     * Their children (backends, walsenders) are their {@link ProcessHandle#descendants()}. For tests that check
-     * nothing outlives {@link #close()}.
+     * Every process of this cluster that is running: for each server the child the JVM started (a small wrapper that
+     * makes the server die with the JVM) and all its descendants (postmaster, backends, walsenders; Redis). For
+     * tests that check nothing outlives {@link #close()}. To stop a node use {@link #stop(PgNode)}, not these.
      */
     public List<ProcessHandle> processes() {
         List<ProcessHandle> result = new ArrayList<>();
-        servers.forEach(each -> each.postmaster().ifPresent(result::add));
-        Optional.ofNullable(redisServer).flatMap(RedisServer::process).ifPresent(result::add);
+        servers.forEach(each -> result.addAll(each.processTree()));
+        Optional.ofNullable(redisServer).ifPresent(each -> result.addAll(each.processTree()));
         return result;
     }
 

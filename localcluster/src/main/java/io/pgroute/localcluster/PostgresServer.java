@@ -66,6 +66,17 @@ final class PostgresServer {
         return Optional.ofNullable(postmaster).filter(ProcessHandle::isAlive);
     }
 
+    /** The child the JVM started (a wrapper), the postmaster and its children; empty when stopped. */
+    synchronized List<ProcessHandle> processTree() {
+        if (process == null || !process.isAlive()) {
+            return List.of();
+        }
+        List<ProcessHandle> result = new ArrayList<>();
+        result.add(process.toHandle());
+        result.addAll(process.descendants().toList());
+        return result;
+    }
+
     /** Port and node-specific settings for the next {@link #start}; written to {@link PostgresConfig#NODE_FILE}. */
     synchronized void configure(int port, Map<String, String> settings) {
         this.port = port;
@@ -115,8 +126,8 @@ final class PostgresServer {
      * @throws IOException        on any other failure, with the tail of the server log
      */
     synchronized void start(Duration timeout) throws IOException {
-        if (postmaster().isPresent()) {
-            throw new IOException(this + " is already running as pid " + postmaster.pid());
+        if (process != null && process.isAlive()) {
+            throw new IOException(this + " is already running");
         }
         Map<String, String> settings = new LinkedHashMap<>();
         settings.put("port", Integer.toString(port));
@@ -124,7 +135,8 @@ final class PostgresServer {
         settings.putAll(nodeSettings);
         writeConfigFile(PostgresConfig.NODE_FILE, PostgresConfig.nodeFile(settings), false);
         long logOffset = Files.exists(logFile) ? Files.size(logFile) : 0;
-        Process started = user.processBuilder(List.of(binaries.postgres().toString(), "-D", dataDir.toString()))
+        Process started = user
+                .serverProcessBuilder("INT", List.of(binaries.postgres().toString(), "-D", dataDir.toString()))
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
                 .start();
         process = started;
@@ -165,6 +177,7 @@ final class PostgresServer {
                 LOGGER.warn("pg_ctl stop of {} failed: {}", this, e.toString());
             }
         }
+        closeLifeline();
         try {
             if (process.waitFor(EXIT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
                 LOGGER.info("stopped {}", name);
@@ -200,6 +213,15 @@ final class PostgresServer {
     private void createOwnedDirectory(Path dir) throws IOException {
         Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         user.own(dir);
+    }
+
+    /** Lets the lifeline send the postmaster SIGINT (fast shutdown), a no-op if it is gone already. */
+    private void closeLifeline() {
+        try {
+            process.getOutputStream().close();
+        } catch (IOException e) {
+            LOGGER.debug("closing the lifeline of {}: {}", this, e.toString());
+        }
     }
 
     /**

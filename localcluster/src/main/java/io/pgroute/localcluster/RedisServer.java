@@ -10,15 +10,15 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A {@code redis-server} child process without persistence, listening on 127.0.0.1 only. Started and stopped by its
- * {@link Process}; it runs as the JVM's user.
+ * A {@code redis-server} without persistence, listening on 127.0.0.1 only, run as the JVM's user under a
+ * {@link Lifeline} so it dies with the JVM.
  */
 final class RedisServer {
 
@@ -43,8 +43,15 @@ final class RedisServer {
         return new RedisNode("127.0.0.1", port);
     }
 
-    synchronized Optional<ProcessHandle> process() {
-        return Optional.ofNullable(process).filter(Process::isAlive).map(Process::toHandle);
+    /** The child the JVM started (a wrapper), Redis and anything else below it; empty when stopped. */
+    synchronized List<ProcessHandle> processTree() {
+        if (process == null || !process.isAlive()) {
+            return List.of();
+        }
+        List<ProcessHandle> result = new ArrayList<>();
+        result.add(process.toHandle());
+        result.addAll(process.descendants().toList());
+        return result;
     }
 
     /**
@@ -55,13 +62,12 @@ final class RedisServer {
     synchronized void start(int port, Duration timeout) throws IOException {
         this.port = port;
         long logOffset = Files.exists(logFile) ? Files.size(logFile) : 0;
-        process = new ProcessBuilder(List.of(binary.toString(), "--port", Integer.toString(port),
-                "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no",
-                "--dir", dir.toString()))
+        process = ServerUser.currentUser()
+                .serverProcessBuilder("TERM", List.of(binary.toString(), "--port", Integer.toString(port),
+                        "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no",
+                        "--dir", dir.toString()))
                 .directory(dir.toFile())
-                .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
-                .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
                 .start();
         try {
             Deadline.in(timeout).await("Redis on 127.0.0.1:" + port + " to answer PING", () -> {
@@ -83,23 +89,28 @@ final class RedisServer {
         LOGGER.info("started redis on 127.0.0.1:{} (pid {})", port, process.pid());
     }
 
-    /** SIGTERM, then SIGKILL if Redis has not exited after a few seconds. */
+    /** SIGTERM through the {@link Lifeline}, then SIGKILL to everything left if Redis has not exited in time. */
     synchronized void stop() {
         if (process == null) {
             return;
         }
-        process.destroy();
         try {
-            if (!process.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-                LOGGER.warn("redis pid {} did not exit on SIGTERM; killing it", process.pid());
-                process.destroyForcibly();
-                process.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            process.getOutputStream().close();
+        } catch (IOException e) {
+            LOGGER.debug("closing the lifeline of redis: {}", e.toString());
+        }
+        try {
+            if (process.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+                LOGGER.info("stopped redis");
+            } else {
+                LOGGER.warn("redis did not exit on SIGTERM; killing it");
             }
-            LOGGER.info("stopped redis");
         } catch (InterruptedException e) {
-            process.destroyForcibly();
             Thread.currentThread().interrupt();
         }
+        List<ProcessHandle> family = new ArrayList<>(process.descendants().toList());
+        family.add(process.toHandle());
+        family.forEach(ProcessHandle::destroyForcibly);
         process = null;
     }
 

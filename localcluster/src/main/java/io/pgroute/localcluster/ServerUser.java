@@ -166,6 +166,14 @@ final class ServerUser {
         return result;
     }
 
+    /**
+     * A builder for a long-running server under a {@link Lifeline}: stdin is the lifeline pipe, so the server gets
+     * {@code stopSignal} when the JVM dies or closes the process's output stream.
+     */
+    ProcessBuilder serverProcessBuilder(String stopSignal, List<String> command) {
+        return processBuilder(Lifeline.wrap(stopSignal, command)).redirectInput(ProcessBuilder.Redirect.PIPE);
+    }
+
     private static String tail(Path file) throws IOException {
         String text = new String(Files.readAllBytes(file), StandardCharsets.UTF_8);
         return text.length() <= OUTPUT_TAIL_CHARS ? text : text.substring(text.length() - OUTPUT_TAIL_CHARS);
