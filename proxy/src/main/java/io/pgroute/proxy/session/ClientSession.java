@@ -34,6 +34,7 @@ public final class ClientSession implements BackendListener {
     private byte transactionStatus = 'I';
     private int pendingReadyForQuery;
     private boolean draining;
+    private boolean backendSentFatal;
 
     /** Where the session stands. */
     sealed interface State permits Relaying, Closed {
@@ -75,6 +76,11 @@ public final class ClientSession implements BackendListener {
 
     public byte transactionStatus() {
         return transactionStatus;
+    }
+
+    /** The backend connection the session relays to right now, if any. */
+    public java.util.Optional<BackendConnection> backend() {
+        return state instanceof Relaying relaying ? java.util.Optional.of(relaying.backend()) : java.util.Optional.empty();
     }
 
     /** True when no request is in flight and no transaction is open: the session can be closed without loss. */
@@ -168,6 +174,10 @@ public final class ClientSession implements BackendListener {
                 pendingReadyForQuery--;
             }
         }
+        if (frame.type() == BackendType.ERROR_RESPONSE.code() && frame.decode(ErrorResponse::decode).isFatal()) {
+            // the server says why it is closing (admin shutdown, terminated backend…): that error is the answer
+            backendSentFatal = true;
+        }
         client.write(frame, client.voidPromise());
         if (readyForQuery && draining && isIdle()) {
             fatal(ErrorResponse.fatal(SqlState.ADMIN_SHUTDOWN, "terminating connection due to administrator command"));
@@ -192,6 +202,11 @@ public final class ClientSession implements BackendListener {
         LOGGER.warn("backend closed session={} backend={} cause={}", id(), connection.label(),
                 cause == null ? "closed by server" : cause.toString());
         state = new Closed();
+        if (backendSentFatal) {
+            client.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            host.onSessionClosed(this);
+            return;
+        }
         ErrorResponse error = ErrorResponse.fatal(SqlState.CONNECTION_FAILURE,
                 "server closed the connection unexpectedly")
                 .withDetail("The database server " + connection.target().node()
