@@ -53,8 +53,6 @@ class StartupPacketTest {
     static Stream<Arguments> malformed() {
         return Stream.of(
                 arguments("no code", body(out -> out.writeShort(3))),
-                arguments("protocol 2.0", body(out -> out.writeInt(2 << 16).writeByte(0))),
-                arguments("protocol 4.0", body(out -> out.writeInt(4 << 16).writeByte(0))),
                 arguments("no terminator", body(out -> {
                     out.writeInt(196608);
                     cstring(out, "user");
@@ -100,5 +98,22 @@ class StartupPacketTest {
 
     private static Consumer<ByteBuf> body(Consumer<ByteBuf> body) {
         return body;
+    }
+
+    @org.junit.jupiter.api.Test
+    void refusesOtherMajorVersionsAsFeatureNotSupported() {
+        for (int major : new int[] {2, 4}) {
+            io.netty.buffer.ByteBuf buffer = io.netty.buffer.Unpooled.buffer();
+            try {
+                buffer.writeInt(major << 16).writeByte(0);
+                org.assertj.core.api.Assertions.assertThatThrownBy(() -> StartupPacket.decode(buffer))
+                        .isInstanceOf(io.pgroute.protocol.ProtocolException.class)
+                        .hasMessage("unsupported frontend protocol " + major + ".0: server supports 3.0 to 3.2")
+                        .extracting(e -> ((io.pgroute.protocol.ProtocolException) e).sqlState())
+                        .isEqualTo("0A000");
+            } finally {
+                buffer.release();
+            }
+        }
     }
 }
