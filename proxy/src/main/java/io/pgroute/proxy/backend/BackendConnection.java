@@ -21,6 +21,7 @@ public final class BackendConnection {
     private final int processId;
     private final byte[] secretKey;
     private final Map<String, String> serverParameters;
+    private final long openedAtNanos = System.nanoTime();
     private BackendListener listener = NOBODY;
 
     BackendConnection(Channel channel, BackendTarget target, int processId, byte[] secretKey,
@@ -55,6 +56,11 @@ public final class BackendConnection {
     /** A short id for logs: node/pid. */
     public String label() {
         return target.node() + "/" + processId;
+    }
+
+    /** When the connection was opened, on the {@link System#nanoTime()} clock. */
+    public long openedAtNanos() {
+        return openedAtNanos;
     }
 
     public BackendListener listener() {

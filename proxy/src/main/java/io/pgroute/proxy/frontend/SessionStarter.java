@@ -17,6 +17,7 @@ import io.pgroute.protocol.backend.ParameterStatus;
 import io.pgroute.protocol.backend.ReadyForQuery;
 import io.pgroute.proxy.backend.BackendConnection;
 import io.pgroute.proxy.backend.BackendErrorException;
+import io.pgroute.proxy.backend.BackendPool;
 import io.pgroute.proxy.backend.BackendTarget;
 import io.pgroute.proxy.error.ErrorResponder;
 import io.pgroute.proxy.server.ProxyContext;
@@ -70,10 +71,11 @@ final class SessionStarter extends ChannelInboundHandlerAdapter {
             return;
         }
         ctx.channel().config().setAutoRead(false);
-        Future<BackendConnection> connecting = context.connector().connect(ctx.channel().eventLoop(), target(db));
+        BackendPool pool = context.pools().pool(ctx.channel().eventLoop(), target(db));
+        Future<BackendConnection> connecting = pool.lease();
         connecting.addListener(done -> {
             if (done.isSuccess()) {
-                onBackendReady(ctx, connecting.getNow());
+                onBackendReady(ctx, pool, connecting.getNow());
             } else {
                 onBackendFailed(ctx, done.cause());
             }
@@ -102,16 +104,16 @@ final class SessionStarter extends ChannelInboundHandlerAdapter {
         };
     }
 
-    private void onBackendReady(ChannelHandlerContext ctx, BackendConnection backend) {
+    private void onBackendReady(ChannelHandlerContext ctx, BackendPool pool, BackendConnection backend) {
         if (clientGone || !ctx.channel().isActive()) {
-            backend.terminate();
+            pool.release(backend, true);
             releaseEarly();
             return;
         }
         CancelRegistry.Key key = context.cancelKeys().mint(protocolMinor >= 2 ? 32 : 4);
         SessionInfo info = new SessionInfo(context.sessionIds().incrementAndGet(), parameters.get("user"),
                 parameters.get("database"), ctx.channel().remoteAddress(), parameters, protocolMinor, Instant.now());
-        ClientSession session = new ClientSession(info, ctx.channel(), key, backend, context.sessions());
+        ClientSession session = new ClientSession(info, ctx.channel(), key, pool, backend, context.sessions());
         ctx.write(AuthenticationOk.INSTANCE);
         Map<String, String> reported = new LinkedHashMap<>(backend.serverParameters());
         reported.putAll(OVERRIDES);

@@ -6,7 +6,11 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.pgroute.config.ProxyConfig;
+import io.pgroute.config.PoolConfig;
+import io.pgroute.config.PoolMode;
 import io.pgroute.proxy.backend.BackendConnector;
+import io.pgroute.proxy.backend.BackendPool;
+import io.pgroute.proxy.backend.BackendPools;
 import io.pgroute.proxy.session.CancelRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,6 +34,7 @@ public final class PgrouteServer implements AutoCloseable {
     private final EventLoopGroup boss;
     private final EventLoopGroup workers;
     private final SessionRegistry sessions;
+    private final BackendPools pools;
     private final ServerBootstrap bootstrap;
     private Channel serverChannel;
     private boolean stopped;
@@ -45,8 +50,9 @@ public final class PgrouteServer implements AutoCloseable {
         this.workers = transport.newGroup(workerThreads, "pgroute-io");
         CancelRegistry cancelKeys = new CancelRegistry();
         BackendConnector connector = new BackendConnector(transport, config.pool().connectTimeout());
+        this.pools = new BackendPools(connector, poolSettings(config, workerThreads));
         this.sessions = new SessionRegistry(cancelKeys, connector);
-        ProxyContext context = new ProxyContext(config, connector, cancelKeys, sessions,
+        ProxyContext context = new ProxyContext(config, pools, cancelKeys, sessions,
                 ServerTls.build(config.tls()), new AtomicLong());
         this.bootstrap = new ServerBootstrap()
                 .group(boss, workers)
@@ -57,6 +63,18 @@ public final class PgrouteServer implements AutoCloseable {
                 .childOption(ChannelOption.SO_KEEPALIVE, true)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(64 * 1024, 256 * 1024))
                 .childHandler(new ClientChannelInitializer(context));
+    }
+
+    /**
+     * Per-event-loop pool limits. Each client holds one backend connection for its whole session (transaction
+     * pooling is not built yet), so {@code pool.size} caps a node's connections only in {@code pool.mode: session};
+     * otherwise the cap is {@code limits.max_clients} and connections are still reused across clients.
+     */
+    private static BackendPool.PoolSettings poolSettings(ProxyConfig config, int loops) {
+        PoolConfig pool = config.pool();
+        int total = pool.mode() == PoolMode.SESSION ? pool.size() : config.limits().maxClients();
+        int perLoop = Math.max(1, (total + loops - 1) / loops);
+        return new BackendPool.PoolSettings(perLoop, pool.timeout(), pool.idleTimeout(), pool.maxLifetime());
     }
 
     /** Binds and starts accepting; returns once listening. */
@@ -96,6 +114,7 @@ public final class PgrouteServer implements AutoCloseable {
             sessions.forceShutdown();
             sleep(200);
         }
+        pools.close(2_000);
         boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         LOGGER.info("pgroute stopped");

@@ -2,16 +2,16 @@ package io.pgroute.proxy.server;
 
 import io.netty.handler.ssl.SslContext;
 import io.pgroute.config.ProxyConfig;
-import io.pgroute.proxy.backend.BackendConnector;
+import io.pgroute.proxy.backend.BackendPools;
 import io.pgroute.proxy.session.CancelRegistry;
 
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The process-wide things a client pipeline needs, passed in through constructors (no statics): configuration,
- * the backend connector, cancel keys, live sessions, and the server TLS context (null when TLS is off).
+ * the backend pools, cancel keys, live sessions, and the server TLS context (null when TLS is off).
  */
-public record ProxyContext(ProxyConfig config, BackendConnector connector, CancelRegistry cancelKeys,
+public record ProxyContext(ProxyConfig config, BackendPools pools, CancelRegistry cancelKeys,
                            SessionRegistry sessions, SslContext sslContext, AtomicLong sessionIds) {
 
     public boolean tlsEnabled() {

@@ -9,6 +9,7 @@ import io.pgroute.protocol.backend.ErrorResponse;
 import io.pgroute.protocol.BackendType;
 import io.pgroute.proxy.backend.BackendConnection;
 import io.pgroute.proxy.backend.BackendListener;
+import io.pgroute.proxy.backend.BackendPool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,11 +31,14 @@ public final class ClientSession implements BackendListener {
     private final Channel client;
     private final CancelRegistry.Key cancelKey;
     private final SessionHost host;
+    private final BackendPool pool;
     private State state;
     private byte transactionStatus = 'I';
     private int pendingReadyForQuery;
     private boolean draining;
     private boolean backendSentFatal;
+    /** Extended-protocol messages were sent and no Sync yet: the backend is mid-batch. */
+    private boolean unsynced;
 
     /** Where the session stands. */
     sealed interface State permits Relaying, Closed {
@@ -48,12 +52,13 @@ public final class ClientSession implements BackendListener {
     record Closed() implements State {
     }
 
-    public ClientSession(SessionInfo info, Channel client, CancelRegistry.Key cancelKey, BackendConnection backend,
-                         SessionHost host) {
+    public ClientSession(SessionInfo info, Channel client, CancelRegistry.Key cancelKey, BackendPool pool,
+                         BackendConnection backend, SessionHost host) {
         this.info = info;
         this.client = client;
         this.cancelKey = cancelKey;
         this.host = host;
+        this.pool = pool;
         this.state = new Relaying(backend);
         backend.attach(this);
     }
@@ -85,7 +90,7 @@ public final class ClientSession implements BackendListener {
 
     /** True when no request is in flight and no transaction is open: the session can be closed without loss. */
     public boolean isIdle() {
-        return pendingReadyForQuery == 0 && transactionStatus == 'I';
+        return pendingReadyForQuery == 0 && transactionStatus == 'I' && !unsynced;
     }
 
     // ---- client side events ----
@@ -108,7 +113,12 @@ public final class ClientSession implements BackendListener {
                 close();
                 return;
             }
-            case QUERY, SYNC, FUNCTION_CALL -> pendingReadyForQuery++;
+            case QUERY, FUNCTION_CALL -> pendingReadyForQuery++;
+            case SYNC -> {
+                pendingReadyForQuery++;
+                unsynced = false;
+            }
+            case PARSE, BIND, DESCRIBE, EXECUTE, CLOSE -> unsynced = true;
             default -> {
                 // relayed as it is
             }
@@ -202,6 +212,7 @@ public final class ClientSession implements BackendListener {
         LOGGER.warn("backend closed session={} backend={} cause={}", id(), connection.label(),
                 cause == null ? "closed by server" : cause.toString());
         state = new Closed();
+        pool.release(connection, false);
         if (backendSentFatal) {
             client.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
             host.onSessionClosed(this);
@@ -218,7 +229,7 @@ public final class ClientSession implements BackendListener {
 
     private void fatal(ErrorResponse error) {
         if (state instanceof Relaying relaying) {
-            relaying.backend().terminate();
+            pool.release(relaying.backend(), isIdle() && !backendSentFatal);
         }
         state = new Closed();
         closeClient(error);
@@ -226,7 +237,7 @@ public final class ClientSession implements BackendListener {
 
     private void close() {
         if (state instanceof Relaying relaying) {
-            relaying.backend().terminate();
+            pool.release(relaying.backend(), isIdle() && !backendSentFatal);
         }
         state = new Closed();
         client.close();

@@ -15,6 +15,8 @@ import io.pgroute.protocol.startup.GSSENCRequest;
 import io.pgroute.protocol.startup.SSLRequest;
 import io.pgroute.protocol.startup.StartupMessage;
 import io.pgroute.proxy.backend.BackendConnector;
+import io.pgroute.proxy.backend.BackendPool;
+import io.pgroute.proxy.backend.BackendPools;
 import io.pgroute.proxy.server.ProxyContext;
 import io.pgroute.proxy.server.SessionRegistry;
 import io.pgroute.proxy.server.Transport;
@@ -41,7 +43,9 @@ class ClientStartupHandlerTest {
                 + "    primary: { host: 127.0.0.1, port: 1 }\n", "test.yaml", name -> null);
         CancelRegistry keys = new CancelRegistry();
         BackendConnector connector = new BackendConnector(new Transport(false), Duration.ofSeconds(1));
-        ProxyContext context = new ProxyContext(config, connector, keys, new SessionRegistry(keys, connector), null,
+        BackendPools pools = new BackendPools(connector, new BackendPool.PoolSettings(1, Duration.ofSeconds(1),
+                Duration.ofSeconds(10), Duration.ofMinutes(1)));
+        ProxyContext context = new ProxyContext(config, pools, keys, new SessionRegistry(keys, connector), null,
                 new AtomicLong());
         channel = new EmbeddedChannel();
         channel.pipeline().addLast("startupDecoder", new StartupPacketDecoder());

@@ -1,0 +1,208 @@
+package io.pgroute.proxy.backend;
+
+import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.pgroute.protocol.SqlState;
+import io.pgroute.proxy.error.PgrouteException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.Iterator;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The backend connections of one target (node, database, role, startup parameters) on one event loop. Confined to
+ * that loop: no locks. Bounded: at most {@code maxSize} open connections; a lease beyond that waits up to
+ * {@code leaseTimeout} and then fails with 53300. A released connection is reset with {@code DISCARD ALL} before it
+ * is reused; idle connections are closed after {@code idleTimeout}, any connection after {@code maxLifetime}.
+ *
+ * <pre>
+ *   lease: idle? -> reuse | open < max? -> connect | wait (timeout -> 53300)
+ *   release(clean): reset (DISCARD ALL) -> waiter or idle | release(dirty): terminate
+ * </pre>
+ */
+public final class BackendPool {
+
+    private static final Logger LOGGER = LoggerFactory.getLogger(BackendPool.class);
+
+    private final EventLoop loop;
+    private final BackendTarget target;
+    private final BackendConnector connector;
+    private final PoolSettings settings;
+    private final Deque<Idle> idle = new ArrayDeque<>();
+    private final Deque<Waiter> waiters = new ArrayDeque<>();
+    private final ScheduledFuture<?> reaper;
+    private int open;
+    private long reused;
+
+    /** Pool limits and timeouts. */
+    public record PoolSettings(int maxSize, Duration leaseTimeout, Duration idleTimeout, Duration maxLifetime) {
+    }
+
+    private record Idle(BackendConnection connection, long sinceNanos) {
+    }
+
+    private record Waiter(Promise<BackendConnection> promise, ScheduledFuture<?> timeout) {
+    }
+
+    BackendPool(EventLoop loop, BackendTarget target, BackendConnector connector, PoolSettings settings) {
+        this.loop = loop;
+        this.target = target;
+        this.connector = connector;
+        this.settings = settings;
+        long period = Math.max(1, Math.min(settings.idleTimeout().toMillis() / 2, 5_000));
+        this.reaper = loop.scheduleAtFixedRate(this::reap, period, period, TimeUnit.MILLISECONDS);
+    }
+
+    /** A ready connection for this target; completes on the pool's event loop. */
+    public Future<BackendConnection> lease() {
+        Promise<BackendConnection> result = loop.newPromise();
+        while (!idle.isEmpty()) {
+            BackendConnection candidate = idle.pollFirst().connection();
+            if (candidate.isActive() && !expired(candidate)) {
+                reused++;
+                result.setSuccess(candidate);
+                return result;
+            }
+            discard(candidate);
+        }
+        if (open < settings.maxSize()) {
+            connect(result);
+            return result;
+        }
+        ScheduledFuture<?> timeout = loop.schedule(() -> timeOut(result), settings.leaseTimeout().toMillis(),
+                TimeUnit.MILLISECONDS);
+        waiters.addLast(new Waiter(result, timeout));
+        return result;
+    }
+
+    /**
+     * Gives a connection back. {@code clean} means the session left it idle (ReadyForQuery 'I', nothing in flight):
+     * it is reset and kept; otherwise it is closed.
+     */
+    public void release(BackendConnection connection, boolean clean) {
+        connection.detach();
+        if (!clean || !connection.isActive() || expired(connection)) {
+            discard(connection);
+            return;
+        }
+        new ConnectionReset(connection, done -> {
+            if (done) {
+                offer(connection);
+            } else {
+                discard(connection);
+            }
+        }).start();
+    }
+
+    public int open() {
+        return open;
+    }
+
+    public int idle() {
+        return idle.size();
+    }
+
+    public int waiting() {
+        return waiters.size();
+    }
+
+    public long reused() {
+        return reused;
+    }
+
+    public BackendTarget target() {
+        return target;
+    }
+
+    /** Closes every idle connection and stops the reaper (pool shutdown). */
+    public void close() {
+        reaper.cancel(false);
+        while (!idle.isEmpty()) {
+            discard(idle.pollFirst().connection());
+        }
+        while (!waiters.isEmpty()) {
+            Waiter waiter = waiters.pollFirst();
+            waiter.timeout().cancel(false);
+            waiter.promise().tryFailure(new PgrouteException(SqlState.ADMIN_SHUTDOWN, "pgroute is shutting down"));
+        }
+    }
+
+    private void connect(Promise<BackendConnection> result) {
+        open++;
+        connector.connect(loop, target).addListener(done -> {
+            if (done.isSuccess()) {
+                @SuppressWarnings("unchecked")
+                BackendConnection connection = ((Future<BackendConnection>) done).getNow();
+                connection.channel().closeFuture().addListener(closed -> loop.execute(() -> forget(connection)));
+                if (!result.trySuccess(connection)) {
+                    offer(connection);
+                }
+            } else {
+                open--;
+                result.tryFailure(done.cause());
+                serveWaiterWithNewConnection();
+            }
+        });
+    }
+
+    private void offer(BackendConnection connection) {
+        while (!waiters.isEmpty()) {
+            Waiter waiter = waiters.pollFirst();
+            waiter.timeout().cancel(false);
+            if (waiter.promise().trySuccess(connection)) {
+                reused++;
+                return;
+            }
+        }
+        idle.addFirst(new Idle(connection, System.nanoTime()));
+    }
+
+    private void discard(BackendConnection connection) {
+        connection.terminate();
+    }
+
+    /** Called once per connection when its channel closes, whoever closed it. */
+    private void forget(BackendConnection connection) {
+        open--;
+        idle.removeIf(each -> each.connection() == connection);
+        serveWaiterWithNewConnection();
+    }
+
+    private void serveWaiterWithNewConnection() {
+        if (!waiters.isEmpty() && open < settings.maxSize()) {
+            Waiter waiter = waiters.pollFirst();
+            waiter.timeout().cancel(false);
+            connect(waiter.promise());
+        }
+    }
+
+    private void timeOut(Promise<BackendConnection> promise) {
+        waiters.removeIf(each -> each.promise() == promise);
+        promise.tryFailure(new PgrouteException(SqlState.TOO_MANY_CONNECTIONS, "no backend connection to "
+                + target.node() + " became free within " + settings.leaseTimeout().toMillis() + " ms (pool.size "
+                + settings.maxSize() + " per event loop)"));
+    }
+
+    private boolean expired(BackendConnection connection) {
+        return System.nanoTime() - connection.openedAtNanos() > settings.maxLifetime().toNanos();
+    }
+
+    private void reap() {
+        long now = System.nanoTime();
+        Iterator<Idle> each = idle.descendingIterator();
+        while (each.hasNext()) {
+            Idle candidate = each.next();
+            if (now - candidate.sinceNanos() > settings.idleTimeout().toNanos() || expired(candidate.connection())) {
+                each.remove();
+                LOGGER.debug("closing idle backend={}", candidate.connection().label());
+                discard(candidate.connection());
+            }
+        }
+    }
+}

@@ -1,0 +1,57 @@
+package io.pgroute.proxy.backend;
+
+import io.netty.channel.EventLoop;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Every {@link BackendPool} of the process: one per event loop and backend target. A client leases only from the
+ * pools of its own event loop, so each inner map is touched by one thread.
+ */
+public final class BackendPools {
+
+    private final BackendConnector connector;
+    private final BackendPool.PoolSettings settings;
+    private final Map<EventLoop, Map<BackendTarget, BackendPool>> pools = new ConcurrentHashMap<>();
+
+    public BackendPools(BackendConnector connector, BackendPool.PoolSettings settings) {
+        this.connector = connector;
+        this.settings = settings;
+    }
+
+    /** The pool of {@code target} on {@code loop}; call on {@code loop}. */
+    public BackendPool pool(EventLoop loop, BackendTarget target) {
+        return pools.computeIfAbsent(loop, each -> new HashMap<>())
+                .computeIfAbsent(target, each -> new BackendPool(loop, each, connector, settings));
+    }
+
+    public BackendConnector connector() {
+        return connector;
+    }
+
+    /** Closes idle connections of every pool, each on its own loop, waiting up to {@code timeoutMillis}. */
+    public void close(long timeoutMillis) {
+        List<EventLoop> loops = new ArrayList<>(pools.keySet());
+        CountDownLatch closed = new CountDownLatch(loops.size());
+        for (EventLoop each : loops) {
+            each.execute(() -> {
+                try {
+                    pools.get(each).values().forEach(BackendPool::close);
+                } finally {
+                    closed.countDown();
+                }
+            });
+        }
+        try {
+            closed.await(timeoutMillis, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

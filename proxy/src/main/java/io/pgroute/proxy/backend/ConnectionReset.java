@@ -1,0 +1,67 @@
+package io.pgroute.proxy.backend;
+
+import io.pgroute.protocol.BackendType;
+import io.pgroute.protocol.PgFrame;
+import io.pgroute.protocol.frontend.Query;
+
+import java.util.function.Consumer;
+
+/**
+ * Brings a released backend connection back to a fresh session state with {@code DISCARD ALL} (session parameters,
+ * prepared statements, temp tables, advisory locks, LISTEN) and reports whether it is reusable: true after a clean
+ * ReadyForQuery 'I', false after an error or a close.
+ */
+final class ConnectionReset implements BackendListener {
+
+    private final BackendConnection connection;
+    private final Consumer<Boolean> done;
+    private boolean failed;
+    private boolean finished;
+
+    ConnectionReset(BackendConnection connection, Consumer<Boolean> done) {
+        this.connection = connection;
+        this.done = done;
+    }
+
+    void start() {
+        connection.attach(this);
+        connection.setAutoRead(true);
+        connection.channel().writeAndFlush(new Query("DISCARD ALL"));
+    }
+
+    @Override
+    public void onBackendFrame(BackendConnection source, PgFrame frame) {
+        try {
+            if (frame.is(BackendType.ERROR_RESPONSE)) {
+                failed = true;
+            } else if (frame.is(BackendType.READY_FOR_QUERY)) {
+                byte status = frame.body().getByte(frame.body().readerIndex());
+                finish(!failed && status == 'I');
+            }
+        } finally {
+            frame.release();
+        }
+    }
+
+    @Override
+    public void onBackendReadComplete(BackendConnection source) {
+    }
+
+    @Override
+    public void onBackendWritabilityChanged(BackendConnection source, boolean writable) {
+    }
+
+    @Override
+    public void onBackendClosed(BackendConnection source, Throwable cause) {
+        finish(false);
+    }
+
+    private void finish(boolean reusable) {
+        if (finished) {
+            return;
+        }
+        finished = true;
+        connection.detach();
+        done.accept(reusable);
+    }
+}
