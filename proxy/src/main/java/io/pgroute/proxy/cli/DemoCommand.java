@@ -21,7 +21,7 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = {"Start a throwaway PostgreSQL primary, replicas and Redis on 127.0.0.1 with pgroute in front.",
-                "Database app, user app/app (admin/admin for the console). Ctrl-C stops and removes everything."})
+                "Database app, user app/app, admin user admin/admin. Ctrl-C stops and removes everything."})
 final class DemoCommand implements Callable<Integer> {
 
     @Option(names = "--port", defaultValue = "6432", description = "port for pgroute (default: ${DEFAULT-VALUE})")
