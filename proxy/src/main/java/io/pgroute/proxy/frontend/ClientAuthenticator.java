@@ -26,7 +26,6 @@ import org.slf4j.LoggerFactory;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.nio.charset.StandardCharsets;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -43,7 +42,6 @@ import java.util.Map;
 final class ClientAuthenticator extends ChannelInboundHandlerAdapter {
 
     private static final Logger LOGGER = LoggerFactory.getLogger(ClientAuthenticator.class);
-    private static final String SCRAM = "SCRAM-SHA-256";
 
     private final ProxyContext context;
     private final Map<String, String> parameters;
@@ -70,8 +68,8 @@ final class ClientAuthenticator extends ChannelInboundHandlerAdapter {
             case MD5 -> {
                 if (userConfig.password() == null) {
                     // an md5 exchange needs the plaintext password; a SCRAM verifier cannot check it
-                    scram = ScramExchange.forUser(userConfig);
-                    ctx.writeAndFlush(new AuthenticationSASL(List.of(SCRAM)));
+                    scram = ScramExchange.forUser(userConfig, channelBinding(ctx));
+                    ctx.writeAndFlush(new AuthenticationSASL(scram.mechanisms()));
                     return;
                 }
                 md5Salt = new byte[4];
@@ -79,8 +77,9 @@ final class ClientAuthenticator extends ChannelInboundHandlerAdapter {
                 ctx.writeAndFlush(new AuthenticationMD5Password(md5Salt));
             }
             case SCRAM_SHA_256 -> {
-                scram = userConfig == null ? ScramExchange.forUnknownUser(user) : ScramExchange.forUser(userConfig);
-                ctx.writeAndFlush(new AuthenticationSASL(List.of(SCRAM)));
+                scram = userConfig == null ? ScramExchange.forUnknownUser(user)
+                        : ScramExchange.forUser(userConfig, channelBinding(ctx));
+                ctx.writeAndFlush(new AuthenticationSASL(scram.mechanisms()));
             }
             default -> throw new IllegalStateException("unknown auth method " + method);
         }
@@ -127,12 +126,12 @@ final class ClientAuthenticator extends ChannelInboundHandlerAdapter {
         try {
             if (!scram.started()) {
                 SASLInitialResponse initial = SASLInitialResponse.decode(frame.body());
-                if (!SCRAM.equals(initial.mechanism())) {
+                if (!scram.mechanisms().contains(initial.mechanism())) {
                     refuse(ctx, ErrorResponse.fatal(SqlState.PROTOCOL_VIOLATION,
                             "client selected an invalid SASL authentication mechanism"));
                     return;
                 }
-                ctx.writeAndFlush(new AuthenticationSASLContinue(scram.first(initial.data())));
+                ctx.writeAndFlush(new AuthenticationSASLContinue(scram.first(initial.mechanism(), initial.data())));
             } else {
                 byte[] serverFinal = scram.last(SASLResponse.decode(frame.body()).data());
                 if (userConfig == null) {
@@ -143,8 +142,17 @@ final class ClientAuthenticator extends ChannelInboundHandlerAdapter {
                 succeed(ctx);
             }
         } catch (ScramException e) {
-            failPassword(ctx, e.getMessage());
+            if (e.isInvalidProof()) {
+                failPassword(ctx, e.getMessage());
+            } else {
+                refuse(ctx, ErrorResponse.fatal(e.sqlState(), e.getMessage()));
+            }
         }
+    }
+
+    /** The certificate's channel binding when this client is on TLS (SCRAM-SHA-256-PLUS possible), else null. */
+    private byte[] channelBinding(ChannelHandlerContext ctx) {
+        return ctx.pipeline().get(io.netty.handler.ssl.SslHandler.class) != null ? context.tlsServerEndPoint() : null;
     }
 
     private void succeed(ChannelHandlerContext ctx) {

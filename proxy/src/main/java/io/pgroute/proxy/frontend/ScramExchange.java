@@ -23,11 +23,11 @@ final class ScramExchange {
         this.server = server;
     }
 
-    static ScramExchange forUser(UserConfig user) {
-        if (user.scramVerifier() != null) {
-            return new ScramExchange(new ScramServer(ScramVerifier.parse(user.scramVerifier())));
-        }
-        return new ScramExchange(new ScramServer(ScramVerifier.fromPassword(user.password(), salt(), ITERATIONS)));
+    /** @param tlsServerEndPoint the channel binding of this TLS connection, or null: then no -PLUS is offered */
+    static ScramExchange forUser(UserConfig user, byte[] tlsServerEndPoint) {
+        ScramVerifier verifier = user.scramVerifier() != null ? ScramVerifier.parse(user.scramVerifier())
+                : ScramVerifier.fromPassword(user.password(), salt(), ITERATIONS);
+        return new ScramExchange(new ScramServer(verifier, tlsServerEndPoint));
     }
 
     /** A mock exchange whose salt is stable per user name, so a probe cannot tell unknown users by their salt. */
@@ -41,13 +41,18 @@ final class ScramExchange {
         return result;
     }
 
+    /** The mechanisms to offer, most preferred first. */
+    java.util.List<String> mechanisms() {
+        return server.mechanisms();
+    }
+
     boolean started() {
         return started;
     }
 
-    byte[] first(byte[] clientFirst) {
+    byte[] first(String mechanism, byte[] clientFirst) {
         started = true;
-        return server.handleClientFirst(clientFirst);
+        return server.handleClientFirst(mechanism, clientFirst);
     }
 
     byte[] last(byte[] clientFinal) {

@@ -53,7 +53,7 @@ public final class PgrouteServer implements AutoCloseable {
         this.pools = new BackendPools(connector, poolSettings(config, workerThreads));
         this.sessions = new SessionRegistry(cancelKeys, connector);
         ProxyContext context = new ProxyContext(config, pools, cancelKeys, sessions,
-                ServerTls.build(config.tls()), new AtomicLong());
+                ServerTls.build(config.tls()), ServerTls.serverEndPoint(config.tls()), new AtomicLong());
         this.bootstrap = new ServerBootstrap()
                 .group(boss, workers)
                 .channel(transport.serverChannel())

@@ -9,10 +9,12 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The process-wide things a client pipeline needs, passed in through constructors (no statics): configuration,
- * the backend pools, cancel keys, live sessions, and the server TLS context (null when TLS is off).
+ * the backend pools, cancel keys, live sessions, the server TLS context and its certificate's channel binding
+ * (null when TLS is off).
  */
 public record ProxyContext(ProxyConfig config, BackendPools pools, CancelRegistry cancelKeys,
-                           SessionRegistry sessions, SslContext sslContext, AtomicLong sessionIds) {
+                           SessionRegistry sessions, SslContext sslContext, byte[] tlsServerEndPoint,
+                           AtomicLong sessionIds) {
 
     public boolean tlsEnabled() {
         return sslContext != null;

@@ -17,6 +17,37 @@ final class ServerTls {
     private ServerTls() {
     }
 
+    /**
+     * The RFC 5929 tls-server-end-point channel binding of the configured certificate (for SCRAM-SHA-256-PLUS): its
+     * DER encoding hashed with its signature's hash, SHA-256 for MD5/SHA-1; null when TLS is off or the signature
+     * has no such hash (Ed25519).
+     */
+    static byte[] serverEndPoint(TlsConfig config) {
+        if (config.mode() == TlsMode.DISABLE) {
+            return null;
+        }
+        try (java.io.InputStream in = java.nio.file.Files.newInputStream(config.certFile())) {
+            java.security.cert.X509Certificate cert = (java.security.cert.X509Certificate)
+                    java.security.cert.CertificateFactory.getInstance("X.509").generateCertificates(in).iterator().next();
+            String algorithm = cert.getSigAlgName().toUpperCase(java.util.Locale.ROOT);
+            int with = algorithm.indexOf("WITH");
+            if (with <= 0) {
+                return null;
+            }
+            String hash = algorithm.substring(0, with).replace("-", "");
+            String digest = switch (hash) {
+                case "MD5", "SHA1", "SHA256" -> "SHA-256";
+                case "SHA384" -> "SHA-384";
+                case "SHA512" -> "SHA-512";
+                default -> null;
+            };
+            return digest == null ? null
+                    : java.security.MessageDigest.getInstance(digest).digest(cert.getEncoded());
+        } catch (java.io.IOException | java.security.GeneralSecurityException | RuntimeException e) {
+            return null;
+        }
+    }
+
     /** The context, or null when TLS is disabled. */
     static SslContext build(TlsConfig config) {
         if (config.mode() == TlsMode.DISABLE) {

@@ -46,7 +46,7 @@ class ClientStartupHandlerTest {
         BackendPools pools = new BackendPools(connector, new BackendPool.PoolSettings(1, Duration.ofSeconds(1),
                 Duration.ofSeconds(10), Duration.ofMinutes(1)));
         ProxyContext context = new ProxyContext(config, pools, keys, new SessionRegistry(keys, connector), null,
-                new AtomicLong());
+                null, new AtomicLong());
         channel = new EmbeddedChannel();
         channel.pipeline().addLast("startupDecoder", new StartupPacketDecoder());
         channel.pipeline().addLast("encoder", MessageEncoder.INSTANCE);

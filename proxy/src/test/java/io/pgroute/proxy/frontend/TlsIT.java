@@ -64,6 +64,14 @@ class TlsIT {
     }
 
     @Test
+    void bindsScramToTheTlsChannelWhenTheClientRequiresIt() throws SQLException {
+        Properties props = new Properties();
+        props.setProperty("sslmode", "require");
+        props.setProperty("channelBinding", "require");
+        assertThat(oneRow(props)).isEqualTo(5);
+    }
+
+    @Test
     void refusesPlaintextWhenTlsIsRequired() {
         Properties props = new Properties();
         props.setProperty("sslmode", "disable");
