@@ -19,10 +19,11 @@ import java.util.Optional;
  * @param metrics Prometheus endpoint
  * @param logging log format and levels
  * @param limits resource limits
+ * @param routing read/write splitting and replica choice
  */
 public record ProxyConfig(ListenConfig listen, TlsConfig tls, Map<String, UserConfig> users,
         Map<String, DatabaseConfig> databases, PoolConfig pool, MetricsConfig metrics, LoggingConfig logging,
-        LimitsConfig limits) {
+        LimitsConfig limits, RoutingConfig routing) {
 
     /** Checks that every section is present and copies the maps, keeping their order. */
     public ProxyConfig {
@@ -32,15 +33,23 @@ public record ProxyConfig(ListenConfig listen, TlsConfig tls, Map<String, UserCo
         Objects.requireNonNull(metrics, "metrics");
         Objects.requireNonNull(logging, "logging");
         Objects.requireNonNull(limits, "limits");
+        Objects.requireNonNull(routing, "routing");
         users = Collections.unmodifiableMap(new LinkedHashMap<>(users));
         databases = Collections.unmodifiableMap(new LinkedHashMap<>(databases));
+    }
+
+    /** A configuration with {@link RoutingConfig#defaults() default routing}. */
+    public ProxyConfig(ListenConfig listen, TlsConfig tls, Map<String, UserConfig> users,
+            Map<String, DatabaseConfig> databases, PoolConfig pool, MetricsConfig metrics, LoggingConfig logging,
+            LimitsConfig limits) {
+        this(listen, tls, users, databases, pool, metrics, logging, limits, RoutingConfig.defaults());
     }
 
     /** A configuration with the given listener, users and databases and defaults for everything else. */
     public static ProxyConfig of(ListenConfig listen, Map<String, UserConfig> users,
             Map<String, DatabaseConfig> databases) {
         return new ProxyConfig(listen, TlsConfig.disabled(), users, databases, PoolConfig.defaults(),
-                MetricsConfig.disabled(), LoggingConfig.defaults(), LimitsConfig.defaults());
+                MetricsConfig.disabled(), LoggingConfig.defaults(), LimitsConfig.defaults(), RoutingConfig.defaults());
     }
 
     /** The user clients log in as {@code name}, if configured. */
@@ -65,8 +74,9 @@ public record ProxyConfig(ListenConfig listen, TlsConfig tls, Map<String, UserCo
         MetricsConfig metrics = root.mapping("metrics").map(MetricsConfig::read).orElseGet(MetricsConfig::disabled);
         LoggingConfig logging = root.mapping("logging").map(LoggingConfig::read).orElseGet(LoggingConfig::defaults);
         LimitsConfig limits = root.mapping("limits").map(LimitsConfig::read).orElseGet(LimitsConfig::defaults);
+        RoutingConfig routing = root.mapping("routing").map(RoutingConfig::read).orElseGet(RoutingConfig::defaults);
         root.finish();
-        return new ProxyConfig(listen, tls, users, databases, pool, metrics, logging, limits);
+        return new ProxyConfig(listen, tls, users, databases, pool, metrics, logging, limits, routing);
     }
 
     /** The entries of a mapping of names to sections, which must hold at least one entry. */

@@ -56,6 +56,9 @@ class ConfigLoaderTest {
                 Map.of("io.pgroute.proxy.session", "DEBUG", "io.netty", "ERROR")));
         assertThat(config.logging().levels().keySet()).containsExactly("io.pgroute.proxy.session", "io.netty");
         assertThat(config.limits()).isEqualTo(new LimitsConfig(64L * 1024 * 1024, 500, Duration.ofSeconds(45)));
+        assertThat(config.routing()).isEqualTo(new RoutingConfig(Consistency.WINDOW, Duration.ofSeconds(2),
+                Duration.ofMillis(500), 64L << 20, Balance.LEAST_CONNECTIONS, true, "a", Duration.ofMillis(10),
+                Duration.ofSeconds(3), Duration.ofMinutes(5)));
     }
 
     @Test
@@ -72,6 +75,7 @@ class ConfigLoaderTest {
         assertThat(config.metrics()).isEqualTo(new MetricsConfig("127.0.0.1", 9930, false));
         assertThat(config.logging()).isEqualTo(new LoggingConfig(LogFormat.TEXT, "INFO", Map.of()));
         assertThat(config.limits()).isEqualTo(new LimitsConfig(1_073_741_824L, 10_000, Duration.ofSeconds(30)));
+        assertThat(config.routing()).isEqualTo(RoutingConfig.defaults());
         assertThat(config).isEqualTo(ProxyConfig.of(config.listen(), config.users(), config.databases()));
     }
 

@@ -1,0 +1,14 @@
+package io.pgroute.config;
+
+/** Which reads may go to a replica after a session's own write ({@code routing.consistency}). */
+public enum Consistency {
+    /**
+     * Read-your-writes: after a write, a session reads only from replicas that have replayed the primary LSN sampled
+     * after the commit, else from the primary. The default.
+     */
+    CAUSAL,
+    /** After a write, a session reads from the primary for {@code routing.window}. */
+    WINDOW,
+    /** Reads go to any eligible replica, even right after the session's own write. */
+    EVENTUAL
+}
