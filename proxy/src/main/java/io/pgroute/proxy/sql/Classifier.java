@@ -1,0 +1,115 @@
+package io.pgroute.proxy.sql;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.LongAdder;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+
+/**
+ * SQL text → {@link StatementInfo}, each distinct text analysed once and kept in a bounded LRU.
+ *
+ * <p>The lexer ({@link SqlScanner}) splits the text and classifies everything JSqlParser cannot read
+ * (transaction control, SET/RESET/SHOW/DISCARD, LISTEN/NOTIFY, PREPARE/EXECUTE, cursors, COPY, EXPLAIN, DDL,
+ * utilities) without touching the parser; queries and DML go through JSqlParser with a timeout, and then
+ * through the function and relation rules. Anything not understood goes to the primary, never to a replica.
+ * Several statements in one text are routed as one: read-only only if every statement is.
+ *
+ * <p>Thread-safe. {@link #updateCatalog} swaps the function catalog (reload) and forgets cached results.
+ */
+public final class Classifier implements AutoCloseable {
+    /** Parse budget per statement; a pathological statement costs at most this, then goes to the primary. */
+    public static final Duration DEFAULT_PARSE_TIMEOUT = Duration.ofMillis(500);
+    private static final int MAX_PARSE_LENGTH = 1 << 20;
+
+    private final Cache<String, StatementInfo> cache;
+    private final QueryParser parser;
+    private final StatementAnalyzer analyzer;
+    private final LongAdder parseFailures = new LongAdder();
+    private volatile FunctionCatalog catalog;
+
+    /** A classifier with the default parse timeout and two parser threads. */
+    public Classifier(FunctionCatalog catalog, int cacheSize) {
+        this(catalog, cacheSize, DEFAULT_PARSE_TIMEOUT, 2);
+    }
+
+    /** A classifier; {@code parserThreads} bounds concurrent JSqlParser runs (cache misses only). */
+    public Classifier(FunctionCatalog catalog, int cacheSize, Duration parseTimeout, int parserThreads) {
+        this.catalog = catalog;
+        this.cache = Caffeine.newBuilder().maximumSize(cacheSize).build();
+        this.parser = new QueryParser(parseTimeout, parserThreads, MAX_PARSE_LENGTH);
+        ParsedStatements parsed = new ParsedStatements(parser, parseFailures::increment);
+        this.analyzer = new StatementAnalyzer(parsed, new FunctionPolicy(() -> this.catalog));
+    }
+
+    /** The classification of {@code sql}; the same instance for the same text while it stays cached. */
+    public StatementInfo classify(String sql) {
+        return cache.get(sql, this::analyze);
+    }
+
+    /** Statements JSqlParser could not parse (or timed out on) since start: reads lost to the primary. */
+    public long parseFailures() {
+        return parseFailures.sum();
+    }
+
+    /** Number of cached classifications (approximate). */
+    public long cachedCount() {
+        return cache.estimatedSize();
+    }
+
+    /** Replaces the function catalog (after a reload from pg_proc) and drops every cached result. */
+    public void updateCatalog(FunctionCatalog newCatalog) {
+        this.catalog = newCatalog;
+        cache.invalidateAll();
+    }
+
+    @Override
+    public void close() {
+        parser.close();
+    }
+
+    private StatementInfo analyze(String sql) {
+        SqlScanner.Scan scan = SqlScanner.scan(sql);
+        List<SqlScanner.Segment> statements = scan.statements();
+        if (statements.isEmpty()) {
+            return InfoBuilder.of(StatementKind.EMPTY, true, "empty").build(scan.hints(), false, List.of());
+        }
+        if (statements.size() == 1) {
+            return analyzer.analyze(statements.get(0)).build(scan.hints(), false, List.of());
+        }
+        List<InfoBuilder> builders = new ArrayList<>();
+        List<StatementInfo> parts = new ArrayList<>();
+        for (SqlScanner.Segment each : statements) {
+            InfoBuilder builder = analyzer.analyze(each);
+            builders.add(builder);
+            parts.add(builder.build(scan.hints(), false, List.of()));
+        }
+        return merge(builders).build(scan.hints(), true, parts);
+    }
+
+    /**
+     * One verdict for several statements: read-only only if all are; the kind and reason of the first
+     * statement that needs the primary, else READ when any statement reads, else the first statement's kind.
+     */
+    private static InfoBuilder merge(List<InfoBuilder> builders) {
+        InfoBuilder deciding = builders.stream().filter(each -> !each.readOnly).findFirst()
+                .or(() -> builders.stream().filter(each -> each.kind == StatementKind.READ).findFirst())
+                .orElse(builders.get(0));
+        InfoBuilder result = InfoBuilder.of(deciding.kind, true, deciding.reason);
+        result.cacheable = true;
+        for (InfoBuilder each : builders) {
+            result.absorb(each);
+            result.cacheable &= each.cacheable && each.kind == StatementKind.READ;
+        }
+        result.reason = deciding.reason;
+        InfoBuilder first = builders.get(0);
+        result.transactionReadOnly = first.transactionReadOnly;
+        result.isolation = first.isolation;
+        result.setting = Optional.ofNullable(first.setting).orElse(null);
+        result.target = first.target;
+        return result;
+    }
+}

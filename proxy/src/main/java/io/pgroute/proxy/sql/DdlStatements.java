@@ -1,0 +1,124 @@
+package io.pgroute.proxy.sql;
+
+import java.util.Set;
+
+/**
+ * Lexical classification of DDL and utility commands, all of which go to the primary.
+ *
+ * <p>Written tables are named for TRUNCATE, DROP TABLE, ALTER TABLE and CREATE TABLE (so that a cache can
+ * invalidate just those); for other DDL {@code tablesComplete} is false. VACUUM, ANALYZE, CHECKPOINT, CLUSTER,
+ * REINDEX and LOAD change no query result: UTILITY with nothing written.
+ */
+final class DdlStatements {
+    private static final Set<String> DDL = Set.of("create", "alter", "drop", "truncate", "grant", "revoke",
+            "comment", "security", "refresh", "reassign", "import");
+    private static final Set<String> UTILITY = Set.of("vacuum", "analyze", "analyse", "checkpoint", "cluster",
+            "reindex", "load");
+
+    private DdlStatements() {
+    }
+
+    /** The classification, or null when the statement is none of these. */
+    static InfoBuilder analyze(TokenCursor cursor) {
+        Token first = cursor.peek();
+        if (first == null || first.type() != Token.Type.WORD) {
+            return null;
+        }
+        String word = first.value();
+        if (UTILITY.contains(word)) {
+            return InfoBuilder.of(StatementKind.UTILITY, false, word);
+        }
+        if (word.equals("do")) {
+            return InfoBuilder.opaque(StatementKind.WRITE, "do block");
+        }
+        if (word.equals("call")) {
+            return InfoBuilder.opaque(StatementKind.WRITE, "call");
+        }
+        if (word.equals("lock")) {
+            cursor.next();
+            cursor.accept("table");
+            return names(cursor, InfoBuilder.of(StatementKind.WRITE, false, "lock"), false);
+        }
+        if (!DDL.contains(word)) {
+            return null;
+        }
+        cursor.next();
+        return switch (word) {
+            case "create" -> create(cursor);
+            case "truncate" -> {
+                cursor.accept("table");
+                yield names(cursor, InfoBuilder.of(StatementKind.WRITE, false, "truncate"), true);
+            }
+            case "drop" -> cursor.accept("table") ? drop(cursor) : InfoBuilder.opaque(StatementKind.WRITE, "ddl");
+            case "alter" -> cursor.accept("table") ? alter(cursor) : InfoBuilder.opaque(StatementKind.WRITE, "ddl");
+            default -> InfoBuilder.opaque(StatementKind.WRITE, "ddl");
+        };
+    }
+
+    private static InfoBuilder create(TokenCursor cursor) {
+        boolean temporary = false;
+        while (cursor.accept("global") || cursor.accept("local") || cursor.accept("unlogged")
+                || cursor.accept("or") || cursor.accept("replace")) {
+            continue;
+        }
+        if (cursor.accept("temp") || cursor.accept("temporary")) {
+            temporary = true;
+        }
+        cursor.accept("unlogged");
+        if (!cursor.accept("table")) {
+            InfoBuilder result = InfoBuilder.opaque(StatementKind.WRITE, temporary ? "create temp object" : "ddl");
+            return temporary ? result.pins() : result;
+        }
+        cursor.acceptAll("if", "not", "exists");
+        InfoBuilder result = InfoBuilder.of(StatementKind.WRITE, false, temporary ? "create temp table" : "ddl");
+        String name = cursor.name();
+        if (name == null) {
+            result.tablesComplete = false;
+        } else {
+            result.tablesWritten.add(name);
+        }
+        return temporary ? result.pins() : result;
+    }
+
+    private static InfoBuilder drop(TokenCursor cursor) {
+        cursor.acceptAll("if", "exists");
+        InfoBuilder result = names(cursor, InfoBuilder.of(StatementKind.WRITE, false, "ddl"), true);
+        while (!cursor.atEnd()) {
+            if (cursor.next().is("cascade")) {
+                result.tablesComplete = false;
+            }
+        }
+        return result;
+    }
+
+    private static InfoBuilder alter(TokenCursor cursor) {
+        cursor.acceptAll("if", "exists");
+        cursor.accept("only");
+        InfoBuilder result = InfoBuilder.of(StatementKind.WRITE, false, "ddl");
+        String name = cursor.name();
+        if (name == null || cursor.acceptAll("rename", "to") || cursor.at("set")) {
+            result.tablesComplete = false;
+        }
+        if (name != null) {
+            result.tablesWritten.add(name);
+        }
+        return result;
+    }
+
+    /** {@code [ONLY] name [*] [, …]} into tablesWritten (or nowhere for LOCK, which changes no data). */
+    private static InfoBuilder names(TokenCursor cursor, InfoBuilder result, boolean written) {
+        do {
+            cursor.accept("only");
+            String name = cursor.name();
+            if (name == null) {
+                result.tablesComplete = false;
+                return result;
+            }
+            if (written) {
+                result.tablesWritten.add(name);
+            }
+            cursor.acceptSymbol("*");
+        } while (cursor.acceptSymbol(","));
+        return result;
+    }
+}

@@ -1,0 +1,161 @@
+package io.pgroute.proxy.sql;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * PostgreSQL-aware statement splitter, in one pass over the text.
+ *
+ * <p>Splits on {@code ;} outside comments, literals, quoted identifiers and dollar quotes; drops empty
+ * statements; keeps the first {@value #MAX_TOKENS} tokens of each statement for the lexical classifier;
+ * collects hint comments from the leading comments only; and produces, per statement, a text for
+ * JSqlParser with comments blanked and E-strings / dollar quotes replaced by {@code ''} (their content never
+ * matters for routing, and the parser cannot read them). Parentheses are tracked so that a {@code ;} inside
+ * {@code CREATE RULE … (…; …)} does not split.
+ */
+public final class SqlScanner {
+    /** Tokens kept per statement; lexer-owned statements are short, longer ones are re-tokenized on demand. */
+    static final int MAX_TOKENS = 256;
+
+    private SqlScanner() {
+    }
+
+    /**
+     * One statement of a text.
+     *
+     * @param text       the statement as written, without the terminating {@code ;}
+     * @param parserText the text for JSqlParser
+     * @param tokens     its first tokens, comments excluded, offsets relative to {@code text}
+     * @param truncated  more tokens follow
+     */
+    public record Segment(String text, String parserText, List<Token> tokens, boolean truncated) {
+
+        /** All tokens of the statement (re-tokenizes only when truncated). */
+        public List<Token> allTokens() {
+            return truncated ? tokenize(text, Integer.MAX_VALUE) : tokens;
+        }
+
+        /** The statement text from the start of {@code token} to its end. */
+        public String textFrom(Token token) {
+            return text.substring(token.start());
+        }
+    }
+
+    /**
+     * A scanned text.
+     *
+     * @param statements its non-empty statements
+     * @param hints      hints from its leading comments
+     */
+    public record Scan(List<Segment> statements, Hints hints) {
+    }
+
+    /** Splits {@code sql} into statements and reads the hints of its leading comments. */
+    public static Scan scan(String sql) {
+        Lexer lexer = new Lexer(sql);
+        List<Segment> statements = new ArrayList<>();
+        Hints hints = Hints.NONE;
+        boolean leading = true;
+        SegmentBuilder current = new SegmentBuilder(sql);
+        for (Token each = lexer.next(); each != null; each = lexer.next()) {
+            if (each.type() == Token.Type.COMMENT) {
+                hints = leading ? hints.withComment(each.value()) : hints;
+                current.comment(each);
+                continue;
+            }
+            leading = false;
+            if (each.isSymbol(";") && current.splittable()) {
+                current.finish(statements);
+                current = new SegmentBuilder(sql);
+                continue;
+            }
+            current.add(each);
+        }
+        current.finish(statements);
+        return new Scan(List.copyOf(statements), hints);
+    }
+
+    /** Tokenizes {@code text} (comments excluded), at most {@code max} tokens. */
+    public static List<Token> tokenize(String text, int max) {
+        Lexer lexer = new Lexer(text);
+        List<Token> result = new ArrayList<>();
+        for (Token each = lexer.next(); each != null && result.size() < max; each = lexer.next()) {
+            if (each.type() != Token.Type.COMMENT) {
+                result.add(each);
+            }
+        }
+        return result;
+    }
+
+    /** Accumulates one statement: its span, its first tokens and its parser text. */
+    private static final class SegmentBuilder {
+        private final String sql;
+        private final List<Token> tokens = new ArrayList<>();
+        private final StringBuilder parserText = new StringBuilder();
+        private int start = -1;
+        private int end;
+        private int copied;
+        private boolean truncated;
+        private int parens;
+        private int atomic;
+        private Token previous;
+
+        SegmentBuilder(String sql) {
+            this.sql = sql;
+        }
+
+        void comment(Token comment) {
+            if (start >= 0) {
+                parserText.append(sql, copied, comment.start()).append(' ');
+                copied = comment.end();
+            }
+        }
+
+        /**
+         * Whether a {@code ;} here ends the statement: not inside parentheses (CREATE RULE) nor inside a
+         * {@code BEGIN ATOMIC … END} body of CREATE FUNCTION / PROCEDURE (where CASE … END nests too).
+         */
+        boolean splittable() {
+            return parens <= 0 && atomic <= 0;
+        }
+
+        private void track(Token token) {
+            parens += token.isSymbol("(") ? 1 : token.isSymbol(")") ? -1 : 0;
+            if (atomic > 0) {
+                atomic += token.is("begin") || token.is("case") ? 1 : token.is("end") ? -1 : 0;
+            } else if (token.is("atomic") && previous != null && previous.is("begin") && !tokens.isEmpty()
+                    && tokens.get(0).is("create")) {
+                atomic = 1;
+            }
+            previous = token;
+        }
+
+        void add(Token token) {
+            if (start < 0) {
+                start = token.start();
+                copied = start;
+            }
+            track(token);
+            end = token.end();
+            if (token.type() == Token.Type.ESCAPE_STRING || token.type() == Token.Type.DOLLAR_STRING) {
+                parserText.append(sql, copied, token.start()).append("''");
+                copied = token.end();
+            }
+            if (tokens.size() < MAX_TOKENS) {
+                tokens.add(new Token(token.type(), token.value(), token.start() - start, token.end() - start));
+            } else {
+                truncated = true;
+            }
+        }
+
+        void finish(List<Segment> into) {
+            if (start < 0) {
+                return;
+            }
+            if (copied < end) {
+                parserText.append(sql, copied, end);
+            }
+            into.add(new Segment(sql.substring(start, end), parserText.toString(), List.copyOf(tokens), truncated));
+        }
+    }
+}

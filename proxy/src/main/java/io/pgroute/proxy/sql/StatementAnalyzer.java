@@ -1,0 +1,64 @@
+package io.pgroute.proxy.sql;
+
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Classifies one statement: the lexer first (everything JSqlParser cannot read), JSqlParser for queries and
+ * DML, then {@link FunctionPolicy} over the functions and relations found.
+ */
+final class StatementAnalyzer {
+    private static final Set<String> PARSED = Set.of("select", "with", "values", "table");
+    private static final Set<String> DML = Set.of("insert", "update", "delete", "merge");
+
+    private final ParsedStatements parsed;
+    private final FunctionPolicy policy;
+
+    StatementAnalyzer(ParsedStatements parsed, FunctionPolicy policy) {
+        this.parsed = parsed;
+        this.policy = policy;
+    }
+
+    /** Classifies a text that holds one statement (the body of PREPARE, DECLARE, EXPLAIN, COPY). */
+    InfoBuilder analyzeText(String text) {
+        List<SqlScanner.Segment> segments = SqlScanner.scan(text).statements();
+        if (segments.size() != 1) {
+            return InfoBuilder.opaque(StatementKind.UNKNOWN, "unexpected embedded statement");
+        }
+        return analyze(segments.get(0));
+    }
+
+    InfoBuilder analyze(SqlScanner.Segment segment) {
+        Token first = segment.tokens().get(0);
+        boolean dml = DML.contains(first.value()) && first.type() == Token.Type.WORD;
+        InfoBuilder result;
+        if (dml || first.isSymbol("(") || (first.type() == Token.Type.WORD && PARSED.contains(first.value()))) {
+            result = parsed.analyze(segment, dml);
+            policy.apply(result, segment.allTokens());
+        } else {
+            result = lexical(segment);
+        }
+        return result;
+    }
+
+    private InfoBuilder lexical(SqlScanner.Segment segment) {
+        TokenCursor cursor = new TokenCursor(segment.allTokens());
+        InfoBuilder result = TransactionStatements.analyze(cursor);
+        if (result == null) {
+            result = SessionStatements.analyze(cursor, segment);
+        }
+        if (result == null) {
+            result = EmbeddingStatements.analyze(cursor, segment, this::analyzeText);
+            if (result != null) {
+                policy.apply(result, List.of());
+            }
+        }
+        if (result == null) {
+            result = DdlStatements.analyze(cursor);
+        }
+        if (result == null) {
+            result = InfoBuilder.opaque(StatementKind.UNKNOWN, "unknown statement " + segment.tokens().get(0).value());
+        }
+        return result;
+    }
+}

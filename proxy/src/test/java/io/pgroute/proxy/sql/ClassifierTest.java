@@ -1,0 +1,153 @@
+package io.pgroute.proxy.sql;
+
+import static io.pgroute.proxy.sql.StatementKind.READ;
+import static io.pgroute.proxy.sql.StatementKind.SET;
+import static io.pgroute.proxy.sql.StatementKind.TRANSACTION_BEGIN;
+import static io.pgroute.proxy.sql.StatementKind.TRANSACTION_END;
+import static io.pgroute.proxy.sql.StatementKind.WRITE;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class ClassifierTest {
+    /** A catalog as pg_proc would give it for the test schema, falling back to the built-in knowledge. */
+    static final FunctionCatalog CATALOG = new FunctionCatalog() {
+        private final Map<String, Volatility> user = Map.of("write_audit", Volatility.VOLATILE,
+                "app.bump", Volatility.VOLATILE, "stable_fn", Volatility.STABLE, "imm_fn", Volatility.IMMUTABLE);
+
+        @Override
+        public Volatility volatility(String name) {
+            return user.getOrDefault(name, Volatility.UNKNOWN);
+        }
+
+        @Override
+        public boolean isPrimaryOnlyRelation(String name) {
+            return Set.of("unlogged_t", "public.unlogged_t", "seq1").contains(name);
+        }
+    };
+
+    private static final Classifier CLASSIFIER = new Classifier(CATALOG, 1000);
+
+    @AfterAll
+    static void close() {
+        CLASSIFIER.close();
+    }
+
+    static Stream<ClassifierCase> cases() {
+        return ClassifierCases.all().stream();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void classifies(ClassifierCase expected) {
+        expected.check(CLASSIFIER.classify(expected.sql()));
+    }
+
+    @Test
+    void hasAtLeast120Cases() {
+        assertThat(ClassifierCases.all()).hasSizeGreaterThanOrEqualTo(120);
+    }
+
+    @Test
+    void returnsTheCachedInstanceOnTheSecondCall() {
+        String sql = "select * from cached_once where id = $1";
+        StatementInfo first = CLASSIFIER.classify(sql);
+        assertThat(CLASSIFIER.classify(sql)).isSameAs(first);
+    }
+
+    @Test
+    void countsParseFailures() {
+        long before = CLASSIFIER.parseFailures();
+        StatementInfo info = CLASSIFIER.classify("select a ~~* 'x' from t /* unparseable " + System.nanoTime() + " */");
+        assertThat(info.parsed()).isFalse();
+        assertThat(info.readOnly()).isFalse();
+        assertThat(CLASSIFIER.parseFailures()).isEqualTo(before + 1);
+    }
+
+    @Test
+    void lexerOnlyStatementsDoNotTouchTheParser() {
+        long before = CLASSIFIER.parseFailures();
+        try (Classifier broken = new Classifier(CATALOG, 10, Duration.ofMillis(1), 1)) {
+            broken.close();
+            assertThat(broken.classify("BEGIN READ ONLY").readOnly()).isTrue();
+            assertThat(broken.classify("SET search_path = app").kind()).isEqualTo(SET);
+            assertThat(broken.classify("SHOW work_mem").readOnly()).isTrue();
+            assertThat(broken.classify("select 1").parsed()).isFalse();
+        }
+        assertThat(CLASSIFIER.parseFailures()).isEqualTo(before);
+    }
+
+    @Test
+    void mergesMultiStatementStrings() {
+        StatementInfo info = CLASSIFIER.classify("BEGIN READ ONLY; SELECT * FROM a; COMMIT");
+        assertThat(info.multiStatement()).isTrue();
+        assertThat(info.readOnly()).isTrue();
+        assertThat(info.kind()).isEqualTo(READ);
+        assertThat(info.transactionReadOnly()).isTrue();
+        assertThat(info.parts()).extracting(StatementInfo::kind).containsExactly(TRANSACTION_BEGIN, READ,
+                TRANSACTION_END);
+        StatementInfo write = CLASSIFIER.classify("select 1; update t set a = 1; select 2");
+        assertThat(write.readOnly()).isFalse();
+        assertThat(write.kind()).isEqualTo(WRITE);
+        assertThat(write.tablesWritten()).containsExactly("t");
+    }
+
+    @Test
+    void reportsSettingsAndTargets() {
+        assertThat(CLASSIFIER.classify("SET LOCAL statement_timeout TO '5s'").setting())
+                .contains(new SettingChange("statement_timeout", "'5s'", true));
+        assertThat(CLASSIFIER.classify("set search_path to default").setting())
+                .contains(new SettingChange("search_path", null, false));
+        assertThat(CLASSIFIER.classify("SET TIME ZONE 'UTC'").setting())
+                .contains(new SettingChange("timezone", "'UTC'", false));
+        assertThat(CLASSIFIER.classify("RESET ALL").setting()).contains(new SettingChange("all", null, false));
+        assertThat(CLASSIFIER.classify("LISTEN jobs").target()).contains("jobs");
+        assertThat(CLASSIFIER.classify("begin isolation level repeatable read").isolation())
+                .contains(IsolationLevel.REPEATABLE_READ);
+    }
+
+    @Test
+    void appliesHintsAndCacheability() {
+        StatementInfo hinted = CLASSIFIER.classify("/* pgroute: primary */ select * from t");
+        assertThat(hinted.hint()).isEqualTo(Hint.PRIMARY);
+        assertThat(hinted.readOnly()).isTrue();
+        assertThat(hinted.cacheable()).isFalse();
+        StatementInfo ttl = CLASSIFIER.classify("/* pgroute: cache ttl=30s */ select * from t");
+        assertThat(ttl.cacheTtl()).contains(Duration.ofSeconds(30));
+        assertThat(ttl.cacheable()).isTrue();
+        assertThat(CLASSIFIER.classify("/* pgroute: nocache */ select * from t").cacheable()).isFalse();
+        assertThat(CLASSIFIER.classify("select now(), * from t").cacheable()).isFalse();
+        assertThat(CLASSIFIER.classify("select random()").cacheable()).isFalse();
+        assertThat(CLASSIFIER.classify("select lower(a) from t").cacheable()).isTrue();
+    }
+
+    @Test
+    void reportsWhatPinsTheSession() {
+        for (String each : List.of("create temp table x (a int)", "listen c", "select pg_advisory_lock(1)",
+                "declare c cursor with hold for select 1", "prepare p as select 1")) {
+            assertThat(CLASSIFIER.classify(each).pinsSession()).as(each).isTrue();
+        }
+        for (String each : List.of("select pg_advisory_xact_lock(1)", "select 1", "declare c cursor for select 1")) {
+            assertThat(CLASSIFIER.classify(each).pinsSession()).as(each).isFalse();
+        }
+    }
+
+    @Test
+    void forgetsCachedResultsWhenTheCatalogChanges() {
+        try (Classifier classifier = new Classifier(new BuiltinFunctions(), 10)) {
+            assertThat(classifier.classify("select write_audit()").reason()).isEqualTo("unknown function write_audit");
+            classifier.updateCatalog(CATALOG);
+            assertThat(classifier.classify("select write_audit()").reason()).isEqualTo("volatile function write_audit");
+            assertThat(classifier.classify("select stable_fn()").readOnly()).isTrue();
+        }
+    }
+}

@@ -1,0 +1,137 @@
+package io.pgroute.proxy.sql;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+
+class SqlScannerTest {
+
+    private static List<String> texts(String sql) {
+        return SqlScanner.scan(sql).statements().stream().map(SqlScanner.Segment::text).toList();
+    }
+
+    @Test
+    void splitsOnSemicolonsAndDropsEmptyStatements() {
+        assertThat(texts("select 1; select 2;;  ;\n select 3")).containsExactly("select 1", "select 2", "select 3");
+        assertThat(texts(";;")).isEmpty();
+        assertThat(texts("  -- only a comment\n /* and another */ ; ")).isEmpty();
+    }
+
+    @Test
+    void ignoresSemicolonsInCommentsAndNestedCommentsAndDropsTrailingComments() {
+        assertThat(texts("select 1 -- a; b\n; select /* x; /* nested; */ still; */ 2"))
+                .containsExactly("select 1", "select /* x; /* nested; */ still; */ 2");
+    }
+
+    @Test
+    void ignoresSemicolonsInStringsWithDoubledQuotes() {
+        assertThat(texts("select 'it''s; fine'; select 2")).containsExactly("select 'it''s; fine'", "select 2");
+    }
+
+    @Test
+    void readsEscapeStringsWithBackslashQuote() {
+        assertThat(texts("select E'it\\'s; still' ; select 2")).containsExactly("select E'it\\'s; still'",
+                "select 2");
+        assertThat(texts("select e'\\\\'; select 3")).containsExactly("select e'\\\\'", "select 3");
+    }
+
+    @Test
+    void standardStringBackslashIsNotAnEscape() {
+        assertThat(texts("select 'a\\'; select 2")).containsExactly("select 'a\\'", "select 2");
+    }
+
+    @Test
+    void readsDollarQuotesWithTagsAndQuotesInside() {
+        String body = "create function f() returns int as $body$ select 1; select 'x;' $$ $body$ language sql";
+        assertThat(texts(body + "; select 2")).containsExactly(body, "select 2");
+        assertThat(texts("select $$it's; here$$; select $a$ $b$ ; $a$")).containsExactly("select $$it's; here$$",
+                "select $a$ $b$ ; $a$");
+    }
+
+    @Test
+    void distinguishesParametersAndDollarIdentifiersFromDollarQuotes() {
+        assertThat(texts("select $1; select a$b$ from t; select 3")).containsExactly("select $1",
+                "select a$b$ from t", "select 3");
+        List<Token> tokens = SqlScanner.tokenize("select $1, a$b", 10);
+        assertThat(tokens).extracting(Token::type).containsExactly(Token.Type.WORD, Token.Type.PARAM,
+                Token.Type.PUNCT, Token.Type.WORD);
+    }
+
+    @Test
+    void readsQuotedIdentifiersWithSemicolonsAndDoubledQuotes() {
+        assertThat(texts("select \"a;\"\"b\" from t; select 2")).containsExactly("select \"a;\"\"b\" from t",
+                "select 2");
+        Token ident = SqlScanner.tokenize("\"My;\"\"Table\"", 1).get(0);
+        assertThat(ident.type()).isEqualTo(Token.Type.QUOTED_IDENT);
+        assertThat(ident.value()).isEqualTo("My;\"Table");
+    }
+
+    @Test
+    void readsUnicodeStringsAndIdentifiers() {
+        List<Token> tokens = SqlScanner.tokenize("U&'d\\0061t;a' U&\"x;y\"", 10);
+        assertThat(tokens).extracting(Token::type).containsExactly(Token.Type.STRING, Token.Type.QUOTED_IDENT);
+    }
+
+    @Test
+    void keepsSemicolonsInsideParenthesesAndBeginAtomicBodies() {
+        String rule = "create rule r as on insert to t do also (insert into a values (1); insert into b values (2))";
+        assertThat(texts(rule + "; select 1")).containsExactly(rule, "select 1");
+        String atomic = "create function f() returns int language sql begin atomic select case when true then 1 end;"
+                + " select 2; end";
+        assertThat(texts(atomic + "; commit")).containsExactly(atomic, "commit");
+    }
+
+    @Test
+    void lowerCasesWordsAndKeepsOffsetsRelativeToTheStatement() {
+        SqlScanner.Segment segment = SqlScanner.scan("  ; /* c */ BEGIN Read ONLY").statements().get(0);
+        assertThat(segment.tokens()).extracting(Token::value).containsExactly("begin", "read", "only");
+        assertThat(segment.textFrom(segment.tokens().get(1))).isEqualTo("Read ONLY");
+    }
+
+    @Test
+    void blanksCommentsAndNonStandardLiteralsForTheParser() {
+        SqlScanner.Segment segment = SqlScanner.scan("select /* a /* b */ */ E'x\\'y', $t$'$t$ -- tail").statements()
+                .get(0);
+        assertThat(segment.parserText()).isEqualTo("select   '', ''  ");
+    }
+
+    @Test
+    void readsHintsInLeadingCommentsOnly() {
+        Hints hints = SqlScanner.scan("/* pgroute: replica */ -- pgroute: nocache\n select 1").hints();
+        assertThat(hints.hint()).isEqualTo(Hint.REPLICA);
+        assertThat(hints.noCache()).isTrue();
+        assertThat(SqlScanner.scan("select /* pgroute: primary */ 1").hints()).isEqualTo(Hints.NONE);
+        assertThat(SqlScanner.scan("select 1; /* pgroute: primary */ select 2").hints()).isEqualTo(Hints.NONE);
+        assertThat(SqlScanner.scan("/* not a hint */ select 1").hints()).isEqualTo(Hints.NONE);
+    }
+
+    @Test
+    void readsNocacheAndCacheTtlHints() {
+        Hints nocache = SqlScanner.scan("/*pgroute:nocache*/select 1").hints();
+        assertThat(nocache.hint()).isEqualTo(Hint.NOCACHE);
+        Hints ttl = SqlScanner.scan("/* pgroute: cache ttl=30s */ select 1").hints();
+        assertThat(ttl.cacheTtl()).contains(Duration.ofSeconds(30));
+        assertThat(ttl.hint()).isEqualTo(Hint.NONE);
+        assertThat(SqlScanner.scan("/* PGROUTE: PRIMARY, cache ttl=250ms */ select 1").hints())
+                .isEqualTo(new Hints(Hint.PRIMARY, false, java.util.Optional.of(Duration.ofMillis(250))));
+    }
+
+    @Test
+    void unterminatedConstructsRunToTheEnd() {
+        assertThat(texts("select 'abc; def")).containsExactly("select 'abc; def");
+        assertThat(texts("select $$abc; def")).containsExactly("select $$abc; def");
+        assertThat(texts("select 1 /* abc; /* */ def; select 2")).containsExactly("select 1");
+    }
+
+    @Test
+    void keepsOnlyTheFirstTokensOfLongStatements() {
+        String sql = "insert into t values " + "(1),".repeat(1000) + "(2)";
+        SqlScanner.Segment segment = SqlScanner.scan(sql).statements().get(0);
+        assertThat(segment.tokens()).hasSize(SqlScanner.MAX_TOKENS);
+        assertThat(segment.truncated()).isTrue();
+        assertThat(segment.allTokens()).hasSize(4 + 4 * 1000 + 3);
+    }
+}
