@@ -3,7 +3,6 @@ package io.pgroute.proxy.sql;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.atomic.LongAdder;
 
 import com.github.benmanes.caffeine.cache.Cache;
@@ -108,7 +107,7 @@ public final class Classifier implements AutoCloseable {
         InfoBuilder first = builders.get(0);
         result.transactionReadOnly = first.transactionReadOnly;
         result.isolation = first.isolation;
-        result.setting = Optional.ofNullable(first.setting).orElse(null);
+        result.setting = first.setting;
         result.target = first.target;
         return result;
     }
