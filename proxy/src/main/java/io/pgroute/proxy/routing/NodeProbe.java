@@ -1,0 +1,175 @@
+package io.pgroute.proxy.routing;
+
+import io.pgroute.config.BackendTlsMode;
+import io.pgroute.config.NodeConfig;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Locale;
+import java.util.Properties;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Samples one server over a JDBC connection it keeps open: {@code pg_current_wal_lsn()} on the primary,
+ * {@code pg_last_wal_replay_lsn(), pg_is_in_recovery()} on a replica. A failed query closes the connection and makes
+ * the node DOWN; while DOWN, only one connection attempt is made per health interval. Connect and socket timeouts of
+ * one second keep a dead server from holding the probe's thread for long.
+ *
+ * <p>Used by one thread at a time (the monitor's scheduler never runs a probe's task concurrently); the result is
+ * published through a volatile {@link Reading}.
+ */
+final class NodeProbe implements AutoCloseable {
+
+    /** The last outcome: health, position and, for replicas, whether the server is in recovery. */
+    record Reading(Health health, long lsn, boolean inRecovery, String lastError, Instant since, long sentNanos) {
+    }
+
+    private static final Logger LOGGER = LoggerFactory.getLogger(NodeProbe.class);
+    private static final String TIMEOUT_SECONDS = "1";
+    private static final String PRIMARY_QUERY = "SELECT pg_current_wal_lsn(), false";
+    private static final String REPLICA_QUERY = "SELECT pg_last_wal_replay_lsn(), pg_is_in_recovery()";
+
+    private final String database;
+    private final String name;
+    private final NodeConfig node;
+    private final boolean primary;
+    private final String url;
+    private final Properties properties;
+    private final long healthIntervalNanos;
+    private Connection connection;
+    private PreparedStatement statement;
+    private long nextAttemptNanos;
+    private boolean probedOnce;
+    private volatile Reading reading;
+
+    NodeProbe(String database, String name, NodeConfig node, boolean primary, String dbname, String user,
+            String password, BackendTlsMode tls, Duration healthInterval) {
+        this.database = database;
+        this.name = name;
+        this.node = node;
+        this.primary = primary;
+        this.url = "jdbc:postgresql://" + node.address() + "/" + dbname;
+        this.properties = properties(user, password, tls);
+        this.healthIntervalNanos = healthInterval.toNanos();
+        this.reading = new Reading(Health.DOWN, Lsn.INVALID, false, "not probed yet", Instant.now(), 0);
+    }
+
+    String name() {
+        return name;
+    }
+
+    NodeConfig node() {
+        return node;
+    }
+
+    boolean primary() {
+        return primary;
+    }
+
+    Reading reading() {
+        return reading;
+    }
+
+    /**
+     * Takes one sample, or does nothing while DOWN and the next attempt is not due.
+     *
+     * @return whether a sample was attempted (and {@link #reading()} may have changed)
+     */
+    boolean sample() {
+        long started = System.nanoTime();
+        if (connection == null && reading.health() == Health.DOWN && probedOnce && started - nextAttemptNanos < 0) {
+            return false;
+        }
+        try {
+            if (connection == null) {
+                connect();
+            }
+            long sent = System.nanoTime();
+            try (ResultSet rows = statement.executeQuery()) {
+                rows.next();
+                String lsn = rows.getString(1);
+                onSuccess(lsn == null ? Lsn.INVALID : Lsn.parse(lsn), rows.getBoolean(2), sent);
+            }
+        } catch (SQLException | IllegalArgumentException e) {
+            onFailure(e.getMessage(), started);
+        }
+        return true;
+    }
+
+    @Override
+    public void close() {
+        closeConnection();
+    }
+
+    private void connect() throws SQLException {
+        connection = DriverManager.getConnection(url, properties);
+        try {
+            connection.setAutoCommit(true);
+            statement = connection.prepareStatement(primary ? PRIMARY_QUERY : REPLICA_QUERY);
+        } catch (SQLException e) {
+            closeConnection();
+            throw e;
+        }
+    }
+
+    private void onSuccess(long lsn, boolean inRecovery, long sent) {
+        Reading previous = reading;
+        boolean changed = previous.health() != Health.UP || !probedOnce;
+        reading = new Reading(Health.UP, lsn, inRecovery, null, changed ? Instant.now() : previous.since(), sent);
+        if (changed) {
+            LOGGER.info("database={} node={} address={} is up", database, name, node.address());
+        }
+        probedOnce = true;
+    }
+
+    private void onFailure(String message, long started) {
+        closeConnection();
+        nextAttemptNanos = started + healthIntervalNanos;
+        Reading previous = reading;
+        boolean changed = previous.health() != Health.DOWN || !probedOnce;
+        String error = message == null ? "unknown error" : message;
+        reading = new Reading(Health.DOWN, previous.lsn(), previous.inRecovery(), error,
+                changed ? Instant.now() : previous.since(), previous.sentNanos());
+        if (changed) {
+            LOGGER.warn("database={} node={} address={} is down, probing every {} ms: {}", database, name,
+                    node.address(), healthIntervalNanos / 1_000_000, error);
+        }
+        probedOnce = true;
+    }
+
+    private void closeConnection() {
+        Connection closing = connection;
+        connection = null;
+        statement = null;
+        if (closing == null) {
+            return;
+        }
+        try {
+            closing.close();
+        } catch (SQLException e) {
+            LOGGER.debug("database={} node={} closing the monitor connection failed: {}", database, name,
+                    e.getMessage());
+        }
+    }
+
+    private static Properties properties(String user, String password, BackendTlsMode tls) {
+        Properties result = new Properties();
+        if (user != null) {
+            result.setProperty("user", user);
+        }
+        if (password != null) {
+            result.setProperty("password", password);
+        }
+        result.setProperty("connectTimeout", TIMEOUT_SECONDS);
+        result.setProperty("socketTimeout", TIMEOUT_SECONDS);
+        result.setProperty("tcpKeepAlive", "true");
+        result.setProperty("ApplicationName", "pgroute-monitor");
+        result.setProperty("sslmode", tls.name().toLowerCase(Locale.ROOT));
+        return result;
+    }
+}

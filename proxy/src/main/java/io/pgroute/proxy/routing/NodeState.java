@@ -1,0 +1,35 @@
+package io.pgroute.proxy.routing;
+
+import java.time.Duration;
+import java.time.Instant;
+
+/**
+ * What the {@link NodeMonitor} last knew about one server. Immutable; part of a {@link ClusterState}.
+ *
+ * @param name {@code primary}, or {@code replica1}, {@code replica2}… in configuration order
+ * @param host host name or address, from the configuration
+ * @param port TCP port
+ * @param weight share of reads relative to the others, at least 1
+ * @param zone availability zone or rack; null when not configured
+ * @param primary true for the primary
+ * @param health whether the last query succeeded
+ * @param replayLsn replicas: the last WAL position replayed ({@code pg_last_wal_replay_lsn()}); primary: the last
+ *     sampled {@code pg_current_wal_lsn()}; {@link Lsn#INVALID} when unknown
+ * @param lagBytes replicas: WAL bytes the replica is behind the last primary sample, never negative; 0 on the primary
+ * @param lagTime replicas: how long the oldest WAL the replica has not replayed has existed (the age of the first
+ *     primary sample beyond {@code replayLsn}), zero when caught up; zero on the primary
+ * @param eligible replicas: UP, in recovery and within {@code routing.max_lag} and {@code max_lag_bytes}; primary: UP
+ * @param lastError the message of the failure that made the node DOWN; null while UP
+ * @param since when the node last changed health
+ */
+public record NodeState(String name, String host, int port, int weight, String zone, boolean primary, Health health,
+        long replayLsn, long lagBytes, Duration lagTime, boolean eligible, String lastError, Instant since) {
+
+    /** {@code name@host:port}, for logs. */
+    @Override
+    public String toString() {
+        return name + "@" + host + ":" + port + "[" + health + (eligible ? ",eligible" : "") + ",lsn="
+                + Lsn.format(replayLsn) + ",lag=" + lagBytes + "B/" + lagTime.toMillis() + "ms"
+                + (lastError == null ? "" : ",error=" + lastError) + "]";
+    }
+}

@@ -1,0 +1,169 @@
+package io.pgroute.proxy.routing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.pgroute.config.DatabaseConfig;
+import io.pgroute.config.NodeConfig;
+import io.pgroute.config.RoutingConfig;
+import io.pgroute.localcluster.LocalCluster;
+import io.pgroute.localcluster.PgNode;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.List;
+import java.util.OptionalLong;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * The node monitor against a real primary and two streaming replicas: eligibility, read-your-writes watermarks,
+ * lag from paused replay, and a replica going down and coming back. The tests share one cluster and run in order.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class NodeMonitorIT {
+
+    private static final String DATABASE = "postgres";
+    private static LocalCluster cluster;
+    private static NodeMonitor monitor;
+    private static final List<ClusterState> NOTIFIED = new CopyOnWriteArrayList<>();
+
+    @BeforeAll
+    static void startClusterAndMonitor() throws Exception {
+        cluster = LocalCluster.builder().replicas(2).redis(false).start();
+        cluster.createUser("monitor", "monitor-pw");
+        cluster.execute(DATABASE, "CREATE TABLE monitored (id serial PRIMARY KEY, note text)");
+        List<NodeConfig> replicas = cluster.replicas().stream().map(each -> NodeConfig.of(each.host(), each.port()))
+                .toList();
+        DatabaseConfig database = DatabaseConfig.of(DATABASE,
+                NodeConfig.of(cluster.primary().host(), cluster.primary().port()), replicas);
+        RoutingConfig defaults = RoutingConfig.defaults();
+        RoutingConfig routing = new RoutingConfig(defaults.consistency(), defaults.window(), Duration.ofMillis(200),
+                defaults.maxLagBytes(), defaults.balance(), false, null, Duration.ofMillis(20),
+                Duration.ofMillis(500), defaults.catalogRefresh());
+        monitor = new NodeMonitor(database, routing, "monitor", "monitor-pw");
+        monitor.addListener(NOTIFIED::add);
+        monitor.start();
+    }
+
+    @AfterAll
+    static void stopMonitorAndCluster() {
+        if (monitor != null) {
+            monitor.close();
+        }
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    @Test
+    @Order(1)
+    void bothReplicasBecomeEligibleNearThePrimaryPosition() {
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+            ClusterState state = monitor.state();
+            assertThat(state.primary().health()).isEqualTo(Health.UP);
+            assertThat(state.replicas()).extracting(NodeState::name).containsExactly("replica1", "replica2");
+            assertThat(state.replicas()).allSatisfy(each -> {
+                assertThat(each.eligible()).as(each.toString()).isTrue();
+                assertThat(state.primaryLsn() - each.replayLsn()).as(each.toString()).isLessThan(1 << 20);
+            });
+        });
+        assertThat(monitor.state().primaryLsn()).isGreaterThan(Lsn.INVALID);
+    }
+
+    @Test
+    @Order(2)
+    void watermarkOfAWriteAppearsQuicklyAndReplicasReachIt() throws SQLException {
+        long commitLsn;
+        long commitNanos;
+        try (Connection connection = superuser(cluster.primary()); Statement statement = connection.createStatement();
+                ResultSet rows = statement.executeQuery(
+                        "INSERT INTO monitored (note) VALUES ('w') RETURNING pg_current_wal_insert_lsn()")) {
+            rows.next();
+            commitLsn = Lsn.parse(rows.getString(1));
+            commitNanos = System.nanoTime();
+        }
+        assertThat(monitor.watermarkAfter(commitNanos + Duration.ofSeconds(10).toNanos())).isEmpty();
+
+        await().atMost(Duration.ofMillis(250)).pollInterval(Duration.ofMillis(1))
+                .until(() -> monitor.watermarkAfter(commitNanos).isPresent());
+        long watermark = monitor.watermarkAfter(commitNanos).getAsLong();
+
+        assertThat(watermark).isGreaterThanOrEqualTo(commitLsn);
+        await().atMost(Duration.ofSeconds(2)).untilAsserted(() -> assertThat(monitor.state().replicas())
+                .allSatisfy(each -> assertThat(each.replayLsn()).isGreaterThanOrEqualTo(watermark)));
+    }
+
+    @Test
+    @Order(3)
+    void pausedReplayMakesAReplicaIneligibleUntilItResumes() throws SQLException {
+        PgNode replica1 = cluster.replicas().get(0);
+        try (Connection connection = superuser(replica1); Statement statement = connection.createStatement()) {
+            statement.execute("SELECT pg_wal_replay_pause()");
+            try {
+                long lagBefore = monitor.state().replicas().get(0).lagBytes();
+                cluster.execute(DATABASE, "INSERT INTO monitored (note) SELECT 'paused' FROM generate_series(1, 1000)");
+
+                await().atMost(Duration.ofSeconds(3)).untilAsserted(() -> {
+                    NodeState lagging = monitor.state().replicas().get(0);
+                    assertThat(lagging.lagBytes()).as(lagging.toString()).isGreaterThan(lagBefore);
+                    assertThat(lagging.lagTime()).isGreaterThan(Duration.ofMillis(200));
+                    assertThat(lagging.eligible()).isFalse();
+                    assertThat(lagging.health()).isEqualTo(Health.UP);
+                });
+                assertThat(monitor.state().replicas().get(1).eligible()).isTrue();
+            } finally {
+                statement.execute("SELECT pg_wal_replay_resume()");
+            }
+        }
+        await().atMost(Duration.ofSeconds(3)).untilAsserted(() -> {
+            NodeState resumed = monitor.state().replicas().get(0);
+            assertThat(resumed.eligible()).as(resumed.toString()).isTrue();
+        });
+    }
+
+    @Test
+    @Order(4)
+    void aStoppedReplicaIsDownAndComesBackWhenRestarted() {
+        PgNode replica2 = cluster.replicas().get(1);
+        NOTIFIED.clear();
+
+        cluster.stop(replica2);
+        await().atMost(Duration.ofSeconds(2)).untilAsserted(() -> {
+            NodeState down = monitor.state().replicas().get(1);
+            assertThat(down.health()).isEqualTo(Health.DOWN);
+            assertThat(down.eligible()).isFalse();
+            assertThat(down.lastError()).isNotBlank();
+        });
+        assertThat(monitor.state().replicas().get(0).eligible()).isTrue();
+        assertThat(NOTIFIED).anySatisfy(each -> assertThat(each.replicas().get(1).health()).isEqualTo(Health.DOWN));
+
+        cluster.start(replica2);
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+            NodeState up = monitor.state().replicas().get(1);
+            assertThat(up.health()).isEqualTo(Health.UP);
+            assertThat(up.eligible()).isTrue();
+            assertThat(up.lastError()).isNull();
+        });
+    }
+
+    @Test
+    @Order(5)
+    void reportsNoWatermarkBeforeAnySampleAfterTheCommit() {
+        OptionalLong future = monitor.watermarkAfter(System.nanoTime() + Duration.ofMinutes(1).toNanos());
+
+        assertThat(future).isEmpty();
+    }
+
+    private static Connection superuser(PgNode node) throws SQLException {
+        return DriverManager.getConnection(node.jdbcUrl(DATABASE), cluster.superuser(), cluster.superuserPassword());
+    }
+}
