@@ -15,6 +15,8 @@ import java.util.Map;
 public final class BackendConnection {
 
     private static final BackendListener NOBODY = new DetachedListener();
+    /** Statements kept prepared per connection before the least recently used is closed. */
+    private static final int MAX_PREPARED = 512;
 
     private final Channel channel;
     private final BackendTarget target;
@@ -22,6 +24,10 @@ public final class BackendConnection {
     private final byte[] secretKey;
     private final Map<String, String> serverParameters;
     private final long openedAtNanos = System.nanoTime();
+    private final Map<String, String> reported;
+    private final PreparedOnServer prepared = new PreparedOnServer(MAX_PREPARED);
+    private SessionSettings applied = new SessionSettings();
+    private String unnamedStatement;
     private BackendListener listener = NOBODY;
 
     BackendConnection(Channel channel, BackendTarget target, int processId, byte[] secretKey,
@@ -31,6 +37,47 @@ public final class BackendConnection {
         this.processId = processId;
         this.secretKey = secretKey.clone();
         this.serverParameters = Map.copyOf(serverParameters);
+        this.reported = new java.util.HashMap<>(serverParameters);
+    }
+
+    /** The parameters the server reported, kept current from every ParameterStatus it sent since startup. */
+    public Map<String, String> reportedParameters() {
+        return reported;
+    }
+
+    public void onParameterStatus(String name, String value) {
+        reported.put(name, value);
+    }
+
+    /** Statements prepared on this connection under pgroute's names. */
+    public PreparedOnServer prepared() {
+        return prepared;
+    }
+
+    /** The session settings applied on this connection on top of its startup parameters. */
+    public SessionSettings applied() {
+        return applied;
+    }
+
+    public void applied(SessionSettings settings) {
+        this.applied = new SessionSettings(settings);
+    }
+
+    /** Which statement the connection's unnamed prepared statement holds (a pgroute name), or null. */
+    public String unnamedStatement() {
+        return unnamedStatement;
+    }
+
+    public void unnamedStatement(String backendName) {
+        this.unnamedStatement = backendName;
+    }
+
+    /** The server ran DISCARD ALL (or the pool did): no settings, no prepared statements left. */
+    public void onDiscardAll() {
+        applied = new SessionSettings();
+        prepared.clear();
+        unnamedStatement = null;
+        reported.putAll(serverParameters);
     }
 
     public Channel channel() {

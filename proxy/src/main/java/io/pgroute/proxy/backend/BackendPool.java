@@ -81,23 +81,33 @@ public final class BackendPool {
         return result;
     }
 
-    /**
-     * Gives a connection back. {@code clean} means the session left it idle (ReadyForQuery 'I', nothing in flight):
-     * it is reset and kept; otherwise it is closed.
-     */
-    public void release(BackendConnection connection, boolean clean) {
+    /** How a connection comes back to the pool. */
+    public enum Release {
+        /** Idle and in a state the next client can take (settings and statements are tracked): reuse as is. */
+        KEEP,
+        /** Idle but holding session state pgroute does not track (temp tables, LISTEN…): DISCARD ALL first. */
+        RESET,
+        /** Mid-transaction, mid-request or broken: close it. */
+        CLOSE
+    }
+
+    /** Gives a connection back. */
+    public void release(BackendConnection connection, Release how) {
         connection.detach();
-        if (!clean || !connection.isActive() || expired(connection)) {
+        if (how == Release.CLOSE || !connection.isActive() || expired(connection)) {
             discard(connection);
-            return;
+        } else if (how == Release.KEEP) {
+            offer(connection);
+        } else {
+            new ConnectionReset(connection, done -> {
+                if (done) {
+                    connection.onDiscardAll();
+                    offer(connection);
+                } else {
+                    discard(connection);
+                }
+            }).start();
         }
-        new ConnectionReset(connection, done -> {
-            if (done) {
-                offer(connection);
-            } else {
-                discard(connection);
-            }
-        }).start();
     }
 
     public int open() {

@@ -25,6 +25,8 @@ import io.pgroute.proxy.session.CancelRegistry;
 import io.pgroute.proxy.session.ClientFrameHandler;
 import io.pgroute.proxy.session.ClientSession;
 import io.pgroute.proxy.session.SessionInfo;
+import io.pgroute.proxy.session.SessionRouting;
+import io.pgroute.config.PoolMode;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -71,11 +73,14 @@ final class SessionStarter extends ChannelInboundHandlerAdapter {
             return;
         }
         ctx.channel().config().setAutoRead(false);
-        BackendPool pool = context.pools().pool(ctx.channel().eventLoop(), target(db));
+        BackendTarget target = target(db);
+        BackendPool pool = context.pools().pool(ctx.channel().eventLoop(), target);
+        SessionRouting routing = new SessionRouting(context.classifier(), context.pools(), target,
+                context.config().pool().mode() == PoolMode.TRANSACTION);
         Future<BackendConnection> connecting = pool.lease();
         connecting.addListener(done -> {
             if (done.isSuccess()) {
-                onBackendReady(ctx, pool, connecting.getNow());
+                onBackendReady(ctx, routing, pool, connecting.getNow());
             } else {
                 onBackendFailed(ctx, done.cause());
             }
@@ -104,24 +109,26 @@ final class SessionStarter extends ChannelInboundHandlerAdapter {
         };
     }
 
-    private void onBackendReady(ChannelHandlerContext ctx, BackendPool pool, BackendConnection backend) {
+    private void onBackendReady(ChannelHandlerContext ctx, SessionRouting routing, BackendPool pool,
+                                BackendConnection backend) {
         if (clientGone || !ctx.channel().isActive()) {
-            pool.release(backend, true);
+            pool.release(backend, BackendPool.Release.KEEP);
             releaseEarly();
             return;
         }
         CancelRegistry.Key key = context.cancelKeys().mint(protocolMinor >= 2 ? 32 : 4);
         SessionInfo info = new SessionInfo(context.sessionIds().incrementAndGet(), parameters.get("user"),
                 parameters.get("database"), ctx.channel().remoteAddress(), parameters, protocolMinor, Instant.now());
-        ClientSession session = new ClientSession(info, ctx.channel(), key, pool, backend, context.sessions());
         ctx.write(AuthenticationOk.INSTANCE);
-        Map<String, String> reported = new LinkedHashMap<>(backend.serverParameters());
+        Map<String, String> reported = new LinkedHashMap<>(backend.reportedParameters());
         reported.putAll(OVERRIDES);
         reported.forEach((name, value) -> ctx.write(new ParameterStatus(name, value)));
         ctx.write(new BackendKeyData(key.processId(), key.secret()));
         ctx.writeAndFlush(ReadyForQuery.IDLE);
+        ClientSession session = new ClientSession(info, ctx.channel(), key, routing, pool, backend,
+                context.sessions());
         context.sessions().add(session);
-        LOGGER.debug("session={} backend={}", info.id(), backend.label());
+        LOGGER.debug("session={} started on backend={}", info.id(), backend.label());
         ctx.pipeline().replace(this, "session", new ClientFrameHandler(session));
         boolean any = !early.isEmpty();
         while (!early.isEmpty()) {

@@ -7,11 +7,12 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.pgroute.config.ProxyConfig;
 import io.pgroute.config.PoolConfig;
-import io.pgroute.config.PoolMode;
 import io.pgroute.proxy.backend.BackendConnector;
 import io.pgroute.proxy.backend.BackendPool;
 import io.pgroute.proxy.backend.BackendPools;
 import io.pgroute.proxy.session.CancelRegistry;
+import io.pgroute.proxy.sql.BuiltinFunctions;
+import io.pgroute.proxy.sql.Classifier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,6 +36,7 @@ public final class PgrouteServer implements AutoCloseable {
     private final EventLoopGroup workers;
     private final SessionRegistry sessions;
     private final BackendPools pools;
+    private final Classifier classifier;
     private final ServerBootstrap bootstrap;
     private Channel serverChannel;
     private boolean stopped;
@@ -52,7 +54,8 @@ public final class PgrouteServer implements AutoCloseable {
         BackendConnector connector = new BackendConnector(transport, config.pool().connectTimeout());
         this.pools = new BackendPools(connector, poolSettings(config, workerThreads));
         this.sessions = new SessionRegistry(cancelKeys, connector);
-        ProxyContext context = new ProxyContext(config, pools, cancelKeys, sessions,
+        this.classifier = new Classifier(new BuiltinFunctions(), 10_000);
+        ProxyContext context = new ProxyContext(config, pools, classifier, cancelKeys, sessions,
                 ServerTls.build(config.tls()), ServerTls.serverEndPoint(config.tls()), new AtomicLong());
         this.bootstrap = new ServerBootstrap()
                 .group(boss, workers)
@@ -65,14 +68,10 @@ public final class PgrouteServer implements AutoCloseable {
                 .childHandler(new ClientChannelInitializer(context));
     }
 
-    /**
-     * Per-event-loop pool limits. Each client holds one backend connection for its whole session (transaction
-     * pooling is not built yet), so {@code pool.size} caps a node's connections only in {@code pool.mode: session};
-     * otherwise the cap is {@code limits.max_clients} and connections are still reused across clients.
-     */
+    /** Per-event-loop pool limits: {@code pool.size} per node, split evenly between the event loops. */
     private static BackendPool.PoolSettings poolSettings(ProxyConfig config, int loops) {
         PoolConfig pool = config.pool();
-        int total = pool.mode() == PoolMode.SESSION ? pool.size() : config.limits().maxClients();
+        int total = pool.size();
         int perLoop = Math.max(1, (total + loops - 1) / loops);
         return new BackendPool.PoolSettings(perLoop, pool.timeout(), pool.idleTimeout(), pool.maxLifetime());
     }
@@ -115,6 +114,7 @@ public final class PgrouteServer implements AutoCloseable {
             sleep(200);
         }
         pools.close(2_000);
+        classifier.close();
         boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         LOGGER.info("pgroute stopped");

@@ -12,7 +12,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * the backend pools, cancel keys, live sessions, the server TLS context and its certificate's channel binding
  * (null when TLS is off).
  */
-public record ProxyContext(ProxyConfig config, BackendPools pools, CancelRegistry cancelKeys,
+public record ProxyContext(ProxyConfig config, BackendPools pools, io.pgroute.proxy.sql.Classifier classifier,
+                           CancelRegistry cancelKeys,
                            SessionRegistry sessions, SslContext sslContext, byte[] tlsServerEndPoint,
                            AtomicLong sessionIds) {
 

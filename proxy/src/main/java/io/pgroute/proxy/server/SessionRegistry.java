@@ -26,6 +26,7 @@ public final class SessionRegistry implements SessionHost {
     private final Set<ClientSession> sessions = ConcurrentHashMap.newKeySet();
     private final CancelRegistry cancelKeys;
     private final BackendConnector connector;
+    private final java.util.concurrent.atomic.AtomicLong pinned = new java.util.concurrent.atomic.AtomicLong();
 
     public SessionRegistry(CancelRegistry cancelKeys, BackendConnector connector) {
         this.cancelKeys = cancelKeys;
@@ -47,6 +48,16 @@ public final class SessionRegistry implements SessionHost {
                     session.info().user(), session.info().database(),
                     Duration.between(session.info().connectedAt(), Instant.now()).toMillis());
         }
+    }
+
+    @Override
+    public void onPinned(ClientSession session) {
+        pinned.incrementAndGet();
+    }
+
+    /** Sessions pinned to a primary connection since start. */
+    public long pinnedCount() {
+        return pinned.get();
     }
 
     @Override

@@ -2,28 +2,44 @@ package io.pgroute.proxy.session;
 
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.Future;
+import io.pgroute.protocol.BackendMessage;
+import io.pgroute.protocol.BackendType;
 import io.pgroute.protocol.FrontendType;
 import io.pgroute.protocol.PgFrame;
 import io.pgroute.protocol.SqlState;
 import io.pgroute.protocol.backend.ErrorResponse;
-import io.pgroute.protocol.BackendType;
+import io.pgroute.protocol.backend.ParameterStatus;
+import io.pgroute.protocol.frontend.Query;
 import io.pgroute.proxy.backend.BackendConnection;
 import io.pgroute.proxy.backend.BackendListener;
 import io.pgroute.proxy.backend.BackendPool;
+import io.pgroute.proxy.backend.BackendPool.Release;
+import io.pgroute.proxy.error.ErrorResponder;
+import io.pgroute.proxy.sql.StatementInfo;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.Optional;
+
 /**
- * One client connection after authentication: relays request frames to its backend connection and response
- * frames back, byte for byte, and keeps what the session knows (transaction status, requests in flight,
- * shutdown). Confined to the client's event loop; handlers only turn Netty events into {@code onX} calls.
+ * One client connection after authentication. Requests are queued as they arrive and sent to a backend connection
+ * leased for one transaction (or one autocommit request cycle) in {@code pool.mode: transaction}, or for the whole
+ * session in {@code session} mode or once the session is pinned. Before a leased connection runs the client's
+ * requests it is brought up to the client's session settings; prepared statements follow the client through
+ * {@link StatementTranslator}. Confined to the client's event loop; handlers only turn Netty events into
+ * {@code onX} calls.
  *
  * <pre>
- *   Relaying(backend) --Terminate / client gone / backend gone / fatal error--> Closed
- *        | requestShutdown() while busy: draining = true, closes at the next idle ReadyForQuery
+ *   IDLE --request--> LEASING --leased, settings synced--> ACTIVE --ReadyForQuery 'I', nothing queued--> IDLE
+ *                                                            |  (kept while in a transaction, mid-batch, pinned)
+ *   any state --Terminate / client gone / backend gone / fatal--> CLOSED
  * </pre>
  */
-public final class ClientSession implements BackendListener {
+public final class ClientSession implements BackendListener, ResponseQueue.Events {
 
     private static final Logger LOGGER = LoggerFactory.getLogger(ClientSession.class);
 
@@ -31,36 +47,33 @@ public final class ClientSession implements BackendListener {
     private final Channel client;
     private final CancelRegistry.Key cancelKey;
     private final SessionHost host;
-    private final BackendPool pool;
-    private State state;
+    private final SessionRouting routing;
+    private final Deque<PgFrame> waiting = new ArrayDeque<>();
+    private final ResponseQueue responses = new ResponseQueue(this);
+    private final StatementTranslator translator;
+    private final SettingsTracker settings = new SettingsTracker();
+    private BackendConnection backend;
+    private BackendPool backendPool;
+    private boolean leasing;
+    private boolean closed;
+    private boolean inBatch;
     private byte transactionStatus = 'I';
-    private int pendingReadyForQuery;
+    private String pinnedBecause;
     private boolean draining;
     private boolean backendSentFatal;
-    /** Extended-protocol messages were sent and no Sync yet: the backend is mid-batch. */
-    private boolean unsynced;
 
-    /** Where the session stands. */
-    sealed interface State permits Relaying, Closed {
-    }
-
-    /** Frames flow between the client and this backend connection. */
-    record Relaying(BackendConnection backend) implements State {
-    }
-
-    /** The client is gone or being closed; nothing is relayed any more. */
-    record Closed() implements State {
-    }
-
-    public ClientSession(SessionInfo info, Channel client, CancelRegistry.Key cancelKey, BackendPool pool,
-                         BackendConnection backend, SessionHost host) {
+    public ClientSession(SessionInfo info, Channel client, CancelRegistry.Key cancelKey, SessionRouting routing,
+                         BackendPool pool, BackendConnection startupBackend, SessionHost host) {
         this.info = info;
         this.client = client;
         this.cancelKey = cancelKey;
         this.host = host;
-        this.pool = pool;
-        this.state = new Relaying(backend);
-        backend.attach(this);
+        this.routing = routing;
+        this.translator = new StatementTranslator(responses, client.alloc());
+        this.backend = startupBackend;
+        this.backendPool = pool;
+        startupBackend.attach(this);
+        maybeRelease();
     }
 
     public SessionInfo info() {
@@ -71,7 +84,7 @@ public final class ClientSession implements BackendListener {
         return info.id();
     }
 
-    public io.netty.channel.EventLoop eventLoop() {
+    public EventLoop eventLoop() {
         return client.eventLoop();
     }
 
@@ -83,20 +96,25 @@ public final class ClientSession implements BackendListener {
         return transactionStatus;
     }
 
-    /** The backend connection the session relays to right now, if any. */
-    public java.util.Optional<BackendConnection> backend() {
-        return state instanceof Relaying relaying ? java.util.Optional.of(relaying.backend()) : java.util.Optional.empty();
+    /** The backend connection the session holds right now, if any. */
+    public Optional<BackendConnection> backend() {
+        return Optional.ofNullable(backend);
     }
 
-    /** True when no request is in flight and no transaction is open: the session can be closed without loss. */
+    /** Why the session keeps its primary connection for good, or empty when it is not pinned. */
+    public Optional<String> pinnedBecause() {
+        return Optional.ofNullable(pinnedBecause);
+    }
+
+    /** True when nothing is queued or in flight and no transaction is open: closing loses nothing. */
     public boolean isIdle() {
-        return pendingReadyForQuery == 0 && transactionStatus == 'I' && !unsynced;
+        return waiting.isEmpty() && responses.isEmpty() && !inBatch && transactionStatus == 'I' && !leasing;
     }
 
     // ---- client side events ----
 
     public void onClientFrame(PgFrame frame) {
-        if (!(state instanceof Relaying relaying)) {
+        if (closed) {
             frame.release();
             return;
         }
@@ -107,34 +125,24 @@ public final class ClientSession implements BackendListener {
             fatal(ErrorResponse.fatal(SqlState.PROTOCOL_VIOLATION, "invalid frontend message type " + code));
             return;
         }
-        switch (type) {
-            case TERMINATE -> {
-                frame.release();
-                close();
-                return;
-            }
-            case QUERY, FUNCTION_CALL -> pendingReadyForQuery++;
-            case SYNC -> {
-                pendingReadyForQuery++;
-                unsynced = false;
-            }
-            case PARSE, BIND, DESCRIBE, EXECUTE, CLOSE -> unsynced = true;
-            default -> {
-                // relayed as it is
-            }
+        if (type == FrontendType.TERMINATE) {
+            frame.release();
+            close();
+            return;
         }
-        relaying.backend().write(frame);
+        waiting.addLast(frame);
+        pump();
     }
 
     public void onClientReadComplete() {
-        if (state instanceof Relaying relaying) {
-            relaying.backend().flush();
+        if (backend != null) {
+            backend.flush();
         }
     }
 
     public void onClientWritabilityChanged(boolean writable) {
-        if (state instanceof Relaying relaying) {
-            relaying.backend().setAutoRead(writable);
+        if (backend != null) {
+            backend.setAutoRead(writable);
         }
     }
 
@@ -149,8 +157,7 @@ public final class ClientSession implements BackendListener {
 
     /** A CancelRequest with this session's key arrived. */
     public void onCancelRequest() {
-        if (state instanceof Relaying relaying && pendingReadyForQuery > 0) {
-            BackendConnection backend = relaying.backend();
+        if (backend != null && !responses.isEmpty()) {
             LOGGER.debug("cancel session={} backend={}", id(), backend.label());
             host.cancel(client.eventLoop(), backend);
         }
@@ -169,28 +176,181 @@ public final class ClientSession implements BackendListener {
         fatal(ErrorResponse.fatal(SqlState.ADMIN_SHUTDOWN, "terminating connection due to administrator command"));
     }
 
+    // ---- sending requests ----
+
+    /** Sends queued client messages as far as the current lease allows; leases a connection when needed. */
+    private void pump() {
+        while (!closed && !leasing && !waiting.isEmpty()) {
+            PgFrame next = waiting.peekFirst();
+            FrontendType type = FrontendType.of(next.type());
+            if (backend == null) {
+                if (type == FrontendType.FLUSH || isCopyMessage(type)) {
+                    waiting.pollFirst().release();
+                    continue;
+                }
+                lease();
+                return;
+            }
+            waiting.pollFirst();
+            send(next, type);
+        }
+    }
+
+    private void send(PgFrame frame, FrontendType type) {
+        switch (type) {
+            case QUERY, FUNCTION_CALL -> {
+                translator.send(backend, frame, type, this::onExecuted);
+                settings.endCycle();
+            }
+            case SYNC -> {
+                translator.send(backend, frame, type, this::onExecuted);
+                settings.endCycle();
+                inBatch = false;
+            }
+            case PARSE, BIND, DESCRIBE, EXECUTE, CLOSE -> {
+                inBatch = true;
+                translator.send(backend, frame, type, this::onExecuted);
+            }
+            default -> backend.write(frame);
+        }
+    }
+
+    private static boolean isCopyMessage(FrontendType type) {
+        return type == FrontendType.COPY_DATA || type == FrontendType.COPY_DONE || type == FrontendType.COPY_FAIL;
+    }
+
+    private void onExecuted(String sql) {
+        StatementInfo statement = routing.classify(sql);
+        settings.onStatement(statement);
+        if (statement.pinsSession() && pinnedBecause == null) {
+            pinnedBecause = statement.reason();
+            LOGGER.info("session pinned session={} backend={} reason={}", id(), backend.label(), pinnedBecause);
+            host.onPinned(this);
+        }
+    }
+
+    private void lease() {
+        leasing = true;
+        client.config().setAutoRead(false);
+        BackendPool pool = routing.primaryPool(client.eventLoop());
+        Future<BackendConnection> leased = pool.lease();
+        leased.addListener(done -> {
+            leasing = false;
+            if (!done.isSuccess()) {
+                onLeaseFailed(done.cause());
+                return;
+            }
+            BackendConnection connection = leased.getNow();
+            if (closed) {
+                pool.release(connection, Release.KEEP);
+                return;
+            }
+            attach(pool, connection);
+            pump();
+            backend.flush();
+        });
+    }
+
+    private void attach(BackendPool pool, BackendConnection connection) {
+        backend = connection;
+        backendPool = pool;
+        connection.attach(this);
+        // backpressure follows this pairing: each side reads only while the other can take writes
+        connection.setAutoRead(client.isWritable());
+        client.config().setAutoRead(connection.isWritable());
+        String sync = settings.desired().syncSql(connection.applied());
+        if (sync != null) {
+            responses.add(ResponseQueue.Entry.injected(ResponseQueue.Kind.QUERY));
+            connection.channel().write(new Query(sync), connection.channel().voidPromise());
+            connection.applied(settings.desired());
+        }
+    }
+
+    private void onLeaseFailed(Throwable cause) {
+        LOGGER.warn("no backend connection for session={}: {}", id(), cause.toString());
+        fatal(ErrorResponder.fatal(cause));
+    }
+
     // ---- backend side events ----
 
     @Override
     public void onBackendFrame(BackendConnection connection, PgFrame frame) {
-        if (!(state instanceof Relaying)) {
+        if (closed || connection != backend) {
             frame.release();
             return;
         }
-        boolean readyForQuery = frame.type() == BackendType.READY_FOR_QUERY.code();
-        if (readyForQuery) {
-            transactionStatus = frame.body().getByte(frame.body().readerIndex());
-            if (pendingReadyForQuery > 0) {
-                pendingReadyForQuery--;
+        boolean injected = responses.headIsInjected();
+        BackendType type = BackendType.of(frame.type());
+        if (type == BackendType.PARAMETER_STATUS) {
+            ParameterStatus status = frame.decode(ParameterStatus::decode);
+            connection.onParameterStatus(status.name(), status.value());
+        } else if (type == BackendType.ERROR_RESPONSE && !injected) {
+            settings.onError();
+            backendSentFatal |= frame.decode(ErrorResponse::decode).isFatal();
+        } else if (type == BackendType.COMMAND_COMPLETE && !injected && endsTransaction(frame)) {
+            settings.onCommandComplete(frame.decode(io.pgroute.protocol.backend.CommandComplete::decode).tag());
+        }
+        byte status = type == BackendType.READY_FOR_QUERY ? frame.body().getByte(frame.body().readerIndex()) : 0;
+        ResponseQueue.Disposition disposition = responses.onFrame(frame);
+        if (disposition == ResponseQueue.Disposition.RELAY) {
+            client.write(frame, client.voidPromise());
+        } else {
+            frame.release();
+        }
+        if (type == BackendType.READY_FOR_QUERY) {
+            if (injected) {
+                pump();
+            } else {
+                onReadyForQuery(connection, status);
             }
         }
-        if (frame.type() == BackendType.ERROR_RESPONSE.code() && frame.decode(ErrorResponse::decode).isFatal()) {
-            // the server says why it is closing (admin shutdown, terminated backend…): that error is the answer
-            backendSentFatal = true;
+    }
+
+    private static boolean endsTransaction(PgFrame frame) {
+        byte first = frame.body().getByte(frame.body().readerIndex());
+        return first == 'C' || first == 'R';
+    }
+
+    private void onReadyForQuery(BackendConnection connection, byte status) {
+        byte previous = transactionStatus;
+        transactionStatus = status;
+        if (settings.onReadyForQuery(transactionStatus, previous)) {
+            translator.statements().clear();
+            connection.onDiscardAll();
         }
-        client.write(frame, client.voidPromise());
-        if (readyForQuery && draining && isIdle()) {
+        if (transactionStatus == 'I') {
+            translator.onTransactionEnd();
+            connection.applied(settings.desired());
+        }
+        if (draining && isIdle()) {
             fatal(ErrorResponse.fatal(SqlState.ADMIN_SHUTDOWN, "terminating connection due to administrator command"));
+            return;
+        }
+        maybeRelease();
+        pump();
+    }
+
+    /** In transaction mode, gives the connection back once nothing is in flight or queued and no transaction. */
+    private void maybeRelease() {
+        if (backend == null || pinnedBecause != null || !routing.transactionPooling() || !responses.isEmpty()
+                || inBatch || transactionStatus != 'I' || !waiting.isEmpty()) {
+            return;
+        }
+        BackendConnection connection = backend;
+        backend = null;
+        client.flush();  // the read-complete event of this burst will no longer reach this session
+        giveBack(connection, Release.KEEP);
+    }
+
+    @Override
+    public void emit(BackendMessage message) {
+        client.write(message, client.voidPromise());
+    }
+
+    @Override
+    public void parseFailed(String preparedName) {
+        if (backend != null) {
+            backend.prepared().remove(preparedName);
         }
     }
 
@@ -206,49 +366,69 @@ public final class ClientSession implements BackendListener {
 
     @Override
     public void onBackendClosed(BackendConnection connection, Throwable cause) {
-        if (!(state instanceof Relaying)) {
+        if (closed || connection != backend) {
             return;
         }
         LOGGER.warn("backend closed session={} backend={} cause={}", id(), connection.label(),
                 cause == null ? "closed by server" : cause.toString());
-        state = new Closed();
-        pool.release(connection, false);
+        giveBack(connection, Release.CLOSE);
+        backend = null;
         if (backendSentFatal) {
-            client.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
-            host.onSessionClosed(this);
+            closeClient(null);
             return;
         }
-        ErrorResponse error = ErrorResponse.fatal(SqlState.CONNECTION_FAILURE,
-                "server closed the connection unexpectedly")
+        closeClient(ErrorResponse.fatal(SqlState.CONNECTION_FAILURE, "server closed the connection unexpectedly")
                 .withDetail("The database server " + connection.target().node()
-                        + " terminated the connection, probably because of a crash or an administrator command.");
-        closeClient(error);
+                        + " terminated the connection, probably because of a crash or an administrator command."));
     }
 
     // ---- transitions ----
 
     private void fatal(ErrorResponse error) {
-        if (state instanceof Relaying relaying) {
-            pool.release(relaying.backend(), isIdle() && !backendSentFatal);
-        }
-        state = new Closed();
+        releaseOnClose();
         closeClient(error);
     }
 
     private void close() {
-        if (state instanceof Relaying relaying) {
-            pool.release(relaying.backend(), isIdle() && !backendSentFatal);
+        releaseOnClose();
+        closeClient(null);
+    }
+
+    private void releaseOnClose() {
+        if (backend == null) {
+            return;
         }
-        state = new Closed();
-        client.close();
-        host.onSessionClosed(this);
+        Release how;
+        if (!isIdle() || backendSentFatal) {
+            how = Release.CLOSE;
+        } else {
+            how = pinnedBecause != null ? Release.RESET : Release.KEEP;
+        }
+        giveBack(backend, how);
+        backend = null;
+    }
+
+    /** Returns a connection to its pool, undoing the backpressure this session put on either side. */
+    private void giveBack(BackendConnection connection, Release how) {
+        connection.setAutoRead(true);
+        if (!closed && !leasing) {
+            client.config().setAutoRead(true);
+        }
+        backendPool.release(connection, how);
     }
 
     private void closeClient(ErrorResponse error) {
-        if (client.isActive()) {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        while (!waiting.isEmpty()) {
+            waiting.pollFirst().release();
+        }
+        if (error != null && client.isActive()) {
             client.writeAndFlush(error).addListener(ChannelFutureListener.CLOSE);
         } else {
-            client.close();
+            client.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
         }
         host.onSessionClosed(this);
     }

@@ -54,6 +54,7 @@ class BackendFailureIT {
     @Test
     void aLostBackendConnectionGives08006() throws Exception {
         try (Connection c = fixture.connect(); Statement s = c.createStatement()) {
+            c.setAutoCommit(false);  // a transaction keeps its backend connection
             int backendPid = backendPid(s);
             ClientSession session = fixture.server().sessions().snapshot().stream()
                     .filter(each -> each.backend().map(BackendConnection::processId).orElse(-1) == backendPid)

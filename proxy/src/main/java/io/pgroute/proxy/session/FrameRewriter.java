@@ -1,0 +1,42 @@
+package io.pgroute.proxy.session;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.CompositeByteBuf;
+import io.pgroute.protocol.PgFrame;
+
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Renames the statement a frame refers to without re-encoding the rest: the new body is the bytes before the name,
+ * the new name, and a retained slice of everything after it (parameter values are never copied).
+ */
+final class FrameRewriter {
+
+    private FrameRewriter() {
+    }
+
+    /**
+     * Replaces the C string that starts after {@code skipStrings} C strings (and {@code skipBytes} leading bytes).
+     * Takes ownership of {@code frame}; the result is a new frame the caller owns.
+     */
+    static PgFrame replaceCString(ByteBufAllocator alloc, PgFrame frame, int skipBytes, int skipStrings,
+                                  String replacement) {
+        ByteBuf body = frame.body();
+        int start = body.readerIndex();
+        int position = start + skipBytes;
+        for (int i = 0; i < skipStrings; i++) {
+            position = body.indexOf(position, body.writerIndex(), (byte) 0) + 1;
+        }
+        int end = body.indexOf(position, body.writerIndex(), (byte) 0);
+        byte[] name = replacement.getBytes(StandardCharsets.UTF_8);
+        ByteBuf head = alloc.buffer(position - start + name.length + 1);
+        head.writeBytes(body, start, position - start).writeBytes(name).writeByte(0);
+        CompositeByteBuf result = alloc.compositeBuffer(2);
+        result.addComponent(true, head);
+        result.addComponent(true, body.retainedSlice(end + 1, body.writerIndex() - end - 1));
+        byte type = frame.type();
+        frame.release();
+        return new PgFrame(type, result);
+    }
+}

@@ -1,0 +1,165 @@
+package io.pgroute.proxy.session;
+
+import io.pgroute.protocol.BackendMessage;
+import io.pgroute.protocol.BackendType;
+import io.pgroute.protocol.PgFrame;
+
+import java.util.ArrayDeque;
+import java.util.Deque;
+
+/**
+ * The responses a session expects from its backend connection, one entry per request message sent, in order
+ * (STYLE rule 18). An entry is either relayed to the client, swallowed (a message pgroute injected, e.g. a Parse
+ * to prepare a statement on this connection, or a settings sync), or answered by pgroute itself (a synthetic
+ * ParseComplete/CloseComplete emitted when it reaches the head, so the client sees responses in order).
+ *
+ * <pre>
+ *   backend frame --> head entry decides: relay | swallow; terminal type pops the entry
+ *   ErrorResponse in an extended batch --> pops everything up to (not including) the next Sync, as PostgreSQL skips
+ * </pre>
+ */
+final class ResponseQueue {
+
+    /** What a request message gets back, and which response types end it. */
+    enum Kind { PARSE, BIND, DESCRIBE_STATEMENT, DESCRIBE_PORTAL, EXECUTE, CLOSE, SYNC, QUERY, FUNCTION_CALL }
+
+    /**
+     * One expected response. {@code swallow}: pgroute sent the request itself, so successful answers are dropped.
+     * {@code synthetic}: answered by pgroute, emitted when it reaches the head. {@code preparedName}: the backend
+     * statement name a Parse creates, forgotten again if the Parse fails.
+     */
+    record Entry(Kind kind, boolean swallow, BackendMessage synthetic, String preparedName) {
+        static Entry relay(Kind kind) {
+            return new Entry(kind, false, null, null);
+        }
+
+        static Entry injected(Kind kind) {
+            return new Entry(kind, true, null, null);
+        }
+
+        static Entry answered(BackendMessage message) {
+            return new Entry(null, false, message, null);
+        }
+    }
+
+    /** What to do with one backend frame. */
+    enum Disposition { RELAY, SWALLOW }
+
+    /** Receives what the queue decides besides the frame's own disposition. */
+    interface Events {
+        /** A synthetic answer reached the head: send it to the client now. */
+        void emit(BackendMessage message);
+
+        /** A Parse failed: the backend does not have this statement after all. */
+        void parseFailed(String preparedName);
+    }
+
+    private final Deque<Entry> entries = new ArrayDeque<>();
+    private final Events events;
+    private int cycles;
+
+    ResponseQueue(Events events) {
+        this.events = events;
+    }
+
+    void add(Entry entry) {
+        if (entry.synthetic() != null && entries.isEmpty()) {
+            events.emit(entry.synthetic());
+            return;
+        }
+        entries.addLast(entry);
+        if (entry.kind() == Kind.SYNC || entry.kind() == Kind.QUERY || entry.kind() == Kind.FUNCTION_CALL) {
+            cycles++;
+        }
+    }
+
+    boolean isEmpty() {
+        return entries.isEmpty();
+    }
+
+    /** Request cycles (Query, Sync, FunctionCall) still waiting for their ReadyForQuery. */
+    int pendingCycles() {
+        return cycles;
+    }
+
+    /** Whether the cycle now at the head was injected by pgroute (its ReadyForQuery is not the client's). */
+    boolean headIsInjected() {
+        Entry head = firstReal();
+        return head != null && head.swallow();
+    }
+
+    /** Decides what happens to {@code frame} and advances the queue. */
+    Disposition onFrame(PgFrame frame) {
+        BackendType type = BackendType.of(frame.type());
+        Entry head = firstReal();
+        if (type == null || head == null) {
+            return Disposition.RELAY;
+        }
+        switch (type) {
+            case NOTICE_RESPONSE, PARAMETER_STATUS -> {
+                return head.swallow() ? Disposition.SWALLOW : Disposition.RELAY;
+            }
+            case NOTIFICATION_RESPONSE -> {
+                return Disposition.RELAY;
+            }
+            case ERROR_RESPONSE -> {
+                return onError(head);
+            }
+            case READY_FOR_QUERY -> {
+                pop();
+                cycles--;
+                drainSynthetic();
+                return head.swallow() ? Disposition.SWALLOW : Disposition.RELAY;
+            }
+            default -> {
+                if (ends(head.kind(), type)) {
+                    pop();
+                    drainSynthetic();
+                }
+                return head.swallow() ? Disposition.SWALLOW : Disposition.RELAY;
+            }
+        }
+    }
+
+    private Disposition onError(Entry head) {
+        if (head.kind() == Kind.QUERY || head.kind() == Kind.FUNCTION_CALL || head.kind() == Kind.SYNC) {
+            // the cycle ends at its ReadyForQuery; an injected settings sync's error is not the client's
+            return head.swallow() ? Disposition.SWALLOW : Disposition.RELAY;
+        }
+        if (head.kind() == Kind.PARSE && head.preparedName() != null) {
+            events.parseFailed(head.preparedName());
+        }
+        // PostgreSQL now ignores every message up to Sync: their answers never come
+        while (!entries.isEmpty() && entries.peekFirst().kind() != Kind.SYNC) {
+            entries.pollFirst();
+        }
+        return Disposition.RELAY;
+    }
+
+    private static boolean ends(Kind kind, BackendType type) {
+        return switch (kind) {
+            case PARSE -> type == BackendType.PARSE_COMPLETE;
+            case BIND -> type == BackendType.BIND_COMPLETE;
+            case CLOSE -> type == BackendType.CLOSE_COMPLETE;
+            case DESCRIBE_STATEMENT, DESCRIBE_PORTAL -> type == BackendType.ROW_DESCRIPTION
+                    || type == BackendType.NO_DATA;
+            case EXECUTE -> type == BackendType.COMMAND_COMPLETE || type == BackendType.EMPTY_QUERY_RESPONSE
+                    || type == BackendType.PORTAL_SUSPENDED;
+            case SYNC, QUERY, FUNCTION_CALL -> false;
+        };
+    }
+
+    private Entry firstReal() {
+        return entries.peekFirst();
+    }
+
+    private void pop() {
+        entries.pollFirst();
+    }
+
+    private void drainSynthetic() {
+        while (!entries.isEmpty() && entries.peekFirst().synthetic() != null) {
+            events.emit(entries.pollFirst().synthetic());
+        }
+    }
+}

@@ -1,0 +1,127 @@
+package io.pgroute.proxy.session;
+
+import io.pgroute.proxy.backend.SessionSettings;
+import io.pgroute.proxy.sql.SettingChange;
+import io.pgroute.proxy.sql.StatementInfo;
+import io.pgroute.proxy.sql.StatementKind;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The session parameters a client set, kept as PostgreSQL keeps them: a SET counts once its statement succeeded
+ * outside a transaction, or when its transaction commits; a failed statement or a rollback forgets it; SET LOCAL
+ * never outlives its transaction. {@code RESET ALL} and {@code DISCARD ALL} clear everything.
+ *
+ * <pre>
+ *   send Query / extended batch --> cycle(changes) queued
+ *   ErrorResponse --> head cycle failed;  CommandComplete COMMIT|ROLLBACK --> head cycle's last tag
+ *   ReadyForQuery --> head cycle applied to desired (autocommit, commit) or to the open transaction, or dropped
+ * </pre>
+ */
+final class SettingsTracker {
+
+    private static final String ALL = "all";
+
+    private final SessionSettings desired = new SessionSettings();
+    private final List<SettingChange> inTransaction = new ArrayList<>();
+    private final Deque<Cycle> cycles = new ArrayDeque<>();
+    private Cycle open;
+
+    /** One request cycle (a Query, or the messages up to a Sync) and what it changes. */
+    private static final class Cycle {
+        private final List<SettingChange> changes = new ArrayList<>();
+        private boolean failed;
+        private boolean discardAll;
+        private String lastTag = "";
+    }
+
+    SessionSettings desired() {
+        return desired;
+    }
+
+    /** A statement of the cycle being sent. */
+    void onStatement(StatementInfo info) {
+        Cycle cycle = openCycle();
+        if (info.multiStatement()) {
+            info.parts().forEach(this::onStatement);
+            return;
+        }
+        if ((info.kind() == StatementKind.SET || info.kind() == StatementKind.RESET) && info.setting().isPresent()) {
+            SettingChange change = info.setting().get();
+            if (!change.local()) {
+                cycle.changes.add(change);
+            }
+        } else if (info.kind() == StatementKind.DISCARD
+                && info.target().map(each -> each.equalsIgnoreCase(ALL)).orElse(false)) {
+            cycle.changes.add(new SettingChange(ALL, null, false));
+            cycle.discardAll = true;
+        }
+    }
+
+    /** The current cycle's messages are all sent (Query sent, or Sync sent). */
+    void endCycle() {
+        cycles.addLast(openCycle());
+        open = null;
+    }
+
+    void onError() {
+        Cycle head = cycles.peekFirst();
+        if (head != null) {
+            head.failed = true;
+        }
+    }
+
+    void onCommandComplete(String tag) {
+        Cycle head = cycles.peekFirst();
+        if (head != null) {
+            head.lastTag = tag;
+        }
+    }
+
+    /**
+     * The head cycle ended with ReadyForQuery {@code status}, the transaction status before it being
+     * {@code previous}. Returns true when the cycle ran DISCARD ALL successfully.
+     */
+    boolean onReadyForQuery(byte status, byte previous) {
+        Cycle cycle = cycles.pollFirst();
+        if (cycle == null) {
+            return false;
+        }
+        boolean rolledBack = cycle.failed || cycle.lastTag.startsWith("ROLLBACK");
+        if (status == 'I') {
+            boolean committed = !rolledBack;
+            if (committed) {
+                inTransaction.forEach(this::apply);
+                cycle.changes.forEach(this::apply);
+            }
+            inTransaction.clear();
+            return committed && cycle.discardAll;
+        }
+        if (!cycle.failed) {
+            inTransaction.addAll(cycle.changes);
+        }
+        return false;
+    }
+
+    private void apply(SettingChange change) {
+        String name = change.name().toLowerCase(Locale.ROOT);
+        if (name.equals(ALL)) {
+            desired.resetAll();
+        } else if (change.value() == null) {
+            desired.reset(name);
+        } else {
+            desired.set(name, change.value());
+        }
+    }
+
+    private Cycle openCycle() {
+        if (open == null) {
+            open = new Cycle();
+        }
+        return open;
+    }
+}
