@@ -1,0 +1,114 @@
+package io.pgroute.proxy.session;
+
+import io.pgroute.config.ConfigLoader;
+import io.pgroute.proxy.server.PgrouteServer;
+import io.pgroute.proxy.testing.ProxyFixture;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * pgbench through pgroute on a pool of four: initialization, then TPC-B-like and select-only runs with 8 clients in
+ * each query mode (simple, extended, prepared), every transaction processed and none failed.
+ */
+class PgbenchIT {
+
+    private static final int CLIENTS = 8;
+    private static final int TRANSACTIONS_PER_CLIENT = 50;
+    private static final Pattern PROCESSED = Pattern.compile(
+            "number of transactions actually processed: (\\d+)/(\\d+)");
+
+    private static Path pgbench;
+    private static PgrouteServer server;
+
+    @BeforeAll
+    static void start() throws Exception {
+        pgbench = findPgbench().orElse(null);
+        assumeTrue(pgbench != null, "pgbench is not installed");
+        ProxyFixture fixture = ProxyFixture.get();
+        server = new PgrouteServer(ConfigLoader.parse(ProxyFixture.yaml(fixture.cluster(), Map.of("pool",
+                "  size: 4")), "pgbench.yaml", System::getenv), 1).start();
+        Result init = run(List.of("-i", "-s", "1", "-q"));
+        assertThat(init.exitCode()).as("pgbench -i through pgroute:\n%s", init.output()).isZero();
+        assertThat(init.output()).contains("done");
+    }
+
+    @AfterAll
+    static void stop() {
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    @ParameterizedTest(name = "-M {0} {1}")
+    @CsvSource({"simple, tpcb-like", "extended, tpcb-like",
+                "simple, select-only", "extended, select-only", "prepared, select-only"})
+    void completesWithoutFailedTransactions(String mode, String script) throws Exception {
+        Result result = run(List.of("-M", mode, "-b", script, "-c", String.valueOf(CLIENTS), "-j", "2",
+                "-t", String.valueOf(TRANSACTIONS_PER_CLIENT), "-n"));
+        assertThat(result.exitCode()).as("pgbench exit code; output:\n%s", result.output()).isZero();
+        assertThat(result.output()).as(result.output()).contains("number of failed transactions: 0 ");
+        Matcher processed = PROCESSED.matcher(result.output());
+        assertThat(processed.find()).as(result.output()).isTrue();
+        int expected = CLIENTS * TRANSACTIONS_PER_CLIENT;
+        assertThat(Integer.parseInt(processed.group(1))).isEqualTo(expected);
+        assertThat(Integer.parseInt(processed.group(2))).isEqualTo(expected);
+    }
+
+    private record Result(int exitCode, String output) {
+    }
+
+    private static Result run(List<String> arguments) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>();
+        command.add(pgbench.toString());
+        command.addAll(List.of("-h", "127.0.0.1", "-p", String.valueOf(server.port()), "-U", "app"));
+        command.addAll(arguments);
+        command.add(ProxyFixture.DATABASE);
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        builder.environment().put("PGPASSWORD", "app");
+        builder.environment().put("PGCONNECT_TIMEOUT", "10");
+        Path log = Files.createTempFile("pgbench", ".log");
+        builder.redirectOutput(log.toFile());
+        Process process = builder.start();
+        try {
+            boolean finished = process.waitFor(60, TimeUnit.SECONDS);
+            assertThat(finished).as("pgbench %s finished within 60 s", arguments).isTrue();
+            return new Result(process.exitValue(), Files.readString(log, StandardCharsets.UTF_8));
+        } finally {
+            process.destroyForcibly();
+            Files.deleteIfExists(log);
+        }
+    }
+
+    private static Optional<Path> findPgbench() throws IOException {
+        Path usrBin = Path.of("/usr/bin/pgbench");
+        if (Files.isExecutable(usrBin)) {
+            return Optional.of(usrBin);
+        }
+        Path versions = Path.of("/usr/lib/postgresql");
+        if (!Files.isDirectory(versions)) {
+            return Optional.empty();
+        }
+        try (Stream<Path> each = Files.list(versions)) {
+            return each.map(version -> version.resolve("bin/pgbench")).filter(Files::isExecutable)
+                    .max(Path::compareTo);
+        }
+    }
+}

@@ -1,0 +1,197 @@
+package io.pgroute.proxy.session;
+
+import io.pgroute.config.ConfigLoader;
+import io.pgroute.proxy.server.PgrouteServer;
+import io.pgroute.proxy.session.BackgroundClients.Settings;
+import io.pgroute.proxy.testing.ProxyFixture;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * State that cannot move to another backend connection — temp tables, LISTEN, session advisory locks — pins the
+ * client to its connection for the rest of its session, while other clients keep sharing the rest of a pool of two;
+ * when the pinned client leaves, its connection is cleaned before anyone else gets it.
+ */
+class PinningIT {
+
+    private static ProxyFixture fixture;
+    private static PgrouteServer server;
+
+    @BeforeAll
+    static void start() throws Exception {
+        fixture = ProxyFixture.get();
+        server = new PgrouteServer(ConfigLoader.parse(ProxyFixture.yaml(fixture.cluster(), Map.of("pool",
+                "  size: 2")), "pinning.yaml", System::getenv), 1).start();
+    }
+
+    @AfterAll
+    static void stop() {
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    @Test
+    void keepsATempTableForTheRestOfTheSession() throws Exception {
+        try (BackgroundClients others = new BackgroundClients(3, PinningIT::connect, defaults());
+             Connection c = connect(); Statement s = c.createStatement()) {
+            s.execute("CREATE TEMP TABLE pin_temp (id int)");
+            others.forgetPids();
+            int pid = pid(s);
+            s.execute("INSERT INTO pin_temp VALUES (1), (2), (3)");
+            for (int i = 0; i < 20; i++) {
+                s.execute("INSERT INTO pin_temp VALUES (" + (10 + i) + ")");
+                assertThat(scalarInt(s, "SELECT count(*) FROM pin_temp")).as("statement %d", i).isEqualTo(4 + i);
+                assertThat(pid(s)).as("pinned backend").isEqualTo(pid);
+            }
+            c.setAutoCommit(false);
+            assertThat(scalarInt(s, "SELECT sum(id) FROM pin_temp")).isEqualTo(6 + 20 * 10 + 190);
+            c.commit();
+            assertThat(others.pids()).as("the others never ran on the pinned backend").doesNotContain(pid);
+        }
+    }
+
+    @Test
+    void deliversNotificationsToAListeningClient() throws Exception {
+        try (BackgroundClients others = new BackgroundClients(2, PinningIT::connect, defaults());
+             Connection listener = connect(); Statement ls = listener.createStatement();
+             Connection notifier = connect(); Statement ns = notifier.createStatement()) {
+            ls.execute("LISTEN pin_channel");
+            PGConnection pg = listener.unwrap(PGConnection.class);
+            List<String> received = new ArrayList<>();
+            for (int i = 0; i < 10; i++) {
+                ns.execute("NOTIFY pin_channel, 'message-" + i + "'");
+                if (i % 3 == 0) {
+                    assertThat(scalarInt(ls, "SELECT 1")).isEqualTo(1);  // the listener keeps working meanwhile
+                }
+                PGNotification[] batch = pg.getNotifications(5_000);
+                assertThat(batch).as("notification %d arrived", i).isNotEmpty();
+                for (PGNotification each : batch) {
+                    assertThat(each.getName()).isEqualTo("pin_channel");
+                    received.add(each.getParameter());
+                }
+            }
+            Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> {
+                for (PGNotification each : pg.getNotifications(100)) {
+                    received.add(each.getParameter());
+                }
+                return received.size() >= 10;
+            });
+            assertThat(received).hasSize(10).startsWith("message-0").endsWith("message-9");
+            assertThat(notifier.unwrap(PGConnection.class).getNotifications(200)).isEmpty();
+        }
+    }
+
+    @Test
+    void holdsASessionAdvisoryLockAcrossStatements() throws Exception {
+        try (BackgroundClients others = new BackgroundClients(3, PinningIT::connect, defaults());
+             Connection c = connect(); Statement s = c.createStatement();
+             Connection superuser = superuser(); Statement ss = superuser.createStatement()) {
+            s.execute("SELECT pg_advisory_lock(424242)");
+            int pid = pid(s);
+            others.forgetPids();
+            for (int i = 0; i < 10; i++) {
+                assertThat(scalarInt(s, "SELECT " + i)).isEqualTo(i);
+                assertThat(scalarInt(ss, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+                        + " AND objid = 424242 AND granted AND pid = " + pid)).as("lock held after %d", i).isOne();
+            }
+            assertThat(scalarString(s, "SELECT pg_advisory_unlock(424242)::text"))
+                    .as("the unlock runs on the backend that holds the lock").isEqualTo("true");
+            assertThat(pid(s)).isEqualTo(pid);
+            assertThat(others.pids()).as("the others never ran on the pinned backend").doesNotContain(pid);
+        }
+    }
+
+    @Test
+    void cleansAPinnedBackendBeforeTheNextClientGetsIt() throws Exception {
+        int pinnedPid;
+        try (Connection c = connect(); Statement s = c.createStatement()) {
+            s.execute("CREATE TEMP TABLE pin_leftover (id int)");
+            s.execute("LISTEN pin_leftover_channel");
+            s.execute("SELECT pg_advisory_lock(434343)");
+            pinnedPid = pid(s);
+        }
+        try (Connection superuser = superuser(); Statement ss = superuser.createStatement();
+             Connection notifier = connect(); Statement ns = notifier.createStatement()) {
+            Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(scalarInt(ss,
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 434343")).isZero());
+            boolean reached = false;
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (!reached && System.nanoTime() < deadline) {
+                try (Connection next = connect(); Statement s = next.createStatement()) {
+                    for (int i = 0; i < 5 && !reached; i++) {
+                        if (scalarInt(s, "/* pgroute: primary */ SELECT pg_backend_pid()") != pinnedPid) {
+                            continue;
+                        }
+                        reached = true;
+                        assertThat(scalarString(s,
+                                "/* pgroute: primary */ SELECT coalesce(to_regclass('pin_leftover')::text, 'none')"))
+                                .isEqualTo("none");
+                        assertThat(scalarInt(s,
+                                "/* pgroute: primary */ SELECT count(*) FROM pg_listening_channels()")).isZero();
+                        ns.execute("NOTIFY pin_leftover_channel, 'nobody listens'");
+                        assertThat(next.unwrap(PGConnection.class).getNotifications(300)).isEmpty();
+                    }
+                }
+            }
+            assertThat(reached).as("a later client ran on the formerly pinned backend %d", pinnedPid).isTrue();
+        }
+    }
+
+    private static Settings defaults() throws SQLException {
+        try (Connection c = DriverManager.getConnection(fixture.cluster().primary().jdbcUrl(ProxyFixture.DATABASE),
+                "app", "app"); Statement s = c.createStatement()) {
+            return BackgroundClients.read(s);
+        }
+    }
+
+    private static Connection connect() throws SQLException {
+        Properties props = new Properties();
+        props.setProperty("user", "app");
+        props.setProperty("password", "app");
+        props.setProperty("connectTimeout", "10");
+        props.setProperty("socketTimeout", "30");
+        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + server.port() + "/"
+                + ProxyFixture.DATABASE, props);
+    }
+
+    private static Connection superuser() throws SQLException {
+        return DriverManager.getConnection(fixture.cluster().primary().jdbcUrl(ProxyFixture.DATABASE),
+                fixture.cluster().superuser(), fixture.cluster().superuserPassword());
+    }
+
+    private static int pid(Statement s) throws SQLException {
+        return scalarInt(s, "SELECT pg_backend_pid()");
+    }
+
+    private static int scalarInt(Statement s, String sql) throws SQLException {
+        try (ResultSet rs = s.executeQuery(sql)) {
+            assertThat(rs.next()).isTrue();
+            return rs.getInt(1);
+        }
+    }
+
+    private static String scalarString(Statement s, String sql) throws SQLException {
+        try (ResultSet rs = s.executeQuery(sql)) {
+            assertThat(rs.next()).isTrue();
+            return rs.getString(1);
+        }
+    }
+}

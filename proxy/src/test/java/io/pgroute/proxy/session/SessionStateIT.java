@@ -1,0 +1,292 @@
+package io.pgroute.proxy.session;
+
+import io.pgroute.config.ConfigLoader;
+import io.pgroute.proxy.server.PgrouteServer;
+import io.pgroute.proxy.session.BackgroundClients.Settings;
+import io.pgroute.proxy.testing.ProxyFixture;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.postgresql.PGConnection;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * Session settings follow a client in transaction pooling: with two backend connections shared by several busy
+ * clients, what a client SET stays set on whichever connection runs its next statement, what it rolled back or
+ * reset does not, and no other client ever sees it.
+ */
+class SessionStateIT {
+
+    private static final int STATEMENTS = 100;
+
+    private static ProxyFixture fixture;
+    private static PgrouteServer server;
+
+    @BeforeAll
+    static void start() throws Exception {
+        fixture = ProxyFixture.get();
+        try (Connection c = fixture.connectDirect(); Statement s = c.createStatement()) {
+            s.execute("CREATE SCHEMA IF NOT EXISTS sess_a");
+            s.execute("CREATE TABLE IF NOT EXISTS sess_a.sess_marker (v text)");
+            s.execute("TRUNCATE sess_a.sess_marker");
+            s.execute("INSERT INTO sess_a.sess_marker VALUES ('a')");
+        }
+        server = new PgrouteServer(ConfigLoader.parse(ProxyFixture.yaml(fixture.cluster(), Map.of("pool",
+                "  size: 2")), "session-state.yaml", System::getenv), 1).start();
+    }
+
+    @AfterAll
+    static void stop() {
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    @Test
+    void keepsSetsAcrossAutocommitStatementsAndTransactionsWhileBackendsMove() throws Exception {
+        Properties props = new Properties();
+        Settings defaults = directSettings(props);
+        Settings set = new Settings("sess_a, public", "1234ms", "client-a", "America/New_York");
+        try (BackgroundClients others = new BackgroundClients(3, () -> connect(props), defaults);
+             Connection c = connect(props); Statement s = c.createStatement()) {
+            s.execute("SET search_path = sess_a, public");
+            s.execute("SET statement_timeout = 1234");
+            s.execute("SET application_name = 'client-a'");
+            s.execute("SET TIME ZONE 'America/New_York'");
+            Set<Integer> pids = new HashSet<>();
+            for (int i = 0; i < STATEMENTS; i++) {
+                if (i % 10 == 0) {
+                    c.setAutoCommit(false);
+                    assertThat(settingsAndPid(s, pids)).as("in transaction %d", i).isEqualTo(set);
+                    assertThat(scalar(s, "SELECT v FROM sess_marker")).isEqualTo("a");
+                    c.commit();
+                    c.setAutoCommit(true);
+                } else {
+                    assertThat(settingsAndPid(s, pids)).as("autocommit statement %d", i).isEqualTo(set);
+                }
+            }
+            assertThat(pids).as("backend pids the client ran on").hasSizeGreaterThanOrEqualTo(2);
+            assertThat(others.pids()).as("backend pids the other clients ran on").containsAnyElementsOf(pids);
+            PGConnection pg = c.unwrap(PGConnection.class);
+            assertThat(pg.getParameterStatus("application_name")).isEqualTo("client-a");
+            assertThat(pg.getParameterStatus("TimeZone")).isEqualTo("America/New_York");
+            assertThatThrownBy(() -> s.execute("SELECT pg_sleep(3)"))
+                    .as("statement_timeout 1234ms still applies")
+                    .isInstanceOf(SQLException.class)
+                    .extracting(e -> ((SQLException) e).getSQLState()).isEqualTo("57014");
+        }
+    }
+
+    @Test
+    void forgetsSetLocalWhenItsTransactionEnds() throws Exception {
+        Properties props = new Properties();
+        Settings defaults = directSettings(props);
+        try (BackgroundClients others = new BackgroundClients(3, () -> connect(props), defaults);
+             Connection c = connect(props); Statement s = c.createStatement()) {
+            c.setAutoCommit(false);
+            s.execute("SET LOCAL statement_timeout = 777");
+            s.execute("SET LOCAL search_path = sess_a");
+            assertThat(BackgroundClients.read(s)).isEqualTo(
+                    new Settings("sess_a", "777ms", defaults.applicationName(), defaults.timeZone()));
+            c.commit();
+            c.setAutoCommit(true);
+            assertSettingsOnMovingBackends(s, defaults);
+        }
+    }
+
+    @Test
+    void forgetsASetInARolledBackOrFailedTransaction() throws Exception {
+        Properties props = new Properties();
+        Settings defaults = directSettings(props);
+        try (BackgroundClients others = new BackgroundClients(3, () -> connect(props), defaults);
+             Connection c = connect(props); Statement s = c.createStatement()) {
+            c.setAutoCommit(false);
+            s.execute("SET search_path = sess_a");
+            s.execute("SET application_name = 'rolled-back'");
+            assertThat(BackgroundClients.read(s).searchPath()).isEqualTo("sess_a");
+            c.rollback();
+            c.setAutoCommit(true);
+            assertSettingsOnMovingBackends(s, defaults);
+            assertThat(c.unwrap(PGConnection.class).getParameterStatus("application_name"))
+                    .isEqualTo(defaults.applicationName());
+
+            c.setAutoCommit(false);
+            s.execute("SET statement_timeout = 4321");
+            assertThatThrownBy(() -> s.execute("SELECT 1/0")).isInstanceOf(SQLException.class);
+            c.commit();  // COMMIT of a failed transaction is a rollback
+            c.setAutoCommit(true);
+            assertSettingsOnMovingBackends(s, defaults);
+
+            assertThatThrownBy(() -> s.execute("SET statement_timeout = 999; SELECT 1/0"))
+                    .as("a SET and a failure in one implicit transaction")
+                    .isInstanceOf(SQLException.class);
+            assertSettingsOnMovingBackends(s, defaults);
+        }
+    }
+
+    @Test
+    void resetAllAndDiscardAllGoBackToTheStartupValues() throws Exception {
+        Properties props = new Properties();
+        props.setProperty("ApplicationName", "reset-start");
+        props.setProperty("assumeMinServerVersion", "9.0");  // application_name in the startup packet, not a SET
+        Settings defaults = directSettings(props);
+        assertThat(defaults.applicationName()).isEqualTo("reset-start");
+        try (BackgroundClients others = new BackgroundClients(3, () -> connect(props), defaults);
+             Connection c = connect(props); Statement s = c.createStatement();
+             Connection direct = connectDirect(props); Statement ds = direct.createStatement()) {
+            PGConnection pg = c.unwrap(PGConnection.class);
+            for (String reset : new String[] {"RESET ALL", "DISCARD ALL"}) {
+                for (Statement each : new Statement[] {s, ds}) {
+                    each.execute("SET search_path = sess_a");
+                    each.execute("SET statement_timeout = 2345");
+                    each.execute("SET application_name = 'changed'");
+                    each.execute("SET TIME ZONE 'Asia/Tokyo'");
+                }
+                Set<Integer> pids = new HashSet<>();
+                for (int i = 0; i < 5; i++) {
+                    assertThat(settingsAndPid(s, pids)).isEqualTo(
+                            new Settings("sess_a", "2345ms", "changed", "Asia/Tokyo"));
+                }
+                s.execute(reset);
+                ds.execute(reset);
+                Settings afterReset = BackgroundClients.read(ds);
+                assertThat(afterReset).as("direct after %s", reset).isEqualTo(defaults);
+                assertSettingsOnMovingBackends(s, afterReset);
+                assertThat(pg.getParameterStatuses()).as("ParameterStatus after %s", reset)
+                        .containsAllEntriesOf(direct.unwrap(PGConnection.class).getParameterStatuses());
+            }
+        }
+    }
+
+    @Test
+    void appliesStartupParametersAndOptionsOnEveryStatement() throws Exception {
+        Properties props = new Properties();
+        props.setProperty("currentSchema", "sess_a");
+        props.setProperty("ApplicationName", "app1");
+        props.setProperty("options", "-c statement_timeout=1234");
+        Settings expected = directSettings(props);
+        assertThat(expected).isEqualTo(new Settings("sess_a", "1234ms", "app1", expected.timeZone()));
+        try (BackgroundClients others = new BackgroundClients(3, () -> connect(props), expected);
+             Connection c = connect(props); Statement s = c.createStatement()) {
+            Set<Integer> pids = new HashSet<>();
+            for (int i = 0; i < STATEMENTS; i++) {
+                assertThat(settingsAndPid(s, pids)).as("statement %d", i).isEqualTo(expected);
+                if (i % 25 == 0) {
+                    assertThat(scalar(s, "SELECT v FROM sess_marker")).isEqualTo("a");
+                }
+            }
+            assertThat(pids).hasSizeGreaterThanOrEqualTo(2);
+        }
+    }
+
+    @Test
+    void reportsTheSameParameterStatusAsADirectConnection() throws Exception {
+        Properties props = new Properties();
+        props.setProperty("ApplicationName", "ps-start");
+        Settings defaults = directSettings(props);
+        try (BackgroundClients others = new BackgroundClients(3, () -> connect(props), defaults);
+             Connection proxied = connect(props); Statement ps = proxied.createStatement();
+             Connection direct = connectDirect(props); Statement ds = direct.createStatement()) {
+            PGConnection proxiedPg = proxied.unwrap(PGConnection.class);
+            PGConnection directPg = direct.unwrap(PGConnection.class);
+            assertThat(proxiedPg.getParameterStatuses()).as("at startup")
+                    .containsAllEntriesOf(directPg.getParameterStatuses());
+
+            for (Statement each : new Statement[] {ps, ds}) {
+                each.execute("SET application_name = 'ps-set'");
+                each.execute("SET TIME ZONE 'UTC'");
+            }
+            assertSettingsOnMovingBackends(ps, new Settings(defaults.searchPath(),
+                    defaults.statementTimeout(), "ps-set", "UTC"));
+            assertThat(proxiedPg.getParameterStatuses()).as("after SET and moving backends")
+                    .containsAllEntriesOf(directPg.getParameterStatuses())
+                    .containsEntry("application_name", "ps-set")
+                    .containsEntry("TimeZone", "UTC");
+
+            for (Connection each : new Connection[] {proxied, direct}) {
+                each.setAutoCommit(false);
+                try (Statement statement = each.createStatement()) {
+                    statement.execute("SET application_name = 'rolled-back'");
+                    statement.execute("SET LOCAL TimeZone = 'Asia/Tokyo'");
+                }
+                each.rollback();
+                each.setAutoCommit(true);
+            }
+            assertSettingsOnMovingBackends(ps, new Settings(defaults.searchPath(),
+                    defaults.statementTimeout(), "ps-set", "UTC"));
+            assertThat(proxiedPg.getParameterStatuses()).as("after a rolled-back SET")
+                    .containsAllEntriesOf(directPg.getParameterStatuses())
+                    .containsEntry("application_name", "ps-set");
+        }
+    }
+
+    // ---- helpers ----
+
+    /**
+     * At least 20 autocommit statements, and as many more as it takes (within 10 s) to have run on two backend
+     * connections, all see {@code expected}.
+     */
+    private static void assertSettingsOnMovingBackends(Statement s, Settings expected) throws SQLException {
+        Set<Integer> pids = new HashSet<>();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        for (int i = 0; i < 20 || pids.size() < 2 && System.nanoTime() < deadline; i++) {
+            assertThat(settingsAndPid(s, pids)).as("statement %d", i).isEqualTo(expected);
+        }
+        assertThat(pids).as("backend pids").hasSizeGreaterThanOrEqualTo(2);
+    }
+
+    private static Settings settingsAndPid(Statement s, Set<Integer> pids) throws SQLException {
+        try (ResultSet rs = s.executeQuery(BackgroundClients.SETTINGS_SQL)) {
+            assertThat(rs.next()).isTrue();
+            pids.add(rs.getInt(5));
+            return new Settings(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4));
+        }
+    }
+
+    private static String scalar(Statement s, String sql) throws SQLException {
+        try (ResultSet rs = s.executeQuery(sql)) {
+            assertThat(rs.next()).isTrue();
+            return rs.getString(1);
+        }
+    }
+
+    /** What a direct connection with the same connection properties sees before any SET. */
+    private static Settings directSettings(Properties props) throws SQLException {
+        try (Connection c = connectDirect(props); Statement s = c.createStatement()) {
+            return BackgroundClients.read(s);
+        }
+    }
+
+    private static Connection connectDirect(Properties extra) throws SQLException {
+        return DriverManager.getConnection(fixture.cluster().primary().jdbcUrl(ProxyFixture.DATABASE),
+                withUser(extra));
+    }
+
+    private static Connection connect(Properties extra) throws SQLException {
+        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + server.port() + "/"
+                + ProxyFixture.DATABASE, withUser(extra));
+    }
+
+    private static Properties withUser(Properties extra) {
+        Properties result = new Properties();
+        result.putAll(extra);
+        result.setProperty("user", "app");
+        result.setProperty("password", "app");
+        result.setProperty("connectTimeout", "10");
+        result.setProperty("socketTimeout", "30");
+        return result;
+    }
+}

@@ -1,0 +1,162 @@
+package io.pgroute.proxy.session;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.pgroute.protocol.codec.MessageEncoder;
+import io.pgroute.protocol.backend.DataRow;
+import io.pgroute.protocol.backend.ErrorResponse;
+import io.pgroute.protocol.startup.StartupMessage;
+
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * A minimal blocking PostgreSQL client over a raw socket, for message patterns pgjdbc never sends (lib/pq's
+ * unnamed statement over two Syncs, asyncpg's Parse+Describe+Flush). Logs in as a trust user, writes typed
+ * frontend records with {@link MessageEncoder} (several per write, as drivers pipeline them) and reads backend
+ * messages one by one, every read bounded by the socket timeout.
+ */
+final class WireClient implements AutoCloseable {
+
+    /** One backend message: its type byte and body. */
+    record Message(char type, byte[] body) {
+
+        <T> T decode(Function<ByteBuf, T> decoder) {
+            ByteBuf buffer = Unpooled.wrappedBuffer(body);
+            try {
+                return decoder.apply(buffer);
+            } finally {
+                buffer.release();
+            }
+        }
+
+        /** The first column of a DataRow as text. */
+        String firstValue() {
+            byte[] value = decode(DataRow::decode).values()[0];
+            return value == null ? null : new String(value, StandardCharsets.UTF_8);
+        }
+
+        String sqlState() {
+            return decode(ErrorResponse::decode).sqlState();
+        }
+
+        @Override
+        public String toString() {
+            return type == 'E' ? "E(" + decode(ErrorResponse::decode).sqlState() + " "
+                    + decode(ErrorResponse::decode).message() + ")" : String.valueOf(type);
+        }
+    }
+
+    private final Socket socket;
+    private final DataInputStream in;
+    private final OutputStream out;
+
+    private WireClient(Socket socket) throws IOException {
+        this.socket = socket;
+        this.in = new DataInputStream(socket.getInputStream());
+        this.out = socket.getOutputStream();
+    }
+
+    /** Connects and logs in as {@code user} (a trust user) to {@code database}, reading up to ReadyForQuery. */
+    static WireClient connect(int port, String user, String database) throws IOException {
+        Socket socket = new Socket("127.0.0.1", port);
+        socket.setSoTimeout(10_000);
+        WireClient result = new WireClient(socket);
+        try {
+            result.send(StartupMessage.of(user, database, Map.of("application_name", "wire-client")));
+            List<Message> login = result.readUntilReady();
+            if (login.stream().anyMatch(each -> each.type() == 'E')) {
+                throw new IOException("login failed: " + login);
+            }
+            return result;
+        } catch (IOException | RuntimeException e) {
+            socket.close();
+            throw e;
+        }
+    }
+
+    /** Encodes all {@code messages} into one buffer and writes them at once. */
+    void send(Object... messages) throws IOException {
+        ByteBuf buffer = Unpooled.buffer();
+        try {
+            for (Object each : messages) {
+                MessageEncoder.encodeInto(each, buffer);
+            }
+            byte[] bytes = new byte[buffer.readableBytes()];
+            buffer.readBytes(bytes);
+            out.write(bytes);
+            out.flush();
+        } finally {
+            buffer.release();
+        }
+    }
+
+    /** The next backend message; fails with {@link SocketTimeoutException} after {@code timeoutMillis}. */
+    Message read(int timeoutMillis) throws IOException {
+        socket.setSoTimeout(timeoutMillis);
+        int type = in.read();
+        if (type < 0) {
+            throw new IOException("connection closed by the server");
+        }
+        int length = in.readInt();
+        byte[] body = new byte[length - 4];
+        in.readFully(body);
+        return new Message((char) type, body);
+    }
+
+    Message read() throws IOException {
+        return read(10_000);
+    }
+
+    /** Reads messages up to and including the next ReadyForQuery. */
+    List<Message> readUntilReady() throws IOException {
+        List<Message> result = new ArrayList<>();
+        while (true) {
+            Message next = read();
+            result.add(next);
+            if (next.type() == 'Z') {
+                return result;
+            }
+        }
+    }
+
+    /** The message types of {@code messages} as a string, e.g. "12DCZ". */
+    static String types(List<Message> messages) {
+        StringBuilder result = new StringBuilder();
+        messages.forEach(each -> result.append(each.type()));
+        return result.toString();
+    }
+
+    /** True when nothing arrives within {@code millis}. */
+    boolean silentFor(int millis) throws IOException {
+        try {
+            read(millis);
+            return false;
+        } catch (SocketTimeoutException e) {
+            return true;
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        try {
+            if (!socket.isClosed()) {
+                out.write(new byte[] {'X', 0, 0, 0, 4});
+                out.flush();
+            }
+        } catch (IOException e) {
+            // the server may already have closed; the socket is closed below either way
+            socket.close();
+            return;
+        }
+        socket.close();
+    }
+}
