@@ -9,13 +9,19 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 
 /**
- * SQL text → {@link StatementInfo}, each distinct text analysed once and kept in a bounded LRU.
+ * SQL text → {@link StatementInfo}, each distinct statement shape analysed once and kept in a bounded LRU.
  *
  * <p>The lexer ({@link SqlScanner}) splits the text and classifies everything JSqlParser cannot read
  * (transaction control, SET/RESET/SHOW/DISCARD, LISTEN/NOTIFY, PREPARE/EXECUTE, cursors, COPY, EXPLAIN, DDL,
  * utilities) without touching the parser; queries and DML go through JSqlParser with a timeout, and then
  * through the function and relation rules. Anything not understood goes to the primary, never to a replica.
  * Several statements in one text are routed as one: read-only only if every statement is.
+ *
+ * <p>Caching: a classification never depends on literal values, so texts that differ only in literals (simple
+ * protocol inlines them: pgbench sends a new text every time) share one entry, keyed by their {@link Fingerprint}.
+ * A text without literals (prepared statements with {@code $n}, BEGIN) is its own shape and is keyed by the raw
+ * text, which a repeat finds without lexing. Texts holding a literal that the result does keep or read
+ * (SET's value, EXPLAIN's options) are classified every time: lexer work only for SET.
  *
  * <p>Thread-safe. {@link #updateCatalog} swaps the function catalog (reload) and forgets cached results.
  */
@@ -24,7 +30,8 @@ public final class Classifier implements AutoCloseable {
     public static final Duration DEFAULT_PARSE_TIMEOUT = Duration.ofMillis(500);
     private static final int MAX_PARSE_LENGTH = 1 << 20;
 
-    private final Cache<String, StatementInfo> cache;
+    /** Raw text ({@link String}) or shape ({@link Fingerprint}) → result; the key types never equal each other. */
+    private final Cache<Object, StatementInfo> cache;
     private final QueryParser parser;
     private final StatementAnalyzer analyzer;
     private final LongAdder parseFailures = new LongAdder();
@@ -44,9 +51,23 @@ public final class Classifier implements AutoCloseable {
         this.analyzer = new StatementAnalyzer(parsed, new FunctionPolicy(() -> this.catalog));
     }
 
-    /** The classification of {@code sql}; the same instance for the same text while it stays cached. */
+    /**
+     * The classification of {@code sql}; the same instance for texts of the same shape while it stays cached.
+     * JSqlParser, on a miss, reads {@code sql} itself, never its fingerprint.
+     */
     public StatementInfo classify(String sql) {
-        return cache.get(sql, this::analyze);
+        StatementInfo result = cache.getIfPresent(sql);
+        if (result != null) {
+            return result;
+        }
+        Fingerprint fingerprint = Fingerprint.of(sql);
+        if (!fingerprint.literals()) {
+            return cache.get(sql, text -> analyze(sql));
+        }
+        if (fingerprint.literalSensitive()) {
+            return analyze(sql);
+        }
+        return cache.get(fingerprint, shape -> analyze(sql));
     }
 
     /** Statements JSqlParser could not parse (or timed out on) since start: reads lost to the primary. */

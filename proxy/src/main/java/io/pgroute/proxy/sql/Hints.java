@@ -42,6 +42,25 @@ public record Hints(Hint hint, boolean noCache, Optional<Duration> cacheTtl) {
         return new Hints(route, nocache, ttl);
     }
 
+    /**
+     * The hints as one canonical comment ({@code /* pgroute: primary nocache ttl=30000ms *&#47;}), empty for none:
+     * equal hints render equally, different hints differently, so the rendering can stand in a cache key.
+     */
+    String render() {
+        if (equals(NONE)) {
+            return "";
+        }
+        StringBuilder result = new StringBuilder("/* pgroute:");
+        if (hint == Hint.PRIMARY || hint == Hint.REPLICA) {
+            result.append(hint == Hint.PRIMARY ? " primary" : " replica");
+        }
+        if (noCache) {
+            result.append(" nocache");
+        }
+        cacheTtl.ifPresent(ttl -> result.append(" ttl=").append(ttl.toMillis()).append("ms"));
+        return result.append(" */").toString();
+    }
+
     private static Optional<Duration> parseTtl(String text) {
         int digits = 0;
         while (digits < text.length() && Character.isDigit(text.charAt(digits))) {

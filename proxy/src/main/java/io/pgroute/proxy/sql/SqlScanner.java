@@ -75,6 +75,15 @@ public final class SqlScanner {
         return new Scan(List.copyOf(statements), hints);
     }
 
+    /**
+     * The shape of {@code sql} with its literal values taken out, e.g.
+     * {@code update pgbench_accounts set abalance = abalance + ? where aid = ?}: texts with the same shape are
+     * classified alike (see {@link Fingerprint} for the normalization), so a report can group by it.
+     */
+    public static String fingerprint(String sql) {
+        return Fingerprint.of(sql).text();
+    }
+
     /** Tokenizes {@code text} (comments excluded), at most {@code max} tokens. */
     public static List<Token> tokenize(String text, int max) {
         Lexer lexer = new Lexer(text);

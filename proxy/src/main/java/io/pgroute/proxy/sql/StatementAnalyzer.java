@@ -57,7 +57,9 @@ final class StatementAnalyzer {
             result = DdlStatements.analyze(cursor);
         }
         if (result == null) {
-            result = InfoBuilder.opaque(StatementKind.UNKNOWN, "unknown statement " + segment.tokens().get(0).value());
+            Token first = segment.tokens().get(0);
+            String what = first.isString() || first.type() == Token.Type.NUMBER ? "literal" : first.value();
+            result = InfoBuilder.opaque(StatementKind.UNKNOWN, "unknown statement " + what);
         }
         return result;
     }

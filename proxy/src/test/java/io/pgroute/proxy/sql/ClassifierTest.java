@@ -150,4 +150,67 @@ class ClassifierTest {
             assertThat(classifier.classify("select stable_fn()").readOnly()).isTrue();
         }
     }
+
+    @Test
+    void classifiesPgbenchFromSevenEntriesWithoutParsingAfterWarmUp() {
+        PgbenchStatements pgbench = new PgbenchStatements(1);
+        try (Classifier classifier = new Classifier(CATALOG, 1000)) {
+            pgbench.transaction().forEach(classifier::classify);
+            classifier.close();
+            for (int i = 0; i < 1000; i++) {
+                List<StatementInfo> infos = pgbench.transaction().stream().map(classifier::classify).toList();
+                assertThat(infos).allMatch(StatementInfo::parsed);
+                assertThat(infos).extracting(StatementInfo::kind).containsExactly(TRANSACTION_BEGIN, WRITE, READ,
+                        WRITE, WRITE, WRITE, TRANSACTION_END);
+                assertThat(infos.get(1).tablesWritten()).containsExactly("pgbench_accounts");
+                assertThat(infos.get(2).readOnly()).isTrue();
+                assertThat(infos.get(5).tablesWritten()).containsExactly("pgbench_history");
+            }
+            assertThat(classifier.parseFailures()).isZero();
+            assertThat(classifier.cachedCount()).isEqualTo(7);
+        }
+    }
+
+    @Test
+    void sharesOneEntryBetweenTextsThatDifferOnlyInLiterals() {
+        try (Classifier classifier = new Classifier(CATALOG, 1000)) {
+            StatementInfo first = classifier.classify("select * from t where id = 1 and name = 'a'");
+            for (int i = 2; i < 100; i++) {
+                assertThat(classifier.classify("SELECT * FROM t WHERE id = " + i + " AND name = 'n" + i + "'"))
+                        .isSameAs(first);
+            }
+            assertThat(classifier.cachedCount()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void keepsTheLiteralsThatAResultHolds() {
+        for (int i = 0; i < 3; i++) {
+            assertThat(CLASSIFIER.classify("SET application_name = 'a'").setting())
+                    .contains(new SettingChange("application_name", "'a'", false));
+            assertThat(CLASSIFIER.classify("SET application_name = 'b'").setting())
+                    .contains(new SettingChange("application_name", "'b'", false));
+            assertThat(CLASSIFIER.classify("set transaction_read_only = 'on'").readOnly()).isTrue();
+            assertThat(CLASSIFIER.classify("set transaction_read_only = 'off'").readOnly()).isFalse();
+            assertThat(CLASSIFIER.classify("EXPLAIN (ANALYZE 0) INSERT INTO t VALUES (1)").tablesWritten()).isEmpty();
+            assertThat(CLASSIFIER.classify("EXPLAIN (ANALYZE 1) INSERT INTO t VALUES (1)").tablesWritten())
+                    .containsExactly("t");
+        }
+    }
+
+    @Test
+    void separatesTextsThatDifferInHintsOrNames() {
+        assertThat(CLASSIFIER.classify("/* pgroute: primary */ SELECT 1").hint()).isEqualTo(Hint.PRIMARY);
+        assertThat(CLASSIFIER.classify("SELECT 2").hint()).isEqualTo(Hint.NONE);
+        assertThat(CLASSIFIER.classify("/* pgroute: ttl=30s */ select * from t where id = 1").cacheTtl())
+                .contains(Duration.ofSeconds(30));
+        assertThat(CLASSIFIER.classify("/* pgroute: ttl=60s */ select * from t where id = 2").cacheTtl())
+                .contains(Duration.ofSeconds(60));
+        assertThat(CLASSIFIER.classify("select * from \"Foo\" where id = 1").tablesRead()).containsExactly("Foo");
+        assertThat(CLASSIFIER.classify("select * from \"foo\" where id = 2").tablesRead()).containsExactly("foo");
+        assertThat(CLASSIFIER.classify("SAVEPOINT s1").target()).contains("s1");
+        assertThat(CLASSIFIER.classify("SAVEPOINT s2").target()).contains("s2");
+        assertThat(CLASSIFIER.classify("NOTIFY jobs, 'x'").target()).contains("jobs");
+        assertThat(CLASSIFIER.classify("NOTIFY mail, 'y'").target()).contains("mail");
+    }
 }
