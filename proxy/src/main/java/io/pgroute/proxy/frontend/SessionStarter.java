@@ -76,7 +76,7 @@ final class SessionStarter extends ChannelInboundHandlerAdapter {
         BackendTarget target = target(db);
         BackendPool pool = context.pools().pool(ctx.channel().eventLoop(), target);
         SessionRouting routing = new SessionRouting(context.classifier(), context.pools(), target,
-                context.config().pool().mode() == PoolMode.TRANSACTION);
+                context.routing().get(db.name()), context.config().pool().mode() == PoolMode.TRANSACTION);
         Future<BackendConnection> connecting = pool.lease();
         connecting.addListener(done -> {
             if (done.isSuccess()) {

@@ -6,7 +6,12 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.pgroute.config.ProxyConfig;
+import io.pgroute.config.DatabaseConfig;
 import io.pgroute.config.PoolConfig;
+import io.pgroute.proxy.routing.DatabaseRouting;
+import io.pgroute.proxy.routing.NodeMonitor;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import io.pgroute.proxy.backend.BackendConnector;
 import io.pgroute.proxy.backend.BackendPool;
 import io.pgroute.proxy.backend.BackendPools;
@@ -37,6 +42,7 @@ public final class PgrouteServer implements AutoCloseable {
     private final SessionRegistry sessions;
     private final BackendPools pools;
     private final Classifier classifier;
+    private final Map<String, DatabaseRouting> routing;
     private final ServerBootstrap bootstrap;
     private Channel serverChannel;
     private boolean stopped;
@@ -55,7 +61,8 @@ public final class PgrouteServer implements AutoCloseable {
         this.pools = new BackendPools(connector, poolSettings(config, workerThreads));
         this.sessions = new SessionRegistry(cancelKeys, connector);
         this.classifier = new Classifier(new BuiltinFunctions(), 10_000);
-        ProxyContext context = new ProxyContext(config, pools, classifier, cancelKeys, sessions,
+        this.routing = startRouting(config);
+        ProxyContext context = new ProxyContext(config, pools, classifier, routing, cancelKeys, sessions,
                 ServerTls.build(config.tls()), ServerTls.serverEndPoint(config.tls()), new AtomicLong());
         this.bootstrap = new ServerBootstrap()
                 .group(boss, workers)
@@ -66,6 +73,27 @@ public final class PgrouteServer implements AutoCloseable {
                 .childOption(ChannelOption.SO_KEEPALIVE, true)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(64 * 1024, 256 * 1024))
                 .childHandler(new ClientChannelInitializer(context));
+    }
+
+    /**
+     * One node monitor per database with replicas, sampling with the database's backend role. Without a
+     * configured role and password there is nothing to monitor with, and reads stay on the primary.
+     */
+    private static Map<String, DatabaseRouting> startRouting(ProxyConfig config) {
+        Map<String, DatabaseRouting> result = new LinkedHashMap<>();
+        for (DatabaseConfig each : config.databases().values()) {
+            NodeMonitor monitor = null;
+            if (!each.replicas().isEmpty()) {
+                if (each.user() != null && each.password() != null) {
+                    monitor = new NodeMonitor(each, config.routing(), each.user(), each.password()).start();
+                } else {
+                    LOGGER.warn("database {} has replicas but no user/password for monitoring them: reads stay on "
+                            + "the primary", each.name());
+                }
+            }
+            result.put(each.name(), new DatabaseRouting(each, config.routing(), monitor));
+        }
+        return Map.copyOf(result);
     }
 
     /** Per-event-loop pool limits: {@code pool.size} per node, split evenly between the event loops. */
@@ -115,6 +143,7 @@ public final class PgrouteServer implements AutoCloseable {
         }
         pools.close(2_000);
         classifier.close();
+        routing.values().forEach(DatabaseRouting::close);
         boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         LOGGER.info("pgroute stopped");

@@ -13,6 +13,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * (null when TLS is off).
  */
 public record ProxyContext(ProxyConfig config, BackendPools pools, io.pgroute.proxy.sql.Classifier classifier,
+                           java.util.Map<String, io.pgroute.proxy.routing.DatabaseRouting> routing,
                            CancelRegistry cancelKeys,
                            SessionRegistry sessions, SslContext sslContext, byte[] tlsServerEndPoint,
                            AtomicLong sessionIds) {

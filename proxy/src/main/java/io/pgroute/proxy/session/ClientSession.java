@@ -61,6 +61,15 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     private String pinnedBecause;
     private boolean draining;
     private boolean backendSentFatal;
+    private boolean wroteSinceIdle;
+    /** The held connection was just leased for the unit at the head of the queue: no second routing decision. */
+    private boolean leasedForHead;
+    /** A synthetic answer was written outside a backend read burst and awaits a flush. */
+    private boolean unflushed;
+    /** When the session's last write was acknowledged (System.nanoTime), 0 if never. */
+    private long lastWriteNanos;
+    /** The read-your-writes watermark of that write, once known. */
+    private java.util.OptionalLong watermark = java.util.OptionalLong.empty();
 
     public ClientSession(SessionInfo info, Channel client, CancelRegistry.Key cancelKey, SessionRouting routing,
                          BackendPool pool, BackendConnection startupBackend, SessionHost host) {
@@ -138,6 +147,10 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         if (backend != null) {
             backend.flush();
         }
+        if (unflushed) {
+            unflushed = false;
+            client.flush();
+        }
     }
 
     public void onClientWritabilityChanged(boolean writable) {
@@ -178,22 +191,135 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
 
     // ---- sending requests ----
 
-    /** Sends queued client messages as far as the current lease allows; leases a connection when needed. */
+    /** {@link #pump} outside a client read burst: nothing else will flush what it sent. */
+    private void pumpAndFlush() {
+        pump();
+        if (backend != null) {
+            backend.flush();
+        }
+        if (unflushed) {
+            unflushed = false;
+            client.flush();
+        }
+    }
+
+    /**
+     * Sends queued client messages as far as the current lease allows. At each request-unit boundary the unit is
+     * routed (primary or a replica); a different node than the one held means: wait until the held connection
+     * has answered everything, give it back, lease from the new node's pool.
+     */
     private void pump() {
         while (!closed && !leasing && !waiting.isEmpty()) {
             PgFrame next = waiting.peekFirst();
             FrontendType type = FrontendType.of(next.type());
-            if (backend == null) {
-                if (type == FrontendType.FLUSH || isCopyMessage(type)) {
-                    waiting.pollFirst().release();
-                    continue;
-                }
-                lease();
-                return;
+            if (backend != null && mustStay()) {
+                waiting.pollFirst();
+                send(next, type);
+                continue;
             }
-            waiting.pollFirst();
-            send(next, type);
+            if (backend == null && (type == FrontendType.FLUSH || isCopyMessage(type))) {
+                waiting.pollFirst().release();
+                continue;
+            }
+            if (backend == null && answerParseLocally()) {
+                continue;
+            }
+            BackendPool target = leasedForHead ? backendPool : route();
+            leasedForHead = false;
+            if (target == null) {
+                return;  // the unit's Sync (or Flush) has not arrived yet
+            }
+            if (backend != null && target == backendPool) {
+                waiting.pollFirst();
+                send(next, type);
+                continue;
+            }
+            if (backend != null) {
+                if (!responses.isEmpty()) {
+                    return;  // answers from the held connection come first, in order
+                }
+                BackendConnection held = backend;
+                backend = null;
+                giveBack(held, Release.KEEP);
+            }
+            lease(target);
+            return;
         }
+    }
+
+    /**
+     * A lone {@code Parse(name) + Sync} outside a transaction, of a statement a server already parsed, is answered
+     * without leasing: the statement is defined for the client and prepared on a connection when it is first bound.
+     * Drivers that prepare synchronously (pgbench -M prepared) would otherwise wait for a free connection while
+     * holding others in open transactions.
+     */
+    private boolean answerParseLocally() {
+        if (waiting.size() < 2 || transactionStatus != 'I') {
+            return false;
+        }
+        java.util.Iterator<PgFrame> each = waiting.iterator();
+        PgFrame parseFrame = each.next();
+        PgFrame syncFrame = each.next();
+        if (!parseFrame.is(FrontendType.PARSE) || !syncFrame.is(FrontendType.SYNC)) {
+            return false;
+        }
+        io.pgroute.protocol.frontend.Parse parse = parseFrame.decode(io.pgroute.protocol.frontend.Parse::decode);
+        String backendName = PreparedStatements.backendName(parse.sql(), parse.parameterTypes());
+        if (parse.name().isEmpty() || !routing.isParsed(backendName)) {
+            return false;
+        }
+        translator.statements().define(parse.name(), parse.sql(), parse.parameterTypes());
+        waiting.pollFirst().release();
+        waiting.pollFirst().release();
+        emit(io.pgroute.protocol.backend.ParseComplete.INSTANCE);
+        emit(io.pgroute.protocol.backend.ReadyForQuery.IDLE);
+        return true;
+    }
+
+    /** The held connection must run whatever comes next: mid-batch, in a transaction, pinned, or session mode. */
+    private boolean mustStay() {
+        return inBatch || transactionStatus != 'I' || pinnedBecause != null || !routing.transactionPooling();
+    }
+
+    /** The pool for the request unit at the head of the queue, or null while the unit is incomplete. */
+    private BackendPool route() {
+        EventLoop loop = client.eventLoop();
+        if (!routing.hasReplicas()) {
+            return routing.primaryPool(loop);
+        }
+        UnitRoute unit = UnitRoute.of(waiting, translator.statements(), routing);
+        if (unit == null) {
+            return null;
+        }
+        if (!unit.read()) {
+            return routing.primaryPool(loop);
+        }
+        if (backend != null && backendPool != routing.primaryPool(loop)) {
+            return backendPool;  // a replica already held serves further reads; no write happened since it was leased
+        }
+        java.util.OptionalLong watermark = java.util.OptionalLong.empty();
+        if (lastWriteNanos != 0) {
+            switch (routing.consistency()) {
+                case CAUSAL -> {
+                    if (this.watermark.isEmpty()) {
+                        this.watermark = routing.watermarkAfter(lastWriteNanos);
+                    }
+                    if (this.watermark.isEmpty()) {
+                        return routing.primaryPool(loop);  // the monitor has not sampled past our write yet
+                    }
+                    watermark = this.watermark;
+                }
+                case WINDOW -> {
+                    if (System.nanoTime() - lastWriteNanos < routing.windowNanos()) {
+                        return routing.primaryPool(loop);
+                    }
+                }
+                case EVENTUAL -> {
+                    // reads anywhere
+                }
+            }
+        }
+        return routing.replicaPool(loop, watermark).orElseGet(() -> routing.primaryPool(loop));
     }
 
     private void send(PgFrame frame, FrontendType type) {
@@ -221,6 +347,9 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
 
     private void onExecuted(String sql) {
         StatementInfo statement = routing.classify(sql);
+        if (changesData(statement)) {
+            wroteSinceIdle = true;
+        }
         settings.onStatement(statement);
         if (statement.pinsSession() && pinnedBecause == null) {
             pinnedBecause = statement.reason();
@@ -229,10 +358,21 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         }
     }
 
-    private void lease() {
+    /** Whether a statement may change data, so the session's next reads need its watermark. */
+    private static boolean changesData(StatementInfo statement) {
+        if (statement.readOnly()) {
+            return false;
+        }
+        return switch (statement.kind()) {
+            case TRANSACTION_BEGIN, TRANSACTION_END, SAVEPOINT, SET, RESET, SHOW, DISCARD, LISTEN, UNLISTEN,
+                    DEALLOCATE, EMPTY -> false;
+            default -> true;
+        };
+    }
+
+    private void lease(BackendPool pool) {
         leasing = true;
         client.config().setAutoRead(false);
-        BackendPool pool = routing.primaryPool(client.eventLoop());
         Future<BackendConnection> leased = pool.lease();
         leased.addListener(done -> {
             leasing = false;
@@ -246,8 +386,8 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
                 return;
             }
             attach(pool, connection);
-            pump();
-            backend.flush();
+            leasedForHead = true;
+            pumpAndFlush();
         });
     }
 
@@ -261,6 +401,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         String sync = settings.desired().syncSql(connection.applied());
         if (sync != null) {
             responses.add(ResponseQueue.Entry.injected(ResponseQueue.Kind.QUERY));
+            connection.unnamedStatement(null);  // a simple Query drops the unnamed statement
             connection.channel().write(new Query(sync), connection.channel().voidPromise());
             connection.applied(settings.desired());
         }
@@ -299,7 +440,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         }
         if (type == BackendType.READY_FOR_QUERY) {
             if (injected) {
-                pump();
+                pumpAndFlush();
             } else {
                 onReadyForQuery(connection, status);
             }
@@ -321,13 +462,18 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         if (transactionStatus == 'I') {
             translator.onTransactionEnd();
             connection.applied(settings.desired());
+            if (wroteSinceIdle) {
+                wroteSinceIdle = false;
+                lastWriteNanos = System.nanoTime();
+                watermark = java.util.OptionalLong.empty();
+            }
         }
         if (draining && isIdle()) {
             fatal(ErrorResponse.fatal(SqlState.ADMIN_SHUTDOWN, "terminating connection due to administrator command"));
             return;
         }
         maybeRelease();
-        pump();
+        pumpAndFlush();
     }
 
     /** In transaction mode, gives the connection back once nothing is in flight or queued and no transaction. */
@@ -345,6 +491,12 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     @Override
     public void emit(BackendMessage message) {
         client.write(message, client.voidPromise());
+        unflushed = true;
+    }
+
+    @Override
+    public void parsed(String preparedName) {
+        routing.parsed(preparedName);
     }
 
     @Override
@@ -356,6 +508,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
 
     @Override
     public void onBackendReadComplete(BackendConnection connection) {
+        unflushed = false;
         client.flush();
     }
 

@@ -52,6 +52,9 @@ final class ResponseQueue {
 
         /** A Parse failed: the backend does not have this statement after all. */
         void parseFailed(String preparedName);
+
+        /** A Parse of a pgroute-named statement succeeded. */
+        void parsed(String preparedName);
     }
 
     private final Deque<Entry> entries = new ArrayDeque<>();
@@ -113,6 +116,9 @@ final class ResponseQueue {
             }
             default -> {
                 if (ends(head.kind(), type)) {
+                    if (head.kind() == Kind.PARSE && head.preparedName() != null) {
+                        events.parsed(head.preparedName());
+                    }
                     pop();
                     drainSynthetic();
                 }

@@ -1,29 +1,63 @@
 package io.pgroute.proxy.session;
 
 import io.netty.channel.EventLoop;
+import io.pgroute.config.Consistency;
+import io.pgroute.config.NodeConfig;
 import io.pgroute.proxy.backend.BackendPool;
 import io.pgroute.proxy.backend.BackendPools;
 import io.pgroute.proxy.backend.BackendTarget;
+import io.pgroute.proxy.routing.ClusterState;
+import io.pgroute.proxy.routing.DatabaseRouting;
+import io.pgroute.proxy.routing.NodeState;
 import io.pgroute.proxy.sql.Classifier;
 import io.pgroute.proxy.sql.StatementInfo;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+
 /**
- * What a session needs to place its requests: the statement classifier, the pools of its database, and the pool
- * mode. Shared by the sessions of one database and startup-parameter set.
+ * Where a session's requests may run: the statement classifier, the primary and replica pools of its database
+ * (for this client's startup parameters), the node monitor's view of the replicas, and the pool mode.
  */
 public final class SessionRouting {
 
     private final Classifier classifier;
     private final BackendPools pools;
     private final BackendTarget primary;
+    private final List<BackendTarget> replicas;
+    private final DatabaseRouting database;
     private final boolean transactionPooling;
 
-    public SessionRouting(Classifier classifier, BackendPools pools, BackendTarget primary,
+    public SessionRouting(Classifier classifier, BackendPools pools, BackendTarget primary, DatabaseRouting database,
                           boolean transactionPooling) {
         this.classifier = classifier;
         this.pools = pools;
         this.primary = primary;
+        this.database = database;
         this.transactionPooling = transactionPooling;
+        this.replicas = new ArrayList<>();
+        if (database != null) {
+            List<NodeConfig> nodes = database.database().replicas();
+            for (int i = 0; i < nodes.size(); i++) {
+                NodeConfig node = nodes.get(i);
+                replicas.add(new BackendTarget(database.database().name() + "/replica" + (i + 1), node.host(),
+                        node.port(), primary.database(), primary.user(), primary.password(), primary.tls(),
+                        primary.startupParameters()));
+            }
+        }
+    }
+
+    /** A server of this database parsed this statement before: a Parse of it can be answered without a server. */
+    public boolean isParsed(String backendName) {
+        return database != null && database.isParsed(backendName);
+    }
+
+    public void parsed(String backendName) {
+        if (database != null) {
+            database.parsed(backendName);
+        }
     }
 
     public StatementInfo classify(String sql) {
@@ -37,5 +71,39 @@ public final class SessionRouting {
 
     public boolean transactionPooling() {
         return transactionPooling;
+    }
+
+    public boolean hasReplicas() {
+        return database != null && database.hasReplicas();
+    }
+
+    public Consistency consistency() {
+        return database.config().consistency();
+    }
+
+    public long windowNanos() {
+        return database.config().window().toNanos();
+    }
+
+    /** The read-your-writes watermark of a write committed at {@code commitNanos}, once the monitor has one. */
+    public OptionalLong watermarkAfter(long commitNanos) {
+        return database.monitor().watermarkAfter(commitNanos);
+    }
+
+    /** A replica pool for a read, honouring the watermark; empty means the primary. */
+    public Optional<BackendPool> replicaPool(EventLoop loop, OptionalLong watermark) {
+        ClusterState state = database.monitor().state();
+        Optional<NodeState> chosen = database.selector(loop).choose(state, watermark,
+                index -> index < replicas.size() ? busy(loop, replicas.get(index)) : busy(loop, primary));
+        if (chosen.isEmpty() || chosen.get().primary()) {
+            return Optional.empty();
+        }
+        int index = state.replicas().indexOf(chosen.get());
+        return index < 0 ? Optional.empty() : Optional.of(pools.pool(loop, replicas.get(index)));
+    }
+
+    private int busy(EventLoop loop, BackendTarget target) {
+        BackendPool pool = pools.pool(loop, target);
+        return pool.open() - pool.idle();
     }
 }

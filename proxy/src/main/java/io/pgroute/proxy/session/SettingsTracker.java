@@ -27,13 +27,18 @@ final class SettingsTracker {
     private static final String ALL = "all";
 
     private final SessionSettings desired = new SessionSettings();
-    private final List<SettingChange> inTransaction = new ArrayList<>();
+    /** SettingChange and Savepoint events of the open transaction, in order. */
+    private final List<Object> inTransaction = new ArrayList<>();
     private final Deque<Cycle> cycles = new ArrayDeque<>();
     private Cycle open;
 
+    /** SAVEPOINT, RELEASE or ROLLBACK TO, in the order sent. */
+    private record Savepoint(String name, String what) {
+    }
+
     /** One request cycle (a Query, or the messages up to a Sync) and what it changes. */
     private static final class Cycle {
-        private final List<SettingChange> changes = new ArrayList<>();
+        private final List<Object> changes = new ArrayList<>();
         private boolean failed;
         private boolean discardAll;
         private String lastTag = "";
@@ -55,6 +60,8 @@ final class SettingsTracker {
             if (!change.local()) {
                 cycle.changes.add(change);
             }
+        } else if (info.kind() == StatementKind.SAVEPOINT) {
+            cycle.changes.add(new Savepoint(info.target().orElse("").toLowerCase(Locale.ROOT), info.reason()));
         } else if (info.kind() == StatementKind.DISCARD
                 && info.target().map(each -> each.equalsIgnoreCase(ALL)).orElse(false)) {
             cycle.changes.add(new SettingChange(ALL, null, false));
@@ -95,8 +102,9 @@ final class SettingsTracker {
         if (status == 'I') {
             boolean committed = !rolledBack;
             if (committed) {
-                inTransaction.forEach(this::apply);
-                cycle.changes.forEach(this::apply);
+                List<Object> all = new ArrayList<>(inTransaction);
+                all.addAll(cycle.changes);
+                effective(all).forEach(this::apply);
             }
             inTransaction.clear();
             return committed && cycle.discardAll;
@@ -105,6 +113,37 @@ final class SettingsTracker {
             inTransaction.addAll(cycle.changes);
         }
         return false;
+    }
+
+    /** The changes that survive the savepoint rollbacks among {@code events}. */
+    private static List<SettingChange> effective(List<Object> events) {
+        List<SettingChange> result = new ArrayList<>();
+        List<String> names = new ArrayList<>();
+        List<Integer> marks = new ArrayList<>();
+        for (Object each : events) {
+            if (each instanceof SettingChange change) {
+                result.add(change);
+                continue;
+            }
+            Savepoint savepoint = (Savepoint) each;
+            int at = names.lastIndexOf(savepoint.name());
+            if (savepoint.what().startsWith("rollback")) {
+                if (at >= 0) {
+                    result.subList(marks.get(at), result.size()).clear();
+                    names.subList(at + 1, names.size()).clear();
+                    marks.subList(at + 1, marks.size()).clear();
+                }
+            } else if (savepoint.what().startsWith("release")) {
+                if (at >= 0) {
+                    names.subList(at, names.size()).clear();
+                    marks.subList(at, marks.size()).clear();
+                }
+            } else {
+                names.add(savepoint.name());
+                marks.add(result.size());
+            }
+        }
+        return result;
     }
 
     private void apply(SettingChange change) {

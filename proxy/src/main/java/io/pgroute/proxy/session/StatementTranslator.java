@@ -51,6 +51,7 @@ final class StatementTranslator {
     void send(BackendConnection backend, PgFrame frame, FrontendType type, Consumer<String> executed) {
         switch (type) {
             case QUERY -> {
+                backend.unnamedStatement(null);  // a simple Query drops the unnamed statement
                 executed.accept(PgBuffers.readCString(frame.body().duplicate()));
                 forward(backend, frame, Kind.QUERY);
             }

@@ -38,13 +38,13 @@ final class TransactionStatements {
             skipWorkOrTransaction(cursor);
             if (cursor.accept("to")) {
                 cursor.accept("savepoint");
-                return InfoBuilder.of(StatementKind.SAVEPOINT, true, "savepoint").target(cursor.name());
+                return InfoBuilder.of(StatementKind.SAVEPOINT, true, "rollback to savepoint").target(cursor.name());
             }
             return InfoBuilder.of(StatementKind.TRANSACTION_END, true, "transaction end");
         }
         if (cursor.accept("release")) {
             cursor.accept("savepoint");
-            return InfoBuilder.of(StatementKind.SAVEPOINT, true, "savepoint").target(cursor.name());
+            return InfoBuilder.of(StatementKind.SAVEPOINT, true, "release savepoint").target(cursor.name());
         }
         if (cursor.accept("savepoint")) {
             return InfoBuilder.of(StatementKind.SAVEPOINT, true, "savepoint").target(cursor.name());

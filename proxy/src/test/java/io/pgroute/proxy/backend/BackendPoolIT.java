@@ -38,17 +38,17 @@ class BackendPoolIT {
         try (PgrouteServer server = server(Map.of())) {
             int firstPid;
             try (Connection c = connect(server); Statement s = c.createStatement()) {
-                firstPid = scalarInt(s, "SELECT pg_backend_pid()");
+                firstPid = scalarInt(s, "/* pgroute: primary */ SELECT pg_backend_pid()");
                 s.execute("SET pgroute.leftover = 'dirty'");
                 s.execute("CREATE TEMP TABLE leftover (id int)");
                 s.execute("PREPARE leftover_stmt AS SELECT 1");
             }
             try (Connection c = connect(server); Statement s = c.createStatement()) {
-                assertThat(scalarInt(s, "SELECT pg_backend_pid()")).as("same backend reused").isEqualTo(firstPid);
-                assertThat(scalarString(s, "SELECT coalesce(current_setting('pgroute.leftover', true), '')"))
+                assertThat(scalarInt(s, "/* pgroute: primary */ SELECT pg_backend_pid()")).as("same backend reused").isEqualTo(firstPid);
+                assertThat(scalarString(s, "/* pgroute: primary */ SELECT coalesce(current_setting('pgroute.leftover', true), '')"))
                         .isEmpty();
-                assertThat(scalarInt(s, "SELECT count(*) FROM pg_tables WHERE tablename = 'leftover'")).isZero();
-                assertThat(scalarInt(s, "SELECT count(*) FROM pg_prepared_statements")).isZero();
+                assertThat(scalarInt(s, "/* pgroute: primary */ SELECT count(*) FROM pg_tables WHERE tablename = 'leftover'")).isZero();
+                assertThat(scalarInt(s, "/* pgroute: primary */ SELECT count(*) FROM pg_prepared_statements")).isZero();
             }
         }
     }
@@ -58,14 +58,14 @@ class BackendPoolIT {
         try (PgrouteServer server = server(Map.of())) {
             int firstPid;
             try (Connection c = connect(server); Statement s = c.createStatement()) {
-                firstPid = scalarInt(s, "SELECT pg_backend_pid()");
+                firstPid = scalarInt(s, "/* pgroute: primary */ SELECT pg_backend_pid()");
                 c.setAutoCommit(false);
                 s.execute("SELECT 1");
             }
             try (Connection c = connect(server); Statement s = c.createStatement()) {
-                assertThat(scalarInt(s, "SELECT pg_backend_pid()")).isNotEqualTo(firstPid);
+                assertThat(scalarInt(s, "/* pgroute: primary */ SELECT pg_backend_pid()")).isNotEqualTo(firstPid);
                 Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(
-                        scalarInt(s, "SELECT count(*) FROM pg_stat_activity WHERE pid = " + firstPid)).isZero());
+                        scalarInt(s, "/* pgroute: primary */ SELECT count(*) FROM pg_stat_activity WHERE pid = " + firstPid)).isZero());
             }
         }
     }

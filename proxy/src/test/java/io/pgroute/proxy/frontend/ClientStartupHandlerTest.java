@@ -45,7 +45,7 @@ class ClientStartupHandlerTest {
         BackendConnector connector = new BackendConnector(new Transport(false), Duration.ofSeconds(1));
         BackendPools pools = new BackendPools(connector, new BackendPool.PoolSettings(1, Duration.ofSeconds(1),
                 Duration.ofSeconds(10), Duration.ofMinutes(1)));
-        ProxyContext context = new ProxyContext(config, pools, null, keys, new SessionRegistry(keys, connector), null,
+        ProxyContext context = new ProxyContext(config, pools, null, java.util.Map.of(), keys, new SessionRegistry(keys, connector), null,
                 null, new AtomicLong());
         channel = new EmbeddedChannel();
         channel.pipeline().addLast("startupDecoder", new StartupPacketDecoder());

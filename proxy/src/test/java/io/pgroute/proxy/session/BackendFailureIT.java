@@ -32,6 +32,7 @@ class BackendFailureIT {
     @Test
     void aTerminatedBackendEndsTheQueryWithThePostgresError() throws Exception {
         try (Connection c = fixture.connect(); Statement s = c.createStatement()) {
+            c.setAutoCommit(false);  // the pid and the sleep run on the same backend connection
             int backendPid = backendPid(s);
             CompletableFuture<SQLException> running = CompletableFuture.supplyAsync(() -> {
                 try {
@@ -69,7 +70,7 @@ class BackendFailureIT {
     }
 
     private static int backendPid(Statement s) throws SQLException {
-        try (ResultSet rs = s.executeQuery("SELECT pg_backend_pid()")) {
+        try (ResultSet rs = s.executeQuery("/* pgroute: primary */ SELECT pg_backend_pid()")) {
             rs.next();
             return rs.getInt(1);
         }

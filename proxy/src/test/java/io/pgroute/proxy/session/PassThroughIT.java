@@ -45,11 +45,12 @@ class PassThroughIT {
     }
 
     @Test
-    void answersFromThePrimaryThroughTheSimpleProtocol() throws SQLException {
+    void answersFromThePrimaryWhenHintedThroughTheSimpleProtocol() throws SQLException {
         Properties simple = new Properties();
         simple.setProperty("preferQueryMode", "simple");
         try (Connection c = fixture.connect("app", "app", simple); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT pg_is_in_recovery(), inet_server_port(), count(*) FROM products")) {
+             ResultSet rs = s.executeQuery(
+                     "/* pgroute: primary */ SELECT pg_is_in_recovery(), inet_server_port(), count(*) FROM products")) {
             assertThat(rs.next()).isTrue();
             assertThat(rs.getBoolean(1)).isFalse();
             assertThat(rs.getInt(2)).isEqualTo(fixture.cluster().primary().port());

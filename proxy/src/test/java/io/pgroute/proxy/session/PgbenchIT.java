@@ -5,6 +5,7 @@ import io.pgroute.proxy.server.PgrouteServer;
 import io.pgroute.proxy.testing.ProxyFixture;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -70,6 +71,16 @@ class PgbenchIT {
         int expected = CLIENTS * TRANSACTIONS_PER_CLIENT;
         assertThat(Integer.parseInt(processed.group(1))).isEqualTo(expected);
         assertThat(Integer.parseInt(processed.group(2))).isEqualTo(expected);
+    }
+
+    /**
+     * pgbench prepares each command synchronously (Parse+Sync) the first time a client runs it, blocking its whole
+     * thread; BEGIN is prepared outside any transaction, so it needs a backend while other clients of the same
+     * thread hold the pool's connections mid-transaction (COMPAT V12).
+     */
+    @Test
+    void completesPreparedTpcbWithMoreClientsThanConnections() throws Exception {
+        completesWithoutFailedTransactions("prepared", "tpcb-like");
     }
 
     private record Result(int exitCode, String output) {

@@ -260,6 +260,21 @@ class PreparedStatementsIT {
     }
 
     @Test
+    void bindsTheUnnamedStatementAfterAnotherClientsSimpleQueryOnTheSameBackend() throws Exception {
+        try (WireClient libpq = WireClient.connect(single.port(), "trusted", "app");
+             WireClient other = WireClient.connect(single.port(), "trusted", "app")) {
+            libpq.send(new Parse("", "SELECT $1::int * 3", new int[] {INT4}), Sync.INSTANCE);
+            assertThat(WireClient.types(libpq.readUntilReady())).isEqualTo("1Z");
+            other.send(new Query("SELECT 7"));
+            assertThat(WireClient.types(other.readUntilReady())).isEqualTo("TDCZ");
+            libpq.send(bind("", "", "14"), new Execute("", 0), Sync.INSTANCE);
+            List<Message> reply = libpq.readUntilReady();
+            assertThat(reply).extracting(Message::toString).containsExactly("2", "D", "C", "Z");
+            assertThat(reply.get(1).firstValue()).isEqualTo("42");
+        }
+    }
+
+    @Test
     void answersParseDescribeFlushWithoutSyncLikeAsyncpg() throws Exception {
         try (WireClient first = WireClient.connect(single.port(), "trusted", "app");
              WireClient second = WireClient.connect(single.port(), "trusted", "app")) {
@@ -276,6 +291,21 @@ class PreparedStatementsIT {
                     assertThat(reply.get(1).firstValue()).isEqualTo("42");
                 }
             }
+        }
+    }
+
+    @Test
+    void answersAParseOfAStatementTheBackendAlreadyHasOnFlush() throws Exception {
+        try (WireClient client = WireClient.connect(single.port(), "trusted", "app")) {
+            String sql = "SELECT $1::int - 1 AS flushed";
+            client.send(new Parse("a", sql, new int[] {INT4}), Sync.INSTANCE);
+            assertThat(WireClient.types(client.readUntilReady())).isEqualTo("1Z");
+            client.send(new Parse("b", sql, new int[] {INT4}), Flush.INSTANCE);
+            assertThat(client.read(5_000).type()).as("ParseComplete pushed out by Flush").isEqualTo('1');
+            client.send(bind("", "b", "43"), new Execute("", 0), Sync.INSTANCE);
+            List<Message> reply = client.readUntilReady();
+            assertThat(reply).extracting(Message::toString).containsExactly("2", "D", "C", "Z");
+            assertThat(reply.get(1).firstValue()).isEqualTo("42");
         }
     }
 

@@ -13,6 +13,7 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Savepoint;
 import java.sql.Statement;
 import java.util.HashSet;
 import java.util.Map;
@@ -134,6 +135,25 @@ class SessionStateIT {
                     .as("a SET and a failure in one implicit transaction")
                     .isInstanceOf(SQLException.class);
             assertSettingsOnMovingBackends(s, defaults);
+        }
+    }
+
+    @Test
+    void forgetsASetRolledBackToASavepoint() throws Exception {
+        Properties props = new Properties();
+        Settings defaults = directSettings(props);
+        try (BackgroundClients others = new BackgroundClients(3, () -> connect(props), defaults);
+             Connection c = connect(props); Statement s = c.createStatement()) {
+            c.setAutoCommit(false);
+            s.execute("SET search_path = sess_a");
+            Savepoint savepoint = c.setSavepoint();
+            s.execute("SET statement_timeout = 555");
+            c.rollback(savepoint);
+            c.commit();
+            c.setAutoCommit(true);
+            Settings expected = new Settings("sess_a", defaults.statementTimeout(), defaults.applicationName(),
+                    defaults.timeZone());
+            assertSettingsOnMovingBackends(s, expected);
         }
     }
 

@@ -13,8 +13,8 @@ import java.util.Map;
 import java.util.Properties;
 
 /**
- * One LocalCluster (primary, 2 replicas, Redis) and one pgroute in front of it, shared by every integration test
- * of the JVM and stopped at exit. Users through the proxy: {@code app/app} (SCRAM), {@code legacy/legacy} (md5),
+ * One LocalCluster (primary, 2 replicas, Redis) and one pgroute in front of it (reads routed to both replicas),
+ * shared by every integration test of the JVM and stopped at exit. Users through the proxy: {@code app/app} (SCRAM), {@code legacy/legacy} (md5),
  * {@code admin/admin}; backend role {@code app} (SCRAM-stored).
  */
 public final class ProxyFixture {
@@ -73,6 +73,11 @@ public final class ProxyFixture {
         result.append("databases:\n");
         result.append("  app:\n");
         result.append("    primary: { host: 127.0.0.1, port: ").append(cluster.primary().port()).append(" }\n");
+        if (!cluster.replicas().isEmpty()) {
+            result.append("    replicas:\n");
+            cluster.replicas().forEach(each -> result.append("      - { host: 127.0.0.1, port: ").append(each.port())
+                    .append(" }\n"));
+        }
         result.append("    dbname: app\n    user: app\n    password: app\n");
         result.append("limits: { max_frame_bytes: 16MiB, shutdown_timeout: 5s }\n");
         extraSections.forEach((key, value) -> result.append(key).append(":\n").append(value).append('\n'));

@@ -1,0 +1,71 @@
+package io.pgroute.proxy.session;
+
+import io.netty.buffer.ByteBuf;
+import io.pgroute.protocol.FrontendType;
+import io.pgroute.protocol.PgBuffers;
+import io.pgroute.protocol.PgFrame;
+import io.pgroute.proxy.sql.Hint;
+import io.pgroute.proxy.sql.StatementInfo;
+
+import java.util.Deque;
+
+/**
+ * Whether the request unit at the head of a session's queue may run on a replica: a simple Query, or the
+ * extended-protocol messages up to Sync (or Flush), judged by the statements it parses and binds. A unit is a read
+ * only when every statement in it is safe on a hot standby (or carries the replica hint) and none says primary.
+ */
+record UnitRoute(boolean read) {
+
+    /** Units longer than this are not inspected further: primary. */
+    private static final int MAX_INSPECTED = 1024;
+
+    /** The verdict, or null when the unit's end has not arrived yet. */
+    static UnitRoute of(Deque<PgFrame> waiting, PreparedStatements statements, SessionRouting routing) {
+        boolean read = true;
+        int inspected = 0;
+        for (PgFrame each : waiting) {
+            FrontendType type = FrontendType.of(each.type());
+            if (type == null || ++inspected > MAX_INSPECTED) {
+                return new UnitRoute(false);
+            }
+            switch (type) {
+                case QUERY -> {
+                    return new UnitRoute(isRead(routing.classify(cString(each.body(), 0))));
+                }
+                case PARSE -> read &= isRead(routing.classify(cString(each.body(), 1)));
+                case BIND -> {
+                    PreparedStatements.Statement statement = statements.get(cString(each.body(), 1));
+                    if (statement != null) {
+                        read &= isRead(routing.classify(statement.sql()));
+                    }
+                }
+                case DESCRIBE, EXECUTE, CLOSE -> {
+                    // judged by the statements they refer to
+                }
+                case SYNC, FLUSH -> {
+                    return new UnitRoute(read);
+                }
+                default -> {
+                    return new UnitRoute(false);  // FunctionCall, COPY data outside COPY: primary
+                }
+            }
+        }
+        return null;
+    }
+
+    private static boolean isRead(StatementInfo info) {
+        if (info.hint() == Hint.PRIMARY) {
+            return false;
+        }
+        return info.readOnly() || info.hint() == Hint.REPLICA;
+    }
+
+    /** The C string after {@code skip} C strings of a frame body, read without moving its reader index. */
+    private static String cString(ByteBuf body, int skip) {
+        ByteBuf view = body.duplicate();
+        for (int i = 0; i < skip; i++) {
+            PgBuffers.readCString(view);
+        }
+        return PgBuffers.readCString(view);
+    }
+}

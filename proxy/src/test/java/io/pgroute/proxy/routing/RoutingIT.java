@@ -1,0 +1,160 @@
+package io.pgroute.proxy.routing;
+
+import io.pgroute.proxy.testing.ProxyFixture;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Reads go to the replicas, writes and side effects to the primary, transactions stay on one node, and a client
+ * always reads its own writes. Which node answered is what the node itself says: {@code inet_server_port()}.
+ */
+class RoutingIT {
+
+    private static ProxyFixture fixture;
+    private static int primaryPort;
+    private static Set<Integer> replicaPorts;
+
+    @BeforeAll
+    static void start() throws SQLException {
+        fixture = ProxyFixture.get();
+        primaryPort = fixture.cluster().primary().port();
+        replicaPorts = Set.of(fixture.cluster().replicas().get(0).port(), fixture.cluster().replicas().get(1).port());
+        try (Connection c = fixture.connectDirect(); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE IF NOT EXISTS routed (id bigserial PRIMARY KEY, note text)");
+            s.execute("CREATE SEQUENCE IF NOT EXISTS routed_seq");
+            s.execute("CREATE OR REPLACE FUNCTION routed_write(n text) RETURNS int LANGUAGE sql AS "
+                    + "$$ INSERT INTO routed (note) VALUES (n); SELECT inet_server_port() $$");
+        }
+        fixture.cluster().awaitReplication(Duration.ofSeconds(10));
+    }
+
+    @Test
+    void autocommitReadsSpreadOverBothReplicas() throws SQLException {
+        Map<Integer, Integer> byPort = new HashMap<>();
+        try (Connection c = fixture.connect(); Statement s = c.createStatement()) {
+            for (int i = 0; i < 100; i++) {
+                try (ResultSet rs = s.executeQuery("SELECT pg_is_in_recovery(), inet_server_port()")) {
+                    rs.next();
+                    assertThat(rs.getBoolean(1)).as("answered by a standby").isTrue();
+                    byPort.merge(rs.getInt(2), 1, Integer::sum);
+                }
+            }
+        }
+        assertThat(byPort.keySet()).isEqualTo(replicaPorts);
+        assertThat(byPort.values()).allSatisfy(count -> assertThat(count).isBetween(35, 65));
+    }
+
+    @Test
+    void writesAndSideEffectsRunOnThePrimary() throws SQLException {
+        try (Connection c = fixture.connect(); Statement s = c.createStatement()) {
+            assertThat(port(s, "INSERT INTO routed (note) VALUES ('w') RETURNING inet_server_port()"))
+                    .isEqualTo(primaryPort);
+            assertThat(port(s, "UPDATE routed SET note = 'u' WHERE id = (SELECT min(id) FROM routed) "
+                    + "RETURNING inet_server_port()")).isEqualTo(primaryPort);
+            assertThat(port(s, "SELECT inet_server_port() FROM routed LIMIT 1 FOR UPDATE")).isEqualTo(primaryPort);
+            assertThat(port(s, "SELECT inet_server_port() + 0 * nextval('routed_seq')")).isEqualTo(primaryPort);
+            assertThat(port(s, "SELECT routed_write('from a function')")).isEqualTo(primaryPort);
+            assertThat(port(s, "WITH moved AS (DELETE FROM routed WHERE note = 'nothing' RETURNING id) "
+                    + "SELECT inet_server_port() + count(*) FROM moved")).isEqualTo(primaryPort);
+            s.execute("CREATE TABLE IF NOT EXISTS routed_ddl (id int)");
+            s.execute("DROP TABLE routed_ddl");
+        }
+    }
+
+    @Test
+    void explicitTransactionsStayOnThePrimaryAndReadOnlyOnesOnAReplica() throws SQLException {
+        try (Connection c = fixture.connect(); Statement s = c.createStatement()) {
+            c.setAutoCommit(false);
+            for (int i = 0; i < 5; i++) {
+                assertThat(port(s, "SELECT inet_server_port()")).isEqualTo(primaryPort);
+            }
+            c.commit();
+            c.setAutoCommit(true);
+            s.execute("BEGIN READ ONLY");
+            int first = port(s, "SELECT inet_server_port()");
+            assertThat(first).isIn(replicaPorts);
+            for (int i = 0; i < 5; i++) {
+                assertThat(port(s, "SELECT inet_server_port()")).isEqualTo(first);
+            }
+            s.execute("COMMIT");
+        }
+    }
+
+    @Test
+    void readsItsOwnWritesEveryTime() throws SQLException {
+        Properties props = new Properties();
+        props.setProperty("prepareThreshold", "1");
+        try (Connection c = fixture.connect("app", "app", props);
+             PreparedStatement insert = c.prepareStatement("INSERT INTO routed (note) VALUES (?) RETURNING id");
+             PreparedStatement select = c.prepareStatement("SELECT note FROM routed WHERE id = ?")) {
+            for (int i = 0; i < 1000; i++) {
+                insert.setString(1, "ryw-" + i);
+                long id;
+                try (ResultSet rs = insert.executeQuery()) {
+                    rs.next();
+                    id = rs.getLong(1);
+                }
+                select.setLong(1, id);
+                try (ResultSet rs = select.executeQuery()) {
+                    assertThat(rs.next()).as("row %d read right after its insert", id).isTrue();
+                    assertThat(rs.getString(1)).isEqualTo("ryw-" + i);
+                }
+            }
+        }
+    }
+
+    @Test
+    void readsGoToThePrimaryWhileReplayIsPausedAndBackAfterwards() throws Exception {
+        try (Connection c = fixture.connect(); Statement s = c.createStatement()) {
+            pauseReplay(true);
+            try {
+                for (int i = 0; i < 50; i++) {
+                    long id;
+                    try (ResultSet rs = s.executeQuery("INSERT INTO routed (note) VALUES ('paused') RETURNING id")) {
+                        rs.next();
+                        id = rs.getLong(1);
+                    }
+                    try (ResultSet rs = s.executeQuery("SELECT inet_server_port() FROM routed WHERE id = " + id)) {
+                        assertThat(rs.next()).as("own write visible while replay is paused").isTrue();
+                        assertThat(rs.getInt(1)).isEqualTo(primaryPort);
+                    }
+                }
+            } finally {
+                pauseReplay(false);
+            }
+            Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(
+                    () -> assertThat(port(s, "SELECT inet_server_port()")).isIn(replicaPorts));
+        }
+    }
+
+    private static void pauseReplay(boolean pause) throws SQLException {
+        for (var each : fixture.cluster().replicas()) {
+            try (Connection c = DriverManager.getConnection(each.jdbcUrl("postgres"), fixture.cluster().superuser(),
+                    fixture.cluster().superuserPassword()); Statement s = c.createStatement()) {
+                s.execute(pause ? "SELECT pg_wal_replay_pause()" : "SELECT pg_wal_replay_resume()");
+            }
+        }
+    }
+
+    private static int port(Statement s, String sql) throws SQLException {
+        try (ResultSet rs = s.executeQuery(sql)) {
+            assertThat(rs.next()).isTrue();
+            return rs.getInt(1);
+        }
+    }
+}
