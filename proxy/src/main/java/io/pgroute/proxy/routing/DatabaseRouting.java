@@ -20,6 +20,8 @@ public final class DatabaseRouting implements AutoCloseable {
     private final NodeMonitor monitor;
     private final Map<EventLoop, ReplicaSelector> selectors = new ConcurrentHashMap<>();
     private final java.util.Set<String> parsedStatements = ConcurrentHashMap.newKeySet();
+    private final java.util.Set<String> knownWrites = ConcurrentHashMap.newKeySet();
+    private final java.util.concurrent.atomic.AtomicLong safetyNetRetries = new java.util.concurrent.atomic.AtomicLong();
 
     public DatabaseRouting(DatabaseConfig database, RoutingConfig config, NodeMonitor monitor) {
         this.database = database;
@@ -47,6 +49,27 @@ public final class DatabaseRouting implements AutoCloseable {
     /** The selector of {@code loop}; use it only on that loop. */
     public ReplicaSelector selector(EventLoop loop) {
         return selectors.computeIfAbsent(loop, each -> new ReplicaSelector(config));
+    }
+
+    /** Remembers a statement shape a replica refused (the safety net's finding), and counts it. */
+    public void markWrite(String fingerprint) {
+        safetyNetRetries.incrementAndGet();
+        if (knownWrites.size() < MAX_PARSED) {
+            knownWrites.add(fingerprint);
+        }
+    }
+
+    public boolean hasKnownWrites() {
+        return !knownWrites.isEmpty();
+    }
+
+    public boolean isKnownWrite(String fingerprint) {
+        return knownWrites.contains(fingerprint);
+    }
+
+    /** How many statements were re-run on the primary after a replica refused them. */
+    public long safetyNetRetries() {
+        return safetyNetRetries.get();
     }
 
     /** Remembers a pgroute statement name that a server of this database parsed successfully (bounded). */

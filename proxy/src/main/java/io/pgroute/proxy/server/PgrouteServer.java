@@ -117,6 +117,11 @@ public final class PgrouteServer implements AutoCloseable {
         return ((InetSocketAddress) serverChannel.localAddress()).getPort();
     }
 
+    /** The routing state of a configured database (node monitor, safety-net counters). */
+    public DatabaseRouting routing(String database) {
+        return routing.get(database);
+    }
+
     public SessionRegistry sessions() {
         return sessions;
     }

@@ -66,6 +66,10 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     private boolean leasedForHead;
     /** A synthetic answer was written outside a backend read burst and awaits a flush. */
     private boolean unflushed;
+    /** The replica read in flight whose answers are held until it cannot need the primary any more. */
+    private ReplicaAttempt attempt;
+    /** The unit at the head of the queue is a replica's refusal being run again: primary, whatever it looks like. */
+    private boolean forcePrimary;
     /** When the session's last write was acknowledged (System.nanoTime), 0 if never. */
     private long lastWriteNanos;
     /** The read-your-writes watermark of that write, once known. */
@@ -224,12 +228,18 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             if (backend == null && answerParseLocally()) {
                 continue;
             }
+            if (attempt != null) {
+                return;  // a replica read may still be re-run on the primary: its answer comes first
+            }
             BackendPool target = leasedForHead ? backendPool : route();
             leasedForHead = false;
             if (target == null) {
                 return;  // the unit's Sync (or Flush) has not arrived yet
             }
             if (backend != null && target == backendPool) {
+                if (!routing.isPrimary(target) && responses.isEmpty() && routing.transactionPooling()) {
+                    attempt = ReplicaAttempt.capture(waiting, translator.statements());
+                }
                 waiting.pollFirst();
                 send(next, type);
                 continue;
@@ -284,6 +294,10 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     /** The pool for the request unit at the head of the queue, or null while the unit is incomplete. */
     private BackendPool route() {
         EventLoop loop = client.eventLoop();
+        if (forcePrimary) {
+            forcePrimary = false;
+            return routing.primaryPool(loop);
+        }
         if (!routing.hasReplicas()) {
             return routing.primaryPool(loop);
         }
@@ -427,14 +441,20 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             connection.onParameterStatus(status.name(), status.value());
         } else if (type == BackendType.ERROR_RESPONSE && !injected) {
             settings.onError();
-            backendSentFatal |= frame.decode(ErrorResponse::decode).isFatal();
+            ErrorResponse error = frame.decode(ErrorResponse::decode);
+            backendSentFatal |= error.isFatal();
+            if (attempt != null) {
+                attempt.onError(error);
+            }
+        } else if (attempt != null && attempt.holding() && !attempt.retrying() && startsRows(type)) {
+            attempt.release(client);
         } else if (type == BackendType.COMMAND_COMPLETE && !injected && endsTransaction(frame)) {
             settings.onCommandComplete(frame.decode(io.pgroute.protocol.backend.CommandComplete::decode).tag());
         }
         byte status = type == BackendType.READY_FOR_QUERY ? frame.body().getByte(frame.body().readerIndex()) : 0;
         ResponseQueue.Disposition disposition = responses.onFrame(frame);
         if (disposition == ResponseQueue.Disposition.RELAY) {
-            client.write(frame, client.voidPromise());
+            toClient(frame);
         } else {
             frame.release();
         }
@@ -442,9 +462,51 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             if (injected) {
                 pumpAndFlush();
             } else {
+                finishAttempt();
                 onReadyForQuery(connection, status);
             }
         }
+    }
+
+    private static boolean startsRows(BackendType type) {
+        return type == BackendType.DATA_ROW || type == BackendType.COPY_OUT_RESPONSE
+                || type == BackendType.COPY_IN_RESPONSE || type == BackendType.COPY_DATA;
+    }
+
+    /** To the client, unless a replica attempt holds answers back (or drops them: it is being re-run). */
+    private void toClient(Object message) {
+        if (attempt == null) {
+            client.write(message, client.voidPromise());
+        } else if (attempt.retrying()) {
+            io.netty.util.ReferenceCountUtil.release(message);
+        } else if (attempt.holding()) {
+            attempt.hold(message);
+        } else {
+            client.write(message, client.voidPromise());
+        }
+    }
+
+    /** The replica attempt's cycle ended: give the client its answers, or queue the request again for the primary. */
+    private void finishAttempt() {
+        if (attempt == null || responses.pendingCycles() > 0) {
+            return;
+        }
+        ReplicaAttempt done = attempt;
+        attempt = null;
+        if (!done.retrying()) {
+            done.release(client);
+            done.discard();
+            return;
+        }
+        routing.markWrite(done.sql());
+        LOGGER.info("replica refused a statement classified as a read; re-running it on the primary session={} "
+                + "backend={}", id(), backend == null ? "-" : backend.label());
+        java.util.List<PgFrame> again = done.takeRequests();
+        done.discard();
+        for (int i = again.size() - 1; i >= 0; i--) {
+            waiting.addFirst(again.get(i));
+        }
+        forcePrimary = true;
     }
 
     private static boolean endsTransaction(PgFrame frame) {
@@ -490,7 +552,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
 
     @Override
     public void emit(BackendMessage message) {
-        client.write(message, client.voidPromise());
+        toClient(message);
         unflushed = true;
     }
 
@@ -575,6 +637,10 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             return;
         }
         closed = true;
+        if (attempt != null) {
+            attempt.discard();
+            attempt = null;
+        }
         while (!waiting.isEmpty()) {
             waiting.pollFirst().release();
         }

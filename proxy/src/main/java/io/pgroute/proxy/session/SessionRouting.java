@@ -60,6 +60,22 @@ public final class SessionRouting {
         }
     }
 
+    /** A statement a replica refused although it was classified as a read: from now on it goes to the primary. */
+    public void markWrite(String sql) {
+        if (database != null) {
+            database.markWrite(io.pgroute.proxy.sql.SqlScanner.fingerprint(sql));
+        }
+    }
+
+    public boolean isKnownWrite(String sql) {
+        return database != null && database.hasKnownWrites()
+                && database.isKnownWrite(io.pgroute.proxy.sql.SqlScanner.fingerprint(sql));
+    }
+
+    public boolean isPrimary(BackendPool pool) {
+        return pool.target().equals(primary);
+    }
+
     public StatementInfo classify(String sql) {
         return classifier.classify(sql);
     }

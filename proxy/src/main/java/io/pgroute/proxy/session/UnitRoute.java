@@ -30,13 +30,13 @@ record UnitRoute(boolean read) {
             }
             switch (type) {
                 case QUERY -> {
-                    return new UnitRoute(isRead(routing.classify(cString(each.body(), 0))));
+                    return new UnitRoute(isRead(routing, cString(each.body(), 0)));
                 }
-                case PARSE -> read &= isRead(routing.classify(cString(each.body(), 1)));
+                case PARSE -> read &= isRead(routing, cString(each.body(), 1));
                 case BIND -> {
                     PreparedStatements.Statement statement = statements.get(cString(each.body(), 1));
                     if (statement != null) {
-                        read &= isRead(routing.classify(statement.sql()));
+                        read &= isRead(routing, statement.sql());
                     }
                 }
                 case DESCRIBE, EXECUTE, CLOSE -> {
@@ -53,11 +53,22 @@ record UnitRoute(boolean read) {
         return null;
     }
 
-    private static boolean isRead(StatementInfo info) {
-        if (info.hint() == Hint.PRIMARY) {
+    private static boolean isRead(SessionRouting routing, String sql) {
+        StatementInfo info = routing.classify(sql);
+        if (info.hint() == Hint.PRIMARY || routing.isKnownWrite(sql)) {
             return false;
         }
         return info.readOnly() || info.hint() == Hint.REPLICA;
+    }
+
+    /** The SQL text of a Query or Parse frame. */
+    static String statementText(PgFrame frame, FrontendType type) {
+        return cString(frame.body(), type == FrontendType.PARSE ? 1 : 0);
+    }
+
+    /** The statement name a Bind frame binds. */
+    static String boundName(PgFrame frame) {
+        return cString(frame.body(), 1);
     }
 
     /** The C string after {@code skip} C strings of a frame body, read without moving its reader index. */

@@ -142,6 +142,33 @@ class RoutingIT {
         }
     }
 
+    @Test
+    void aWriteSentToAReplicaIsRerunOnThePrimaryOnceThenGoesStraightThere() throws SQLException {
+        DatabaseRouting routing = fixture.server().routing("app");
+        Properties simple = new Properties();
+        simple.setProperty("preferQueryMode", "simple");
+        Properties[] modes = {new Properties(), simple};
+        for (int m = 0; m < modes.length; m++) {
+            Properties mode = modes[m];
+            String marker = "misrouted-" + System.nanoTime();
+            long before = routing.safetyNetRetries();
+            try (Connection c = fixture.connect("app", "app", mode); Statement s = c.createStatement()) {
+                // the replica hint is the test-only way to make pgroute classify a write as a read
+                for (int i = 0; i < 3; i++) {
+                    assertThat(port(s, "/* pgroute: replica */ INSERT INTO routed (note) VALUES ('" + marker + "-" + i
+                            + "') RETURNING inet_server_port() AS mode" + m)).isEqualTo(primaryPort);
+                }
+                try (ResultSet rs = s.executeQuery("/* pgroute: primary */ SELECT count(*) FROM routed WHERE note LIKE '"
+                        + marker + "%'")) {
+                    rs.next();
+                    assertThat(rs.getInt(1)).as("each insert ran exactly once").isEqualTo(3);
+                }
+            }
+            assertThat(routing.safetyNetRetries() - before).as("only the first one needed the safety net")
+                    .isEqualTo(1);
+        }
+    }
+
     private static void pauseReplay(boolean pause) throws SQLException {
         for (var each : fixture.cluster().replicas()) {
             try (Connection c = DriverManager.getConnection(each.jdbcUrl("postgres"), fixture.cluster().superuser(),

@@ -1,0 +1,123 @@
+package io.pgroute.proxy.session;
+
+import io.netty.channel.Channel;
+import io.netty.util.ReferenceCountUtil;
+import io.pgroute.protocol.FrontendType;
+import io.pgroute.protocol.PgFrame;
+import io.pgroute.protocol.backend.ErrorResponse;
+
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.Iterator;
+import java.util.List;
+
+/**
+ * An autocommit read sent to a replica, kept until it is known not to need the primary: the client's request
+ * messages (retained copies) and the answers so far, held back until the first row. If the replica refuses the
+ * statement as a standby would (25006, "… during recovery", a recovery conflict) before any row, the answers are
+ * dropped and the request is run again on the primary, so the client never notices the classifier's mistake.
+ */
+final class ReplicaAttempt {
+
+    private final List<PgFrame> requests;
+    private final List<Object> held = new ArrayList<>();
+    private final String sql;
+    private boolean holding = true;
+    private boolean retry;
+
+    private ReplicaAttempt(List<PgFrame> requests, String sql) {
+        this.requests = requests;
+        this.sql = sql;
+    }
+
+    /**
+     * Captures the unit at the head of {@code waiting} (a Query, or messages up to Sync); null when the unit cannot
+     * be retried (it ends with Flush, or has no statement text).
+     */
+    static ReplicaAttempt capture(Deque<PgFrame> waiting, PreparedStatements statements) {
+        List<PgFrame> copies = new ArrayList<>();
+        String sql = null;
+        Iterator<PgFrame> each = waiting.iterator();
+        while (each.hasNext()) {
+            PgFrame frame = each.next();
+            FrontendType type = FrontendType.of(frame.type());
+            if (type == FrontendType.FLUSH || type == null) {
+                copies.forEach(PgFrame::release);
+                return null;
+            }
+            copies.add(frame.retainedDuplicate());
+            if (sql == null && (type == FrontendType.QUERY || type == FrontendType.PARSE)) {
+                sql = UnitRoute.statementText(frame, type);
+            }
+            if (sql == null && type == FrontendType.BIND) {
+                PreparedStatements.Statement statement = statements.get(UnitRoute.boundName(frame));
+                sql = statement == null ? null : statement.sql();
+            }
+            if (type == FrontendType.QUERY || type == FrontendType.SYNC) {
+                return sql == null ? discard(copies) : new ReplicaAttempt(copies, sql);
+            }
+        }
+        return discard(copies);
+    }
+
+    private static ReplicaAttempt discard(List<PgFrame> copies) {
+        copies.forEach(PgFrame::release);
+        return null;
+    }
+
+    String sql() {
+        return sql;
+    }
+
+    boolean holding() {
+        return holding;
+    }
+
+    boolean retrying() {
+        return retry;
+    }
+
+    /** Keeps an answer for the client (a frame whose ownership passes here, or a message). */
+    void hold(Object message) {
+        held.add(message);
+    }
+
+    /** An error from the replica: does it say "this needs the primary"? */
+    void onError(ErrorResponse error) {
+        if (holding && needsPrimary(error)) {
+            retry = true;
+        }
+    }
+
+    static boolean needsPrimary(ErrorResponse error) {
+        String state = error.sqlState();
+        String message = error.message() == null ? "" : error.message();
+        return "25006".equals(state)
+                || ("XX000".equals(state) || "0A000".equals(state)) && message.contains("recovery")
+                || "40001".equals(state) && message.contains("conflict with recovery");
+    }
+
+    /** A row (or COPY data) is coming: from here on the client gets everything as it arrives. */
+    void release(Channel client) {
+        for (Object each : held) {
+            client.write(each, client.voidPromise());
+        }
+        held.clear();
+        holding = false;
+    }
+
+    /** The request messages to run again, in order; the caller owns them. */
+    List<PgFrame> takeRequests() {
+        List<PgFrame> result = List.copyOf(requests);
+        requests.clear();
+        return result;
+    }
+
+    /** Drops what was held and what was captured. */
+    void discard() {
+        held.forEach(ReferenceCountUtil::release);
+        held.clear();
+        requests.forEach(PgFrame::release);
+        requests.clear();
+    }
+}
