@@ -391,7 +391,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         leased.addListener(done -> {
             leasing = false;
             if (!done.isSuccess()) {
-                onLeaseFailed(done.cause());
+                onLeaseFailed(pool, done.cause());
                 return;
             }
             BackendConnection connection = leased.getNow();
@@ -421,7 +421,15 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         }
     }
 
-    private void onLeaseFailed(Throwable cause) {
+    private void onLeaseFailed(BackendPool pool, Throwable cause) {
+        if (!routing.isPrimary(pool)) {
+            LOGGER.info("replica {} unavailable for session={} ({}): reading from the primary", pool.target().node(),
+                    id(), cause.toString());
+            client.config().setAutoRead(true);
+            forcePrimary = true;
+            pumpAndFlush();
+            return;
+        }
         LOGGER.warn("no backend connection for session={}: {}", id(), cause.toString());
         fatal(ErrorResponder.fatal(cause));
     }
@@ -442,10 +450,10 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         } else if (type == BackendType.ERROR_RESPONSE && !injected) {
             settings.onError();
             ErrorResponse error = frame.decode(ErrorResponse::decode);
-            backendSentFatal |= error.isFatal();
             if (attempt != null) {
                 attempt.onError(error);
             }
+            backendSentFatal |= error.isFatal() && (attempt == null || !attempt.retrying());
         } else if (attempt != null && attempt.holding() && !attempt.retrying() && startsRows(type)) {
             attempt.release(client);
         } else if (type == BackendType.COMMAND_COMPLETE && !injected && endsTransaction(frame)) {
@@ -584,6 +592,15 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         if (closed || connection != backend) {
             return;
         }
+        if (attempt != null && attempt.holding()) {
+            recoverFromLostReplica(connection, cause);
+            return;
+        }
+        if (responses.isEmpty() && !inBatch && transactionStatus == 'I' && pinnedBecause == null) {
+            backend = null;  // nothing was running on it: the next request simply leases another
+            giveBack(connection, Release.CLOSE);
+            return;
+        }
         LOGGER.warn("backend closed session={} backend={} cause={}", id(), connection.label(),
                 cause == null ? "closed by server" : cause.toString());
         giveBack(connection, Release.CLOSE);
@@ -595,6 +612,28 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         closeClient(ErrorResponse.fatal(SqlState.CONNECTION_FAILURE, "server closed the connection unexpectedly")
                 .withDetail("The database server " + connection.target().node()
                         + " terminated the connection, probably because of a crash or an administrator command."));
+    }
+
+    /** A replica connection died before its read produced a row: run the read on the primary instead. */
+    private void recoverFromLostReplica(BackendConnection connection, Throwable cause) {
+        LOGGER.info("replica connection lost before any row session={} backend={} cause={}: re-running on the "
+                + "primary", id(), connection.label(), cause == null ? "closed by server" : cause.toString());
+        attempt.onConnectionLost();
+        responses.clear();
+        settings.onError();
+        settings.onReadyForQuery((byte) 'I', (byte) 'I');
+        inBatch = false;
+        backend = null;
+        giveBack(connection, Release.CLOSE);
+        ReplicaAttempt done = attempt;
+        attempt = null;
+        java.util.List<PgFrame> again = done.takeRequests();
+        done.discard();
+        for (int i = again.size() - 1; i >= 0; i--) {
+            waiting.addFirst(again.get(i));
+        }
+        forcePrimary = true;
+        pumpAndFlush();
     }
 
     // ---- transitions ----

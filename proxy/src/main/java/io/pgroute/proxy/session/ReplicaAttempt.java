@@ -93,8 +93,16 @@ final class ReplicaAttempt {
         String state = error.sqlState();
         String message = error.message() == null ? "" : error.message();
         return "25006".equals(state)
+                || state != null && state.startsWith("57P")  // the replica is shutting down or restarting
                 || ("XX000".equals(state) || "0A000".equals(state)) && message.contains("recovery")
                 || "40001".equals(state) && message.contains("conflict with recovery");
+    }
+
+    /** The replica connection broke before any row: run the request elsewhere. */
+    void onConnectionLost() {
+        if (holding) {
+            retry = true;
+        }
     }
 
     /** A row (or COPY data) is coming: from here on the client gets everything as it arrives. */

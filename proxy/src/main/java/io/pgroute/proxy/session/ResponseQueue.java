@@ -76,6 +76,12 @@ final class ResponseQueue {
         }
     }
 
+    /** The connection is gone: nothing more will be answered. */
+    void clear() {
+        entries.clear();
+        cycles = 0;
+    }
+
     boolean isEmpty() {
         return entries.isEmpty();
     }
