@@ -8,6 +8,7 @@ import io.netty.channel.WriteBufferWaterMark;
 import io.pgroute.config.ProxyConfig;
 import io.pgroute.config.DatabaseConfig;
 import io.pgroute.config.PoolConfig;
+import io.pgroute.proxy.routing.CatalogRefresher;
 import io.pgroute.proxy.routing.DatabaseRouting;
 import io.pgroute.proxy.routing.NodeMonitor;
 import java.util.LinkedHashMap;
@@ -43,6 +44,8 @@ public final class PgrouteServer implements AutoCloseable {
     private final BackendPools pools;
     private final Classifier classifier;
     private final Map<String, DatabaseRouting> routing;
+    /** One function catalog for the classifier, from the first database pgroute can log in to on its own. */
+    private final CatalogRefresher catalog;
     private final ServerBootstrap bootstrap;
     private Channel serverChannel;
     private boolean stopped;
@@ -62,6 +65,11 @@ public final class PgrouteServer implements AutoCloseable {
         this.sessions = new SessionRegistry(cancelKeys, connector);
         this.classifier = new Classifier(new BuiltinFunctions(), 10_000);
         this.routing = startRouting(config);
+        this.catalog = config.databases().values().stream()
+                .filter(each -> each.user() != null && each.password() != null)
+                .findFirst()
+                .map(each -> new CatalogRefresher(each, classifier).start(config.routing().catalogRefresh()))
+                .orElse(null);
         ProxyContext context = new ProxyContext(config, pools, classifier, routing, cancelKeys, sessions,
                 ServerTls.build(config.tls()), ServerTls.serverEndPoint(config.tls()), new AtomicLong());
         this.bootstrap = new ServerBootstrap()
@@ -149,6 +157,9 @@ public final class PgrouteServer implements AutoCloseable {
         pools.close(2_000);
         classifier.close();
         routing.values().forEach(DatabaseRouting::close);
+        if (catalog != null) {
+            catalog.close();
+        }
         boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         LOGGER.info("pgroute stopped");

@@ -87,6 +87,36 @@ class ReplicaSelectionIT {
         }
     }
 
+    @Test
+    void readsTheCatalogSoAUserStableFunctionRunsOnAReplicaAndAVolatileOneOnThePrimary() throws Exception {
+        LocalCluster cluster = ProxyFixture.get().cluster();
+        try (Connection direct = ProxyFixture.get().connectDirect(); Statement s = direct.createStatement()) {
+            s.execute("CREATE OR REPLACE FUNCTION catalog_stable_port() RETURNS int STABLE LANGUAGE sql "
+                    + "AS 'SELECT inet_server_port()'");
+            s.execute("CREATE OR REPLACE FUNCTION catalog_volatile_port() RETURNS int VOLATILE LANGUAGE sql "
+                    + "AS 'SELECT inet_server_port()'");
+        }
+        cluster.awaitReplication(Duration.ofSeconds(10));
+        String replicas = "    replicas:\n      - { host: 127.0.0.1, port: " + cluster.replicas().get(0).port() + " }\n";
+        try (PgrouteServer server = server(cluster, replicas, "  catalog_refresh: 200ms")) {
+            try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + server.port() + "/app",
+                    "app", "app"); Statement s = c.createStatement()) {
+                Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> port(s, "SELECT catalog_stable_port()")
+                        == cluster.replicas().get(0).port());
+                for (int i = 0; i < 10; i++) {
+                    assertThat(port(s, "SELECT catalog_volatile_port()")).isEqualTo(cluster.primary().port());
+                }
+            }
+        }
+    }
+
+    private static int port(Statement s, String sql) throws SQLException {
+        try (ResultSet rs = s.executeQuery(sql)) {
+            rs.next();
+            return rs.getInt(1);
+        }
+    }
+
     private static void replay(PgNode node, String call) throws SQLException {
         LocalCluster cluster = ProxyFixture.get().cluster();
         try (Connection c = DriverManager.getConnection(node.jdbcUrl("postgres"), cluster.superuser(),
