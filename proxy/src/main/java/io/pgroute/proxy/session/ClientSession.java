@@ -42,6 +42,15 @@ import java.util.Optional;
 public final class ClientSession implements BackendListener, ResponseQueue.Events {
 
     private static final Logger LOGGER = LoggerFactory.getLogger(ClientSession.class);
+    /** SET forms that cannot be replayed as {@code SET name TO value}: the session keeps its connection instead. */
+    private static final java.util.Set<String> UNREPLAYABLE_SETTINGS = java.util.Set.of("session_characteristics",
+            "transaction", "constraints");
+
+    /** A session-level SET pgroute cannot replay elsewhere: it pins the session (and so runs on the primary). */
+    static boolean isUnreplayable(StatementInfo statement) {
+        return statement.setting().map(each -> !each.local() && UNREPLAYABLE_SETTINGS.contains(each.name()))
+                .orElse(false);
+    }
 
     private final SessionInfo info;
     private final Channel client;
@@ -365,8 +374,9 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             wroteSinceIdle = true;
         }
         settings.onStatement(statement);
-        if (statement.pinsSession() && pinnedBecause == null) {
-            pinnedBecause = statement.reason();
+        boolean unreplayable = isUnreplayable(statement);
+        if ((statement.pinsSession() || unreplayable) && pinnedBecause == null) {
+            pinnedBecause = unreplayable ? "SET " + statement.setting().get().name() : statement.reason();
             LOGGER.info("session pinned session={} backend={} reason={}", id(), backend.label(), pinnedBecause);
             host.onPinned(this);
         }

@@ -94,7 +94,8 @@ final class ReplicaAttempt {
         String message = error.message() == null ? "" : error.message();
         return "25006".equals(state)
                 || state != null && state.startsWith("57P")  // the replica is shutting down or restarting
-                || ("XX000".equals(state) || "0A000".equals(state)) && message.contains("recovery")
+                || ("XX000".equals(state) || "0A000".equals(state))
+                        && (message.contains("recovery") || message.contains("hot standby"))
                 || "40001".equals(state) && message.contains("conflict with recovery");
     }
 

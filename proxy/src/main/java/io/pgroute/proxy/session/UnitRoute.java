@@ -55,7 +55,7 @@ record UnitRoute(boolean read) {
 
     private static boolean isRead(SessionRouting routing, String sql) {
         StatementInfo info = routing.classify(sql);
-        if (info.hint() == Hint.PRIMARY || routing.isKnownWrite(sql)) {
+        if (info.hint() == Hint.PRIMARY || ClientSession.isUnreplayable(info) || routing.isKnownWrite(sql)) {
             return false;
         }
         return info.readOnly() || info.hint() == Hint.REPLICA;

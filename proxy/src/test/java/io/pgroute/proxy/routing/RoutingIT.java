@@ -123,7 +123,7 @@ class RoutingIT {
         try (Connection c = fixture.connect(); Statement s = c.createStatement()) {
             pauseReplay(true);
             try {
-                for (int i = 0; i < 50; i++) {
+                for (int i = 0; i < 1000; i++) {
                     long id;
                     try (ResultSet rs = s.executeQuery("INSERT INTO routed (note) VALUES ('paused') RETURNING id")) {
                         rs.next();
@@ -166,6 +166,20 @@ class RoutingIT {
             }
             assertThat(routing.safetyNetRetries() - before).as("only the first one needed the safety net")
                     .isEqualTo(1);
+        }
+    }
+
+    @Test
+    void keepsSessionCharacteristicsByPinningThePrimary() throws SQLException {
+        try (Connection c = fixture.connect(); Statement s = c.createStatement()) {
+            s.execute("SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL REPEATABLE READ");
+            for (int i = 0; i < 20; i++) {
+                try (ResultSet rs = s.executeQuery("SHOW transaction_isolation")) {
+                    rs.next();
+                    assertThat(rs.getString(1)).isEqualTo("repeatable read");
+                }
+            }
+            assertThat(port(s, "SELECT inet_server_port()")).isEqualTo(primaryPort);
         }
     }
 
