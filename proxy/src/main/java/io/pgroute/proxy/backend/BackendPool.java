@@ -29,6 +29,8 @@ import java.util.concurrent.TimeUnit;
 public final class BackendPool {
 
     private static final Logger LOGGER = LoggerFactory.getLogger(BackendPool.class);
+    /** A connection idle longer than this is checked with an empty query before it is leased again. */
+    private static final long CHECK_AFTER_IDLE_NANOS = TimeUnit.SECONDS.toNanos(30);
 
     private final EventLoop loop;
     private final BackendTarget target;
@@ -62,23 +64,41 @@ public final class BackendPool {
     /** A ready connection for this target; completes on the pool's event loop. */
     public Future<BackendConnection> lease() {
         Promise<BackendConnection> result = loop.newPromise();
+        leaseInto(result);
+        return result;
+    }
+
+    private void leaseInto(Promise<BackendConnection> result) {
         while (!idle.isEmpty()) {
-            BackendConnection candidate = idle.pollFirst().connection();
-            if (candidate.isActive() && !expired(candidate)) {
-                reused++;
-                result.setSuccess(candidate);
-                return result;
+            Idle next = idle.pollFirst();
+            BackendConnection candidate = next.connection();
+            if (!candidate.isActive() || expired(candidate)) {
+                discard(candidate);
+                continue;
             }
-            discard(candidate);
+            reused++;
+            if (System.nanoTime() - next.sinceNanos() > CHECK_AFTER_IDLE_NANOS) {
+                // idle long enough for a firewall or a server restart to have cut it: check before handing it out
+                new ConnectionReset(candidate, "", alive -> {
+                    if (alive) {
+                        result.trySuccess(candidate);
+                    } else {
+                        discard(candidate);
+                        leaseInto(result);
+                    }
+                }).start();
+                return;
+            }
+            result.setSuccess(candidate);
+            return;
         }
         if (open < settings.maxSize()) {
             connect(result);
-            return result;
+            return;
         }
         ScheduledFuture<?> timeout = loop.schedule(() -> timeOut(result), settings.leaseTimeout().toMillis(),
                 TimeUnit.MILLISECONDS);
         waiters.addLast(new Waiter(result, timeout));
-        return result;
     }
 
     /** How a connection comes back to the pool. */

@@ -8,25 +8,32 @@ import java.util.function.Consumer;
 
 /**
  * Brings a released backend connection back to a fresh session state with {@code DISCARD ALL} (session parameters,
- * prepared statements, temp tables, advisory locks, LISTEN) and reports whether it is reusable: true after a clean
- * ReadyForQuery 'I', false after an error or a close.
+ * prepared statements, temp tables, advisory locks, LISTEN), or checks an idle one is alive with an empty query,
+ * and reports whether it is reusable: true after a clean ReadyForQuery 'I', false after an error or a close.
  */
 final class ConnectionReset implements BackendListener {
 
     private final BackendConnection connection;
+    private final String sql;
     private final Consumer<Boolean> done;
     private boolean failed;
     private boolean finished;
 
     ConnectionReset(BackendConnection connection, Consumer<Boolean> done) {
+        this(connection, "DISCARD ALL", done);
+    }
+
+    /** Runs {@code sql} (e.g. an empty query as a liveness check) and reports whether the connection is fine. */
+    ConnectionReset(BackendConnection connection, String sql, Consumer<Boolean> done) {
         this.connection = connection;
+        this.sql = sql;
         this.done = done;
     }
 
     void start() {
         connection.attach(this);
         connection.setAutoRead(true);
-        connection.channel().writeAndFlush(new Query("DISCARD ALL"));
+        connection.channel().writeAndFlush(new Query(sql));
     }
 
     @Override
