@@ -1,0 +1,129 @@
+package io.pgroute.proxy.session;
+
+import io.netty.buffer.Unpooled;
+import io.pgroute.protocol.BackendMessage;
+import io.pgroute.protocol.BackendType;
+import io.pgroute.protocol.PgFrame;
+import io.pgroute.protocol.backend.CloseComplete;
+import io.pgroute.protocol.backend.ParseComplete;
+import io.pgroute.proxy.session.ResponseQueue.Disposition;
+import io.pgroute.proxy.session.ResponseQueue.Entry;
+import io.pgroute.proxy.session.ResponseQueue.Kind;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The expected-response FIFO, driven frame by frame. */
+class ResponseQueueTest {
+
+    private final List<BackendMessage> emitted = new ArrayList<>();
+    private final List<String> failedParses = new ArrayList<>();
+    private final List<String> parsed = new ArrayList<>();
+    private final ResponseQueue queue = new ResponseQueue(new ResponseQueue.Events() {
+        @Override
+        public void emit(BackendMessage message) {
+            emitted.add(message);
+        }
+
+        @Override
+        public void parseFailed(String preparedName) {
+            failedParses.add(preparedName);
+        }
+
+        @Override
+        public void parsed(String preparedName) {
+            parsed.add(preparedName);
+        }
+    });
+
+    private Disposition feed(BackendType type, byte... body) {
+        PgFrame frame = new PgFrame(type.code(), Unpooled.wrappedBuffer(body));
+        try {
+            return queue.onFrame(frame);
+        } finally {
+            frame.release();
+        }
+    }
+
+    @Test
+    void relaysAnExtendedCycleInOrderAndEndsItAtReadyForQuery() {
+        queue.add(Entry.relay(Kind.PARSE));
+        queue.add(Entry.relay(Kind.BIND));
+        queue.add(Entry.relay(Kind.EXECUTE));
+        queue.add(Entry.relay(Kind.SYNC));
+        assertThat(queue.pendingCycles()).isEqualTo(1);
+        assertThat(feed(BackendType.PARSE_COMPLETE)).isEqualTo(Disposition.RELAY);
+        assertThat(feed(BackendType.BIND_COMPLETE)).isEqualTo(Disposition.RELAY);
+        assertThat(feed(BackendType.DATA_ROW)).isEqualTo(Disposition.RELAY);
+        assertThat(feed(BackendType.COMMAND_COMPLETE)).isEqualTo(Disposition.RELAY);
+        assertThat(queue.isEmpty()).isFalse();
+        assertThat(feed(BackendType.READY_FOR_QUERY, (byte) 'I')).isEqualTo(Disposition.RELAY);
+        assertThat(queue.isEmpty()).isTrue();
+        assertThat(queue.pendingCycles()).isZero();
+    }
+
+    @Test
+    void swallowsTheAnswerToAnInjectedParseButRelaysItsError() {
+        queue.add(new Entry(Kind.PARSE, true, null, "pgr_1"));
+        queue.add(Entry.relay(Kind.BIND));
+        queue.add(Entry.relay(Kind.SYNC));
+        assertThat(queue.headIsInjected()).isTrue();
+        assertThat(feed(BackendType.PARSE_COMPLETE)).isEqualTo(Disposition.SWALLOW);
+        assertThat(parsed).containsExactly("pgr_1");
+        assertThat(queue.headIsInjected()).isFalse();
+
+        queue.add(new Entry(Kind.PARSE, true, null, "pgr_2"));
+        feed(BackendType.BIND_COMPLETE);
+        feed(BackendType.READY_FOR_QUERY, (byte) 'I');
+        queue.add(Entry.relay(Kind.SYNC));
+        assertThat(feed(BackendType.ERROR_RESPONSE)).isEqualTo(Disposition.RELAY);
+        assertThat(failedParses).containsExactly("pgr_2");
+    }
+
+    @Test
+    void emitsASyntheticAnswerOnlyWhenItReachesTheHead() {
+        queue.add(Entry.relay(Kind.BIND));
+        queue.add(Entry.answered(ParseComplete.INSTANCE));
+        queue.add(Entry.relay(Kind.EXECUTE));
+        queue.add(Entry.relay(Kind.SYNC));
+        assertThat(emitted).isEmpty();
+        feed(BackendType.BIND_COMPLETE);
+        assertThat(emitted).containsExactly(ParseComplete.INSTANCE);
+    }
+
+    @Test
+    void emitsASyntheticAnswerAtOnceWhenNothingIsPending() {
+        queue.add(Entry.answered(CloseComplete.INSTANCE));
+        assertThat(emitted).containsExactly(CloseComplete.INSTANCE);
+        assertThat(queue.isEmpty()).isTrue();
+    }
+
+    @Test
+    void skipsToSyncAfterAnErrorLikePostgres() {
+        queue.add(Entry.relay(Kind.PARSE));
+        queue.add(Entry.relay(Kind.BIND));
+        queue.add(Entry.answered(CloseComplete.INSTANCE));
+        queue.add(Entry.relay(Kind.EXECUTE));
+        queue.add(Entry.relay(Kind.SYNC));
+        assertThat(feed(BackendType.ERROR_RESPONSE)).isEqualTo(Disposition.RELAY);
+        assertThat(emitted).as("nothing is answered after the error").isEmpty();
+        assertThat(feed(BackendType.READY_FOR_QUERY, (byte) 'I')).isEqualTo(Disposition.RELAY);
+        assertThat(queue.isEmpty()).isTrue();
+    }
+
+    @Test
+    void swallowsEverythingOfAnInjectedQueryIncludingItsReadyForQuery() {
+        queue.add(Entry.injected(Kind.QUERY));
+        queue.add(Entry.relay(Kind.QUERY));
+        assertThat(queue.pendingCycles()).isEqualTo(2);
+        assertThat(feed(BackendType.COMMAND_COMPLETE)).isEqualTo(Disposition.SWALLOW);
+        assertThat(feed(BackendType.PARAMETER_STATUS)).isEqualTo(Disposition.SWALLOW);
+        assertThat(feed(BackendType.READY_FOR_QUERY, (byte) 'I')).isEqualTo(Disposition.SWALLOW);
+        assertThat(feed(BackendType.NOTICE_RESPONSE)).isEqualTo(Disposition.RELAY);
+        assertThat(feed(BackendType.READY_FOR_QUERY, (byte) 'I')).isEqualTo(Disposition.RELAY);
+        assertThat(queue.pendingCycles()).isZero();
+    }
+}
