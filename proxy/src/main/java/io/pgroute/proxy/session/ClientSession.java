@@ -61,6 +61,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     private final ResponseQueue responses = new ResponseQueue(this);
     private final StatementTranslator translator;
     private final SettingsTracker settings = new SettingsTracker();
+    private final ReadPlacement placement;
     private BackendConnection backend;
     private BackendPool backendPool;
     private boolean leasing;
@@ -70,19 +71,12 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     private String pinnedBecause;
     private boolean draining;
     private boolean backendSentFatal;
-    private boolean wroteSinceIdle;
     /** The held connection was just leased for the unit at the head of the queue: no second routing decision. */
     private boolean leasedForHead;
     /** A synthetic answer was written outside a backend read burst and awaits a flush. */
     private boolean unflushed;
     /** The replica read in flight whose answers are held until it cannot need the primary any more. */
     private ReplicaAttempt attempt;
-    /** The unit at the head of the queue is a replica's refusal being run again: primary, whatever it looks like. */
-    private boolean forcePrimary;
-    /** When the session's last write was acknowledged (System.nanoTime), 0 if never. */
-    private long lastWriteNanos;
-    /** The read-your-writes watermark of that write, once known. */
-    private java.util.OptionalLong watermark = java.util.OptionalLong.empty();
 
     public ClientSession(SessionInfo info, Channel client, CancelRegistry.Key cancelKey, SessionRouting routing,
                          BackendPool pool, BackendConnection startupBackend, SessionHost host) {
@@ -92,6 +86,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         this.host = host;
         this.routing = routing;
         this.translator = new StatementTranslator(responses, client.alloc());
+        this.placement = new ReadPlacement(routing);
         this.backend = startupBackend;
         this.backendPool = pool;
         startupBackend.attach(this);
@@ -302,47 +297,8 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
 
     /** The pool for the request unit at the head of the queue, or null while the unit is incomplete. */
     private BackendPool route() {
-        EventLoop loop = client.eventLoop();
-        if (forcePrimary) {
-            forcePrimary = false;
-            return routing.primaryPool(loop);
-        }
-        if (!routing.hasReplicas()) {
-            return routing.primaryPool(loop);
-        }
-        UnitRoute unit = UnitRoute.of(waiting, translator.statements(), routing);
-        if (unit == null) {
-            return null;
-        }
-        if (!unit.read()) {
-            return routing.primaryPool(loop);
-        }
-        if (backend != null && backendPool != routing.primaryPool(loop)) {
-            return backendPool;  // a replica already held serves further reads; no write happened since it was leased
-        }
-        java.util.OptionalLong watermark = java.util.OptionalLong.empty();
-        if (lastWriteNanos != 0) {
-            switch (routing.consistency()) {
-                case CAUSAL -> {
-                    if (this.watermark.isEmpty()) {
-                        this.watermark = routing.watermarkAfter(lastWriteNanos);
-                    }
-                    if (this.watermark.isEmpty()) {
-                        return routing.primaryPool(loop);  // the monitor has not sampled past our write yet
-                    }
-                    watermark = this.watermark;
-                }
-                case WINDOW -> {
-                    if (System.nanoTime() - lastWriteNanos < routing.windowNanos()) {
-                        return routing.primaryPool(loop);
-                    }
-                }
-                case EVENTUAL -> {
-                    // reads anywhere
-                }
-            }
-        }
-        return routing.replicaPool(loop, watermark).orElseGet(() -> routing.primaryPool(loop));
+        return placement.place(client.eventLoop(), waiting, translator.statements(),
+                backend == null ? null : backendPool);
     }
 
     private void send(PgFrame frame, FrontendType type) {
@@ -370,9 +326,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
 
     private void onExecuted(String sql) {
         StatementInfo statement = routing.classify(sql);
-        if (changesData(statement)) {
-            wroteSinceIdle = true;
-        }
+        placement.onStatement(statement);
         settings.onStatement(statement);
         boolean unreplayable = isUnreplayable(statement);
         if ((statement.pinsSession() || unreplayable) && pinnedBecause == null) {
@@ -380,18 +334,6 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             LOGGER.info("session pinned session={} backend={} reason={}", id(), backend.label(), pinnedBecause);
             host.onPinned(this);
         }
-    }
-
-    /** Whether a statement may change data, so the session's next reads need its watermark. */
-    private static boolean changesData(StatementInfo statement) {
-        if (statement.readOnly()) {
-            return false;
-        }
-        return switch (statement.kind()) {
-            case TRANSACTION_BEGIN, TRANSACTION_END, SAVEPOINT, SET, RESET, SHOW, DISCARD, LISTEN, UNLISTEN,
-                    DEALLOCATE, EMPTY -> false;
-            default -> true;
-        };
     }
 
     private void lease(BackendPool pool) {
@@ -436,7 +378,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             LOGGER.info("replica {} unavailable for session={} ({}): reading from the primary", pool.target().node(),
                     id(), cause.toString());
             client.config().setAutoRead(true);
-            forcePrimary = true;
+            placement.forcePrimaryOnce();
             pumpAndFlush();
             return;
         }
@@ -524,7 +466,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         for (int i = again.size() - 1; i >= 0; i--) {
             waiting.addFirst(again.get(i));
         }
-        forcePrimary = true;
+        placement.forcePrimaryOnce();
     }
 
     private static boolean endsTransaction(PgFrame frame) {
@@ -542,11 +484,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         if (transactionStatus == 'I') {
             translator.onTransactionEnd();
             connection.applied(settings.desired());
-            if (wroteSinceIdle) {
-                wroteSinceIdle = false;
-                lastWriteNanos = System.nanoTime();
-                watermark = java.util.OptionalLong.empty();
-            }
+            placement.onIdle();
         }
         if (draining && isIdle()) {
             fatal(ErrorResponse.fatal(SqlState.ADMIN_SHUTDOWN, "terminating connection due to administrator command"));
@@ -642,7 +580,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         for (int i = again.size() - 1; i >= 0; i--) {
             waiting.addFirst(again.get(i));
         }
-        forcePrimary = true;
+        placement.forcePrimaryOnce();
         pumpAndFlush();
     }
 

@@ -1,0 +1,116 @@
+package io.pgroute.proxy.session;
+
+import io.netty.channel.EventLoop;
+import io.pgroute.protocol.PgFrame;
+import io.pgroute.proxy.backend.BackendPool;
+import io.pgroute.proxy.sql.StatementInfo;
+
+import java.util.Deque;
+import java.util.OptionalLong;
+
+/**
+ * Where a session's next request unit runs, and the read-your-writes state that decides it: when the session last
+ * wrote, that write's watermark once the node monitor has sampled past it, and a one-shot "primary" for a read a
+ * replica refused. Confined to the session's event loop.
+ *
+ * <pre>
+ *   write acknowledged --> lastWrite = now, watermark unknown
+ *   read: causal  -> watermark known? replica past it : primary
+ *         window  -> within routing.window of the write? primary : replica
+ *         eventual-> any eligible replica
+ * </pre>
+ */
+final class ReadPlacement {
+
+    private final SessionRouting routing;
+    private boolean wroteSinceIdle;
+    private boolean forcePrimary;
+    /** When the session's last write was acknowledged (System.nanoTime), 0 if never. */
+    private long lastWriteNanos;
+    /** The read-your-writes watermark of that write, once known. */
+    private OptionalLong watermark = OptionalLong.empty();
+
+    ReadPlacement(SessionRouting routing) {
+        this.routing = routing;
+    }
+
+    /** The next unit placed runs on the primary, whatever it looks like (a replica refused it or is gone). */
+    void forcePrimaryOnce() {
+        forcePrimary = true;
+    }
+
+    /** A statement the session sent: a possible write makes the next reads wait for its watermark. */
+    void onStatement(StatementInfo statement) {
+        if (changesData(statement)) {
+            wroteSinceIdle = true;
+        }
+    }
+
+    /** ReadyForQuery said idle: whatever the session wrote is now committed (or rolled back). */
+    void onIdle() {
+        if (wroteSinceIdle) {
+            wroteSinceIdle = false;
+            lastWriteNanos = System.nanoTime();
+            watermark = OptionalLong.empty();
+        }
+    }
+
+    /**
+     * The pool for the request unit at the head of {@code waiting}, or null while the unit is incomplete.
+     * {@code held} is the pool of the connection the session holds, or null.
+     */
+    BackendPool place(EventLoop loop, Deque<PgFrame> waiting, PreparedStatements statements, BackendPool held) {
+        if (forcePrimary) {
+            forcePrimary = false;
+            return routing.primaryPool(loop);
+        }
+        if (!routing.hasReplicas()) {
+            return routing.primaryPool(loop);
+        }
+        UnitRoute unit = UnitRoute.of(waiting, statements, routing);
+        if (unit == null) {
+            return null;
+        }
+        if (!unit.read()) {
+            return routing.primaryPool(loop);
+        }
+        if (held != null && held != routing.primaryPool(loop)) {
+            return held;  // a replica already held serves further reads; no write happened since it was leased
+        }
+        OptionalLong required = OptionalLong.empty();
+        if (lastWriteNanos != 0) {
+            switch (routing.consistency()) {
+                case CAUSAL -> {
+                    if (watermark.isEmpty()) {
+                        watermark = routing.watermarkAfter(lastWriteNanos);
+                    }
+                    if (watermark.isEmpty()) {
+                        return routing.primaryPool(loop);  // the monitor has not sampled past the write yet
+                    }
+                    required = watermark;
+                }
+                case WINDOW -> {
+                    if (System.nanoTime() - lastWriteNanos < routing.windowNanos()) {
+                        return routing.primaryPool(loop);
+                    }
+                }
+                case EVENTUAL -> {
+                    // reads anywhere
+                }
+            }
+        }
+        return routing.replicaPool(loop, required).orElseGet(() -> routing.primaryPool(loop));
+    }
+
+    /** Whether a statement may change data, so the session's next reads need its watermark. */
+    static boolean changesData(StatementInfo statement) {
+        if (statement.readOnly()) {
+            return false;
+        }
+        return switch (statement.kind()) {
+            case TRANSACTION_BEGIN, TRANSACTION_END, SAVEPOINT, SET, RESET, SHOW, DISCARD, LISTEN, UNLISTEN,
+                    DEALLOCATE, EMPTY -> false;
+            default -> true;
+        };
+    }
+}
