@@ -328,9 +328,10 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         StatementInfo statement = routing.classify(sql);
         placement.onStatement(statement);
         settings.onStatement(statement);
-        boolean unreplayable = isUnreplayable(statement);
+        boolean unreplayable = isUnreplayable(statement) || statement.functions().contains("set_config");
         if ((statement.pinsSession() || unreplayable) && pinnedBecause == null) {
-            pinnedBecause = unreplayable ? "SET " + statement.setting().get().name() : statement.reason();
+            pinnedBecause = !unreplayable ? statement.reason()
+                    : statement.setting().map(each -> "SET " + each.name()).orElse("set_config()");
             LOGGER.info("session pinned session={} backend={} reason={}", id(), backend.label(), pinnedBecause);
             host.onPinned(this);
         }

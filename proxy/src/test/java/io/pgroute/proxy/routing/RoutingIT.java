@@ -183,6 +183,19 @@ class RoutingIT {
         }
     }
 
+    @Test
+    void keepsSettingsMadeWithSetConfigByPinning() throws SQLException {
+        try (Connection c = fixture.connect(); Statement s = c.createStatement()) {
+            s.execute("SELECT pg_catalog.set_config('search_path', 'pinned_schema, public', false)");
+            for (int i = 0; i < 50; i++) {
+                try (ResultSet rs = s.executeQuery("SHOW search_path")) {
+                    rs.next();
+                    assertThat(rs.getString(1)).isEqualTo("pinned_schema, public");
+                }
+            }
+        }
+    }
+
     private static void pauseReplay(boolean pause) throws SQLException {
         for (var each : fixture.cluster().replicas()) {
             try (Connection c = DriverManager.getConnection(each.jdbcUrl("postgres"), fixture.cluster().superuser(),
