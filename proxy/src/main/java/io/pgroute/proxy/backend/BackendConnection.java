@@ -29,6 +29,8 @@ public final class BackendConnection {
     private SessionSettings applied = new SessionSettings();
     private String unnamedStatement;
     private BackendListener listener = NOBODY;
+    private int cancelsInFlight;
+    private Runnable whenCancelsDone;
 
     BackendConnection(Channel channel, BackendTarget target, int processId, byte[] secretKey,
                       Map<String, String> serverParameters) {
@@ -38,6 +40,27 @@ public final class BackendConnection {
         this.secretKey = secretKey.clone();
         this.serverParameters = Map.copyOf(serverParameters);
         this.reported = new java.util.HashMap<>(serverParameters);
+    }
+
+    void cancelStarted() {
+        cancelsInFlight++;
+    }
+
+    void cancelFinished() {
+        if (cancelsInFlight > 0 && --cancelsInFlight == 0 && whenCancelsDone != null) {
+            Runnable action = whenCancelsDone;
+            whenCancelsDone = null;
+            action.run();
+        }
+    }
+
+    /** Runs {@code action} now, or once every cancel sent for this connection has been processed. */
+    void afterCancels(Runnable action) {
+        if (cancelsInFlight == 0) {
+            action.run();
+        } else {
+            whenCancelsDone = action;
+        }
     }
 
     /** The parameters the server reported, kept current from every ParameterStatus it sent since startup. */

@@ -87,20 +87,30 @@ public final class BackendConnector {
         return promise;
     }
 
-    /** Sends a CancelRequest for a running backend process, fire and forget. */
-    public void cancel(EventLoop loop, BackendTarget target, int processId, byte[] secretKey) {
-        new Bootstrap()
+    /**
+     * Sends a CancelRequest for {@code backend}'s running query. The connection is marked as being cancelled until
+     * the server has processed the request (it closes the cancel connection) or 5 s passed, so the pool cannot
+     * hand it to another client whose query the late cancel would hit.
+     */
+    public void cancel(EventLoop loop, BackendConnection backend) {
+        BackendTarget target = backend.target();
+        backend.cancelStarted();
+        ChannelFuture connecting = new Bootstrap()
                 .group(loop)
                 .channel(transport.clientChannel())
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) connectTimeout.toMillis())
                 .handler(new ChannelInboundHandlerAdapter())
-                .connect(target.host(), target.port())
-                .addListener((ChannelFuture done) -> {
-                    if (done.isSuccess()) {
-                        Channel channel = done.channel();
-                        channel.writeAndFlush(MessageEncoder.encode(channel.alloc(),
-                                new CancelRequest(processId, secretKey))).addListener(ChannelFutureListener.CLOSE);
-                    }
-                });
+                .connect(target.host(), target.port());
+        connecting.addListener((ChannelFuture done) -> {
+            if (!done.isSuccess()) {
+                backend.cancelFinished();
+                return;
+            }
+            Channel channel = done.channel();
+            channel.closeFuture().addListener(closed -> backend.cancelFinished());
+            channel.writeAndFlush(MessageEncoder.encode(channel.alloc(),
+                    new CancelRequest(backend.processId(), backend.secretKey())));
+            loop.schedule(() -> channel.close(), 5, java.util.concurrent.TimeUnit.SECONDS);
+        });
     }
 }

@@ -117,7 +117,7 @@ public final class BackendPool {
         if (how == Release.CLOSE || !connection.isActive() || expired(connection)) {
             discard(connection);
         } else if (how == Release.KEEP) {
-            offer(connection);
+            connection.afterCancels(() -> offer(connection));
         } else {
             new ConnectionReset(connection, done -> {
                 if (done) {

@@ -62,7 +62,7 @@ public final class SessionRegistry implements SessionHost {
 
     @Override
     public void cancel(EventLoop loop, BackendConnection backend) {
-        connector.cancel(loop, backend.target(), backend.processId(), backend.secretKey());
+        connector.cancel(loop, backend);
     }
 
     public int size() {
