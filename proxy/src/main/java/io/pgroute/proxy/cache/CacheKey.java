@@ -1,0 +1,190 @@
+package io.pgroute.proxy.cache;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+
+/**
+ * What a cached result is filed under: the database (kept in clear, it namespaces the Redis keys) and a 128-bit
+ * hash (SHA-256, truncated) of everything that can change the bytes of the answer.
+ *
+ * <p>Hashed fields, in this order, each length-prefixed so that no two different inputs concatenate to the same
+ * bytes: key format, protocol shape, database, role, the result-changing session settings (names case-folded,
+ * sorted), SQL text, parameter values (a {@code null} is length -1, distinct from an empty value), parameter format
+ * codes and result format codes. Format codes are hashed as given: {@code []} and {@code [0]} mean the same to
+ * PostgreSQL but give different keys, which costs a hit, never correctness.
+ */
+public final class CacheKey {
+
+    /** How the statement reached us: a simple Query or an extended-protocol Parse/Bind/Execute batch. */
+    public enum Shape {
+        SIMPLE, EXTENDED
+    }
+
+    private static final int HASH_BYTES = 16;
+    private static final int KEY_FORMAT = 1;
+    private static final HexFormat HEX = HexFormat.of();
+
+    private final String database;
+    private final byte[] hash;
+
+    private CacheKey(String database, byte[] hash) {
+        this.database = database;
+        this.hash = hash;
+    }
+
+    /** Starts a key for a statement run by {@code role} in {@code database}. */
+    public static Builder builder(String database, String role) {
+        return new Builder(database, role);
+    }
+
+    /** The database whose Redis namespace holds the entry. */
+    public String database() {
+        return database;
+    }
+
+    /** The 128-bit hash as 32 lowercase hex digits. */
+    public String hex() {
+        return HEX.formatHex(hash);
+    }
+
+    @Override
+    public boolean equals(Object other) {
+        return other instanceof CacheKey that && database.equals(that.database) && Arrays.equals(hash, that.hash);
+    }
+
+    @Override
+    public int hashCode() {
+        return 31 * database.hashCode() + Arrays.hashCode(hash);
+    }
+
+    @Override
+    public String toString() {
+        return "CacheKey[" + database + "/" + hex() + "]";
+    }
+
+    /** Collects the hashed fields; everything but database and role defaults to empty / simple protocol. */
+    public static final class Builder {
+
+        private final String database;
+        private final String role;
+        private Map<String, String> settings = Map.of();
+        private String sql = "";
+        private byte[][] parameters = new byte[0][];
+        private short[] parameterFormats = new short[0];
+        private short[] resultFormats = new short[0];
+        private Shape shape = Shape.SIMPLE;
+
+        private Builder(String database, String role) {
+            this.database = Objects.requireNonNull(database, "database");
+            this.role = Objects.requireNonNull(role, "role");
+        }
+
+        /**
+         * The session settings that change results (search_path, TimeZone, DateStyle, IntervalStyle,
+         * extra_float_digits, bytea_output, standard_conforming_strings, client_encoding). Names are
+         * case-insensitive, as in PostgreSQL; a {@code null} value differs from an empty one.
+         */
+        public Builder settings(Map<String, String> value) {
+            this.settings = Objects.requireNonNull(value, "settings");
+            return this;
+        }
+
+        /** The statement text, exactly as the client sent it. */
+        public Builder sql(String value) {
+            this.sql = Objects.requireNonNull(value, "sql");
+            return this;
+        }
+
+        /** Bind parameter values ({@code null} element = SQL NULL) and their format codes. */
+        public Builder parameters(byte[][] values, short[] formats) {
+            this.parameters = Objects.requireNonNull(values, "values");
+            this.parameterFormats = Objects.requireNonNull(formats, "formats");
+            return this;
+        }
+
+        /** Result column format codes from Bind. */
+        public Builder resultFormats(short[] value) {
+            this.resultFormats = Objects.requireNonNull(value, "resultFormats");
+            return this;
+        }
+
+        /** Simple or extended protocol. */
+        public Builder shape(Shape value) {
+            this.shape = Objects.requireNonNull(value, "shape");
+            return this;
+        }
+
+        /** Hashes the fields. */
+        public CacheKey build() {
+            MessageDigest digest = sha256();
+            putInt(digest, KEY_FORMAT);
+            putInt(digest, shape.ordinal());
+            putString(digest, database);
+            putString(digest, role);
+            TreeMap<String, String> sorted = new TreeMap<>();
+            settings.forEach((name, value) -> {
+                String folded = name.toLowerCase(Locale.ROOT);
+                if (sorted.containsKey(folded)) {
+                    throw new IllegalArgumentException("setting given twice: " + name);
+                }
+                sorted.put(folded, value);
+            });
+            putInt(digest, sorted.size());
+            sorted.forEach((name, value) -> {
+                putString(digest, name);
+                putString(digest, value);
+            });
+            putString(digest, sql);
+            putInt(digest, parameters.length);
+            for (byte[] each : parameters) {
+                putBytes(digest, each);
+            }
+            putShorts(digest, parameterFormats);
+            putShorts(digest, resultFormats);
+            return new CacheKey(database, Arrays.copyOf(digest.digest(), HASH_BYTES));
+        }
+
+        private static void putShorts(MessageDigest digest, short[] values) {
+            putInt(digest, values.length);
+            for (short each : values) {
+                digest.update((byte) (each >>> 8));
+                digest.update((byte) each);
+            }
+        }
+
+        private static void putString(MessageDigest digest, String value) {
+            putBytes(digest, value == null ? null : value.getBytes(StandardCharsets.UTF_8));
+        }
+
+        private static void putBytes(MessageDigest digest, byte[] value) {
+            if (value == null) {
+                putInt(digest, -1);
+                return;
+            }
+            putInt(digest, value.length);
+            digest.update(value);
+        }
+
+        private static void putInt(MessageDigest digest, int value) {
+            digest.update((byte) (value >>> 24));
+            digest.update((byte) (value >>> 16));
+            digest.update((byte) (value >>> 8));
+            digest.update((byte) value);
+        }
+
+        private static MessageDigest sha256() {
+            try {
+                return MessageDigest.getInstance("SHA-256");
+            } catch (NoSuchAlgorithmException e) {
+                throw new IllegalStateException("every JVM has SHA-256", e);
+            }
+        }
+    }
+}

@@ -1,0 +1,266 @@
+package io.pgroute.proxy.cache;
+
+import io.lettuce.core.KeyValue;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.SetArgs;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The shared result cache in Redis, with invalidation by table version (DESIGN.md, "Result cache").
+ *
+ * <p>Keys, all under the database's hash tag so that a Redis Cluster keeps them in one slot:
+ * {@code pgroute:{db}:v:<table>} (version counter), {@code pgroute:{db}:w:<table>} (last write, epoch millis),
+ * {@code pgroute:{db}:epoch} and {@code pgroute:{db}:r:<key hex>} (an encoded {@link CachedResult}).
+ *
+ * <p>Every method returns at once; each Redis call has the configured timeout and goes through a
+ * {@link CircuitBreaker}. Lookups and stores fail open (a miss, {@code false}); a failed {@link #bump} or
+ * {@link #versions} completes exceptionally. A failed bump, a missing epoch key or a changed Redis run id blocks
+ * hits of the database until an epoch bump sent afterwards has succeeded; that bump is retried in the background.
+ * Futures complete on Lettuce or JDK timer threads: callers on an event loop must hop back themselves.
+ */
+public final class RedisCache implements AutoCloseable {
+
+    private static final Logger LOGGER = LoggerFactory.getLogger(RedisCache.class);
+    private static final long STATUS_STALE = 1;
+    private static final long STATUS_EPOCH_MISSING = 2;
+    private static final long STATUS_VALID = 3;
+
+    private final RedisLink link;
+    private final EpochGuard guard;
+    private final CircuitBreaker breaker;
+    private final Future<?> healthCheck;
+    private final LongAdder hits = new LongAdder();
+    private final LongAdder misses = new LongAdder();
+    private final LongAdder stores = new LongAdder();
+    private final LongAdder errors = new LongAdder();
+    private final LongAdder bumps = new LongAdder();
+
+    /**
+     * Tuning of the Redis calls.
+     *
+     * @param timeout          bound of every call
+     * @param breakerThreshold consecutive failures that open the circuit breaker
+     * @param breakerCoolDown  how long the open breaker refuses calls before a probe
+     * @param healthInterval   how often the server's run id is checked
+     */
+    public record Settings(Duration timeout, int breakerThreshold, Duration breakerCoolDown,
+            Duration healthInterval) {
+
+        /** 20 ms timeout, breaker opening after 5 failures for 1 s, run id checked every second. */
+        public static Settings defaults() {
+            return new Settings(Duration.ofMillis(20), 5, Duration.ofSeconds(1), Duration.ofSeconds(1));
+        }
+    }
+
+    /** Connects (in the background) to {@code uri}, e.g. {@code redis://127.0.0.1:6379}, with default settings. */
+    public RedisCache(String uri) {
+        this(uri, Settings.defaults());
+    }
+
+    /** Connects (in the background) to {@code uri} with {@code settings}. */
+    public RedisCache(String uri, Settings settings) {
+        this(uri, settings, System::nanoTime);
+    }
+
+    RedisCache(String uri, Settings settings, LongSupplier clock) {
+        this.breaker = new CircuitBreaker(settings.breakerThreshold(), settings.breakerCoolDown(), clock);
+        this.link = new RedisLink(uri, settings.timeout(), breaker, errors, clock);
+        this.guard = new EpochGuard(this::sendEpochBump, link::schedule);
+        this.healthCheck = link.every(this::checkRunId, settings.healthInterval());
+    }
+
+    /** Reads the versions of {@code tables} and the epoch of {@code database} (one MGET), to be read before a fill. */
+    public CompletableFuture<TableVersions> versions(String database, Collection<String> tables) {
+        guard.seen(database);
+        List<String> names = new ArrayList<>(new LinkedHashSet<>(tables));
+        byte[][] keys = new byte[names.size() + 1][];
+        keys[0] = key(database, "epoch");
+        for (int i = 0; i < names.size(); i++) {
+            keys[i + 1] = key(database, "v:" + names.get(i));
+        }
+        return link.<List<KeyValue<byte[], byte[]>>>call("MGET", redis -> redis.mget(keys)).thenApply(values -> {
+            long epoch = number(values.get(0));
+            if (epoch == 0) {
+                guard.lost(database, "epoch key missing");
+            }
+            Map<String, Long> result = new LinkedHashMap<>();
+            for (int i = 0; i < names.size(); i++) {
+                result.put(names.get(i), number(values.get(i + 1)));
+            }
+            return new TableVersions(epoch, result);
+        });
+    }
+
+    /** Looks {@code key} up; present only if every recorded version and the epoch are still current. Never fails. */
+    public CompletableFuture<Optional<CachedResult>> get(CacheKey key) {
+        String database = key.database();
+        guard.seen(database);
+        if (guard.blocks(database)) {
+            return CompletableFuture.completedFuture(miss(key, "invalidation lost"));
+        }
+        byte[][] keys = {key(database, "r:" + key.hex()), key(database, "epoch")};
+        return link.<List<Object>>script("lookup", RedisScript.GET, ScriptOutputType.MULTI, keys,
+                key(database, "v:"), CachedResult.MAGIC).handle((reply, failure) -> {
+                    if (failure != null) {
+                        return miss(key, "redis failed");
+                    }
+                    long status = (Long) reply.get(0);
+                    if (status == STATUS_EPOCH_MISSING) {
+                        guard.lost(database, "epoch key missing");
+                    }
+                    if (status != STATUS_VALID) {
+                        return miss(key, status == STATUS_STALE ? "stale" : "absent");
+                    }
+                    if (guard.blocks(database)) {
+                        return miss(key, "invalidation lost");
+                    }
+                    return decoded(key, (byte[]) reply.get(1));
+                });
+    }
+
+    /** Stores {@code result} for {@code ttl}; completes with whether it was stored. Never fails. */
+    public CompletableFuture<Boolean> put(CacheKey key, CachedResult result, Duration ttl) {
+        if (result.epoch() == 0) {
+            return CompletableFuture.completedFuture(false);
+        }
+        byte[] entryKey = key(key.database(), "r:" + key.hex());
+        byte[] value = result.encode();
+        return link.call("SET", redis -> redis.set(entryKey, value, SetArgs.Builder.px(ttl.toMillis())))
+                .handle((reply, failure) -> {
+                    if (failure != null) {
+                        return false;
+                    }
+                    stores.increment();
+                    LOGGER.debug("cache store key={} bytes={} ttl={}", key, result.size(), ttl);
+                    return true;
+                });
+    }
+
+    /**
+     * Bumps the versions of {@code tables} (and their last-write markers) in one script. Completes exceptionally
+     * if Redis did not acknowledge it; the database then serves no hits until its epoch was bumped.
+     */
+    public CompletableFuture<Void> bump(String database, Collection<String> tables) {
+        guard.seen(database);
+        List<String> names = new ArrayList<>(new LinkedHashSet<>(tables));
+        byte[][] keys = new byte[names.size() * 2][];
+        for (int i = 0; i < names.size(); i++) {
+            keys[2 * i] = key(database, "v:" + names.get(i));
+            keys[2 * i + 1] = key(database, "w:" + names.get(i));
+        }
+        byte[] marker = bytes(Long.toString(System.currentTimeMillis()));
+        return link.<Long>script("bump", RedisScript.BUMP, ScriptOutputType.INTEGER, keys, marker)
+                .<Void>thenApply(count -> {
+                    bumps.increment();
+                    LOGGER.debug("invalidate table={} database={}", names, database);
+                    return null;
+                }).whenComplete((ignored, failure) -> {
+                    if (failure != null) {
+                        guard.lost(database, "bump of " + names + " failed");
+                    }
+                });
+    }
+
+    /** Bumps the epoch of {@code database}, invalidating all its entries; completes with the new epoch. */
+    public CompletableFuture<Long> bumpEpoch(String database) {
+        long generation = guard.generation(database);
+        return sendEpochBump(database).whenComplete((epoch, failure) -> {
+            if (failure == null) {
+                guard.epochBumped(database, generation);
+            }
+        });
+    }
+
+    /** The circuit breaker's state. */
+    public CircuitBreaker.State state() {
+        return breaker.state();
+    }
+
+    /** True while some database serves no hits because an invalidation may have been lost. */
+    public boolean lostBump() {
+        return guard.anyBlocked();
+    }
+
+    /** The counters since start. */
+    public CacheStats stats() {
+        return new CacheStats(hits.sum(), misses.sum(), stores.sum(), errors.sum(), bumps.sum());
+    }
+
+    /** Stops the health check, closes the connection and the client's threads; completes when they are gone. */
+    public CompletableFuture<Void> closeAsync() {
+        healthCheck.cancel(false);
+        return link.closeAsync();
+    }
+
+    /** Starts {@link #closeAsync()} without waiting for it. */
+    @Override
+    public void close() {
+        closeAsync();
+    }
+
+    private CompletableFuture<Long> sendEpochBump(String database) {
+        guard.seen(database);
+        byte[] floor = bytes(Long.toString(System.currentTimeMillis() * 1000));
+        return link.<Long>script("epoch bump", RedisScript.BUMP_EPOCH, ScriptOutputType.INTEGER,
+                new byte[][] {key(database, "epoch")}, floor).thenApply(epoch -> {
+                    bumps.increment();
+                    LOGGER.debug("invalidate all database={} epoch={}", database, epoch);
+                    return epoch;
+                });
+    }
+
+    private void checkRunId() {
+        if (link.closed()) {
+            return;
+        }
+        link.call("INFO server", redis -> redis.info("server")).thenAccept(info -> info.lines()
+                .filter(each -> each.startsWith("run_id:"))
+                .findFirst()
+                .ifPresent(each -> guard.onRunId(each.substring("run_id:".length()).strip())));
+    }
+
+    private Optional<CachedResult> decoded(CacheKey key, byte[] stored) {
+        try {
+            CachedResult result = CachedResult.decode(stored);
+            hits.increment();
+            LOGGER.debug("cache hit key={} bytes={}", key, result.size());
+            return Optional.of(result);
+        } catch (IllegalArgumentException e) {
+            errors.increment();
+            LOGGER.warn("unreadable cache entry {}: {}", key, e.getMessage());
+            return miss(key, "unreadable");
+        }
+    }
+
+    private Optional<CachedResult> miss(CacheKey key, String reason) {
+        misses.increment();
+        LOGGER.debug("cache miss key={} reason={}", key, reason);
+        return Optional.empty();
+    }
+
+    private static long number(KeyValue<byte[], byte[]> value) {
+        return value.hasValue() ? Long.parseLong(new String(value.getValue(), StandardCharsets.US_ASCII)) : 0;
+    }
+
+    private static byte[] key(String database, String suffix) {
+        return bytes("pgroute:{" + database + "}:" + suffix);
+    }
+
+    private static byte[] bytes(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
+    }
+}

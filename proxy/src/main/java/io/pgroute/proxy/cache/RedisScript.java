@@ -1,0 +1,77 @@
+package io.pgroute.proxy.cache;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+
+/**
+ * The Lua scripts the cache runs, each with its SHA-1 for {@code EVALSHA}. Every key a script touches shares the
+ * database's hash tag, so in Redis Cluster they all live in one slot.
+ *
+ * @param source Lua text
+ * @param sha    SHA-1 of the text, lowercase hex
+ */
+record RedisScript(String source, String sha) {
+
+    /**
+     * Lookup: KEYS[1] entry, KEYS[2] epoch; ARGV[1] version key prefix, ARGV[2] entry magic. Answers {0} absent,
+     * {1} stale (and deletes it), {2} epoch key missing, {3, entry} valid. Parses the layout of
+     * {@link CachedResult}; table version keys are built from the entry (same hash tag as KEYS).
+     */
+    static final RedisScript GET = of("""
+            local entry = redis.call('GET', KEYS[1])
+            if not entry then return {0} end
+            local epoch = redis.call('GET', KEYS[2])
+            if not epoch then return {2} end
+            if string.sub(entry, 1, 4) ~= ARGV[2] then redis.call('DEL', KEYS[1]) return {1} end
+            local p = 5
+            local n = string.byte(entry, p)
+            if string.sub(entry, p + 1, p + n) ~= epoch then redis.call('DEL', KEYS[1]) return {1} end
+            p = p + 1 + n
+            local count = string.byte(entry, p) * 256 + string.byte(entry, p + 1)
+            p = p + 2
+            for i = 1, count do
+              n = string.byte(entry, p) * 256 + string.byte(entry, p + 1)
+              local name = string.sub(entry, p + 2, p + 1 + n)
+              p = p + 2 + n
+              n = string.byte(entry, p)
+              local version = string.sub(entry, p + 1, p + n)
+              p = p + 1 + n
+              local current = redis.call('GET', ARGV[1] .. name) or '0'
+              if current ~= version then redis.call('DEL', KEYS[1]) return {1} end
+            end
+            return {3, entry}
+            """);
+
+    /** Table bump: KEYS pairs (version key, last-write key); ARGV[1] last-write marker. Answers the pair count. */
+    static final RedisScript BUMP = of("""
+            for i = 1, #KEYS, 2 do
+              redis.call('INCR', KEYS[i])
+              redis.call('SET', KEYS[i + 1], ARGV[1])
+            end
+            return #KEYS / 2
+            """);
+
+    /**
+     * Epoch bump: KEYS[1] epoch; ARGV[1] floor (wall-clock microseconds). The new epoch is above the old one and at
+     * least the floor, so an epoch recreated after a Redis restart never repeats one an old entry was filed under.
+     */
+    static final RedisScript BUMP_EPOCH = of("""
+            local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+            if current < tonumber(ARGV[1]) then
+              redis.call('SET', KEYS[1], ARGV[1])
+              return tonumber(ARGV[1])
+            end
+            return redis.call('INCR', KEYS[1])
+            """);
+
+    private static RedisScript of(String source) {
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-1").digest(source.getBytes(StandardCharsets.UTF_8));
+            return new RedisScript(source, HexFormat.of().formatHex(digest));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JVM has SHA-1", e);
+        }
+    }
+}

@@ -1,0 +1,186 @@
+package io.pgroute.proxy.cache;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.codec.ByteArrayCodec;
+import io.pgroute.localcluster.LocalCluster;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** {@link RedisCache} against a real Redis from {@link LocalCluster}. */
+class RedisCacheIT {
+
+    private static final Duration DEADLINE = Duration.ofSeconds(10);
+    private static final Duration TTL = Duration.ofMinutes(5);
+
+    private static LocalCluster cluster;
+    private static String uri;
+    private static RedisClient adminClient;
+    private static StatefulRedisConnection<byte[], byte[]> adminConnection;
+    private static RedisCommands<byte[], byte[]> admin;
+
+    private RedisCache cache;
+    private String database;
+
+    @BeforeAll
+    static void startRedis() throws Exception {
+        cluster = LocalCluster.builder().replicas(0).redis(true).start();
+        uri = cluster.redis().orElseThrow().uri();
+        adminClient = RedisClient.create(uri);
+        adminConnection = adminClient.connect(ByteArrayCodec.INSTANCE);
+        admin = adminConnection.sync();
+    }
+
+    @AfterAll
+    static void stopRedis() {
+        if (adminConnection != null) {
+            adminConnection.close();
+            adminClient.shutdown();
+        }
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    @BeforeEach
+    void openCache() {
+        cache = new RedisCache(uri, new RedisCache.Settings(Duration.ofMillis(20), 5, Duration.ofMillis(200),
+                Duration.ofMillis(200)));
+        database = "db_" + UUID.randomUUID();
+        await().atMost(DEADLINE).until(() -> done(cache.bumpEpoch(database)).isPresent());
+    }
+
+    @AfterEach
+    void closeCache() throws Exception {
+        cache.closeAsync().get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
+    }
+
+    @Test
+    void storedResultIsServedUntilOneOfItsTablesIsBumped() throws Exception {
+        CacheKey key = key("select * from products join prices using (id)");
+        fill(key, List.of("products", "prices"), TTL);
+        assertThat(wait(cache.get(key))).hasValueSatisfying(each -> {
+            assertThat(each.frames()).isEqualTo(CachedResultTest.frames());
+            assertThat(each.versions()).containsOnlyKeys("products", "prices");
+        });
+        wait(cache.bump(database, List.of("customers")));
+        assertThat(wait(cache.get(key))).isPresent();
+        wait(cache.bump(database, List.of("prices")));
+        assertThat(wait(cache.get(key))).isEmpty();
+        assertThat(cache.stats().hits()).isEqualTo(2);
+        assertThat(cache.stats().bumps()).isGreaterThanOrEqualTo(3);
+    }
+
+    @Test
+    void epochBumpInvalidatesEverything() throws Exception {
+        CacheKey first = key("select 1 from a");
+        CacheKey second = key("select 1 from b");
+        fill(first, List.of("a"), TTL);
+        fill(second, List.of("b"), TTL);
+        wait(cache.bumpEpoch(database));
+        assertThat(wait(cache.get(first))).isEmpty();
+        assertThat(wait(cache.get(second))).isEmpty();
+    }
+
+    @Test
+    void entryExpiresAfterItsTtl() throws Exception {
+        CacheKey key = key("select * from short_lived");
+        fill(key, List.of("short_lived"), Duration.ofSeconds(1));
+        assertThat(wait(cache.get(key))).isPresent();
+        await().atMost(DEADLINE).until(() -> wait(cache.get(key)).isEmpty());
+    }
+
+    @Test
+    void unreachableRedisMissesAndReportsFailedBumps() throws Exception {
+        int closedPort;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            closedPort = socket.getLocalPort();
+        }
+        RedisCache dead = new RedisCache("redis://127.0.0.1:" + closedPort);
+        try {
+            CacheKey key = key("select 1");
+            assertThat(wait(dead.get(key))).isEmpty();
+            CompletableFuture<Void> bump = dead.bump(database, List.of("products"));
+            assertThat(bump).failsWithin(DEADLINE);
+            assertThat(dead.lostBump()).isTrue();
+            assertThat(wait(dead.get(key))).isEmpty();
+            CacheKey elsewhere = CacheKey.builder("other_" + database, "app").sql("select 1").build();
+            for (int i = 0; i < 10; i++) {
+                assertThat(wait(dead.get(elsewhere))).isEmpty();
+            }
+            assertThat(dead.state()).isEqualTo(CircuitBreaker.State.OPEN);
+            assertThat(dead.stats().errors()).isGreaterThanOrEqualTo(5);
+        } finally {
+            wait(dead.closeAsync());
+        }
+    }
+
+    @Test
+    void lostBumpBlocksHitsUntilTheEpochWasBumped() throws Exception {
+        CacheKey key = key("select * from products");
+        fill(key, List.of("products"), TTL);
+        long epochBefore = wait(cache.versions(database, List.of())).epoch();
+        admin.clientPause(1000);
+        CompletableFuture<Void> bump = cache.bump(database, List.of("unrelated"));
+        assertThat(bump).failsWithin(DEADLINE);
+        assertThat(cache.lostBump()).isTrue();
+        assertThat(wait(cache.get(key))).isEmpty();
+        await().atMost(DEADLINE).until(() -> !cache.lostBump());
+        assertThat(wait(cache.versions(database, List.of())).epoch()).isGreaterThan(epochBefore);
+        assertThat(wait(cache.get(key))).isEmpty();
+        fill(key, List.of("products"), TTL);
+        assertThat(wait(cache.get(key))).isPresent();
+    }
+
+    @Test
+    void entrySurvivingLostVersionsIsNotServed() throws Exception {
+        CacheKey key = key("select * from products");
+        fill(key, List.of("products"), TTL);
+        byte[] entryKey = ("pgroute:{" + database + "}:r:" + key.hex()).getBytes(StandardCharsets.UTF_8);
+        byte[] entry = admin.get(entryKey);
+        admin.flushall();
+        admin.set(entryKey, entry);
+        assertThat(wait(cache.get(key))).isEmpty();
+        assertThat(cache.lostBump()).isTrue();
+        await().atMost(DEADLINE).until(() -> !cache.lostBump());
+        assertThat(wait(cache.get(key))).isEmpty();
+    }
+
+    private CacheKey key(String sql) {
+        return CacheKey.builder(database, "app").settings(Map.of("search_path", "public")).sql(sql).build();
+    }
+
+    private void fill(CacheKey key, List<String> tables, Duration ttl) throws Exception {
+        TableVersions before = wait(cache.versions(database, tables));
+        assertThat(before.epochKnown()).isTrue();
+        assertThat(wait(cache.put(key, CachedResult.of(CachedResultTest.frames(), before), ttl))).isTrue();
+    }
+
+    private static <T> T wait(CompletableFuture<T> future) throws Exception {
+        return future.get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
+    }
+
+    private static <T> Optional<T> done(CompletableFuture<T> future) {
+        try {
+            return Optional.of(future.get(DEADLINE.toSeconds(), TimeUnit.SECONDS));
+        } catch (Exception e) {
+            return Optional.empty();
+        }
+    }
+}
