@@ -261,33 +261,9 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         }
     }
 
-    /**
-     * A lone {@code Parse(name) + Sync} outside a transaction, of a statement a server already parsed, is answered
-     * without leasing: the statement is defined for the client and prepared on a connection when it is first bound.
-     * Drivers that prepare synchronously (pgbench -M prepared) would otherwise wait for a free connection while
-     * holding others in open transactions.
-     */
+    /** See {@link StatementTranslator#answerParseLocally}: only outside a transaction. */
     private boolean answerParseLocally() {
-        if (waiting.size() < 2 || transactionStatus != 'I') {
-            return false;
-        }
-        java.util.Iterator<PgFrame> each = waiting.iterator();
-        PgFrame parseFrame = each.next();
-        PgFrame syncFrame = each.next();
-        if (!parseFrame.is(FrontendType.PARSE) || !syncFrame.is(FrontendType.SYNC)) {
-            return false;
-        }
-        io.pgroute.protocol.frontend.Parse parse = parseFrame.decode(io.pgroute.protocol.frontend.Parse::decode);
-        String backendName = PreparedStatements.backendName(parse.sql(), parse.parameterTypes());
-        if (parse.name().isEmpty() || !routing.isParsed(backendName)) {
-            return false;
-        }
-        translator.statements().define(parse.name(), parse.sql(), parse.parameterTypes());
-        waiting.pollFirst().release();
-        waiting.pollFirst().release();
-        emit(io.pgroute.protocol.backend.ParseComplete.INSTANCE);
-        emit(io.pgroute.protocol.backend.ReadyForQuery.IDLE);
-        return true;
+        return transactionStatus == 'I' && translator.answerParseLocally(waiting, routing::isParsed);
     }
 
     /** The held connection must run whatever comes next: mid-batch, in a transaction, pinned, or session mode. */
@@ -462,11 +438,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         routing.markWrite(done.sql());
         LOGGER.info("replica refused a statement classified as a read; re-running it on the primary session={} "
                 + "backend={}", id(), backend == null ? "-" : backend.label());
-        java.util.List<PgFrame> again = done.takeRequests();
-        done.discard();
-        for (int i = again.size() - 1; i >= 0; i--) {
-            waiting.addFirst(again.get(i));
-        }
+        done.requeue(waiting);
         placement.forcePrimaryOnce();
     }
 
@@ -576,11 +548,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         giveBack(connection, Release.CLOSE);
         ReplicaAttempt done = attempt;
         attempt = null;
-        java.util.List<PgFrame> again = done.takeRequests();
-        done.discard();
-        for (int i = again.size() - 1; i >= 0; i--) {
-            waiting.addFirst(again.get(i));
-        }
+        done.requeue(waiting);
         placement.forcePrimaryOnce();
         pumpAndFlush();
     }

@@ -115,11 +115,13 @@ final class ReplicaAttempt {
         holding = false;
     }
 
-    /** The request messages to run again, in order; the caller owns them. */
-    List<PgFrame> takeRequests() {
-        List<PgFrame> result = List.copyOf(requests);
+    /** Puts the captured request messages back at the head of {@code waiting}, in order, and drops the rest. */
+    void requeue(Deque<PgFrame> waiting) {
+        for (int i = requests.size() - 1; i >= 0; i--) {
+            waiting.addFirst(requests.get(i));
+        }
         requests.clear();
-        return result;
+        discard();
     }
 
     /** Drops what was held and what was captured. */

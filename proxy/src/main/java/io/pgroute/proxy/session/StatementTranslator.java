@@ -39,6 +39,36 @@ final class StatementTranslator {
         return statements;
     }
 
+    /**
+     * A lone {@code Parse(name) + Sync} at the head of {@code waiting}, of a statement a server already parsed
+     * ({@code known}), is answered without any server: the statement is defined for the client (and prepared on a
+     * connection when first bound), ParseComplete and ReadyForQuery('I') are queued as answers. Call it only when
+     * no connection is held and no transaction is open. Drivers that prepare synchronously (pgbench -M prepared)
+     * would otherwise wait for a free connection while holding others in open transactions.
+     */
+    boolean answerParseLocally(java.util.Deque<PgFrame> waiting, java.util.function.Predicate<String> known) {
+        if (waiting.size() < 2) {
+            return false;
+        }
+        java.util.Iterator<PgFrame> each = waiting.iterator();
+        PgFrame parseFrame = each.next();
+        PgFrame syncFrame = each.next();
+        if (!parseFrame.is(FrontendType.PARSE) || !syncFrame.is(FrontendType.SYNC)) {
+            return false;
+        }
+        Parse parse = parseFrame.decode(Parse::decode);
+        String backendName = PreparedStatements.backendName(parse.sql(), parse.parameterTypes());
+        if (parse.name().isEmpty() || !known.test(backendName)) {
+            return false;
+        }
+        statements.define(parse.name(), parse.sql(), parse.parameterTypes());
+        waiting.pollFirst().release();
+        waiting.pollFirst().release();
+        responses.add(Entry.answered(ParseComplete.INSTANCE));
+        responses.add(Entry.answered(io.pgroute.protocol.backend.ReadyForQuery.IDLE));
+        return true;
+    }
+
     /** Portals do not outlive their transaction. */
     void onTransactionEnd() {
         portalSql.clear();
