@@ -491,9 +491,13 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     }
 
     @Override
-    public void parseFailed(String preparedName) {
+    public void parseFailed(String preparedName, String clientName) {
         if (backend != null) {
             backend.prepared().remove(preparedName);
+        }
+        PreparedStatements.Statement defined = clientName == null ? null : translator.statements().get(clientName);
+        if (defined != null && defined.backendName().equals(preparedName)) {
+            translator.statements().remove(clientName);  // PostgreSQL keeps no statement from a failed Parse
         }
     }
 

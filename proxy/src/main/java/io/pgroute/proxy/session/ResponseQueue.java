@@ -25,10 +25,30 @@ final class ResponseQueue {
 
     /**
      * One expected response. {@code swallow}: pgroute sent the request itself, so successful answers are dropped.
-     * {@code synthetic}: answered by pgroute, emitted when it reaches the head. {@code preparedName}: the backend
-     * statement name a Parse creates, forgotten again if the Parse fails.
+     * {@code synthetic}: answered by pgroute, emitted when it reaches the head. {@code preparedName} and
+     * {@code clientName}: the statement a Parse creates, forgotten again if it fails. {@code errorInstead}: the
+     * error the client sees in place of the server's.
      */
-    record Entry(Kind kind, boolean swallow, BackendMessage synthetic, String preparedName) {
+    record Entry(Kind kind, boolean swallow, BackendMessage synthetic, String preparedName, String clientName,
+                 BackendMessage errorInstead) {
+
+        Entry(Kind kind, boolean swallow, BackendMessage synthetic, String preparedName) {
+            this(kind, swallow, synthetic, preparedName, null, null);
+        }
+
+        /** A client Parse creating {@code preparedName} on the server for the client's {@code clientName}. */
+        static Entry parse(String preparedName, String clientName) {
+            return new Entry(Kind.PARSE, false, null, preparedName, clientName, null);
+        }
+
+        /**
+         * An injected message that fails on purpose, so the server skips to Sync and rolls back the implicit
+         * transaction as it would after a real error; the client sees {@code error} instead of the server's.
+         */
+        static Entry failing(Kind kind, BackendMessage error) {
+            return new Entry(kind, true, null, null, null, error);
+        }
+
         static Entry relay(Kind kind) {
             return new Entry(kind, false, null, null);
         }
@@ -50,8 +70,8 @@ final class ResponseQueue {
         /** A synthetic answer reached the head: send it to the client now. */
         void emit(BackendMessage message);
 
-        /** A Parse failed: the backend does not have this statement after all. */
-        void parseFailed(String preparedName);
+        /** A Parse failed: the backend (and the client) do not have this statement after all. */
+        void parseFailed(String preparedName, String clientName);
 
         /** A Parse of a pgroute-named statement succeeded. */
         void parsed(String preparedName);
@@ -139,13 +159,23 @@ final class ResponseQueue {
             return head.swallow() ? Disposition.SWALLOW : Disposition.RELAY;
         }
         if (head.kind() == Kind.PARSE && head.preparedName() != null) {
-            events.parseFailed(head.preparedName());
+            events.parseFailed(head.preparedName(), head.clientName());
+        }
+        Disposition result = Disposition.RELAY;
+        if (head.errorInstead() != null) {
+            events.emit(head.errorInstead());
+            result = Disposition.SWALLOW;
         }
         // PostgreSQL now ignores every message up to Sync: their answers never come
+        entries.pollFirst();
         while (!entries.isEmpty() && entries.peekFirst().kind() != Kind.SYNC) {
-            entries.pollFirst();
+            Entry skipped = entries.pollFirst();
+            if (skipped.kind() == Kind.PARSE && skipped.preparedName() != null) {
+                // skipped by the server, so never prepared (an injected Parse included)
+                events.parseFailed(skipped.preparedName(), skipped.clientName());
+            }
         }
-        return Disposition.RELAY;
+        return result;
     }
 
     private static boolean ends(Kind kind, BackendType type) {

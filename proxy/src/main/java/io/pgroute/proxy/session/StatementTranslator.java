@@ -110,6 +110,16 @@ final class StatementTranslator {
     // Parse: String name, String query, Int16 n, Int32[n] parameter types
     private void parse(BackendConnection backend, PgFrame frame) {
         Parse parse = frame.decode(Parse::decode);
+        if (!parse.name().isEmpty() && statements.get(parse.name()) != null) {
+            // PostgreSQL answers 42P05 and skips to Sync; a Parse that cannot parse makes the server do the same
+            frame.release();
+            responses.add(ResponseQueue.Entry.failing(Kind.PARSE, io.pgroute.protocol.backend.ErrorResponse.error(
+                    "42P05", "prepared statement \"" + parse.name() + "\" already exists")));
+            backend.unnamedStatement(null);
+            backend.channel().write(new Parse("", "pgroute: statement name already in use", new int[0]),
+                    backend.channel().voidPromise());
+            return;
+        }
         PreparedStatements.Statement statement = statements.define(parse.name(), parse.sql(),
                 parse.parameterTypes());
         if (parse.name().isEmpty()) {
@@ -123,7 +133,7 @@ final class StatementTranslator {
             return;
         }
         closeEvicted(backend, backend.prepared().add(statement.backendName()));
-        responses.add(new Entry(Kind.PARSE, false, null, statement.backendName()));
+        responses.add(Entry.parse(statement.backendName(), parse.name()));
         backend.write(FrameRewriter.replaceCString(alloc, frame, 0, 0, statement.backendName()));
     }
 

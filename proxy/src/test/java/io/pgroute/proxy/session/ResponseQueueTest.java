@@ -29,7 +29,7 @@ class ResponseQueueTest {
         }
 
         @Override
-        public void parseFailed(String preparedName) {
+        public void parseFailed(String preparedName, String clientName) {
             failedParses.add(preparedName);
         }
 
@@ -112,6 +112,28 @@ class ResponseQueueTest {
         assertThat(emitted).as("nothing is answered after the error").isEmpty();
         assertThat(feed(BackendType.READY_FOR_QUERY, (byte) 'I')).isEqualTo(Disposition.RELAY);
         assertThat(queue.isEmpty()).isTrue();
+    }
+
+    @Test
+    void forgetsStatementsWhoseParseTheServerSkippedAfterAnError() {
+        queue.add(Entry.relay(Kind.EXECUTE));
+        queue.add(new Entry(Kind.PARSE, true, null, "pgr_skipped"));
+        queue.add(Entry.parse("pgr_client", "S_1"));
+        queue.add(Entry.relay(Kind.SYNC));
+        feed(BackendType.ERROR_RESPONSE);
+        assertThat(failedParses).containsExactly("pgr_skipped", "pgr_client");
+    }
+
+    @Test
+    void showsPgroutesOwnErrorInsteadOfTheServersForAFailingInjection() {
+        io.pgroute.protocol.backend.ErrorResponse mine = io.pgroute.protocol.backend.ErrorResponse.error("42P05",
+                "prepared statement \"a\" already exists");
+        queue.add(Entry.failing(Kind.PARSE, mine));
+        queue.add(Entry.relay(Kind.BIND));
+        queue.add(Entry.relay(Kind.SYNC));
+        assertThat(feed(BackendType.ERROR_RESPONSE)).isEqualTo(Disposition.SWALLOW);
+        assertThat(emitted).containsExactly(mine);
+        assertThat(feed(BackendType.READY_FOR_QUERY, (byte) 'I')).isEqualTo(Disposition.RELAY);
     }
 
     @Test
