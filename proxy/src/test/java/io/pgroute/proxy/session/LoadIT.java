@@ -21,6 +21,18 @@ class LoadIT {
     private static final int CLIENTS = 200;
     private static final int QUERIES = 100;
 
+    /** Connections of role app to the primary right now, seen by the superuser directly. */
+    private static int serverConnections(ProxyFixture fixture) throws java.sql.SQLException {
+        try (Connection c = java.sql.DriverManager.getConnection(fixture.cluster().primary().jdbcUrl("postgres"),
+                fixture.cluster().superuser(), fixture.cluster().superuserPassword());
+             java.sql.Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE usename = 'app' "
+                     + "AND backend_type = 'client backend'")) {
+            rs.next();
+            return rs.getInt(1);
+        }
+    }
+
     @Test
     void twoHundredConcurrentClientsGetExactlyTheirAnswers() throws Exception {
         ProxyFixture fixture = ProxyFixture.get();
@@ -49,11 +61,18 @@ class LoadIT {
                     return correct;
                 }));
             }
+            int mostServerConnections = 0;
+            while (results.stream().anyMatch(each -> !each.isDone())) {
+                mostServerConnections = Math.max(mostServerConnections, serverConnections(fixture));
+                Thread.sleep(50);
+            }
             int total = 0;
             for (Future<Integer> each : results) {
                 total += each.get(120, TimeUnit.SECONDS);
             }
             assertThat(total).isEqualTo(CLIENTS * QUERIES);
+            // transaction pooling: 200 clients share pool.size (20) connections per node, plus the monitor's own
+            assertThat(mostServerConnections).as("app connections on the primary").isBetween(1, 22);
         } finally {
             pool.shutdownNow();
             assertThat(pool.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
