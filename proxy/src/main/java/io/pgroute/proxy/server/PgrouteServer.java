@@ -115,6 +115,12 @@ public final class PgrouteServer implements AutoCloseable {
     /** Binds and starts accepting; returns once listening. */
     public PgrouteServer start() throws InterruptedException {
         InetSocketAddress address = new InetSocketAddress(config.listen().host(), config.listen().port());
+        if (config.metrics().enabled()) {
+            LOGGER.warn("metrics.listen is set but the metrics endpoint is not implemented yet: nothing is served");
+        }
+        if (config.logging().format() == io.pgroute.config.LogFormat.JSON) {
+            LOGGER.warn("logging.format: json is not implemented yet: logs stay text");
+        }
         serverChannel = bootstrap.bind(address).sync().channel();
         LOGGER.info("pgroute listening on {} ({} transport)", serverChannel.localAddress(), transport.name());
         return this;
