@@ -23,7 +23,8 @@ import org.slf4j.LoggerFactory;
  * The shared result cache in Redis, with invalidation by table version (DESIGN.md, "Result cache").
  *
  * <p>Keys, all under the database's hash tag so that a Redis Cluster keeps them in one slot:
- * {@code pgroute:{db}:v:<table>} (version counter), {@code pgroute:{db}:w:<table>} (last write, epoch millis),
+ * {@code pgroute:{db}:v:<table>} (version counter), {@code pgroute:{db}:w:<table>} (last-write watermark: the highest primary WAL position a write of the table
+ * was committed below, a decimal),
  * {@code pgroute:{db}:epoch} and {@code pgroute:{db}:r:<key hex>} (an encoded {@link CachedResult}).
  *
  * <p>Every method returns at once; each Redis call has the configured timeout and goes through a
@@ -83,14 +84,19 @@ public final class RedisCache implements AutoCloseable {
         this.healthCheck = link.every(this::checkRunId, settings.healthInterval());
     }
 
-    /** Reads the versions of {@code tables} and the epoch of {@code database} (one MGET), to be read before a fill. */
+    /**
+     * Reads the versions and last-write watermarks of {@code tables} and the epoch of {@code database} (one MGET),
+     * to be read before a fill.
+     */
     public CompletableFuture<TableVersions> versions(String database, Collection<String> tables) {
         guard.seen(database);
         List<String> names = new ArrayList<>(new LinkedHashSet<>(tables));
-        byte[][] keys = new byte[names.size() + 1][];
+        int count = names.size();
+        byte[][] keys = new byte[2 * count + 1][];
         keys[0] = key(database, "epoch");
-        for (int i = 0; i < names.size(); i++) {
+        for (int i = 0; i < count; i++) {
             keys[i + 1] = key(database, "v:" + names.get(i));
+            keys[count + i + 1] = key(database, "w:" + names.get(i));
         }
         return link.<List<KeyValue<byte[], byte[]>>>call("MGET", redis -> redis.mget(keys)).thenApply(values -> {
             long epoch = number(values.get(0));
@@ -98,10 +104,12 @@ public final class RedisCache implements AutoCloseable {
                 guard.lost(database, "epoch key missing");
             }
             Map<String, Long> result = new LinkedHashMap<>();
-            for (int i = 0; i < names.size(); i++) {
+            long watermark = 0;
+            for (int i = 0; i < count; i++) {
                 result.put(names.get(i), number(values.get(i + 1)));
+                watermark = Math.max(watermark, number(values.get(count + i + 1)));
             }
-            return new TableVersions(epoch, result);
+            return new TableVersions(epoch, result, watermark);
         });
     }
 
@@ -151,10 +159,11 @@ public final class RedisCache implements AutoCloseable {
     }
 
     /**
-     * Bumps the versions of {@code tables} (and their last-write markers) in one script. Completes exceptionally
-     * if Redis did not acknowledge it; the database then serves no hits until its epoch was bumped.
+     * Bumps the versions of {@code tables} and raises their last-write watermarks to {@code lsn} (a primary WAL
+     * position at or past the write's commit) in one script. Completes exceptionally if Redis did not acknowledge
+     * it; the database then serves no hits until its epoch was bumped.
      */
-    public CompletableFuture<Void> bump(String database, Collection<String> tables) {
+    public CompletableFuture<Void> bump(String database, Collection<String> tables, long lsn) {
         guard.seen(database);
         List<String> names = new ArrayList<>(new LinkedHashSet<>(tables));
         byte[][] keys = new byte[names.size() * 2][];
@@ -162,7 +171,7 @@ public final class RedisCache implements AutoCloseable {
             keys[2 * i] = key(database, "v:" + names.get(i));
             keys[2 * i + 1] = key(database, "w:" + names.get(i));
         }
-        byte[] marker = bytes(Long.toString(System.currentTimeMillis()));
+        byte[] marker = bytes(Long.toUnsignedString(lsn));
         return link.<Long>script("bump", RedisScript.BUMP, ScriptOutputType.INTEGER, keys, marker)
                 .<Void>thenApply(count -> {
                     bumps.increment();

@@ -44,11 +44,16 @@ record RedisScript(String source, String sha) {
             return {3, entry}
             """);
 
-    /** Table bump: KEYS pairs (version key, last-write key); ARGV[1] last-write marker. Answers the pair count. */
+    /**
+     * Table bump: KEYS pairs (version key, last-write key); ARGV[1] the write's WAL position as a decimal, which
+     * raises each last-write watermark (never lowers it). Answers the pair count.
+     */
     static final RedisScript BUMP = of("""
+            local lsn = tonumber(ARGV[1])
             for i = 1, #KEYS, 2 do
               redis.call('INCR', KEYS[i])
-              redis.call('SET', KEYS[i + 1], ARGV[1])
+              local previous = tonumber(redis.call('GET', KEYS[i + 1]) or '0')
+              if lsn > previous then redis.call('SET', KEYS[i + 1], ARGV[1]) end
             end
             return #KEYS / 2
             """);

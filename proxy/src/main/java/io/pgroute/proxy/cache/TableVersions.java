@@ -5,14 +5,17 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Version counters of some tables of one database, and the database's epoch, read from Redis in one round trip
- * before a cacheable query is sent. A table never bumped has version 0; an epoch of 0 means the epoch key was
- * missing, and a result filed under it is never served.
+ * Version counters of some tables of one database, the database's epoch, and the tables' last-write watermark, read
+ * from Redis in one round trip before a cacheable query is sent. A table never bumped has version 0; an epoch of 0
+ * means the epoch key was missing, and a result filed under it is never served.
  *
- * @param epoch    the database's epoch, 0 if unknown
- * @param versions table name to version counter, in the order asked for
+ * @param epoch     the database's epoch, 0 if unknown
+ * @param versions  table name to version counter, in the order asked for
+ * @param watermark the highest primary WAL position (LSN) recorded by a write to any of the tables, 0 if none: a
+ *                  replica that had not replayed this far when the query was sent may miss a write, so its answer
+ *                  is not stored
  */
-public record TableVersions(long epoch, Map<String, Long> versions) {
+public record TableVersions(long epoch, Map<String, Long> versions, long watermark) {
 
     /** Copies {@code versions}, keeping its order. */
     public TableVersions {
@@ -20,6 +23,11 @@ public record TableVersions(long epoch, Map<String, Long> versions) {
             throw new IllegalArgumentException("negative epoch: " + epoch);
         }
         versions = Collections.unmodifiableMap(new LinkedHashMap<>(versions));
+    }
+
+    /** Versions with no last-write watermark. */
+    public TableVersions(long epoch, Map<String, Long> versions) {
+        this(epoch, versions, 0);
     }
 
     /** True when the epoch was present, i.e. a result read under these versions may be stored. */

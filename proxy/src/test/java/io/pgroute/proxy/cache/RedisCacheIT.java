@@ -79,12 +79,24 @@ class RedisCacheIT {
             assertThat(each.frames()).isEqualTo(CachedResultTest.frames());
             assertThat(each.versions()).containsOnlyKeys("products", "prices");
         });
-        wait(cache.bump(database, List.of("customers")));
+        wait(cache.bump(database, List.of("customers"), 100));
         assertThat(wait(cache.get(key))).isPresent();
-        wait(cache.bump(database, List.of("prices")));
+        wait(cache.bump(database, List.of("prices"), 50));
         assertThat(wait(cache.get(key))).isEmpty();
         assertThat(cache.stats().hits()).isEqualTo(2);
         assertThat(cache.stats().bumps()).isGreaterThanOrEqualTo(3);
+    }
+
+    @Test
+    void versionsCarryTheHighestLastWriteWatermarkOfTheirTables() throws Exception {
+        assertThat(wait(cache.versions(database, List.of("orders", "lines"))).watermark()).isZero();
+        wait(cache.bump(database, List.of("orders"), 5000));
+        wait(cache.bump(database, List.of("lines"), 7000));
+        wait(cache.bump(database, List.of("orders"), 3000));  // a late bump never lowers a watermark
+        TableVersions read = wait(cache.versions(database, List.of("orders", "lines")));
+        assertThat(read.watermark()).isEqualTo(7000);
+        assertThat(read.versions()).containsExactly(java.util.Map.entry("orders", 2L), java.util.Map.entry("lines", 1L));
+        assertThat(wait(cache.versions(database, List.of("orders"))).watermark()).isEqualTo(5000);
     }
 
     @Test
@@ -116,7 +128,7 @@ class RedisCacheIT {
         try {
             CacheKey key = key("select 1");
             assertThat(wait(dead.get(key))).isEmpty();
-            CompletableFuture<Void> bump = dead.bump(database, List.of("products"));
+            CompletableFuture<Void> bump = dead.bump(database, List.of("products"), 1);
             assertThat(bump).failsWithin(DEADLINE);
             assertThat(dead.lostBump()).isTrue();
             assertThat(wait(dead.get(key))).isEmpty();
@@ -137,7 +149,7 @@ class RedisCacheIT {
         fill(key, List.of("products"), TTL);
         long epochBefore = wait(cache.versions(database, List.of())).epoch();
         admin.clientPause(1000);
-        CompletableFuture<Void> bump = cache.bump(database, List.of("unrelated"));
+        CompletableFuture<Void> bump = cache.bump(database, List.of("unrelated"), 1);
         assertThat(bump).failsWithin(DEADLINE);
         assertThat(cache.lostBump()).isTrue();
         assertThat(wait(cache.get(key))).isEmpty();
