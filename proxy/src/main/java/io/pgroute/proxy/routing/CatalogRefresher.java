@@ -1,6 +1,7 @@
 package io.pgroute.proxy.routing;
 
 import io.pgroute.config.DatabaseConfig;
+import io.pgroute.proxy.cache.RelationCatalog;
 import io.pgroute.proxy.sql.Classifier;
 import io.pgroute.proxy.sql.PgProcCatalog;
 import org.slf4j.Logger;
@@ -12,13 +13,20 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Properties;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 
 /**
  * Control plane: reads which functions are volatile ({@code pg_proc}) and which relations are unlogged or sequences
  * from a database's primary, at start and every {@code routing.catalog_refresh}, and hands the result to the
- * classifier. Until the first load, and whenever a load fails, the classifier uses its built-in knowledge.
+ * classifier. Until the first load the classifier uses its built-in knowledge; a failed load keeps the catalog in use.
+ *
+ * <p>Given a relation listener, each refresh also reads a {@link RelationCatalog} over the same connection, on the
+ * same thread, and hands it to the listener (the result cache); a failed read keeps the previous one. The cache calls
+ * {@link #refreshNow()} after it sees DDL, so that it need not wait for the next period.
  */
 public final class CatalogRefresher implements AutoCloseable {
 
@@ -26,12 +34,26 @@ public final class CatalogRefresher implements AutoCloseable {
 
     private final DatabaseConfig database;
     private final Classifier classifier;
+    private final Consumer<RelationCatalog> relationListener;
     private final ScheduledExecutorService executor;
+    private final AtomicBoolean extraRefreshPending = new AtomicBoolean();
     private volatile boolean loadedOnce;
+    private boolean relationsLoadedOnce; // only the refresher thread reads or writes it
 
+    /** A refresher of the function catalog only. */
     public CatalogRefresher(DatabaseConfig database, Classifier classifier) {
+        this(database, classifier, null);
+    }
+
+    /**
+     * A refresher that also reads the relation catalog and passes it to {@code relationListener}, on the refresher's
+     * thread, after each successful read; null means no relation catalog is read.
+     */
+    public CatalogRefresher(DatabaseConfig database, Classifier classifier,
+            Consumer<RelationCatalog> relationListener) {
         this.database = database;
         this.classifier = classifier;
+        this.relationListener = relationListener;
         this.executor = Executors.newSingleThreadScheduledExecutor(runnable -> {
             Thread thread = new Thread(runnable, "pgroute-catalog-" + database.name());
             thread.setDaemon(true);
@@ -43,6 +65,25 @@ public final class CatalogRefresher implements AutoCloseable {
     public CatalogRefresher start(Duration interval) {
         executor.scheduleWithFixedDelay(this::refresh, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
         return this;
+    }
+
+    /**
+     * Schedules an extra refresh, in the background, as soon as the refresher's thread is free; does nothing if one
+     * is already waiting to run (a refresh already running does not count: it may have read the catalog too early).
+     */
+    public void refreshNow() {
+        if (executor.isShutdown() || !extraRefreshPending.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            executor.execute(() -> {
+                extraRefreshPending.set(false);
+                refresh();
+            });
+        } catch (RejectedExecutionException e) {
+            extraRefreshPending.set(false);
+            LOGGER.debug("no extra catalog refresh of database={}: closed", database.name());
+        }
     }
 
     public boolean loadedOnce() {
@@ -59,6 +100,18 @@ public final class CatalogRefresher implements AutoCloseable {
         String url = "jdbc:postgresql://" + database.primary().host() + ":" + database.primary().port() + "/"
                 + database.dbname();
         try (Connection connection = DriverManager.getConnection(url, props)) {
+            refreshFunctions(connection);
+            if (relationListener != null) {
+                refreshRelations(connection);
+            }
+        } catch (SQLException | RuntimeException e) {
+            LOGGER.warn("cannot read the catalogs of database={} ({}); keeping the ones in use", database.name(),
+                    e.getMessage());
+        }
+    }
+
+    private void refreshFunctions(Connection connection) {
+        try {
             PgProcCatalog catalog = PgProcCatalog.load(connection);
             classifier.updateCatalog(catalog);
             if (!loadedOnce) {
@@ -68,6 +121,20 @@ public final class CatalogRefresher implements AutoCloseable {
         } catch (SQLException | RuntimeException e) {
             LOGGER.warn("cannot read the function catalog of database={} ({}); keeping the {} one", database.name(),
                     e.getMessage(), loadedOnce ? "previous" : "built-in");
+        }
+    }
+
+    private void refreshRelations(Connection connection) {
+        try {
+            RelationCatalog catalog = RelationCatalog.load(connection);
+            relationListener.accept(catalog);
+            if (!relationsLoadedOnce) {
+                LOGGER.info("relation catalog of database={} loaded: {} names", database.name(), catalog.size());
+            }
+            relationsLoadedOnce = true;
+        } catch (SQLException | RuntimeException e) {
+            LOGGER.warn("cannot read the relation catalog of database={} ({}); keeping the {} one", database.name(),
+                    e.getMessage(), relationsLoadedOnce ? "previous" : "empty");
         }
     }
 
