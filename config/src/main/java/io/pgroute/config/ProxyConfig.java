@@ -20,10 +20,11 @@ import java.util.Optional;
  * @param logging log format and levels
  * @param limits resource limits
  * @param routing read/write splitting and replica choice
+ * @param cache the Redis result cache
  */
 public record ProxyConfig(ListenConfig listen, TlsConfig tls, Map<String, UserConfig> users,
         Map<String, DatabaseConfig> databases, PoolConfig pool, MetricsConfig metrics, LoggingConfig logging,
-        LimitsConfig limits, RoutingConfig routing) {
+        LimitsConfig limits, RoutingConfig routing, CacheConfig cache) {
 
     /** Checks that every section is present and copies the maps, keeping their order. */
     public ProxyConfig {
@@ -34,11 +35,19 @@ public record ProxyConfig(ListenConfig listen, TlsConfig tls, Map<String, UserCo
         Objects.requireNonNull(logging, "logging");
         Objects.requireNonNull(limits, "limits");
         Objects.requireNonNull(routing, "routing");
+        Objects.requireNonNull(cache, "cache");
         users = Collections.unmodifiableMap(new LinkedHashMap<>(users));
         databases = Collections.unmodifiableMap(new LinkedHashMap<>(databases));
     }
 
-    /** A configuration with {@link RoutingConfig#defaults() default routing}. */
+    /** A configuration with the {@link CacheConfig#disabled() cache disabled}. */
+    public ProxyConfig(ListenConfig listen, TlsConfig tls, Map<String, UserConfig> users,
+            Map<String, DatabaseConfig> databases, PoolConfig pool, MetricsConfig metrics, LoggingConfig logging,
+            LimitsConfig limits, RoutingConfig routing) {
+        this(listen, tls, users, databases, pool, metrics, logging, limits, routing, CacheConfig.disabled());
+    }
+
+    /** A configuration with {@link RoutingConfig#defaults() default routing} and the cache disabled. */
     public ProxyConfig(ListenConfig listen, TlsConfig tls, Map<String, UserConfig> users,
             Map<String, DatabaseConfig> databases, PoolConfig pool, MetricsConfig metrics, LoggingConfig logging,
             LimitsConfig limits) {
@@ -49,7 +58,8 @@ public record ProxyConfig(ListenConfig listen, TlsConfig tls, Map<String, UserCo
     public static ProxyConfig of(ListenConfig listen, Map<String, UserConfig> users,
             Map<String, DatabaseConfig> databases) {
         return new ProxyConfig(listen, TlsConfig.disabled(), users, databases, PoolConfig.defaults(),
-                MetricsConfig.disabled(), LoggingConfig.defaults(), LimitsConfig.defaults(), RoutingConfig.defaults());
+                MetricsConfig.disabled(), LoggingConfig.defaults(), LimitsConfig.defaults(), RoutingConfig.defaults(),
+                CacheConfig.disabled());
     }
 
     /** The user clients log in as {@code name}, if configured. */
@@ -75,8 +85,10 @@ public record ProxyConfig(ListenConfig listen, TlsConfig tls, Map<String, UserCo
         LoggingConfig logging = root.mapping("logging").map(LoggingConfig::read).orElseGet(LoggingConfig::defaults);
         LimitsConfig limits = root.mapping("limits").map(LimitsConfig::read).orElseGet(LimitsConfig::defaults);
         RoutingConfig routing = root.mapping("routing").map(RoutingConfig::read).orElseGet(RoutingConfig::defaults);
+        CacheConfig cache = root.mapping("cache").map(each -> CacheConfig.read(each, databases.keySet()))
+                .orElseGet(CacheConfig::disabled);
         root.finish();
-        return new ProxyConfig(listen, tls, users, databases, pool, metrics, logging, limits, routing);
+        return new ProxyConfig(listen, tls, users, databases, pool, metrics, logging, limits, routing, cache);
     }
 
     /** The entries of a mapping of names to sections, which must hold at least one entry. */

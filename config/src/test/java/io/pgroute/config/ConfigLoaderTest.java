@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -59,6 +60,12 @@ class ConfigLoaderTest {
         assertThat(config.routing()).isEqualTo(new RoutingConfig(Consistency.WINDOW, Duration.ofSeconds(2),
                 Duration.ofMillis(500), 64L << 20, Balance.LEAST_CONNECTIONS, true, "a", Duration.ofMillis(10),
                 Duration.ofSeconds(3), Duration.ofMinutes(5)));
+        assertThat(config.cache()).isEqualTo(new CacheConfig(true,
+                List.of("redis://:cache-pw@cache-1.internal:6379", "redis://:cache-pw@cache-2.internal:6379"), true,
+                Duration.ofMillis(50), Duration.ofMinutes(10), 256L << 10, Set.of("products", "categories", "orders"),
+                Set.of("orders_audit"), Map.of("products", Duration.ofSeconds(30), "categories", Duration.ofHours(1)),
+                Set.of("app_price", "format_money"), Map.of("app", true, "reports", false), 3,
+                Duration.ofSeconds(5)));
     }
 
     @Test
@@ -76,6 +83,7 @@ class ConfigLoaderTest {
         assertThat(config.logging()).isEqualTo(new LoggingConfig(LogFormat.TEXT, "INFO", Map.of()));
         assertThat(config.limits()).isEqualTo(new LimitsConfig(1_073_741_824L, 10_000, Duration.ofSeconds(30)));
         assertThat(config.routing()).isEqualTo(RoutingConfig.defaults());
+        assertThat(config.cache()).isEqualTo(CacheConfig.disabled());
         assertThat(config).isEqualTo(ProxyConfig.of(config.listen(), config.users(), config.databases()));
     }
 
