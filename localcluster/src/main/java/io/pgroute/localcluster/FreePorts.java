@@ -15,21 +15,48 @@ import java.util.Set;
 final class FreePorts {
 
     private static final int ATTEMPTS = 20;
+    private static final int MAX_PORT = 65535;
 
     private final Set<Integer> handedOut = new HashSet<>();
 
     synchronized int next() throws IOException {
         for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
-            int result;
-            try (ServerSocket socket = new ServerSocket()) {
-                socket.setReuseAddress(false);
-                socket.bind(new InetSocketAddress(InetAddress.getByAddress(new byte[] {127, 0, 0, 1}), 0));
-                result = socket.getLocalPort();
-            }
+            int result = bind(0);
             if (handedOut.add(result)) {
                 return result;
             }
         }
         throw new IOException("no free port on 127.0.0.1 after " + ATTEMPTS + " attempts");
+    }
+
+    /**
+     * A free port {@code p} whose companion {@code p + offset} is free too, e.g. a Redis Cluster node's bus port
+     * (client port + 10000); both count as handed out.
+     */
+    synchronized int nextWithCompanion(int offset) throws IOException {
+        for (int attempt = 0; attempt < ATTEMPTS * 5; attempt++) {
+            int result = bind(0);
+            int companion = result + offset;
+            if (companion > MAX_PORT || handedOut.contains(result) || handedOut.contains(companion)) {
+                continue;
+            }
+            try {
+                bind(companion);
+            } catch (IOException e) {
+                continue;
+            }
+            handedOut.add(result);
+            handedOut.add(companion);
+            return result;
+        }
+        throw new IOException("no free pair of ports " + offset + " apart on 127.0.0.1");
+    }
+
+    private static int bind(int port) throws IOException {
+        try (ServerSocket socket = new ServerSocket()) {
+            socket.setReuseAddress(false);
+            socket.bind(new InetSocketAddress(InetAddress.getByAddress(new byte[] {127, 0, 0, 1}), port));
+            return socket.getLocalPort();
+        }
     }
 }

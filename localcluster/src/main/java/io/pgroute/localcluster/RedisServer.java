@@ -18,7 +18,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A {@code redis-server} without persistence, listening on 127.0.0.1 only, run as the JVM's user under a
- * {@link Lifeline} so it dies with the JVM.
+ * {@link Lifeline} so it dies with the JVM. Extra arguments make it a cluster node, a replica or a sentinel.
  */
 final class RedisServer {
 
@@ -30,13 +30,25 @@ final class RedisServer {
     private final Path binary;
     private final Path dir;
     private final Path logFile;
+    private final List<String> leadingArgs;
+    private final List<String> trailingArgs;
     private Process process;
     private int port;
 
     RedisServer(Path binary, Path dir) {
+        this(binary, dir, List.of(), List.of());
+    }
+
+    /**
+     * @param leadingArgs  before the common options, e.g. a config file and {@code --sentinel}
+     * @param trailingArgs after them, e.g. {@code --cluster-enabled yes}
+     */
+    RedisServer(Path binary, Path dir, List<String> leadingArgs, List<String> trailingArgs) {
         this.binary = binary;
         this.dir = dir;
         this.logFile = dir.resolve("redis.log");
+        this.leadingArgs = List.copyOf(leadingArgs);
+        this.trailingArgs = List.copyOf(trailingArgs);
     }
 
     synchronized RedisNode node() {
@@ -62,10 +74,14 @@ final class RedisServer {
     synchronized void start(int port, Duration timeout) throws IOException {
         this.port = port;
         long logOffset = Files.exists(logFile) ? Files.size(logFile) : 0;
+        List<String> command = new ArrayList<>();
+        command.add(binary.toString());
+        command.addAll(leadingArgs);
+        command.addAll(List.of("--port", Integer.toString(port), "--bind", "127.0.0.1", "--save", "",
+                "--appendonly", "no", "--daemonize", "no", "--dir", dir.toString()));
+        command.addAll(trailingArgs);
         process = ServerUser.currentUser()
-                .serverProcessBuilder("TERM", List.of(binary.toString(), "--port", Integer.toString(port),
-                        "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no",
-                        "--dir", dir.toString()))
+                .serverProcessBuilder("TERM", command)
                 .directory(dir.toFile())
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
                 .start();
@@ -112,6 +128,28 @@ final class RedisServer {
         family.add(process.toHandle());
         family.forEach(ProcessHandle::destroyForcibly);
         process = null;
+    }
+
+    /**
+     * SIGKILL to {@code redis-server} itself, as a crash would do it, found among this server's processes by the pid
+     * it reports; waits until it is gone. Its lifeline wrapper then exits by itself; {@link #stop()} still cleans up.
+     */
+    synchronized void kill(Duration timeout) throws IOException {
+        if (process == null) {
+            throw new IOException("redis on 127.0.0.1:" + port + " is not running");
+        }
+        long pid = Long.parseLong(RedisWire.infoField(RedisWire.text(port, "INFO", "server"), "process_id"));
+        ProcessHandle server = process.descendants().filter(each -> each.pid() == pid).findFirst()
+                .orElseThrow(() -> new IOException("pid " + pid + " of redis on 127.0.0.1:" + port
+                        + " is not a process this cluster started"));
+        server.destroyForcibly();
+        Deadline.in(timeout).await("redis pid " + pid + " to exit after SIGKILL", () -> !server.isAlive());
+        LOGGER.info("killed redis on 127.0.0.1:{} (pid {})", port, pid);
+    }
+
+    /** The last lines of this server's log, for error messages. */
+    String logTail() {
+        return "\n--- " + logFile + " ---\n" + logSince(0);
     }
 
     /** True when {@code PING} gets {@code +PONG} on a fresh connection. */

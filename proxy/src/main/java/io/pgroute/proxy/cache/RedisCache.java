@@ -72,15 +72,30 @@ public final class RedisCache implements AutoCloseable {
         this(uri, Settings.defaults());
     }
 
-    /** Connects (in the background) to {@code uri} with {@code settings}. */
+    /**
+     * Connects (in the background) to {@code uri} with {@code settings}: a standalone server ({@code redis://},
+     * {@code rediss://}) or the master named by sentinels ({@code redis-sentinel://host:port[,host:port]/db#master}).
+     */
     public RedisCache(String uri, Settings settings) {
-        this(uri, settings, System::nanoTime);
+        this(List.of(uri), false, settings);
     }
 
-    RedisCache(String uri, Settings settings, LongSupplier clock) {
+    /**
+     * Connects (in the background) with {@code settings} to a Redis Cluster whose seeds are {@code uris}
+     * ({@code cluster}), or else to the one standalone or Sentinel URI in {@code uris}.
+     *
+     * @throws IllegalArgumentException if {@code uris} is empty, holds several URIs without {@code cluster}, or a
+     *                                  {@code redis-sentinel://} URI with {@code cluster} or without a master name
+     */
+    public RedisCache(List<String> uris, boolean cluster, Settings settings) {
+        this(uris, cluster, settings, System::nanoTime);
+    }
+
+    RedisCache(List<String> uris, boolean cluster, Settings settings, LongSupplier clock) {
         this.breaker = new CircuitBreaker(settings.breakerThreshold(), settings.breakerCoolDown(), clock);
-        this.link = new RedisLink(uri, settings.timeout(), breaker, errors, clock);
+        this.link = new RedisLink(uris, cluster, settings.timeout(), breaker, errors, clock);
         this.guard = new EpochGuard(this::sendEpochBump, link::schedule);
+        link.onConnect(this::checkRunId);
         this.healthCheck = link.every(this::checkRunId, settings.healthInterval());
     }
 
@@ -232,14 +247,26 @@ public final class RedisCache implements AutoCloseable {
                 });
     }
 
+    /**
+     * Hands the guard the identity of the servers holding our keys: the run id of the (current) master, or in a
+     * cluster node and run id of every master, so that a restart or failover of any of them changes it.
+     */
     private void checkRunId() {
         if (link.closed()) {
             return;
         }
-        link.call("INFO server", redis -> redis.info("server")).thenAccept(info -> info.lines()
-                .filter(each -> each.startsWith("run_id:"))
-                .findFirst()
-                .ifPresent(each -> guard.onRunId(each.substring("run_id:".length()).strip())));
+        link.<String>callMasters("INFO server", redis -> redis.info("server")).thenAccept(infos -> {
+            List<String> ids = new ArrayList<>();
+            infos.forEach((node, info) -> info.lines()
+                    .filter(each -> each.startsWith("run_id:"))
+                    .findFirst()
+                    .map(each -> each.substring("run_id:".length()).strip())
+                    .ifPresent(id -> ids.add(link.topology() == RedisLink.Topology.CLUSTER ? node + "=" + id : id)));
+            if (!ids.isEmpty() && ids.size() == infos.size()) {
+                guard.onRunId(String.join(",", ids));
+                link.identified();
+            }
+        });
     }
 
     private Optional<CachedResult> decoded(CacheKey key, byte[] stored) {

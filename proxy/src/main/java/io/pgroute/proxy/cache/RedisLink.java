@@ -1,14 +1,30 @@
 package io.pgroute.proxy.cache;
 
+import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisChannelHandler;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisConnectionStateListener;
 import io.lettuce.core.RedisNoScriptException;
+import io.lettuce.core.RedisReadOnlyException;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.cluster.ClusterClientOptions;
+import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
 import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.Delay;
+import java.net.SocketAddress;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -19,65 +35,139 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The one connection to Redis (Lettuce, byte-array codec) and the rules every call follows: refused while the
  * circuit breaker is open, bounded by the timeout, its outcome fed to the breaker, failures counted and warned
- * about (rate-limited). Never blocks: a call returns a future at once, completed on a Lettuce thread or on the
- * JDK's timeout thread.
+ * about (rate-limited, naming the endpoint). Never blocks: a call returns a future at once, completed on a Lettuce
+ * thread or on the JDK's timeout thread.
+ *
+ * <p>Three topologies, the same rules for each:
+ * <ul>
+ * <li>standalone, {@code redis://} or {@code rediss://}: one server;
+ * <li>Sentinel, {@code redis-sentinel://host:port[,host:port]/db#master}: the sentinels name the master at connect
+ * and again at every reconnect, so after a failover the link follows the promoted replica. A {@code READONLY}
+ * reply (we still talk to a demoted master) drops the connection so that the next call asks again;
+ * <li>Cluster, one or more seed URIs: commands go to the master owning the key's slot; the topology is refreshed
+ * periodically and on redirects and reconnects, so a failover is followed.
+ * </ul>
+ * Reconnects back off from 10 ms to at most 1 s: a cache should be back soon after its server is. After a
+ * (re)connect of a standalone or Sentinel connection, {@link #call} refuses until the owner has read the server's
+ * run id ({@link #callMasters}, then {@link #identified()}), so that no command reaches a failed-over or restarted
+ * server before the owner could tell; {@link #onConnect} starts that check at once.
  */
 final class RedisLink {
 
     private static final Logger LOGGER = LoggerFactory.getLogger(RedisCache.class);
     private static final Duration WARN_INTERVAL = Duration.ofSeconds(10);
+    private static final Duration TOPOLOGY_REFRESH = Duration.ofSeconds(10);
+    private static final Delay RECONNECT_DELAY =
+            Delay.exponential(Duration.ofMillis(10), Duration.ofSeconds(1), 2, TimeUnit.MILLISECONDS);
 
-    private final RedisClient client;
-    private final RedisURI uri;
+    private final ClientResources resources;
+    private final AbstractRedisClient client;
+    private final Function<AbstractRedisClient, CompletableFuture<StatefulConnection<byte[], byte[]>>> connector;
+    private final Topology topology;
+    private final String endpoint;
     private final Duration timeout;
     private final CircuitBreaker breaker;
     private final RateLimitedWarning warning;
     private final LongAdder errors;
-    private final AtomicReference<CompletableFuture<StatefulRedisConnection<byte[], byte[]>>> connection;
+    private final AtomicReference<CompletableFuture<StatefulConnection<byte[], byte[]>>> connection;
     private volatile boolean closed;
+    private volatile boolean unidentified;
+    private volatile Runnable onConnect = () -> { };
 
-    RedisLink(String uri, Duration timeout, CircuitBreaker breaker, LongAdder errors, LongSupplier clock) {
-        this.uri = RedisURI.create(uri);
+    /**
+     * Connects in the background.
+     *
+     * @param uris    one standalone or Sentinel URI, or (with {@code cluster}) one or more cluster seeds
+     * @param cluster whether {@code uris} are seeds of a Redis Cluster
+     * @throws IllegalArgumentException if the URIs do not fit the topology; nothing was started then
+     */
+    RedisLink(List<String> uris, boolean cluster, Duration timeout, CircuitBreaker breaker, LongAdder errors,
+            LongSupplier clock) {
+        List<RedisURI> parsed = parse(uris, cluster);
+        this.topology = cluster ? Topology.CLUSTER
+                : parsed.get(0).getSentinels().isEmpty() ? Topology.STANDALONE : Topology.SENTINEL;
+        this.endpoint = describe(parsed, topology);
         this.timeout = timeout;
         this.breaker = breaker;
         this.errors = errors;
         this.warning = new RateLimitedWarning(LOGGER, WARN_INTERVAL, clock);
-        this.client = RedisClient.create();
-        client.setOptions(ClientOptions.builder()
-                .autoReconnect(true)
-                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-                .build());
-        this.connection = new AtomicReference<>(connect());
+        this.resources = ClientResources.builder().reconnectDelay(RECONNECT_DELAY).build();
+        if (cluster) {
+            RedisClusterClient clusterClient = RedisClusterClient.create(resources, parsed);
+            clusterClient.setOptions(ClusterClientOptions.builder()
+                    .autoReconnect(true)
+                    .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                    .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder()
+                            .enableAllAdaptiveRefreshTriggers()
+                            .enablePeriodicRefresh(TOPOLOGY_REFRESH)
+                            .build())
+                    .build());
+            this.client = clusterClient;
+            // connectAsync needs the topology loaded; the synchronous connect() would load it itself
+            this.connector = each -> ((RedisClusterClient) each).refreshPartitionsAsync().toCompletableFuture()
+                    .thenCompose(loaded -> ((RedisClusterClient) each).connectAsync(ByteArrayCodec.INSTANCE))
+                    .thenApply(connected -> connected);
+        } else {
+            RedisClient redisClient = RedisClient.create(resources);
+            redisClient.setOptions(ClientOptions.builder()
+                    .autoReconnect(true)
+                    .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                    .build());
+            redisClient.addListener(new RedisConnectionStateListener() {
+                @Override
+                public void onRedisConnected(RedisChannelHandler<?, ?> connection, SocketAddress address) {
+                    unidentified = true;
+                    onConnect.run();
+                }
+            });
+            this.client = redisClient;
+            RedisURI uri = parsed.get(0);
+            this.connector = each -> ((RedisClient) each).connectAsync(ByteArrayCodec.INSTANCE, uri)
+                    .toCompletableFuture().thenApply(connected -> connected);
+        }
+        this.connection = new AtomicReference<>(connector.apply(client));
     }
 
     /** Runs {@code command} on the connection under the breaker and the timeout; {@code what} names it in logs. */
     <T> CompletableFuture<T> call(String what,
-            Function<RedisAsyncCommands<byte[], byte[]>, CompletionStage<T>> command) {
-        if (closed) {
-            return CompletableFuture.failedFuture(new CacheUnavailableException("cache closed"));
+            Function<RedisClusterAsyncCommands<byte[], byte[]>, CompletionStage<T>> command) {
+        if (unidentified && !closed) {
+            return CompletableFuture.failedFuture(new CacheUnavailableException("run id unknown since (re)connect"));
         }
-        if (!breaker.tryAcquire()) {
-            errors.increment();
-            return CompletableFuture.failedFuture(new CacheUnavailableException("circuit breaker open"));
-        }
-        CompletableFuture<T> result = connection()
-                .thenCompose(redis -> command.apply(redis.async()))
-                .orTimeout(timeout.toNanos(), TimeUnit.NANOSECONDS);
-        return result.whenComplete((value, failure) -> {
-            if (failure == null) {
-                breaker.onSuccess();
-                return;
+        return guarded(what, connected -> command.apply(commands(connected)));
+    }
+
+    /**
+     * Runs {@code command} on every master as one call (one breaker permit, one timeout); completes with the replies
+     * by master: {@code <node id>@<host>:<port>} in a cluster (failed masters skipped), the endpoint otherwise.
+     * Fails if any master fails.
+     */
+    <T> CompletableFuture<Map<String, T>> callMasters(String what,
+            Function<RedisClusterAsyncCommands<byte[], byte[]>, CompletionStage<T>> command) {
+        return guarded(what, connected -> {
+            Map<String, CompletableFuture<T>> replies = new TreeMap<>();
+            if (connected instanceof StatefulRedisClusterConnection<byte[], byte[]> clusterConnection) {
+                for (RedisClusterNode each : clusterConnection.getPartitions()) {
+                    if (each.is(RedisClusterNode.NodeFlag.UPSTREAM) && !each.is(RedisClusterNode.NodeFlag.FAIL)
+                            && !each.is(RedisClusterNode.NodeFlag.EVENTUAL_FAIL)) {
+                        replies.put(each.getNodeId() + "@" + each.getUri().getHost() + ":" + each.getUri().getPort(),
+                                clusterConnection.getConnectionAsync(each.getNodeId())
+                                        .thenCompose(node -> command.apply(node.async())));
+                    }
+                }
+            } else {
+                replies.put(endpoint, command.apply(commands(connected)).toCompletableFuture());
             }
-            errors.increment();
-            boolean opened = breaker.onFailure();
-            warning.warn("redis " + what + " on " + uri.getHost() + ":" + uri.getPort() + " failed: "
-                    + describe(failure) + (opened ? "; circuit breaker opened" : ""));
+            return CompletableFuture.allOf(replies.values().toArray(CompletableFuture[]::new))
+                    .thenApply(ignored -> replies.entrySet().stream().collect(Collectors.toMap(Map.Entry::getKey,
+                            each -> each.getValue().join(), (first, second) -> first, TreeMap::new)));
         });
     }
 
@@ -96,7 +186,7 @@ final class RedisLink {
             return;
         }
         try {
-            client.getResources().eventExecutorGroup().schedule(task, delay.toNanos(), TimeUnit.NANOSECONDS);
+            resources.eventExecutorGroup().schedule(task, delay.toNanos(), TimeUnit.NANOSECONDS);
         } catch (RejectedExecutionException e) {
             LOGGER.debug("not scheduling {}: executor shut down", task);
         }
@@ -104,44 +194,150 @@ final class RedisLink {
 
     /** Runs {@code task} every {@code period}, first right away. */
     Future<?> every(Runnable task, Duration period) {
-        return client.getResources().eventExecutorGroup()
+        return resources.eventExecutorGroup()
                 .scheduleWithFixedDelay(task, 0, period.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    /** Runs {@code task} whenever a standalone or Sentinel connection was (re)established: check the run id. */
+    void onConnect(Runnable task) {
+        onConnect = task;
+    }
+
+    /** The owner has read the run id of the server(s) now connected: {@link #call} may proceed. */
+    void identified() {
+        unidentified = false;
+    }
+
+    Topology topology() {
+        return topology;
     }
 
     boolean closed() {
         return closed;
     }
 
-    /** Closes the connection and shuts the client's threads down; completes when they are gone. */
+    /** Closes the connection, then the client and its threads; completes when they are gone. */
     CompletableFuture<Void> closeAsync() {
         closed = true;
         CompletableFuture<Void> connectionClosed = connection.get()
-                .thenCompose(StatefulRedisConnection::closeAsync)
+                .thenCompose(StatefulConnection::closeAsync)
                 .handle((ignored, failure) -> null);
-        return connectionClosed.thenCompose(ignored -> client.shutdownAsync(0, 2, TimeUnit.SECONDS));
+        return connectionClosed
+                .thenCompose(ignored -> client.shutdownAsync(0, 2, TimeUnit.SECONDS))
+                .thenCompose(ignored -> {
+                    CompletableFuture<Void> result = new CompletableFuture<>();
+                    resources.shutdown(0, 2, TimeUnit.SECONDS).addListener(done -> result.complete(null));
+                    return result;
+                });
     }
 
-    private CompletableFuture<StatefulRedisConnection<byte[], byte[]>> connection() {
-        CompletableFuture<StatefulRedisConnection<byte[], byte[]>> current = connection.get();
+    private <T> CompletableFuture<T> guarded(String what,
+            Function<StatefulConnection<byte[], byte[]>, CompletionStage<T>> command) {
+        if (closed) {
+            return CompletableFuture.failedFuture(new CacheUnavailableException("cache closed"));
+        }
+        if (!breaker.tryAcquire()) {
+            errors.increment();
+            return CompletableFuture.failedFuture(new CacheUnavailableException("circuit breaker open"));
+        }
+        CompletableFuture<StatefulConnection<byte[], byte[]>> used = connection();
+        CompletableFuture<T> result = used
+                .thenCompose(command)
+                .orTimeout(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        return result.whenComplete((value, failure) -> {
+            if (failure == null) {
+                breaker.onSuccess();
+                return;
+            }
+            errors.increment();
+            boolean opened = breaker.onFailure();
+            warning.warn("redis " + what + " on " + endpoint + " failed: "
+                    + describe(failure) + (opened ? "; circuit breaker opened" : ""));
+            if (topology == Topology.SENTINEL && unwrap(failure) instanceof RedisReadOnlyException) {
+                reconnect(used);
+            }
+        });
+    }
+
+    private CompletableFuture<StatefulConnection<byte[], byte[]>> connection() {
+        CompletableFuture<StatefulConnection<byte[], byte[]>> current = connection.get();
         if (!current.isCompletedExceptionally() || closed) {
             return current;
         }
-        CompletableFuture<StatefulRedisConnection<byte[], byte[]>> fresh = new CompletableFuture<>();
-        if (connection.compareAndSet(current, fresh)) {
-            connect().whenComplete((value, failure) -> {
-                if (failure != null) {
-                    fresh.completeExceptionally(failure);
-                } else {
-                    fresh.complete(value);
-                }
-            });
-            return fresh;
-        }
-        return connection.get();
+        return reconnect(current);
     }
 
-    private CompletableFuture<StatefulRedisConnection<byte[], byte[]>> connect() {
-        return client.connectAsync(ByteArrayCodec.INSTANCE, uri).toCompletableFuture();
+    /** Replaces {@code stale} (unless someone else already did) by a new connection, closing the old one. */
+    private CompletableFuture<StatefulConnection<byte[], byte[]>> reconnect(
+            CompletableFuture<StatefulConnection<byte[], byte[]>> stale) {
+        CompletableFuture<StatefulConnection<byte[], byte[]>> fresh = new CompletableFuture<>();
+        if (!connection.compareAndSet(stale, fresh)) {
+            return connection.get();
+        }
+        stale.thenAccept(StatefulConnection::closeAsync);
+        connector.apply(client).whenComplete((value, failure) -> {
+            if (failure != null) {
+                fresh.completeExceptionally(failure);
+            } else {
+                fresh.complete(value);
+            }
+        });
+        return fresh;
+    }
+
+    private static RedisClusterAsyncCommands<byte[], byte[]> commands(StatefulConnection<byte[], byte[]> connected) {
+        if (connected instanceof StatefulRedisClusterConnection<byte[], byte[]> clusterConnection) {
+            return clusterConnection.async();
+        }
+        return ((StatefulRedisConnection<byte[], byte[]>) connected).async();
+    }
+
+    private static List<RedisURI> parse(List<String> uris, boolean cluster) {
+        if (uris == null || uris.isEmpty()) {
+            throw new IllegalArgumentException("no Redis URI given");
+        }
+        if (uris.size() > 1 && !cluster) {
+            throw new IllegalArgumentException(uris.size() + " Redis URIs given but cluster mode is off: several URIs"
+                    + " are the seeds of a Redis Cluster; for Sentinel give one redis-sentinel:// URI naming every"
+                    + " sentinel (redis-sentinel://host:port,host:port/0#master)");
+        }
+        List<RedisURI> result = uris.stream().map(RedisURI::create).toList();
+        for (RedisURI each : result) {
+            boolean sentinel = !each.getSentinels().isEmpty();
+            if (cluster && sentinel) {
+                throw new IllegalArgumentException("Redis Cluster seeds must be redis:// or rediss:// URIs,"
+                        + " not redis-sentinel://");
+            }
+            if (sentinel && (each.getSentinelMasterId() == null || each.getSentinelMasterId().isBlank())) {
+                throw new IllegalArgumentException("a redis-sentinel:// URI must name the master after '#'");
+            }
+        }
+        return result;
+    }
+
+    /** host:port, {@code master <name> via sentinels host:port,...} or {@code cluster host:port,...}; no secrets. */
+    private static String describe(List<RedisURI> uris, Topology topology) {
+        RedisURI first = uris.get(0);
+        return switch (topology) {
+            case CLUSTER -> "cluster " + uris.stream().map(RedisLink::address).collect(Collectors.joining(","));
+            case SENTINEL -> "master " + first.getSentinelMasterId() + " via sentinels "
+                    + first.getSentinels().stream().map(RedisLink::address).collect(Collectors.joining(","));
+            case STANDALONE -> address(first);
+        };
+    }
+
+    private static String address(RedisURI uri) {
+        return uri.getHost() + ":" + uri.getPort();
+    }
+
+    /** How the Redis servers are arranged; chosen from the URIs. */
+    enum Topology {
+        /** One server. */
+        STANDALONE,
+        /** A master found through sentinels; a failover changes it. */
+        SENTINEL,
+        /** Keys spread over several masters by hash slot. */
+        CLUSTER
     }
 
     static Throwable unwrap(Throwable failure) {
