@@ -16,7 +16,8 @@ import java.util.TreeMap;
  *
  * <p>Hashed fields, in this order, each length-prefixed so that no two different inputs concatenate to the same
  * bytes: key format, protocol shape, database, role, the result-changing session settings (names case-folded,
- * sorted), SQL text, parameter values (a {@code null} is length -1, distinct from an empty value), parameter format
+ * sorted), SQL text, protocol detail (message sequence, parameter types), parameter values (a {@code null} is
+ * length -1, distinct from an empty value), parameter format
  * codes and result format codes. Format codes are hashed as given: {@code []} and {@code [0]} mean the same to
  * PostgreSQL but give different keys, which costs a hit, never correctness.
  */
@@ -28,7 +29,7 @@ public final class CacheKey {
     }
 
     private static final int HASH_BYTES = 16;
-    private static final int KEY_FORMAT = 1;
+    private static final int KEY_FORMAT = 2;
     private static final HexFormat HEX = HexFormat.of();
 
     private final String database;
@@ -80,6 +81,7 @@ public final class CacheKey {
         private short[] parameterFormats = new short[0];
         private short[] resultFormats = new short[0];
         private Shape shape = Shape.SIMPLE;
+        private String detail = "";
 
         private Builder(String database, String role) {
             this.database = Objects.requireNonNull(database, "database");
@@ -121,6 +123,15 @@ public final class CacheKey {
             return this;
         }
 
+        /**
+         * What else shapes the answer's bytes: for an extended-protocol batch, its message sequence (which
+         * Describes, whether it parses) and the declared parameter types.
+         */
+        public Builder detail(String value) {
+            this.detail = Objects.requireNonNull(value, "detail");
+            return this;
+        }
+
         /** Hashes the fields. */
         public CacheKey build() {
             MessageDigest digest = sha256();
@@ -142,6 +153,7 @@ public final class CacheKey {
                 putString(digest, value);
             });
             putString(digest, sql);
+            putString(digest, detail);
             putInt(digest, parameters.length);
             for (byte[] each : parameters) {
                 putBytes(digest, each);

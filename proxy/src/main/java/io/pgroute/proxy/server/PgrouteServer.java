@@ -8,10 +8,13 @@ import io.netty.channel.WriteBufferWaterMark;
 import io.pgroute.config.ProxyConfig;
 import io.pgroute.config.DatabaseConfig;
 import io.pgroute.config.PoolConfig;
+import io.pgroute.proxy.cache.ResultCache;
 import io.pgroute.proxy.routing.CatalogRefresher;
 import io.pgroute.proxy.routing.DatabaseRouting;
 import io.pgroute.proxy.routing.NodeMonitor;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import io.pgroute.proxy.backend.BackendConnector;
 import io.pgroute.proxy.backend.BackendPool;
@@ -44,8 +47,10 @@ public final class PgrouteServer implements AutoCloseable {
     private final BackendPools pools;
     private final Classifier classifier;
     private final Map<String, DatabaseRouting> routing;
-    /** One function catalog for the classifier, from the first database pgroute can log in to on its own. */
-    private final CatalogRefresher catalog;
+    /** Catalog refreshers, one per database pgroute can log in to on its own (see {@link #startCatalogs}). */
+    private final List<CatalogRefresher> catalogs;
+    /** The shared result cache; null when {@code cache.enabled} is false. */
+    private final ResultCache resultCache;
     private final ServerBootstrap bootstrap;
     private Channel serverChannel;
     private boolean stopped;
@@ -65,13 +70,11 @@ public final class PgrouteServer implements AutoCloseable {
         this.sessions = new SessionRegistry(cancelKeys, connector);
         this.classifier = new Classifier(new BuiltinFunctions(), 10_000);
         this.routing = startRouting(config);
-        this.catalog = config.databases().values().stream()
-                .filter(each -> each.user() != null && each.password() != null)
-                .findFirst()
-                .map(each -> new CatalogRefresher(each, classifier).start(config.routing().catalogRefresh()))
-                .orElse(null);
+        this.resultCache = config.cache().enabled() ? ResultCache.start(config.cache(), classifier) : null;
+        this.catalogs = startCatalogs(config, classifier, resultCache);
         ProxyContext context = new ProxyContext(config, pools, classifier, routing, cancelKeys, sessions,
-                ServerTls.build(config.tls()), ServerTls.serverEndPoint(config.tls()), new AtomicLong());
+                ServerTls.build(config.tls()), ServerTls.serverEndPoint(config.tls()), new AtomicLong(),
+                resultCache);
         this.bootstrap = new ServerBootstrap()
                 .group(boss, workers)
                 .channel(transport.serverChannel())
@@ -81,6 +84,37 @@ public final class PgrouteServer implements AutoCloseable {
                 .childOption(ChannelOption.SO_KEEPALIVE, true)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(64 * 1024, 256 * 1024))
                 .childHandler(new ClientChannelInitializer(context));
+    }
+
+    /**
+     * A catalog refresher per database pgroute can log in to on its own: function volatility for the classifier
+     * (one catalog for all databases: the last loaded wins) and, with the result cache on, the relations the cache
+     * needs to know about. A database without its own credentials has no catalog and caches nothing.
+     */
+    private static List<CatalogRefresher> startCatalogs(ProxyConfig config, Classifier classifier,
+                                                        ResultCache cache) {
+        List<CatalogRefresher> result = new ArrayList<>();
+        for (DatabaseConfig each : config.databases().values()) {
+            if (each.user() == null || each.password() == null) {
+                if (cache != null && cache.enabledFor(each.name())) {
+                    LOGGER.warn("database {} has no user/password of its own: its catalog cannot be read, so "
+                            + "nothing in it is cached", each.name());
+                }
+                continue;
+            }
+            boolean caches = cache != null && cache.enabledFor(each.name());
+            if (!result.isEmpty() && !caches) {
+                continue;
+            }
+            CatalogRefresher refresher = caches
+                    ? new CatalogRefresher(each, classifier, relations -> cache.catalog(each.name(), relations))
+                    : new CatalogRefresher(each, classifier);
+            if (caches) {
+                cache.onReloadCatalog(each.name(), refresher::refreshNow);
+            }
+            result.add(refresher.start(config.routing().catalogRefresh()));
+        }
+        return List.copyOf(result);
     }
 
     /**
@@ -131,6 +165,11 @@ public final class PgrouteServer implements AutoCloseable {
         return ((InetSocketAddress) serverChannel.localAddress()).getPort();
     }
 
+    /** The shared result cache, when {@code cache.enabled}. */
+    public java.util.Optional<ResultCache> resultCache() {
+        return java.util.Optional.ofNullable(resultCache);
+    }
+
     /** The routing state of a configured database (node monitor, safety-net counters). */
     public DatabaseRouting routing(String database) {
         return routing.get(database);
@@ -163,8 +202,9 @@ public final class PgrouteServer implements AutoCloseable {
         pools.close(2_000);
         classifier.close();
         routing.values().forEach(DatabaseRouting::close);
-        if (catalog != null) {
-            catalog.close();
+        catalogs.forEach(CatalogRefresher::close);
+        if (resultCache != null) {
+            resultCache.closeAsync().orTimeout(3, TimeUnit.SECONDS).exceptionally(failure -> null).join();
         }
         boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();

@@ -16,7 +16,16 @@ public record ProxyContext(ProxyConfig config, BackendPools pools, io.pgroute.pr
                            java.util.Map<String, io.pgroute.proxy.routing.DatabaseRouting> routing,
                            CancelRegistry cancelKeys,
                            SessionRegistry sessions, SslContext sslContext, byte[] tlsServerEndPoint,
-                           AtomicLong sessionIds) {
+                           AtomicLong sessionIds, io.pgroute.proxy.cache.ResultCache resultCache) {
+
+    /** A context without a result cache. */
+    public ProxyContext(ProxyConfig config, BackendPools pools, io.pgroute.proxy.sql.Classifier classifier,
+                        java.util.Map<String, io.pgroute.proxy.routing.DatabaseRouting> routing,
+                        CancelRegistry cancelKeys, SessionRegistry sessions, SslContext sslContext,
+                        byte[] tlsServerEndPoint, AtomicLong sessionIds) {
+        this(config, pools, classifier, routing, cancelKeys, sessions, sslContext, tlsServerEndPoint, sessionIds,
+                null);
+    }
 
     public boolean tlsEnabled() {
         return sslContext != null;

@@ -11,7 +11,12 @@ import io.pgroute.protocol.PgFrame;
 import io.pgroute.protocol.SqlState;
 import io.pgroute.protocol.backend.ErrorResponse;
 import io.pgroute.protocol.backend.ParameterStatus;
+import io.pgroute.protocol.backend.ReadyForQuery;
 import io.pgroute.protocol.frontend.Query;
+import io.netty.buffer.Unpooled;
+import io.pgroute.proxy.cache.CacheKey;
+import io.pgroute.proxy.cache.CachedResult;
+import io.pgroute.proxy.cache.ResultCache;
 import io.pgroute.proxy.backend.BackendConnection;
 import io.pgroute.proxy.backend.BackendListener;
 import io.pgroute.proxy.backend.BackendPool;
@@ -77,10 +82,22 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     private boolean unflushed;
     /** The replica read in flight whose answers are held until it cannot need the primary any more. */
     private ReplicaAttempt attempt;
+    /** The result cache's per-session state; null when the database does not cache. */
+    private final SessionCache cache;
+    /** The client's ReadyForQuery, held until the invalidation of the writes before it is acknowledged. */
+    private PgFrame heldReady;
 
     public ClientSession(SessionInfo info, Channel client, CancelRegistry.Key cancelKey, SessionRouting routing,
                          BackendPool pool, BackendConnection startupBackend, SessionHost host) {
+        this(info, client, cancelKey, routing, pool, startupBackend, host, null);
+    }
+
+    public ClientSession(SessionInfo info, Channel client, CancelRegistry.Key cancelKey, SessionRouting routing,
+                         BackendPool pool, BackendConnection startupBackend, SessionHost host,
+                         ResultCache resultCache) {
         this.info = info;
+        this.cache = resultCache != null && resultCache.enabledFor(info.database())
+                ? new SessionCache(resultCache, info) : null;
         this.client = client;
         this.cancelKey = cancelKey;
         this.host = host;
@@ -125,7 +142,8 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
 
     /** True when nothing is queued or in flight and no transaction is open: closing loses nothing. */
     public boolean isIdle() {
-        return waiting.isEmpty() && responses.isEmpty() && !inBatch && transactionStatus == 'I' && !leasing;
+        return waiting.isEmpty() && responses.isEmpty() && !inBatch && transactionStatus == 'I' && !leasing
+                && heldReady == null && (cache == null || !cache.lookupInFlight());
     }
 
     // ---- client side events ----
@@ -220,6 +238,9 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         while (!closed && !leasing && !waiting.isEmpty()) {
             PgFrame next = waiting.peekFirst();
             FrontendType type = FrontendType.of(next.type());
+            if (cache != null && !cacheAllowsSending(next, type)) {
+                return;
+            }
             if (backend != null && mustStay()) {
                 waiting.pollFirst();
                 send(next, type);
@@ -259,6 +280,77 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             lease(target);
             return;
         }
+    }
+
+    /**
+     * The result cache's say on sending {@code next}: not while a lookup or an invalidation is in flight, no new
+     * request cycle while writes wait for their invalidation, and a cacheable read unit is looked up first.
+     */
+    private boolean cacheAllowsSending(PgFrame next, FrontendType type) {
+        if (cache.lookupInFlight() || heldReady != null) {
+            return false;
+        }
+        boolean startsCycle = type == FrontendType.QUERY || type == FrontendType.FUNCTION_CALL
+                || (!inBatch && (type == FrontendType.PARSE || type == FrontendType.BIND
+                || type == FrontendType.DESCRIBE || type == FrontendType.EXECUTE || type == FrontendType.CLOSE
+                || type == FrontendType.SYNC));
+        if (startsCycle && cache.writesPending() && responses.pendingCycles() > 0) {
+            return false;
+        }
+        if (!startsCycle || transactionStatus != 'I' || pinnedBecause != null || !responses.isEmpty()
+                || attempt != null || !cache.unchecked(next)) {
+            return true;
+        }
+        CacheUnit unit = CacheUnit.of(waiting, translator.statements());
+        if (unit == CacheUnit.INCOMPLETE) {
+            return false;  // its Sync has not arrived yet
+        }
+        cache.checked(next);
+        return !unit.candidate() || !startLookup(unit);
+    }
+
+    /** Looks a cacheable unit up in Redis; false when it is not cacheable after all. */
+    private boolean startLookup(CacheUnit unit) {
+        StatementInfo statement = routing.classify(unit.sql());
+        Optional<ResultCache.ReadPlan> plan = cache.plan(statement);
+        if (plan.isEmpty() || routing.isKnownWrite(unit.sql())) {
+            return false;
+        }
+        CacheKey key = cache.key(unit, settings.desired().values());
+        EventLoop loop = client.eventLoop();
+        cache.lookup(key).thenAccept(hit -> loop.execute(() -> {
+            if (hit.isPresent()) {
+                answerFromCache(unit, hit.get());
+                return;
+            }
+            cache.versions(plan.get()).thenAccept(versions -> loop.execute(() -> {
+                cache.lookupDone();
+                if (closed) {
+                    return;
+                }
+                versions.ifPresent(each -> cache.startFill(key, plan.get(), each, routing.clusterState()));
+                pumpAndFlush();
+            }));
+        }));
+        return true;
+    }
+
+    /** A hit: the unit's messages are answered with the stored frames and ReadyForQuery, no server involved. */
+    private void answerFromCache(CacheUnit unit, CachedResult result) {
+        cache.lookupDone();
+        if (closed) {
+            return;
+        }
+        for (int i = 0; i < unit.frames(); i++) {
+            waiting.pollFirst().release();
+        }
+        if (unit.parse() != null) {
+            translator.statements().define(unit.parse().name(), unit.parse().sql(), unit.parse().parameterTypes());
+        }
+        client.write(Unpooled.wrappedBuffer(result.frames()), client.voidPromise());
+        client.write(ReadyForQuery.IDLE, client.voidPromise());
+        unflushed = true;
+        pumpAndFlush();
     }
 
     /** See {@link StatementTranslator#answerParseLocally}: only outside a transaction. */
@@ -303,6 +395,9 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     private void onExecuted(String sql) {
         StatementInfo statement = routing.classify(sql);
         placement.onStatement(statement);
+        if (cache != null) {
+            cache.onStatement(statement);
+        }
         settings.onStatement(statement);
         boolean unreplayable = isUnreplayable(statement) || statement.functions().contains("set_config");
         if ((statement.pinsSession() || unreplayable) && pinnedBecause == null) {
@@ -386,10 +481,25 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         } else if (attempt != null && attempt.holding() && !attempt.retrying() && startsRows(type)) {
             attempt.release(client);
         } else if (type == BackendType.COMMAND_COMPLETE && !injected && endsTransaction(frame)) {
-            settings.onCommandComplete(frame.decode(io.pgroute.protocol.backend.CommandComplete::decode).tag());
+            String tag = frame.decode(io.pgroute.protocol.backend.CommandComplete::decode).tag();
+            settings.onCommandComplete(tag);
+            if (cache != null) {
+                cache.onCommandComplete(tag);
+            }
+        } else if (type == BackendType.DATA_ROW && injected && cache != null && cache.probing()) {
+            cache.onProbeRow(frame);
         }
         byte status = type == BackendType.READY_FOR_QUERY ? frame.body().getByte(frame.body().readerIndex()) : 0;
         ResponseQueue.Disposition disposition = responses.onFrame(frame);
+        if (type == BackendType.READY_FOR_QUERY && !injected && cache != null
+                && holdForInvalidation(connection, frame, status, disposition)) {
+            return;
+        }
+        if (type == BackendType.READY_FOR_QUERY && injected && cache != null && cache.probing()) {
+            frame.release();
+            invalidateThenRelease(connection);
+            return;
+        }
         if (disposition == ResponseQueue.Disposition.RELAY) {
             toClient(frame);
         } else {
@@ -405,6 +515,45 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         }
     }
 
+    /**
+     * The client's ReadyForQuery: ends a fill, and is held back while the writes before it are invalidated (the
+     * primary's WAL position is probed on the same connection first, for the replicas' lag check).
+     */
+    private boolean holdForInvalidation(BackendConnection connection, PgFrame frame, byte status,
+                                        ResponseQueue.Disposition disposition) {
+        if (cache.filling()) {
+            cache.finishFill(status, connection.label(), routing.replayedIn(cache.fillState(), backendPool));
+        }
+        if (disposition != ResponseQueue.Disposition.RELAY || !cache.holdReadyForQuery(status)) {
+            return false;
+        }
+        heldReady = frame;
+        responses.add(ResponseQueue.Entry.injected(ResponseQueue.Kind.QUERY));
+        connection.channel().writeAndFlush(new Query(SessionCache.PROBE_SQL), connection.channel().voidPromise());
+        return true;
+    }
+
+    /** The probe answered: bump in Redis, then give the client its ReadyForQuery and go on. */
+    private void invalidateThenRelease(BackendConnection connection) {
+        cache.bump().whenComplete((ignored, failure) -> client.eventLoop().execute(() -> {
+            cache.bumpDone();
+            PgFrame held = heldReady;
+            heldReady = null;
+            if (held == null) {
+                return;
+            }
+            if (closed || connection != backend) {
+                held.release();
+                return;
+            }
+            byte status = held.body().getByte(held.body().readerIndex());
+            toClient(held);
+            unflushed = true;
+            finishAttempt();
+            onReadyForQuery(connection, status);
+        }));
+    }
+
     private static boolean startsRows(BackendType type) {
         return type == BackendType.DATA_ROW || type == BackendType.COPY_OUT_RESPONSE
                 || type == BackendType.COPY_IN_RESPONSE || type == BackendType.COPY_DATA;
@@ -412,6 +561,9 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
 
     /** To the client, unless a replica attempt holds answers back (or drops them: it is being re-run). */
     private void toClient(Object message) {
+        if (cache != null) {
+            cache.capture(message);
+        }
         if (attempt == null) {
             client.write(message, client.voidPromise());
         } else if (attempt.retrying()) {
@@ -436,6 +588,10 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             return;
         }
         routing.markWrite(done.sql());
+        if (cache != null) {
+            cache.discardFill();
+            cache.onUnknownWrite();  // whatever the primary runs now may write
+        }
         LOGGER.info("replica refused a statement classified as a read; re-running it on the primary session={} "
                 + "backend={}", id(), backend == null ? "-" : backend.label());
         done.requeue(waiting);
@@ -544,6 +700,9 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         LOGGER.info("replica connection lost before any row session={} backend={} cause={}: re-running on the "
                 + "primary", id(), connection.label(), cause == null ? "closed by server" : cause.toString());
         attempt.onConnectionLost();
+        if (cache != null) {
+            cache.discardFill();
+        }
         responses.clear();
         settings.onError();
         settings.onReadyForQuery((byte) 'I', (byte) 'I');
@@ -597,6 +756,13 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             return;
         }
         closed = true;
+        if (cache != null) {
+            cache.abandon();
+        }
+        if (heldReady != null) {
+            heldReady.release();
+            heldReady = null;
+        }
         if (attempt != null) {
             attempt.discard();
             attempt = null;

@@ -118,6 +118,26 @@ public final class SessionRouting {
         return index < 0 ? Optional.empty() : Optional.of(pools.pool(loop, replicas.get(index)));
     }
 
+    /** The node monitor's current view, or null when the database has no monitored replicas. */
+    public ClusterState clusterState() {
+        return hasReplicas() && database.monitor() != null ? database.monitor().state() : null;
+    }
+
+    /**
+     * What the node behind {@code pool} had replayed in {@code before} ({@link io.pgroute.proxy.routing.Lsn#INVALID}
+     * when unknown); {@link Long#MAX_VALUE} for the primary, which is always current.
+     */
+    public long replayedIn(ClusterState before, BackendPool pool) {
+        if (isPrimary(pool)) {
+            return Long.MAX_VALUE;
+        }
+        int index = replicas.indexOf(pool.target());
+        if (before == null || index < 0 || index >= before.replicas().size()) {
+            return io.pgroute.proxy.routing.Lsn.INVALID;
+        }
+        return before.replicas().get(index).replayLsn();
+    }
+
     private int busy(EventLoop loop, BackendTarget target) {
         BackendPool pool = pools.pool(loop, target);
         return pool.open() - pool.idle();

@@ -29,6 +29,7 @@ public final class Classifier implements AutoCloseable {
     /** Parse budget per statement; a pathological statement costs at most this, then goes to the primary. */
     public static final Duration DEFAULT_PARSE_TIMEOUT = Duration.ofMillis(500);
     private static final int MAX_PARSE_LENGTH = 1 << 20;
+    private static final FunctionCatalog BUILTINS = new BuiltinFunctions();
 
     /** Raw text ({@link String}) or shape ({@link Fingerprint}) → result; the key types never equal each other. */
     private final Cache<Object, StatementInfo> cache;
@@ -68,6 +69,22 @@ public final class Classifier implements AutoCloseable {
             return analyze(sql);
         }
         return cache.get(fingerprint, shape -> analyze(sql));
+    }
+
+    /** The volatility of {@code function} (a normalized name): the catalog's, else the built-in list's. */
+    public Volatility volatility(String function) {
+        Volatility result = catalog.volatility(function);
+        return result == Volatility.UNKNOWN ? BUILTINS.volatility(function) : result;
+    }
+
+    /**
+     * Whether a call of {@code function} may write tables that no statement names: true for every function but
+     * PostgreSQL's own (the built-in list, and the always-primary and safe-on-standby rules: nextval, advisory
+     * locks, txid_current…), which write no user table.
+     */
+    public boolean mayWriteTables(String function) {
+        return !FunctionRules.isPrimaryOnly(function) && !FunctionRules.isSafeOnStandby(function)
+                && BUILTINS.volatility(function) == Volatility.UNKNOWN;
     }
 
     /** Statements JSqlParser could not parse (or timed out on) since start: reads lost to the primary. */

@@ -1,0 +1,267 @@
+package io.pgroute.proxy.cache;
+
+import io.pgroute.config.CacheConfig;
+import io.pgroute.proxy.sql.Classifier;
+import io.pgroute.proxy.sql.Hint;
+import io.pgroute.proxy.sql.StatementInfo;
+import io.pgroute.proxy.sql.StatementKind;
+import io.pgroute.proxy.sql.Volatility;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * The result cache's rules (docs/cache.md): which reads may be answered from Redis and under which table
+ * versions, and which versions a write must bump. Shared by every session; the per-session protocol (lookup, fill,
+ * bump before ReadyForQuery) is {@code session.SessionCache}. Relation facts come from each database's
+ * {@link RelationCatalog}, replaced by the control plane; until the first one arrives nothing is cacheable and
+ * every write invalidates the whole database.
+ */
+public final class ResultCache implements AutoCloseable {
+
+    private static final Logger LOGGER = LoggerFactory.getLogger(ResultCache.class);
+
+    /** What a cacheable read is filed under: the version keys of its tables and how long it lives. */
+    public record ReadPlan(List<String> tables, Duration ttl) {
+        public ReadPlan {
+            tables = List.copyOf(tables);
+        }
+    }
+
+    /** What a write invalidates: some tables' versions, or everything in the database (its epoch). */
+    public record Invalidation(Set<String> tables, boolean everything) {
+
+        public static final Invalidation NONE = new Invalidation(Set.of(), false);
+        public static final Invalidation EVERYTHING = new Invalidation(Set.of(), true);
+
+        public Invalidation {
+            tables = Collections.unmodifiableSet(new LinkedHashSet<>(tables));
+        }
+
+        public boolean isNone() {
+            return !everything && tables.isEmpty();
+        }
+
+        /** Both invalidations together. */
+        public Invalidation plus(Invalidation other) {
+            if (everything || other.everything) {
+                return EVERYTHING;
+            }
+            if (other.isNone()) {
+                return this;
+            }
+            if (isNone()) {
+                return other;
+            }
+            Set<String> union = new LinkedHashSet<>(tables);
+            union.addAll(other.tables);
+            return new Invalidation(union, false);
+        }
+    }
+
+    private final CacheConfig config;
+    private final RedisCache redis;
+    private final Classifier classifier;
+    private final Map<String, RelationCatalog> catalogs = new ConcurrentHashMap<>();
+    private final Map<String, Runnable> catalogReloads = new ConcurrentHashMap<>();
+    private final LongAdder tooLarge = new LongAdder();
+    private final LongAdder lagSkipped = new LongAdder();
+
+    public ResultCache(CacheConfig config, RedisCache redis, Classifier classifier) {
+        this.config = config;
+        this.redis = redis;
+        this.classifier = classifier;
+    }
+
+    /** Connects to the Redis of {@code config} (in the background). */
+    public static ResultCache start(CacheConfig config, Classifier classifier) {
+        RedisCache.Settings settings = new RedisCache.Settings(config.timeout(), config.breakerFailures(),
+                config.breakerCoolDown(), Duration.ofSeconds(1));
+        RedisCache redis = new RedisCache(config.redis(), config.cluster(), settings);
+        LOGGER.info("result cache enabled: {} redis endpoint(s){}, timeout {}, default ttl {}, max result {} bytes",
+                config.redis().size(), config.cluster() ? " (cluster)" : "", config.timeout(), config.defaultTtl(),
+                config.maxResultBytes());
+        return new ResultCache(config, redis, classifier);
+    }
+
+    public RedisCache redis() {
+        return redis;
+    }
+
+    public boolean enabledFor(String database) {
+        return config.enabledFor(database);
+    }
+
+    /** Results larger than this are streamed to the client without being stored. */
+    public int maxResultBytes() {
+        return (int) Math.min(Integer.MAX_VALUE - 64, config.maxResultBytes());
+    }
+
+    /** The control plane loaded a new relation catalog for {@code database}. */
+    public void catalog(String database, RelationCatalog catalog) {
+        catalogs.put(database, catalog);
+    }
+
+    /** How to reload {@code database}'s relation catalog at once (after DDL went through pgroute). */
+    public void onReloadCatalog(String database, Runnable reload) {
+        catalogReloads.put(database, reload);
+    }
+
+    /** A fill was abandoned because the result outgrew {@code max_result_bytes}. */
+    public void countTooLarge() {
+        tooLarge.increment();
+    }
+
+    /** A fill from a replica was not stored: the replica had not replayed a write to one of its tables. */
+    public void countLagSkipped() {
+        lagSkipped.increment();
+    }
+
+    public long tooLarge() {
+        return tooLarge.sum();
+    }
+
+    public long lagSkipped() {
+        return lagSkipped.sum();
+    }
+
+    /**
+     * The plan for caching {@code statement} in {@code database}, or empty when it must run on a server every time:
+     * a single read (no locking clause, no {@code nocache} or {@code primary} hint) whose functions are all
+     * IMMUTABLE or allow-listed ({@code cache.functions}; a {@code cache ttl=…} hint allows STABLE ones too), and
+     * whose tables are all permanent ordinary tables of the catalog and allowed by {@code cache.tables}.
+     */
+    public Optional<ReadPlan> plan(String database, StatementInfo statement) {
+        if (!config.enabledFor(database) || statement.kind() != StatementKind.READ || statement.multiStatement()
+                || !statement.readOnly() || statement.noCache() || statement.hint() == Hint.PRIMARY
+                || statement.lockingClause() || statement.tablesRead().isEmpty() || !statement.tablesComplete()) {
+            return Optional.empty();
+        }
+        if (!statement.cacheable() && !functionsAllowed(statement)) {
+            return Optional.empty();
+        }
+        RelationCatalog catalog = catalogs.getOrDefault(database, RelationCatalog.empty());
+        List<String> keys = new ArrayList<>();
+        for (String table : statement.tablesRead()) {
+            String key = RelationCatalog.versionKey(table);
+            if (!catalog.cacheable(table) || !config.tableAllowed(key)) {
+                return Optional.empty();
+            }
+            if (!keys.contains(key)) {
+                keys.add(key);
+            }
+        }
+        Duration ttl = statement.cacheTtl().orElseGet(() -> config.ttlFor(keys));
+        return Optional.of(new ReadPlan(keys, ttl));
+    }
+
+    private boolean functionsAllowed(StatementInfo statement) {
+        boolean hinted = statement.cacheTtl().isPresent();
+        for (String each : statement.functions()) {
+            Volatility volatility = classifier.volatility(each);
+            boolean allowed = volatility == Volatility.IMMUTABLE || config.functions().contains(each)
+                    || (hinted && volatility == Volatility.STABLE);
+            if (!allowed) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * What {@code statement}, sent to the primary in {@code database}, invalidates once committed: the tables it
+     * writes and those its writes reach (cascading foreign keys, partitions), or everything when that cannot be
+     * known (tables not named, DO/CALL, user functions, triggers, two-phase commit, anything not understood).
+     */
+    public Invalidation invalidation(String database, StatementInfo statement) {
+        if (!config.enabledFor(database) || statement.readOnly()) {
+            return Invalidation.NONE;
+        }
+        if (!statement.parts().isEmpty()) {
+            Invalidation result = Invalidation.NONE;
+            for (StatementInfo part : statement.parts()) {
+                result = result.plus(invalidation(database, part));
+            }
+            return result;
+        }
+        switch (statement.kind()) {
+            case TRANSACTION_BEGIN, SAVEPOINT, SET, RESET, SHOW, DISCARD, LISTEN, UNLISTEN, NOTIFY, DEALLOCATE,
+                    EMPTY, UTILITY, PREPARE -> {
+                return Invalidation.NONE;
+            }
+            case TRANSACTION_END, EXECUTE, UNKNOWN -> {
+                return Invalidation.EVERYTHING;  // two-phase commit, SQL EXECUTE of some statement, not understood
+            }
+            default -> {
+                // READ with volatile functions, WRITE, COPY, CURSOR: judged by tables and functions below
+            }
+        }
+        String reason = statement.reason() == null ? "" : statement.reason();
+        if (reason.startsWith("create temp")) {
+            return Invalidation.NONE;  // only the session's own temporary relations, which are never cached
+        }
+        if (reason.equals("ddl")) {
+            reloadCatalog(database);
+            return Invalidation.EVERYTHING;
+        }
+        if (reason.equals("truncate") || !statement.tablesComplete()) {
+            return Invalidation.EVERYTHING;  // TRUNCATE … CASCADE empties every referencing table
+        }
+        for (String each : statement.functions()) {
+            if (classifier.mayWriteTables(each)) {
+                return Invalidation.EVERYTHING;
+            }
+        }
+        if (statement.tablesWritten().isEmpty()) {
+            return Invalidation.NONE;
+        }
+        RelationCatalog catalog = catalogs.getOrDefault(database, RelationCatalog.empty());
+        List<String> keys = statement.tablesWritten().stream().map(RelationCatalog::versionKey).distinct().toList();
+        if (catalog.writesUnknown(keys)) {
+            return Invalidation.EVERYTHING;
+        }
+        return new Invalidation(catalog.invalidationClosure(keys), false);
+    }
+
+    /** DDL went through pgroute: the relation catalog may be out of date. */
+    public void reloadCatalog(String database) {
+        Runnable reload = catalogReloads.get(database);
+        if (reload != null) {
+            reload.run();
+        }
+    }
+
+    /** Sends {@code invalidation} to Redis; completes (never exceptionally) once Redis answered or gave up. */
+    public CompletableFuture<Void> invalidate(String database, Invalidation invalidation, long lsn) {
+        CompletableFuture<?> sent;
+        if (invalidation.everything()) {
+            sent = redis.bumpEpoch(database);
+        } else if (!invalidation.tables().isEmpty()) {
+            sent = redis.bump(database, invalidation.tables(), lsn);
+        } else {
+            return CompletableFuture.completedFuture(null);
+        }
+        return sent.handle((ignored, failure) -> null);
+    }
+
+    @Override
+    public void close() {
+        redis.close();
+    }
+
+    /** Closes the Redis client; completes when its threads are gone. */
+    public CompletableFuture<Void> closeAsync() {
+        return redis.closeAsync();
+    }
+}

@@ -1,0 +1,132 @@
+package io.pgroute.proxy.session;
+
+import io.pgroute.protocol.FrontendType;
+import io.pgroute.protocol.PgFrame;
+import io.pgroute.protocol.frontend.Bind;
+import io.pgroute.protocol.frontend.Describe;
+import io.pgroute.protocol.frontend.Execute;
+import io.pgroute.protocol.frontend.Parse;
+import io.pgroute.protocol.frontend.Query;
+import io.pgroute.proxy.cache.CacheKey;
+
+import java.util.Arrays;
+import java.util.Deque;
+import java.util.Iterator;
+
+/**
+ * The request unit at the head of a session's queue, seen as a candidate for the result cache: a simple Query, or
+ * one extended-protocol statement run to completion — {@code [Parse] Bind [Describe…] Execute(0 rows = all) Sync}
+ * of a single statement, whose answer PostgreSQL gives in the same bytes every time. Anything else (several
+ * Executes, a row limit, Close, Flush, a statement name already in use) is not a candidate.
+ *
+ * @param frames     how many queued messages the unit spans, Sync included
+ * @param sql        the statement text
+ * @param shape      simple or extended protocol
+ * @param detail     the extended message sequence and declared parameter types, empty for a simple Query
+ * @param values     Bind parameter values
+ * @param formats    Bind parameter format codes
+ * @param results    Bind result format codes
+ * @param parse      the unit's Parse, if it has one: on a hit its statement is defined for the client as the
+ *                   server would have
+ */
+record CacheUnit(int frames, String sql, CacheKey.Shape shape, String detail, byte[][] values, short[] formats,
+                 short[] results, Parse parse) {
+
+    /** No candidate: the unit is not complete yet ({@link #INCOMPLETE}) or cannot be cached ({@link #NONE}). */
+    static final CacheUnit INCOMPLETE = new CacheUnit(0, null, null, null, null, null, null, null);
+    static final CacheUnit NONE = new CacheUnit(0, null, null, null, null, null, null, null);
+
+    /** Longest extended unit inspected. */
+    private static final int MAX_FRAMES = 8;
+
+    boolean candidate() {
+        return sql != null;
+    }
+
+    /** Inspects the unit at the head of {@code waiting}; {@link #INCOMPLETE} until its Sync has arrived. */
+    static CacheUnit of(Deque<PgFrame> waiting, PreparedStatements statements) {
+        Iterator<PgFrame> each = waiting.iterator();
+        if (!each.hasNext()) {
+            return INCOMPLETE;
+        }
+        PgFrame first = each.next();
+        FrontendType firstType = FrontendType.of(first.type());
+        if (firstType == FrontendType.QUERY) {
+            return new CacheUnit(1, first.decode(Query::decode).sql(), CacheKey.Shape.SIMPLE, "", new byte[0][],
+                    new short[0], new short[0], null);
+        }
+        Parse parse = null;
+        Bind bind = null;
+        boolean executed = false;
+        StringBuilder detail = new StringBuilder();
+        PgFrame frame = first;
+        for (int count = 1; count <= MAX_FRAMES; count++) {
+            FrontendType type = FrontendType.of(frame.type());
+            if (type == null) {
+                return NONE;
+            }
+            switch (type) {
+                case PARSE -> {
+                    if (parse != null || bind != null) {
+                        return NONE;
+                    }
+                    parse = frame.decode(Parse::decode);
+                    if (!parse.name().isEmpty() && statements.get(parse.name()) != null) {
+                        return NONE;  // 42P05: let the server path answer it
+                    }
+                    detail.append("P").append(Arrays.toString(parse.parameterTypes()));
+                }
+                case BIND -> {
+                    if (bind != null) {
+                        return NONE;
+                    }
+                    bind = frame.decode(Bind::decode);
+                    if (parse == null) {
+                        PreparedStatements.Statement known = statements.get(bind.statement());
+                        if (known == null) {
+                            return NONE;
+                        }
+                        detail.append("p").append(Arrays.toString(known.parameterTypes()));
+                    } else if (!parse.name().equals(bind.statement())) {
+                        return NONE;
+                    }
+                    detail.append("B");
+                }
+                case DESCRIBE -> {
+                    Describe describe = frame.decode(Describe::decode);
+                    boolean statement = describe.target() == Describe.STATEMENT;
+                    String expected = statement ? (bind != null ? bind.statement() : parse == null ? null
+                            : parse.name()) : bind == null ? null : bind.portal();
+                    if (expected == null || !expected.equals(describe.name()) || executed) {
+                        return NONE;
+                    }
+                    detail.append(statement ? "DS" : "DP");
+                }
+                case EXECUTE -> {
+                    Execute execute = frame.decode(Execute::decode);
+                    if (bind == null || executed || execute.maxRows() != 0 || !execute.portal().equals(bind.portal())) {
+                        return NONE;
+                    }
+                    executed = true;
+                    detail.append("E");
+                }
+                case SYNC -> {
+                    if (!executed) {
+                        return NONE;
+                    }
+                    String sql = parse != null ? parse.sql() : statements.get(bind.statement()).sql();
+                    return new CacheUnit(count, sql, CacheKey.Shape.EXTENDED, detail.toString(),
+                            bind.parameterValues(), bind.parameterFormats(), bind.resultFormats(), parse);
+                }
+                default -> {
+                    return NONE;
+                }
+            }
+            if (!each.hasNext()) {
+                return INCOMPLETE;
+            }
+            frame = each.next();
+        }
+        return NONE;
+    }
+}

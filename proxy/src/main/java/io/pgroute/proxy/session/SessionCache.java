@@ -1,0 +1,367 @@
+package io.pgroute.proxy.session;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.pgroute.protocol.BackendMessage;
+import io.pgroute.protocol.BackendType;
+import io.pgroute.protocol.PgFrame;
+import io.pgroute.protocol.backend.DataRow;
+import io.pgroute.proxy.cache.CacheKey;
+import io.pgroute.proxy.cache.CachedResult;
+import io.pgroute.proxy.cache.ResultCache;
+import io.pgroute.proxy.cache.ResultCache.Invalidation;
+import io.pgroute.proxy.cache.ResultCache.ReadPlan;
+import io.pgroute.proxy.cache.TableVersions;
+import io.pgroute.proxy.routing.ClusterState;
+import io.pgroute.proxy.routing.Lsn;
+import io.pgroute.proxy.sql.StatementInfo;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * One session's part of the result cache protocol (DESIGN.md, "Result cache"; docs/cache.md). Confined to the
+ * session's event loop; {@link ClientSession} calls it at these points:
+ *
+ * <pre>
+ *   read unit at the head, idle session --lookup--> hit: answered from Redis, no server
+ *                                         \--> miss: versions read, unit sent, answer captured (fill)
+ *   fill's ReadyForQuery --> stored if complete, small enough, without error, and (from a replica) not older than
+ *                            the tables' last write
+ *   write statement sent --> invalidation pending
+ *   ReadyForQuery 'I' with a pending invalidation --> held; primary's WAL position probed on the same connection;
+ *                            tables bumped in Redis; then ReadyForQuery relayed
+ * </pre>
+ */
+final class SessionCache {
+
+    private static final Logger LOGGER = LoggerFactory.getLogger(SessionCache.class);
+    /** Asked on the writer's connection after its commit: a position at or past the commit record. */
+    static final String PROBE_SQL = "SELECT pg_catalog.pg_current_wal_insert_lsn()";
+    /**
+     * Watermark used when the probe gave no position: higher than any real one, so no replica fill of the tables
+     * is stored until a later write records a real position (Lua numbers are doubles: keep below 2^53).
+     */
+    private static final long UNKNOWN_LSN = 1L << 52;
+
+    private final ResultCache cache;
+    private final String database;
+    private final String role;
+    private final Map<String, String> startupSettings;
+
+    /** The head frame whose unit was already looked up (or found not cacheable): not looked up again. */
+    private PgFrame checkedHead;
+    private boolean lookupInFlight;
+    private Fill fill;
+
+    private Invalidation pending = Invalidation.NONE;
+    private boolean rolledBack;
+    private boolean committed;
+    private boolean probing;
+    private long probeLsn;
+    private boolean bumping;
+
+    SessionCache(ResultCache cache, SessionInfo info) {
+        this.cache = cache;
+        this.database = info.database();
+        this.role = info.user();
+        Map<String, String> settings = new TreeMap<>();
+        info.startupParameters().forEach((name, value) -> {
+            String folded = name.toLowerCase(Locale.ROOT);
+            if (!folded.equals("user") && !folded.equals("database")) {
+                settings.put(folded, value);
+            }
+        });
+        this.startupSettings = settings;
+    }
+
+    /** Whether this session's database caches at all. */
+    boolean enabled() {
+        return cache.enabledFor(database);
+    }
+
+    // ---- reads ----
+
+    /** A lookup is in flight: nothing else may be sent or answered before it. */
+    boolean lookupInFlight() {
+        return lookupInFlight;
+    }
+
+    /** Whether {@code head} is new, i.e. its unit has not been considered for the cache yet. */
+    boolean unchecked(PgFrame head) {
+        return head != checkedHead;
+    }
+
+    /** The unit starting at {@code head} was considered (and is not looked up again). */
+    void checked(PgFrame head) {
+        checkedHead = head;
+    }
+
+    /** The plan for a unit's statement, or empty when it is not cacheable. */
+    Optional<ReadPlan> plan(StatementInfo statement) {
+        return cache.plan(database, statement);
+    }
+
+    /** The key of {@code unit} under the session's current settings. */
+    CacheKey key(CacheUnit unit, Map<String, String> sessionSettings) {
+        Map<String, String> settings = new TreeMap<>(startupSettings);
+        sessionSettings.forEach((name, value) -> settings.put(name.toLowerCase(Locale.ROOT), value));
+        return CacheKey.builder(database, role)
+                .settings(settings)
+                .sql(unit.sql())
+                .shape(unit.shape())
+                .detail(unit.detail())
+                .parameters(unit.values(), unit.formats())
+                .resultFormats(unit.results())
+                .build();
+    }
+
+    /** Looks {@code key} up; the future completes on a Redis thread, never exceptionally. */
+    CompletableFuture<Optional<CachedResult>> lookup(CacheKey key) {
+        lookupInFlight = true;
+        return cache.redis().get(key);
+    }
+
+    /** Reads the versions a fill is filed under; completes on a Redis thread, empty when Redis failed. */
+    CompletableFuture<Optional<TableVersions>> versions(ReadPlan plan) {
+        return cache.redis().versions(database, plan.tables()).handle((versions, failure) ->
+                failure == null && versions.epochKnown() ? Optional.of(versions) : Optional.empty());
+    }
+
+    /** Back on the event loop after a lookup (and, on a miss, the versions read). */
+    void lookupDone() {
+        lookupInFlight = false;
+    }
+
+    /**
+     * A miss: capture the unit's answer from now on. {@code before} is the node monitor's view taken before the
+     * unit is sent (null without replicas): what a replica had replayed by then bounds what its answer can miss.
+     */
+    void startFill(CacheKey key, ReadPlan plan, TableVersions versions, ClusterState before) {
+        discardFill();
+        fill = new Fill(key, plan, versions, before, cache.maxResultBytes());
+    }
+
+    /** A message on its way to the client: part of the fill, if one runs. */
+    void capture(Object message) {
+        if (fill == null) {
+            return;
+        }
+        if (message instanceof PgFrame frame) {
+            fill.add(frame.type(), frame.content());
+        } else if (message instanceof BackendMessage backend) {
+            ByteBuf body = Unpooled.buffer();
+            try {
+                backend.encodeBody(body);
+                fill.add(backend.type().code(), body);
+            } finally {
+                body.release();
+            }
+        }
+        if (fill.tooLarge) {
+            LOGGER.debug("cache fill abandoned key={}: more than {} bytes", fill.key, cache.maxResultBytes());
+            cache.countTooLarge();
+            fill = null;
+        }
+    }
+
+    /**
+     * The fill's cycle ended with {@code status}; stores the answer if it may be. {@code replayedBeforeSend}: what
+     * the node that answered had replayed before the unit was sent, {@link Long#MAX_VALUE} for the primary.
+     */
+    void finishFill(byte status, String node, long replayedBeforeSend) {
+        Fill done = fill;
+        fill = null;
+        if (done == null || done.failed || status != 'I') {
+            return;
+        }
+        if (replayedBeforeSend != Long.MAX_VALUE && Long.compareUnsigned(replayedBeforeSend,
+                done.versions.watermark()) < 0) {
+            cache.countLagSkipped();
+            LOGGER.debug("cache fill not stored key={}: {} had replayed {} but a write needs {}", done.key, node,
+                    Lsn.format(replayedBeforeSend), Lsn.format(done.versions.watermark()));
+            return;
+        }
+        CachedResult result = CachedResult.of(done.bytes(), done.versions);
+        cache.redis().put(done.key, result, done.plan.ttl());
+    }
+
+    /** The node monitor's view before the running fill's unit was sent; null without a fill or replicas. */
+    ClusterState fillState() {
+        return fill == null ? null : fill.before;
+    }
+
+    boolean filling() {
+        return fill != null;
+    }
+
+    /** The answer will not be complete (re-run on the primary, connection lost, session closing). */
+    void discardFill() {
+        fill = null;
+    }
+
+    // ---- writes ----
+
+    /** A statement was sent to the primary: what it writes is invalidated once it commits. */
+    void onStatement(StatementInfo statement) {
+        Invalidation invalidation = cache.invalidation(database, statement);
+        if (!invalidation.isNone()) {
+            pending = pending.plus(invalidation);
+            rolledBack = false;
+        }
+    }
+
+    /** A statement ran whose writes cannot be named (a read the safety net re-ran on the primary). */
+    void onUnknownWrite() {
+        pending = pending.plus(Invalidation.EVERYTHING);
+        rolledBack = false;
+    }
+
+    /** A CommandComplete of the client's: a ROLLBACK (or a failed COMMIT) discards the transaction's writes. */
+    void onCommandComplete(String tag) {
+        if (pending.isNone()) {
+            return;
+        }
+        if (tag.equals("ROLLBACK")) {
+            rolledBack = true;
+        } else if (tag.equals("COMMIT") || tag.startsWith("COMMIT ")) {
+            committed = true;
+        }
+    }
+
+    /** Writes are pending and not yet resolved: a new request cycle must wait for their bump. */
+    boolean writesPending() {
+        return !pending.isNone() || probing || bumping;
+    }
+
+    /**
+     * The client's ReadyForQuery: true when it must be held back until an invalidation is acknowledged (the
+     * transaction is over and may have committed writes). A pure rollback just forgets them.
+     */
+    boolean holdReadyForQuery(byte status) {
+        if (status != 'I' || pending.isNone()) {
+            return false;
+        }
+        if (rolledBack && !committed) {
+            clearPending();
+            return false;
+        }
+        probing = true;
+        probeLsn = 0;
+        return true;
+    }
+
+    /** Whether the injected probe's answer is expected now. */
+    boolean probing() {
+        return probing;
+    }
+
+    /** A row of the probe's answer: the primary's WAL insert position after the commit. */
+    void onProbeRow(PgFrame frame) {
+        try {
+            byte[][] values = frame.decode(DataRow::decode).values();
+            if (values.length == 1 && values[0] != null) {
+                probeLsn = Lsn.parse(new String(values[0], StandardCharsets.US_ASCII));
+            }
+        } catch (RuntimeException e) {
+            LOGGER.debug("unreadable WAL position from the probe: {}", e.toString());
+        }
+    }
+
+    /** The probe is answered: sends the invalidation; completes (never exceptionally) once Redis answered. */
+    CompletableFuture<Void> bump() {
+        probing = false;
+        bumping = true;
+        long lsn = probeLsn == 0 ? UNKNOWN_LSN : probeLsn;
+        Invalidation sent = pending;
+        clearPending();
+        return cache.invalidate(database, sent, lsn);
+    }
+
+    /** Back on the event loop once the bump is answered. */
+    void bumpDone() {
+        bumping = false;
+    }
+
+    /**
+     * The connection or the session ended with writes possibly committed and not yet invalidated: invalidate them
+     * without waiting (nobody is left to hold a ReadyForQuery for).
+     */
+    void abandon() {
+        fill = null;
+        if (!pending.isNone() && !(rolledBack && !committed)) {
+            cache.invalidate(database, pending, UNKNOWN_LSN);
+        }
+        clearPending();
+        probing = false;
+    }
+
+    private void clearPending() {
+        pending = Invalidation.NONE;
+        rolledBack = false;
+        committed = false;
+    }
+
+    /** A result being captured for the cache. */
+    private static final class Fill {
+        private final CacheKey key;
+        private final ReadPlan plan;
+        private final TableVersions versions;
+        private final ClusterState before;
+        private final int limit;
+        private byte[] buffer = new byte[256];
+        private int size;
+        private boolean tooLarge;
+        private boolean failed;
+
+        Fill(CacheKey key, ReadPlan plan, TableVersions versions, ClusterState before, int limit) {
+            this.key = key;
+            this.plan = plan;
+            this.versions = versions;
+            this.before = before;
+            this.limit = limit;
+        }
+
+        private void add(byte type, ByteBuf body) {
+            BackendType kind = BackendType.of(type);
+            if (kind == BackendType.READY_FOR_QUERY) {
+                return;
+            }
+            if (kind == BackendType.ERROR_RESPONSE || kind == BackendType.PARAMETER_STATUS
+                    || kind == BackendType.NOTIFICATION_RESPONSE || kind == BackendType.COPY_OUT_RESPONSE
+                    || kind == BackendType.COPY_IN_RESPONSE || kind == BackendType.PORTAL_SUSPENDED) {
+                failed = true;
+            }
+            if (failed) {
+                return;
+            }
+            int length = body.readableBytes();
+            int needed = size + 5 + length;
+            if (needed > limit) {
+                tooLarge = true;
+                return;
+            }
+            if (needed > buffer.length) {
+                buffer = java.util.Arrays.copyOf(buffer, Math.min(limit, Math.max(needed, buffer.length * 2)));
+            }
+            buffer[size] = type;
+            int frameLength = length + 4;
+            buffer[size + 1] = (byte) (frameLength >>> 24);
+            buffer[size + 2] = (byte) (frameLength >>> 16);
+            buffer[size + 3] = (byte) (frameLength >>> 8);
+            buffer[size + 4] = (byte) frameLength;
+            body.getBytes(body.readerIndex(), buffer, size + 5, length);
+            size = needed;
+        }
+
+        private byte[] bytes() {
+            return java.util.Arrays.copyOf(buffer, size);
+        }
+    }
+}
