@@ -193,6 +193,33 @@ public final class LocalCluster implements AutoCloseable {
         }
     }
 
+    /** SIGKILL to Redis, as a crash would do it; its data is gone (no persistence). */
+    public void killRedis() {
+        RedisServer redis = redisServer;
+        if (redis == null) {
+            throw new LocalClusterException("this cluster has no Redis");
+        }
+        try {
+            redis.kill(START_TIMEOUT);
+        } catch (IOException e) {
+            throw new LocalClusterException("cannot kill redis: " + e.getMessage(), e);
+        }
+    }
+
+    /** Starts Redis again, empty, on the port it had, after {@link #killRedis()}. */
+    public void startRedis() {
+        RedisServer redis = redisServer;
+        if (redis == null) {
+            throw new LocalClusterException("this cluster has no Redis");
+        }
+        try {
+            redis.stop();
+            redis.start(redis.node().port(), START_TIMEOUT);
+        } catch (IOException e) {
+            throw new LocalClusterException("cannot start redis again: " + e.getMessage(), e);
+        }
+    }
+
     /** Stops replicas, primary and Redis, then deletes the data unless asked to keep it. Idempotent. */
     @Override
     public void close() {

@@ -17,13 +17,14 @@ import java.util.Objects;
  * there, exactly as {@code INCR} writes them):
  *
  * <pre>
- * "PGR" 0x01 | u8 n, epoch | u16 count | count × (u16 n, table name UTF-8 | u8 n, version) | i32 n, frames
+ * "PGR" 0x02 | u8 n, epoch | u16 count | count × (u16 n, table name UTF-8 | u8 n, version) | u8 n, watermark
+ *           | i32 n, frames
  * </pre>
  */
 public final class CachedResult {
 
     /** First four bytes of every stored entry; the lookup script checks them too. */
-    static final byte[] MAGIC = {'P', 'G', 'R', 1};
+    static final byte[] MAGIC = {'P', 'G', 'R', 2};
 
     private static final int FRAME_HEADER = 5;
     private static final int MAX_NAME_BYTES = 0xFFFF;
@@ -31,19 +32,31 @@ public final class CachedResult {
     private final byte[] frames;
     private final long epoch;
     private final Map<String, Long> versions;
+    private final long watermark;
+
+    /** A result without a last-write watermark. */
+    public CachedResult(byte[] frames, long epoch, Map<String, Long> versions) {
+        this(frames, epoch, versions, 0);
+    }
 
     /**
      * @param frames   complete backend frames; kept, not copied: do not modify it afterwards
      * @param epoch    the database epoch read before the query, positive
      * @param versions table name to version read before the query
+     * @param watermark the tables' last-write WAL position read before the query: whoever is shown this result
+     *                  must not be shown anything older afterwards
      * @throws IllegalArgumentException if the frames are not a sequence of whole frames
      */
-    public CachedResult(byte[] frames, long epoch, Map<String, Long> versions) {
+    public CachedResult(byte[] frames, long epoch, Map<String, Long> versions, long watermark) {
         this.frames = Objects.requireNonNull(frames, "frames");
         if (epoch < 0) {
             throw new IllegalArgumentException("negative epoch: " + epoch);
         }
         this.epoch = epoch;
+        if (watermark < 0) {
+            throw new IllegalArgumentException("negative watermark: " + watermark);
+        }
+        this.watermark = watermark;
         if (versions.size() > 0xFFFF) {
             throw new IllegalArgumentException("too many tables: " + versions.size());
         }
@@ -58,7 +71,7 @@ public final class CachedResult {
 
     /** A result whose validity is tied to the versions read before its query. */
     public static CachedResult of(byte[] frames, TableVersions readBefore) {
-        return new CachedResult(frames, readBefore.epoch(), readBefore.versions());
+        return new CachedResult(frames, readBefore.epoch(), readBefore.versions(), readBefore.watermark());
     }
 
     /** The frames to replay; the array itself, not a copy: do not modify it. */
@@ -76,6 +89,11 @@ public final class CachedResult {
         return epoch;
     }
 
+    /** The last-write watermark of the tables when the result was read. */
+    public long watermark() {
+        return watermark;
+    }
+
     /** The table versions the result was read under. */
     public Map<String, Long> versions() {
         return versions;
@@ -84,7 +102,8 @@ public final class CachedResult {
     /** The stored form (see the class comment). */
     public byte[] encode() {
         byte[] epochText = ascii(epoch);
-        int size = MAGIC.length + 1 + epochText.length + 2 + 4 + frames.length;
+        byte[] watermarkText = ascii(watermark);
+        int size = MAGIC.length + 1 + epochText.length + 2 + 1 + watermarkText.length + 4 + frames.length;
         Map<byte[], byte[]> entries = new LinkedHashMap<>();
         for (Map.Entry<String, Long> each : versions.entrySet()) {
             byte[] name = each.getKey().getBytes(StandardCharsets.UTF_8);
@@ -96,6 +115,7 @@ public final class CachedResult {
         result.put(MAGIC).put((byte) epochText.length).put(epochText).putShort((short) entries.size());
         entries.forEach((name, version) -> result.putShort((short) name.length).put(name)
                 .put((byte) version.length).put(version));
+        result.put((byte) watermarkText.length).put(watermarkText);
         result.putInt(frames.length).put(frames);
         return result.array();
     }
@@ -119,6 +139,7 @@ public final class CachedResult {
             String name = new String(take(in, nameLength), StandardCharsets.UTF_8);
             versions.put(name, parseDecimal(take(in, Byte.toUnsignedInt(take(in, 1)[0]))));
         }
+        long watermark = parseDecimal(take(in, Byte.toUnsignedInt(take(in, 1)[0])));
         int length = ByteBuffer.wrap(take(in, 4)).getInt();
         if (length < 0) {
             throw new IllegalArgumentException("negative frames length " + length);
@@ -127,23 +148,24 @@ public final class CachedResult {
         if (in.hasRemaining()) {
             throw new IllegalArgumentException(in.remaining() + " trailing bytes after a cached result");
         }
-        return new CachedResult(frames, epoch, versions);
+        return new CachedResult(frames, epoch, versions, watermark);
     }
 
     @Override
     public boolean equals(Object other) {
-        return other instanceof CachedResult that && epoch == that.epoch && versions.equals(that.versions)
-                && Arrays.equals(frames, that.frames);
+        return other instanceof CachedResult that && epoch == that.epoch && watermark == that.watermark
+                && versions.equals(that.versions) && Arrays.equals(frames, that.frames);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(epoch, versions, Arrays.hashCode(frames));
+        return Objects.hash(epoch, watermark, versions, Arrays.hashCode(frames));
     }
 
     @Override
     public String toString() {
-        return "CachedResult[" + frames.length + " bytes, epoch=" + epoch + ", versions=" + versions + "]";
+        return "CachedResult[" + frames.length + " bytes, epoch=" + epoch + ", versions=" + versions + ", watermark="
+                + watermark + "]";
     }
 
     private static byte[] take(ByteBuffer in, int length) {

@@ -39,6 +39,11 @@ public final class RedisCache implements AutoCloseable {
     private static final long STATUS_STALE = 1;
     private static final long STATUS_EPOCH_MISSING = 2;
     private static final long STATUS_VALID = 3;
+    /** Keys of writes whose tables are unknown: flux counter and last-write watermark of the whole database. */
+    private static final String ALL_FLUX = "f:*";
+    private static final String ALL_WRITTEN = "w:*";
+    /** How long a begun write keeps its tables in flux if its settle never comes (the instance died). */
+    static final Duration FLUX_LIFETIME = Duration.ofSeconds(10);
 
     private final RedisLink link;
     private final EpochGuard guard;
@@ -107,25 +112,106 @@ public final class RedisCache implements AutoCloseable {
         guard.seen(database);
         List<String> names = new ArrayList<>(new LinkedHashSet<>(tables));
         int count = names.size();
-        byte[][] keys = new byte[2 * count + 1][];
+        byte[][] keys = new byte[3 * count + 3][];
         keys[0] = key(database, "epoch");
+        keys[1] = key(database, ALL_FLUX);
+        keys[2] = key(database, ALL_WRITTEN);
         for (int i = 0; i < count; i++) {
-            keys[i + 1] = key(database, "v:" + names.get(i));
-            keys[count + i + 1] = key(database, "w:" + names.get(i));
+            keys[3 + i] = key(database, "v:" + names.get(i));
+            keys[3 + count + i] = key(database, "f:" + names.get(i));
+            keys[3 + 2 * count + i] = key(database, "w:" + names.get(i));
         }
         return link.<List<KeyValue<byte[], byte[]>>>call("MGET", redis -> redis.mget(keys)).thenApply(values -> {
             long epoch = number(values.get(0));
             if (epoch == 0) {
                 guard.lost(database, "epoch key missing");
             }
+            boolean inFlux = number(values.get(1)) > 0;
+            long watermark = number(values.get(2));
             Map<String, Long> result = new LinkedHashMap<>();
-            long watermark = 0;
             for (int i = 0; i < count; i++) {
-                result.put(names.get(i), number(values.get(i + 1)));
-                watermark = Math.max(watermark, number(values.get(count + i + 1)));
+                result.put(names.get(i), number(values.get(3 + i)));
+                inFlux |= number(values.get(3 + count + i)) > 0;
+                watermark = Math.max(watermark, number(values.get(3 + 2 * count + i)));
             }
-            return new TableVersions(epoch, result, watermark);
+            return new TableVersions(epoch, result, watermark, inFlux);
         });
+    }
+
+    /**
+     * A write that may commit is about to be sent: bumps the versions of {@code tables} (empty and
+     * {@code everything}: the epoch) and marks them in flux, so that from now on no entry read before is served
+     * and no fill is stored until {@link #settleWrite}. Completes exceptionally if Redis did not acknowledge it; the
+     * database then serves no hits until its epoch was bumped.
+     */
+    public CompletableFuture<Void> beginWrite(String database, Collection<String> tables, boolean everything) {
+        guard.seen(database);
+        byte[] lifetime = bytes(Long.toString(FLUX_LIFETIME.toMillis()));
+        CompletableFuture<?> sent;
+        List<String> names = new ArrayList<>(new LinkedHashSet<>(tables));
+        if (everything) {
+            long generation = guard.generation(database);
+            byte[] floor = bytes(Long.toString(System.currentTimeMillis() * 1000));
+            sent = link.<Long>script("begin write", RedisScript.BEGIN_WRITE_ALL, ScriptOutputType.INTEGER,
+                    new byte[][] {key(database, "epoch"), key(database, ALL_FLUX)}, floor, lifetime)
+                    .whenComplete((epoch, failure) -> {
+                        if (failure == null) {
+                            guard.epochBumped(database, generation);
+                        }
+                    });
+        } else {
+            byte[][] keys = new byte[names.size() * 2][];
+            for (int i = 0; i < names.size(); i++) {
+                keys[2 * i] = key(database, "v:" + names.get(i));
+                keys[2 * i + 1] = key(database, "f:" + names.get(i));
+            }
+            sent = link.<Long>script("begin write", RedisScript.BEGIN_WRITE, ScriptOutputType.INTEGER, keys,
+                    lifetime);
+        }
+        return sent.<Void>thenApply(ignored -> {
+            bumps.increment();
+            LOGGER.debug("invalidate table={} database={}", everything ? "*" : names, database);
+            return null;
+        }).whenComplete((ignored, failure) -> {
+            if (failure != null) {
+                guard.lost(database, "invalidation of " + (everything ? "everything" : names) + " failed");
+            }
+        });
+    }
+
+    /** Renews the flux marks of a write begun by {@link #beginWrite} that is still running. Never fails. */
+    public CompletableFuture<Void> renewWrite(String database, Collection<String> tables, boolean everything) {
+        List<String> names = new ArrayList<>(new LinkedHashSet<>(tables));
+        byte[][] keys = new byte[names.size() + (everything ? 1 : 0)][];
+        for (int i = 0; i < names.size(); i++) {
+            keys[i] = key(database, "f:" + names.get(i));
+        }
+        if (everything) {
+            keys[names.size()] = key(database, ALL_FLUX);
+        }
+        return link.<Long>script("renew write", RedisScript.RENEW_WRITE, ScriptOutputType.INTEGER, keys,
+                bytes(Long.toString(FLUX_LIFETIME.toMillis()))).handle((ignored, failure) -> null);
+    }
+
+    /**
+     * The write begun by {@link #beginWrite} with the same arguments is over: committed at WAL position {@code lsn}
+     * (0: rolled back, or no position needed), and fills may be stored again once nothing else is in flight. A
+     * failure only delays that until the flux marks expire.
+     */
+    public CompletableFuture<Void> settleWrite(String database, Collection<String> tables, boolean everything,
+                                               long lsn) {
+        List<String> names = everything ? List.of() : new ArrayList<>(new LinkedHashSet<>(tables));
+        byte[][] keys = new byte[everything ? 2 : names.size() * 2][];
+        if (everything) {
+            keys[0] = key(database, ALL_FLUX);
+            keys[1] = key(database, ALL_WRITTEN);
+        }
+        for (int i = 0; i < names.size(); i++) {
+            keys[2 * i] = key(database, "f:" + names.get(i));
+            keys[2 * i + 1] = key(database, "w:" + names.get(i));
+        }
+        return link.<Long>script("settle write", RedisScript.SETTLE_WRITE, ScriptOutputType.INTEGER, keys,
+                bytes(Long.toString(lsn))).<Void>thenApply(ignored -> null);
     }
 
     /** Looks {@code key} up; present only if every recorded version and the epoch are still current. Never fails. */

@@ -59,6 +59,59 @@ record RedisScript(String source, String sha) {
             """);
 
     /**
+     * Write begins (before the statement that may commit is sent): KEYS pairs (version key, flux key); ARGV[1]
+     * flux lifetime in ms. Each version is bumped, so no entry read before is served again, and each flux counter
+     * raised, so no fill is stored while the write may be visible on some node but not yet settled. Answers the
+     * pair count.
+     */
+    static final RedisScript BEGIN_WRITE = of("""
+            for i = 1, #KEYS, 2 do
+              redis.call('INCR', KEYS[i])
+              redis.call('INCR', KEYS[i + 1])
+              redis.call('PEXPIRE', KEYS[i + 1], ARGV[1])
+            end
+            return #KEYS / 2
+            """);
+
+    /** Write still running: KEYS flux keys; ARGV[1] flux lifetime in ms, renewed. Answers the key count. */
+    static final RedisScript RENEW_WRITE = of("""
+            for i = 1, #KEYS do redis.call('PEXPIRE', KEYS[i], ARGV[1]) end
+            return #KEYS
+            """);
+
+    /**
+     * Write settled (committed or not, and its commit position known): KEYS pairs (flux key, last-write key);
+     * ARGV[1] the commit's WAL position, 0 for none, which raises each watermark (never lowers it). Each flux
+     * counter drops by one, deleted at zero. Answers the pair count.
+     */
+    static final RedisScript SETTLE_WRITE = of("""
+            local lsn = tonumber(ARGV[1])
+            for i = 1, #KEYS, 2 do
+              if tonumber(redis.call('DECR', KEYS[i])) <= 0 then redis.call('DEL', KEYS[i]) end
+              if lsn > 0 then
+                local previous = tonumber(redis.call('GET', KEYS[i + 1]) or '0')
+                if lsn > previous then redis.call('SET', KEYS[i + 1], ARGV[1]) end
+              end
+            end
+            return #KEYS / 2
+            """);
+
+    /**
+     * Write of unknown tables begins: KEYS[1] epoch, KEYS[2] the database's flux counter; ARGV[1] epoch floor (as
+     * for {@link #BUMP_EPOCH}), ARGV[2] flux lifetime in ms. Answers the new epoch.
+     */
+    static final RedisScript BEGIN_WRITE_ALL = of("""
+            redis.call('INCR', KEYS[2])
+            redis.call('PEXPIRE', KEYS[2], ARGV[2])
+            local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+            if current < tonumber(ARGV[1]) then
+              redis.call('SET', KEYS[1], ARGV[1])
+              return tonumber(ARGV[1])
+            end
+            return redis.call('INCR', KEYS[1])
+            """);
+
+    /**
      * Epoch bump: KEYS[1] epoch; ARGV[1] floor (wall-clock microseconds). The new epoch is above the old one and at
      * least the floor, so an epoch recreated after a Redis restart never repeats one an old entry was filed under.
      */

@@ -242,19 +242,6 @@ public final class ResultCache implements AutoCloseable {
         }
     }
 
-    /** Sends {@code invalidation} to Redis; completes (never exceptionally) once Redis answered or gave up. */
-    public CompletableFuture<Void> invalidate(String database, Invalidation invalidation, long lsn) {
-        CompletableFuture<?> sent;
-        if (invalidation.everything()) {
-            sent = redis.bumpEpoch(database);
-        } else if (!invalidation.tables().isEmpty()) {
-            sent = redis.bump(database, invalidation.tables(), lsn);
-        } else {
-            return CompletableFuture.completedFuture(null);
-        }
-        return sent.handle((ignored, failure) -> null);
-    }
-
     @Override
     public void close() {
         redis.close();

@@ -11,11 +11,13 @@ import java.util.Map;
  *
  * @param epoch     the database's epoch, 0 if unknown
  * @param versions  table name to version counter, in the order asked for
- * @param watermark the highest primary WAL position (LSN) recorded by a write to any of the tables, 0 if none: a
- *                  replica that had not replayed this far when the query was sent may miss a write, so its answer
- *                  is not stored
+ * @param watermark the highest primary WAL position (LSN) recorded by a write to any of the tables (or to the
+ *                  whole database), 0 if none: a replica that had not replayed this far when the query was sent
+ *                  may miss a write, so its answer is not stored
+ * @param inFlux    a write to one of the tables (or to the whole database) has begun and not settled: a result read
+ *                  now may be older than a commit some node already shows, so it is not stored
  */
-public record TableVersions(long epoch, Map<String, Long> versions, long watermark) {
+public record TableVersions(long epoch, Map<String, Long> versions, long watermark, boolean inFlux) {
 
     /** Copies {@code versions}, keeping its order. */
     public TableVersions {
@@ -27,10 +29,23 @@ public record TableVersions(long epoch, Map<String, Long> versions, long waterma
 
     /** Versions with no last-write watermark. */
     public TableVersions(long epoch, Map<String, Long> versions) {
-        this(epoch, versions, 0);
+        this(epoch, versions, 0, false);
     }
 
-    /** True when the epoch was present, i.e. a result read under these versions may be stored. */
+    /** Versions of tables no write is in flight on. */
+    public TableVersions(long epoch, Map<String, Long> versions, long watermark) {
+        this(epoch, versions, watermark, false);
+    }
+
+    /**
+     * True when a result read under these versions may be stored: the epoch was present and no write to the
+     * tables was in flight (begun, not yet settled).
+     */
+    public boolean storable() {
+        return epoch > 0 && !inFlux;
+    }
+
+    /** True when the epoch was present. */
     public boolean epochKnown() {
         return epoch > 0;
     }

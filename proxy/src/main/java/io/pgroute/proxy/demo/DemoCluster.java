@@ -66,6 +66,8 @@ public final class DemoCluster {
         result.append("    user: ").append(USER).append('\n');
         result.append("    password: ").append(PASSWORD).append('\n');
         result.append("pool:\n  mode: transaction\n  size: 20\n");
+        cluster.redis().ifPresent(redis -> result.append("cache:\n  enabled: true\n  redis: ").append(redis.uri())
+                .append("\n"));
         return result.toString();
     }
 

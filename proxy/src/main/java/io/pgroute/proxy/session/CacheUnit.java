@@ -1,6 +1,7 @@
 package io.pgroute.proxy.session;
 
 import io.pgroute.protocol.FrontendType;
+import io.pgroute.protocol.PgBuffers;
 import io.pgroute.protocol.PgFrame;
 import io.pgroute.protocol.frontend.Bind;
 import io.pgroute.protocol.frontend.Describe;
@@ -41,6 +42,48 @@ record CacheUnit(int frames, String sql, CacheKey.Shape shape, String detail, by
 
     boolean candidate() {
         return sql != null;
+    }
+
+    /**
+     * The statement texts the unit at the head of {@code waiting} runs (a Query's text, each Parse's, each Bind's
+     * statement's), or null until the unit's end (Query, Sync or Flush) has arrived.
+     */
+    static java.util.List<String> statementTexts(Deque<PgFrame> waiting, PreparedStatements statements) {
+        java.util.List<String> result = new java.util.ArrayList<>(2);
+        java.util.Set<String> parsedHere = new java.util.HashSet<>(2);
+        for (PgFrame frame : waiting) {
+            FrontendType type = FrontendType.of(frame.type());
+            if (type == null) {
+                return result;
+            }
+            switch (type) {
+                case QUERY -> {
+                    result.add(UnitRoute.statementText(frame, type));
+                    return result;
+                }
+                case PARSE -> {
+                    result.add(UnitRoute.statementText(frame, type));
+                    parsedHere.add(PgBuffers.readCString(frame.body().duplicate()));
+                }
+                case BIND -> {
+                    String name = UnitRoute.boundName(frame);
+                    PreparedStatements.Statement bound = parsedHere.contains(name) ? null : statements.get(name);
+                    if (bound != null) {
+                        result.add(bound.sql());
+                    }
+                }
+                case SYNC, FLUSH, FUNCTION_CALL -> {
+                    return result;
+                }
+                default -> {
+                    if (type != FrontendType.DESCRIBE && type != FrontendType.EXECUTE
+                            && type != FrontendType.CLOSE) {
+                        return result;  // COPY data and the like end what can be inspected
+                    }
+                }
+            }
+        }
+        return null;
     }
 
     /** Inspects the unit at the head of {@code waiting}; {@link #INCOMPLETE} until its Sync has arrived. */

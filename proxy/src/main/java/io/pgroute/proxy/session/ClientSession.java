@@ -22,11 +22,14 @@ import io.pgroute.proxy.backend.BackendListener;
 import io.pgroute.proxy.backend.BackendPool;
 import io.pgroute.proxy.backend.BackendPool.Release;
 import io.pgroute.proxy.error.ErrorResponder;
+import io.pgroute.proxy.routing.Lsn;
 import io.pgroute.proxy.sql.StatementInfo;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Deque;
 import java.util.Optional;
 
@@ -47,6 +50,8 @@ import java.util.Optional;
 public final class ClientSession implements BackendListener, ResponseQueue.Events {
 
     private static final Logger LOGGER = LoggerFactory.getLogger(ClientSession.class);
+    /** Sent to a replica after a read (see {@link #probeReplay}). */
+    private static final String REPLAY_PROBE = "SELECT pg_catalog.pg_last_wal_replay_lsn()";
     /** SET forms that cannot be replayed as {@code SET name TO value}: the session keeps its connection instead. */
     private static final java.util.Set<String> UNREPLAYABLE_SETTINGS = java.util.Set.of("session_characteristics",
             "transaction", "constraints");
@@ -82,8 +87,9 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     private boolean unflushed;
     /** The replica read in flight whose answers are held until it cannot need the primary any more. */
     private ReplicaAttempt attempt;
-    /** The result cache's per-session state; null when the database does not cache. */
+    /** The result cache's per-session reads and writes; both null when the database does not cache. */
     private final SessionCache cache;
+    private final CacheWrites writes;
     /** The client's ReadyForQuery, held until the invalidation of the writes before it is acknowledged. */
     private PgFrame heldReady;
 
@@ -96,8 +102,10 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
                          BackendPool pool, BackendConnection startupBackend, SessionHost host,
                          ResultCache resultCache) {
         this.info = info;
-        this.cache = resultCache != null && resultCache.enabledFor(info.database())
-                ? new SessionCache(resultCache, info) : null;
+        boolean caching = resultCache != null && resultCache.enabledFor(info.database());
+        this.cache = caching ? new SessionCache(resultCache, info) : null;
+        this.writes = caching ? new CacheWrites(resultCache, info.database(), client.eventLoop(),
+                routing.hasReplicas() ? routing::watermarkAfter : nanos -> java.util.OptionalLong.of(0)) : null;
         this.client = client;
         this.cancelKey = cancelKey;
         this.host = host;
@@ -287,14 +295,17 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
      * request cycle while writes wait for their invalidation, and a cacheable read unit is looked up first.
      */
     private boolean cacheAllowsSending(PgFrame next, FrontendType type) {
-        if (cache.lookupInFlight() || heldReady != null) {
+        if (cache.lookupInFlight() || heldReady != null || writes.beginning()) {
             return false;
         }
         boolean startsCycle = type == FrontendType.QUERY || type == FrontendType.FUNCTION_CALL
                 || (!inBatch && (type == FrontendType.PARSE || type == FrontendType.BIND
                 || type == FrontendType.DESCRIBE || type == FrontendType.EXECUTE || type == FrontendType.CLOSE
                 || type == FrontendType.SYNC));
-        if (startsCycle && cache.writesPending() && responses.pendingCycles() > 0) {
+        if (startsCycle && writes.unsettled() && responses.pendingCycles() > 0) {
+            return false;  // a commit's invalidation must not be overtaken by a later request cycle
+        }
+        if (startsCycle && !mustBeginFirst()) {
             return false;
         }
         if (!startsCycle || transactionStatus != 'I' || pinnedBecause != null || !responses.isEmpty()
@@ -307,6 +318,33 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         }
         cache.checked(next);
         return !unit.candidate() || !startLookup(unit);
+    }
+
+    /**
+     * Before a unit that may commit writes is sent, its tables' versions are bumped and put in flux (see
+     * {@link CacheWrites}); false while that is under way or the unit is not complete yet.
+     */
+    private boolean mustBeginFirst() {
+        List<String> texts = CacheUnit.statementTexts(waiting, translator.statements());
+        if (texts == null) {
+            return false;
+        }
+        List<StatementInfo> statements = new ArrayList<>(texts.size());
+        for (String each : texts) {
+            statements.add(routing.classify(each));
+        }
+        ResultCache.Invalidation begin = writes.toBegin(statements, texts, transactionStatus);
+        if (begin.isNone()) {
+            return true;
+        }
+        EventLoop loop = client.eventLoop();
+        writes.begin(begin).whenComplete((ignored, failure) -> loop.execute(() -> {
+            writes.begun();
+            if (!closed) {
+                pumpAndFlush();
+            }
+        }));
+        return false;
     }
 
     /** Looks a cacheable unit up in Redis; false when it is not cacheable after all. */
@@ -347,6 +385,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         if (unit.parse() != null) {
             translator.statements().define(unit.parse().name(), unit.parse().sql(), unit.parse().parameterTypes());
         }
+        placement.raiseFloor(result.watermark());  // later reads never older than what this answer showed
         client.write(Unpooled.wrappedBuffer(result.frames()), client.voidPromise());
         client.write(ReadyForQuery.IDLE, client.voidPromise());
         unflushed = true;
@@ -374,11 +413,13 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             case QUERY, FUNCTION_CALL -> {
                 translator.send(backend, frame, type, this::onExecuted);
                 settings.endCycle();
+                probeReplay();
             }
             case SYNC -> {
                 translator.send(backend, frame, type, this::onExecuted);
                 settings.endCycle();
                 inBatch = false;
+                probeReplay();
             }
             case PARSE, BIND, DESCRIBE, EXECUTE, CLOSE -> {
                 inBatch = true;
@@ -388,6 +429,19 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         }
     }
 
+    /**
+     * After a cycle sent to a replica, with monotonic reads: asks the replica how far it has replayed (injected,
+     * answered after the client's ReadyForQuery), a position at least as new as anything the cycle showed.
+     */
+    private void probeReplay() {
+        if (routing.isPrimary(backendPool) || !routing.monotonicReads()) {
+            return;
+        }
+        responses.add(ResponseQueue.Entry.probe());
+        backend.unnamedStatement(null);  // a simple Query drops the unnamed statement
+        backend.channel().write(new Query(REPLAY_PROBE), backend.channel().voidPromise());
+    }
+
     private static boolean isCopyMessage(FrontendType type) {
         return type == FrontendType.COPY_DATA || type == FrontendType.COPY_DONE || type == FrontendType.COPY_FAIL;
     }
@@ -395,8 +449,8 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     private void onExecuted(String sql) {
         StatementInfo statement = routing.classify(sql);
         placement.onStatement(statement);
-        if (cache != null) {
-            cache.onStatement(statement);
+        if (writes != null) {
+            writes.onStatement(statement);
         }
         settings.onStatement(statement);
         boolean unreplayable = isUnreplayable(statement) || statement.functions().contains("set_config");
@@ -467,7 +521,11 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             return;
         }
         boolean injected = responses.headIsInjected();
+        boolean probe = injected && responses.headIsProbe();
         BackendType type = BackendType.of(frame.type());
+        if (probe && type == BackendType.DATA_ROW) {
+            onReplayProbe(connection, frame);
+        }
         if (type == BackendType.PARAMETER_STATUS) {
             ParameterStatus status = frame.decode(ParameterStatus::decode);
             connection.onParameterStatus(status.name(), status.value());
@@ -483,21 +541,14 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         } else if (type == BackendType.COMMAND_COMPLETE && !injected && endsTransaction(frame)) {
             String tag = frame.decode(io.pgroute.protocol.backend.CommandComplete::decode).tag();
             settings.onCommandComplete(tag);
-            if (cache != null) {
-                cache.onCommandComplete(tag);
+            if (writes != null) {
+                writes.onCommandComplete(tag);
             }
-        } else if (type == BackendType.DATA_ROW && injected && cache != null && cache.probing()) {
-            cache.onProbeRow(frame);
         }
         byte status = type == BackendType.READY_FOR_QUERY ? frame.body().getByte(frame.body().readerIndex()) : 0;
         ResponseQueue.Disposition disposition = responses.onFrame(frame);
         if (type == BackendType.READY_FOR_QUERY && !injected && cache != null
                 && holdForInvalidation(connection, frame, status, disposition)) {
-            return;
-        }
-        if (type == BackendType.READY_FOR_QUERY && injected && cache != null && cache.probing()) {
-            frame.release();
-            invalidateThenRelease(connection);
             return;
         }
         if (disposition == ResponseQueue.Disposition.RELAY) {
@@ -507,6 +558,12 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         }
         if (type == BackendType.READY_FOR_QUERY) {
             if (injected) {
+                if (probe && closeIfDrained()) {
+                    return;
+                }
+                if (probe) {
+                    maybeRelease();
+                }
                 pumpAndFlush();
             } else {
                 finishAttempt();
@@ -516,27 +573,34 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     }
 
     /**
-     * The client's ReadyForQuery: ends a fill, and is held back while the writes before it are invalidated (the
-     * primary's WAL position is probed on the same connection first, for the replicas' lag check).
+     * The client's ReadyForQuery: ends a fill, and ends the transaction's writes for the cache. Writes that
+     * committed without having been begun (a commit pgroute did not foresee) are begun now, and the ReadyForQuery
+     * is held back until Redis acknowledged that.
      */
     private boolean holdForInvalidation(BackendConnection connection, PgFrame frame, byte status,
                                         ResponseQueue.Disposition disposition) {
         if (cache.filling()) {
             cache.finishFill(status, connection.label(), routing.replayedIn(cache.fillState(), backendPool));
         }
-        if (disposition != ResponseQueue.Disposition.RELAY || !cache.holdReadyForQuery(status)) {
+        writes.onReadyForQuery(status, responses.pendingCycles() == 0);
+        if (status != 'I') {
+            return false;
+        }
+        long now = System.nanoTime();
+        ResultCache.Invalidation missed = writes.onIdle(now);
+        if (missed.isNone()) {
+            return false;
+        }
+        if (disposition != ResponseQueue.Disposition.RELAY) {
+            writes.begin(missed);  // nobody to hold back: invalidate without waiting
+            writes.begun();
+            writes.onIdle(now);
             return false;
         }
         heldReady = frame;
-        responses.add(ResponseQueue.Entry.injected(ResponseQueue.Kind.QUERY));
-        connection.channel().writeAndFlush(new Query(SessionCache.PROBE_SQL), connection.channel().voidPromise());
-        return true;
-    }
-
-    /** The probe answered: bump in Redis, then give the client its ReadyForQuery and go on. */
-    private void invalidateThenRelease(BackendConnection connection) {
-        cache.bump().whenComplete((ignored, failure) -> client.eventLoop().execute(() -> {
-            cache.bumpDone();
+        writes.begin(missed).whenComplete((ignored, failure) -> client.eventLoop().execute(() -> {
+            writes.begun();
+            writes.onIdle(now);
             PgFrame held = heldReady;
             heldReady = null;
             if (held == null) {
@@ -546,12 +610,24 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
                 held.release();
                 return;
             }
-            byte status = held.body().getByte(held.body().readerIndex());
             toClient(held);
             unflushed = true;
             finishAttempt();
             onReadyForQuery(connection, status);
         }));
+        return true;
+    }
+
+    private void onReplayProbe(BackendConnection connection, PgFrame frame) {
+        try {
+            byte[] value = frame.decode(io.pgroute.protocol.backend.DataRow::decode).values()[0];
+            if (value != null) {
+                placement.onReplayProbe(connection.target(),
+                        Lsn.parse(new String(value, java.nio.charset.StandardCharsets.US_ASCII)));
+            }
+        } catch (RuntimeException e) {
+            LOGGER.debug("unreadable replay position from {}: {}", connection.label(), e.toString());
+        }
     }
 
     private static boolean startsRows(BackendType type) {
@@ -590,7 +666,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         routing.markWrite(done.sql());
         if (cache != null) {
             cache.discardFill();
-            cache.onUnknownWrite();  // whatever the primary runs now may write
+            writes.onUnknownWrite();  // whatever the primary runs now may write
         }
         LOGGER.info("replica refused a statement classified as a read; re-running it on the primary session={} "
                 + "backend={}", id(), backend == null ? "-" : backend.label());
@@ -613,14 +689,22 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         if (transactionStatus == 'I') {
             translator.onTransactionEnd();
             connection.applied(settings.desired());
-            placement.onIdle();
+            placement.onIdle(routing.isPrimary(backendPool));
         }
-        if (draining && isIdle()) {
-            fatal(ErrorResponse.fatal(SqlState.ADMIN_SHUTDOWN, "terminating connection due to administrator command"));
+        if (closeIfDrained()) {
             return;
         }
         maybeRelease();
         pumpAndFlush();
+    }
+
+    /** Graceful shutdown: closes the session once it owes the client nothing. True if it did. */
+    private boolean closeIfDrained() {
+        if (!draining || !isIdle()) {
+            return false;
+        }
+        fatal(ErrorResponse.fatal(SqlState.ADMIN_SHUTDOWN, "terminating connection due to administrator command"));
+        return true;
     }
 
     /** In transaction mode, gives the connection back once nothing is in flight or queued and no transaction. */
@@ -677,8 +761,9 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             recoverFromLostReplica(connection, cause);
             return;
         }
-        if (responses.isEmpty() && !inBatch && transactionStatus == 'I' && pinnedBecause == null) {
-            backend = null;  // nothing was running on it: the next request simply leases another
+        if (responses.onlyProbes() && !inBatch && transactionStatus == 'I' && pinnedBecause == null) {
+            responses.clear();
+            backend = null;  // nothing of the client's was running on it: the next request leases another
             giveBack(connection, Release.CLOSE);
             return;
         }
@@ -758,6 +843,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         closed = true;
         if (cache != null) {
             cache.abandon();
+            writes.abandon();
         }
         if (heldReady != null) {
             heldReady.release();

@@ -3,6 +3,7 @@ package io.pgroute.proxy.session;
 import io.netty.channel.EventLoop;
 import io.pgroute.protocol.PgFrame;
 import io.pgroute.proxy.backend.BackendPool;
+import io.pgroute.proxy.backend.BackendTarget;
 import io.pgroute.proxy.sql.StatementInfo;
 
 import java.util.Deque;
@@ -29,6 +30,11 @@ final class ReadPlacement {
     private long lastWriteNanos;
     /** The read-your-writes watermark of that write, once known. */
     private OptionalLong watermark = OptionalLong.empty();
+    /** What the session has been shown was at least this new: its replica reads never go below it. */
+    private long floor;
+    /** The replica the session last asked how far it had replayed, and the answer: it qualifies for the floor. */
+    private BackendTarget knownReplica;
+    private long knownReplayed;
 
     ReadPlacement(SessionRouting routing) {
         this.routing = routing;
@@ -39,6 +45,26 @@ final class ReadPlacement {
         forcePrimary = true;
     }
 
+    /**
+     * The session was shown a cached answer as new as WAL position {@code lsn}: from now on its replica reads need
+     * a replica that replayed that far (monotonic reads), else they go to the primary.
+     */
+    void raiseFloor(long lsn) {
+        floor = Math.max(floor, lsn);
+    }
+
+    /**
+     * A replica the session just read from said it had replayed {@code lsn}: no later read may show less
+     * (monotonic reads), and that replica itself qualifies even before the monitor samples it that far.
+     */
+    void onReplayProbe(BackendTarget replica, long lsn) {
+        raiseFloor(lsn);
+        if (!replica.equals(knownReplica) || lsn > knownReplayed) {
+            knownReplica = replica;
+            knownReplayed = lsn;
+        }
+    }
+
     /** A statement the session sent: a possible write makes the next reads wait for its watermark. */
     void onStatement(StatementInfo statement) {
         if (changesData(statement)) {
@@ -46,9 +72,13 @@ final class ReadPlacement {
         }
     }
 
-    /** ReadyForQuery said idle: whatever the session wrote is now committed (or rolled back). */
-    void onIdle() {
-        if (wroteSinceIdle) {
+    /**
+     * ReadyForQuery said idle: whatever the session wrote is now committed (or rolled back). {@code onPrimary}: the
+     * cycle ran on the primary; with monotonic reads what it showed counts like a write, so the next replica read
+     * waits for the monitor to sample past it.
+     */
+    void onIdle(boolean onPrimary) {
+        if (wroteSinceIdle || (onPrimary && routing.monotonicReads())) {
             wroteSinceIdle = false;
             lastWriteNanos = System.nanoTime();
             watermark = OptionalLong.empty();
@@ -99,7 +129,11 @@ final class ReadPlacement {
                 }
             }
         }
-        return routing.replicaPool(loop, required).orElseGet(() -> routing.primaryPool(loop));
+        if (floor > 0 && (required.isEmpty() || required.getAsLong() < floor)) {
+            required = OptionalLong.of(floor);
+        }
+        return routing.replicaPool(loop, required, knownReplica, knownReplayed)
+                .orElseGet(() -> routing.primaryPool(loop));
     }
 
     /** Whether a statement may change data, so the session's next reads need its watermark. */

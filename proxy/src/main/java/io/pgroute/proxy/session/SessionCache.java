@@ -5,11 +5,9 @@ import io.netty.buffer.Unpooled;
 import io.pgroute.protocol.BackendMessage;
 import io.pgroute.protocol.BackendType;
 import io.pgroute.protocol.PgFrame;
-import io.pgroute.protocol.backend.DataRow;
 import io.pgroute.proxy.cache.CacheKey;
 import io.pgroute.proxy.cache.CachedResult;
 import io.pgroute.proxy.cache.ResultCache;
-import io.pgroute.proxy.cache.ResultCache.Invalidation;
 import io.pgroute.proxy.cache.ResultCache.ReadPlan;
 import io.pgroute.proxy.cache.TableVersions;
 import io.pgroute.proxy.routing.ClusterState;
@@ -18,7 +16,6 @@ import io.pgroute.proxy.sql.StatementInfo;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -26,29 +23,19 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * One session's part of the result cache protocol (DESIGN.md, "Result cache"; docs/cache.md). Confined to the
- * session's event loop; {@link ClientSession} calls it at these points:
+ * One session's reads through the result cache (DESIGN.md, "Result cache"; docs/cache.md); its writes are
+ * {@link CacheWrites}. Confined to the session's event loop; {@link ClientSession} calls it at these points:
  *
  * <pre>
  *   read unit at the head, idle session --lookup--> hit: answered from Redis, no server
  *                                         \--> miss: versions read, unit sent, answer captured (fill)
- *   fill's ReadyForQuery --> stored if complete, small enough, without error, and (from a replica) not older than
- *                            the tables' last write
- *   write statement sent --> invalidation pending
- *   ReadyForQuery 'I' with a pending invalidation --> held; primary's WAL position probed on the same connection;
- *                            tables bumped in Redis; then ReadyForQuery relayed
+ *   fill's ReadyForQuery --> stored if complete, small enough, without error, no write was in flight on its
+ *                            tables, and (from a replica) not older than the tables' last write
  * </pre>
  */
 final class SessionCache {
 
     private static final Logger LOGGER = LoggerFactory.getLogger(SessionCache.class);
-    /** Asked on the writer's connection after its commit: a position at or past the commit record. */
-    static final String PROBE_SQL = "SELECT pg_catalog.pg_current_wal_insert_lsn()";
-    /**
-     * Watermark used when the probe gave no position: higher than any real one, so no replica fill of the tables
-     * is stored until a later write records a real position (Lua numbers are doubles: keep below 2^53).
-     */
-    private static final long UNKNOWN_LSN = 1L << 52;
 
     private final ResultCache cache;
     private final String database;
@@ -59,13 +46,6 @@ final class SessionCache {
     private PgFrame checkedHead;
     private boolean lookupInFlight;
     private Fill fill;
-
-    private Invalidation pending = Invalidation.NONE;
-    private boolean rolledBack;
-    private boolean committed;
-    private boolean probing;
-    private long probeLsn;
-    private boolean bumping;
 
     SessionCache(ResultCache cache, SessionInfo info) {
         this.cache = cache;
@@ -131,7 +111,7 @@ final class SessionCache {
     /** Reads the versions a fill is filed under; completes on a Redis thread, empty when Redis failed. */
     CompletableFuture<Optional<TableVersions>> versions(ReadPlan plan) {
         return cache.redis().versions(database, plan.tables()).handle((versions, failure) ->
-                failure == null && versions.epochKnown() ? Optional.of(versions) : Optional.empty());
+                failure == null && versions.storable() ? Optional.of(versions) : Optional.empty());
     }
 
     /** Back on the event loop after a lookup (and, on a miss, the versions read). */
@@ -206,106 +186,9 @@ final class SessionCache {
         fill = null;
     }
 
-    // ---- writes ----
-
-    /** A statement was sent to the primary: what it writes is invalidated once it commits. */
-    void onStatement(StatementInfo statement) {
-        Invalidation invalidation = cache.invalidation(database, statement);
-        if (!invalidation.isNone()) {
-            pending = pending.plus(invalidation);
-            rolledBack = false;
-        }
-    }
-
-    /** A statement ran whose writes cannot be named (a read the safety net re-ran on the primary). */
-    void onUnknownWrite() {
-        pending = pending.plus(Invalidation.EVERYTHING);
-        rolledBack = false;
-    }
-
-    /** A CommandComplete of the client's: a ROLLBACK (or a failed COMMIT) discards the transaction's writes. */
-    void onCommandComplete(String tag) {
-        if (pending.isNone()) {
-            return;
-        }
-        if (tag.equals("ROLLBACK")) {
-            rolledBack = true;
-        } else if (tag.equals("COMMIT") || tag.startsWith("COMMIT ")) {
-            committed = true;
-        }
-    }
-
-    /** Writes are pending and not yet resolved: a new request cycle must wait for their bump. */
-    boolean writesPending() {
-        return !pending.isNone() || probing || bumping;
-    }
-
-    /**
-     * The client's ReadyForQuery: true when it must be held back until an invalidation is acknowledged (the
-     * transaction is over and may have committed writes). A pure rollback just forgets them.
-     */
-    boolean holdReadyForQuery(byte status) {
-        if (status != 'I' || pending.isNone()) {
-            return false;
-        }
-        if (rolledBack && !committed) {
-            clearPending();
-            return false;
-        }
-        probing = true;
-        probeLsn = 0;
-        return true;
-    }
-
-    /** Whether the injected probe's answer is expected now. */
-    boolean probing() {
-        return probing;
-    }
-
-    /** A row of the probe's answer: the primary's WAL insert position after the commit. */
-    void onProbeRow(PgFrame frame) {
-        try {
-            byte[][] values = frame.decode(DataRow::decode).values();
-            if (values.length == 1 && values[0] != null) {
-                probeLsn = Lsn.parse(new String(values[0], StandardCharsets.US_ASCII));
-            }
-        } catch (RuntimeException e) {
-            LOGGER.debug("unreadable WAL position from the probe: {}", e.toString());
-        }
-    }
-
-    /** The probe is answered: sends the invalidation; completes (never exceptionally) once Redis answered. */
-    CompletableFuture<Void> bump() {
-        probing = false;
-        bumping = true;
-        long lsn = probeLsn == 0 ? UNKNOWN_LSN : probeLsn;
-        Invalidation sent = pending;
-        clearPending();
-        return cache.invalidate(database, sent, lsn);
-    }
-
-    /** Back on the event loop once the bump is answered. */
-    void bumpDone() {
-        bumping = false;
-    }
-
-    /**
-     * The connection or the session ended with writes possibly committed and not yet invalidated: invalidate them
-     * without waiting (nobody is left to hold a ReadyForQuery for).
-     */
+    /** The session is closing or lost its connection: no fill completes. */
     void abandon() {
         fill = null;
-        if (!pending.isNone() && !(rolledBack && !committed)) {
-            cache.invalidate(database, pending, UNKNOWN_LSN);
-        }
-        clearPending();
-        probing = false;
-    }
-
-    private void clearPending() {
-        pending = Invalidation.NONE;
-        rolledBack = false;
-        committed = false;
     }
 
     /** A result being captured for the cache. */

@@ -93,6 +93,15 @@ public final class SessionRouting {
         return database != null && database.hasReplicas();
     }
 
+    /**
+     * Whether a session's reads must never go back in time ({@code consistency: causal} with replicas): replica
+     * reads are followed by a probe of the replica's position, and primary reads make the next read wait for the
+     * monitor to sample past them.
+     */
+    public boolean monotonicReads() {
+        return hasReplicas() && database.monitor() != null && consistency() == Consistency.CAUSAL;
+    }
+
     public Consistency consistency() {
         return database.config().consistency();
     }
@@ -108,8 +117,18 @@ public final class SessionRouting {
 
     /** A replica pool for a read, honouring the watermark; empty means the primary. */
     public Optional<BackendPool> replicaPool(EventLoop loop, OptionalLong watermark) {
+        return replicaPool(loop, watermark, null, io.pgroute.proxy.routing.Lsn.INVALID);
+    }
+
+    /**
+     * A replica pool for a read, honouring the watermark, knowing that the replica behind {@code known} had
+     * replayed {@code knownLsn} (it told the session); empty means the primary.
+     */
+    public Optional<BackendPool> replicaPool(EventLoop loop, OptionalLong watermark, BackendTarget known,
+                                             long knownLsn) {
         ClusterState state = database.monitor().state();
-        Optional<NodeState> chosen = database.selector(loop).choose(state, watermark,
+        int knownIndex = known == null ? -1 : replicas.indexOf(known);
+        Optional<NodeState> chosen = database.selector(loop).choose(state, watermark, knownIndex, knownLsn,
                 index -> index < replicas.size() ? busy(loop, replicas.get(index)) : busy(loop, primary));
         if (chosen.isEmpty() || chosen.get().primary()) {
             return Optional.empty();

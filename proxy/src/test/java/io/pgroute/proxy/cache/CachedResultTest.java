@@ -47,11 +47,12 @@ class CachedResultTest {
     void encodesTheLayoutTheLookupScriptReads() {
         byte[] epoch = "1700000000000000".getBytes(StandardCharsets.US_ASCII);
         ByteBuffer expected = ByteBuffer.allocate(200);
-        expected.put(new byte[] {'P', 'G', 'R', 1}).put((byte) epoch.length).put(epoch).putShort((short) 2);
+        expected.put(new byte[] {'P', 'G', 'R', 2}).put((byte) epoch.length).put(epoch).putShort((short) 2);
         expected.putShort((short) 15).put("public.products".getBytes(StandardCharsets.UTF_8)).put((byte) 1)
                 .put((byte) '7');
         expected.putShort((short) 13).put("public.prices".getBytes(StandardCharsets.UTF_8)).put((byte) 1)
                 .put((byte) '0');
+        expected.put((byte) 1).put((byte) '0');  // no last-write watermark
         expected.putInt(frames().length).put(frames());
         assertThat(sample().encode()).isEqualTo(Arrays.copyOf(expected.array(), expected.position()));
     }

@@ -1,0 +1,147 @@
+package io.pgroute.proxy.cache;
+
+import io.pgroute.localcluster.LocalCluster;
+import io.pgroute.proxy.server.PgrouteServer;
+import io.pgroute.proxy.testing.ProxyFixture;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A concurrent checker through the cache, replicas and two pgroute instances sharing Redis: 16 writers increment
+ * their own counters and read them back, 16 readers only read. Nobody may read a counter below their own last
+ * write, and no connection may see a counter go backwards once it has seen it.
+ */
+class CacheConsistencyIT {
+
+    private static final Logger LOGGER = LoggerFactory.getLogger(CacheConsistencyIT.class);
+    private static final int TABLES = 4;
+    private static final int WRITERS = 16;
+    private static final int READERS = 16;
+    private static final int OPERATIONS = 24_000;
+
+    private static LocalCluster cluster;
+    private static PgrouteServer one;
+    private static PgrouteServer two;
+
+    @BeforeAll
+    static void start() throws Exception {
+        cluster = ProxyFixture.get().cluster();
+        one = CacheIT.startProxy(cluster);
+        two = CacheIT.startProxy(cluster);
+    }
+
+    @AfterAll
+    static void stop() {
+        for (PgrouteServer each : new PgrouteServer[] {one, two}) {
+            if (each != null) {
+                each.stop(Duration.ofSeconds(2));
+            }
+        }
+    }
+
+    @Test
+    void noReadIsOlderThanTheReadersOwnWriteOrWhatItSawBefore() throws Exception {
+        try (Connection c = CacheIT.connect(one); Statement s = c.createStatement()) {
+            for (int t = 0; t < TABLES; t++) {
+                s.execute("DROP TABLE IF EXISTS cc_" + t);
+                s.execute("CREATE TABLE cc_" + t + " (id int PRIMARY KEY, v bigint NOT NULL)");
+                s.execute("INSERT INTO cc_" + t + " SELECT g, 0 FROM generate_series(0, " + (WRITERS / TABLES - 1)
+                        + ") g");
+            }
+            CacheIT.untilCached(one, c, "SELECT id, v FROM cc_0 ORDER BY id");
+        }
+        long hitsBefore = CacheIT.hits(one) + CacheIT.hits(two);
+        AtomicLong done = new AtomicLong();
+        AtomicLong reads = new AtomicLong();
+        ConcurrentLinkedQueue<String> violations = new ConcurrentLinkedQueue<>();
+        ExecutorService pool = Executors.newFixedThreadPool(WRITERS + READERS);
+        try {
+            List<Future<?>> futures = new ArrayList<>();
+            for (int i = 0; i < WRITERS + READERS; i++) {
+                int worker = i;
+                futures.add(pool.submit(() -> {
+                    run(worker, worker < WRITERS, done, reads, violations);
+                    return null;
+                }));
+            }
+            for (Future<?> each : futures) {
+                each.get(120, TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        long hits = CacheIT.hits(one) + CacheIT.hits(two) - hitsBefore;
+        LOGGER.info("checker: {} operations, {} reads, {} cache hits (hit rate {}%), {} violations", done.get(),
+                reads.get(), hits, reads.get() == 0 ? 0 : 100 * hits / reads.get(), violations.size());
+        assertThat(violations).as("stale or backwards reads").isEmpty();
+        assertThat(done.get()).isGreaterThanOrEqualTo(OPERATIONS);
+        assertThat(hits).as("cache hits during the run").isPositive();
+    }
+
+    private static void run(int worker, boolean writer, AtomicLong done, AtomicLong reads,
+                            ConcurrentLinkedQueue<String> violations) throws SQLException {
+        int ownTable = worker % TABLES;
+        int ownId = worker / TABLES;
+        long[][] seen = new long[TABLES][WRITERS / TABLES];
+        long lastWrite = 0;
+        PgrouteServer server = worker % 2 == 0 ? one : two;
+        try (Connection c = CacheIT.connect(server)) {
+            PreparedStatement[] selects = new PreparedStatement[TABLES];
+            for (int t = 0; t < TABLES; t++) {
+                selects[t] = c.prepareStatement("SELECT id, v FROM cc_" + t + " ORDER BY id");
+            }
+            PreparedStatement update = c.prepareStatement("UPDATE cc_" + ownTable + " SET v = v + 1 WHERE id = ? "
+                    + "RETURNING v");
+            while (done.incrementAndGet() <= OPERATIONS && violations.size() < 20) {
+                ThreadLocalRandom random = ThreadLocalRandom.current();
+                if (writer && random.nextInt(4) == 0) {
+                    update.setInt(1, ownId);
+                    try (ResultSet rs = update.executeQuery()) {
+                        rs.next();
+                        lastWrite = rs.getLong(1);
+                    }
+                    seen[ownTable][ownId] = Math.max(seen[ownTable][ownId], lastWrite);
+                    continue;
+                }
+                int t = writer && random.nextBoolean() ? ownTable : random.nextInt(TABLES);
+                reads.incrementAndGet();
+                try (ResultSet rs = selects[t].executeQuery()) {
+                    while (rs.next()) {
+                        int id = rs.getInt(1);
+                        long v = rs.getLong(2);
+                        if (v < seen[t][id]) {
+                            violations.add("worker " + worker + " saw cc_" + t + "[" + id + "] = " + v + " after "
+                                    + seen[t][id]);
+                        }
+                        if (writer && t == ownTable && id == ownId && v < lastWrite) {
+                            violations.add("writer " + worker + " read its counter as " + v + " after writing "
+                                    + lastWrite);
+                        }
+                        seen[t][id] = Math.max(seen[t][id], v);
+                    }
+                }
+            }
+        }
+    }
+}
