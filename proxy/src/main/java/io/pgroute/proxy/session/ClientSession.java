@@ -366,7 +366,16 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
                 if (closed) {
                     return;
                 }
-                versions.ifPresent(each -> cache.startFill(key, plan.get(), each, routing.clusterState()));
+                versions.ifPresent(each -> {
+                    if (each.storable()) {
+                        cache.startFill(key, plan.get(), each, routing.clusterState());
+                    }
+                    if (each.inFlux()) {
+                        placement.forcePrimaryOnce();  // a write to its tables may have committed: read it
+                    } else {
+                        placement.requireOnce(each.watermark());  // a replica that has the tables' last write
+                    }
+                });
                 pumpAndFlush();
             }));
         }));

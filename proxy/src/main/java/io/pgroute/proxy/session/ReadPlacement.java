@@ -26,6 +26,8 @@ final class ReadPlacement {
     private final SessionRouting routing;
     private boolean wroteSinceIdle;
     private boolean forcePrimary;
+    /** One-shot minimum replay position for the next unit (see {@link #requireOnce}). */
+    private long requiredOnce;
     /** When the session's last write was acknowledged (System.nanoTime), 0 if never. */
     private long lastWriteNanos;
     /** The read-your-writes watermark of that write, once known. */
@@ -38,6 +40,14 @@ final class ReadPlacement {
 
     ReadPlacement(SessionRouting routing) {
         this.routing = routing;
+    }
+
+    /**
+     * The next unit placed, if a read, needs a replica that replayed {@code lsn}: the last write of the tables it
+     * reads, as the result cache knows it, so a read after anyone's acknowledged write sees it.
+     */
+    void requireOnce(long lsn) {
+        requiredOnce = Math.max(requiredOnce, lsn);
     }
 
     /** The next unit placed runs on the primary, whatever it looks like (a replica refused it or is gone). */
@@ -90,6 +100,8 @@ final class ReadPlacement {
      * {@code held} is the pool of the connection the session holds, or null.
      */
     BackendPool place(EventLoop loop, Deque<PgFrame> waiting, PreparedStatements statements, BackendPool held) {
+        long once = requiredOnce;
+        requiredOnce = 0;
         if (forcePrimary) {
             forcePrimary = false;
             return routing.primaryPool(loop);
@@ -129,8 +141,9 @@ final class ReadPlacement {
                 }
             }
         }
-        if (floor > 0 && (required.isEmpty() || required.getAsLong() < floor)) {
-            required = OptionalLong.of(floor);
+        long minimum = Math.max(floor, once);
+        if (minimum > 0 && (required.isEmpty() || required.getAsLong() < minimum)) {
+            required = OptionalLong.of(minimum);
         }
         return routing.replicaPool(loop, required, knownReplica, knownReplayed)
                 .orElseGet(() -> routing.primaryPool(loop));

@@ -108,10 +108,13 @@ final class SessionCache {
         return cache.redis().get(key);
     }
 
-    /** Reads the versions a fill is filed under; completes on a Redis thread, empty when Redis failed. */
+    /**
+     * Reads the versions a fill is filed under; completes on a Redis thread, empty when Redis failed or the epoch
+     * is unknown.
+     */
     CompletableFuture<Optional<TableVersions>> versions(ReadPlan plan) {
         return cache.redis().versions(database, plan.tables()).handle((versions, failure) ->
-                failure == null && versions.storable() ? Optional.of(versions) : Optional.empty());
+                failure == null && versions.epochKnown() ? Optional.of(versions) : Optional.empty());
     }
 
     /** Back on the event loop after a lookup (and, on a miss, the versions read). */

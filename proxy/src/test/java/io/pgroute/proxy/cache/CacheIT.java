@@ -235,6 +235,36 @@ class CacheIT {
     }
 
     @Test
+    void aReadAfterAnotherConnectionsWriteSeesItAndCachesItWhileReplicasLag() throws Exception {
+        String table = table("c_lag");
+        String read = "SELECT v FROM " + table;
+        try (Connection writer = connect(proxy); Connection reader = connect(second)) {
+            execute(writer, "CREATE TABLE " + table + " (v int)", "INSERT INTO " + table + " VALUES (1)");
+            assertThat(untilCached(second, reader, read)).containsExactly("1");
+            cluster.replicas().forEach(each -> replay(each, "pg_wal_replay_pause()"));
+            try {
+                execute(writer, "UPDATE " + table + " SET v = 2");
+                Thread.sleep(200);  // the write settles: its WAL position becomes the table's watermark
+                assertThat(rows(reader, read)).as("read through the other instance").containsExactly("2");
+                assertThat(untilCached(second, reader, read)).as("stored from the primary").containsExactly("2");
+                assertThat(rows(reader, "SELECT v, pg_is_in_recovery()::text FROM " + table))
+                        .as("later reads of this connection stay off the lagging replicas").containsExactly("2|false");
+            } finally {
+                cluster.replicas().forEach(each -> replay(each, "pg_wal_replay_resume()"));
+            }
+        }
+    }
+
+    private static void replay(PgNode node, String call) {
+        try (Connection c = DriverManager.getConnection(node.jdbcUrl("postgres"), cluster.superuser(),
+                cluster.superuserPassword()); Statement s = c.createStatement()) {
+            s.execute("SELECT " + call);
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Test
     void aRolledBackWriteLeavesTheCacheValid() throws Exception {
         String table = table("c_rollback");
         String read = "SELECT id, v FROM " + table + " ORDER BY id";
