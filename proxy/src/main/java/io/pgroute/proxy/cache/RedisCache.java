@@ -54,6 +54,10 @@ public final class RedisCache implements AutoCloseable {
     private final LongAdder stores = new LongAdder();
     private final LongAdder errors = new LongAdder();
     private final LongAdder bumps = new LongAdder();
+    private final LongAdder hitBytes = new LongAdder();
+    private final LongAdder storedBytes = new LongAdder();
+    private final LongAdder tooLarge = new LongAdder();
+    private final LongAdder lagSkipped = new LongAdder();
 
     /**
      * Tuning of the Redis calls.
@@ -254,6 +258,7 @@ public final class RedisCache implements AutoCloseable {
                         return false;
                     }
                     stores.increment();
+                    storedBytes.add(result.size());
                     LOGGER.debug("cache store key={} bytes={} ttl={}", key, result.size(), ttl);
                     return true;
                 });
@@ -307,7 +312,18 @@ public final class RedisCache implements AutoCloseable {
 
     /** The counters since start. */
     public CacheStats stats() {
-        return new CacheStats(hits.sum(), misses.sum(), stores.sum(), errors.sum(), bumps.sum());
+        return new CacheStats(hits.sum(), misses.sum(), stores.sum(), errors.sum(), bumps.sum(), hitBytes.sum(),
+                storedBytes.sum(), tooLarge.sum(), lagSkipped.sum());
+    }
+
+    /** A fill was abandoned: the answer outgrew {@code cache.max_result_bytes}. */
+    void countTooLarge() {
+        tooLarge.increment();
+    }
+
+    /** A fill from a replica was not stored: the replica had not replayed a write to one of its tables. */
+    void countLagSkipped() {
+        lagSkipped.increment();
     }
 
     /** Stops the health check, closes the connection and the client's threads; completes when they are gone. */
@@ -359,6 +375,7 @@ public final class RedisCache implements AutoCloseable {
         try {
             CachedResult result = CachedResult.decode(stored);
             hits.increment();
+            hitBytes.add(result.size());
             LOGGER.debug("cache hit key={} bytes={}", key, result.size());
             return Optional.of(result);
         } catch (IllegalArgumentException e) {

@@ -19,7 +19,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The result cache's rules (docs/cache.md): which reads may be answered from Redis and under which table
@@ -75,8 +74,6 @@ public final class ResultCache implements AutoCloseable {
     private final Classifier classifier;
     private final Map<String, RelationCatalog> catalogs = new ConcurrentHashMap<>();
     private final Map<String, Runnable> catalogReloads = new ConcurrentHashMap<>();
-    private final LongAdder tooLarge = new LongAdder();
-    private final LongAdder lagSkipped = new LongAdder();
 
     public ResultCache(CacheConfig config, RedisCache redis, Classifier classifier) {
         this.config = config;
@@ -120,20 +117,17 @@ public final class ResultCache implements AutoCloseable {
 
     /** A fill was abandoned because the result outgrew {@code max_result_bytes}. */
     public void countTooLarge() {
-        tooLarge.increment();
+        redis.countTooLarge();
     }
 
     /** A fill from a replica was not stored: the replica had not replayed a write to one of its tables. */
     public void countLagSkipped() {
-        lagSkipped.increment();
+        redis.countLagSkipped();
     }
 
-    public long tooLarge() {
-        return tooLarge.sum();
-    }
-
-    public long lagSkipped() {
-        return lagSkipped.sum();
+    /** Every counter of the cache since start. */
+    public CacheStats stats() {
+        return redis.stats();
     }
 
     /**

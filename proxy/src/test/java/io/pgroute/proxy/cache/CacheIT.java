@@ -265,6 +265,28 @@ class CacheIT {
     }
 
     @Test
+    void aResultLargerThanMaxResultBytesStreamsWithoutBeingStored() throws Exception {
+        String table = table("c_big");
+        String read = "SELECT n, md5(n::text) || md5((n + 1)::text) FROM " + table + " ORDER BY n";
+        try (Connection c = connect(proxy)) {
+            execute(c, "CREATE TABLE " + table + " (n int)",
+                    "INSERT INTO " + table + " SELECT generate_series(1, 40000)");
+            String small = "SELECT count(*) FROM " + table;
+            assertThat(untilCached(proxy, c, small)).containsExactly("40000");  // the table is cacheable
+            CacheStats before = proxy.resultCache().orElseThrow().stats();
+            for (int i = 0; i < 3; i++) {
+                List<String> rows = rows(c, read);
+                assertThat(rows).hasSize(40000);
+                assertThat(rows.get(39999)).startsWith("40000|");
+            }
+            CacheStats after = proxy.resultCache().orElseThrow().stats();
+            assertThat(after.hits()).as("hits").isEqualTo(before.hits());
+            assertThat(after.tooLarge() - before.tooLarge()).as("fills abandoned past 1 MiB").isEqualTo(3);
+            assertThat(after.stores()).as("stores").isEqualTo(before.stores());
+        }
+    }
+
+    @Test
     void aRolledBackWriteLeavesTheCacheValid() throws Exception {
         String table = table("c_rollback");
         String read = "SELECT id, v FROM " + table + " ORDER BY id";
