@@ -41,6 +41,7 @@ public final class BackendPool {
     private final ScheduledFuture<?> reaper;
     private int open;
     private long reused;
+    private volatile long waits;
 
     /** Pool limits and timeouts. */
     public record PoolSettings(int maxSize, Duration leaseTimeout, Duration idleTimeout, Duration maxLifetime) {
@@ -99,6 +100,7 @@ public final class BackendPool {
         ScheduledFuture<?> timeout = loop.schedule(() -> timeOut(result), settings.leaseTimeout().toMillis(),
                 TimeUnit.MILLISECONDS);
         waiters.addLast(new Waiter(result, timeout));
+        waits++;  // only this pool's event loop writes it
     }
 
     /** How a connection comes back to the pool. */
@@ -140,6 +142,11 @@ public final class BackendPool {
 
     public int waiting() {
         return waiters.size();
+    }
+
+    /** Leases that had to wait for a connection since start. */
+    public long waits() {
+        return waits;
     }
 
     public long reused() {

@@ -27,8 +27,25 @@ public final class BackendPools {
 
     /** The pool of {@code target} on {@code loop}; call on {@code loop}. */
     public BackendPool pool(EventLoop loop, BackendTarget target) {
-        return pools.computeIfAbsent(loop, each -> new HashMap<>())
-                .computeIfAbsent(target, each -> new BackendPool(loop, each, connector, settings));
+        Map<BackendTarget, BackendPool> loopPools = pools.computeIfAbsent(loop, each -> new HashMap<>());
+        BackendPool existing = loopPools.get(target);
+        if (existing != null) {
+            return existing;
+        }
+        synchronized (loopPools) {  // readers of all() on other threads
+            return loopPools.computeIfAbsent(target, each -> new BackendPool(loop, each, connector, settings));
+        }
+    }
+
+    /** Every pool of every event loop, for metrics and the admin console (counts may be a moment old). */
+    public List<BackendPool> all() {
+        List<BackendPool> result = new ArrayList<>();
+        for (Map<BackendTarget, BackendPool> each : pools.values()) {
+            synchronized (each) {
+                result.addAll(each.values());
+            }
+        }
+        return result;
     }
 
     public BackendConnector connector() {

@@ -126,7 +126,7 @@ final class SessionStarter extends ChannelInboundHandlerAdapter {
         ctx.write(new BackendKeyData(key.processId(), key.secret()));
         ctx.writeAndFlush(ReadyForQuery.IDLE);
         ClientSession session = new ClientSession(info, ctx.channel(), key, routing, pool, backend,
-                context.sessions(), context.resultCache());
+                context.sessions(), context.resultCache(), context.recorder());
         context.sessions().add(session);
         LOGGER.debug("session={} started on backend={}", info.id(), backend.label());
         ctx.pipeline().replace(this, "session", new ClientFrameHandler(session));

@@ -9,6 +9,10 @@ import io.pgroute.config.ProxyConfig;
 import io.pgroute.config.DatabaseConfig;
 import io.pgroute.config.PoolConfig;
 import io.pgroute.proxy.cache.ResultCache;
+import io.pgroute.proxy.metrics.MetricsBinder;
+import io.pgroute.proxy.metrics.MetricsServer;
+import io.pgroute.proxy.metrics.ProxyMetrics;
+import io.pgroute.proxy.metrics.QueryRecorder;
 import io.pgroute.proxy.routing.CatalogRefresher;
 import io.pgroute.proxy.routing.DatabaseRouting;
 import io.pgroute.proxy.routing.NodeMonitor;
@@ -51,6 +55,9 @@ public final class PgrouteServer implements AutoCloseable {
     private final List<CatalogRefresher> catalogs;
     /** The shared result cache; null when {@code cache.enabled} is false. */
     private final ResultCache resultCache;
+    /** Meters, when {@code metrics:} is configured; served by {@link #metricsServer} once started. */
+    private final ProxyMetrics metrics;
+    private volatile MetricsServer metricsServer;
     private final ServerBootstrap bootstrap;
     private Channel serverChannel;
     private boolean stopped;
@@ -71,10 +78,14 @@ public final class PgrouteServer implements AutoCloseable {
         this.classifier = new Classifier(new BuiltinFunctions(), 10_000);
         this.routing = startRouting(config);
         this.resultCache = config.cache().enabled() ? ResultCache.start(config.cache(), classifier) : null;
+        this.metrics = config.metrics().enabled() ? new ProxyMetrics() : null;
+        if (metrics != null) {
+            MetricsBinder.bind(metrics, routing, sessions, pools, resultCache);
+        }
         this.catalogs = startCatalogs(config, classifier, resultCache);
         ProxyContext context = new ProxyContext(config, pools, classifier, routing, cancelKeys, sessions,
                 ServerTls.build(config.tls()), ServerTls.serverEndPoint(config.tls()), new AtomicLong(),
-                resultCache);
+                resultCache, metrics == null ? QueryRecorder.NONE : metrics);
         this.bootstrap = new ServerBootstrap()
                 .group(boss, workers)
                 .channel(transport.serverChannel())
@@ -149,11 +160,14 @@ public final class PgrouteServer implements AutoCloseable {
     /** Binds and starts accepting; returns once listening. */
     public PgrouteServer start() throws InterruptedException {
         InetSocketAddress address = new InetSocketAddress(config.listen().host(), config.listen().port());
-        if (config.metrics().enabled()) {
-            LOGGER.warn("metrics.listen is set but the metrics endpoint is not implemented yet: nothing is served");
-        }
-        if (config.logging().format() == io.pgroute.config.LogFormat.JSON) {
-            LOGGER.warn("logging.format: json is not implemented yet: logs stay text");
+        if (metrics != null) {
+            try {
+                metricsServer = MetricsServer.start(config.metrics().host(), config.metrics().port(), metrics,
+                        this::health);
+            } catch (java.io.IOException e) {
+                throw new IllegalStateException("cannot serve metrics on " + config.metrics().host() + ":"
+                        + config.metrics().port() + ": " + e.getMessage(), e);
+            }
         }
         serverChannel = bootstrap.bind(address).sync().channel();
         LOGGER.info("pgroute listening on {} ({} transport)", serverChannel.localAddress(), transport.name());
@@ -163,6 +177,34 @@ public final class PgrouteServer implements AutoCloseable {
     /** The port actually bound (useful with port 0). */
     public int port() {
         return ((InetSocketAddress) serverChannel.localAddress()).getPort();
+    }
+
+    /** The port of the metrics endpoint, when it is served. */
+    public java.util.OptionalInt metricsPort() {
+        MetricsServer server = metricsServer;
+        return server == null ? java.util.OptionalInt.empty() : java.util.OptionalInt.of(server.port());
+    }
+
+    /**
+     * What {@code /health} says: healthy when every database's primary answers its node monitor (a database
+     * without a monitor, i.e. without replicas, is reported as unmonitored and counts as healthy).
+     */
+    private MetricsServer.Health health() {
+        StringBuilder text = new StringBuilder();
+        boolean healthy = true;
+        for (DatabaseRouting each : routing.values()) {
+            NodeMonitor monitor = each.monitor();
+            String state;
+            if (monitor == null) {
+                state = "unmonitored";
+            } else {
+                boolean up = monitor.state().primary().health() == io.pgroute.proxy.routing.Health.UP;
+                healthy &= up;
+                state = up ? "primary up" : "primary down";
+            }
+            text.append(each.database().name()).append(": ").append(state).append('\n');
+        }
+        return new MetricsServer.Health(healthy, text.toString());
     }
 
     /** The shared result cache, when {@code cache.enabled}. */
@@ -203,6 +245,9 @@ public final class PgrouteServer implements AutoCloseable {
         classifier.close();
         routing.values().forEach(DatabaseRouting::close);
         catalogs.forEach(CatalogRefresher::close);
+        if (metricsServer != null) {
+            metricsServer.close();
+        }
         if (resultCache != null) {
             resultCache.closeAsync().orTimeout(3, TimeUnit.SECONDS).exceptionally(failure -> null).join();
         }

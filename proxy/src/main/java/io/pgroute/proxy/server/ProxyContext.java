@@ -16,7 +16,8 @@ public record ProxyContext(ProxyConfig config, BackendPools pools, io.pgroute.pr
                            java.util.Map<String, io.pgroute.proxy.routing.DatabaseRouting> routing,
                            CancelRegistry cancelKeys,
                            SessionRegistry sessions, SslContext sslContext, byte[] tlsServerEndPoint,
-                           AtomicLong sessionIds, io.pgroute.proxy.cache.ResultCache resultCache) {
+                           AtomicLong sessionIds, io.pgroute.proxy.cache.ResultCache resultCache,
+                           io.pgroute.proxy.metrics.QueryRecorder recorder) {
 
     /** A context without a result cache. */
     public ProxyContext(ProxyConfig config, BackendPools pools, io.pgroute.proxy.sql.Classifier classifier,
@@ -24,7 +25,7 @@ public record ProxyContext(ProxyConfig config, BackendPools pools, io.pgroute.pr
                         CancelRegistry cancelKeys, SessionRegistry sessions, SslContext sslContext,
                         byte[] tlsServerEndPoint, AtomicLong sessionIds) {
         this(config, pools, classifier, routing, cancelKeys, sessions, sslContext, tlsServerEndPoint, sessionIds,
-                null);
+                null, io.pgroute.proxy.metrics.QueryRecorder.NONE);
     }
 
     public boolean tlsEnabled() {

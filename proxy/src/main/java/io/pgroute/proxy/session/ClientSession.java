@@ -22,6 +22,7 @@ import io.pgroute.proxy.backend.BackendListener;
 import io.pgroute.proxy.backend.BackendPool;
 import io.pgroute.proxy.backend.BackendPool.Release;
 import io.pgroute.proxy.error.ErrorResponder;
+import io.pgroute.proxy.metrics.QueryRecorder;
 import io.pgroute.proxy.routing.Lsn;
 import io.pgroute.proxy.sql.StatementInfo;
 import org.slf4j.Logger;
@@ -92,16 +93,24 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     private final CacheWrites writes;
     /** The client's ReadyForQuery, held until the invalidation of the writes before it is acknowledged. */
     private PgFrame heldReady;
+    private final QueryRecorder recorder;
+    /** When each request cycle in flight was sent (System.nanoTime), oldest first: a ring. */
+    private long[] cycleStarts = new long[8];
+    private int cycleHead;
+    private int cycleCount;
+    /** When the cache lookup in flight started. */
+    private long lookupStartNanos;
 
     public ClientSession(SessionInfo info, Channel client, CancelRegistry.Key cancelKey, SessionRouting routing,
                          BackendPool pool, BackendConnection startupBackend, SessionHost host) {
-        this(info, client, cancelKey, routing, pool, startupBackend, host, null);
+        this(info, client, cancelKey, routing, pool, startupBackend, host, null, QueryRecorder.NONE);
     }
 
     public ClientSession(SessionInfo info, Channel client, CancelRegistry.Key cancelKey, SessionRouting routing,
                          BackendPool pool, BackendConnection startupBackend, SessionHost host,
-                         ResultCache resultCache) {
+                         ResultCache resultCache, QueryRecorder recorder) {
         this.info = info;
+        this.recorder = recorder;
         boolean caching = resultCache != null && resultCache.enabledFor(info.database());
         this.cache = caching ? new SessionCache(resultCache, info) : null;
         this.writes = caching ? new CacheWrites(resultCache, info.database(), client.eventLoop(),
@@ -356,6 +365,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         }
         CacheKey key = cache.key(unit, settings.desired().values());
         EventLoop loop = client.eventLoop();
+        lookupStartNanos = System.nanoTime();
         cache.lookup(key).thenAccept(hit -> loop.execute(() -> {
             if (hit.isPresent()) {
                 answerFromCache(unit, hit.get());
@@ -395,6 +405,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             translator.statements().define(unit.parse().name(), unit.parse().sql(), unit.parse().parameterTypes());
         }
         placement.raiseFloor(result.watermark());  // later reads never older than what this answer showed
+        recorder.query(info.database(), QueryRecorder.Route.CACHE, System.nanoTime() - lookupStartNanos);
         client.write(Unpooled.wrappedBuffer(result.frames()), client.voidPromise());
         client.write(ReadyForQuery.IDLE, client.voidPromise());
         unflushed = true;
@@ -418,6 +429,11 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     }
 
     private void send(PgFrame frame, FrontendType type) {
+        if (type == FrontendType.QUERY || type == FrontendType.FUNCTION_CALL || (!inBatch && (type == FrontendType.PARSE
+                || type == FrontendType.BIND || type == FrontendType.DESCRIBE || type == FrontendType.EXECUTE
+                || type == FrontendType.CLOSE || type == FrontendType.SYNC))) {
+            cycleSent(System.nanoTime());
+        }
         switch (type) {
             case QUERY, FUNCTION_CALL -> {
                 translator.send(backend, frame, type, this::onExecuted);
@@ -449,6 +465,31 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         responses.add(ResponseQueue.Entry.probe());
         backend.unnamedStatement(null);  // a simple Query drops the unnamed statement
         backend.channel().write(new Query(REPLAY_PROBE), backend.channel().voidPromise());
+    }
+
+    private void cycleSent(long nanos) {
+        if (cycleCount == cycleStarts.length) {
+            long[] grown = new long[cycleStarts.length * 2];
+            for (int i = 0; i < cycleCount; i++) {
+                grown[i] = cycleStarts[(cycleHead + i) % cycleStarts.length];
+            }
+            cycleStarts = grown;
+            cycleHead = 0;
+        }
+        cycleStarts[(cycleHead + cycleCount) % cycleStarts.length] = nanos;
+        cycleCount++;
+    }
+
+    /** The client's ReadyForQuery of the oldest cycle in flight arrived from {@code pool}'s node. */
+    private void cycleAnswered(BackendPool pool) {
+        if (cycleCount == 0) {
+            return;
+        }
+        long started = cycleStarts[cycleHead];
+        cycleHead = (cycleHead + 1) % cycleStarts.length;
+        cycleCount--;
+        recorder.query(info.database(), routing.isPrimary(pool) ? QueryRecorder.Route.PRIMARY
+                : QueryRecorder.Route.REPLICA, System.nanoTime() - started);
     }
 
     private static boolean isCopyMessage(FrontendType type) {
@@ -544,6 +585,9 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             if (attempt != null) {
                 attempt.onError(error);
             }
+            if (attempt == null || !attempt.retrying()) {
+                recorder.error(error.sqlState());
+            }
             backendSentFatal |= error.isFatal() && (attempt == null || !attempt.retrying());
         } else if (attempt != null && attempt.holding() && !attempt.retrying() && startsRows(type)) {
             attempt.release(client);
@@ -556,6 +600,9 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         }
         byte status = type == BackendType.READY_FOR_QUERY ? frame.body().getByte(frame.body().readerIndex()) : 0;
         ResponseQueue.Disposition disposition = responses.onFrame(frame);
+        if (type == BackendType.READY_FOR_QUERY && !injected) {
+            cycleAnswered(backendPool);
+        }
         if (type == BackendType.READY_FOR_QUERY && !injected && cache != null
                 && holdForInvalidation(connection, frame, status, disposition)) {
             return;
@@ -794,6 +841,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         LOGGER.info("replica connection lost before any row session={} backend={} cause={}: re-running on the "
                 + "primary", id(), connection.label(), cause == null ? "closed by server" : cause.toString());
         attempt.onConnectionLost();
+        cycleCount = 0;  // the unit is sent again
         if (cache != null) {
             cache.discardFill();
         }

@@ -1,0 +1,120 @@
+package io.pgroute.proxy.metrics;
+
+import io.pgroute.config.DatabaseConfig;
+import io.pgroute.proxy.backend.BackendPool;
+import io.pgroute.proxy.backend.BackendPools;
+import io.pgroute.proxy.cache.CacheStats;
+import io.pgroute.proxy.cache.CircuitBreaker;
+import io.pgroute.proxy.cache.ResultCache;
+import io.pgroute.proxy.routing.ClusterState;
+import io.pgroute.proxy.routing.DatabaseRouting;
+import io.pgroute.proxy.routing.Health;
+import io.pgroute.proxy.routing.NodeMonitor;
+import io.pgroute.proxy.routing.NodeState;
+import io.pgroute.proxy.server.SessionRegistry;
+import io.pgroute.proxy.session.ClientSession;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * Registers the meters that are read from the proxy's state when scraped: client and server connections, pool
+ * waits, pinned sessions, node health and replica lag (from the node monitors), and the result cache's counters.
+ */
+public final class MetricsBinder {
+
+    private MetricsBinder() {
+    }
+
+    /** Binds everything for the configured {@code databases}. {@code cache} may be null. */
+    public static void bind(ProxyMetrics metrics, Map<String, DatabaseRouting> routing, SessionRegistry sessions,
+                            BackendPools pools, ResultCache cache) {
+        metrics.gauge("pgroute.pinned.sessions", "client sessions pinned to one server connection",
+                sessions::pinnedCount);
+        for (DatabaseRouting each : routing.values()) {
+            DatabaseConfig database = each.database();
+            String name = database.name();
+            metrics.gauge("pgroute.client.connections", "client connections", () -> sessions.snapshot().stream()
+                    .filter(session -> session.info().database().equals(name)).count(), "database", name);
+            List<String> nodes = new ArrayList<>();
+            nodes.add(name + "/primary");
+            for (int i = 1; i <= database.replicas().size(); i++) {
+                nodes.add(name + "/replica" + i);
+            }
+            for (String node : nodes) {
+                metrics.gauge("pgroute.server.connections", "server connections", () -> sum(pools, node,
+                        pool -> pool.open() - pool.idle()), "node", node, "state", "active");
+                metrics.gauge("pgroute.server.connections", "server connections", () -> sum(pools, node,
+                        BackendPool::idle), "node", node, "state", "idle");
+                metrics.counter("pgroute.pool.waits", "leases that waited for a free server connection",
+                        () -> sum(pools, node, pool -> pool.waits()), "node", node);
+            }
+            NodeMonitor monitor = each.monitor();
+            if (monitor != null) {
+                bindNodes(metrics, name, monitor);
+            }
+        }
+        if (cache != null) {
+            bindCache(metrics, cache);
+        }
+    }
+
+    private static void bindNodes(ProxyMetrics metrics, String database, NodeMonitor monitor) {
+        metrics.gauge("pgroute.node.up", "1 when the node answers the monitor", () -> up(monitor.state().primary()),
+                "database", database, "node", "primary");
+        int replicas = monitor.state().replicas().size();
+        for (int i = 0; i < replicas; i++) {
+            int index = i;
+            String node = "replica" + (i + 1);
+            Function<ClusterState, NodeState> replica = state -> index < state.replicas().size()
+                    ? state.replicas().get(index) : null;
+            metrics.gauge("pgroute.node.up", "1 when the node answers the monitor",
+                    () -> up(replica.apply(monitor.state())), "database", database, "node", node);
+            metrics.gauge("pgroute.replica.lag.bytes", "WAL bytes the replica is behind the primary", () -> {
+                NodeState state = replica.apply(monitor.state());
+                return state == null ? Double.NaN : state.lagBytes();
+            }, "database", database, "node", node);
+            metrics.gauge("pgroute.replica.lag.seconds", "age of the oldest WAL the replica has not replayed", () -> {
+                NodeState state = replica.apply(monitor.state());
+                return state == null ? Double.NaN : state.lagTime().toNanos() / 1e9;
+            }, "database", database, "node", node);
+        }
+    }
+
+    private static double up(NodeState state) {
+        return state != null && state.health() == Health.UP ? 1 : 0;
+    }
+
+    private static void bindCache(ProxyMetrics metrics, ResultCache cache) {
+        cacheCounter(metrics, cache, "pgroute.cache.hits", "lookups answered from Redis", CacheStats::hits);
+        cacheCounter(metrics, cache, "pgroute.cache.misses", "lookups not answered from Redis", CacheStats::misses);
+        cacheCounter(metrics, cache, "pgroute.cache.stores", "answers written to Redis", CacheStats::stores);
+        cacheCounter(metrics, cache, "pgroute.cache.invalidations", "table and database invalidations sent",
+                CacheStats::bumps);
+        cacheCounter(metrics, cache, "pgroute.cache.errors", "Redis calls that failed, timed out or were refused",
+                CacheStats::errors);
+        cacheCounter(metrics, cache, "pgroute.cache.hit.bytes", "bytes answered from Redis", CacheStats::hitBytes);
+        cacheCounter(metrics, cache, "pgroute.cache.stored.bytes", "bytes written to Redis",
+                CacheStats::storedBytes);
+        metrics.gauge("pgroute.cache.circuit.open", "1 while the circuit breaker keeps Redis calls off",
+                () -> cache.redis().state() == CircuitBreaker.State.OPEN ? 1 : 0);
+    }
+
+    private static void cacheCounter(ProxyMetrics metrics, ResultCache cache, String name, String description,
+                                     ToDoubleFunction<CacheStats> value) {
+        metrics.counter(name, description, () -> value.applyAsDouble(cache.stats()));
+    }
+
+    private static double sum(BackendPools pools, String node, ToDoubleFunction<BackendPool> value) {
+        double result = 0;
+        for (BackendPool each : pools.all()) {
+            if (each.target().node().equals(node)) {
+                result += value.applyAsDouble(each);
+            }
+        }
+        return result;
+    }
+}

@@ -1,0 +1,81 @@
+package io.pgroute.proxy.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.DoubleSupplier;
+
+/**
+ * pgroute's meters in a Micrometer Prometheus registry: what sessions report through {@link QueryRecorder}, and
+ * gauges and counters read from the rest of the proxy when scraped (see {@link MetricsBinder}). Names follow
+ * Prometheus conventions ({@code pgroute_…_total}, {@code _seconds}); docs/operations.md lists them. Micrometer
+ * types stay inside this package.
+ */
+public final class ProxyMetrics implements QueryRecorder {
+
+    /** Upper bounds of the query duration histogram. */
+    private static final Duration[] DURATION_BUCKETS = {
+        Duration.ofNanos(500_000), Duration.ofMillis(1), Duration.ofNanos(2_500_000), Duration.ofMillis(5),
+        Duration.ofMillis(10), Duration.ofMillis(25), Duration.ofMillis(50), Duration.ofMillis(100),
+        Duration.ofMillis(250), Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofMillis(2500),
+        Duration.ofSeconds(5), Duration.ofSeconds(10)};
+
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final Map<String, RouteMeters> routes = new ConcurrentHashMap<>();
+    private final Map<String, Counter> errors = new ConcurrentHashMap<>();
+    private final java.util.List<Object> keep = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    private record RouteMeters(Counter queries, Timer duration) {
+    }
+
+    @Override
+    public void query(String database, Route route, long nanos) {
+        RouteMeters meters = routes.computeIfAbsent(database + '\0' + route.label(), key -> new RouteMeters(
+                Counter.builder("pgroute.queries").description("request cycles answered, by who answered them")
+                        .tag("database", database).tag("route", route.label()).register(registry),
+                Timer.builder("pgroute.query.duration").description("time from sending a request cycle to its "
+                                + "ReadyForQuery").tag("database", database).tag("route", route.label())
+                        .serviceLevelObjectives(DURATION_BUCKETS).register(registry)));
+        meters.queries().increment();
+        meters.duration().record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void error(String sqlState) {
+        String sqlClass = sqlState == null || sqlState.length() < 2 ? "unknown" : sqlState.substring(0, 2);
+        errors.computeIfAbsent(sqlClass, key -> Counter.builder("pgroute.errors")
+                .description("ErrorResponses sent to clients, by SQLSTATE class").tag("sqlstate_class", key)
+                .register(registry)).increment();
+    }
+
+    /** A gauge read when scraped. */
+    void gauge(String name, String description, DoubleSupplier value, String... tags) {
+        Gauge.builder(name, value, DoubleSupplier::getAsDouble).description(description).tags(tags)
+                .strongReference(true).register(registry);
+    }
+
+    /** A monotonic counter read when scraped. */
+    void counter(String name, String description, DoubleSupplier value, String... tags) {
+        keep.add(value);  // Micrometer holds the state object weakly
+        FunctionCounter.builder(name, value, DoubleSupplier::getAsDouble).description(description).tags(tags)
+                .register(registry);
+    }
+
+    /** The Prometheus text exposition of every meter. */
+    public String scrape() {
+        return registry.scrape();
+    }
+
+    /** Stops the registry. */
+    public void close() {
+        registry.close();
+    }
+}

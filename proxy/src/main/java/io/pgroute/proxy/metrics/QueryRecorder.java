@@ -1,0 +1,35 @@
+package io.pgroute.proxy.metrics;
+
+/**
+ * Where sessions report what they ran: one call per request cycle answered (by a server or from the cache) and per
+ * error sent to a client. Implementations are thread-safe and quick; sessions call them on their event loop.
+ */
+public interface QueryRecorder {
+
+    /** Who answered a request cycle. */
+    enum Route {
+        PRIMARY, REPLICA, CACHE;
+
+        /** The label value: {@code primary}, {@code replica} or {@code cache}. */
+        public String label() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    /** Records nothing. */
+    QueryRecorder NONE = new QueryRecorder() {
+        @Override
+        public void query(String database, Route route, long nanos) {
+        }
+
+        @Override
+        public void error(String sqlState) {
+        }
+    };
+
+    /** A request cycle of {@code database} answered by {@code route}, {@code nanos} after it was sent. */
+    void query(String database, Route route, long nanos);
+
+    /** An ErrorResponse with {@code sqlState} went to a client. */
+    void error(String sqlState);
+}
