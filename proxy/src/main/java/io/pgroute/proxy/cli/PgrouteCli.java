@@ -3,6 +3,7 @@ package io.pgroute.proxy.cli;
 import io.pgroute.config.ConfigException;
 import io.pgroute.config.ConfigLoader;
 import io.pgroute.config.ProxyConfig;
+import io.pgroute.proxy.logging.LogSetup;
 import io.pgroute.proxy.server.PgrouteServer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -48,7 +49,7 @@ public final class PgrouteCli implements Callable<Integer> {
             err.flush();
             return 1;
         }
-        LogLevels.apply(loaded.logging());
+        LogSetup.apply(loaded.logging());
         PgrouteServer server = new PgrouteServer(loaded).start();
         awaitShutdown(() -> server.stop(loaded.limits().shutdownTimeout()));
         return 0;
