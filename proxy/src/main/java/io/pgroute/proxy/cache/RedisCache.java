@@ -220,29 +220,72 @@ public final class RedisCache implements AutoCloseable {
 
     /** Looks {@code key} up; present only if every recorded version and the epoch are still current. Never fails. */
     public CompletableFuture<Optional<CachedResult>> get(CacheKey key) {
+        return lookup(key, List.of()).thenApply(Lookup::hit);
+    }
+
+    /**
+     * What a lookup found: the entry, valid, or, on a miss, the versions of {@code tables} a fill needs (read in the
+     * same round trip; empty when Redis failed or no tables were asked for).
+     */
+    public record Lookup(Optional<CachedResult> hit, Optional<TableVersions> versions) {
+    }
+
+    /**
+     * Looks {@code key} up and, on a miss, reads the versions of {@code tables} in the same script: one round trip
+     * for a hit and one for what a fill needs. Never fails.
+     */
+    public CompletableFuture<Lookup> lookup(CacheKey key, Collection<String> tables) {
         String database = key.database();
         guard.seen(database);
+        List<String> names = new ArrayList<>(new LinkedHashSet<>(tables));
         if (guard.blocks(database)) {
-            return CompletableFuture.completedFuture(miss(key, "invalidation lost"));
+            miss(key, "invalidation lost");
+            return names.isEmpty() ? CompletableFuture.completedFuture(new Lookup(Optional.empty(), Optional.empty()))
+                    : versions(database, names).handle((versions, failure) -> new Lookup(Optional.empty(),
+                            failure == null ? Optional.of(versions) : Optional.empty()));
         }
         byte[][] keys = {key(database, "r:" + key.hex()), key(database, "epoch")};
-        return link.<List<Object>>script("lookup", RedisScript.GET, ScriptOutputType.MULTI, keys,
-                key(database, "v:"), CachedResult.MAGIC).handle((reply, failure) -> {
+        byte[][] args = new byte[names.isEmpty() ? 2 : 3 + names.size()][];
+        args[0] = key(database, "v:");
+        args[1] = CachedResult.MAGIC;
+        if (!names.isEmpty()) {
+            args[2] = key(database, "");
+            for (int i = 0; i < names.size(); i++) {
+                args[3 + i] = bytes(names.get(i));
+            }
+        }
+        return link.<List<Object>>script("lookup", RedisScript.GET, ScriptOutputType.MULTI, keys, args)
+                .handle((reply, failure) -> {
                     if (failure != null) {
-                        return miss(key, "redis failed");
+                        return new Lookup(miss(key, "redis failed"), Optional.empty());
                     }
                     long status = (Long) reply.get(0);
                     if (status == STATUS_EPOCH_MISSING) {
                         guard.lost(database, "epoch key missing");
                     }
-                    if (status != STATUS_VALID) {
-                        return miss(key, status == STATUS_STALE ? "stale" : "absent");
+                    if (status == STATUS_VALID && !guard.blocks(database)) {
+                        return new Lookup(decoded(key, (byte[]) reply.get(1)), Optional.empty());
                     }
-                    if (guard.blocks(database)) {
-                        return miss(key, "invalidation lost");
+                    Optional<CachedResult> missed = miss(key, status == STATUS_VALID ? "invalidation lost"
+                            : status == STATUS_STALE ? "stale" : "absent");
+                    if (status == STATUS_VALID || reply.size() < 4 + 3 * names.size()) {
+                        return new Lookup(missed, Optional.empty());
                     }
-                    return decoded(key, (byte[]) reply.get(1));
+                    return new Lookup(missed, Optional.of(parseVersions(names, reply)));
                 });
+    }
+
+    private static TableVersions parseVersions(List<String> names, List<Object> reply) {
+        long epoch = number((byte[]) reply.get(1));
+        boolean inFlux = number((byte[]) reply.get(2)) > 0;
+        long watermark = number((byte[]) reply.get(3));
+        Map<String, Long> versions = new LinkedHashMap<>();
+        for (int i = 0; i < names.size(); i++) {
+            versions.put(names.get(i), number((byte[]) reply.get(4 + 3 * i)));
+            inFlux |= number((byte[]) reply.get(5 + 3 * i)) > 0;
+            watermark = Math.max(watermark, number((byte[]) reply.get(6 + 3 * i)));
+        }
+        return new TableVersions(epoch, versions, watermark, inFlux);
     }
 
     /** Stores {@code result} for {@code ttl}; completes with whether it was stored. Never fails. */
@@ -389,6 +432,10 @@ public final class RedisCache implements AutoCloseable {
         misses.increment();
         LOGGER.debug("cache miss key={} reason={}", key, reason);
         return Optional.empty();
+    }
+
+    private static long number(byte[] value) {
+        return value == null ? 0 : Long.parseLong(new String(value, StandardCharsets.US_ASCII));
     }
 
     private static long number(KeyValue<byte[], byte[]> value) {

@@ -15,19 +15,34 @@ import java.util.HexFormat;
 record RedisScript(String source, String sha) {
 
     /**
-     * Lookup: KEYS[1] entry, KEYS[2] epoch; ARGV[1] version key prefix, ARGV[2] entry magic. Answers {0} absent,
-     * {1} stale (and deletes it), {2} epoch key missing, {3, entry} valid. Parses the layout of
-     * {@link CachedResult}; table version keys are built from the entry (same hash tag as KEYS).
+     * Lookup: KEYS[1] entry, KEYS[2] epoch; ARGV[1] version key prefix, ARGV[2] entry magic, then optionally
+     * ARGV[3] the database's key prefix and ARGV[4..] table names. Answers {3, entry} when valid; otherwise
+     * {status} with status 0 absent, 1 stale (and deletes it), 2 epoch key missing, followed, when tables were
+     * given, by what a fill needs, read in the same step: epoch, the database's flux and watermark, then per table
+     * version, flux and watermark ('0' for a missing key). Parses the layout of {@link CachedResult}; table keys
+     * are built from the prefixes (same hash tag as KEYS).
      */
     static final RedisScript GET = of("""
+            local function miss(status)
+              if #ARGV < 3 then return {status} end
+              local base = ARGV[3]
+              local out = {status, redis.call('GET', KEYS[2]) or '0', redis.call('GET', base .. 'f:*') or '0',
+                redis.call('GET', base .. 'w:*') or '0'}
+              for i = 4, #ARGV do
+                out[#out + 1] = redis.call('GET', base .. 'v:' .. ARGV[i]) or '0'
+                out[#out + 1] = redis.call('GET', base .. 'f:' .. ARGV[i]) or '0'
+                out[#out + 1] = redis.call('GET', base .. 'w:' .. ARGV[i]) or '0'
+              end
+              return out
+            end
             local entry = redis.call('GET', KEYS[1])
-            if not entry then return {0} end
+            if not entry then return miss(0) end
             local epoch = redis.call('GET', KEYS[2])
-            if not epoch then return {2} end
-            if string.sub(entry, 1, 4) ~= ARGV[2] then redis.call('DEL', KEYS[1]) return {1} end
+            if not epoch then return miss(2) end
+            if string.sub(entry, 1, 4) ~= ARGV[2] then redis.call('DEL', KEYS[1]) return miss(1) end
             local p = 5
             local n = string.byte(entry, p)
-            if string.sub(entry, p + 1, p + n) ~= epoch then redis.call('DEL', KEYS[1]) return {1} end
+            if string.sub(entry, p + 1, p + n) ~= epoch then redis.call('DEL', KEYS[1]) return miss(1) end
             p = p + 1 + n
             local count = string.byte(entry, p) * 256 + string.byte(entry, p + 1)
             p = p + 2
@@ -39,7 +54,7 @@ record RedisScript(String source, String sha) {
               local version = string.sub(entry, p + 1, p + n)
               p = p + 1 + n
               local current = redis.call('GET', ARGV[1] .. name) or '0'
-              if current ~= version then redis.call('DEL', KEYS[1]) return {1} end
+              if current ~= version then redis.call('DEL', KEYS[1]) return miss(1) end
             end
             return {3, entry}
             """);

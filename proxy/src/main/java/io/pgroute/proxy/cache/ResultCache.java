@@ -74,6 +74,7 @@ public final class ResultCache implements AutoCloseable {
     private final Classifier classifier;
     private final Map<String, RelationCatalog> catalogs = new ConcurrentHashMap<>();
     private final Map<String, Runnable> catalogReloads = new ConcurrentHashMap<>();
+    private final Admission admission = new Admission();
 
     public ResultCache(CacheConfig config, RedisCache redis, Classifier classifier) {
         this.config = config;
@@ -158,6 +159,19 @@ public final class ResultCache implements AutoCloseable {
         }
         Duration ttl = statement.cacheTtl().orElseGet(() -> config.ttlFor(keys));
         return Optional.of(new ReadPlan(keys, ttl));
+    }
+
+    /**
+     * Whether this execution of a cacheable statement should be looked up: statement shapes whose lookups almost
+     * never hit are looked up only now and then (see {@link Admission}).
+     */
+    public boolean admit(StatementInfo statement) {
+        return admission.admit(statement);
+    }
+
+    /** A lookup of {@code statement}'s shape was answered, a hit or not. */
+    public void recordLookup(StatementInfo statement, boolean hit) {
+        admission.record(statement, hit);
     }
 
     private boolean functionsAllowed(StatementInfo statement) {

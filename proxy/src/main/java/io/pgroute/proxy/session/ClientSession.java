@@ -279,7 +279,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
                 return;  // the unit's Sync (or Flush) has not arrived yet
             }
             if (backend != null && target == backendPool) {
-                if (!routing.isPrimary(target) && responses.isEmpty() && routing.transactionPooling()) {
+                if (!routing.isPrimary(target) && responses.onlyProbes() && routing.transactionPooling()) {
                     attempt = ReplicaAttempt.capture(waiting, translator.statements());
                 }
                 waiting.pollFirst();
@@ -317,7 +317,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         if (startsCycle && !mustBeginFirst()) {
             return false;
         }
-        if (!startsCycle || transactionStatus != 'I' || pinnedBecause != null || !responses.isEmpty()
+        if (!startsCycle || transactionStatus != 'I' || pinnedBecause != null || !responses.onlyProbes()
                 || attempt != null || !cache.unchecked(next)) {
             return true;
         }
@@ -366,28 +366,27 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         CacheKey key = cache.key(unit, settings.desired().values());
         EventLoop loop = client.eventLoop();
         lookupStartNanos = System.nanoTime();
-        cache.lookup(key).thenAccept(hit -> loop.execute(() -> {
-            if (hit.isPresent()) {
-                answerFromCache(unit, hit.get());
+        cache.lookup(key, plan.get()).thenAccept(found -> loop.execute(() -> {
+            cache.looked(statement, found.hit().isPresent());
+            if (found.hit().isPresent()) {
+                answerFromCache(unit, found.hit().get());
                 return;
             }
-            cache.versions(plan.get()).thenAccept(versions -> loop.execute(() -> {
-                cache.lookupDone();
-                if (closed) {
-                    return;
+            cache.lookupDone();
+            if (closed) {
+                return;
+            }
+            found.versions().filter(io.pgroute.proxy.cache.TableVersions::epochKnown).ifPresent(each -> {
+                if (each.storable()) {
+                    cache.startFill(key, plan.get(), each, routing.clusterState());
                 }
-                versions.ifPresent(each -> {
-                    if (each.storable()) {
-                        cache.startFill(key, plan.get(), each, routing.clusterState());
-                    }
-                    if (each.inFlux()) {
-                        placement.forcePrimaryOnce();  // a write to its tables may have committed: read it
-                    } else {
-                        placement.requireOnce(each.watermark());  // a replica that has the tables' last write
-                    }
-                });
-                pumpAndFlush();
-            }));
+                if (each.inFlux()) {
+                    placement.forcePrimaryOnce();  // a write to its tables may have committed: read it
+                } else {
+                    placement.requireOnce(each.watermark());  // a replica that has the tables' last write
+                }
+            });
+            pumpAndFlush();
         }));
         return true;
     }
@@ -589,7 +588,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
                 recorder.error(error.sqlState());
             }
             backendSentFatal |= error.isFatal() && (attempt == null || !attempt.retrying());
-        } else if (attempt != null && attempt.holding() && !attempt.retrying() && startsRows(type)) {
+        } else if (!injected && attempt != null && attempt.holding() && !attempt.retrying() && startsRows(type)) {
             attempt.release(client);
         } else if (type == BackendType.COMMAND_COMPLETE && !injected && endsTransaction(frame)) {
             String tag = frame.decode(io.pgroute.protocol.backend.CommandComplete::decode).tag();

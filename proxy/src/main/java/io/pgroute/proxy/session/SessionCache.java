@@ -7,6 +7,7 @@ import io.pgroute.protocol.BackendType;
 import io.pgroute.protocol.PgFrame;
 import io.pgroute.proxy.cache.CacheKey;
 import io.pgroute.proxy.cache.CachedResult;
+import io.pgroute.proxy.cache.RedisCache;
 import io.pgroute.proxy.cache.ResultCache;
 import io.pgroute.proxy.cache.ResultCache.ReadPlan;
 import io.pgroute.proxy.cache.TableVersions;
@@ -83,9 +84,18 @@ final class SessionCache {
         checkedHead = head;
     }
 
-    /** The plan for a unit's statement, or empty when it is not cacheable. */
+    /**
+     * The plan for a unit's statement, or empty when it is not cacheable or its shape is, for now, not worth a
+     * lookup (it almost never hits).
+     */
     Optional<ReadPlan> plan(StatementInfo statement) {
-        return cache.plan(database, statement);
+        Optional<ReadPlan> result = cache.plan(database, statement);
+        return result.isPresent() && cache.admit(statement) ? result : Optional.empty();
+    }
+
+    /** The lookup of {@code statement} came back, a hit or not. */
+    void looked(StatementInfo statement, boolean hit) {
+        cache.recordLookup(statement, hit);
     }
 
     /** The key of {@code unit} under the session's current settings. */
@@ -102,19 +112,13 @@ final class SessionCache {
                 .build();
     }
 
-    /** Looks {@code key} up; the future completes on a Redis thread, never exceptionally. */
-    CompletableFuture<Optional<CachedResult>> lookup(CacheKey key) {
-        lookupInFlight = true;
-        return cache.redis().get(key);
-    }
-
     /**
-     * Reads the versions a fill is filed under; completes on a Redis thread, empty when Redis failed or the epoch
-     * is unknown.
+     * Looks {@code key} up and, on a miss, reads the versions of the plan's tables in the same round trip; the
+     * future completes on a Redis thread, never exceptionally.
      */
-    CompletableFuture<Optional<TableVersions>> versions(ReadPlan plan) {
-        return cache.redis().versions(database, plan.tables()).handle((versions, failure) ->
-                failure == null && versions.epochKnown() ? Optional.of(versions) : Optional.empty());
+    CompletableFuture<RedisCache.Lookup> lookup(CacheKey key, ReadPlan plan) {
+        lookupInFlight = true;
+        return cache.redis().lookup(key, plan.tables());
     }
 
     /** Back on the event loop after a lookup (and, on a miss, the versions read). */
