@@ -22,6 +22,7 @@ import io.pgroute.proxy.backend.BackendListener;
 import io.pgroute.proxy.backend.BackendPool;
 import io.pgroute.proxy.backend.BackendPool.Release;
 import io.pgroute.proxy.error.ErrorResponder;
+import io.pgroute.proxy.logging.SessionMdc;
 import io.pgroute.proxy.metrics.QueryRecorder;
 import io.pgroute.proxy.routing.Lsn;
 import io.pgroute.proxy.sql.StatementInfo;
@@ -214,7 +215,9 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     /** A CancelRequest with this session's key arrived. */
     public void onCancelRequest() {
         if (backend != null && !responses.isEmpty()) {
-            LOGGER.debug("cancel session={} backend={}", id(), backend.label());
+            try (SessionMdc.Scope ignored = mdc()) {
+                LOGGER.debug("cancel session={} backend={}", id(), backend.label());
+            }
             host.cancel(client.eventLoop(), backend);
         }
     }
@@ -506,7 +509,9 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         if ((statement.pinsSession() || unreplayable) && pinnedBecause == null) {
             pinnedBecause = !unreplayable ? statement.reason()
                     : statement.setting().map(each -> "SET " + each.name()).orElse("set_config()");
-            LOGGER.info("session pinned session={} backend={} reason={}", id(), backend.label(), pinnedBecause);
+            try (SessionMdc.Scope ignored = mdc()) {
+                LOGGER.info("session pinned session={} backend={} reason={}", id(), backend.label(), pinnedBecause);
+            }
             host.onPinned(this);
         }
     }
@@ -550,14 +555,18 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
 
     private void onLeaseFailed(BackendPool pool, Throwable cause) {
         if (!routing.isPrimary(pool)) {
-            LOGGER.info("replica {} unavailable for session={} ({}): reading from the primary", pool.target().node(),
-                    id(), cause.toString());
+            try (SessionMdc.Scope ignored = mdc()) {
+                LOGGER.info("replica {} unavailable for session={} ({}): reading from the primary",
+                        pool.target().node(), id(), cause.toString());
+            }
             client.config().setAutoRead(true);
             placement.forcePrimaryOnce();
             pumpAndFlush();
             return;
         }
-        LOGGER.warn("no backend connection for session={}: {}", id(), cause.toString());
+        try (SessionMdc.Scope ignored = mdc()) {
+            LOGGER.warn("no backend connection for session={}: {}", id(), cause.toString());
+        }
         fatal(ErrorResponder.fatal(cause));
     }
 
@@ -681,7 +690,9 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
                         Lsn.parse(new String(value, java.nio.charset.StandardCharsets.US_ASCII)));
             }
         } catch (RuntimeException e) {
-            LOGGER.debug("unreadable replay position from {}: {}", connection.label(), e.toString());
+            try (SessionMdc.Scope ignored = mdc()) {
+                LOGGER.debug("unreadable replay position from {}: {}", connection.label(), e.toString());
+            }
         }
     }
 
@@ -723,8 +734,10 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             cache.discardFill();
             writes.onUnknownWrite();  // whatever the primary runs now may write
         }
-        LOGGER.info("replica refused a statement classified as a read; re-running it on the primary session={} "
-                + "backend={}", id(), backend == null ? "-" : backend.label());
+        try (SessionMdc.Scope ignored = mdc()) {
+            LOGGER.info("replica refused a statement classified as a read; re-running it on the primary session={} "
+                    + "backend={}", id(), backend == null ? "-" : backend.label());
+        }
         done.requeue(waiting);
         placement.forcePrimaryOnce();
     }
@@ -751,6 +764,12 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         }
         maybeRelease();
         pumpAndFlush();
+    }
+
+    /** The session's fields for log lines (JSON logs show them as fields). */
+    private SessionMdc.Scope mdc() {
+        return SessionMdc.with(info.id(), info.user(), info.database(), backend == null ? null
+                : backend.target().node());
     }
 
     /** Graceful shutdown: closes the session once it owes the client nothing. True if it did. */
@@ -822,8 +841,10 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             giveBack(connection, Release.CLOSE);
             return;
         }
-        LOGGER.warn("backend closed session={} backend={} cause={}", id(), connection.label(),
-                cause == null ? "closed by server" : cause.toString());
+        try (SessionMdc.Scope ignored = mdc()) {
+            LOGGER.warn("backend closed session={} backend={} cause={}", id(), connection.label(),
+                    cause == null ? "closed by server" : cause.toString());
+        }
         giveBack(connection, Release.CLOSE);
         backend = null;
         if (backendSentFatal) {
@@ -837,8 +858,10 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
 
     /** A replica connection died before its read produced a row: run the read on the primary instead. */
     private void recoverFromLostReplica(BackendConnection connection, Throwable cause) {
-        LOGGER.info("replica connection lost before any row session={} backend={} cause={}: re-running on the "
-                + "primary", id(), connection.label(), cause == null ? "closed by server" : cause.toString());
+        try (SessionMdc.Scope ignored = mdc()) {
+            LOGGER.info("replica connection lost before any row session={} backend={} cause={}: re-running on the "
+                    + "primary", id(), connection.label(), cause == null ? "closed by server" : cause.toString());
+        }
         attempt.onConnectionLost();
         cycleCount = 0;  // the unit is sent again
         if (cache != null) {
