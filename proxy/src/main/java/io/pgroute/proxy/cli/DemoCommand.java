@@ -34,6 +34,10 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--keep-data", paramLabel = "DIR", description = "put the cluster's data in DIR and keep it")
     Path keepData;
 
+    @Option(names = "--metrics-port", defaultValue = "9930", description = "port for Prometheus metrics on "
+            + "127.0.0.1, 0 for any free port, -1 for none (default: ${DEFAULT-VALUE})")
+    int metricsPort;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -50,10 +54,10 @@ final class DemoCommand implements Callable<Integer> {
         PgrouteServer server;
         try {
             DemoCluster.seed(cluster);
-            Path yaml = DemoCluster.writeProxyYaml(cluster, port);
+            Path yaml = DemoCluster.writeProxyYaml(cluster, port, metricsPort);
             ProxyConfig config = ConfigLoader.load(yaml);
             server = new PgrouteServer(config).start();
-            printWelcome(out, cluster, yaml, server.port());
+            printWelcome(out, cluster, yaml, server.port(), server.metricsPort());
         } catch (Exception | Error e) {
             cluster.close();
             throw e;
@@ -66,7 +70,8 @@ final class DemoCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static void printWelcome(PrintWriter out, LocalCluster cluster, Path yaml, int port) {
+    private static void printWelcome(PrintWriter out, LocalCluster cluster, Path yaml, int port,
+                                     java.util.OptionalInt metricsPort) {
         out.println();
         out.println("pgroute demo is running.");
         out.println("  primary:  127.0.0.1:" + cluster.primary().port());
@@ -81,6 +86,7 @@ final class DemoCommand implements Callable<Integer> {
         out.println("  jdbc:postgresql://127.0.0.1:" + port + "/app?user=app&password=app");
         out.println("Try: SELECT * FROM products;");
         out.println();
+        metricsPort.ifPresent(each -> out.println("Metrics: http://127.0.0.1:" + each + "/metrics"));
         out.println("Press Ctrl-C to stop and remove everything.");
         out.flush();
     }

@@ -41,8 +41,13 @@ public final class DemoCluster {
         cluster.awaitReplication(java.time.Duration.ofSeconds(30));
     }
 
-    /** The proxy.yaml for this cluster, listening on {@code port}. */
+    /** The proxy.yaml for this cluster, listening on {@code port}, without metrics. */
     public static String proxyYaml(LocalCluster cluster, int port) {
+        return proxyYaml(cluster, port, -1);
+    }
+
+    /** The proxy.yaml for this cluster, listening on {@code port}; metrics on {@code metricsPort} unless negative. */
+    public static String proxyYaml(LocalCluster cluster, int port, int metricsPort) {
         StringBuilder result = new StringBuilder();
         result.append("# Written by `pgroute demo` for its throwaway cluster.\n");
         result.append("listen:\n  host: 127.0.0.1\n  port: ").append(port).append('\n');
@@ -68,13 +73,21 @@ public final class DemoCluster {
         result.append("pool:\n  mode: transaction\n  size: 20\n");
         cluster.redis().ifPresent(redis -> result.append("cache:\n  enabled: true\n  redis: ").append(redis.uri())
                 .append("\n"));
+        if (metricsPort >= 0) {
+            result.append("metrics:\n  listen: \"127.0.0.1:").append(metricsPort).append("\"\n");
+        }
         return result.toString();
     }
 
     /** Writes {@link #proxyYaml} next to the cluster's data and returns its path. */
     public static Path writeProxyYaml(LocalCluster cluster, int port) throws IOException {
+        return writeProxyYaml(cluster, port, -1);
+    }
+
+    /** Writes {@link #proxyYaml} (with metrics on {@code metricsPort} unless negative) and returns its path. */
+    public static Path writeProxyYaml(LocalCluster cluster, int port, int metricsPort) throws IOException {
         Path result = cluster.baseDir().resolve("proxy.yaml");
-        Files.writeString(result, proxyYaml(cluster, port));
+        Files.writeString(result, proxyYaml(cluster, port, metricsPort));
         return result;
     }
 }

@@ -1,5 +1,11 @@
 package io.pgroute.proxy.cli;
 
+import java.net.URI;
+import java.time.Duration;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+
 import org.junit.jupiter.api.Test;
 
 import java.io.BufferedReader;
@@ -40,7 +46,7 @@ class DemoIT {
         int port = freePort();
         String java = ProcessHandle.current().info().command().orElse("java");
         Process demo = new ProcessBuilder(java, "-jar", jar.toString(), "demo", "--port", String.valueOf(port),
-                "--replicas", "1").redirectErrorStream(true).start();
+                "--replicas", "1", "--metrics-port", "0").redirectErrorStream(true).start();
         BlockingQueue<String> lines = new LinkedBlockingQueue<>();
         Thread reader = new Thread(() -> pump(demo, lines), "demo-output");
         reader.setDaemon(true);
@@ -48,6 +54,7 @@ class DemoIT {
         List<Integer> nodePorts = new ArrayList<>();
         Path config = null;
         List<String> seen = new ArrayList<>();
+        URI metrics = null;
         try {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
             boolean running = false;
@@ -64,6 +71,9 @@ class DemoIT {
                 } else if (m.matches()) {
                     nodePorts.add(Integer.parseInt(m.group(2).substring(m.group(2).lastIndexOf(':') + 1)));
                 }
+                if (line.startsWith("Metrics: ")) {
+                    metrics = URI.create(line.substring("Metrics: ".length()).strip());
+                }
                 running = line.contains("Press Ctrl-C");
             }
             assertThat(running).as("demo did not start in time: %s", seen).isTrue();
@@ -73,6 +83,11 @@ class DemoIT {
                 assertThat(rs.next()).isTrue();
                 assertThat(rs.getInt(1)).isEqualTo(5);
             }
+            assertThat(metrics).as("the demo prints its metrics address: %s", seen).isNotNull();
+            HttpResponse<String> scraped = HttpClient.newHttpClient().send(HttpRequest.newBuilder(metrics)
+                    .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(scraped.statusCode()).isEqualTo(200);
+            assertThat(scraped.body()).contains("pgroute_queries_total{database=\"app\"");
         } finally {
             demo.destroy();
             boolean exited = demo.waitFor(60, TimeUnit.SECONDS);
