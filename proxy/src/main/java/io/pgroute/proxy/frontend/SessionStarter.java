@@ -15,6 +15,7 @@ import io.pgroute.protocol.backend.BackendKeyData;
 import io.pgroute.protocol.backend.ErrorResponse;
 import io.pgroute.protocol.backend.ParameterStatus;
 import io.pgroute.protocol.backend.ReadyForQuery;
+import io.pgroute.proxy.admin.AdminStartup;
 import io.pgroute.proxy.backend.BackendConnection;
 import io.pgroute.proxy.backend.BackendErrorException;
 import io.pgroute.proxy.backend.BackendPool;
@@ -62,6 +63,10 @@ final class SessionStarter extends ChannelInboundHandlerAdapter {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         String database = parameters.get("database");
+        if (AdminStartup.DATABASE.equals(database)) {
+            AdminStartup.start(ctx, context, parameters, protocolMinor);
+            return;
+        }
         DatabaseConfig db = context.config().database(database).orElse(null);
         if (db == null) {
             refuse(ctx, ErrorResponse.fatal(SqlState.INVALID_CATALOG_NAME,

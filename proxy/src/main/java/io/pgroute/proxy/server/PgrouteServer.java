@@ -85,7 +85,8 @@ public final class PgrouteServer implements AutoCloseable {
         this.catalogs = startCatalogs(config, classifier, resultCache);
         ProxyContext context = new ProxyContext(config, pools, classifier, routing, cancelKeys, sessions,
                 ServerTls.build(config.tls()), ServerTls.serverEndPoint(config.tls()), new AtomicLong(),
-                resultCache, metrics == null ? QueryRecorder.NONE : metrics);
+                resultCache, metrics == null ? QueryRecorder.NONE : metrics,
+                () -> stop(config.limits().shutdownTimeout()));
         this.bootstrap = new ServerBootstrap()
                 .group(boss, workers)
                 .channel(transport.serverChannel())

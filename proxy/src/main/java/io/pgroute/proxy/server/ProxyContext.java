@@ -10,14 +10,24 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * The process-wide things a client pipeline needs, passed in through constructors (no statics): configuration,
  * the backend pools, cancel keys, live sessions, the server TLS context and its certificate's channel binding
- * (null when TLS is off).
+ * (null when TLS is off), and how to stop the server (the admin console's SHUTDOWN).
  */
 public record ProxyContext(ProxyConfig config, BackendPools pools, io.pgroute.proxy.sql.Classifier classifier,
                            java.util.Map<String, io.pgroute.proxy.routing.DatabaseRouting> routing,
                            CancelRegistry cancelKeys,
                            SessionRegistry sessions, SslContext sslContext, byte[] tlsServerEndPoint,
                            AtomicLong sessionIds, io.pgroute.proxy.cache.ResultCache resultCache,
-                           io.pgroute.proxy.metrics.QueryRecorder recorder) {
+                           io.pgroute.proxy.metrics.QueryRecorder recorder, Runnable shutdown) {
+
+    /** A context whose {@link #shutdown} (the admin console's SHUTDOWN) does nothing: there is no server to stop. */
+    public ProxyContext(ProxyConfig config, BackendPools pools, io.pgroute.proxy.sql.Classifier classifier,
+                        java.util.Map<String, io.pgroute.proxy.routing.DatabaseRouting> routing,
+                        CancelRegistry cancelKeys, SessionRegistry sessions, SslContext sslContext,
+                        byte[] tlsServerEndPoint, AtomicLong sessionIds, io.pgroute.proxy.cache.ResultCache resultCache,
+                        io.pgroute.proxy.metrics.QueryRecorder recorder) {
+        this(config, pools, classifier, routing, cancelKeys, sessions, sslContext, tlsServerEndPoint, sessionIds,
+                resultCache, recorder, () -> { });
+    }
 
     /** A context without a result cache. */
     public ProxyContext(ProxyConfig config, BackendPools pools, io.pgroute.proxy.sql.Classifier classifier,

@@ -1,0 +1,40 @@
+package io.pgroute.proxy.admin;
+
+/**
+ * One statement of the admin console, as {@link AdminCommandParser} understood it.
+ */
+public sealed interface AdminCommand {
+
+    /** An empty query string (only whitespace, comments or a semicolon): EmptyQueryResponse. */
+    record Empty() implements AdminCommand {
+    }
+
+    /** {@code SHOW <topic>}. */
+    record Show(Topic topic) implements AdminCommand {
+    }
+
+    /** {@code CACHE INVALIDATE ALL} ({@code table} null) or {@code CACHE INVALIDATE <table>}. */
+    record InvalidateCache(String table) implements AdminCommand {
+
+        public boolean all() {
+            return table == null;
+        }
+    }
+
+    /** {@code KILL CLIENT <id>}. */
+    record KillClient(long id) implements AdminCommand {
+    }
+
+    /** {@code SHUTDOWN}. */
+    record Shutdown() implements AdminCommand {
+    }
+
+    /** {@code SET name = value}, which drivers send after connecting; only {@code application_name} is kept. */
+    record Set(String name, String value) implements AdminCommand {
+    }
+
+    /** What {@code SHOW} can show. */
+    enum Topic {
+        HELP, VERSION, CONFIG, NODES, POOLS, CLIENTS, SERVERS, CACHE
+    }
+}

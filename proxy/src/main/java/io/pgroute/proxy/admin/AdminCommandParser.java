@@ -1,0 +1,271 @@
+package io.pgroute.proxy.admin;
+
+import io.pgroute.protocol.SqlState;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Parses one admin console statement with a small tokenizer: keywords are case-insensitive, whitespace, comments
+ * and one trailing semicolon are ignored. Table names are normalized like PostgreSQL does (unquoted: lower-cased;
+ * quoted: as written) and lose their schema, as the cache keys tables by unqualified name.
+ */
+public final class AdminCommandParser {
+
+    /** The commands, for {@code SHOW HELP} and the hint of a syntax error. */
+    static final String COMMANDS = "SHOW HELP | VERSION | CONFIG | NODES | POOLS | CLIENTS | SERVERS | CACHE; "
+            + "CACHE INVALIDATE ALL | <table>; KILL CLIENT <id>; SHUTDOWN";
+
+    private AdminCommandParser() {
+    }
+
+    /** The command {@code sql} stands for; an {@link AdminException} (42601) when it is none. */
+    public static AdminCommand parse(String sql) {
+        List<Token> tokens = tokenize(sql);
+        if (!tokens.isEmpty() && tokens.get(tokens.size() - 1).is(";")) {
+            tokens.remove(tokens.size() - 1);
+        }
+        if (tokens.isEmpty()) {
+            return new AdminCommand.Empty();
+        }
+        Cursor cursor = new Cursor(tokens, sql);
+        AdminCommand result = command(cursor);
+        cursor.end();
+        return result;
+    }
+
+    private static AdminCommand command(Cursor cursor) {
+        String first = cursor.keyword();
+        switch (first) {
+            case "SHOW" -> {
+                String topic = cursor.keyword();
+                for (AdminCommand.Topic each : AdminCommand.Topic.values()) {
+                    if (each.name().equals(topic)) {
+                        return new AdminCommand.Show(each);
+                    }
+                }
+                throw cursor.syntaxError(topic);
+            }
+            case "CACHE" -> {
+                cursor.expect("INVALIDATE");
+                Token next = cursor.peek();
+                if (next != null && next.kind() == Kind.WORD && next.text().equalsIgnoreCase("ALL")) {
+                    cursor.next();
+                    return new AdminCommand.InvalidateCache(null);
+                }
+                return new AdminCommand.InvalidateCache(cursor.tableName());
+            }
+            case "KILL" -> {
+                cursor.expect("CLIENT");
+                return new AdminCommand.KillClient(cursor.number());
+            }
+            case "SHUTDOWN" -> {
+                return new AdminCommand.Shutdown();
+            }
+            case "SET" -> {
+                return set(cursor);
+            }
+            default -> throw cursor.syntaxError(first);
+        }
+    }
+
+    /** {@code SET [SESSION | LOCAL] name {= | TO} value [, …]}: the first value, unquoted. */
+    private static AdminCommand set(Cursor cursor) {
+        String name = cursor.identifier();
+        if ((name.equals("session") || name.equals("local")) && cursor.peek() != null
+                && !cursor.peek().is("=") && !cursor.peek().text().equalsIgnoreCase("TO")) {
+            name = cursor.identifier();
+        }
+        Token separator = cursor.next();
+        if (separator == null || !(separator.is("=") || separator.text().equalsIgnoreCase("TO"))) {
+            throw cursor.syntaxError(separator == null ? "" : separator.text());
+        }
+        Token value = cursor.next();
+        if (value == null) {
+            throw cursor.syntaxError("");
+        }
+        while (cursor.peek() != null) {
+            cursor.next();
+        }
+        return new AdminCommand.Set(name, value.kind() == Kind.WORD ? value.text().toLowerCase(Locale.ROOT)
+                : value.text());
+    }
+
+    enum Kind { WORD, QUOTED, STRING, SYMBOL }
+
+    record Token(Kind kind, String text) {
+
+        boolean is(String symbol) {
+            return kind == Kind.SYMBOL && text.equals(symbol);
+        }
+    }
+
+    /** Words ({@code [A-Za-z0-9_$]+}), "quoted identifiers", 'strings' and single-character symbols. */
+    static List<Token> tokenize(String sql) {
+        List<Token> result = new ArrayList<>();
+        int i = 0;
+        int n = sql.length();
+        while (i < n) {
+            char c = sql.charAt(i);
+            if (Character.isWhitespace(c)) {
+                i++;
+            } else if (c == '-' && i + 1 < n && sql.charAt(i + 1) == '-') {
+                while (i < n && sql.charAt(i) != '\n') {
+                    i++;
+                }
+            } else if (c == '/' && i + 1 < n && sql.charAt(i + 1) == '*') {
+                int close = sql.indexOf("*/", i + 2);
+                if (close < 0) {
+                    throw syntax("unterminated /* comment", sql);
+                }
+                i = close + 2;
+            } else if (c == '"' || c == '\'') {
+                StringBuilder text = new StringBuilder();
+                i = quoted(sql, i, c, text);
+                result.add(new Token(c == '"' ? Kind.QUOTED : Kind.STRING, text.toString()));
+            } else if (isWordChar(c)) {
+                int start = i;
+                while (i < n && isWordChar(sql.charAt(i))) {
+                    i++;
+                }
+                result.add(new Token(Kind.WORD, sql.substring(start, i)));
+            } else {
+                result.add(new Token(Kind.SYMBOL, String.valueOf(c)));
+                i++;
+            }
+        }
+        return result;
+    }
+
+    /** Reads a quoted token starting at {@code start}; a doubled quote stands for one. Returns the index after it. */
+    private static int quoted(String sql, int start, char quote, StringBuilder text) {
+        int i = start + 1;
+        while (i < sql.length()) {
+            char c = sql.charAt(i);
+            if (c == quote) {
+                if (i + 1 < sql.length() && sql.charAt(i + 1) == quote) {
+                    text.append(quote);
+                    i += 2;
+                    continue;
+                }
+                if (quote == '"' && text.length() == 0) {
+                    throw syntax("zero-length delimited identifier", sql);
+                }
+                return i + 1;
+            }
+            text.append(c);
+            i++;
+        }
+        throw syntax("unterminated quoted " + (quote == '"' ? "identifier" : "string"), sql);
+    }
+
+    private static boolean isWordChar(char c) {
+        return Character.isLetterOrDigit(c) || c == '_' || c == '$';
+    }
+
+    static AdminException syntax(String message, String sql) {
+        return new AdminException(SqlState.SYNTAX_ERROR, message, "admin commands: " + COMMANDS
+                + " (SHOW HELP describes them)");
+    }
+
+    /** Walks the tokens of one statement. */
+    private static final class Cursor {
+
+        private final List<Token> tokens;
+        private final String sql;
+        private int position;
+
+        Cursor(List<Token> tokens, String sql) {
+            this.tokens = tokens;
+            this.sql = sql;
+        }
+
+        Token peek() {
+            return position < tokens.size() ? tokens.get(position) : null;
+        }
+
+        Token next() {
+            Token result = peek();
+            if (result != null) {
+                position++;
+            }
+            return result;
+        }
+
+        /** The next token as an upper-case keyword; a syntax error if it is not a word. */
+        String keyword() {
+            Token token = next();
+            if (token == null) {
+                throw syntaxError("");
+            }
+            if (token.kind() != Kind.WORD) {
+                throw syntaxError(token.text());
+            }
+            return token.text().toUpperCase(Locale.ROOT);
+        }
+
+        void expect(String keyword) {
+            String actual = keyword();
+            if (!actual.equals(keyword)) {
+                throw syntaxError(actual);
+            }
+        }
+
+        /** An identifier, normalized: unquoted lower-cased, quoted as written. */
+        String identifier() {
+            Token token = next();
+            if (token == null) {
+                throw syntaxError("");
+            }
+            return switch (token.kind()) {
+                case WORD -> {
+                    if (Character.isDigit(token.text().charAt(0))) {
+                        throw syntaxError(token.text());
+                    }
+                    yield token.text().toLowerCase(Locale.ROOT);
+                }
+                case QUOTED -> token.text();
+                default -> throw syntaxError(token.text());
+            };
+        }
+
+        /** {@code [catalog.][schema.]table}: the table part only. */
+        String tableName() {
+            String result = identifier();
+            int parts = 1;
+            while (peek() != null && peek().is(".")) {
+                next();
+                result = identifier();
+                if (++parts > 3) {
+                    throw new AdminException(SqlState.SYNTAX_ERROR, "improper qualified name (too many dotted names)");
+                }
+            }
+            return result;
+        }
+
+        long number() {
+            Token token = next();
+            if (token == null || token.kind() != Kind.WORD) {
+                throw syntaxError(token == null ? "" : token.text());
+            }
+            try {
+                return Long.parseLong(token.text());
+            } catch (NumberFormatException e) {
+                throw new AdminException(SqlState.SYNTAX_ERROR, "client id must be a number: " + token.text());
+            }
+        }
+
+        void end() {
+            Token extra = peek();
+            if (extra != null) {
+                throw syntaxError(extra.text());
+            }
+        }
+
+        AdminException syntaxError(String near) {
+            return syntax(near.isEmpty() ? "syntax error at end of input" : "syntax error at or near \"" + near
+                    + "\"", sql);
+        }
+    }
+}

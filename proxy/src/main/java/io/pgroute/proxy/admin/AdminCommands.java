@@ -1,0 +1,135 @@
+package io.pgroute.proxy.admin;
+
+import io.pgroute.config.ProxyConfig;
+import io.pgroute.proxy.backend.BackendPools;
+import io.pgroute.proxy.cache.ResultCache;
+import io.pgroute.proxy.routing.DatabaseRouting;
+import io.pgroute.proxy.server.ProxyContext;
+import io.pgroute.proxy.server.SessionRegistry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Runs admin console commands against the process-wide state (configuration, node monitors, pools, sessions,
+ * result cache). Shared by every console connection; never blocks: what needs another thread completes later.
+ */
+public final class AdminCommands {
+
+    private static final Logger LOGGER = LoggerFactory.getLogger(AdminCommands.class);
+
+    private static final List<String[]> HELP = List.of(
+            new String[] {"SHOW HELP", "this list"},
+            new String[] {"SHOW VERSION", "pgroute's version"},
+            new String[] {"SHOW CONFIG", "the effective configuration (secrets masked)"},
+            new String[] {"SHOW NODES", "every database node: role, health, replay position, lag, pool usage"},
+            new String[] {"SHOW POOLS", "backend connection pools per node: open, active, idle, waiting clients"},
+            new String[] {"SHOW CLIENTS", "client sessions: user, database, address, state, backend node"},
+            new String[] {"SHOW SERVERS", "backend connections held by client sessions"},
+            new String[] {"SHOW CACHE", "result cache counters and Redis circuit breaker state"},
+            new String[] {"CACHE INVALIDATE ALL", "drop every cached result of every database"},
+            new String[] {"CACHE INVALIDATE <table>", "drop the cached results that read <table>"},
+            new String[] {"KILL CLIENT <id>", "close a client session (57P01), see SHOW CLIENTS"},
+            new String[] {"SHUTDOWN", "stop pgroute gracefully (limits.shutdown_timeout)"});
+
+    private final ProxyConfig config;
+    private final NodesReport nodes;
+    private final SessionsReport sessions;
+    private final CacheReport cache;
+    private final ConfigReport configReport;
+    private final Runnable shutdown;
+
+    public AdminCommands(ProxyConfig config, Map<String, DatabaseRouting> routing, BackendPools pools,
+                         SessionRegistry sessions, ResultCache cache, Runnable shutdown) {
+        this.config = config;
+        this.nodes = new NodesReport(config, routing, pools);
+        this.sessions = new SessionsReport(sessions);
+        this.cache = new CacheReport(config, cache);
+        this.configReport = new ConfigReport(config);
+        this.shutdown = shutdown;
+    }
+
+    /** The commands over what a client pipeline gets to see. */
+    public static AdminCommands of(ProxyContext context) {
+        return new AdminCommands(context.config(), context.routing(), context.pools(), context.sessions(),
+                context.resultCache(), context.shutdown());
+    }
+
+    /** pgroute's version, from the jar manifest ("dev" when run from classes), as {@code pgroute --version}. */
+    static String version() {
+        String result = AdminCommands.class.getPackage().getImplementationVersion();
+        return result == null ? "dev" : result;
+    }
+
+    /** The columns {@code command} answers with, or empty when it answers no rows (Describe: NoData). */
+    public Optional<List<AdminResult.Column>> columns(AdminCommand command) {
+        if (!(command instanceof AdminCommand.Show show)) {
+            return Optional.empty();
+        }
+        AdminResult.Builder result = switch (show.topic()) {
+            case HELP -> helpColumns();
+            case VERSION -> new AdminResult.Builder().column("version", ColumnType.TEXT);
+            case CONFIG -> ConfigReport.columns();
+            case NODES -> NodesReport.nodeColumns();
+            case POOLS -> NodesReport.poolColumns();
+            case CLIENTS -> SessionsReport.clientColumns();
+            case SERVERS -> SessionsReport.serverColumns();
+            case CACHE -> CacheReport.columns();
+        };
+        return Optional.of(result.columns());
+    }
+
+    private static AdminResult.Builder helpColumns() {
+        return new AdminResult.Builder().column("command", ColumnType.TEXT).column("description", ColumnType.TEXT);
+    }
+
+    /** Runs {@code command}; fails with an {@link AdminException} for errors the client should see. */
+    public CompletableFuture<AdminResult> run(AdminCommand command) {
+        if (command instanceof AdminCommand.Show show) {
+            return show(show.topic());
+        }
+        if (command instanceof AdminCommand.InvalidateCache invalidate) {
+            LOGGER.info("admin: cache invalidate {}", invalidate.all() ? "all" : invalidate.table());
+            return cache.invalidate(invalidate.table());
+        }
+        if (command instanceof AdminCommand.KillClient kill) {
+            LOGGER.info("admin: kill client session={}", kill.id());
+            return CompletableFuture.completedFuture(sessions.kill(kill.id()));
+        }
+        if (command instanceof AdminCommand.Shutdown) {
+            LOGGER.info("admin: shutdown requested");
+            Runnable stop = () -> new Thread(shutdown, "pgroute-admin-shutdown").start();
+            return CompletableFuture.completedFuture(new AdminResult(List.of(), List.of(), "SHUTDOWN", stop));
+        }
+        if (command instanceof AdminCommand.Set) {
+            return CompletableFuture.completedFuture(AdminResult.command("SET"));
+        }
+        throw new IllegalArgumentException("not a command that runs: " + command);
+    }
+
+    private CompletableFuture<AdminResult> show(AdminCommand.Topic topic) {
+        return switch (topic) {
+            case HELP -> {
+                AdminResult.Builder result = helpColumns();
+                HELP.forEach(each -> result.row((Object[]) each));
+                yield CompletableFuture.completedFuture(result.build());
+            }
+            case VERSION -> CompletableFuture.completedFuture(new AdminResult.Builder()
+                    .column("version", ColumnType.TEXT).row("pgroute " + version()).build());
+            case CONFIG -> CompletableFuture.completedFuture(configReport.show());
+            case NODES -> CompletableFuture.completedFuture(nodes.nodes());
+            case POOLS -> CompletableFuture.completedFuture(nodes.pools());
+            case CLIENTS -> sessions.clients();
+            case SERVERS -> sessions.servers();
+            case CACHE -> CompletableFuture.completedFuture(cache.show());
+        };
+    }
+
+    ProxyConfig config() {
+        return config;
+    }
+}

@@ -1,0 +1,72 @@
+package io.pgroute.proxy.admin;
+
+import io.pgroute.protocol.SqlState;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class AdminCommandParserTest {
+
+    @Test
+    void readsEveryShowTopicCaseInsensitively() {
+        for (AdminCommand.Topic each : AdminCommand.Topic.values()) {
+            assertThat(AdminCommandParser.parse("show " + each.name().toLowerCase()))
+                    .isEqualTo(new AdminCommand.Show(each));
+        }
+        assertThat(AdminCommandParser.parse("  ShOw\n\tNodes ;  ")).isEqualTo(
+                new AdminCommand.Show(AdminCommand.Topic.NODES));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"", "   ", ";", " ; ", "-- nothing\n", "/* nothing */"})
+    void emptyQueriesAreEmpty(String sql) {
+        assertThat(AdminCommandParser.parse(sql)).isEqualTo(new AdminCommand.Empty());
+    }
+
+    @Test
+    void normalizesTableNamesLikePostgresql() {
+        assertThat(AdminCommandParser.parse("CACHE INVALIDATE ALL")).isEqualTo(new AdminCommand.InvalidateCache(null));
+        assertThat(AdminCommandParser.parse("cache invalidate Products;"))
+                .isEqualTo(new AdminCommand.InvalidateCache("products"));
+        assertThat(AdminCommandParser.parse("CACHE INVALIDATE public.Orders"))
+                .isEqualTo(new AdminCommand.InvalidateCache("orders"));
+        assertThat(AdminCommandParser.parse("CACHE INVALIDATE \"Sales\".\"Mixed Case\""))
+                .isEqualTo(new AdminCommand.InvalidateCache("Mixed Case"));
+        assertThat(AdminCommandParser.parse("CACHE INVALIDATE \"all\""))
+                .isEqualTo(new AdminCommand.InvalidateCache("all"));
+    }
+
+    @Test
+    void readsKillShutdownAndSet() {
+        assertThat(AdminCommandParser.parse("kill client 42")).isEqualTo(new AdminCommand.KillClient(42));
+        assertThat(AdminCommandParser.parse("SHUTDOWN;")).isEqualTo(new AdminCommand.Shutdown());
+        assertThat(AdminCommandParser.parse("SET extra_float_digits = 3"))
+                .isEqualTo(new AdminCommand.Set("extra_float_digits", "3"));
+        assertThat(AdminCommandParser.parse("SET application_name = 'PostgreSQL JDBC Driver'"))
+                .isEqualTo(new AdminCommand.Set("application_name", "PostgreSQL JDBC Driver"));
+        assertThat(AdminCommandParser.parse("set session TimeZone to 'UTC'"))
+                .isEqualTo(new AdminCommand.Set("timezone", "UTC"));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"SHOW NONSENSE", "SHOW", "SELECT 1", "KILL CLIENT", "KILL CLIENT x", "SHOW NODES; SHOW POOLS",
+            "SHOW NODES;;", "CACHE INVALIDATE", "CACHE INVALIDATE 'x'", "CACHE INVALIDATE \"\"", "SHOW 'nodes'",
+            "SHOW /* open", "CACHE INVALIDATE a.b.c.d", "KILL CLIENT 99999999999999999999"})
+    void refusesAnythingElseWithAHint(String sql) {
+        assertThatThrownBy(() -> AdminCommandParser.parse(sql)).isInstanceOfSatisfying(AdminException.class, e -> {
+            assertThat(e.sqlState()).isEqualTo(SqlState.SYNTAX_ERROR);
+        });
+    }
+
+    @Test
+    void syntaxErrorsNameTheCommands() {
+        assertThatThrownBy(() -> AdminCommandParser.parse("SHOW NONSENSE"))
+                .isInstanceOfSatisfying(AdminException.class, e -> {
+                    assertThat(e.getMessage()).isEqualTo("syntax error at or near \"NONSENSE\"");
+                    assertThat(e.hint()).contains("SHOW HELP", "CACHE INVALIDATE", "KILL CLIENT");
+                });
+    }
+}
