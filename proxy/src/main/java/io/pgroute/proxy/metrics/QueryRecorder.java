@@ -32,4 +32,34 @@ public interface QueryRecorder {
 
     /** An ErrorResponse with {@code sqlState} went to a client. */
     void error(String sqlState);
+
+    /**
+     * The request cycle that ran {@code sql} (its first statement) was answered by {@code route} because of
+     * {@code reason}, {@code nanos} after it was sent. Default: nothing.
+     */
+    default void statement(String database, String sql, Route route, String reason, long nanos) {
+    }
+
+    /** Both recorders, in order. */
+    static QueryRecorder both(QueryRecorder first, QueryRecorder second) {
+        return new QueryRecorder() {
+            @Override
+            public void query(String database, Route route, long nanos) {
+                first.query(database, route, nanos);
+                second.query(database, route, nanos);
+            }
+
+            @Override
+            public void error(String sqlState) {
+                first.error(sqlState);
+                second.error(sqlState);
+            }
+
+            @Override
+            public void statement(String database, String sql, Route route, String reason, long nanos) {
+                first.statement(database, sql, route, reason, nanos);
+                second.statement(database, sql, route, reason, nanos);
+            }
+        };
+    }
 }

@@ -13,6 +13,7 @@ import io.pgroute.proxy.metrics.MetricsBinder;
 import io.pgroute.proxy.metrics.MetricsServer;
 import io.pgroute.proxy.metrics.ProxyMetrics;
 import io.pgroute.proxy.metrics.QueryRecorder;
+import io.pgroute.proxy.stats.RouteStats;
 import io.pgroute.proxy.routing.CatalogRefresher;
 import io.pgroute.proxy.routing.DatabaseRouting;
 import io.pgroute.proxy.routing.NodeMonitor;
@@ -57,6 +58,9 @@ public final class PgrouteServer implements AutoCloseable {
     private final ResultCache resultCache;
     /** Meters, when {@code metrics:} is configured; served by {@link #metricsServer} once started. */
     private final ProxyMetrics metrics;
+    /** Where statements went, by fingerprint, for SHOW ROUTES. */
+    private final RouteStats routes;
+    private static final int ROUTE_FINGERPRINTS = 5_000;
     private volatile MetricsServer metricsServer;
     private final ServerBootstrap bootstrap;
     private Channel serverChannel;
@@ -79,13 +83,14 @@ public final class PgrouteServer implements AutoCloseable {
         this.routing = startRouting(config);
         this.resultCache = config.cache().enabled() ? ResultCache.start(config.cache(), classifier) : null;
         this.metrics = config.metrics().enabled() ? new ProxyMetrics() : null;
+        this.routes = new RouteStats(ROUTE_FINGERPRINTS);
         if (metrics != null) {
             MetricsBinder.bind(metrics, routing, sessions, pools, resultCache);
         }
         this.catalogs = startCatalogs(config, classifier, resultCache);
         ProxyContext context = new ProxyContext(config, pools, classifier, routing, cancelKeys, sessions,
                 ServerTls.build(config.tls()), ServerTls.serverEndPoint(config.tls()), new AtomicLong(),
-                resultCache, metrics == null ? QueryRecorder.NONE : metrics,
+                resultCache, metrics == null ? routes : QueryRecorder.both(metrics, routes),
                 () -> stop(config.limits().shutdownTimeout()));
         this.bootstrap = new ServerBootstrap()
                 .group(boss, workers)
@@ -178,6 +183,11 @@ public final class PgrouteServer implements AutoCloseable {
     /** The port actually bound (useful with port 0). */
     public int port() {
         return ((InetSocketAddress) serverChannel.localAddress()).getPort();
+    }
+
+    /** Where statements went, by fingerprint ({@code SHOW ROUTES}). */
+    public RouteStats routes() {
+        return routes;
     }
 
     /** The port of the metrics endpoint, when it is served. */

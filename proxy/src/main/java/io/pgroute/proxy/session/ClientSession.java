@@ -97,6 +97,9 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     private final QueryRecorder recorder;
     /** When each request cycle in flight was sent (System.nanoTime), oldest first: a ring. */
     private long[] cycleStarts = new long[8];
+    /** The first statement of each cycle in flight and why it went where it went (parallel to cycleStarts). */
+    private String[] cycleSql = new String[8];
+    private String[] cycleReason = new String[8];
     private int cycleHead;
     private int cycleCount;
     /** When the cache lookup in flight started. */
@@ -407,7 +410,9 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             translator.statements().define(unit.parse().name(), unit.parse().sql(), unit.parse().parameterTypes());
         }
         placement.raiseFloor(result.watermark());  // later reads never older than what this answer showed
-        recorder.query(info.database(), QueryRecorder.Route.CACHE, System.nanoTime() - lookupStartNanos);
+        long nanos = System.nanoTime() - lookupStartNanos;
+        recorder.query(info.database(), QueryRecorder.Route.CACHE, nanos);
+        recorder.statement(info.database(), unit.sql(), QueryRecorder.Route.CACHE, "cache hit", nanos);
         client.write(Unpooled.wrappedBuffer(result.frames()), client.voidPromise());
         client.write(ReadyForQuery.IDLE, client.voidPromise());
         unflushed = true;
@@ -471,15 +476,37 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
 
     private void cycleSent(long nanos) {
         if (cycleCount == cycleStarts.length) {
-            long[] grown = new long[cycleStarts.length * 2];
+            int size = cycleStarts.length * 2;
+            long[] starts = new long[size];
+            String[] sql = new String[size];
+            String[] reasons = new String[size];
             for (int i = 0; i < cycleCount; i++) {
-                grown[i] = cycleStarts[(cycleHead + i) % cycleStarts.length];
+                int from = (cycleHead + i) % cycleStarts.length;
+                starts[i] = cycleStarts[from];
+                sql[i] = cycleSql[from];
+                reasons[i] = cycleReason[from];
             }
-            cycleStarts = grown;
+            cycleStarts = starts;
+            cycleSql = sql;
+            cycleReason = reasons;
             cycleHead = 0;
         }
-        cycleStarts[(cycleHead + cycleCount) % cycleStarts.length] = nanos;
+        int slot = (cycleHead + cycleCount) % cycleStarts.length;
+        cycleStarts[slot] = nanos;
+        cycleSql[slot] = null;
+        cycleReason[slot] = transactionStatus != 'I' ? "transaction" : pinnedBecause != null
+                ? "pinned: " + pinnedBecause : !routing.transactionPooling() ? "session mode" : placement.reason();
         cycleCount++;
+    }
+
+    /** The statement text of the newest cycle, the first time it is known. */
+    private void cycleStatement(String sql) {
+        if (cycleCount > 0) {
+            int slot = (cycleHead + cycleCount - 1) % cycleStarts.length;
+            if (cycleSql[slot] == null) {
+                cycleSql[slot] = sql;
+            }
+        }
     }
 
     /** The client's ReadyForQuery of the oldest cycle in flight arrived from {@code pool}'s node. */
@@ -488,10 +515,19 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             return;
         }
         long started = cycleStarts[cycleHead];
+        String sql = cycleSql[cycleHead];
+        String reason = cycleReason[cycleHead];
+        cycleSql[cycleHead] = null;
+        cycleReason[cycleHead] = null;
         cycleHead = (cycleHead + 1) % cycleStarts.length;
         cycleCount--;
-        recorder.query(info.database(), routing.isPrimary(pool) ? QueryRecorder.Route.PRIMARY
-                : QueryRecorder.Route.REPLICA, System.nanoTime() - started);
+        QueryRecorder.Route route = routing.isPrimary(pool) ? QueryRecorder.Route.PRIMARY
+                : QueryRecorder.Route.REPLICA;
+        long nanos = System.nanoTime() - started;
+        recorder.query(info.database(), route, nanos);
+        if (sql != null) {
+            recorder.statement(info.database(), sql, route, reason, nanos);
+        }
     }
 
     private static boolean isCopyMessage(FrontendType type) {
@@ -499,6 +535,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     }
 
     private void onExecuted(String sql) {
+        cycleStatement(sql);
         StatementInfo statement = routing.classify(sql);
         placement.onStatement(statement);
         if (writes != null) {

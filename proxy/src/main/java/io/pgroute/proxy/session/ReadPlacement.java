@@ -7,6 +7,7 @@ import io.pgroute.proxy.backend.BackendTarget;
 import io.pgroute.proxy.sql.StatementInfo;
 
 import java.util.Deque;
+import java.util.Optional;
 import java.util.OptionalLong;
 
 /**
@@ -28,6 +29,8 @@ final class ReadPlacement {
     private boolean forcePrimary;
     /** One-shot minimum replay position for the next unit (see {@link #requireOnce}). */
     private long requiredOnce;
+    /** Why the last unit went where it went, for SHOW ROUTES. */
+    private String reason = "read";
     /** When the session's last write was acknowledged (System.nanoTime), 0 if never. */
     private long lastWriteNanos;
     /** The read-your-writes watermark of that write, once known. */
@@ -104,9 +107,11 @@ final class ReadPlacement {
         requiredOnce = 0;
         if (forcePrimary) {
             forcePrimary = false;
+            reason = "primary once (replica refused, unavailable, or a cached table in flux)";
             return routing.primaryPool(loop);
         }
         if (!routing.hasReplicas()) {
+            reason = "no replicas";
             return routing.primaryPool(loop);
         }
         UnitRoute unit = UnitRoute.of(waiting, statements, routing);
@@ -114,9 +119,11 @@ final class ReadPlacement {
             return null;
         }
         if (!unit.read()) {
+            reason = "write or primary-only";
             return routing.primaryPool(loop);
         }
         if (held != null && held != routing.primaryPool(loop)) {
+            reason = "read";
             return held;  // a replica already held serves further reads; no write happened since it was leased
         }
         OptionalLong required = OptionalLong.empty();
@@ -127,12 +134,14 @@ final class ReadPlacement {
                         watermark = routing.watermarkAfter(lastWriteNanos);
                     }
                     if (watermark.isEmpty()) {
+                        reason = "read-your-writes";
                         return routing.primaryPool(loop);  // the monitor has not sampled past the write yet
                     }
                     required = watermark;
                 }
                 case WINDOW -> {
                     if (System.nanoTime() - lastWriteNanos < routing.windowNanos()) {
+                        reason = "read-your-writes window";
                         return routing.primaryPool(loop);
                     }
                 }
@@ -145,8 +154,18 @@ final class ReadPlacement {
         if (minimum > 0 && (required.isEmpty() || required.getAsLong() < minimum)) {
             required = OptionalLong.of(minimum);
         }
-        return routing.replicaPool(loop, required, knownReplica, knownReplayed)
-                .orElseGet(() -> routing.primaryPool(loop));
+        Optional<BackendPool> replica = routing.replicaPool(loop, required, knownReplica, knownReplayed);
+        if (replica.isPresent()) {
+            reason = "read";
+            return replica.get();
+        }
+        reason = required.isPresent() ? "no replica caught up (lag or consistency)" : "no replica eligible";
+        return routing.primaryPool(loop);
+    }
+
+    /** Why the last unit placed went where it went. */
+    String reason() {
+        return reason;
     }
 
     /** Whether a statement may change data, so the session's next reads need its watermark. */

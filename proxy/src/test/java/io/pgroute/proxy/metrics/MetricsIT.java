@@ -127,6 +127,15 @@ class MetricsIT {
             assertThat(value(after, "pgroute_server_connections", "node=\"app/primary\"")).isPositive();
             assertThat(value(after, "pgroute_node_up", "node=\"primary\"")).isEqualTo(1);
             assertThat(value(after, "pgroute_node_up", "node=\"replica2\"")).isEqualTo(1);
+            assertThat(proxy.routes().top(100)).as("SHOW ROUTES data").anySatisfy(row -> {
+                assertThat(row.sample()).startsWith("SELECT pg_is_in_recovery()");
+                assertThat(row.replica()).isGreaterThanOrEqualTo(10);
+                assertThat(row.lastReason()).isEqualTo("read");
+            });
+            assertThat(proxy.routes().top(100)).anySatisfy(row -> {
+                assertThat(row.sample()).startsWith("INSERT INTO metrics_probe");
+                assertThat(row.primary()).isGreaterThanOrEqualTo(3);
+            });
             for (String name : EXPORTED) {
                 assertThat(after.keySet()).as("exported " + name)
                         .anyMatch(series -> series.equals(name) || series.startsWith(name + "{"));

@@ -1,0 +1,38 @@
+package io.pgroute.proxy.stats;
+
+import io.pgroute.proxy.metrics.QueryRecorder.Route;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class RouteStatsTest {
+
+    @Test
+    void statementsOfOneShapeShareARowWithCountsByTargetAndTimes() {
+        RouteStats stats = new RouteStats(100);
+        for (int i = 0; i < 98; i++) {
+            stats.statement("app", "SELECT * FROM t WHERE id = " + i, Route.REPLICA, "read", 1_000_000);
+        }
+        stats.statement("app", "SELECT * FROM t WHERE id = 7", Route.CACHE, "cache hit", 50_000);
+        stats.statement("app", "SELECT * FROM t WHERE id = 8", Route.PRIMARY, "read-your-writes", 200_000_000);
+        stats.statement("app", "UPDATE t SET v = 1", Route.PRIMARY, "write or primary-only", 2_000_000);
+        List<RouteStats.Row> rows = stats.top(10);
+        assertThat(rows).hasSize(2);
+        RouteStats.Row select = rows.get(0);
+        assertThat(select.database()).isEqualTo("app");
+        assertThat(select.calls()).isEqualTo(100);
+        assertThat(select.replica()).isEqualTo(98);
+        assertThat(select.cache()).isEqualTo(1);
+        assertThat(select.primary()).isEqualTo(1);
+        assertThat(select.lastReason()).isEqualTo("read-your-writes");
+        assertThat(select.sample()).startsWith("SELECT * FROM t WHERE id = ");
+        assertThat(select.totalMillis()).isCloseTo(98 + 0.05 + 200, org.assertj.core.data.Offset.offset(0.001));
+        assertThat(select.p99Millis()).as("99th of 100: a 1 ms call").isBetween(1.0, 1.6);
+        assertThat(rows.get(1).calls()).isEqualTo(1);
+        assertThat(stats.top(1)).containsExactly(select);
+        stats.reset();
+        assertThat(stats.top(10)).isEmpty();
+    }
+}
