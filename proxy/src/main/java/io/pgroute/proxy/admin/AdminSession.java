@@ -53,6 +53,8 @@ final class AdminSession {
 
     private static final Logger LOGGER = LoggerFactory.getLogger(AdminSession.class);
 
+    private static final short[] NO_FORMATS = new short[0];
+
     private final Channel client;
     private final AdminCommands commands;
     private final String label;
@@ -67,11 +69,14 @@ final class AdminSession {
     /** A bound statement; its result is computed at the first Execute and sent in pieces of maxRows. */
     private static final class Portal {
         private final AdminCommand command;
+        /** The result formats of Bind: none (all text), one for all columns, or one per column. */
+        private final short[] formats;
         private AdminResult result;
         private int sent;
 
-        Portal(AdminCommand command) {
+        Portal(AdminCommand command, short[] formats) {
             this.command = command;
+            this.formats = formats;
         }
     }
 
@@ -162,9 +167,9 @@ final class AdminSession {
         }
         run(command, result -> {
             if (result.hasRows()) {
-                client.write(rowDescription(result.columns()));
+                client.write(rowDescription(result.columns(), NO_FORMATS));
             }
-            sendRows(result, 0, result.rows().size());
+            sendRows(result, NO_FORMATS, 0, result.rows().size());
             complete(command, result);
             ready();
         }, this::ready);
@@ -202,17 +207,23 @@ final class AdminSession {
             return;
         }
         for (short each : bind.resultFormats()) {
-            if (each != 0) {
-                fail(new AdminException(SqlState.FEATURE_NOT_SUPPORTED,
-                        "binary results are not supported by the admin console"));
+            if (each != 0 && each != 1) {
+                fail(new AdminException(SqlState.PROTOCOL_VIOLATION, "unsupported format code: " + each));
                 return;
             }
+        }
+        int columns = commands.columns(statement).map(List::size).orElse(0);
+        int formats = bind.resultFormats().length;
+        if (formats > 1 && formats != columns) {
+            fail(new AdminException(SqlState.PROTOCOL_VIOLATION, "bind message has " + formats
+                    + " result formats but query has " + columns + " columns"));
+            return;
         }
         if (!bind.portal().isEmpty() && portals.containsKey(bind.portal())) {
             fail(new AdminException("42P03", "portal \"" + bind.portal() + "\" already exists"));
             return;
         }
-        portals.put(bind.portal(), new Portal(statement));
+        portals.put(bind.portal(), new Portal(statement, bind.resultFormats()));
         client.write(BindComplete.INSTANCE);
     }
 
@@ -225,7 +236,7 @@ final class AdminSession {
                 return;
             }
             client.write(new ParameterDescription(new int[0]));
-            describeRows(statement);
+            describeRows(statement, NO_FORMATS);
             return;
         }
         Portal portal = portals.get(describe.name());
@@ -234,12 +245,12 @@ final class AdminSession {
                     + "\" does not exist"));
             return;
         }
-        describeRows(portal.command);
+        describeRows(portal.command, portal.formats);
     }
 
-    private void describeRows(AdminCommand command) {
+    private void describeRows(AdminCommand command, short[] formats) {
         List<AdminResult.Column> columns = commands.columns(command).orElse(null);
-        client.write(columns == null ? NoData.INSTANCE : rowDescription(columns));
+        client.write(columns == null ? NoData.INSTANCE : rowDescription(columns, formats));
     }
 
     private void onExecute(Execute execute) {
@@ -267,7 +278,7 @@ final class AdminSession {
         AdminResult result = portal.result;
         int total = result.rows().size();
         int end = maxRows > 0 ? Math.min(total, portal.sent + maxRows) : total;
-        sendRows(result, portal.sent, end);
+        sendRows(result, portal.formats, portal.sent, end);
         portal.sent = end;
         if (maxRows > 0 && end < total) {
             client.write(PortalSuspended.INSTANCE);
@@ -340,25 +351,34 @@ final class AdminSession {
         }
     }
 
-    private void sendRows(AdminResult result, int from, int to) {
+    private void sendRows(AdminResult result, short[] formats, int from, int to) {
         List<AdminResult.Column> columns = result.columns();
         for (int i = from; i < to; i++) {
             Object[] values = result.rows().get(i);
             byte[][] text = new byte[values.length][];
             for (int c = 0; c < values.length; c++) {
-                text[c] = columns.get(c).type().text(values[c]);
+                text[c] = columns.get(c).type().encode(values[c], format(formats, c));
             }
             client.write(new DataRow(text));
         }
     }
 
-    private static RowDescription rowDescription(List<AdminResult.Column> columns) {
+    private static RowDescription rowDescription(List<AdminResult.Column> columns, short[] formats) {
         List<RowDescription.Field> fields = new ArrayList<>(columns.size());
-        for (AdminResult.Column each : columns) {
+        for (int i = 0; i < columns.size(); i++) {
+            AdminResult.Column each = columns.get(i);
             fields.add(new RowDescription.Field(each.name(), 0, (short) 0, each.type().oid(), each.type().size(), -1,
-                    (short) 0));
+                    format(formats, i)));
         }
         return new RowDescription(fields);
+    }
+
+    /** Column {@code index}'s format under Bind's rule: none = text, one = for all, else one per column. */
+    private static short format(short[] formats, int index) {
+        if (formats.length == 0) {
+            return 0;
+        }
+        return formats.length == 1 ? formats[0] : formats[index];
     }
 
     // ---- answers ----

@@ -32,7 +32,7 @@ final class CacheReport {
 
     static AdminResult.Builder columns() {
         return new AdminResult.Builder().column("enabled", ColumnType.BOOL).column("hits", ColumnType.INT8)
-                .column("misses", ColumnType.INT8).column("hit_ratio", ColumnType.NUMERIC)
+                .column("misses", ColumnType.INT8).column("hit_ratio", ColumnType.FLOAT8)
                 .column("stores", ColumnType.INT8).column("hit_bytes", ColumnType.INT8)
                 .column("stored_bytes", ColumnType.INT8).column("invalidations", ColumnType.INT8)
                 .column("errors", ColumnType.INT8).column("too_large", ColumnType.INT8)
@@ -42,12 +42,13 @@ final class CacheReport {
     AdminResult show() {
         AdminResult.Builder result = columns();
         if (cache == null) {
-            return result.row(false, 0L, 0L, BigDecimal.ZERO, 0L, 0L, 0L, 0L, 0L, 0L, 0L, null).build();
+            return result.row(false, 0L, 0L, 0.0, 0L, 0L, 0L, 0L, 0L, 0L, 0L, null).build();
         }
         CacheStats stats = cache.stats();
         long lookups = stats.hits() + stats.misses();
-        BigDecimal ratio = lookups == 0 ? BigDecimal.ZERO.setScale(4)
-                : BigDecimal.valueOf(stats.hits()).divide(BigDecimal.valueOf(lookups), 4, RoundingMode.HALF_UP);
+        double ratio = lookups == 0 ? 0.0
+                : BigDecimal.valueOf(stats.hits()).divide(BigDecimal.valueOf(lookups), 4, RoundingMode.HALF_UP)
+                        .doubleValue();
         return result.row(true, stats.hits(), stats.misses(), ratio, stats.stores(), stats.hitBytes(),
                 stats.storedBytes(), stats.bumps(), stats.errors(), stats.tooLarge(), stats.lagSkipped(),
                 cache.redis().state().name()).build();

@@ -12,8 +12,6 @@ import io.pgroute.proxy.routing.Lsn;
 import io.pgroute.proxy.routing.NodeMonitor;
 import io.pgroute.proxy.routing.NodeState;
 
-import java.math.BigDecimal;
-import java.math.RoundingMode;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -39,7 +37,7 @@ final class NodesReport {
         return new AdminResult.Builder().column("database", ColumnType.TEXT).column("node", ColumnType.TEXT)
                 .column("role", ColumnType.TEXT).column("host", ColumnType.TEXT).column("port", ColumnType.INT4)
                 .column("state", ColumnType.TEXT).column("replay_lsn", ColumnType.TEXT)
-                .column("lag_bytes", ColumnType.INT8).column("lag_seconds", ColumnType.NUMERIC)
+                .column("lag_bytes", ColumnType.INT8).column("lag_seconds", ColumnType.FLOAT8)
                 .column("zone", ColumnType.TEXT).column("weight", ColumnType.INT4).column("active", ColumnType.INT4)
                 .column("idle", ColumnType.INT4).column("last_error", ColumnType.TEXT);
     }
@@ -82,8 +80,7 @@ final class NodesReport {
             state = node.primary() || node.eligible() ? "up" : "excluded-for-lag";
         }
         String lsn = node.replayLsn() == Lsn.INVALID ? null : Lsn.format(node.replayLsn());
-        BigDecimal lagSeconds = BigDecimal.valueOf(node.lagTime().toMillis()).movePointLeft(3)
-                .setScale(3, RoundingMode.UNNECESSARY);
+        double lagSeconds = node.lagTime().toMillis() / 1000.0;
         result.row(database, node.name(), node.primary() ? "primary" : "replica", node.host(), node.port(), state, lsn,
                 node.lagBytes(), lagSeconds, node.zone(), node.weight(), used.active(), used.idle(), node.lastError());
     }

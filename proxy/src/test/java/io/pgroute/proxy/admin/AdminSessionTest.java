@@ -195,13 +195,27 @@ class AdminSessionTest {
     }
 
     @Test
-    void refusesBinaryResultsAndSkipsToSync() {
-        send(new Parse("", "SHOW HELP", new int[0]), new Bind("", "", new short[0], new byte[0][], new short[] {1}),
+    void answersInBinaryWhenBindAsksForIt() {
+        send(new Parse("", "SHOW CACHE", new int[0]), new Bind("", "", new short[0], new byte[0][], new short[] {1}),
+                Describe.portal(""), new Execute("", 0), Sync.INSTANCE);
+        List<Sent> sent = received();
+        assertThat(types(sent)).containsExactly(BackendType.PARSE_COMPLETE, BackendType.BIND_COMPLETE,
+                BackendType.ROW_DESCRIPTION, BackendType.DATA_ROW, BackendType.COMMAND_COMPLETE,
+                BackendType.READY_FOR_QUERY);
+        assertThat(sent.get(2).decode(RowDescription::decode).fields()).allMatch(each -> each.format() == 1);
+        byte[][] values = sent.get(3).decode(DataRow::decode).values();
+        assertThat(values[0]).containsExactly(0);  // enabled: false
+        assertThat(values[1]).containsExactly(0, 0, 0, 0, 0, 0, 0, 0);  // hits: int8 0
+    }
+
+    @Test
+    void refusesAnUnknownResultFormatAndSkipsToSync() {
+        send(new Parse("", "SHOW HELP", new int[0]), new Bind("", "", new short[0], new byte[0][], new short[] {2}),
                 Describe.portal(""), new Execute("", 0), Sync.INSTANCE);
         List<Sent> sent = received();
         assertThat(types(sent)).containsExactly(BackendType.PARSE_COMPLETE, BackendType.ERROR_RESPONSE,
                 BackendType.READY_FOR_QUERY);
-        assertThat(sent.get(1).decode(ErrorResponse::decode).sqlState()).isEqualTo(SqlState.FEATURE_NOT_SUPPORTED);
+        assertThat(sent.get(1).decode(ErrorResponse::decode).sqlState()).isEqualTo(SqlState.PROTOCOL_VIOLATION);
     }
 
     @Test

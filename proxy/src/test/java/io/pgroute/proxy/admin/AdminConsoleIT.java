@@ -1,0 +1,348 @@
+package io.pgroute.proxy.admin;
+
+import io.pgroute.config.ConfigLoader;
+import io.pgroute.localcluster.LocalCluster;
+import io.pgroute.localcluster.PgNode;
+import io.pgroute.proxy.server.PgrouteServer;
+import io.pgroute.proxy.testing.ProxyFixture;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.postgresql.util.PSQLException;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.ResultSetMetaData;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The admin console through a real proxy (result cache on, max_lag 200ms), read with pgjdbc and psql, checked
+ * against what a known workload must have produced.
+ */
+class AdminConsoleIT {
+
+    private static final Duration DEADLINE = Duration.ofSeconds(20);
+    private static final Path PSQL = Path.of("/usr/bin/psql");
+
+    private static LocalCluster cluster;
+    private static PgrouteServer proxy;
+
+    static String yaml(LocalCluster cluster) {
+        String cache = "  enabled: true\n  redis: " + cluster.redis().orElseThrow().uri() + "\n  timeout: 500ms\n";
+        return ProxyFixture.yaml(cluster, Map.of("cache", cache, "routing", "  max_lag: 200ms\n  catalog_refresh: 1s"));
+    }
+
+    static PgrouteServer startProxy() throws Exception {
+        return new PgrouteServer(ConfigLoader.parse(yaml(cluster), "admin.yaml", System::getenv), 2).start();
+    }
+
+    @BeforeAll
+    static void start() throws Exception {
+        cluster = ProxyFixture.get().cluster();
+        proxy = startProxy();
+    }
+
+    @AfterAll
+    static void stop() {
+        if (proxy != null) {
+            proxy.stop(Duration.ofSeconds(2));
+        }
+    }
+
+    private static Connection admin(PgrouteServer server) throws SQLException {
+        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + server.port() + "/pgroute", "admin",
+                "admin");
+    }
+
+    private static Connection app() throws SQLException {
+        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + proxy.port() + "/app", "app", "app");
+    }
+
+    /** Every row of {@code sql} on a fresh admin connection, as column → text. */
+    private static List<Map<String, String>> rows(String sql) throws SQLException {
+        try (Connection c = admin(proxy); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            return read(rs);
+        }
+    }
+
+    private static List<Map<String, String>> read(ResultSet rs) throws SQLException {
+        List<Map<String, String>> result = new ArrayList<>();
+        ResultSetMetaData meta = rs.getMetaData();
+        while (rs.next()) {
+            Map<String, String> row = new LinkedHashMap<>();
+            for (int i = 1; i <= meta.getColumnCount(); i++) {
+                row.put(meta.getColumnLabel(i), rs.getString(i));
+            }
+            result.add(row);
+        }
+        return result;
+    }
+
+    private static Map<String, String> node(String name) throws SQLException {
+        return rows("SHOW NODES").stream().filter(each -> each.get("node").equals(name)).findFirst().orElseThrow();
+    }
+
+    private static long cacheCounter(String name) throws SQLException {
+        return Long.parseLong(rows("show cache;").get(0).get(name));
+    }
+
+    @Test
+    void showClientsListsTheAppSessions() throws Exception {
+        List<Connection> sessions = new ArrayList<>();
+        try {
+            for (int i = 0; i < 3; i++) {
+                Connection c = app();
+                sessions.add(c);
+                try (Statement s = c.createStatement()) {
+                    s.execute("SELECT 1");
+                }
+            }
+            try (Connection c = admin(proxy); Statement s = c.createStatement();
+                 ResultSet rs = s.executeQuery("SHOW CLIENTS")) {
+                List<String> users = new ArrayList<>();
+                while (rs.next()) {
+                    users.add(rs.getString("user"));
+                    assertThat(rs.getString("database")).isEqualTo("app");
+                    assertThat(rs.getString("address")).startsWith("127.0.0.1:");
+                    assertThat(rs.getString("state")).isIn("idle", "active", "in-transaction", "pinned");
+                    assertThat(rs.getTimestamp("connected_since")).isNotNull();
+                    assertThat(rs.getLong("id")).isPositive();
+                }
+                assertThat(users).filteredOn("app"::equals).hasSizeGreaterThanOrEqualTo(3);
+            }
+        } finally {
+            for (Connection each : sessions) {
+                each.close();
+            }
+        }
+    }
+
+    @Test
+    void showNodesAndPoolsReflectReadsOnTheReplicas() throws Exception {
+        Awaitility.await().atMost(DEADLINE).until(() -> rows("SHOW NODES").stream()
+                .allMatch(each -> each.get("state").equals("up")));
+        try (Connection c = app(); Statement s = c.createStatement()) {
+            for (int i = 0; i < 20; i++) {
+                try (ResultSet rs = s.executeQuery("SELECT count(*) FROM products")) {
+                    rs.next();
+                }
+            }
+        }
+        List<Map<String, String>> pools = rows("SHOW POOLS");
+        assertThat(pools).extracting(each -> each.get("node")).containsExactly("primary", "replica1", "replica2");
+        long replicaConnections = pools.stream().filter(each -> each.get("node").startsWith("replica"))
+                .mapToLong(each -> Long.parseLong(each.get("open"))).sum();
+        assertThat(replicaConnections).isPositive();
+        assertThat(pools).allMatch(each -> Integer.parseInt(each.get("max_size")) > 0);
+        Map<String, String> primary = node("primary");
+        assertThat(primary.get("role")).isEqualTo("primary");
+        assertThat(primary.get("port")).isEqualTo(Integer.toString(cluster.primary().port()));
+        assertThat(primary.get("replay_lsn")).matches("[0-9A-F]+/[0-9A-F]+");
+        assertThat(node("replica1").get("role")).isEqualTo("replica");
+    }
+
+    @Test
+    void showNodesReportsAReplicaPastMaxLagAsExcluded() throws Exception {
+        PgNode paused = cluster.replicas().get(0);
+        replay(paused, "pg_wal_replay_pause()");
+        try {
+            try (Connection direct = ProxyFixture.get().connectDirect(); Statement s = direct.createStatement()) {
+                s.execute("CREATE TABLE IF NOT EXISTS admin_lagging (id int)");
+                s.execute("INSERT INTO admin_lagging VALUES (1)");
+            }
+            Awaitility.await().atMost(DEADLINE).pollInterval(Duration.ofMillis(100)).untilAsserted(() -> {
+                Map<String, String> replica = node("replica1");
+                assertThat(replica.get("state")).isEqualTo("excluded-for-lag");
+                assertThat(Long.parseLong(replica.get("lag_bytes"))).isPositive();
+            });
+            assertThat(node("replica2").get("state")).isEqualTo("up");
+        } finally {
+            replay(paused, "pg_wal_replay_resume()");
+        }
+        Awaitility.await().atMost(DEADLINE).until(() -> node("replica1").get("state").equals("up"));
+    }
+
+    @Test
+    void showCacheCountsHitsAndInvalidateAllMakesTheNextReadMiss() throws Exception {
+        String table = "admin_cached_" + Long.toHexString(System.nanoTime());
+        String read = "SELECT count(*) FROM " + table;
+        try (Connection c = app(); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE " + table + " (id int)");
+            s.execute("INSERT INTO " + table + " VALUES (1), (2)");
+            long before = cacheCounter("hits");
+            Awaitility.await().atMost(DEADLINE).pollInterval(Duration.ofMillis(50)).until(() -> {
+                try (ResultSet rs = s.executeQuery(read)) {
+                    rs.next();
+                }
+                return cacheCounter("hits") > before;
+            });
+            Map<String, String> stats = rows("SHOW CACHE").get(0);
+            assertThat(stats.get("enabled")).isEqualTo("t");
+            assertThat(Long.parseLong(stats.get("hits"))).isGreaterThanOrEqualTo(1);
+            assertThat(stats.get("circuit")).isEqualTo("CLOSED");
+            try (Connection a = admin(proxy); Statement as = a.createStatement()) {
+                assertThat(as.execute("CACHE INVALIDATE ALL")).isFalse();
+                assertThat(as.execute("cache invalidate public." + table.toUpperCase() + ";")).isFalse();
+            }
+            long hits = cacheCounter("hits");
+            long misses = cacheCounter("misses");
+            try (ResultSet rs = s.executeQuery(read)) {
+                rs.next();
+                assertThat(rs.getLong(1)).isEqualTo(2);
+            }
+            assertThat(cacheCounter("hits")).isEqualTo(hits);
+            assertThat(cacheCounter("misses")).isGreaterThan(misses);
+        }
+    }
+
+    @Test
+    void killClientClosesThatSessionOnly() throws Exception {
+        try (Connection victim = app(); Statement v = victim.createStatement()) {
+            v.execute("SELECT 1");
+            long id = newestAppSession();
+            try (Connection bystander = app(); Statement b = bystander.createStatement()) {
+                b.execute("SELECT 1");
+                try (Connection a = admin(proxy); Statement as = a.createStatement()) {
+                    assertThat(as.execute("KILL CLIENT " + id)).isFalse();
+                }
+                Awaitility.await().atMost(DEADLINE).until(() -> rows("SHOW CLIENTS").stream()
+                        .noneMatch(each -> Long.parseLong(each.get("id")) == id));
+                assertThatThrownBy(() -> v.executeQuery("SELECT 1")).isInstanceOfSatisfying(SQLException.class,
+                        e -> assertThat(e.getSQLState()).isIn("57P01", "08006", "08003"));
+                try (ResultSet rs = b.executeQuery("SELECT 1")) {
+                    assertThat(rs.next()).isTrue();
+                }
+            }
+        }
+        try (Connection a = admin(proxy); Statement as = a.createStatement()) {
+            assertThatThrownBy(() -> as.execute("KILL CLIENT 999999999")).isInstanceOfSatisfying(SQLException.class,
+                    e -> assertThat(e.getSQLState()).isEqualTo("42704"));
+        }
+    }
+
+    /** The id of the most recent app session (sessions get increasing ids). */
+    private static long newestAppSession() throws SQLException {
+        return rows("SHOW CLIENTS").stream().filter(each -> each.get("user").equals("app"))
+                .mapToLong(each -> Long.parseLong(each.get("id"))).max().orElseThrow();
+    }
+
+    @Test
+    void refusesUsersWithoutAdmin() {
+        assertThatThrownBy(() -> DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + proxy.port()
+                + "/pgroute", "app", "app")).isInstanceOfSatisfying(SQLException.class,
+                e -> assertThat(e.getSQLState()).isEqualTo("42501"));
+        assertThatThrownBy(() -> DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + proxy.port()
+                + "/pgroute", "admin", "wrong")).isInstanceOfSatisfying(SQLException.class,
+                e -> assertThat(e.getSQLState()).isEqualTo("28P01"));
+    }
+
+    @Test
+    void answersUnknownCommandsWithASyntaxErrorAndAHint() throws Exception {
+        try (Connection c = admin(proxy); Statement s = c.createStatement()) {
+            assertThatThrownBy(() -> s.executeQuery("SHOW NONSENSE")).isInstanceOfSatisfying(PSQLException.class,
+                    e -> {
+                        assertThat(e.getSQLState()).isEqualTo("42601");
+                        assertThat(e.getServerErrorMessage().getHint()).contains("SHOW HELP");
+                    });
+            try (ResultSet rs = s.executeQuery("SHOW VERSION")) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getString("version")).startsWith("pgroute ");
+            }
+        }
+    }
+
+    @Test
+    void preparedStatementsUseTheExtendedProtocol() throws Exception {
+        try (Connection c = admin(proxy); PreparedStatement p = c.prepareStatement("SHOW POOLS")) {
+            for (int i = 0; i < 8; i++) {  // past pgjdbc's prepareThreshold: named server-side statements
+                try (ResultSet rs = p.executeQuery()) {
+                    assertThat(rs.next()).isTrue();
+                    assertThat(rs.getString("database")).isEqualTo("app");
+                    assertThat(rs.getInt("max_size")).isPositive();
+                    assertThat(rs.getMetaData().getColumnTypeName(rs.findColumn("waits_total"))).isEqualTo("int8");
+                }
+            }
+        }
+    }
+
+    @Test
+    void showConfigMasksPasswords() throws Exception {
+        List<Map<String, String>> config = rows("SHOW CONFIG");
+        assertThat(config).isNotEmpty();
+        assertThat(config).filteredOn(each -> each.get("key").endsWith("password")).isNotEmpty()
+                .allMatch(each -> each.get("value") == null || "***".equals(each.get("value")));
+        assertThat(config).noneMatch(each -> each.get("key").endsWith("password") && "app".equals(each.get("value")));
+        assertThat(config).anyMatch(each -> each.get("section").equals("cache") && each.get("key").equals("enabled")
+                && each.get("value").equals("true"));
+    }
+
+    @Test
+    void psqlReadsTheConsole() throws Exception {
+        assumeTrue(Files.isExecutable(PSQL), "psql is not installed");
+        String nodes = psql("SHOW NODES");
+        assertThat(nodes).contains("app|primary|primary|127.0.0.1|" + cluster.primary().port() + "|");
+        assertThat(nodes.lines().filter(each -> each.startsWith("app|replica")).count()).isEqualTo(2);
+        assertThat(psql("show help")).contains("SHOW NODES|");
+    }
+
+    private String psql(String command) throws Exception {
+        ProcessBuilder builder = new ProcessBuilder(PSQL.toString(), "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1",
+                "-h", "127.0.0.1", "-p", Integer.toString(proxy.port()), "-U", "admin", "-d", "pgroute", "-c", command)
+                .redirectErrorStream(true);
+        builder.environment().put("PGPASSWORD", "admin");
+        builder.environment().put("PGSSLMODE", "disable");
+        Process process = builder.start();
+        if (!process.waitFor(30, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            throw new AssertionError("psql did not finish");
+        }
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(process.exitValue()).as(output).isZero();
+        return output;
+    }
+
+    @Test
+    void shutdownAnswersThenStopsTheServer() throws Exception {
+        PgrouteServer doomed = startProxy();
+        try {
+            int port = doomed.port();
+            try (Connection c = admin(doomed); Statement s = c.createStatement()) {
+                assertThat(s.execute("SHUTDOWN")).isFalse();
+            }
+            Awaitility.await().atMost(DEADLINE).until(() -> {
+                try (Connection ignored = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port
+                        + "/pgroute?connectTimeout=2", "admin", "admin")) {
+                    return false;
+                } catch (SQLException e) {
+                    return true;
+                }
+            });
+        } finally {
+            doomed.stop(Duration.ofSeconds(2));
+        }
+    }
+
+    private static void replay(PgNode node, String call) throws SQLException {
+        try (Connection c = DriverManager.getConnection(node.jdbcUrl("postgres"), cluster.superuser(),
+                cluster.superuserPassword()); Statement s = c.createStatement()) {
+            s.execute("SELECT " + call);
+        }
+    }
+}
