@@ -15,7 +15,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The start sequence of a {@link LocalCluster}, which owns whatever this creates as soon as it exists:
+ * The start sequence of an embedded {@link LocalCluster} (servers in {@link ProcessNodes}), which owns whatever
+ * this creates as soon as it exists:
  *
  * <pre>
  * initdb primary ─ append settings, write pg_hba ─ copy data dir per replica (+ standby.signal)
@@ -36,12 +37,15 @@ final class ClusterLauncher {
     private static final String DATABASE = "postgres";
 
     private final LocalCluster cluster;
+    private final ProcessNodes nodes;
     private final int replicaCount;
     private final boolean withRedis;
     private final Map<String, String> settings;
 
-    ClusterLauncher(LocalCluster cluster, int replicaCount, boolean withRedis, Map<String, String> settings) {
+    ClusterLauncher(LocalCluster cluster, ProcessNodes nodes, int replicaCount, boolean withRedis,
+            Map<String, String> settings) {
         this.cluster = cluster;
+        this.nodes = nodes;
         this.replicaCount = replicaCount;
         this.withRedis = withRedis;
         this.settings = Map.copyOf(settings);
@@ -84,7 +88,7 @@ final class ClusterLauncher {
     private PostgresServer newServer(String name, boolean primary, Path pgRoot, PgBinaries binaries, ServerUser user) {
         PostgresServer result = new PostgresServer(name, primary, pgRoot.resolve(name), pgRoot.resolve(name + ".log"),
                 binaries, user);
-        cluster.adopt(result);
+        nodes.adopt(result);
         return result;
     }
 
@@ -158,7 +162,7 @@ final class ClusterLauncher {
     private void startRedis(Path binary) throws IOException {
         Path dir = createDirectory(cluster.baseDir().resolve("redis"), "rwx------");
         RedisServer redis = new RedisServer(binary, dir);
-        cluster.adopt(redis);
+        nodes.adopt(redis);
         for (int attempt = 1; ; attempt++) {
             cluster.checkOpen();
             try {

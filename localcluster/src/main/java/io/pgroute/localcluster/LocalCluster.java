@@ -5,14 +5,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,13 +31,19 @@ import org.slf4j.LoggerFactory;
  * <p>Every wait has a deadline; a failed {@link Builder#start()} stops what it started. {@link #close()} (also run by
  * a JVM shutdown hook) stops replicas, primary and Redis and, unless {@link Builder#keepData}, deletes the data.
  * Only processes this cluster started are ever signalled.
+ *
+ * <p>With {@code -Dpgroute.cluster=docker} (or {@link Builder#mode}) the same cluster runs from the official
+ * {@code postgres:<version>} ({@code -Dpgroute.postgres.version}, default 17; 13–17 supported) and {@code redis:7}
+ * images through Testcontainers, which must then be on the classpath (it is an optional dependency). Nodes still
+ * listen on 127.0.0.1, on host ports published by Docker; {@link #baseDir()} exists but holds no data, and
+ * {@link #processes()} is empty. Without a reachable Docker engine {@link Builder#start()} throws
+ * {@link DockerUnavailableException} before starting anything; {@link DockerModeCondition} turns that into a skip.
  */
 public final class LocalCluster implements AutoCloseable {
 
     private static final Logger LOGGER = LoggerFactory.getLogger(LocalCluster.class);
     private static final String SUPERUSER = "postgres";
     private static final String DEFAULT_DATABASE = "postgres";
-    private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
 
     private final Path baseDir;
     private final boolean createdBaseDir;
@@ -47,15 +52,17 @@ public final class LocalCluster implements AutoCloseable {
     private final PgClient client;
     private final FreePorts ports = new FreePorts();
     private final List<Path> createdPaths = new CopyOnWriteArrayList<>();
-    private final List<PostgresServer> servers = new CopyOnWriteArrayList<>();
+    private final ClusterMode mode;
+    private final ClusterNodes nodes;
     private final Thread shutdownHook;
-    private volatile RedisServer redisServer;
     private volatile boolean closed;
 
     private LocalCluster(Builder builder) throws IOException {
         this.keepData = builder.keepData;
         this.superuserPassword = builder.superuserPassword;
         this.client = new PgClient(SUPERUSER, superuserPassword);
+        this.mode = builder.mode;
+        this.nodes = mode == ClusterMode.DOCKER ? new DockerNodes(client) : new ProcessNodes();
         if (builder.baseDir == null) {
             Path tempRoot = Path.of(System.getProperty("java.io.tmpdir")).toAbsolutePath();
             StaleClusters.deleteOrphans(tempRoot);
@@ -78,25 +85,35 @@ public final class LocalCluster implements AutoCloseable {
         Runtime.getRuntime().addShutdownHook(shutdownHook);
     }
 
+    /** A builder in the mode {@code pgroute.cluster} asks for, for {@code pgroute.postgres.version} in docker mode. */
     public static Builder builder() {
         return new Builder();
     }
 
+    /** True when {@code -Dpgroute.cluster=docker} is set: clusters built without an explicit mode use Docker. */
+    public static boolean dockerRequested() {
+        return ClusterMode.requested() == ClusterMode.DOCKER;
+    }
+
+    public ClusterMode mode() {
+        return mode;
+    }
+
     public PgNode primary() {
-        return servers.get(0).node();
+        return nodes.postgres().get(0);
     }
 
     public List<PgNode> replicas() {
-        return servers.stream().skip(1).map(PostgresServer::node).toList();
+        return nodes.postgres().stream().skip(1).toList();
     }
 
     /** The primary, then the replicas. */
     public List<PgNode> nodes() {
-        return servers.stream().map(PostgresServer::node).toList();
+        return nodes.postgres();
     }
 
     public Optional<RedisNode> redis() {
-        return Optional.ofNullable(redisServer).map(RedisServer::node);
+        return nodes.redis();
     }
 
     public String superuser() {
@@ -115,12 +132,10 @@ public final class LocalCluster implements AutoCloseable {
      * Every process of this cluster that is running: for each server the child the JVM started (a small wrapper that
      * makes the server die with the JVM) and all its descendants (postmaster, backends, walsenders; Redis). For
      * tests that check nothing outlives {@link #close()}. To stop a node use {@link #stop(PgNode)}, not these.
+     * Empty in docker mode, where the servers are not processes of this JVM's making.
      */
     public List<ProcessHandle> processes() {
-        List<ProcessHandle> result = new ArrayList<>();
-        servers.forEach(each -> result.addAll(each.processTree()));
-        Optional.ofNullable(redisServer).ifPresent(each -> result.addAll(each.processTree()));
-        return result;
+        return nodes.processes();
     }
 
     /**
@@ -169,55 +184,30 @@ public final class LocalCluster implements AutoCloseable {
             throw new LocalClusterException("cannot read the WAL position of " + primary() + ": " + e.getMessage(), e);
         }
         String caughtUp = "SELECT pg_last_wal_replay_lsn() >= '" + lsn + "'::pg_lsn";
-        for (PostgresServer each : servers.subList(1, servers.size())) {
-            if (each.postmaster().isPresent()) {
-                PgNode node = each.node();
-                deadline.await(node + " to replay WAL up to " + lsn,
-                        () -> client.queryBoolean(node, DEFAULT_DATABASE, caughtUp));
-            }
+        for (PgNode each : nodes.runningReplicas()) {
+            deadline.await(each + " to replay WAL up to " + lsn,
+                    () -> client.queryBoolean(each, DEFAULT_DATABASE, caughtUp));
         }
     }
 
-    /** Fast shutdown of one node, e.g. to test failover. */
+    /** Fast shutdown of one node, e.g. to test failover ({@code docker stop} of its container in docker mode). */
     public void stop(PgNode node) {
-        server(node).stop();
+        nodes.stop(node);
     }
 
-    /** Starts a node stopped by {@link #stop(PgNode)} again, on the same port. */
+    /** Starts a node stopped by {@link #stop(PgNode)} again, on the same port (the same container in docker mode). */
     public void start(PgNode node) {
-        PostgresServer server = server(node);
-        try {
-            server.start(START_TIMEOUT);
-        } catch (IOException e) {
-            throw new LocalClusterException("cannot start " + node + ": " + e.getMessage(), e);
-        }
+        nodes.start(node);
     }
 
     /** SIGKILL to Redis, as a crash would do it; its data is gone (no persistence). */
     public void killRedis() {
-        RedisServer redis = redisServer;
-        if (redis == null) {
-            throw new LocalClusterException("this cluster has no Redis");
-        }
-        try {
-            redis.kill(START_TIMEOUT);
-        } catch (IOException e) {
-            throw new LocalClusterException("cannot kill redis: " + e.getMessage(), e);
-        }
+        nodes.killRedis();
     }
 
     /** Starts Redis again, empty, on the port it had, after {@link #killRedis()}. */
     public void startRedis() {
-        RedisServer redis = redisServer;
-        if (redis == null) {
-            throw new LocalClusterException("this cluster has no Redis");
-        }
-        try {
-            redis.stop();
-            redis.start(redis.node().port(), START_TIMEOUT);
-        } catch (IOException e) {
-            throw new LocalClusterException("cannot start redis again: " + e.getMessage(), e);
-        }
+        nodes.startRedis();
     }
 
     /** Stops replicas, primary and Redis, then deletes the data unless asked to keep it. Idempotent. */
@@ -236,13 +226,7 @@ public final class LocalCluster implements AutoCloseable {
                 LOGGER.debug("JVM is shutting down; hook stays registered");
             }
         }
-        List<PostgresServer> reversed = new ArrayList<>(servers);
-        Collections.reverse(reversed);
-        reversed.forEach(PostgresServer::stop);
-        RedisServer redis = redisServer;
-        if (redis != null) {
-            redis.stop();
-        }
+        nodes.close();
         if (keepData) {
             LOGGER.info("closed local cluster; data kept in {}", baseDir);
             return;
@@ -255,21 +239,17 @@ public final class LocalCluster implements AutoCloseable {
         LOGGER.info("closed local cluster; deleted {}", createdBaseDir ? baseDir : createdPaths);
     }
 
-    private PostgresServer server(PgNode node) {
-        Objects.requireNonNull(node, "node");
-        return servers.stream().filter(each -> each.name().equals(node.name())).findFirst()
-                .orElseThrow(() -> new IllegalArgumentException(node + " is not a node of this cluster"));
+    private void launch(Builder builder) throws IOException {
+        if (mode == ClusterMode.DOCKER) {
+            new DockerLauncher(this, (DockerNodes) nodes, builder.postgresVersion, builder.replicas, builder.redis,
+                    builder.settings).launch();
+        } else {
+            new ClusterLauncher(this, (ProcessNodes) nodes, builder.replicas, builder.redis, builder.settings)
+                    .launch();
+        }
     }
 
-    // Called by ClusterLauncher while starting: what it creates becomes ours to stop and delete.
-
-    void adopt(PostgresServer server) {
-        servers.add(server);
-    }
-
-    void adopt(RedisServer server) {
-        redisServer = server;
-    }
+    // Called by the launchers while starting: what they create becomes ours to delete.
 
     void created(Path path) {
         createdPaths.add(path);
@@ -292,10 +272,19 @@ public final class LocalCluster implements AutoCloseable {
 
     /**
      * Settings for {@link LocalCluster}. Defaults: 2 replicas, Redis on, a new temporary base directory deleted by
-     * {@link #close()}, superuser {@code postgres} with password {@code postgres}.
+     * {@link #close()}, superuser {@code postgres} with password {@code postgres}, the mode and PostgreSQL version
+     * the system properties {@code pgroute.cluster} and {@code pgroute.postgres.version} ask for.
      */
     public static final class Builder {
 
+        /** System property naming the {@code postgres} image tag docker mode runs. */
+        public static final String POSTGRES_VERSION_PROPERTY = "pgroute.postgres.version";
+        private static final String DEFAULT_POSTGRES_VERSION = "17";
+        private static final Pattern IMAGE_TAG = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}");
+
+        private ClusterMode mode = ClusterMode.requested();
+        private String postgresVersion = checkVersion(
+                System.getProperty(POSTGRES_VERSION_PROPERTY, DEFAULT_POSTGRES_VERSION).trim());
         private int replicas = 2;
         private boolean redis = true;
         private Path baseDir;
@@ -304,6 +293,21 @@ public final class LocalCluster implements AutoCloseable {
         private final Map<String, String> settings = new LinkedHashMap<>();
 
         private Builder() {
+        }
+
+        /** Embedded binaries (the default) or Docker images; overrides {@code pgroute.cluster}. */
+        public Builder mode(ClusterMode clusterMode) {
+            this.mode = Objects.requireNonNull(clusterMode, "mode");
+            return this;
+        }
+
+        /**
+         * The {@code postgres} image tag for docker mode, e.g. {@code 15} or {@code 16.4}; 13 to 17 are supported.
+         * Overrides {@code pgroute.postgres.version}. Embedded mode runs the bundled version whatever this says.
+         */
+        public Builder postgresVersion(String version) {
+            this.postgresVersion = checkVersion(version);
+            return this;
         }
 
         public Builder replicas(int n) {
@@ -349,11 +353,16 @@ public final class LocalCluster implements AutoCloseable {
         /**
          * Starts the primary, the replicas (returns once each streams and has replayed a probe row) and Redis. On
          * failure everything already started is stopped and deleted, and the exception carries the server log tail.
+         *
+         * @throws DockerUnavailableException in docker mode when no Docker engine is reachable; nothing was started
          */
         public LocalCluster start() throws IOException {
+            if (mode == ClusterMode.DOCKER) {
+                DockerEngine.require();
+            }
             LocalCluster result = new LocalCluster(this);
             try {
-                new ClusterLauncher(result, replicas, redis, settings).launch();
+                result.launch(this);
                 return result;
             } catch (IOException | RuntimeException | Error e) {
                 result.close();
@@ -362,6 +371,13 @@ public final class LocalCluster implements AutoCloseable {
                 }
                 throw e;
             }
+        }
+
+        private static String checkVersion(String version) {
+            if (version == null || !IMAGE_TAG.matcher(version).matches()) {
+                throw new IllegalArgumentException("not a postgres image tag (e.g. 15 or 16.4): " + version);
+            }
+            return version;
         }
     }
 }

@@ -9,8 +9,8 @@ import java.nio.file.Path;
  * @param name     node name, {@code primary} or {@code replica1}, {@code replica2}, …; also its
  *                 {@code application_name} in {@code pg_stat_replication}
  * @param host     always {@code 127.0.0.1}
- * @param port     TCP port
- * @param dataDir  the data directory
+ * @param port     TCP port (in docker mode, the host port Docker publishes the container's 5432 on)
+ * @param dataDir  the data directory (in docker mode, its path inside the container)
  * @param primary  true for the primary
  */
 public record PgNode(String name, String host, int port, Path dataDir, boolean primary) {

@@ -71,7 +71,12 @@ final class PostgresConfig {
 
     /** A libpq connection string for a standby's {@code primary_conninfo}. */
     static String conninfo(int port, String user, String password, String applicationName) {
-        return "host=127.0.0.1 port=" + port + " user=" + conninfoValue(user) + " password="
+        return conninfo("127.0.0.1", port, user, password, applicationName);
+    }
+
+    /** {@link #conninfo(int, String, String, String)} for a primary on another host (a container's network alias). */
+    static String conninfo(String host, int port, String user, String password, String applicationName) {
+        return "host=" + host + " port=" + port + " user=" + conninfoValue(user) + " password="
                 + conninfoValue(password) + " application_name=" + conninfoValue(applicationName)
                 + " connect_timeout=5";
     }
@@ -82,7 +87,8 @@ final class PostgresConfig {
         }
     }
 
-    private static String line(String name, String value) {
+    /** One {@code name = 'value'} line of a configuration file, the value quoted. */
+    static String line(String name, String value) {
         return name + " = '" + value.replace("\\", "\\\\").replace("'", "''") + "'\n";
     }
 

@@ -23,6 +23,7 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 
+/** The embedded cluster, whatever {@code pgroute.cluster} says: these tests look at its processes and files. */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class LocalClusterIT {
@@ -33,7 +34,8 @@ class LocalClusterIT {
 
     @BeforeAll
     void startCluster() throws IOException {
-        cluster = LocalCluster.builder().replicas(2).setting("max_connections", "150").start();
+        cluster = LocalCluster.builder().mode(ClusterMode.EMBEDDED).replicas(2).setting("max_connections", "150")
+                .start();
     }
 
     @AfterAll
@@ -146,8 +148,8 @@ class LocalClusterIT {
     void failedStartLeavesNothingBehindAndShowsTheServerLog(@TempDir Path tempDir) {
         Path baseDir = tempDir.resolve("broken");
 
-        assertThatThrownBy(() -> LocalCluster.builder().replicas(1).redis(false).baseDir(baseDir)
-                .setting("max_connections", "many").start())
+        assertThatThrownBy(() -> LocalCluster.builder().mode(ClusterMode.EMBEDDED).replicas(1).redis(false)
+                .baseDir(baseDir).setting("max_connections", "many").start())
                 .isInstanceOf(IOException.class)
                 .hasMessageContaining("max_connections");
 
@@ -160,8 +162,8 @@ class LocalClusterIT {
     @Order(9)
     void keepsDataInAGivenBaseDirWhenAsked(@TempDir Path tempDir) throws IOException {
         Path baseDir = tempDir.resolve("kept");
-        try (LocalCluster small = LocalCluster.builder().replicas(0).redis(false).baseDir(baseDir).keepData(true)
-                .superuserPassword("other pw").start()) {
+        try (LocalCluster small = LocalCluster.builder().mode(ClusterMode.EMBEDDED).replicas(0).redis(false)
+                .baseDir(baseDir).keepData(true).superuserPassword("other pw").start()) {
             assertThat(small.replicas()).isEmpty();
             assertThat(small.redis()).isEmpty();
             assertThat(queryAs(small.primary(), "postgres", "other pw", "SELECT 1")).isEqualTo("1");
@@ -219,7 +221,7 @@ class LocalClusterIT {
         static final String READY = "READY";
 
         public static void main(String[] args) throws Exception {
-            LocalCluster cluster = LocalCluster.builder().replicas(1).start();
+            LocalCluster cluster = LocalCluster.builder().mode(ClusterMode.EMBEDDED).replicas(1).start();
             cluster.processes().forEach(each -> System.out.println(PID + each.pid()));
             System.out.println(BASE_DIR + cluster.baseDir());
             System.out.println(READY);
