@@ -185,6 +185,11 @@ public final class PgrouteServer implements AutoCloseable {
         return ((InetSocketAddress) serverChannel.localAddress()).getPort();
     }
 
+    /** The backend connection pools of every event loop and node. */
+    public BackendPools pools() {
+        return pools;
+    }
+
     /** Where statements went, by fingerprint ({@code SHOW ROUTES}). */
     public RouteStats routes() {
         return routes;

@@ -43,8 +43,13 @@ class BackendPoolIT {
                 s.execute("CREATE TEMP TABLE leftover (id int)");
                 s.execute("PREPARE leftover_stmt AS SELECT 1");
             }
+            // the reset (DISCARD ALL) runs after the client is gone: wait until the connection is back in the pool
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> server.pools().all().stream()
+                    .filter(pool -> pool.target().node().equals("app/primary"))
+                    .allMatch(pool -> pool.idle() == pool.open()));
             try (Connection c = connect(server); Statement s = c.createStatement()) {
-                assertThat(scalarInt(s, "/* pgroute: primary */ SELECT pg_backend_pid()")).as("same backend reused").isEqualTo(firstPid);
+                assertThat(scalarInt(s, "/* pgroute: primary */ SELECT pg_backend_pid()")).as("same backend reused")
+                        .isEqualTo(firstPid);
                 assertThat(scalarString(s, "/* pgroute: primary */ SELECT coalesce(current_setting('pgroute.leftover', true), '')"))
                         .isEmpty();
                 assertThat(scalarInt(s, "/* pgroute: primary */ SELECT count(*) FROM pg_tables WHERE tablename = 'leftover'")).isZero();
