@@ -25,6 +25,10 @@ public sealed interface AdminCommand {
     record KillClient(long id) implements AdminCommand {
     }
 
+    /** {@code RESET ROUTES}: forget the statistics of SHOW ROUTES. */
+    record ResetRoutes() implements AdminCommand {
+    }
+
     /** {@code SHUTDOWN}. */
     record Shutdown() implements AdminCommand {
     }
@@ -35,6 +39,6 @@ public sealed interface AdminCommand {
 
     /** What {@code SHOW} can show. */
     enum Topic {
-        HELP, VERSION, CONFIG, NODES, POOLS, CLIENTS, SERVERS, CACHE
+        HELP, VERSION, CONFIG, NODES, POOLS, CLIENTS, SERVERS, CACHE, ROUTES
     }
 }

@@ -14,8 +14,8 @@ import java.util.Locale;
 public final class AdminCommandParser {
 
     /** The commands, for {@code SHOW HELP} and the hint of a syntax error. */
-    static final String COMMANDS = "SHOW HELP | VERSION | CONFIG | NODES | POOLS | CLIENTS | SERVERS | CACHE; "
-            + "CACHE INVALIDATE ALL | <table>; KILL CLIENT <id>; SHUTDOWN";
+    static final String COMMANDS = "SHOW HELP | VERSION | CONFIG | NODES | POOLS | CLIENTS | SERVERS | CACHE | "
+            + "ROUTES; RESET ROUTES; CACHE INVALIDATE ALL | <table>; KILL CLIENT <id>; SHUTDOWN";
 
     private AdminCommandParser() {
     }
@@ -62,6 +62,10 @@ public final class AdminCommandParser {
             }
             case "SHUTDOWN" -> {
                 return new AdminCommand.Shutdown();
+            }
+            case "RESET" -> {
+                cursor.expect("ROUTES");
+                return new AdminCommand.ResetRoutes();
             }
             case "SET" -> {
                 return set(cursor);

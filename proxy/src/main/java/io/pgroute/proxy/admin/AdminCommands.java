@@ -6,6 +6,7 @@ import io.pgroute.proxy.cache.ResultCache;
 import io.pgroute.proxy.routing.DatabaseRouting;
 import io.pgroute.proxy.server.ProxyContext;
 import io.pgroute.proxy.server.SessionRegistry;
+import io.pgroute.proxy.stats.RouteStats;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,6 +22,8 @@ import java.util.concurrent.CompletableFuture;
 public final class AdminCommands {
 
     private static final Logger LOGGER = LoggerFactory.getLogger(AdminCommands.class);
+    /** SHOW ROUTES lists the fingerprints with the most calls, this many. */
+    private static final int ROUTES_SHOWN = 200;
 
     private static final List<String[]> HELP = List.of(
             new String[] {"SHOW HELP", "this list"},
@@ -31,6 +34,8 @@ public final class AdminCommands {
             new String[] {"SHOW CLIENTS", "client sessions: user, database, address, state, backend node"},
             new String[] {"SHOW SERVERS", "backend connections held by client sessions"},
             new String[] {"SHOW CACHE", "result cache counters and Redis circuit breaker state"},
+            new String[] {"SHOW ROUTES", "per statement fingerprint: where it went and why, calls and times"},
+            new String[] {"RESET ROUTES", "forget the statistics of SHOW ROUTES"},
             new String[] {"CACHE INVALIDATE ALL", "drop every cached result of every database"},
             new String[] {"CACHE INVALIDATE <table>", "drop the cached results that read <table>"},
             new String[] {"KILL CLIENT <id>", "close a client session (57P01), see SHOW CLIENTS"},
@@ -42,10 +47,17 @@ public final class AdminCommands {
     private final CacheReport cache;
     private final ConfigReport configReport;
     private final Runnable shutdown;
+    private final RouteStats routes;
 
     public AdminCommands(ProxyConfig config, Map<String, DatabaseRouting> routing, BackendPools pools,
                          SessionRegistry sessions, ResultCache cache, Runnable shutdown) {
+        this(config, routing, pools, sessions, cache, shutdown, new RouteStats(1));
+    }
+
+    public AdminCommands(ProxyConfig config, Map<String, DatabaseRouting> routing, BackendPools pools,
+                         SessionRegistry sessions, ResultCache cache, Runnable shutdown, RouteStats routes) {
         this.config = config;
+        this.routes = routes;
         this.nodes = new NodesReport(config, routing, pools);
         this.sessions = new SessionsReport(sessions);
         this.cache = new CacheReport(config, cache);
@@ -56,7 +68,7 @@ public final class AdminCommands {
     /** The commands over what a client pipeline gets to see. */
     public static AdminCommands of(ProxyContext context) {
         return new AdminCommands(context.config(), context.routing(), context.pools(), context.sessions(),
-                context.resultCache(), context.shutdown());
+                context.resultCache(), context.shutdown(), context.routes());
     }
 
     /** pgroute's version, from the jar manifest ("dev" when run from classes), as {@code pgroute --version}. */
@@ -79,8 +91,32 @@ public final class AdminCommands {
             case CLIENTS -> SessionsReport.clientColumns();
             case SERVERS -> SessionsReport.serverColumns();
             case CACHE -> CacheReport.columns();
+            case ROUTES -> routeColumns();
         };
         return Optional.of(result.columns());
+    }
+
+    private static AdminResult.Builder routeColumns() {
+        return new AdminResult.Builder().column("database", ColumnType.TEXT).column("fingerprint", ColumnType.TEXT)
+                .column("sample", ColumnType.TEXT).column("primary", ColumnType.INT8)
+                .column("replica", ColumnType.INT8).column("cache", ColumnType.INT8)
+                .column("last_reason", ColumnType.TEXT).column("calls", ColumnType.INT8)
+                .column("total_ms", ColumnType.FLOAT8).column("mean_ms", ColumnType.FLOAT8)
+                .column("p99_ms", ColumnType.FLOAT8);
+    }
+
+    private AdminResult routes() {
+        AdminResult.Builder result = routeColumns();
+        for (RouteStats.Row each : routes.top(ROUTES_SHOWN)) {
+            result.row(each.database(), each.fingerprint(), each.sample(), each.primary(), each.replica(),
+                    each.cache(), each.lastReason(), each.calls(), round(each.totalMillis()),
+                    round(each.meanMillis()), round(each.p99Millis()));
+        }
+        return result.build();
+    }
+
+    private static double round(double millis) {
+        return Math.round(millis * 1000) / 1000.0;
     }
 
     private static AdminResult.Builder helpColumns() {
@@ -99,6 +135,11 @@ public final class AdminCommands {
         if (command instanceof AdminCommand.KillClient kill) {
             LOGGER.info("admin: kill client session={}", kill.id());
             return CompletableFuture.completedFuture(sessions.kill(kill.id()));
+        }
+        if (command instanceof AdminCommand.ResetRoutes) {
+            LOGGER.info("admin: reset routes");
+            routes.reset();
+            return CompletableFuture.completedFuture(AdminResult.command("RESET"));
         }
         if (command instanceof AdminCommand.Shutdown) {
             LOGGER.info("admin: shutdown requested");
@@ -126,6 +167,7 @@ public final class AdminCommands {
             case CLIENTS -> sessions.clients();
             case SERVERS -> sessions.servers();
             case CACHE -> CompletableFuture.completedFuture(cache.show());
+            case ROUTES -> CompletableFuture.completedFuture(routes());
         };
     }
 

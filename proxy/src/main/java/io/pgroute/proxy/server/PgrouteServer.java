@@ -91,7 +91,7 @@ public final class PgrouteServer implements AutoCloseable {
         ProxyContext context = new ProxyContext(config, pools, classifier, routing, cancelKeys, sessions,
                 ServerTls.build(config.tls()), ServerTls.serverEndPoint(config.tls()), new AtomicLong(),
                 resultCache, metrics == null ? routes : QueryRecorder.both(metrics, routes),
-                () -> stop(config.limits().shutdownTimeout()));
+                () -> stop(config.limits().shutdownTimeout()), routes);
         this.bootstrap = new ServerBootstrap()
                 .group(boss, workers)
                 .channel(transport.serverChannel())

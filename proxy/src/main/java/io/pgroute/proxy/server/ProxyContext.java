@@ -17,7 +17,18 @@ public record ProxyContext(ProxyConfig config, BackendPools pools, io.pgroute.pr
                            CancelRegistry cancelKeys,
                            SessionRegistry sessions, SslContext sslContext, byte[] tlsServerEndPoint,
                            AtomicLong sessionIds, io.pgroute.proxy.cache.ResultCache resultCache,
-                           io.pgroute.proxy.metrics.QueryRecorder recorder, Runnable shutdown) {
+                           io.pgroute.proxy.metrics.QueryRecorder recorder, Runnable shutdown,
+                           io.pgroute.proxy.stats.RouteStats routes) {
+
+    /** A context whose route statistics are its own (nothing records into them). */
+    public ProxyContext(ProxyConfig config, BackendPools pools, io.pgroute.proxy.sql.Classifier classifier,
+                        java.util.Map<String, io.pgroute.proxy.routing.DatabaseRouting> routing,
+                        CancelRegistry cancelKeys, SessionRegistry sessions, SslContext sslContext,
+                        byte[] tlsServerEndPoint, AtomicLong sessionIds, io.pgroute.proxy.cache.ResultCache resultCache,
+                        io.pgroute.proxy.metrics.QueryRecorder recorder, Runnable shutdown) {
+        this(config, pools, classifier, routing, cancelKeys, sessions, sslContext, tlsServerEndPoint, sessionIds,
+                resultCache, recorder, shutdown, new io.pgroute.proxy.stats.RouteStats(1));
+    }
 
     /** A context whose {@link #shutdown} (the admin console's SHUTDOWN) does nothing: there is no server to stop. */
     public ProxyContext(ProxyConfig config, BackendPools pools, io.pgroute.proxy.sql.Classifier classifier,

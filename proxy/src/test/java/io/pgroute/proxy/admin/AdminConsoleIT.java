@@ -104,6 +104,41 @@ class AdminConsoleIT {
     }
 
     @Test
+    void showRoutesCountsAKnownWorkloadUnderTheRightTargetsAndReasons() throws Exception {
+        try (Connection c = admin(proxy); Statement s = c.createStatement()) {
+            s.execute("RESET ROUTES");
+        }
+        try (Connection writer = app(); Statement w = writer.createStatement();
+             Connection reader = app(); Statement r = reader.createStatement()) {
+            w.execute("CREATE TABLE IF NOT EXISTS admin_routes (v int)");
+            for (int i = 0; i < 10; i++) {
+                r.executeQuery("SELECT pg_is_in_recovery(), " + i + " AS n").close();
+            }
+            for (int i = 0; i < 3; i++) {
+                w.executeUpdate("INSERT INTO admin_routes VALUES (" + i + ")");
+            }
+        }
+        List<Map<String, String>> routes = rows("SHOW ROUTES");
+        Map<String, String> reads = routes.stream().filter(each -> each.get("sample")
+                .startsWith("SELECT pg_is_in_recovery()")).findFirst().orElseThrow();
+        assertThat(reads.get("database")).isEqualTo("app");
+        assertThat(reads.get("replica")).isEqualTo("10");
+        assertThat(reads.get("calls")).isEqualTo("10");
+        assertThat(reads.get("last_reason")).isEqualTo("read");
+        assertThat(reads.get("fingerprint")).doesNotContain("7").contains("pg_is_in_recovery");
+        assertThat(Double.parseDouble(reads.get("p99_ms"))).isPositive();
+        Map<String, String> writes = routes.stream().filter(each -> each.get("sample")
+                .startsWith("INSERT INTO admin_routes")).findFirst().orElseThrow();
+        assertThat(writes.get("primary")).isEqualTo("3");
+        assertThat(writes.get("replica")).isEqualTo("0");
+        assertThat(writes.get("last_reason")).isEqualTo("write or primary-only");
+        try (Connection c = admin(proxy); Statement s = c.createStatement()) {
+            s.execute("RESET ROUTES");
+        }
+        assertThat(rows("SHOW ROUTES")).noneMatch(each -> each.get("sample").startsWith("INSERT INTO admin_routes"));
+    }
+
+    @Test
     void showClientsListsTheAppSessions() throws Exception {
         List<Connection> sessions = new ArrayList<>();
         try {
