@@ -31,6 +31,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Redis killed under load: every query still succeeds (the cache fails open); Redis back: hits resume, and a write
  * made while it was down is what the first read afterwards shows.
  */
+@org.junit.jupiter.api.extension.ExtendWith(io.pgroute.localcluster.DockerModeCondition.class)
 class CacheOutageIT {
 
     private static LocalCluster cluster;

@@ -24,6 +24,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** {@link RedisCache} against a real Redis from {@link LocalCluster}. */
+@org.junit.jupiter.api.extension.ExtendWith(io.pgroute.localcluster.DockerModeCondition.class)
 class RedisCacheIT {
 
     private static final Duration DEADLINE = Duration.ofSeconds(10);

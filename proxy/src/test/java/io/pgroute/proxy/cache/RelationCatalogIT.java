@@ -28,6 +28,7 @@ import org.junit.jupiter.api.Test;
  * invalidation through partitions and cascading foreign keys, writes that triggers or rules make unknown, and the
  * catalog refresher handing fresh catalogs to a listener.
  */
+@org.junit.jupiter.api.extension.ExtendWith(io.pgroute.localcluster.DockerModeCondition.class)
 class RelationCatalogIT {
 
     private static final String DB = "relcatalog";

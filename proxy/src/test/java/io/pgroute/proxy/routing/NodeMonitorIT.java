@@ -29,6 +29,7 @@ import org.junit.jupiter.api.TestMethodOrder;
  * lag from paused replay, and a replica going down and coming back. The tests share one cluster and run in order.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@org.junit.jupiter.api.extension.ExtendWith(io.pgroute.localcluster.DockerModeCondition.class)
 class NodeMonitorIT {
 
     private static final String DATABASE = "postgres";

@@ -26,6 +26,7 @@ import org.postgresql.PGConnection;
  * The classifier against a real hot standby: every statement it calls read-only really runs on the replica,
  * and statements it sends to the primary for being writes really fail there. The catalog comes from pg_proc.
  */
+@org.junit.jupiter.api.extension.ExtendWith(io.pgroute.localcluster.DockerModeCondition.class)
 class ClassifierStandbyIT {
     private static final String DB = "sqlclass";
     private static final Set<String> STANDBY_REFUSALS = Set.of("25006", "0A000", "XX000");

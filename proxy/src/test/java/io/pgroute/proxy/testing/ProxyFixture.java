@@ -53,6 +53,8 @@ public final class ProxyFixture {
                 started.close();
             }, "proxy-fixture-stop"));
             return result;
+        } catch (io.pgroute.localcluster.DockerUnavailableException e) {
+            throw io.pgroute.localcluster.DockerModeCondition.skip(e);  // -Dpgroute.cluster=docker without Docker
         } catch (Exception e) {
             if (cluster != null) {
                 cluster.close();
