@@ -32,8 +32,8 @@ public final class MetricsBinder {
     /** Binds everything for the configured {@code databases}. {@code cache} may be null. */
     public static void bind(ProxyMetrics metrics, Map<String, DatabaseRouting> routing, SessionRegistry sessions,
                             BackendPools pools, ResultCache cache) {
-        metrics.gauge("pgroute.pinned.sessions", "client sessions pinned to one server connection",
-                sessions::pinnedCount);
+        metrics.gauge("pgroute.pinned.sessions", "client sessions pinned to one server connection now",
+                () -> sessions.snapshot().stream().filter(each -> each.pinnedBecause().isPresent()).count());
         for (DatabaseRouting each : routing.values()) {
             DatabaseConfig database = each.database();
             String name = database.name();

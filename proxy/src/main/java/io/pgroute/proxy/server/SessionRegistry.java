@@ -12,6 +12,9 @@ import org.slf4j.LoggerFactory;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -27,6 +30,8 @@ public final class SessionRegistry implements SessionHost {
     private final CancelRegistry cancelKeys;
     private final BackendConnector connector;
     private final java.util.concurrent.atomic.AtomicLong pinned = new java.util.concurrent.atomic.AtomicLong();
+    /** Paused databases and the sessions waiting to be woken when each is resumed. */
+    private final Map<String, Queue<Runnable>> paused = new ConcurrentHashMap<>();
 
     public SessionRegistry(CancelRegistry cancelKeys, BackendConnector connector) {
         this.cancelKeys = cancelKeys;
@@ -67,6 +72,49 @@ public final class SessionRegistry implements SessionHost {
 
     public int size() {
         return sessions.size();
+    }
+
+    /**
+     * Pauses {@code database}: sessions hold their next statement outside a transaction until {@link #resume}; a
+     * transaction already open runs to its end. Returns false if it was paused already.
+     */
+    public boolean pause(String database) {
+        boolean changed = paused.putIfAbsent(database, new ConcurrentLinkedQueue<>()) == null;
+        if (changed) {
+            LOGGER.info("database={} paused: new statements wait", database);
+        }
+        return changed;
+    }
+
+    /** Resumes {@code database}: the statements held run now. Returns false if it was not paused. */
+    public boolean resume(String database) {
+        Queue<Runnable> waiting = paused.remove(database);
+        if (waiting == null) {
+            return false;
+        }
+        LOGGER.info("database={} resumed: {} sessions were waiting", database, waiting.size());
+        for (Runnable each = waiting.poll(); each != null; each = waiting.poll()) {
+            each.run();
+        }
+        return true;
+    }
+
+    /** The databases paused now. */
+    public java.util.Set<String> pausedDatabases() {
+        return java.util.Set.copyOf(paused.keySet());
+    }
+
+    @Override
+    public boolean holdIfPaused(String database, Runnable resume) {
+        Queue<Runnable> waiting = paused.get(database);
+        if (waiting == null) {
+            return false;
+        }
+        waiting.add(resume);
+        if (paused.get(database) != waiting && waiting.remove(resume)) {
+            return false;  // resumed meanwhile, and its waiters already woken: go on
+        }
+        return true;
     }
 
     public List<ClientSession> snapshot() {

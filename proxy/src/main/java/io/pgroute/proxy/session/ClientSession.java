@@ -102,6 +102,8 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     private String[] cycleReason = new String[8];
     private int cycleHead;
     private int cycleCount;
+    /** The database is paused and this session waits to be woken (see {@link #pause}). */
+    private boolean heldByPause;
     /** When the cache lookup in flight started. */
     private long lookupStartNanos;
 
@@ -261,6 +263,9 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         while (!closed && !leasing && !waiting.isEmpty()) {
             PgFrame next = waiting.peekFirst();
             FrontendType type = FrontendType.of(next.type());
+            if (heldByPause || (transactionStatus == 'I' && startsCycle(type, inBatch) && pause())) {
+                return;
+            }
             if (cache != null && !cacheAllowsSending(next, type)) {
                 return;
             }
@@ -305,6 +310,38 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         }
     }
 
+    /** Whether a message of {@code type} starts a new request cycle (rather than continue a batch or a COPY). */
+    private static boolean startsCycle(FrontendType type, boolean inBatch) {
+        return type == FrontendType.QUERY || type == FrontendType.FUNCTION_CALL
+                || (!inBatch && (type == FrontendType.PARSE || type == FrontendType.BIND
+                || type == FrontendType.DESCRIBE || type == FrontendType.EXECUTE || type == FrontendType.CLOSE
+                || type == FrontendType.SYNC));
+    }
+
+    /**
+     * The database is paused (admin console PAUSE): holds the session's next statement, and reading from the
+     * client, until it is resumed. True while held.
+     */
+    private boolean pause() {
+        if (!host.holdIfPaused(info.database(), () -> client.eventLoop().execute(this::resumed))) {
+            return false;
+        }
+        heldByPause = true;
+        client.config().setAutoRead(false);
+        return true;
+    }
+
+    private void resumed() {
+        heldByPause = false;
+        if (closed) {
+            return;
+        }
+        if (!leasing) {
+            client.config().setAutoRead(true);
+        }
+        pumpAndFlush();
+    }
+
     /**
      * The result cache's say on sending {@code next}: not while a lookup or an invalidation is in flight, no new
      * request cycle while writes wait for their invalidation, and a cacheable read unit is looked up first.
@@ -313,10 +350,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         if (cache.lookupInFlight() || heldReady != null || writes.beginning()) {
             return false;
         }
-        boolean startsCycle = type == FrontendType.QUERY || type == FrontendType.FUNCTION_CALL
-                || (!inBatch && (type == FrontendType.PARSE || type == FrontendType.BIND
-                || type == FrontendType.DESCRIBE || type == FrontendType.EXECUTE || type == FrontendType.CLOSE
-                || type == FrontendType.SYNC));
+        boolean startsCycle = startsCycle(type, inBatch);
         if (startsCycle && writes.unsettled() && responses.pendingCycles() > 0) {
             return false;  // a commit's invalidation must not be overtaken by a later request cycle
         }
@@ -436,9 +470,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     }
 
     private void send(PgFrame frame, FrontendType type) {
-        if (type == FrontendType.QUERY || type == FrontendType.FUNCTION_CALL || (!inBatch && (type == FrontendType.PARSE
-                || type == FrontendType.BIND || type == FrontendType.DESCRIBE || type == FrontendType.EXECUTE
-                || type == FrontendType.CLOSE || type == FrontendType.SYNC))) {
+        if (startsCycle(type, inBatch)) {
             cycleSent(System.nanoTime());
         }
         switch (type) {

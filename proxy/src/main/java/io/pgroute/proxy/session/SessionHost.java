@@ -16,4 +16,12 @@ public interface SessionHost {
 
     /** Called once per session when it ends, whatever the reason. */
     void onSessionClosed(ClientSession session);
+
+    /**
+     * Whether {@code database} is paused (admin console {@code PAUSE}): then {@code resume} runs once it is resumed
+     * (on whatever thread resumes it) and the caller holds its next statement until then. Default: never paused.
+     */
+    default boolean holdIfPaused(String database, Runnable resume) {
+        return false;
+    }
 }
