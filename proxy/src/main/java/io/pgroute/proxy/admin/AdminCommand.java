@@ -21,6 +21,16 @@ public sealed interface AdminCommand {
         }
     }
 
+    /**
+     * {@code EXPLAIN ROUTE [FOR <database>] <sql>}: where {@code sql} would go, without running it.
+     *
+     * @param database the database named after FOR (normalized like an identifier), or null for the first one
+     * @param sql      everything after the keywords, verbatim but for surrounding whitespace and one trailing
+     *                 semicolon
+     */
+    record ExplainRoute(String database, String sql) implements AdminCommand {
+    }
+
     /** {@code KILL CLIENT <id>}. */
     record KillClient(long id) implements AdminCommand {
     }
@@ -39,6 +49,8 @@ public sealed interface AdminCommand {
 
     /** What {@code SHOW} can show. */
     enum Topic {
-        HELP, VERSION, CONFIG, NODES, POOLS, CLIENTS, SERVERS, CACHE, ROUTES
+        HELP, VERSION, CONFIG, NODES, POOLS, CLIENTS, SERVERS, CACHE, ROUTES, STATS, ERRORS,
+        /** {@code SHOW CACHE TABLES}: two words, never matched as one. */
+        CACHE_TABLES
     }
 }

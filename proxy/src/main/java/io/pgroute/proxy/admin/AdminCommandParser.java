@@ -15,13 +15,18 @@ public final class AdminCommandParser {
 
     /** The commands, for {@code SHOW HELP} and the hint of a syntax error. */
     static final String COMMANDS = "SHOW HELP | VERSION | CONFIG | NODES | POOLS | CLIENTS | SERVERS | CACHE | "
-            + "ROUTES; RESET ROUTES; CACHE INVALIDATE ALL | <table>; KILL CLIENT <id>; SHUTDOWN";
+            + "CACHE TABLES | ROUTES | STATS | ERRORS; RESET ROUTES; EXPLAIN ROUTE [FOR <database>] <sql>; "
+            + "CACHE INVALIDATE ALL | <table>; KILL CLIENT <id>; SHUTDOWN";
 
     private AdminCommandParser() {
     }
 
     /** The command {@code sql} stands for; an {@link AdminException} (42601) when it is none. */
     public static AdminCommand parse(String sql) {
+        AdminCommand explain = explainRoute(sql);
+        if (explain != null) {
+            return explain;
+        }
         List<Token> tokens = tokenize(sql);
         if (!tokens.isEmpty() && tokens.get(tokens.size() - 1).is(";")) {
             tokens.remove(tokens.size() - 1);
@@ -40,8 +45,12 @@ public final class AdminCommandParser {
         switch (first) {
             case "SHOW" -> {
                 String topic = cursor.keyword();
+                if (topic.equals("CACHE") && isWord(cursor.peek(), "TABLES")) {
+                    cursor.next();
+                    return new AdminCommand.Show(AdminCommand.Topic.CACHE_TABLES);
+                }
                 for (AdminCommand.Topic each : AdminCommand.Topic.values()) {
-                    if (each.name().equals(topic)) {
+                    if (each != AdminCommand.Topic.CACHE_TABLES && each.name().equals(topic)) {
                         return new AdminCommand.Show(each);
                     }
                 }
@@ -108,38 +117,108 @@ public final class AdminCommandParser {
     /** Words ({@code [A-Za-z0-9_$]+}), "quoted identifiers", 'strings' and single-character symbols. */
     static List<Token> tokenize(String sql) {
         List<Token> result = new ArrayList<>();
-        int i = 0;
-        int n = sql.length();
-        while (i < n) {
-            char c = sql.charAt(i);
-            if (Character.isWhitespace(c)) {
-                i++;
-            } else if (c == '-' && i + 1 < n && sql.charAt(i + 1) == '-') {
-                while (i < n && sql.charAt(i) != '\n') {
-                    i++;
-                }
-            } else if (c == '/' && i + 1 < n && sql.charAt(i + 1) == '*') {
-                int close = sql.indexOf("*/", i + 2);
-                if (close < 0) {
-                    throw syntax("unterminated /* comment", sql);
-                }
-                i = close + 2;
-            } else if (c == '"' || c == '\'') {
-                StringBuilder text = new StringBuilder();
-                i = quoted(sql, i, c, text);
-                result.add(new Token(c == '"' ? Kind.QUOTED : Kind.STRING, text.toString()));
-            } else if (isWordChar(c)) {
-                int start = i;
-                while (i < n && isWordChar(sql.charAt(i))) {
-                    i++;
-                }
-                result.add(new Token(Kind.WORD, sql.substring(start, i)));
-            } else {
-                result.add(new Token(Kind.SYMBOL, String.valueOf(c)));
-                i++;
-            }
+        Scanner scanner = new Scanner(sql);
+        for (Token each = scanner.next(); each != null; each = scanner.next()) {
+            result.add(each);
         }
         return result;
+    }
+
+    /**
+     * {@code EXPLAIN ROUTE [FOR <database>] <sql>}, or null when {@code sql} does not start with those keywords.
+     * The statement is not tokenized: it is taken verbatim from right after {@code ROUTE} (or the database name),
+     * so that its leading hint comments stay, and only surrounding whitespace and one trailing semicolon go.
+     */
+    private static AdminCommand explainRoute(String sql) {
+        Scanner scanner = new Scanner(sql);
+        if (!isWord(scanner.next(), "EXPLAIN") || !isWord(scanner.next(), "ROUTE")) {
+            return null;
+        }
+        int start = scanner.position();
+        String database = null;
+        if (isWord(peek(scanner), "FOR")) {
+            scanner.next();
+            database = new Cursor(List.of(), sql).identifier(scanner.next());
+            start = scanner.position();
+        }
+        String statement = sql.substring(start).strip();
+        if (statement.endsWith(";")) {
+            statement = statement.substring(0, statement.length() - 1).strip();
+        }
+        if (statement.isEmpty()) {
+            throw syntax("syntax error at end of input: EXPLAIN ROUTE needs a statement", sql);
+        }
+        return new AdminCommand.ExplainRoute(database, statement);
+    }
+
+    /** The next token without moving on; null at the end or where the text cannot be tokenized. */
+    private static Token peek(Scanner scanner) {
+        int position = scanner.position();
+        try {
+            return scanner.next();
+        } catch (AdminException e) {
+            return null;
+        } finally {
+            scanner.seek(position);
+        }
+    }
+
+    private static boolean isWord(Token token, String keyword) {
+        return token != null && token.kind() == Kind.WORD && token.text().equalsIgnoreCase(keyword);
+    }
+
+    /** Reads tokens one at a time, skipping whitespace and comments, and tells where it stopped. */
+    private static final class Scanner {
+
+        private final String sql;
+        private int position;
+
+        Scanner(String sql) {
+            this.sql = sql;
+        }
+
+        int position() {
+            return position;
+        }
+
+        void seek(int value) {
+            position = value;
+        }
+
+        /** The next token, or null at the end; the position is then right after it. */
+        Token next() {
+            int n = sql.length();
+            while (position < n) {
+                char c = sql.charAt(position);
+                if (Character.isWhitespace(c)) {
+                    position++;
+                } else if (c == '-' && position + 1 < n && sql.charAt(position + 1) == '-') {
+                    while (position < n && sql.charAt(position) != '\n') {
+                        position++;
+                    }
+                } else if (c == '/' && position + 1 < n && sql.charAt(position + 1) == '*') {
+                    int close = sql.indexOf("*/", position + 2);
+                    if (close < 0) {
+                        throw syntax("unterminated /* comment", sql);
+                    }
+                    position = close + 2;
+                } else if (c == '"' || c == '\'') {
+                    StringBuilder text = new StringBuilder();
+                    position = quoted(sql, position, c, text);
+                    return new Token(c == '"' ? Kind.QUOTED : Kind.STRING, text.toString());
+                } else if (isWordChar(c)) {
+                    int start = position;
+                    while (position < n && isWordChar(sql.charAt(position))) {
+                        position++;
+                    }
+                    return new Token(Kind.WORD, sql.substring(start, position));
+                } else {
+                    position++;
+                    return new Token(Kind.SYMBOL, String.valueOf(c));
+                }
+            }
+            return null;
+        }
     }
 
     /** Reads a quoted token starting at {@code start}; a doubled quote stands for one. Returns the index after it. */
@@ -218,7 +297,11 @@ public final class AdminCommandParser {
 
         /** An identifier, normalized: unquoted lower-cased, quoted as written. */
         String identifier() {
-            Token token = next();
+            return identifier(next());
+        }
+
+        /** {@code token} as an identifier, normalized; a syntax error if it is none. */
+        String identifier(Token token) {
             if (token == null) {
                 throw syntaxError("");
             }

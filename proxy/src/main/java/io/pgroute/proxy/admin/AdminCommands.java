@@ -6,6 +6,8 @@ import io.pgroute.proxy.cache.ResultCache;
 import io.pgroute.proxy.routing.DatabaseRouting;
 import io.pgroute.proxy.server.ProxyContext;
 import io.pgroute.proxy.server.SessionRegistry;
+import io.pgroute.proxy.sql.Classifier;
+import io.pgroute.proxy.stats.ProxyTotals;
 import io.pgroute.proxy.stats.RouteStats;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -17,7 +19,8 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * Runs admin console commands against the process-wide state (configuration, node monitors, pools, sessions,
- * result cache). Shared by every console connection; never blocks: what needs another thread completes later.
+ * result cache, statement classifier, totals). One per console connection, over shared state; never blocks: what
+ * needs another thread completes later.
  */
 public final class AdminCommands {
 
@@ -34,8 +37,13 @@ public final class AdminCommands {
             new String[] {"SHOW CLIENTS", "client sessions: user, database, address, state, backend node"},
             new String[] {"SHOW SERVERS", "backend connections held by client sessions"},
             new String[] {"SHOW CACHE", "result cache counters and Redis circuit breaker state"},
+            new String[] {"SHOW CACHE TABLES", "per cached table: version, last write's WAL position, write in flight"},
             new String[] {"SHOW ROUTES", "per statement fingerprint: where it went and why, calls and times"},
             new String[] {"RESET ROUTES", "forget the statistics of SHOW ROUTES"},
+            new String[] {"SHOW STATS", "request cycles by target, errors, uptime and queries per second since start"},
+            new String[] {"SHOW ERRORS", "errors sent to clients since start, by SQLSTATE class"},
+            new String[] {"EXPLAIN ROUTE [FOR <database>] <sql>",
+                "where <sql> would go and why, whether it is cached and what it invalidates; not run"},
             new String[] {"CACHE INVALIDATE ALL", "drop every cached result of every database"},
             new String[] {"CACHE INVALIDATE <table>", "drop the cached results that read <table>"},
             new String[] {"KILL CLIENT <id>", "close a client session (57P01), see SHOW CLIENTS"},
@@ -48,6 +56,8 @@ public final class AdminCommands {
     private final ConfigReport configReport;
     private final Runnable shutdown;
     private final RouteStats routes;
+    private final StatsReport stats;
+    private final RouteExplainer explainer;
 
     public AdminCommands(ProxyConfig config, Map<String, DatabaseRouting> routing, BackendPools pools,
                          SessionRegistry sessions, ResultCache cache, Runnable shutdown) {
@@ -56,6 +66,17 @@ public final class AdminCommands {
 
     public AdminCommands(ProxyConfig config, Map<String, DatabaseRouting> routing, BackendPools pools,
                          SessionRegistry sessions, ResultCache cache, Runnable shutdown, RouteStats routes) {
+        this(config, routing, pools, sessions, cache, shutdown, routes, null, null, null);
+    }
+
+    /**
+     * Commands that also answer SHOW STATS and SHOW ERRORS from {@code totals} (null: zeros) and EXPLAIN ROUTE with
+     * {@code classifier} (null: EXPLAIN ROUTE fails with 55000), showing the cache keys of {@code role} (the
+     * console's user).
+     */
+    public AdminCommands(ProxyConfig config, Map<String, DatabaseRouting> routing, BackendPools pools,
+                         SessionRegistry sessions, ResultCache cache, Runnable shutdown, RouteStats routes,
+                         ProxyTotals totals, Classifier classifier, String role) {
         this.config = config;
         this.routes = routes;
         this.nodes = new NodesReport(config, routing, pools);
@@ -63,12 +84,15 @@ public final class AdminCommands {
         this.cache = new CacheReport(config, cache);
         this.configReport = new ConfigReport(config);
         this.shutdown = shutdown;
+        this.stats = new StatsReport(totals);
+        this.explainer = new RouteExplainer(config, classifier, routing, cache, role);
     }
 
-    /** The commands over what a client pipeline gets to see. */
-    public static AdminCommands of(ProxyContext context) {
+    /** The commands over what a client pipeline gets to see, for a console opened by {@code role}. */
+    public static AdminCommands of(ProxyContext context, String role) {
         return new AdminCommands(context.config(), context.routing(), context.pools(), context.sessions(),
-                context.resultCache(), context.shutdown(), context.routes());
+                context.resultCache(), context.shutdown(), context.routes(), ProxyTotals.in(context.recorder()),
+                context.classifier(), role);
     }
 
     /** pgroute's version, from the jar manifest ("dev" when run from classes), as {@code pgroute --version}. */
@@ -79,6 +103,9 @@ public final class AdminCommands {
 
     /** The columns {@code command} answers with, or empty when it answers no rows (Describe: NoData). */
     public Optional<List<AdminResult.Column>> columns(AdminCommand command) {
+        if (command instanceof AdminCommand.ExplainRoute) {
+            return Optional.of(RouteExplainer.columns().columns());
+        }
         if (!(command instanceof AdminCommand.Show show)) {
             return Optional.empty();
         }
@@ -92,6 +119,9 @@ public final class AdminCommands {
             case SERVERS -> SessionsReport.serverColumns();
             case CACHE -> CacheReport.columns();
             case ROUTES -> routeColumns();
+            case STATS -> StatsReport.statsColumns();
+            case ERRORS -> StatsReport.errorColumns();
+            case CACHE_TABLES -> CacheReport.tableColumns();
         };
         return Optional.of(result.columns());
     }
@@ -127,6 +157,9 @@ public final class AdminCommands {
     public CompletableFuture<AdminResult> run(AdminCommand command) {
         if (command instanceof AdminCommand.Show show) {
             return show(show.topic());
+        }
+        if (command instanceof AdminCommand.ExplainRoute explain) {
+            return CompletableFuture.completedFuture(explainer.explain(explain));
         }
         if (command instanceof AdminCommand.InvalidateCache invalidate) {
             LOGGER.info("admin: cache invalidate {}", invalidate.all() ? "all" : invalidate.table());
@@ -168,6 +201,9 @@ public final class AdminCommands {
             case SERVERS -> sessions.servers();
             case CACHE -> CompletableFuture.completedFuture(cache.show());
             case ROUTES -> CompletableFuture.completedFuture(routes());
+            case STATS -> CompletableFuture.completedFuture(stats.stats());
+            case ERRORS -> CompletableFuture.completedFuture(stats.errors());
+            case CACHE_TABLES -> cache.tables();
         };
     }
 

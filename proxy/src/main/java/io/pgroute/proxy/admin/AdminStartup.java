@@ -59,7 +59,7 @@ public final class AdminStartup {
         parameters(user, parameters).forEach((name, value) -> ctx.write(new ParameterStatus(name, value)));
         ctx.write(new BackendKeyData(key.processId(), key.secret()));
         ctx.writeAndFlush(ReadyForQuery.IDLE);
-        AdminSession session = new AdminSession(ctx.channel(), AdminCommands.of(context), label);
+        AdminSession session = new AdminSession(ctx.channel(), AdminCommands.of(context, user), label);
         ctx.pipeline().replace(ctx.handler(), "admin", new AdminFrameHandler(session));
     }
 

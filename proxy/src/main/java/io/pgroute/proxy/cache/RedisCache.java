@@ -1,6 +1,9 @@
 package io.pgroute.proxy.cache;
 
+import io.lettuce.core.KeyScanCursor;
 import io.lettuce.core.KeyValue;
+import io.lettuce.core.ScanArgs;
+import io.lettuce.core.ScanCursor;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SetArgs;
 import java.nio.charset.StandardCharsets;
@@ -12,6 +15,8 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.LongAdder;
@@ -367,6 +372,83 @@ public final class RedisCache implements AutoCloseable {
     /** A fill from a replica was not stored: the replica had not replayed a write to one of its tables. */
     void countLagSkipped() {
         lagSkipped.increment();
+    }
+
+    /**
+     * What Redis holds about one table of a database, for the admin console.
+     *
+     * @param table        the table's version key (its unqualified name)
+     * @param version      its version counter
+     * @param lastWriteLsn the highest WAL position a write of it committed below; 0 when none was recorded
+     * @param inFlux       a write of it has begun and not settled (or its flux mark has not expired yet)
+     */
+    public record TableState(String table, long version, long lastWriteLsn, boolean inFlux) {
+    }
+
+    /**
+     * The tables of {@code database} with a version counter in Redis, at most {@code limit}, sorted by name, with
+     * their last-write watermarks and flux marks. SCANs (never KEYS) {@code pgroute:{db}:v:*}, each step one call
+     * under the timeout and the circuit breaker, until the cursor is done, {@code limit} tables were found or 1,000
+     * steps were taken; then reads their keys with one MGET. With more tables than {@code limit}, which ones are
+     * shown is up to the scan order. In a Redis Cluster the scan visits every master in turn (Lettuce's cluster
+     * scan), although a database's keys share one slot. Completes exceptionally if a call fails.
+     */
+    public CompletableFuture<List<TableState>> tables(String database, int limit) {
+        String prefix = "pgroute:{" + database + "}:v:";
+        byte[] pattern = bytes("pgroute:{" + globEscaped(database) + "}:v:*");
+        ScanArgs args = ScanArgs.Builder.matches(pattern).limit(1000);
+        return scanTables(ScanCursor.INITIAL, args, prefix, new TreeSet<>(), limit, 1000)
+                .thenCompose(names -> names.isEmpty() ? CompletableFuture.completedFuture(List.<TableState>of())
+                        : tableStates(database, new ArrayList<>(names)));
+    }
+
+    private CompletableFuture<Set<String>> scanTables(ScanCursor cursor, ScanArgs args, String prefix,
+                                                      Set<String> found, int limit, int steps) {
+        return link.<KeyScanCursor<byte[]>>call("SCAN", redis -> redis.scan(cursor, args)).thenCompose(page -> {
+            for (byte[] each : page.getKeys()) {
+                String name = new String(each, StandardCharsets.UTF_8);
+                if (found.size() < limit && name.startsWith(prefix)) {
+                    found.add(name.substring(prefix.length()));
+                }
+            }
+            if (page.isFinished() || found.size() >= limit || steps <= 1) {
+                return CompletableFuture.completedFuture(found);
+            }
+            return scanTables(page, args, prefix, found, limit, steps - 1);
+        });
+    }
+
+    private CompletableFuture<List<TableState>> tableStates(String database, List<String> names) {
+        int count = names.size();
+        byte[][] keys = new byte[3 * count][];
+        for (int i = 0; i < count; i++) {
+            keys[i] = key(database, "v:" + names.get(i));
+            keys[count + i] = key(database, "f:" + names.get(i));
+            keys[2 * count + i] = key(database, "w:" + names.get(i));
+        }
+        return link.<List<KeyValue<byte[], byte[]>>>call("MGET", redis -> redis.mget(keys)).thenApply(values -> {
+            List<TableState> result = new ArrayList<>(count);
+            for (int i = 0; i < count; i++) {
+                if (values.get(i).hasValue()) {  // else dropped since the scan
+                    result.add(new TableState(names.get(i), number(values.get(i)), number(values.get(2 * count + i)),
+                            number(values.get(count + i)) > 0));
+                }
+            }
+            return result;
+        });
+    }
+
+    /** {@code text} with Redis's glob characters escaped, for a SCAN MATCH pattern. */
+    private static String globEscaped(String text) {
+        StringBuilder result = new StringBuilder(text.length());
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') {
+                result.append('\\');
+            }
+            result.append(c);
+        }
+        return result.toString();
     }
 
     /** Stops the health check, closes the connection and the client's threads; completes when they are gone. */
