@@ -3,6 +3,7 @@ package io.pgroute.proxy.admin;
 import io.pgroute.config.ConfigLoader;
 import io.pgroute.localcluster.LocalCluster;
 import io.pgroute.localcluster.PgNode;
+import io.pgroute.proxy.cache.CacheKey;
 import io.pgroute.proxy.server.PgrouteServer;
 import io.pgroute.proxy.testing.ProxyFixture;
 import org.awaitility.Awaitility;
@@ -136,6 +137,149 @@ class AdminConsoleIT {
             s.execute("RESET ROUTES");
         }
         assertThat(rows("SHOW ROUTES")).noneMatch(each -> each.get("sample").startsWith("INSERT INTO admin_routes"));
+    }
+
+    /** The one row EXPLAIN ROUTE answers for {@code sql}. */
+    private static Map<String, String> explain(String sql) throws SQLException {
+        List<Map<String, String>> result = rows("EXPLAIN ROUTE " + sql);
+        assertThat(result).hasSize(1);
+        return result.get(0);
+    }
+
+    /** Creates a fresh table through pgroute and waits until the cache's relation catalog knows it. */
+    private static String cachedTable(String prefix) throws Exception {
+        String table = prefix + Long.toHexString(System.nanoTime());
+        try (Connection c = app(); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE " + table + " (id int)");
+        }
+        Awaitility.await().atMost(DEADLINE).pollInterval(Duration.ofMillis(100))
+                .until(() -> "t".equals(explain("SELECT * FROM " + table).get("cacheable")));
+        return table;
+    }
+
+    @Test
+    void explainRouteOfAReadShowsTheReplicaTheCacheAndTheKeyALookupUses() throws Exception {
+        String table = cachedTable("admin_explain_");
+        String select = "SELECT * FROM " + table;
+        Awaitility.await().atMost(DEADLINE).pollInterval(Duration.ofMillis(100))
+                .until(() -> explain(select).get("target").equals("cache or replica"));
+        Map<String, String> read = explain(select + ";");
+        assertThat(read).containsEntry("database", "app").containsEntry("kind", "READ")
+                .containsEntry("read_only", "t").containsEntry("reason", "read").containsEntry("tables_read", table)
+                .containsEntry("tables_written", "").containsEntry("cacheable", "t").containsEntry("invalidates", "");
+        assertThat(Long.parseLong(read.get("cache_ttl_seconds"))).isPositive();
+        assertThat(read.get("cache_key")).isEqualTo(CacheKey.builder("app", "admin").sql(select).build().hex());
+        assertThat(rows("EXPLAIN ROUTE FOR app /* pgroute: primary */ " + select).get(0))
+                .containsEntry("target", "primary").containsEntry("reason", "hint primary")
+                .containsEntry("cacheable", "f").containsEntry("cache_key", null);
+        try (Connection c = admin(proxy); PreparedStatement p = c.prepareStatement("EXPLAIN ROUTE " + select)) {
+            for (int i = 0; i < 6; i++) {  // past pgjdbc's prepareThreshold: binary results of a named statement
+                try (ResultSet rs = p.executeQuery()) {
+                    assertThat(rs.next()).isTrue();
+                    assertThat(rs.getBoolean("cacheable")).isTrue();
+                    assertThat(rs.getLong("cache_ttl_seconds")).isPositive();
+                    assertThat(rs.getMetaData().getColumnTypeName(rs.findColumn("read_only"))).isEqualTo("bool");
+                }
+            }
+        }
+    }
+
+    @Test
+    void explainRouteOfAWriteShowsThePrimaryAndWhatItInvalidatesWithoutRunningIt() throws Exception {
+        String table = cachedTable("admin_explain_w_");
+        Map<String, String> write = explain("INSERT INTO " + table + " VALUES (1), (2)");
+        assertThat(write).containsEntry("kind", "WRITE").containsEntry("read_only", "f")
+                .containsEntry("target", "primary").containsEntry("reason", "write")
+                .containsEntry("cacheable", "f").containsEntry("cache_ttl_seconds", null)
+                .containsEntry("cache_key", null);
+        assertThat(write.get("tables_written").split(",")).contains(table);
+        assertThat(write.get("invalidates").split(",")).contains(table);
+        assertThat(explain("SELECT nextval('admin_no_such_sequence')")).containsEntry("target", "primary")
+                .containsEntry("reason", "volatile function nextval").containsEntry("functions", "nextval");
+        try (Connection c = app(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT count(*) FROM " + table)) {
+            rs.next();
+            assertThat(rs.getLong(1)).isZero();
+        }
+        try (Connection c = admin(proxy); Statement s = c.createStatement()) {
+            assertThatThrownBy(() -> s.executeQuery("EXPLAIN ROUTE")).isInstanceOfSatisfying(SQLException.class,
+                    e -> assertThat(e.getSQLState()).isEqualTo("42601"));
+            assertThatThrownBy(() -> s.executeQuery("EXPLAIN ROUTE FOR nowhere SELECT 1"))
+                    .isInstanceOfSatisfying(SQLException.class, e -> assertThat(e.getSQLState()).isEqualTo("3D000"));
+        }
+    }
+
+    @Test
+    void showCacheTablesShowsAWrittenTableSettledWithItsWatermark() throws Exception {
+        String table = cachedTable("admin_tables_");
+        try (Connection c = app(); Statement s = c.createStatement()) {
+            s.executeUpdate("INSERT INTO " + table + " VALUES (1)");
+            s.executeUpdate("UPDATE " + table + " SET id = 2");
+        }
+        Awaitility.await().atMost(DEADLINE).pollInterval(Duration.ofMillis(100)).untilAsserted(() -> {
+            Map<String, String> row = rows("SHOW CACHE TABLES").stream()
+                    .filter(each -> each.get("table").equals(table)).findFirst().orElseThrow();
+            assertThat(row.get("database")).isEqualTo("app");
+            assertThat(Long.parseLong(row.get("version"))).isGreaterThanOrEqualTo(1);
+            assertThat(row.get("last_write_lsn")).isNotNull().matches("[0-9A-F]+/[0-9A-F]+");
+            assertThat(row.get("in_flux")).isEqualTo("f");
+        });
+        List<Map<String, String>> all = rows("SHOW CACHE TABLES");
+        List<String> names = all.stream().filter(each -> each.get("database").equals("app"))
+                .map(each -> each.get("table")).toList();
+        assertThat(names).isSorted();
+        try (Connection c = admin(proxy); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("show cache tables")) {
+            ResultSetMetaData meta = rs.getMetaData();
+            assertThat(meta.getColumnTypeName(rs.findColumn("version"))).isEqualTo("int8");
+            assertThat(meta.getColumnTypeName(rs.findColumn("in_flux"))).isEqualTo("bool");
+            assertThat(meta.getColumnTypeName(rs.findColumn("last_write_lsn"))).isEqualTo("text");
+        }
+    }
+
+    @Test
+    void showStatsAndErrorsAnswerTypedColumnsAndTheUptimeGrows() throws Exception {
+        try (Connection c = admin(proxy); Statement s = c.createStatement()) {
+            double first;
+            try (ResultSet rs = s.executeQuery("SHOW STATS")) {
+                ResultSetMetaData meta = rs.getMetaData();
+                List<String> names = new ArrayList<>();
+                List<String> types = new ArrayList<>();
+                for (int i = 1; i <= meta.getColumnCount(); i++) {
+                    names.add(meta.getColumnLabel(i));
+                    types.add(meta.getColumnTypeName(i));
+                }
+                assertThat(names).containsExactly("queries", "primary", "replica", "cache", "errors",
+                        "uptime_seconds", "queries_per_second");
+                assertThat(types).containsExactly("int8", "int8", "int8", "int8", "int8", "float8", "float8");
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getLong("queries")).isEqualTo(rs.getLong("primary") + rs.getLong("replica")
+                        + rs.getLong("cache"));
+                assertThat(rs.getDouble("queries_per_second")).isNotNegative();
+                first = rs.getDouble("uptime_seconds");
+                assertThat(first).isPositive();
+                assertThat(rs.next()).isFalse();
+            }
+            Awaitility.await().atMost(DEADLINE).pollInterval(Duration.ofMillis(50)).until(() -> {
+                try (ResultSet rs = s.executeQuery("SHOW STATS")) {
+                    rs.next();
+                    return rs.getDouble("uptime_seconds") > first;
+                }
+            });
+            try (ResultSet rs = s.executeQuery("SHOW ERRORS")) {
+                ResultSetMetaData meta = rs.getMetaData();
+                assertThat(meta.getColumnLabel(1)).isEqualTo("sqlstate_class");
+                assertThat(meta.getColumnTypeName(1)).isEqualTo("text");
+                assertThat(meta.getColumnLabel(2)).isEqualTo("count");
+                assertThat(meta.getColumnTypeName(2)).isEqualTo("int8");
+                long previous = Long.MAX_VALUE;
+                while (rs.next()) {
+                    assertThat(rs.getString(1)).hasSize(2);
+                    assertThat(rs.getLong(2)).isPositive().isLessThanOrEqualTo(previous);
+                    previous = rs.getLong(2);
+                }
+            }
+        }
     }
 
     @Test
