@@ -39,6 +39,14 @@ public sealed interface AdminCommand {
     record ResetRoutes() implements AdminCommand {
     }
 
+    /** {@code RELOAD}: re-read proxy.yaml and apply what can be applied without a restart. */
+    record Reload() implements AdminCommand {
+    }
+
+    /** {@code PAUSE [database]} ({@code database} null: all) or {@code RESUME [database]}. */
+    record Pause(String database, boolean pause) implements AdminCommand {
+    }
+
     /** {@code SHUTDOWN}. */
     record Shutdown() implements AdminCommand {
     }

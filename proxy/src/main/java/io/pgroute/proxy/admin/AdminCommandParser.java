@@ -16,7 +16,7 @@ public final class AdminCommandParser {
     /** The commands, for {@code SHOW HELP} and the hint of a syntax error. */
     static final String COMMANDS = "SHOW HELP | VERSION | CONFIG | NODES | POOLS | CLIENTS | SERVERS | CACHE | "
             + "CACHE TABLES | ROUTES | STATS | ERRORS; RESET ROUTES; EXPLAIN ROUTE [FOR <database>] <sql>; "
-            + "CACHE INVALIDATE ALL | <table>; KILL CLIENT <id>; SHUTDOWN";
+            + "CACHE INVALIDATE ALL | <table>; KILL CLIENT <id>; RELOAD; PAUSE [db]; RESUME [db]; SHUTDOWN";
 
     private AdminCommandParser() {
     }
@@ -71,6 +71,13 @@ public final class AdminCommandParser {
             }
             case "SHUTDOWN" -> {
                 return new AdminCommand.Shutdown();
+            }
+            case "RELOAD" -> {
+                return new AdminCommand.Reload();
+            }
+            case "PAUSE", "RESUME" -> {
+                String database = cursor.peek() == null ? null : cursor.identifier();
+                return new AdminCommand.Pause(database, first.equals("PAUSE"));
             }
             case "RESET" -> {
                 cursor.expect("ROUTES");

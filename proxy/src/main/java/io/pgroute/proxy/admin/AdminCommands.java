@@ -47,6 +47,9 @@ public final class AdminCommands {
             new String[] {"CACHE INVALIDATE ALL", "drop every cached result of every database"},
             new String[] {"CACHE INVALIDATE <table>", "drop the cached results that read <table>"},
             new String[] {"KILL CLIENT <id>", "close a client session (57P01), see SHOW CLIENTS"},
+            new String[] {"RELOAD", "re-read proxy.yaml; rows say what was applied and what needs a restart"},
+            new String[] {"PAUSE [db]", "new statements of db (all databases) wait; open transactions finish"},
+            new String[] {"RESUME [db]", "statements held by PAUSE run"},
             new String[] {"SHUTDOWN", "stop pgroute gracefully (limits.shutdown_timeout)"});
 
     private final ProxyConfig config;
@@ -58,6 +61,8 @@ public final class AdminCommands {
     private final RouteStats routes;
     private final StatsReport stats;
     private final RouteExplainer explainer;
+    private java.util.concurrent.Callable<io.pgroute.proxy.server.PgrouteServer.ReloadReport> reload;
+    private SessionRegistry registry;
 
     public AdminCommands(ProxyConfig config, Map<String, DatabaseRouting> routing, BackendPools pools,
                          SessionRegistry sessions, ResultCache cache, Runnable shutdown) {
@@ -90,9 +95,59 @@ public final class AdminCommands {
 
     /** The commands over what a client pipeline gets to see, for a console opened by {@code role}. */
     public static AdminCommands of(ProxyContext context, String role) {
-        return new AdminCommands(context.config(), context.routing(), context.pools(), context.sessions(),
-                context.resultCache(), context.shutdown(), context.routes(), ProxyTotals.in(context.recorder()),
-                context.classifier(), role);
+        AdminCommands result = new AdminCommands(context.config(), context.routing(), context.pools(),
+                context.sessions(), context.resultCache(), context.shutdown(), context.routes(),
+                ProxyTotals.in(context.recorder()), context.classifier(), role);
+        result.reload = context.reload();
+        result.registry = context.sessions();
+        return result;
+    }
+
+    /** RELOAD: re-reads the configuration on its own thread; rows say what was applied and what was not. */
+    private CompletableFuture<AdminResult> reload() {
+        java.util.concurrent.Callable<io.pgroute.proxy.server.PgrouteServer.ReloadReport> run = reload;
+        if (run == null) {
+            throw new AdminException(AdminException.NOT_IN_PREREQUISITE_STATE,
+                    "this pgroute was not started from a configuration file: nothing to reload");
+        }
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return run.call();
+            } catch (io.pgroute.config.ConfigException e) {
+                throw new AdminException("F0000", "configuration rejected, the running one stays: "
+                        + e.getMessage());
+            } catch (Exception e) {
+                throw new AdminException("XX000", "reload failed: " + e.getMessage());
+            }
+        }).thenApply(report -> {
+            AdminResult.Builder rows = reloadColumns();
+            report.applied().forEach(each -> rows.row(each, "applied"));
+            report.needsRestart().forEach(each -> rows.row(each, "needs a restart"));
+            AdminResult built = rows.build();
+            return new AdminResult(built.columns(), built.rows(), "RELOAD", null);
+        });
+    }
+
+    private static AdminResult.Builder reloadColumns() {
+        return new AdminResult.Builder().column("change", ColumnType.TEXT).column("status", ColumnType.TEXT);
+    }
+
+    /** PAUSE / RESUME of one database, or of every configured one. */
+    private AdminResult pause(AdminCommand.Pause command) {
+        if (command.database() != null && config.database(command.database()).isEmpty()) {
+            throw new AdminException("3D000", "database \"" + command.database() + "\" does not exist");
+        }
+        java.util.Collection<String> databases = command.database() == null ? config.databases().keySet()
+                : List.of(command.database());
+        for (String each : databases) {
+            if (command.pause()) {
+                registry.pause(each);
+            } else {
+                registry.resume(each);
+            }
+        }
+        LOGGER.info("admin: {} {}", command.pause() ? "pause" : "resume", databases);
+        return AdminResult.command(command.pause() ? "PAUSE" : "RESUME");
     }
 
     /** pgroute's version, from the jar manifest ("dev" when run from classes), as {@code pgroute --version}. */
@@ -105,6 +160,9 @@ public final class AdminCommands {
     public Optional<List<AdminResult.Column>> columns(AdminCommand command) {
         if (command instanceof AdminCommand.ExplainRoute) {
             return Optional.of(RouteExplainer.columns().columns());
+        }
+        if (command instanceof AdminCommand.Reload) {
+            return Optional.of(reloadColumns().columns());
         }
         if (!(command instanceof AdminCommand.Show show)) {
             return Optional.empty();
@@ -168,6 +226,13 @@ public final class AdminCommands {
         if (command instanceof AdminCommand.KillClient kill) {
             LOGGER.info("admin: kill client session={}", kill.id());
             return CompletableFuture.completedFuture(sessions.kill(kill.id()));
+        }
+        if (command instanceof AdminCommand.Reload) {
+            LOGGER.info("admin: reload");
+            return reload();
+        }
+        if (command instanceof AdminCommand.Pause pause) {
+            return CompletableFuture.completedFuture(pause(pause));
         }
         if (command instanceof AdminCommand.ResetRoutes) {
             LOGGER.info("admin: reset routes");

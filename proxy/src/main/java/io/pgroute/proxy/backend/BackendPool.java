@@ -35,7 +35,7 @@ public final class BackendPool {
     private final EventLoop loop;
     private final BackendTarget target;
     private final BackendConnector connector;
-    private final PoolSettings settings;
+    private final java.util.function.Supplier<PoolSettings> currentSettings;
     private final Deque<Idle> idle = new ArrayDeque<>();
     private final Deque<Waiter> waiters = new ArrayDeque<>();
     private final ScheduledFuture<?> reaper;
@@ -54,11 +54,17 @@ public final class BackendPool {
     }
 
     BackendPool(EventLoop loop, BackendTarget target, BackendConnector connector, PoolSettings settings) {
+        this(loop, target, connector, () -> settings);
+    }
+
+    /** A pool whose limits and timeouts are read from {@code settings} at each use (an online reload changes them). */
+    BackendPool(EventLoop loop, BackendTarget target, BackendConnector connector,
+                java.util.function.Supplier<PoolSettings> settings) {
         this.loop = loop;
         this.target = target;
         this.connector = connector;
-        this.settings = settings;
-        long period = Math.max(1, Math.min(settings.idleTimeout().toMillis() / 2, 5_000));
+        this.currentSettings = settings;
+        long period = Math.max(1, Math.min(settings.get().idleTimeout().toMillis() / 2, 5_000));
         this.reaper = loop.scheduleAtFixedRate(this::reap, period, period, TimeUnit.MILLISECONDS);
     }
 
@@ -93,11 +99,11 @@ public final class BackendPool {
             result.setSuccess(candidate);
             return;
         }
-        if (open < settings.maxSize()) {
+        if (open < currentSettings.get().maxSize()) {
             connect(result);
             return;
         }
-        ScheduledFuture<?> timeout = loop.schedule(() -> timeOut(result), settings.leaseTimeout().toMillis(),
+        ScheduledFuture<?> timeout = loop.schedule(() -> timeOut(result), currentSettings.get().leaseTimeout().toMillis(),
                 TimeUnit.MILLISECONDS);
         waiters.addLast(new Waiter(result, timeout));
         waits++;  // only this pool's event loop writes it
@@ -212,7 +218,7 @@ public final class BackendPool {
     }
 
     private void serveWaiterWithNewConnection() {
-        if (!waiters.isEmpty() && open < settings.maxSize()) {
+        if (!waiters.isEmpty() && open < currentSettings.get().maxSize()) {
             Waiter waiter = waiters.pollFirst();
             waiter.timeout().cancel(false);
             connect(waiter.promise());
@@ -222,12 +228,12 @@ public final class BackendPool {
     private void timeOut(Promise<BackendConnection> promise) {
         waiters.removeIf(each -> each.promise() == promise);
         promise.tryFailure(new PgrouteException(SqlState.TOO_MANY_CONNECTIONS, "no backend connection to "
-                + target.node() + " became free within " + settings.leaseTimeout().toMillis() + " ms (pool.size "
-                + settings.maxSize() + " per event loop)"));
+                + target.node() + " became free within " + currentSettings.get().leaseTimeout().toMillis() + " ms (pool.size "
+                + currentSettings.get().maxSize() + " per event loop)"));
     }
 
     private boolean expired(BackendConnection connection) {
-        return System.nanoTime() - connection.openedAtNanos() > settings.maxLifetime().toNanos();
+        return System.nanoTime() - connection.openedAtNanos() > currentSettings.get().maxLifetime().toNanos();
     }
 
     private void reap() {
@@ -235,7 +241,7 @@ public final class BackendPool {
         Iterator<Idle> each = idle.descendingIterator();
         while (each.hasNext()) {
             Idle candidate = each.next();
-            if (now - candidate.sinceNanos() > settings.idleTimeout().toNanos() || expired(candidate.connection())) {
+            if (now - candidate.sinceNanos() > currentSettings.get().idleTimeout().toNanos() || expired(candidate.connection())) {
                 each.remove();
                 LOGGER.debug("closing idle backend={}", candidate.connection().label());
                 discard(candidate.connection());

@@ -17,7 +17,7 @@ import java.util.concurrent.TimeUnit;
 public final class BackendPools {
 
     private final BackendConnector connector;
-    private final BackendPool.PoolSettings settings;
+    private volatile BackendPool.PoolSettings settings;
     private final Map<EventLoop, Map<BackendTarget, BackendPool>> pools = new ConcurrentHashMap<>();
 
     public BackendPools(BackendConnector connector, BackendPool.PoolSettings settings) {
@@ -33,7 +33,8 @@ public final class BackendPools {
             return existing;
         }
         synchronized (loopPools) {  // readers of all() on other threads
-            return loopPools.computeIfAbsent(target, each -> new BackendPool(loop, each, connector, settings));
+            return loopPools.computeIfAbsent(target, each -> new BackendPool(loop, each, connector,
+                    () -> this.settings));
         }
     }
 
@@ -46,6 +47,16 @@ public final class BackendPools {
             }
         }
         return result;
+    }
+
+    /** Online reload: every pool uses {@code next} from its next lease, release or reaper run. */
+    public void updateSettings(BackendPool.PoolSettings next) {
+        this.settings = next;
+    }
+
+    /** The limits every pool uses now. */
+    public BackendPool.PoolSettings settings() {
+        return settings;
     }
 
     public BackendConnector connector() {

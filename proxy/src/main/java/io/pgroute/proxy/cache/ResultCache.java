@@ -69,7 +69,7 @@ public final class ResultCache implements AutoCloseable {
         }
     }
 
-    private final CacheConfig config;
+    private volatile CacheConfig config;
     private final RedisCache redis;
     private final Classifier classifier;
     private final Map<String, RelationCatalog> catalogs = new ConcurrentHashMap<>();
@@ -91,6 +91,23 @@ public final class ResultCache implements AutoCloseable {
                 config.redis().size(), config.cluster() ? " (cluster)" : "", config.timeout(), config.defaultTtl(),
                 config.maxResultBytes());
         return new ResultCache(config, redis, classifier);
+    }
+
+    /**
+     * Online reload: the new rules (tables, TTLs, functions, databases, max result size) apply from the next
+     * statement. False, and nothing changes, when {@code next} needs another Redis client (endpoints, cluster,
+     * timeout, breaker, or enabled switched): those need a restart.
+     */
+    public boolean update(CacheConfig next) {
+        CacheConfig current = config;
+        if (next.enabled() != current.enabled() || !next.redis().equals(current.redis())
+                || next.cluster() != current.cluster() || !next.timeout().equals(current.timeout())
+                || next.breakerFailures() != current.breakerFailures()
+                || !next.breakerCoolDown().equals(current.breakerCoolDown())) {
+            return false;
+        }
+        config = next;
+        return true;
     }
 
     public RedisCache redis() {

@@ -27,6 +27,8 @@ import java.util.concurrent.CountDownLatch;
                 "  pgroute demo --port 6432"})
 public final class PgrouteCli implements Callable<Integer> {
 
+    private static final org.slf4j.Logger LOGGER = org.slf4j.LoggerFactory.getLogger(PgrouteCli.class);
+
     @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "the proxy.yaml to run")
     Path config;
 
@@ -50,9 +52,30 @@ public final class PgrouteCli implements Callable<Integer> {
             return 1;
         }
         LogSetup.apply(loaded.logging());
-        PgrouteServer server = new PgrouteServer(loaded).start();
+        PgrouteServer server = new PgrouteServer(loaded).start().configSource(config);
+        reloadOnSighup(server);
         awaitShutdown(() -> server.stop(loaded.limits().shutdownTimeout()));
         return 0;
+    }
+
+    /** SIGHUP re-reads the configuration file; a file with problems is rejected and logged, the proxy goes on. */
+    private static void reloadOnSighup(PgrouteServer server) {
+        try {
+            sun.misc.Signal.handle(new sun.misc.Signal("HUP"), signal -> {
+                try {
+                    PgrouteServer.ReloadReport report = server.reloadFromSource();
+                    if (!report.needsRestart().isEmpty()) {
+                        LOGGER.warn("SIGHUP: reloaded; these changes need a restart: {}", report.needsRestart());
+                    }
+                } catch (ConfigException e) {
+                    LOGGER.error("SIGHUP: configuration rejected, keeping the running one:\n{}", e.getMessage());
+                } catch (RuntimeException e) {
+                    LOGGER.error("SIGHUP: reload failed, keeping the running configuration", e);
+                }
+            });
+        } catch (IllegalArgumentException e) {
+            LOGGER.info("SIGHUP is not available here ({}): reload with the admin console's RELOAD", e.getMessage());
+        }
     }
 
     /** Blocks until SIGTERM/SIGINT, then runs {@code onShutdown} in the shutdown hook. */

@@ -8,47 +8,64 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The routing state of one configured database, shared by its sessions: the node monitor (null when replicas are
- * not configured or not monitored) and one {@link ReplicaSelector} per event loop.
+ * The routing state of one configured database, shared by its sessions: its configuration, the node monitor (null
+ * when replicas are not configured or not monitored) and one {@link ReplicaSelector} per event loop. An online
+ * reload swaps all three at once ({@link #update}); sessions read the current ones on every decision.
  */
 public final class DatabaseRouting implements AutoCloseable {
 
     private static final int MAX_PARSED = 100_000;
 
-    private final DatabaseConfig database;
-    private final RoutingConfig config;
-    private final NodeMonitor monitor;
-    private final Map<EventLoop, ReplicaSelector> selectors = new ConcurrentHashMap<>();
+    /** What an online reload replaces together. */
+    private record Topology(DatabaseConfig database, RoutingConfig config, NodeMonitor monitor,
+                            Map<EventLoop, ReplicaSelector> selectors) {
+    }
+
+    private volatile Topology topology;
     private final java.util.Set<String> parsedStatements = ConcurrentHashMap.newKeySet();
     private final java.util.Set<String> knownWrites = ConcurrentHashMap.newKeySet();
     private final java.util.concurrent.atomic.AtomicLong safetyNetRetries = new java.util.concurrent.atomic.AtomicLong();
 
     public DatabaseRouting(DatabaseConfig database, RoutingConfig config, NodeMonitor monitor) {
-        this.database = database;
-        this.config = config;
-        this.monitor = monitor;
+        this.topology = new Topology(database, config, monitor, new ConcurrentHashMap<>());
     }
 
     public DatabaseConfig database() {
-        return database;
+        return topology.database();
     }
 
     public RoutingConfig config() {
-        return config;
+        return topology.config();
     }
 
     /** True when reads may go to replicas: replicas are configured and monitored. */
     public boolean hasReplicas() {
-        return monitor != null && !database.replicas().isEmpty();
+        Topology current = topology;
+        return current.monitor() != null && !current.database().replicas().isEmpty();
     }
 
     public NodeMonitor monitor() {
-        return monitor;
+        return topology.monitor();
     }
 
     /** The selector of {@code loop}; use it only on that loop. */
     public ReplicaSelector selector(EventLoop loop) {
-        return selectors.computeIfAbsent(loop, each -> new ReplicaSelector(config));
+        Topology current = topology;
+        return current.selectors().computeIfAbsent(loop, each -> new ReplicaSelector(current.config()));
+    }
+
+    /**
+     * An online reload: from now on {@code database}'s nodes are monitored by {@code monitor} (already started; null
+     * for none) under {@code config}. The previous monitor is closed; sessions pick the new nodes up on their next
+     * decision, and read-your-writes watermarks carry over (the new monitor's first primary sample is after any
+     * commit a session is waiting for).
+     */
+    public void update(DatabaseConfig database, RoutingConfig config, NodeMonitor monitor) {
+        Topology previous = topology;
+        topology = new Topology(database, config, monitor, new ConcurrentHashMap<>());
+        if (previous.monitor() != null && previous.monitor() != monitor) {
+            previous.monitor().close();
+        }
     }
 
     /** Remembers a statement shape a replica refused (the safety net's finding), and counts it. */
@@ -86,6 +103,7 @@ public final class DatabaseRouting implements AutoCloseable {
 
     @Override
     public void close() {
+        NodeMonitor monitor = topology.monitor();
         if (monitor != null) {
             monitor.close();
         }

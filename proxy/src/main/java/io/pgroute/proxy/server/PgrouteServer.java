@@ -13,6 +13,7 @@ import io.pgroute.proxy.metrics.MetricsBinder;
 import io.pgroute.proxy.metrics.MetricsServer;
 import io.pgroute.proxy.metrics.ProxyMetrics;
 import io.pgroute.proxy.metrics.QueryRecorder;
+import io.pgroute.proxy.stats.ProxyTotals;
 import io.pgroute.proxy.stats.RouteStats;
 import io.pgroute.proxy.routing.CatalogRefresher;
 import io.pgroute.proxy.routing.DatabaseRouting;
@@ -60,6 +61,9 @@ public final class PgrouteServer implements AutoCloseable {
     private final ProxyMetrics metrics;
     /** Where statements went, by fingerprint, for SHOW ROUTES. */
     private final RouteStats routes;
+    private final ConfigReloader reloader;
+    private volatile java.nio.file.Path configSource;
+    private final ProxyContext context;
     private static final int ROUTE_FINGERPRINTS = 5_000;
     private volatile MetricsServer metricsServer;
     private final ServerBootstrap bootstrap;
@@ -88,10 +92,12 @@ public final class PgrouteServer implements AutoCloseable {
             MetricsBinder.bind(metrics, routing, sessions, pools, resultCache);
         }
         this.catalogs = startCatalogs(config, classifier, resultCache);
-        ProxyContext context = new ProxyContext(config, pools, classifier, routing, cancelKeys, sessions,
+        this.context = new ProxyContext(config, pools, classifier, routing, cancelKeys, sessions,
                 ServerTls.build(config.tls()), ServerTls.serverEndPoint(config.tls()), new AtomicLong(),
-                resultCache, metrics == null ? routes : QueryRecorder.both(metrics, routes),
+                resultCache, new ProxyTotals(metrics == null ? routes : QueryRecorder.both(metrics, routes)),
                 () -> stop(config.limits().shutdownTimeout()), routes);
+        this.reloader = new ConfigReloader(context, routing, pools, resultCache, PgrouteServer::monitor,
+                next -> poolSettings(next, workerThreads));
         this.bootstrap = new ServerBootstrap()
                 .group(boss, workers)
                 .channel(transport.serverChannel())
@@ -141,18 +147,54 @@ public final class PgrouteServer implements AutoCloseable {
     private static Map<String, DatabaseRouting> startRouting(ProxyConfig config) {
         Map<String, DatabaseRouting> result = new LinkedHashMap<>();
         for (DatabaseConfig each : config.databases().values()) {
-            NodeMonitor monitor = null;
-            if (!each.replicas().isEmpty()) {
-                if (each.user() != null && each.password() != null) {
-                    monitor = new NodeMonitor(each, config.routing(), each.user(), each.password()).start();
-                } else {
-                    LOGGER.warn("database {} has replicas but no user/password for monitoring them: reads stay on "
-                            + "the primary", each.name());
-                }
-            }
-            result.put(each.name(), new DatabaseRouting(each, config.routing(), monitor));
+            result.put(each.name(), new DatabaseRouting(each, config.routing(), monitor(config, each)));
         }
         return Map.copyOf(result);
+    }
+
+    /** A started node monitor for {@code database}, or null when it has no replicas or no credentials to monitor. */
+    private static NodeMonitor monitor(ProxyConfig config, DatabaseConfig database) {
+        if (database.replicas().isEmpty()) {
+            return null;
+        }
+        if (database.user() == null || database.password() == null) {
+            LOGGER.warn("database {} has replicas but no user/password for monitoring them: reads stay on "
+                    + "the primary", database.name());
+            return null;
+        }
+        return new NodeMonitor(database, config.routing(), database.user(), database.password()).start();
+    }
+
+    /**
+     * Online reload ({@code RELOAD}, SIGHUP): applies {@code next}, already validated, without dropping a client;
+     * returns what was applied and what needs a restart (see {@link ConfigReloader}).
+     */
+    public ReloadReport reload(ProxyConfig next) {
+        ConfigReloader.Report report = reloader.reload(next);
+        return new ReloadReport(report.applied(), report.needsRestart());
+    }
+
+    /** Remembers the file the configuration came from, for {@link #reloadFromSource()}; returns this server. */
+    public PgrouteServer configSource(java.nio.file.Path path) {
+        this.configSource = path;
+        context.onReload(this::reloadFromSource);
+        return this;
+    }
+
+    /**
+     * Reads the configuration file again and applies it ({@code RELOAD}, SIGHUP). A file with problems is rejected
+     * as a whole (the exception lists them) and the running configuration stays.
+     */
+    public ReloadReport reloadFromSource() throws io.pgroute.config.ConfigException {
+        java.nio.file.Path source = configSource;
+        if (source == null) {
+            throw new IllegalStateException("this server was not started from a configuration file");
+        }
+        return reload(io.pgroute.config.ConfigLoader.load(source));
+    }
+
+    /** What an online reload applied, and what it could not without a restart. */
+    public record ReloadReport(java.util.List<String> applied, java.util.List<String> needsRestart) {
     }
 
     /** Per-event-loop pool limits: {@code pool.size} per node, split evenly between the event loops. */

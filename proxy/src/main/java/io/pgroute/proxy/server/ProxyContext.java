@@ -3,50 +3,136 @@ package io.pgroute.proxy.server;
 import io.netty.handler.ssl.SslContext;
 import io.pgroute.config.ProxyConfig;
 import io.pgroute.proxy.backend.BackendPools;
+import io.pgroute.proxy.cache.ResultCache;
+import io.pgroute.proxy.metrics.QueryRecorder;
+import io.pgroute.proxy.routing.DatabaseRouting;
 import io.pgroute.proxy.session.CancelRegistry;
+import io.pgroute.proxy.sql.Classifier;
+import io.pgroute.proxy.stats.RouteStats;
 
+import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * The process-wide things a client pipeline needs, passed in through constructors (no statics): configuration,
- * the backend pools, cancel keys, live sessions, the server TLS context and its certificate's channel binding
- * (null when TLS is off), and how to stop the server (the admin console's SHUTDOWN).
+ * The process-wide things a client pipeline needs, passed in through constructors (no statics): the configuration
+ * (replaced as a whole by an online reload; every new connection reads the current one), the backend pools, the
+ * classifier, each database's routing state, cancel keys, live sessions, the server TLS context and its
+ * certificate's channel binding (null when TLS is off), session ids, the result cache (null when off), where
+ * sessions report what they ran, how to stop the server (the admin console's SHUTDOWN) and the route statistics.
  */
-public record ProxyContext(ProxyConfig config, BackendPools pools, io.pgroute.proxy.sql.Classifier classifier,
-                           java.util.Map<String, io.pgroute.proxy.routing.DatabaseRouting> routing,
-                           CancelRegistry cancelKeys,
-                           SessionRegistry sessions, SslContext sslContext, byte[] tlsServerEndPoint,
-                           AtomicLong sessionIds, io.pgroute.proxy.cache.ResultCache resultCache,
-                           io.pgroute.proxy.metrics.QueryRecorder recorder, Runnable shutdown,
-                           io.pgroute.proxy.stats.RouteStats routes) {
+public final class ProxyContext {
 
-    /** A context whose route statistics are its own (nothing records into them). */
-    public ProxyContext(ProxyConfig config, BackendPools pools, io.pgroute.proxy.sql.Classifier classifier,
-                        java.util.Map<String, io.pgroute.proxy.routing.DatabaseRouting> routing,
-                        CancelRegistry cancelKeys, SessionRegistry sessions, SslContext sslContext,
-                        byte[] tlsServerEndPoint, AtomicLong sessionIds, io.pgroute.proxy.cache.ResultCache resultCache,
-                        io.pgroute.proxy.metrics.QueryRecorder recorder, Runnable shutdown) {
-        this(config, pools, classifier, routing, cancelKeys, sessions, sslContext, tlsServerEndPoint, sessionIds,
-                resultCache, recorder, shutdown, new io.pgroute.proxy.stats.RouteStats(1));
+    private final AtomicReference<ProxyConfig> config;
+    private final BackendPools pools;
+    private final Classifier classifier;
+    private final Map<String, DatabaseRouting> routing;
+    private final CancelRegistry cancelKeys;
+    private final SessionRegistry sessions;
+    private final SslContext sslContext;
+    private final byte[] tlsServerEndPoint;
+    private final AtomicLong sessionIds;
+    private final ResultCache resultCache;
+    private final QueryRecorder recorder;
+    private final Runnable shutdown;
+    private final RouteStats routes;
+    private volatile java.util.concurrent.Callable<PgrouteServer.ReloadReport> reload;
+
+    /** A context with every part given; {@code resultCache} and the TLS parts may be null. */
+    public ProxyContext(ProxyConfig config, BackendPools pools, Classifier classifier,
+                        Map<String, DatabaseRouting> routing, CancelRegistry cancelKeys, SessionRegistry sessions,
+                        SslContext sslContext, byte[] tlsServerEndPoint, AtomicLong sessionIds,
+                        ResultCache resultCache, QueryRecorder recorder, Runnable shutdown, RouteStats routes) {
+        this.config = new AtomicReference<>(Objects.requireNonNull(config, "config"));
+        this.pools = pools;
+        this.classifier = classifier;
+        this.routing = routing;
+        this.cancelKeys = cancelKeys;
+        this.sessions = sessions;
+        this.sslContext = sslContext;
+        this.tlsServerEndPoint = tlsServerEndPoint;
+        this.sessionIds = sessionIds;
+        this.resultCache = resultCache;
+        this.recorder = recorder;
+        this.shutdown = shutdown;
+        this.routes = routes;
     }
 
-    /** A context whose {@link #shutdown} (the admin console's SHUTDOWN) does nothing: there is no server to stop. */
-    public ProxyContext(ProxyConfig config, BackendPools pools, io.pgroute.proxy.sql.Classifier classifier,
-                        java.util.Map<String, io.pgroute.proxy.routing.DatabaseRouting> routing,
-                        CancelRegistry cancelKeys, SessionRegistry sessions, SslContext sslContext,
-                        byte[] tlsServerEndPoint, AtomicLong sessionIds, io.pgroute.proxy.cache.ResultCache resultCache,
-                        io.pgroute.proxy.metrics.QueryRecorder recorder) {
+    /** A context without a result cache, metrics, route statistics or a server to stop (tests of one handler). */
+    public ProxyContext(ProxyConfig config, BackendPools pools, Classifier classifier,
+                        Map<String, DatabaseRouting> routing, CancelRegistry cancelKeys, SessionRegistry sessions,
+                        SslContext sslContext, byte[] tlsServerEndPoint, AtomicLong sessionIds) {
         this(config, pools, classifier, routing, cancelKeys, sessions, sslContext, tlsServerEndPoint, sessionIds,
-                resultCache, recorder, () -> { });
+                null, QueryRecorder.NONE, () -> { }, new RouteStats(1));
     }
 
-    /** A context without a result cache. */
-    public ProxyContext(ProxyConfig config, BackendPools pools, io.pgroute.proxy.sql.Classifier classifier,
-                        java.util.Map<String, io.pgroute.proxy.routing.DatabaseRouting> routing,
-                        CancelRegistry cancelKeys, SessionRegistry sessions, SslContext sslContext,
-                        byte[] tlsServerEndPoint, AtomicLong sessionIds) {
-        this(config, pools, classifier, routing, cancelKeys, sessions, sslContext, tlsServerEndPoint, sessionIds,
-                null, io.pgroute.proxy.metrics.QueryRecorder.NONE);
+    /** The current configuration. */
+    public ProxyConfig config() {
+        return config.get();
+    }
+
+    /** Makes {@code next} the configuration every new connection reads (online reload). */
+    void replaceConfig(ProxyConfig next) {
+        config.set(Objects.requireNonNull(next, "next"));
+    }
+
+    public BackendPools pools() {
+        return pools;
+    }
+
+    public Classifier classifier() {
+        return classifier;
+    }
+
+    public Map<String, DatabaseRouting> routing() {
+        return routing;
+    }
+
+    public CancelRegistry cancelKeys() {
+        return cancelKeys;
+    }
+
+    public SessionRegistry sessions() {
+        return sessions;
+    }
+
+    public SslContext sslContext() {
+        return sslContext;
+    }
+
+    public byte[] tlsServerEndPoint() {
+        return tlsServerEndPoint;
+    }
+
+    public AtomicLong sessionIds() {
+        return sessionIds;
+    }
+
+    public ResultCache resultCache() {
+        return resultCache;
+    }
+
+    public QueryRecorder recorder() {
+        return recorder;
+    }
+
+    public Runnable shutdown() {
+        return shutdown;
+    }
+
+    public RouteStats routes() {
+        return routes;
+    }
+
+    /** How the admin console's RELOAD re-reads the configuration; null when the server was not given a file. */
+    public java.util.concurrent.Callable<PgrouteServer.ReloadReport> reload() {
+        return reload;
+    }
+
+    /** Sets what {@link #reload()} returns. */
+    void onReload(java.util.concurrent.Callable<PgrouteServer.ReloadReport> value) {
+        this.reload = value;
     }
 
     public boolean tlsEnabled() {

@@ -26,7 +26,9 @@ public final class SessionRouting {
     private final Classifier classifier;
     private final BackendPools pools;
     private final BackendTarget primary;
-    private final List<BackendTarget> replicas;
+    /** Replica targets, computed from {@link #replicasOf}; confined to the session's event loop. */
+    private List<BackendTarget> replicas = List.of();
+    private io.pgroute.config.DatabaseConfig replicasOf;
     private final DatabaseRouting database;
     private final boolean transactionPooling;
 
@@ -37,16 +39,27 @@ public final class SessionRouting {
         this.primary = primary;
         this.database = database;
         this.transactionPooling = transactionPooling;
-        this.replicas = new ArrayList<>();
-        if (database != null) {
-            List<NodeConfig> nodes = database.database().replicas();
+    }
+
+    /** The replica targets of the database's current configuration (recomputed after an online reload). */
+    private List<BackendTarget> replicas() {
+        if (database == null) {
+            return List.of();
+        }
+        io.pgroute.config.DatabaseConfig current = database.database();
+        if (current != replicasOf) {
+            List<BackendTarget> targets = new ArrayList<>();
+            List<NodeConfig> nodes = current.replicas();
             for (int i = 0; i < nodes.size(); i++) {
                 NodeConfig node = nodes.get(i);
-                replicas.add(new BackendTarget(database.database().name() + "/replica" + (i + 1), node.host(),
-                        node.port(), primary.database(), primary.user(), primary.password(), primary.tls(),
+                targets.add(new BackendTarget(current.name() + "/replica" + (i + 1), node.host(), node.port(),
+                        primary.database(), primary.user(), primary.password(), primary.tls(),
                         primary.startupParameters()));
             }
+            replicas = List.copyOf(targets);
+            replicasOf = current;
         }
+        return replicas;
     }
 
     /** A server of this database parsed this statement before: a Parse of it can be answered without a server. */
@@ -127,14 +140,22 @@ public final class SessionRouting {
     public Optional<BackendPool> replicaPool(EventLoop loop, OptionalLong watermark, BackendTarget known,
                                              long knownLsn) {
         ClusterState state = database.monitor().state();
-        int knownIndex = known == null ? -1 : replicas.indexOf(known);
+        int knownIndex = known == null ? -1 : replicas().indexOf(known);
         Optional<NodeState> chosen = database.selector(loop).choose(state, watermark, knownIndex, knownLsn,
-                index -> index < replicas.size() ? busy(loop, replicas.get(index)) : busy(loop, primary));
+                index -> index < replicas().size() ? busy(loop, replicas().get(index)) : busy(loop, primary));
         if (chosen.isEmpty() || chosen.get().primary()) {
             return Optional.empty();
         }
         int index = state.replicas().indexOf(chosen.get());
-        return index < 0 ? Optional.empty() : Optional.of(pools.pool(loop, replicas.get(index)));
+        List<BackendTarget> targets = replicas();
+        if (index < 0 || index >= targets.size() || !sameNode(chosen.get(), targets.get(index))) {
+            return Optional.empty();  // a reload between reading the monitor and the configuration: primary
+        }
+        return Optional.of(pools.pool(loop, targets.get(index)));
+    }
+
+    private static boolean sameNode(NodeState state, BackendTarget target) {
+        return state.port() == target.port() && state.host().equals(target.host());
     }
 
     /** The node monitor's current view, or null when the database has no monitored replicas. */
@@ -150,8 +171,9 @@ public final class SessionRouting {
         if (isPrimary(pool)) {
             return Long.MAX_VALUE;
         }
-        int index = replicas.indexOf(pool.target());
-        if (before == null || index < 0 || index >= before.replicas().size()) {
+        int index = replicas().indexOf(pool.target());
+        if (before == null || index < 0 || index >= before.replicas().size()
+                || !sameNode(before.replicas().get(index), pool.target())) {
             return io.pgroute.proxy.routing.Lsn.INVALID;
         }
         return before.replicas().get(index).replayLsn();

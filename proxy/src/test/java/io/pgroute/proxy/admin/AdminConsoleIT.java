@@ -283,6 +283,37 @@ class AdminConsoleIT {
     }
 
     @Test
+    void pauseHoldsNewStatementsUntilResume() throws Exception {
+        try (Connection c = admin(proxy); Statement s = c.createStatement(); Connection client = app()) {
+            s.execute("PAUSE app");
+            try {
+                java.util.concurrent.CompletableFuture<Integer> held = java.util.concurrent.CompletableFuture
+                        .supplyAsync(() -> {
+                            try (Statement q = client.createStatement(); ResultSet rs = q.executeQuery("SELECT 7")) {
+                                rs.next();
+                                return rs.getInt(1);
+                            } catch (SQLException e) {
+                                throw new IllegalStateException(e);
+                            }
+                        });
+                org.assertj.core.api.Assertions.assertThatThrownBy(() -> held.get(600,
+                        java.util.concurrent.TimeUnit.MILLISECONDS))
+                        .isInstanceOf(java.util.concurrent.TimeoutException.class);
+                s.execute("RESUME app");
+                assertThat(held.get(5, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(7);
+            } finally {
+                s.execute("RESUME");
+            }
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> s.execute("PAUSE nosuchdb"))
+                    .isInstanceOf(SQLException.class)
+                    .extracting(e -> ((SQLException) e).getSQLState()).isEqualTo("3D000");
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> s.execute("RELOAD"))
+                    .as("not started from a file").isInstanceOf(SQLException.class)
+                    .extracting(e -> ((SQLException) e).getSQLState()).isEqualTo("55000");
+        }
+    }
+
+    @Test
     void showClientsListsTheAppSessions() throws Exception {
         List<Connection> sessions = new ArrayList<>();
         try {

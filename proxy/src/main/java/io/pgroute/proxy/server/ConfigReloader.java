@@ -1,0 +1,118 @@
+package io.pgroute.proxy.server;
+
+import io.pgroute.config.DatabaseConfig;
+import io.pgroute.config.ProxyConfig;
+import io.pgroute.proxy.backend.BackendPool;
+import io.pgroute.proxy.backend.BackendPools;
+import io.pgroute.proxy.cache.ResultCache;
+import io.pgroute.proxy.logging.LogSetup;
+import io.pgroute.proxy.routing.DatabaseRouting;
+import io.pgroute.proxy.routing.NodeMonitor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.BiFunction;
+
+/**
+ * Online reload: applies a new, already validated proxy.yaml to the running proxy without dropping a client.
+ * Users, limits and the pool mode apply to new connections; replicas, weights and routing settings through a new
+ * node monitor per database that sessions pick up on their next decision; pool sizes and timeouts from the next
+ * lease; cache rules from the next statement; log levels and format at once. What needs a restart (the listen
+ * address, TLS, the metrics endpoint, databases added or removed, a database's primary or credentials, the Redis
+ * endpoints) is reported and left as it was; the rest still applies.
+ */
+final class ConfigReloader {
+
+    private static final Logger LOGGER = LoggerFactory.getLogger(ConfigReloader.class);
+
+    /** What a reload did. */
+    record Report(List<String> applied, List<String> needsRestart) {
+        Report {
+            applied = List.copyOf(applied);
+            needsRestart = List.copyOf(needsRestart);
+        }
+    }
+
+    private final ProxyContext context;
+    private final Map<String, DatabaseRouting> routing;
+    private final BackendPools pools;
+    private final ResultCache cache;
+    private final BiFunction<ProxyConfig, DatabaseConfig, NodeMonitor> monitors;
+    private final java.util.function.Function<ProxyConfig, BackendPool.PoolSettings> poolSettings;
+
+    ConfigReloader(ProxyContext context, Map<String, DatabaseRouting> routing, BackendPools pools, ResultCache cache,
+                   BiFunction<ProxyConfig, DatabaseConfig, NodeMonitor> monitors,
+                   java.util.function.Function<ProxyConfig, BackendPool.PoolSettings> poolSettings) {
+        this.context = context;
+        this.routing = routing;
+        this.pools = pools;
+        this.cache = cache;
+        this.monitors = monitors;
+        this.poolSettings = poolSettings;
+    }
+
+    /** Applies {@code next} as far as it can be without a restart. */
+    synchronized Report reload(ProxyConfig next) {
+        ProxyConfig current = context.config();
+        List<String> applied = new ArrayList<>();
+        List<String> restart = new ArrayList<>();
+        if (!current.listen().equals(next.listen())) {
+            restart.add("listen");
+        }
+        if (!current.tls().equals(next.tls())) {
+            restart.add("tls");
+        }
+        if (!current.metrics().equals(next.metrics())) {
+            restart.add("metrics");
+        }
+        if (!current.databases().keySet().equals(next.databases().keySet())) {
+            restart.add("databases added or removed");
+        }
+        for (DatabaseConfig each : next.databases().values()) {
+            DatabaseConfig before = current.databases().get(each.name());
+            DatabaseRouting state = routing.get(each.name());
+            if (before == null || state == null) {
+                continue;
+            }
+            if (!before.primary().equals(each.primary()) || !before.dbname().equals(each.dbname())
+                    || !Objects.equals(before.user(), each.user()) || !Objects.equals(before.password(),
+                    each.password()) || before.tls() != each.tls()) {
+                restart.add("databases." + each.name() + " primary, dbname, user, password or tls");
+                continue;
+            }
+            if (!before.replicas().equals(each.replicas()) || !current.routing().equals(next.routing())) {
+                state.update(each, next.routing(), monitors.apply(next, each));
+                applied.add("databases." + each.name() + ": " + each.replicas().size() + " replica(s), routing");
+            }
+        }
+        if (!current.pool().equals(next.pool())) {
+            pools.updateSettings(poolSettings.apply(next));
+            applied.add("pool");
+        }
+        if (!current.cache().equals(next.cache())) {
+            if (cache != null && cache.update(next.cache())) {
+                applied.add("cache rules");
+            } else if (cache != null || next.cache().enabled()) {
+                restart.add("cache (Redis endpoints, timeout, breaker or enabled)");
+            }
+        }
+        if (!current.logging().equals(next.logging())) {
+            LogSetup.apply(next.logging());
+            applied.add("logging");
+        }
+        if (!current.users().equals(next.users())) {
+            applied.add("users");
+        }
+        if (!current.limits().equals(next.limits())) {
+            applied.add("limits");
+        }
+        context.replaceConfig(next);
+        LOGGER.info("configuration reloaded: applied {}; needs a restart: {}", applied.isEmpty() ? "nothing"
+                : applied, restart.isEmpty() ? "nothing" : restart);
+        return new Report(applied, restart);
+    }
+}

@@ -1,0 +1,141 @@
+package io.pgroute.proxy.server;
+
+import io.pgroute.config.ConfigException;
+import io.pgroute.config.ConfigLoader;
+import io.pgroute.localcluster.LocalCluster;
+import io.pgroute.localcluster.PgNode;
+import io.pgroute.proxy.testing.ProxyFixture;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * Online reload under load: a replica added to proxy.yaml starts serving reads, a new user can log in, a file with
+ * problems is rejected as a whole while the running configuration goes on, and no client sees an error.
+ */
+class ReloadIT {
+
+    private static String yaml(LocalCluster cluster, List<PgNode> replicas, boolean newUser) {
+        String yaml = ProxyFixture.yaml(cluster, Map.of());
+        StringBuilder section = new StringBuilder("    replicas:\n");
+        replicas.forEach(each -> section.append("      - { host: 127.0.0.1, port: ").append(each.port())
+                .append(" }\n"));
+        yaml = yaml.substring(0, yaml.indexOf("    replicas:\n")) + section + yaml.substring(yaml.indexOf(
+                "    dbname:"));
+        if (newUser) {
+            yaml = yaml.replace("users:\n", "users:\n  newbie: { password: newbie, auth: scram-sha-256 }\n");
+        }
+        return yaml;
+    }
+
+    @Test
+    void addingAReplicaUnderLoadDropsNoClientAndTheReplicaStartsServing(@TempDir Path dir) throws Exception {
+        LocalCluster cluster = ProxyFixture.get().cluster();
+        PgNode first = cluster.replicas().get(0);
+        PgNode added = cluster.replicas().get(1);
+        Path file = dir.resolve("proxy.yaml");
+        Files.writeString(file, yaml(cluster, List.of(first), false));
+        try (PgrouteServer proxy = new PgrouteServer(ConfigLoader.load(file), 2).start().configSource(file)) {
+            String url = "jdbc:postgresql://127.0.0.1:" + proxy.port() + "/app";
+            assertThatThrownBy(() -> DriverManager.getConnection(url, "newbie", "newbie"))
+                    .isInstanceOf(SQLException.class)
+                    .extracting(e -> ((SQLException) e).getSQLState()).isEqualTo("28P01");
+            AtomicBoolean running = new AtomicBoolean(true);
+            AtomicLong reads = new AtomicLong();
+            Set<Integer> portsAfterReload = ConcurrentHashMap.newKeySet();
+            AtomicBoolean reloaded = new AtomicBoolean();
+            ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
+            ExecutorService load = Executors.newFixedThreadPool(6);
+            List<Future<?>> workers = new ArrayList<>();
+            for (int i = 0; i < 6; i++) {
+                workers.add(load.submit(() -> {
+                    try (Connection c = DriverManager.getConnection(url, "app", "app");
+                         Statement s = c.createStatement()) {
+                        while (running.get()) {
+                            try (ResultSet rs = s.executeQuery("SELECT inet_server_port()")) {
+                                rs.next();
+                                if (reloaded.get()) {
+                                    portsAfterReload.add(rs.getInt(1));
+                                }
+                            }
+                            reads.incrementAndGet();
+                        }
+                    } catch (Exception e) {
+                        failures.add(e.toString());
+                    }
+                    return null;
+                }));
+            }
+            try {
+                Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> reads.get() > 200);
+                Files.writeString(file, "listen: {\n");
+                assertThatThrownBy(proxy::reloadFromSource).isInstanceOf(ConfigException.class);
+                Files.writeString(file, yaml(cluster, List.of(first), false).replace("max_frame_bytes: 16MiB",
+                        "max_frame_bytes: 16MiB, nonsense: 1"));
+                assertThatThrownBy(proxy::reloadFromSource).as("an unknown key rejects the whole file")
+                        .isInstanceOf(ConfigException.class);
+                Files.writeString(file, yaml(cluster, List.of(first, added), true));
+                PgrouteServer.ReloadReport report = proxy.reloadFromSource();
+                reloaded.set(true);
+                assertThat(report.needsRestart()).isEmpty();
+                assertThat(report.applied()).contains("users").anyMatch(each -> each.contains("2 replica(s)"));
+                Awaitility.await("the added replica serves reads").atMost(Duration.ofSeconds(15))
+                        .until(() -> portsAfterReload.contains(added.port()));
+                long before = reads.get();
+                Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> reads.get() > before + 200);
+            } finally {
+                running.set(false);
+                for (Future<?> each : workers) {
+                    each.get(30, TimeUnit.SECONDS);
+                }
+                load.shutdownNow();
+            }
+            assertThat(failures).as("client errors during the reloads").isEmpty();
+            try (Connection admin = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + proxy.port()
+                    + "/pgroute", "admin", "admin"); Statement s = admin.createStatement()) {
+                Files.writeString(file, yaml(cluster, List.of(first, added), true).replace("limits: {",
+                        "pool: { size: 30 }\nlimits: {"));
+                List<String> rows = new ArrayList<>();
+                try (ResultSet rs = s.executeQuery("RELOAD")) {
+                    while (rs.next()) {
+                        rows.add(rs.getString("change") + "=" + rs.getString("status"));
+                    }
+                }
+                assertThat(rows).containsExactly("pool=applied");
+                assertThat(proxy.pools().settings().maxSize()).as("per event loop").isEqualTo(15);
+                Files.writeString(file, "users: [\n");
+                assertThatThrownBy(() -> s.executeQuery("RELOAD")).isInstanceOf(SQLException.class)
+                        .extracting(e -> ((SQLException) e).getSQLState()).isEqualTo("F0000");
+            }
+            assertThat(portsAfterReload).contains(first.port(), added.port());
+            try (Connection c = DriverManager.getConnection(url, "newbie", "newbie");
+                 Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT 1")) {
+                assertThat(rs.next()).isTrue();
+            }
+        }
+    }
+}
