@@ -13,10 +13,31 @@ import java.util.function.Function;
 public final class PgFrame extends DefaultByteBufHolder {
 
     private final byte type;
+    /** The whole frame as it arrived (type, length, body), sharing the body's reference count; null if unknown. */
+    private final ByteBuf wire;
 
     public PgFrame(byte type, ByteBuf body) {
+        this(type, body, null);
+    }
+
+    /**
+     * A frame whose {@code body} is a derived slice of {@code wire}, the frame's complete bytes as they arrived:
+     * relaying it then writes {@code wire} as one buffer instead of a new header and the body. The frame owns
+     * {@code wire}'s reference, shared with the body.
+     */
+    public PgFrame(byte type, ByteBuf body, ByteBuf wire) {
         super(body);
         this.type = type;
+        this.wire = wire;
+    }
+
+    /**
+     * The frame's bytes as they arrived, type and length included, when they are known and the body has not been
+     * read from; otherwise null. Shares the frame's reference count (retain it to keep it).
+     */
+    public ByteBuf wire() {
+        ByteBuf body = content();
+        return wire != null && wire.readableBytes() == 5 + body.readableBytes() ? wire : null;
     }
 
     public byte type() {

@@ -47,8 +47,8 @@ public final class FrameDecoder extends ByteToMessageDecoder {
         if (in.readableBytes() < 1 + length) {
             return;
         }
-        byte type = in.readByte();
-        in.skipBytes(4);
-        out.add(new PgFrame(type, in.readRetainedSlice(length - 4)));
+        byte type = in.getByte(start);
+        ByteBuf wire = in.readRetainedSlice(1 + length);
+        out.add(new PgFrame(type, wire.slice(HEADER_LENGTH, length - 4), wire));
     }
 }

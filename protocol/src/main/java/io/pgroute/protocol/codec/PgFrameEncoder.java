@@ -8,7 +8,8 @@ import io.pgroute.protocol.PgFrame;
 import java.util.List;
 
 /**
- * Writes a relayed {@link PgFrame} as it came: a 5-byte header buffer and the body itself, never copied.
+ * Writes a relayed {@link PgFrame} as it came, never copied: the frame's own bytes when the decoder kept them
+ * ({@link PgFrame#wire()}), else a 5-byte header buffer and the body.
  */
 @Sharable
 public final class PgFrameEncoder extends MessageToMessageEncoder<PgFrame> {
@@ -21,6 +22,11 @@ public final class PgFrameEncoder extends MessageToMessageEncoder<PgFrame> {
     // Frame: Byte1 type, Int32 len = body + 4, Byte[] body
     @Override
     protected void encode(ChannelHandlerContext ctx, PgFrame frame, List<Object> out) {
+        ByteBuf wire = frame.wire();
+        if (wire != null) {
+            out.add(wire.retain());  // as it arrived: one buffer, no new header
+            return;
+        }
         ByteBuf body = frame.body();
         ByteBuf header = ctx.alloc().buffer(5);
         header.writeByte(frame.type());

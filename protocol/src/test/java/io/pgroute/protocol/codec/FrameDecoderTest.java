@@ -104,10 +104,33 @@ class FrameDecoderTest {
     }
 
     @Test
-    void framesAreRelayedByTheFrameEncoderWithoutCopying() {
+    void decodedFramesAreRelayedAsTheBytesTheyArrivedIn() {
         EmbeddedChannel relay = new EmbeddedChannel(PgFrameEncoder.INSTANCE);
         channel.writeInbound(frame('Q', "SELECT 1\0"));
         PgFrame frame = channel.readInbound();
+        ByteBuf wire = frame.wire();
+        assertThat(wire).isNotNull();
+
+        relay.writeOutbound(frame);
+
+        ByteBuf relayed = relay.readOutbound();
+        try {
+            assertThat(relayed).isSameAs(wire);
+            assertThat(ByteBufUtil.hexDump(relayed)).isEqualTo("510000000d" + ByteBufUtil.hexDump(
+                    "SELECT 1\0".getBytes(StandardCharsets.UTF_8)));
+            assertThat((Object) relay.readOutbound()).as("one buffer per frame").isNull();
+        } finally {
+            relayed.release();
+        }
+        assertThat(relay.finishAndReleaseAll()).isFalse();
+    }
+
+    @Test
+    void aFrameWithoutItsArrivalBytesIsRelayedAsHeaderAndBodyWithoutCopying() {
+        EmbeddedChannel relay = new EmbeddedChannel(PgFrameEncoder.INSTANCE);
+        channel.writeInbound(frame('Q', "SELECT 1\0"));
+        PgFrame decoded = channel.readInbound();
+        PgFrame frame = decoded.replace(decoded.body());  // e.g. a rewritten or duplicated frame
         ByteBuf body = frame.body();
 
         relay.writeOutbound(frame);
@@ -123,6 +146,18 @@ class FrameDecoderTest {
             relayedBody.release();
         }
         assertThat(relay.finishAndReleaseAll()).isFalse();
+    }
+
+    @Test
+    void aFrameWhoseBodyWasReadIsRelayedFromWhatIsLeft() {
+        channel.writeInbound(frame('Q', "SELECT 1\0"));
+        PgFrame frame = channel.readInbound();
+        try {
+            frame.body().skipBytes(1);
+            assertThat(frame.wire()).as("no longer the arrival bytes").isNull();
+        } finally {
+            frame.release();
+        }
     }
 
     @Test
