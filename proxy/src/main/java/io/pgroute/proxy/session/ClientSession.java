@@ -1,7 +1,6 @@
 package io.pgroute.proxy.session;
 
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.Future;
 import io.pgroute.protocol.BackendMessage;
@@ -66,6 +65,8 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
 
     private final SessionInfo info;
     private final Channel client;
+    /** Every write to the client, in order (relayed frames gathered per burst). */
+    private final ClientWriter out;
     private final CancelRegistry.Key cancelKey;
     private final SessionHost host;
     private final SessionRouting routing;
@@ -117,6 +118,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
                          ResultCache resultCache, QueryRecorder recorder) {
         this.info = info;
         this.recorder = recorder;
+        this.out = new ClientWriter(client);
         boolean caching = resultCache != null && resultCache.enabledFor(info.database());
         this.cache = caching ? new SessionCache(resultCache, info) : null;
         this.writes = caching ? new CacheWrites(resultCache, info.database(), client.eventLoop(),
@@ -198,7 +200,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         }
         if (unflushed) {
             unflushed = false;
-            client.flush();
+            out.flush();
         }
     }
 
@@ -250,7 +252,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         }
         if (unflushed) {
             unflushed = false;
-            client.flush();
+            out.flush();
         }
     }
 
@@ -447,8 +449,8 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         long nanos = System.nanoTime() - lookupStartNanos;
         recorder.query(info.database(), QueryRecorder.Route.CACHE, nanos);
         recorder.statement(info.database(), unit.sql(), QueryRecorder.Route.CACHE, "cache hit", nanos);
-        client.write(Unpooled.wrappedBuffer(result.frames()), client.voidPromise());
-        client.write(ReadyForQuery.IDLE, client.voidPromise());
+        out.write(Unpooled.wrappedBuffer(result.frames()));
+        out.write(ReadyForQuery.IDLE);
         unflushed = true;
         pumpAndFlush();
     }
@@ -667,7 +669,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             }
             backendSentFatal |= error.isFatal() && (attempt == null || !attempt.retrying());
         } else if (!injected && attempt != null && attempt.holding() && !attempt.retrying() && startsRows(type)) {
-            attempt.release(client);
+            attempt.release(out);
         } else if (type == BackendType.COMMAND_COMPLETE && !injected && endsTransaction(frame)) {
             String tag = frame.decode(io.pgroute.protocol.backend.CommandComplete::decode).tag();
             settings.onCommandComplete(tag);
@@ -776,13 +778,13 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             cache.capture(message);
         }
         if (attempt == null) {
-            client.write(message, client.voidPromise());
+            out.write(message);
         } else if (attempt.retrying()) {
             io.netty.util.ReferenceCountUtil.release(message);
         } else if (attempt.holding()) {
             attempt.hold(message);
         } else {
-            client.write(message, client.voidPromise());
+            out.write(message);
         }
     }
 
@@ -794,7 +796,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         ReplicaAttempt done = attempt;
         attempt = null;
         if (!done.retrying()) {
-            done.release(client);
+            done.release(out);
             done.discard();
             return;
         }
@@ -858,7 +860,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         }
         BackendConnection connection = backend;
         backend = null;
-        client.flush();  // the read-complete event of this burst will no longer reach this session
+        out.flush();  // the read-complete event of this burst will no longer reach this session
         giveBack(connection, Release.KEEP);
     }
 
@@ -887,7 +889,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     @Override
     public void onBackendReadComplete(BackendConnection connection) {
         unflushed = false;
-        client.flush();
+        out.flush();
     }
 
     @Override
@@ -1005,9 +1007,9 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             waiting.pollFirst().release();
         }
         if (error != null && client.isActive()) {
-            client.writeAndFlush(error).addListener(ChannelFutureListener.CLOSE);
+            out.writeAndClose(error);
         } else {
-            client.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            out.writeAndClose(io.netty.buffer.Unpooled.EMPTY_BUFFER);
         }
         host.onSessionClosed(this);
     }

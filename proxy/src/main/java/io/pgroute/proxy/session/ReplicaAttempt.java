@@ -1,6 +1,5 @@
 package io.pgroute.proxy.session;
 
-import io.netty.channel.Channel;
 import io.netty.util.ReferenceCountUtil;
 import io.pgroute.protocol.FrontendType;
 import io.pgroute.protocol.PgFrame;
@@ -107,9 +106,9 @@ final class ReplicaAttempt {
     }
 
     /** A row (or COPY data) is coming: from here on the client gets everything as it arrives. */
-    void release(Channel client) {
+    void release(ClientWriter client) {
         for (Object each : held) {
-            client.write(each, client.voidPromise());
+            client.write(each);
         }
         held.clear();
         holding = false;
