@@ -29,6 +29,14 @@ public final class CacheKey {
     }
 
     private static final int HASH_BYTES = 16;
+    private static final ThreadLocal<MessageDigest> DIGEST = ThreadLocal.withInitial(() -> {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JVM has SHA-256", e);
+        }
+    });
+    private static final ThreadLocal<byte[]> INT_BYTES = ThreadLocal.withInitial(() -> new byte[4]);
     private static final int KEY_FORMAT = 2;
     private static final HexFormat HEX = HexFormat.of();
 
@@ -165,10 +173,12 @@ public final class CacheKey {
 
         private static void putShorts(MessageDigest digest, short[] values) {
             putInt(digest, values.length);
-            for (short each : values) {
-                digest.update((byte) (each >>> 8));
-                digest.update((byte) each);
+            byte[] bytes = new byte[values.length * 2];
+            for (int i = 0; i < values.length; i++) {
+                bytes[2 * i] = (byte) (values[i] >>> 8);
+                bytes[2 * i + 1] = (byte) values[i];
             }
+            digest.update(bytes);
         }
 
         private static void putString(MessageDigest digest, String value) {
@@ -185,18 +195,19 @@ public final class CacheKey {
         }
 
         private static void putInt(MessageDigest digest, int value) {
-            digest.update((byte) (value >>> 24));
-            digest.update((byte) (value >>> 16));
-            digest.update((byte) (value >>> 8));
-            digest.update((byte) value);
+            byte[] bytes = INT_BYTES.get();
+            bytes[0] = (byte) (value >>> 24);
+            bytes[1] = (byte) (value >>> 16);
+            bytes[2] = (byte) (value >>> 8);
+            bytes[3] = (byte) value;
+            digest.update(bytes, 0, 4);
         }
 
+        /** A reset SHA-256 of this thread: looking one up costs more than hashing a short key. */
         private static MessageDigest sha256() {
-            try {
-                return MessageDigest.getInstance("SHA-256");
-            } catch (NoSuchAlgorithmException e) {
-                throw new IllegalStateException("every JVM has SHA-256", e);
-            }
+            MessageDigest result = DIGEST.get();
+            result.reset();
+            return result;
         }
     }
 }
