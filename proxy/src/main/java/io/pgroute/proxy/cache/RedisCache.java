@@ -276,7 +276,11 @@ public final class RedisCache implements AutoCloseable {
                     if (status == STATUS_VALID || reply.size() < 4 + 3 * names.size()) {
                         return new Lookup(missed, Optional.empty());
                     }
-                    return new Lookup(missed, Optional.of(parseVersions(names, reply)));
+                    TableVersions versions = parseVersions(names, reply);
+                    if (!versions.epochKnown() && status != STATUS_EPOCH_MISSING) {
+                        guard.lost(database, "epoch key missing");  // first use of the database: create it
+                    }
+                    return new Lookup(missed, Optional.of(versions));
                 });
     }
 

@@ -101,6 +101,17 @@ class RedisCacheIT {
     }
 
     @Test
+    void aLookupInADatabaseWithoutAnEpochCreatesOneSoThatFillsCanBeStored() throws Exception {
+        String fresh = "db_" + UUID.randomUUID();  // never bumped: its epoch key does not exist
+        CacheKey key = CacheKey.builder(fresh, "app").sql("select * from t").build();
+        RedisCache.Lookup first = wait(cache.lookup(key, List.of("t")));
+        assertThat(first.hit()).isEmpty();
+        assertThat(first.versions()).hasValueSatisfying(each -> assertThat(each.epochKnown()).isFalse());
+        await().atMost(DEADLINE).until(() -> wait(cache.lookup(key, List.of("t"))).versions()
+                .map(TableVersions::epochKnown).orElse(false));
+    }
+
+    @Test
     void epochBumpInvalidatesEverything() throws Exception {
         CacheKey first = key("select 1 from a");
         CacheKey second = key("select 1 from b");
