@@ -37,6 +37,11 @@ public final class RouteStats implements QueryRecorder {
     }
 
     private final Cache<String, Entry> entries;
+    /**
+     * Fingerprints by statement text: a prepared or repeated text (the common case on the hot path) is scanned once,
+     * not on every execution.
+     */
+    private final Cache<String, String> fingerprints = Caffeine.newBuilder().maximumSize(10_000).build();
 
     private static final class Entry {
         private final String database;
@@ -72,7 +77,7 @@ public final class RouteStats implements QueryRecorder {
 
     @Override
     public void statement(String database, String sql, Route route, String reason, long nanos) {
-        String fingerprint = SqlScanner.fingerprint(sql);
+        String fingerprint = fingerprints.get(sql, SqlScanner::fingerprint);
         Entry entry = entries.get(database + '\0' + fingerprint, key -> new Entry(database, fingerprint,
                 sql.length() > 200 ? sql.substring(0, 200) : sql));
         switch (route) {
@@ -127,5 +132,6 @@ public final class RouteStats implements QueryRecorder {
     /** Forgets everything ({@code RESET ROUTES}). */
     public void reset() {
         entries.invalidateAll();
+        fingerprints.invalidateAll();
     }
 }
