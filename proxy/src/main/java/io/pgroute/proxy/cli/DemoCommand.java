@@ -56,7 +56,7 @@ final class DemoCommand implements Callable<Integer> {
             DemoCluster.seed(cluster);
             Path yaml = DemoCluster.writeProxyYaml(cluster, port, metricsPort);
             ProxyConfig config = ConfigLoader.load(yaml);
-            server = new PgrouteServer(config).start();
+            server = new PgrouteServer(config).start().configSource(yaml);
             printWelcome(out, cluster, yaml, server.port(), server.metricsPort());
         } catch (Exception | Error e) {
             cluster.close();
