@@ -49,6 +49,14 @@ record CacheUnit(int frames, String sql, CacheKey.Shape shape, String detail, by
      * statement's), or null until the unit's end (Query, Sync or Flush) has arrived.
      */
     static java.util.List<String> statementTexts(Deque<PgFrame> waiting, PreparedStatements statements) {
+        try {
+            return texts(waiting, statements);
+        } catch (RuntimeException malformed) {
+            return java.util.List.of();  // the server answers a malformed message as PostgreSQL does
+        }
+    }
+
+    private static java.util.List<String> texts(Deque<PgFrame> waiting, PreparedStatements statements) {
         java.util.List<String> result = new java.util.ArrayList<>(2);
         java.util.Set<String> parsedHere = new java.util.HashSet<>(2);
         for (PgFrame frame : waiting) {
@@ -88,6 +96,14 @@ record CacheUnit(int frames, String sql, CacheKey.Shape shape, String detail, by
 
     /** Inspects the unit at the head of {@code waiting}; {@link #INCOMPLETE} until its Sync has arrived. */
     static CacheUnit of(Deque<PgFrame> waiting, PreparedStatements statements) {
+        try {
+            return inspect(waiting, statements);
+        } catch (RuntimeException malformed) {
+            return NONE;  // not a candidate: the server answers a malformed message as PostgreSQL does
+        }
+    }
+
+    private static CacheUnit inspect(Deque<PgFrame> waiting, PreparedStatements statements) {
         Iterator<PgFrame> each = waiting.iterator();
         if (!each.hasNext()) {
             return INCOMPLETE;

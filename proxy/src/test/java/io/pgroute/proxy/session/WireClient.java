@@ -99,6 +99,12 @@ final class WireClient implements AutoCloseable {
         }
     }
 
+    /** Writes {@code bytes} as they are (for malformed messages). */
+    void sendRaw(byte[] bytes) throws IOException {
+        out.write(bytes);
+        out.flush();
+    }
+
     /** The next backend message; fails with {@link SocketTimeoutException} after {@code timeoutMillis}. */
     Message read(int timeoutMillis) throws IOException {
         socket.setSoTimeout(timeoutMillis);
