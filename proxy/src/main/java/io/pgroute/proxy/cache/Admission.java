@@ -28,7 +28,8 @@ final class Admission {
     static final int SAMPLE = 64;
     private static final long DECAY_AT = 10_000;
 
-    private final Cache<Object, Shape> shapes = Caffeine.newBuilder().weakKeys().maximumSize(100_000).build();
+    private final Cache<Object, Shape> shapes = Caffeine.newBuilder().weakKeys().maximumSize(100_000)
+            .executor(Runnable::run).build();  // maintenance inline: no ForkJoin wake-up
 
     private static final class Shape {
         private final AtomicLong lookups = new AtomicLong();

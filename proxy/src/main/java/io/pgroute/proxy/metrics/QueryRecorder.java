@@ -34,10 +34,12 @@ public interface QueryRecorder {
     void error(String sqlState);
 
     /**
-     * The request cycle that ran {@code sql} (its first statement) was answered by {@code route} because of
-     * {@code reason}, {@code nanos} after it was sent. Default: nothing.
+     * The request cycle that ran {@code sql} (its first statement; {@code fingerprint} is its shape, see
+     * {@code StatementInfo#fingerprint}) was answered by {@code route} because of {@code reason}, {@code nanos}
+     * after it was sent. Default: nothing.
      */
-    default void statement(String database, String sql, Route route, String reason, long nanos) {
+    default void statement(String database, String fingerprint, String sql, Route route, String reason,
+                           long nanos) {
     }
 
     /** Both recorders, in order. */
@@ -56,9 +58,10 @@ public interface QueryRecorder {
             }
 
             @Override
-            public void statement(String database, String sql, Route route, String reason, long nanos) {
-                first.statement(database, sql, route, reason, nanos);
-                second.statement(database, sql, route, reason, nanos);
+            public void statement(String database, String fingerprint, String sql, Route route, String reason,
+                                  long nanos) {
+                first.statement(database, fingerprint, sql, route, reason, nanos);
+                second.statement(database, fingerprint, sql, route, reason, nanos);
             }
         };
     }

@@ -42,7 +42,7 @@ final class ClusterStates {
         NodeConfig node = primary.node();
         NodeState primaryState = new NodeState(primary.name(), node.host(), node.port(), node.weight(), node.zone(),
                 true, reading.health(), primaryLsn, 0, Duration.ZERO, reading.health() == Health.UP,
-                reading.lastError(), reading.since());
+                reading.lastError(), reading.since(), reading.sentNanos());
         return new ClusterState(primaryLsn, samples.latestNanos(), replicaStates, primaryState);
     }
 
@@ -74,7 +74,7 @@ final class ClusterStates {
         NodeConfig node = probe.node();
         return new NodeState(probe.name(), node.host(), node.port(), node.weight(), node.zone(), false,
                 reading.health(), reading.lsn(), lagBytes, Duration.ofNanos(lagNanos), eligible, reading.lastError(),
-                reading.since());
+                reading.since(), reading.sentNanos());
     }
 
     private void logLagTransition(int index, NodeProbe.Reading reading, String name, boolean lagging, long lagBytes,

@@ -21,9 +21,12 @@ import java.time.Instant;
  * @param eligible replicas: UP, in recovery and within {@code routing.max_lag} and {@code max_lag_bytes}; primary: UP
  * @param lastError the message of the failure that made the node DOWN; null while UP
  * @param since when the node last changed health
+ * @param sampledNanos when the query that read {@code replayLsn} was sent ({@link System#nanoTime}): the node had
+ *     replayed (primary: written) at least {@code replayLsn} at any time after it; 0 before the first sample
  */
 public record NodeState(String name, String host, int port, int weight, String zone, boolean primary, Health health,
-        long replayLsn, long lagBytes, Duration lagTime, boolean eligible, String lastError, Instant since) {
+        long replayLsn, long lagBytes, Duration lagTime, boolean eligible, String lastError, Instant since,
+        long sampledNanos) {
 
     /** {@code name@host:port}, for logs. */
     @Override

@@ -55,17 +55,8 @@ public final class ReplicaSelector {
      */
     public Optional<NodeState> choose(ClusterState state, OptionalLong watermark,
             IntUnaryOperator activeConnections) {
-        return choose(state, watermark, -1, Lsn.INVALID, activeConnections);
-    }
-
-    /**
-     * As {@link #choose(ClusterState, OptionalLong, IntUnaryOperator)}, where the session knows more than the
-     * monitor about replica {@code knownIndex}: it had replayed at least {@code knownLsn} (the session asked it).
-     */
-    public Optional<NodeState> choose(ClusterState state, OptionalLong watermark, int knownIndex, long knownLsn,
-            IntUnaryOperator activeConnections) {
         List<NodeState> replicas = state.replicas();
-        int count = collect(state, watermark, knownIndex, knownLsn);
+        int count = collect(state, watermark);
         if (count == 0) {
             return Optional.empty();
         }
@@ -78,7 +69,7 @@ public final class ReplicaSelector {
     }
 
     /** Fills {@link #candidates} with node indexes, zone-filtered; returns how many. */
-    private int collect(ClusterState state, OptionalLong watermark, int knownIndex, long knownLsn) {
+    private int collect(ClusterState state, OptionalLong watermark) {
         List<NodeState> replicas = state.replicas();
         int nodes = replicas.size() + 1;
         if (candidates.length != nodes) {
@@ -90,8 +81,7 @@ public final class ReplicaSelector {
         boolean inZone = false;
         for (int i = 0; i < nodes; i++) {
             NodeState each = i < replicas.size() ? replicas.get(i) : state.primary();
-            long replayed = i == knownIndex ? Math.max(each.replayLsn(), knownLsn) : each.replayLsn();
-            boolean candidate = i < replicas.size() ? each.eligible() && replayed >= required
+            boolean candidate = i < replicas.size() ? each.eligible() && each.replayLsn() >= required
                     : primaryReads && each.health() == Health.UP;
             if (!candidate) {
                 continue;

@@ -51,8 +51,6 @@ import java.util.Optional;
 public final class ClientSession implements BackendListener, ResponseQueue.Events {
 
     private static final Logger LOGGER = LoggerFactory.getLogger(ClientSession.class);
-    /** Sent to a replica after a read (see {@link #probeReplay}). */
-    private static final String REPLAY_PROBE = "SELECT pg_catalog.pg_last_wal_replay_lsn()";
     /** SET forms that cannot be replayed as {@code SET name TO value}: the session keeps its connection instead. */
     private static final java.util.Set<String> UNREPLAYABLE_SETTINGS = java.util.Set.of("session_characteristics",
             "transaction", "constraints");
@@ -96,13 +94,8 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     /** The client's ReadyForQuery, held until the invalidation of the writes before it is acknowledged. */
     private PgFrame heldReady;
     private final QueryRecorder recorder;
-    /** When each request cycle in flight was sent (System.nanoTime), oldest first: a ring. */
-    private long[] cycleStarts = new long[8];
-    /** The first statement of each cycle in flight and why it went where it went (parallel to cycleStarts). */
-    private String[] cycleSql = new String[8];
-    private String[] cycleReason = new String[8];
-    private int cycleHead;
-    private int cycleCount;
+    /** The request cycles in flight: their times and statements go to the recorder. */
+    private final CycleLog cycles;
     /** The database is paused and this session waits to be woken (see {@link #pause}). */
     private boolean heldByPause;
     /** When the cache lookup in flight started. */
@@ -118,6 +111,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
                          ResultCache resultCache, QueryRecorder recorder) {
         this.info = info;
         this.recorder = recorder;
+        this.cycles = new CycleLog(info.database(), recorder);
         this.out = new ClientWriter(client);
         boolean caching = resultCache != null && resultCache.enabledFor(info.database());
         this.cache = caching ? new SessionCache(resultCache, info) : null;
@@ -292,7 +286,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
                 return;  // the unit's Sync (or Flush) has not arrived yet
             }
             if (backend != null && target == backendPool) {
-                if (!routing.isPrimary(target) && responses.onlyProbes() && routing.transactionPooling()) {
+                if (!routing.isPrimary(target) && responses.isEmpty() && routing.transactionPooling()) {
                     attempt = ReplicaAttempt.capture(waiting, translator.statements());
                 }
                 waiting.pollFirst();
@@ -359,7 +353,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         if (startsCycle && !mustBeginFirst()) {
             return false;
         }
-        if (!startsCycle || transactionStatus != 'I' || pinnedBecause != null || !responses.onlyProbes()
+        if (!startsCycle || transactionStatus != 'I' || pinnedBecause != null || !responses.isEmpty()
                 || attempt != null || !cache.unchecked(next)) {
             return true;
         }
@@ -448,7 +442,8 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         placement.raiseFloor(result.watermark());  // later reads never older than what this answer showed
         long nanos = System.nanoTime() - lookupStartNanos;
         recorder.query(info.database(), QueryRecorder.Route.CACHE, nanos);
-        recorder.statement(info.database(), unit.sql(), QueryRecorder.Route.CACHE, "cache hit", nanos);
+        recorder.statement(info.database(), routing.classify(unit.sql()).fingerprint(), unit.sql(),
+                QueryRecorder.Route.CACHE, "cache hit", nanos);
         out.write(Unpooled.wrappedBuffer(result.frames()));
         out.write(ReadyForQuery.IDLE);
         unflushed = true;
@@ -473,19 +468,17 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
 
     private void send(PgFrame frame, FrontendType type) {
         if (startsCycle(type, inBatch)) {
-            cycleSent(System.nanoTime());
+            cycles.sent(System.nanoTime(), cycleReason());
         }
         switch (type) {
             case QUERY, FUNCTION_CALL -> {
                 translator.send(backend, frame, type, this::onExecuted);
                 settings.endCycle();
-                probeReplay();
             }
             case SYNC -> {
                 translator.send(backend, frame, type, this::onExecuted);
                 settings.endCycle();
                 inBatch = false;
-                probeReplay();
             }
             case PARSE, BIND, DESCRIBE, EXECUTE, CLOSE -> {
                 inBatch = true;
@@ -495,73 +488,10 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         }
     }
 
-    /**
-     * After a cycle sent to a replica, with monotonic reads: asks the replica how far it has replayed (injected,
-     * answered after the client's ReadyForQuery), a position at least as new as anything the cycle showed.
-     */
-    private void probeReplay() {
-        if (routing.isPrimary(backendPool) || !routing.monotonicReads()) {
-            return;
-        }
-        responses.add(ResponseQueue.Entry.probe());
-        backend.unnamedStatement(null);  // a simple Query drops the unnamed statement
-        backend.channel().write(new Query(REPLAY_PROBE), backend.channel().voidPromise());
-    }
-
-    private void cycleSent(long nanos) {
-        if (cycleCount == cycleStarts.length) {
-            int size = cycleStarts.length * 2;
-            long[] starts = new long[size];
-            String[] sql = new String[size];
-            String[] reasons = new String[size];
-            for (int i = 0; i < cycleCount; i++) {
-                int from = (cycleHead + i) % cycleStarts.length;
-                starts[i] = cycleStarts[from];
-                sql[i] = cycleSql[from];
-                reasons[i] = cycleReason[from];
-            }
-            cycleStarts = starts;
-            cycleSql = sql;
-            cycleReason = reasons;
-            cycleHead = 0;
-        }
-        int slot = (cycleHead + cycleCount) % cycleStarts.length;
-        cycleStarts[slot] = nanos;
-        cycleSql[slot] = null;
-        cycleReason[slot] = transactionStatus != 'I' ? "transaction" : pinnedBecause != null
+    /** Why the cycle being sent now goes where it goes, for {@code SHOW ROUTES}. */
+    private String cycleReason() {
+        return transactionStatus != 'I' ? "transaction" : pinnedBecause != null
                 ? "pinned: " + pinnedBecause : !routing.transactionPooling() ? "session mode" : placement.reason();
-        cycleCount++;
-    }
-
-    /** The statement text of the newest cycle, the first time it is known. */
-    private void cycleStatement(String sql) {
-        if (cycleCount > 0) {
-            int slot = (cycleHead + cycleCount - 1) % cycleStarts.length;
-            if (cycleSql[slot] == null) {
-                cycleSql[slot] = sql;
-            }
-        }
-    }
-
-    /** The client's ReadyForQuery of the oldest cycle in flight arrived from {@code pool}'s node. */
-    private void cycleAnswered(BackendPool pool) {
-        if (cycleCount == 0) {
-            return;
-        }
-        long started = cycleStarts[cycleHead];
-        String sql = cycleSql[cycleHead];
-        String reason = cycleReason[cycleHead];
-        cycleSql[cycleHead] = null;
-        cycleReason[cycleHead] = null;
-        cycleHead = (cycleHead + 1) % cycleStarts.length;
-        cycleCount--;
-        QueryRecorder.Route route = routing.isPrimary(pool) ? QueryRecorder.Route.PRIMARY
-                : QueryRecorder.Route.REPLICA;
-        long nanos = System.nanoTime() - started;
-        recorder.query(info.database(), route, nanos);
-        if (sql != null) {
-            recorder.statement(info.database(), sql, route, reason, nanos);
-        }
     }
 
     private static boolean isCopyMessage(FrontendType type) {
@@ -569,8 +499,8 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     }
 
     private void onExecuted(String sql) {
-        cycleStatement(sql);
         StatementInfo statement = routing.classify(sql);
+        cycles.statement(sql, statement);
         placement.onStatement(statement);
         if (writes != null) {
             writes.onStatement(statement);
@@ -588,6 +518,12 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     }
 
     private void lease(BackendPool pool) {
+        BackendConnection ready = pool.leaseNow();
+        if (ready != null) {
+            // the common case: an idle connection, no wait, so the client's reads need not stop
+            onLeased(pool, ready);
+            return;
+        }
         leasing = true;
         client.config().setAutoRead(false);
         Future<BackendConnection> leased = pool.lease();
@@ -597,15 +533,18 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
                 onLeaseFailed(pool, done.cause());
                 return;
             }
-            BackendConnection connection = leased.getNow();
-            if (closed) {
-                pool.release(connection, Release.KEEP);
-                return;
-            }
-            attach(pool, connection);
-            leasedForHead = true;
-            pumpAndFlush();
+            onLeased(pool, leased.getNow());
         });
+    }
+
+    private void onLeased(BackendPool pool, BackendConnection connection) {
+        if (closed) {
+            pool.release(connection, Release.KEEP);
+            return;
+        }
+        attach(pool, connection);
+        leasedForHead = true;
+        pumpAndFlush();
     }
 
     private void attach(BackendPool pool, BackendConnection connection) {
@@ -650,11 +589,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             return;
         }
         boolean injected = responses.headIsInjected();
-        boolean probe = injected && responses.headIsProbe();
         BackendType type = BackendType.of(frame.type());
-        if (probe && type == BackendType.DATA_ROW) {
-            onReplayProbe(connection, frame);
-        }
         if (type == BackendType.PARAMETER_STATUS) {
             ParameterStatus status = frame.decode(ParameterStatus::decode);
             connection.onParameterStatus(status.name(), status.value());
@@ -680,7 +615,8 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         byte status = type == BackendType.READY_FOR_QUERY ? frame.body().getByte(frame.body().readerIndex()) : 0;
         ResponseQueue.Disposition disposition = responses.onFrame(frame);
         if (type == BackendType.READY_FOR_QUERY && !injected) {
-            cycleAnswered(backendPool);
+            cycles.answered(routing.isPrimary(backendPool) ? QueryRecorder.Route.PRIMARY
+                    : QueryRecorder.Route.REPLICA);
         }
         if (type == BackendType.READY_FOR_QUERY && !injected && cache != null
                 && holdForInvalidation(connection, frame, status, disposition)) {
@@ -693,12 +629,6 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         }
         if (type == BackendType.READY_FOR_QUERY) {
             if (injected) {
-                if (probe && closeIfDrained()) {
-                    return;
-                }
-                if (probe) {
-                    maybeRelease();
-                }
                 pumpAndFlush();
             } else {
                 finishAttempt();
@@ -751,20 +681,6 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             onReadyForQuery(connection, status);
         }));
         return true;
-    }
-
-    private void onReplayProbe(BackendConnection connection, PgFrame frame) {
-        try {
-            byte[] value = frame.decode(io.pgroute.protocol.backend.DataRow::decode).values()[0];
-            if (value != null) {
-                placement.onReplayProbe(connection.target(),
-                        Lsn.parse(new String(value, java.nio.charset.StandardCharsets.US_ASCII)));
-            }
-        } catch (RuntimeException e) {
-            try (SessionMdc.Scope ignored = mdc()) {
-                LOGGER.debug("unreadable replay position from {}: {}", connection.label(), e.toString());
-            }
-        }
     }
 
     private static boolean startsRows(BackendType type) {
@@ -821,6 +737,9 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     private void onReadyForQuery(BackendConnection connection, byte status) {
         byte previous = transactionStatus;
         transactionStatus = status;
+        if (!routing.isPrimary(backendPool)) {
+            placement.onReplicaAnswer(backendPool.target(), System.nanoTime());
+        }
         if (settings.onReadyForQuery(transactionStatus, previous)) {
             translator.statements().clear();
             connection.onDiscardAll();
@@ -906,7 +825,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             recoverFromLostReplica(connection, cause);
             return;
         }
-        if (responses.onlyProbes() && !inBatch && transactionStatus == 'I' && pinnedBecause == null) {
+        if (responses.isEmpty() && !inBatch && transactionStatus == 'I' && pinnedBecause == null) {
             responses.clear();
             backend = null;  // nothing of the client's was running on it: the next request leases another
             giveBack(connection, Release.CLOSE);
@@ -934,7 +853,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
                     + "primary", id(), connection.label(), cause == null ? "closed by server" : cause.toString());
         }
         attempt.onConnectionLost();
-        cycleCount = 0;  // the unit is sent again
+        cycles.clear();  // the unit is sent again
         if (cache != null) {
             cache.discardFill();
         }

@@ -20,7 +20,14 @@ import java.util.OptionalLong;
  *   read: causal  -> watermark known? replica past it : primary
  *         window  -> within routing.window of the write? primary : replica
  *         eventual-> any eligible replica
+ *   replica answered (causal) --> stay on that replica until the monitor sampled past the answer; then its
+ *                                 position (or the primary's) becomes the floor every later replica must reach
  * </pre>
+ *
+ * <p>Monotonic reads without asking the replica: a replica's answer at time t shows at most what it had replayed at
+ * t, which is at most what a monitor sample of that replica (or of the primary) taken after t reports. Until such a
+ * sample exists (at most {@code routing.lag_interval}), the session's reads stay on the replica that answered, which
+ * can only have moved forward since; a replica that is no longer eligible sends them to the primary instead.
  */
 final class ReadPlacement {
 
@@ -37,9 +44,14 @@ final class ReadPlacement {
     private OptionalLong watermark = OptionalLong.empty();
     /** What the session has been shown was at least this new: its replica reads never go below it. */
     private long floor;
-    /** The replica the session last asked how far it had replayed, and the answer: it qualifies for the floor. */
-    private BackendTarget knownReplica;
-    private long knownReplayed;
+    /**
+     * The replica whose last answer (at {@link #stickySinceNanos}) no monitor sample covers yet: the session's reads
+     * stay there. Null when every answer the session saw is covered by {@link #floor}.
+     */
+    private BackendTarget stickyReplica;
+    private long stickySinceNanos;
+    /** Uncovered answers came from more than one replica: only a primary sample covers them. */
+    private boolean stickyPrimaryOnly;
 
     ReadPlacement(SessionRouting routing) {
         this.routing = routing;
@@ -67,14 +79,32 @@ final class ReadPlacement {
     }
 
     /**
-     * A replica the session just read from said it had replayed {@code lsn}: no later read may show less
-     * (monotonic reads), and that replica itself qualifies even before the monitor samples it that far.
+     * {@code replica} answered the session (a ReadyForQuery) at {@code nanos}: with monotonic reads, no later read may
+     * show less than it did.
      */
-    void onReplayProbe(BackendTarget replica, long lsn) {
-        raiseFloor(lsn);
-        if (!replica.equals(knownReplica) || lsn > knownReplayed) {
-            knownReplica = replica;
-            knownReplayed = lsn;
+    void onReplicaAnswer(BackendTarget replica, long nanos) {
+        if (!routing.monotonicReads()) {
+            return;
+        }
+        if (stickyReplica != null && !stickyReplica.equals(replica)) {
+            coverStickyAnswer();
+            // still uncovered: only a primary sample after the newer answer covers both replicas' answers
+            stickyPrimaryOnly = stickyReplica != null;
+        }
+        stickyReplica = replica;
+        stickySinceNanos = nanos;
+    }
+
+    /** Turns the sticky replica's answer into a floor once the monitor sampled past it. */
+    private void coverStickyAnswer() {
+        if (stickyReplica == null) {
+            return;
+        }
+        long bound = routing.replayedBound(stickyPrimaryOnly ? null : stickyReplica, stickySinceNanos);
+        if (bound != io.pgroute.proxy.routing.Lsn.INVALID) {
+            raiseFloor(bound);
+            stickyReplica = null;
+            stickyPrimaryOnly = false;
         }
     }
 
@@ -150,11 +180,22 @@ final class ReadPlacement {
                 }
             }
         }
+        coverStickyAnswer();  // first: a sample past the last replica answer raises the floor used just below
         long minimum = Math.max(floor, once);
         if (minimum > 0 && (required.isEmpty() || required.getAsLong() < minimum)) {
             required = OptionalLong.of(minimum);
         }
-        Optional<BackendPool> replica = routing.replicaPool(loop, required, knownReplica, knownReplayed);
+        if (stickyReplica != null) {
+            // an answer from there is not covered by a sample yet: that replica, or the primary (always newer)
+            Optional<BackendPool> same = routing.replicaPoolOf(loop, stickyReplica, required);
+            if (same.isPresent()) {
+                reason = "read";
+                return same.get();
+            }
+            reason = "monotonic reads (replica left, not sampled since)";
+            return routing.primaryPool(loop);
+        }
+        Optional<BackendPool> replica = routing.replicaPool(loop, required);
         if (replica.isPresent()) {
             reason = "read";
             return replica.get();

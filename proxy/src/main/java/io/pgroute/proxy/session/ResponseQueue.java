@@ -21,9 +21,7 @@ import java.util.Deque;
 final class ResponseQueue {
 
     /** What a request message gets back, and which response types end it. */
-    enum Kind { PARSE, BIND, DESCRIBE_STATEMENT, DESCRIBE_PORTAL, EXECUTE, CLOSE, SYNC, QUERY, FUNCTION_CALL,
-        /** An injected query asking a node how far it is, after a client's cycle: not a cycle of the client's. */
-        PROBE }
+    enum Kind { PARSE, BIND, DESCRIBE_STATEMENT, DESCRIBE_PORTAL, EXECUTE, CLOSE, SYNC, QUERY, FUNCTION_CALL }
 
     /**
      * One expected response. {@code swallow}: pgroute sent the request itself, so successful answers are dropped.
@@ -57,10 +55,6 @@ final class ResponseQueue {
 
         static Entry injected(Kind kind) {
             return new Entry(kind, true, null, null);
-        }
-
-        static Entry probe() {
-            return new Entry(Kind.PROBE, true, null, null);
         }
 
         static Entry answered(BackendMessage message) {
@@ -123,22 +117,6 @@ final class ResponseQueue {
         return head != null && head.swallow();
     }
 
-    /** True when nothing but {@link Kind#PROBE}s is outstanding: the client is owed nothing. */
-    boolean onlyProbes() {
-        for (Entry each : entries) {
-            if (each.kind() != Kind.PROBE) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /** Whether the head entry is a {@link Kind#PROBE}: its rows are pgroute's, not the client's. */
-    boolean headIsProbe() {
-        Entry head = firstReal();
-        return head != null && head.kind() == Kind.PROBE;
-    }
-
     /** Decides what happens to {@code frame} and advances the queue. */
     Disposition onFrame(PgFrame frame) {
         BackendType type = BackendType.of(frame.type());
@@ -158,9 +136,7 @@ final class ResponseQueue {
             }
             case READY_FOR_QUERY -> {
                 pop();
-                if (head.kind() != Kind.PROBE) {
-                    cycles--;
-                }
+                cycles--;
                 drainSynthetic();
                 return head.swallow() ? Disposition.SWALLOW : Disposition.RELAY;
             }
@@ -178,8 +154,7 @@ final class ResponseQueue {
     }
 
     private Disposition onError(Entry head) {
-        if (head.kind() == Kind.QUERY || head.kind() == Kind.FUNCTION_CALL || head.kind() == Kind.SYNC
-                || head.kind() == Kind.PROBE) {
+        if (head.kind() == Kind.QUERY || head.kind() == Kind.FUNCTION_CALL || head.kind() == Kind.SYNC) {
             // the cycle ends at its ReadyForQuery; an injected settings sync's error is not the client's
             return head.swallow() ? Disposition.SWALLOW : Disposition.RELAY;
         }
@@ -212,7 +187,7 @@ final class ResponseQueue {
                     || type == BackendType.NO_DATA;
             case EXECUTE -> type == BackendType.COMMAND_COMPLETE || type == BackendType.EMPTY_QUERY_RESPONSE
                     || type == BackendType.PORTAL_SUSPENDED;
-            case SYNC, QUERY, FUNCTION_CALL, PROBE -> false;
+            case SYNC, QUERY, FUNCTION_CALL -> false;
         };
     }
 

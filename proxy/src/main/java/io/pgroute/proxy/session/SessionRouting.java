@@ -31,6 +31,10 @@ public final class SessionRouting {
     private io.pgroute.config.DatabaseConfig replicasOf;
     private final DatabaseRouting database;
     private final boolean transactionPooling;
+    /** The last classification (see {@link #classify}); the session's event loop only. */
+    private String lastSql;
+    private StatementInfo lastInfo;
+    private long lastGeneration = -1;
 
     public SessionRouting(Classifier classifier, BackendPools pools, BackendTarget primary, DatabaseRouting database,
                           boolean transactionPooling) {
@@ -76,21 +80,33 @@ public final class SessionRouting {
     /** A statement a replica refused although it was classified as a read: from now on it goes to the primary. */
     public void markWrite(String sql) {
         if (database != null) {
-            database.markWrite(io.pgroute.proxy.sql.SqlScanner.fingerprint(sql));
+            database.markWrite(classify(sql).fingerprint());
         }
     }
 
     public boolean isKnownWrite(String sql) {
         return database != null && database.hasKnownWrites()
-                && database.isKnownWrite(io.pgroute.proxy.sql.SqlScanner.fingerprint(sql));
+                && database.isKnownWrite(classify(sql).fingerprint());
     }
 
     public boolean isPrimary(BackendPool pool) {
         return pool.target().equals(primary);
     }
 
+    /**
+     * The classification of {@code sql}. The last one is remembered: a session classifies the same text several
+     * times per request (routing, execution, cache, statistics), and the repeats then cost one string comparison.
+     */
     public StatementInfo classify(String sql) {
-        return classifier.classify(sql);
+        long generation = classifier.generation();
+        if (generation == lastGeneration && sql.equals(lastSql)) {
+            return lastInfo;
+        }
+        StatementInfo result = classifier.classify(sql);
+        lastSql = sql;
+        lastInfo = result;
+        lastGeneration = generation;
+        return result;
     }
 
     /** The pool of the primary on {@code loop}. */
@@ -107,9 +123,9 @@ public final class SessionRouting {
     }
 
     /**
-     * Whether a session's reads must never go back in time ({@code consistency: causal} with replicas): replica
-     * reads are followed by a probe of the replica's position, and primary reads make the next read wait for the
-     * monitor to sample past them.
+     * Whether a session's reads must never go back in time ({@code consistency: causal} with replicas): after a
+     * replica read the session stays on that replica until the monitor has sampled a position past the read, and
+     * primary reads make the next read wait for the monitor to sample past them.
      */
     public boolean monotonicReads() {
         return hasReplicas() && database.monitor() != null && consistency() == Consistency.CAUSAL;
@@ -130,18 +146,8 @@ public final class SessionRouting {
 
     /** A replica pool for a read, honouring the watermark; empty means the primary. */
     public Optional<BackendPool> replicaPool(EventLoop loop, OptionalLong watermark) {
-        return replicaPool(loop, watermark, null, io.pgroute.proxy.routing.Lsn.INVALID);
-    }
-
-    /**
-     * A replica pool for a read, honouring the watermark, knowing that the replica behind {@code known} had
-     * replayed {@code knownLsn} (it told the session); empty means the primary.
-     */
-    public Optional<BackendPool> replicaPool(EventLoop loop, OptionalLong watermark, BackendTarget known,
-                                             long knownLsn) {
         ClusterState state = database.monitor().state();
-        int knownIndex = known == null ? -1 : replicas().indexOf(known);
-        Optional<NodeState> chosen = database.selector(loop).choose(state, watermark, knownIndex, knownLsn,
+        Optional<NodeState> chosen = database.selector(loop).choose(state, watermark,
                 index -> index < replicas().size() ? busy(loop, replicas().get(index)) : busy(loop, primary));
         if (chosen.isEmpty() || chosen.get().primary()) {
             return Optional.empty();
@@ -152,6 +158,45 @@ public final class SessionRouting {
             return Optional.empty();  // a reload between reading the monitor and the configuration: primary
         }
         return Optional.of(pools.pool(loop, targets.get(index)));
+    }
+
+    /**
+     * The pool of {@code replica} for a read that must run there, if it is still a configured, eligible replica that
+     * the monitor saw replay {@code watermark}; empty means the primary.
+     */
+    public Optional<BackendPool> replicaPoolOf(EventLoop loop, BackendTarget replica, OptionalLong watermark) {
+        NodeState node = replicaState(replica);
+        if (node == null || !node.eligible()
+                || watermark.isPresent() && node.replayLsn() < watermark.getAsLong()) {
+            return Optional.empty();
+        }
+        return Optional.of(pools.pool(loop, replica));
+    }
+
+    /**
+     * A WAL position at least as new as anything {@code replica} could have shown before {@code sinceNanos}
+     * ({@link System#nanoTime}): its own replay position from a sample taken after that time, else the primary's
+     * first sampled position after it (the only bound when {@code replica} is null: any node's answers);
+     * {@link io.pgroute.proxy.routing.Lsn#INVALID} while neither exists yet.
+     */
+    public long replayedBound(BackendTarget replica, long sinceNanos) {
+        NodeState node = replica == null ? null : replicaState(replica);
+        if (node != null && node.replayLsn() != io.pgroute.proxy.routing.Lsn.INVALID
+                && node.sampledNanos() - sinceNanos > 0) {
+            return node.replayLsn();
+        }
+        OptionalLong primaryAfter = watermarkAfter(sinceNanos);
+        return primaryAfter.isPresent() ? primaryAfter.getAsLong() : io.pgroute.proxy.routing.Lsn.INVALID;
+    }
+
+    /** The monitor's state of {@code replica}, or null when it is not (or no longer) one of this database's. */
+    private NodeState replicaState(BackendTarget replica) {
+        ClusterState state = database.monitor().state();
+        int index = replicas().indexOf(replica);
+        if (index < 0 || index >= state.replicas().size() || !sameNode(state.replicas().get(index), replica)) {
+            return null;
+        }
+        return state.replicas().get(index);
     }
 
     private static boolean sameNode(NodeState state, BackendTarget target) {

@@ -37,6 +37,8 @@ public final class Classifier implements AutoCloseable {
     private final StatementAnalyzer analyzer;
     private final LongAdder parseFailures = new LongAdder();
     private volatile FunctionCatalog catalog;
+    /** Bumped by every {@link #updateCatalog}: a result remembered outside the cache is valid while it is equal. */
+    private final java.util.concurrent.atomic.AtomicLong generation = new java.util.concurrent.atomic.AtomicLong();
 
     /** A classifier with the default parse timeout and two parser threads. */
     public Classifier(FunctionCatalog catalog, int cacheSize) {
@@ -46,7 +48,8 @@ public final class Classifier implements AutoCloseable {
     /** A classifier; {@code parserThreads} bounds concurrent JSqlParser runs (cache misses only). */
     public Classifier(FunctionCatalog catalog, int cacheSize, Duration parseTimeout, int parserThreads) {
         this.catalog = catalog;
-        this.cache = Caffeine.newBuilder().maximumSize(cacheSize).build();
+        // maintenance runs on the calling thread: no hand-off to (and wake-up of) a ForkJoin worker per write
+        this.cache = Caffeine.newBuilder().maximumSize(cacheSize).executor(Runnable::run).build();
         this.parser = new QueryParser(parseTimeout, parserThreads, MAX_PARSE_LENGTH);
         ParsedStatements parsed = new ParsedStatements(parser, parseFailures::increment);
         this.analyzer = new StatementAnalyzer(parsed, new FunctionPolicy(() -> this.catalog));
@@ -63,12 +66,17 @@ public final class Classifier implements AutoCloseable {
         }
         Fingerprint fingerprint = Fingerprint.of(sql);
         if (!fingerprint.literals()) {
-            return cache.get(sql, text -> analyze(sql));
+            return cache.get(sql, text -> analyze(sql).withFingerprint(fingerprint.text()));
         }
         if (fingerprint.literalSensitive()) {
-            return analyze(sql);
+            return analyze(sql).withFingerprint(fingerprint.text());
         }
-        return cache.get(fingerprint, shape -> analyze(sql));
+        return cache.get(fingerprint, shape -> analyze(sql).withFingerprint(fingerprint.text()));
+    }
+
+    /** Which catalog classifications were made under; changes when {@link #updateCatalog} runs. */
+    public long generation() {
+        return generation.get();
     }
 
     /** The volatility of {@code function} (a normalized name): the catalog's, else the built-in list's. */
@@ -101,6 +109,7 @@ public final class Classifier implements AutoCloseable {
     public void updateCatalog(FunctionCatalog newCatalog) {
         this.catalog = newCatalog;
         cache.invalidateAll();
+        generation.incrementAndGet();  // after: a result remembered under the new generation is a new one
     }
 
     @Override

@@ -79,6 +79,6 @@ final class InfoBuilder {
         Optional<Duration> ttl = hints.cacheTtl();
         return new StatementInfo(kind, readOnly, cache, tablesRead, tablesWritten, tablesComplete, functions,
                 lockingClause, hints.hint(), hints.noCache(), ttl, transactionReadOnly, Optional.ofNullable(isolation),
-                Optional.ofNullable(setting), Optional.ofNullable(target), pinsSession, multi, parsed, reason, parts);
+                Optional.ofNullable(setting), Optional.ofNullable(target), pinsSession, multi, parsed, reason, parts, "");
     }
 }

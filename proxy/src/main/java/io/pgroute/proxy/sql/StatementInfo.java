@@ -38,6 +38,8 @@ import java.util.Set;
  * @param parsed              every statement that needed JSqlParser was parsed by it
  * @param reason              short human reason for the verdict
  * @param parts               per-statement results when {@code multiStatement}, else empty
+ * @param fingerprint         the text's shape, constants replaced by {@code ?} ({@link SqlScanner#fingerprint}):
+ *                            what {@code SHOW ROUTES} groups by; shared by every text of the shape
  */
 public record StatementInfo(
         StatementKind kind,
@@ -59,7 +61,8 @@ public record StatementInfo(
         boolean multiStatement,
         boolean parsed,
         String reason,
-        List<StatementInfo> parts) {
+        List<StatementInfo> parts,
+        String fingerprint) {
 
     /** Defensive copies, so an instance shared through the cache cannot be changed. */
     public StatementInfo {
@@ -67,5 +70,12 @@ public record StatementInfo(
         tablesWritten = Set.copyOf(tablesWritten);
         functions = Set.copyOf(functions);
         parts = List.copyOf(parts);
+    }
+
+    /** This classification for a text of shape {@code shape}. */
+    StatementInfo withFingerprint(String shape) {
+        return new StatementInfo(kind, readOnly, cacheable, tablesRead, tablesWritten, tablesComplete, functions,
+                lockingClause, hint, noCache, cacheTtl, transactionReadOnly, isolation, setting, target, pinsSession,
+                multiStatement, parsed, reason, parts, shape);
     }
 }

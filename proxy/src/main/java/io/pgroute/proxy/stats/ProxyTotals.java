@@ -93,8 +93,9 @@ public final class ProxyTotals implements QueryRecorder {
     }
 
     @Override
-    public void statement(String database, String sql, Route route, String reason, long nanos) {
-        next.statement(database, sql, route, reason, nanos);
+    public void statement(String database, String fingerprint, String sql, Route route, String reason,
+                          long nanos) {
+        next.statement(database, fingerprint, sql, route, reason, nanos);
     }
 
     /** The counters now; they move on while being read, so the figures may be a moment apart. */

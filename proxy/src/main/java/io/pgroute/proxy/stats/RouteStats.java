@@ -3,7 +3,6 @@ package io.pgroute.proxy.stats;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.pgroute.proxy.metrics.QueryRecorder;
-import io.pgroute.proxy.sql.SqlScanner;
 
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -37,11 +36,6 @@ public final class RouteStats implements QueryRecorder {
     }
 
     private final Cache<String, Entry> entries;
-    /**
-     * Fingerprints by statement text: a prepared or repeated text (the common case on the hot path) is scanned once,
-     * not on every execution.
-     */
-    private final Cache<String, String> fingerprints = Caffeine.newBuilder().maximumSize(10_000).build();
 
     private static final class Entry {
         private final String database;
@@ -62,7 +56,8 @@ public final class RouteStats implements QueryRecorder {
     }
 
     public RouteStats(int capacity) {
-        this.entries = Caffeine.newBuilder().maximumSize(capacity).build();
+        // maintenance on the calling thread: no hand-off to (and wake-up of) a ForkJoin worker
+        this.entries = Caffeine.newBuilder().maximumSize(capacity).executor(Runnable::run).build();
     }
 
     @Override
@@ -76,8 +71,8 @@ public final class RouteStats implements QueryRecorder {
     }
 
     @Override
-    public void statement(String database, String sql, Route route, String reason, long nanos) {
-        String fingerprint = fingerprints.get(sql, SqlScanner::fingerprint);
+    public void statement(String database, String fingerprint, String sql, Route route, String reason,
+                          long nanos) {
         Entry entry = entries.get(database + '\0' + fingerprint, key -> new Entry(database, fingerprint,
                 sql.length() > 200 ? sql.substring(0, 200) : sql));
         switch (route) {
@@ -132,6 +127,5 @@ public final class RouteStats implements QueryRecorder {
     /** Forgets everything ({@code RESET ROUTES}). */
     public void reset() {
         entries.invalidateAll();
-        fingerprints.invalidateAll();
     }
 }

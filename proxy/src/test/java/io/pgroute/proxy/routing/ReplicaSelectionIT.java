@@ -85,7 +85,12 @@ class ReplicaSelectionIT {
             }
             Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> server.routing("app").monitor().state()
                     .replicas().get(0).eligible());
-            assertThat(spread(server, 100)).containsKeys(paused.port(), healthy.port());
+            // one busy session stays on the replica that answered it (monotonic reads): new sessions spread
+            Map<Integer, Integer> bySession = new HashMap<>();
+            for (int i = 0; i < 10; i++) {
+                spread(server, 5).forEach((port, count) -> bySession.merge(port, count, Integer::sum));
+            }
+            assertThat(bySession).containsKeys(paused.port(), healthy.port());
         }
     }
 

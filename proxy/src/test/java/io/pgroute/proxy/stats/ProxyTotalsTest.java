@@ -72,15 +72,16 @@ class ProxyTotalsTest {
             }
 
             @Override
-            public void statement(String database, String sql, Route route, String reason, long nanos) {
-                seen.add("statement " + sql + " " + reason);
+            public void statement(String database, String fingerprint, String sql, Route route, String reason,
+                                  long nanos) {
+                seen.add("statement " + fingerprint + " " + sql + " " + reason);
             }
         };
         ProxyTotals totals = new ProxyTotals(next);
         totals.query("app", QueryRecorder.Route.CACHE, 5);
         totals.error("40001");
-        totals.statement("app", "SELECT 1", QueryRecorder.Route.CACHE, "cache hit", 5);
-        assertThat(seen).containsExactly("query app CACHE 5", "error 40001", "statement SELECT 1 cache hit");
+        totals.statement("app", "SELECT ?", "SELECT 1", QueryRecorder.Route.CACHE, "cache hit", 5);
+        assertThat(seen).containsExactly("query app CACHE 5", "error 40001", "statement SELECT ? SELECT 1 cache hit");
     }
 
     @Test

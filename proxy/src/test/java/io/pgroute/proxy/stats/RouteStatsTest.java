@@ -1,6 +1,7 @@
 package io.pgroute.proxy.stats;
 
 import io.pgroute.proxy.metrics.QueryRecorder.Route;
+import io.pgroute.proxy.sql.SqlScanner;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -13,11 +14,11 @@ class RouteStatsTest {
     void statementsOfOneShapeShareARowWithCountsByTargetAndTimes() {
         RouteStats stats = new RouteStats(100);
         for (int i = 0; i < 98; i++) {
-            stats.statement("app", "SELECT * FROM t WHERE id = " + i, Route.REPLICA, "read", 1_000_000);
+            record(stats, "SELECT * FROM t WHERE id = " + i, Route.REPLICA, "read", 1_000_000);
         }
-        stats.statement("app", "SELECT * FROM t WHERE id = 7", Route.CACHE, "cache hit", 50_000);
-        stats.statement("app", "SELECT * FROM t WHERE id = 8", Route.PRIMARY, "read-your-writes", 200_000_000);
-        stats.statement("app", "UPDATE t SET v = 1", Route.PRIMARY, "write or primary-only", 2_000_000);
+        record(stats, "SELECT * FROM t WHERE id = 7", Route.CACHE, "cache hit", 50_000);
+        record(stats, "SELECT * FROM t WHERE id = 8", Route.PRIMARY, "read-your-writes", 200_000_000);
+        record(stats, "UPDATE t SET v = 1", Route.PRIMARY, "write or primary-only", 2_000_000);
         List<RouteStats.Row> rows = stats.top(10);
         assertThat(rows).hasSize(2);
         RouteStats.Row select = rows.get(0);
@@ -34,5 +35,10 @@ class RouteStatsTest {
         assertThat(stats.top(1)).containsExactly(select);
         stats.reset();
         assertThat(stats.top(10)).isEmpty();
+    }
+
+    /** What a session records: the text with the classifier's fingerprint of it. */
+    private static void record(RouteStats stats, String sql, Route route, String reason, long nanos) {
+        stats.statement("app", SqlScanner.fingerprint(sql), sql, route, reason, nanos);
     }
 }
