@@ -9,15 +9,29 @@ import java.util.function.Function;
  *
  * <p>The frame owns its body: whoever holds the frame last releases it. Decode a typed record from it with
  * {@link #decode(Function)}, which reads from a duplicate and so leaves the body intact for relaying.
+ *
+ * <p>A <em>run</em> ({@link #frames()} &gt; 1) is several consecutive DataRow messages as they arrived, relayed as
+ * one: a large result then costs one object and one pipeline pass per read burst, not per row. A run has no single
+ * body ({@link #body()} throws); its bytes are {@link #wire()} (which is also its {@link #content()}).
  */
 public final class PgFrame extends DefaultByteBufHolder {
 
     private final byte type;
     /** The whole frame as it arrived (type, length, body), sharing the body's reference count; null if unknown. */
     private final ByteBuf wire;
+    /** 1, or the number of DataRow messages in a run. */
+    private final int frames;
 
     public PgFrame(byte type, ByteBuf body) {
         this(type, body, null);
+    }
+
+    /** A run of {@code frames} (at least 2) consecutive DataRow messages whose complete bytes are {@code wire}. */
+    public static PgFrame dataRowRun(ByteBuf wire, int frames) {
+        if (frames < 2) {
+            throw new IllegalArgumentException("a run holds at least 2 DataRows: " + frames);
+        }
+        return new PgFrame(BackendType.DATA_ROW.code(), wire, wire, frames);
     }
 
     /**
@@ -26,9 +40,24 @@ public final class PgFrame extends DefaultByteBufHolder {
      * {@code wire}'s reference, shared with the body.
      */
     public PgFrame(byte type, ByteBuf body, ByteBuf wire) {
+        this(type, body, wire, 1);
+    }
+
+    private PgFrame(byte type, ByteBuf body, ByteBuf wire, int frames) {
         super(body);
         this.type = type;
         this.wire = wire;
+        this.frames = frames;
+    }
+
+    /** How many protocol messages this frame holds: 1, or the DataRows of a run. */
+    public int frames() {
+        return frames;
+    }
+
+    /** Whether this is a run of DataRows (see the class comment). */
+    public boolean isRun() {
+        return frames > 1;
     }
 
     /**
@@ -36,6 +65,9 @@ public final class PgFrame extends DefaultByteBufHolder {
      * read from; otherwise null. Shares the frame's reference count (retain it to keep it).
      */
     public ByteBuf wire() {
+        if (frames > 1) {
+            return wire;
+        }
         ByteBuf body = content();
         return wire != null && wire.readableBytes() == 5 + body.readableBytes() ? wire : null;
     }
@@ -44,8 +76,11 @@ public final class PgFrame extends DefaultByteBufHolder {
         return type;
     }
 
-    /** The body, without type byte and length: the same buffer as {@link #content()}. */
+    /** The body, without type byte and length: the same buffer as {@link #content()}. Not for a run. */
     public ByteBuf body() {
+        if (frames > 1) {
+            throw new IllegalStateException("a run of " + frames + " DataRows has no single body: use wire()");
+        }
         return content();
     }
 
@@ -74,17 +109,17 @@ public final class PgFrame extends DefaultByteBufHolder {
      * index does not move and the frame can still be relayed. Does not release the frame.
      */
     public <T> T decode(Function<ByteBuf, T> decoder) {
-        return decoder.apply(content().duplicate());
+        return decoder.apply(body().duplicate());
     }
 
     /** The length the frame has on the wire: type byte, Int32 length and body. */
     public int wireLength() {
-        return 5 + content().readableBytes();
+        return frames > 1 ? content().readableBytes() : 5 + content().readableBytes();
     }
 
     @Override
     public PgFrame replace(ByteBuf content) {
-        return new PgFrame(type, content);
+        return frames > 1 ? new PgFrame(type, content, content, frames) : new PgFrame(type, content);
     }
 
     @Override
@@ -128,7 +163,7 @@ public final class PgFrame extends DefaultByteBufHolder {
 
     @Override
     public boolean equals(Object other) {
-        return other instanceof PgFrame that && type == that.type && super.equals(other);
+        return other instanceof PgFrame that && type == that.type && frames == that.frames && super.equals(other);
     }
 
     @Override
@@ -138,6 +173,7 @@ public final class PgFrame extends DefaultByteBufHolder {
 
     @Override
     public String toString() {
-        return "PgFrame(" + (char) type + ", " + content().readableBytes() + " bytes)";
+        return "PgFrame(" + (char) type + (frames > 1 ? " x" + frames : "") + ", " + content().readableBytes()
+                + " bytes)";
     }
 }

@@ -11,20 +11,35 @@ import java.util.List;
  * Frames typed messages (either direction) into {@link PgFrame}s whose bodies are retained slices of the input:
  * nothing is copied or decoded here. After a bad length it discards all further input, so the handler that sees the
  * {@link ProtocolException} can answer and close.
+ *
+ * <p>With {@code dataRowRuns} (a backend's input), consecutive complete DataRow messages already received are
+ * framed as one {@linkplain PgFrame#isRun() run}: a large result crosses the pipeline once per read, not per row.
  */
 public final class FrameDecoder extends ByteToMessageDecoder {
 
     private static final int HEADER_LENGTH = 5;
 
+    private static final byte DATA_ROW = 'D';
+
     private final long maxFrameBytes;
+    private final boolean dataRowRuns;
     private boolean failed;
 
     /** @param maxFrameBytes the largest body accepted (the length field minus 4) */
     public FrameDecoder(long maxFrameBytes) {
+        this(maxFrameBytes, false);
+    }
+
+    /**
+     * @param maxFrameBytes the largest body accepted (the length field minus 4)
+     * @param dataRowRuns   frame consecutive DataRows as runs (backend input only: 'D' is a frontend type too)
+     */
+    public FrameDecoder(long maxFrameBytes, boolean dataRowRuns) {
         if (maxFrameBytes < 0) {
             throw new IllegalArgumentException("maxFrameBytes must not be negative: " + maxFrameBytes);
         }
         this.maxFrameBytes = maxFrameBytes;
+        this.dataRowRuns = dataRowRuns;
     }
 
     // Frame: Byte1 type, Int32 len (self-inclusive, >= 4), Byte[len - 4] body
@@ -48,6 +63,23 @@ public final class FrameDecoder extends ByteToMessageDecoder {
             return;
         }
         byte type = in.getByte(start);
+        if (dataRowRuns && type == DATA_ROW) {
+            int end = start + 1 + length;
+            int frames = 1;
+            int limit = in.writerIndex();
+            while (limit - end >= HEADER_LENGTH && in.getByte(end) == DATA_ROW) {
+                int next = in.getInt(end + 1);
+                if (next < 4 || next - 4L > maxFrameBytes || limit - end < 1 + next) {
+                    break;  // incomplete, or bad: framed (and rejected) on its own by the next call
+                }
+                end += 1 + next;
+                frames++;
+            }
+            if (frames > 1) {
+                out.add(PgFrame.dataRowRun(in.readRetainedSlice(end - start), frames));
+                return;
+            }
+        }
         ByteBuf wire = in.readRetainedSlice(1 + length);
         out.add(new PgFrame(type, wire.slice(HEADER_LENGTH, length - 4), wire));
     }

@@ -181,6 +181,87 @@ class FrameDecoderTest {
         }
     }
 
+    @Test
+    void backendDecoderFramesConsecutiveDataRowsAsOneRunWithTheirBytesUnchanged() {
+        EmbeddedChannel backend = new EmbeddedChannel(new FrameDecoder(16, true));
+        ByteBuf input = Unpooled.wrappedBuffer(frame('T', "t"), frame('D', "r1"), frame('D', "r2"), frame('D', "r3"),
+                frame('C', "SELECT 3\0"), frame('D', "r4"), frame('Z', "I"));
+        byte[] expectedRun = ByteBufUtil.getBytes(Unpooled.wrappedBuffer(frame('D', "r1"), frame('D', "r2"),
+                frame('D', "r3")));
+        backend.writeInbound(input);
+
+        PgFrame description = backend.readInbound();
+        PgFrame run = backend.readInbound();
+        PgFrame complete = backend.readInbound();
+        PgFrame single = backend.readInbound();
+        PgFrame ready = backend.readInbound();
+        try {
+            assertThat((char) description.type()).isEqualTo('T');
+            assertThat(run.isRun()).isTrue();
+            assertThat(run.frames()).isEqualTo(3);
+            assertThat(run.type()).isEqualTo(BackendType.DATA_ROW.code());
+            assertThat(ByteBufUtil.getBytes(run.wire())).isEqualTo(expectedRun);
+            assertThat(run.wireLength()).isEqualTo(expectedRun.length);
+            assertThatThrownBy(run::body).isInstanceOf(IllegalStateException.class);
+            assertThat(complete.body().toString(StandardCharsets.UTF_8)).isEqualTo("SELECT 3\0");
+            assertThat(single.isRun()).as("a DataRow alone is an ordinary frame").isFalse();
+            assertThat(single.body().toString(StandardCharsets.UTF_8)).isEqualTo("r4");
+            assertThat((char) ready.type()).isEqualTo('Z');
+        } finally {
+            description.release();
+            run.release();
+            complete.release();
+            single.release();
+            ready.release();
+        }
+        assertThat(backend.finishAndReleaseAll()).isFalse();
+    }
+
+    @Test
+    void aRunStopsBeforeAnIncompleteDataRowWhichFollowsWhenComplete() {
+        EmbeddedChannel backend = new EmbeddedChannel(new FrameDecoder(16, true));
+        ByteBuf last = frame('D', "r3");
+        backend.writeInbound(Unpooled.wrappedBuffer(frame('D', "r1"), frame('D', "r2"), last.readRetainedSlice(4)));
+        PgFrame run = backend.readInbound();
+        try {
+            assertThat(run.frames()).isEqualTo(2);
+            assertThat((Object) backend.readInbound()).isNull();
+        } finally {
+            run.release();
+        }
+        backend.writeInbound(last);
+        PgFrame third = backend.readInbound();
+        try {
+            assertThat(third.isRun()).isFalse();
+            assertThat(third.body().toString(StandardCharsets.UTF_8)).isEqualTo("r3");
+        } finally {
+            third.release();
+        }
+        assertThat(backend.finishAndReleaseAll()).isFalse();
+    }
+
+    @Test
+    void aBadLengthAfterDataRowsEndsTheRunAndIsRejectedOnItsOwn() {
+        EmbeddedChannel backend = new EmbeddedChannel(new FrameDecoder(16, true));
+        ByteBuf bad = Unpooled.buffer().writeByte('D').writeInt(1000).writeZero(20);
+        assertThatThrownBy(() -> backend.writeInbound(Unpooled.wrappedBuffer(frame('D', "r1"), frame('D', "r2"),
+                bad))).isInstanceOf(ProtocolException.class);
+        PgFrame run = backend.readInbound();
+        try {
+            assertThat(run.frames()).isEqualTo(2);
+        } finally {
+            run.release();
+        }
+        backend.finishAndReleaseAll();
+    }
+
+    @Test
+    void clientDecoderNeverBuildsRuns() {
+        channel.writeInbound(Unpooled.wrappedBuffer(frame('D', "S1"), frame('D', "P2")));
+        assertNextFrame('D', "S1");
+        assertNextFrame('D', "P2");
+    }
+
     private void assertNextFrame(char type, String body) {
         PgFrame frame = channel.readInbound();
         try {

@@ -69,7 +69,7 @@ public final class BackendConnector {
                         if (tls) {
                             pipeline.addLast("tlsNegotiator", new BackendTlsNegotiator(sslContext, target));
                         }
-                        pipeline.addLast("frameDecoder", new FrameDecoder(MAX_BACKEND_FRAME));
+                        pipeline.addLast("frameDecoder", new FrameDecoder(MAX_BACKEND_FRAME, true));
                         pipeline.addLast("encoder", MessageEncoder.INSTANCE);
                         pipeline.addLast("frameEncoder", PgFrameEncoder.INSTANCE);
                         pipeline.addLast("startup", startup);

@@ -1,6 +1,7 @@
 package io.pgroute.proxy.backend;
 
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * Where and as whom to open a backend connection: node address, backend database and role, the password for the
@@ -14,6 +15,23 @@ public record BackendTarget(String node, String host, int port, String database,
 
     public BackendTarget {
         startupParameters = Map.copyOf(startupParameters);
+    }
+
+    /** Field by field, as a record does, but the same instance (the common case: a pool's own target) first. */
+    @Override
+    public boolean equals(Object other) {
+        if (this == other) {
+            return true;
+        }
+        return other instanceof BackendTarget that && port == that.port && tls == that.tls
+                && Objects.equals(node, that.node) && Objects.equals(host, that.host)
+                && Objects.equals(database, that.database) && Objects.equals(user, that.user)
+                && Objects.equals(password, that.password) && startupParameters.equals(that.startupParameters);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(node, host, port, database, user, password, tls, startupParameters);
     }
 
     @Override

@@ -71,7 +71,7 @@ public final class PgrouteServer implements AutoCloseable {
     private boolean stopped;
 
     public PgrouteServer(ProxyConfig config) {
-        this(config, Runtime.getRuntime().availableProcessors());
+        this(config, config.listen().effectiveIoThreads());
     }
 
     public PgrouteServer(ProxyConfig config, int workerThreads) {

@@ -140,7 +140,9 @@ final class SessionCache {
         if (fill == null) {
             return;
         }
-        if (message instanceof PgFrame frame) {
+        if (message instanceof PgFrame frame && frame.isRun()) {
+            fill.addWire(frame.wire());
+        } else if (message instanceof PgFrame frame) {
             fill.add(frame.type(), frame.content());
         } else if (message instanceof BackendMessage backend) {
             ByteBuf body = Unpooled.buffer();
@@ -247,6 +249,24 @@ final class SessionCache {
             buffer[size + 3] = (byte) (frameLength >>> 8);
             buffer[size + 4] = (byte) frameLength;
             body.getBytes(body.readerIndex(), buffer, size + 5, length);
+            size = needed;
+        }
+
+        /** Complete DataRow messages as they arrived (a run), stored as they are. */
+        private void addWire(ByteBuf wire) {
+            if (failed) {
+                return;
+            }
+            int length = wire.readableBytes();
+            int needed = size + length;
+            if (needed > limit) {
+                tooLarge = true;
+                return;
+            }
+            if (needed > buffer.length) {
+                buffer = java.util.Arrays.copyOf(buffer, Math.min(limit, Math.max(needed, buffer.length * 2)));
+            }
+            wire.getBytes(wire.readerIndex(), buffer, size, length);
             size = needed;
         }
 

@@ -13,7 +13,8 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * Where statements went, per database and statement fingerprint (constants and parameters normalised), for
  * {@code SHOW ROUTES}: counts by target, the last reason, calls, total, mean and p99 time. Bounded: at most
- * {@code capacity} fingerprints are kept, the frequent ones winning (Caffeine's frequency-aware eviction).
+ * {@code capacity} fingerprints per database are kept, the frequent ones winning (Caffeine's frequency-aware
+ * eviction).
  * Thread-safe; recording is a few atomic increments after the fingerprint.
  */
 public final class RouteStats implements QueryRecorder {
@@ -35,7 +36,10 @@ public final class RouteStats implements QueryRecorder {
                       String lastReason, long calls, double totalMillis, double meanMillis, double p99Millis) {
     }
 
-    private final Cache<String, Entry> entries;
+    /** By database, then fingerprint: no key string is built per statement, and fingerprints hash once. */
+    private final java.util.concurrent.ConcurrentMap<String, Cache<String, Entry>> entries =
+            new java.util.concurrent.ConcurrentHashMap<>();
+    private final int capacity;
 
     private static final class Entry {
         private final String database;
@@ -56,8 +60,7 @@ public final class RouteStats implements QueryRecorder {
     }
 
     public RouteStats(int capacity) {
-        // maintenance on the calling thread: no hand-off to (and wake-up of) a ForkJoin worker
-        this.entries = Caffeine.newBuilder().maximumSize(capacity).executor(Runnable::run).build();
+        this.capacity = capacity;
     }
 
     @Override
@@ -73,7 +76,13 @@ public final class RouteStats implements QueryRecorder {
     @Override
     public void statement(String database, String fingerprint, String sql, Route route, String reason,
                           long nanos) {
-        Entry entry = entries.get(database + '\0' + fingerprint, key -> new Entry(database, fingerprint,
+        Cache<String, Entry> ofDatabase = entries.get(database);
+        if (ofDatabase == null) {
+            // maintenance on the calling thread: no hand-off to (and wake-up of) a ForkJoin worker
+            ofDatabase = entries.computeIfAbsent(database, each -> Caffeine.newBuilder().maximumSize(capacity)
+                    .executor(Runnable::run).build());
+        }
+        Entry entry = ofDatabase.get(fingerprint, key -> new Entry(database, fingerprint,
                 sql.length() > 200 ? sql.substring(0, 200) : sql));
         switch (route) {
             case PRIMARY -> entry.primary.increment();
@@ -98,12 +107,14 @@ public final class RouteStats implements QueryRecorder {
     /** The {@code limit} fingerprints with the most calls, most first. */
     public List<Row> top(int limit) {
         List<Row> rows = new ArrayList<>();
-        for (Entry each : entries.asMap().values()) {
-            long calls = each.primary.sum() + each.replica.sum() + each.cache.sum();
-            double total = each.totalNanos.sum() / 1e6;
-            rows.add(new Row(each.database, each.fingerprint, each.sample, each.primary.sum(), each.replica.sum(),
-                    each.cache.sum(), each.lastReason, calls, total, calls == 0 ? 0 : total / calls,
-                    p99(each.histogram, calls)));
+        for (Cache<String, Entry> ofDatabase : entries.values()) {
+            for (Entry each : ofDatabase.asMap().values()) {
+                long calls = each.primary.sum() + each.replica.sum() + each.cache.sum();
+                double total = each.totalNanos.sum() / 1e6;
+                rows.add(new Row(each.database, each.fingerprint, each.sample, each.primary.sum(),
+                        each.replica.sum(), each.cache.sum(), each.lastReason, calls, total,
+                        calls == 0 ? 0 : total / calls, p99(each.histogram, calls)));
+            }
         }
         rows.sort(Comparator.comparingLong(Row::calls).reversed());
         return rows.size() > limit ? List.copyOf(rows.subList(0, limit)) : rows;
@@ -126,6 +137,6 @@ public final class RouteStats implements QueryRecorder {
 
     /** Forgets everything ({@code RESET ROUTES}). */
     public void reset() {
-        entries.invalidateAll();
+        entries.clear();
     }
 }
