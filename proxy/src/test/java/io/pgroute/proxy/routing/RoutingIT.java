@@ -44,19 +44,23 @@ class RoutingIT {
     }
 
     @Test
-    void autocommitReadsSpreadOverBothReplicas() throws SQLException {
+    void autocommitReadsOfSeveralSessionsSpreadOverBothReplicas() throws SQLException {
+        // causal consistency: a session reading back to back stays on the replica that answered it (monotonic reads
+        // without asking the replica), so the spread is across sessions
         Map<Integer, Integer> byPort = new HashMap<>();
-        try (Connection c = fixture.connect(); Statement s = c.createStatement()) {
-            for (int i = 0; i < 100; i++) {
-                try (ResultSet rs = s.executeQuery("SELECT pg_is_in_recovery(), inet_server_port()")) {
-                    rs.next();
-                    assertThat(rs.getBoolean(1)).as("answered by a standby").isTrue();
-                    byPort.merge(rs.getInt(2), 1, Integer::sum);
+        for (int session = 0; session < 10; session++) {
+            try (Connection c = fixture.connect(); Statement s = c.createStatement()) {
+                for (int i = 0; i < 10; i++) {
+                    try (ResultSet rs = s.executeQuery("SELECT pg_is_in_recovery(), inet_server_port()")) {
+                        rs.next();
+                        assertThat(rs.getBoolean(1)).as("answered by a standby").isTrue();
+                        byPort.merge(rs.getInt(2), 1, Integer::sum);
+                    }
                 }
             }
         }
         assertThat(byPort.keySet()).isEqualTo(replicaPorts);
-        assertThat(byPort.values()).allSatisfy(count -> assertThat(count).isBetween(35, 65));
+        assertThat(byPort.values()).allSatisfy(count -> assertThat(count).isBetween(30, 70));
     }
 
     @Test
