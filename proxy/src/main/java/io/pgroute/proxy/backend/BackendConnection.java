@@ -83,7 +83,9 @@ public final class BackendConnection {
     }
 
     public void applied(SessionSettings settings) {
-        this.applied = new SessionSettings(settings);
+        if (!applied.equals(settings)) {  // usually equal: no copy
+            this.applied = new SessionSettings(settings);
+        }
     }
 
     /** Which statement the connection's unnamed prepared statement holds (a pgroute name), or null. */

@@ -29,9 +29,17 @@ public record BackendTarget(String node, String host, int port, String database,
                 && Objects.equals(password, that.password) && startupParameters.equals(that.startupParameters);
     }
 
+    /** As {@code Objects.hash} of the fields, without its varargs array (pools are looked up by target). */
     @Override
     public int hashCode() {
-        return Objects.hash(node, host, port, database, user, password, tls, startupParameters);
+        int result = Objects.hashCode(node);
+        result = 31 * result + Objects.hashCode(host);
+        result = 31 * result + port;
+        result = 31 * result + Objects.hashCode(database);
+        result = 31 * result + Objects.hashCode(user);
+        result = 31 * result + Objects.hashCode(password);
+        result = 31 * result + Objects.hashCode(tls);
+        return 31 * result + startupParameters.hashCode();
     }
 
     @Override

@@ -51,6 +51,9 @@ public final class SessionSettings {
 
     /** The SQL that turns a connection with {@code applied} settings into one with these, or null if none. */
     public String syncSql(SessionSettings applied) {
+        if (values.equals(applied.values)) {
+            return null;  // the common case, checked without building anything
+        }
         List<String> statements = new ArrayList<>();
         applied.values.keySet().stream().filter(name -> !values.containsKey(name))
                 .forEach(name -> statements.add("RESET " + name));

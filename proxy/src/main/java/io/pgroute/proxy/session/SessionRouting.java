@@ -31,6 +31,8 @@ public final class SessionRouting {
     private io.pgroute.config.DatabaseConfig replicasOf;
     private final DatabaseRouting database;
     private final boolean transactionPooling;
+    /** The primary's pool on the session's event loop, once looked up: {@link #isPrimary} by identity. */
+    private BackendPool primaryPool;
     /** The last classification (see {@link #classify}); the session's event loop only. */
     private String lastSql;
     private StatementInfo lastInfo;
@@ -90,7 +92,7 @@ public final class SessionRouting {
     }
 
     public boolean isPrimary(BackendPool pool) {
-        return pool.target().equals(primary);
+        return pool == primaryPool || pool.target().equals(primary);
     }
 
     /**
@@ -111,7 +113,9 @@ public final class SessionRouting {
 
     /** The pool of the primary on {@code loop}. */
     public BackendPool primaryPool(EventLoop loop) {
-        return pools.pool(loop, primary);
+        BackendPool result = pools.pool(loop, primary);
+        primaryPool = result;  // a session lives on one event loop: its primary pool is always this one
+        return result;
     }
 
     public boolean transactionPooling() {
