@@ -1,0 +1,146 @@
+package io.pgroute.proxy.session;
+
+import io.pgroute.proxy.testing.ProxyFixture;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A 1 GB result (a million rows of 1 000 bytes) streams through a pgroute whose heap is capped at 128 MB (DESIGN.md's
+ * target): the proxy process, started from the built jar with {@code -Xmx128m}, relays every row, and is still alive
+ * and answering afterwards. pgjdbc reads it by portal, 2 000 rows at a time; psql (where installed) asks for it as
+ * one result of the simple protocol, which the proxy must relay without ever holding it.
+ */
+class LargeResultIT {
+
+    private static final int ROWS = 1_000_000;
+    private static final int WIDTH = 1_000;
+    private static final Path PSQL = Path.of("/usr/bin/psql");
+
+    @Test
+    void aGigabyteResultStreamsThroughAProxyWithA128MegabyteHeap() throws Exception {
+        Path jar = Path.of("target", "pgroute.jar");
+        assertThat(jar).exists();
+        int port = freePort();
+        String yaml = ProxyFixture.yaml(ProxyFixture.get().cluster(), Map.of())
+                .replace("listen: { host: 127.0.0.1, port: 0 }", "listen: { host: 127.0.0.1, port: " + port + " }");
+        Path config = Files.createTempFile("pgroute-large", ".yaml");
+        Files.writeString(config, yaml);
+        Path log = Files.createTempFile("pgroute-large", ".log");
+        String java = ProcessHandle.current().info().command().orElse("java");
+        Process proxy = new ProcessBuilder(java, "-Xms32m", "-Xmx128m", "-XX:MaxDirectMemorySize=128m",
+                "-XX:+ExitOnOutOfMemoryError", "-jar", jar.toString(), "--config", config.toString())
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        try {
+            // a proxy that stalls (holding the result instead of relaying it) fails the read within a minute
+            String url = "jdbc:postgresql://127.0.0.1:" + port + "/app?socketTimeout=60";
+            awaitAnswer(url, proxy, log);
+            long rows = 0;
+            long bytes = 0;
+            try (Connection c = DriverManager.getConnection(url, "app", "app")) {
+                c.setAutoCommit(false);  // pgjdbc fetches by portal only inside a transaction
+                try (Statement s = c.createStatement()) {
+                    s.setFetchSize(2_000);
+                    try (ResultSet rs = s.executeQuery("SELECT repeat('x', " + WIDTH + ") FROM generate_series(1, "
+                            + ROWS + ")")) {
+                        while (rs.next()) {
+                            rows++;
+                            bytes += rs.getString(1).length();
+                        }
+                    }
+                }
+                c.commit();
+            }
+            assertThat(rows).isEqualTo(ROWS);
+            assertThat(bytes).isEqualTo((long) ROWS * WIDTH);
+            assertThat(proxy.isAlive()).as("the proxy survived; its log: %s", tail(log)).isTrue();
+            try (Connection c = DriverManager.getConnection(url, "app", "app"); Statement s = c.createStatement();
+                 ResultSet rs = s.executeQuery("SELECT 42")) {
+                rs.next();
+                assertThat(rs.getInt(1)).isEqualTo(42);
+            }
+            if (Files.isExecutable(PSQL)) {
+                assertThat(psqlBytes(port)).as("psql's output: every row and its newline")
+                        .isEqualTo((long) ROWS * (WIDTH + 1));
+                assertThat(proxy.isAlive()).as("the proxy survived psql; its log: %s", tail(log)).isTrue();
+            }
+            assertThat(Files.readString(log)).doesNotContain("OutOfMemoryError");
+        } finally {
+            proxy.destroy();
+            if (!proxy.waitFor(30, TimeUnit.SECONDS)) {
+                proxy.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+            Files.deleteIfExists(config);
+            Files.deleteIfExists(log);
+        }
+    }
+
+    /** Bytes psql prints for the whole result read as one simple-protocol answer. */
+    private static long psqlBytes(int port) throws Exception {
+        ProcessBuilder builder = new ProcessBuilder(PSQL.toString(), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
+                "host=127.0.0.1 port=" + port + " dbname=app user=app sslmode=disable",
+                "-c", "SELECT repeat('x', " + WIDTH + ") FROM generate_series(1, " + ROWS + ")");
+        builder.environment().put("PGPASSWORD", "app");
+        builder.redirectError(ProcessBuilder.Redirect.DISCARD);
+        Process psql = builder.start();
+        Thread watchdog = new Thread(() -> {
+            try {
+                if (!psql.waitFor(120, TimeUnit.SECONDS)) {
+                    psql.destroyForcibly();  // a stalled proxy: the count comes out short
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "psql-watchdog");
+        watchdog.setDaemon(true);
+        watchdog.start();
+        long count = 0;
+        byte[] buffer = new byte[1 << 16];
+        try (var out = psql.getInputStream()) {
+            for (int n = out.read(buffer); n >= 0; n = out.read(buffer)) {
+                count += n;
+            }
+        }
+        assertThat(psql.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        assertThat(psql.exitValue()).isZero();
+        return count;
+    }
+
+    private static void awaitAnswer(String url, Process proxy, Path log) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (true) {
+            assertThat(proxy.isAlive()).as("the proxy exited early: %s", tail(log)).isTrue();
+            try (Connection c = DriverManager.getConnection(url, "app", "app")) {
+                return;
+            } catch (SQLException notYet) {
+                if (System.nanoTime() - deadline > 0) {
+                    throw new AssertionError("the proxy did not answer within 60 s: " + tail(log), notYet);
+                }
+                Thread.sleep(200);
+            }
+        }
+    }
+
+    private static String tail(Path log) throws IOException {
+        String text = Files.readString(log);
+        return text.length() > 4_000 ? text.substring(text.length() - 4_000) : text;
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+}
