@@ -1,5 +1,7 @@
 package io.pgroute.proxy.cli;
 
+import io.pgroute.proxy.testing.ProxyFixture;
+
 import java.net.URI;
 import java.time.Duration;
 import java.net.http.HttpClient;
@@ -12,7 +14,6 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -43,7 +44,7 @@ class DemoIT {
     void startsAnswersAndStopsCleanly() throws Exception {
         Path jar = Path.of("target", "pgroute.jar");
         assertThat(jar).exists();
-        int port = freePort();
+        int port = ProxyFixture.freePort();
         String java = ProcessHandle.current().info().command().orElse("java");
         Process demo = new ProcessBuilder(java, "-jar", jar.toString(), "demo", "--port", String.valueOf(port),
                 "--replicas", "1", "--metrics-port", "0").redirectErrorStream(true).start();
@@ -123,12 +124,6 @@ class DemoIT {
             return true;
         } catch (IOException e) {
             return false;
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
         }
     }
 }

@@ -4,7 +4,6 @@ import io.pgroute.proxy.testing.ProxyFixture;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -33,7 +32,7 @@ class LargeResultIT {
     void aGigabyteResultStreamsThroughAProxyWithA128MegabyteHeap() throws Exception {
         Path jar = Path.of("target", "pgroute.jar");
         assertThat(jar).exists();
-        int port = freePort();
+        int port = ProxyFixture.freePort();
         String yaml = ProxyFixture.yaml(ProxyFixture.get().cluster(), Map.of())
                 .replace("listen: { host: 127.0.0.1, port: 0 }", "listen: { host: 127.0.0.1, port: " + port + " }");
         Path config = Files.createTempFile("pgroute-large", ".yaml");
@@ -136,11 +135,5 @@ class LargeResultIT {
     private static String tail(Path log) throws IOException {
         String text = Files.readString(log);
         return text.length() > 4_000 ? text.substring(text.length() - 4_000) : text;
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
     }
 }

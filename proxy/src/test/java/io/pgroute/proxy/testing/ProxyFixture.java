@@ -6,6 +6,9 @@ import io.pgroute.localcluster.LocalCluster;
 import io.pgroute.proxy.demo.DemoCluster;
 import io.pgroute.proxy.server.PgrouteServer;
 
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -120,5 +123,12 @@ public final class ProxyFixture {
     /** A pgjdbc connection straight to the primary as app/app, to compare with. */
     public Connection connectDirect() throws SQLException {
         return DriverManager.getConnection(cluster.primary().jdbcUrl(DATABASE), "app", "app");
+    }
+
+    /** A TCP port on 127.0.0.1 that was free a moment ago, for a process this test starts itself. */
+    public static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
     }
 }
