@@ -31,13 +31,26 @@ import java.util.Set;
  *     on; default empty
  * @param breakerFailures Redis failures in a row after which the cache is bypassed, at least 1, default 5
  * @param breakerCoolDown how long the cache is bypassed before Redis is tried again, greater than zero, default 1s
+ * @param localMaxBytes result bytes each instance keeps in its own memory (the local cache, served without asking
+ *     Redis; only with a standalone Redis), 0 for none, default 32 MiB
  */
 public record CacheConfig(boolean enabled, List<String> redis, boolean cluster, Duration timeout, Duration defaultTtl,
         long maxResultBytes, Set<String> include, Set<String> exclude, Map<String, Duration> tableTtls,
-        Set<String> functions, Map<String, Boolean> databases, int breakerFailures, Duration breakerCoolDown) {
+        Set<String> functions, Map<String, Boolean> databases, int breakerFailures, Duration breakerCoolDown,
+        long localMaxBytes) {
 
     /** The default {@link #maxResultBytes()}: 1 MiB. */
     static final long DEFAULT_MAX_RESULT_BYTES = 1L << 20;
+    /** The default {@link #localMaxBytes()}: 32 MiB. */
+    static final long DEFAULT_LOCAL_MAX_BYTES = 32L << 20;
+
+    /** With the default local cache size. */
+    public CacheConfig(boolean enabled, List<String> redis, boolean cluster, Duration timeout, Duration defaultTtl,
+            long maxResultBytes, Set<String> include, Set<String> exclude, Map<String, Duration> tableTtls,
+            Set<String> functions, Map<String, Boolean> databases, int breakerFailures, Duration breakerCoolDown) {
+        this(enabled, redis, cluster, timeout, defaultTtl, maxResultBytes, include, exclude, tableTtls, functions,
+                databases, breakerFailures, breakerCoolDown, DEFAULT_LOCAL_MAX_BYTES);
+    }
 
     /** Checks that every component is present and in range and copies the collections, keeping their order. */
     public CacheConfig {
@@ -57,6 +70,9 @@ public record CacheConfig(boolean enabled, List<String> redis, boolean cluster, 
         databases.values().forEach(each -> Objects.requireNonNull(each, "databases value"));
         if (maxResultBytes < 1) {
             throw new IllegalArgumentException("maxResultBytes must be at least 1: " + maxResultBytes);
+        }
+        if (localMaxBytes < 0) {
+            throw new IllegalArgumentException("localMaxBytes must not be negative: " + localMaxBytes);
         }
         if (breakerFailures < 1) {
             throw new IllegalArgumentException("breakerFailures must be at least 1: " + breakerFailures);
@@ -115,7 +131,7 @@ public record CacheConfig(boolean enabled, List<String> redis, boolean cluster, 
                 + ", cluster=" + cluster + ", timeout=" + timeout + ", defaultTtl=" + defaultTtl + ", maxResultBytes="
                 + maxResultBytes + ", include=" + include + ", exclude=" + exclude + ", tableTtls=" + tableTtls
                 + ", functions=" + functions + ", databases=" + databases + ", breakerFailures=" + breakerFailures
-                + ", breakerCoolDown=" + breakerCoolDown + "]";
+                + ", breakerCoolDown=" + breakerCoolDown + ", localMaxBytes=" + localMaxBytes + "]";
     }
 
     static CacheConfig read(MappingReader reader, Set<String> databaseNames) {

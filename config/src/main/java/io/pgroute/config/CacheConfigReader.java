@@ -44,6 +44,7 @@ final class CacheConfigReader {
         Duration timeout = reader.duration("timeout", defaults.timeout(), true);
         Duration defaultTtl = reader.duration("default_ttl", defaults.defaultTtl(), true);
         long maxResultBytes = reader.size("max_result_bytes", defaults.maxResultBytes(), 1, Long.MAX_VALUE);
+        long localMaxBytes = reader.size("local_max_bytes", defaults.localMaxBytes(), 0, Long.MAX_VALUE);
         Tables tables = reader.mapping("tables").map(CacheConfigReader::tables)
                 .orElseGet(() -> new Tables(Set.of(), Set.of(), Map.of()));
         Set<String> functions = names(reader, "functions", false).keySet();
@@ -55,7 +56,7 @@ final class CacheConfigReader {
         // Enabled without a usable URI has been reported; the disabled stand-in never leaves ConfigLoader.
         return new CacheConfig(enabled && !redis.isEmpty(), redis, cluster, timeout, defaultTtl, maxResultBytes,
                 tables.include(), tables.exclude(), tables.ttls(), functions, databases, breaker.failures(),
-                breaker.coolDown());
+                breaker.coolDown(), localMaxBytes);
     }
 
     /** {@code redis}: one URI or a list of them; the valid ones, in file order. */

@@ -41,13 +41,14 @@ final class CacheReport {
                 .column("stores", ColumnType.INT8).column("hit_bytes", ColumnType.INT8)
                 .column("stored_bytes", ColumnType.INT8).column("invalidations", ColumnType.INT8)
                 .column("errors", ColumnType.INT8).column("too_large", ColumnType.INT8)
-                .column("lag_skipped", ColumnType.INT8).column("circuit", ColumnType.TEXT);
+                .column("lag_skipped", ColumnType.INT8).column("circuit", ColumnType.TEXT)
+                .column("local_hits", ColumnType.INT8);
     }
 
     AdminResult show() {
         AdminResult.Builder result = columns();
         if (cache == null) {
-            return result.row(false, 0L, 0L, 0.0, 0L, 0L, 0L, 0L, 0L, 0L, 0L, null).build();
+            return result.row(false, 0L, 0L, 0.0, 0L, 0L, 0L, 0L, 0L, 0L, 0L, null, 0L).build();
         }
         CacheStats stats = cache.stats();
         long lookups = stats.hits() + stats.misses();
@@ -56,7 +57,7 @@ final class CacheReport {
                         .doubleValue();
         return result.row(true, stats.hits(), stats.misses(), ratio, stats.stores(), stats.hitBytes(),
                 stats.storedBytes(), stats.bumps(), stats.errors(), stats.tooLarge(), stats.lagSkipped(),
-                cache.redis().state().name()).build();
+                cache.redis().state().name(), stats.localHits()).build();
     }
 
     static AdminResult.Builder tableColumns() {

@@ -13,7 +13,8 @@ package io.pgroute.proxy.cache;
  * @param storedBytes bytes of answers written to Redis
  * @param tooLarge    fills abandoned because the answer outgrew {@code cache.max_result_bytes}
  * @param lagSkipped  fills from a replica not stored because it had not replayed the tables' last write
+ * @param localHits   of the hits, those answered from this instance's memory (the local cache) without Redis
  */
 public record CacheStats(long hits, long misses, long stores, long errors, long bumps, long hitBytes,
-        long storedBytes, long tooLarge, long lagSkipped) {
+        long storedBytes, long tooLarge, long lagSkipped, long localHits) {
 }

@@ -63,6 +63,10 @@ public final class RedisCache implements AutoCloseable {
     private final LongAdder storedBytes = new LongAdder();
     private final LongAdder tooLarge = new LongAdder();
     private final LongAdder lagSkipped = new LongAdder();
+    /** The local cache; null when off (configured so, or a Sentinel or Cluster topology). */
+    private final NearCache near;
+    private final RedisSubscription subscription;
+    private final LongSupplier clock;
 
     /**
      * Tuning of the Redis calls.
@@ -71,11 +75,17 @@ public final class RedisCache implements AutoCloseable {
      * @param breakerThreshold consecutive failures that open the circuit breaker
      * @param breakerCoolDown  how long the open breaker refuses calls before a probe
      * @param healthInterval   how often the server's run id is checked
+     * @param localMaxBytes    result bytes the local cache ({@link NearCache}) may hold; 0: no local cache
      */
     public record Settings(Duration timeout, int breakerThreshold, Duration breakerCoolDown,
-            Duration healthInterval) {
+            Duration healthInterval, long localMaxBytes) {
 
-        /** 20 ms timeout, breaker opening after 5 failures for 1 s, run id checked every second. */
+        /** Without a local cache. */
+        public Settings(Duration timeout, int breakerThreshold, Duration breakerCoolDown, Duration healthInterval) {
+            this(timeout, breakerThreshold, breakerCoolDown, healthInterval, 0);
+        }
+
+        /** 20 ms timeout, breaker opening after 5 failures for 1 s, run id checked every second, no local cache. */
         public static Settings defaults() {
             return new Settings(Duration.ofMillis(20), 5, Duration.ofSeconds(1), Duration.ofSeconds(1));
         }
@@ -111,6 +121,38 @@ public final class RedisCache implements AutoCloseable {
         this.guard = new EpochGuard(this::sendEpochBump, link::schedule);
         link.onConnect(this::checkRunId);
         this.healthCheck = link.every(this::checkRunId, settings.healthInterval());
+        this.clock = clock;
+        if (settings.localMaxBytes() > 0 && link.topology() == RedisLink.Topology.STANDALONE) {
+            NearCache local = new NearCache(settings.localMaxBytes(), clock, ignored -> subscriptionPing());
+            this.near = local;
+            this.subscription = link.subscribe(NearCache.CHANNEL, local);
+        } else {
+            if (settings.localMaxBytes() > 0) {
+                LOGGER.info("local result cache off: it needs a standalone Redis (not {})", link.topology());
+            }
+            this.near = null;
+            this.subscription = null;
+        }
+    }
+
+    private CompletableFuture<Void> subscriptionPing() {
+        return subscription == null ? CompletableFuture.failedFuture(new CacheUnavailableException("no subscription"))
+                : subscription.ping();
+    }
+
+    /** The local cache, if this instance keeps one. */
+    public Optional<NearCache> near() {
+        return Optional.ofNullable(near);
+    }
+
+    /** The channel begins publish on: only a standalone server carries it (a cluster would not count receivers). */
+    private byte[] channel() {
+        return link.topology() == RedisLink.Topology.STANDALONE ? NearCache.CHANNEL : new byte[0];
+    }
+
+    private byte[] message(String token, String database, Collection<String> tables, boolean everything) {
+        return link.topology() == RedisLink.Topology.STANDALONE
+                ? NearCache.message(token == null ? "-" : token, database, tables, everything) : new byte[0];
     }
 
     /**
@@ -154,16 +196,43 @@ public final class RedisCache implements AutoCloseable {
      * database then serves no hits until its epoch was bumped.
      */
     public CompletableFuture<Void> beginWrite(String database, Collection<String> tables, boolean everything) {
+        return begin(database, tables, everything).thenCompose(begun -> begun.acknowledged()
+                ? CompletableFuture.<Void>completedFuture(null)
+                : CompletableFuture.<Void>failedFuture(new CacheUnavailableException("begin not acknowledged")));
+    }
+
+    /**
+     * A write's begin as {@link #beginWrite} sends it, and when the write may be acknowledged to its client.
+     *
+     * @param acknowledged whether Redis acknowledged the begin (if not, the database serves no hits here until its
+     *                     epoch was bumped)
+     * @param visible      completes once no instance's local cache can serve what the write invalidates to a read that
+     *                     starts afterwards: at once when no other instance subscribes, else {@link NearCache#LEASE}
+     *                     after the acknowledgement
+     */
+    public record WriteBegun(boolean acknowledged, CompletableFuture<Void> visible) {
+    }
+
+    /** {@link #beginWrite}, never failing: what it tells is in the answer. */
+    public CompletableFuture<WriteBegun> begin(String database, Collection<String> tables, boolean everything) {
         guard.seen(database);
         byte[] lifetime = bytes(Long.toString(FLUX_LIFETIME.toMillis()));
-        CompletableFuture<?> sent;
+        CompletableFuture<Long> sent;
         List<String> names = new ArrayList<>(new LinkedHashSet<>(tables));
+        String token = null;
+        if (near != null) {
+            token = near.token();
+            near.expect(token);
+            near.invalidate(database, names, everything);
+        }
+        byte[] message = message(token, database, names, everything);
         if (everything) {
             long generation = guard.generation(database);
             byte[] floor = bytes(Long.toString(System.currentTimeMillis() * 1000));
             sent = link.<Long>script("begin write", RedisScript.BEGIN_WRITE_ALL, ScriptOutputType.INTEGER,
-                    new byte[][] {key(database, "epoch"), key(database, ALL_FLUX)}, floor, lifetime)
-                    .whenComplete((epoch, failure) -> {
+                    new byte[][] {key(database, "epoch"), key(database, ALL_FLUX)}, floor, lifetime, channel(),
+                    message)
+                    .whenComplete((receivers, failure) -> {
                         if (failure == null) {
                             guard.epochBumped(database, generation);
                         }
@@ -175,17 +244,50 @@ public final class RedisCache implements AutoCloseable {
                 keys[2 * i + 1] = key(database, "f:" + names.get(i));
             }
             sent = link.<Long>script("begin write", RedisScript.BEGIN_WRITE, ScriptOutputType.INTEGER, keys,
-                    lifetime);
+                    lifetime, channel(), message);
         }
-        return sent.<Void>thenApply(ignored -> {
-            bumps.increment();
-            LOGGER.debug("invalidate table={} database={}", everything ? "*" : names, database);
-            return null;
-        }).whenComplete((ignored, failure) -> {
+        String own = token;
+        return sent.handle((receivers, failure) -> {
+            long acknowledged = clock.getAsLong();
+            if (near != null) {
+                near.invalidate(database, names, everything);  // again: a lookup sent from now on sees the bump
+            }
             if (failure != null) {
                 guard.lost(database, "invalidation of " + (everything ? "everything" : names) + " failed");
+            } else {
+                bumps.increment();
+                LOGGER.debug("invalidate table={} database={} receivers={}", everything ? "*" : names, database,
+                        receivers);
             }
+            return new WriteBegun(failure == null, visibility(own, failure == null ? receivers : -1, acknowledged));
         });
+    }
+
+    /**
+     * When a write whose begin reached {@code receivers} subscribers ({@code -1}: unknown) at {@code acknowledged}
+     * may be acknowledged: at once without receivers, or when the only one was this instance (its message came
+     * back), else {@link NearCache#LEASE} after {@code acknowledged}, when every other instance's lease on what it
+     * held before has run out.
+     */
+    private CompletableFuture<Void> visibility(String token, long receivers, long acknowledged) {
+        CompletableFuture<Void> own = near == null || token == null ? null : near.ownMessage(token);
+        if (receivers == 0) {
+            return CompletableFuture.completedFuture(null);
+        }
+        CompletableFuture<Void> result = new CompletableFuture<>();
+        long wait = NearCache.leaseNanos() - (clock.getAsLong() - acknowledged);
+        if (wait <= 0) {
+            result.complete(null);
+        } else {
+            link.schedule(() -> result.complete(null), Duration.ofNanos(wait));
+            if (link.closed()) {
+                result.complete(null);
+            }
+        }
+        if (receivers == 1 && own != null) {
+            own.thenRun(() -> result.complete(null));
+        }
+        return result;
     }
 
     /** Renews the flux marks of a write begun by {@link #beginWrite} that is still running. Never fails. */
@@ -232,7 +334,37 @@ public final class RedisCache implements AutoCloseable {
      * What a lookup found: the entry, valid, or, on a miss, the versions of {@code tables} a fill needs (read in the
      * same round trip; empty when Redis failed or no tables were asked for).
      */
-    public record Lookup(Optional<CachedResult> hit, Optional<TableVersions> versions) {
+    public record Lookup(Optional<CachedResult> hit, Optional<TableVersions> versions, boolean local) {
+
+        public Lookup(Optional<CachedResult> hit, Optional<TableVersions> versions) {
+            this(hit, versions, false);
+        }
+    }
+
+    /**
+     * {@link #lookup(CacheKey, Collection)}, answered from the local cache when it holds a valid entry and its
+     * lease covers {@code floor} (when the session last saw an answer from anywhere else; see {@link NearCache}).
+     */
+    public CompletableFuture<Lookup> lookup(CacheKey key, Collection<String> tables, long floor) {
+        if (near == null || guard.blocks(key.database())) {
+            return lookup(key, tables);
+        }
+        CompletableFuture<Optional<CachedResult>> local = near.get(key, floor);
+        if (local == null) {
+            return lookup(key, tables);
+        }
+        if (local.isDone() && !local.isCompletedExceptionally()) {
+            Optional<CachedResult> found = local.join();
+            return found.isPresent() ? CompletableFuture.completedFuture(localHit(found)) : lookup(key, tables);
+        }
+        return local.handle((found, failure) -> found).thenCompose(found -> found != null && found.isPresent()
+                ? CompletableFuture.completedFuture(localHit(found)) : lookup(key, tables));
+    }
+
+    private Lookup localHit(Optional<CachedResult> found) {
+        hits.increment();
+        hitBytes.add(found.get().size());
+        return new Lookup(found, Optional.empty(), true);
     }
 
     /**
@@ -249,6 +381,7 @@ public final class RedisCache implements AutoCloseable {
                     : versions(database, names).handle((versions, failure) -> new Lookup(Optional.empty(),
                             failure == null ? Optional.of(versions) : Optional.empty()));
         }
+        long mark = near == null ? 0 : near.mark();
         byte[][] keys = {key(database, "r:" + key.hex()), key(database, "epoch")};
         byte[][] args = new byte[names.isEmpty() ? 2 : 3 + names.size()][];
         args[0] = key(database, "v:");
@@ -269,7 +402,11 @@ public final class RedisCache implements AutoCloseable {
                         guard.lost(database, "epoch key missing");
                     }
                     if (status == STATUS_VALID && !guard.blocks(database)) {
-                        return new Lookup(decoded(key, (byte[]) reply.get(1)), Optional.empty());
+                        Optional<CachedResult> hit = decoded(key, (byte[]) reply.get(1));
+                        if (near != null && hit.isPresent() && reply.size() > 2 && reply.get(2) instanceof Long ttl) {
+                            near.offer(key, hit.get(), names, mark, ttl);
+                        }
+                        return new Lookup(hit, Optional.empty());
                     }
                     Optional<CachedResult> missed = miss(key, status == STATUS_VALID ? "invalidation lost"
                             : status == STATUS_STALE ? "stale" : "absent");
@@ -330,8 +467,15 @@ public final class RedisCache implements AutoCloseable {
             keys[2 * i + 1] = key(database, "w:" + names.get(i));
         }
         byte[] marker = bytes(Long.toUnsignedString(lsn));
-        return link.<Long>script("bump", RedisScript.BUMP, ScriptOutputType.INTEGER, keys, marker)
+        if (near != null) {
+            near.invalidate(database, names, false);
+        }
+        return link.<Long>script("bump", RedisScript.BUMP, ScriptOutputType.INTEGER, keys, marker, channel(),
+                        message(null, database, names, false))
                 .<Void>thenApply(count -> {
+                    if (near != null) {
+                        near.invalidate(database, names, false);
+                    }
                     bumps.increment();
                     LOGGER.debug("invalidate table={} database={}", names, database);
                     return null;
@@ -365,7 +509,7 @@ public final class RedisCache implements AutoCloseable {
     /** The counters since start. */
     public CacheStats stats() {
         return new CacheStats(hits.sum(), misses.sum(), stores.sum(), errors.sum(), bumps.sum(), hitBytes.sum(),
-                storedBytes.sum(), tooLarge.sum(), lagSkipped.sum());
+                storedBytes.sum(), tooLarge.sum(), lagSkipped.sum(), near == null ? 0 : near.hits());
     }
 
     /** A fill was abandoned: the answer outgrew {@code cache.max_result_bytes}. */
@@ -458,7 +602,9 @@ public final class RedisCache implements AutoCloseable {
     /** Stops the health check, closes the connection and the client's threads; completes when they are gone. */
     public CompletableFuture<Void> closeAsync() {
         healthCheck.cancel(false);
-        return link.closeAsync();
+        CompletableFuture<Void> unsubscribed = subscription == null ? CompletableFuture.completedFuture(null)
+                : subscription.closeAsync();
+        return unsubscribed.thenCompose(ignored -> link.closeAsync());
     }
 
     /** Starts {@link #closeAsync()} without waiting for it. */
@@ -470,8 +616,15 @@ public final class RedisCache implements AutoCloseable {
     private CompletableFuture<Long> sendEpochBump(String database) {
         guard.seen(database);
         byte[] floor = bytes(Long.toString(System.currentTimeMillis() * 1000));
+        if (near != null) {
+            near.invalidate(database, List.of(), true);
+        }
         return link.<Long>script("epoch bump", RedisScript.BUMP_EPOCH, ScriptOutputType.INTEGER,
-                new byte[][] {key(database, "epoch")}, floor).thenApply(epoch -> {
+                new byte[][] {key(database, "epoch")}, floor, channel(), message(null, database, List.of(), true))
+                .thenApply(epoch -> {
+                    if (near != null) {
+                        near.invalidate(database, List.of(), true);
+                    }
                     bumps.increment();
                     LOGGER.debug("invalidate all database={} epoch={}", database, epoch);
                     return epoch;

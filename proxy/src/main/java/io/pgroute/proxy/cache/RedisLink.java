@@ -80,6 +80,7 @@ final class RedisLink {
     private volatile boolean closed;
     private volatile boolean unidentified;
     private volatile Runnable onConnect = () -> { };
+    private final RedisURI first;
 
     /**
      * Connects in the background.
@@ -94,6 +95,7 @@ final class RedisLink {
         this.topology = cluster ? Topology.CLUSTER
                 : parsed.get(0).getSentinels().isEmpty() ? Topology.STANDALONE : Topology.SENTINEL;
         this.endpoint = describe(parsed, topology);
+        this.first = parsed.get(0);
         this.timeout = timeout;
         this.breaker = breaker;
         this.errors = errors;
@@ -178,6 +180,17 @@ final class RedisLink {
                 .exceptionallyCompose(failure -> unwrap(failure) instanceof RedisNoScriptException
                         ? redis.<T>eval(script.source(), type, keys, args)
                         : CompletableFuture.failedFuture(failure)));
+    }
+
+    /**
+     * Subscribes {@code listener} to {@code channel} on a connection of its own to the standalone server; the caller
+     * closes it before this link.
+     */
+    RedisSubscription subscribe(byte[] channel, RedisSubscription.Listener listener) {
+        if (topology != Topology.STANDALONE) {
+            throw new IllegalStateException("subscriptions need a standalone server, not " + topology);
+        }
+        return new RedisSubscription(resources, first, channel, timeout, listener);
     }
 
     /** Runs {@code task} after {@code delay} on a Lettuce event executor; a no-op once closed. */

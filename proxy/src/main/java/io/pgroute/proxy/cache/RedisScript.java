@@ -16,7 +16,8 @@ record RedisScript(String source, String sha) {
 
     /**
      * Lookup: KEYS[1] entry, KEYS[2] epoch; ARGV[1] version key prefix, ARGV[2] entry magic, then optionally
-     * ARGV[3] the database's key prefix and ARGV[4..] table names. Answers {3, entry} when valid; otherwise
+     * ARGV[3] the database's key prefix and ARGV[4..] table names. Answers
+     * {3, entry, milliseconds it has left} when valid; otherwise
      * {status} with status 0 absent, 1 stale (and deletes it), 2 epoch key missing, followed, when tables were
      * given, by what a fill needs, read in the same step: epoch, the database's flux and watermark, then per table
      * version, flux and watermark ('0' for a missing key). Parses the layout of {@link CachedResult}; table keys
@@ -56,12 +57,13 @@ record RedisScript(String source, String sha) {
               local current = redis.call('GET', ARGV[1] .. name) or '0'
               if current ~= version then redis.call('DEL', KEYS[1]) return miss(1) end
             end
-            return {3, entry}
+            return {3, entry, redis.call('PTTL', KEYS[1])}
             """);
 
     /**
      * Table bump: KEYS pairs (version key, last-write key); ARGV[1] the write's WAL position as a decimal, which
-     * raises each last-write watermark (never lowers it). Answers the pair count.
+     * raises each last-write watermark (never lowers it); ARGV[2] channel ('' for none) and ARGV[3] message to
+     * publish. Answers how many subscribers got the message.
      */
     static final RedisScript BUMP = of("""
             local lsn = tonumber(ARGV[1])
@@ -70,14 +72,16 @@ record RedisScript(String source, String sha) {
               local previous = tonumber(redis.call('GET', KEYS[i + 1]) or '0')
               if lsn > previous then redis.call('SET', KEYS[i + 1], ARGV[1]) end
             end
-            return #KEYS / 2
+            if ARGV[2] == '' then return 0 end
+            return redis.call('PUBLISH', ARGV[2], ARGV[3])
             """);
 
     /**
      * Write begins (before the statement that may commit is sent): KEYS pairs (version key, flux key); ARGV[1]
      * flux lifetime in ms. Each version is bumped, so no entry read before is served again, and each flux counter
      * raised, so no fill is stored while the write may be visible on some node but not yet settled. Answers the
-     * pair count.
+     * number of subscribers that got ARGV[3], published on channel ARGV[2] ('' for none: answers 0), which tells
+     * every instance's local cache (see {@link NearCache}).
      */
     static final RedisScript BEGIN_WRITE = of("""
             for i = 1, #KEYS, 2 do
@@ -85,7 +89,8 @@ record RedisScript(String source, String sha) {
               redis.call('INCR', KEYS[i + 1])
               redis.call('PEXPIRE', KEYS[i + 1], ARGV[1])
             end
-            return #KEYS / 2
+            if ARGV[2] == '' then return 0 end
+            return redis.call('PUBLISH', ARGV[2], ARGV[3])
             """);
 
     /** Write still running: KEYS flux keys; ARGV[1] flux lifetime in ms, renewed. Answers the key count. */
@@ -113,7 +118,8 @@ record RedisScript(String source, String sha) {
 
     /**
      * Write of unknown tables begins: KEYS[1] epoch, KEYS[2] the database's flux counter; ARGV[1] epoch floor (as
-     * for {@link #BUMP_EPOCH}), ARGV[2] flux lifetime in ms. Answers the new epoch.
+     * for {@link #BUMP_EPOCH}), ARGV[2] flux lifetime in ms, ARGV[3] channel ('' for none) and ARGV[4] message to
+     * publish. Answers how many subscribers got the message.
      */
     static final RedisScript BEGIN_WRITE_ALL = of("""
             redis.call('INCR', KEYS[2])
@@ -121,22 +127,29 @@ record RedisScript(String source, String sha) {
             local current = tonumber(redis.call('GET', KEYS[1]) or '0')
             if current < tonumber(ARGV[1]) then
               redis.call('SET', KEYS[1], ARGV[1])
-              return tonumber(ARGV[1])
+            else
+              redis.call('INCR', KEYS[1])
             end
-            return redis.call('INCR', KEYS[1])
+            if ARGV[3] == '' then return 0 end
+            return redis.call('PUBLISH', ARGV[3], ARGV[4])
             """);
 
     /**
      * Epoch bump: KEYS[1] epoch; ARGV[1] floor (wall-clock microseconds). The new epoch is above the old one and at
      * least the floor, so an epoch recreated after a Redis restart never repeats one an old entry was filed under.
+     * ARGV[2] channel ('' for none) and ARGV[3] message to publish.
      */
     static final RedisScript BUMP_EPOCH = of("""
             local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+            local epoch
             if current < tonumber(ARGV[1]) then
               redis.call('SET', KEYS[1], ARGV[1])
-              return tonumber(ARGV[1])
+              epoch = tonumber(ARGV[1])
+            else
+              epoch = redis.call('INCR', KEYS[1])
             end
-            return redis.call('INCR', KEYS[1])
+            if ARGV[2] ~= '' then redis.call('PUBLISH', ARGV[2], ARGV[3]) end
+            return epoch
             """);
 
     private static RedisScript of(String source) {

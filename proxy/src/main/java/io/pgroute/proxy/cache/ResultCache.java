@@ -85,11 +85,11 @@ public final class ResultCache implements AutoCloseable {
     /** Connects to the Redis of {@code config} (in the background). */
     public static ResultCache start(CacheConfig config, Classifier classifier) {
         RedisCache.Settings settings = new RedisCache.Settings(config.timeout(), config.breakerFailures(),
-                config.breakerCoolDown(), Duration.ofSeconds(1));
+                config.breakerCoolDown(), Duration.ofSeconds(1), config.localMaxBytes());
         RedisCache redis = new RedisCache(config.redis(), config.cluster(), settings);
-        LOGGER.info("result cache enabled: {} redis endpoint(s){}, timeout {}, default ttl {}, max result {} bytes",
-                config.redis().size(), config.cluster() ? " (cluster)" : "", config.timeout(), config.defaultTtl(),
-                config.maxResultBytes());
+        LOGGER.info("result cache enabled: {} redis endpoint(s){}, timeout {}, default ttl {}, max result {} bytes,"
+                + " local cache {} bytes", config.redis().size(), config.cluster() ? " (cluster)" : "",
+                config.timeout(), config.defaultTtl(), config.maxResultBytes(), config.localMaxBytes());
         return new ResultCache(config, redis, classifier);
     }
 
@@ -102,7 +102,7 @@ public final class ResultCache implements AutoCloseable {
         CacheConfig current = config;
         if (next.enabled() != current.enabled() || !next.redis().equals(current.redis())
                 || next.cluster() != current.cluster() || !next.timeout().equals(current.timeout())
-                || next.breakerFailures() != current.breakerFailures()
+                || next.breakerFailures() != current.breakerFailures() || next.localMaxBytes() != current.localMaxBytes()
                 || !next.breakerCoolDown().equals(current.breakerCoolDown())) {
             return false;
         }

@@ -90,6 +90,8 @@ public final class MetricsBinder {
 
     private static void bindCache(ProxyMetrics metrics, ResultCache cache) {
         cacheCounter(metrics, cache, "pgroute.cache.hits", "lookups answered from Redis", CacheStats::hits);
+        cacheCounter(metrics, cache, "pgroute.cache.local.hits",
+                "lookups answered from this instance's local cache (also counted in hits)", CacheStats::localHits);
         cacheCounter(metrics, cache, "pgroute.cache.misses", "lookups not answered from Redis", CacheStats::misses);
         cacheCounter(metrics, cache, "pgroute.cache.stores", "answers written to Redis", CacheStats::stores);
         cacheCounter(metrics, cache, "pgroute.cache.invalidations", "table and database invalidations sent",

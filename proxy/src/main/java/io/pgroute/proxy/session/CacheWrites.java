@@ -58,6 +58,11 @@ final class CacheWrites {
     /** A unit sent opened a transaction whose ReadyForQuery has not confirmed it yet (BEGIN pipelined ahead). */
     private boolean openedAhead;
     private ScheduledFuture<?> keepAlive;
+    /**
+     * Completes once the writes begun in this transaction can no longer be missed by a read on any instance (see
+     * {@code NearCache}); the ReadyForQuery that acknowledges them waits for it. Null when nothing waits.
+     */
+    private CompletableFuture<Void> visible;
 
     CacheWrites(ResultCache cache, String database, EventLoop loop, LongFunction<OptionalLong> watermarkAfter) {
         this.cache = cache;
@@ -117,8 +122,11 @@ final class CacheWrites {
         return lower.startsWith("rollback") || lower.startsWith("abort");
     }
 
-    /** Bumps {@code invalidation} and puts its tables in flux; completes (never exceptionally) once Redis answered. */
-    CompletableFuture<Void> begin(Invalidation invalidation) {
+    /**
+     * Bumps {@code invalidation} and puts its tables in flux; completes (never exceptionally) once Redis answered,
+     * with what {@link #begun} needs.
+     */
+    CompletableFuture<RedisCache.WriteBegun> begin(Invalidation invalidation) {
         LOGGER.debug("write begins database={} tables={} pending={} begun={}", database,
                 invalidation.everything() ? "*" : invalidation.tables(), pending, begun);
         beginning = true;
@@ -127,13 +135,26 @@ final class CacheWrites {
             long period = KEEP_ALIVE.toMillis();
             keepAlive = loop.scheduleAtFixedRate(this::renew, period, period, TimeUnit.MILLISECONDS);
         }
-        return redis.beginWrite(database, invalidation.tables(), invalidation.everything())
-                .handle((ignored, failure) -> null);
+        return redis.begin(database, invalidation.tables(), invalidation.everything());
     }
 
-    /** Back on the event loop after {@link #begin}. */
-    void begun() {
+    /** Back on the event loop after {@link #begin} answered {@code result}. */
+    void begun(RedisCache.WriteBegun result) {
         beginning = false;
+        if (result == null || result.visible().isDone()) {
+            return;
+        }
+        visible = visible == null ? result.visible() : CompletableFuture.allOf(visible, result.visible());
+    }
+
+    /**
+     * What the ReadyForQuery ending the transaction must wait for before the client may see it: null when nothing
+     * (no write begun, or its invalidation can no longer be missed anywhere). Taken once.
+     */
+    CompletableFuture<Void> takeVisible() {
+        CompletableFuture<Void> result = visible;
+        visible = null;
+        return result == null || result.isDone() ? null : result;
     }
 
     private void renew() {
@@ -220,6 +241,7 @@ final class CacheWrites {
     void abandon() {
         pending = Invalidation.NONE;
         begun = Invalidation.NONE;
+        visible = null;
         stopKeepAlive();
     }
 

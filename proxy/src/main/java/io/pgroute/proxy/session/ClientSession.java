@@ -33,6 +33,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Deque;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * One client connection after authentication. Requests are queued as they arrive and sent to a backend connection
@@ -383,8 +384,8 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             return true;
         }
         EventLoop loop = client.eventLoop();
-        writes.begin(begin).whenComplete((ignored, failure) -> loop.execute(() -> {
-            writes.begun();
+        writes.begin(begin).whenComplete((begun, failure) -> loop.execute(() -> {
+            writes.begun(begun);
             if (!closed) {
                 pumpAndFlush();
             }
@@ -404,6 +405,9 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         lookupStartNanos = System.nanoTime();
         cache.lookup(key, plan.get()).thenAccept(found -> loop.execute(() -> {
             cache.looked(statement, found.hit().isPresent());
+            if (!found.local()) {
+                cache.observed(System.nanoTime());
+            }
             if (found.hit().isPresent()) {
                 answerFromCache(unit, found.hit().get());
                 return;
@@ -644,6 +648,8 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
      */
     private boolean holdForInvalidation(BackendConnection connection, PgFrame frame, byte status,
                                         ResponseQueue.Disposition disposition) {
+        long now = System.nanoTime();
+        cache.observed(now);
         if (cache.filling()) {
             cache.finishFill(status, connection.label(), routing.replayedIn(cache.fillState(), backendPool));
         }
@@ -651,36 +657,53 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         if (status != 'I') {
             return false;
         }
-        long now = System.nanoTime();
         ResultCache.Invalidation missed = writes.onIdle(now);
         if (missed.isNone()) {
-            return false;
+            CompletableFuture<Void> visible = writes.takeVisible();
+            if (visible == null || disposition != ResponseQueue.Disposition.RELAY) {
+                return false;
+            }
+            heldReady = frame;
+            visible.whenComplete((ignored, failure) -> client.eventLoop().execute(
+                    () -> releaseHeld(connection, status)));
+            return true;
         }
         if (disposition != ResponseQueue.Disposition.RELAY) {
             writes.begin(missed);  // nobody to hold back: invalidate without waiting
-            writes.begun();
+            writes.begun(null);
             writes.onIdle(now);
             return false;
         }
         heldReady = frame;
-        writes.begin(missed).whenComplete((ignored, failure) -> client.eventLoop().execute(() -> {
-            writes.begun();
+        writes.begin(missed).whenComplete((begun, failure) -> client.eventLoop().execute(() -> {
+            writes.begun(begun);
             writes.onIdle(now);
-            PgFrame held = heldReady;
-            heldReady = null;
-            if (held == null) {
-                return;
+            CompletableFuture<Void> visible = writes.takeVisible();
+            if (visible == null) {
+                releaseHeld(connection, status);
+            } else {
+                visible.whenComplete((ignored, later) -> client.eventLoop().execute(
+                        () -> releaseHeld(connection, status)));
             }
-            if (closed || connection != backend) {
-                held.release();
-                return;
-            }
-            toClient(held);
-            unflushed = true;
-            finishAttempt();
-            onReadyForQuery(connection, status);
         }));
         return true;
+    }
+
+    /** The ReadyForQuery held back until the transaction's invalidation was done goes to the client now. */
+    private void releaseHeld(BackendConnection connection, byte status) {
+        PgFrame held = heldReady;
+        heldReady = null;
+        if (held == null) {
+            return;
+        }
+        if (closed || connection != backend) {
+            held.release();
+            return;
+        }
+        toClient(held);
+        unflushed = true;
+        finishAttempt();
+        onReadyForQuery(connection, status);
     }
 
     private static boolean startsRows(BackendType type) {

@@ -47,6 +47,11 @@ final class SessionCache {
     private PgFrame checkedHead;
     private boolean lookupInFlight;
     private Fill fill;
+    /**
+     * When the session last saw an answer that did not come from the local cache (a server's, or a Redis hit): a
+     * local hit needs a lease renewed after it, so that no answer goes back behind one already seen.
+     */
+    private long floorNanos = System.nanoTime();
 
     SessionCache(ResultCache cache, SessionInfo info) {
         this.cache = cache;
@@ -118,7 +123,12 @@ final class SessionCache {
      */
     CompletableFuture<RedisCache.Lookup> lookup(CacheKey key, ReadPlan plan) {
         lookupInFlight = true;
-        return cache.redis().lookup(key, plan.tables());
+        return cache.redis().lookup(key, plan.tables(), floorNanos);
+    }
+
+    /** The session saw an answer at {@code nanos} that did not come from the local cache. */
+    void observed(long nanos) {
+        floorNanos = nanos;
     }
 
     /** Back on the event loop after a lookup (and, on a miss, the versions read). */

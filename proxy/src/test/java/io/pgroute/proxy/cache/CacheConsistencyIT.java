@@ -99,6 +99,56 @@ class CacheConsistencyIT {
         assertThat(hits).as("cache hits during the run").isPositive();
     }
 
+    /**
+     * Read-after-acknowledged-write across instances with the local cache: a reader on instance two holds the row
+     * in its local cache; a writer on instance one updates it and, as soon as the write is acknowledged, the reader
+     * reads it again and must see the new value. The lease is stretched to 50 ms and invalidation messages are held
+     * up for 100 ms, so only the writer's wait and the reader's lease keep the stale copy from being served: without
+     * the writer's wait this fails in the first rounds (checked).
+     */
+    @Test
+    void aReadOnAnotherInstanceAfterAnAcknowledgedWriteSeesIt() throws Exception {
+        String table = CacheIT.table("ra");
+        try (Connection c = CacheIT.connect(one); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE " + table + " (id int PRIMARY KEY, v bigint NOT NULL)");
+            s.execute("INSERT INTO " + table + " VALUES (1, 0)");
+        }
+        try (Connection r = CacheIT.connect(two)) {
+            CacheIT.untilCached(two, r, "SELECT v FROM " + table + " WHERE id = 1");  // the catalog knows the table
+        }
+        NearCache local = two.resultCache().orElseThrow().redis().near().orElseThrow();
+        long localBefore = local.hits();
+        int rounds = 10;
+        NearCache.leaseOverrideNanos = TimeUnit.MILLISECONDS.toNanos(50);
+        NearCache.deliveryDelayNanos = TimeUnit.MILLISECONDS.toNanos(100);
+        try (Connection w = CacheIT.connect(one); Connection r = CacheIT.connect(two);
+             PreparedStatement update = w.prepareStatement("UPDATE " + table + " SET v = ? WHERE id = 1");
+             PreparedStatement read = r.prepareStatement("SELECT v FROM " + table + " WHERE id = 1")) {
+            for (int i = 1; i <= rounds; i++) {
+                long held = local.hits();
+                for (int attempt = 0; attempt < 200 && local.hits() == held; attempt++) {
+                    assertThat(value(read)).isEqualTo(i - 1);  // until the local cache answers it
+                }
+                assertThat(local.hits()).as("round %d: local hits; listening %s, stats %s", i, local.listening(),
+                        two.resultCache().orElseThrow().stats()).isGreaterThan(held);
+                update.setLong(1, i);
+                assertThat(update.executeUpdate()).isEqualTo(1);
+                assertThat(value(read)).as("round %d: read right after the write was acknowledged", i).isEqualTo(i);
+            }
+        } finally {
+            NearCache.deliveryDelayNanos = 0;
+            NearCache.leaseOverrideNanos = 0;
+        }
+        assertThat(local.hits() - localBefore).isGreaterThanOrEqualTo(rounds);
+    }
+
+    private static long value(PreparedStatement read) throws SQLException {
+        try (ResultSet rs = read.executeQuery()) {
+            assertThat(rs.next()).isTrue();
+            return rs.getLong(1);
+        }
+    }
+
     private static void run(int worker, boolean writer, AtomicLong done, AtomicLong reads,
                             ConcurrentLinkedQueue<String> violations) throws SQLException {
         int ownTable = worker % TABLES;

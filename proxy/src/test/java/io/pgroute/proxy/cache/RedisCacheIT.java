@@ -186,6 +186,58 @@ class RedisCacheIT {
         assertThat(wait(cache.get(key))).isEmpty();
     }
 
+    @Test
+    void theLocalCacheServesARepeatedHitUntilAnotherInstanceBeginsAWriteOfItsTable() throws Exception {
+        RedisCache.Settings settings = new RedisCache.Settings(Duration.ofMillis(200), 5, Duration.ofMillis(200),
+                Duration.ofMillis(200), 1 << 20);
+        RedisCache local = new RedisCache(uri, settings);
+        RedisCache other = new RedisCache(uri, settings);
+        try {
+            NearCache near = local.near().orElseThrow();
+            await().atMost(DEADLINE).until(() -> near.listening() && other.near().orElseThrow().listening());
+            CacheKey key = key("select * from near_products");
+            fill(key, List.of("near_products"), TTL);
+            long floor = System.nanoTime();
+            RedisCache.Lookup first = wait(local.lookup(key, List.of("near_products"), floor));
+            assertThat(first.hit()).isPresent();
+            assertThat(first.local()).isFalse();
+            RedisCache.Lookup second = wait(local.lookup(key, List.of("near_products"), floor));
+            assertThat(second.hit()).isPresent();
+            assertThat(second.local()).as("answered from memory").isTrue();
+            assertThat(local.stats().localHits()).isEqualTo(1);
+
+            RedisCache.WriteBegun begun = wait(other.begin(database, List.of("near_products"), false));
+            assertThat(begun.acknowledged()).isTrue();
+            long acknowledged = System.nanoTime();
+            wait(begun.visible());  // two subscribers: the writer waits out the lease
+            assertThat(System.nanoTime() - acknowledged).isGreaterThanOrEqualTo(NearCache.LEASE.toNanos() / 2);
+            RedisCache.Lookup after = wait(local.lookup(key, List.of("near_products"), floor));
+            assertThat(after.local()).isFalse();
+            assertThat(after.hit()).isEmpty();
+        } finally {
+            local.closeAsync().get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
+            other.closeAsync().get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void aWriterAloneWithItsSubscriptionDoesNotWait() throws Exception {
+        RedisCache local = new RedisCache(uri, new RedisCache.Settings(Duration.ofMillis(200), 5,
+                Duration.ofMillis(200), Duration.ofMillis(200), 1 << 20));
+        try {
+            await().atMost(DEADLINE).until(() -> local.near().orElseThrow().listening());
+            String alone = "db_" + UUID.randomUUID();
+            RedisCache.WriteBegun begun = wait(local.begin(alone, List.of("t"), false));
+            assertThat(begun.acknowledged()).isTrue();
+            // the own message comes back at about the time of the acknowledgement, far sooner than the lease
+            long waited = System.nanoTime();
+            wait(begun.visible());
+            assertThat(begun.visible()).isCompleted();
+        } finally {
+            local.closeAsync().get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
+        }
+    }
+
     private CacheKey key(String sql) {
         return CacheKey.builder(database, "app").settings(Map.of("search_path", "public")).sql(sql).build();
     }
