@@ -235,11 +235,17 @@ public final class NearCache implements RedisSubscription.Listener {
     }
 
     /**
-     * The future of the begin carrying {@code token}: complete once its message came back on the subscription (so
-     * this instance was among the receivers); null when nobody watched for it. Stops watching.
+     * The future of the begin carrying {@code token}: completes once its message came back on the subscription (so
+     * this instance was among the receivers); null when nobody watches for it. The message may come back before or
+     * after the begin's answer: they travel on different connections.
      */
     CompletableFuture<Void> ownMessage(String token) {
-        return ownMessages.remove(token);
+        return ownMessages.get(token);
+    }
+
+    /** Stops watching for the message of the begin carrying {@code token}. */
+    void forget(String token) {
+        ownMessages.remove(token);
     }
 
     /** Starts watching for the message of the begin carrying {@code token} (before it is sent). */
@@ -267,7 +273,7 @@ public final class NearCache implements RedisSubscription.Listener {
         } else {
             invalidate(parts[1], List.of(parts).subList(2, parts.length), false);
         }
-        CompletableFuture<Void> own = ownMessages.get(parts[0]);
+        CompletableFuture<Void> own = ownMessages.get(parts[0]);  // removed by the begin, which may not have seen it yet
         if (own != null) {
             own.complete(null);
         }

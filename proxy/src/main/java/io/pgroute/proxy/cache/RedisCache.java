@@ -271,21 +271,26 @@ public final class RedisCache implements AutoCloseable {
      */
     private CompletableFuture<Void> visibility(String token, long receivers, long acknowledged) {
         CompletableFuture<Void> own = near == null || token == null ? null : near.ownMessage(token);
-        if (receivers == 0) {
-            return CompletableFuture.completedFuture(null);
+        if (receivers == 0 || own == null) {
+            if (near != null && token != null) {
+                near.forget(token);
+            }
+            if (receivers == 0) {
+                return CompletableFuture.completedFuture(null);
+            }
         }
         CompletableFuture<Void> result = new CompletableFuture<>();
         long wait = NearCache.leaseNanos() - (clock.getAsLong() - acknowledged);
-        if (wait <= 0) {
+        if (wait <= 0 || link.closed()) {
             result.complete(null);
         } else {
             link.schedule(() -> result.complete(null), Duration.ofNanos(wait));
-            if (link.closed()) {
-                result.complete(null);
-            }
         }
-        if (receivers == 1 && own != null) {
-            own.thenRun(() -> result.complete(null));
+        if (own != null) {
+            if (receivers == 1) {
+                own.thenRun(() -> result.complete(null));  // the one receiver was this instance
+            }
+            result.thenRun(() -> near.forget(token));
         }
         return result;
     }
