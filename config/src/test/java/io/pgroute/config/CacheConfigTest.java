@@ -41,6 +41,7 @@ class CacheConfigTest {
                 + "  timeout: 50ms\n"
                 + "  default_ttl: 10m\n"
                 + "  max_result_bytes: 256kB\n"
+                + "  local_max_bytes: 8MiB\n"
                 + "  tables:\n"
                 + "    include: [Products, orders, categories, products]\n"
                 + "    exclude: [orders_audit]\n"
@@ -53,7 +54,11 @@ class CacheConfigTest {
                 Duration.ofMillis(50), Duration.ofMinutes(10), 256 * 1024, Set.of("products", "orders", "categories"),
                 Set.of("orders_audit"), Map.of("products", Duration.ofSeconds(30), "categories", Duration.ofHours(1)),
                 Set.of("my_func", "now_utc", "app.price"), Map.of("reports", false, "app", true), 3,
-                Duration.ofSeconds(5)));
+                Duration.ofSeconds(5), 8L << 20));
+        assertThat(parse(MINIMAL + "cache: { enabled: true, redis: \"redis://cache:6379\" }\n").localMaxBytes())
+                .as("default").isEqualTo(32L << 20);
+        assertThat(parse(MINIMAL + "cache: { enabled: true, redis: \"redis://cache:6379\", local_max_bytes: 0 }\n")
+                .localMaxBytes()).as("off").isZero();
         assertThat(cache.include()).containsExactly("products", "orders", "categories");
         assertThat(cache.tableTtls().keySet()).containsExactly("products", "categories");
         assertThat(cache.functions()).containsExactly("my_func", "now_utc", "app.price");

@@ -3,6 +3,7 @@ package io.pgroute.proxy.admin;
 import io.pgroute.config.ProxyConfig;
 import io.pgroute.protocol.SqlState;
 import io.pgroute.proxy.cache.CacheStats;
+import io.pgroute.proxy.cache.NearCache;
 import io.pgroute.proxy.cache.RedisCache;
 import io.pgroute.proxy.cache.ResultCache;
 import io.pgroute.proxy.routing.Lsn;
@@ -12,6 +13,7 @@ import java.math.RoundingMode;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -121,13 +123,15 @@ final class CacheReport {
                         .thenCompose(ignored -> redis.settleWrite(each, tables, false, 0)));
             }
         }
+        // answered only once every instance's local cache lease on what it held before has run out
+        Executor afterLease = CompletableFuture.delayedExecutor(NearCache.LEASE.toNanos(), TimeUnit.NANOSECONDS);
         return CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new))
                 .orTimeout(INVALIDATE_TIMEOUT_SECONDS, TimeUnit.SECONDS)
-                .handle((ignored, failure) -> {
+                .handleAsync((ignored, failure) -> {
                     if (failure != null) {
                         throw failed("cache invalidation", failure);
                     }
                     return AdminResult.command("CACHE INVALIDATE");
-                });
+                }, afterLease);
     }
 }
