@@ -108,14 +108,7 @@ class CacheConsistencyIT {
      */
     @Test
     void aReadOnAnotherInstanceAfterAnAcknowledgedWriteSeesIt() throws Exception {
-        String table = CacheIT.table("ra");
-        try (Connection c = CacheIT.connect(one); Statement s = c.createStatement()) {
-            s.execute("CREATE TABLE " + table + " (id int PRIMARY KEY, v bigint NOT NULL)");
-            s.execute("INSERT INTO " + table + " VALUES (1, 0)");
-        }
-        try (Connection r = CacheIT.connect(two)) {
-            CacheIT.untilCached(two, r, "SELECT v FROM " + table + " WHERE id = 1");  // the catalog knows the table
-        }
+        String table = counterTable("ra");
         NearCache local = two.resultCache().orElseThrow().redis().near().orElseThrow();
         long localBefore = local.hits();
         int rounds = 10;
@@ -125,12 +118,7 @@ class CacheConsistencyIT {
              PreparedStatement update = w.prepareStatement("UPDATE " + table + " SET v = ? WHERE id = 1");
              PreparedStatement read = r.prepareStatement("SELECT v FROM " + table + " WHERE id = 1")) {
             for (int i = 1; i <= rounds; i++) {
-                long held = local.hits();
-                for (int attempt = 0; attempt < 200 && local.hits() == held; attempt++) {
-                    assertThat(value(read)).isEqualTo(i - 1);  // until the local cache answers it
-                }
-                assertThat(local.hits()).as("round %d: local hits; listening %s, stats %s", i, local.listening(),
-                        two.resultCache().orElseThrow().stats()).isGreaterThan(held);
+                readUntilLocalHit(local, read, i - 1, i);
                 update.setLong(1, i);
                 assertThat(update.executeUpdate()).isEqualTo(1);
                 assertThat(value(read)).as("round %d: read right after the write was acknowledged", i).isEqualTo(i);
@@ -151,14 +139,7 @@ class CacheConsistencyIT {
      */
     @Test
     void aCachedReadAfterSeeingAWriteOnThePrimaryDoesNotGoBack() throws Exception {
-        String table = CacheIT.table("rb");
-        try (Connection c = CacheIT.connect(one); Statement s = c.createStatement()) {
-            s.execute("CREATE TABLE " + table + " (id int PRIMARY KEY, v bigint NOT NULL)");
-            s.execute("INSERT INTO " + table + " VALUES (1, 0)");
-        }
-        try (Connection r = CacheIT.connect(two)) {
-            CacheIT.untilCached(two, r, "SELECT v FROM " + table + " WHERE id = 1");
-        }
+        String table = counterTable("rb");
         NearCache local = two.resultCache().orElseThrow().redis().near().orElseThrow();
         int rounds = 8;
         NearCache.leaseOverrideNanos = TimeUnit.MILLISECONDS.toNanos(50);
@@ -170,11 +151,7 @@ class CacheConsistencyIT {
              PreparedStatement onPrimary = r.prepareStatement("/* pgroute: primary */ SELECT v FROM " + table
                      + " WHERE id = 1")) {
             for (int i = 1; i <= rounds; i++) {
-                long held = local.hits();
-                for (int attempt = 0; attempt < 200 && local.hits() == held; attempt++) {
-                    assertThat(value(read)).isEqualTo(i - 1);
-                }
-                assertThat(local.hits()).as("round %d: local hits", i).isGreaterThan(held);
+                readUntilLocalHit(local, read, i - 1, i);
                 long next = i;
                 Future<?> written = writer.submit(() -> {
                     update.setLong(1, next);
@@ -193,6 +170,30 @@ class CacheConsistencyIT {
             NearCache.deliveryDelayNanos = 0;
             NearCache.leaseOverrideNanos = 0;
         }
+    }
+
+    /** A new table {@code (id, v)} holding the row (1, 0), known to instance two's catalog (a cache hit there). */
+    private static String counterTable(String prefix) throws SQLException {
+        String table = CacheIT.table(prefix);
+        try (Connection c = CacheIT.connect(one); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE " + table + " (id int PRIMARY KEY, v bigint NOT NULL)");
+            s.execute("INSERT INTO " + table + " VALUES (1, 0)");
+        }
+        try (Connection r = CacheIT.connect(two)) {
+            CacheIT.untilCached(two, r, "SELECT v FROM " + table + " WHERE id = 1");
+        }
+        return table;
+    }
+
+    /** Reads {@code expected} with {@code read} until instance two's local cache answered it. */
+    private static void readUntilLocalHit(NearCache local, PreparedStatement read, long expected, int round)
+            throws SQLException {
+        long held = local.hits();
+        for (int attempt = 0; attempt < 200 && local.hits() == held; attempt++) {
+            assertThat(value(read)).isEqualTo(expected);
+        }
+        assertThat(local.hits()).as("round %d: local hits; listening %s, stats %s", round, local.listening(),
+                two.resultCache().orElseThrow().stats()).isGreaterThan(held);
     }
 
     private static long value(PreparedStatement read) throws SQLException {
