@@ -69,7 +69,6 @@ public final class NearCache implements RedisSubscription.Listener {
     /** Begins of ours whose message has not come back yet, by token. */
     private final ConcurrentHashMap<String, CompletableFuture<Void>> ownMessages = new ConcurrentHashMap<>();
     private final LongAdder hits = new LongAdder();
-    private final LongAdder leaseWaits = new LongAdder();
     private volatile long resetAt;
     /** Send time of the newest PING answered since the subscription was last confirmed; NONE without one. */
     private volatile long leaseFrom = NONE;
@@ -78,7 +77,6 @@ public final class NearCache implements RedisSubscription.Listener {
     // guarded by this
     private long generation;
     private boolean pinging;
-    private long pingSent;
     private final List<Waiter> waiters = new ArrayList<>();
 
     /**
@@ -170,7 +168,6 @@ public final class NearCache implements RedisSubscription.Listener {
         if (!subscribed || !valid(entry)) {
             return null;
         }
-        leaseWaits.increment();
         return awaitLease(floor).thenApply(ok -> {
             if (ok && valid(entry)) {
                 hits.increment();
@@ -328,7 +325,6 @@ public final class NearCache implements RedisSubscription.Listener {
                 return;
             }
             pinging = true;
-            pingSent = now;
             sentGeneration = generation;
         }
         long sent = now;
@@ -377,14 +373,5 @@ public final class NearCache implements RedisSubscription.Listener {
     /** Hits served from this instance's memory since start. */
     public long hits() {
         return hits.sum();
-    }
-
-    /** Entries held now (approximately). */
-    public long size() {
-        return entries.estimatedSize();
-    }
-
-    void clear() {
-        entries.invalidateAll();
     }
 }

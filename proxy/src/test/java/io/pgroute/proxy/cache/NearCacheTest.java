@@ -124,10 +124,16 @@ class NearCacheTest {
         String token = near.token();
         near.expect(token);
         CompletableFuture<Void> own = near.ownMessage(token);
-        near.expect(token);
+        near.expect(token);  // watched again: the first future is replaced and never completes
         near.message(NearCache.message(token, "shop", List.of("products"), false));
-        assertThat(near.ownMessage(token)).isCompleted();
-        assertThat(own).isNotDone();  // taken before: no longer watched
+        assertThat(near.ownMessage(token)).isCompleted();  // still there after its message: the begin takes it
+        assertThat(own).isNotDone();
+        near.forget(token);
+        assertThat(near.ownMessage(token)).isNull();
+        String early = near.token();  // the message before the begin's answer
+        near.expect(early);
+        near.message(NearCache.message(early, "shop", List.of("products"), false));
+        assertThat(near.ownMessage(early)).isCompleted();
         assertThat(new String(NearCache.message("t", "db", List.of("a", "b"), false), StandardCharsets.UTF_8))
                 .isEqualTo("t\0db\0a\0b");
     }

@@ -42,8 +42,7 @@ class DemoIT {
 
     @Test
     void startsAnswersAndStopsCleanly() throws Exception {
-        Path jar = Path.of("target", "pgroute.jar");
-        assertThat(jar).exists();
+        Path jar = ProxyFixture.jar();
         int port = ProxyFixture.freePort();
         String java = ProcessHandle.current().info().command().orElse("java");
         Process demo = new ProcessBuilder(java, "-jar", jar.toString(), "demo", "--port", String.valueOf(port),

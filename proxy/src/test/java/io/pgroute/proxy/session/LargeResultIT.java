@@ -30,8 +30,7 @@ class LargeResultIT {
 
     @Test
     void aGigabyteResultStreamsThroughAProxyWithA128MegabyteHeap() throws Exception {
-        Path jar = Path.of("target", "pgroute.jar");
-        assertThat(jar).exists();
+        Path jar = ProxyFixture.jar();
         int port = ProxyFixture.freePort();
         String yaml = ProxyFixture.yaml(ProxyFixture.get().cluster(), Map.of())
                 .replace("listen: { host: 127.0.0.1, port: 0 }", "listen: { host: 127.0.0.1, port: " + port + " }");

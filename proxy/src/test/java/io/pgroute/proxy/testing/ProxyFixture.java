@@ -125,6 +125,15 @@ public final class ProxyFixture {
         return DriverManager.getConnection(cluster.primary().jdbcUrl(DATABASE), "app", "app");
     }
 
+    /** The shaded jar {@code mvn package} built (integration tests run after it), for a test that starts pgroute. */
+    public static java.nio.file.Path jar() {
+        java.nio.file.Path jar = java.nio.file.Path.of("target", "pgroute.jar");
+        if (!java.nio.file.Files.isRegularFile(jar)) {
+            throw new IllegalStateException(jar.toAbsolutePath() + " is missing: run the tests with mvn verify");
+        }
+        return jar;
+    }
+
     /** A TCP port on 127.0.0.1 that was free a moment ago, for a process this test starts itself. */
     public static int freePort() throws IOException {
         try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
