@@ -70,7 +70,7 @@ class LargeResultIT {
                 assertThat(rs.getInt(1)).isEqualTo(42);
             }
             if (Files.isExecutable(PSQL)) {
-                assertThat(psqlBytes(port)).as("psql's output: every row and its newline")
+                assertThat(psqlBytes(port, log)).as("psql's output: every row and its newline")
                         .isEqualTo((long) ROWS * (WIDTH + 1));
                 assertThat(proxy.isAlive()).as("the proxy survived psql; its log: %s", tail(log)).isTrue();
             }
@@ -86,12 +86,13 @@ class LargeResultIT {
     }
 
     /** Bytes psql prints for the whole result read as one simple-protocol answer. */
-    private static long psqlBytes(int port) throws Exception {
+    private static long psqlBytes(int port, Path log) throws Exception {
         ProcessBuilder builder = new ProcessBuilder(PSQL.toString(), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
                 "host=127.0.0.1 port=" + port + " dbname=app user=app sslmode=disable",
                 "-c", "SELECT repeat('x', " + WIDTH + ") FROM generate_series(1, " + ROWS + ")");
         builder.environment().put("PGPASSWORD", "app");
-        builder.redirectError(ProcessBuilder.Redirect.DISCARD);
+        Path errors = Files.createTempFile("pgroute-large-psql", ".err");
+        builder.redirectError(errors.toFile());
         Process psql = builder.start();
         Thread watchdog = new Thread(() -> {
             try {
@@ -111,9 +112,14 @@ class LargeResultIT {
                 count += n;
             }
         }
-        assertThat(psql.waitFor(120, TimeUnit.SECONDS)).isTrue();
-        assertThat(psql.exitValue()).isZero();
-        return count;
+        try {
+            assertThat(psql.waitFor(120, TimeUnit.SECONDS)).isTrue();
+            assertThat(psql.exitValue()).as("psql's exit status after %d bytes; psql said: %s; the proxy's log: %s",
+                    count, Files.readString(errors), tail(log)).isZero();
+            return count;
+        } finally {
+            Files.deleteIfExists(errors);
+        }
     }
 
     private static void awaitAnswer(String url, Process proxy, Path log) throws Exception {
