@@ -1,5 +1,6 @@
 package io.pgroute.proxy.cache;
 
+import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -78,12 +79,62 @@ public final class CacheKey {
         return "CacheKey[" + database + "/" + hex() + "]";
     }
 
+    /**
+     * Result-changing session settings in the form they are hashed: names case-folded and sorted, each name and
+     * value length-prefixed. A session's settings rarely change, so it encodes them once for many keys.
+     */
+    public static final class Settings {
+
+        static final Settings NONE = of(Map.of());
+
+        private final byte[] encoded;
+
+        private Settings(byte[] encoded) {
+            this.encoded = encoded;
+        }
+
+        /** Encodes {@code values}; names are case-insensitive, as in PostgreSQL, and a null value differs from "". */
+        public static Settings of(Map<String, String> values) {
+            TreeMap<String, String> sorted = new TreeMap<>();
+            values.forEach((name, value) -> {
+                String folded = name.toLowerCase(Locale.ROOT);
+                if (sorted.containsKey(folded)) {
+                    throw new IllegalArgumentException("setting given twice: " + name);
+                }
+                sorted.put(folded, value);
+            });
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            writeInt(out, sorted.size());
+            sorted.forEach((name, value) -> {
+                writeBytes(out, name.getBytes(StandardCharsets.UTF_8));
+                writeBytes(out, value == null ? null : value.getBytes(StandardCharsets.UTF_8));
+            });
+            return new Settings(out.toByteArray());
+        }
+
+        private static void writeBytes(ByteArrayOutputStream out, byte[] value) {
+            if (value == null) {
+                writeInt(out, -1);
+                return;
+            }
+            writeInt(out, value.length);
+            out.writeBytes(value);
+        }
+
+        private static void writeInt(ByteArrayOutputStream out, int value) {
+            out.write(value >>> 24);
+            out.write(value >>> 16);
+            out.write(value >>> 8);
+            out.write(value);
+        }
+    }
+
     /** Collects the hashed fields; everything but database and role defaults to empty / simple protocol. */
     public static final class Builder {
 
         private final String database;
         private final String role;
-        private Map<String, String> settings = Map.of();
+        private Settings settings = Settings.NONE;
         private String sql = "";
         private byte[][] parameters = new byte[0][];
         private short[] parameterFormats = new short[0];
@@ -102,6 +153,12 @@ public final class CacheKey {
          * case-insensitive, as in PostgreSQL; a {@code null} value differs from an empty one.
          */
         public Builder settings(Map<String, String> value) {
+            this.settings = Settings.of(value);
+            return this;
+        }
+
+        /** Settings encoded once ({@link Settings#of}) for many keys. */
+        public Builder settings(Settings value) {
             this.settings = Objects.requireNonNull(value, "settings");
             return this;
         }
@@ -147,19 +204,7 @@ public final class CacheKey {
             putInt(digest, shape.ordinal());
             putString(digest, database);
             putString(digest, role);
-            TreeMap<String, String> sorted = new TreeMap<>();
-            settings.forEach((name, value) -> {
-                String folded = name.toLowerCase(Locale.ROOT);
-                if (sorted.containsKey(folded)) {
-                    throw new IllegalArgumentException("setting given twice: " + name);
-                }
-                sorted.put(folded, value);
-            });
-            putInt(digest, sorted.size());
-            sorted.forEach((name, value) -> {
-                putString(digest, name);
-                putString(digest, value);
-            });
+            digest.update(settings.encoded);
             putString(digest, sql);
             putString(digest, detail);
             putInt(digest, parameters.length);

@@ -347,38 +347,43 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         if (cache.lookupInFlight() || heldReady != null || writes.beginning()) {
             return false;
         }
-        boolean startsCycle = startsCycle(type, inBatch);
-        if (startsCycle && writes.unsettled() && responses.pendingCycles() > 0) {
-            return false;  // a commit's invalidation must not be overtaken by a later request cycle
-        }
-        if (startsCycle && !mustBeginFirst()) {
-            return false;
-        }
-        if (!startsCycle || transactionStatus != 'I' || pinnedBecause != null || !responses.isEmpty()
-                || attempt != null || !cache.unchecked(next)) {
+        if (!startsCycle(type, inBatch)) {
             return true;
         }
-        CacheUnit unit = CacheUnit.of(waiting, translator.statements());
+        if (writes.unsettled() && responses.pendingCycles() > 0) {
+            return false;  // a commit's invalidation must not be overtaken by a later request cycle
+        }
+        boolean mayLookUp = transactionStatus == 'I' && pinnedBecause == null && responses.isEmpty()
+                && attempt == null && cache.unchecked(next);
+        CacheUnit unit = mayLookUp ? CacheUnit.of(waiting, translator.statements()) : CacheUnit.NONE;
         if (unit == CacheUnit.INCOMPLETE) {
             return false;  // its Sync has not arrived yet
         }
-        cache.checked(next);
-        return !unit.candidate() || !startLookup(unit);
-    }
-
-    /**
-     * Before a unit that may commit writes is sent, its tables' versions are bumped and put in flux (see
-     * {@link CacheWrites}); false while that is under way or the unit is not complete yet.
-     */
-    private boolean mustBeginFirst() {
-        List<String> texts = CacheUnit.statementTexts(waiting, translator.statements());
+        // a candidate runs one statement: its text is the unit's, without decoding the messages again
+        List<String> texts = unit.candidate() ? List.of(unit.sql())
+                : CacheUnit.statementTexts(waiting, translator.statements());
         if (texts == null) {
-            return false;
+            return false;  // the unit is not complete yet
         }
         List<StatementInfo> statements = new ArrayList<>(texts.size());
         for (String each : texts) {
             statements.add(routing.classify(each));
         }
+        if (!nothingToBegin(statements, texts)) {
+            return false;
+        }
+        if (!mayLookUp) {
+            return true;
+        }
+        cache.checked(next);
+        return !unit.candidate() || !startLookup(unit, statements.get(0));
+    }
+
+    /**
+     * Before a unit that may commit writes is sent, its tables' versions are bumped and put in flux (see
+     * {@link CacheWrites}): true when the unit needs nothing begun, false when its begin was just started.
+     */
+    private boolean nothingToBegin(List<StatementInfo> statements, List<String> texts) {
         ResultCache.Invalidation begin = writes.toBegin(statements, texts, transactionStatus);
         if (begin.isNone()) {
             return true;
@@ -394,8 +399,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     }
 
     /** Looks a cacheable unit up in Redis; false when it is not cacheable after all. */
-    private boolean startLookup(CacheUnit unit) {
-        StatementInfo statement = routing.classify(unit.sql());
+    private boolean startLookup(CacheUnit unit, StatementInfo statement) {
         Optional<ResultCache.ReadPlan> plan = cache.plan(statement);
         if (plan.isEmpty() || routing.isKnownWrite(unit.sql())) {
             return false;
@@ -409,7 +413,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
                 cache.observed(System.nanoTime());
             }
             if (found.hit().isPresent()) {
-                answerFromCache(unit, found.hit().get());
+                answerFromCache(unit, statement, found.hit().get());
                 return;
             }
             cache.lookupDone();
@@ -432,7 +436,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     }
 
     /** A hit: the unit's messages are answered with the stored frames and ReadyForQuery, no server involved. */
-    private void answerFromCache(CacheUnit unit, CachedResult result) {
+    private void answerFromCache(CacheUnit unit, StatementInfo statement, CachedResult result) {
         cache.lookupDone();
         if (closed) {
             return;
@@ -446,7 +450,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         placement.raiseFloor(result.watermark());  // later reads never older than what this answer showed
         long nanos = System.nanoTime() - lookupStartNanos;
         recorder.query(info.database(), QueryRecorder.Route.CACHE, nanos);
-        recorder.statement(info.database(), routing.classify(unit.sql()).fingerprint(), unit.sql(),
+        recorder.statement(info.database(), statement.fingerprint(), unit.sql(),
                 QueryRecorder.Route.CACHE, "cache hit", nanos);
         out.write(Unpooled.wrappedBuffer(result.frames()));
         out.write(ReadyForQuery.IDLE);

@@ -52,6 +52,9 @@ final class SessionCache {
      * local hit needs a lease renewed after it, so that no answer goes back behind one already seen.
      */
     private long floorNanos = System.nanoTime();
+    /** The settings part of the last key, encoded, and the session settings it was made from. */
+    private CacheKey.Settings keySettings;
+    private Map<String, String> keySettingsSource;
 
     SessionCache(ResultCache cache, SessionInfo info) {
         this.cache = cache;
@@ -105,10 +108,14 @@ final class SessionCache {
 
     /** The key of {@code unit} under the session's current settings. */
     CacheKey key(CacheUnit unit, Map<String, String> sessionSettings) {
-        Map<String, String> settings = new TreeMap<>(startupSettings);
-        sessionSettings.forEach((name, value) -> settings.put(name.toLowerCase(Locale.ROOT), value));
+        if (keySettings == null || !sessionSettings.equals(keySettingsSource)) {
+            Map<String, String> settings = new TreeMap<>(startupSettings);
+            sessionSettings.forEach((name, value) -> settings.put(name.toLowerCase(Locale.ROOT), value));
+            keySettings = CacheKey.Settings.of(settings);
+            keySettingsSource = Map.copyOf(sessionSettings);
+        }
         return CacheKey.builder(database, role)
-                .settings(settings)
+                .settings(keySettings)
                 .sql(unit.sql())
                 .shape(unit.shape())
                 .detail(unit.detail())
