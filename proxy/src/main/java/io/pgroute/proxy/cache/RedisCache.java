@@ -6,6 +6,8 @@ import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ScanCursor;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SetArgs;
+import io.netty.channel.EventLoopGroup;
+
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -115,9 +117,22 @@ public final class RedisCache implements AutoCloseable {
         this(uris, cluster, settings, System::nanoTime);
     }
 
+    /**
+     * As {@link #RedisCache(List, boolean, Settings)}, with the Redis connections on pgroute's event loops
+     * ({@code loops}, {@code threads} of them) where Lettuce can use them (see {@link SharedEventLoops}).
+     */
+    public RedisCache(List<String> uris, boolean cluster, Settings settings, EventLoopGroup loops, int threads) {
+        this(uris, cluster, settings, System::nanoTime, loops, threads);
+    }
+
     RedisCache(List<String> uris, boolean cluster, Settings settings, LongSupplier clock) {
+        this(uris, cluster, settings, clock, null, 0);
+    }
+
+    RedisCache(List<String> uris, boolean cluster, Settings settings, LongSupplier clock, EventLoopGroup loops,
+            int threads) {
         this.breaker = new CircuitBreaker(settings.breakerThreshold(), settings.breakerCoolDown(), clock);
-        this.link = new RedisLink(uris, cluster, settings.timeout(), breaker, errors, clock);
+        this.link = new RedisLink(uris, cluster, settings.timeout(), breaker, errors, clock, loops, threads);
         this.guard = new EpochGuard(this::sendEpochBump, link::schedule);
         link.onConnect(this::checkRunId);
         this.healthCheck = link.every(this::checkRunId, settings.healthInterval());

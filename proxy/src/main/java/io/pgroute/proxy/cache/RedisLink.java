@@ -20,10 +20,14 @@ import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.Delay;
+import io.lettuce.core.resource.EventLoopGroupProvider;
+import io.netty.channel.EventLoopGroup;
+
 import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -68,6 +72,7 @@ final class RedisLink {
             Delay.exponential(Duration.ofMillis(10), Duration.ofSeconds(1), 2, TimeUnit.MILLISECONDS);
 
     private final ClientResources resources;
+    private final CallTimer timer;
     private final AbstractRedisClient client;
     private final Function<AbstractRedisClient, CompletableFuture<StatefulConnection<byte[], byte[]>>> connector;
     private final Topology topology;
@@ -91,6 +96,15 @@ final class RedisLink {
      */
     RedisLink(List<String> uris, boolean cluster, Duration timeout, CircuitBreaker breaker, LongAdder errors,
             LongSupplier clock) {
+        this(uris, cluster, timeout, breaker, errors, clock, null, 0);
+    }
+
+    /**
+     * As above, with the Redis connections on {@code loops} ({@code threads} of them; see {@link SharedEventLoops})
+     * when Lettuce can use them; null: Lettuce's own threads.
+     */
+    RedisLink(List<String> uris, boolean cluster, Duration timeout, CircuitBreaker breaker, LongAdder errors,
+            LongSupplier clock, EventLoopGroup loops, int threads) {
         List<RedisURI> parsed = parse(uris, cluster);
         this.topology = cluster ? Topology.CLUSTER
                 : parsed.get(0).getSentinels().isEmpty() ? Topology.STANDALONE : Topology.SENTINEL;
@@ -100,7 +114,11 @@ final class RedisLink {
         this.breaker = breaker;
         this.errors = errors;
         this.warning = new RateLimitedWarning(LOGGER, WARN_INTERVAL, clock);
-        this.resources = ClientResources.builder().reconnectDelay(RECONNECT_DELAY).build();
+        ClientResources.Builder builder = ClientResources.builder().reconnectDelay(RECONNECT_DELAY);
+        Optional<EventLoopGroupProvider> shared = SharedEventLoops.of(loops, threads);
+        shared.ifPresent(builder::eventLoopGroupProvider);
+        this.resources = builder.build();
+        this.timer = new CallTimer(shared.isPresent() ? loops : null, resources.eventExecutorGroup());
         if (cluster) {
             RedisClusterClient clusterClient = RedisClusterClient.create(resources, parsed);
             clusterClient.setOptions(ClusterClientOptions.builder()
@@ -190,7 +208,7 @@ final class RedisLink {
         if (topology != Topology.STANDALONE) {
             throw new IllegalStateException("subscriptions need a standalone server, not " + topology);
         }
-        return new RedisSubscription(resources, first, channel, timeout, listener);
+        return new RedisSubscription(resources, first, channel, timeout, timer, listener);
     }
 
     /** Runs {@code task} after {@code delay} on a Lettuce event executor; a no-op once closed. */
@@ -199,7 +217,7 @@ final class RedisLink {
             return;
         }
         try {
-            resources.eventExecutorGroup().schedule(task, delay.toNanos(), TimeUnit.NANOSECONDS);
+            timer.schedule(task, delay);
         } catch (RejectedExecutionException e) {
             LOGGER.debug("not scheduling {}: executor shut down", task);
         }
@@ -254,9 +272,7 @@ final class RedisLink {
             return CompletableFuture.failedFuture(new CacheUnavailableException("circuit breaker open"));
         }
         CompletableFuture<StatefulConnection<byte[], byte[]>> used = connection();
-        CompletableFuture<T> result = used
-                .thenCompose(command)
-                .orTimeout(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        CompletableFuture<T> result = timer.bound(used.thenCompose(command), timeout);
         return result.whenComplete((value, failure) -> {
             if (failure == null) {
                 breaker.onSuccess();

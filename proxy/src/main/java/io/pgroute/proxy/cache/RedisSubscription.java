@@ -42,12 +42,15 @@ final class RedisSubscription {
     private final RedisClient client;
     private final byte[] channel;
     private final Duration timeout;
+    private final CallTimer timer;
     private final CompletableFuture<StatefulRedisPubSubConnection<byte[], byte[]>> connection;
     private volatile boolean closed;
 
-    RedisSubscription(ClientResources resources, RedisURI uri, byte[] channel, Duration timeout, Listener listener) {
+    RedisSubscription(ClientResources resources, RedisURI uri, byte[] channel, Duration timeout, CallTimer timer,
+            Listener listener) {
         this.channel = channel.clone();
         this.timeout = timeout;
+        this.timer = timer;
         this.client = RedisClient.create(resources);
         client.setOptions(ClientOptions.builder()
                 .autoReconnect(true)
@@ -101,8 +104,7 @@ final class RedisSubscription {
         if (closed || !connection.isDone() || connection.isCompletedExceptionally()) {
             return CompletableFuture.failedFuture(new CacheUnavailableException("no subscription"));
         }
-        return connection.join().async().ping().toCompletableFuture()
-                .orTimeout(timeout.toNanos(), TimeUnit.NANOSECONDS)
+        return timer.bound(connection.join().async().ping().toCompletableFuture(), timeout)
                 .thenApply(ignored -> null);
     }
 

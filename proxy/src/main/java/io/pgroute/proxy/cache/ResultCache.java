@@ -1,5 +1,6 @@
 package io.pgroute.proxy.cache;
 
+import io.netty.channel.EventLoopGroup;
 import io.pgroute.config.CacheConfig;
 import io.pgroute.proxy.sql.Classifier;
 import io.pgroute.proxy.sql.Hint;
@@ -84,9 +85,17 @@ public final class ResultCache implements AutoCloseable {
 
     /** Connects to the Redis of {@code config} (in the background). */
     public static ResultCache start(CacheConfig config, Classifier classifier) {
+        return start(config, classifier, null, 0);
+    }
+
+    /**
+     * Connects to the Redis of {@code config} (in the background), on pgroute's event loops ({@code loops},
+     * {@code threads} of them) where Lettuce can use them; null: on Lettuce's own threads.
+     */
+    public static ResultCache start(CacheConfig config, Classifier classifier, EventLoopGroup loops, int threads) {
         RedisCache.Settings settings = new RedisCache.Settings(config.timeout(), config.breakerFailures(),
                 config.breakerCoolDown(), Duration.ofSeconds(1), config.localMaxBytes());
-        RedisCache redis = new RedisCache(config.redis(), config.cluster(), settings);
+        RedisCache redis = new RedisCache(config.redis(), config.cluster(), settings, loops, threads);
         LOGGER.info("result cache enabled: {} redis endpoint(s){}, timeout {}, default ttl {}, max result {} bytes,"
                 + " local cache {} bytes", config.redis().size(), config.cluster() ? " (cluster)" : "",
                 config.timeout(), config.defaultTtl(), config.maxResultBytes(), config.localMaxBytes());

@@ -85,7 +85,8 @@ public final class PgrouteServer implements AutoCloseable {
         this.sessions = new SessionRegistry(cancelKeys, connector);
         this.classifier = new Classifier(new BuiltinFunctions(), 10_000);
         this.routing = startRouting(config);
-        this.resultCache = config.cache().enabled() ? ResultCache.start(config.cache(), classifier) : null;
+        this.resultCache = config.cache().enabled() ? ResultCache.start(config.cache(), classifier, workers,
+                workerThreads) : null;
         this.metrics = config.metrics().enabled() ? new ProxyMetrics() : null;
         this.routes = new RouteStats(ROUTE_FINGERPRINTS);
         if (metrics != null) {

@@ -7,7 +7,9 @@ import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
 import io.lettuce.core.codec.ByteArrayCodec;
+import io.netty.channel.EventLoopGroup;
 import io.pgroute.localcluster.LocalCluster;
+import io.pgroute.proxy.server.Transport;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -152,6 +154,61 @@ class RedisCacheIT {
             assertThat(dead.stats().errors()).isGreaterThanOrEqualTo(5);
         } finally {
             wait(dead.closeAsync());
+        }
+    }
+
+    @Test
+    void onPgroutesEventLoopsAnswersArriveThereAndASilentRedisTimesOutThere() throws Exception {
+        EventLoopGroup loops = Transport.detect().newGroup(2, "shared-io");
+        RedisCache.Settings settings = new RedisCache.Settings(Duration.ofMillis(20), 5, Duration.ofMillis(200),
+                Duration.ofMillis(200));
+        RedisCache shared = new RedisCache(List.of(uri), false, settings, loops, 2);
+        try (ServerSocket silent = new ServerSocket(0)) {
+            await().atMost(DEADLINE).until(() -> done(shared.bumpEpoch(database)).isPresent());
+            String answeredOn = wait(shared.versions(database, List.of("products"))
+                    .thenApply(ignored -> Thread.currentThread().getName()));
+            assertThat(answeredOn).as("Lettuce's connection runs on the lent loops").startsWith("shared-io");
+
+            // a server that accepts and never answers: the call must end by the 20 ms timeout, on the loop, well
+            // before Lettuce's own 10 s connect timeout
+            Thread acceptor = new Thread(() -> {
+                List<java.net.Socket> held = new java.util.ArrayList<>();
+                try {
+                    while (true) {
+                        held.add(silent.accept());
+                    }
+                } catch (java.io.IOException closed) {
+                    held.forEach(each -> {
+                        try {
+                            each.close();
+                        } catch (java.io.IOException ignored) {
+                            // closing anyway
+                        }
+                    });
+                }
+            }, "silent-redis");
+            acceptor.setDaemon(true);
+            acceptor.start();
+            RedisCache hung = new RedisCache(List.of("redis://127.0.0.1:" + silent.getLocalPort()), false, settings,
+                    loops, 2);
+            try {
+                long started = System.nanoTime();
+                CompletableFuture<String> missedOn = new CompletableFuture<>();
+                loops.next().execute(() -> hung.get(key("select 1")).whenComplete((found, failure) ->
+                        missedOn.complete((found != null && found.isEmpty() ? "miss on " : "not a miss on ")
+                                + Thread.currentThread().getName())));
+                assertThat(wait(missedOn)).as("a miss, ended by the loop's timer, not the JDK's timer thread")
+                        .startsWith("miss on shared-io");
+                assertThat(Duration.ofNanos(System.nanoTime() - started)).as("ended by the call's timeout")
+                        .isLessThan(Duration.ofSeconds(5));
+                assertThat(hung.stats().errors()).isPositive();
+            } finally {
+                silent.close();  // drops the held connection: Lettuce's pending handshake fails, and closing proceeds
+                wait(hung.closeAsync());
+            }
+        } finally {
+            wait(shared.closeAsync());
+            loops.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         }
     }
 
