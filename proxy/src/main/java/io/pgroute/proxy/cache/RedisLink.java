@@ -92,16 +92,9 @@ final class RedisLink {
      *
      * @param uris    one standalone or Sentinel URI, or (with {@code cluster}) one or more cluster seeds
      * @param cluster whether {@code uris} are seeds of a Redis Cluster
+     * @param loops   pgroute's event loops for Lettuce's connections ({@code threads} of them; see
+     *                {@link SharedEventLoops}) where Lettuce can use them; null: Lettuce's own threads
      * @throws IllegalArgumentException if the URIs do not fit the topology; nothing was started then
-     */
-    RedisLink(List<String> uris, boolean cluster, Duration timeout, CircuitBreaker breaker, LongAdder errors,
-            LongSupplier clock) {
-        this(uris, cluster, timeout, breaker, errors, clock, null, 0);
-    }
-
-    /**
-     * As above, with the Redis connections on {@code loops} ({@code threads} of them; see {@link SharedEventLoops})
-     * when Lettuce can use them; null: Lettuce's own threads.
      */
     RedisLink(List<String> uris, boolean cluster, Duration timeout, CircuitBreaker breaker, LongAdder errors,
             LongSupplier clock, EventLoopGroup loops, int threads) {

@@ -83,11 +83,6 @@ public final class ResultCache implements AutoCloseable {
         this.classifier = classifier;
     }
 
-    /** Connects to the Redis of {@code config} (in the background). */
-    public static ResultCache start(CacheConfig config, Classifier classifier) {
-        return start(config, classifier, null, 0);
-    }
-
     /**
      * Connects to the Redis of {@code config} (in the background), on pgroute's event loops ({@code loops},
      * {@code threads} of them) where Lettuce can use them; null: on Lettuce's own threads.
