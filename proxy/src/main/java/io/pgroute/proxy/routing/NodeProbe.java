@@ -16,9 +16,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Samples one server over a JDBC connection it keeps open: {@code pg_current_wal_lsn()} on the primary,
- * {@code pg_last_wal_replay_lsn(), pg_is_in_recovery()} on a replica. A failed query closes the connection and makes
- * the node DOWN; while DOWN, only one connection attempt is made per health interval. Connect and socket timeouts of
- * one second keep a dead server from holding the probe's thread for long.
+ * {@code pg_last_wal_replay_lsn(), pg_is_in_recovery()} on a replica. A failed query closes the connection; the
+ * next sample, at once, connects again, and only if that fails too is the node DOWN: one slow answer from a busy
+ * server (or a connection its administrator killed) does not take it out of routing and {@code /health}. While
+ * DOWN, only one connection attempt is made per health interval. Connect and socket timeouts of one second keep a
+ * dead server from holding the probe's thread for long.
  *
  * <p>Used by one thread at a time (the monitor's scheduler never runs a probe's task concurrently); the result is
  * published through a volatile {@link Reading}.
@@ -45,6 +47,8 @@ final class NodeProbe implements AutoCloseable {
     private PreparedStatement statement;
     private long nextAttemptNanos;
     private boolean probedOnce;
+    /** The last sample of a node that was UP failed: the next one, on a new connection, decides whether it is down. */
+    private boolean suspect;
     private volatile Reading reading;
 
     NodeProbe(String database, String name, NodeConfig node, boolean primary, String dbname, String user,
@@ -118,6 +122,7 @@ final class NodeProbe implements AutoCloseable {
     }
 
     private void onSuccess(long lsn, boolean inRecovery, long sent) {
+        suspect = false;
         Reading previous = reading;
         boolean changed = previous.health() != Health.UP || !probedOnce;
         reading = new Reading(Health.UP, lsn, inRecovery, null, changed ? Instant.now() : previous.since(), sent);
@@ -129,8 +134,15 @@ final class NodeProbe implements AutoCloseable {
 
     private void onFailure(String message, long started) {
         closeConnection();
-        nextAttemptNanos = started + healthIntervalNanos;
         Reading previous = reading;
+        if (previous.health() == Health.UP && probedOnce && !suspect) {
+            suspect = true;
+            LOGGER.info("database={} node={} address={} did not answer its probe, trying a new connection: {}",
+                    database, name, node.address(), message);
+            return;
+        }
+        suspect = false;
+        nextAttemptNanos = started + healthIntervalNanos;
         boolean changed = previous.health() != Health.DOWN || !probedOnce;
         String error = message == null ? "unknown error" : message;
         reading = new Reading(Health.DOWN, previous.lsn(), previous.inRecovery(), error,

@@ -164,6 +164,45 @@ class NodeMonitorIT {
         assertThat(future).isEmpty();
     }
 
+    @Test
+    @Order(6)
+    void aProbeThatStallsOnceDoesNotTakeTheNodeDown() throws Exception {
+        PgNode replica1 = cluster.replicas().get(0);
+        await().atMost(Duration.ofSeconds(5)).until(() -> monitor.state().replicas().get(0).health() == Health.UP);
+        long pid;
+        try (Connection c = superuser(replica1); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT pid FROM pg_stat_activity WHERE usename = 'monitor'")) {
+            assertThat(rs.next()).as("the monitor's connection to replica1").isTrue();
+            pid = rs.getLong(1);
+            assertThat(rs.next()).as("one monitor connection").isFalse();
+        }
+        NOTIFIED.clear();
+        signal("STOP", pid);  // the server process answering the probe stops: its next query times out (1 s)
+        try {
+            long until = System.nanoTime() + Duration.ofMillis(2_500).toNanos();
+            while (System.nanoTime() < until) {
+                assertThat(monitor.state().replicas().get(0).health()).as("replica1 while one probe stalls")
+                        .isEqualTo(Health.UP);
+                Thread.sleep(5);
+            }
+        } finally {
+            signal("CONT", pid);
+        }
+        assertThat(NOTIFIED).noneSatisfy(each -> assertThat(each.replicas().get(0).health())
+                .isEqualTo(Health.DOWN));
+        try (Connection c = superuser(replica1); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE usename = 'monitor'"
+                     + " AND pid <> " + pid)) {
+            rs.next();
+            assertThat(rs.getInt(1)).as("the probe went on over a new connection").isEqualTo(1);
+        }
+    }
+
+    private static void signal(String name, long pid) throws Exception {
+        Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(pid)).inheritIO().start();
+        assertThat(kill.waitFor()).as("kill -%s %d", name, pid).isZero();
+    }
+
     private static Connection superuser(PgNode node) throws SQLException {
         return DriverManager.getConnection(node.jdbcUrl(DATABASE), cluster.superuser(), cluster.superuserPassword());
     }
