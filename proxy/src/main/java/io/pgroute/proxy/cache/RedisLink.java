@@ -22,7 +22,6 @@ import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.Delay;
 import io.lettuce.core.resource.EventLoopGroupProvider;
 import io.netty.channel.EventLoopGroup;
-
 import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.List;
@@ -204,7 +203,10 @@ final class RedisLink {
         return new RedisSubscription(resources, first, channel, timeout, timer, listener);
     }
 
-    /** Runs {@code task} after {@code delay} on a Lettuce event executor; a no-op once closed. */
+    /**
+     * Runs {@code task} after {@code delay}: on the calling thread's event loop when it is one of pgroute's (see
+     * {@link CallTimer}), else on a Lettuce event executor; a no-op once closed.
+     */
     void schedule(Runnable task, Duration delay) {
         if (closed) {
             return;
