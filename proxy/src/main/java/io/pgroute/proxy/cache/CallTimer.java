@@ -6,6 +6,8 @@ import io.netty.util.concurrent.EventExecutorGroup;
 import io.netty.util.concurrent.ScheduledFuture;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -18,7 +20,8 @@ import java.util.concurrent.TimeoutException;
  */
 final class CallTimer {
 
-    private final EventLoopGroup loops;
+    /** pgroute's event loops, read once: {@link #currentLoop} runs on every Redis call. Empty when not shared. */
+    private final EventExecutor[] loops;
     private final EventExecutorGroup fallback;
 
     /**
@@ -26,7 +29,11 @@ final class CallTimer {
      * @param fallback where {@link #schedule} runs tasks off those loops
      */
     CallTimer(EventLoopGroup loops, EventExecutorGroup fallback) {
-        this.loops = loops;
+        List<EventExecutor> each = new ArrayList<>();
+        if (loops != null) {
+            loops.forEach(each::add);
+        }
+        this.loops = each.toArray(EventExecutor[]::new);
         this.fallback = fallback;
     }
 
@@ -62,9 +69,6 @@ final class CallTimer {
 
     /** The event loop of pgroute's running this thread, when Lettuce shares them; null otherwise. */
     private EventExecutor currentLoop() {
-        if (loops == null) {
-            return null;
-        }
         for (EventExecutor each : loops) {
             if (each.inEventLoop()) {
                 return each;

@@ -39,8 +39,9 @@ class CallTimerTest {
         assertThat(failedOn.get(5, TimeUnit.SECONDS)).isEqualTo("timeout on its loop");
     }
 
+    /** Whether the timer was cancelled is not observable here; what is: a late timer does not turn the answer. */
     @Test
-    void anAnswerInTimeIsPassedOnAndItsTimerNeverFires() throws Exception {
+    void anAnswerInTimeIsPassedOnAndStaysTheResult() throws Exception {
         EventLoop loop = loops.next();
         CompletableFuture<String> call = new CompletableFuture<>();
         CompletableFuture<CompletableFuture<String>> bounded = new CompletableFuture<>();
