@@ -21,6 +21,9 @@ public final class PgFrame extends DefaultByteBufHolder {
     private final ByteBuf wire;
     /** 1, or the number of DataRow messages in a run. */
     private final int frames;
+    /** The C string {@link #cString} decoded last, and its index (-1: none yet). */
+    private String decodedString;
+    private int decodedIndex = -1;
 
     public PgFrame(byte type, ByteBuf body) {
         this(type, body, null);
@@ -110,6 +113,33 @@ public final class PgFrame extends DefaultByteBufHolder {
      */
     public <T> T decode(Function<ByteBuf, T> decoder) {
         return decoder.apply(body().duplicate());
+    }
+
+    /**
+     * The {@code index}-th NUL-terminated UTF-8 string of the body (0 = the first), read without moving the body's
+     * reader index. The last one read is remembered: a Query's text is wanted by routing, retry and execution, and is
+     * then decoded once. Throws {@link ProtocolException} when the body has fewer strings.
+     */
+    public String cString(int index) {
+        if (index == decodedIndex) {
+            return decodedString;
+        }
+        ByteBuf body = body();
+        int at = body.readerIndex();
+        int end = body.writerIndex();
+        for (int i = 0; ; i++) {
+            int nul = at < end ? body.indexOf(at, end, (byte) 0) : -1;
+            if (nul < 0) {
+                throw new ProtocolException("invalid string in message");
+            }
+            if (i == index) {
+                String result = body.toString(at, nul - at, java.nio.charset.StandardCharsets.UTF_8);
+                decodedString = result;
+                decodedIndex = index;
+                return result;
+            }
+            at = nul + 1;
+        }
     }
 
     /** The length the frame has on the wire: type byte, Int32 length and body. */

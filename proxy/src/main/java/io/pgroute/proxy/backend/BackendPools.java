@@ -19,10 +19,21 @@ public final class BackendPools {
     private final BackendConnector connector;
     private volatile BackendPool.PoolSettings settings;
     private final Map<EventLoop, Map<BackendTarget, BackendPool>> pools = new ConcurrentHashMap<>();
+    /** One instance of each distinct target seen (as many as there are pools on a loop). */
+    private final Map<BackendTarget, BackendTarget> targets = new ConcurrentHashMap<>();
 
     public BackendPools(BackendConnector connector, BackendPool.PoolSettings settings) {
         this.connector = connector;
         this.settings = settings;
+    }
+
+    /**
+     * The one instance of the targets equal to {@code target}: sessions that hold it compare targets, and find their
+     * pools, by identity.
+     */
+    public BackendTarget canonical(BackendTarget target) {
+        BackendTarget known = targets.putIfAbsent(target, target);
+        return known == null ? target : known;
     }
 
     /** The pool of {@code target} on {@code loop}; call on {@code loop}. */
@@ -33,7 +44,7 @@ public final class BackendPools {
             return existing;
         }
         synchronized (loopPools) {  // readers of all() on other threads
-            return loopPools.computeIfAbsent(target, each -> new BackendPool(loop, each, connector,
+            return loopPools.computeIfAbsent(canonical(target), each -> new BackendPool(loop, each, connector,
                     () -> this.settings));
         }
     }

@@ -6,32 +6,36 @@ import java.util.Objects;
 /**
  * Where and as whom to open a backend connection: node address, backend database and role, the password for the
  * backend's authentication (may be null for trust), TLS mode and the startup parameters to send.
+ *
+ * <p>A value: equal fields, equal targets. Sessions look pools up by target and compare targets on every request,
+ * so the hash is computed once, and {@link BackendPools#canonical} gives every session the same instance of equal
+ * targets, which makes those comparisons identity checks.
  */
-public record BackendTarget(String node, String host, int port, String database, String user, String password,
-                            BackendTls tls, Map<String, String> startupParameters) {
+public final class BackendTarget {
 
     /** How a backend connection uses TLS. */
     public enum BackendTls { DISABLE, PREFER, REQUIRE }
 
-    public BackendTarget {
-        startupParameters = Map.copyOf(startupParameters);
-    }
+    private final String node;
+    private final String host;
+    private final int port;
+    private final String database;
+    private final String user;
+    private final String password;
+    private final BackendTls tls;
+    private final Map<String, String> startupParameters;
+    private final int hash;
 
-    /** Field by field, as a record does, but the same instance (the common case: a pool's own target) first. */
-    @Override
-    public boolean equals(Object other) {
-        if (this == other) {
-            return true;
-        }
-        return other instanceof BackendTarget that && port == that.port && tls == that.tls
-                && Objects.equals(node, that.node) && Objects.equals(host, that.host)
-                && Objects.equals(database, that.database) && Objects.equals(user, that.user)
-                && Objects.equals(password, that.password) && startupParameters.equals(that.startupParameters);
-    }
-
-    /** As {@code Objects.hash} of the fields, without its varargs array (pools are looked up by target). */
-    @Override
-    public int hashCode() {
+    public BackendTarget(String node, String host, int port, String database, String user, String password,
+                         BackendTls tls, Map<String, String> startupParameters) {
+        this.node = node;
+        this.host = host;
+        this.port = port;
+        this.database = database;
+        this.user = user;
+        this.password = password;
+        this.tls = tls;
+        this.startupParameters = Map.copyOf(startupParameters);
         int result = Objects.hashCode(node);
         result = 31 * result + Objects.hashCode(host);
         result = 31 * result + port;
@@ -39,7 +43,60 @@ public record BackendTarget(String node, String host, int port, String database,
         result = 31 * result + Objects.hashCode(user);
         result = 31 * result + Objects.hashCode(password);
         result = 31 * result + Objects.hashCode(tls);
-        return 31 * result + startupParameters.hashCode();
+        this.hash = 31 * result + this.startupParameters.hashCode();
+    }
+
+    /** The node's name for logs and the admin console, such as {@code app/replica1}. */
+    public String node() {
+        return node;
+    }
+
+    public String host() {
+        return host;
+    }
+
+    public int port() {
+        return port;
+    }
+
+    /** The database to ask the backend for. */
+    public String database() {
+        return database;
+    }
+
+    /** The role to log in to the backend as. */
+    public String user() {
+        return user;
+    }
+
+    /** The backend password, or null (trust). */
+    public String password() {
+        return password;
+    }
+
+    public BackendTls tls() {
+        return tls;
+    }
+
+    /** The startup parameters to send (immutable). */
+    public Map<String, String> startupParameters() {
+        return startupParameters;
+    }
+
+    @Override
+    public boolean equals(Object other) {
+        if (this == other) {
+            return true;
+        }
+        return other instanceof BackendTarget that && hash == that.hash && port == that.port && tls == that.tls
+                && Objects.equals(node, that.node) && Objects.equals(host, that.host)
+                && Objects.equals(database, that.database) && Objects.equals(user, that.user)
+                && Objects.equals(password, that.password) && startupParameters.equals(that.startupParameters);
+    }
+
+    @Override
+    public int hashCode() {
+        return hash;
     }
 
     @Override

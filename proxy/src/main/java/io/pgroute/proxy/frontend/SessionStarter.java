@@ -78,7 +78,7 @@ final class SessionStarter extends ChannelInboundHandlerAdapter {
             return;
         }
         ctx.channel().config().setAutoRead(false);
-        BackendTarget target = target(db);
+        BackendTarget target = context.pools().canonical(target(db));
         BackendPool pool = context.pools().pool(ctx.channel().eventLoop(), target);
         SessionRouting routing = new SessionRouting(context.classifier(), context.pools(), target,
                 context.routing().get(db.name()), context.config().pool().mode() == PoolMode.TRANSACTION);

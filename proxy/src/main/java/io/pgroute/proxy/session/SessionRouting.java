@@ -58,9 +58,9 @@ public final class SessionRouting {
             List<NodeConfig> nodes = current.replicas();
             for (int i = 0; i < nodes.size(); i++) {
                 NodeConfig node = nodes.get(i);
-                targets.add(new BackendTarget(current.name() + "/replica" + (i + 1), node.host(), node.port(),
-                        primary.database(), primary.user(), primary.password(), primary.tls(),
-                        primary.startupParameters()));
+                targets.add(pools.canonical(new BackendTarget(current.name() + "/replica" + (i + 1), node.host(),
+                        node.port(), primary.database(), primary.user(), primary.password(), primary.tls(),
+                        primary.startupParameters())));
             }
             replicas = List.copyOf(targets);
             replicasOf = current;

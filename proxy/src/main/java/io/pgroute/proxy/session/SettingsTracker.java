@@ -101,12 +101,14 @@ final class SettingsTracker {
         boolean rolledBack = cycle.failed || cycle.lastTag.startsWith("ROLLBACK");
         if (status == 'I') {
             boolean committed = !rolledBack;
-            if (committed) {
+            if (committed && !(inTransaction.isEmpty() && cycle.changes.isEmpty())) {
                 List<Object> all = new ArrayList<>(inTransaction);
                 all.addAll(cycle.changes);
                 effective(all).forEach(this::apply);
             }
-            inTransaction.clear();
+            if (!inTransaction.isEmpty()) {
+                inTransaction.clear();
+            }
             return committed && cycle.discardAll;
         }
         if (!cycle.failed) {

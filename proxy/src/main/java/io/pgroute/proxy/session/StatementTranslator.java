@@ -82,14 +82,14 @@ final class StatementTranslator {
         switch (type) {
             case QUERY -> {
                 backend.unnamedStatement(null);  // a simple Query drops the unnamed statement
-                executed.accept(PgBuffers.readCString(frame.body().duplicate()));
+                executed.accept(frame.cString(0));
                 forward(backend, frame, Kind.QUERY);
             }
             case PARSE -> parse(backend, frame);
             case BIND -> bind(backend, frame);
             case DESCRIBE -> describe(backend, frame);
             case EXECUTE -> {
-                String sql = portalSql.get(PgBuffers.readCString(frame.body().duplicate()));
+                String sql = portalSql.get(frame.cString(0));
                 if (sql != null) {
                     executed.accept(sql);
                 }
@@ -139,9 +139,8 @@ final class StatementTranslator {
 
     // Bind: String portal, String statement, ... (parameter formats and values are relayed untouched)
     private void bind(BackendConnection backend, PgFrame frame) {
-        ByteBuf body = frame.body().duplicate();
-        String portal = PgBuffers.readCString(body);
-        String name = PgBuffers.readCString(body);
+        String name = frame.cString(1);  // first: routing decoded it already
+        String portal = frame.cString(0);
         PreparedStatements.Statement statement = statements.get(name);
         if (statement == null) {
             forward(backend, frame, Kind.BIND);

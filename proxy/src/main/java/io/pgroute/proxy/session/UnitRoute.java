@@ -1,8 +1,6 @@
 package io.pgroute.proxy.session;
 
-import io.netty.buffer.ByteBuf;
 import io.pgroute.protocol.FrontendType;
-import io.pgroute.protocol.PgBuffers;
 import io.pgroute.protocol.PgFrame;
 import io.pgroute.proxy.sql.Hint;
 import io.pgroute.proxy.sql.StatementInfo;
@@ -30,11 +28,11 @@ record UnitRoute(boolean read) {
             }
             switch (type) {
                 case QUERY -> {
-                    return new UnitRoute(isRead(routing, cString(each.body(), 0)));
+                    return new UnitRoute(isRead(routing, each.cString(0)));
                 }
-                case PARSE -> read &= isRead(routing, cString(each.body(), 1));
+                case PARSE -> read &= isRead(routing, each.cString(1));
                 case BIND -> {
-                    PreparedStatements.Statement statement = statements.get(cString(each.body(), 1));
+                    PreparedStatements.Statement statement = statements.get(each.cString(1));
                     if (statement != null) {
                         read &= isRead(routing, statement.sql());
                     }
@@ -63,20 +61,11 @@ record UnitRoute(boolean read) {
 
     /** The SQL text of a Query or Parse frame. */
     static String statementText(PgFrame frame, FrontendType type) {
-        return cString(frame.body(), type == FrontendType.PARSE ? 1 : 0);
+        return frame.cString(type == FrontendType.PARSE ? 1 : 0);
     }
 
     /** The statement name a Bind frame binds. */
     static String boundName(PgFrame frame) {
-        return cString(frame.body(), 1);
-    }
-
-    /** The C string after {@code skip} C strings of a frame body, read without moving its reader index. */
-    private static String cString(ByteBuf body, int skip) {
-        ByteBuf view = body.duplicate();
-        for (int i = 0; i < skip; i++) {
-            PgBuffers.readCString(view);
-        }
-        return PgBuffers.readCString(view);
+        return frame.cString(1);
     }
 }

@@ -71,7 +71,9 @@ public final class Classifier implements AutoCloseable {
         if (fingerprint.literalSensitive()) {
             return analyze(sql).withFingerprint(fingerprint.text());
         }
-        return cache.get(fingerprint, shape -> analyze(sql).withFingerprint(fingerprint.text()));
+        StatementInfo shaped = cache.getIfPresent(fingerprint);  // the common case, without a capturing lambda
+        return shaped != null ? shaped
+                : cache.get(fingerprint, shape -> analyze(sql).withFingerprint(fingerprint.text()));
     }
 
     /** Which catalog classifications were made under; changes when {@link #updateCatalog} runs. */

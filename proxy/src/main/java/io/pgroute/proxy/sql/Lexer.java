@@ -148,10 +148,11 @@ final class Lexer {
         while (pos < text.length() && isIdentPart(text.charAt(pos))) {
             pos++;
         }
-        String raw = text.substring(start, pos);
+        int length = pos - start;
+        char first = text.charAt(start);
         char next = peek(0);
-        if (raw.length() == 1 && next == '\'') {
-            char prefix = Character.toLowerCase(raw.charAt(0));
+        if (length == 1 && next == '\'') {
+            char prefix = Character.toLowerCase(first);
             if (prefix == 'e') {
                 return quoted(start, pos + 1, '\'', Token.Type.ESCAPE_STRING, true);
             }
@@ -159,7 +160,7 @@ final class Lexer {
                 return quoted(start, pos + 1, '\'', Token.Type.STRING, false);
             }
         }
-        if (raw.length() == 1 && (raw.charAt(0) == 'u' || raw.charAt(0) == 'U') && next == '&') {
+        if (length == 1 && (first == 'u' || first == 'U') && next == '&') {
             char quote = peek(1);
             if (quote == '\'') {
                 return quoted(start, pos + 2, '\'', Token.Type.STRING, false);
@@ -168,7 +169,36 @@ final class Lexer {
                 return quoted(start, pos + 2, '"', Token.Type.QUOTED_IDENT, false);
             }
         }
-        return new Token(Token.Type.WORD, raw.toLowerCase(Locale.ROOT), start, pos);
+        return new Token(Token.Type.WORD, folded(start, pos), start, pos);
+    }
+
+    /** Words in nearly every statement: folded to these instances without a new string. */
+    private static final String[] KEYWORDS = {"select", "from", "where", "and", "or", "not", "null", "is", "in",
+            "as", "on", "set", "update", "insert", "into", "values", "delete", "begin", "commit", "rollback", "end",
+            "order", "by", "group", "limit", "offset", "join", "left", "inner", "returning", "with", "count",
+            "distinct", "between", "like", "case", "when", "then", "else", "true", "false", "show", "for"};
+
+    /** The word {@code text[start, end)} folded as an unquoted identifier: lower case (the root locale's). */
+    private String folded(int start, int end) {
+        boolean upper = false;
+        for (int i = start; i < end; i++) {
+            char c = text.charAt(i);
+            if (c >= 'A' && c <= 'Z') {
+                upper = true;
+            } else if (c >= 0x80) {
+                return text.substring(start, end).toLowerCase(Locale.ROOT);
+            }
+        }
+        if (!upper) {
+            return text.substring(start, end);
+        }
+        int length = end - start;
+        for (String keyword : KEYWORDS) {
+            if (keyword.length() == length && text.regionMatches(true, start, keyword, 0, length)) {
+                return keyword;
+            }
+        }
+        return text.substring(start, end).toLowerCase(Locale.ROOT);
     }
 
     private Token number(int start) {

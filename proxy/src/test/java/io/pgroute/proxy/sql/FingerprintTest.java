@@ -105,4 +105,15 @@ class FingerprintTest {
         assertThat(Fingerprint.of("/* c */ select 1; Explain (analyze 0) select 1").literalSensitive()).isTrue();
         assertThat(Fingerprint.of("select 'set'").literalSensitive()).isFalse();
     }
+
+    @Test
+    void foldsKeywordsAndNamesInAnyCaseAlike() {
+        assertThat(fingerprint("SELECT Abalance FROM PGBENCH_accounts WHERE aid = 1 AND x Is NOT Null"))
+                .isEqualTo(fingerprint("select abalance from pgbench_accounts where aid = 2 and x is not null"))
+                .isEqualTo("select abalance from pgbench_accounts where aid = ? and x is not null");
+        // a keyword's letters inside a longer word, and a name that differs from a keyword only in length
+        assertThat(fingerprint("SELECT SELECTED, FROMS, Wher FROM T")).isEqualTo("select selected, froms, wher from t");
+        // letters beyond ASCII are folded too, as before
+        assertThat(fingerprint("SELECT ÄBC FROM Tä")).isEqualTo("select äbc from tä");
+    }
 }
