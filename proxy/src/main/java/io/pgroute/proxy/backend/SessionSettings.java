@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * Session parameters a client changed with SET since it connected (its startup parameters are already the
@@ -12,6 +13,9 @@ import java.util.Objects;
  * the settings applied to it the same way; {@link #syncSql} is what brings one to the other.
  */
 public final class SessionSettings {
+
+    /** Parameters RESET ALL does not reset. */
+    private static final Set<String> NO_RESET_ALL = Set.of("role", "session_authorization");
 
     private final Map<String, String> values;
 
@@ -37,7 +41,16 @@ public final class SessionSettings {
         values.remove(name);
     }
 
+    /**
+     * RESET ALL: every parameter back to its default but the role and the session authorization, which PostgreSQL's
+     * RESET ALL leaves alone (they are GUC_NO_RESET_ALL; COMPAT G5).
+     */
     public void resetAll() {
+        values.keySet().retainAll(NO_RESET_ALL);
+    }
+
+    /** DISCARD ALL: everything back to its default, the role and the session authorization too. */
+    public void discardAll() {
         values.clear();
     }
 
@@ -49,20 +62,31 @@ public final class SessionSettings {
         return Map.copyOf(values);
     }
 
-    /** The SQL that turns a connection with {@code applied} settings into one with these, or null if none. */
+    /**
+     * The SQL that turns a connection with {@code applied} settings into one with these, or null if none. Names come
+     * from clients ({@code SET "a;b" = 1}) and are quoted as identifiers; a value is replayed as the client wrote it
+     * (one statement's rest, which PostgreSQL accepted), and each statement ends on a line of its own, so a
+     * trailing {@code --} comment in a value cannot swallow the next one (COMPAT G11).
+     */
     public String syncSql(SessionSettings applied) {
         if (values.equals(applied.values)) {
             return null;  // the common case, checked without building anything
         }
         List<String> statements = new ArrayList<>();
         applied.values.keySet().stream().filter(name -> !values.containsKey(name))
-                .forEach(name -> statements.add("RESET " + name));
+                .forEach(name -> statements.add("RESET " + quoted(name)));
         values.forEach((name, value) -> {
             if (!Objects.equals(applied.values.get(name), value)) {
-                statements.add("SET " + name + " TO " + value);
+                statements.add(name.equals("timezone") ? "SET TIME ZONE " + value  // LOCAL, INTERVAL '…' too
+                        : "SET " + quoted(name) + " TO " + value);
             }
         });
-        return statements.isEmpty() ? null : String.join("; ", statements);
+        return statements.isEmpty() ? null : String.join("\n;", statements);
+    }
+
+    /** {@code name} as a quoted identifier: PostgreSQL finds a parameter by its name in any case. */
+    private static String quoted(String name) {
+        return '"' + name.replace("\"", "\"\"") + '"';
     }
 
     @Override

@@ -25,6 +25,8 @@ import java.util.Locale;
 final class SettingsTracker {
 
     private static final String ALL = "all";
+    /** The change DISCARD ALL makes: unlike RESET ALL, it resets the role too. */
+    private static final String DISCARD_ALL = "discard all";
 
     private final SessionSettings desired = new SessionSettings();
     /** SettingChange and Savepoint events of the open transaction, in order. */
@@ -64,7 +66,7 @@ final class SettingsTracker {
             cycle.changes.add(new Savepoint(info.target().orElse("").toLowerCase(Locale.ROOT), info.reason()));
         } else if (info.kind() == StatementKind.DISCARD
                 && info.target().map(each -> each.equalsIgnoreCase(ALL)).orElse(false)) {
-            cycle.changes.add(new SettingChange(ALL, null, false));
+            cycle.changes.add(new SettingChange(DISCARD_ALL, null, false));
             cycle.discardAll = true;
         }
     }
@@ -150,7 +152,9 @@ final class SettingsTracker {
 
     private void apply(SettingChange change) {
         String name = change.name().toLowerCase(Locale.ROOT);
-        if (name.equals(ALL)) {
+        if (name.equals(DISCARD_ALL)) {
+            desired.discardAll();
+        } else if (name.equals(ALL)) {
             desired.resetAll();
         } else if (change.value() == null) {
             desired.reset(name);

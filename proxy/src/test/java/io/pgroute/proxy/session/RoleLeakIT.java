@@ -51,4 +51,37 @@ class RoleLeakIT {
             }
         }
     }
+
+    @Test
+    void resetAllLeavesTheRoleAsPostgresqlDoesAndItStillDoesNotLeak() throws Exception {
+        ProxyFixture fixture = ProxyFixture.get();
+        fixture.cluster().execute("app", "DO $$ BEGIN CREATE ROLE reporting_ro; EXCEPTION WHEN duplicate_object "
+                + "THEN NULL; END $$", "GRANT reporting_ro TO app");
+        fixture.cluster().awaitReplication(java.time.Duration.ofSeconds(10));
+        try (PgrouteServer server = new PgrouteServer(ConfigLoader.parse(ProxyFixture.yaml(fixture.cluster(),
+                Map.of("pool", "  size: 1")), "role-reset.yaml", System::getenv), 1).start()) {
+            String url = "jdbc:postgresql://127.0.0.1:" + server.port() + "/app";
+            try (Connection first = DriverManager.getConnection(url, "app", "app");
+                 Statement s = first.createStatement()) {
+                s.execute("SET ROLE reporting_ro");
+                s.execute("SET application_name = 'before-reset'");
+                s.execute("RESET ALL");
+                try (ResultSet rs = s.executeQuery("SELECT current_user, current_setting('application_name')")) {
+                    rs.next();
+                    assertThat(rs.getString(1)).as("RESET ALL keeps the role").isEqualTo("reporting_ro");
+                    assertThat(rs.getString(2)).as("and resets the rest").isNotEqualTo("before-reset");
+                }
+            }
+            try (Connection next = DriverManager.getConnection(url, "app", "app");
+                 Statement s = next.createStatement()) {
+                for (int i = 0; i < 50; i++) {
+                    try (ResultSet rs = s.executeQuery("SELECT current_user, session_user")) {
+                        rs.next();
+                        assertThat(rs.getString(1)).as("statement %d of the next client", i).isEqualTo("app");
+                        assertThat(rs.getString(2)).isEqualTo("app");
+                    }
+                }
+            }
+        }
+    }
 }

@@ -264,6 +264,29 @@ class SessionStateIT {
      * At least 20 autocommit statements, and as many more as it takes (within 10 s) to have run on two backend
      * connections, all see {@code expected}.
      */
+    @Test
+    void replaysSettingsWrittenWithACommentOrInASpecialForm() throws Exception {
+        Properties props = new Properties();
+        Settings defaults = directSettings(props);
+        try (BackgroundClients others = new BackgroundClients(3, () -> connect(props), defaults);
+             Connection c = connect(props); Statement s = c.createStatement()) {
+            s.execute("SET my.quoted = 'a''b;c' -- the rest of this line is a comment");
+            s.execute("SET TIME ZONE INTERVAL '+02:00' HOUR TO MINUTE");
+            s.execute("SET \"My.Upper\" = 2");
+            Set<Integer> pids = new HashSet<>();
+            for (int i = 0; i < STATEMENTS || (pids.size() < 2 && i < MAX_STATEMENTS); i++) {
+                try (ResultSet rs = s.executeQuery("SELECT current_setting('my.quoted'), current_setting('timezone'),"
+                        + " current_setting('my.upper'), pg_backend_pid()")) {
+                    assertThat(rs.next()).isTrue();
+                    assertThat(java.util.List.of(rs.getString(1), rs.getString(2), rs.getString(3)))
+                            .as("statement %d", i).containsExactly("a'b;c", "<+02>-02", "2");
+                    pids.add(rs.getInt(4));
+                }
+            }
+            assertThat(pids).as("backend pids the client ran on").hasSizeGreaterThanOrEqualTo(2);
+        }
+    }
+
     private static void assertSettingsOnMovingBackends(Statement s, Settings expected) throws SQLException {
         Set<Integer> pids = new HashSet<>();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);

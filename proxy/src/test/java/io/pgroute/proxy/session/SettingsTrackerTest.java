@@ -88,10 +88,16 @@ class SettingsTrackerTest {
     }
 
     @Test
-    void resetAllAndDiscardAllClearEverything() {
+    void resetAllClearsAllButTheRoleAndDiscardAllClearsEverything() {
         cycle("SET search_path = a", false, 'I', 'I');
         cycle("RESET ALL", false, 'I', 'I');
         assertThat(tracker.desired().isEmpty()).isTrue();
+        cycle("SET ROLE reporting", false, 'I', 'I');
+        cycle("SET SESSION AUTHORIZATION other", false, 'I', 'I');
+        cycle("SET search_path = a", false, 'I', 'I');
+        cycle("RESET ALL", false, 'I', 'I');
+        assertThat(tracker.desired().values()).as("RESET ALL leaves role and session authorization (COMPAT G5)")
+                .containsOnlyKeys("role", "session_authorization");
         cycle("SET search_path = a", false, 'I', 'I');
         assertThat(cycle("DISCARD ALL", false, 'I', 'I')).as("reports DISCARD ALL").isTrue();
         assertThat(tracker.desired().isEmpty()).isTrue();
