@@ -21,7 +21,7 @@ public final class FrameDecoder extends ByteToMessageDecoder {
 
     private static final byte DATA_ROW = 'D';
 
-    private final long maxFrameBytes;
+    private long maxFrameBytes;
     private final boolean dataRowRuns;
     private boolean failed;
 
@@ -40,6 +40,17 @@ public final class FrameDecoder extends ByteToMessageDecoder {
         }
         this.maxFrameBytes = maxFrameBytes;
         this.dataRowRuns = dataRowRuns;
+    }
+
+    /**
+     * Changes the largest body accepted from the next frame on (pgroute accepts small messages until a client has
+     * authenticated, then its configured limit).
+     */
+    public void maxFrameBytes(long maxFrameBytes) {
+        if (maxFrameBytes < 0) {
+            throw new IllegalArgumentException("maxFrameBytes must not be negative: " + maxFrameBytes);
+        }
+        this.maxFrameBytes = maxFrameBytes;
     }
 
     // Frame: Byte1 type, Int32 len (self-inclusive, >= 4), Byte[len - 4] body

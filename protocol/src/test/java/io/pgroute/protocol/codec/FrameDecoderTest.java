@@ -277,4 +277,22 @@ class FrameDecoderTest {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
         return Unpooled.buffer().writeByte(type).writeInt(4 + bytes.length).writeBytes(bytes);
     }
+
+    @Test
+    void aRaisedLimitAppliesFromTheNextFrame() {
+        FrameDecoder decoder = new FrameDecoder(8);
+        EmbeddedChannel channel = new EmbeddedChannel(decoder);
+        ByteBuf twelve = Unpooled.buffer().writeByte('p').writeInt(16).writeBytes(new byte[12]);
+
+        decoder.maxFrameBytes(12);
+        channel.writeInbound(twelve);
+        PgFrame frame = channel.readInbound();
+        assertThat(frame.body().readableBytes()).isEqualTo(12);
+        frame.release();
+
+        decoder.maxFrameBytes(8);
+        ByteBuf again = Unpooled.buffer().writeByte('p').writeInt(16).writeBytes(new byte[12]);
+        assertThatThrownBy(() -> channel.writeInbound(again)).isInstanceOf(ProtocolException.class);
+        channel.finishAndReleaseAll();
+    }
 }

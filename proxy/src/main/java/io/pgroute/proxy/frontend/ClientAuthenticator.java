@@ -16,6 +16,7 @@ import io.pgroute.protocol.backend.AuthenticationSASL;
 import io.pgroute.protocol.backend.AuthenticationSASLContinue;
 import io.pgroute.protocol.backend.AuthenticationSASLFinal;
 import io.pgroute.protocol.backend.ErrorResponse;
+import io.pgroute.protocol.codec.FrameDecoder;
 import io.pgroute.protocol.frontend.PasswordMessage;
 import io.pgroute.protocol.frontend.SASLInitialResponse;
 import io.pgroute.protocol.frontend.SASLResponse;
@@ -157,6 +158,10 @@ final class ClientAuthenticator extends ChannelInboundHandlerAdapter {
 
     private void succeed(ChannelHandlerContext ctx) {
         done = true;
+        FrameDecoder decoder = ctx.pipeline().get(FrameDecoder.class);
+        if (decoder != null) {
+            decoder.maxFrameBytes(context.config().limits().maxFrameBytes());  // small until now (COMPAT L3)
+        }
         LOGGER.debug("client authenticated user={} address={}", user, ctx.channel().remoteAddress());
         ctx.pipeline().replace(this, "starter", new SessionStarter(context, parameters, protocolMinor));
     }
@@ -171,5 +176,18 @@ final class ClientAuthenticator extends ChannelInboundHandlerAdapter {
     private void refuse(ChannelHandlerContext ctx, ErrorResponse error) {
         done = true;
         ctx.writeAndFlush(error).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    /** A message the frame decoder refused (such as a length over the limit before login): FATAL 08P01 and close. */
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        Throwable root = cause.getCause() instanceof ProtocolException ? cause.getCause() : cause;
+        if (root instanceof ProtocolException protocol && !done) {
+            LOGGER.info("refusing connection from {} during authentication: {}", ctx.channel().remoteAddress(),
+                    protocol.getMessage());
+            refuse(ctx, ErrorResponse.fatal(protocol.sqlState(), protocol.getMessage()));
+        } else {
+            ctx.fireExceptionCaught(cause);
+        }
     }
 }

@@ -45,6 +45,8 @@ public final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
 
     private static final Logger LOGGER = LoggerFactory.getLogger(ClientStartupHandler.class);
     private static final int LATEST_MINOR = 2;
+    /** The largest message body before authentication: PostgreSQL's limit for a password or a SASL token. */
+    static final int MAX_AUTH_MESSAGE_BYTES = 65_535;
     private static final String ALPN_POSTGRESQL = "postgresql";
 
     private final ProxyContext context;
@@ -182,10 +184,13 @@ public final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void handOver(ChannelHandlerContext ctx, Map<String, String> parameters, int minor) {
+        // until the client has authenticated, a message is at most what PostgreSQL accepts for a password or a
+        // SASL token (COMPAT L3); ClientAuthenticator raises it to limits.max_frame_bytes on success, which for a
+        // trusted user is when it is added: so the decoder comes first
+        ctx.pipeline().addAfter("startupDecoder", "frameDecoder",
+                new FrameDecoder(Math.min(MAX_AUTH_MESSAGE_BYTES, context.config().limits().maxFrameBytes())));
         ClientAuthenticator authenticator = new ClientAuthenticator(context, parameters, minor);
         ctx.pipeline().replace(this, "auth", authenticator);
-        ctx.pipeline().addAfter("startupDecoder", "frameDecoder",
-                new FrameDecoder(context.config().limits().maxFrameBytes()));
         ctx.pipeline().remove("startupDecoder");
     }
 

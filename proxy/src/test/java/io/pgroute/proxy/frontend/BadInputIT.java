@@ -67,6 +67,62 @@ class BadInputIT {
     }
 
     @Test
+    void answersAnOversizedPasswordMessageBeforeLoginAtOnce() throws Exception {
+        try (Socket socket = new Socket("127.0.0.1", fixture.port())) {
+            socket.setSoTimeout(10_000);
+            ByteArrayOutputStream body = new ByteArrayOutputStream();
+            DataOutputStream data = new DataOutputStream(body);
+            data.writeInt(196608);
+            for (String each : new String[] {"user", "app", "database", "app"}) {
+                data.write(each.getBytes(StandardCharsets.UTF_8));
+                data.writeByte(0);
+            }
+            data.writeByte(0);
+            DataOutputStream out = new DataOutputStream(socket.getOutputStream());
+            out.writeInt(body.size() + 4);
+            out.write(body.toByteArray());
+            out.flush();
+            InputStream in = socket.getInputStream();
+            assertThat((char) in.read()).as("the password request").isEqualTo('R');
+            in.readNBytes(readInt(in) - 4);
+            // a SASLInitialResponse that says 1 MB follow (under limits.max_frame_bytes, 16 MiB here): PostgreSQL
+            // refuses more than 64 kB before login, and so does pgroute, without waiting for the rest
+            out.writeByte('p');
+            out.writeInt(1024 * 1024);
+            out.write("SCRAM-SHA-256".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            byte[] reply = readUntilClosed(in);  // closed without waiting for the 1 MB
+            assertThat(reply).isNotEmpty();
+            assertThat((char) reply[0]).isEqualTo('E');
+            assertThat(new String(reply, StandardCharsets.UTF_8)).contains("08P01").contains("invalid message length");
+        }
+        assertStillServing();
+    }
+
+    @Test
+    void acceptsMessagesLargerThanALoginMessageOnceLoggedIn() throws Exception {
+        try (Socket socket = trustedSession()) {
+            String sql = "SELECT length('" + "x".repeat(200_000) + "')";
+            DataOutputStream out = new DataOutputStream(socket.getOutputStream());
+            out.writeByte('Q');
+            out.writeInt(4 + sql.length() + 1);
+            out.write(sql.getBytes(StandardCharsets.US_ASCII));
+            out.writeByte(0);
+            out.flush();
+            InputStream in = socket.getInputStream();
+            String row = null;
+            for (int type = in.read(); type != 'Z'; type = in.read()) {
+                assertThat(type).as("message type").isNotIn(-1, (int) 'E');
+                byte[] body = in.readNBytes(readInt(in) - 4);
+                if (type == 'D') {
+                    row = new String(body, 6, body.length - 6, StandardCharsets.US_ASCII);  // Int16 count, Int32 len
+                }
+            }
+            assertThat(row).isEqualTo("200000");
+        }
+    }
+
+    @Test
     void answersAnUnknownMessageTypeAfterLogin() throws Exception {
         try (Socket socket = trustedSession()) {
             DataOutputStream out = new DataOutputStream(socket.getOutputStream());
