@@ -88,6 +88,25 @@ public final class BackendConnection {
         }
     }
 
+    /**
+     * Undoes the settings earlier clients applied ({@code RESET} of each), so that the parameters the server reports
+     * are again those of its startup: a new client is told those at login (COMPAT P1). {@code done} gets true once
+     * the connection is clean (at once when nothing was applied), false when it is unusable.
+     */
+    public void resetApplied(java.util.function.Consumer<Boolean> done) {
+        String sql = new SessionSettings().syncSql(applied);
+        if (sql == null) {
+            done.accept(true);
+            return;
+        }
+        new ConnectionReset(this, sql, clean -> {
+            if (clean) {
+                applied = new SessionSettings();
+            }
+            done.accept(clean);
+        }).start();
+    }
+
     /** Which statement the connection's unnamed prepared statement holds (a pgroute name), or null. */
     public String unnamedStatement() {
         return unnamedStatement;

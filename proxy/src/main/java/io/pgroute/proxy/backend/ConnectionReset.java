@@ -2,6 +2,7 @@ package io.pgroute.proxy.backend;
 
 import io.pgroute.protocol.BackendType;
 import io.pgroute.protocol.PgFrame;
+import io.pgroute.protocol.backend.ParameterStatus;
 import io.pgroute.protocol.frontend.Query;
 
 import java.util.function.Consumer;
@@ -41,6 +42,9 @@ final class ConnectionReset implements BackendListener {
         try {
             if (frame.is(BackendType.ERROR_RESPONSE)) {
                 failed = true;
+            } else if (frame.is(BackendType.PARAMETER_STATUS)) {
+                ParameterStatus status = frame.decode(ParameterStatus::decode);
+                connection.onParameterStatus(status.name(), status.value());
             } else if (frame.is(BackendType.READY_FOR_QUERY)) {
                 byte status = frame.body().getByte(frame.body().readerIndex());
                 finish(!failed && status == 'I');

@@ -82,13 +82,35 @@ final class SessionStarter extends ChannelInboundHandlerAdapter {
         BackendPool pool = context.pools().pool(ctx.channel().eventLoop(), target);
         SessionRouting routing = new SessionRouting(context.classifier(), context.pools(), target,
                 context.routing().get(db.name()), context.config().pool().mode() == PoolMode.TRANSACTION);
+        lease(ctx, routing, pool, 1);
+    }
+
+    /**
+     * Leases the client's first connection. One that earlier clients left with settings of theirs is reset first:
+     * what the server reports is what this client is told at login (COMPAT P1). A connection the reset finds broken
+     * is closed and another one leased, {@code retries} more times.
+     */
+    private void lease(ChannelHandlerContext ctx, SessionRouting routing, BackendPool pool, int retries) {
         Future<BackendConnection> connecting = pool.lease();
         connecting.addListener(done -> {
-            if (done.isSuccess()) {
-                onBackendReady(ctx, routing, pool, connecting.getNow());
-            } else {
+            if (!done.isSuccess()) {
                 onBackendFailed(ctx, done.cause());
+                return;
             }
+            BackendConnection backend = connecting.getNow();
+            backend.resetApplied(clean -> {
+                if (clean) {
+                    onBackendReady(ctx, routing, pool, backend);
+                    return;
+                }
+                pool.release(backend, BackendPool.Release.CLOSE);
+                if (retries > 0 && !clientGone) {
+                    lease(ctx, routing, pool, retries - 1);
+                } else {
+                    onBackendFailed(ctx, new java.io.IOException("backend connection " + backend.label()
+                            + " failed while its settings were reset"));
+                }
+            });
         });
     }
 
