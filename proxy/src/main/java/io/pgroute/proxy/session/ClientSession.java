@@ -619,6 +619,11 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             if (writes != null) {
                 writes.onCommandComplete(tag);
             }
+        } else if (type == BackendType.COMMAND_COMPLETE && !injected && deallocatedAll(frame)) {
+            // the server dropped every named statement of the session: pgroute's on that connection, shared by
+            // all its clients, and this client's own (COMPAT V8)
+            connection.prepared().clear();
+            translator.statements().clearNamed();
         }
         byte status = type == BackendType.READY_FOR_QUERY ? frame.body().getByte(frame.body().readerIndex()) : 0;
         ResponseQueue.Disposition disposition = responses.onFrame(frame);
@@ -754,6 +759,22 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         }
         done.requeue(waiting);
         placement.forcePrimaryOnce();
+    }
+
+    private static final byte[] DEALLOCATE_ALL = "DEALLOCATE ALL".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+    /** A CommandComplete of SQL {@code DEALLOCATE ALL}. */
+    private static boolean deallocatedAll(PgFrame frame) {
+        io.netty.buffer.ByteBuf body = frame.body();
+        if (body.readableBytes() != DEALLOCATE_ALL.length + 1 || body.getByte(body.readerIndex()) != 'D') {
+            return false;
+        }
+        for (int i = 0; i < DEALLOCATE_ALL.length; i++) {
+            if (body.getByte(body.readerIndex() + i) != DEALLOCATE_ALL[i]) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static boolean endsTransaction(PgFrame frame) {

@@ -39,6 +39,11 @@ final class PreparedStatements {
         byName.clear();
     }
 
+    /** SQL DEALLOCATE ALL: every named statement goes, the unnamed one stays. */
+    void clearNamed() {
+        byName.keySet().removeIf(name -> !name.isEmpty());
+    }
+
     int size() {
         return byName.size();
     }
