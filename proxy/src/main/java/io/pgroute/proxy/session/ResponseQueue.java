@@ -15,7 +15,8 @@ import java.util.Deque;
  *
  * <pre>
  *   backend frame --> head entry decides: relay | swallow; terminal type pops the entry
- *   ErrorResponse in an extended batch --> pops everything up to (not including) the next Sync, as PostgreSQL skips
+ *   ErrorResponse in an extended batch --> pops everything up to (not including) the next Sync, as PostgreSQL skips;
+ *                                          no Sync queued yet --> messages sent until it get no entry
  * </pre>
  */
 final class ResponseQueue {
@@ -80,12 +81,27 @@ final class ResponseQueue {
     private final Deque<Entry> entries = new ArrayDeque<>();
     private final Events events;
     private int cycles;
+    /**
+     * An error in an extended batch came back before the batch's Sync was sent: the server ignores every message
+     * until that Sync, so what is sent meanwhile gets no entry (it would never be answered, and the Sync's
+     * ReadyForQuery would end the wrong entry).
+     */
+    private boolean skippingToSync;
 
     ResponseQueue(Events events) {
         this.events = events;
     }
 
     void add(Entry entry) {
+        if (skippingToSync) {
+            if (entry.kind() != Kind.SYNC) {
+                if (entry.kind() == Kind.PARSE && entry.preparedName() != null) {
+                    events.parseFailed(entry.preparedName(), entry.clientName());  // ignored, so never prepared
+                }
+                return;  // pgroute's own answers too: PostgreSQL would not give them after the error
+            }
+            skippingToSync = false;
+        }
         if (entry.synthetic() != null && entries.isEmpty()) {
             events.emit(entry.synthetic());
             return;
@@ -100,6 +116,7 @@ final class ResponseQueue {
     void clear() {
         entries.clear();
         cycles = 0;
+        skippingToSync = false;
     }
 
     boolean isEmpty() {
@@ -175,6 +192,7 @@ final class ResponseQueue {
                 events.parseFailed(skipped.preparedName(), skipped.clientName());
             }
         }
+        skippingToSync = entries.isEmpty();  // the batch's Sync has not been sent yet
         return result;
     }
 

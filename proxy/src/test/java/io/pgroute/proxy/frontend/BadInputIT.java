@@ -123,6 +123,66 @@ class BadInputIT {
     }
 
     @Test
+    void skipsToSyncAfterAnErrorWhenTheRestOfTheBatchArrivesLater() throws Exception {
+        try (Socket socket = trustedSession()) {
+            DataOutputStream out = new DataOutputStream(socket.getOutputStream());
+            InputStream in = socket.getInputStream();
+            // Parse of a bad statement and Flush: the error comes back before the client sends the rest (COMPAT E4)
+            message(out, 'P', cStrings("", "SELEC 1"), new byte[] {0, 0});
+            message(out, 'H');
+            out.flush();
+            assertThat((char) in.read()).isEqualTo('E');
+            in.readNBytes(readInt(in) - 4);
+            // PostgreSQL ignores Bind and Execute up to the Sync and answers the Sync alone
+            message(out, 'B', cStrings("", ""), new byte[] {0, 0, 0, 0, 0, 0});
+            message(out, 'E', cStrings(""), new byte[] {0, 0, 0, 0});
+            message(out, 'S');
+            out.flush();
+            assertThat((char) in.read()).as("the Sync's answer, and nothing for Bind and Execute").isEqualTo('Z');
+            in.readNBytes(readInt(in) - 4);
+            // the session goes on (a read, which may move to another server): the right answer, in time
+            message(out, 'Q', cStrings("SELECT 41 + 1"));
+            out.flush();
+            StringBuilder types = new StringBuilder();
+            String value = null;
+            for (int type = in.read(); ; type = in.read()) {
+                assertThat(type).as("message type").isNotEqualTo(-1);
+                types.append((char) type);
+                byte[] body = in.readNBytes(readInt(in) - 4);
+                if (type == 'D') {
+                    value = new String(body, 6, body.length - 6, StandardCharsets.US_ASCII);
+                }
+                if (type == 'Z') {
+                    break;
+                }
+            }
+            assertThat(types.toString()).isEqualTo("TDCZ");
+            assertThat(value).isEqualTo("42");
+        }
+    }
+
+    private static byte[] cStrings(String... values) {
+        ByteArrayOutputStream result = new ByteArrayOutputStream();
+        for (String each : values) {
+            result.writeBytes(each.getBytes(StandardCharsets.UTF_8));
+            result.write(0);
+        }
+        return result.toByteArray();
+    }
+
+    private static void message(DataOutputStream out, char type, byte[]... parts) throws IOException {
+        int length = 4;
+        for (byte[] each : parts) {
+            length += each.length;
+        }
+        out.writeByte(type);
+        out.writeInt(length);
+        for (byte[] each : parts) {
+            out.write(each);
+        }
+    }
+
+    @Test
     void answersAnUnknownMessageTypeAfterLogin() throws Exception {
         try (Socket socket = trustedSession()) {
             DataOutputStream out = new DataOutputStream(socket.getOutputStream());

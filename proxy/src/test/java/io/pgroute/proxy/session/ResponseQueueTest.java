@@ -148,4 +148,28 @@ class ResponseQueueTest {
         assertThat(feed(BackendType.READY_FOR_QUERY, (byte) 'I')).isEqualTo(Disposition.RELAY);
         assertThat(queue.pendingCycles()).isZero();
     }
+
+    @Test
+    void givesNoEntryToWhatIsSentAfterAnErrorUntilTheSync() {
+        queue.add(Entry.relay(Kind.PARSE));  // Parse, Flush: the error comes back before the rest is sent
+        assertThat(feed(BackendType.ERROR_RESPONSE)).isEqualTo(Disposition.RELAY);
+        assertThat(queue.isEmpty()).isTrue();
+
+        queue.add(Entry.parse("pgr_1", "s1"));
+        queue.add(Entry.relay(Kind.BIND));
+        queue.add(Entry.answered(io.pgroute.protocol.backend.CloseComplete.INSTANCE));
+        queue.add(Entry.relay(Kind.EXECUTE));
+        assertThat(queue.isEmpty()).as("the server ignores them: no entries").isTrue();
+        assertThat(emitted).as("and no answer of pgroute's own").isEmpty();
+        assertThat(failedParses).as("the ignored Parse prepared nothing").containsExactly("pgr_1");
+
+        queue.add(Entry.relay(Kind.SYNC));
+        assertThat(queue.pendingCycles()).isEqualTo(1);
+        assertThat(feed(BackendType.READY_FOR_QUERY, (byte) 'I')).isEqualTo(Disposition.RELAY);
+        assertThat(queue.isEmpty()).isTrue();
+        assertThat(queue.pendingCycles()).isZero();
+
+        queue.add(Entry.relay(Kind.PARSE));  // after the Sync, entries again
+        assertThat(queue.isEmpty()).isFalse();
+    }
 }
