@@ -29,7 +29,11 @@ final class DdlStatements {
             return InfoBuilder.of(StatementKind.UTILITY, false, word);
         }
         if (word.equals("do")) {
-            return InfoBuilder.opaque(StatementKind.WRITE, "do block");
+            // a block that may change a session setting (set_config(…, false), SET, RESET) changes it for the
+            // server connection, where pgroute cannot track it: the session stays there (COMPAT G4)
+            return changesSettings(cursor)
+                    ? InfoBuilder.opaque(StatementKind.WRITE, "do block that may change settings").pins()
+                    : InfoBuilder.opaque(StatementKind.WRITE, "do block");
         }
         if (word.equals("call")) {
             return InfoBuilder.opaque(StatementKind.WRITE, "call");
@@ -53,6 +57,43 @@ final class DdlStatements {
             case "alter" -> cursor.accept("table") ? alter(cursor) : InfoBuilder.opaque(StatementKind.WRITE, "ddl");
             default -> InfoBuilder.opaque(StatementKind.WRITE, "ddl");
         };
+    }
+
+    /** Words after which a PL/pgSQL statement starts. */
+    private static final Set<String> STATEMENT_STARTS = Set.of("begin", "then", "else", "loop", "do");
+
+    /**
+     * Whether a DO block's code (a string) may change a session setting: it calls set_config, runs SET or RESET as
+     * a statement, or EXECUTEs a string that does. Lexical, so it errs towards yes.
+     */
+    private static boolean changesSettings(TokenCursor cursor) {
+        for (int ahead = 1; cursor.peek(ahead) != null; ahead++) {
+            Token each = cursor.peek(ahead);
+            if (each.isString() && codeChangesSettings(each.value(), 0)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean codeChangesSettings(String code, int depth) {
+        Lexer lexer = new Lexer(code);
+        Token previous = null;
+        for (Token token = lexer.next(); token != null; token = lexer.next()) {
+            if (token.type() == Token.Type.COMMENT) {
+                continue;
+            }
+            boolean statementStart = previous == null || previous.isSymbol(";")
+                    || previous.type() == Token.Type.WORD && STATEMENT_STARTS.contains(previous.value());
+            if (token.is("set_config") || statementStart && (token.is("set") || token.is("reset"))) {
+                return true;
+            }
+            if (token.isString() && depth < 2 && codeChangesSettings(token.value(), depth + 1)) {
+                return true;  // EXECUTE 'SET …', format('SET %I …')
+            }
+            previous = token;
+        }
+        return false;
     }
 
     private static InfoBuilder create(TokenCursor cursor) {

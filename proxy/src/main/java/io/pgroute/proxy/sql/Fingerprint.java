@@ -21,13 +21,14 @@ import java.util.Set;
  * @param text             the normalized text
  * @param literals         at least one literal was replaced (else the text is its own shape)
  * @param literalSensitive a statement whose classification reads a literal: SET keeps its value in
- *                         {@link StatementInfo#setting()}, EXPLAIN reads {@code (ANALYZE 0)}; such texts must
- *                         not share a classification by shape
+ *                         {@link StatementInfo#setting()}, EXPLAIN reads {@code (ANALYZE 0)}, DO reads its code
+ *                         (a block that changes settings pins the session); such texts must not share a
+ *                         classification by shape
  */
 record Fingerprint(String text, boolean literals, boolean literalSensitive) {
     private static final String PLACEHOLDER = "?";
     /** Statements whose classification depends on a literal's value; see {@link #literalSensitive}. */
-    private static final Set<String> SENSITIVE = Set.of("set", "explain");
+    private static final Set<String> SENSITIVE = Set.of("set", "explain", "do");
 
     /** The fingerprint of {@code sql}. */
     static Fingerprint of(String sql) {

@@ -35,10 +35,37 @@ final class StatementAnalyzer {
         if (dml || first.isSymbol("(") || (first.type() == Token.Type.WORD && PARSED.contains(first.value()))) {
             result = parsed.analyze(segment, dml);
             policy.apply(result, segment.allTokens());
+            if (intoTemporaryTable(segment.tokens())) {
+                // SELECT … INTO TEMP t creates a table only this server connection has (COMPAT T9)
+                result.primary("select into temp table");
+                result.kind = StatementKind.WRITE;
+                result.reason = "select into temp table";
+                result.pins();
+            }
         } else {
             result = lexical(segment);
         }
         return result;
+    }
+
+    /** {@code INTO TEMP|TEMPORARY} outside parentheses: a SELECT that creates a temporary table. */
+    private static boolean intoTemporaryTable(List<Token> tokens) {
+        int depth = 0;
+        for (int i = 0; i + 1 < tokens.size(); i++) {
+            Token each = tokens.get(i);
+            if (each.isSymbol("(")) {
+                depth++;
+            } else if (each.isSymbol(")")) {
+                depth--;
+            } else if (depth == 0 && each.is("into")) {
+                Token next = tokens.get(i + 1);
+                if (next.is("local") || next.is("global")) {
+                    next = i + 2 < tokens.size() ? tokens.get(i + 2) : next;
+                }
+                return next.is("temp") || next.is("temporary");
+            }
+        }
+        return false;
     }
 
     private InfoBuilder lexical(SqlScanner.Segment segment) {

@@ -69,6 +69,41 @@ class PinningIT {
     }
 
     @Test
+    void keepsATempTableMadeBySelectInto() throws Exception {
+        try (BackgroundClients others = new BackgroundClients(3, PinningIT::connect, defaults());
+             Connection c = connect(); Statement s = c.createStatement()) {
+            s.execute("SELECT g AS id INTO TEMP pin_into FROM generate_series(1, 3) g");  // COMPAT T9
+            for (int i = 0; i < 50; i++) {
+                assertThat(scalarInt(s, "SELECT count(*) FROM pin_into")).as("statement %d", i).isEqualTo(3);
+            }
+        }
+    }
+
+    @Test
+    void aDoBlockThatSetsASettingKeepsItFromTheNextClient() throws Exception {
+        try (Connection c = connect(); Statement s = c.createStatement()) {
+            s.execute("DO $$ BEGIN PERFORM set_config('app.tenant', '42', false); END $$");  // COMPAT G4
+            for (int i = 0; i < 20; i++) {
+                try (ResultSet rs = s.executeQuery("SELECT current_setting('app.tenant', true)")) {
+                    assertThat(rs.next()).isTrue();
+                    assertThat(rs.getString(1)).as("statement %d", i).isEqualTo("42");
+                }
+            }
+        }
+        for (int client = 0; client < 4; client++) {
+            try (Connection next = connect(); Statement s = next.createStatement()) {
+                for (int i = 0; i < 10; i++) {
+                    try (ResultSet rs = s.executeQuery("/* pgroute: primary */ SELECT current_setting('app.tenant',"
+                            + " true)")) {
+                        assertThat(rs.next()).isTrue();
+                        assertThat(rs.getString(1)).as("client %d, statement %d", client, i).isNullOrEmpty();
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void deliversNotificationsToAListeningClient() throws Exception {
         try (BackgroundClients others = new BackgroundClients(2, PinningIT::connect, defaults());
              Connection listener = connect(); Statement ls = listener.createStatement();

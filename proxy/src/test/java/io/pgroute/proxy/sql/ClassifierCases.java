@@ -101,7 +101,7 @@ final class ClassifierCases {
                         .writes("t"),
                 primary("with x as (select 1) insert into t select * from x", WRITE, "write").writes("t"),
                 primary("select * into newtab from t", WRITE, "select into").writes("newtab"),
-                primary("select 1 into temp tmp1", UNKNOWN, "parse failure").unparsed(),
+                primary("select 1 into temp tmp1", WRITE, "select into temp table").unparsed(),
                 primary("select * from t for update", READ, "locking clause").locking(),
                 primary("select * from t for share", READ, "locking clause").locking(),
                 primary("select * from t for no key update skip locked", READ, "locking clause").locking(),

@@ -133,12 +133,25 @@ class ClassifierTest {
     @Test
     void reportsWhatPinsTheSession() {
         for (String each : List.of("create temp table x (a int)", "listen c", "select pg_advisory_lock(1)",
-                "declare c cursor with hold for select 1", "prepare p as select 1")) {
+                "declare c cursor with hold for select 1", "prepare p as select 1",
+                // COMPAT T9: a temp table made by SELECT INTO
+                "select 1 into temp tmp1", "SELECT a, b INTO TEMPORARY TABLE tmp2 FROM t WHERE a > 1",
+                "select * into local temp tmp3 from t",
+                // COMPAT G4: a DO block that may change a session setting the proxy cannot see
+                "do $$ begin perform set_config('app.tenant', '42', false); end $$",
+                "DO $$BEGIN SET search_path = a; END$$", "do $$ begin reset all; end $$",
+                "do $$ begin execute 'SET work_mem = ''8MB'''; end $$",
+                "do $b$ begin if true then set role r; end if; end $b$")) {
             assertThat(CLASSIFIER.classify(each).pinsSession()).as(each).isTrue();
         }
-        for (String each : List.of("select pg_advisory_xact_lock(1)", "select 1", "declare c cursor for select 1")) {
+        for (String each : List.of("select pg_advisory_xact_lock(1)", "select 1", "declare c cursor for select 1",
+                "select * into newtab from t", "select (select 1) as into_temp from t",
+                "do $$ begin update t set a = 1; insert into t values (2); end $$",
+                "do $$ begin perform 1; end $$")) {
             assertThat(CLASSIFIER.classify(each).pinsSession()).as(each).isFalse();
         }
+        assertThat(CLASSIFIER.classify("select 1 into temp tmp1").readOnly()).isFalse();
+        assertThat(CLASSIFIER.classify("select 1 into temp tmp1").reason()).isEqualTo("select into temp table");
     }
 
     @Test

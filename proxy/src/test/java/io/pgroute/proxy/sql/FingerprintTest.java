@@ -104,6 +104,7 @@ class FingerprintTest {
         assertThat(Fingerprint.of("SET x = 'a'").literalSensitive()).isTrue();
         assertThat(Fingerprint.of("/* c */ select 1; Explain (analyze 0) select 1").literalSensitive()).isTrue();
         assertThat(Fingerprint.of("select 'set'").literalSensitive()).isFalse();
+        assertThat(Fingerprint.of("DO $$ begin perform 1; end $$").literalSensitive()).isTrue();
     }
 
     @Test
