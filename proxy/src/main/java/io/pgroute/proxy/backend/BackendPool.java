@@ -111,7 +111,9 @@ public final class BackendPool {
                 // idle long enough for a firewall or a server restart to have cut it: check before handing it out
                 new ConnectionReset(candidate, "", alive -> {
                     if (alive) {
-                        result.trySuccess(candidate);
+                        if (!result.trySuccess(candidate)) {
+                            offer(candidate);  // the lease was cancelled meanwhile
+                        }
                     } else {
                         discard(candidate);
                         leaseInto(result);
@@ -130,6 +132,12 @@ public final class BackendPool {
                 TimeUnit.MILLISECONDS);
         waiters.addLast(new Waiter(result, timeout));
         waits++;  // only this pool's event loop writes it
+        result.addListener(done -> {
+            if (done.isCancelled()) {  // the client gave up (a cancel): no longer waiting
+                timeout.cancel(false);
+                waiters.removeIf(each -> each.promise() == result);
+            }
+        });
     }
 
     /** How a connection comes back to the pool. */

@@ -85,6 +85,10 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     private boolean backendSentFatal;
     /** The held connection was just leased for the unit at the head of the queue: no second routing decision. */
     private boolean leasedForHead;
+    /** A CancelRequest came while {@link #leasing}: the request is answered 57014, not run. */
+    private boolean cancelWhileLeasing;
+    /** The pool's answer {@link #leasing} waits for; null when not waiting. */
+    private Future<BackendConnection> leaseInFlight;
     /** A synthetic answer was written outside a backend read burst and awaits a flush. */
     private boolean unflushed;
     /** The replica read in flight whose answers are held until it cannot need the primary any more. */
@@ -216,6 +220,14 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
 
     /** A CancelRequest with this session's key arrived. */
     public void onCancelRequest() {
+        if (leasing) {
+            // the request waits for a connection: it is answered 57014 now and never runs (COMPAT T6)
+            cancelWhileLeasing = true;
+            if (leaseInFlight != null) {
+                leaseInFlight.cancel(false);  // the pool skips a cancelled waiter
+            }
+            return;
+        }
         if (backend != null && !responses.isEmpty()) {
             try (SessionMdc.Scope ignored = mdc()) {
                 LOGGER.debug("cancel session={} backend={}", id(), backend.label());
@@ -535,14 +547,60 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         leasing = true;
         client.config().setAutoRead(false);
         Future<BackendConnection> leased = pool.lease();
+        leaseInFlight = leased;
         leased.addListener(done -> {
             leasing = false;
+            leaseInFlight = null;
+            if (cancelWhileLeasing) {
+                cancelWhileLeasing = false;
+                if (done.isSuccess()) {
+                    pool.release(leased.getNow(), Release.KEEP);
+                }
+                if (answerHeadUnit(ErrorResponse.error(SqlState.QUERY_CANCELED,
+                        "canceling statement due to user request"))) {
+                    return;
+                }
+            }
             if (!done.isSuccess()) {
                 onLeaseFailed(pool, done.cause());
                 return;
             }
             onLeased(pool, leased.getNow());
         });
+    }
+
+    /**
+     * Answers the complete request unit at the head of the queue with {@code error} without running it, as
+     * PostgreSQL answers a request that fails: the error, then ReadyForQuery (COMPAT E4). False, and nothing done,
+     * when the unit is not complete (no Query, Sync or FunctionCall yet).
+     */
+    private boolean answerHeadUnit(ErrorResponse error) {
+        int frames = 0;
+        boolean complete = false;
+        for (PgFrame each : waiting) {
+            frames++;
+            FrontendType type = FrontendType.of(each.type());
+            if (type == FrontendType.QUERY || type == FrontendType.SYNC || type == FrontendType.FUNCTION_CALL) {
+                complete = true;
+                break;
+            }
+        }
+        if (closed || !complete) {
+            return false;
+        }
+        for (int i = 0; i < frames; i++) {
+            waiting.pollFirst().release();
+        }
+        if (cache != null) {
+            cache.discardFill();  // a lookup that missed expected this unit's answer
+        }
+        recorder.error(error.sqlState());
+        out.write(error);
+        out.write(ReadyForQuery.of(transactionStatus));
+        unflushed = true;
+        client.config().setAutoRead(true);
+        pumpAndFlush();
+        return true;
     }
 
     private void onLeased(BackendPool pool, BackendConnection connection) {
@@ -585,7 +643,9 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         try (SessionMdc.Scope ignored = mdc()) {
             LOGGER.warn("no backend connection for session={}: {}", id(), cause.toString());
         }
-        fatal(ErrorResponder.fatal(cause));
+        if (!answerHeadUnit(ErrorResponder.error(cause))) {  // an error for this request; the client stays
+            fatal(ErrorResponder.fatal(cause));
+        }
     }
 
     // ---- backend side events ----

@@ -1,0 +1,101 @@
+package io.pgroute.proxy.session;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.pgroute.config.ConfigLoader;
+import io.pgroute.proxy.server.PgrouteServer;
+import io.pgroute.proxy.testing.ProxyFixture;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A request that waits for a server connection (all of them busy) is pgroute's: a cancel drops it, with 57014, and
+ * it never runs later (COMPAT T6); running out of time gets an error for that request, not the client's connection
+ * closed (COMPAT E4).
+ */
+class WaitingForAConnectionIT {
+
+    private static ProxyFixture fixture;
+
+    @BeforeAll
+    static void start() throws Exception {
+        fixture = ProxyFixture.get();
+        try (Connection c = fixture.connectDirect(); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE IF NOT EXISTS waiting_rows (id int)");
+            s.execute("TRUNCATE waiting_rows");
+        }
+    }
+
+    private static PgrouteServer server(String pool) throws Exception {
+        return new PgrouteServer(ConfigLoader.parse(ProxyFixture.yaml(fixture.cluster(), Map.of("pool", pool)),
+                "waiting.yaml", System::getenv), 1).start();
+    }
+
+    private static Connection connect(PgrouteServer server) throws SQLException {
+        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + server.port() + "/app", "app", "app");
+    }
+
+    @Test
+    void aCancelledRequestThatWaitsForAConnectionNeverRuns() throws Exception {
+        try (PgrouteServer server = server("  size: 1\n  timeout: 20s");
+             Connection holder = connect(server); Statement hs = holder.createStatement();
+             Connection waiter = connect(server); Statement ws = waiter.createStatement()) {
+            holder.setAutoCommit(false);
+            hs.execute("INSERT INTO waiting_rows VALUES (1)");  // the only primary connection, until commit
+            CompletableFuture<Void> commitLater = CompletableFuture.runAsync(() -> {
+                try {
+                    TimeUnit.MILLISECONDS.sleep(2_500);
+                    holder.commit();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            ws.setQueryTimeout(1);  // pgjdbc sends a CancelRequest after 1 s, while the INSERT waits
+            assertThatThrownBy(() -> ws.execute("INSERT INTO waiting_rows VALUES (2)"))
+                    .isInstanceOf(SQLException.class)
+                    .extracting(e -> ((SQLException) e).getSQLState()).isEqualTo("57014");
+            assertThat(commitLater).as("answered when cancelled, not when a connection came free").isNotDone();
+            commitLater.get(10, TimeUnit.SECONDS);
+            ws.setQueryTimeout(0);
+            try (ResultSet rs = ws.executeQuery("/* pgroute: primary */ SELECT array_agg(id ORDER BY id)::text "
+                    + "FROM waiting_rows")) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getString(1)).as("the cancelled INSERT never ran").isEqualTo("{1}");
+            }
+            TimeUnit.MILLISECONDS.sleep(500);
+            try (Connection direct = fixture.connectDirect(); Statement ds = direct.createStatement();
+                 ResultSet rs = ds.executeQuery("SELECT count(*) FROM waiting_rows WHERE id = 2")) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getInt(1)).as("not later either").isZero();
+            }
+        }
+    }
+
+    @Test
+    void aRequestThatWaitsTooLongGetsAnErrorAndTheClientStays() throws Exception {
+        try (PgrouteServer server = server("  size: 1\n  timeout: 1s");
+             Connection holder = connect(server); Statement hs = holder.createStatement();
+             Connection waiter = connect(server); Statement ws = waiter.createStatement()) {
+            holder.setAutoCommit(false);
+            hs.execute("INSERT INTO waiting_rows VALUES (3)");
+            assertThatThrownBy(() -> ws.execute("INSERT INTO waiting_rows VALUES (4)"))
+                    .isInstanceOf(SQLException.class)
+                    .extracting(e -> ((SQLException) e).getSQLState()).isEqualTo("53300");
+            holder.rollback();
+            try (ResultSet rs = ws.executeQuery("/* pgroute: primary */ SELECT count(*) FROM waiting_rows "
+                    + "WHERE id IN (3, 4)")) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getInt(1)).as("the same client connection goes on").isZero();
+            }
+        }
+    }
+}
