@@ -123,7 +123,7 @@ class AdminConsoleIT {
         Map<String, String> reads = routes.stream().filter(each -> each.get("sample")
                 .startsWith("SELECT pg_is_in_recovery()")).findFirst().orElseThrow();
         assertThat(reads.get("database")).isEqualTo("app");
-        assertThat(reads.get("replica")).isEqualTo("10");
+        assertThat(reads.get("replica")).as("%s; nodes %s", reads, rows("SHOW NODES")).isEqualTo("10");
         assertThat(reads.get("calls")).isEqualTo("10");
         assertThat(reads.get("last_reason")).isEqualTo("read");
         assertThat(reads.get("fingerprint")).doesNotContain("7").contains("pg_is_in_recovery");
