@@ -22,6 +22,11 @@ record UnitRoute(boolean read) {
         boolean read = true;
         int inspected = 0;
         for (PgFrame each : waiting) {
+            if (!read) {
+                // the primary whatever follows: known now, so a long batch streams to the server as it arrives
+                // instead of waiting in pgroute for its Sync (COMPAT E15)
+                return new UnitRoute(false);
+            }
             FrontendType type = FrontendType.of(each.type());
             if (type == null || ++inspected > MAX_INSPECTED) {
                 return new UnitRoute(false);
@@ -48,7 +53,7 @@ record UnitRoute(boolean read) {
                 }
             }
         }
-        return null;
+        return read ? null : new UnitRoute(false);
     }
 
     private static boolean isRead(SessionRouting routing, String sql) {
