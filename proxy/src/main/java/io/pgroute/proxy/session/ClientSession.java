@@ -85,6 +85,8 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     private boolean backendSentFatal;
     /** The held connection was just leased for the unit at the head of the queue: no second routing decision. */
     private boolean leasedForHead;
+    /** Syncs the server ignored during COPY whose continuation the client has not sent yet (see {@link #send}). */
+    private int ignoredSyncs;
     /** A CancelRequest came while {@link #leasing}: the request is answered 57014, not run. */
     private boolean cancelWhileLeasing;
     /** The pool's answer {@link #leasing} waits for; null when not waiting. */
@@ -487,7 +489,11 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     }
 
     private void send(PgFrame frame, FrontendType type) {
-        if (startsCycle(type, inBatch)) {
+        // the Sync after an extended COPY's data ends the cycle whose first Sync the server ignored
+        boolean continuing = type == FrontendType.SYNC && !inBatch && ignoredSyncs > 0;
+        if (continuing) {
+            ignoredSyncs--;
+        } else if (startsCycle(type, inBatch)) {
             cycles.sent(System.nanoTime(), cycleReason());
         }
         switch (type) {
@@ -497,14 +503,21 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             }
             case SYNC -> {
                 translator.send(backend, frame, type, this::onExecuted);
-                settings.endCycle();
+                if (!continuing) {
+                    settings.endCycle();
+                }
                 inBatch = false;
             }
             case PARSE, BIND, DESCRIBE, EXECUTE, CLOSE -> {
                 inBatch = true;
                 translator.send(backend, frame, type, this::onExecuted);
             }
-            default -> backend.write(frame);
+            default -> {
+                if (type == FrontendType.COPY_DONE || type == FrontendType.COPY_FAIL) {
+                    responses.copyEndSent();
+                }
+                backend.write(frame);
+            }
         }
     }
 
@@ -898,6 +911,16 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     }
 
     @Override
+    public void syncIgnored(boolean nextAlreadySent) {
+        if (nextAlreadySent) {
+            settings.dropNewestCycle();  // that Sync's cycle is the ignored one's continuation
+            cycles.dropNewest();
+        } else {
+            ignoredSyncs++;
+        }
+    }
+
+    @Override
     public void parsed(String preparedName) {
         routing.parsed(preparedName);
     }
@@ -935,6 +958,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         }
         if (responses.isEmpty() && !inBatch && transactionStatus == 'I' && pinnedBecause == null) {
             responses.clear();
+            ignoredSyncs = 0;
             backend = null;  // nothing of the client's was running on it: the next request leases another
             giveBack(connection, Release.CLOSE);
             return;
@@ -966,6 +990,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             cache.discardFill();
         }
         responses.clear();
+        ignoredSyncs = 0;
         settings.onError();
         settings.onReadyForQuery((byte) 'I', (byte) 'I');
         inBatch = false;

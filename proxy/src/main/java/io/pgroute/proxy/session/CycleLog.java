@@ -61,6 +61,13 @@ final class CycleLog {
         }
     }
 
+    /** The newest cycle in flight is part of the one before it (a Sync the server ignored during COPY). */
+    void dropNewest() {
+        if (inFlight.size() > 1) {
+            inFlight.pollLast();
+        }
+    }
+
     /** Forgets every cycle in flight (the unit is sent again elsewhere and logs a new cycle). */
     void clear() {
         inFlight.clear();

@@ -148,6 +148,10 @@ final class ReadPlacement {
         if (unit == null) {
             return null;
         }
+        if (unit.statementless() && held != null) {
+            reason = "continues the request before it";
+            return held;  // e.g. the Sync ending an extended-protocol COPY: the server waits for it (COMPAT C2)
+        }
         if (!unit.read()) {
             reason = "write or primary-only";
             return routing.primaryPool(loop);

@@ -31,10 +31,20 @@ final class ResponseQueue {
      * error the client sees in place of the server's.
      */
     record Entry(Kind kind, boolean swallow, BackendMessage synthetic, String preparedName, String clientName,
-                 BackendMessage errorInstead) {
+                 BackendMessage errorInstead, int copyEnds) {
+
+        Entry(Kind kind, boolean swallow, BackendMessage synthetic, String preparedName, String clientName,
+              BackendMessage errorInstead) {
+            this(kind, swallow, synthetic, preparedName, clientName, errorInstead, 0);
+        }
 
         Entry(Kind kind, boolean swallow, BackendMessage synthetic, String preparedName) {
             this(kind, swallow, synthetic, preparedName, null, null);
+        }
+
+        /** This entry, stamped with how many CopyDone/CopyFail the client had sent before its message. */
+        Entry afterCopyEnds(int count) {
+            return new Entry(kind, swallow, synthetic, preparedName, clientName, errorInstead, count);
         }
 
         /** A client Parse creating {@code preparedName} on the server for the client's {@code clientName}. */
@@ -76,6 +86,13 @@ final class ResponseQueue {
 
         /** A Parse of a pgroute-named statement succeeded. */
         void parsed(String preparedName);
+
+        /**
+         * A Sync the client sent will not be answered (the server ignored it during COPY): the cycle it ended goes
+         * on until the client's next Sync, which {@code nextAlreadySent} says has been sent already.
+         */
+        default void syncIgnored(boolean nextAlreadySent) {
+        }
     }
 
     private final Deque<Entry> entries = new ArrayDeque<>();
@@ -87,6 +104,8 @@ final class ResponseQueue {
      * ReadyForQuery would end the wrong entry).
      */
     private boolean skippingToSync;
+    /** CopyDone and CopyFail messages the client has sent (see {@link #onCopyIn}). */
+    private int copyEndsSent;
 
     ResponseQueue(Events events) {
         this.events = events;
@@ -106,9 +125,40 @@ final class ResponseQueue {
             events.emit(entry.synthetic());
             return;
         }
-        entries.addLast(entry);
+        entries.addLast(copyEndsSent == 0 ? entry : entry.afterCopyEnds(copyEndsSent));
         if (entry.kind() == Kind.SYNC || entry.kind() == Kind.QUERY || entry.kind() == Kind.FUNCTION_CALL) {
             cycles++;
+        }
+    }
+
+    /** The client sent CopyDone or CopyFail (see {@link #onCopyIn}). */
+    void copyEndSent() {
+        copyEndsSent++;
+    }
+
+    /**
+     * An extended-protocol COPY FROM STDIN started: CopyInResponse to the Execute at the head. PostgreSQL ignores
+     * Sync during copy-in, so a Sync the client sent after that Execute and before its next CopyDone or CopyFail is
+     * never answered (libpq's PQexecParams and postgres.js send one with the Execute, and another after CopyDone;
+     * COMPAT C2): its entry goes.
+     */
+    private void onCopyIn(Entry execute) {
+        int ignored = 0;
+        boolean later = false;
+        java.util.Iterator<Entry> each = entries.iterator();
+        each.next();  // the Execute
+        while (each.hasNext()) {
+            Entry entry = each.next();
+            if (entry.copyEnds() != execute.copyEnds()) {
+                later |= entry.kind() == Kind.SYNC;  // sent after the copy's end
+            } else if (entry.kind() == Kind.SYNC) {
+                each.remove();
+                cycles--;
+                ignored++;
+            }
+        }
+        for (int i = 0; i < ignored; i++) {
+            events.syncIgnored(later);
         }
     }
 
@@ -158,6 +208,9 @@ final class ResponseQueue {
                 return head.swallow() ? Disposition.SWALLOW : Disposition.RELAY;
             }
             default -> {
+                if (type == BackendType.COPY_IN_RESPONSE && head.kind() == Kind.EXECUTE) {
+                    onCopyIn(head);
+                }
                 if (ends(head.kind(), type)) {
                     if (head.kind() == Kind.PARSE && head.preparedName() != null) {
                         events.parsed(head.preparedName());

@@ -77,6 +77,17 @@ final class SettingsTracker {
         open = null;
     }
 
+    /** The newest queued cycle continues the one before it (its Sync's answer is the other's). */
+    void dropNewestCycle() {
+        Cycle newest = cycles.pollLast();
+        Cycle before = cycles.peekLast();
+        if (newest != null && before != null) {
+            before.changes.addAll(newest.changes);
+            before.failed |= newest.failed;
+            before.discardAll |= newest.discardAll;
+        }
+    }
+
     void onError() {
         Cycle head = cycles.peekFirst();
         if (head != null) {

@@ -12,7 +12,11 @@ import java.util.Deque;
  * extended-protocol messages up to Sync (or Flush), judged by the statements it parses and binds. A unit is a read
  * only when every statement in it is safe on a hot standby (or carries the replica hint) and none says primary.
  */
-record UnitRoute(boolean read) {
+record UnitRoute(boolean read, boolean statementless) {
+
+    UnitRoute(boolean read) {
+        this(read, false);
+    }
 
     /** Units longer than this are not inspected further: primary. */
     private static final int MAX_INSPECTED = 1024;
@@ -20,6 +24,7 @@ record UnitRoute(boolean read) {
     /** The verdict, or null when the unit's end has not arrived yet. */
     static UnitRoute of(Deque<PgFrame> waiting, PreparedStatements statements, SessionRouting routing) {
         boolean read = true;
+        boolean statement = false;
         int inspected = 0;
         for (PgFrame each : waiting) {
             if (!read) {
@@ -35,18 +40,24 @@ record UnitRoute(boolean read) {
                 case QUERY -> {
                     return new UnitRoute(isRead(routing, each.cString(0)));
                 }
-                case PARSE -> read &= isRead(routing, each.cString(1));
+                case PARSE -> {
+                    statement = true;
+                    read &= isRead(routing, each.cString(1));
+                }
                 case BIND -> {
-                    PreparedStatements.Statement statement = statements.get(each.cString(1));
-                    if (statement != null) {
-                        read &= isRead(routing, statement.sql());
+                    statement = true;
+                    PreparedStatements.Statement bound = statements.get(each.cString(1));
+                    if (bound != null) {
+                        read &= isRead(routing, bound.sql());
                     }
                 }
                 case DESCRIBE, EXECUTE, CLOSE -> {
                     // judged by the statements they refer to
                 }
                 case SYNC, FLUSH -> {
-                    return new UnitRoute(read);
+                    // no statement of its own (a Sync after COPY data, an Execute of a portal bound before a
+                    // Flush): it belongs with the connection that ran the messages before it
+                    return new UnitRoute(read, !statement);
                 }
                 default -> {
                     return new UnitRoute(false);  // FunctionCall, COPY data outside COPY: primary

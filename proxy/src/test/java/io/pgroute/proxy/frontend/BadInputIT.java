@@ -203,6 +203,63 @@ class BadInputIT {
         }
     }
 
+    @Test
+    void copiesInThroughTheExtendedProtocolWithTheSyncSentBeforeTheData() throws Exception {
+        try (Connection direct = fixture.connectDirect(); Statement ds = direct.createStatement()) {
+            ds.execute("CREATE TABLE IF NOT EXISTS copied_in (id int)");
+            ds.execute("TRUNCATE copied_in");
+        }
+        try (Socket socket = trustedSession()) {
+            DataOutputStream out = new DataOutputStream(socket.getOutputStream());
+            InputStream in = socket.getInputStream();
+            // as libpq's PQexecParams and postgres.js do: the Sync goes with the Execute; the server ignores it
+            // during COPY, and the client sends another after CopyDone (COMPAT C2)
+            message(out, 'P', cStrings("", "COPY copied_in FROM STDIN"), new byte[] {0, 0});
+            message(out, 'B', cStrings("", ""), new byte[] {0, 0, 0, 0, 0, 0});
+            message(out, 'E', cStrings(""), new byte[] {0, 0, 0, 0});
+            message(out, 'S');
+            out.flush();
+            assertThat(readTypesUntil(in, 'G')).isEqualTo("12G");
+            message(out, 'd', "1\n2\n".getBytes(StandardCharsets.US_ASCII));
+            message(out, 'c');
+            message(out, 'S');
+            out.flush();
+            assertThat(readTypesUntil(in, 'Z')).isEqualTo("CZ");
+            // the session goes on, on another server if it must, with its settings
+            message(out, 'Q', cStrings("SET application_name = 'after-copy'"));
+            out.flush();
+            assertThat(readTypesUntil(in, 'Z')).isEqualTo("CSZ");
+            for (int i = 0; i < 10; i++) {
+                message(out, 'Q', cStrings("SELECT current_setting('application_name')"));
+                out.flush();
+                assertThat(readTypesUntil(in, 'D')).isEqualTo("TD");
+                assertThat(lastBody).as("statement %d", i).endsWith("after-copy".getBytes(StandardCharsets.US_ASCII));
+                assertThat(readTypesUntil(in, 'Z')).isEqualTo("CZ");
+            }
+        }
+        try (Connection direct = fixture.connectDirect(); Statement ds = direct.createStatement();
+             ResultSet rs = ds.executeQuery("SELECT count(*) FROM copied_in")) {
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getInt(1)).isEqualTo(2);
+        }
+    }
+
+    /** The body of the last message {@link #readTypesUntil} read. */
+    private static byte[] lastBody;
+
+    /** The types of the messages read up to and including the first of type {@code last}. */
+    private static String readTypesUntil(InputStream in, char last) throws IOException {
+        StringBuilder types = new StringBuilder();
+        for (int type = in.read(); ; type = in.read()) {
+            assertThat(type).as("message type after %s", types).isNotEqualTo(-1);
+            types.append((char) type);
+            lastBody = in.readNBytes(readInt(in) - 4);
+            if (type == last) {
+                return types.toString();
+            }
+        }
+    }
+
     private static byte[] cStrings(String... values) {
         ByteArrayOutputStream result = new ByteArrayOutputStream();
         for (String each : values) {

@@ -172,4 +172,36 @@ class ResponseQueueTest {
         queue.add(Entry.relay(Kind.PARSE));  // after the Sync, entries again
         assertThat(queue.isEmpty()).isFalse();
     }
+
+    @Test
+    void dropsTheSyncsTheServerIgnoresDuringAnExtendedCopy() {
+        queue.add(Entry.relay(Kind.PARSE));
+        queue.add(Entry.relay(Kind.BIND));
+        queue.add(Entry.relay(Kind.EXECUTE));
+        queue.add(Entry.relay(Kind.SYNC));  // sent with the Execute: ignored while the server copies in
+        feed(BackendType.PARSE_COMPLETE);
+        feed(BackendType.BIND_COMPLETE);
+        assertThat(feed(BackendType.COPY_IN_RESPONSE)).isEqualTo(Disposition.RELAY);
+        assertThat(queue.pendingCycles()).isZero();
+
+        queue.copyEndSent();  // CopyDone, then the Sync that is answered
+        queue.add(Entry.relay(Kind.SYNC));
+        assertThat(feed(BackendType.COMMAND_COMPLETE)).isEqualTo(Disposition.RELAY);
+        assertThat(feed(BackendType.READY_FOR_QUERY, (byte) 'I')).isEqualTo(Disposition.RELAY);
+        assertThat(queue.isEmpty()).isTrue();
+        assertThat(queue.pendingCycles()).isZero();
+    }
+
+    @Test
+    void keepsTheSyncOfACopyThatFailedBeforeCopyingIn() {
+        queue.add(Entry.relay(Kind.PARSE));
+        queue.add(Entry.relay(Kind.BIND));
+        queue.add(Entry.relay(Kind.EXECUTE));
+        queue.add(Entry.relay(Kind.SYNC));
+        feed(BackendType.PARSE_COMPLETE);
+        feed(BackendType.BIND_COMPLETE);
+        feed(BackendType.ERROR_RESPONSE);  // no such table: no copy-in, the Sync counts
+        assertThat(feed(BackendType.READY_FOR_QUERY, (byte) 'I')).isEqualTo(Disposition.RELAY);
+        assertThat(queue.isEmpty()).isTrue();
+    }
 }
