@@ -27,11 +27,6 @@ record UnitRoute(boolean read, boolean statementless) {
         boolean statement = false;
         int inspected = 0;
         for (PgFrame each : waiting) {
-            if (!read) {
-                // the primary whatever follows: known now, so a long batch streams to the server as it arrives
-                // instead of waiting in pgroute for its Sync (COMPAT E15)
-                return new UnitRoute(false);
-            }
             FrontendType type = FrontendType.of(each.type());
             if (type == null || ++inspected > MAX_INSPECTED) {
                 return new UnitRoute(false);
@@ -64,7 +59,7 @@ record UnitRoute(boolean read, boolean statementless) {
                 }
             }
         }
-        return read ? null : new UnitRoute(false);
+        return null;
     }
 
     private static boolean isRead(SessionRouting routing, String sql) {

@@ -162,48 +162,6 @@ class BadInputIT {
     }
 
     @Test
-    void sendsAWriteToTheServerBeforeItsSyncHasArrived() throws Exception {
-        try (Connection direct = fixture.connectDirect(); Statement ds = direct.createStatement()) {
-            ds.execute("CREATE TABLE IF NOT EXISTS streamed (id int)");
-        }
-        try (Socket socket = trustedSession()) {
-            DataOutputStream out = new DataOutputStream(socket.getOutputStream());
-            InputStream in = socket.getInputStream();
-            // a write's route is known at its Parse: it goes to the server without waiting for the Sync (COMPAT
-            // E15: a long batch streams instead of piling up in pgroute)
-            message(out, 'P', cStrings("", "INSERT INTO streamed VALUES (7)"), new byte[] {0, 0});
-            message(out, 'B', cStrings("", ""), new byte[] {0, 0, 0, 0, 0, 0});
-            message(out, 'E', cStrings(""), new byte[] {0, 0, 0, 0});
-            out.flush();
-            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
-            boolean seen = false;
-            try (Connection direct = fixture.connectDirect(); Statement ds = direct.createStatement()) {
-                while (!seen && System.nanoTime() < deadline) {
-                    try (ResultSet rs = ds.executeQuery("SELECT count(*) FROM pg_stat_activity "
-                            + "WHERE query = 'INSERT INTO streamed VALUES (7)'")) {
-                        rs.next();
-                        seen = rs.getInt(1) > 0;
-                    }
-                    Thread.sleep(20);
-                }
-            }
-            assertThat(seen).as("the server got the INSERT before the Sync").isTrue();
-            message(out, 'S');
-            out.flush();
-            StringBuilder types = new StringBuilder();
-            for (int type = in.read(); ; type = in.read()) {
-                assertThat(type).as("message type").isNotEqualTo(-1);
-                types.append((char) type);
-                in.readNBytes(readInt(in) - 4);
-                if (type == 'Z') {
-                    break;
-                }
-            }
-            assertThat(types.toString()).isEqualTo("12CZ");
-        }
-    }
-
-    @Test
     void copiesInThroughTheExtendedProtocolWithTheSyncSentBeforeTheData() throws Exception {
         try (Connection direct = fixture.connectDirect(); Statement ds = direct.createStatement()) {
             ds.execute("CREATE TABLE IF NOT EXISTS copied_in (id int)");
