@@ -25,6 +25,7 @@ import io.pgroute.proxy.logging.SessionMdc;
 import io.pgroute.proxy.metrics.QueryRecorder;
 import io.pgroute.proxy.routing.Lsn;
 import io.pgroute.proxy.sql.StatementInfo;
+import io.pgroute.proxy.sql.StatementKind;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -280,6 +281,9 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             if (cache != null && !cacheAllowsSending(next, type)) {
                 return;
             }
+            if (type == FrontendType.QUERY && answeredEmptyQuery(next)) {
+                continue;
+            }
             if (backend != null && mustStay()) {
                 waiting.pollFirst();
                 send(next, type);
@@ -319,6 +323,31 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             lease(target);
             return;
         }
+    }
+
+    /**
+     * An empty simple Query ({@code ""}, {@code ";"}, only comments), which connection validators send constantly
+     * (pgjdbc's isValid, SQLAlchemy's pre-ping), is answered here as PostgreSQL answers it, EmptyQueryResponse and
+     * ReadyForQuery with the current transaction status, without a server connection (COMPAT E14). Not while answers
+     * from a server are still owed, so the order stays.
+     */
+    private boolean answeredEmptyQuery(PgFrame query) {
+        if (inBatch || !responses.isEmpty() || attempt != null || heldReady != null
+                || (cache != null && cache.lookupInFlight())) {
+            return false;
+        }
+        try {
+            if (routing.classify(query.cString(0)).kind() != StatementKind.EMPTY) {
+                return false;
+            }
+        } catch (RuntimeException malformed) {
+            return false;  // the usual path answers it
+        }
+        waiting.pollFirst().release();
+        out.write(io.pgroute.protocol.backend.EmptyQueryResponse.INSTANCE);
+        out.write(ReadyForQuery.of(transactionStatus));
+        unflushed = true;
+        return true;
     }
 
     /** Whether a message of {@code type} starts a new request cycle (rather than continue a batch or a COPY). */

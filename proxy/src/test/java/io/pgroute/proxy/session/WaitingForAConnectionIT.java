@@ -98,4 +98,39 @@ class WaitingForAConnectionIT {
             }
         }
     }
+
+    @Test
+    void emptyQueriesOfConnectionValidatorsNeedNoServerConnection() throws Exception {
+        try (PgrouteServer server = server("  size: 1");
+             Connection validated = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + server.port()
+                     + "/app?preferQueryMode=simple", "app", "app"); Statement vs = validated.createStatement()) {
+            long before = stat(server, "queries");
+            for (int i = 0; i < 100; i++) {
+                // pgjdbc's isValid sends an empty simple Query (COMPAT E14)
+                assertThat(validated.isValid(2)).as("isValid %d", i).isTrue();
+            }
+            assertThat(vs.execute(";")).as("SQLAlchemy's pre-ping").isFalse();
+            assertThat(vs.execute("/* only a comment */")).isFalse();
+            assertThat(stat(server, "queries") - before).as("request cycles a server answered").isZero();
+
+            validated.setAutoCommit(false);
+            vs.execute("SELECT 1");
+            assertThat(validated.isValid(2)).as("in a transaction").isTrue();
+            vs.execute("SELECT 2");  // pgjdbc checks each ReadyForQuery's transaction status
+            validated.commit();
+            try (ResultSet rs = vs.executeQuery("SELECT 3")) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getInt(1)).isEqualTo(3);
+            }
+        }
+    }
+
+    private static long stat(PgrouteServer server, String column) throws SQLException {
+        try (Connection admin = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + server.port()
+                + "/pgroute", "admin", "admin"); Statement s = admin.createStatement();
+             ResultSet rs = s.executeQuery("SHOW STATS")) {
+            assertThat(rs.next()).isTrue();
+            return rs.getLong(column);
+        }
+    }
 }
