@@ -281,7 +281,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             if (cache != null && !cacheAllowsSending(next, type)) {
                 return;
             }
-            if (type == FrontendType.QUERY && answeredEmptyQuery(next)) {
+            if (type == FrontendType.QUERY && answeredHere(next)) {
                 continue;
             }
             if (backend != null && mustStay()) {
@@ -326,28 +326,44 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     }
 
     /**
-     * An empty simple Query ({@code ""}, {@code ";"}, only comments), which connection validators send constantly
-     * (pgjdbc's isValid, SQLAlchemy's pre-ping), is answered here as PostgreSQL answers it, EmptyQueryResponse and
-     * ReadyForQuery with the current transaction status, without a server connection (COMPAT E14). Not while answers
-     * from a server are still owed, so the order stays.
+     * A simple Query pgroute answers itself, as PostgreSQL would, with ReadyForQuery and the current transaction
+     * status, and without a server connection: an empty one ({@code ""}, {@code ";"}, only comments), which connection
+     * validators send constantly (pgjdbc's isValid, SQLAlchemy's pre-ping; COMPAT E14), and a DEALLOCATE of a
+     * statement the client prepared with Parse. Not while answers from a server are still owed, so the order stays.
      */
-    private boolean answeredEmptyQuery(PgFrame query) {
+    private boolean answeredHere(PgFrame query) {
         if (inBatch || !responses.isEmpty() || attempt != null || heldReady != null
                 || (cache != null && cache.lookupInFlight())) {
             return false;
         }
+        StatementInfo statement;
         try {
-            if (routing.classify(query.cString(0)).kind() != StatementKind.EMPTY) {
-                return false;
-            }
+            statement = routing.classify(query.cString(0));
         } catch (RuntimeException malformed) {
             return false;  // the usual path answers it
         }
+        BackendMessage answer;
+        if (statement.kind() == StatementKind.EMPTY) {
+            answer = io.pgroute.protocol.backend.EmptyQueryResponse.INSTANCE;
+        } else if (deallocatesClientStatement(statement)) {
+            // SQL DEALLOCATE of a statement the client prepared with Parse (PHP PDO does this): on the servers it
+            // has pgroute's name, so it is the client's own map that forgets it (COMPAT V8)
+            translator.statements().remove(statement.target().orElseThrow());
+            answer = new io.pgroute.protocol.backend.CommandComplete("DEALLOCATE");
+        } else {
+            return false;
+        }
         waiting.pollFirst().release();
-        out.write(io.pgroute.protocol.backend.EmptyQueryResponse.INSTANCE);
+        out.write(answer);
         out.write(ReadyForQuery.of(transactionStatus));
         unflushed = true;
         return true;
+    }
+
+    private boolean deallocatesClientStatement(StatementInfo statement) {
+        return statement.kind() == StatementKind.DEALLOCATE && !statement.multiStatement() && transactionStatus != 'E'
+                && statement.target().filter(name -> !name.equals("all") && !name.isEmpty()
+                        && translator.statements().get(name) != null).isPresent();
     }
 
     /** Whether a message of {@code type} starts a new request cycle (rather than continue a batch or a COPY). */

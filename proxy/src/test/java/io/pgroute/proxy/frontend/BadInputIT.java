@@ -202,6 +202,40 @@ class BadInputIT {
         }
     }
 
+    @Test
+    void deallocatesAStatementPreparedWithParseByItsName() throws Exception {
+        try (Socket socket = trustedSession()) {
+            DataOutputStream out = new DataOutputStream(socket.getOutputStream());
+            InputStream in = socket.getInputStream();
+            // PHP PDO prepares with Parse and frees with SQL DEALLOCATE (COMPAT V8)
+            message(out, 'P', cStrings("pdo_stmt_00000001", "SELECT 41 + 1"), new byte[] {0, 0});
+            message(out, 'S');
+            out.flush();
+            assertThat(readTypesUntil(in, 'Z')).isEqualTo("1Z");
+            message(out, 'Q', cStrings("DEALLOCATE pdo_stmt_00000001"));
+            out.flush();
+            assertThat(readTypesUntil(in, 'C')).as("not 26000 from a server").isEqualTo("C");
+            assertThat(new String(lastBody, StandardCharsets.US_ASCII)).isEqualTo("DEALLOCATE\0");
+            assertThat(readTypesUntil(in, 'Z')).isEqualTo("Z");
+            // gone, as in PostgreSQL: binding it fails, and the name can be prepared again
+            message(out, 'B', cStrings("", "pdo_stmt_00000001"), new byte[] {0, 0, 0, 0, 0, 0});
+            message(out, 'E', cStrings(""), new byte[] {0, 0, 0, 0});
+            message(out, 'S');
+            out.flush();
+            assertThat(readTypesUntil(in, 'E')).isEqualTo("E");
+            assertThat(new String(lastBody, StandardCharsets.UTF_8)).contains("26000");
+            assertThat(readTypesUntil(in, 'Z')).isEqualTo("Z");
+            message(out, 'P', cStrings("pdo_stmt_00000001", "SELECT 43 - 1"), new byte[] {0, 0});
+            message(out, 'B', cStrings("", "pdo_stmt_00000001"), new byte[] {0, 0, 0, 0, 0, 0});
+            message(out, 'E', cStrings(""), new byte[] {0, 0, 0, 0});
+            message(out, 'S');
+            out.flush();
+            assertThat(readTypesUntil(in, 'D')).isEqualTo("12D");
+            assertThat(lastBody).endsWith("42".getBytes(StandardCharsets.US_ASCII));
+            assertThat(readTypesUntil(in, 'Z')).isEqualTo("CZ");
+        }
+    }
+
     /** The body of the last message {@link #readTypesUntil} read. */
     private static byte[] lastBody;
 
