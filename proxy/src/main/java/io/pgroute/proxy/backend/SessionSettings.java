@@ -54,6 +54,11 @@ public final class SessionSettings {
         values.clear();
     }
 
+    /** The value SET for {@code name} (normalized), or null. */
+    public String get(String name) {
+        return values.get(name);
+    }
+
     public boolean isEmpty() {
         return values.isEmpty();
     }

@@ -129,7 +129,8 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         this.cancelKey = cancelKey;
         this.host = host;
         this.routing = routing;
-        this.translator = new StatementTranslator(responses, client.alloc());
+        this.translator = new StatementTranslator(responses, client.alloc(),
+                () -> settings.desired().get("search_path"));
         this.placement = new ReadPlacement(routing);
         this.backend = startupBackend;
         this.backendPool = pool;

@@ -25,12 +25,19 @@ import java.util.function.Consumer;
  */
 final class StatementTranslator {
 
-    private final PreparedStatements statements = new PreparedStatements();
+    private final PreparedStatements statements;
     private final Map<String, String> portalSql = new HashMap<>();
     private final ResponseQueue responses;
     private final ByteBufAllocator alloc;
 
     StatementTranslator(ResponseQueue responses, ByteBufAllocator alloc) {
+        this(responses, alloc, () -> null);
+    }
+
+    /** @param searchPath the search_path the client SET, or null (see {@link PreparedStatements#backendName}) */
+    StatementTranslator(ResponseQueue responses, ByteBufAllocator alloc,
+                        java.util.function.Supplier<String> searchPath) {
+        this.statements = new PreparedStatements(searchPath);
         this.responses = responses;
         this.alloc = alloc;
     }
@@ -57,7 +64,7 @@ final class StatementTranslator {
             return false;
         }
         Parse parse = parseFrame.decode(Parse::decode);
-        String backendName = PreparedStatements.backendName(parse.sql(), parse.parameterTypes());
+        String backendName = statements.backendName(parse.sql(), parse.parameterTypes());
         if (parse.name().isEmpty() || !known.test(backendName)) {
             return false;
         }
