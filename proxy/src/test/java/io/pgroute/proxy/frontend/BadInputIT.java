@@ -68,20 +68,8 @@ class BadInputIT {
 
     @Test
     void answersAnOversizedPasswordMessageBeforeLoginAtOnce() throws Exception {
-        try (Socket socket = new Socket("127.0.0.1", fixture.port())) {
-            socket.setSoTimeout(10_000);
-            ByteArrayOutputStream body = new ByteArrayOutputStream();
-            DataOutputStream data = new DataOutputStream(body);
-            data.writeInt(196608);
-            for (String each : new String[] {"user", "app", "database", "app"}) {
-                data.write(each.getBytes(StandardCharsets.UTF_8));
-                data.writeByte(0);
-            }
-            data.writeByte(0);
+        try (Socket socket = startup("app")) {
             DataOutputStream out = new DataOutputStream(socket.getOutputStream());
-            out.writeInt(body.size() + 4);
-            out.write(body.toByteArray());
-            out.flush();
             InputStream in = socket.getInputStream();
             assertThat((char) in.read()).as("the password request").isEqualTo('R');
             in.readNBytes(readInt(in) - 4);
@@ -298,14 +286,14 @@ class BadInputIT {
         assertStillServing();
     }
 
-    /** Logs in as the trust user over a raw socket and reads up to the first ReadyForQuery. */
-    private static Socket trustedSession() throws IOException {
+    /** A raw socket that has sent a protocol 3.0 startup packet for {@code user} and database app. */
+    private static Socket startup(String user) throws IOException {
         Socket socket = new Socket("127.0.0.1", fixture.port());
         socket.setSoTimeout(10_000);
         ByteArrayOutputStream body = new ByteArrayOutputStream();
         DataOutputStream data = new DataOutputStream(body);
         data.writeInt(196608);
-        for (String each : new String[] {"user", "trusted", "database", "app"}) {
+        for (String each : new String[] {"user", user, "database", "app"}) {
             data.write(each.getBytes(StandardCharsets.UTF_8));
             data.writeByte(0);
         }
@@ -314,6 +302,12 @@ class BadInputIT {
         out.writeInt(body.size() + 4);
         out.write(body.toByteArray());
         out.flush();
+        return socket;
+    }
+
+    /** Logs in as the trust user over a raw socket and reads up to the first ReadyForQuery. */
+    private static Socket trustedSession() throws IOException {
+        Socket socket = startup("trusted");
         InputStream in = socket.getInputStream();
         while (true) {
             int type = in.read();
