@@ -224,6 +224,28 @@ class BadInputIT {
         }
     }
 
+    @Test
+    void aClientGoneBetweenAnErrorAndItsSyncLeavesNoServerWaitingForIt() throws Exception {
+        for (int i = 0; i < 20; i++) {
+            try (Socket socket = trustedSession()) {
+                // the server now skips everything until a Sync that never comes (COMPAT T3)
+                DataOutputStream out = new DataOutputStream(socket.getOutputStream());
+                message(out, 'P', cStrings("", "SELEC 1"), new byte[] {0, 0});
+                message(out, 'B', cStrings("", ""), new byte[] {0, 0, 0, 0, 0, 0});
+                message(out, 'H');
+                out.flush();
+                assertThat(readTypesUntil(socket.getInputStream(), 'E')).isEqualTo("E");
+            }
+            try (Socket next = trustedSession()) {  // most likely on the connection just given back
+                DataOutputStream out = new DataOutputStream(next.getOutputStream());
+                message(out, 'Q', cStrings("/* pgroute: primary */ SELECT 41 + 1"));
+                out.flush();
+                assertThat(readTypesUntil(next.getInputStream(), 'Z')).as("round %d", i).isEqualTo("TDCZ");
+            }
+        }
+        assertStillServing();
+    }
+
     /** The body of the last message {@link #readTypesUntil} read. */
     private static byte[] lastBody;
 
