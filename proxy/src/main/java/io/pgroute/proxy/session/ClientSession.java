@@ -224,7 +224,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
 
     /** A CancelRequest with this session's key arrived. */
     public void onCancelRequest() {
-        if (leasing) {
+        if (leasing && headUnitLength() > 0) {
             // the request waits for a connection: it is answered 57014 now and never runs (COMPAT T6)
             cancelWhileLeasing = true;
             if (leaseInFlight != null) {
@@ -615,10 +615,9 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
                 if (done.isSuccess()) {
                     pool.release(leased.getNow(), Release.KEEP);
                 }
-                if (answerHeadUnit(ErrorResponse.error(SqlState.QUERY_CANCELED,
-                        "canceling statement due to user request"))) {
-                    return;
-                }
+                // the unit was complete when the cancel came and nothing has taken it since
+                answerHeadUnit(ErrorResponse.error(SqlState.QUERY_CANCELED, "canceling statement due to user request"));
+                return;
             }
             if (!done.isSuccess()) {
                 onLeaseFailed(pool, done.cause());
@@ -628,23 +627,27 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         });
     }
 
+    /** How many queued messages the request unit at the head spans up to its Query, Sync or FunctionCall; 0 if none. */
+    private int headUnitLength() {
+        int frames = 0;
+        for (PgFrame each : waiting) {
+            frames++;
+            FrontendType type = FrontendType.of(each.type());
+            if (type == FrontendType.QUERY || type == FrontendType.SYNC || type == FrontendType.FUNCTION_CALL) {
+                return frames;
+            }
+        }
+        return 0;
+    }
+
     /**
      * Answers the complete request unit at the head of the queue with {@code error} without running it, as
      * PostgreSQL answers a request that fails: the error, then ReadyForQuery (COMPAT E4). False, and nothing done,
      * when the unit is not complete (no Query, Sync or FunctionCall yet).
      */
     private boolean answerHeadUnit(ErrorResponse error) {
-        int frames = 0;
-        boolean complete = false;
-        for (PgFrame each : waiting) {
-            frames++;
-            FrontendType type = FrontendType.of(each.type());
-            if (type == FrontendType.QUERY || type == FrontendType.SYNC || type == FrontendType.FUNCTION_CALL) {
-                complete = true;
-                break;
-            }
-        }
-        if (closed || !complete) {
+        int frames = headUnitLength();
+        if (closed || frames <= 0) {
             return false;
         }
         for (int i = 0; i < frames; i++) {
