@@ -79,7 +79,8 @@ class ReplicaSelectionIT {
                 Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> !server.routing("app").monitor().state()
                         .replicas().get(0).eligible());
                 Map<Integer, Integer> byPort = spread(server, 100);
-                assertThat(byPort).containsOnlyKeys(healthy.port());
+                assertThat(byPort).as("monitor now: %s", server.routing("app").monitor().state())
+                        .containsOnlyKeys(healthy.port());
             } finally {
                 replay(paused, "pg_wal_replay_resume()");
             }
