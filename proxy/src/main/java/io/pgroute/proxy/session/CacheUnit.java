@@ -49,49 +49,91 @@ record CacheUnit(int frames, String sql, CacheKey.Shape shape, String detail, by
      * statement's), or null until the unit's end (Query, Sync or Flush) has arrived.
      */
     static java.util.List<String> statementTexts(Deque<PgFrame> waiting, PreparedStatements statements) {
+        return statementTexts(waiting, statements, new TextScan());
+    }
+
+    /**
+     * As {@link #statementTexts(Deque, PreparedStatements)}, going on from where {@code scan} stopped when the head
+     * of the queue is the same: a long batch is asked again at each message until its Sync, and would otherwise be
+     * read from its start each time (COMPAT E15).
+     */
+    static java.util.List<String> statementTexts(Deque<PgFrame> waiting, PreparedStatements statements,
+                                                 TextScan scan) {
         try {
-            return texts(waiting, statements);
+            return texts(waiting, statements, scan);
         } catch (RuntimeException malformed) {
+            scan.reset(null);
             return java.util.List.of();  // the server answers a malformed message as PostgreSQL does
         }
     }
 
-    private static java.util.List<String> texts(Deque<PgFrame> waiting, PreparedStatements statements) {
-        java.util.List<String> result = new java.util.ArrayList<>(2);
-        java.util.Set<String> parsedHere = new java.util.HashSet<>(2);
-        for (PgFrame frame : waiting) {
+    /** How far a unit's texts were read: its first message, how many messages, and what they gave. */
+    static final class TextScan {
+        private PgFrame head;
+        private int scanned;
+        private final java.util.List<String> texts = new java.util.ArrayList<>(2);
+        private final java.util.Set<String> parsedHere = new java.util.HashSet<>(2);
+
+        private void reset(PgFrame newHead) {
+            head = newHead;
+            scanned = 0;
+            texts.clear();
+            parsedHere.clear();
+        }
+    }
+
+    private static java.util.List<String> texts(Deque<PgFrame> waiting, PreparedStatements statements,
+                                                TextScan scan) {
+        PgFrame first = waiting.peekFirst();
+        if (first != scan.head || waiting.size() < scan.scanned) {
+            scan.reset(first);
+        }
+        Iterator<PgFrame> each = waiting.iterator();
+        for (int i = 0; i < scan.scanned; i++) {
+            each.next();
+        }
+        while (each.hasNext()) {
+            PgFrame frame = each.next();
+            scan.scanned++;
             FrontendType type = FrontendType.of(frame.type());
             if (type == null) {
-                return result;
+                return done(scan);
             }
             switch (type) {
                 case QUERY -> {
-                    result.add(UnitRoute.statementText(frame, type));
-                    return result;
+                    scan.texts.add(UnitRoute.statementText(frame, type));
+                    return done(scan);
                 }
                 case PARSE -> {
-                    result.add(UnitRoute.statementText(frame, type));
-                    parsedHere.add(PgBuffers.readCString(frame.body().duplicate()));
+                    scan.texts.add(UnitRoute.statementText(frame, type));
+                    scan.parsedHere.add(PgBuffers.readCString(frame.body().duplicate()));
                 }
                 case BIND -> {
                     String name = UnitRoute.boundName(frame);
-                    PreparedStatements.Statement bound = parsedHere.contains(name) ? null : statements.get(name);
+                    PreparedStatements.Statement bound = scan.parsedHere.contains(name) ? null : statements.get(name);
                     if (bound != null) {
-                        result.add(bound.sql());
+                        scan.texts.add(bound.sql());
                     }
                 }
                 case SYNC, FLUSH, FUNCTION_CALL -> {
-                    return result;
+                    return done(scan);
                 }
                 default -> {
                     if (type != FrontendType.DESCRIBE && type != FrontendType.EXECUTE
                             && type != FrontendType.CLOSE) {
-                        return result;  // COPY data and the like end what can be inspected
+                        return done(scan);  // COPY data and the like end what can be inspected
                     }
                 }
             }
         }
         return null;
+    }
+
+    /** The unit's texts; the scan starts afresh next time (the unit will have been sent or answered). */
+    private static java.util.List<String> done(TextScan scan) {
+        java.util.List<String> result = java.util.List.copyOf(scan.texts);
+        scan.reset(null);
+        return result;
     }
 
     /** Inspects the unit at the head of {@code waiting}; {@link #INCOMPLETE} until its Sync has arrived. */

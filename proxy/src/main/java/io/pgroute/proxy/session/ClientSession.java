@@ -88,6 +88,8 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     private boolean leasedForHead;
     /** Syncs the server ignored during COPY whose continuation the client has not sent yet (see {@link #send}). */
     private int ignoredSyncs;
+    /** How far the result cache's look at the unit at the head of the queue has read it (see CacheUnit). */
+    private final CacheUnit.TextScan textScan = new CacheUnit.TextScan();
     /** A CancelRequest came while {@link #leasing}: the request is answered 57014, not run. */
     private boolean cancelWhileLeasing;
     /** The pool's answer {@link #leasing} waits for; null when not waiting. */
@@ -421,7 +423,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         }
         // a candidate runs one statement: its text is the unit's, without decoding the messages again
         List<String> texts = unit.candidate() ? List.of(unit.sql())
-                : CacheUnit.statementTexts(waiting, translator.statements());
+                : CacheUnit.statementTexts(waiting, translator.statements(), textScan);
         if (texts == null) {
             return false;  // the unit is not complete yet
         }

@@ -1,0 +1,82 @@
+package io.pgroute.proxy.session;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.UnpooledByteBufAllocator;
+import io.pgroute.protocol.FrontendMessage;
+import io.pgroute.protocol.PgFrame;
+import io.pgroute.protocol.codec.MessageEncoder;
+import io.pgroute.protocol.frontend.Bind;
+import io.pgroute.protocol.frontend.Execute;
+import io.pgroute.protocol.frontend.Parse;
+import io.pgroute.protocol.frontend.Sync;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class CacheUnitTest {
+
+    private final Deque<PgFrame> waiting = new ArrayDeque<>();
+    private final PreparedStatements statements = new PreparedStatements();
+
+    @AfterEach
+    void release() {
+        waiting.forEach(PgFrame::release);
+    }
+
+    private static PgFrame frame(FrontendMessage message) {
+        ByteBuf wire = MessageEncoder.encode(UnpooledByteBufAllocator.DEFAULT, message);
+        byte type = wire.readByte();
+        wire.skipBytes(4);
+        return new PgFrame(type, wire);
+    }
+
+    private static Bind bind(String statement) {
+        return new Bind("", statement, new short[0], new byte[0][], new short[0]);
+    }
+
+    @Test
+    void aBatchReadOneMessageAtATimeGivesTheTextsOfReadingItWhole() {
+        statements.define("known", "UPDATE t SET a = $1", new int[0]);
+        List<FrontendMessage> batch = new ArrayList<>();
+        batch.add(new Parse("s1", "INSERT INTO u VALUES ($1)", new int[0]));
+        for (int i = 0; i < 300; i++) {
+            batch.add(bind(i % 3 == 0 ? "known" : "s1"));
+            batch.add(new Execute("", 0));
+        }
+        batch.add(bind("unknown"));
+        batch.add(new Execute("", 0));
+        batch.add(Sync.INSTANCE);
+
+        CacheUnit.TextScan scan = new CacheUnit.TextScan();
+        List<String> incremental = null;
+        for (FrontendMessage each : batch) {
+            waiting.addLast(frame(each));
+            List<String> texts = CacheUnit.statementTexts(waiting, statements, scan);
+            if (each != Sync.INSTANCE) {
+                assertThat(texts).as("before the Sync").isNull();
+            } else {
+                incremental = texts;
+            }
+        }
+        List<String> whole = CacheUnit.statementTexts(waiting, statements);
+        assertThat(incremental).isEqualTo(whole).hasSize(1 + 100).startsWith("INSERT INTO u VALUES ($1)")
+                .endsWith("UPDATE t SET a = $1");
+        assertThat(CacheUnit.statementTexts(waiting, statements, scan)).as("asked again: the same").isEqualTo(whole);
+    }
+
+    @Test
+    void aNewHeadStartsTheScanAfresh() {
+        CacheUnit.TextScan scan = new CacheUnit.TextScan();
+        waiting.addLast(frame(new Parse("", "SELECT 1", new int[0])));
+        assertThat(CacheUnit.statementTexts(waiting, statements, scan)).isNull();
+        waiting.pollFirst().release();  // sent
+        waiting.addLast(frame(new Parse("", "DELETE FROM t", new int[0])));
+        waiting.addLast(frame(Sync.INSTANCE));
+        assertThat(CacheUnit.statementTexts(waiting, statements, scan)).containsExactly("DELETE FROM t");
+    }
+}
