@@ -54,6 +54,9 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
 
     private static final Logger LOGGER = LoggerFactory.getLogger(ClientSession.class);
     /** SET forms that cannot be replayed as {@code SET name TO value}: the session keeps its connection instead. */
+    /** The body of DEALLOCATE ALL's CommandComplete: the tag and its NUL. */
+    private static final io.netty.buffer.ByteBuf DEALLOCATE_ALL_TAG = io.netty.buffer.Unpooled.unreleasableBuffer(
+            io.netty.buffer.Unpooled.copiedBuffer("DEALLOCATE ALL\0", java.nio.charset.StandardCharsets.US_ASCII));
     private static final java.util.Set<String> UNREPLAYABLE_SETTINGS = java.util.Set.of("session_characteristics",
             "transaction", "constraints");
 
@@ -357,10 +360,15 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             return false;
         }
         waiting.pollFirst().release();
+        answerHere(answer);
+        return true;
+    }
+
+    /** Answers the client as the server would have, {@code answer} then ReadyForQuery; flushed with the burst. */
+    private void answerHere(BackendMessage answer) {
         out.write(answer);
         out.write(ReadyForQuery.of(transactionStatus));
         unflushed = true;
-        return true;
     }
 
     private boolean deallocatesClientStatement(StatementInfo statement) {
@@ -659,9 +667,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             cache.discardFill();  // a lookup that missed expected this unit's answer
         }
         recorder.error(error.sqlState());
-        out.write(error);
-        out.write(ReadyForQuery.of(transactionStatus));
-        unflushed = true;
+        answerHere(error);
         client.config().setAutoRead(true);
         pumpAndFlush();
         return true;
@@ -885,20 +891,12 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         placement.forcePrimaryOnce();
     }
 
-    private static final byte[] DEALLOCATE_ALL = "DEALLOCATE ALL".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-
-    /** A CommandComplete of SQL {@code DEALLOCATE ALL}. */
+    /** A CommandComplete of SQL {@code DEALLOCATE ALL}, compared in place (no tag decoded per statement). */
     private static boolean deallocatedAll(PgFrame frame) {
         io.netty.buffer.ByteBuf body = frame.body();
-        if (body.readableBytes() != DEALLOCATE_ALL.length + 1 || body.getByte(body.readerIndex()) != 'D') {
-            return false;
-        }
-        for (int i = 0; i < DEALLOCATE_ALL.length; i++) {
-            if (body.getByte(body.readerIndex() + i) != DEALLOCATE_ALL[i]) {
-                return false;
-            }
-        }
-        return true;
+        int length = DEALLOCATE_ALL_TAG.readableBytes();
+        return body.readableBytes() == length
+                && io.netty.buffer.ByteBufUtil.equals(body, body.readerIndex(), DEALLOCATE_ALL_TAG, 0, length);
     }
 
     private static boolean endsTransaction(PgFrame frame) {

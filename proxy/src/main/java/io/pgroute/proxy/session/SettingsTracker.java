@@ -119,9 +119,7 @@ final class SettingsTracker {
                 all.addAll(cycle.changes);
                 effective(all).forEach(this::apply);
             }
-            if (!inTransaction.isEmpty()) {
-                inTransaction.clear();
-            }
+            inTransaction.clear();
             return committed && cycle.discardAll;
         }
         if (!cycle.failed) {

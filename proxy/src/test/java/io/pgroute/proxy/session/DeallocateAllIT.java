@@ -2,7 +2,6 @@ package io.pgroute.proxy.session;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.pgroute.config.ConfigLoader;
 import io.pgroute.proxy.server.PgrouteServer;
 import io.pgroute.proxy.testing.ProxyFixture;
 import java.sql.Connection;
@@ -22,9 +21,7 @@ class DeallocateAllIT {
 
     @Test
     void anotherClientsDeallocateAllDoesNotBreakMyPreparedStatement() throws Exception {
-        ProxyFixture fixture = ProxyFixture.get();
-        try (PgrouteServer server = new PgrouteServer(ConfigLoader.parse(ProxyFixture.yaml(fixture.cluster(),
-                Map.of("pool", "  size: 1")), "deallocate-all.yaml", System::getenv), 1).start()) {
+        try (PgrouteServer server = ProxyFixture.server("deallocate-all.yaml", Map.of("pool", "  size: 1"))) {
             String url = "jdbc:postgresql://127.0.0.1:" + server.port() + "/app";
             Properties props = new Properties();
             props.setProperty("user", "app");

@@ -175,12 +175,7 @@ class ResponseQueueTest {
 
     @Test
     void dropsTheSyncsTheServerIgnoresDuringAnExtendedCopy() {
-        queue.add(Entry.relay(Kind.PARSE));
-        queue.add(Entry.relay(Kind.BIND));
-        queue.add(Entry.relay(Kind.EXECUTE));
-        queue.add(Entry.relay(Kind.SYNC));  // sent with the Execute: ignored while the server copies in
-        feed(BackendType.PARSE_COMPLETE);
-        feed(BackendType.BIND_COMPLETE);
+        sendParseBindExecuteSyncAndParseAndBindComplete();  // the Sync: ignored while the server copies in
         assertThat(feed(BackendType.COPY_IN_RESPONSE)).isEqualTo(Disposition.RELAY);
         assertThat(queue.pendingCycles()).isZero();
 
@@ -194,14 +189,19 @@ class ResponseQueueTest {
 
     @Test
     void keepsTheSyncOfACopyThatFailedBeforeCopyingIn() {
+        sendParseBindExecuteSyncAndParseAndBindComplete();
+        feed(BackendType.ERROR_RESPONSE);  // no such table: no copy-in, the Sync counts
+        assertThat(feed(BackendType.READY_FOR_QUERY, (byte) 'I')).isEqualTo(Disposition.RELAY);
+        assertThat(queue.isEmpty()).isTrue();
+    }
+
+    /** A one-statement extended batch sent at once, answered up to its Execute. */
+    private void sendParseBindExecuteSyncAndParseAndBindComplete() {
         queue.add(Entry.relay(Kind.PARSE));
         queue.add(Entry.relay(Kind.BIND));
         queue.add(Entry.relay(Kind.EXECUTE));
         queue.add(Entry.relay(Kind.SYNC));
         feed(BackendType.PARSE_COMPLETE);
         feed(BackendType.BIND_COMPLETE);
-        feed(BackendType.ERROR_RESPONSE);  // no such table: no copy-in, the Sync counts
-        assertThat(feed(BackendType.READY_FOR_QUERY, (byte) 'I')).isEqualTo(Disposition.RELAY);
-        assertThat(queue.isEmpty()).isTrue();
     }
 }

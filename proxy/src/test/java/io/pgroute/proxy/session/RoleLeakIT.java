@@ -1,6 +1,5 @@
 package io.pgroute.proxy.session;
 
-import io.pgroute.config.ConfigLoader;
 import io.pgroute.proxy.server.PgrouteServer;
 import io.pgroute.proxy.testing.ProxyFixture;
 import org.junit.jupiter.api.Test;
@@ -17,14 +16,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** SET ROLE never leaks to the next client of a pooled connection (COMPAT G5). */
 class RoleLeakIT {
 
-    @Test
-    void theNextClientRunsAsItsOwnRole() throws Exception {
+    /** The role the tests switch to, which app may SET, on every server. */
+    private static void createReportingRole() throws Exception {
         ProxyFixture fixture = ProxyFixture.get();
         fixture.cluster().execute("app", "DO $$ BEGIN CREATE ROLE reporting_ro; EXCEPTION WHEN duplicate_object "
                 + "THEN NULL; END $$", "GRANT reporting_ro TO app");
         fixture.cluster().awaitReplication(java.time.Duration.ofSeconds(10));
-        try (PgrouteServer server = new PgrouteServer(ConfigLoader.parse(ProxyFixture.yaml(fixture.cluster(),
-                Map.of("pool", "  size: 1")), "role.yaml", System::getenv), 1).start()) {
+    }
+
+    @Test
+    void theNextClientRunsAsItsOwnRole() throws Exception {
+        createReportingRole();
+        try (PgrouteServer server = ProxyFixture.server("role.yaml", Map.of("pool", "  size: 1"))) {
             String url = "jdbc:postgresql://127.0.0.1:" + server.port() + "/app";
             for (int round = 0; round < 3; round++) {
                 Connection first = DriverManager.getConnection(url, "app", "app");
@@ -54,12 +57,8 @@ class RoleLeakIT {
 
     @Test
     void resetAllLeavesTheRoleAsPostgresqlDoesAndItStillDoesNotLeak() throws Exception {
-        ProxyFixture fixture = ProxyFixture.get();
-        fixture.cluster().execute("app", "DO $$ BEGIN CREATE ROLE reporting_ro; EXCEPTION WHEN duplicate_object "
-                + "THEN NULL; END $$", "GRANT reporting_ro TO app");
-        fixture.cluster().awaitReplication(java.time.Duration.ofSeconds(10));
-        try (PgrouteServer server = new PgrouteServer(ConfigLoader.parse(ProxyFixture.yaml(fixture.cluster(),
-                Map.of("pool", "  size: 1")), "role-reset.yaml", System::getenv), 1).start()) {
+        createReportingRole();
+        try (PgrouteServer server = ProxyFixture.server("role-reset.yaml", Map.of("pool", "  size: 1"))) {
             String url = "jdbc:postgresql://127.0.0.1:" + server.port() + "/app";
             try (Connection first = DriverManager.getConnection(url, "app", "app");
                  Statement s = first.createStatement()) {

@@ -2,7 +2,6 @@ package io.pgroute.proxy.session;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.pgroute.config.ConfigLoader;
 import io.pgroute.proxy.server.PgrouteServer;
 import io.pgroute.proxy.testing.ProxyFixture;
 import java.sql.Connection;
@@ -33,8 +32,7 @@ class SearchPathStatementsIT {
             s.execute("INSERT INTO sp_b.sp_items VALUES ('b', 2)");
         }
         fixture.cluster().awaitReplication(java.time.Duration.ofSeconds(10));
-        try (PgrouteServer server = new PgrouteServer(ConfigLoader.parse(ProxyFixture.yaml(fixture.cluster(),
-                Map.of("pool", "  size: 1")), "search-path.yaml", System::getenv), 1).start()) {
+        try (PgrouteServer server = ProxyFixture.server("search-path.yaml", Map.of("pool", "  size: 1"))) {
             String url = "jdbc:postgresql://127.0.0.1:" + server.port() + "/app";
             Properties props = new Properties();
             props.setProperty("user", "app");

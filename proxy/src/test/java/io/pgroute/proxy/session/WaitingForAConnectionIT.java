@@ -3,7 +3,6 @@ package io.pgroute.proxy.session;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.pgroute.config.ConfigLoader;
 import io.pgroute.proxy.server.PgrouteServer;
 import io.pgroute.proxy.testing.ProxyFixture;
 import java.sql.Connection;
@@ -36,8 +35,7 @@ class WaitingForAConnectionIT {
     }
 
     private static PgrouteServer server(String pool) throws Exception {
-        return new PgrouteServer(ConfigLoader.parse(ProxyFixture.yaml(fixture.cluster(), Map.of("pool", pool)),
-                "waiting.yaml", System::getenv), 1).start();
+        return ProxyFixture.server("waiting.yaml", Map.of("pool", pool));
     }
 
     private static Connection connect(PgrouteServer server) throws SQLException {

@@ -66,6 +66,14 @@ public final class ProxyFixture {
         }
     }
 
+    /**
+     * A started pgroute of its own on this fixture's cluster: {@link #yaml} with {@code sections} appended, one event
+     * loop (so its pools are the sizes configured). The caller closes it.
+     */
+    public static PgrouteServer server(String name, Map<String, String> sections) throws Exception {
+        return new PgrouteServer(ConfigLoader.parse(yaml(get().cluster(), sections), name, System::getenv), 1).start();
+    }
+
     /** A proxy.yaml for this cluster on port 0, with extra top-level sections appended. */
     public static String yaml(LocalCluster cluster, Map<String, String> extraSections) {
         StringBuilder result = new StringBuilder();
