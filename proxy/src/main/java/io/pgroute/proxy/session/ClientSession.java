@@ -77,6 +77,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     private final ResponseQueue responses = new ResponseQueue(this);
     private final StatementTranslator translator;
     private final SettingsTracker settings = new SettingsTracker();
+    private final SettingsReplay replay = new SettingsReplay();
     private final ReadPlacement placement;
     private BackendConnection backend;
     private BackendPool backendPool;
@@ -237,6 +238,10 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             }
             return;
         }
+        if (replay.inFlight()) {
+            replay.onCancel();  // answered 57014 when the replay is done; the replay itself is not cancelled (X2)
+            return;
+        }
         if (backend != null && !responses.isEmpty()) {
             try (SessionMdc.Scope ignored = mdc()) {
                 LOGGER.debug("cancel session={} backend={}", id(), backend.label());
@@ -278,7 +283,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
      * has answered everything, give it back, lease from the new node's pool.
      */
     private void pump() {
-        while (!closed && !leasing && !waiting.isEmpty()) {
+        while (!closed && !leasing && !replay.inFlight() && !waiting.isEmpty()) {
             PgFrame next = waiting.peekFirst();
             FrontendType type = FrontendType.of(next.type());
             if (heldByPause || (transactionStatus == 'I' && startsCycle(type, inBatch) && pause())) {
@@ -692,6 +697,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         client.config().setAutoRead(connection.isWritable());
         String sync = settings.desired().syncSql(connection.applied());
         if (sync != null) {
+            replay.sent();  // the client's request waits for its answer (see SettingsReplay)
             responses.add(ResponseQueue.Entry.injected(ResponseQueue.Kind.QUERY));
             connection.unnamedStatement(null);  // a simple Query drops the unnamed statement
             connection.channel().write(new Query(sync), connection.channel().voidPromise());
@@ -731,6 +737,8 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         if (type == BackendType.PARAMETER_STATUS) {
             ParameterStatus status = frame.decode(ParameterStatus::decode);
             connection.onParameterStatus(status.name(), status.value());
+        } else if (type == BackendType.ERROR_RESPONSE && injected && replay.inFlight()) {
+            replay.onError(frame.decode(ErrorResponse::decode));
         } else if (type == BackendType.ERROR_RESPONSE && !injected) {
             settings.onError();
             ErrorResponse error = frame.decode(ErrorResponse::decode);
@@ -771,7 +779,9 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             frame.release();
         }
         if (type == BackendType.READY_FOR_QUERY) {
-            if (injected) {
+            if (injected && replay.inFlight()) {
+                onReplayed(connection);
+            } else if (injected) {
                 pumpAndFlush();
             } else {
                 finishAttempt();
@@ -1005,6 +1015,10 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             recoverFromLostReplica(connection, cause);
             return;
         }
+        if (replay.inFlight()) {
+            onReplayLost(connection, cause);
+            return;
+        }
         if (responses.isEmpty() && !inBatch && transactionStatus == 'I' && pinnedBecause == null) {
             responses.clear();
             ignoredSyncs = 0;
@@ -1025,6 +1039,56 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         closeClient(ErrorResponse.fatal(SqlState.CONNECTION_FAILURE, "server closed the connection unexpectedly")
                 .withDetail("The database server " + connection.target().node()
                         + " terminated the connection, probably because of a crash or an administrator command."));
+    }
+
+    /** The settings replay on {@code connection} is answered: send the request behind it, or answer it here. */
+    private void onReplayed(BackendConnection connection) {
+        SettingsReplay.Outcome outcome = replay.finished();
+        if (outcome == SettingsReplay.Outcome.DONE) {
+            pumpAndFlush();
+            return;
+        }
+        ErrorResponse answer = outcome == SettingsReplay.Outcome.FAILED
+                ? replay.failureAnswer(connection.target().node()) : SettingsReplay.cancelAnswer();
+        if (replay.refused()) {
+            try (SessionMdc.Scope ignored = mdc()) {
+                LOGGER.warn("settings replay refused session={} backend={}: {}; the request is answered with an "
+                        + "error", id(), connection.label(), replay.failureAnswer(connection.target().node()));
+            }
+            backend = null;
+            giveBack(connection, Release.CLOSE);  // it holds other settings than pgroute recorded for it
+        }
+        answerInsteadOfRunning(answer);
+    }
+
+    /** The connection died before the settings replay on it was answered: nothing of the client's ran there. */
+    private void onReplayLost(BackendConnection connection, Throwable cause) {
+        try (SessionMdc.Scope ignored = mdc()) {
+            LOGGER.info("connection lost during the settings replay session={} backend={} cause={}", id(),
+                    connection.label(), cause == null ? "closed by server" : cause.toString());
+        }
+        responses.clear();
+        backend = null;
+        giveBack(connection, Release.CLOSE);
+        if (replay.connectionLost()) {
+            pumpAndFlush();  // leases another connection from the same pool: the head unit was leased for it
+            return;
+        }
+        answerInsteadOfRunning(SettingsReplay.lostAnswer(connection.target().node()));
+    }
+
+    /**
+     * Answers the request unit that waited behind a settings replay with {@code answer}, without running it; a
+     * unit not complete yet (ended by a Flush) cannot be answered that way and the client is closed with it.
+     */
+    private void answerInsteadOfRunning(ErrorResponse answer) {
+        leasedForHead = false;
+        if (!answerHeadUnit(answer)) {
+            fatal(ErrorResponse.fatal(answer.sqlState(), answer.message()).withDetail(answer.detail()));
+            return;
+        }
+        maybeRelease();  // a connection kept after a cancelled replay: nothing of the client's is on it
+        pumpAndFlush();
     }
 
     /** A replica connection died before its read produced a row: run the read on the primary instead. */

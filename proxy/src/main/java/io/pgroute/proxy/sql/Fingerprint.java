@@ -1,6 +1,5 @@
 package io.pgroute.proxy.sql;
 
-import java.util.Set;
 
 /**
  * The shape of a SQL text: what is left when literal values are taken out. Two texts with the same shape get the
@@ -27,8 +26,6 @@ import java.util.Set;
  */
 record Fingerprint(String text, boolean literals, boolean literalSensitive) {
     private static final String PLACEHOLDER = "?";
-    /** Statements whose classification depends on a literal's value; see {@link #literalSensitive}. */
-    private static final Set<String> SENSITIVE = Set.of("set", "explain", "do");
 
     /** The fingerprint of {@code sql}. */
     static Fingerprint of(String sql) {
@@ -38,6 +35,14 @@ record Fingerprint(String text, boolean literals, boolean literalSensitive) {
             builder.add(each);
         }
         return builder.finish();
+    }
+
+    /**
+     * Whether a statement starting with {@code word} has a classification that depends on a literal's value (see
+     * {@link #literalSensitive}): SET, EXPLAIN, DO. Compared, not hashed: the word is a new string each time.
+     */
+    private static boolean isLiteralSensitive(String word) {
+        return word.equals("set") || word.equals("explain") || word.equals("do");
     }
 
     /** Appends tokens in their normalized form; confined to one {@link #of} call. */
@@ -83,7 +88,7 @@ record Fingerprint(String text, boolean literals, boolean literalSensitive) {
                 semicolon = null;
             }
             if (statementStart) {
-                sensitive |= token.type() == Token.Type.WORD && SENSITIVE.contains(token.value());
+                sensitive |= token.type() == Token.Type.WORD && isLiteralSensitive(token.value());
                 statementStart = false;
             }
             if (mayBeSign(token)) {

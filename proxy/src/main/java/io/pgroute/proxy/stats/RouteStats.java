@@ -91,7 +91,11 @@ public final class RouteStats implements QueryRecorder {
         }
         entry.totalNanos.add(nanos);
         entry.histogram.incrementAndGet(bucket(nanos));
-        entry.lastReason = reason;
+        if (entry.lastReason != reason) {
+            // reasons are constants: rewriting the same one would take the entry's cache line from the other
+            // event loop on every statement
+            entry.lastReason = reason;
+        }
     }
 
     private static int bucket(long nanos) {

@@ -1,0 +1,173 @@
+package io.pgroute.proxy.session;
+
+import io.pgroute.localcluster.LocalCluster;
+import io.pgroute.proxy.server.PgrouteServer;
+import io.pgroute.proxy.testing.ProxyFixture;
+import org.junit.jupiter.api.Test;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The settings pgroute replays on a pooled connection before a client's statement: a statement never runs without
+ * them. One event loop and a pool of one connection per node, so that two clients take turns on one primary
+ * connection and each lease of the other's connection needs a replay. Statements carry the primary hint so that
+ * they all use that one connection.
+ */
+class SettingsReplayIT {
+
+    private static final String ON_PRIMARY = "/* pgroute: primary */ ";
+
+    @Test
+    void aStatementWhoseRoleCanNoLongerBeSetFailsInsteadOfRunningAsTheLoginUser() throws Exception {
+        LocalCluster cluster = ProxyFixture.get().cluster();
+        cluster.execute("app", "DO $$ BEGIN CREATE ROLE replay_reader; EXCEPTION WHEN duplicate_object THEN NULL; "
+                + "END $$", "GRANT replay_reader TO app");
+        cluster.awaitReplication(Duration.ofSeconds(10));
+        try (PgrouteServer server = ProxyFixture.server("replay-role.yaml", Map.of("pool", "  size: 1"));
+             Connection a = connect(server);
+             Connection b = connect(server);
+             Statement sa = a.createStatement();
+             Statement sb = b.createStatement()) {
+            sa.execute("SET ROLE replay_reader");
+            assertThat(single(sa, ON_PRIMARY + "SELECT current_user")).isEqualTo("replay_reader");
+            assertThat(single(sb, ON_PRIMARY + "SELECT current_user")).isEqualTo("app");  // b's turn: role reset
+            cluster.execute("app", "REVOKE replay_reader FROM app");
+            try {
+                for (int i = 0; i < 3; i++) {
+                    SQLException refused = catchThrowableOfType(
+                            () -> single(sa, ON_PRIMARY + "SELECT current_user"), SQLException.class);
+                    assertThat((Throwable) refused).as("statement %d of the client whose role was revoked: never run as app", i)
+                            .isNotNull();
+                    assertThat(refused.getSQLState()).isEqualTo("42501");
+                    assertThat(refused.getMessage()).contains("replay_reader").contains("settings");
+                }
+                assertThat(single(sb, ON_PRIMARY + "SELECT current_user")).as("everyone else is served")
+                        .isEqualTo("app");
+            } finally {
+                cluster.execute("app", "GRANT replay_reader TO app");
+            }
+            assertThat(single(sa, ON_PRIMARY + "SELECT current_user")).as("granted again: the session goes on")
+                    .isEqualTo("replay_reader");
+        }
+    }
+
+    @Test
+    void aConnectionLostDuringTheReplayIsReplacedAndTheClientSeesNoError() throws Exception {
+        LocalCluster cluster = ProxyFixture.get().cluster();
+        try (PgrouteServer server = ProxyFixture.server("replay-lost.yaml", Map.of("pool", "  size: 1"));
+             Connection a = connect(server);
+             Connection b = connect(server);
+             Statement sa = a.createStatement();
+             Statement sb = b.createStatement();
+             Connection admin = superuser(cluster)) {
+            sa.execute("SET default_tablespace = 'pg_default'");
+            assertThat(single(sb, ON_PRIMARY + "SELECT current_setting('default_tablespace')")).isEmpty();
+            CompletableFuture<String> read;
+            try (Statement locker = admin.createStatement()) {
+                admin.setAutoCommit(false);
+                // a SET default_tablespace looks the tablespace up: with pg_tablespace locked, a's replay waits
+                locker.execute("LOCK TABLE pg_tablespace IN ACCESS EXCLUSIVE MODE");
+                read = CompletableFuture.supplyAsync(
+                        () -> quietly(() -> single(sa, ON_PRIMARY + "SELECT current_setting('default_tablespace')")));
+                int replaying = awaitBlockedReplay(admin);
+                locker.execute("SELECT pg_terminate_backend(" + replaying + ")");
+                admin.rollback();
+            }
+            assertThat(read.get(30, TimeUnit.SECONDS)).as("a's statement, replayed on another connection")
+                    .isEqualTo("pg_default");
+        }
+    }
+
+    @Test
+    void aCancelDuringTheReplayCancelsTheStatementNotTheReplay() throws Exception {
+        LocalCluster cluster = ProxyFixture.get().cluster();
+        try (PgrouteServer server = ProxyFixture.server("replay-cancel.yaml", Map.of("pool", "  size: 1"));
+             Connection a = connect(server);
+             Connection b = connect(server);
+             Statement sa = a.createStatement();
+             Statement sb = b.createStatement();
+             Connection admin = superuser(cluster)) {
+            sa.execute("SET default_tablespace = 'pg_default'");
+            assertThat(single(sb, ON_PRIMARY + "SELECT current_setting('default_tablespace')")).isEmpty();
+            CompletableFuture<String> read;
+            try (Statement locker = admin.createStatement()) {
+                admin.setAutoCommit(false);
+                locker.execute("LOCK TABLE pg_tablespace IN ACCESS EXCLUSIVE MODE");
+                read = CompletableFuture.supplyAsync(
+                        () -> quietly(() -> single(sa, ON_PRIMARY + "SELECT current_setting('default_tablespace')")));
+                awaitBlockedReplay(admin);
+                sa.cancel();
+                Thread.sleep(300);  // the cancel reaches pgroute, which keeps it from the replay
+                admin.rollback();
+            }
+            assertThat(read.get(30, TimeUnit.SECONDS)).as("what a's cancelled statement got")
+                    .isEqualTo("error 57014");
+            assertThat(single(sa, ON_PRIMARY + "SELECT current_setting('default_tablespace')"))
+                    .as("the session's setting is still there").isEqualTo("pg_default");
+            assertThat(single(sb, ON_PRIMARY + "SELECT current_setting('default_tablespace')")).isEmpty();
+        }
+    }
+
+    /**
+     * The pid of the primary backend whose settings replay waits for a lock, asked on {@code admin}, the connection
+     * that holds the lock (a new connection would wait for it too).
+     */
+    private static int awaitBlockedReplay(Connection admin) throws Exception {
+        try (Statement s = admin.createStatement()) {
+            int[] pid = new int[1];
+            await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(20)).until(() -> {
+                s.execute("SELECT pg_stat_clear_snapshot()");  // inside a transaction the view is a snapshot
+                try (ResultSet rs = s.executeQuery("SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                        + "AND query LIKE '%default_tablespace%' AND usename = 'app'")) {
+                    if (!rs.next()) {
+                        return false;
+                    }
+                    pid[0] = rs.getInt(1);
+                    return true;
+                }
+            });
+            return pid[0];
+        }
+    }
+
+    private interface SqlCall {
+        String call() throws SQLException;
+    }
+
+    /** The call's result, or "error SQLSTATE". */
+    private static String quietly(SqlCall call) {
+        try {
+            return call.call();
+        } catch (SQLException e) {
+            return "error " + e.getSQLState();
+        }
+    }
+
+    private static String single(Statement s, String sql) throws SQLException {
+        try (ResultSet rs = s.executeQuery(sql)) {
+            assertThat(rs.next()).isTrue();
+            return rs.getString(1);
+        }
+    }
+
+    private static Connection connect(PgrouteServer server) throws SQLException {
+        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + server.port() + "/app", "app", "app");
+    }
+
+    private static Connection superuser(LocalCluster cluster) throws SQLException {
+        return DriverManager.getConnection(cluster.primary().jdbcUrl("app"), cluster.superuser(),
+                cluster.superuserPassword());
+    }
+}
