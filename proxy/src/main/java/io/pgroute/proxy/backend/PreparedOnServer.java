@@ -7,13 +7,14 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The pgroute-named statements one backend connection has prepared, least recently used first. Beyond the bound,
- * {@link #add} names the statements to close on the server.
+ * The pgroute-named statements one backend connection has prepared, least recently used first, each with the plan
+ * generation it was prepared in (see {@code DatabaseRouting.planChanged}). Beyond the bound, {@link #add} names the
+ * statements to close on the server.
  */
 public final class PreparedOnServer {
 
     private final int capacity;
-    private final Map<String, Boolean> names = new LinkedHashMap<>(16, 0.75f, true);
+    private final Map<String, Integer> names = new LinkedHashMap<>(16, 0.75f, true);
 
     PreparedOnServer(int capacity) {
         this.capacity = capacity;
@@ -23,9 +24,23 @@ public final class PreparedOnServer {
         return names.get(name) != null;
     }
 
-    /** Records a new statement; returns the names evicted to stay within the bound (to be closed on the server). */
+    /** The plan generation the statement was prepared in, or -1 when this connection does not have it. */
+    public int generation(String name) {
+        Integer result = names.get(name);
+        return result == null ? -1 : result;
+    }
+
+    /** Records a new statement of generation 0; see {@link #add(String, int)}. */
     public List<String> add(String name) {
-        names.put(name, Boolean.TRUE);
+        return add(name, 0);
+    }
+
+    /**
+     * Records a statement prepared in plan generation {@code generation}; returns the names evicted to stay within
+     * the bound (to be closed on the server).
+     */
+    public List<String> add(String name, int generation) {
+        names.put(name, generation);
         List<String> result = List.of();
         if (names.size() > capacity) {
             result = new ArrayList<>();

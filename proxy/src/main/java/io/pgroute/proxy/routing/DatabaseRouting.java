@@ -23,6 +23,8 @@ public final class DatabaseRouting implements AutoCloseable {
 
     private volatile Topology topology;
     private final java.util.Set<String> parsedStatements = ConcurrentHashMap.newKeySet();
+    /** Statements whose plan a server found stale (see {@link #planChanged}), with how many times; others are 0. */
+    private final Map<String, Integer> planGenerations = new ConcurrentHashMap<>();
     private final java.util.Set<String> knownWrites = ConcurrentHashMap.newKeySet();
     private final java.util.concurrent.atomic.AtomicLong safetyNetRetries = new java.util.concurrent.atomic.AtomicLong();
 
@@ -94,6 +96,26 @@ public final class DatabaseRouting implements AutoCloseable {
         if (parsedStatements.size() < MAX_PARSED) {
             parsedStatements.add(backendName);
         }
+    }
+
+    /**
+     * A server answered a Bind of the statement with this pgroute name with 0A000 ("cached plan must not change
+     * result type": a table it reads changed shape). Every connection that prepared it before must prepare it
+     * again, as a client does after that error: its generation moves on.
+     */
+    public void planChanged(String backendName) {
+        if (planGenerations.size() < MAX_PARSED || planGenerations.containsKey(backendName)) {
+            planGenerations.merge(backendName, 1, Integer::sum);
+        }
+    }
+
+    /** How many times the plan of this statement was found stale; 0 for nearly all. */
+    public int planGeneration(String backendName) {
+        if (planGenerations.isEmpty()) {
+            return 0;
+        }
+        Integer result = planGenerations.get(backendName);
+        return result == null ? 0 : result;
     }
 
     /** Whether a server of this database already parsed the statement with this pgroute name. */

@@ -136,7 +136,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         this.host = host;
         this.routing = routing;
         this.translator = new StatementTranslator(responses, client.alloc(),
-                () -> settings.desired().get("search_path"));
+                () -> settings.desired().get("search_path"), routing::planGeneration);
         this.placement = new ReadPlacement(routing);
         this.backend = startupBackend;
         this.backendPool = pool;
@@ -742,6 +742,11 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         } else if (type == BackendType.ERROR_RESPONSE && !injected) {
             settings.onError();
             ErrorResponse error = frame.decode(ErrorResponse::decode);
+            String bound = responses.headBoundStatement();
+            if (bound != null && SqlState.FEATURE_NOT_SUPPORTED.equals(error.sqlState())) {
+                // "cached plan must not change result type": every connection prepares it again (COMPAT V6)
+                routing.planChanged(bound);
+            }
             if (attempt != null) {
                 attempt.onError(error);
             }

@@ -15,24 +15,34 @@ import java.util.Map;
  */
 final class PreparedStatements {
 
-    /** One client statement. {@code backendName} is the name on backend connections. */
-    record Statement(String sql, int[] parameterTypes, String backendName) {
+    /**
+     * One client statement. {@code backendName} is the name on backend connections; {@code generation} the plan
+     * generation of that name when the client prepared it (see {@code DatabaseRouting.planChanged}): a statement
+     * prepared before its plan was found stale gets 0A000 at its next Bind, as from PostgreSQL, so that the client
+     * prepares it again and learns its new result type.
+     */
+    record Statement(String sql, int[] parameterTypes, String backendName, int generation) {
     }
 
     private final Map<String, Statement> byName = new HashMap<>();
     /** The search_path the client SET, or null: part of a statement's server name (see {@link #backendName}). */
     private final java.util.function.Supplier<String> searchPath;
+    /** The current plan generation of a server statement name. */
+    private final java.util.function.ToIntFunction<String> generations;
 
     PreparedStatements() {
-        this(() -> null);
+        this(() -> null, name -> 0);
     }
 
-    PreparedStatements(java.util.function.Supplier<String> searchPath) {
+    PreparedStatements(java.util.function.Supplier<String> searchPath,
+                       java.util.function.ToIntFunction<String> generations) {
         this.searchPath = searchPath;
+        this.generations = generations;
     }
 
     Statement define(String clientName, String sql, int[] parameterTypes) {
-        Statement result = new Statement(sql, parameterTypes, backendName(sql, parameterTypes));
+        String backendName = backendName(sql, parameterTypes);
+        Statement result = new Statement(sql, parameterTypes, backendName, generations.applyAsInt(backendName));
         byName.put(clientName, result);
         return result;
     }
@@ -44,6 +54,11 @@ final class PreparedStatements {
      */
     String backendName(String sql, int[] parameterTypes) {
         return backendName(sql, parameterTypes, searchPath.get());
+    }
+
+    /** Whether {@code statement} was prepared before its plan was last found stale. */
+    boolean isStale(Statement statement) {
+        return statement.generation() != generations.applyAsInt(statement.backendName());
     }
 
     Statement get(String clientName) {

@@ -60,6 +60,11 @@ final class ResponseQueue {
             return new Entry(kind, true, null, null, null, error);
         }
 
+        /** A client Bind of the server statement {@code statementName} (pgroute's name). */
+        static Entry bind(String statementName) {
+            return new Entry(Kind.BIND, false, null, statementName);
+        }
+
         static Entry relay(Kind kind) {
             return new Entry(kind, false, null, null);
         }
@@ -176,6 +181,12 @@ final class ResponseQueue {
     /** Request cycles (Query, Sync, FunctionCall) still waiting for their ReadyForQuery. */
     int pendingCycles() {
         return cycles;
+    }
+
+    /** The pgroute statement the Bind at the head binds, or null when the head is something else. */
+    String headBoundStatement() {
+        Entry head = firstReal();
+        return head != null && head.kind() == Kind.BIND ? head.preparedName() : null;
     }
 
     /** Whether the cycle now at the head was injected by pgroute (its ReadyForQuery is not the client's). */

@@ -79,6 +79,18 @@ public final class SessionRouting {
         }
     }
 
+    /** See {@link DatabaseRouting#planChanged}. */
+    public void planChanged(String backendName) {
+        if (database != null) {
+            database.planChanged(backendName);
+        }
+    }
+
+    /** See {@link DatabaseRouting#planGeneration}. */
+    public int planGeneration(String backendName) {
+        return database == null ? 0 : database.planGeneration(backendName);
+    }
+
     /** A statement a replica refused although it was classified as a read: from now on it goes to the primary. */
     public void markWrite(String sql) {
         if (database != null) {

@@ -16,6 +16,7 @@ import io.pgroute.proxy.session.ResponseQueue.Kind;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.function.Consumer;
+import java.util.function.ToIntFunction;
 
 /**
  * Sends a client's request messages to whichever backend connection runs them, with prepared statements made
@@ -26,20 +27,35 @@ import java.util.function.Consumer;
 final class StatementTranslator {
 
     private final PreparedStatements statements;
+    /**
+     * PostgreSQL's error for a Bind of a statement whose result type changed, with the file and routine it names:
+     * pgjdbc recognises it by the routine and prepares the statement again (its willHealViaReparse).
+     */
+    private static final io.pgroute.protocol.backend.ErrorResponse STALE_PLAN = io.pgroute.protocol.backend
+            .ErrorResponse.error(io.pgroute.protocol.SqlState.FEATURE_NOT_SUPPORTED,
+                    "cached plan must not change result type")
+            .withField('F', "plancache.c").withField('R', "RevalidateCachedQuery");
+
     private final Map<String, String> portalSql = new HashMap<>();
     private final ResponseQueue responses;
     private final ByteBufAllocator alloc;
+    /** The plan generation of a pgroute statement name (see {@code DatabaseRouting.planChanged}). */
+    private final ToIntFunction<String> generations;
 
     StatementTranslator(ResponseQueue responses, ByteBufAllocator alloc) {
-        this(responses, alloc, () -> null);
+        this(responses, alloc, () -> null, name -> 0);
     }
 
-    /** @param searchPath the search_path the client SET, or null (see {@link PreparedStatements#backendName}) */
+    /**
+     * @param searchPath  the search_path the client SET, or null (see {@link PreparedStatements#backendName})
+     * @param generations the current plan generation of a pgroute statement name
+     */
     StatementTranslator(ResponseQueue responses, ByteBufAllocator alloc,
-                        java.util.function.Supplier<String> searchPath) {
-        this.statements = new PreparedStatements(searchPath);
+                        java.util.function.Supplier<String> searchPath, ToIntFunction<String> generations) {
+        this.statements = new PreparedStatements(searchPath, generations);
         this.responses = responses;
         this.alloc = alloc;
+        this.generations = generations;
     }
 
     PreparedStatements statements() {
@@ -118,13 +134,8 @@ final class StatementTranslator {
     private void parse(BackendConnection backend, PgFrame frame) {
         Parse parse = frame.decode(Parse::decode);
         if (!parse.name().isEmpty() && statements.get(parse.name()) != null) {
-            // PostgreSQL answers 42P05 and skips to Sync; a Parse that cannot parse makes the server do the same
-            frame.release();
-            responses.add(ResponseQueue.Entry.failing(Kind.PARSE, io.pgroute.protocol.backend.ErrorResponse.error(
-                    "42P05", "prepared statement \"" + parse.name() + "\" already exists")));
-            backend.unnamedStatement(null);
-            backend.channel().write(new Parse("", "pgroute: statement name already in use", new int[0]),
-                    backend.channel().voidPromise());
+            failInstead(backend, frame, Kind.PARSE, io.pgroute.protocol.backend.ErrorResponse.error(
+                    "42P05", "prepared statement \"" + parse.name() + "\" already exists"));
             return;
         }
         PreparedStatements.Statement statement = statements.define(parse.name(), parse.sql(),
@@ -134,12 +145,12 @@ final class StatementTranslator {
             forward(backend, frame, Kind.PARSE);
             return;
         }
-        if (backend.prepared().contains(statement.backendName())) {
+        if (!needsPrepare(backend, statement.backendName())) {
             frame.release();
             responses.add(Entry.answered(ParseComplete.INSTANCE));
             return;
         }
-        closeEvicted(backend, backend.prepared().add(statement.backendName()));
+        recordPrepare(backend, statement.backendName());
         responses.add(Entry.parse(statement.backendName(), parse.name()));
         backend.write(FrameRewriter.replaceCString(alloc, frame, 0, 0, statement.backendName()));
     }
@@ -153,11 +164,17 @@ final class StatementTranslator {
             forward(backend, frame, Kind.BIND);
             return;
         }
+        if (!name.isEmpty() && statements.isStale(statement)) {
+            // prepared before a table it reads changed shape: PostgreSQL's answer, so the client prepares again
+            failInstead(backend, frame, Kind.BIND, STALE_PLAN);
+            return;
+        }
         portalSql.put(portal, statement.sql());
         String backendName = ensurePrepared(backend, name, statement);
         PgFrame renamed = name.equals(backendName) ? frame
                 : FrameRewriter.replaceCString(alloc, frame, 0, 1, backendName);
-        forward(backend, renamed, Kind.BIND);
+        responses.add(backendName.isEmpty() ? Entry.relay(Kind.BIND) : Entry.bind(backendName));
+        backend.write(renamed);
     }
 
     // Describe: Byte1 'S'|'P', String name
@@ -193,6 +210,19 @@ final class StatementTranslator {
         responses.add(Entry.answered(CloseComplete.INSTANCE));
     }
 
+    /**
+     * Answers {@code frame} (released) with {@code error} as PostgreSQL would, and has the server skip to Sync as
+     * after a real error: a Parse that cannot parse goes in its place, and the client sees {@code error} instead.
+     */
+    private void failInstead(BackendConnection backend, PgFrame frame, Kind kind,
+                             io.pgroute.protocol.backend.ErrorResponse error) {
+        frame.release();
+        responses.add(ResponseQueue.Entry.failing(kind, error));
+        backend.unnamedStatement(null);
+        backend.channel().write(new Parse("", "pgroute: " + error.message(), new int[0]),
+                backend.channel().voidPromise());
+    }
+
     /** Makes sure {@code backend} has the statement; returns the name to use on it. */
     private String ensurePrepared(BackendConnection backend, String clientName, PreparedStatements.Statement statement) {
         if (clientName.isEmpty()) {
@@ -202,12 +232,29 @@ final class StatementTranslator {
             }
             return "";
         }
-        if (!backend.prepared().contains(statement.backendName())) {
-            closeEvicted(backend, backend.prepared().add(statement.backendName()));
+        if (needsPrepare(backend, statement.backendName())) {
+            recordPrepare(backend, statement.backendName());
             inject(backend, new Parse(statement.backendName(), statement.sql(), statement.parameterTypes()),
                     statement.backendName());
         }
         return statement.backendName();
+    }
+
+    /** Whether {@code backend} lacks the statement, or has it from before its plan was found stale. */
+    private boolean needsPrepare(BackendConnection backend, String backendName) {
+        return backend.prepared().generation(backendName) != generations.applyAsInt(backendName);
+    }
+
+    /**
+     * Records that {@code backend} is about to prepare the statement in its current generation: a stale one is
+     * closed on the server first (COMPAT V6), and statements evicted to stay within the bound are closed.
+     */
+    private void recordPrepare(BackendConnection backend, String backendName) {
+        if (backend.prepared().contains(backendName)) {
+            responses.add(Entry.injected(Kind.CLOSE));
+            backend.channel().write(Close.statement(backendName), backend.channel().voidPromise());
+        }
+        closeEvicted(backend, backend.prepared().add(backendName, generations.applyAsInt(backendName)));
     }
 
     private void inject(BackendConnection backend, Parse parse, String preparedName) {

@@ -66,6 +66,22 @@ class ResponseQueueTest {
     }
 
     @Test
+    void namesTheServerStatementOfTheBindAtTheHeadAndOnlyThen() {
+        queue.add(Entry.relay(Kind.PARSE));
+        queue.add(Entry.bind("pgr_1"));
+        queue.add(Entry.relay(Kind.BIND));
+        queue.add(Entry.relay(Kind.SYNC));
+        assertThat(queue.headBoundStatement()).as("a Parse at the head").isNull();
+        feed(BackendType.PARSE_COMPLETE);
+        assertThat(queue.headBoundStatement()).isEqualTo("pgr_1");
+        feed(BackendType.BIND_COMPLETE);
+        assertThat(queue.headBoundStatement()).as("a Bind of the unnamed statement").isNull();
+        feed(BackendType.BIND_COMPLETE);
+        feed(BackendType.READY_FOR_QUERY, (byte) 'I');
+        assertThat(queue.headBoundStatement()).isNull();
+    }
+
+    @Test
     void swallowsTheAnswerToAnInjectedParseButRelaysItsError() {
         queue.add(new Entry(Kind.PARSE, true, null, "pgr_1"));
         queue.add(Entry.relay(Kind.BIND));
