@@ -29,6 +29,8 @@ public final class BackendConnection {
     private SessionSettings applied = new SessionSettings();
     private String unnamedStatement;
     private BackendListener listener = NOBODY;
+    /** See {@link #attachments}; confined to the connection's event loop. */
+    private long attachments;
     private int cancelsInFlight;
     private Runnable whenCancelsDone;
 
@@ -160,6 +162,15 @@ public final class BackendConnection {
 
     public void attach(BackendListener newListener) {
         this.listener = newListener;
+        attachments++;
+    }
+
+    /**
+     * How many times a session has attached to this connection: unchanged since a session left it means nobody
+     * ran anything on it since (its {@code currval}/{@code lastval} are still that session's).
+     */
+    public long attachments() {
+        return attachments;
     }
 
     public void detach() {

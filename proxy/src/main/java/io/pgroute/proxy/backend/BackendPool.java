@@ -98,6 +98,27 @@ public final class BackendPool {
         return null;
     }
 
+    /**
+     * {@code connection} itself, taken out of this pool's idle connections if it is there and usable at once, else
+     * null. For a session that needs the very connection it used last (its {@code currval}).
+     */
+    public BackendConnection leaseIdle(BackendConnection connection) {
+        for (java.util.Iterator<Idle> each = idle.iterator(); each.hasNext(); ) {
+            Idle next = each.next();
+            if (next.connection() != connection) {
+                continue;
+            }
+            if (!connection.isActive() || expired(connection)
+                    || System.nanoTime() - next.sinceNanos() > CHECK_AFTER_IDLE_NANOS) {
+                return null;  // the usual lease deals with it
+            }
+            each.remove();
+            reused++;
+            return connection;
+        }
+        return null;
+    }
+
     private void leaseInto(Promise<BackendConnection> result) {
         while (!idle.isEmpty()) {
             Idle next = idle.pollFirst();

@@ -78,6 +78,9 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     private final StatementTranslator translator;
     private final SettingsTracker settings = new SettingsTracker();
     private final SettingsReplay replay = new SettingsReplay();
+    private final SequenceState sequences = new SequenceState();
+    /** The connection being leased must have its sequence state discarded before the unit runs (see attach). */
+    private boolean discardSequences;
     private final ReadPlacement placement;
     private BackendConnection backend;
     private BackendPool backendPool;
@@ -330,6 +333,14 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
                 BackendConnection held = backend;
                 backend = null;
                 giveBack(held, Release.KEEP);
+            }
+            if (routing.isPrimary(target) && SequenceState.mentioned(waiting, translator.statements())) {
+                BackendConnection own = sequences.ownConnection(target);
+                if (own != null) {
+                    onLeased(target, own);  // currval/lastval find the session's own values there
+                    return;
+                }
+                discardSequences = true;  // another session's values must not answer them (COMPAT T10)
             }
             lease(target);
             return;
@@ -696,6 +707,10 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         connection.setAutoRead(client.isWritable());
         client.config().setAutoRead(connection.isWritable());
         String sync = settings.desired().syncSql(connection.applied());
+        if (discardSequences) {
+            discardSequences = false;
+            sync = sync == null ? SequenceState.DISCARD : sync + "\n;" + SequenceState.DISCARD;
+        }
         if (sync != null) {
             replay.sent();  // the client's request waits for its answer (see SettingsReplay)
             responses.add(ResponseQueue.Entry.injected(ResponseQueue.Kind.QUERY));
@@ -1149,6 +1164,9 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
 
     /** Returns a connection to its pool, undoing the backpressure this session put on either side. */
     private void giveBack(BackendConnection connection, Release how) {
+        if (how == Release.KEEP && routing.isPrimary(backendPool)) {
+            sequences.released(connection);
+        }
         connection.setAutoRead(true);
         if (!closed && !leasing) {
             client.config().setAutoRead(true);
