@@ -1,0 +1,121 @@
+package io.pgroute.proxy.session;
+
+import io.pgroute.proxy.testing.ProxyFixture;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * Drivers other than pgjdbc, each running one script of its everyday patterns (unnamed and named statements,
+ * statements queued back to back, errors, transactions, binary values, multi-statement queries, pools; psycopg's
+ * pipeline mode, executemany and server-side cursors) against the primary directly and through pgroute: the
+ * outputs must be equal. Skipped when the driver is not installed: node-postgres is installed with npm into
+ * {@code target/drivers} on first use (needs the npm registry); psycopg 3 comes from the system's Python
+ * ({@code python3-psycopg} on Debian; {@code .ci/run} installs it).
+ */
+class DriverCompatibilityIT {
+
+    private static final Path DRIVERS = Path.of("target", "drivers");
+
+    @Test
+    void nodePostgresSeesWhatItSeesFromPostgresql() throws Exception {
+        Path modules = DRIVERS.resolve("node_modules");
+        if (!Files.isDirectory(modules.resolve("pg"))) {
+            assumeTrue(works(List.of("npm", "--version")), "npm is not installed");
+            Files.createDirectories(DRIVERS);
+            assumeTrue(run(List.of("npm", "install", "--silent", "--no-audit", "--no-fund", "--prefix",
+                    DRIVERS.toAbsolutePath().toString(), "pg@8"), Map.of(), 180).exit() == 0
+                    && Files.isDirectory(modules.resolve("pg")), "npm could not install node-postgres");
+        }
+        Path script = script("node-postgres.js");
+        Map<String, String> env = Map.of("NODE_PATH", modules.toAbsolutePath().toString());
+        assertSameAsDirect(port -> List.of("node", script.toString(), String.valueOf(port)), env);
+    }
+
+    @Test
+    void psycopgSeesWhatItSeesFromPostgresql() throws Exception {
+        String python = null;
+        for (String candidate : List.of("/usr/bin/python3", "python3")) {
+            if (works(List.of(candidate, "-c", "import psycopg"))) {
+                python = candidate;
+                break;
+            }
+        }
+        assumeTrue(python != null, "psycopg 3 is not installed (Debian: python3-psycopg)");
+        Path script = script("psycopg-driver.py");
+        String interpreter = python;
+        assertSameAsDirect(port -> List.of(interpreter, script.toString(), String.valueOf(port)), Map.of());
+    }
+
+    private interface Command {
+        List<String> at(int port);
+    }
+
+    private static void assertSameAsDirect(Command command, Map<String, String> env) throws Exception {
+        ProxyFixture fixture = ProxyFixture.get();
+        Result direct = run(command.at(fixture.cluster().primary().port()), env, 120);
+        assertThat(direct.exit()).as("against PostgreSQL: %s", direct.output()).isZero();
+        Result proxied = run(command.at(fixture.port()), env, 120);
+        assertThat(proxied.exit()).as("through pgroute: %s", proxied.output()).isZero();
+        assertThat(lastLine(proxied.output())).as("through pgroute, against PostgreSQL's %s", direct.output())
+                .isEqualTo(lastLine(direct.output()));
+    }
+
+    private record Result(int exit, String output) {
+    }
+
+    private static Result run(List<String> command, Map<String, String> env, int seconds)
+            throws IOException, InterruptedException {
+        Files.createDirectories(DRIVERS);
+        Path log = Files.createTempFile(DRIVERS, "run", ".log");
+        try {
+            ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+                    .redirectOutput(log.toFile());
+            builder.environment().putAll(env);
+            Process process = builder.start();
+            if (!process.waitFor(seconds, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+                return new Result(-1, "timed out after " + seconds + " s: " + Files.readString(log));
+            }
+            return new Result(process.exitValue(), Files.readString(log));
+        } finally {
+            Files.deleteIfExists(log);
+        }
+    }
+
+    private static boolean works(List<String> command) {
+        try {
+            return run(command, Map.of(), 60).exit() == 0;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    private static String lastLine(String output) {
+        List<String> lines = new ArrayList<>(output.strip().lines().toList());
+        return lines.isEmpty() ? "" : lines.get(lines.size() - 1);
+    }
+
+    private static Path script(String name) throws IOException {
+        Path target = DRIVERS.resolve(name);
+        Files.createDirectories(DRIVERS);
+        try (InputStream in = DriverCompatibilityIT.class.getResourceAsStream("/drivers/" + name)) {
+            assertThat(in).as(name).isNotNull();
+            Files.copy(in, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+        return target.toAbsolutePath();
+    }
+}
