@@ -29,6 +29,13 @@ async function main() {
   out.push((await c.query('SELECT $1::bytea AS b', [Buffer.from([1, 2, 3])])).rows[0].b.toString('hex'));
   out.push((await c.query({ text: 'SELECT 1 AS a, 2 AS b', rowMode: 'array' })).rows[0].join(','));
   out.push((await c.query('SELECT 1 AS a; SELECT 2 AS b')).map(r => r.rows[0]));
+  for (let round = 0; round < 3; round++) {  // repeated reads of a table nobody writes: cache hits through pgroute
+    out.push((await c.query({ name: 'product', text: 'SELECT id, name, price FROM products WHERE id = $1',
+      values: [2] })).rows);
+    out.push((await c.query('SELECT name, stock FROM products WHERE price > $1 ORDER BY id', [10])).rows);
+    out.push((await c.query('SELECT count(*)::int AS n, sum(stock)::int AS s FROM products')).rows);
+    out.push((await c.query({ text: 'SELECT id, price FROM products ORDER BY id', rowMode: 'array' })).rows);
+  }
   await c.query("SET application_name = 'node-driver'");
   out.push((await c.query("SELECT current_setting('application_name') AS a")).rows[0].a);
   await c.end();

@@ -30,6 +30,12 @@ with psycopg.connect(host='127.0.0.1', port=port, user='app', password='app', db
         out.append(c.execute("SELECT count(*) FROM drivers_py").fetchone()[0])
     with c.cursor(binary=True) as cur:
         out.append(cur.execute("SELECT %s::bytea, %s::int8, %s::numeric", (b'\x01\x02', 7, 1.5)).fetchone())
+    for _ in range(3):  # repeated reads of a table nobody writes: cache hits through pgroute
+        out.append(c.execute("SELECT id, name, price FROM products WHERE id = %s", (2,)).fetchall())
+        out.append(c.execute("SELECT name, stock FROM products WHERE price > %s ORDER BY id", (10,)).fetchall())
+        out.append(c.execute("SELECT count(*), sum(stock) FROM products").fetchall())
+        with c.cursor(binary=True) as cur:
+            out.append(cur.execute("SELECT id, price, description FROM products ORDER BY id").fetchall())
     c.execute("SELECT set_config('search_path', 'pg_catalog, public', false)")
     out.append(c.execute("SHOW search_path").fetchone()[0])
 with psycopg.connect(host='127.0.0.1', port=port, user='app', password='app', dbname='app') as c:

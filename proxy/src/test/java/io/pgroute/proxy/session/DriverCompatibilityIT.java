@@ -1,5 +1,6 @@
 package io.pgroute.proxy.session;
 
+import io.pgroute.proxy.server.PgrouteServer;
 import io.pgroute.proxy.testing.ProxyFixture;
 import org.junit.jupiter.api.Test;
 
@@ -19,7 +20,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * Drivers other than pgjdbc, each running one script of its everyday patterns (unnamed and named statements,
  * statements queued back to back, errors, transactions, binary values, multi-statement queries, pools; psycopg's
  * pipeline mode, executemany and server-side cursors) against the primary directly and through pgroute: the
- * outputs must be equal. Skipped when the driver is not installed: node-postgres is installed with npm into
+ * outputs must be equal, also through a pgroute with the result cache (twice, so that repeated reads are
+ * answered from it: each driver's message sequence gets the answer it expects). Skipped when the driver is not installed: node-postgres is installed with npm into
  * {@code target/drivers} on first use (needs the npm registry); psycopg 3 comes from the system's Python
  * ({@code python3-psycopg} on Debian; {@code .ci/run} installs it).
  */
@@ -69,6 +71,17 @@ class DriverCompatibilityIT {
         assertThat(proxied.exit()).as("through pgroute: %s", proxied.output()).isZero();
         assertThat(lastLine(proxied.output())).as("through pgroute, against PostgreSQL's %s", direct.output())
                 .isEqualTo(lastLine(direct.output()));
+        String cache = "  enabled: true\n  redis: " + fixture.cluster().redis().orElseThrow().uri() + "\n";
+        try (PgrouteServer cached = ProxyFixture.server("drivers-cache.yaml", Map.of("cache", cache))) {
+            for (int round = 1; round <= 2; round++) {  // the second round's repeated reads can be cache hits
+                Result withCache = run(command.at(cached.port()), env, 120);
+                assertThat(withCache.exit()).as("through pgroute with the cache: %s", withCache.output()).isZero();
+                assertThat(lastLine(withCache.output())).as("round %d through pgroute with the cache", round)
+                        .isEqualTo(lastLine(direct.output()));
+            }
+            assertThat(cached.resultCache().orElseThrow().redis().stats().hits()).as("answers from the cache")
+                    .isPositive();
+        }
     }
 
     private record Result(int exit, String output) {
