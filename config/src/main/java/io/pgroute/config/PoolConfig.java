@@ -13,9 +13,17 @@ import java.util.Objects;
  * @param connectTimeout how long opening and authenticating a backend connection may take, default 5s
  * @param idleTimeout an unused connection is closed after this long, default 10m
  * @param maxLifetime a connection is closed (when next released) after this long, default 1h
+ * @param idleTransactionTimeout a client that leaves a transaction open and sends nothing for this long is
+ *                               disconnected (25P03) and its transaction rolled back; zero, the default, never
  */
 public record PoolConfig(PoolMode mode, int size, Duration timeout, Duration connectTimeout, Duration idleTimeout,
-        Duration maxLifetime) {
+        Duration maxLifetime, Duration idleTransactionTimeout) {
+
+    /** Without an idle-in-transaction timeout. */
+    public PoolConfig(PoolMode mode, int size, Duration timeout, Duration connectTimeout, Duration idleTimeout,
+                      Duration maxLifetime) {
+        this(mode, size, timeout, connectTimeout, idleTimeout, maxLifetime, Duration.ZERO);
+    }
 
     /** Checks that every component is present. */
     public PoolConfig {
@@ -24,6 +32,7 @@ public record PoolConfig(PoolMode mode, int size, Duration timeout, Duration con
         Objects.requireNonNull(connectTimeout, "connectTimeout");
         Objects.requireNonNull(idleTimeout, "idleTimeout");
         Objects.requireNonNull(maxLifetime, "maxLifetime");
+        Objects.requireNonNull(idleTransactionTimeout, "idleTransactionTimeout");
     }
 
     /** Transaction pooling, 20 connections, 5s, 5s, 10m, 1h. */
@@ -40,7 +49,8 @@ public record PoolConfig(PoolMode mode, int size, Duration timeout, Duration con
                 reader.duration("timeout", defaults.timeout(), true),
                 reader.duration("connect_timeout", defaults.connectTimeout(), true),
                 reader.duration("idle_timeout", defaults.idleTimeout(), true),
-                reader.duration("max_lifetime", defaults.maxLifetime(), true));
+                reader.duration("max_lifetime", defaults.maxLifetime(), true),
+                reader.duration("idle_transaction_timeout", defaults.idleTransactionTimeout(), false));
         reader.finish();
         return result;
     }

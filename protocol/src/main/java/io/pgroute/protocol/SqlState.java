@@ -31,6 +31,8 @@ public final class SqlState {
     public static final String TOO_MANY_CONNECTIONS = "53300";
     public static final String OUT_OF_MEMORY = "53200";
     public static final String PROGRAM_LIMIT_EXCEEDED = "54000";
+    /** idle_in_transaction_session_timeout: the client left its transaction open too long. */
+    public static final String IDLE_IN_TRANSACTION_TIMEOUT = "25P03";
     public static final String QUERY_CANCELED = "57014";
     public static final String ADMIN_SHUTDOWN = "57P01";
     public static final String CRASH_SHUTDOWN = "57P02";

@@ -82,7 +82,9 @@ public final class PgrouteServer implements AutoCloseable {
         CancelRegistry cancelKeys = new CancelRegistry();
         BackendConnector connector = new BackendConnector(transport, config.pool().connectTimeout());
         this.pools = new BackendPools(connector, poolSettings(config, workerThreads));
-        this.sessions = new SessionRegistry(cancelKeys, connector);
+        // read at each transaction from the current configuration: a reload applies to the next one
+        this.sessions = new SessionRegistry(cancelKeys, connector,
+                () -> currentConfig().pool().idleTransactionTimeout());
         this.classifier = new Classifier(new BuiltinFunctions(), 10_000);
         this.routing = startRouting(config);
         this.resultCache = config.cache().enabled() ? ResultCache.start(config.cache(), classifier, workers,
@@ -196,6 +198,11 @@ public final class PgrouteServer implements AutoCloseable {
 
     /** What an online reload applied, and what it could not without a restart. */
     public record ReloadReport(java.util.List<String> applied, java.util.List<String> needsRestart) {
+    }
+
+    /** The configuration in force (a reload replaces it). */
+    private ProxyConfig currentConfig() {
+        return context.config();
     }
 
     /** Per-event-loop pool limits: {@code pool.size} per node, split evenly between the event loops. */

@@ -32,8 +32,16 @@ public final class SessionRegistry implements SessionHost {
     private final java.util.concurrent.atomic.AtomicLong pinned = new java.util.concurrent.atomic.AtomicLong();
     /** Paused databases and the sessions waiting to be woken when each is resumed. */
     private final Map<String, Queue<Runnable>> paused = new ConcurrentHashMap<>();
+    private final java.util.function.Supplier<java.time.Duration> idleTransactionTimeout;
 
     public SessionRegistry(CancelRegistry cancelKeys, BackendConnector connector) {
+        this(cancelKeys, connector, () -> java.time.Duration.ZERO);
+    }
+
+    /** @param idleTransactionTimeout {@code pool.idle_transaction_timeout} of the current configuration */
+    public SessionRegistry(CancelRegistry cancelKeys, BackendConnector connector,
+                           java.util.function.Supplier<java.time.Duration> idleTransactionTimeout) {
+        this.idleTransactionTimeout = idleTransactionTimeout;
         this.cancelKeys = cancelKeys;
         this.connector = connector;
     }
@@ -102,6 +110,11 @@ public final class SessionRegistry implements SessionHost {
     /** The databases paused now. */
     public java.util.Set<String> pausedDatabases() {
         return java.util.Set.copyOf(paused.keySet());
+    }
+
+    @Override
+    public java.time.Duration idleTransactionTimeout() {
+        return idleTransactionTimeout.get();
     }
 
     @Override

@@ -81,6 +81,8 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     private final SequenceState sequences = new SequenceState();
     /** The connection being leased must have its sequence state discarded before the unit runs (see attach). */
     private boolean discardSequences;
+    /** Armed while the session is in a transaction and waits for its client (pool.idle_transaction_timeout). */
+    private io.netty.util.concurrent.ScheduledFuture<?> idleInTransaction;
     private final ReadPlacement placement;
     private BackendConnection backend;
     private BackendPool backendPool;
@@ -190,6 +192,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             frame.release();
             return;
         }
+        disarmIdleInTransaction();
         FrontendType type = FrontendType.of(frame.type());
         if (type == null) {
             int code = frame.type() & 0xFF;
@@ -954,6 +957,47 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         }
         maybeRelease();
         pumpAndFlush();
+        armIdleInTransaction();
+    }
+
+    /**
+     * After a ReadyForQuery that leaves the client in a transaction with nothing more to send or answer, the client
+     * has {@code pool.idle_transaction_timeout} to send its next message (PostgreSQL's
+     * idle_in_transaction_session_timeout, kept by pgroute so that the server connection held is freed).
+     */
+    private void armIdleInTransaction() {
+        if (closed || transactionStatus == 'I' || !waiting.isEmpty() || !responses.isEmpty()
+                || idleInTransaction != null) {
+            return;
+        }
+        java.time.Duration timeout = host.idleTransactionTimeout();
+        if (timeout.isZero()) {
+            return;
+        }
+        idleInTransaction = client.eventLoop().schedule(this::idleInTransactionExpired, timeout.toNanos(),
+                java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+
+    private void disarmIdleInTransaction() {
+        if (idleInTransaction != null) {
+            idleInTransaction.cancel(false);
+            idleInTransaction = null;
+        }
+    }
+
+    private void idleInTransactionExpired() {
+        idleInTransaction = null;
+        if (closed || transactionStatus == 'I' || !waiting.isEmpty() || !responses.isEmpty()) {
+            return;
+        }
+        try (SessionMdc.Scope ignored = mdc()) {
+            LOGGER.info("idle in transaction longer than pool.idle_transaction_timeout session={} backend={}: "
+                    + "closing the client, its transaction is rolled back", id(), backend == null ? "-"
+                    : backend.label());
+        }
+        recorder.error(SqlState.IDLE_IN_TRANSACTION_TIMEOUT);
+        fatal(ErrorResponse.fatal(SqlState.IDLE_IN_TRANSACTION_TIMEOUT,
+                "terminating connection due to idle-in-transaction timeout"));
     }
 
     /** The session's fields for log lines (JSON logs show them as fields). */
@@ -1179,6 +1223,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             return;
         }
         closed = true;
+        disarmIdleInTransaction();
         if (cache != null) {
             cache.abandon();
             writes.abandon();

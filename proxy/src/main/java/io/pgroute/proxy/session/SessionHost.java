@@ -24,4 +24,9 @@ public interface SessionHost {
     default boolean holdIfPaused(String database, Runnable resume) {
         return false;
     }
+
+    /** {@code pool.idle_transaction_timeout} now: zero means none. Default: none. */
+    default java.time.Duration idleTransactionTimeout() {
+        return java.time.Duration.ZERO;
+    }
 }
