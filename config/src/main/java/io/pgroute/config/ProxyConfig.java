@@ -21,10 +21,11 @@ import java.util.Optional;
  * @param limits resource limits
  * @param routing read/write splitting and replica choice
  * @param cache the Redis result cache
+ * @param peers other pgroute instances behind the same load balancer, for cancels
  */
 public record ProxyConfig(ListenConfig listen, TlsConfig tls, Map<String, UserConfig> users,
         Map<String, DatabaseConfig> databases, PoolConfig pool, MetricsConfig metrics, LoggingConfig logging,
-        LimitsConfig limits, RoutingConfig routing, CacheConfig cache) {
+        LimitsConfig limits, RoutingConfig routing, CacheConfig cache, PeersConfig peers) {
 
     /** Checks that every section is present and copies the maps, keeping their order. */
     public ProxyConfig {
@@ -36,8 +37,16 @@ public record ProxyConfig(ListenConfig listen, TlsConfig tls, Map<String, UserCo
         Objects.requireNonNull(limits, "limits");
         Objects.requireNonNull(routing, "routing");
         Objects.requireNonNull(cache, "cache");
+        Objects.requireNonNull(peers, "peers");
         users = Collections.unmodifiableMap(new LinkedHashMap<>(users));
         databases = Collections.unmodifiableMap(new LinkedHashMap<>(databases));
+    }
+
+    /** A configuration without peers. */
+    public ProxyConfig(ListenConfig listen, TlsConfig tls, Map<String, UserConfig> users,
+            Map<String, DatabaseConfig> databases, PoolConfig pool, MetricsConfig metrics, LoggingConfig logging,
+            LimitsConfig limits, RoutingConfig routing, CacheConfig cache) {
+        this(listen, tls, users, databases, pool, metrics, logging, limits, routing, cache, PeersConfig.none());
     }
 
     /** A configuration with the {@link CacheConfig#disabled() cache disabled}. */
@@ -59,7 +68,7 @@ public record ProxyConfig(ListenConfig listen, TlsConfig tls, Map<String, UserCo
             Map<String, DatabaseConfig> databases) {
         return new ProxyConfig(listen, TlsConfig.disabled(), users, databases, PoolConfig.defaults(),
                 MetricsConfig.disabled(), LoggingConfig.defaults(), LimitsConfig.defaults(), RoutingConfig.defaults(),
-                CacheConfig.disabled());
+                CacheConfig.disabled(), PeersConfig.none());
     }
 
     /** The user clients log in as {@code name}, if configured. */
@@ -87,8 +96,9 @@ public record ProxyConfig(ListenConfig listen, TlsConfig tls, Map<String, UserCo
         RoutingConfig routing = root.mapping("routing").map(RoutingConfig::read).orElseGet(RoutingConfig::defaults);
         CacheConfig cache = root.mapping("cache").map(each -> CacheConfig.read(each, databases.keySet()))
                 .orElseGet(CacheConfig::disabled);
+        PeersConfig peers = root.mapping("peers").map(PeersConfig::read).orElseGet(PeersConfig::none);
         root.finish();
-        return new ProxyConfig(listen, tls, users, databases, pool, metrics, logging, limits, routing, cache);
+        return new ProxyConfig(listen, tls, users, databases, pool, metrics, logging, limits, routing, cache, peers);
     }
 
     /** The entries of a mapping of names to sections, which must hold at least one entry. */

@@ -123,6 +123,27 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void readsPeersAndReportsWhatIsWrongWithThem() throws Exception {
+        ProxyConfig config = ConfigLoader.parse("users: { app: { password: app } }\n"
+                + "databases: { app: { primary: { host: db } } }\n"
+                + "peers: { id: 1, members: [ { id: 2, host: 10.0.0.2 }, { id: 3, host: p3, port: 7432 } ] }\n",
+                "peers.yaml", Map.<String, String>of()::get);
+        assertThat(config.peers()).isEqualTo(new PeersConfig(1, List.of(new PeersConfig.Peer(2, "10.0.0.2", 6432),
+                new PeersConfig.Peer(3, "p3", 7432))));
+        assertThat(config.peers().member(3)).contains(new PeersConfig.Peer(3, "p3", 7432));
+        assertThat(config.peers().member(1)).isEmpty();
+        assertThat(ProxyConfig.of(new ListenConfig("127.0.0.1", 0), config.users(), config.databases()).peers()
+                .enabled()).isFalse();
+
+        assertThat(problemsOf("bad-peers.yaml")).containsExactly(
+                "bad-peers.yaml:3: peers.id: is required: this instance's id, 1-16383",
+                "bad-peers.yaml:4: peers.members: peer id 2 is used twice (this instance is 0)",
+                "bad-peers.yaml:6: peers.members[1].port: must be 1-65535",
+                "bad-peers.yaml:7: peers.members[2].id: is required",
+                "bad-peers.yaml:8: peers.members[3].id: must be 1-16383");
+    }
+
+    @Test
     void reportsUsersWithoutUsableSecrets() throws Exception {
         String badVerifier = "must be SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey> with 32-byte keys"
                 + " in base64";

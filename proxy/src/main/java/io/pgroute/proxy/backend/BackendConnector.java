@@ -95,21 +95,29 @@ public final class BackendConnector {
     public void cancel(EventLoop loop, BackendConnection backend) {
         BackendTarget target = backend.target();
         backend.cancelStarted();
+        sendCancel(loop, target.host(), target.port(), new CancelRequest(backend.processId(), backend.secretKey()),
+                backend::cancelFinished);
+    }
+
+    /**
+     * Sends {@code cancel} to {@code host:port} on a new connection (a server, or another pgroute instance that owns
+     * the key); {@code finished} runs once the other side closed it, it could not be opened, or 5 s passed.
+     */
+    public void sendCancel(EventLoop loop, String host, int port, CancelRequest cancel, Runnable finished) {
         ChannelFuture connecting = new Bootstrap()
                 .group(loop)
                 .channel(transport.clientChannel())
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) connectTimeout.toMillis())
                 .handler(new ChannelInboundHandlerAdapter())
-                .connect(target.host(), target.port());
+                .connect(host, port);
         connecting.addListener((ChannelFuture done) -> {
             if (!done.isSuccess()) {
-                backend.cancelFinished();
+                finished.run();
                 return;
             }
             Channel channel = done.channel();
-            channel.closeFuture().addListener(closed -> backend.cancelFinished());
-            channel.writeAndFlush(MessageEncoder.encode(channel.alloc(),
-                    new CancelRequest(backend.processId(), backend.secretKey())));
+            channel.closeFuture().addListener(closed -> finished.run());
+            channel.writeAndFlush(MessageEncoder.encode(channel.alloc(), cancel));
             loop.schedule(() -> channel.close(), 5, java.util.concurrent.TimeUnit.SECONDS);
         });
     }

@@ -114,10 +114,29 @@ public final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
         ClientSession session = context.cancelKeys().find(cancel.processId(), cancel.secretKey());
         if (session != null) {
             session.eventLoop().execute(session::onCancelRequest);
-        } else {
+        } else if (!forwardToPeer(ctx, cancel)) {
             LOGGER.debug("cancel request with an unknown key from {}", ctx.channel().remoteAddress());
         }
         ctx.close();
+    }
+
+    /**
+     * A cancel for a session of another pgroute instance behind the same load balancer (its id is in the key) goes
+     * on to that instance (COMPAT X4). False when the key names no other configured instance.
+     */
+    private boolean forwardToPeer(ChannelHandlerContext ctx, CancelRequest cancel) {
+        io.pgroute.config.PeersConfig peers = context.config().peers();
+        int owner = io.pgroute.proxy.session.CancelRegistry.instanceOf(cancel.processId());
+        if (!peers.enabled() || owner == peers.id()) {
+            return false;
+        }
+        java.util.Optional<io.pgroute.config.PeersConfig.Peer> peer = peers.member(owner);
+        if (peer.isEmpty()) {
+            return false;
+        }
+        LOGGER.debug("cancel request for peer {} forwarded to {}:{}", owner, peer.get().host(), peer.get().port());
+        context.sessions().forwardCancel(ctx.channel().eventLoop(), peer.get().host(), peer.get().port(), cancel);
+        return true;
     }
 
     @Override

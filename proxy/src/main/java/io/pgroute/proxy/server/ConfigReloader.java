@@ -100,6 +100,11 @@ final class ConfigReloader {
                 restart.add("cache (Redis endpoints, timeout, breaker or enabled)");
             }
         }
+        if (current.peers().id() != next.peers().id()) {
+            restart.add("peers.id");  // it is in the cancel keys already handed out
+        } else if (!current.peers().equals(next.peers())) {
+            applied.add("peers");
+        }
         if (!current.logging().equals(next.logging())) {
             LogSetup.apply(next.logging());
             applied.add("logging");

@@ -79,7 +79,7 @@ public final class PgrouteServer implements AutoCloseable {
         this.transport = Transport.detect();
         this.boss = transport.newGroup(1, "pgroute-accept");
         this.workers = transport.newGroup(workerThreads, "pgroute-io");
-        CancelRegistry cancelKeys = new CancelRegistry();
+        CancelRegistry cancelKeys = new CancelRegistry(config.peers().id());
         BackendConnector connector = new BackendConnector(transport, config.pool().connectTimeout());
         this.pools = new BackendPools(connector, poolSettings(config, workerThreads));
         // read at each transaction from the current configuration: a reload applies to the next one

@@ -78,6 +78,11 @@ public final class SessionRegistry implements SessionHost {
         connector.cancel(loop, backend);
     }
 
+    /** Hands {@code cancel} on to the pgroute instance at {@code host:port}, which owns its key. */
+    public void forwardCancel(EventLoop loop, String host, int port, io.pgroute.protocol.startup.CancelRequest cancel) {
+        connector.sendCancel(loop, host, port, cancel, () -> { });
+    }
+
     public int size() {
         return sessions.size();
     }
