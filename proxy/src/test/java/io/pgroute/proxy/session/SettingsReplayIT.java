@@ -65,58 +65,55 @@ class SettingsReplayIT {
 
     @Test
     void aConnectionLostDuringTheReplayIsReplacedAndTheClientSeesNoError() throws Exception {
-        LocalCluster cluster = ProxyFixture.get().cluster();
-        try (PgrouteServer server = ProxyFixture.server("replay-lost.yaml", Map.of("pool", "  size: 1"));
-             Connection a = connect(server);
-             Connection b = connect(server);
-             Statement sa = a.createStatement();
-             Statement sb = b.createStatement();
-             Connection admin = superuser(cluster)) {
-            sa.execute("SET default_tablespace = 'pg_default'");
-            assertThat(single(sb, ON_PRIMARY + "SELECT current_setting('default_tablespace')")).isEmpty();
-            CompletableFuture<String> read;
-            try (Statement locker = admin.createStatement()) {
-                admin.setAutoCommit(false);
-                // a SET default_tablespace looks the tablespace up: with pg_tablespace locked, a's replay waits
-                locker.execute("LOCK TABLE pg_tablespace IN ACCESS EXCLUSIVE MODE");
-                read = CompletableFuture.supplyAsync(
-                        () -> quietly(() -> single(sa, ON_PRIMARY + "SELECT current_setting('default_tablespace')")));
-                int replaying = awaitBlockedReplay(admin);
-                locker.execute("SELECT pg_terminate_backend(" + replaying + ")");
-                admin.rollback();
-            }
+        whileAReplayWaits("replay-lost.yaml", (sa, sb, locker, replaying, read) -> {
+            locker.execute("SELECT pg_terminate_backend(" + replaying + ")");
+            locker.getConnection().rollback();
             assertThat(read.get(30, TimeUnit.SECONDS)).as("a's statement, replayed on another connection")
                     .isEqualTo("pg_default");
-        }
+        });
     }
 
     @Test
     void aCancelDuringTheReplayCancelsTheStatementNotTheReplay() throws Exception {
-        LocalCluster cluster = ProxyFixture.get().cluster();
-        try (PgrouteServer server = ProxyFixture.server("replay-cancel.yaml", Map.of("pool", "  size: 1"));
-             Connection a = connect(server);
-             Connection b = connect(server);
-             Statement sa = a.createStatement();
-             Statement sb = b.createStatement();
-             Connection admin = superuser(cluster)) {
-            sa.execute("SET default_tablespace = 'pg_default'");
-            assertThat(single(sb, ON_PRIMARY + "SELECT current_setting('default_tablespace')")).isEmpty();
-            CompletableFuture<String> read;
-            try (Statement locker = admin.createStatement()) {
-                admin.setAutoCommit(false);
-                locker.execute("LOCK TABLE pg_tablespace IN ACCESS EXCLUSIVE MODE");
-                read = CompletableFuture.supplyAsync(
-                        () -> quietly(() -> single(sa, ON_PRIMARY + "SELECT current_setting('default_tablespace')")));
-                awaitBlockedReplay(admin);
-                sa.cancel();
-                Thread.sleep(300);  // the cancel reaches pgroute, which keeps it from the replay
-                admin.rollback();
-            }
+        whileAReplayWaits("replay-cancel.yaml", (sa, sb, locker, replaying, read) -> {
+            sa.cancel();
+            Thread.sleep(300);  // the cancel reaches pgroute, which keeps it from the replay
+            locker.getConnection().rollback();
             assertThat(read.get(30, TimeUnit.SECONDS)).as("what a's cancelled statement got")
                     .isEqualTo("error 57014");
             assertThat(single(sa, ON_PRIMARY + "SELECT current_setting('default_tablespace')"))
                     .as("the session's setting is still there").isEqualTo("pg_default");
             assertThat(single(sb, ON_PRIMARY + "SELECT current_setting('default_tablespace')")).isEmpty();
+        });
+    }
+
+    private interface WhileWaiting {
+        void run(Statement sa, Statement sb, Statement locker, int replaying, CompletableFuture<String> read)
+                throws Exception;
+    }
+
+    /**
+     * Client a SETs default_tablespace and b takes the one primary connection, then pg_tablespace is locked (a SET
+     * default_tablespace looks the tablespace up) and a reads the setting: its replay waits for the lock. {@code
+     * then} gets a's and b's statements, the locking statement (its transaction open), the pid of the waiting
+     * replay's backend and a's read, which answers the setting or "error SQLSTATE".
+     */
+    private static void whileAReplayWaits(String name, WhileWaiting then) throws Exception {
+        LocalCluster cluster = ProxyFixture.get().cluster();
+        try (PgrouteServer server = ProxyFixture.server(name, Map.of("pool", "  size: 1"));
+             Connection a = connect(server);
+             Connection b = connect(server);
+             Statement sa = a.createStatement();
+             Statement sb = b.createStatement();
+             Connection admin = superuser(cluster);
+             Statement locker = admin.createStatement()) {
+            sa.execute("SET default_tablespace = 'pg_default'");
+            assertThat(single(sb, ON_PRIMARY + "SELECT current_setting('default_tablespace')")).isEmpty();
+            admin.setAutoCommit(false);
+            locker.execute("LOCK TABLE pg_tablespace IN ACCESS EXCLUSIVE MODE");
+            CompletableFuture<String> read = CompletableFuture.supplyAsync(
+                    () -> quietly(() -> single(sa, ON_PRIMARY + "SELECT current_setting('default_tablespace')")));
+            then.run(sa, sb, locker, awaitBlockedReplay(admin), read);
         }
     }
 
