@@ -64,6 +64,21 @@ public final class PreparedOnServer {
         names.clear();
     }
 
+    /**
+     * A DEALLOCATE ALL was sent: what follows it on this connection finds no statement; returns what there was, for
+     * {@link #restore} should it fail.
+     */
+    public Map<String, Integer> removeAll() {
+        Map<String, Integer> result = new LinkedHashMap<>(names);
+        names.clear();
+        return result;
+    }
+
+    /** The DEALLOCATE ALL failed: the server still has {@code removed} (beyond the bound until the next add). */
+    public void restore(Map<String, Integer> removed) {
+        removed.forEach(names::putIfAbsent);
+    }
+
     public int size() {
         return names.size();
     }

@@ -79,6 +79,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     private final SettingsTracker settings = new SettingsTracker();
     private final SettingsReplay replay = new SettingsReplay();
     private final SequenceState sequences = new SequenceState();
+    private final Deallocations deallocations = new Deallocations();
     /** The connection being leased must have its sequence state discarded before the unit runs (see attach). */
     private boolean discardSequences;
     /** Armed while the session is in a transaction and waits for its client (pool.idle_transaction_timeout). */
@@ -570,6 +571,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             ignoredSyncs--;
         } else if (startsCycle(type, inBatch)) {
             cycles.sent(System.nanoTime(), cycleReason());
+            deallocations.cycleSent();
         }
         switch (type) {
             case QUERY, FUNCTION_CALL -> {
@@ -609,6 +611,10 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     private void onExecuted(String sql) {
         StatementInfo statement = routing.classify(sql);
         cycles.statement(sql, statement);
+        if (statement.kind() == StatementKind.DEALLOCATE && !statement.multiStatement()
+                && statement.target().filter("all"::equals).isPresent()) {
+            deallocations.sent(translator.statements(), backend.prepared());
+        }
         placement.onStatement(statement);
         if (writes != null) {
             writes.onStatement(statement);
@@ -782,9 +788,11 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             }
         } else if (type == BackendType.COMMAND_COMPLETE && !injected && deallocatedAll(frame)) {
             // the server dropped every named statement of the session: pgroute's on that connection, shared by
-            // all its clients, and this client's own (COMPAT V8)
-            connection.prepared().clear();
-            translator.statements().clearNamed();
+            // all its clients, and this client's own (COMPAT V8), those prepared before it was sent (V9)
+            if (!deallocations.done()) {  // not seen going out (inside a multi-statement Query): forget all now
+                connection.prepared().clear();
+                translator.statements().clearNamed();
+            }
         }
         byte status = type == BackendType.READY_FOR_QUERY ? frame.body().getByte(frame.body().readerIndex()) : 0;
         ResponseQueue.Disposition disposition = responses.onFrame(frame);
@@ -801,6 +809,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         } else {
             frame.release();
         }
+        responses.drainAfterFrame();  // pgroute's own answers after this frame follow it
         if (type == BackendType.READY_FOR_QUERY) {
             if (injected && replay.inFlight()) {
                 onReplayed(connection);
@@ -873,6 +882,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             return;
         }
         toClient(held);
+        responses.drainAfterFrame();
         unflushed = true;
         finishAttempt();
         onReadyForQuery(connection, status);
@@ -938,6 +948,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     }
 
     private void onReadyForQuery(BackendConnection connection, byte status) {
+        deallocations.cycleAnswered(translator.statements());
         byte previous = transactionStatus;
         transactionStatus = status;
         if (!routing.isPrimary(backendPool)) {
@@ -1163,6 +1174,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         }
         attempt.onConnectionLost();
         cycles.clear();  // the unit is sent again
+        deallocations.clear();
         if (cache != null) {
             cache.discardFill();
         }

@@ -78,6 +78,19 @@ final class PreparedStatements {
         byName.keySet().removeIf(name -> !name.isEmpty());
     }
 
+    /** SQL DEALLOCATE ALL sent: every named statement goes now; returns them, for {@link #restore}. */
+    Map<String, Statement> removeNamed() {
+        Map<String, Statement> result = new HashMap<>(byName);
+        result.remove("");
+        byName.keySet().removeIf(name -> !name.isEmpty());
+        return result;
+    }
+
+    /** The DEALLOCATE ALL that {@link #removeNamed} answered failed: the statements are back, unless redefined. */
+    void restore(Map<String, Statement> removed) {
+        removed.forEach(byName::putIfAbsent);
+    }
+
     int size() {
         return byName.size();
     }

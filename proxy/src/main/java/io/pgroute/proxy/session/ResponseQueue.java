@@ -111,6 +111,11 @@ final class ResponseQueue {
     private boolean skippingToSync;
     /** CopyDone and CopyFail messages the client has sent (see {@link #onCopyIn}). */
     private int copyEndsSent;
+    /**
+     * An entry just ended with the frame being handled: pgroute's own answers queued after it go out once that frame
+     * has ({@link #drainAfterFrame}), never before it (COMPAT E12).
+     */
+    private boolean drainPending;
 
     ResponseQueue(Events events) {
         this.events = events;
@@ -126,7 +131,7 @@ final class ResponseQueue {
             }
             skippingToSync = false;
         }
-        if (entry.synthetic() != null && entries.isEmpty()) {
+        if (entry.synthetic() != null && entries.isEmpty() && !drainPending) {
             events.emit(entry.synthetic());
             return;
         }
@@ -172,6 +177,18 @@ final class ResponseQueue {
         entries.clear();
         cycles = 0;
         skippingToSync = false;
+        drainPending = false;
+    }
+
+    /**
+     * The frame last given to {@link #onFrame} has gone to the client (or been dropped): pgroute's own answers that
+     * now stand at the head follow it.
+     */
+    void drainAfterFrame() {
+        if (drainPending) {
+            drainPending = false;
+            drainSynthetic();
+        }
     }
 
     boolean isEmpty() {
@@ -215,7 +232,7 @@ final class ResponseQueue {
             case READY_FOR_QUERY -> {
                 pop();
                 cycles--;
-                drainSynthetic();
+                drainPending = true;
                 return head.swallow() ? Disposition.SWALLOW : Disposition.RELAY;
             }
             default -> {
@@ -227,7 +244,7 @@ final class ResponseQueue {
                         events.parsed(head.preparedName());
                     }
                     pop();
-                    drainSynthetic();
+                    drainPending = true;
                 }
                 return head.swallow() ? Disposition.SWALLOW : Disposition.RELAY;
             }

@@ -1,17 +1,26 @@
 package io.pgroute.proxy.session;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
+import io.pgroute.protocol.frontend.Bind;
+import io.pgroute.protocol.frontend.Close;
+import io.pgroute.protocol.frontend.Describe;
+import io.pgroute.protocol.frontend.Execute;
+import io.pgroute.protocol.frontend.Parse;
+import io.pgroute.protocol.frontend.Sync;
 import io.pgroute.proxy.server.PgrouteServer;
 import io.pgroute.proxy.testing.ProxyFixture;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * A client's SQL {@code DEALLOCATE ALL} drops the statements pgroute prepared on that backend connection for every
@@ -48,6 +57,63 @@ class DeallocateAllIT {
                 }
             }
         }
+    }
+
+    /**
+     * psycopg's pipeline: DEALLOCATE ALL, then a named Parse and two Binds of it, one Sync (COMPAT V9). The reset
+     * takes effect where it stands in the stream: the statement prepared after it survives, in the client's map
+     * and on the server connection, also for the statements that come after the Sync.
+     */
+    @Test
+    void aStatementPreparedAfterDeallocateAllInTheSamePipelineSurvivesIt() throws Exception {
+        try (PgrouteServer server = ProxyFixture.server("deallocate-all-pipeline.yaml", Map.of("pool", "  size: 1"));
+             WireClient client = WireClient.connect(server.port(), "trusted", "app")) {
+            String sql = "/* pgroute: primary */ SELECT $1::int + 100";
+            for (int round = 0; round < 3; round++) {
+                client.send(new Parse("", "/* pgroute: primary */ DEALLOCATE ALL", new int[0]),
+                        new Bind("", "", new short[0], new byte[0][], new short[0]), new Execute("", 0),
+                        new Parse("_pg3_0", sql, new int[0]), bind("_pg3_0", String.valueOf(round)), new Execute("", 0),
+                        bind("_pg3_0", String.valueOf(round + 1)), new Execute("", 0), Sync.INSTANCE);
+                List<WireClient.Message> reply = client.readUntilReady();
+                assertThat(WireClient.types(reply)).as("round %d: %s", round, reply).isEqualTo("12C12DC2DCZ");
+                assertThat(reply.get(5).firstValue()).isEqualTo(String.valueOf(100 + round));
+                assertThat(reply.get(8).firstValue()).isEqualTo(String.valueOf(101 + round));
+                client.send(bind("_pg3_0", "7"), new Execute("", 0), Sync.INSTANCE);
+                reply = client.readUntilReady();
+                assertThat(WireClient.types(reply)).as("after the Sync: %s", reply).isEqualTo("2DCZ");
+                assertThat(reply.get(1).firstValue()).isEqualTo("107");
+                client.send(new Close((byte) 'S', "_pg3_0"), Sync.INSTANCE);  // as psycopg's own reset would
+                assertThat(WireClient.types(client.readUntilReady())).isEqualTo("3Z");
+            }
+        }
+    }
+
+    /**
+     * psycopg's pipeline with prepare_threshold 1: the unnamed statement, then the same text as a named statement,
+     * both run, one Sync. The second time the server connection already has the named statement, so pgroute answers
+     * its Parse itself, in the middle of the batch.
+     */
+    @Test
+    void aPipelineWhoseNamedParseIsAnsweredByPgrouteCompletes() throws Exception {
+        try (PgrouteServer server = ProxyFixture.server("pipeline-known.yaml", Map.of("pool", "  size: 1"))) {
+            String sql = "/* pgroute: primary */ SELECT $1::int * 2";
+            for (int round = 0; round < 3; round++) {
+                try (WireClient client = WireClient.connect(server.port(), "trusted", "app")) {
+                    client.send(new Parse("", sql, new int[0]), bind("", "1"), Describe.portal(""),
+                            new Execute("", 0), new Parse("_pg3_0", sql, new int[0]), bind("_pg3_0", "2"),
+                            Describe.portal(""), new Execute("", 0), Sync.INSTANCE);
+                    List<WireClient.Message> reply = client.readUntilReady();
+                    assertThat(WireClient.types(reply)).as("round %d: %s", round, reply).isEqualTo("12TDC12TDCZ");
+                    assertThat(reply.get(3).firstValue()).isEqualTo("2");
+                    assertThat(reply.get(8).firstValue()).isEqualTo("4");
+                }
+            }
+        }
+    }
+
+    private static Bind bind(String statement, String value) {
+        return new Bind("", statement, new short[0], new byte[][] {value.getBytes(StandardCharsets.UTF_8)},
+                new short[0]);
     }
 
     private static int plusOne(PreparedStatement ps, int value) throws Exception {

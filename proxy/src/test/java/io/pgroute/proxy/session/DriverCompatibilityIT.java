@@ -67,14 +67,16 @@ class DriverCompatibilityIT {
         ProxyFixture fixture = ProxyFixture.get();
         Result direct = run(command.at(fixture.cluster().primary().port()), env, 120);
         assertThat(direct.exit()).as("against PostgreSQL: %s", direct.output()).isZero();
-        Result proxied = run(command.at(fixture.port()), env, 120);
-        assertThat(proxied.exit()).as("through pgroute: %s", proxied.output()).isZero();
-        assertThat(lastLine(proxied.output())).as("through pgroute, against PostgreSQL's %s", direct.output())
-                .isEqualTo(lastLine(direct.output()));
+        for (int round = 1; round <= 2; round++) {  // the second round finds its statements on the connections
+            Result proxied = run(command.at(fixture.port()), env, 60);
+            assertThat(proxied.exit()).as("round %d through pgroute: %s", round, proxied.output()).isZero();
+            assertThat(lastLine(proxied.output())).as("round %d through pgroute, against PostgreSQL's %s", round,
+                    direct.output()).isEqualTo(lastLine(direct.output()));
+        }
         String cache = "  enabled: true\n  redis: " + fixture.cluster().redis().orElseThrow().uri() + "\n";
         try (PgrouteServer cached = ProxyFixture.server("drivers-cache.yaml", Map.of("cache", cache))) {
             for (int round = 1; round <= 2; round++) {  // the second round's repeated reads can be cache hits
-                Result withCache = run(command.at(cached.port()), env, 120);
+                Result withCache = run(command.at(cached.port()), env, 60);
                 assertThat(withCache.exit()).as("through pgroute with the cache: %s", withCache.output()).isZero();
                 assertThat(lastLine(withCache.output())).as("round %d through pgroute with the cache", round)
                         .isEqualTo(lastLine(direct.output()));

@@ -42,7 +42,9 @@ class ResponseQueueTest {
     private Disposition feed(BackendType type, byte... body) {
         PgFrame frame = new PgFrame(type.code(), Unpooled.wrappedBuffer(body));
         try {
-            return queue.onFrame(frame);
+            Disposition result = queue.onFrame(frame);
+            queue.drainAfterFrame();  // as the session does once the frame has gone to the client
+            return result;
         } finally {
             frame.release();
         }
@@ -97,6 +99,26 @@ class ResponseQueueTest {
         queue.add(Entry.relay(Kind.SYNC));
         assertThat(feed(BackendType.ERROR_RESPONSE)).isEqualTo(Disposition.RELAY);
         assertThat(failedParses).containsExactly("pgr_2");
+    }
+
+    @Test
+    void emitsPgroutesOwnAnswerOnlyAfterTheFrameThatEndedTheEntryBeforeIt() {
+        queue.add(Entry.relay(Kind.EXECUTE));
+        queue.add(Entry.answered(ParseComplete.INSTANCE));  // a Parse the connection had: answered by pgroute
+        queue.add(Entry.relay(Kind.SYNC));
+        PgFrame complete = new PgFrame(BackendType.COMMAND_COMPLETE.code(), Unpooled.wrappedBuffer(new byte[0]));
+        try {
+            assertThat(queue.onFrame(complete)).isEqualTo(Disposition.RELAY);
+            assertThat(emitted).as("the CommandComplete has not gone to the client yet").isEmpty();
+            queue.drainAfterFrame();
+            assertThat(emitted).containsExactly(ParseComplete.INSTANCE);
+        } finally {
+            complete.release();
+        }
+        queue.add(Entry.answered(ParseComplete.INSTANCE));
+        assertThat(emitted).as("queued behind the Sync").hasSize(1);
+        feed(BackendType.READY_FOR_QUERY, (byte) 'I');
+        assertThat(emitted).hasSize(2);
     }
 
     @Test
