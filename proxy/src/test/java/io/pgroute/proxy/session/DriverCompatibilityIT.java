@@ -17,11 +17,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * Drivers other than pgjdbc, each running one script of its everyday patterns (unnamed and named statements,
+ * Drivers other than pgjdbc (node-postgres, postgres.js, psycopg 3), each running one script of its everyday patterns (unnamed and named statements,
  * statements queued back to back, errors, transactions, binary values, multi-statement queries, pools; psycopg's
  * pipeline mode, executemany and server-side cursors) against the primary directly and through pgroute: the
  * outputs must be equal, also through a pgroute with the result cache (twice, so that repeated reads are
- * answered from it: each driver's message sequence gets the answer it expects). Skipped when the driver is not installed: node-postgres is installed with npm into
+ * answered from it: each driver's message sequence gets the answer it expects). Skipped when the driver is not installed: node-postgres and postgres.js are installed with npm into
  * {@code target/drivers} on first use (needs the npm registry); psycopg 3 comes from the system's Python
  * ({@code python3-psycopg} on Debian; {@code .ci/run} installs it).
  */
@@ -31,17 +31,32 @@ class DriverCompatibilityIT {
 
     @Test
     void nodePostgresSeesWhatItSeesFromPostgresql() throws Exception {
-        Path modules = DRIVERS.resolve("node_modules");
-        if (!Files.isDirectory(modules.resolve("pg"))) {
-            assumeTrue(works(List.of("npm", "--version")), "npm is not installed");
-            Files.createDirectories(DRIVERS);
-            assumeTrue(run(List.of("npm", "install", "--silent", "--no-audit", "--no-fund", "--prefix",
-                    DRIVERS.toAbsolutePath().toString(), "pg@8"), Map.of(), 180).exit() == 0
-                    && Files.isDirectory(modules.resolve("pg")), "npm could not install node-postgres");
-        }
+        Path modules = nodeModules("pg");
         Path script = script("node-postgres.js");
         Map<String, String> env = Map.of("NODE_PATH", modules.toAbsolutePath().toString());
         assertSameAsDirect(port -> List.of("node", script.toString(), String.valueOf(port)), env);
+    }
+
+    @Test
+    void postgresJsSeesWhatItSeesFromPostgresql() throws Exception {
+        Path modules = nodeModules("postgres");
+        Path script = script("postgres-js.js");
+        Map<String, String> env = Map.of("NODE_PATH", modules.toAbsolutePath().toString());
+        assertSameAsDirect(port -> List.of("node", script.toString(), String.valueOf(port)), env);
+    }
+
+    /** {@code target/drivers/node_modules} with node-postgres and postgres.js, installed with npm on first use. */
+    private static Path nodeModules(String module) throws Exception {
+        Path modules = DRIVERS.resolve("node_modules");
+        if (!Files.isDirectory(modules.resolve(module))) {
+            assumeTrue(works(List.of("node", "--version")) && works(List.of("npm", "--version")),
+                    "node and npm are not installed");
+            Files.createDirectories(DRIVERS);
+            assumeTrue(run(List.of("npm", "install", "--silent", "--no-audit", "--no-fund", "--prefix",
+                    DRIVERS.toAbsolutePath().toString(), "pg@8", "postgres@3"), Map.of(), 180).exit() == 0
+                    && Files.isDirectory(modules.resolve(module)), "npm could not install " + module);
+        }
+        return modules;
     }
 
     @Test
