@@ -17,13 +17,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * Drivers other than pgjdbc (node-postgres, postgres.js, psycopg 3), each running one script of its everyday patterns (unnamed and named statements,
+ * Drivers other than pgjdbc (node-postgres, postgres.js, psycopg 3, asyncpg), each running one script of its everyday patterns (unnamed and named statements,
  * statements queued back to back, errors, transactions, binary values, multi-statement queries, pools; psycopg's
  * pipeline mode, executemany and server-side cursors) against the primary directly and through pgroute: the
  * outputs must be equal, also through a pgroute with the result cache (twice, so that repeated reads are
  * answered from it: each driver's message sequence gets the answer it expects). Skipped when the driver is not installed: node-postgres and postgres.js are installed with npm into
- * {@code target/drivers} on first use (needs the npm registry); psycopg 3 comes from the system's Python
- * ({@code python3-psycopg} on Debian; {@code .ci/run} installs it).
+ * {@code target/drivers} on first use (needs the npm registry); psycopg 3 and asyncpg come from the system's
+ * Python ({@code python3-psycopg}, {@code python3-asyncpg} on Debian; {@code .ci/run} installs them).
  */
 class DriverCompatibilityIT {
 
@@ -61,17 +61,27 @@ class DriverCompatibilityIT {
 
     @Test
     void psycopgSeesWhatItSeesFromPostgresql() throws Exception {
-        String python = null;
+        String python = pythonWith("psycopg", "python3-psycopg");
+        Path script = script("psycopg-driver.py");
+        assertSameAsDirect(port -> List.of(python, script.toString(), String.valueOf(port)), Map.of());
+    }
+
+    @Test
+    void asyncpgSeesWhatItSeesFromPostgresql() throws Exception {
+        String python = pythonWith("asyncpg", "python3-asyncpg");
+        Path script = script("asyncpg-driver.py");
+        assertSameAsDirect(port -> List.of(python, script.toString(), String.valueOf(port)), Map.of());
+    }
+
+    /** A Python that can import {@code module}; the test is skipped when none can. */
+    private static String pythonWith(String module, String debianPackage) {
         for (String candidate : List.of("/usr/bin/python3", "python3")) {
-            if (works(List.of(candidate, "-c", "import psycopg"))) {
-                python = candidate;
-                break;
+            if (works(List.of(candidate, "-c", "import " + module))) {
+                return candidate;
             }
         }
-        assumeTrue(python != null, "psycopg 3 is not installed (Debian: python3-psycopg)");
-        Path script = script("psycopg-driver.py");
-        String interpreter = python;
-        assertSameAsDirect(port -> List.of(interpreter, script.toString(), String.valueOf(port)), Map.of());
+        assumeTrue(false, module + " is not installed (Debian: " + debianPackage + ")");
+        return null;
     }
 
     private interface Command {
