@@ -17,13 +17,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * Drivers other than pgjdbc (node-postgres, postgres.js, psycopg 3, asyncpg), each running one script of its everyday patterns (unnamed and named statements,
+ * Drivers other than pgjdbc (node-postgres, postgres.js, psycopg 3, asyncpg, PHP PDO), each running one script of its everyday patterns (unnamed and named statements,
  * statements queued back to back, errors, transactions, binary values, multi-statement queries, pools; psycopg's
  * pipeline mode, executemany and server-side cursors) against the primary directly and through pgroute: the
  * outputs must be equal, also through a pgroute with the result cache (twice, so that repeated reads are
  * answered from it: each driver's message sequence gets the answer it expects). Skipped when the driver is not installed: node-postgres and postgres.js are installed with npm into
  * {@code target/drivers} on first use (needs the npm registry); psycopg 3 and asyncpg come from the system's
- * Python ({@code python3-psycopg}, {@code python3-asyncpg} on Debian; {@code .ci/run} installs them).
+ * Python ({@code python3-psycopg}, {@code python3-asyncpg} on Debian), PDO from {@code php-pgsql}; {@code .ci/run}
+ * installs them).
  */
 class DriverCompatibilityIT {
 
@@ -71,6 +72,14 @@ class DriverCompatibilityIT {
         String python = pythonWith("asyncpg", "python3-asyncpg");
         Path script = script("asyncpg-driver.py");
         assertSameAsDirect(port -> List.of(python, script.toString(), String.valueOf(port)), Map.of());
+    }
+
+    @Test
+    void phpPdoSeesWhatItSeesFromPostgresql() throws Exception {
+        assumeTrue(works(List.of("php", "-r", "exit(extension_loaded('pdo_pgsql') ? 0 : 1);")),
+                "PHP with pdo_pgsql is not installed (Debian: php-cli php-pgsql)");
+        Path script = script("pdo.php");
+        assertSameAsDirect(port -> List.of("php", script.toString(), String.valueOf(port)), Map.of());
     }
 
     /** A Python that can import {@code module}; the test is skipped when none can. */
