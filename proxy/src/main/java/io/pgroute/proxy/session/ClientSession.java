@@ -282,6 +282,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             unflushed = false;
             out.flush();
         }
+        armIdleInTransaction();  // the client's turn in a transaction, also after an answer pgroute gave itself
     }
 
     /**
@@ -968,7 +969,6 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         }
         maybeRelease();
         pumpAndFlush();
-        armIdleInTransaction();
     }
 
     /**
