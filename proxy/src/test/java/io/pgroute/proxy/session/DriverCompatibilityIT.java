@@ -32,16 +32,17 @@ class DriverCompatibilityIT {
 
     @Test
     void nodePostgresSeesWhatItSeesFromPostgresql() throws Exception {
-        Path modules = nodeModules("pg");
-        Path script = script("node-postgres.js");
-        Map<String, String> env = Map.of("NODE_PATH", modules.toAbsolutePath().toString());
-        assertSameAsDirect(port -> List.of("node", script.toString(), String.valueOf(port)), env);
+        assertNodeScriptSameAsDirect("pg", "node-postgres.js");
     }
 
     @Test
     void postgresJsSeesWhatItSeesFromPostgresql() throws Exception {
-        Path modules = nodeModules("postgres");
-        Path script = script("postgres-js.js");
+        assertNodeScriptSameAsDirect("postgres", "postgres-js.js");
+    }
+
+    private static void assertNodeScriptSameAsDirect(String module, String name) throws Exception {
+        Path modules = nodeModules(module);
+        Path script = script(name);
         Map<String, String> env = Map.of("NODE_PATH", modules.toAbsolutePath().toString());
         assertSameAsDirect(port -> List.of("node", script.toString(), String.valueOf(port)), env);
     }
