@@ -22,7 +22,8 @@ final class StatsReport {
     static AdminResult.Builder statsColumns() {
         return new AdminResult.Builder().column("queries", ColumnType.INT8).column("primary", ColumnType.INT8)
                 .column("replica", ColumnType.INT8).column("cache", ColumnType.INT8).column("errors", ColumnType.INT8)
-                .column("uptime_seconds", ColumnType.FLOAT8).column("queries_per_second", ColumnType.FLOAT8);
+                .column("uptime_seconds", ColumnType.FLOAT8).column("queries_per_second", ColumnType.FLOAT8)
+                .column("settings_replays", ColumnType.INT8);
     }
 
     static AdminResult.Builder errorColumns() {
@@ -32,11 +33,11 @@ final class StatsReport {
     AdminResult stats() {
         if (totals == null) {
             double uptime = ManagementFactory.getRuntimeMXBean().getUptime() / 1000.0;
-            return statsColumns().row(0L, 0L, 0L, 0L, 0L, round(uptime), 0.0).build();
+            return statsColumns().row(0L, 0L, 0L, 0L, 0L, round(uptime), 0.0, 0L).build();
         }
         ProxyTotals.Snapshot now = totals.snapshot();
         return statsColumns().row(now.queries(), now.primary(), now.replica(), now.cache(), now.errors(),
-                round(now.uptimeSeconds()), round(now.queriesPerSecond())).build();
+                round(now.uptimeSeconds()), round(now.queriesPerSecond()), now.settingsReplays()).build();
     }
 
     AdminResult errors() {

@@ -80,6 +80,21 @@ public final class BackendPool {
      * then {@link #lease} does that). The synchronous fast path of a lease: no promise, no listener.
      */
     public BackendConnection leaseNow() {
+        return leaseNow(null);
+    }
+
+    /**
+     * As {@link #leaseNow()}, preferring among the few most recently used idle connections one that already has
+     * {@code settings} applied (null: no preference), so that sessions with different {@code SET}s tend to keep
+     * their own connections and skip the settings replay.
+     */
+    public BackendConnection leaseNow(SessionSettings settings) {
+        if (settings != null && !idle.isEmpty() && !settings.equals(idle.peekFirst().connection().applied())) {
+            BackendConnection matching = takeMatching(settings);
+            if (matching != null) {
+                return matching;
+            }
+        }
         while (!idle.isEmpty()) {
             Idle next = idle.peekFirst();
             BackendConnection candidate = next.connection();
@@ -115,6 +130,25 @@ public final class BackendPool {
             each.remove();
             reused++;
             return connection;
+        }
+        return null;
+    }
+
+    /** Connections looked at for one whose settings match, from the most recently used. */
+    private static final int MATCH_SCAN = 8;
+
+    /** An idle connection among the first {@link #MATCH_SCAN} with {@code settings} applied, usable now; else null. */
+    private BackendConnection takeMatching(SessionSettings settings) {
+        java.util.Iterator<Idle> each = idle.iterator();
+        for (int i = 0; i < MATCH_SCAN && each.hasNext(); i++) {
+            Idle next = each.next();
+            BackendConnection candidate = next.connection();
+            if (settings.equals(candidate.applied()) && candidate.isActive() && !expired(candidate)
+                    && System.nanoTime() - next.sinceNanos() <= CHECK_AFTER_IDLE_NANOS) {
+                each.remove();
+                reused++;
+                return candidate;
+            }
         }
         return null;
     }

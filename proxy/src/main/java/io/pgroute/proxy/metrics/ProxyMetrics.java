@@ -32,6 +32,8 @@ public final class ProxyMetrics implements QueryRecorder {
     private final Map<String, RouteMeters> routes = new ConcurrentHashMap<>();
     private final Map<String, Counter> errors = new ConcurrentHashMap<>();
     private final java.util.List<Object> keep = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final Counter settingsReplays = Counter.builder("pgroute.settings.replays")
+            .description("session settings replayed on a server connection before a request").register(registry);
 
     private record RouteMeters(Counter queries, Timer duration) {
     }
@@ -46,6 +48,11 @@ public final class ProxyMetrics implements QueryRecorder {
                         .serviceLevelObjectives(DURATION_BUCKETS).register(registry)));
         meters.queries().increment();
         meters.duration().record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void settingsReplayed() {
+        settingsReplays.increment();
     }
 
     @Override

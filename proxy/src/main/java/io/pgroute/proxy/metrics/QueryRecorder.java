@@ -42,6 +42,10 @@ public interface QueryRecorder {
                            long nanos) {
     }
 
+    /** A session's settings were replayed on a server connection before its request. Default: nothing. */
+    default void settingsReplayed() {
+    }
+
     /** Both recorders, in order. */
     static QueryRecorder both(QueryRecorder first, QueryRecorder second) {
         return new QueryRecorder() {
@@ -55,6 +59,12 @@ public interface QueryRecorder {
             public void error(String sqlState) {
                 first.error(sqlState);
                 second.error(sqlState);
+            }
+
+            @Override
+            public void settingsReplayed() {
+                first.settingsReplayed();
+                second.settingsReplayed();
             }
 
             @Override

@@ -633,7 +633,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     }
 
     private void lease(BackendPool pool) {
-        BackendConnection ready = pool.leaseNow();
+        BackendConnection ready = pool.leaseNow(settings.desired());
         if (ready != null) {
             // the common case: an idle connection, no wait, so the client's reads need not stop
             onLeased(pool, ready);
@@ -723,6 +723,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         }
         if (sync != null) {
             replay.sent();  // the client's request waits for its answer (see SettingsReplay)
+            recorder.settingsReplayed();
             responses.add(ResponseQueue.Entry.injected(ResponseQueue.Kind.QUERY));
             connection.unnamedStatement(null);  // a simple Query drops the unnamed statement
             connection.channel().write(new Query(sync), connection.channel().voidPromise());

@@ -25,6 +25,7 @@ public final class ProxyTotals implements QueryRecorder {
     private final long startNanos;
     private final LongAdder[] routes = new LongAdder[Route.values().length];
     private final LongAdder errors = new LongAdder();
+    private final LongAdder settingsReplays = new LongAdder();
     private final Map<String, LongAdder> errorClasses = new ConcurrentHashMap<>();
 
     /** Totals counted from now, recording nowhere else. */
@@ -60,9 +61,10 @@ public final class ProxyTotals implements QueryRecorder {
      * @param errors         ErrorResponses sent to clients
      * @param uptimeSeconds  since these totals started
      * @param errorClasses   errors by SQLSTATE class, the most frequent first (ties by class)
+     * @param settingsReplays session settings replayed on server connections before a request
      */
     public record Snapshot(long primary, long replica, long cache, long errors, double uptimeSeconds,
-                           List<Map.Entry<String, Long>> errorClasses) {
+                           List<Map.Entry<String, Long>> errorClasses, long settingsReplays) {
 
         public Snapshot {
             errorClasses = List.copyOf(errorClasses);
@@ -98,6 +100,12 @@ public final class ProxyTotals implements QueryRecorder {
         next.statement(database, fingerprint, sql, route, reason, nanos);
     }
 
+    @Override
+    public void settingsReplayed() {
+        settingsReplays.increment();
+        next.settingsReplayed();
+    }
+
     /** The counters now; they move on while being read, so the figures may be a moment apart. */
     public Snapshot snapshot() {
         List<Map.Entry<String, Long>> classes = errorClasses.entrySet().stream()
@@ -107,7 +115,7 @@ public final class ProxyTotals implements QueryRecorder {
                 .toList();
         double uptime = (clock.getAsLong() - startNanos) / 1e9;
         return new Snapshot(routes[Route.PRIMARY.ordinal()].sum(), routes[Route.REPLICA.ordinal()].sum(),
-                routes[Route.CACHE.ordinal()].sum(), errors.sum(), uptime, classes);
+                routes[Route.CACHE.ordinal()].sum(), errors.sum(), uptime, classes, settingsReplays.sum());
     }
 
     /** The first two characters of {@code sqlState} when they can be a class, else {@value #MALFORMED_CLASS}. */

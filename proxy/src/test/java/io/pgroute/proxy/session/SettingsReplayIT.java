@@ -64,6 +64,48 @@ class SettingsReplayIT {
     }
 
     @Test
+    void sessionsWithDifferentSettingsKeepToConnectionsThatHaveThem() throws Exception {
+        try (PgrouteServer server = ProxyFixture.server("replay-affinity.yaml", Map.of("pool", "  size: 2"));
+             Connection a = connect(server);
+             Connection b = connect(server);
+             Statement sa = a.createStatement();
+             Statement sb = b.createStatement()) {
+            sa.execute("SET search_path = pg_catalog, public");
+            sb.execute("SET application_name = 'replay-affinity-b'");
+            // both connections of the primary pool in use at once, so that each session's settings end up on one
+            a.setAutoCommit(false);
+            b.setAutoCommit(false);
+            assertThat(single(sa, ON_PRIMARY + "SELECT current_setting('search_path')"))
+                    .isEqualTo("pg_catalog, public");
+            assertThat(single(sb, ON_PRIMARY + "SELECT current_setting('application_name')"))
+                    .isEqualTo("replay-affinity-b");
+            a.commit();
+            b.commit();
+            a.setAutoCommit(true);
+            b.setAutoCommit(true);
+            long before = settingsReplays(server);
+            for (int i = 0; i < 20; i++) {  // taking turns: the most recently used connection is the other's
+                assertThat(single(sa, ON_PRIMARY + "SELECT current_setting('search_path')"))
+                        .isEqualTo("pg_catalog, public");
+                assertThat(single(sb, ON_PRIMARY + "SELECT current_setting('application_name')"))
+                        .isEqualTo("replay-affinity-b");
+            }
+            assertThat(settingsReplays(server) - before).as("settings replays for 40 statements taking turns")
+                    .isLessThanOrEqualTo(2);
+        }
+    }
+
+    private static long settingsReplays(PgrouteServer server) throws SQLException {
+        try (Connection admin = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + server.port()
+                + "/pgroute", "admin", "admin");
+             Statement s = admin.createStatement();
+             ResultSet rs = s.executeQuery("SHOW STATS")) {
+            assertThat(rs.next()).isTrue();
+            return rs.getLong("settings_replays");
+        }
+    }
+
+    @Test
     void aConnectionLostDuringTheReplayIsReplacedAndTheClientSeesNoError() throws Exception {
         whileAReplayWaits("replay-lost.yaml", (sa, sb, locker, replaying, read) -> {
             locker.execute("SELECT pg_terminate_backend(" + replaying + ")");
