@@ -717,13 +717,15 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         connection.setAutoRead(client.isWritable());
         client.config().setAutoRead(connection.isWritable());
         String sync = settings.desired().syncSql(connection.applied());
+        if (sync != null) {
+            recorder.settingsReplayed();
+        }
         if (discardSequences) {
             discardSequences = false;
             sync = sync == null ? SequenceState.DISCARD : sync + "\n;" + SequenceState.DISCARD;
         }
         if (sync != null) {
             replay.sent();  // the client's request waits for its answer (see SettingsReplay)
-            recorder.settingsReplayed();
             responses.add(ResponseQueue.Entry.injected(ResponseQueue.Kind.QUERY));
             connection.unnamedStatement(null);  // a simple Query drops the unnamed statement
             connection.channel().write(new Query(sync), connection.channel().voidPromise());
@@ -1120,7 +1122,10 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     /** The settings replay on {@code connection} is answered: send the request behind it, or answer it here. */
     private void onReplayed(BackendConnection connection) {
         SettingsReplay.Outcome outcome = replay.finished();
-        if (outcome == SettingsReplay.Outcome.DONE) {
+        if (outcome == SettingsReplay.Outcome.DONE
+                || outcome == SettingsReplay.Outcome.CANCELLED && !replay.refused() && headUnitLength() == 0) {
+            // a cancel that came before the request was complete (a Flush-ended unit) finds nothing running, as it
+            // would in PostgreSQL: the request goes on instead of the client being closed
             pumpAndFlush();
             return;
         }

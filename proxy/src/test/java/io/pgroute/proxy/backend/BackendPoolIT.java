@@ -7,7 +7,6 @@ import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -29,15 +28,12 @@ class BackendPoolIT {
                 System::getenv), 1).start();
     }
 
-    private static Connection connect(PgrouteServer server) throws SQLException {
-        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + server.port() + "/app", "app", "app");
-    }
 
     @Test
     void reusesACleanBackendWithNoSessionStateLeft() throws Exception {
         try (PgrouteServer server = server(Map.of())) {
             int firstPid;
-            try (Connection c = connect(server); Statement s = c.createStatement()) {
+            try (Connection c = ProxyFixture.connect(server); Statement s = c.createStatement()) {
                 firstPid = scalarInt(s, "/* pgroute: primary */ SELECT pg_backend_pid()");
                 s.execute("SET pgroute.leftover = 'dirty'");
                 s.execute("CREATE TEMP TABLE leftover (id int)");
@@ -47,7 +43,7 @@ class BackendPoolIT {
             Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> server.pools().all().stream()
                     .filter(pool -> pool.target().node().equals("app/primary"))
                     .allMatch(pool -> pool.idle() == pool.open()));
-            try (Connection c = connect(server); Statement s = c.createStatement()) {
+            try (Connection c = ProxyFixture.connect(server); Statement s = c.createStatement()) {
                 assertThat(scalarInt(s, "/* pgroute: primary */ SELECT pg_backend_pid()")).as("same backend reused")
                         .isEqualTo(firstPid);
                 assertThat(scalarString(s, "/* pgroute: primary */ SELECT coalesce(current_setting('pgroute.leftover', true), '')"))
@@ -62,12 +58,12 @@ class BackendPoolIT {
     void closesABackendLeftInsideATransaction() throws Exception {
         try (PgrouteServer server = server(Map.of())) {
             int firstPid;
-            try (Connection c = connect(server); Statement s = c.createStatement()) {
+            try (Connection c = ProxyFixture.connect(server); Statement s = c.createStatement()) {
                 firstPid = scalarInt(s, "/* pgroute: primary */ SELECT pg_backend_pid()");
                 c.setAutoCommit(false);
                 s.execute("SELECT 1");
             }
-            try (Connection c = connect(server); Statement s = c.createStatement()) {
+            try (Connection c = ProxyFixture.connect(server); Statement s = c.createStatement()) {
                 assertThat(scalarInt(s, "/* pgroute: primary */ SELECT pg_backend_pid()")).isNotEqualTo(firstPid);
                 Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(
                         scalarInt(s, "/* pgroute: primary */ SELECT count(*) FROM pg_stat_activity WHERE pid = " + firstPid)).isZero());
@@ -78,9 +74,9 @@ class BackendPoolIT {
     @Test
     void capsConnectionsInSessionModeAndAnswers53300AfterTheTimeout() throws Exception {
         try (PgrouteServer server = server(Map.of("pool", "  mode: session\n  size: 1\n  timeout: 500ms"))) {
-            try (Connection holder = connect(server)) {
+            try (Connection holder = ProxyFixture.connect(server)) {
                 long started = System.nanoTime();
-                assertThatThrownBy(() -> connect(server).close())
+                assertThatThrownBy(() -> ProxyFixture.connect(server).close())
                         .isInstanceOf(SQLException.class)
                         .extracting(e -> ((SQLException) e).getSQLState())
                         .isEqualTo("53300");
@@ -88,7 +84,7 @@ class BackendPoolIT {
                         Duration.ofMillis(450));
                 assertThat(holder.isValid(2)).isTrue();
             }
-            try (Connection c = connect(server); Statement s = c.createStatement()) {
+            try (Connection c = ProxyFixture.connect(server); Statement s = c.createStatement()) {
                 assertThat(scalarInt(s, "SELECT 1")).isEqualTo(1);
             }
         }

@@ -54,7 +54,8 @@ class DriverCompatibilityIT {
             assumeTrue(works(List.of("node", "--version")) && works(List.of("npm", "--version")),
                     "node and npm are not installed");
             Files.createDirectories(DRIVERS);
-            assumeTrue(run(List.of("npm", "install", "--silent", "--no-audit", "--no-fund", "--prefix",
+            assumeTrue(run(List.of("npm", "install", "--silent", "--no-audit", "--no-fund", "--fetch-retries=1",
+                    "--fetch-timeout=30000", "--prefix",
                     DRIVERS.toAbsolutePath().toString(), "pg@8", "postgres@3"), Map.of(), 180).exit() == 0
                     && Files.isDirectory(modules.resolve(module)), "npm could not install " + module);
         }

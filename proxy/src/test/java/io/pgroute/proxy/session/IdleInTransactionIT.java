@@ -5,7 +5,6 @@ import io.pgroute.proxy.testing.ProxyFixture;
 import org.junit.jupiter.api.Test;
 
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -29,8 +28,8 @@ class IdleInTransactionIT {
     void aClientIdleInATransactionIsDisconnectedAndItsConnectionServesTheNextClient() throws Exception {
         try (PgrouteServer server = ProxyFixture.server("idle-tx.yaml",
                 Map.of("pool", "  size: 1\n  timeout: 10s\n  idle_transaction_timeout: 1s"));
-             Connection idle = connect(server);
-             Connection waiting = connect(server)) {
+             Connection idle = ProxyFixture.connect(server);
+             Connection waiting = ProxyFixture.connect(server)) {
             idle.setAutoCommit(false);
             try (Statement s = idle.createStatement()) {
                 s.execute(ON_PRIMARY + "SELECT 1");  // BEGIN: the only primary connection is now idle's
@@ -63,7 +62,7 @@ class IdleInTransactionIT {
     void aTransactionThatKeepsWorkingIsNotCut() throws Exception {
         try (PgrouteServer server = ProxyFixture.server("busy-tx.yaml",
                 Map.of("pool", "  size: 1\n  idle_transaction_timeout: 500ms"));
-             Connection busy = connect(server)) {
+             Connection busy = ProxyFixture.connect(server)) {
             busy.setAutoCommit(false);
             try (Statement s = busy.createStatement()) {
                 for (int i = 0; i < 3; i++) {
@@ -78,7 +77,4 @@ class IdleInTransactionIT {
         }
     }
 
-    private static Connection connect(PgrouteServer server) throws SQLException {
-        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + server.port() + "/app", "app", "app");
-    }
 }

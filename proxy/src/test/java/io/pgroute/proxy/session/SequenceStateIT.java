@@ -5,7 +5,6 @@ import io.pgroute.proxy.testing.ProxyFixture;
 import org.junit.jupiter.api.Test;
 
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -25,8 +24,8 @@ class SequenceStateIT {
     @Test
     void currvalAndLastvalNeverReturnAnotherClientsId() throws Exception {
         try (PgrouteServer server = ProxyFixture.server("sequences.yaml", Map.of("pool", "  size: 1"));
-             Connection a = connect(server);
-             Connection b = connect(server);
+             Connection a = ProxyFixture.connect(server);
+             Connection b = ProxyFixture.connect(server);
              Statement sa = a.createStatement();
              Statement sb = b.createStatement()) {
             sa.execute("DROP TABLE IF EXISTS seq_owner");
@@ -79,7 +78,4 @@ class SequenceStateIT {
         }
     }
 
-    private static Connection connect(PgrouteServer server) throws SQLException {
-        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + server.port() + "/app", "app", "app");
-    }
 }

@@ -36,8 +36,8 @@ class SettingsReplayIT {
                 + "END $$", "GRANT replay_reader TO app");
         cluster.awaitReplication(Duration.ofSeconds(10));
         try (PgrouteServer server = ProxyFixture.server("replay-role.yaml", Map.of("pool", "  size: 1"));
-             Connection a = connect(server);
-             Connection b = connect(server);
+             Connection a = ProxyFixture.connect(server);
+             Connection b = ProxyFixture.connect(server);
              Statement sa = a.createStatement();
              Statement sb = b.createStatement()) {
             sa.execute("SET ROLE replay_reader");
@@ -66,8 +66,8 @@ class SettingsReplayIT {
     @Test
     void sessionsWithDifferentSettingsKeepToConnectionsThatHaveThem() throws Exception {
         try (PgrouteServer server = ProxyFixture.server("replay-affinity.yaml", Map.of("pool", "  size: 2"));
-             Connection a = connect(server);
-             Connection b = connect(server);
+             Connection a = ProxyFixture.connect(server);
+             Connection b = ProxyFixture.connect(server);
              Statement sa = a.createStatement();
              Statement sb = b.createStatement()) {
             sa.execute("SET search_path = pg_catalog, public");
@@ -143,8 +143,8 @@ class SettingsReplayIT {
     private static void whileAReplayWaits(String name, WhileWaiting then) throws Exception {
         LocalCluster cluster = ProxyFixture.get().cluster();
         try (PgrouteServer server = ProxyFixture.server(name, Map.of("pool", "  size: 1"));
-             Connection a = connect(server);
-             Connection b = connect(server);
+             Connection a = ProxyFixture.connect(server);
+             Connection b = ProxyFixture.connect(server);
              Statement sa = a.createStatement();
              Statement sb = b.createStatement();
              Connection admin = superuser(cluster);
@@ -201,9 +201,6 @@ class SettingsReplayIT {
         }
     }
 
-    private static Connection connect(PgrouteServer server) throws SQLException {
-        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + server.port() + "/app", "app", "app");
-    }
 
     private static Connection superuser(LocalCluster cluster) throws SQLException {
         return DriverManager.getConnection(cluster.primary().jdbcUrl("app"), cluster.superuser(),

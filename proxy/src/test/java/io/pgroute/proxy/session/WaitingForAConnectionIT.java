@@ -38,15 +38,12 @@ class WaitingForAConnectionIT {
         return ProxyFixture.server("waiting.yaml", Map.of("pool", pool));
     }
 
-    private static Connection connect(PgrouteServer server) throws SQLException {
-        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + server.port() + "/app", "app", "app");
-    }
 
     @Test
     void aCancelledRequestThatWaitsForAConnectionNeverRuns() throws Exception {
         try (PgrouteServer server = server("  size: 1\n  timeout: 20s");
-             Connection holder = connect(server); Statement hs = holder.createStatement();
-             Connection waiter = connect(server); Statement ws = waiter.createStatement()) {
+             Connection holder = ProxyFixture.connect(server); Statement hs = holder.createStatement();
+             Connection waiter = ProxyFixture.connect(server); Statement ws = waiter.createStatement()) {
             holder.setAutoCommit(false);
             hs.execute("INSERT INTO waiting_rows VALUES (1)");  // the only primary connection, until commit
             CompletableFuture<Void> commitLater = CompletableFuture.runAsync(() -> {
@@ -81,8 +78,8 @@ class WaitingForAConnectionIT {
     @Test
     void aRequestThatWaitsTooLongGetsAnErrorAndTheClientStays() throws Exception {
         try (PgrouteServer server = server("  size: 1\n  timeout: 1s");
-             Connection holder = connect(server); Statement hs = holder.createStatement();
-             Connection waiter = connect(server); Statement ws = waiter.createStatement()) {
+             Connection holder = ProxyFixture.connect(server); Statement hs = holder.createStatement();
+             Connection waiter = ProxyFixture.connect(server); Statement ws = waiter.createStatement()) {
             holder.setAutoCommit(false);
             hs.execute("INSERT INTO waiting_rows VALUES (3)");
             assertThatThrownBy(() -> ws.execute("INSERT INTO waiting_rows VALUES (4)"))

@@ -128,6 +128,12 @@ public final class ProxyFixture {
         return DriverManager.getConnection(url(DATABASE), props);
     }
 
+    /** A pgjdbc connection as app/app through {@code server}, a pgroute of a test's own ({@link #server}). */
+    public static Connection connect(PgrouteServer server) throws SQLException {
+        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + server.port() + "/" + DATABASE, "app",
+                "app");
+    }
+
     /** A pgjdbc connection straight to the primary as app/app, to compare with. */
     public Connection connectDirect() throws SQLException {
         return DriverManager.getConnection(cluster.primary().jdbcUrl(DATABASE), "app", "app");
