@@ -1,5 +1,7 @@
 package io.pgroute.proxy.sql;
 
+import java.util.Arrays;
+import java.util.Locale;
 
 /**
  * The shape of a SQL text: what is left when literal values are taken out. Two texts with the same shape get the
@@ -25,97 +27,127 @@ package io.pgroute.proxy.sql;
  *                         classification by shape
  */
 record Fingerprint(String text, boolean literals, boolean literalSensitive) {
-    private static final String PLACEHOLDER = "?";
+    private static final char PLACEHOLDER = '?';
 
     /** The fingerprint of {@code sql}. */
     static Fingerprint of(String sql) {
         Lexer lexer = new Lexer(sql);
-        Builder builder = new Builder(sql);
-        for (Token each = lexer.next(); each != null; each = lexer.next()) {
-            builder.add(each);
+        Builder builder = new Builder(sql, lexer);
+        while (lexer.advance()) {
+            builder.add(lexer.type(), lexer.start(), lexer.end());
         }
         return builder.finish();
     }
 
     /**
-     * Whether a statement starting with {@code word} has a classification that depends on a literal's value (see
-     * {@link #literalSensitive}): SET, EXPLAIN, DO. Compared, not hashed: the word is a new string each time.
+     * Appends tokens in their normalized form, read from the text where they stand (a token is its type and its
+     * extent {@code [start, end)}; no token object or substring is made for it); confined to one {@link #of} call.
      */
-    private static boolean isLiteralSensitive(String word) {
-        return word.equals("set") || word.equals("explain") || word.equals("do");
-    }
-
-    /** Appends tokens in their normalized form; confined to one {@link #of} call. */
     private static final class Builder {
         private final String sql;
-        private final StringBuilder text;
+        private final char[] in;
+        private final Lexer lexer;
+        /** The normalized text so far: {@code out[0, length)}. */
+        private char[] out;
+        private int length;
         private Hints hints = Hints.NONE;
         private boolean leading = true;
         private boolean statementStart = true;
         private boolean literals;
         private boolean sensitive;
-        /** The last token written, null before the first. */
-        private Token previous;
-        /** A {@code ;} not yet written: written before the next token, dropped at the end. */
-        private Token semicolon;
-        /** An operator ending in {@code -} not yet written: it may be the sign of the number that follows. */
-        private Token minus;
+        /** The last token written: its type (null before the first) and extent. */
+        private Token.Type previous;
+        private int previousStart;
+        private int previousEnd;
+        /** Where a {@code ;} not yet written stands (-1: none): written before the next token, dropped at the end. */
+        private int semicolon = -1;
+        /** An operator ending in {@code -} not yet written (-1: none): it may be the sign of the number that follows. */
+        private int minusStart = -1;
+        private int minusEnd;
 
-        Builder(String sql) {
+        Builder(String sql, Lexer lexer) {
             this.sql = sql;
-            this.text = new StringBuilder(sql.length() + 16);
+            this.in = lexer.chars();
+            this.lexer = lexer;
+            this.out = new char[sql.length() + 16];
         }
 
-        void add(Token token) {
-            if (token.type() == Token.Type.COMMENT) {
-                hints = leading ? hints.withComment(token.value()) : hints;
+        void add(Token.Type type, int start, int end) {
+            if (type == Token.Type.COMMENT) {
+                hints = leading ? hints.withComment(lexer.value()) : hints;
                 return;
             }
             if (leading) {
                 leading = false;
                 String rendered = hints.render();
-                text.append(rendered).append(rendered.isEmpty() ? "" : " ");
+                if (!rendered.isEmpty()) {
+                    append(rendered);
+                    append(' ');
+                }
             }
-            flushMinus(token);
-            if (token.isSymbol(";")) {
-                semicolon = previous == null ? null : token;
+            flushMinus(type);
+            if (type == Token.Type.PUNCT && in[start] == ';') {
+                semicolon = previous == null ? -1 : start;
                 statementStart = true;
                 return;
             }
-            if (semicolon != null) {
-                text.append(';');
-                previous = semicolon;
-                semicolon = null;
+            if (semicolon >= 0) {
+                append(';');
+                remember(Token.Type.PUNCT, semicolon, semicolon + 1);
+                semicolon = -1;
             }
             if (statementStart) {
-                sensitive |= token.type() == Token.Type.WORD && isLiteralSensitive(token.value());
+                sensitive |= type == Token.Type.WORD && isLiteralSensitive(start, end);
                 statementStart = false;
             }
-            if (mayBeSign(token)) {
-                minus = token;
+            if (mayBeSign(type, start, end)) {
+                minusStart = start;
+                minusEnd = end;
                 return;
             }
-            write(token);
+            write(type, start, end);
         }
 
         /**
-         * Writes the held operator before {@code next}: a sign before a number goes into the placeholder,
-         * so that {@code + -4211} and {@code + 4211} have one shape; {@code +-} (two operators, as PostgreSQL
-         * reads it) keeps its {@code +}.
+         * Whether a statement starting with the word {@code sql[start, end)} has a classification that depends on
+         * a literal's value (see {@link #literalSensitive}): SET, EXPLAIN, DO.
          */
-        private void flushMinus(Token next) {
-            if (minus == null) {
+        private boolean isLiteralSensitive(int start, int end) {
+            return foldedIs(start, end, "set") || foldedIs(start, end, "explain") || foldedIs(start, end, "do");
+        }
+
+        /** Whether the unquoted word {@code sql[start, end)}, folded, is {@code word} (lower-case ASCII). */
+        private boolean foldedIs(int start, int end, String word) {
+            if (end - start != word.length()) {
+                return false;
+            }
+            for (int i = start; i < end; i++) {
+                char c = in[i];
+                if (c >= 0x80) {
+                    return sql.substring(start, end).toLowerCase(Locale.ROOT).equals(word);
+                }
+                if (lower(c) != word.charAt(i - start)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        /**
+         * Writes the held operator before a token of type {@code next} (null at the end): a sign before a number
+         * goes into the placeholder, so that {@code + -4211} and {@code + 4211} have one shape; {@code +-} (two
+         * operators, as PostgreSQL reads it) keeps its {@code +}.
+         */
+        private void flushMinus(Token.Type next) {
+            if (minusStart < 0) {
                 return;
             }
-            Token held = minus;
-            minus = null;
-            if (next == null || next.type() != Token.Type.NUMBER) {
-                write(held);
-                return;
-            }
-            String rest = held.value().substring(0, held.value().length() - 1);
-            if (!rest.isEmpty()) {
-                write(new Token(Token.Type.OPERATOR, rest, held.start(), held.end() - 1));
+            int start = minusStart;
+            minusStart = -1;
+            if (next != Token.Type.NUMBER) {
+                write(Token.Type.OPERATOR, start, minusEnd);
+            } else if (minusEnd - 1 > start) {
+                write(Token.Type.OPERATOR, start, minusEnd - 1);
             }
         }
 
@@ -123,63 +155,122 @@ record Fingerprint(String text, boolean literals, boolean literalSensitive) {
          * A {@code -} where an operand is expected (first, or after an operator or an opening bracket or comma),
          * or an operator such as {@code +-} or {@code =-} that PostgreSQL splits before the final {@code -}.
          */
-        private boolean mayBeSign(Token token) {
-            String value = token.value();
-            if (token.type() != Token.Type.OPERATOR || !value.endsWith("-")) {
+        private boolean mayBeSign(Token.Type type, int start, int end) {
+            if (type != Token.Type.OPERATOR || in[end - 1] != '-') {
                 return false;
             }
-            if (value.length() > 1) {
-                return value.chars().noneMatch(each -> "~!@#%^&|`?".indexOf(each) >= 0);
+            if (end - start > 1) {
+                for (int i = start; i < end; i++) {
+                    if ("~!@#%^&|`?".indexOf(in[i]) >= 0) {
+                        return false;
+                    }
+                }
+                return true;
             }
-            return previous == null || previous.type() == Token.Type.OPERATOR
-                    || (previous.type() == Token.Type.PUNCT && !previous.isSymbol(")") && !previous.isSymbol("]"));
+            return previous == null || previous == Token.Type.OPERATOR
+                    || (previous == Token.Type.PUNCT && in[previousStart] != ')'
+                    && in[previousStart] != ']');
         }
 
-        private void write(Token token) {
-            if (previous != null && spaced(previous, token)) {
-                text.append(' ');
+        private void write(Token.Type type, int start, int end) {
+            if (previous != null && spaced(type, start)) {
+                append(' ');
             }
-            switch (token.type()) {
+            switch (type) {
                 case NUMBER, ESCAPE_STRING, DOLLAR_STRING -> literal();
                 case STRING -> {
-                    if (previous != null && previous.is("uescape")) {
-                        text.append(sql, token.start(), token.end());
+                    if (previous == Token.Type.WORD && foldedIs(previousStart, previousEnd, "uescape")) {
+                        appendSource(start, end);
                     } else {
                         literal();
                     }
                 }
-                case QUOTED_IDENT -> text.append(sql, token.start(), token.end());
-                default -> text.append(token.value());
+                case WORD -> appendFolded(start, end);
+                default -> appendSource(start, end);  // quoted identifiers as written, operators, $n, punctuation
             }
-            previous = token;
+            remember(type, start, end);
+        }
+
+        private void remember(Token.Type type, int start, int end) {
+            previous = type;
+            previousStart = start;
+            previousEnd = end;
+        }
+
+        /** Appends the unquoted word {@code sql[start, end)} folded as PostgreSQL folds it (see {@link Lexer}). */
+        private void appendFolded(int start, int end) {
+            int at = length;
+            appendSource(start, end);
+            for (int i = at; i < length; i++) {
+                char c = out[i];
+                if (c >= 0x80) {
+                    length = at;
+                    append(sql.substring(start, end).toLowerCase(Locale.ROOT));
+                    return;
+                }
+                out[i] = lower(c);
+            }
+        }
+
+        private void append(char c) {
+            reserve(1);
+            out[length++] = c;
+        }
+
+        private void append(String value) {
+            reserve(value.length());
+            value.getChars(0, value.length(), out, length);
+            length += value.length();
+        }
+
+        /** Appends {@code sql[start, end)} as it stands. */
+        private void appendSource(int start, int end) {
+            reserve(end - start);
+            System.arraycopy(in, start, out, length, end - start);
+            length += end - start;
+        }
+
+        private void reserve(int more) {
+            if (length + more > out.length) {
+                out = Arrays.copyOf(out, Math.max(out.length * 2, length + more));
+            }
+        }
+
+        private static char lower(char c) {
+            return c >= 'A' && c <= 'Z' ? (char) (c + ('a' - 'A')) : c;
         }
 
         private void literal() {
-            text.append(PLACEHOLDER);
+            append(PLACEHOLDER);
             literals = true;
         }
 
         /**
-         * Whether a space separates two tokens: none after {@code ( [ .}, before {@code ) [ ] , .}, nor before
-         * the {@code (} of a call. The text stays unambiguous: those characters stand alone as tokens and occur in
-         * no other token's rendering (except inside quoted identifiers, which delimit themselves).
+         * Whether a space separates the previous token from one of type {@code type} at {@code start}: none after
+         * {@code ( [ .}, before {@code ) [ ] , .}, nor before the {@code (} of a call. The text stays unambiguous:
+         * those characters stand alone as tokens and occur in no other token's rendering (except inside quoted
+         * identifiers, which delimit themselves).
          */
-        private static boolean spaced(Token previous, Token current) {
-            if (previous.type() == Token.Type.PUNCT && "([.".contains(previous.value())) {
+        private boolean spaced(Token.Type type, int start) {
+            if (previous == Token.Type.PUNCT && "([.".indexOf(in[previousStart]) >= 0) {
                 return false;
             }
-            if (current.isSymbol("(")) {
-                return previous.identifier() == null;
+            if (type != Token.Type.PUNCT) {
+                return true;
             }
-            return !(current.type() == Token.Type.PUNCT && ")[],.".contains(current.value()));
+            char c = in[start];
+            if (c == '(') {
+                return previous != Token.Type.WORD && previous != Token.Type.QUOTED_IDENT;
+            }
+            return ")[],.".indexOf(c) < 0;
         }
 
         Fingerprint finish() {
             flushMinus(null);
             if (leading) {
-                text.append(hints.render());
+                append(hints.render());
             }
-            return new Fingerprint(text.toString(), literals, sensitive);
+            return new Fingerprint(new String(out, 0, length), literals, sensitive);
         }
     }
 }

@@ -4,6 +4,8 @@ import java.util.Locale;
 
 /**
  * PostgreSQL lexer: one token per {@link #next()} call, comments included, in one pass over the text.
+ * {@link #advance()} moves to the next token without building it ({@link #type()}, {@link #start()},
+ * {@link #end()}; {@link #value()} on demand), for the fingerprint, which reads almost every token from the text.
  *
  * <p>Knows nested block comments, {@code --} comments, standard strings with {@code ''}, E-strings with
  * backslash escapes, B/X/N/U&amp; prefixed strings, dollar quotes with tags, quoted identifiers, positional
@@ -12,20 +14,76 @@ import java.util.Locale;
  */
 final class Lexer {
     private final String text;
+    /** The text's characters: reading an array is cheaper than {@link String#charAt} in the scanning loops. */
+    private final char[] chars;
     private int pos;
+    /** The current token (see {@link #advance}): its type, its extent and where its value's characters are. */
+    private Token.Type type;
+    private int begin;
+    private int valueStart;
+    private int valueEnd;
 
     Lexer(String text) {
         this.text = text;
+        this.chars = text.toCharArray();
     }
 
     /** The next token, or null at the end of the text. */
     Token next() {
+        return advance() ? new Token(type, value(), begin, pos) : null;
+    }
+
+    /** Moves to the next token without building it; false at the end of the text. */
+    boolean advance() {
         skipWhitespace();
-        if (pos >= text.length()) {
-            return null;
+        if (pos >= chars.length) {
+            return false;
         }
+        scan();
+        return true;
+    }
+
+    /** The text's characters, for reading tokens where they stand; not to be changed. */
+    char[] chars() {
+        return chars;
+    }
+
+    /** The current token's type. */
+    Token.Type type() {
+        return type;
+    }
+
+    /** The offset of the current token's first character. */
+    int start() {
+        return begin;
+    }
+
+    /** The offset after the current token's last character. */
+    int end() {
+        return pos;
+    }
+
+    /** The current token's value, as {@link Token#value()} defines it. */
+    String value() {
+        return switch (type) {
+            case WORD -> folded(begin, pos);
+            case QUOTED_IDENT -> text.substring(valueStart, valueEnd).replace("\"\"", "\"");
+            default -> text.substring(valueStart, valueEnd);
+        };
+    }
+
+    /** Sets the current token, its value being {@code text[valueStart, valueEnd)}, and returns its type. */
+    private Token.Type token(Token.Type tokenType, int tokenStart, int from, int to) {
+        type = tokenType;
+        begin = tokenStart;
+        valueStart = from;
+        valueEnd = to;
+        return tokenType;
+    }
+
+    private Token.Type scan() {
         int start = pos;
-        char c = text.charAt(pos);
+        char c = chars[pos];
         char d = peek(1);
         if (c == '-' && d == '-') {
             return lineComment(start);
@@ -48,40 +106,36 @@ final class Lexer {
         if (Character.isDigit(c) || (c == '.' && Character.isDigit(d))) {
             return number(start);
         }
-        if ("()[],;.".indexOf(c) >= 0) {
+        if ("()[],;.".indexOf(c) >= 0 || (c == ':' && d != ':' && d != '=')) {
             pos++;
-            return new Token(Token.Type.PUNCT, String.valueOf(c), start, pos);
-        }
-        if (c == ':' && d != ':' && d != '=') {
-            pos++;
-            return new Token(Token.Type.PUNCT, ":", start, pos);
+            return token(Token.Type.PUNCT, start, start, pos);
         }
         return operator(start);
     }
 
     private void skipWhitespace() {
-        while (pos < text.length() && Character.isWhitespace(text.charAt(pos))) {
+        while (pos < chars.length && (chars[pos] == ' ' || Character.isWhitespace(chars[pos]))) {
             pos++;
         }
     }
 
     private char peek(int ahead) {
         int at = pos + ahead;
-        return at < text.length() ? text.charAt(at) : '\0';
+        return at < chars.length ? chars[at] : '\0';
     }
 
-    private Token lineComment(int start) {
+    private Token.Type lineComment(int start) {
         int eol = text.indexOf('\n', start);
-        pos = eol < 0 ? text.length() : eol + 1;
-        int bodyEnd = eol < 0 ? text.length() : eol;
-        return new Token(Token.Type.COMMENT, text.substring(start + 2, bodyEnd), start, pos);
+        pos = eol < 0 ? chars.length : eol + 1;
+        int bodyEnd = eol < 0 ? chars.length : eol;
+        return token(Token.Type.COMMENT, start, start + 2, bodyEnd);
     }
 
-    private Token blockComment(int start) {
+    private Token.Type blockComment(int start) {
         int depth = 1;
         pos = start + 2;
-        while (pos < text.length() && depth > 0) {
-            char c = text.charAt(pos);
+        while (pos < chars.length && depth > 0) {
+            char c = chars[pos];
             if (c == '/' && peek(1) == '*') {
                 depth++;
                 pos += 2;
@@ -93,14 +147,14 @@ final class Lexer {
             }
         }
         int bodyEnd = depth == 0 ? pos - 2 : pos;
-        return new Token(Token.Type.COMMENT, text.substring(start + 2, bodyEnd), start, pos);
+        return token(Token.Type.COMMENT, start, start + 2, bodyEnd);
     }
 
     /** A literal or identifier delimited by {@code quote}, doubled quote = one; optionally backslash escapes. */
-    private Token quoted(int start, int contentStart, char quote, Token.Type type, boolean backslash) {
+    private Token.Type quoted(int start, int contentStart, char quote, Token.Type type, boolean backslash) {
         pos = contentStart;
-        while (pos < text.length()) {
-            char c = text.charAt(pos);
+        while (pos < chars.length) {
+            char c = chars[pos];
             if (backslash && c == '\\') {
                 pos += 2;
             } else if (c == quote && peek(1) == quote) {
@@ -111,45 +165,41 @@ final class Lexer {
                 pos++;
             }
         }
-        int contentEnd = Math.min(pos, text.length());
-        pos = Math.min(pos + 1, text.length());
-        String content = text.substring(contentStart, contentEnd);
-        if (type == Token.Type.QUOTED_IDENT) {
-            content = content.replace("\"\"", "\"");
-        }
-        return new Token(type, content, start, pos);
+        int contentEnd = Math.min(pos, chars.length);
+        pos = Math.min(pos + 1, chars.length);
+        return token(type, start, contentStart, contentEnd);
     }
 
-    private Token dollar(int start) {
+    private Token.Type dollar(int start) {
         char d = peek(1);
         if (Character.isDigit(d)) {
             pos++;
-            while (pos < text.length() && Character.isDigit(text.charAt(pos))) {
+            while (pos < chars.length && Character.isDigit(chars[pos])) {
                 pos++;
             }
-            return new Token(Token.Type.PARAM, text.substring(start, pos), start, pos);
+            return token(Token.Type.PARAM, start, start, pos);
         }
         int tagEnd = start + 1;
-        while (tagEnd < text.length() && isTagPart(text.charAt(tagEnd), tagEnd == start + 1)) {
+        while (tagEnd < chars.length && isTagPart(chars[tagEnd], tagEnd == start + 1)) {
             tagEnd++;
         }
-        if (tagEnd >= text.length() || text.charAt(tagEnd) != '$') {
+        if (tagEnd >= chars.length || chars[tagEnd] != '$') {
             return operator(start);
         }
         String delimiter = text.substring(start, tagEnd + 1);
         int close = text.indexOf(delimiter, tagEnd + 1);
-        int contentEnd = close < 0 ? text.length() : close;
-        pos = close < 0 ? text.length() : close + delimiter.length();
-        return new Token(Token.Type.DOLLAR_STRING, text.substring(tagEnd + 1, contentEnd), start, pos);
+        int contentEnd = close < 0 ? chars.length : close;
+        pos = close < 0 ? chars.length : close + delimiter.length();
+        return token(Token.Type.DOLLAR_STRING, start, tagEnd + 1, contentEnd);
     }
 
-    private Token word(int start) {
+    private Token.Type word(int start) {
         pos++;
-        while (pos < text.length() && isIdentPart(text.charAt(pos))) {
+        while (pos < chars.length && isIdentPart(chars[pos])) {
             pos++;
         }
         int length = pos - start;
-        char first = text.charAt(start);
+        char first = chars[start];
         char next = peek(0);
         if (length == 1 && next == '\'') {
             char prefix = Character.toLowerCase(first);
@@ -169,7 +219,7 @@ final class Lexer {
                 return quoted(start, pos + 2, '"', Token.Type.QUOTED_IDENT, false);
             }
         }
-        return new Token(Token.Type.WORD, folded(start, pos), start, pos);
+        return token(Token.Type.WORD, start, start, pos);
     }
 
     /** Words in nearly every statement: folded to these instances without a new string. */
@@ -182,7 +232,7 @@ final class Lexer {
     private String folded(int start, int end) {
         boolean upper = false;
         for (int i = start; i < end; i++) {
-            char c = text.charAt(i);
+            char c = chars[i];
             if (c >= 'A' && c <= 'Z') {
                 upper = true;
             } else if (c >= 0x80) {
@@ -201,34 +251,34 @@ final class Lexer {
         return text.substring(start, end).toLowerCase(Locale.ROOT);
     }
 
-    private Token number(int start) {
+    private Token.Type number(int start) {
         pos++;
-        while (pos < text.length()) {
-            char c = text.charAt(pos);
-            boolean exponentSign = (c == '+' || c == '-') && (text.charAt(pos - 1) | 0x20) == 'e'
+        while (pos < chars.length) {
+            char c = chars[pos];
+            boolean exponentSign = (c == '+' || c == '-') && (chars[pos - 1] | 0x20) == 'e'
                     && !text.substring(start, pos).startsWith("0x");
             if (!(Character.isLetterOrDigit(c) || c == '.' || c == '_' || exponentSign)) {
                 break;
             }
             pos++;
         }
-        return new Token(Token.Type.NUMBER, text.substring(start, pos), start, pos);
+        return token(Token.Type.NUMBER, start, start, pos);
     }
 
-    private Token operator(int start) {
+    private Token.Type operator(int start) {
         pos = start + 1;
-        while (pos < text.length() && isOperatorChar(text.charAt(pos))) {
-            char c = text.charAt(pos);
+        while (pos < chars.length && isOperatorChar(chars[pos])) {
+            char c = chars[pos];
             if ((c == '-' && peek(1) == '-') || (c == '/' && peek(1) == '*')) {
                 break;
             }
             pos++;
         }
-        return new Token(Token.Type.OPERATOR, text.substring(start, pos), start, pos);
+        return token(Token.Type.OPERATOR, start, start, pos);
     }
 
     private static boolean isIdentStart(char c) {
-        return Character.isLetter(c) || c == '_' || c >= 0x80;
+        return (c | 0x20) >= 'a' && (c | 0x20) <= 'z' || c == '_' || c >= 0x80;  // below 0x80, only ASCII letters
     }
 
     private static boolean isIdentPart(char c) {

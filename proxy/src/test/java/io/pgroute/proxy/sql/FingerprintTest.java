@@ -65,6 +65,15 @@ class FingerprintTest {
                 .isNotEqualTo(fingerprint("select * from foo")).isEqualTo("select * from \"Foo\"");
         assertThat(fingerprint("select * from U&\"d\\0061t\" UESCAPE '!'"))
                 .isEqualTo("select * from U&\"d\\0061t\" uescape '!'");
+        // non-ASCII names fold as the root locale folds them; ASCII ones only A-Z
+        assertThat(fingerprint("SELECT ÉCLAIR_Ø, Ab$C FROM T")).isEqualTo("select éclair_ø, ab$c from t");
+        assertThat(Fingerprint.of("ſET x = 1").literalSensitive()).isFalse();  // not SET: no ASCII folding of ſ
+    }
+
+    @Test
+    void growsPastTheLengthOfTheText() {
+        // spaces around operators make the shape longer than the text
+        assertThat(fingerprint("/*pgroute:primary*/a=b+c*d-e/f")).isEqualTo("/* pgroute: primary */ a = b + c * d - e / f");
     }
 
     @Test
