@@ -13,6 +13,10 @@ import java.util.function.Function;
  * <p>A <em>run</em> ({@link #frames()} &gt; 1) is several consecutive DataRow messages as they arrived, relayed as
  * one: a large result then costs one object and one pipeline pass per read burst, not per row. A run has no single
  * body ({@link #body()} throws); its bytes are {@link #wire()} (which is also its {@link #content()}).
+ *
+ * <p>A <em>piece</em> ({@link #isPiece()}) is part of one large message relayed as it arrives, so that a message
+ * of hundreds of megabytes (a big value in a DataRow) is never held whole: the first piece starts with the type and
+ * length, and the pieces' bytes in order make up the message. Like a run, a piece has only {@link #wire()}.
  */
 public final class PgFrame extends DefaultByteBufHolder {
 
@@ -21,6 +25,13 @@ public final class PgFrame extends DefaultByteBufHolder {
     private final ByteBuf wire;
     /** 1, or the number of DataRow messages in a run. */
     private final int frames;
+    /** {@link #WHOLE}, or which part of a message a piece is: bits {@link #AFTER_START} and {@link #BEFORE_END}. */
+    private final int piece;
+    private static final int WHOLE = 0;
+    /** A piece that does not start its message. */
+    private static final int AFTER_START = 1;
+    /** A piece that does not end its message. */
+    private static final int BEFORE_END = 2;
     /** The C string {@link #cString} decoded last, and its index (-1: none yet). */
     private String decodedString;
     private int decodedIndex = -1;
@@ -34,7 +45,18 @@ public final class PgFrame extends DefaultByteBufHolder {
         if (frames < 2) {
             throw new IllegalArgumentException("a run holds at least 2 DataRows: " + frames);
         }
-        return new PgFrame(BackendType.DATA_ROW.code(), wire, wire, frames);
+        return new PgFrame(BackendType.DATA_ROW.code(), wire, wire, frames, WHOLE);
+    }
+
+    /**
+     * A piece of a {@code type} message: {@code bytes} as they arrived (the first piece's start with the type and
+     * length), which the frame owns. A message relayed in pieces has at least two.
+     */
+    public static PgFrame piece(byte type, ByteBuf bytes, boolean first, boolean last) {
+        if (first && last) {
+            throw new IllegalArgumentException("a whole message is not a piece");
+        }
+        return new PgFrame(type, bytes, bytes, 1, (first ? WHOLE : AFTER_START) | (last ? WHOLE : BEFORE_END));
     }
 
     /**
@@ -43,14 +65,15 @@ public final class PgFrame extends DefaultByteBufHolder {
      * {@code wire}'s reference, shared with the body.
      */
     public PgFrame(byte type, ByteBuf body, ByteBuf wire) {
-        this(type, body, wire, 1);
+        this(type, body, wire, 1, WHOLE);
     }
 
-    private PgFrame(byte type, ByteBuf body, ByteBuf wire, int frames) {
+    private PgFrame(byte type, ByteBuf body, ByteBuf wire, int frames, int piece) {
         super(body);
         this.type = type;
         this.wire = wire;
         this.frames = frames;
+        this.piece = piece;
     }
 
     /** How many protocol messages this frame holds: 1, or the DataRows of a run. */
@@ -63,12 +86,27 @@ public final class PgFrame extends DefaultByteBufHolder {
         return frames > 1;
     }
 
+    /** Whether this is a piece of a message (see the class comment). */
+    public boolean isPiece() {
+        return piece != WHOLE;
+    }
+
+    /** Whether this frame's bytes end a message: true but for a piece that more pieces follow. */
+    public boolean endsMessage() {
+        return (piece & BEFORE_END) == 0;
+    }
+
+    /** Whether the frame is only bytes, a run or a piece, with no single message body to read. */
+    public boolean isRaw() {
+        return frames > 1 || piece != WHOLE;
+    }
+
     /**
      * The frame's bytes as they arrived, type and length included, when they are known and the body has not been
      * read from; otherwise null. Shares the frame's reference count (retain it to keep it).
      */
     public ByteBuf wire() {
-        if (frames > 1) {
+        if (isRaw()) {
             return wire;
         }
         ByteBuf body = content();
@@ -79,10 +117,10 @@ public final class PgFrame extends DefaultByteBufHolder {
         return type;
     }
 
-    /** The body, without type byte and length: the same buffer as {@link #content()}. Not for a run. */
+    /** The body, without type byte and length: the same buffer as {@link #content()}. Not for a run or a piece. */
     public ByteBuf body() {
-        if (frames > 1) {
-            throw new IllegalStateException("a run of " + frames + " DataRows has no single body: use wire()");
+        if (isRaw()) {
+            throw new IllegalStateException(this + " has no single body: use wire()");
         }
         return content();
     }
@@ -144,12 +182,12 @@ public final class PgFrame extends DefaultByteBufHolder {
 
     /** The length the frame has on the wire: type byte, Int32 length and body. */
     public int wireLength() {
-        return frames > 1 ? content().readableBytes() : 5 + content().readableBytes();
+        return isRaw() ? content().readableBytes() : 5 + content().readableBytes();
     }
 
     @Override
     public PgFrame replace(ByteBuf content) {
-        return frames > 1 ? new PgFrame(type, content, content, frames) : new PgFrame(type, content);
+        return isRaw() ? new PgFrame(type, content, content, frames, piece) : new PgFrame(type, content);
     }
 
     @Override
@@ -193,7 +231,8 @@ public final class PgFrame extends DefaultByteBufHolder {
 
     @Override
     public boolean equals(Object other) {
-        return other instanceof PgFrame that && type == that.type && frames == that.frames && super.equals(other);
+        return other instanceof PgFrame that && type == that.type && frames == that.frames && piece == that.piece
+                && super.equals(other);
     }
 
     @Override
@@ -203,7 +242,8 @@ public final class PgFrame extends DefaultByteBufHolder {
 
     @Override
     public String toString() {
-        return "PgFrame(" + (char) type + (frames > 1 ? " x" + frames : "") + ", " + content().readableBytes()
+        return "PgFrame(" + (char) type + (frames > 1 ? " x" + frames : "") + (isPiece() ? " piece" : "") + ", "
+                + content().readableBytes()
                 + " bytes)";
     }
 }

@@ -14,16 +14,26 @@ import java.util.List;
  *
  * <p>With {@code dataRowRuns} (a backend's input), consecutive complete DataRow messages already received are
  * framed as one {@linkplain PgFrame#isRun() run}: a large result crosses the pipeline once per read, not per row.
+ *
+ * <p>With a {@code streamAbove} limit (a backend's input), a DataRow or CopyData message whose body is longer is not
+ * gathered whole: its bytes go on as {@linkplain PgFrame#piece pieces} as they arrive, so memory stays bounded by the
+ * limit whatever the size of a value (PostgreSQL's reach 1 GB).
  */
 public final class FrameDecoder extends ByteToMessageDecoder {
 
     private static final int HEADER_LENGTH = 5;
 
     private static final byte DATA_ROW = 'D';
+    private static final byte COPY_DATA = 'd';
+    private static final long NO_STREAMING = Long.MAX_VALUE;
 
     private long maxFrameBytes;
     private final boolean dataRowRuns;
+    private final long streamAbove;
     private boolean failed;
+    /** The type of the message being relayed in pieces, and how many of its bytes are still to come (0: none). */
+    private byte streamedType;
+    private long streamRemaining;
 
     /** @param maxFrameBytes the largest body accepted (the length field minus 4) */
     public FrameDecoder(long maxFrameBytes) {
@@ -35,11 +45,22 @@ public final class FrameDecoder extends ByteToMessageDecoder {
      * @param dataRowRuns   frame consecutive DataRows as runs (backend input only: 'D' is a frontend type too)
      */
     public FrameDecoder(long maxFrameBytes, boolean dataRowRuns) {
-        if (maxFrameBytes < 0) {
-            throw new IllegalArgumentException("maxFrameBytes must not be negative: " + maxFrameBytes);
+        this(maxFrameBytes, dataRowRuns, NO_STREAMING);
+    }
+
+    /**
+     * @param maxFrameBytes the largest body accepted (the length field minus 4)
+     * @param dataRowRuns   frame consecutive DataRows as runs (backend input only: 'D' is a frontend type too)
+     * @param streamAbove   DataRow and CopyData bodies longer than this are relayed in pieces as they arrive
+     *                      (backend input only)
+     */
+    public FrameDecoder(long maxFrameBytes, boolean dataRowRuns, long streamAbove) {
+        if (maxFrameBytes < 0 || streamAbove < 0) {
+            throw new IllegalArgumentException("limits must not be negative: " + maxFrameBytes + ", " + streamAbove);
         }
         this.maxFrameBytes = maxFrameBytes;
         this.dataRowRuns = dataRowRuns;
+        this.streamAbove = streamAbove;
     }
 
     /**
@@ -60,6 +81,15 @@ public final class FrameDecoder extends ByteToMessageDecoder {
             in.skipBytes(in.readableBytes());
             return;
         }
+        if (streamRemaining > 0) {
+            if (!in.isReadable()) {
+                return;
+            }
+            int bytes = (int) Math.min(streamRemaining, in.readableBytes());
+            streamRemaining -= bytes;
+            out.add(PgFrame.piece(streamedType, in.readRetainedSlice(bytes), false, streamRemaining == 0));
+            return;
+        }
         if (in.readableBytes() < HEADER_LENGTH) {
             return;
         }
@@ -70,10 +100,16 @@ public final class FrameDecoder extends ByteToMessageDecoder {
             in.skipBytes(in.readableBytes());
             throw new ProtocolException("invalid message length");
         }
+        byte type = in.getByte(start);
         if (in.readableBytes() < 1 + length) {
+            if (length - 4L > streamAbove && (type == DATA_ROW || type == COPY_DATA)) {
+                int bytes = in.readableBytes();
+                streamedType = type;
+                streamRemaining = 1L + length - bytes;
+                out.add(PgFrame.piece(type, in.readRetainedSlice(bytes), true, false));
+            }
             return;
         }
-        byte type = in.getByte(start);
         if (dataRowRuns && type == DATA_ROW) {
             int end = start + 1 + length;
             int frames = 1;

@@ -256,6 +256,70 @@ class FrameDecoderTest {
     }
 
     @Test
+    void aLongDataRowOrCopyDataGoesOnInPiecesAsItArrivesAndAShortOneWhole() {
+        EmbeddedChannel backend = new EmbeddedChannel(new FrameDecoder(1000, true, 8));
+        ByteBuf big = frame('D', "0123456789abcdef");  // body 16 > 8
+        byte[] bigBytes = ByteBufUtil.getBytes(big);
+        backend.writeInbound(big.readRetainedSlice(3));  // not even the length yet
+        assertThat((Object) backend.readInbound()).isNull();
+        backend.writeInbound(big.readRetainedSlice(6));
+        backend.writeInbound(big.readRetainedSlice(5));
+        backend.writeInbound(Unpooled.wrappedBuffer(big, frame('d', "short"), frame('C', "SELECT 1\0")));
+        ByteBuf relayed = Unpooled.buffer();
+        PgFrame first = backend.readInbound();
+        PgFrame middle = backend.readInbound();
+        PgFrame last = backend.readInbound();
+        PgFrame copyData = backend.readInbound();
+        PgFrame complete = backend.readInbound();
+        try {
+            for (PgFrame each : new PgFrame[] {first, middle, last}) {
+                assertThat(each.isPiece()).isTrue();
+                assertThat(each.isRaw()).isTrue();
+                assertThat((char) each.type()).isEqualTo('D');
+                assertThatThrownBy(each::body).isInstanceOf(IllegalStateException.class);
+                relayed.writeBytes(each.wire(), each.wire().readerIndex(), each.wire().readableBytes());
+            }
+            assertThat(first.wireLength()).isEqualTo(9);
+            assertThat(first.endsMessage()).isFalse();
+            assertThat(middle.endsMessage()).isFalse();
+            assertThat(last.endsMessage()).isTrue();
+            assertThat(ByteBufUtil.getBytes(relayed)).isEqualTo(bigBytes);
+            assertThat(copyData.isPiece()).as("short: whole").isFalse();
+            assertThat(copyData.endsMessage()).isTrue();
+            assertThat(copyData.body().toString(StandardCharsets.UTF_8)).isEqualTo("short");
+            assertThat(complete.body().toString(StandardCharsets.UTF_8)).isEqualTo("SELECT 1\0");
+        } finally {
+            relayed.release();
+            for (PgFrame each : new PgFrame[] {first, middle, last, copyData, complete}) {
+                each.release();
+            }
+        }
+        assertThat(backend.finishAndReleaseAll()).isFalse();
+    }
+
+    @Test
+    void aLongMessageThatArrivedWholeIsAnOrdinaryFrameAndOtherTypesAreNeverPieces() {
+        EmbeddedChannel backend = new EmbeddedChannel(new FrameDecoder(1000, true, 8));
+        backend.writeInbound(frame('D', "0123456789abcdef"));
+        ByteBuf error = frame('E', "0123456789abcdef");
+        backend.writeInbound(error.readRetainedSlice(10));
+        assertThat(backend.inboundMessages()).hasSize(1);
+        backend.writeInbound(error);
+        PgFrame row = backend.readInbound();
+        PgFrame notice = backend.readInbound();
+        try {
+            assertThat(row.isPiece()).isFalse();
+            assertThat(row.body().readableBytes()).isEqualTo(16);
+            assertThat(notice.isPiece()).isFalse();
+            assertThat(notice.body().readableBytes()).isEqualTo(16);
+        } finally {
+            row.release();
+            notice.release();
+        }
+        assertThat(backend.finishAndReleaseAll()).isFalse();
+    }
+
+    @Test
     void clientDecoderNeverBuildsRuns() {
         channel.writeInbound(Unpooled.wrappedBuffer(frame('D', "S1"), frame('D', "P2")));
         assertNextFrame('D', "S1");

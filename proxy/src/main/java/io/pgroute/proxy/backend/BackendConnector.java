@@ -34,6 +34,11 @@ public final class BackendConnector {
     private static final ExceptionLoggingHandler EXCEPTIONS = new ExceptionLoggingHandler(false);
     /** Frames from a backend can be as large as PostgreSQL allows (1 GiB). */
     private static final long MAX_BACKEND_FRAME = 1L << 30;
+    /**
+     * DataRow and CopyData messages with a longer body go to the client in pieces as they arrive: a connection never
+     * holds more than about this much of one message, whatever the size of a value.
+     */
+    private static final long STREAM_ABOVE = 1L << 20;
 
     private final Transport transport;
     private final Duration connectTimeout;
@@ -69,7 +74,7 @@ public final class BackendConnector {
                         if (tls) {
                             pipeline.addLast("tlsNegotiator", new BackendTlsNegotiator(sslContext, target));
                         }
-                        pipeline.addLast("frameDecoder", new FrameDecoder(MAX_BACKEND_FRAME, true));
+                        pipeline.addLast("frameDecoder", new FrameDecoder(MAX_BACKEND_FRAME, true, STREAM_ABOVE));
                         pipeline.addLast("encoder", MessageEncoder.INSTANCE);
                         pipeline.addLast("frameEncoder", PgFrameEncoder.INSTANCE);
                         pipeline.addLast("startup", startup);

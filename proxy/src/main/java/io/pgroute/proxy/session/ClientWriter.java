@@ -2,8 +2,10 @@ package io.pgroute.proxy.session;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.util.ReferenceCountUtil;
 import io.pgroute.protocol.PgFrame;
 
 /**
@@ -28,6 +30,8 @@ final class ClientWriter {
     private CompositeByteBuf batch;
     /** Copies of the small frames that came after everything in {@link #batch}; null when none. */
     private ByteBuf small;
+    /** The client has part of a message relayed in {@linkplain PgFrame#isPiece() pieces}, not its end. */
+    private boolean midMessage;
 
     ClientWriter(Channel client) {
         this.client = client;
@@ -36,6 +40,7 @@ final class ClientWriter {
     /** Writes {@code message} (a frame, a protocol message or a buffer; ownership passes) after what came before. */
     void write(Object message) {
         if (message instanceof PgFrame frame) {
+            midMessage = !frame.endsMessage();
             ByteBuf wire = frame.wire();
             if (wire != null) {
                 if (wire.readableBytes() <= COPY_LIMIT) {
@@ -80,9 +85,17 @@ final class ClientWriter {
         client.flush();
     }
 
-    /** Writes what is gathered, then {@code last}, flushes and closes the channel. */
+    /**
+     * Writes what is gathered, then {@code last}, flushes and closes the channel. In the middle of a message relayed
+     * in pieces (its server went away) {@code last} is dropped: the client would read it as part of that message.
+     */
     void writeAndClose(Object last) {
         writeBatch();
+        if (midMessage) {
+            ReferenceCountUtil.release(last);
+            client.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            return;
+        }
         client.writeAndFlush(last).addListener(ChannelFutureListener.CLOSE);
     }
 

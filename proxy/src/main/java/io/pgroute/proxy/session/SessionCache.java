@@ -157,7 +157,7 @@ final class SessionCache {
         if (fill == null) {
             return;
         }
-        if (message instanceof PgFrame frame && frame.isRun()) {
+        if (message instanceof PgFrame frame && frame.isRaw()) {
             fill.addWire(frame.wire());
         } else if (message instanceof PgFrame frame) {
             fill.add(frame.type(), frame.content());

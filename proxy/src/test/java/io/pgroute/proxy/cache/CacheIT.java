@@ -358,6 +358,27 @@ class CacheIT {
     }
 
     @Test
+    void aValueRelayedInPiecesIsCachedAndReplayedByteForByte() throws Exception {
+        String table = table("c_big");
+        // 3 MB in one DataRow: more than the 1 MiB above which a message goes to the client in pieces
+        String sql = "SELECT id, v, md5(v) FROM " + table;
+        String yaml = yaml(cluster).replace("  timeout: 200ms\n", "  timeout: 2s\n  max_result_bytes: 8MiB\n");
+        PgrouteServer large = new PgrouteServer(ConfigLoader.parse(yaml, "cache.yaml", System::getenv), 1).start();
+        try (Connection c = connect(large)) {
+            execute(c, "CREATE TABLE " + table + " (id int, v text)",
+                    "INSERT INTO " + table + " SELECT 1, string_agg(md5(i::text), '') FROM generate_series(1, 98304) i");
+            List<String> direct = rows(c, sql);
+            assertThat(direct.get(0).length()).isGreaterThan(3_000_000);
+            assertThat(untilCached(large, c, sql)).isEqualTo(direct);
+            long before = hits(large);
+            assertThat(rows(c, sql)).isEqualTo(direct);
+            assertThat(hits(large)).isEqualTo(before + 1);
+        } finally {
+            large.stop(Duration.ofSeconds(2));
+        }
+    }
+
+    @Test
     void aWriteThroughOneInstanceIsSeenThroughTheOther() throws Exception {
         String table = table("c_two");
         String read = "SELECT v FROM " + table;

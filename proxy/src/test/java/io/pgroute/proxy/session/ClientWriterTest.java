@@ -62,6 +62,36 @@ class ClientWriterTest {
         assertThat(channel.isOpen()).isFalse();
     }
 
+    @Test
+    void piecesGoOutInOrderAndAnErrorInTheMiddleOfAMessageIsNotSent() {
+        ByteArrayOutputStream expected = new ByteArrayOutputStream();
+        ByteBuf row = wireOf('D', "v".repeat(3000));
+        PgFrame first = PgFrame.piece((byte) 'D', wire(expected, row.readRetainedSlice(1000)), true, false);
+        PgFrame middle = PgFrame.piece((byte) 'D', wire(expected, row.readRetainedSlice(100)), false, false);
+        row.release();
+        writer.write(first);
+        writer.write(middle);
+        ByteBuf error = Unpooled.copiedBuffer("E-would-be-read-as-row-bytes", StandardCharsets.US_ASCII);
+        writer.writeAndClose(error);  // the server went away before the rest of the row
+
+        assertThat(outbound()).isEqualTo(expected.toByteArray());
+        assertThat(error.refCnt()).isZero();
+        assertThat(channel.isOpen()).isFalse();
+    }
+
+    @Test
+    void afterTheLastPieceAnErrorIsSentAsUsual() {
+        ByteArrayOutputStream expected = new ByteArrayOutputStream();
+        ByteBuf row = wireOf('D', "v".repeat(3000));
+        writer.write(PgFrame.piece((byte) 'D', wire(expected, row.readRetainedSlice(1000)), true, false));
+        writer.write(PgFrame.piece((byte) 'D', wire(expected, row.readRetainedSlice(row.readableBytes())), false, true));
+        row.release();
+        writer.writeAndClose(Unpooled.wrappedBuffer(wire(expected, wireOf('E', "fatal"))));
+
+        assertThat(outbound()).isEqualTo(expected.toByteArray());
+        assertThat(channel.isOpen()).isFalse();
+    }
+
     private byte[] outbound() {
         ByteArrayOutputStream result = new ByteArrayOutputStream();
         for (Object each = channel.readOutbound(); each != null; each = channel.readOutbound()) {

@@ -20,27 +20,22 @@ import static org.assertj.core.api.Assertions.assertThat;
  * A 1 GB result (a million rows of 1 000 bytes) streams through a pgroute whose heap is capped at 128 MB (DESIGN.md's
  * target): the proxy process, started from the built jar with {@code -Xmx128m}, relays every row, and is still alive
  * and answering afterwards. pgjdbc reads it by portal, 2 000 rows at a time; psql (where installed) asks for it as
- * one result of the simple protocol, which the proxy must relay without ever holding it.
+ * one result of the simple protocol, which the proxy must relay without ever holding it. A single value of 256 MB,
+ * twice the proxy's heap and its direct-memory limit, goes through too: a message that long is relayed in pieces.
  */
 class LargeResultIT {
 
     private static final int ROWS = 1_000_000;
     private static final int WIDTH = 1_000;
     private static final Path PSQL = Path.of("/usr/bin/psql");
+    private static final int VALUE_BYTES = 256 << 20;
 
     @Test
     void aGigabyteResultStreamsThroughAProxyWithA128MegabyteHeap() throws Exception {
-        Path jar = ProxyFixture.jar();
         int port = ProxyFixture.freePort();
-        String yaml = ProxyFixture.yaml(ProxyFixture.get().cluster(), Map.of())
-                .replace("listen: { host: 127.0.0.1, port: 0 }", "listen: { host: 127.0.0.1, port: " + port + " }");
         Path config = Files.createTempFile("pgroute-large", ".yaml");
-        Files.writeString(config, yaml);
         Path log = Files.createTempFile("pgroute-large", ".log");
-        String java = ProcessHandle.current().info().command().orElse("java");
-        Process proxy = new ProcessBuilder(java, "-Xms32m", "-Xmx128m", "-XX:MaxDirectMemorySize=128m",
-                "-XX:+ExitOnOutOfMemoryError", "-jar", jar.toString(), "--config", config.toString())
-                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        Process proxy = startSmallProxy(port, config, log);
         try {
             // a proxy that stalls (holding the result instead of relaying it) fails the read within a minute
             String url = "jdbc:postgresql://127.0.0.1:" + port + "/app?socketTimeout=60";
@@ -70,26 +65,76 @@ class LargeResultIT {
                 assertThat(rs.getInt(1)).isEqualTo(42);
             }
             if (Files.isExecutable(PSQL)) {
-                assertThat(psqlBytes(port, log)).as("psql's output: every row and its newline")
+                assertThat(psqlBytes(port, log, "SELECT repeat('x', " + WIDTH + ") FROM generate_series(1, " + ROWS
+                        + ")")).as("psql's output: every row and its newline")
                         .isEqualTo((long) ROWS * (WIDTH + 1));
                 assertThat(proxy.isAlive()).as("the proxy survived psql; its log: %s", tail(log)).isTrue();
             }
             assertThat(Files.readString(log)).doesNotContain("OutOfMemoryError");
         } finally {
-            proxy.destroy();
-            if (!proxy.waitFor(30, TimeUnit.SECONDS)) {
-                proxy.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-            }
-            Files.deleteIfExists(config);
-            Files.deleteIfExists(log);
+            stop(proxy, config, log);
         }
     }
 
-    /** Bytes psql prints for the whole result read as one simple-protocol answer. */
-    private static long psqlBytes(int port, Path log) throws Exception {
+    @Test
+    void aValueLargerThanTheProxysMemoryLimitGoesThroughAndTheConnectionGoesOn() throws Exception {
+        int port = ProxyFixture.freePort();
+        Path config = Files.createTempFile("pgroute-value", ".yaml");
+        Path log = Files.createTempFile("pgroute-value", ".log");
+        Process proxy = startSmallProxy(port, config, log);
+        try {
+            String url = "jdbc:postgresql://127.0.0.1:" + port + "/app?socketTimeout=60";
+            awaitAnswer(url, proxy, log);
+            try (Connection c = DriverManager.getConnection(url, "app", "app"); Statement s = c.createStatement()) {
+                // a DataRow of 256 MB, then the rest of the answer in the same read: all of it must arrive in order
+                try (ResultSet rs = s.executeQuery("SELECT repeat('ab', " + VALUE_BYTES / 2 + ") || 'z', 7")) {
+                    assertThat(rs.next()).isTrue();
+                    String value = rs.getString(1);
+                    assertThat(value.length()).isEqualTo(VALUE_BYTES + 1);
+                    assertThat(value).startsWith("abab").endsWith("abz");
+                    assertThat(rs.getInt(2)).isEqualTo(7);
+                    assertThat(rs.next()).isFalse();
+                }
+                try (ResultSet rs = s.executeQuery("SELECT 42")) {  // the same connection: the framing held
+                    rs.next();
+                    assertThat(rs.getInt(1)).isEqualTo(42);
+                }
+            }
+            if (Files.isExecutable(PSQL)) {
+                assertThat(psqlBytes(port, log, "SELECT repeat('x', " + VALUE_BYTES + ")"))
+                        .isEqualTo(VALUE_BYTES + 1L);
+            }
+            assertThat(proxy.isAlive()).as("the proxy survived; its log: %s", tail(log)).isTrue();
+            assertThat(Files.readString(log)).doesNotContain("OutOfMemoryError").doesNotContain("backend closed");
+        } finally {
+            stop(proxy, config, log);
+        }
+    }
+
+    /** pgroute from the built jar with a 128 MB heap and as much direct memory, listening on {@code port}. */
+    private static Process startSmallProxy(int port, Path config, Path log) throws Exception {
+        String yaml = ProxyFixture.yaml(ProxyFixture.get().cluster(), Map.of())
+                .replace("listen: { host: 127.0.0.1, port: 0 }", "listen: { host: 127.0.0.1, port: " + port + " }");
+        Files.writeString(config, yaml);
+        String java = ProcessHandle.current().info().command().orElse("java");
+        return new ProcessBuilder(java, "-Xms32m", "-Xmx128m", "-XX:MaxDirectMemorySize=128m",
+                "-XX:+ExitOnOutOfMemoryError", "-jar", ProxyFixture.jar().toString(), "--config", config.toString())
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    }
+
+    private static void stop(Process proxy, Path config, Path log) throws Exception {
+        proxy.destroy();
+        if (!proxy.waitFor(30, TimeUnit.SECONDS)) {
+            proxy.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+        Files.deleteIfExists(config);
+        Files.deleteIfExists(log);
+    }
+
+    /** Bytes psql prints for the whole result of {@code sql} read as one simple-protocol answer. */
+    private static long psqlBytes(int port, Path log, String sql) throws Exception {
         ProcessBuilder builder = new ProcessBuilder(PSQL.toString(), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
-                "host=127.0.0.1 port=" + port + " dbname=app user=app sslmode=disable",
-                "-c", "SELECT repeat('x', " + WIDTH + ") FROM generate_series(1, " + ROWS + ")");
+                "host=127.0.0.1 port=" + port + " dbname=app user=app sslmode=disable", "-c", sql);
         builder.environment().put("PGPASSWORD", "app");
         Path errors = Files.createTempFile("pgroute-large-psql", ".err");
         builder.redirectError(errors.toFile());
