@@ -42,6 +42,9 @@ public final class ErrorResponder {
         if (root instanceof ClosedChannelException || root instanceof IOException) {
             return SqlState.CONNECTION_FAILURE;
         }
+        if (root instanceof OutOfMemoryError) {
+            return SqlState.OUT_OF_MEMORY;
+        }
         return SqlState.INTERNAL_ERROR;
     }
 
@@ -58,6 +61,11 @@ public final class ErrorResponder {
         }
         if (root instanceof IOException) {
             return "connection to the database server failed: " + root.getMessage();
+        }
+        if (root instanceof OutOfMemoryError) {
+            // a message held whole (a Bind or Query of hundreds of MB) that the memory left cannot take
+            return "out of memory: pgroute could not hold a message of this size; give its JVM more memory "
+                    + "(-Xmx, -XX:MaxDirectMemorySize) or send smaller messages";
         }
         return "internal error in pgroute (" + root.getClass().getSimpleName() + ")";
     }

@@ -103,6 +103,14 @@ class LargeResultIT {
             if (Files.isExecutable(PSQL)) {
                 assertThat(psqlBytes(port, log, "SELECT repeat('x', " + VALUE_BYTES + ")"))
                         .isEqualTo(VALUE_BYTES + 1L);
+                // a client message is held whole: one larger than the proxy's memory gets PostgreSQL's 53200
+                assertThat(psqlScript(port, "SELECT length('" + "y".repeat(VALUE_BYTES) + "');\n"))
+                        .contains("FATAL:  53200: out of memory");
+                try (Connection c = DriverManager.getConnection(url, "app", "app"); Statement s = c.createStatement();
+                     ResultSet rs = s.executeQuery("SELECT 43")) {
+                    rs.next();
+                    assertThat(rs.getInt(1)).isEqualTo(43);
+                }
             }
             assertThat(proxy.isAlive()).as("the proxy survived; its log: %s", tail(log)).isTrue();
             assertThat(Files.readString(log)).doesNotContain("OutOfMemoryError").doesNotContain("backend closed");
@@ -111,10 +119,34 @@ class LargeResultIT {
         }
     }
 
-    /** pgroute from the built jar with a 128 MB heap and as much direct memory, listening on {@code port}. */
+    /** What psql prints on stderr running {@code script} from a file, with SQLSTATEs. */
+    private static String psqlScript(int port, String script) throws Exception {
+        Path file = Files.createTempFile("pgroute-script", ".sql");
+        Path errors = Files.createTempFile("pgroute-script", ".err");
+        try {
+            Files.writeString(file, script);
+            ProcessBuilder builder = new ProcessBuilder(PSQL.toString(), "-X", "-q", "-v", "VERBOSITY=verbose",
+                    "host=127.0.0.1 port=" + port + " dbname=app user=app sslmode=disable", "-f", file.toString());
+            builder.environment().put("PGPASSWORD", "app");
+            Process psql = builder.redirectErrorStream(true).redirectOutput(errors.toFile()).start();
+            if (!psql.waitFor(120, TimeUnit.SECONDS)) {
+                psql.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+            return Files.readString(errors);
+        } finally {
+            Files.deleteIfExists(file);
+            Files.deleteIfExists(errors);
+        }
+    }
+
+    /**
+     * pgroute from the built jar with a 128 MB heap and as much direct memory, listening on {@code port}, accepting
+     * messages up to 1 GiB (its default).
+     */
     private static Process startSmallProxy(int port, Path config, Path log) throws Exception {
         String yaml = ProxyFixture.yaml(ProxyFixture.get().cluster(), Map.of())
-                .replace("listen: { host: 127.0.0.1, port: 0 }", "listen: { host: 127.0.0.1, port: " + port + " }");
+                .replace("listen: { host: 127.0.0.1, port: 0 }", "listen: { host: 127.0.0.1, port: " + port + " }")
+                .replace("max_frame_bytes: 16MiB", "max_frame_bytes: 1GiB");
         Files.writeString(config, yaml);
         String java = ProcessHandle.current().info().command().orElse("java");
         return new ProcessBuilder(java, "-Xms32m", "-Xmx128m", "-XX:MaxDirectMemorySize=128m",
