@@ -210,6 +210,16 @@ public final class BackendPool {
         connection.detach();
         if (how == Release.CLOSE || !connection.isActive() || expired(connection)) {
             discard(connection);
+        } else if (how == Release.KEEP && connection.applied().hasLeaseOnly()) {
+            // it holds a client's idle_session_timeout: idle in the pool, the server would close it
+            connection.afterCancels(() -> new ConnectionReset(connection, SessionSettings.RESET_LEASE_ONLY, done -> {
+                if (done) {
+                    connection.applied(connection.applied().withoutLeaseOnly());
+                    offer(connection);
+                } else {
+                    discard(connection);
+                }
+            }).start());
         } else if (how == Release.KEEP) {
             connection.afterCancels(() -> offer(connection));
         } else {

@@ -16,6 +16,27 @@ public final class SessionSettings {
 
     /** Parameters RESET ALL does not reset. */
     private static final Set<String> NO_RESET_ALL = Set.of("role", "session_authorization");
+    /**
+     * Parameters a connection may hold only while leased: {@code idle_session_timeout} on a pooled connection would
+     * make the server close it while it waits in the pool (COMPAT T5). The pool resets them when it takes a
+     * connection back ({@link #withoutLeaseOnly}), and pgroute times the client's idleness itself.
+     */
+    private static final Set<String> LEASE_ONLY = Set.of("idle_session_timeout");
+
+    /** The SQL that resets the {@linkplain #LEASE_ONLY lease-only parameters}. */
+    public static final String RESET_LEASE_ONLY = "RESET idle_session_timeout";
+
+    /** Whether a connection with these settings must have its lease-only parameters reset before it waits idle. */
+    public boolean hasLeaseOnly() {
+        return !values.isEmpty() && values.keySet().stream().anyMatch(LEASE_ONLY::contains);
+    }
+
+    /** These settings without the lease-only parameters: a connection's after {@link #RESET_LEASE_ONLY}. */
+    public SessionSettings withoutLeaseOnly() {
+        SessionSettings result = new SessionSettings(this);
+        result.values.keySet().removeAll(LEASE_ONLY);
+        return result;
+    }
 
     private final Map<String, String> values;
 

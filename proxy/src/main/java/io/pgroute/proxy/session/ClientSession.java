@@ -20,6 +20,7 @@ import io.pgroute.proxy.backend.BackendConnection;
 import io.pgroute.proxy.backend.BackendListener;
 import io.pgroute.proxy.backend.BackendPool;
 import io.pgroute.proxy.backend.BackendPool.Release;
+import io.pgroute.proxy.backend.SessionSettings;
 import io.pgroute.proxy.error.ErrorResponder;
 import io.pgroute.proxy.logging.SessionMdc;
 import io.pgroute.proxy.metrics.QueryRecorder;
@@ -82,8 +83,14 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     private final Deallocations deallocations = new Deallocations();
     /** The connection being leased must have its sequence state discarded before the unit runs (see attach). */
     private boolean discardSequences;
-    /** Armed while the session is in a transaction and waits for its client (pool.idle_transaction_timeout). */
-    private io.netty.util.concurrent.ScheduledFuture<?> idleInTransaction;
+    /**
+     * Armed while the session waits for its client: in a transaction for pool.idle_transaction_timeout, outside one
+     * for the client's own idle_session_timeout (which pgroute keeps instead of the servers).
+     */
+    private io.netty.util.concurrent.ScheduledFuture<?> idleTimer;
+    /** The client's idle_session_timeout as written (the last one read), and in nanoseconds (0: none). */
+    private String idleSessionValue;
+    private long idleSessionNanos;
     private final ReadPlacement placement;
     private BackendConnection backend;
     private BackendPool backendPool;
@@ -193,7 +200,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             frame.release();
             return;
         }
-        disarmIdleInTransaction();
+        disarmIdle();
         FrontendType type = FrontendType.of(frame.type());
         if (type == null) {
             int code = frame.type() & 0xFF;
@@ -282,7 +289,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             unflushed = false;
             out.flush();
         }
-        armIdleInTransaction();  // the client's turn in a transaction, also after an answer pgroute gave itself
+        armIdle();  // the client's turn, also after an answer pgroute gave itself
     }
 
     /**
@@ -975,32 +982,47 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     }
 
     /**
-     * After a ReadyForQuery that leaves the client in a transaction with nothing more to send or answer, the client
-     * has {@code pool.idle_transaction_timeout} to send its next message (PostgreSQL's
-     * idle_in_transaction_session_timeout, kept by pgroute so that the server connection held is freed).
+     * After a ReadyForQuery with nothing more to send or answer it is the client's turn. In a transaction it has
+     * {@code pool.idle_transaction_timeout} to send its next message (PostgreSQL's
+     * idle_in_transaction_session_timeout, kept by pgroute so that the server connection held is freed). Outside one,
+     * with transaction pooling, the idle_session_timeout it SET: its servers hold that only while leased (the pool
+     * resets it, or they would close pooled connections), so pgroute times the client's idleness (COMPAT T5). With
+     * session pooling the server holding the client's connection times it.
      */
-    private void armIdleInTransaction() {
-        if (closed || transactionStatus == 'I' || !waiting.isEmpty() || !responses.isEmpty()
-                || idleInTransaction != null) {
+    private void armIdle() {
+        if (closed || !waiting.isEmpty() || !responses.isEmpty() || idleTimer != null) {
             return;
         }
-        java.time.Duration timeout = host.idleTransactionTimeout();
-        if (timeout.isZero()) {
+        boolean inTransaction = transactionStatus != 'I';
+        long nanos = inTransaction ? host.idleTransactionTimeout().toNanos()
+                : routing.transactionPooling() ? idleSessionTimeoutNanos() : 0;
+        if (nanos <= 0) {
             return;
         }
-        idleInTransaction = client.eventLoop().schedule(this::idleInTransactionExpired, timeout.toNanos(),
-                java.util.concurrent.TimeUnit.NANOSECONDS);
+        idleTimer = client.eventLoop().schedule(inTransaction ? this::idleInTransactionExpired
+                : this::idleSessionExpired, nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
     }
 
-    private void disarmIdleInTransaction() {
-        if (idleInTransaction != null) {
-            idleInTransaction.cancel(false);
-            idleInTransaction = null;
+    /** The client's idle_session_timeout in nanoseconds, 0 if none; read again only when its text changes. */
+    private long idleSessionTimeoutNanos() {
+        SessionSettings desired = settings.desired();
+        String value = desired.isEmpty() ? null : desired.get("idle_session_timeout");
+        if (!java.util.Objects.equals(value, idleSessionValue)) {
+            idleSessionValue = value;
+            idleSessionNanos = GucTime.nanos(value);
+        }
+        return idleSessionNanos;
+    }
+
+    private void disarmIdle() {
+        if (idleTimer != null) {
+            idleTimer.cancel(false);
+            idleTimer = null;
         }
     }
 
     private void idleInTransactionExpired() {
-        idleInTransaction = null;
+        idleTimer = null;
         if (closed || transactionStatus == 'I' || !waiting.isEmpty() || !responses.isEmpty()) {
             return;
         }
@@ -1012,6 +1034,19 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         recorder.error(SqlState.IDLE_IN_TRANSACTION_TIMEOUT);
         fatal(ErrorResponse.fatal(SqlState.IDLE_IN_TRANSACTION_TIMEOUT,
                 "terminating connection due to idle-in-transaction timeout"));
+    }
+
+    private void idleSessionExpired() {
+        idleTimer = null;
+        if (closed || transactionStatus != 'I' || !waiting.isEmpty() || !responses.isEmpty()) {
+            return;
+        }
+        try (SessionMdc.Scope ignored = mdc()) {
+            LOGGER.info("idle longer than its idle_session_timeout ({}) session={}: closing the client", idleSessionValue,
+                    id());
+        }
+        recorder.error(SqlState.IDLE_SESSION_TIMEOUT);
+        fatal(ErrorResponse.fatal(SqlState.IDLE_SESSION_TIMEOUT, "terminating connection due to idle-session timeout"));
     }
 
     /** The session's fields for log lines (JSON logs show them as fields). */
@@ -1097,7 +1132,8 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             onReplayLost(connection, cause);
             return;
         }
-        if (responses.isEmpty() && !inBatch && transactionStatus == 'I' && pinnedBecause == null) {
+        if (responses.isEmpty() && !inBatch && transactionStatus == 'I' && pinnedBecause == null
+                && !backendSentFatal) {
             responses.clear();
             ignoredSyncs = 0;
             backend = null;  // nothing of the client's was running on it: the next request leases another
@@ -1241,7 +1277,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             return;
         }
         closed = true;
-        disarmIdleInTransaction();
+        disarmIdle();
         if (cache != null) {
             cache.abandon();
             writes.abandon();
