@@ -16,7 +16,8 @@ import java.util.function.Function;
  *
  * <p>A <em>piece</em> ({@link #isPiece()}) is part of one large message relayed as it arrives, so that a message
  * of hundreds of megabytes (a big value in a DataRow) is never held whole: the first piece starts with the type and
- * length, and the pieces' bytes in order make up the message. Like a run, a piece has only {@link #wire()}.
+ * length, and the pieces' bytes in order make up the message. Like a run, a piece is its {@link #wire()}; the
+ * first piece's {@link #body()} is the part of the body that came with it (enough to read the names at its start).
  */
 public final class PgFrame extends DefaultByteBufHolder {
 
@@ -91,6 +92,11 @@ public final class PgFrame extends DefaultByteBufHolder {
         return piece != WHOLE;
     }
 
+    /** Whether this frame's bytes start a message: true but for a piece after the first. */
+    public boolean startsMessage() {
+        return (piece & AFTER_START) == 0;
+    }
+
     /** Whether this frame's bytes end a message: true but for a piece that more pieces follow. */
     public boolean endsMessage() {
         return (piece & BEFORE_END) == 0;
@@ -117,9 +123,16 @@ public final class PgFrame extends DefaultByteBufHolder {
         return type;
     }
 
-    /** The body, without type byte and length: the same buffer as {@link #content()}. Not for a run or a piece. */
+    /**
+     * The body, without type byte and length: the same buffer as {@link #content()}; for the first piece of a message,
+     * the part of the body that came with it. Not for a run or a later piece.
+     */
     public ByteBuf body() {
         if (isRaw()) {
+            if (frames == 1 && piece == BEFORE_END) {
+                ByteBuf bytes = content();
+                return bytes.slice(bytes.readerIndex() + 5, bytes.readableBytes() - 5);
+            }
             throw new IllegalStateException(this + " has no single body: use wire()");
         }
         return content();

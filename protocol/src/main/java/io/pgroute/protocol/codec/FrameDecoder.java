@@ -15,21 +15,32 @@ import java.util.List;
  * <p>With {@code dataRowRuns} (a backend's input), consecutive complete DataRow messages already received are
  * framed as one {@linkplain PgFrame#isRun() run}: a large result crosses the pipeline once per read, not per row.
  *
- * <p>With a {@code streamAbove} limit (a backend's input), a DataRow or CopyData message whose body is longer is not
- * gathered whole: its bytes go on as {@linkplain PgFrame#piece pieces} as they arrive, so memory stays bounded by the
- * limit whatever the size of a value (PostgreSQL's reach 1 GB).
+ * <p>With a {@code streamAbove} limit, a message of one of the given types (a backend's DataRow and CopyData, a
+ * client's Bind) whose body is longer is not gathered whole: its bytes go on as {@linkplain PgFrame#piece pieces} as
+ * they arrive, so memory stays bounded by the limit whatever the size of a value (PostgreSQL's reach 1 GB).
  */
 public final class FrameDecoder extends ByteToMessageDecoder {
 
     private static final int HEADER_LENGTH = 5;
 
     private static final byte DATA_ROW = 'D';
-    private static final byte COPY_DATA = 'd';
     private static final long NO_STREAMING = Long.MAX_VALUE;
+    /**
+     * The body length above which pgroute relays a message of a streamed type in pieces: a connection never holds
+     * more than about this much of one such message, whatever its size.
+     */
+    public static final long STREAM_ABOVE = 1L << 20;
+    /**
+     * A message relayed in pieces starts with at least this much of it (or all that is left): the names at the start
+     * of a Bind can be read from its first piece.
+     */
+    private static final int FIRST_PIECE = 16 * 1024;
 
     private long maxFrameBytes;
     private final boolean dataRowRuns;
     private final long streamAbove;
+    /** The message types relayed in pieces above {@link #streamAbove}, as a set of type bytes. */
+    private final boolean[] streamed = new boolean[256];
     private boolean failed;
     /** The type of the message being relayed in pieces, and how many of its bytes are still to come (0: none). */
     private byte streamedType;
@@ -51,16 +62,20 @@ public final class FrameDecoder extends ByteToMessageDecoder {
     /**
      * @param maxFrameBytes the largest body accepted (the length field minus 4)
      * @param dataRowRuns   frame consecutive DataRows as runs (backend input only: 'D' is a frontend type too)
-     * @param streamAbove   DataRow and CopyData bodies longer than this are relayed in pieces as they arrive
-     *                      (backend input only)
+     * @param streamAbove   bodies of the {@code streamedTypes} longer than this are relayed in pieces as they arrive
+     * @param streamedTypes the message types that may be relayed in pieces (a backend's DataRow and CopyData, a
+     *                      client's Bind)
      */
-    public FrameDecoder(long maxFrameBytes, boolean dataRowRuns, long streamAbove) {
+    public FrameDecoder(long maxFrameBytes, boolean dataRowRuns, long streamAbove, byte... streamedTypes) {
         if (maxFrameBytes < 0 || streamAbove < 0) {
             throw new IllegalArgumentException("limits must not be negative: " + maxFrameBytes + ", " + streamAbove);
         }
         this.maxFrameBytes = maxFrameBytes;
         this.dataRowRuns = dataRowRuns;
         this.streamAbove = streamAbove;
+        for (byte each : streamedTypes) {
+            streamed[each & 0xFF] = true;
+        }
     }
 
     /**
@@ -102,8 +117,11 @@ public final class FrameDecoder extends ByteToMessageDecoder {
         }
         byte type = in.getByte(start);
         if (in.readableBytes() < 1 + length) {
-            if (length - 4L > streamAbove && (type == DATA_ROW || type == COPY_DATA)) {
+            if (length - 4L > streamAbove && streamed[type & 0xFF]) {
                 int bytes = in.readableBytes();
+                if (bytes < Math.min(FIRST_PIECE, streamAbove)) {
+                    return;  // a first piece is at least that long (the message is longer)
+                }
                 streamedType = type;
                 streamRemaining = 1L + length - bytes;
                 out.add(PgFrame.piece(type, in.readRetainedSlice(bytes), true, false));

@@ -257,7 +257,7 @@ class FrameDecoderTest {
 
     @Test
     void aLongDataRowOrCopyDataGoesOnInPiecesAsItArrivesAndAShortOneWhole() {
-        EmbeddedChannel backend = new EmbeddedChannel(new FrameDecoder(1000, true, 8));
+        EmbeddedChannel backend = new EmbeddedChannel(new FrameDecoder(1000, true, 8, (byte) 'D', (byte) 'd'));
         ByteBuf big = frame('D', "0123456789abcdef");  // body 16 > 8
         byte[] bigBytes = ByteBufUtil.getBytes(big);
         backend.writeInbound(big.readRetainedSlice(3));  // not even the length yet
@@ -276,10 +276,14 @@ class FrameDecoderTest {
                 assertThat(each.isPiece()).isTrue();
                 assertThat(each.isRaw()).isTrue();
                 assertThat((char) each.type()).isEqualTo('D');
-                assertThatThrownBy(each::body).isInstanceOf(IllegalStateException.class);
                 relayed.writeBytes(each.wire(), each.wire().readerIndex(), each.wire().readableBytes());
             }
             assertThat(first.wireLength()).isEqualTo(9);
+            assertThat(first.body().toString(StandardCharsets.UTF_8)).as("what came of the body").isEqualTo("0123");
+            assertThat(first.startsMessage()).isTrue();
+            assertThat(middle.startsMessage()).isFalse();
+            assertThatThrownBy(middle::body).isInstanceOf(IllegalStateException.class);
+            assertThatThrownBy(last::body).isInstanceOf(IllegalStateException.class);
             assertThat(first.endsMessage()).isFalse();
             assertThat(middle.endsMessage()).isFalse();
             assertThat(last.endsMessage()).isTrue();
@@ -299,7 +303,7 @@ class FrameDecoderTest {
 
     @Test
     void aLongMessageThatArrivedWholeIsAnOrdinaryFrameAndOtherTypesAreNeverPieces() {
-        EmbeddedChannel backend = new EmbeddedChannel(new FrameDecoder(1000, true, 8));
+        EmbeddedChannel backend = new EmbeddedChannel(new FrameDecoder(1000, true, 8, (byte) 'D', (byte) 'd'));
         backend.writeInbound(frame('D', "0123456789abcdef"));
         ByteBuf error = frame('E', "0123456789abcdef");
         backend.writeInbound(error.readRetainedSlice(10));

@@ -12,6 +12,7 @@ import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
+import io.pgroute.protocol.BackendType;
 import io.pgroute.protocol.codec.FrameDecoder;
 import io.pgroute.protocol.codec.MessageEncoder;
 import io.pgroute.protocol.codec.PgFrameEncoder;
@@ -34,11 +35,6 @@ public final class BackendConnector {
     private static final ExceptionLoggingHandler EXCEPTIONS = new ExceptionLoggingHandler(false);
     /** Frames from a backend can be as large as PostgreSQL allows (1 GiB). */
     private static final long MAX_BACKEND_FRAME = 1L << 30;
-    /**
-     * DataRow and CopyData messages with a longer body go to the client in pieces as they arrive: a connection never
-     * holds more than about this much of one message, whatever the size of a value.
-     */
-    private static final long STREAM_ABOVE = 1L << 20;
 
     private final Transport transport;
     private final Duration connectTimeout;
@@ -74,7 +70,8 @@ public final class BackendConnector {
                         if (tls) {
                             pipeline.addLast("tlsNegotiator", new BackendTlsNegotiator(sslContext, target));
                         }
-                        pipeline.addLast("frameDecoder", new FrameDecoder(MAX_BACKEND_FRAME, true, STREAM_ABOVE));
+                        pipeline.addLast("frameDecoder", new FrameDecoder(MAX_BACKEND_FRAME, true, FrameDecoder.STREAM_ABOVE,
+                                BackendType.DATA_ROW.code(), BackendType.COPY_DATA.code()));
                         pipeline.addLast("encoder", MessageEncoder.INSTANCE);
                         pipeline.addLast("frameEncoder", PgFrameEncoder.INSTANCE);
                         pipeline.addLast("startup", startup);

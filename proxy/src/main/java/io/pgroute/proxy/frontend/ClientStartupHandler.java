@@ -11,6 +11,7 @@ import io.pgroute.protocol.ProtocolException;
 import io.pgroute.protocol.SqlState;
 import io.pgroute.protocol.backend.ErrorResponse;
 import io.pgroute.protocol.backend.NegotiateProtocolVersion;
+import io.pgroute.protocol.FrontendType;
 import io.pgroute.protocol.codec.FrameDecoder;
 import io.pgroute.protocol.codec.StartupPacketDecoder;
 import io.pgroute.protocol.startup.CancelRequest;
@@ -206,8 +207,10 @@ public final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
         // until the client has authenticated, a message is at most what PostgreSQL accepts for a password or a
         // SASL token (COMPAT L3); ClientAuthenticator raises it to limits.max_frame_bytes on success, which for a
         // trusted user is when it is added: so the decoder comes first
+        // a Bind above FrameDecoder.STREAM_ABOVE (a big parameter) goes on in pieces as it arrives (COMPAT L1)
         ctx.pipeline().addAfter("startupDecoder", "frameDecoder",
-                new FrameDecoder(Math.min(MAX_AUTH_MESSAGE_BYTES, context.config().limits().maxFrameBytes())));
+                new FrameDecoder(Math.min(MAX_AUTH_MESSAGE_BYTES, context.config().limits().maxFrameBytes()), false,
+                        FrameDecoder.STREAM_ABOVE, FrontendType.BIND.code()));
         ClientAuthenticator authenticator = new ClientAuthenticator(context, parameters, minor);
         ctx.pipeline().replace(this, "auth", authenticator);
         ctx.pipeline().remove("startupDecoder");

@@ -136,6 +136,24 @@ record CacheUnit(int frames, String sql, CacheKey.Shape shape, String detail, by
         return result;
     }
 
+    /**
+     * Whether the unit at the head of {@code waiting} has a message coming in pieces (a Bind with a big parameter):
+     * such a unit is sent before its end arrives, so its statements cannot all be read first.
+     */
+    static boolean comesInPieces(Deque<PgFrame> waiting) {
+        for (PgFrame each : waiting) {
+            if (each.isPiece()) {
+                return true;
+            }
+            FrontendType type = FrontendType.of(each.type());
+            if (type == null || type == FrontendType.QUERY || type == FrontendType.SYNC || type == FrontendType.FLUSH
+                    || type == FrontendType.FUNCTION_CALL) {
+                return false;
+            }
+        }
+        return false;
+    }
+
     /** Inspects the unit at the head of {@code waiting}; {@link #INCOMPLETE} until its Sync has arrived. */
     static CacheUnit of(Deque<PgFrame> waiting, PreparedStatements statements) {
         try {
@@ -163,8 +181,8 @@ record CacheUnit(int frames, String sql, CacheKey.Shape shape, String detail, by
         PgFrame frame = first;
         for (int count = 1; count <= MAX_FRAMES; count++) {
             FrontendType type = FrontendType.of(frame.type());
-            if (type == null) {
-                return NONE;
+            if (type == null || frame.isPiece()) {
+                return NONE;  // a message coming in pieces is never looked up
             }
             switch (type) {
                 case PARSE -> {

@@ -113,6 +113,15 @@ final class CacheWrites {
         return minus(pending.plus(unit), begun);
     }
 
+    /**
+     * What must be begun before a unit whose statements cannot all be read before it is sent (a Bind coming in
+     * pieces, sent before its Sync arrives): it may write any table, so everything, now.
+     */
+    Invalidation toBeginAnything() {
+        onUnknownWrite();
+        return minus(pending, begun);
+    }
+
     private static boolean isRollback(String text, StatementInfo part) {
         String reason = part.reason() == null ? "" : part.reason();
         if (reason.contains("two-phase")) {

@@ -451,6 +451,10 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         if (writes.unsettled() && responses.pendingCycles() > 0) {
             return false;  // a commit's invalidation must not be overtaken by a later request cycle
         }
+        if (CacheUnit.comesInPieces(waiting)) {
+            // sent before its Sync arrives, so its statements cannot all be read: it may write anything (COMPAT L1)
+            return startBegin(writes.toBeginAnything());
+        }
         boolean mayLookUp = transactionStatus == 'I' && pinnedBecause == null && responses.isEmpty()
                 && attempt == null && cache.unchecked(next);
         CacheUnit unit = mayLookUp ? CacheUnit.of(waiting, translator.statements()) : CacheUnit.NONE;
@@ -482,7 +486,11 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
      * {@link CacheWrites}): true when the unit needs nothing begun, false when its begin was just started.
      */
     private boolean nothingToBegin(List<StatementInfo> statements, List<String> texts) {
-        ResultCache.Invalidation begin = writes.toBegin(statements, texts, transactionStatus);
+        return startBegin(writes.toBegin(statements, texts, transactionStatus));
+    }
+
+    /** Starts beginning {@code begin} (see {@link #nothingToBegin}); true when there is nothing to begin. */
+    private boolean startBegin(ResultCache.Invalidation begin) {
         if (begin.isNone()) {
             return true;
         }

@@ -9,7 +9,8 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * Renames the statement a frame refers to without re-encoding the rest: the new body is the bytes before the name,
- * the new name, and a retained slice of everything after it (parameter values are never copied).
+ * the new name, and a retained slice of everything after it (parameter values are never copied). The first piece of
+ * a message relayed in pieces becomes a first piece with the message's length changed by the change of the name.
  */
 final class FrameRewriter {
 
@@ -32,10 +33,20 @@ final class FrameRewriter {
         byte[] name = replacement.getBytes(StandardCharsets.UTF_8);
         ByteBuf head = alloc.buffer(position - start + name.length + 1);
         head.writeBytes(body, start, position - start).writeBytes(name).writeByte(0);
+        byte type = frame.type();
+        if (frame.isPiece()) {
+            ByteBuf wire = frame.wire();
+            int length = wire.getInt(wire.readerIndex() + 1) + name.length - (end - position);
+            CompositeByteBuf result = alloc.compositeBuffer(3);
+            result.addComponent(true, alloc.buffer(5).writeByte(type).writeInt(length));
+            result.addComponent(true, head);
+            result.addComponent(true, body.retainedSlice(end + 1, body.writerIndex() - end - 1));
+            frame.release();
+            return PgFrame.piece(type, result, true, false);
+        }
         CompositeByteBuf result = alloc.compositeBuffer(2);
         result.addComponent(true, head);
         result.addComponent(true, body.retainedSlice(end + 1, body.writerIndex() - end - 1));
-        byte type = frame.type();
         frame.release();
         return new PgFrame(type, result);
     }

@@ -57,6 +57,9 @@ final class SequenceState {
             if (type == null) {
                 return false;
             }
+            if (!each.startsMessage()) {
+                continue;  // the rest of a message relayed in pieces
+            }
             switch (type) {
                 case QUERY -> {
                     return mentions(each.cString(0));

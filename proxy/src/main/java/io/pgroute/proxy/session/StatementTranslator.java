@@ -37,6 +37,11 @@ final class StatementTranslator {
             .withField('F', "plancache.c").withField('R', "RevalidateCachedQuery");
 
     private final Map<String, String> portalSql = new HashMap<>();
+    /**
+     * Whether the pieces after the first of a message relayed in pieces (a Bind with a big parameter) go to the
+     * server: they do when its first piece did, and are dropped when pgroute answered it instead.
+     */
+    private boolean forwardingPieces;
     private final ResponseQueue responses;
     private final ByteBufAllocator alloc;
     /** The plan generation of a pgroute statement name (see {@code DatabaseRouting.planChanged}). */
@@ -102,6 +107,15 @@ final class StatementTranslator {
      * statement this message executes (Query, Execute), for settings tracking and pinning.
      */
     void send(BackendConnection backend, PgFrame frame, FrontendType type, Consumer<String> executed) {
+        if (!frame.startsMessage()) {
+            if (forwardingPieces) {
+                backend.write(frame);  // the rest of a message whose first piece went before it
+            } else {
+                frame.release();
+            }
+            return;
+        }
+        forwardingPieces = false;
         switch (type) {
             case QUERY -> {
                 backend.unnamedStatement(null);  // a simple Query drops the unnamed statement
@@ -161,6 +175,7 @@ final class StatementTranslator {
         String portal = frame.cString(0);
         PreparedStatements.Statement statement = statements.get(name);
         if (statement == null) {
+            forwardingPieces = frame.isPiece();
             forward(backend, frame, Kind.BIND);
             return;
         }
@@ -174,6 +189,7 @@ final class StatementTranslator {
         PgFrame renamed = name.equals(backendName) ? frame
                 : FrameRewriter.replaceCString(alloc, frame, 0, 1, backendName);
         responses.add(backendName.isEmpty() ? Entry.relay(Kind.BIND) : Entry.bind(backendName));
+        forwardingPieces = frame.isPiece();
         backend.write(renamed);
     }
 

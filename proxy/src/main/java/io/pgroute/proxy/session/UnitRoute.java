@@ -28,7 +28,9 @@ record UnitRoute(boolean read, boolean statementless) {
         int inspected = 0;
         for (PgFrame each : waiting) {
             FrontendType type = FrontendType.of(each.type());
-            if (type == null || ++inspected > MAX_INSPECTED) {
+            if (type == null || ++inspected > MAX_INSPECTED || each.isPiece()) {
+                // a message coming in pieces (a Bind with a big parameter) goes on before the unit is complete,
+                // and cannot be sent again elsewhere: primary
                 return new UnitRoute(false);
             }
             switch (type) {

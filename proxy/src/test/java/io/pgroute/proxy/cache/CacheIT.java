@@ -379,6 +379,27 @@ class CacheIT {
     }
 
     @Test
+    void aWriteWhoseParameterComesInPiecesIsSeenByTheNextRead() throws Exception {
+        String table = table("c_upload");
+        String read = "SELECT count(*) FROM " + table;
+        byte[] upload = new byte[3 << 20];  // a Bind above 1 MiB: sent on before its Sync, statements unread
+        java.util.Arrays.fill(upload, (byte) 7);
+        try (Connection c = connect(proxy);
+             PreparedStatement insert = c.prepareStatement("INSERT INTO " + table + " VALUES (?)")) {
+            execute(c, "CREATE TABLE " + table + " (v bytea)");
+            assertThat(untilCached(proxy, c, read)).containsExactly("0");
+            insert.setBytes(1, upload);
+            assertThat(insert.executeUpdate()).isEqualTo(1);
+            assertThat(rows(c, read)).containsExactly("1");
+            try (Connection other = connect(second)) {
+                assertThat(rows(other, read)).containsExactly("1");
+            }
+            assertThat(rows(c, "/* pgroute: primary */ SELECT octet_length(v) FROM " + table))
+                    .containsExactly(String.valueOf(upload.length));
+        }
+    }
+
+    @Test
     void aWriteThroughOneInstanceIsSeenThroughTheOther() throws Exception {
         String table = table("c_two");
         String read = "SELECT v FROM " + table;

@@ -119,6 +119,48 @@ class LargeResultIT {
         }
     }
 
+    @Test
+    void aParameterLargerThanTheProxysMemoryLimitGoesIn() throws Exception {
+        int port = ProxyFixture.freePort();
+        Path config = Files.createTempFile("pgroute-upload", ".yaml");
+        Path log = Files.createTempFile("pgroute-upload", ".log");
+        Process proxy = startSmallProxy(port, config, log);
+        byte[] upload = new byte[160 << 20];  // a Bind of 160 MB: more than the proxy's heap and direct memory
+        new java.util.Random(7).nextBytes(upload);
+        String md5 = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("MD5").digest(upload));
+        try {
+            // prepareThreshold=1: the second upload binds a named statement, renamed on its way (the first is unnamed)
+            String url = "jdbc:postgresql://127.0.0.1:" + port + "/app?socketTimeout=120&prepareThreshold=1";
+            awaitAnswer(url, proxy, log);
+            try (Connection c = DriverManager.getConnection(url, "app", "app"); Statement s = c.createStatement()) {
+                s.execute("DROP TABLE IF EXISTS big_upload");
+                s.execute("CREATE TABLE big_upload (id int, v bytea)");
+                try (java.sql.PreparedStatement insert = c.prepareStatement(
+                        "INSERT INTO big_upload VALUES (?, ?)")) {
+                    for (int id = 1; id <= 2; id++) {
+                        insert.setInt(1, id);
+                        insert.setBytes(2, upload);
+                        assertThat(insert.executeUpdate()).isEqualTo(1);
+                    }
+                }
+                try (ResultSet rs = s.executeQuery("/* pgroute: primary */ SELECT id, length(v), md5(v) FROM "
+                        + "big_upload ORDER BY id")) {
+                    for (int id = 1; id <= 2; id++) {
+                        assertThat(rs.next()).isTrue();
+                        assertThat(rs.getInt(1)).isEqualTo(id);
+                        assertThat(rs.getLong(2)).isEqualTo(upload.length);
+                        assertThat(rs.getString(3)).isEqualTo(md5);
+                    }
+                }
+                s.execute("DROP TABLE big_upload");
+            }
+            assertThat(proxy.isAlive()).as("the proxy survived; its log: %s", tail(log)).isTrue();
+            assertThat(Files.readString(log)).doesNotContain("OutOfMemoryError");
+        } finally {
+            stop(proxy, config, log);
+        }
+    }
+
     /** What psql prints on stderr running {@code script} from a file, with SQLSTATEs. */
     private static String psqlScript(int port, String script) throws Exception {
         Path file = Files.createTempFile("pgroute-script", ".sql");
