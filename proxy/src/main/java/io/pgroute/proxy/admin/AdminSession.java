@@ -131,6 +131,12 @@ final class AdminSession {
         if (skipping) {
             return;
         }
+        if (frame.isPiece()) {  // a Bind longer than FrameDecoder.STREAM_ABOVE: no admin command takes one
+            if (frame.startsMessage()) {
+                fatal(ErrorResponse.fatal(SqlState.PROGRAM_LIMIT_EXCEEDED, "message too long for the admin console"));
+            }
+            return;
+        }
         if (type == null) {
             fatal(ErrorResponse.fatal(SqlState.PROTOCOL_VIOLATION, "invalid frontend message type "
                     + (frame.type() & 0xFF)));

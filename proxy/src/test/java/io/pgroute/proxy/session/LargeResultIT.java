@@ -32,14 +32,9 @@ class LargeResultIT {
 
     @Test
     void aGigabyteResultStreamsThroughAProxyWithA128MegabyteHeap() throws Exception {
-        int port = ProxyFixture.freePort();
-        Path config = Files.createTempFile("pgroute-large", ".yaml");
-        Path log = Files.createTempFile("pgroute-large", ".log");
-        Process proxy = startSmallProxy(port, config, log);
-        try {
+        try (SmallProxy proxy = new SmallProxy()) {
             // a proxy that stalls (holding the result instead of relaying it) fails the read within a minute
-            String url = "jdbc:postgresql://127.0.0.1:" + port + "/app?socketTimeout=60";
-            awaitAnswer(url, proxy, log);
+            String url = proxy.url("socketTimeout=60");
             long rows = 0;
             long bytes = 0;
             try (Connection c = DriverManager.getConnection(url, "app", "app")) {
@@ -58,33 +53,25 @@ class LargeResultIT {
             }
             assertThat(rows).isEqualTo(ROWS);
             assertThat(bytes).isEqualTo((long) ROWS * WIDTH);
-            assertThat(proxy.isAlive()).as("the proxy survived; its log: %s", tail(log)).isTrue();
+            proxy.assertAlive();
             try (Connection c = DriverManager.getConnection(url, "app", "app"); Statement s = c.createStatement();
                  ResultSet rs = s.executeQuery("SELECT 42")) {
                 rs.next();
                 assertThat(rs.getInt(1)).isEqualTo(42);
             }
             if (Files.isExecutable(PSQL)) {
-                assertThat(psqlBytes(port, log, "SELECT repeat('x', " + WIDTH + ") FROM generate_series(1, " + ROWS
+                assertThat(psqlBytes(proxy, "SELECT repeat('x', " + WIDTH + ") FROM generate_series(1, " + ROWS
                         + ")")).as("psql's output: every row and its newline")
                         .isEqualTo((long) ROWS * (WIDTH + 1));
-                assertThat(proxy.isAlive()).as("the proxy survived psql; its log: %s", tail(log)).isTrue();
             }
-            assertThat(Files.readString(log)).doesNotContain("OutOfMemoryError");
-        } finally {
-            stop(proxy, config, log);
+            proxy.assertAlive();
         }
     }
 
     @Test
     void aValueLargerThanTheProxysMemoryLimitGoesThroughAndTheConnectionGoesOn() throws Exception {
-        int port = ProxyFixture.freePort();
-        Path config = Files.createTempFile("pgroute-value", ".yaml");
-        Path log = Files.createTempFile("pgroute-value", ".log");
-        Process proxy = startSmallProxy(port, config, log);
-        try {
-            String url = "jdbc:postgresql://127.0.0.1:" + port + "/app?socketTimeout=60";
-            awaitAnswer(url, proxy, log);
+        try (SmallProxy proxy = new SmallProxy()) {
+            String url = proxy.url("socketTimeout=60");
             try (Connection c = DriverManager.getConnection(url, "app", "app"); Statement s = c.createStatement()) {
                 // a DataRow of 256 MB, then the rest of the answer in the same read: all of it must arrive in order
                 try (ResultSet rs = s.executeQuery("SELECT repeat('ab', " + VALUE_BYTES / 2 + ") || 'z', 7")) {
@@ -101,10 +88,10 @@ class LargeResultIT {
                 }
             }
             if (Files.isExecutable(PSQL)) {
-                assertThat(psqlBytes(port, log, "SELECT repeat('x', " + VALUE_BYTES + ")"))
+                assertThat(psqlBytes(proxy, "SELECT repeat('x', " + VALUE_BYTES + ")"))
                         .isEqualTo(VALUE_BYTES + 1L);
                 // a client message is held whole: one larger than the proxy's memory gets PostgreSQL's 53200
-                assertThat(psqlScript(port, "SELECT length('" + "y".repeat(VALUE_BYTES) + "');\n"))
+                assertThat(psqlScript(proxy.port, "SELECT length('" + "y".repeat(VALUE_BYTES) + "');\n"))
                         .contains("FATAL:  53200: out of memory");
                 try (Connection c = DriverManager.getConnection(url, "app", "app"); Statement s = c.createStatement();
                      ResultSet rs = s.executeQuery("SELECT 43")) {
@@ -112,26 +99,19 @@ class LargeResultIT {
                     assertThat(rs.getInt(1)).isEqualTo(43);
                 }
             }
-            assertThat(proxy.isAlive()).as("the proxy survived; its log: %s", tail(log)).isTrue();
-            assertThat(Files.readString(log)).doesNotContain("OutOfMemoryError").doesNotContain("backend closed");
-        } finally {
-            stop(proxy, config, log);
+            proxy.assertAlive();
+            assertThat(Files.readString(proxy.log)).doesNotContain("backend closed");
         }
     }
 
     @Test
     void aParameterLargerThanTheProxysMemoryLimitGoesIn() throws Exception {
-        int port = ProxyFixture.freePort();
-        Path config = Files.createTempFile("pgroute-upload", ".yaml");
-        Path log = Files.createTempFile("pgroute-upload", ".log");
-        Process proxy = startSmallProxy(port, config, log);
         byte[] upload = new byte[160 << 20];  // a Bind of 160 MB: more than the proxy's heap and direct memory
         new java.util.Random(7).nextBytes(upload);
         String md5 = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("MD5").digest(upload));
-        try {
+        try (SmallProxy proxy = new SmallProxy()) {
             // prepareThreshold=1: the second upload binds a named statement, renamed on its way (the first is unnamed)
-            String url = "jdbc:postgresql://127.0.0.1:" + port + "/app?socketTimeout=120&prepareThreshold=1";
-            awaitAnswer(url, proxy, log);
+            String url = proxy.url("socketTimeout=120&prepareThreshold=1");
             try (Connection c = DriverManager.getConnection(url, "app", "app"); Statement s = c.createStatement()) {
                 s.execute("DROP TABLE IF EXISTS big_upload");
                 s.execute("CREATE TABLE big_upload (id int, v bytea)");
@@ -154,10 +134,7 @@ class LargeResultIT {
                 }
                 s.execute("DROP TABLE big_upload");
             }
-            assertThat(proxy.isAlive()).as("the proxy survived; its log: %s", tail(log)).isTrue();
-            assertThat(Files.readString(log)).doesNotContain("OutOfMemoryError");
-        } finally {
-            stop(proxy, config, log);
+            proxy.assertAlive();
         }
     }
 
@@ -182,31 +159,53 @@ class LargeResultIT {
     }
 
     /**
-     * pgroute from the built jar with a 128 MB heap and as much direct memory, listening on {@code port}, accepting
-     * messages up to 1 GiB (its default).
+     * pgroute from the built jar with a 128 MB heap and as much direct memory, accepting messages up to 1 GiB (its
+     * default); stopped and its files deleted on close.
      */
-    private static Process startSmallProxy(int port, Path config, Path log) throws Exception {
-        String yaml = ProxyFixture.yaml(ProxyFixture.get().cluster(), Map.of())
-                .replace("listen: { host: 127.0.0.1, port: 0 }", "listen: { host: 127.0.0.1, port: " + port + " }")
-                .replace("max_frame_bytes: 16MiB", "max_frame_bytes: 1GiB");
-        Files.writeString(config, yaml);
-        String java = ProcessHandle.current().info().command().orElse("java");
-        return new ProcessBuilder(java, "-Xms32m", "-Xmx128m", "-XX:MaxDirectMemorySize=128m",
-                "-XX:+ExitOnOutOfMemoryError", "-jar", ProxyFixture.jar().toString(), "--config", config.toString())
-                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
-    }
+    private static final class SmallProxy implements AutoCloseable {
+        private final int port = ProxyFixture.freePort();
+        private final Path config = Files.createTempFile("pgroute-small", ".yaml");
+        private final Path log = Files.createTempFile("pgroute-small", ".log");
+        private final Process process;
 
-    private static void stop(Process proxy, Path config, Path log) throws Exception {
-        proxy.destroy();
-        if (!proxy.waitFor(30, TimeUnit.SECONDS)) {
-            proxy.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        SmallProxy() throws Exception {
+            String yaml = ProxyFixture.yaml(ProxyFixture.get().cluster(), Map.of())
+                    .replace("listen: { host: 127.0.0.1, port: 0 }", "listen: { host: 127.0.0.1, port: " + port + " }")
+                    .replace("max_frame_bytes: 16MiB", "max_frame_bytes: 1GiB");
+            Files.writeString(config, yaml);
+            String java = ProcessHandle.current().info().command().orElse("java");
+            process = new ProcessBuilder(java, "-Xms32m", "-Xmx128m", "-XX:MaxDirectMemorySize=128m",
+                    "-XX:+ExitOnOutOfMemoryError", "-jar", ProxyFixture.jar().toString(), "--config", config.toString())
+                    .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         }
-        Files.deleteIfExists(config);
-        Files.deleteIfExists(log);
+
+        /** The JDBC URL with {@code options}, once the proxy answers on it. */
+        String url(String options) throws Exception {
+            String url = "jdbc:postgresql://127.0.0.1:" + port + "/app?" + options;
+            awaitAnswer(url, process, log);
+            return url;
+        }
+
+        void assertAlive() throws IOException {
+            assertThat(process.isAlive()).as("the proxy survived; its log: %s", tail(log)).isTrue();
+            assertThat(Files.readString(log)).doesNotContain("OutOfMemoryError");
+        }
+
+        @Override
+        public void close() throws Exception {
+            process.destroy();
+            if (!process.waitFor(30, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+            Files.deleteIfExists(config);
+            Files.deleteIfExists(log);
+        }
     }
 
     /** Bytes psql prints for the whole result of {@code sql} read as one simple-protocol answer. */
-    private static long psqlBytes(int port, Path log, String sql) throws Exception {
+    private static long psqlBytes(SmallProxy proxy, String sql) throws Exception {
+        int port = proxy.port;
+        Path log = proxy.log;
         ProcessBuilder builder = new ProcessBuilder(PSQL.toString(), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
                 "host=127.0.0.1 port=" + port + " dbname=app user=app sslmode=disable", "-c", sql);
         builder.environment().put("PGPASSWORD", "app");
