@@ -322,6 +322,13 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             if (backend == null && answerParseLocally()) {
                 continue;
             }
+            if (backend == null && transactionStatus == 'I' && waiting.size() == 1 && type == FrontendType.PARSE
+                    && !next.isPiece()) {
+                // its Sync is on its way (in the same read, as a rule): a lone Parse+Sync of a statement a server
+                // already knows is answered without a connection, and a client that prepares synchronously
+                // (pgbench -M prepared) must not wait for one while others of its thread hold them (COMPAT V12)
+                return;
+            }
             if (attempt != null) {
                 return;  // a replica read may still be re-run on the primary: its answer comes first
             }

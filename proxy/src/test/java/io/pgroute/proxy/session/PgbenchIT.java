@@ -83,13 +83,35 @@ class PgbenchIT {
         completesWithoutFailedTransactions("prepared", "tpcb-like");
     }
 
+    /**
+     * The same in front of the primary alone: there every unit goes to the primary without waiting for its end, and
+     * the lone Parse that pgroute could answer itself once its Sync is in must not lease a connection first.
+     */
+    @Test
+    void completesPreparedTpcbWithMoreClientsThanConnectionsOnThePrimaryAlone() throws Exception {
+        String yaml = ProxyFixture.yaml(ProxyFixture.get().cluster(), Map.of("pool", "  size: 4\n  timeout: 3s"))
+                .replaceAll("(?m)^    replicas:\n(      - .*\n)+", "");
+        assertThat(yaml).doesNotContain("replicas");
+        try (PgrouteServer primaryOnly = new PgrouteServer(ConfigLoader.parse(yaml, "pgbench-primary.yaml",
+                System::getenv), 1).start()) {
+            Result result = run(primaryOnly, List.of("-M", "prepared", "-b", "tpcb-like", "-c", "16", "-j", "2",
+                    "-t", String.valueOf(TRANSACTIONS_PER_CLIENT), "-n"));
+            assertThat(result.exitCode()).as("pgbench exit code; output:\n%s", result.output()).isZero();
+            assertThat(result.output()).as(result.output()).contains("number of failed transactions: 0 ");
+        }
+    }
+
     private record Result(int exitCode, String output) {
     }
 
     private static Result run(List<String> arguments) throws IOException, InterruptedException {
+        return run(server, arguments);
+    }
+
+    private static Result run(PgrouteServer target, List<String> arguments) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>();
         command.add(pgbench.toString());
-        command.addAll(List.of("-h", "127.0.0.1", "-p", String.valueOf(server.port()), "-U", "app"));
+        command.addAll(List.of("-h", "127.0.0.1", "-p", String.valueOf(target.port()), "-U", "app"));
         command.addAll(arguments);
         command.add(ProxyFixture.DATABASE);
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
