@@ -166,6 +166,7 @@ class LargeResultIT {
         private final int port = ProxyFixture.freePort();
         private final Path config = Files.createTempFile("pgroute-small", ".yaml");
         private final Path log = Files.createTempFile("pgroute-small", ".log");
+        private final java.sql.Timestamp started = new java.sql.Timestamp(System.currentTimeMillis() - 1_000);
         private final Process process;
 
         SmallProxy() throws Exception {
@@ -191,6 +192,10 @@ class LargeResultIT {
             assertThat(Files.readString(log)).doesNotContain("OutOfMemoryError");
         }
 
+        /**
+         * Stops the proxy, then waits until the server processes of its connections have gone too: one still
+         * computing a large value when the proxy went away would count against the next test's connections.
+         */
         @Override
         public void close() throws Exception {
             process.destroy();
@@ -199,6 +204,24 @@ class LargeResultIT {
             }
             Files.deleteIfExists(config);
             Files.deleteIfExists(log);
+            var cluster = ProxyFixture.get().cluster();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            try (Connection c = DriverManager.getConnection(cluster.primary().jdbcUrl("postgres"), cluster.superuser(),
+                    cluster.superuserPassword());
+                 java.sql.PreparedStatement count = c.prepareStatement("SELECT count(*) FROM pg_stat_activity "
+                         + "WHERE usename = 'app' AND backend_type = 'client backend' AND backend_start >= ? "
+                         + "AND application_name NOT LIKE 'pgroute-%'")) {  // the monitors and catalogs stay
+                count.setTimestamp(1, started);
+                while (System.nanoTime() - deadline < 0) {
+                    try (ResultSet rs = count.executeQuery()) {
+                        rs.next();
+                        if (rs.getInt(1) == 0) {
+                            return;
+                        }
+                    }
+                    Thread.sleep(100);
+                }
+            }
         }
     }
 
