@@ -39,8 +39,8 @@ public final class FrameDecoder extends ByteToMessageDecoder {
     private long maxFrameBytes;
     private final boolean dataRowRuns;
     private final long streamAbove;
-    /** The message types relayed in pieces above {@link #streamAbove}, as a set of type bytes. */
-    private final boolean[] streamed = new boolean[256];
+    /** The message types relayed in pieces above {@link #streamAbove} (one or two: checked by a scan). */
+    private final byte[] streamedTypes;
     private boolean failed;
     /** The type of the message being relayed in pieces, and how many of its bytes are still to come (0: none). */
     private byte streamedType;
@@ -73,9 +73,7 @@ public final class FrameDecoder extends ByteToMessageDecoder {
         this.maxFrameBytes = maxFrameBytes;
         this.dataRowRuns = dataRowRuns;
         this.streamAbove = streamAbove;
-        for (byte each : streamedTypes) {
-            streamed[each & 0xFF] = true;
-        }
+        this.streamedTypes = streamedTypes.clone();
     }
 
     /**
@@ -87,6 +85,15 @@ public final class FrameDecoder extends ByteToMessageDecoder {
             throw new IllegalArgumentException("maxFrameBytes must not be negative: " + maxFrameBytes);
         }
         this.maxFrameBytes = maxFrameBytes;
+    }
+
+    private boolean isStreamed(byte type) {
+        for (byte each : streamedTypes) {
+            if (each == type) {
+                return true;
+            }
+        }
+        return false;
     }
 
     // Frame: Byte1 type, Int32 len (self-inclusive, >= 4), Byte[len - 4] body
@@ -117,7 +124,7 @@ public final class FrameDecoder extends ByteToMessageDecoder {
         }
         byte type = in.getByte(start);
         if (in.readableBytes() < 1 + length) {
-            if (length - 4L > streamAbove && streamed[type & 0xFF]) {
+            if (length - 4L > streamAbove && isStreamed(type)) {
                 int bytes = in.readableBytes();
                 if (bytes < Math.min(FIRST_PIECE, streamAbove)) {
                     return;  // a first piece is at least that long (the message is longer)

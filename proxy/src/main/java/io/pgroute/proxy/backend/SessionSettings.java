@@ -28,7 +28,12 @@ public final class SessionSettings {
 
     /** Whether a connection with these settings must have its lease-only parameters reset before it waits idle. */
     public boolean hasLeaseOnly() {
-        return !values.isEmpty() && values.keySet().stream().anyMatch(LEASE_ONLY::contains);
+        for (String each : LEASE_ONLY) {
+            if (values.containsKey(each)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** These settings without the lease-only parameters: a connection's after {@link #RESET_LEASE_ONLY}. */
