@@ -22,6 +22,11 @@ import java.util.function.Function;
 public final class PgFrame extends DefaultByteBufHolder {
 
     private final byte type;
+    /**
+     * The same buffer as {@link #content()}, read without {@code content()}'s reference-count check: a relayed frame
+     * is read a few times on the hot path, and each check is a volatile read of a shared counter.
+     */
+    private final ByteBuf bytes;
     /** The whole frame as it arrived (type, length, body), sharing the body's reference count; null if unknown. */
     private final ByteBuf wire;
     /** 1, or the number of DataRow messages in a run. */
@@ -71,6 +76,7 @@ public final class PgFrame extends DefaultByteBufHolder {
 
     private PgFrame(byte type, ByteBuf body, ByteBuf wire, int frames, int piece) {
         super(body);
+        this.bytes = body;
         this.type = type;
         this.wire = wire;
         this.frames = frames;
@@ -115,8 +121,7 @@ public final class PgFrame extends DefaultByteBufHolder {
         if (isRaw()) {
             return wire;
         }
-        ByteBuf body = content();
-        return wire != null && wire.readableBytes() == 5 + body.readableBytes() ? wire : null;
+        return wire != null && wire.readableBytes() == 5 + bytes.readableBytes() ? wire : null;
     }
 
     public byte type() {
@@ -130,12 +135,11 @@ public final class PgFrame extends DefaultByteBufHolder {
     public ByteBuf body() {
         if (isRaw()) {
             if (frames == 1 && piece == BEFORE_END) {
-                ByteBuf bytes = content();
                 return bytes.slice(bytes.readerIndex() + 5, bytes.readableBytes() - 5);
             }
             throw new IllegalStateException(this + " has no single body: use wire()");
         }
-        return content();
+        return bytes;
     }
 
     /** The frontend type of this frame, or {@code null} if the type byte is not a frontend type. */
@@ -195,7 +199,7 @@ public final class PgFrame extends DefaultByteBufHolder {
 
     /** The length the frame has on the wire: type byte, Int32 length and body. */
     public int wireLength() {
-        return isRaw() ? content().readableBytes() : 5 + content().readableBytes();
+        return isRaw() ? bytes.readableBytes() : 5 + bytes.readableBytes();
     }
 
     @Override

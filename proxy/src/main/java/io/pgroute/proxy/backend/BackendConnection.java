@@ -2,7 +2,9 @@ package io.pgroute.proxy.backend;
 
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
+import io.pgroute.protocol.FrontendMessage;
 import io.pgroute.protocol.PgFrame;
+import io.pgroute.protocol.codec.FrameBatch;
 import io.pgroute.protocol.frontend.Terminate;
 
 import java.util.Map;
@@ -26,6 +28,8 @@ public final class BackendConnection {
     private final long openedAtNanos = System.nanoTime();
     private final Map<String, String> reported;
     private final PreparedOnServer prepared = new PreparedOnServer(MAX_PREPARED);
+    /** Frames and messages queued for the server until {@link #flush}, confined to the channel's event loop. */
+    private final FrameBatch batch;
     private SessionSettings applied = new SessionSettings();
     private String unnamedStatement;
     private BackendListener listener = NOBODY;
@@ -37,6 +41,7 @@ public final class BackendConnection {
     BackendConnection(Channel channel, BackendTarget target, int processId, byte[] secretKey,
                       Map<String, String> serverParameters) {
         this.channel = channel;
+        this.batch = new FrameBatch(channel);
         this.target = target;
         this.processId = processId;
         this.secretKey = secretKey.clone();
@@ -181,13 +186,28 @@ public final class BackendConnection {
         return channel.isActive();
     }
 
-    /** Queues a frame for the backend; ownership passes to Netty. */
+    /** Queues a frame for the backend (ownership passes); it goes out with the others at {@link #flush}. */
     public void write(PgFrame frame) {
-        channel.write(frame, channel.voidPromise());
+        if (!batch.add(frame)) {
+            batch.write();
+            channel.write(frame, channel.voidPromise());
+        }
     }
 
+    /** Queues a message pgroute makes up (a Parse, a Close, a Query) after the frames queued before it. */
+    public void write(FrontendMessage message) {
+        batch.addMessage(message);
+    }
+
+    /** Sends what is queued. */
     public void flush() {
+        batch.write();
         channel.flush();
+    }
+
+    /** The channel closed: what is still queued will never be sent. */
+    void onClosed() {
+        batch.discard();
     }
 
     public void setAutoRead(boolean autoRead) {
@@ -201,6 +221,9 @@ public final class BackendConnection {
     /** Says goodbye to the backend with Terminate and closes. */
     public void terminate() {
         detach();
+        if (channel.eventLoop().inEventLoop()) {
+            batch.discard();
+        }
         if (channel.isActive()) {
             channel.writeAndFlush(Terminate.INSTANCE).addListener(ChannelFutureListener.CLOSE);
         } else {

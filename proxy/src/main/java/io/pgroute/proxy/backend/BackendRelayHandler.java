@@ -38,6 +38,7 @@ final class BackendRelayHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        connection.onClosed();
         connection.listener().onBackendClosed(connection, failure);
     }
 

@@ -34,7 +34,8 @@ final class ConnectionReset implements BackendListener {
     void start() {
         connection.attach(this);
         connection.setAutoRead(true);
-        connection.channel().writeAndFlush(new Query(sql));
+        connection.write(new Query(sql));
+        connection.flush();
     }
 
     @Override

@@ -100,7 +100,7 @@ public final class SessionSettings {
      * trailing {@code --} comment in a value cannot swallow the next one (COMPAT G11).
      */
     public String syncSql(SessionSettings applied) {
-        if (values.equals(applied.values)) {
+        if (sameValues(values, applied.values)) {
             return null;  // the common case, checked without building anything
         }
         List<String> statements = new ArrayList<>();
@@ -122,7 +122,12 @@ public final class SessionSettings {
 
     @Override
     public boolean equals(Object other) {
-        return other instanceof SessionSettings settings && settings.values.equals(values);
+        return other instanceof SessionSettings settings && sameValues(settings.values, values);
+    }
+
+    /** Map equality, with no iterator for the usual case of two sessions that set nothing (checked per lease). */
+    private static boolean sameValues(Map<String, String> one, Map<String, String> other) {
+        return one.size() == other.size() && (one.isEmpty() || one.equals(other));
     }
 
     @Override

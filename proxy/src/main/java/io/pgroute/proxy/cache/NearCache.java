@@ -3,6 +3,7 @@ package io.pgroute.proxy.cache;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
+import io.pgroute.proxy.stats.ThreadCounter;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -13,7 +14,6 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
 
@@ -68,7 +68,7 @@ public final class NearCache implements RedisSubscription.Listener {
     private final ConcurrentHashMap<String, Long> invalidatedAt = new ConcurrentHashMap<>();
     /** Begins of ours whose message has not come back yet, by token. */
     private final ConcurrentHashMap<String, CompletableFuture<Void>> ownMessages = new ConcurrentHashMap<>();
-    private final LongAdder hits = new LongAdder();
+    private final ThreadCounter hits = new ThreadCounter();
     private volatile long resetAt;
     /** Send time of the newest PING answered since the subscription was last confirmed; NONE without one. */
     private volatile long leaseFrom = NONE;

@@ -7,6 +7,7 @@ import io.lettuce.core.ScanCursor;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SetArgs;
 import io.netty.channel.EventLoopGroup;
+import io.pgroute.proxy.stats.ThreadCounter;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -56,15 +57,15 @@ public final class RedisCache implements AutoCloseable {
     private final EpochGuard guard;
     private final CircuitBreaker breaker;
     private final Future<?> healthCheck;
-    private final LongAdder hits = new LongAdder();
-    private final LongAdder misses = new LongAdder();
-    private final LongAdder stores = new LongAdder();
+    private final ThreadCounter hits = new ThreadCounter();
+    private final ThreadCounter misses = new ThreadCounter();
+    private final ThreadCounter stores = new ThreadCounter();
     private final LongAdder errors = new LongAdder();
     private final LongAdder bumps = new LongAdder();
-    private final LongAdder hitBytes = new LongAdder();
-    private final LongAdder storedBytes = new LongAdder();
-    private final LongAdder tooLarge = new LongAdder();
-    private final LongAdder lagSkipped = new LongAdder();
+    private final ThreadCounter hitBytes = new ThreadCounter();
+    private final ThreadCounter storedBytes = new ThreadCounter();
+    private final ThreadCounter tooLarge = new ThreadCounter();
+    private final ThreadCounter lagSkipped = new ThreadCounter();
     /** The local cache; null when off (configured so, or a Sentinel or Cluster topology). */
     private final NearCache near;
     private final RedisSubscription subscription;

@@ -29,7 +29,8 @@ public final class ProxyMetrics implements QueryRecorder {
         Duration.ofSeconds(5), Duration.ofSeconds(10)};
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    private final Map<String, RouteMeters> routes = new ConcurrentHashMap<>();
+    /** By database, then by route's ordinal: no key built per request cycle. */
+    private final Map<String, RouteMeters[]> routes = new ConcurrentHashMap<>();
     private final Map<String, Counter> errors = new ConcurrentHashMap<>();
     private final java.util.List<Object> keep = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final Counter settingsReplays = Counter.builder("pgroute.settings.replays")
@@ -40,14 +41,31 @@ public final class ProxyMetrics implements QueryRecorder {
 
     @Override
     public void query(String database, Route route, long nanos) {
-        RouteMeters meters = routes.computeIfAbsent(database + '\0' + route.label(), key -> new RouteMeters(
-                Counter.builder("pgroute.queries").description("request cycles answered, by who answered them")
-                        .tag("database", database).tag("route", route.label()).register(registry),
-                Timer.builder("pgroute.query.duration").description("time from sending a request cycle to its "
-                                + "ReadyForQuery").tag("database", database).tag("route", route.label())
-                        .serviceLevelObjectives(DURATION_BUCKETS).register(registry)));
+        RouteMeters[] ofDatabase = routes.get(database);
+        if (ofDatabase == null) {
+            ofDatabase = routes.computeIfAbsent(database, key -> new RouteMeters[Route.values().length]);
+        }
+        RouteMeters meters = ofDatabase[route.ordinal()];
+        if (meters == null) {
+            meters = register(ofDatabase, database, route);
+        }
         meters.queries().increment();
         meters.duration().record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** The meters of {@code database}'s cycles answered by {@code route}, registered once (sessions race here). */
+    private synchronized RouteMeters register(RouteMeters[] ofDatabase, String database, Route route) {
+        RouteMeters meters = ofDatabase[route.ordinal()];
+        if (meters == null) {
+            meters = new RouteMeters(
+                    Counter.builder("pgroute.queries").description("request cycles answered, by who answered them")
+                            .tag("database", database).tag("route", route.label()).register(registry),
+                    Timer.builder("pgroute.query.duration").description("time from sending a request cycle to its "
+                                    + "ReadyForQuery").tag("database", database).tag("route", route.label())
+                            .serviceLevelObjectives(DURATION_BUCKETS).register(registry));
+            ofDatabase[route.ordinal()] = meters;
+        }
+        return meters;
     }
 
     @Override

@@ -750,7 +750,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             replay.sent();  // the client's request waits for its answer (see SettingsReplay)
             responses.add(ResponseQueue.Entry.injected(ResponseQueue.Kind.QUERY));
             connection.unnamedStatement(null);  // a simple Query drops the unnamed statement
-            connection.channel().write(new Query(sync), connection.channel().voidPromise());
+            connection.write(new Query(sync));
             connection.applied(settings.desired());
         }
     }

@@ -113,7 +113,10 @@ public final class SessionRouting {
      */
     public StatementInfo classify(String sql) {
         long generation = classifier.generation();
-        if (generation == lastGeneration && sql.equals(lastSql)) {
+        // the hash first: a new text of the same length (pgbench's next literal) differs only near its end, and the
+        // classifier's lookup needs the hash anyway (a String keeps it)
+        if (generation == lastGeneration && (sql == lastSql || sql.hashCode() == lastSql.hashCode()
+                && sql.equals(lastSql))) {
             return lastInfo;
         }
         StatementInfo result = classifier.classify(sql);

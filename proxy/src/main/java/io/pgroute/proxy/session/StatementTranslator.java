@@ -235,8 +235,7 @@ final class StatementTranslator {
         frame.release();
         responses.add(ResponseQueue.Entry.failing(kind, error));
         backend.unnamedStatement(null);
-        backend.channel().write(new Parse("", "pgroute: " + error.message(), new int[0]),
-                backend.channel().voidPromise());
+        backend.write(new Parse("", "pgroute: " + error.message(), new int[0]));
     }
 
     /** Makes sure {@code backend} has the statement; returns the name to use on it. */
@@ -268,20 +267,20 @@ final class StatementTranslator {
     private void recordPrepare(BackendConnection backend, String backendName) {
         if (backend.prepared().contains(backendName)) {
             responses.add(Entry.injected(Kind.CLOSE));
-            backend.channel().write(Close.statement(backendName), backend.channel().voidPromise());
+            backend.write(Close.statement(backendName));
         }
         closeEvicted(backend, backend.prepared().add(backendName, generations.applyAsInt(backendName)));
     }
 
     private void inject(BackendConnection backend, Parse parse, String preparedName) {
         responses.add(new Entry(Kind.PARSE, true, null, preparedName));
-        backend.channel().write(parse, backend.channel().voidPromise());
+        backend.write(parse);
     }
 
     private void closeEvicted(BackendConnection backend, java.util.List<String> evicted) {
         for (String each : evicted) {
             responses.add(Entry.injected(Kind.CLOSE));
-            backend.channel().write(Close.statement(each), backend.channel().voidPromise());
+            backend.write(Close.statement(each));
         }
     }
 }

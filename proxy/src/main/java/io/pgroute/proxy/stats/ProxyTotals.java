@@ -13,7 +13,7 @@ import java.util.function.LongSupplier;
  * Totals since start for the admin console's {@code SHOW STATS} and {@code SHOW ERRORS}: request cycles by who
  * answered them, and errors sent to clients by SQLSTATE class (its first two characters). A {@link QueryRecorder}
  * that counts, then hands every call on to the recorder it wraps, so that it can sit at the head of the chain and
- * be found there ({@link #in}). Thread-safe; recording is one {@link LongAdder} increment.
+ * be found there ({@link #in}). Thread-safe; recording a cycle is one {@link ThreadCounter} increment.
  */
 public final class ProxyTotals implements QueryRecorder {
 
@@ -23,7 +23,8 @@ public final class ProxyTotals implements QueryRecorder {
     private final QueryRecorder next;
     private final LongSupplier clock;
     private final long startNanos;
-    private final LongAdder[] routes = new LongAdder[Route.values().length];
+    /** Request cycles by route's ordinal. */
+    private final ThreadCounter[] routes = new ThreadCounter[Route.values().length];
     private final LongAdder errors = new LongAdder();
     private final LongAdder settingsReplays = new LongAdder();
     private final Map<String, LongAdder> errorClasses = new ConcurrentHashMap<>();
@@ -43,7 +44,7 @@ public final class ProxyTotals implements QueryRecorder {
         this.clock = clock;
         this.startNanos = clock.getAsLong();
         for (int i = 0; i < routes.length; i++) {
-            routes[i] = new LongAdder();
+            routes[i] = new ThreadCounter();
         }
     }
 

@@ -37,6 +37,33 @@ class RouteStatsTest {
         assertThat(stats.top(10)).isEmpty();
     }
 
+    @Test
+    void eachThreadCountsApartAndARowSumsThemWithTheLatestReason() throws Exception {
+        RouteStats stats = new RouteStats(100);
+        Thread other = new Thread(() -> {
+            for (int i = 0; i < 30; i++) {
+                record(stats, "SELECT * FROM t WHERE id = " + i, Route.REPLICA, "read", 1_000_000);
+            }
+        });
+        other.start();
+        other.join(10_000);
+        for (int i = 0; i < 20; i++) {
+            record(stats, "SELECT * FROM t WHERE id = " + i, Route.PRIMARY, "read-your-writes", 3_000_000);
+        }
+        List<RouteStats.Row> rows = stats.top(10);
+        assertThat(rows).hasSize(1);
+        RouteStats.Row row = rows.get(0);
+        assertThat(row.calls()).isEqualTo(50);
+        assertThat(row.replica()).isEqualTo(30);
+        assertThat(row.primary()).isEqualTo(20);
+        assertThat(row.lastReason()).as("this thread changed its reason after the other one").isEqualTo(
+                "read-your-writes");
+        assertThat(row.totalMillis()).isCloseTo(30 + 60, org.assertj.core.data.Offset.offset(0.001));
+        assertThat(row.p99Millis()).as("99th of 50: a 3 ms call").isBetween(3.0, 4.6);
+        stats.reset();
+        assertThat(stats.top(10)).isEmpty();
+    }
+
     /** What a session records: the text with the classifier's fingerprint of it. */
     private static void record(RouteStats stats, String sql, Route route, String reason, long nanos) {
         stats.statement("app", SqlScanner.fingerprint(sql), sql, route, reason, nanos);

@@ -1,0 +1,192 @@
+package io.pgroute.protocol.codec;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.pgroute.protocol.PgFrame;
+
+/**
+ * Relayed frames gathered for one write to a channel, so that a burst of messages crosses the pipeline and the
+ * socket once instead of once per message: five extended-protocol messages to a server, or a RowDescription, its
+ * rows, CommandComplete and ReadyForQuery to a client.
+ *
+ * <p>Small frames are copied into one buffer, cheaper than a composite's bookkeeping and sent with one plain send; a
+ * lone small frame is written as it came, uncopied. Large ones (DataRow runs, pieces of a big message) join a
+ * composite buffer without a copy. The gathered bytes are written past the pipeline's encoders (they are bytes
+ * already): from the context of {@link MessageEncoder} when the pipeline has it, so TLS, nearer the socket, still
+ * sees them. Confined to the channel's event loop.
+ */
+public final class FrameBatch {
+
+    /** More components than this and the batch is written before the next frame is added. */
+    private static final int MAX_COMPONENTS = 1024;
+    /** Frames up to this size are copied into {@link #small}; larger ones join {@link #composite} as they are. */
+    private static final int COPY_LIMIT = 512;
+    /** A {@link #small} buffer this full becomes a component of the composite, and a new one starts. */
+    private static final int SMALL_LIMIT = 16 * 1024;
+
+    private final Channel channel;
+    /** Where gathered bytes enter the pipeline; null: the channel's tail (no {@link MessageEncoder} in it). */
+    private ChannelHandlerContext entry;
+    private boolean entryLooked;
+    /** Large frames (and full small buffers) gathered so far, in order; null when none. */
+    private CompositeByteBuf composite;
+    /** Copies of the small frames that came after everything in {@link #composite}; null when none. */
+    private ByteBuf small;
+    /** A small frame's bytes not copied yet: the only thing after {@link #composite} so far; null when none. */
+    private ByteBuf lone;
+
+    public FrameBatch(Channel channel) {
+        this.channel = channel;
+    }
+
+    /**
+     * Gathers {@code frame} (ownership passes) and returns true, or returns false and takes nothing when the frame
+     * must go through the encoders: a large frame whose bytes as they arrived are not known (its body was
+     * rewritten). The caller then {@linkplain #write() writes} the batch, then the frame.
+     */
+    public boolean add(PgFrame frame) {
+        ByteBuf wire = frame.wire();
+        if (wire != null) {
+            addBytes(wire.retain());
+            frame.release();
+            return true;
+        }
+        ByteBuf body = frame.body();
+        if (body.readableBytes() > COPY_LIMIT - 5) {
+            return false;
+        }
+        ByteBuf copies = smallBuffer();
+        copies.writeByte(frame.type());
+        copies.writeInt(body.readableBytes() + 4);
+        copies.writeBytes(body, body.readerIndex(), body.readableBytes());
+        frame.release();
+        afterSmallCopy();
+        return true;
+    }
+
+    /** Gathers {@code bytes}, whole protocol messages or pieces of them (ownership passes). */
+    public void addBytes(ByteBuf bytes) {
+        if (bytes.readableBytes() > COPY_LIMIT) {
+            settleSmall();
+            addComponent(bytes);
+            return;
+        }
+        if (lone == null && small == null) {
+            lone = bytes;
+            return;
+        }
+        ByteBuf copies = smallBuffer();
+        copies.writeBytes(bytes, bytes.readerIndex(), bytes.readableBytes());
+        bytes.release();
+        afterSmallCopy();
+    }
+
+    /** Gathers {@code message}, a protocol record ({@link MessageEncoder} encodes it here). */
+    public void addMessage(Object message) {
+        MessageEncoder.encodeInto(message, smallBuffer());
+        afterSmallCopy();
+    }
+
+    /** Whether nothing is gathered. */
+    public boolean isEmpty() {
+        return composite == null && small == null && lone == null;
+    }
+
+    /** Writes what is gathered to the channel, without flushing it. */
+    public void write() {
+        settleLone();
+        CompositeByteBuf pending = composite;
+        ByteBuf copies = small;
+        composite = null;
+        small = null;
+        if (pending != null) {
+            if (copies != null) {
+                pending.addComponent(true, copies);
+            }
+            writeOut(pending);
+        } else if (copies != null) {
+            writeOut(copies);
+        } else if (lone != null) {
+            ByteBuf only = lone;
+            lone = null;
+            writeOut(only);
+        }
+    }
+
+    /** Drops what is gathered (the channel is closing). */
+    public void discard() {
+        for (ByteBuf each : new ByteBuf[] {composite, small, lone}) {
+            if (each != null) {
+                each.release();
+            }
+        }
+        composite = null;
+        small = null;
+        lone = null;
+    }
+
+    private void writeOut(ByteBuf bytes) {
+        if (!entryLooked) {
+            entry = channel.pipeline().context(MessageEncoder.class);
+            entryLooked = true;
+        }
+        if (entry != null && !entry.isRemoved()) {
+            entry.write(bytes, entry.voidPromise());
+        } else {
+            channel.write(bytes, channel.voidPromise());
+        }
+    }
+
+    /** The buffer small frames are copied into, the uncopied lone frame copied in first. */
+    private ByteBuf smallBuffer() {
+        if (small == null) {
+            small = channel.alloc().directBuffer(1024);
+        }
+        if (lone != null) {
+            small.writeBytes(lone, lone.readerIndex(), lone.readableBytes());
+            lone.release();
+            lone = null;
+        }
+        return small;
+    }
+
+    private void afterSmallCopy() {
+        if (small.readableBytes() >= SMALL_LIMIT) {
+            addComponent(small);
+            small = null;
+        }
+    }
+
+    /** Moves the lone frame and the small copies, in that order, into the composite: a large frame comes next. */
+    private void settleSmall() {
+        if (lone != null) {
+            addComponent(lone);
+            lone = null;
+        }
+        if (small != null) {
+            addComponent(small);
+            small = null;
+        }
+    }
+
+    /** A lone frame is kept apart only while it may be written alone. */
+    private void settleLone() {
+        if (lone != null && composite != null) {
+            addComponent(lone);
+            lone = null;
+        }
+    }
+
+    private void addComponent(ByteBuf buffer) {
+        if (composite == null) {
+            composite = channel.alloc().compositeDirectBuffer(MAX_COMPONENTS);
+        } else if (composite.numComponents() >= MAX_COMPONENTS) {
+            CompositeByteBuf full = composite;
+            composite = channel.alloc().compositeDirectBuffer(MAX_COMPONENTS);
+            writeOut(full);
+        }
+        composite.addComponent(true, buffer);
+    }
+}

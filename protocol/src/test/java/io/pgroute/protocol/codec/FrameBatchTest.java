@@ -1,0 +1,149 @@
+package io.pgroute.protocol.codec;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.pgroute.protocol.PgFrame;
+import io.pgroute.protocol.frontend.Query;
+import io.pgroute.protocol.frontend.Sync;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class FrameBatchTest {
+
+    /** Counts what crosses it towards the socket. */
+    private static final class Writes extends ChannelOutboundHandlerAdapter {
+        private final List<Object> seen = new ArrayList<>();
+
+        @Override
+        public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+            seen.add(msg.getClass().getSimpleName());
+            ctx.write(msg, promise);
+        }
+    }
+
+    private final Writes nearSocket = new Writes();
+    private final Writes nearTail = new Writes();
+    private final EmbeddedChannel channel = new EmbeddedChannel(nearSocket, MessageEncoder.INSTANCE,
+            PgFrameEncoder.INSTANCE, nearTail);
+    private final FrameBatch batch = new FrameBatch(channel);
+    private final ByteArrayOutputStream expected = new ByteArrayOutputStream();
+
+    @Test
+    void aLoneFrameGoesOutAsItCameAndPastTheEncoders() {
+        PgFrame query = frame('Q', "SELECT 1\0");
+        ByteBuf wire = query.wire();
+        batch.add(query);
+        batch.write();
+        channel.flush();
+        ByteBuf out = channel.readOutbound();
+        assertThat(out).as("the frame's own bytes, not a copy").isSameAs(wire);
+        assertThat(ByteBufUtil.getBytes(out)).isEqualTo(expected.toByteArray());
+        out.release();
+        assertThat(nearTail.seen).as("the encoders and what is before them are skipped").isEmpty();
+        assertThat(nearSocket.seen).hasSize(1);
+        assertThat(channel.finishAndReleaseAll()).isFalse();
+    }
+
+    @Test
+    void framesMessagesAndLargeFramesGoOutInOrderAsOneWrite() {
+        batch.add(frame('P', "\0SELECT $1\0\0\0"));
+        batch.addMessage(Sync.INSTANCE);
+        expected.writeBytes(new byte[] {'S', 0, 0, 0, 4});
+        batch.add(frame('D', "x".repeat(2000)));
+        batch.add(rewritten('B', "\0\0\0\0\0\0\0\0"));
+        batch.addMessage(new Query("SELECT 2"));
+        expected.writeBytes(bytes('Q', "SELECT 2\0"));
+        batch.add(frame('D', "y".repeat(3000)));
+        batch.add(frame('Z', "I"));
+        batch.write();
+        channel.flush();
+        assertThat(nearSocket.seen).as("one write").hasSize(1);
+        assertThat(outbound()).isEqualTo(expected.toByteArray());
+        assertThat(channel.finishAndReleaseAll()).isFalse();
+    }
+
+    @Test
+    void aLoneFrameBeforeALargeOneKeepsItsPlace() {
+        batch.add(frame('T', "t"));
+        batch.add(frame('D', "z".repeat(1000)));
+        batch.add(frame('C', "SELECT 1\0"));
+        batch.write();
+        channel.flush();
+        assertThat(outbound()).isEqualTo(expected.toByteArray());
+        assertThat(channel.finishAndReleaseAll()).isFalse();
+    }
+
+    @Test
+    void manySmallAndLargeFramesStayInOrder() {
+        for (int i = 0; i < 3000; i++) {
+            batch.add(i % 7 == 0 ? frame('D', "large " + "w".repeat(600 + i)) : frame('D', "row " + i));
+        }
+        batch.write();
+        channel.flush();
+        assertThat(outbound()).isEqualTo(expected.toByteArray());
+        assertThat(channel.finishAndReleaseAll()).isFalse();
+    }
+
+    @Test
+    void aLargeRewrittenFrameIsLeftToTheCaller() {
+        PgFrame large = new PgFrame((byte) 'B', Unpooled.copiedBuffer("b".repeat(4000), StandardCharsets.US_ASCII));
+        assertThat(batch.add(large)).isFalse();
+        assertThat(large.refCnt()).isEqualTo(1);
+        large.release();
+        assertThat(batch.isEmpty()).isTrue();
+    }
+
+    @Test
+    void discardReleasesWhatIsGathered() {
+        PgFrame small = frame('D', "a");
+        PgFrame large = frame('D', "b".repeat(2000));
+        batch.add(small);
+        batch.add(large);
+        batch.addMessage(Sync.INSTANCE);
+        batch.discard();
+        assertThat(small.refCnt()).isZero();
+        assertThat(large.refCnt()).isZero();
+        assertThat(batch.isEmpty()).isTrue();
+        assertThat(channel.finishAndReleaseAll()).isFalse();
+    }
+
+    private byte[] outbound() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (ByteBuf each; (each = channel.readOutbound()) != null; ) {
+            out.writeBytes(ByteBufUtil.getBytes(each));
+            each.release();
+        }
+        return out.toByteArray();
+    }
+
+    /** A frame as the decoder makes it (its body a slice of its wire bytes), its bytes expected next. */
+    private PgFrame frame(char type, String body) {
+        byte[] wire = bytes(type, body);
+        expected.writeBytes(wire);
+        ByteBuf buffer = Unpooled.directBuffer().writeBytes(wire);
+        return new PgFrame((byte) type, buffer.slice(5, wire.length - 5), buffer);
+    }
+
+    /** A frame whose body was rewritten: no wire bytes. */
+    private PgFrame rewritten(char type, String body) {
+        expected.writeBytes(bytes(type, body));
+        return new PgFrame((byte) type, Unpooled.copiedBuffer(body, StandardCharsets.ISO_8859_1));
+    }
+
+    private static byte[] bytes(char type, String body) {
+        byte[] content = body.getBytes(StandardCharsets.ISO_8859_1);
+        ByteBuf result = Unpooled.buffer();
+        result.writeByte(type).writeInt(content.length + 4).writeBytes(content);
+        return ByteBufUtil.getBytes(result);
+    }
+}
