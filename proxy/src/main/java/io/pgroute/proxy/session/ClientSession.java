@@ -221,7 +221,17 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         if (backend != null) {
             backend.flush();
         }
-        if (unflushed) {
+        flushUnlessServerWill();
+    }
+
+    /**
+     * Flushes what pgroute wrote the client itself, unless a server owes this session a ReadyForQuery: then the
+     * read-complete of that answer flushes it, in the same send. A ParseComplete answered for a statement the
+     * server already has (every extended-protocol request of pgbench) would otherwise cost the client a wake-up
+     * and the proxy a send of its own, ahead of the rest of the answer.
+     */
+    private void flushUnlessServerWill() {
+        if (unflushed && (backend == null || responses.pendingCycles() == 0)) {
             unflushed = false;
             out.flush();
         }
@@ -285,10 +295,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         if (backend != null) {
             backend.flush();
         }
-        if (unflushed) {
-            unflushed = false;
-            out.flush();
-        }
+        flushUnlessServerWill();
         armIdle();  // the client's turn, also after an answer pgroute gave itself
     }
 
@@ -356,7 +363,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             if (routing.isPrimary(target) && SequenceState.mentioned(waiting, translator.statements())) {
                 BackendConnection own = sequences.ownConnection(target);
                 if (own != null) {
-                    onLeased(target, own);  // currval/lastval find the session's own values there
+                    onLeasedInPump(target, own);  // currval/lastval find the session's own values there
                     return;
                 }
                 discardSequences = true;  // another session's values must not answer them (COMPAT T10)
@@ -658,7 +665,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         BackendConnection ready = pool.leaseNow(settings.desired());
         if (ready != null) {
             // the common case: an idle connection, no wait, so the client's reads need not stop
-            onLeased(pool, ready);
+            onLeasedInPump(pool, ready);
             return;
         }
         leasing = true;
@@ -729,6 +736,17 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         attach(pool, connection);
         leasedForHead = true;
         pumpAndFlush();
+    }
+
+    /**
+     * {@link #onLeased} for a connection leased at once, inside {@link #pump}: whoever called that flushes (the
+     * client's read-complete, or {@link #pumpAndFlush}), so the rest of the client's burst (a Describe, Execute and
+     * Sync after the Parse and Bind the lease was made for) goes to the server in the same send.
+     */
+    private void onLeasedInPump(BackendPool pool, BackendConnection connection) {
+        attach(pool, connection);
+        leasedForHead = true;
+        pump();
     }
 
     private void attach(BackendPool pool, BackendConnection connection) {

@@ -141,6 +141,20 @@ final class WireClient implements AutoCloseable {
         return result.toString();
     }
 
+    /**
+     * The bytes of one read from the socket (what had arrived when it returned; at least one byte), for tests of
+     * how an answer is split into sends. Only between whole messages: nothing may be half read.
+     */
+    byte[] readOnce(int timeoutMillis) throws IOException {
+        socket.setSoTimeout(timeoutMillis);
+        byte[] buffer = new byte[1 << 16];
+        int read = socket.getInputStream().read(buffer);
+        if (read < 0) {
+            throw new IOException("connection closed by the server");
+        }
+        return java.util.Arrays.copyOf(buffer, read);
+    }
+
     /** True when nothing arrives within {@code millis}. */
     boolean silentFor(int millis) throws IOException {
         try {
