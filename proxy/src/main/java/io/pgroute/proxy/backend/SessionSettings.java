@@ -28,6 +28,9 @@ public final class SessionSettings {
 
     /** Whether a connection with these settings must have its lease-only parameters reset before it waits idle. */
     public boolean hasLeaseOnly() {
+        if (values.isEmpty()) {
+            return false;  // checked at every release
+        }
         for (String each : LEASE_ONLY) {
             if (values.containsKey(each)) {
                 return true;

@@ -113,6 +113,9 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     private Future<BackendConnection> leaseInFlight;
     /** A synthetic answer was written outside a backend read burst and awaits a flush. */
     private boolean unflushed;
+    /** The statement shape {@link #mentionsSequenceState} judged last (a classifier's fingerprint), and its verdict. */
+    private String sequenceShape;
+    private boolean sequenceShapeMentions;
     /** The replica read in flight whose answers are held until it cannot need the primary any more. */
     private ReplicaAttempt attempt;
     /** The result cache's per-session reads and writes; both null when the database does not cache. */
@@ -360,7 +363,8 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
                 backend = null;
                 giveBack(held, Release.KEEP);
             }
-            if (routing.isPrimary(target) && SequenceState.mentioned(waiting, translator.statements())) {
+            if (routing.isPrimary(target) && SequenceState.mentioned(waiting, translator.statements(),
+                    this::mentionsSequenceState)) {
                 BackendConnection own = sequences.ownConnection(target);
                 if (own != null) {
                     onLeasedInPump(target, own);  // currval/lastval find the session's own values there
@@ -371,6 +375,27 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             lease(target);
             return;
         }
+    }
+
+    /**
+     * {@link SequenceState#mentions}, remembered for the statement shape judged last: texts of one shape differ only
+     * in literals and comments, where a mention calls nothing. Every request to the primary is judged, and pgbench
+     * sends one shape after another.
+     */
+    private boolean mentionsSequenceState(String sql) {
+        String shape;
+        try {
+            shape = routing.classify(sql).fingerprint();
+        } catch (RuntimeException malformed) {
+            return SequenceState.mentions(sql);
+        }
+        if (shape != null && shape == sequenceShape) {
+            return sequenceShapeMentions;
+        }
+        boolean result = SequenceState.mentions(sql);
+        sequenceShape = shape;
+        sequenceShapeMentions = result;
+        return result;
     }
 
     /**

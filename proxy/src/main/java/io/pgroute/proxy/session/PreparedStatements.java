@@ -7,6 +7,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * A client's prepared statements, by the names the client gave them (the unnamed one included). Each maps to SQL
@@ -95,23 +96,76 @@ final class PreparedStatements {
         return byName.size();
     }
 
+    /**
+     * The server name of a statement: {@code pgr_} and 24 hex digits of a SHA-256 of its text, parameter types and
+     * the search_path the client SET (if any). Remembered for the texts seen last (most shared by every session), so
+     * that a client that parses the same text again and again (the unnamed statement of every extended-protocol
+     * request) does not hash it each time.
+     */
     static String backendName(String sql, int[] parameterTypes, String searchPath) {
+        NameKey key = new NameKey(sql, parameterTypes, searchPath);
+        String known = NAMES.getIfPresent(key);
+        if (known != null) {
+            return known;
+        }
+        String result = hashedName(sql, parameterTypes, searchPath);
+        NAMES.put(new NameKey(sql, parameterTypes.clone(), searchPath), result);
+        return result;
+    }
+
+    private static final com.github.benmanes.caffeine.cache.Cache<NameKey, String> NAMES =
+            com.github.benmanes.caffeine.cache.Caffeine.newBuilder()
+                    .maximumWeight(16L << 20).<NameKey, String>weigher((key, name) -> 64 + key.sql.length())
+                    .executor(Runnable::run).build();  // maintenance inline: no ForkJoin wake-up
+
+    private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
         try {
-            MessageDigest digest = MessageDigest.getInstance("SHA-256");
-            digest.update(sql.getBytes(StandardCharsets.UTF_8));
-            for (int each : parameterTypes) {
-                digest.update((byte) (each >>> 24));
-                digest.update((byte) (each >>> 16));
-                digest.update((byte) (each >>> 8));
-                digest.update((byte) each);
-            }
-            if (searchPath != null) {  // none SET: the names stay as they were, shared by every such client
-                digest.update((byte) 0);
-                digest.update(searchPath.getBytes(StandardCharsets.UTF_8));
-            }
-            return "pgr_" + HexFormat.of().formatHex(Arrays.copyOf(digest.digest(), 12));
+            return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is missing", e);
         }
+    });
+
+    /** What a statement's server name is made of; its text's hash is the String's own, computed once. */
+    private static final class NameKey {
+        private final String sql;
+        private final int[] parameterTypes;
+        private final String searchPath;
+        private final int hash;
+
+        NameKey(String sql, int[] parameterTypes, String searchPath) {
+            this.sql = sql;
+            this.parameterTypes = parameterTypes;
+            this.searchPath = searchPath;
+            this.hash = (sql.hashCode() * 31 + Arrays.hashCode(parameterTypes)) * 31 + Objects.hashCode(searchPath);
+        }
+
+        @Override
+        public boolean equals(Object other) {
+            return other instanceof NameKey that && hash == that.hash && sql.equals(that.sql)
+                    && Arrays.equals(parameterTypes, that.parameterTypes) && Objects.equals(searchPath, that.searchPath);
+        }
+
+        @Override
+        public int hashCode() {
+            return hash;
+        }
+    }
+
+    private static String hashedName(String sql, int[] parameterTypes, String searchPath) {
+        MessageDigest digest = SHA256.get();
+        digest.reset();
+        digest.update(sql.getBytes(StandardCharsets.UTF_8));
+        for (int each : parameterTypes) {
+            digest.update((byte) (each >>> 24));
+            digest.update((byte) (each >>> 16));
+            digest.update((byte) (each >>> 8));
+            digest.update((byte) each);
+        }
+        if (searchPath != null) {  // none SET: the names stay as they were, shared by every such client
+            digest.update((byte) 0);
+            digest.update(searchPath.getBytes(StandardCharsets.UTF_8));
+        }
+        return "pgr_" + HexFormat.of().formatHex(Arrays.copyOf(digest.digest(), 12));
     }
 }

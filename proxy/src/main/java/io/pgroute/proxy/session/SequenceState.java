@@ -52,6 +52,12 @@ final class SequenceState {
      * only costs a DISCARD SEQUENCES on a connection whose sequence state was not the session's anyway.
      */
     static boolean mentioned(Deque<PgFrame> waiting, PreparedStatements statements) {
+        return mentioned(waiting, statements, SequenceState::mentions);
+    }
+
+    /** As {@link #mentioned(Deque, PreparedStatements)}, each text judged by {@code mentions}. */
+    static boolean mentioned(Deque<PgFrame> waiting, PreparedStatements statements,
+                             java.util.function.Predicate<String> mentions) {
         for (PgFrame each : waiting) {
             FrontendType type = FrontendType.of(each.type());
             if (type == null) {
@@ -62,16 +68,16 @@ final class SequenceState {
             }
             switch (type) {
                 case QUERY -> {
-                    return mentions(each.cString(0));
+                    return mentions.test(each.cString(0));
                 }
                 case PARSE -> {
-                    if (mentions(each.cString(1))) {
+                    if (mentions.test(each.cString(1))) {
                         return true;
                     }
                 }
                 case BIND -> {
                     PreparedStatements.Statement bound = statements.get(each.cString(1));
-                    if (bound != null && mentions(bound.sql())) {
+                    if (bound != null && mentions.test(bound.sql())) {
                         return true;
                     }
                 }
