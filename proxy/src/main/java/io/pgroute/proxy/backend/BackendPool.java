@@ -40,6 +40,15 @@ public final class BackendPool {
     private final Deque<Waiter> waiters = new ArrayDeque<>();
     private final ScheduledFuture<?> reaper;
     private int open;
+    /**
+     * The connection kept, beyond {@code maxSize}, for requests that only prepare ({@link #leaseForPrepare}); null
+     * until one needed it, and after it closed. Not counted in {@link #open}.
+     */
+    private BackendConnection reserve;
+    /** The reserve is leased, or being opened. */
+    private boolean reserveBusy;
+    private long reserveIdleSince;
+    private final Deque<Waiter> reserveWaiters = new ArrayDeque<>();
     private long reused;
     private volatile long waits;
 
@@ -73,6 +82,83 @@ public final class BackendPool {
         Promise<BackendConnection> result = loop.newPromise();
         leaseInto(result);
         return result;
+    }
+
+    /**
+     * A connection for a request that only prepares (Parse, Describe and Sync outside a transaction): one of the pool's
+     * when one is idle or may be opened, else the pool's reserve connection. A client that prepares synchronously
+     * (libpq's PQprepare blocks its thread) while other connections of that same thread hold every pooled connection
+     * in open transactions would otherwise wait for one of them, which waits for it: a deadlock until the lease
+     * timeout (COMPAT V12). The reserve serves one such request at a time; they hold it only until their
+     * ReadyForQuery.
+     */
+    public Future<BackendConnection> leaseForPrepare() {
+        Promise<BackendConnection> result = loop.newPromise();
+        if (!idle.isEmpty() || open < currentSettings.get().maxSize()) {
+            leaseInto(result);
+        } else if (!reserveBusy) {
+            takeReserve(result);
+        } else {
+            ScheduledFuture<?> timeout = loop.schedule(() -> {
+                reserveWaiters.removeIf(each -> each.promise() == result);
+                timeOut(result);
+            }, currentSettings.get().leaseTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            reserveWaiters.addLast(new Waiter(result, timeout));
+            waits++;
+        }
+        return result;
+    }
+
+    private void takeReserve(Promise<BackendConnection> result) {
+        reserveBusy = true;
+        BackendConnection kept = reserve;
+        if (kept != null && kept.isActive() && !expired(kept)) {
+            if (!result.trySuccess(kept)) {
+                releaseReserve(kept);
+            }
+            return;
+        }
+        if (kept != null) {
+            reserve = null;
+            discard(kept);
+        }
+        connector.connect(loop, target).addListener(done -> {
+            if (!done.isSuccess()) {
+                reserveBusy = false;
+                result.tryFailure(done.cause());
+                serveReserveWaiter();
+                return;
+            }
+            @SuppressWarnings("unchecked")
+            BackendConnection connection = ((Future<BackendConnection>) done).getNow();
+            reserve = connection;
+            connection.channel().closeFuture().addListener(closed -> loop.execute(() -> {
+                if (reserve == connection) {
+                    reserve = null;
+                }
+            }));
+            if (!result.trySuccess(connection)) {
+                releaseReserve(connection);
+            }
+        });
+    }
+
+    /** The reserve came back (kept clean by its lessee, or closed): the next waiting prepare gets it. */
+    private void releaseReserve(BackendConnection connection) {
+        reserveBusy = false;
+        reserveIdleSince = System.nanoTime();
+        if (!connection.isActive() && reserve == connection) {
+            reserve = null;
+        }
+        serveReserveWaiter();
+    }
+
+    private void serveReserveWaiter() {
+        if (!reserveBusy && !reserveWaiters.isEmpty()) {
+            Waiter next = reserveWaiters.pollFirst();
+            next.timeout().cancel(false);
+            takeReserve(next.promise());
+        }
     }
 
     /**
@@ -208,6 +294,17 @@ public final class BackendPool {
     /** Gives a connection back. */
     public void release(BackendConnection connection, Release how) {
         connection.detach();
+        if (connection == reserve) {
+            if (how != Release.KEEP || !connection.isActive() || expired(connection)
+                    || connection.applied().hasLeaseOnly()) {
+                reserve = null;  // the next prepare that needs the reserve opens a new one
+                discard(connection);
+                releaseReserve(connection);
+            } else {
+                connection.afterCancels(() -> releaseReserve(connection));
+            }
+            return;
+        }
         if (how == Release.CLOSE || !connection.isActive() || expired(connection)) {
             discard(connection);
         } else if (how == Release.KEEP && connection.applied().hasLeaseOnly()) {
@@ -262,6 +359,15 @@ public final class BackendPool {
     /** Closes every idle connection and stops the reaper (pool shutdown). */
     public void close() {
         reaper.cancel(false);
+        if (reserve != null && !reserveBusy) {
+            discard(reserve);
+            reserve = null;
+        }
+        while (!reserveWaiters.isEmpty()) {
+            Waiter waiter = reserveWaiters.pollFirst();
+            waiter.timeout().cancel(false);
+            waiter.promise().tryFailure(new PgrouteException(SqlState.ADMIN_SHUTDOWN, "pgroute is shutting down"));
+        }
         while (!idle.isEmpty()) {
             discard(idle.pollFirst().connection());
         }
@@ -334,6 +440,11 @@ public final class BackendPool {
 
     private void reap() {
         long now = System.nanoTime();
+        if (reserve != null && !reserveBusy && (now - reserveIdleSince > currentSettings.get().idleTimeout().toNanos()
+                || expired(reserve))) {
+            discard(reserve);
+            reserve = null;
+        }
         Iterator<Idle> each = idle.descendingIterator();
         while (each.hasNext()) {
             Idle candidate = each.next();

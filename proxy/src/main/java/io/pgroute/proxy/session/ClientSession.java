@@ -332,11 +332,11 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             if (backend == null && answerParseLocally()) {
                 continue;
             }
-            if (backend == null && transactionStatus == 'I' && waiting.size() == 1 && type == FrontendType.PARSE
-                    && !next.isPiece()) {
+            if (backend == null && transactionStatus == 'I' && type == FrontendType.PARSE && !headUnitArrived()) {
                 // its Sync is on its way (in the same read, as a rule): a lone Parse+Sync of a statement a server
-                // already knows is answered without a connection, and a client that prepares synchronously
-                // (pgbench -M prepared) must not wait for one while others of its thread hold them (COMPAT V12)
+                // already knows is answered without a connection, one that only prepares may take the pool's reserve
+                // connection, and a client that prepares synchronously (pgbench -M prepared) must not wait for a
+                // pooled one while others of its thread hold them (COMPAT V12)
                 return;
             }
             if (attempt != null) {
@@ -695,7 +695,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         }
         leasing = true;
         client.config().setAutoRead(false);
-        Future<BackendConnection> leased = pool.lease();
+        Future<BackendConnection> leased = headUnitOnlyPrepares() ? pool.leaseForPrepare() : pool.lease();
         leaseInFlight = leased;
         leased.addListener(done -> {
             leasing = false;
@@ -715,6 +715,45 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             }
             onLeased(pool, leased.getNow());
         });
+    }
+
+    /**
+     * Whether the request unit at the head has arrived up to its Sync or Flush, or holds a message relayed in pieces
+     * (which goes on as it arrives, never gathered).
+     */
+    private boolean headUnitArrived() {
+        for (PgFrame each : waiting) {
+            FrontendType type = FrontendType.of(each.type());
+            if (each.isPiece() || type == FrontendType.SYNC || type == FrontendType.FLUSH
+                    || type == FrontendType.QUERY || type == FrontendType.FUNCTION_CALL) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Whether the request unit at the head only prepares: Parse, Describe of a statement, Close, ending with Sync,
+     * outside a transaction, in transaction pooling. Such a unit may take the pool's reserve connection
+     * ({@link BackendPool#leaseForPrepare}).
+     */
+    private boolean headUnitOnlyPrepares() {
+        if (transactionStatus != 'I' || inBatch || !routing.transactionPooling()) {
+            return false;
+        }
+        boolean parses = false;
+        for (PgFrame each : waiting) {
+            FrontendType type = FrontendType.of(each.type());
+            if (type == FrontendType.SYNC) {
+                return parses;
+            }
+            if (each.isPiece() || !(type == FrontendType.PARSE || type == FrontendType.CLOSE
+                    || type == FrontendType.DESCRIBE && each.body().getByte(each.body().readerIndex()) == 'S')) {
+                return false;
+            }
+            parses |= type == FrontendType.PARSE;
+        }
+        return false;
     }
 
     /** How many queued messages the request unit at the head spans up to its Query, Sync or FunctionCall; 0 if none. */
