@@ -96,17 +96,15 @@ public final class FrameBatch {
 
     /** Writes what is gathered to the channel, without flushing it. */
     public void write() {
-        settleLone();
-        CompositeByteBuf pending = composite;
-        ByteBuf copies = small;
-        composite = null;
-        small = null;
-        if (pending != null) {
-            if (copies != null) {
-                pending.addComponent(true, copies);
-            }
+        if (composite != null) {
+            // through addComponent: a composite beyond its component limit would copy them all into one buffer
+            settleSmall();
+            CompositeByteBuf pending = composite;
+            composite = null;
             writeOut(pending);
-        } else if (copies != null) {
+        } else if (small != null) {
+            ByteBuf copies = small;
+            small = null;
             writeOut(copies);
         } else if (lone != null) {
             ByteBuf only = lone;
@@ -168,14 +166,6 @@ public final class FrameBatch {
         if (small != null) {
             addComponent(small);
             small = null;
-        }
-    }
-
-    /** A lone frame is kept apart only while it may be written alone. */
-    private void settleLone() {
-        if (lone != null && composite != null) {
-            addComponent(lone);
-            lone = null;
         }
     }
 

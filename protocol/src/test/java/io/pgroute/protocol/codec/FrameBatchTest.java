@@ -95,6 +95,30 @@ class FrameBatchTest {
     }
 
     @Test
+    void aFullCompositeIsNeverCopiedIntoOneBuffer() {
+        for (int i = 0; i < 1024; i++) {
+            batch.add(frame('D', "large " + i + "w".repeat(600)));
+        }
+        batch.add(frame('C', "SELECT 1024\0"));
+        batch.add(frame('Z', "I"));  // two small ones: copied into a buffer of their own
+        batch.write();
+        channel.flush();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (ByteBuf each; (each = channel.readOutbound()) != null; ) {
+            if (each instanceof io.netty.buffer.CompositeByteBuf composite) {
+                for (int i = 0; i < composite.numComponents(); i++) {
+                    assertThat(composite.internalComponent(i).readableBytes()).as("frames kept, not consolidated")
+                            .isLessThan(2_000);
+                }
+            }
+            out.writeBytes(ByteBufUtil.getBytes(each));
+            each.release();
+        }
+        assertThat(out.toByteArray()).isEqualTo(expected.toByteArray());
+        assertThat(channel.finishAndReleaseAll()).isFalse();
+    }
+
+    @Test
     void aLargeRewrittenFrameIsLeftToTheCaller() {
         PgFrame large = new PgFrame((byte) 'B', Unpooled.copiedBuffer("b".repeat(4000), StandardCharsets.US_ASCII));
         assertThat(batch.add(large)).isFalse();

@@ -113,6 +113,11 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     private Future<BackendConnection> leaseInFlight;
     /** A synthetic answer was written outside a backend read burst and awaits a flush. */
     private boolean unflushed;
+    /**
+     * Like {@link #unflushed}, for answers inside a request (a ParseComplete pgroute gave itself): PostgreSQL too
+     * sends those only at its next flush, with the rest of the answer, so they may wait for the server's.
+     */
+    private boolean unflushedInRequest;
     /** The statement shape {@link #mentionsSequenceState} judged last (a classifier's fingerprint), and its verdict. */
     private String sequenceShape;
     private boolean sequenceShapeMentions;
@@ -228,14 +233,15 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     }
 
     /**
-     * Flushes what pgroute wrote the client itself, unless a server owes this session a ReadyForQuery: then the
-     * read-complete of that answer flushes it, in the same send. A ParseComplete answered for a statement the
-     * server already has (every extended-protocol request of pgbench) would otherwise cost the client a wake-up
-     * and the proxy a send of its own, ahead of the rest of the answer.
+     * Flushes what pgroute wrote the client itself. An answer inside a request is left to the read-complete of the
+     * server's answer when a server owes this session a ReadyForQuery, to go out in the same send: a ParseComplete
+     * for a statement the server already has would otherwise cost the client a wake-up and the proxy a send of its
+     * own, ahead of the rest of the answer. Whole answers (up to ReadyForQuery) go out at once, as from PostgreSQL.
      */
     private void flushUnlessServerWill() {
-        if (unflushed && (backend == null || responses.pendingCycles() == 0)) {
+        if (unflushed || unflushedInRequest && (backend == null || responses.pendingCycles() == 0)) {
             unflushed = false;
+            unflushedInRequest = false;
             out.flush();
         }
     }
@@ -1176,7 +1182,11 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     @Override
     public void emit(BackendMessage message) {
         toClient(message);
-        unflushed = true;
+        if (message instanceof ReadyForQuery) {
+            unflushed = true;
+        } else {
+            unflushedInRequest = true;
+        }
     }
 
     @Override
@@ -1208,6 +1218,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     @Override
     public void onBackendReadComplete(BackendConnection connection) {
         unflushed = false;
+        unflushedInRequest = false;
         out.flush();
     }
 

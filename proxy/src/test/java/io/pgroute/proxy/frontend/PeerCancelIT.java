@@ -3,24 +3,19 @@ package io.pgroute.proxy.frontend;
 import io.pgroute.config.ConfigLoader;
 import io.pgroute.proxy.server.PgrouteServer;
 import io.pgroute.proxy.testing.ProxyFixture;
+import io.pgroute.proxy.testing.TcpRelay;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.net.Socket;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -37,7 +32,7 @@ class PeerCancelIT {
         int portB = freePort();
         try (PgrouteServer a = start("peer-a.yaml", portA, 1, 2, portB);
              PgrouteServer b = start("peer-b.yaml", portB, 2, 1, portA);
-             RoundRobin balancer = new RoundRobin(portA, portB);
+             TcpRelay balancer = new TcpRelay(portA, portB);
              Connection client = DriverManager.getConnection(
                      "jdbc:postgresql://127.0.0.1:" + balancer.port() + "/app", "app", "app");
              Statement statement = client.createStatement()) {
@@ -69,72 +64,6 @@ class PeerCancelIT {
     private static int freePort() throws IOException {
         try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return socket.getLocalPort();
-        }
-    }
-
-    /** A TCP balancer on 127.0.0.1 that sends its n-th connection to the n-th target, in turn. */
-    private static final class RoundRobin implements AutoCloseable {
-        private final ServerSocket server;
-        private final int[] targets;
-        private final AtomicInteger accepted = new AtomicInteger();
-        private final List<Socket> sockets = new CopyOnWriteArrayList<>();
-
-        RoundRobin(int... targets) throws IOException {
-            this.targets = targets;
-            this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-            Thread acceptor = new Thread(this::accept, "round-robin-accept");
-            acceptor.setDaemon(true);
-            acceptor.start();
-        }
-
-        int port() {
-            return server.getLocalPort();
-        }
-
-        int connections() {
-            return accepted.get();
-        }
-
-        private void accept() {
-            while (!server.isClosed()) {
-                try {
-                    Socket in = server.accept();
-                    int target = targets[accepted.getAndIncrement() % targets.length];
-                    Socket out = new Socket(InetAddress.getLoopbackAddress(), target);
-                    sockets.add(in);
-                    sockets.add(out);
-                    pump(in, out);
-                    pump(out, in);
-                } catch (IOException e) {
-                    return;  // closed
-                }
-            }
-        }
-
-        private static void pump(Socket from, Socket to) {
-            Thread thread = new Thread(() -> {
-                try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
-                    in.transferTo(out);
-                } catch (IOException e) {
-                    // one side closed: the other follows
-                } finally {
-                    try {
-                        to.shutdownOutput();
-                    } catch (IOException e) {
-                        // already closed
-                    }
-                }
-            }, "round-robin-pump");
-            thread.setDaemon(true);
-            thread.start();
-        }
-
-        @Override
-        public void close() throws IOException {
-            server.close();
-            for (Socket each : sockets) {
-                each.close();
-            }
         }
     }
 }

@@ -5,6 +5,7 @@ import io.pgroute.protocol.frontend.Close;
 import io.pgroute.protocol.frontend.Describe;
 import io.pgroute.protocol.frontend.Execute;
 import io.pgroute.protocol.frontend.Parse;
+import io.pgroute.protocol.frontend.Query;
 import io.pgroute.protocol.frontend.Sync;
 import io.pgroute.proxy.testing.ProxyFixture;
 import org.junit.jupiter.api.Test;
@@ -38,6 +39,21 @@ class ResponseBurstIT {
                         .isGreaterThan(5);
                 assertThat(first[first.length - 6]).as("the first send ends with ReadyForQuery").isEqualTo((byte) 'Z');
             }
+        }
+    }
+
+    @Test
+    void aWholeAnswerPgrouteGivesItselfGoesOutAtOnceAheadOfASlowNextRequest() throws Exception {
+        ProxyFixture fixture = ProxyFixture.get();
+        try (WireClient client = WireClient.connect(fixture.port(), "trusted", "app")) {
+            long start = System.nanoTime();
+            // the empty query is answered by pgroute; the next one keeps a server busy for two seconds
+            client.send(new Query(""), new Query("/* pgroute: primary */ SELECT pg_sleep(2)"));
+            byte[] first = client.readOnce(10_000);
+            long millis = (System.nanoTime() - start) / 1_000_000;
+            assertThat(new String(first, 0, 1, java.nio.charset.StandardCharsets.ISO_8859_1)).isEqualTo("I");
+            assertThat(millis).as("ms until the empty query's answer").isLessThan(1_500);
+            assertThat(WireClient.types(client.readUntilReady())).isEqualTo("TDCZ");
         }
     }
 }
