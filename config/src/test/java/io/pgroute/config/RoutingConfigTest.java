@@ -35,6 +35,11 @@ class RoutingConfigTest {
     }
 
     @Test
+    void readsGlobalConsistency() throws Exception {
+        assertThat(parse(MINIMAL + "routing: { consistency: global }\n").consistency()).isEqualTo(Consistency.GLOBAL);
+    }
+
+    @Test
     void takesDefaultsForAnEmptySection() throws Exception {
         assertThat(parse(MINIMAL + "routing:\n")).isEqualTo(RoutingConfig.defaults());
         assertThat(parse(MINIMAL + "routing: {}\n")).isEqualTo(RoutingConfig.defaults());
@@ -47,7 +52,7 @@ class RoutingConfigTest {
                 .isInstanceOf(ConfigException.class)
                 .satisfies(e -> assertThat(((ConfigException) e).problems().stream()
                         .map(each -> each.format("bad-routing.yaml")).toList()).containsExactly(
-                        "bad-routing.yaml:4: routing.consistency: must be one of causal, window, eventual",
+                        "bad-routing.yaml:4: routing.consistency: must be one of causal, global, window, eventual",
                         "bad-routing.yaml:5: routing.window: " + DurationParser.EXPECTED,
                         "bad-routing.yaml:6: routing.max_lag: " + DurationParser.EXPECTED,
                         "bad-routing.yaml:7: routing.max_lag_bytes: " + ByteSizeParser.EXPECTED,

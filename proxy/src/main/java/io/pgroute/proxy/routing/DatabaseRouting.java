@@ -27,6 +27,11 @@ public final class DatabaseRouting implements AutoCloseable {
     private final Map<String, Integer> planGenerations = new ConcurrentHashMap<>();
     private final java.util.Set<String> knownWrites = ConcurrentHashMap.newKeySet();
     private final java.util.concurrent.atomic.AtomicLong safetyNetRetries = new java.util.concurrent.atomic.AtomicLong();
+    /**
+     * When the newest write any session of the database had acknowledged was acknowledged ({@link System#nanoTime}),
+     * 0 if none: with {@code consistency: global} every read waits for its watermark. Kept across reloads.
+     */
+    private final java.util.concurrent.atomic.AtomicLong lastWriteNanos = new java.util.concurrent.atomic.AtomicLong();
 
     public DatabaseRouting(DatabaseConfig database, RoutingConfig config, NodeMonitor monitor) {
         this.topology = new Topology(database, config, monitor, new ConcurrentHashMap<>());
@@ -68,6 +73,22 @@ public final class DatabaseRouting implements AutoCloseable {
         if (previous.monitor() != null && previous.monitor() != monitor) {
             previous.monitor().close();
         }
+    }
+
+    /**
+     * A session's write was acknowledged (its ReadyForQuery, before the client gets it) at {@code nanos}: with
+     * {@code consistency: global} reads of every session now wait for a watermark past it.
+     */
+    public void wrote(long nanos) {
+        long seen = lastWriteNanos.get();
+        while (nanos - seen > 0 && !lastWriteNanos.compareAndSet(seen, nanos)) {
+            seen = lastWriteNanos.get();
+        }
+    }
+
+    /** When the newest acknowledged write of any session was acknowledged, 0 if none (see {@link #wrote}). */
+    public long lastWriteNanos() {
+        return lastWriteNanos.get();
     }
 
     /** Remembers a statement shape a replica refused (the safety net's finding), and counts it. */

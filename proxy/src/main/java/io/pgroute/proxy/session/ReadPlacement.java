@@ -1,6 +1,7 @@
 package io.pgroute.proxy.session;
 
 import io.netty.channel.EventLoop;
+import io.pgroute.config.Consistency;
 import io.pgroute.protocol.PgFrame;
 import io.pgroute.proxy.backend.BackendPool;
 import io.pgroute.proxy.backend.BackendTarget;
@@ -19,6 +20,7 @@ import java.util.OptionalLong;
  *   write acknowledged --> lastWrite = now, watermark unknown
  *   read: causal  -> watermark known? replica past it : primary
  *         window  -> within routing.window of the write? primary : replica
+ *         global  -> like causal, with the newest write any session had acknowledged
  *         eventual-> any eligible replica
  *   replica answered (causal) --> stay on that replica until the monitor sampled past the answer; then its
  *                                 position (or the primary's) becomes the floor every later replica must reach
@@ -122,8 +124,12 @@ final class ReadPlacement {
      */
     void onIdle(boolean onPrimary) {
         if (wroteSinceIdle || (onPrimary && routing.monotonicReads())) {
+            long now = System.nanoTime();
+            if (wroteSinceIdle) {
+                routing.wrote(now);  // for consistency: global, before the client hears of the commit
+            }
             wroteSinceIdle = false;
-            lastWriteNanos = System.nanoTime();
+            lastWriteNanos = now;
             watermark = OptionalLong.empty();
         }
     }
@@ -161,27 +167,43 @@ final class ReadPlacement {
             return held;  // a replica already held serves further reads; no write happened since it was leased
         }
         OptionalLong required = OptionalLong.empty();
-        if (lastWriteNanos != 0) {
-            switch (routing.consistency()) {
-                case CAUSAL -> {
-                    if (watermark.isEmpty()) {
-                        watermark = routing.watermarkAfter(lastWriteNanos);
+        switch (routing.consistency()) {
+            case CAUSAL, GLOBAL -> {
+                long since = lastWriteNanos;
+                boolean anySession = false;
+                if (routing.consistency() == Consistency.GLOBAL) {
+                    long newest = routing.lastWriteNanosOfAnySession();
+                    if (newest != 0 && (since == 0 || newest - since > 0)) {
+                        since = newest;
+                        anySession = true;
                     }
-                    if (watermark.isEmpty()) {
-                        reason = "read-your-writes";
-                        return routing.primaryPool(loop);  // the monitor has not sampled past the write yet
-                    }
-                    required = watermark;
                 }
-                case WINDOW -> {
-                    if (System.nanoTime() - lastWriteNanos < routing.windowNanos()) {
-                        reason = "read-your-writes window";
+                if (since != 0) {
+                    OptionalLong mark;
+                    if (anySession) {
+                        mark = routing.watermarkAfter(since);
+                    } else {
+                        if (watermark.isEmpty()) {
+                            watermark = routing.watermarkAfter(since);
+                        }
+                        mark = watermark;
+                    }
+                    if (mark.isEmpty()) {
+                        // the monitor has not sampled past the write yet
+                        reason = anySession ? "read-your-writes (another session's write)" : "read-your-writes";
                         return routing.primaryPool(loop);
                     }
+                    required = mark;
                 }
-                case EVENTUAL -> {
-                    // reads anywhere
+            }
+            case WINDOW -> {
+                if (lastWriteNanos != 0 && System.nanoTime() - lastWriteNanos < routing.windowNanos()) {
+                    reason = "read-your-writes window";
+                    return routing.primaryPool(loop);
                 }
+            }
+            case EVENTUAL -> {
+                // reads anywhere
             }
         }
         coverStickyAnswer();  // first: a sample past the last replica answer raises the floor used just below

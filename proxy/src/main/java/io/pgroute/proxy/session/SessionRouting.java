@@ -142,12 +142,27 @@ public final class SessionRouting {
     }
 
     /**
-     * Whether a session's reads must never go back in time ({@code consistency: causal} with replicas): after a
+     * Whether a session's reads must never go back in time ({@code consistency: causal} or {@code global} with
+     * replicas): after a
      * replica read the session stays on that replica until the monitor has sampled a position past the read, and
      * primary reads make the next read wait for the monitor to sample past them.
      */
     public boolean monotonicReads() {
-        return hasReplicas() && database.monitor() != null && consistency() == Consistency.CAUSAL;
+        Consistency consistency = consistency();
+        return hasReplicas() && database.monitor() != null
+                && (consistency == Consistency.CAUSAL || consistency == Consistency.GLOBAL);
+    }
+
+    /** A session's write was acknowledged at {@code nanos} (see {@link DatabaseRouting#wrote}). */
+    public void wrote(long nanos) {
+        if (database != null) {
+            database.wrote(nanos);
+        }
+    }
+
+    /** When any session's newest acknowledged write was acknowledged, 0 if none. */
+    public long lastWriteNanosOfAnySession() {
+        return database == null ? 0 : database.lastWriteNanos();
     }
 
     public Consistency consistency() {

@@ -1,0 +1,119 @@
+package io.pgroute.proxy.routing;
+
+import io.pgroute.config.ConfigLoader;
+import io.pgroute.localcluster.LocalCluster;
+import io.pgroute.localcluster.PgNode;
+import io.pgroute.proxy.server.PgrouteServer;
+import io.pgroute.proxy.testing.ProxyFixture;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Read-your-writes across sessions ({@code consistency: global}): an application that writes on one pooled
+ * connection and reads on another. Both replicas' replay is paused (they stay eligible under a long max_lag), so a
+ * replica read cannot see the write: with {@code global} the other session's read, right away and after the monitor
+ * has sampled past the write, shows the row (from the primary, as no replica caught up); with {@code causal}, whose
+ * guarantee is per session, the same read is answered by a paused replica without the row, which shows the
+ * scenario is a real trap. A session that wrote nothing reads from the replicas again once they replayed the write.
+ */
+class GlobalConsistencyIT {
+
+    @Test
+    void aReadOnAnotherConnectionSeesTheWriteWithGlobal() throws Exception {
+        try (PgrouteServer server = server("global")) {
+            pauseReplicas();
+            try (Connection writer = connect(server); Connection reader = connect(server)) {
+                assertThat(read(reader)).as("before the write, a replica answers").isEqualTo("0@replica");
+                insert(writer);
+                assertThat(read(reader)).as("right after the write on another connection").isEqualTo("1@primary");
+                Thread.sleep(100);  // the monitor has sampled the primary past the write: still no replica has it
+                assertThat(read(reader)).as("after the monitor sampled past the write").isEqualTo("1@primary");
+                resumeReplicas();
+                Awaitility.await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20))
+                        .until(() -> read(reader).equals("1@replica"));
+            } finally {
+                resumeReplicas();
+            }
+        }
+    }
+
+    @Test
+    void withCausalTheSameReadIsStaleWhichShowsTheTrap() throws Exception {
+        try (PgrouteServer server = server("causal")) {
+            pauseReplicas();
+            try (Connection writer = connect(server); Connection reader = connect(server)) {
+                assertThat(read(reader)).isEqualTo("0@replica");
+                insert(writer);
+                assertThat(read(reader)).as("causal is per session: the other connection reads a paused replica")
+                        .isEqualTo("0@replica");
+                assertThat(read(writer)).as("the writing session itself reads its write").isEqualTo("1@primary");
+            } finally {
+                resumeReplicas();
+            }
+        }
+    }
+
+    private static PgrouteServer server(String consistency) throws Exception {
+        LocalCluster cluster = ProxyFixture.get().cluster();
+        try (Connection direct = ProxyFixture.get().connectDirect(); Statement s = direct.createStatement()) {
+            s.execute("DROP TABLE IF EXISTS global_consistency");
+            s.execute("CREATE TABLE global_consistency (id int PRIMARY KEY)");
+        }
+        cluster.awaitReplication(Duration.ofSeconds(10));
+        String routing = "  consistency: " + consistency + "\n  max_lag: 10m\n  max_lag_bytes: 0\n";
+        String yaml = ProxyFixture.yaml(cluster, Map.of("routing", routing));
+        PgrouteServer server = new PgrouteServer(ConfigLoader.parse(yaml, "global.yaml", System::getenv), 1).start();
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> server.routing("app").monitor().state()
+                .replicas().stream().allMatch(NodeState::eligible));
+        return server;
+    }
+
+    private static Connection connect(PgrouteServer server) throws SQLException {
+        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + server.port() + "/app", "app", "app");
+    }
+
+    private static void insert(Connection connection) throws SQLException {
+        try (Statement s = connection.createStatement()) {
+            assertThat(s.executeUpdate("INSERT INTO global_consistency VALUES (1)")).isEqualTo(1);
+        }
+    }
+
+    /** The row count and who answered: {@code 1@primary}, {@code 0@replica}. */
+    private static String read(Connection connection) throws SQLException {
+        try (Statement s = connection.createStatement(); ResultSet rs = s.executeQuery(
+                "SELECT count(*), pg_is_in_recovery() FROM global_consistency")) {
+            rs.next();
+            return rs.getLong(1) + "@" + (rs.getBoolean(2) ? "replica" : "primary");
+        }
+    }
+
+    private static void pauseReplicas() throws SQLException {
+        for (PgNode each : ProxyFixture.get().cluster().replicas()) {
+            replay(each, "pg_wal_replay_pause()");
+        }
+    }
+
+    private static void resumeReplicas() throws SQLException {
+        for (PgNode each : ProxyFixture.get().cluster().replicas()) {
+            replay(each, "pg_wal_replay_resume()");
+        }
+    }
+
+    private static void replay(PgNode node, String call) throws SQLException {
+        LocalCluster cluster = ProxyFixture.get().cluster();
+        try (Connection c = DriverManager.getConnection(node.jdbcUrl("postgres"), cluster.superuser(),
+                cluster.superuserPassword()); Statement s = c.createStatement()) {
+            s.execute("SELECT " + call);
+        }
+    }
+}
