@@ -217,50 +217,10 @@ public final class ResultCache implements AutoCloseable {
         if (!config.enabledFor(database) || statement.readOnly()) {
             return Invalidation.NONE;
         }
-        if (!statement.parts().isEmpty()) {
-            Invalidation result = Invalidation.NONE;
-            for (StatementInfo part : statement.parts()) {
-                result = result.plus(invalidation(database, part));
-            }
-            return result;
-        }
-        switch (statement.kind()) {
-            case TRANSACTION_BEGIN, SAVEPOINT, SET, RESET, SHOW, DISCARD, LISTEN, UNLISTEN, NOTIFY, DEALLOCATE,
-                    EMPTY, UTILITY, PREPARE -> {
-                return Invalidation.NONE;
-            }
-            case TRANSACTION_END, EXECUTE, UNKNOWN -> {
-                return Invalidation.EVERYTHING;  // two-phase commit, SQL EXECUTE of some statement, not understood
-            }
-            default -> {
-                // READ with volatile functions, WRITE, COPY, CURSOR: judged by tables and functions below
-            }
-        }
-        String reason = statement.reason() == null ? "" : statement.reason();
-        if (reason.startsWith("create temp")) {
-            return Invalidation.NONE;  // only the session's own temporary relations, which are never cached
-        }
-        if (reason.equals("ddl")) {
+        if (WriteReach.mentionsDdl(statement)) {
             reloadCatalog(database);
-            return Invalidation.EVERYTHING;
         }
-        if (reason.equals("truncate") || !statement.tablesComplete()) {
-            return Invalidation.EVERYTHING;  // TRUNCATE … CASCADE empties every referencing table
-        }
-        for (String each : statement.functions()) {
-            if (classifier.mayWriteTables(each)) {
-                return Invalidation.EVERYTHING;
-            }
-        }
-        if (statement.tablesWritten().isEmpty()) {
-            return Invalidation.NONE;
-        }
-        RelationCatalog catalog = catalogs.getOrDefault(database, RelationCatalog.empty());
-        List<String> keys = statement.tablesWritten().stream().map(RelationCatalog::versionKey).distinct().toList();
-        if (catalog.writesUnknown(keys)) {
-            return Invalidation.EVERYTHING;
-        }
-        return new Invalidation(catalog.invalidationClosure(keys), false);
+        return WriteReach.of(statement, catalogs.getOrDefault(database, RelationCatalog.empty()), classifier);
     }
 
     /** DDL went through pgroute: the relation catalog may be out of date. */

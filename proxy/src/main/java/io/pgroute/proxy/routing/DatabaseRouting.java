@@ -3,6 +3,7 @@ package io.pgroute.proxy.routing;
 import io.netty.channel.EventLoop;
 import io.pgroute.config.DatabaseConfig;
 import io.pgroute.config.RoutingConfig;
+import io.pgroute.proxy.cache.RelationCatalog;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -27,11 +28,12 @@ public final class DatabaseRouting implements AutoCloseable {
     private final Map<String, Integer> planGenerations = new ConcurrentHashMap<>();
     private final java.util.Set<String> knownWrites = ConcurrentHashMap.newKeySet();
     private final java.util.concurrent.atomic.AtomicLong safetyNetRetries = new java.util.concurrent.atomic.AtomicLong();
-    /**
-     * When the newest write any session of the database had acknowledged was acknowledged ({@link System#nanoTime}),
-     * 0 if none: with {@code consistency: global} every read waits for its watermark. Kept across reloads.
-     */
-    private final java.util.concurrent.atomic.AtomicLong lastWriteNanos = new java.util.concurrent.atomic.AtomicLong();
+    /** Acknowledged writes of every session, for {@code consistency: global}. Kept across reloads. */
+    private final WriteMarks writes = new WriteMarks();
+    /** The tables of the database and how writes spread between them; empty until the control plane read it. */
+    private volatile RelationCatalog relations = RelationCatalog.empty();
+    /** Reads the relation catalog again at once (after DDL); nothing until the control plane set it. */
+    private volatile Runnable reloadRelations = () -> { };
 
     public DatabaseRouting(DatabaseConfig database, RoutingConfig config, NodeMonitor monitor) {
         this.topology = new Topology(database, config, monitor, new ConcurrentHashMap<>());
@@ -75,20 +77,29 @@ public final class DatabaseRouting implements AutoCloseable {
         }
     }
 
-    /**
-     * A session's write was acknowledged (its ReadyForQuery, before the client gets it) at {@code nanos}: with
-     * {@code consistency: global} reads of every session now wait for a watermark past it.
-     */
-    public void wrote(long nanos) {
-        long seen = lastWriteNanos.get();
-        while (nanos - seen > 0 && !lastWriteNanos.compareAndSet(seen, nanos)) {
-            seen = lastWriteNanos.get();
-        }
+    /** When writes of any session were acknowledged, by table ({@code consistency: global}). */
+    public WriteMarks writes() {
+        return writes;
     }
 
-    /** When the newest acknowledged write of any session was acknowledged, 0 if none (see {@link #wrote}). */
-    public long lastWriteNanos() {
-        return lastWriteNanos.get();
+    /** The relation catalog last read, or an empty one (every table unknown). */
+    public RelationCatalog relations() {
+        return relations;
+    }
+
+    /** How to read the relation catalog again at once. */
+    public void onReloadRelations(Runnable reload) {
+        reloadRelations = reload;
+    }
+
+    /** DDL went through pgroute: the relation catalog may be out of date. */
+    public void reloadRelations() {
+        reloadRelations.run();
+    }
+
+    /** The control plane read the relation catalog again. */
+    public void relations(RelationCatalog catalog) {
+        relations = catalog;
     }
 
     /** Remembers a statement shape a replica refused (the safety net's finding), and counts it. */

@@ -6,6 +6,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.pgroute.config.ProxyConfig;
+import io.pgroute.config.Consistency;
 import io.pgroute.config.DatabaseConfig;
 import io.pgroute.config.PoolConfig;
 import io.pgroute.proxy.cache.ResultCache;
@@ -94,7 +95,7 @@ public final class PgrouteServer implements AutoCloseable {
         if (metrics != null) {
             MetricsBinder.bind(metrics, routing, sessions, pools, resultCache);
         }
-        this.catalogs = startCatalogs(config, classifier, resultCache);
+        this.catalogs = startCatalogs(config, classifier, resultCache, routing);
         this.context = new ProxyContext(config, pools, classifier, routing, cancelKeys, sessions,
                 ServerTls.build(config.tls()), ServerTls.serverEndPoint(config.tls()), new AtomicLong(),
                 resultCache, new ProxyTotals(metrics == null ? routes : QueryRecorder.both(metrics, routes)),
@@ -114,12 +115,13 @@ public final class PgrouteServer implements AutoCloseable {
 
     /**
      * A catalog refresher per database pgroute can log in to on its own: function volatility for the classifier
-     * (one catalog for all databases: the last loaded wins) and, with the result cache on, the relations the cache
-     * needs to know about. A database without its own credentials has no catalog and caches nothing.
+     * (one catalog for all databases: the last loaded wins) and, with the result cache on or with
+     * {@code consistency: global} and replicas, the relations the cache and the read placement need to know about. A database without its own credentials has no catalog and caches nothing.
      */
     private static List<CatalogRefresher> startCatalogs(ProxyConfig config, Classifier classifier,
-                                                        ResultCache cache) {
+                                                        ResultCache cache, Map<String, DatabaseRouting> routing) {
         List<CatalogRefresher> result = new ArrayList<>();
+        boolean global = config.routing().consistency() == Consistency.GLOBAL;
         for (DatabaseConfig each : config.databases().values()) {
             if (each.user() == null || each.password() == null) {
                 if (cache != null && cache.enabledFor(each.name())) {
@@ -129,14 +131,25 @@ public final class PgrouteServer implements AutoCloseable {
                 continue;
             }
             boolean caches = cache != null && cache.enabledFor(each.name());
-            if (!result.isEmpty() && !caches) {
+            DatabaseRouting reads = global && !each.replicas().isEmpty() ? routing.get(each.name()) : null;
+            if (!result.isEmpty() && !caches && reads == null) {
                 continue;
             }
-            CatalogRefresher refresher = caches
-                    ? new CatalogRefresher(each, classifier, relations -> cache.catalog(each.name(), relations))
+            CatalogRefresher refresher = caches || reads != null
+                    ? new CatalogRefresher(each, classifier, relations -> {
+                        if (caches) {
+                            cache.catalog(each.name(), relations);
+                        }
+                        if (reads != null) {
+                            reads.relations(relations);
+                        }
+                    })
                     : new CatalogRefresher(each, classifier);
             if (caches) {
                 cache.onReloadCatalog(each.name(), refresher::refreshNow);
+            }
+            if (reads != null) {
+                reads.onReloadRelations(refresher::refreshNow);
             }
             result.add(refresher.start(config.routing().catalogRefresh()));
         }

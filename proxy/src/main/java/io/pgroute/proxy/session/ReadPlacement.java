@@ -5,6 +5,7 @@ import io.pgroute.config.Consistency;
 import io.pgroute.protocol.PgFrame;
 import io.pgroute.proxy.backend.BackendPool;
 import io.pgroute.proxy.backend.BackendTarget;
+import io.pgroute.proxy.cache.ResultCache.Invalidation;
 import io.pgroute.proxy.sql.StatementInfo;
 
 import java.util.Deque;
@@ -20,7 +21,8 @@ import java.util.OptionalLong;
  *   write acknowledged --> lastWrite = now, watermark unknown
  *   read: causal  -> watermark known? replica past it : primary
  *         window  -> within routing.window of the write? primary : replica
- *         global  -> like causal, with the newest write any session had acknowledged
+ *         global  -> like causal, with the newest write of any session to a table the read reads (to any
+ *                    table when pgroute cannot tell which tables the read depends on)
  *         eventual-> any eligible replica
  *   replica answered (causal) --> stay on that replica until the monitor sampled past the answer; then its
  *                                 position (or the primary's) becomes the floor every later replica must reach
@@ -35,6 +37,8 @@ final class ReadPlacement {
 
     private final SessionRouting routing;
     private boolean wroteSinceIdle;
+    /** With {@code consistency: global}, what the writes since the session was last idle reach. */
+    private Invalidation reach = Invalidation.NONE;
     private boolean forcePrimary;
     /** One-shot minimum replay position for the next unit (see {@link #requireOnce}). */
     private long requiredOnce;
@@ -114,6 +118,9 @@ final class ReadPlacement {
     void onStatement(StatementInfo statement) {
         if (changesData(statement)) {
             wroteSinceIdle = true;
+            if (routing.globalReads() && !reach.everything()) {
+                reach = reach.plus(routing.writeReach(statement));
+            }
         }
     }
 
@@ -126,7 +133,10 @@ final class ReadPlacement {
         if (wroteSinceIdle || (onPrimary && routing.monotonicReads())) {
             long now = System.nanoTime();
             if (wroteSinceIdle) {
-                routing.wrote(now);  // for consistency: global, before the client hears of the commit
+                // for consistency: global, before the client hears of the commit; a write noted in another mode
+                // (before a reload to global) counts as reaching everything
+                routing.wrote(routing.globalReads() ? reach : Invalidation.EVERYTHING, now);
+                reach = Invalidation.NONE;
             }
             wroteSinceIdle = false;
             lastWriteNanos = now;
@@ -172,7 +182,7 @@ final class ReadPlacement {
                 long since = lastWriteNanos;
                 boolean anySession = false;
                 if (routing.consistency() == Consistency.GLOBAL) {
-                    long newest = routing.lastWriteNanosOfAnySession();
+                    long newest = routing.newestWriteFor(unit.statement());
                     if (newest != 0 && (since == 0 || newest - since > 0)) {
                         since = newest;
                         anySession = true;

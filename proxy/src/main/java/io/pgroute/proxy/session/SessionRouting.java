@@ -6,6 +6,8 @@ import io.pgroute.config.NodeConfig;
 import io.pgroute.proxy.backend.BackendPool;
 import io.pgroute.proxy.backend.BackendPools;
 import io.pgroute.proxy.backend.BackendTarget;
+import io.pgroute.proxy.cache.ResultCache.Invalidation;
+import io.pgroute.proxy.cache.WriteReach;
 import io.pgroute.proxy.routing.ClusterState;
 import io.pgroute.proxy.routing.DatabaseRouting;
 import io.pgroute.proxy.routing.NodeState;
@@ -103,6 +105,11 @@ public final class SessionRouting {
                 && database.isKnownWrite(classify(sql).fingerprint());
     }
 
+    /** {@link #isKnownWrite(String)} of a statement already classified. */
+    public boolean isKnownWrite(StatementInfo statement) {
+        return database != null && database.hasKnownWrites() && database.isKnownWrite(statement.fingerprint());
+    }
+
     public boolean isPrimary(BackendPool pool) {
         return pool == primaryPool || pool.target().equals(primary);
     }
@@ -153,16 +160,49 @@ public final class SessionRouting {
                 && (consistency == Consistency.CAUSAL || consistency == Consistency.GLOBAL);
     }
 
-    /** A session's write was acknowledged at {@code nanos} (see {@link DatabaseRouting#wrote}). */
-    public void wrote(long nanos) {
-        if (database != null) {
-            database.wrote(nanos);
+    /** Whether reads wait for other sessions' writes too ({@code consistency: global}). */
+    public boolean globalReads() {
+        return consistency() == Consistency.GLOBAL;
+    }
+
+    /** What a write of {@code statement} reaches, for {@code consistency: global} (see {@link WriteReach}). */
+    public Invalidation writeReach(StatementInfo statement) {
+        if (database == null) {
+            return Invalidation.EVERYTHING;
+        }
+        Invalidation result = WriteReach.of(statement, database.relations(), classifier);
+        if (result.everything() && WriteReach.mentionsDdl(statement)) {
+            database.reloadRelations();  // tables it creates are unknown (so read as any table) until then
+        }
+        return result;
+    }
+
+    /**
+     * A session's write that reached {@code reach} was acknowledged at {@code nanos}; its ReadyForQuery has not gone
+     * to the client yet.
+     */
+    public void wrote(Invalidation reach, long nanos) {
+        if (database == null) {
+            return;
+        }
+        if (reach.everything()) {
+            database.writes().wroteAnything(nanos);
+        } else {
+            database.writes().wrote(reach.tables(), nanos);
         }
     }
 
-    /** When any session's newest acknowledged write was acknowledged, 0 if none. */
-    public long lastWriteNanosOfAnySession() {
-        return database == null ? 0 : database.lastWriteNanos();
+    /**
+     * When the newest write any session had acknowledged that may have changed what {@code read} reads was
+     * acknowledged, 0 if none: the newest of all writes unless every table it reads is a permanent table of the
+     * relation catalog and its functions are immutable ({@code read} null: not known).
+     */
+    public long newestWriteFor(StatementInfo read) {
+        if (database == null) {
+            return 0;
+        }
+        List<String> keys = read == null ? null : WriteReach.readKeys(read, database.relations());
+        return keys == null ? database.writes().newest() : database.writes().newestFor(keys);
     }
 
     public Consistency consistency() {

@@ -11,11 +11,13 @@ import java.util.Deque;
  * Whether the request unit at the head of a session's queue may run on a replica: a simple Query, or the
  * extended-protocol messages up to Sync (or Flush), judged by the statements it parses and binds. A unit is a read
  * only when every statement in it is safe on a hot standby (or carries the replica hint) and none says primary.
+ * {@code statement} is the unit's one statement, for {@code consistency: global}; null when it has several or one
+ * pgroute does not know.
  */
-record UnitRoute(boolean read, boolean statementless) {
+record UnitRoute(boolean read, boolean statementless, StatementInfo statement) {
 
     UnitRoute(boolean read) {
-        this(read, false);
+        this(read, false, null);
     }
 
     /** Units longer than this are not inspected further: primary. */
@@ -25,6 +27,9 @@ record UnitRoute(boolean read, boolean statementless) {
     static UnitRoute of(Deque<PgFrame> waiting, PreparedStatements statements, SessionRouting routing) {
         boolean read = true;
         boolean statement = false;
+        StatementInfo only = null;
+        String onlySql = null;
+        boolean several = false;
         int inspected = 0;
         for (PgFrame each : waiting) {
             FrontendType type = FrontendType.of(each.type());
@@ -35,17 +40,29 @@ record UnitRoute(boolean read, boolean statementless) {
             }
             switch (type) {
                 case QUERY -> {
-                    return new UnitRoute(isRead(routing, each.cString(0)));
+                    StatementInfo info = routing.classify(each.cString(0));
+                    return new UnitRoute(isRead(routing, info), false, info);
                 }
-                case PARSE -> {
+                case PARSE, BIND -> {
                     statement = true;
-                    read &= isRead(routing, each.cString(1));
-                }
-                case BIND -> {
-                    statement = true;
-                    PreparedStatements.Statement bound = statements.get(each.cString(1));
-                    if (bound != null) {
-                        read &= isRead(routing, bound.sql());
+                    String sql;
+                    if (type == FrontendType.PARSE) {
+                        sql = each.cString(1);
+                    } else {
+                        PreparedStatements.Statement bound = statements.get(each.cString(1));
+                        sql = bound == null ? null : bound.sql();
+                    }
+                    if (sql == null) {
+                        several = true;  // a statement pgroute does not know: the server will say
+                        continue;
+                    }
+                    StatementInfo info = routing.classify(sql);
+                    read &= isRead(routing, info);
+                    if (only == null) {
+                        only = info;
+                        onlySql = sql;
+                    } else if (!onlySql.equals(sql)) {
+                        several = true;
                     }
                 }
                 case DESCRIBE, EXECUTE, CLOSE -> {
@@ -54,7 +71,7 @@ record UnitRoute(boolean read, boolean statementless) {
                 case SYNC, FLUSH -> {
                     // no statement of its own (a Sync after COPY data, an Execute of a portal bound before a
                     // Flush): it belongs with the connection that ran the messages before it
-                    return new UnitRoute(read, !statement);
+                    return new UnitRoute(read, !statement, several ? null : only);
                 }
                 default -> {
                     return new UnitRoute(false);  // FunctionCall, COPY data outside COPY: primary
@@ -64,9 +81,8 @@ record UnitRoute(boolean read, boolean statementless) {
         return null;
     }
 
-    private static boolean isRead(SessionRouting routing, String sql) {
-        StatementInfo info = routing.classify(sql);
-        if (info.hint() == Hint.PRIMARY || ClientSession.isUnreplayable(info) || routing.isKnownWrite(sql)) {
+    private static boolean isRead(SessionRouting routing, StatementInfo info) {
+        if (info.hint() == Hint.PRIMARY || ClientSession.isUnreplayable(info) || routing.isKnownWrite(info)) {
             return false;
         }
         return info.readOnly() || info.hint() == Hint.REPLICA;

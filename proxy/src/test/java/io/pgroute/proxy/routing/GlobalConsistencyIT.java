@@ -25,6 +25,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * has sampled past the write, shows the row (from the primary, as no replica caught up); with {@code causal}, whose
  * guarantee is per session, the same read is answered by a paused replica without the row, which shows the
  * scenario is a real trap. A session that wrote nothing reads from the replicas again once they replayed the write.
+ * Only reads of the tables a write reached wait for it: another table is still read from a replica, while a table
+ * a cascading foreign key ties to the written one, a view and a read with functions that are not immutable (pgroute
+ * cannot tell what they read) wait.
  */
 class GlobalConsistencyIT {
 
@@ -41,6 +44,37 @@ class GlobalConsistencyIT {
                 resumeReplicas();
                 Awaitility.await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20))
                         .until(() -> read(reader).equals("1@replica"));
+            } finally {
+                resumeReplicas();
+            }
+        }
+    }
+
+    @Test
+    void onlyReadsOfTheTablesAWriteReachedWaitForIt() throws Exception {
+        try (PgrouteServer server = server("global")) {
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> server.routing("app").relations()
+                    .cacheable("global_untouched"));
+            pauseReplicas();
+            try (Connection writer = connect(server); Connection reader = connect(server)) {
+                // rows only the primary has, written past pgroute: a count of 1 means the primary answered
+                try (Connection direct = ProxyFixture.get().connectDirect(); Statement s = direct.createStatement()) {
+                    s.execute("INSERT INTO global_untouched VALUES (1)");
+                    s.execute("INSERT INTO global_child VALUES (NULL)");
+                }
+                // a read without functions (pg_is_in_recovery() would make pgroute wait for any write)
+                assertThat(plainCount(reader, "global_untouched")).as("before the write").isZero();
+                insert(writer);
+                assertThat(plainCount(reader, "global_untouched")).as("a table the write did not reach: a replica")
+                        .isZero();
+                assertThat(plainCount(reader, "global_consistency")).as("the table it wrote: the primary")
+                        .isEqualTo(1);
+                assertThat(plainCount(reader, "global_child"))
+                        .as("a table whose foreign key cascades from the written one: the primary").isEqualTo(1);
+                assertThat(read(reader)).as("a read pgroute cannot tie to tables waits for any write")
+                        .isEqualTo("1@primary");
+                assertThat(plainCount(reader, "global_view")).as("a view: pgroute cannot tell what it reads")
+                        .isEqualTo(1);
             } finally {
                 resumeReplicas();
             }
@@ -66,8 +100,12 @@ class GlobalConsistencyIT {
     private static PgrouteServer server(String consistency) throws Exception {
         LocalCluster cluster = ProxyFixture.get().cluster();
         try (Connection direct = ProxyFixture.get().connectDirect(); Statement s = direct.createStatement()) {
-            s.execute("DROP TABLE IF EXISTS global_consistency");
+            s.execute("DROP VIEW IF EXISTS global_view");
+            s.execute("DROP TABLE IF EXISTS global_child, global_consistency, global_untouched");
             s.execute("CREATE TABLE global_consistency (id int PRIMARY KEY)");
+            s.execute("CREATE TABLE global_untouched (id int PRIMARY KEY)");
+            s.execute("CREATE TABLE global_child (id int REFERENCES global_consistency ON DELETE CASCADE)");
+            s.execute("CREATE VIEW global_view AS SELECT * FROM global_consistency");
         }
         cluster.awaitReplication(Duration.ofSeconds(10));
         String routing = "  consistency: " + consistency + "\n  max_lag: 10m\n  max_lag_bytes: 0\n";
@@ -88,12 +126,24 @@ class GlobalConsistencyIT {
         }
     }
 
-    /** The row count and who answered: {@code 1@primary}, {@code 0@replica}. */
+    /** The row count of global_consistency and who answered: {@code 1@primary}, {@code 0@replica}. */
     private static String read(Connection connection) throws SQLException {
+        return count(connection, "global_consistency");
+    }
+
+    private static String count(Connection connection, String relation) throws SQLException {
         try (Statement s = connection.createStatement(); ResultSet rs = s.executeQuery(
-                "SELECT count(*), pg_is_in_recovery() FROM global_consistency")) {
+                "SELECT count(*), pg_is_in_recovery() FROM " + relation)) {
             rs.next();
             return rs.getLong(1) + "@" + (rs.getBoolean(2) ? "replica" : "primary");
+        }
+    }
+
+    private static long plainCount(Connection connection, String relation) throws SQLException {
+        try (Statement s = connection.createStatement(); ResultSet rs = s.executeQuery(
+                "SELECT count(*) FROM " + relation)) {
+            rs.next();
+            return rs.getLong(1);
         }
     }
 

@@ -1,0 +1,103 @@
+package io.pgroute.proxy.cache;
+
+import io.pgroute.proxy.cache.ResultCache.Invalidation;
+import io.pgroute.proxy.sql.Classifier;
+import io.pgroute.proxy.sql.StatementInfo;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Which tables a statement sent to the primary may change once committed, by version key
+ * ({@link RelationCatalog#versionKey}): the tables it writes and those its writes reach (cascading foreign keys,
+ * partitions and inheritance), or everything when that cannot be known (tables not named, DO/CALL, functions that may
+ * write, triggers and rules, DDL, two-phase commit, anything not understood). What the result cache invalidates, and
+ * what {@code consistency: global} makes later reads of those tables wait for.
+ */
+public final class WriteReach {
+
+    private WriteReach() {
+    }
+
+    /** What {@code statement} reaches, judged with {@code catalog} and the classifier's function knowledge. */
+    public static Invalidation of(StatementInfo statement, RelationCatalog catalog, Classifier classifier) {
+        if (statement.readOnly()) {
+            return Invalidation.NONE;
+        }
+        if (!statement.parts().isEmpty()) {
+            Invalidation result = Invalidation.NONE;
+            for (StatementInfo part : statement.parts()) {
+                result = result.plus(of(part, catalog, classifier));
+            }
+            return result;
+        }
+        switch (statement.kind()) {
+            case TRANSACTION_BEGIN, SAVEPOINT, SET, RESET, SHOW, DISCARD, LISTEN, UNLISTEN, NOTIFY, DEALLOCATE,
+                    EMPTY, UTILITY, PREPARE -> {
+                return Invalidation.NONE;
+            }
+            case TRANSACTION_END, EXECUTE, UNKNOWN -> {
+                return Invalidation.EVERYTHING;  // two-phase commit, SQL EXECUTE of some statement, not understood
+            }
+            default -> {
+                // READ with volatile functions, WRITE, COPY, CURSOR: judged by tables and functions below
+            }
+        }
+        String reason = statement.reason() == null ? "" : statement.reason();
+        if (reason.startsWith("create temp")) {
+            return Invalidation.NONE;  // only the session's own temporary relations, which are never cached
+        }
+        if (isDdl(statement) || reason.equals("truncate") || !statement.tablesComplete()) {
+            return Invalidation.EVERYTHING;  // TRUNCATE … CASCADE empties every referencing table
+        }
+        for (String each : statement.functions()) {
+            if (classifier.mayWriteTables(each)) {
+                return Invalidation.EVERYTHING;
+            }
+        }
+        if (statement.tablesWritten().isEmpty()) {
+            return Invalidation.NONE;
+        }
+        List<String> keys = statement.tablesWritten().stream().map(RelationCatalog::versionKey).distinct().toList();
+        if (catalog.writesUnknown(keys)) {
+            return Invalidation.EVERYTHING;
+        }
+        return new Invalidation(catalog.invalidationClosure(keys), false);
+    }
+
+    /**
+     * The version keys of the tables a read depends on, or null when that cannot be known: several statements,
+     * tables not all named, a function that is not immutable (it may read tables not named), or a relation that is
+     * not a permanent table of {@code catalog} (a view, a temporary or system table, one created since the load).
+     */
+    public static List<String> readKeys(StatementInfo read, RelationCatalog catalog) {
+        if (read.multiStatement() || !read.tablesComplete() || !read.cacheable()) {
+            return null;
+        }
+        List<String> result = new ArrayList<>(read.tablesRead().size());
+        for (String each : read.tablesRead()) {
+            if (!catalog.cacheable(each)) {
+                return null;
+            }
+            result.add(RelationCatalog.versionKey(each));
+        }
+        return result;
+    }
+
+    /** Whether {@code statement} or one of its parts is DDL: the relation catalog may be out of date. */
+    public static boolean mentionsDdl(StatementInfo statement) {
+        if (statement.parts().isEmpty()) {
+            return isDdl(statement);
+        }
+        for (StatementInfo part : statement.parts()) {
+            if (isDdl(part)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean isDdl(StatementInfo statement) {
+        return "ddl".equals(statement.reason());
+    }
+}

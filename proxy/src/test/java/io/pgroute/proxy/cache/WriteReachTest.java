@@ -1,0 +1,82 @@
+package io.pgroute.proxy.cache;
+
+import io.pgroute.proxy.cache.RelationCatalog.ForeignKey;
+import io.pgroute.proxy.cache.RelationCatalog.Relation;
+import io.pgroute.proxy.cache.ResultCache.Invalidation;
+import io.pgroute.proxy.sql.BuiltinFunctions;
+import io.pgroute.proxy.sql.Classifier;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class WriteReachTest {
+
+    private static final Classifier CLASSIFIER = new Classifier(new BuiltinFunctions(), 100);
+    private static final RelationCatalog CATALOG = new RelationCatalog(List.of(
+            new Relation("public", "orders", 'r', 'p', false, false),
+            new Relation("public", "lines", 'r', 'p', false, false),
+            new Relation("public", "audited", 'r', 'p', true, false),
+            new Relation("public", "products", 'r', 'p', false, false),
+            new Relation("public", "order_view", 'v', 'p', false, true)), List.of(),
+            List.of(new ForeignKey("lines", "orders", 'c', 'a')));
+
+    @AfterAll
+    static void close() {
+        CLASSIFIER.close();
+    }
+
+    private static Invalidation reach(String sql) {
+        return WriteReach.of(CLASSIFIER.classify(sql), CATALOG, CLASSIFIER);
+    }
+
+    private static List<String> readKeys(String sql) {
+        return WriteReach.readKeys(CLASSIFIER.classify(sql), CATALOG);
+    }
+
+    @Test
+    void aWriteReachesItsTablesAndThoseItsForeignKeysCascadeTo() {
+        assertThat(reach("INSERT INTO orders VALUES (1)")).isEqualTo(new Invalidation(Set.of("orders", "lines"),
+                false));
+        assertThat(reach("UPDATE public.products SET price = 2")).isEqualTo(new Invalidation(Set.of("products"),
+                false));
+        assertThat(reach("BEGIN; DELETE FROM products; COMMIT").tables()).containsExactly("products");
+    }
+
+    @Test
+    void whatPgrouteCannotFollowReachesEverything() {
+        assertThat(reach("INSERT INTO audited VALUES (1)")).as("user triggers").isEqualTo(Invalidation.EVERYTHING);
+        assertThat(reach("INSERT INTO order_view VALUES (1)")).as("a view").isEqualTo(Invalidation.EVERYTHING);
+        assertThat(reach("INSERT INTO created_since VALUES (1)")).as("unknown").isEqualTo(Invalidation.EVERYTHING);
+        assertThat(reach("DO $$ BEGIN END $$")).isEqualTo(Invalidation.EVERYTHING);
+        assertThat(reach("ALTER TABLE products ADD COLUMN c int")).isEqualTo(Invalidation.EVERYTHING);
+        assertThat(reach("TRUNCATE orders")).isEqualTo(Invalidation.EVERYTHING);
+    }
+
+    @Test
+    void readsAndSessionStatementsReachNothing() {
+        assertThat(reach("SELECT * FROM orders")).isEqualTo(Invalidation.NONE);
+        assertThat(reach("SET search_path = x")).isEqualTo(Invalidation.NONE);
+        assertThat(reach("CREATE TEMP TABLE t (id int)")).isEqualTo(Invalidation.NONE);
+    }
+
+    @Test
+    void aReadDependsOnItsPermanentTablesWhenPgrouteCanTell() {
+        assertThat(readKeys("SELECT * FROM orders o JOIN public.lines l ON true WHERE o.id = 1"))
+                .containsExactlyInAnyOrder("orders", "lines");
+        assertThat(readKeys("SELECT count(*) FROM products")).containsExactly("products");
+        assertThat(readKeys("SELECT 1")).isEmpty();
+    }
+
+    @Test
+    void aReadPgrouteCannotTieToTablesHasNoKeys() {
+        assertThat(readKeys("SELECT * FROM order_view")).as("a view").isNull();
+        assertThat(readKeys("SELECT * FROM created_since")).as("unknown").isNull();
+        assertThat(readKeys("SELECT now(), * FROM orders")).as("a stable function").isNull();
+        assertThat(readKeys("SELECT * FROM orders; SELECT * FROM lines")).as("several statements").isNull();
+        assertThat(readKeys("SELECT * FROM pg_class")).as("a system table").isNull();
+    }
+}
