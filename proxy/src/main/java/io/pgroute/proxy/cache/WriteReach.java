@@ -3,6 +3,7 @@ package io.pgroute.proxy.cache;
 import io.pgroute.proxy.cache.ResultCache.Invalidation;
 import io.pgroute.proxy.sql.Classifier;
 import io.pgroute.proxy.sql.StatementInfo;
+import io.pgroute.proxy.sql.StatementKind;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -67,12 +68,19 @@ public final class WriteReach {
 
     /**
      * The version keys of the tables a read depends on, or null when that cannot be known: several statements,
-     * tables not all named, a function that is not immutable (it may read tables not named), or a relation that is
-     * not a permanent table of {@code catalog} (a view, a temporary or system table, one created since the load).
+     * tables not all named, something other than a query reading tables (EXPLAIN, COPY), a function that may read
+     * tables not named ({@link Classifier#mayReadTables}), or a relation that is not a permanent table of
+     * {@code catalog} (a view, a temporary or system table, one created since the load).
      */
-    public static List<String> readKeys(StatementInfo read, RelationCatalog catalog) {
-        if (read.multiStatement() || !read.tablesComplete() || !read.cacheable()) {
+    public static List<String> readKeys(StatementInfo read, RelationCatalog catalog, Classifier classifier) {
+        if (read.multiStatement() || !read.tablesComplete()
+                || (read.kind() != StatementKind.READ && !read.tablesRead().isEmpty())) {
             return null;
+        }
+        for (String each : read.functions()) {
+            if (classifier.mayReadTables(each)) {
+                return null;
+            }
         }
         List<String> result = new ArrayList<>(read.tablesRead().size());
         for (String each : read.tablesRead()) {

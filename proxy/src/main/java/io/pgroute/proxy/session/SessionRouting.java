@@ -194,14 +194,14 @@ public final class SessionRouting {
 
     /**
      * When the newest write any session had acknowledged that may have changed what {@code read} reads was
-     * acknowledged, 0 if none: the newest of all writes unless every table it reads is a permanent table of the
-     * relation catalog and its functions are immutable ({@code read} null: not known).
+     * acknowledged, 0 if none: the newest of all writes unless pgroute can tell which tables it depends on
+     * ({@link WriteReach#readKeys}; {@code read} null: not known).
      */
     public long newestWriteFor(StatementInfo read) {
         if (database == null) {
             return 0;
         }
-        List<String> keys = read == null ? null : WriteReach.readKeys(read, database.relations());
+        List<String> keys = read == null ? null : WriteReach.readKeys(read, database.relations(), classifier);
         return keys == null ? database.writes().newest() : database.writes().newestFor(keys);
     }
 

@@ -30,6 +30,8 @@ record UnitRoute(boolean read, boolean statementless, StatementInfo statement) {
         StatementInfo only = null;
         String onlySql = null;
         boolean several = false;
+        String parsedName = null;  // the statement the unit's latest Parse defines, which a Bind after it binds
+        String parsedSql = null;
         int inspected = 0;
         for (PgFrame each : waiting) {
             FrontendType type = FrontendType.of(each.type());
@@ -48,9 +50,12 @@ record UnitRoute(boolean read, boolean statementless, StatementInfo statement) {
                     String sql;
                     if (type == FrontendType.PARSE) {
                         sql = each.cString(1);
+                        parsedName = each.cString(0);
+                        parsedSql = sql;
                     } else {
-                        PreparedStatements.Statement bound = statements.get(each.cString(1));
-                        sql = bound == null ? null : bound.sql();
+                        String name = each.cString(1);
+                        PreparedStatements.Statement bound = name.equals(parsedName) ? null : statements.get(name);
+                        sql = bound != null ? bound.sql() : name.equals(parsedName) ? parsedSql : null;
                     }
                     if (sql == null) {
                         several = true;  // a statement pgroute does not know: the server will say

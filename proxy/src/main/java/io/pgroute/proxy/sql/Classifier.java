@@ -97,6 +97,21 @@ public final class Classifier implements AutoCloseable {
                 && BUILTINS.volatility(function) == Volatility.UNKNOWN;
     }
 
+    /**
+     * Whether a call of {@code function} may read tables that no statement names: true for a function that is not
+     * PostgreSQL's own unless it is IMMUTABLE, and for PostgreSQL's functions that run SQL given as text
+     * ({@code query_to_xml}, {@code ts_stat}…). PostgreSQL's other functions (now(), lower(), pg_is_in_recovery()…)
+     * read no user table.
+     */
+    public boolean mayReadTables(String function) {
+        boolean builtin = FunctionRules.isPrimaryOnly(function) || FunctionRules.isSafeOnStandby(function)
+                || BUILTINS.volatility(function) != Volatility.UNKNOWN;
+        if (builtin) {
+            return FunctionRules.runsSqlText(function);
+        }
+        return volatility(function) != Volatility.IMMUTABLE;
+    }
+
     /** Statements JSqlParser could not parse (or timed out on) since start: reads lost to the primary. */
     public long parseFailures() {
         return parseFailures.sum();

@@ -60,6 +60,19 @@ final class FunctionRules {
                 && !normalized.contains("_xact_");
     }
 
+    /** PostgreSQL's functions that run SQL given as text, so read whatever tables it names. */
+    private static final Set<String> RUNS_SQL_TEXT = Set.of("query_to_xml", "query_to_xmlschema",
+            "query_to_xml_and_xmlschema", "cursor_to_xml", "cursor_to_xmlschema", "table_to_xml",
+            "table_to_xmlschema", "table_to_xml_and_xmlschema", "schema_to_xml", "schema_to_xmlschema",
+            "schema_to_xml_and_xmlschema", "database_to_xml", "database_to_xmlschema",
+            "database_to_xml_and_xmlschema", "ts_stat", "ts_rewrite");
+
+    /** Whether {@code normalized} is one of PostgreSQL's functions that run SQL given as text. */
+    static boolean runsSqlText(String normalized) {
+        String name = normalized.startsWith("pg_catalog.") ? normalized.substring(11) : normalized;
+        return RUNS_SQL_TEXT.contains(name);
+    }
+
     static boolean isSafeOnStandby(String normalized) {
         return Names.isCatalogOrUnqualified(normalized) && SAFE_ON_STANDBY.contains(normalized);
     }

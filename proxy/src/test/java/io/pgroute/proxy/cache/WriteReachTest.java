@@ -34,7 +34,7 @@ class WriteReachTest {
     }
 
     private static List<String> readKeys(String sql) {
-        return WriteReach.readKeys(CLASSIFIER.classify(sql), CATALOG);
+        return WriteReach.readKeys(CLASSIFIER.classify(sql), CATALOG, CLASSIFIER);
     }
 
     @Test
@@ -69,13 +69,18 @@ class WriteReachTest {
                 .containsExactlyInAnyOrder("orders", "lines");
         assertThat(readKeys("SELECT count(*) FROM products")).containsExactly("products");
         assertThat(readKeys("SELECT 1")).isEmpty();
+        assertThat(readKeys("SELECT * FROM orders WHERE created < now() - interval '1 day'"))
+                .as("PostgreSQL's own functions read no table").containsExactly("orders");
+        assertThat(readKeys("SELECT lower(name), pg_is_in_recovery() FROM products")).containsExactly("products");
     }
 
     @Test
     void aReadPgrouteCannotTieToTablesHasNoKeys() {
         assertThat(readKeys("SELECT * FROM order_view")).as("a view").isNull();
         assertThat(readKeys("SELECT * FROM created_since")).as("unknown").isNull();
-        assertThat(readKeys("SELECT now(), * FROM orders")).as("a stable function").isNull();
+        assertThat(readKeys("SELECT my_total(id) FROM orders")).as("a function of the user's").isNull();
+        assertThat(readKeys("SELECT query_to_xml('select * from lines', true, true, '')"))
+                .as("a function running SQL text").isNull();
         assertThat(readKeys("SELECT * FROM orders; SELECT * FROM lines")).as("several statements").isNull();
         assertThat(readKeys("SELECT * FROM pg_class")).as("a system table").isNull();
     }
