@@ -4,13 +4,13 @@ package io.pgroute.config;
 public enum Consistency {
     /**
      * Read-your-writes: after a write, a session reads only from replicas that have replayed the primary LSN sampled
-     * after the commit, else from the primary. The default.
+     * after the commit, else from the primary. Per session: another session's write may not be seen yet.
      */
     CAUSAL,
     /**
-     * Read-your-writes across sessions: like {@link #CAUSAL}, but a read waits for the newest write any session of the
-     * database acknowledged through this pgroute, so a client that writes on one pooled connection and reads on
-     * another sees its write.
+     * Read-your-writes across sessions: like {@link #CAUSAL}, but a read also waits for the newest write any session
+     * of the database acknowledged through this pgroute to a table it reads, so a client that writes on one pooled
+     * connection and reads on another sees its write. The default.
      */
     GLOBAL,
     /** After a write, a session reads from the primary for {@code routing.window}. */

@@ -6,7 +6,7 @@ import java.util.Objects;
 /**
  * Read/write splitting and replica choice ({@code routing:}).
  *
- * @param consistency what a session may read after its own write, default {@link Consistency#CAUSAL}
+ * @param consistency what a read may miss of earlier writes, default {@link Consistency#GLOBAL}
  * @param window with {@link Consistency#WINDOW}, how long after a write reads go to the primary, default 1s
  * @param maxLag a replica whose replay is older than this gets no reads, default 1s; zero means no time limit
  * @param maxLagBytes a replica this many WAL bytes behind gets no reads, default 16 MiB; zero means no byte limit
@@ -35,9 +35,9 @@ public record RoutingConfig(Consistency consistency, Duration window, Duration m
         }
     }
 
-    /** Causal, 1s window, 1s / 16 MiB lag limits, round-robin, no primary reads, no zone, 20ms, 1s, 60s. */
+    /** Global, 1s window, 1s / 16 MiB lag limits, round-robin, no primary reads, no zone, 20ms, 1s, 60s. */
     public static RoutingConfig defaults() {
-        return new RoutingConfig(Consistency.CAUSAL, Duration.ofSeconds(1), Duration.ofSeconds(1), 16L << 20,
+        return new RoutingConfig(Consistency.GLOBAL, Duration.ofSeconds(1), Duration.ofSeconds(1), 16L << 20,
                 Balance.ROUND_ROBIN, false, null, Duration.ofMillis(20), Duration.ofSeconds(1),
                 Duration.ofSeconds(60));
     }

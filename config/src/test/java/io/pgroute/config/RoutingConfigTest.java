@@ -16,7 +16,7 @@ class RoutingConfigTest {
 
     @Test
     void defaultsToCausalRoundRobinWithOneSecondLagLimit() {
-        assertThat(RoutingConfig.defaults()).isEqualTo(new RoutingConfig(Consistency.CAUSAL, Duration.ofSeconds(1),
+        assertThat(RoutingConfig.defaults()).isEqualTo(new RoutingConfig(Consistency.GLOBAL, Duration.ofSeconds(1),
                 Duration.ofSeconds(1), 16L * 1024 * 1024, Balance.ROUND_ROBIN, false, null, Duration.ofMillis(20),
                 Duration.ofSeconds(1), Duration.ofSeconds(60)));
     }
@@ -35,8 +35,10 @@ class RoutingConfigTest {
     }
 
     @Test
-    void readsGlobalConsistency() throws Exception {
+    void readsEachConsistency() throws Exception {
         assertThat(parse(MINIMAL + "routing: { consistency: global }\n").consistency()).isEqualTo(Consistency.GLOBAL);
+        assertThat(parse(MINIMAL + "routing: { consistency: causal }\n").consistency()).isEqualTo(Consistency.CAUSAL);
+        assertThat(parse(MINIMAL + "routing: { consistency: window }\n").consistency()).isEqualTo(Consistency.WINDOW);
     }
 
     @Test

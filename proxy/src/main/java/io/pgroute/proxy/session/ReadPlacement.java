@@ -181,7 +181,7 @@ final class ReadPlacement {
             case CAUSAL, GLOBAL -> {
                 long since = lastWriteNanos;
                 boolean anySession = false;
-                if (routing.consistency() == Consistency.GLOBAL) {
+                if (routing.consistency() == Consistency.GLOBAL && routing.anyWriteAfter(since)) {
                     long newest = routing.newestWriteFor(unit.statement());
                     if (newest != 0 && (since == 0 || newest - since > 0)) {
                         since = newest;

@@ -193,6 +193,15 @@ public final class SessionRouting {
     }
 
     /**
+     * Whether any session's write was acknowledged after {@code nanos} (after any write when {@code nanos} is 0): if
+     * not, no other session's write can matter more than the session's own.
+     */
+    public boolean anyWriteAfter(long nanos) {
+        long newest = database == null ? 0 : database.writes().newest();
+        return newest != 0 && (nanos == 0 || newest - nanos > 0);
+    }
+
+    /**
      * When the newest write any session had acknowledged that may have changed what {@code read} reads was
      * acknowledged, 0 if none: the newest of all writes unless pgroute can tell which tables it depends on
      * ({@link WriteReach#readKeys}; {@code read} null: not known).
@@ -201,8 +210,12 @@ public final class SessionRouting {
         if (database == null) {
             return 0;
         }
-        List<String> keys = read == null ? null : WriteReach.readKeys(read, database.relations(), classifier);
-        return keys == null ? database.writes().newest() : database.writes().newestFor(keys);
+        long newest = database.writes().newest();
+        if (newest == 0 || read == null) {
+            return newest;  // no write yet: nothing to look up
+        }
+        List<String> keys = WriteReach.readKeys(read, database.relations(), classifier);
+        return keys == null ? newest : database.writes().newestFor(keys);
     }
 
     public Consistency consistency() {
