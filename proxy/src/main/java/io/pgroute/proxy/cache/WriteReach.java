@@ -7,6 +7,7 @@ import io.pgroute.proxy.sql.StatementKind;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Which tables a statement sent to the primary may change once committed, by version key
@@ -88,6 +89,54 @@ public final class WriteReach {
                 return null;
             }
             result.add(RelationCatalog.versionKey(each));
+        }
+        return result;
+    }
+
+    /**
+     * The version keys of the tables whose contents an answer to {@code statement} may show (what it reads and what
+     * it writes), empty for statements that show no table (BEGIN, SET, SHOW…), or null when that cannot be known:
+     * tables not all named, a function that may read tables not named, a relation that is not a permanent table of
+     * {@code catalog}.
+     */
+    public static List<String> shownKeys(StatementInfo statement, RelationCatalog catalog, Classifier classifier) {
+        if (!statement.parts().isEmpty()) {
+            List<String> result = new ArrayList<>();
+            for (StatementInfo part : statement.parts()) {
+                List<String> each = shownKeys(part, catalog, classifier);
+                if (each == null) {
+                    return null;
+                }
+                result.addAll(each);
+            }
+            return result;
+        }
+        switch (statement.kind()) {
+            case TRANSACTION_BEGIN, TRANSACTION_END, SAVEPOINT, SET, RESET, SHOW, DISCARD, LISTEN, UNLISTEN,
+                    DEALLOCATE, EMPTY -> {
+                // two-phase commit (COMMIT PREPARED) makes another transaction's writes visible: not known
+                return statement.kind() == StatementKind.TRANSACTION_END && !statement.readOnly() ? null : List.of();
+            }
+            default -> {
+                // judged by tables and functions below
+            }
+        }
+        if (!statement.tablesComplete()) {
+            return null;
+        }
+        for (String each : statement.functions()) {
+            if (classifier.mayReadTables(each)) {
+                return null;
+            }
+        }
+        List<String> result = new ArrayList<>(statement.tablesRead().size() + statement.tablesWritten().size());
+        for (Set<String> tables : List.of(statement.tablesRead(), statement.tablesWritten())) {
+            for (String each : tables) {
+                if (!catalog.cacheable(each)) {
+                    return null;
+                }
+                result.add(RelationCatalog.versionKey(each));
+            }
         }
         return result;
     }

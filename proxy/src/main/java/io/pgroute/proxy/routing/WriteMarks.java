@@ -17,21 +17,33 @@ import java.util.concurrent.atomic.AtomicLong;
  *   read of tables unknown    --> any
  * </pre>
  *
- * <p>Bounded: once {@link #MAX_TABLES} names have marks, a write to another name raises {@code everything}
+ * <p>Also what one session was shown by the primary, for its monotonic reads. Bounded: once {@code capacity}
+ * names have marks, a write to another name raises {@code everything}
  * instead, which only makes reads wait for more. Thread-safe; marks only move forward.
  */
 public final class WriteMarks {
 
     static final int MAX_TABLES = 10_000;
 
+    private final int capacity;
     private final Map<String, Long> tables = new ConcurrentHashMap<>();
     private final AtomicLong everything = new AtomicLong();
     private final AtomicLong any = new AtomicLong();
 
+    /** Marks for up to {@link #MAX_TABLES} tables. */
+    public WriteMarks() {
+        this(MAX_TABLES);
+    }
+
+    /** Marks for up to {@code capacity} tables. */
+    public WriteMarks(int capacity) {
+        this.capacity = capacity;
+    }
+
     /** A write that reached {@code reached} (version keys) was acknowledged at {@code nanos}. */
     public void wrote(Collection<String> reached, long nanos) {
         for (String each : reached) {
-            if (tables.size() >= MAX_TABLES && !tables.containsKey(each)) {
+            if (tables.size() >= capacity && !tables.containsKey(each)) {
                 raise(everything, nanos);  // no room for its own mark: every read waits for this write
             } else {
                 tables.merge(each, nanos, WriteMarks::later);
@@ -46,8 +58,14 @@ public final class WriteMarks {
         raise(any, nanos);
     }
 
-    /** When the newest write that may have reached one of {@code read} (version keys) was acknowledged; 0: none. */
+    /**
+     * When the newest write that may have reached one of {@code read} (version keys) was acknowledged; 0: none.
+     * {@code read} null (tables not known): {@link #newest()}.
+     */
     public long newestFor(Collection<String> read) {
+        if (read == null) {
+            return newest();
+        }
         long result = everything.get();
         for (String each : read) {
             Long at = tables.get(each);

@@ -1,30 +1,36 @@
 package io.pgroute.proxy.session;
 
 import io.netty.channel.EventLoop;
-import io.pgroute.config.Consistency;
 import io.pgroute.protocol.PgFrame;
 import io.pgroute.proxy.backend.BackendPool;
 import io.pgroute.proxy.backend.BackendTarget;
 import io.pgroute.proxy.cache.ResultCache.Invalidation;
+import io.pgroute.proxy.routing.WriteMarks;
 import io.pgroute.proxy.sql.StatementInfo;
 
 import java.util.Deque;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 import java.util.Optional;
 import java.util.OptionalLong;
 
 /**
  * Where a session's next request unit runs, and the read-your-writes state that decides it: when the session last
- * wrote, that write's watermark once the node monitor has sampled past it, and a one-shot "primary" for a read a
- * replica refused. Confined to the session's event loop.
+ * wrote (per table with {@code consistency: global}, for every session), that write's watermark once the node
+ * monitor has sampled past it, and a one-shot "primary" for a read a replica refused. Confined to the session's
+ * event loop.
  *
  * <pre>
- *   write acknowledged --> lastWrite = now, watermark unknown
- *   read: causal  -> watermark known? replica past it : primary
- *         window  -> within routing.window of the write? primary : replica
- *         global  -> like causal, with the newest write of any session to a table the read reads (to any
- *                    table when pgroute cannot tell which tables the read depends on)
- *         eventual-> any eligible replica
- *   replica answered (causal) --> stay on that replica until the monitor sampled past the answer; then its
+ *   causal:  write acknowledged, or primary answered --> lastWrite = now, watermark unknown
+ *            read --> watermark known? replica past it : primary
+ *   global:  write acknowledged --> noted per table for every session (DatabaseRouting's WriteMarks)
+ *            primary answered   --> shownByPrimary[tables it showed] = now (every table if not known)
+ *            read of tables T   --> newest of writes[T] and shownByPrimary[T] (all tables if T not known):
+ *                                   its watermark known? replica past it : primary
+ *   window:  read within routing.window of the session's write? primary : replica
+ *   eventual: any eligible replica
+ *   replica answered (causal, global) --> stay on that replica until the monitor sampled past the answer; then its
  *                                 position (or the primary's) becomes the floor every later replica must reach
  * </pre>
  *
@@ -35,10 +41,25 @@ import java.util.OptionalLong;
  */
 final class ReadPlacement {
 
+    /** How many tables a session remembers the primary showed it before it counts every table as shown. */
+    private static final int SHOWN_TABLES = 64;
+
     private final SessionRouting routing;
     private boolean wroteSinceIdle;
     /** With {@code consistency: global}, what the writes since the session was last idle reach. */
     private Invalidation reach = Invalidation.NONE;
+    /**
+     * With {@code consistency: global}, the tables whose contents the statements since the session was last idle may
+     * show (null: any table), and how many statements there were.
+     */
+    private Set<String> shown = new HashSet<>();
+    private boolean shownAny;
+    private int statementsSinceIdle;
+    /**
+     * With {@code consistency: global}, when the primary last showed the session each table (monotonic reads per
+     * table: a later read of it needs a replica past that time's watermark); null until the first such answer.
+     */
+    private WriteMarks shownByPrimary;
     private boolean forcePrimary;
     /** One-shot minimum replay position for the next unit (see {@link #requireOnce}). */
     private long requiredOnce;
@@ -116,10 +137,22 @@ final class ReadPlacement {
 
     /** A statement the session sent: a possible write makes the next reads wait for its watermark. */
     void onStatement(StatementInfo statement) {
+        boolean global = routing.globalReads();
         if (changesData(statement)) {
             wroteSinceIdle = true;
-            if (routing.globalReads() && !reach.everything()) {
+            if (global && !reach.everything()) {
                 reach = reach.plus(routing.writeReach(statement));
+            }
+        }
+        if (global && routing.monotonicReads()) {
+            statementsSinceIdle++;
+            if (!shownAny) {
+                List<String> keys = routing.shownKeys(statement);
+                if (keys == null) {
+                    shownAny = true;
+                } else {
+                    shown.addAll(keys);
+                }
             }
         }
     }
@@ -130,18 +163,48 @@ final class ReadPlacement {
      * waits for the monitor to sample past it.
      */
     void onIdle(boolean onPrimary) {
+        if (routing.globalReads()) {
+            onIdleGlobal(onPrimary);
+            return;
+        }
         if (wroteSinceIdle || (onPrimary && routing.monotonicReads())) {
             long now = System.nanoTime();
             if (wroteSinceIdle) {
-                // for consistency: global, before the client hears of the commit; a write noted in another mode
-                // (before a reload to global) counts as reaching everything
-                routing.wrote(routing.globalReads() ? reach : Invalidation.EVERYTHING, now);
+                // noted for every table: after a reload to consistency: global, reads wait for it
+                routing.wrote(Invalidation.EVERYTHING, now);
                 reach = Invalidation.NONE;
             }
             wroteSinceIdle = false;
             lastWriteNanos = now;
             watermark = OptionalLong.empty();
         }
+    }
+
+    /**
+     * {@code consistency: global}: the writes are noted per table for every session (this one included) before the
+     * client hears of the commit; what the primary showed becomes a per-table floor for this session's later reads.
+     * A cycle on the primary without any statement pgroute saw counts as showing every table.
+     */
+    private void onIdleGlobal(boolean onPrimary) {
+        long now = System.nanoTime();
+        if (wroteSinceIdle) {
+            routing.wrote(reach, now);
+        }
+        if (onPrimary && routing.monotonicReads() && (shownAny || !shown.isEmpty() || statementsSinceIdle == 0)) {
+            if (shownByPrimary == null) {
+                shownByPrimary = new WriteMarks(SHOWN_TABLES);
+            }
+            if (shownAny || statementsSinceIdle == 0) {
+                shownByPrimary.wroteAnything(now);
+            } else {
+                shownByPrimary.wrote(shown, now);
+            }
+        }
+        wroteSinceIdle = false;
+        reach = Invalidation.NONE;
+        shown.clear();
+        shownAny = false;
+        statementsSinceIdle = 0;
     }
 
     /**
@@ -178,32 +241,33 @@ final class ReadPlacement {
         }
         OptionalLong required = OptionalLong.empty();
         switch (routing.consistency()) {
-            case CAUSAL, GLOBAL -> {
-                long since = lastWriteNanos;
-                boolean anySession = false;
-                if (routing.consistency() == Consistency.GLOBAL && routing.anyWriteAfter(since)) {
-                    long newest = routing.newestWriteFor(unit.statement());
-                    if (newest != 0 && (since == 0 || newest - since > 0)) {
-                        since = newest;
-                        anySession = true;
+            case CAUSAL -> {
+                if (lastWriteNanos != 0) {
+                    if (watermark.isEmpty()) {
+                        watermark = routing.watermarkAfter(lastWriteNanos);
                     }
+                    if (watermark.isEmpty()) {
+                        reason = "read-your-writes";
+                        return routing.primaryPool(loop);  // the monitor has not sampled past the write yet
+                    }
+                    required = watermark;
                 }
-                if (since != 0) {
-                    OptionalLong mark;
-                    if (anySession) {
-                        mark = routing.watermarkAfter(since);
-                    } else {
-                        if (watermark.isEmpty()) {
-                            watermark = routing.watermarkAfter(since);
+            }
+            case GLOBAL -> {
+                if (routing.newestWrite() != 0 || shownByPrimary != null) {
+                    List<String> keys = routing.readKeys(unit.statement());
+                    long written = routing.newestWriteFor(keys);
+                    long shownAt = shownByPrimary == null ? 0 : shownByPrimary.newestFor(keys);
+                    long since = shownAt == 0 || written != 0 && written - shownAt > 0 ? written : shownAt;
+                    if (since != 0) {
+                        OptionalLong mark = routing.watermarkAfter(since);
+                        if (mark.isEmpty()) {
+                            // the monitor has not sampled past the write (or the primary's answer) yet
+                            reason = since == written ? "read-your-writes" : "monotonic reads (after a primary read)";
+                            return routing.primaryPool(loop);
                         }
-                        mark = watermark;
+                        required = mark;
                     }
-                    if (mark.isEmpty()) {
-                        // the monitor has not sampled past the write yet
-                        reason = anySession ? "read-your-writes (another session's write)" : "read-your-writes";
-                        return routing.primaryPool(loop);
-                    }
-                    required = mark;
                 }
             }
             case WINDOW -> {

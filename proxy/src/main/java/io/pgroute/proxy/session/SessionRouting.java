@@ -192,30 +192,34 @@ public final class SessionRouting {
         }
     }
 
-    /**
-     * Whether any session's write was acknowledged after {@code nanos} (after any write when {@code nanos} is 0): if
-     * not, no other session's write can matter more than the session's own.
-     */
-    public boolean anyWriteAfter(long nanos) {
-        long newest = database == null ? 0 : database.writes().newest();
-        return newest != 0 && (nanos == 0 || newest - nanos > 0);
+    /** When the newest write of any session was acknowledged, 0 if none. */
+    public long newestWrite() {
+        return database == null ? 0 : database.writes().newest();
     }
 
     /**
-     * When the newest write any session had acknowledged that may have changed what {@code read} reads was
-     * acknowledged, 0 if none: the newest of all writes unless pgroute can tell which tables it depends on
-     * ({@link WriteReach#readKeys}; {@code read} null: not known).
+     * The version keys of the tables {@code read} depends on, or null when pgroute cannot tell
+     * ({@link WriteReach#readKeys}; {@code read} null: a statement pgroute does not know).
      */
-    public long newestWriteFor(StatementInfo read) {
-        if (database == null) {
-            return 0;
-        }
-        long newest = database.writes().newest();
-        if (newest == 0 || read == null) {
-            return newest;  // no write yet: nothing to look up
-        }
-        List<String> keys = WriteReach.readKeys(read, database.relations(), classifier);
-        return keys == null ? newest : database.writes().newestFor(keys);
+    public List<String> readKeys(StatementInfo read) {
+        return read == null || database == null ? null
+                : WriteReach.readKeys(read, database.relations(), classifier);
+    }
+
+    /**
+     * When the newest write any session had acknowledged to one of the tables {@code keys} was acknowledged, 0 if
+     * none; {@code keys} null: of all writes.
+     */
+    public long newestWriteFor(List<String> keys) {
+        return database == null ? 0 : database.writes().newestFor(keys);
+    }
+
+    /**
+     * The version keys of the tables whose contents {@code statement}'s answer may show, or null when pgroute cannot
+     * tell ({@link WriteReach#shownKeys}).
+     */
+    public List<String> shownKeys(StatementInfo statement) {
+        return database == null ? null : WriteReach.shownKeys(statement, database.relations(), classifier);
     }
 
     public Consistency consistency() {

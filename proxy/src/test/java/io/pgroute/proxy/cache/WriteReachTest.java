@@ -84,4 +84,27 @@ class WriteReachTest {
         assertThat(readKeys("SELECT * FROM orders; SELECT * FROM lines")).as("several statements").isNull();
         assertThat(readKeys("SELECT * FROM pg_class")).as("a system table").isNull();
     }
+
+    private static List<String> shownKeys(String sql) {
+        return WriteReach.shownKeys(CLASSIFIER.classify(sql), CATALOG, CLASSIFIER);
+    }
+
+    @Test
+    void anAnswerShowsTheTablesItsStatementReadsAndWrites() {
+        assertThat(shownKeys("SELECT * FROM orders")).containsExactly("orders");
+        assertThat(shownKeys("UPDATE orders SET n = (SELECT x FROM lines LIMIT 1) RETURNING n"))
+                .containsExactlyInAnyOrder("orders", "lines");
+        assertThat(shownKeys("BEGIN")).isEmpty();
+        assertThat(shownKeys("SET search_path = x")).isEmpty();
+        assertThat(shownKeys("BEGIN; SELECT * FROM products; COMMIT")).containsExactly("products");
+    }
+
+    @Test
+    void anAnswerPgrouteCannotTieToTablesShowsAnyTable() {
+        assertThat(shownKeys("SELECT * FROM order_view")).isNull();
+        assertThat(shownKeys("SELECT my_total(1)")).isNull();
+        assertThat(shownKeys("INSERT INTO created_since VALUES (1)")).isNull();
+        assertThat(shownKeys("DO $$ BEGIN END $$")).isNull();
+        assertThat(shownKeys("COMMIT PREPARED 'x'")).isNull();
+    }
 }
