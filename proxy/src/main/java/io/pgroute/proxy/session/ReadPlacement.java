@@ -5,15 +5,16 @@ import io.pgroute.protocol.PgFrame;
 import io.pgroute.proxy.backend.BackendPool;
 import io.pgroute.proxy.backend.BackendTarget;
 import io.pgroute.proxy.cache.ResultCache.Invalidation;
+import io.pgroute.proxy.routing.Lsn;
 import io.pgroute.proxy.routing.WriteMarks;
 import io.pgroute.proxy.sql.StatementInfo;
 
 import java.util.Deque;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Set;
 
 /**
  * Where a session's next request unit runs, and the read-your-writes state that decides it: when the session last
@@ -30,8 +31,9 @@ import java.util.OptionalLong;
  *                                   its watermark known? replica past it : primary
  *   window:  read within routing.window of the session's write? primary : replica
  *   eventual: any eligible replica
- *   replica answered (causal, global) --> stay on that replica until the monitor sampled past the answer; then its
- *                                 position (or the primary's) becomes the floor every later replica must reach
+ *   replica answered (causal, global) --> stay on that replica until the monitor sampled it past the answer; then
+ *                                 its position becomes the floor every later replica must reach (the primary's
+ *                                 position, if the replica left or the answers came from two replicas)
  * </pre>
  *
  * <p>Monotonic reads without asking the replica: a replica's answer at time t shows at most what it had replayed at
@@ -127,8 +129,14 @@ final class ReadPlacement {
         if (stickyReplica == null) {
             return;
         }
-        long bound = routing.replayedBound(stickyPrimaryOnly ? null : stickyReplica, stickySinceNanos);
-        if (bound != io.pgroute.proxy.routing.Lsn.INVALID) {
+        // the replica's own sample after the answer frees the session at its position; the primary's (always ahead
+        // while writes go on, so no replica would qualify until sampled again) only when the replica cannot: it
+        // left, or the answers came from two replicas
+        long bound = stickyPrimaryOnly ? Lsn.INVALID : routing.ownReplayAfter(stickyReplica, stickySinceNanos);
+        if (bound == Lsn.INVALID && (stickyPrimaryOnly || !routing.eligibleReplica(stickyReplica))) {
+            bound = routing.replayedBound(null, stickySinceNanos);
+        }
+        if (bound != Lsn.INVALID) {
             raiseFloor(bound);
             stickyReplica = null;
             stickyPrimaryOnly = false;

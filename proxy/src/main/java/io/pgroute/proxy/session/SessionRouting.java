@@ -280,6 +280,22 @@ public final class SessionRouting {
         return primaryAfter.isPresent() ? primaryAfter.getAsLong() : io.pgroute.proxy.routing.Lsn.INVALID;
     }
 
+    /**
+     * {@code replica}'s replay position from a monitor sample taken after {@code sinceNanos}, or
+     * {@link io.pgroute.proxy.routing.Lsn#INVALID} while there is none.
+     */
+    public long ownReplayAfter(BackendTarget replica, long sinceNanos) {
+        NodeState node = replicaState(replica);
+        return node != null && node.replayLsn() != io.pgroute.proxy.routing.Lsn.INVALID
+                && node.sampledNanos() - sinceNanos > 0 ? node.replayLsn() : io.pgroute.proxy.routing.Lsn.INVALID;
+    }
+
+    /** Whether {@code replica} is still a configured replica the monitor finds eligible for reads. */
+    public boolean eligibleReplica(BackendTarget replica) {
+        NodeState node = replicaState(replica);
+        return node != null && node.eligible();
+    }
+
     /** The monitor's state of {@code replica}, or null when it is not (or no longer) one of this database's. */
     private NodeState replicaState(BackendTarget replica) {
         ClusterState state = database.monitor().state();

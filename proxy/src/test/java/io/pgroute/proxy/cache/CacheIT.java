@@ -108,13 +108,19 @@ class CacheIT {
     /** Repeats {@code sql} until a run is answered from the cache (the catalog learns new tables in the background). */
     static List<String> untilCached(PgrouteServer server, Connection c, String sql) {
         List<List<String>> last = new ArrayList<>();
-        Awaitility.await("a cache hit for " + sql).atMost(DEADLINE).pollInterval(Duration.ofMillis(50)).until(() -> {
-            long before = hits(server);
-            List<String> result = rows(c, sql);
-            last.clear();
-            last.add(result);
-            return hits(server) > before;
-        });
+        try {
+            Awaitility.await("a cache hit for " + sql).atMost(DEADLINE).pollInterval(Duration.ofMillis(50)).until(() -> {
+                long before = hits(server);
+                List<String> result = rows(c, sql);
+                last.clear();
+                last.add(result);
+                return hits(server) > before;
+            });
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            // what the cache did meanwhile: misses without stores, errors, epoch bumps
+            throw new AssertionError(e.getMessage() + "; cache counters: "
+                    + server.resultCache().orElseThrow().redis().stats(), e);
+        }
         return last.get(0);
     }
 
