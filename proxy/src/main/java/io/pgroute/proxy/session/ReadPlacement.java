@@ -9,6 +9,7 @@ import io.pgroute.proxy.routing.Lsn;
 import io.pgroute.proxy.routing.WriteMarks;
 import io.pgroute.proxy.sql.StatementInfo;
 
+import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashSet;
 import java.util.List;
@@ -43,7 +44,10 @@ import java.util.Set;
  */
 final class ReadPlacement {
 
-    /** How many tables a session remembers the primary showed it before it counts every table as shown. */
+    /**
+     * How many tables a session remembers the primary showed it, and statements of one cycle it keeps to work them
+     * out, before it counts every table as shown.
+     */
     private static final int SHOWN_TABLES = 64;
 
     private final SessionRouting routing;
@@ -51,11 +55,10 @@ final class ReadPlacement {
     /** With {@code consistency: global}, what the writes since the session was last idle reach. */
     private Invalidation reach = Invalidation.NONE;
     /**
-     * With {@code consistency: global}, the tables whose contents the statements since the session was last idle may
-     * show (null: any table), and how many statements there were.
+     * With {@code consistency: global}, the statements since the session was last idle (up to {@link #SHOWN_TABLES});
+     * what they showed matters only if the cycle ran on the primary, so it is worked out then.
      */
-    private Set<String> shown = new HashSet<>();
-    private boolean shownAny;
+    private final List<StatementInfo> sinceIdle = new ArrayList<>();
     private int statementsSinceIdle;
     /**
      * With {@code consistency: global}, when the primary last showed the session each table (monotonic reads per
@@ -132,10 +135,8 @@ final class ReadPlacement {
         // the replica's own sample after the answer frees the session at its position; the primary's (always ahead
         // while writes go on, so no replica would qualify until sampled again) only when the replica cannot: it
         // left, or the answers came from two replicas
-        long bound = stickyPrimaryOnly ? Lsn.INVALID : routing.ownReplayAfter(stickyReplica, stickySinceNanos);
-        if (bound == Lsn.INVALID && (stickyPrimaryOnly || !routing.eligibleReplica(stickyReplica))) {
-            bound = routing.replayedBound(null, stickySinceNanos);
-        }
+        long bound = stickyPrimaryOnly ? routing.replayedBound(null, stickySinceNanos)
+                : routing.stickyBound(stickyReplica, stickySinceNanos);
         if (bound != Lsn.INVALID) {
             raiseFloor(bound);
             stickyReplica = null;
@@ -153,14 +154,8 @@ final class ReadPlacement {
             }
         }
         if (global && routing.monotonicReads()) {
-            statementsSinceIdle++;
-            if (!shownAny) {
-                List<String> keys = routing.shownKeys(statement);
-                if (keys == null) {
-                    shownAny = true;
-                } else {
-                    shown.addAll(keys);
-                }
+            if (statementsSinceIdle++ < SHOWN_TABLES) {
+                sinceIdle.add(statement);
             }
         }
     }
@@ -198,21 +193,42 @@ final class ReadPlacement {
         if (wroteSinceIdle) {
             routing.wrote(reach, now);
         }
-        if (onPrimary && routing.monotonicReads() && (shownAny || !shown.isEmpty() || statementsSinceIdle == 0)) {
-            if (shownByPrimary == null) {
-                shownByPrimary = new WriteMarks(SHOWN_TABLES);
-            }
-            if (shownAny || statementsSinceIdle == 0) {
-                shownByPrimary.wroteAnything(now);
-            } else {
-                shownByPrimary.wrote(shown, now);
+        if (onPrimary && routing.monotonicReads()) {
+            Set<String> shown = shownSinceIdle();
+            if (shown == null || !shown.isEmpty()) {
+                if (shownByPrimary == null) {
+                    shownByPrimary = new WriteMarks(SHOWN_TABLES);
+                }
+                if (shown == null) {
+                    shownByPrimary.wroteAnything(now);
+                } else {
+                    shownByPrimary.wrote(shown, now);
+                }
             }
         }
         wroteSinceIdle = false;
         reach = Invalidation.NONE;
-        shown.clear();
-        shownAny = false;
+        sinceIdle.clear();
         statementsSinceIdle = 0;
+    }
+
+    /**
+     * The tables the statements since the session was last idle may have shown it, or null for any table (also when
+     * there were none pgroute saw, or too many to keep).
+     */
+    private Set<String> shownSinceIdle() {
+        if (statementsSinceIdle == 0 || statementsSinceIdle > SHOWN_TABLES) {
+            return null;
+        }
+        Set<String> result = new HashSet<>();
+        for (StatementInfo each : sinceIdle) {
+            List<String> keys = routing.shownKeys(each);
+            if (keys == null) {
+                return null;
+            }
+            result.addAll(keys);
+        }
+        return result;
     }
 
     /**

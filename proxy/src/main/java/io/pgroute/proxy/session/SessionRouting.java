@@ -281,19 +281,19 @@ public final class SessionRouting {
     }
 
     /**
-     * {@code replica}'s replay position from a monitor sample taken after {@code sinceNanos}, or
-     * {@link io.pgroute.proxy.routing.Lsn#INVALID} while there is none.
+     * A WAL position at least as new as anything {@code replica} could have shown before {@code sinceNanos}: its own
+     * replay position from a monitor sample taken after that time; while there is none, the primary's first sampled
+     * position after it only if {@code replica} is no longer an eligible replica (else the session can stay there);
+     * {@link io.pgroute.proxy.routing.Lsn#INVALID} when neither applies yet.
      */
-    public long ownReplayAfter(BackendTarget replica, long sinceNanos) {
+    public long stickyBound(BackendTarget replica, long sinceNanos) {
         NodeState node = replicaState(replica);
-        return node != null && node.replayLsn() != io.pgroute.proxy.routing.Lsn.INVALID
-                && node.sampledNanos() - sinceNanos > 0 ? node.replayLsn() : io.pgroute.proxy.routing.Lsn.INVALID;
-    }
-
-    /** Whether {@code replica} is still a configured replica the monitor finds eligible for reads. */
-    public boolean eligibleReplica(BackendTarget replica) {
-        NodeState node = replicaState(replica);
-        return node != null && node.eligible();
+        if (node != null && node.replayLsn() != io.pgroute.proxy.routing.Lsn.INVALID
+                && node.sampledNanos() - sinceNanos > 0) {
+            return node.replayLsn();
+        }
+        return node != null && node.eligible() ? io.pgroute.proxy.routing.Lsn.INVALID
+                : replayedBound(null, sinceNanos);
     }
 
     /** The monitor's state of {@code replica}, or null when it is not (or no longer) one of this database's. */
