@@ -193,6 +193,10 @@ final class ReadPlacement {
         if (wroteSinceIdle) {
             routing.wrote(reach, now);
         }
+        if (wroteSinceIdle || onPrimary && routing.monotonicReads()) {
+            lastWriteNanos = now;  // what causal and window would go by, should a reload switch to them
+            watermark = OptionalLong.empty();
+        }
         if (onPrimary && routing.monotonicReads()) {
             Set<String> shown = shownSinceIdle();
             if (shown == null || !shown.isEmpty()) {
