@@ -74,21 +74,34 @@ public final class WriteReach {
      * {@code catalog} (a view, a temporary or system table, one created since the load).
      */
     public static List<String> readKeys(StatementInfo read, RelationCatalog catalog, Classifier classifier) {
-        if (read.multiStatement() || !read.tablesComplete()
-                || (read.kind() != StatementKind.READ && !read.tablesRead().isEmpty())) {
+        if (read.multiStatement() || read.kind() != StatementKind.READ && !read.tablesRead().isEmpty()) {
             return null;
         }
-        for (String each : read.functions()) {
+        return keys(read, List.of(read.tablesRead()), catalog, classifier);
+    }
+
+    /**
+     * The version keys of {@code tables}, or null when {@code statement}'s tables are not all known, a function it
+     * calls may read tables not named, or one of them is not a permanent table of {@code catalog}.
+     */
+    private static List<String> keys(StatementInfo statement, List<Set<String>> tables, RelationCatalog catalog,
+                                     Classifier classifier) {
+        if (!statement.tablesComplete()) {
+            return null;
+        }
+        for (String each : statement.functions()) {
             if (classifier.mayReadTables(each)) {
                 return null;
             }
         }
-        List<String> result = new ArrayList<>(read.tablesRead().size());
-        for (String each : read.tablesRead()) {
-            if (!catalog.cacheable(each)) {
-                return null;
+        List<String> result = new ArrayList<>();
+        for (Set<String> group : tables) {
+            for (String each : group) {
+                if (!catalog.cacheable(each)) {
+                    return null;
+                }
+                result.add(RelationCatalog.versionKey(each));
             }
-            result.add(RelationCatalog.versionKey(each));
         }
         return result;
     }
@@ -121,24 +134,7 @@ public final class WriteReach {
                 // judged by tables and functions below
             }
         }
-        if (!statement.tablesComplete()) {
-            return null;
-        }
-        for (String each : statement.functions()) {
-            if (classifier.mayReadTables(each)) {
-                return null;
-            }
-        }
-        List<String> result = new ArrayList<>(statement.tablesRead().size() + statement.tablesWritten().size());
-        for (Set<String> tables : List.of(statement.tablesRead(), statement.tablesWritten())) {
-            for (String each : tables) {
-                if (!catalog.cacheable(each)) {
-                    return null;
-                }
-                result.add(RelationCatalog.versionKey(each));
-            }
-        }
-        return result;
+        return keys(statement, List.of(statement.tablesRead(), statement.tablesWritten()), catalog, classifier);
     }
 
     /** Whether {@code statement} or one of its parts is DDL: the relation catalog may be out of date. */

@@ -272,8 +272,7 @@ public final class SessionRouting {
      */
     public long replayedBound(BackendTarget replica, long sinceNanos) {
         NodeState node = replica == null ? null : replicaState(replica);
-        if (node != null && node.replayLsn() != io.pgroute.proxy.routing.Lsn.INVALID
-                && node.sampledNanos() - sinceNanos > 0) {
+        if (sampledAfter(node, sinceNanos)) {
             return node.replayLsn();
         }
         OptionalLong primaryAfter = watermarkAfter(sinceNanos);
@@ -288,12 +287,17 @@ public final class SessionRouting {
      */
     public long stickyBound(BackendTarget replica, long sinceNanos) {
         NodeState node = replicaState(replica);
-        if (node != null && node.replayLsn() != io.pgroute.proxy.routing.Lsn.INVALID
-                && node.sampledNanos() - sinceNanos > 0) {
+        if (sampledAfter(node, sinceNanos)) {
             return node.replayLsn();
         }
         return node != null && node.eligible() ? io.pgroute.proxy.routing.Lsn.INVALID
                 : replayedBound(null, sinceNanos);
+    }
+
+    /** Whether the monitor sampled {@code node}'s replay position after {@code sinceNanos}. */
+    private static boolean sampledAfter(NodeState node, long sinceNanos) {
+        return node != null && node.replayLsn() != io.pgroute.proxy.routing.Lsn.INVALID
+                && node.sampledNanos() - sinceNanos > 0;
     }
 
     /** The monitor's state of {@code replica}, or null when it is not (or no longer) one of this database's. */
