@@ -63,6 +63,8 @@ public final class RelationCatalog {
 
     private static final RelationCatalog EMPTY = new RelationCatalog(List.of(), List.of(), List.of());
 
+    /** What {@link WriteReach} worked out against this catalog, per statement. */
+    final ReachMemo reaches = new ReachMemo();
     private final Set<String> known;
     private final Set<String> uncacheable;
     private final Set<String> opaqueWrites;

@@ -21,11 +21,26 @@ public final class WriteReach {
     private WriteReach() {
     }
 
-    /** What {@code statement} reaches, judged with {@code catalog} and the classifier's function knowledge. */
+    /**
+     * What {@code statement} reaches, judged with {@code catalog} and the classifier's function knowledge; worked out
+     * once per statement shape and catalog ({@link ReachMemo}).
+     */
     public static Invalidation of(StatementInfo statement, RelationCatalog catalog, Classifier classifier) {
         if (statement.readOnly()) {
             return Invalidation.NONE;
         }
+        ReachMemo.Entry memo = catalog.reaches.entry(statement, classifier);
+        Invalidation result = memo == null ? null : memo.write;
+        if (result == null) {
+            result = reachOf(statement, catalog, classifier);
+            if (memo != null) {
+                memo.write = result;
+            }
+        }
+        return result;
+    }
+
+    private static Invalidation reachOf(StatementInfo statement, RelationCatalog catalog, Classifier classifier) {
         if (!statement.parts().isEmpty()) {
             Invalidation result = Invalidation.NONE;
             for (StatementInfo part : statement.parts()) {
@@ -77,7 +92,15 @@ public final class WriteReach {
         if (read.multiStatement() || read.kind() != StatementKind.READ && !read.tablesRead().isEmpty()) {
             return null;
         }
-        return keys(read, List.of(read.tablesRead()), catalog, classifier);
+        ReachMemo.Entry memo = catalog.reaches.entry(read, classifier);
+        List<String> result = memo == null ? ReachMemo.NOT_YET : memo.readKeys;
+        if (result == ReachMemo.NOT_YET) {
+            result = keys(read, List.of(read.tablesRead()), catalog, classifier);
+            if (memo != null) {
+                memo.readKeys = result;
+            }
+        }
+        return result;
     }
 
     /**
@@ -103,7 +126,7 @@ public final class WriteReach {
                 result.add(RelationCatalog.versionKey(each));
             }
         }
-        return result;
+        return List.copyOf(result);  // remembered and shared: never changed after this
     }
 
     /**
@@ -113,6 +136,21 @@ public final class WriteReach {
      * {@code catalog}.
      */
     public static List<String> shownKeys(StatementInfo statement, RelationCatalog catalog, Classifier classifier) {
+        if (statement.parts().isEmpty() && showsNoTable(statement.kind())) {
+            return shownKeysOf(statement, catalog, classifier);  // as cheap as the lookup; SET texts share a shape
+        }
+        ReachMemo.Entry memo = catalog.reaches.entry(statement, classifier);
+        List<String> result = memo == null ? ReachMemo.NOT_YET : memo.shownKeys;
+        if (result == ReachMemo.NOT_YET) {
+            result = shownKeysOf(statement, catalog, classifier);
+            if (memo != null) {
+                memo.shownKeys = result;
+            }
+        }
+        return result;
+    }
+
+    private static List<String> shownKeysOf(StatementInfo statement, RelationCatalog catalog, Classifier classifier) {
         if (!statement.parts().isEmpty()) {
             List<String> result = new ArrayList<>();
             for (StatementInfo part : statement.parts()) {
@@ -122,19 +160,22 @@ public final class WriteReach {
                 }
                 result.addAll(each);
             }
-            return result;
+            return List.copyOf(result);
         }
-        switch (statement.kind()) {
-            case TRANSACTION_BEGIN, TRANSACTION_END, SAVEPOINT, SET, RESET, SHOW, DISCARD, LISTEN, UNLISTEN,
-                    DEALLOCATE, EMPTY -> {
-                // two-phase commit (COMMIT PREPARED) makes another transaction's writes visible: not known
-                return statement.kind() == StatementKind.TRANSACTION_END && !statement.readOnly() ? null : List.of();
-            }
-            default -> {
-                // judged by tables and functions below
-            }
+        if (showsNoTable(statement.kind())) {
+            // two-phase commit (COMMIT PREPARED) makes another transaction's writes visible: not known
+            return statement.kind() == StatementKind.TRANSACTION_END && !statement.readOnly() ? null : List.of();
         }
         return keys(statement, List.of(statement.tablesRead(), statement.tablesWritten()), catalog, classifier);
+    }
+
+    /** Statements whose answer shows no table's contents (but see two-phase commit in {@link #shownKeysOf}). */
+    private static boolean showsNoTable(StatementKind kind) {
+        return switch (kind) {
+            case TRANSACTION_BEGIN, TRANSACTION_END, SAVEPOINT, SET, RESET, SHOW, DISCARD, LISTEN, UNLISTEN,
+                    DEALLOCATE, EMPTY -> true;
+            default -> false;
+        };
     }
 
     /** Whether {@code statement} or one of its parts is DDL: the relation catalog may be out of date. */

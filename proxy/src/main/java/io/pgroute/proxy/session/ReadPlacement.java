@@ -11,11 +11,9 @@ import io.pgroute.proxy.sql.StatementInfo;
 
 import java.util.ArrayList;
 import java.util.Deque;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
-import java.util.Set;
 
 /**
  * Where a session's next request unit runs, and the read-your-writes state that decides it: when the session last
@@ -52,8 +50,12 @@ final class ReadPlacement {
 
     private final SessionRouting routing;
     private boolean wroteSinceIdle;
-    /** With {@code consistency: global}, what the writes since the session was last idle reach. */
-    private Invalidation reach = Invalidation.NONE;
+    /**
+     * With {@code consistency: global}, what the writes since the session was last idle reach, one entry per write
+     * (no union is made: marking a table twice costs less); {@link #reachesEverything} once one reaches everything.
+     */
+    private final List<Invalidation> reaches = new ArrayList<>();
+    private boolean reachesEverything;
     /**
      * With {@code consistency: global}, the statements since the session was last idle (up to {@link #SHOWN_TABLES});
      * what they showed matters only if the cycle ran on the primary, so it is worked out then.
@@ -149,8 +151,14 @@ final class ReadPlacement {
         boolean global = routing.globalReads();
         if (changesData(statement)) {
             wroteSinceIdle = true;
-            if (global && !reach.everything()) {
-                reach = reach.plus(routing.writeReach(statement));
+            if (global && !reachesEverything) {
+                Invalidation reach = routing.writeReach(statement);
+                if (reach.everything()) {
+                    reachesEverything = true;
+                    reaches.clear();
+                } else if (!reach.isNone() && (reaches.isEmpty() || reaches.get(reaches.size() - 1) != reach)) {
+                    reaches.add(reach);
+                }
             }
         }
         if (global && routing.monotonicReads()) {
@@ -175,7 +183,8 @@ final class ReadPlacement {
             if (wroteSinceIdle) {
                 // noted for every table: after a reload to consistency: global, reads wait for it
                 routing.wrote(Invalidation.EVERYTHING, now);
-                reach = Invalidation.NONE;
+                reaches.clear();
+                reachesEverything = false;
             }
             wroteSinceIdle = false;
             lastWriteNanos = now;
@@ -191,48 +200,59 @@ final class ReadPlacement {
     private void onIdleGlobal(boolean onPrimary) {
         long now = System.nanoTime();
         if (wroteSinceIdle) {
-            routing.wrote(reach, now);
+            if (reachesEverything) {
+                routing.wrote(Invalidation.EVERYTHING, now);
+            } else {
+                for (Invalidation each : reaches) {
+                    routing.wrote(each, now);
+                }
+            }
         }
         if (wroteSinceIdle || onPrimary && routing.monotonicReads()) {
             lastWriteNanos = now;  // what causal and window would go by, should a reload switch to them
             watermark = OptionalLong.empty();
         }
         if (onPrimary && routing.monotonicReads()) {
-            Set<String> shown = shownSinceIdle();
-            if (shown == null || !shown.isEmpty()) {
-                if (shownByPrimary == null) {
-                    shownByPrimary = new WriteMarks(SHOWN_TABLES);
-                }
-                if (shown == null) {
-                    shownByPrimary.wroteAnything(now);
-                } else {
-                    shownByPrimary.wrote(shown, now);
-                }
-            }
+            markShownSinceIdle(now);
         }
         wroteSinceIdle = false;
-        reach = Invalidation.NONE;
+        reaches.clear();
+        reachesEverything = false;
         sinceIdle.clear();
         statementsSinceIdle = 0;
     }
 
     /**
-     * The tables the statements since the session was last idle may have shown it, or null for any table (also when
-     * there were none pgroute saw, or too many to keep).
+     * Marks in {@link #shownByPrimary}, at {@code nanos}, the tables the statements since the session was last idle
+     * may have shown it: every table when one of them cannot be tied to tables, when there were none pgroute saw, or
+     * too many to keep.
      */
-    private Set<String> shownSinceIdle() {
-        if (statementsSinceIdle == 0 || statementsSinceIdle > SHOWN_TABLES) {
-            return null;
+    private void markShownSinceIdle(long nanos) {
+        boolean anything = statementsSinceIdle == 0 || statementsSinceIdle > SHOWN_TABLES;
+        boolean some = false;
+        for (int i = 0; i < sinceIdle.size() && !anything; i++) {
+            List<String> keys = routing.shownKeys(sinceIdle.get(i));
+            anything = keys == null;
+            some |= !anything && !keys.isEmpty();
         }
-        Set<String> result = new HashSet<>();
+        if (!anything && !some) {
+            return;
+        }
+        if (shownByPrimary == null) {
+            shownByPrimary = new WriteMarks(SHOWN_TABLES);
+        }
+        if (anything) {
+            shownByPrimary.wroteAnything(nanos);
+            return;
+        }
         for (StatementInfo each : sinceIdle) {
-            List<String> keys = routing.shownKeys(each);
+            List<String> keys = routing.shownKeys(each);  // remembered: the lists just looked at
             if (keys == null) {
-                return null;
+                shownByPrimary.wroteAnything(nanos);  // the relation catalog was reloaded meanwhile
+                return;
             }
-            result.addAll(keys);
+            shownByPrimary.wrote(keys, nanos);
         }
-        return result;
     }
 
     /**

@@ -5,6 +5,8 @@ import io.pgroute.proxy.cache.RelationCatalog.Relation;
 import io.pgroute.proxy.cache.ResultCache.Invalidation;
 import io.pgroute.proxy.sql.BuiltinFunctions;
 import io.pgroute.proxy.sql.Classifier;
+import io.pgroute.proxy.sql.StatementInfo;
+import io.pgroute.proxy.sql.Volatility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
@@ -106,5 +108,36 @@ class WriteReachTest {
         assertThat(shownKeys("INSERT INTO created_since VALUES (1)")).isNull();
         assertThat(shownKeys("DO $$ BEGIN END $$")).isNull();
         assertThat(shownKeys("COMMIT PREPARED 'x'")).isNull();
+    }
+
+    @Test
+    void aStatementIsWorkedOutOncePerCatalogAndFunctionKnowledge() {
+        StatementInfo write = CLASSIFIER.classify("UPDATE orders SET n = 2 WHERE id = 7");
+        StatementInfo read = CLASSIFIER.classify("SELECT * FROM products WHERE id = 7");
+        assertThat(WriteReach.of(write, CATALOG, CLASSIFIER)).as("remembered")
+                .isSameAs(WriteReach.of(write, CATALOG, CLASSIFIER));
+        assertThat(WriteReach.readKeys(read, CATALOG, CLASSIFIER))
+                .isSameAs(WriteReach.readKeys(read, CATALOG, CLASSIFIER)).containsExactly("products");
+        assertThat(WriteReach.shownKeys(write, CATALOG, CLASSIFIER)).containsExactly("orders")
+                .isSameAs(WriteReach.shownKeys(write, CATALOG, CLASSIFIER));
+
+        RelationCatalog withoutCascade = new RelationCatalog(List.of(
+                new Relation("public", "orders", 'r', 'p', false, false),
+                new Relation("public", "lines", 'r', 'p', false, false)), List.of(), List.of());
+        assertThat(WriteReach.of(write, withoutCascade, CLASSIFIER).tables()).as("another catalog: its own answer")
+                .containsExactly("orders");
+        assertThat(WriteReach.of(write, CATALOG, CLASSIFIER).tables()).containsExactlyInAnyOrder("orders", "lines");
+        assertThat(WriteReach.readKeys(read, withoutCascade, CLASSIFIER)).as("products is not in that one").isNull();
+    }
+
+    @Test
+    void aFunctionCatalogUpdateIsSeenByStatementsWorkedOutBefore() {
+        try (Classifier classifier = new Classifier(new BuiltinFunctions(), 100)) {
+            StatementInfo read = classifier.classify("SELECT score(id) FROM products");
+            assertThat(WriteReach.readKeys(read, CATALOG, classifier)).as("score() may read any table").isNull();
+            classifier.updateCatalog(name -> name.equals("score") ? Volatility.IMMUTABLE : Volatility.UNKNOWN);
+            assertThat(WriteReach.readKeys(read, CATALOG, classifier)).as("now known immutable")
+                    .containsExactly("products");
+        }
     }
 }
