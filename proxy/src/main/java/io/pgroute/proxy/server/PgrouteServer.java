@@ -6,7 +6,6 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.pgroute.config.ProxyConfig;
-import io.pgroute.config.Consistency;
 import io.pgroute.config.DatabaseConfig;
 import io.pgroute.config.PoolConfig;
 import io.pgroute.proxy.cache.ResultCache;
@@ -115,13 +114,13 @@ public final class PgrouteServer implements AutoCloseable {
 
     /**
      * A catalog refresher per database pgroute can log in to on its own: function volatility for the classifier
-     * (one catalog for all databases: the last loaded wins) and, with the result cache on or with
-     * {@code consistency: global} and replicas, the relations the cache and the read placement need to know about. A database without its own credentials has no catalog and caches nothing.
+     * (one catalog for all databases: the last loaded wins) and, with the result cache on or with replicas, the
+     * relations the cache and the read placement ({@code consistency: global}, also after a reload switched to it)
+     * need to know about. A database without its own credentials has no catalog and caches nothing.
      */
     private static List<CatalogRefresher> startCatalogs(ProxyConfig config, Classifier classifier,
                                                         ResultCache cache, Map<String, DatabaseRouting> routing) {
         List<CatalogRefresher> result = new ArrayList<>();
-        boolean global = config.routing().consistency() == Consistency.GLOBAL;
         for (DatabaseConfig each : config.databases().values()) {
             if (each.user() == null || each.password() == null) {
                 if (cache != null && cache.enabledFor(each.name())) {
@@ -131,7 +130,8 @@ public final class PgrouteServer implements AutoCloseable {
                 continue;
             }
             boolean caches = cache != null && cache.enabledFor(each.name());
-            DatabaseRouting reads = global && !each.replicas().isEmpty() ? routing.get(each.name()) : null;
+            // whatever the consistency: a reload may switch to global, which needs the tables from its first read
+            DatabaseRouting reads = !each.replicas().isEmpty() ? routing.get(each.name()) : null;
             if (!result.isEmpty() && !caches && reads == null) {
                 continue;
             }
