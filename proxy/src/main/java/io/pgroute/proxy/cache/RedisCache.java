@@ -332,18 +332,48 @@ public final class RedisCache implements AutoCloseable {
      */
     public CompletableFuture<Void> settleWrite(String database, Collection<String> tables, boolean everything,
                                                long lsn) {
-        List<String> names = everything ? List.of() : new ArrayList<>(new LinkedHashSet<>(tables));
-        byte[][] keys = new byte[everything ? 2 : names.size() * 2][];
-        if (everything) {
-            keys[0] = key(database, ALL_FLUX);
-            keys[1] = key(database, ALL_WRITTEN);
+        return settleWrites(database, List.of(new Settled(tables, everything, lsn)));
+    }
+
+    /** A write over, as {@link #settleWrites} takes it: what it had begun, and its commit position (0: none). */
+    public record Settled(Collection<String> tables, boolean everything, long lsn) {
+    }
+
+    /**
+     * Several writes begun by {@link #beginWrite} are over, settled in one round trip: as {@link #settleWrite} for
+     * each, in one script. A flux counter drops by the number of them that had begun it; a watermark rises to the
+     * newest commit position among them (a higher watermark only makes a replica need to be further along).
+     */
+    public CompletableFuture<Void> settleWrites(String database, List<Settled> batch) {
+        Map<String, long[]> settled = new LinkedHashMap<>();  // flux key suffix -> {writes, newest position}
+        for (Settled each : batch) {
+            if (each.everything()) {
+                countSettled(settled, ALL_FLUX, each.lsn());
+            } else {
+                for (String table : new LinkedHashSet<>(each.tables())) {
+                    countSettled(settled, "f:" + table, each.lsn());
+                }
+            }
         }
-        for (int i = 0; i < names.size(); i++) {
-            keys[2 * i] = key(database, "f:" + names.get(i));
-            keys[2 * i + 1] = key(database, "w:" + names.get(i));
+        byte[][] keys = new byte[settled.size() * 2][];
+        byte[][] args = new byte[settled.size() * 2][];
+        int at = 0;
+        for (Map.Entry<String, long[]> each : settled.entrySet()) {
+            String flux = each.getKey();
+            keys[at] = key(database, flux);
+            keys[at + 1] = key(database, flux.equals(ALL_FLUX) ? ALL_WRITTEN : "w:" + flux.substring(2));
+            args[at] = bytes(Long.toString(each.getValue()[0]));
+            args[at + 1] = bytes(Long.toString(each.getValue()[1]));
+            at += 2;
         }
-        return link.<Long>script("settle write", RedisScript.SETTLE_WRITE, ScriptOutputType.INTEGER, keys,
-                bytes(Long.toString(lsn))).<Void>thenApply(ignored -> null);
+        return link.<Long>script("settle write", RedisScript.SETTLE_WRITES, ScriptOutputType.INTEGER, keys, args)
+                .<Void>thenApply(ignored -> null);
+    }
+
+    private static void countSettled(Map<String, long[]> settled, String flux, long lsn) {
+        long[] counts = settled.computeIfAbsent(flux, ignored -> new long[2]);
+        counts[0]++;
+        counts[1] = Math.max(counts[1], lsn);
     }
 
     /** Looks {@code key} up; present only if every recorded version and the epoch are still current. Never fails. */

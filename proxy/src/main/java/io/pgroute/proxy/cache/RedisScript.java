@@ -100,17 +100,18 @@ record RedisScript(String source, String sha) {
             """);
 
     /**
-     * Write settled (committed or not, and its commit position known): KEYS pairs (flux key, last-write key);
-     * ARGV[1] the commit's WAL position, 0 for none, which raises each watermark (never lowers it). Each flux
-     * counter drops by one, deleted at zero. Answers the pair count.
+     * Writes settled (committed or not, and their commit positions known): KEYS pairs (flux key, last-write key);
+     * ARGV pairs (how many of the writes had begun that flux key, the newest of their commit WAL positions, 0 for
+     * none), which raises the watermark (never lowers it). Each flux counter drops by its count, deleted at zero.
+     * Answers the pair count.
      */
-    static final RedisScript SETTLE_WRITE = of("""
-            local lsn = tonumber(ARGV[1])
+    static final RedisScript SETTLE_WRITES = of("""
             for i = 1, #KEYS, 2 do
-              if tonumber(redis.call('DECR', KEYS[i])) <= 0 then redis.call('DEL', KEYS[i]) end
+              if tonumber(redis.call('DECRBY', KEYS[i], ARGV[i])) <= 0 then redis.call('DEL', KEYS[i]) end
+              local lsn = tonumber(ARGV[i + 1])
               if lsn > 0 then
                 local previous = tonumber(redis.call('GET', KEYS[i + 1]) or '0')
-                if lsn > previous then redis.call('SET', KEYS[i + 1], ARGV[1]) end
+                if lsn > previous then redis.call('SET', KEYS[i + 1], ARGV[i + 1]) end
               end
             end
             return #KEYS / 2

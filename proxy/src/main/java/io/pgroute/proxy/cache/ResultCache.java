@@ -64,6 +64,12 @@ public final class ResultCache implements AutoCloseable {
             if (isNone()) {
                 return other;
             }
+            if (tables.containsAll(other.tables)) {
+                return this;  // a transaction writing the same tables again: nothing new, nothing allocated
+            }
+            if (other.tables.containsAll(tables)) {
+                return other;
+            }
             Set<String> union = new LinkedHashSet<>(tables);
             union.addAll(other.tables);
             return new Invalidation(union, false);
@@ -75,6 +81,8 @@ public final class ResultCache implements AutoCloseable {
     private final Classifier classifier;
     private final Map<String, RelationCatalog> catalogs = new ConcurrentHashMap<>();
     private final Map<String, Runnable> catalogReloads = new ConcurrentHashMap<>();
+    /** Per event loop and database, what settles their writes. */
+    private final Map<io.netty.channel.EventLoop, Map<String, WriteSettler>> settlers = new ConcurrentHashMap<>();
     private final Admission admission = new Admission();
 
     public ResultCache(CacheConfig config, RedisCache redis, Classifier classifier) {
@@ -112,6 +120,12 @@ public final class ResultCache implements AutoCloseable {
         }
         config = next;
         return true;
+    }
+
+    /** What settles the writes of {@code database}'s sessions on {@code loop}; confined to that loop. */
+    public WriteSettler settler(io.netty.channel.EventLoop loop, String database) {
+        return settlers.computeIfAbsent(loop, ignored -> new ConcurrentHashMap<>())
+                .computeIfAbsent(database, ignored -> new WriteSettler(redis, database, loop));
     }
 
     public RedisCache redis() {

@@ -5,6 +5,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 import io.pgroute.proxy.cache.RedisCache;
 import io.pgroute.proxy.cache.ResultCache;
 import io.pgroute.proxy.cache.ResultCache.Invalidation;
+import io.pgroute.proxy.cache.WriteSettler;
 import io.pgroute.proxy.sql.StatementInfo;
 import io.pgroute.proxy.sql.StatementKind;
 
@@ -39,14 +40,12 @@ final class CacheWrites {
 
     /** How often the flux marks of a write still running are renewed. */
     private static final Duration KEEP_ALIVE = Duration.ofSeconds(3);
-    /** How long to wait for a primary WAL sample past the commit before leaving the flux marks to expire. */
-    private static final long SETTLE_DEADLINE_NANOS = TimeUnit.SECONDS.toNanos(2);
-    private static final long SETTLE_POLL_MILLIS = 5;
 
     private final ResultCache cache;
     private final RedisCache redis;
     private final String database;
     private final EventLoop loop;
+    private final WriteSettler settler;
     /** The primary WAL position sampled after a time, once there is one; null: no replicas, no position needed. */
     private final LongFunction<OptionalLong> watermarkAfter;
 
@@ -69,6 +68,7 @@ final class CacheWrites {
         this.redis = cache.redis();
         this.database = database;
         this.loop = loop;
+        this.settler = cache.settler(loop, database);
         this.watermarkAfter = watermarkAfter;
     }
 
@@ -224,23 +224,10 @@ final class CacheWrites {
         committed = false;
         stopKeepAlive();
         if (!settling.isNone()) {
-            settle(settling, discarded, nanos, System.nanoTime() + SETTLE_DEADLINE_NANOS);
+            // the flux ends once the primary's WAL position past the commit is known, with other writes' settles
+            settler.settle(settling.tables(), settling.everything(), discarded, nanos, watermarkAfter);
         }
         return Invalidation.NONE;
-    }
-
-    /** Ends the flux of {@code settling} once the primary's WAL position past the commit is known. */
-    private void settle(Invalidation settling, boolean discarded, long commitNanos, long deadline) {
-        OptionalLong lsn = discarded ? OptionalLong.of(0) : watermarkAfter.apply(commitNanos);
-        if (lsn.isPresent()) {
-            redis.settleWrite(database, settling.tables(), settling.everything(), lsn.getAsLong());
-            return;
-        }
-        if (System.nanoTime() - deadline > 0) {
-            return;  // no primary sample: the flux marks expire on their own and fills resume then
-        }
-        loop.schedule(() -> settle(settling, false, commitNanos, deadline), SETTLE_POLL_MILLIS,
-                TimeUnit.MILLISECONDS);
     }
 
     /**
@@ -268,6 +255,12 @@ final class CacheWrites {
         }
         if (from.everything()) {
             return Invalidation.EVERYTHING;
+        }
+        if (already.tables().containsAll(from.tables())) {
+            return Invalidation.NONE;  // the usual case at a commit: everything it wrote was begun
+        }
+        if (java.util.Collections.disjoint(from.tables(), already.tables())) {
+            return from;
         }
         java.util.Set<String> rest = new java.util.LinkedHashSet<>(from.tables());
         rest.removeAll(already.tables());

@@ -304,6 +304,56 @@ class RedisCacheIT {
         }
     }
 
+    @Test
+    void writesSettledTogetherEndEachFluxByTheirCountAndRaiseWatermarksToTheNewestCommit() throws Exception {
+        wait(cache.beginWrite(database, List.of("orders", "lines"), false));
+        wait(cache.beginWrite(database, List.of("orders"), false));
+        wait(cache.beginWrite(database, List.of("orders"), false));
+        assertThat(wait(cache.versions(database, List.of("orders"))).inFlux()).isTrue();
+        wait(cache.settleWrites(database, List.of(new RedisCache.Settled(List.of("orders", "lines"), false, 700),
+                new RedisCache.Settled(List.of("orders"), false, 900))));
+        assertThat(wait(cache.versions(database, List.of("lines")))).satisfies(lines -> {
+            assertThat(lines.inFlux()).as("its one write settled").isFalse();
+            assertThat(lines.watermark()).isEqualTo(700);
+        });
+        assertThat(wait(cache.versions(database, List.of("orders")))).satisfies(orders -> {
+            assertThat(orders.inFlux()).as("one of its three writes still running").isTrue();
+            assertThat(orders.watermark()).isEqualTo(900);
+        });
+        wait(cache.settleWrite(database, List.of("orders"), false, 0));
+        assertThat(wait(cache.versions(database, List.of("orders")))).satisfies(orders -> {
+            assertThat(orders.inFlux()).isFalse();
+            assertThat(orders.watermark()).as("a rolled-back write lowers nothing").isEqualTo(900);
+        });
+    }
+
+    @Test
+    void aSettlerSettlesTheWritesOfOneSampleTogetherOnceThePrimaryWasSampledPastThem() throws Exception {
+        io.netty.channel.DefaultEventLoop loop = new io.netty.channel.DefaultEventLoop();
+        try {
+            WriteSettler settler = new WriteSettler(cache, database, loop);
+            java.util.concurrent.atomic.AtomicLong sampledAt = new java.util.concurrent.atomic.AtomicLong(-1);
+            java.util.function.LongFunction<java.util.OptionalLong> watermarkAfter = nanos -> sampledAt.get() >= 0
+                    ? java.util.OptionalLong.of(sampledAt.get()) : java.util.OptionalLong.empty();
+            wait(cache.beginWrite(database, List.of("a"), false));
+            wait(cache.beginWrite(database, List.of("a", "b"), false));
+            long now = System.nanoTime();
+            loop.submit(() -> {
+                settler.settle(List.of("a"), false, false, now, watermarkAfter);
+                settler.settle(List.of("a", "b"), false, false, now, watermarkAfter);
+            }).get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
+            Thread.sleep(50);  // several polls: no sample past the commits yet
+            assertThat(wait(cache.versions(database, List.of("a"))).inFlux()).isTrue();
+            assertThat(loop.submit(settler::waiting).get()).isEqualTo(2);
+            sampledAt.set(4242);
+            await().atMost(DEADLINE).until(() -> !wait(cache.versions(database, List.of("a", "b"))).inFlux());
+            assertThat(wait(cache.versions(database, List.of("b"))).watermark()).isEqualTo(4242);
+            assertThat(loop.submit(settler::waiting).get()).isZero();
+        } finally {
+            loop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        }
+    }
+
     private CacheKey key(String sql) {
         return CacheKey.builder(database, "app").settings(Map.of("search_path", "public")).sql(sql).build();
     }
