@@ -337,7 +337,8 @@ class RedisCacheIT {
                     ? java.util.OptionalLong.of(sampledAt.get()) : java.util.OptionalLong.empty();
             wait(cache.beginWrite(database, List.of("a"), false));
             wait(cache.beginWrite(database, List.of("a", "b"), false));
-            long now = System.nanoTime();
+            // a commit time ahead of now: the settler's deadline (2 s after it) cannot pass on a slow machine
+            long now = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
             loop.submit(() -> {
                 settler.settle(List.of("a"), false, false, now, watermarkAfter);
                 settler.settle(List.of("a", "b"), false, false, now, watermarkAfter);
