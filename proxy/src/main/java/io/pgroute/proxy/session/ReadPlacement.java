@@ -47,6 +47,8 @@ final class ReadPlacement {
      * out, before it counts every table as shown.
      */
     private static final int SHOWN_TABLES = 64;
+    /** Distinct write reaches a session keeps per transaction before folding them into one. */
+    private static final int REACHES = 16;
 
     private final SessionRouting routing;
     private boolean wroteSinceIdle;
@@ -156,8 +158,8 @@ final class ReadPlacement {
                 if (reach.everything()) {
                     reachesEverything = true;
                     reaches.clear();
-                } else if (!reach.isNone() && (reaches.isEmpty() || reaches.get(reaches.size() - 1) != reach)) {
-                    reaches.add(reach);
+                } else if (!reach.isNone()) {
+                    noteReach(reach);
                 }
             }
         }
@@ -166,6 +168,28 @@ final class ReadPlacement {
                 sinceIdle.add(statement);
             }
         }
+    }
+
+    /**
+     * Adds {@code reach} to {@link #reaches} unless the same one is there (a statement shape's reach is one instance);
+     * beyond {@link #REACHES} entries they are folded into their union, so a long transaction stays bounded.
+     */
+    private void noteReach(Invalidation reach) {
+        for (Invalidation each : reaches) {
+            if (each == reach) {
+                return;
+            }
+        }
+        if (reaches.size() < REACHES) {
+            reaches.add(reach);
+            return;
+        }
+        Invalidation union = reach;
+        for (Invalidation each : reaches) {
+            union = union.plus(each);
+        }
+        reaches.clear();
+        reaches.add(union);
     }
 
     /**

@@ -31,6 +31,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class GlobalConsistencyIT {
 
+    /** More tables than a session keeps write reaches apart per transaction (ReadPlacement folds them). */
+    private static final int MANY_TABLES = 20;
+
     @Test
     void aReadOnAnotherConnectionSeesTheWriteWithGlobal() throws Exception {
         try (PgrouteServer server = server("global")) {
@@ -111,6 +114,27 @@ class GlobalConsistencyIT {
                 assertThat(answerer(session, "global_untouched"))
                         .as("after the primary answered a read pgroute cannot tie to tables, every table")
                         .isEqualTo("primary");
+            }
+        }
+    }
+
+    @Test
+    void aTransactionWritingManyTablesMakesReadsOfEachWait() throws Exception {
+        try (PgrouteServer server = server("global", "10m")) {
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> server.routing("app").relations()
+                    .cacheable("global_many_" + (MANY_TABLES - 1)));
+            try (Connection writer = connect(server); Connection reader = connect(server)) {
+                writer.setAutoCommit(false);
+                try (Statement s = writer.createStatement()) {
+                    for (int i = 0; i < MANY_TABLES; i++) {
+                        s.executeUpdate("INSERT INTO global_many_" + i + " VALUES (" + i + ")");
+                    }
+                }
+                writer.commit();
+                assertThat(answerer(reader, "global_untouched")).as("a table it did not write").isEqualTo("replica");
+                for (int i = 0; i < MANY_TABLES; i++) {
+                    assertThat(answerer(reader, "global_many_" + i)).as("global_many_" + i).isEqualTo("primary");
+                }
             }
         }
     }
@@ -206,6 +230,10 @@ class GlobalConsistencyIT {
             s.execute("CREATE TABLE global_child (id int REFERENCES global_consistency ON DELETE CASCADE)");
             s.execute("CREATE VIEW global_view AS SELECT * FROM global_consistency");
             s.execute("CREATE OR REPLACE FUNCTION global_stable() RETURNS int LANGUAGE sql STABLE AS 'SELECT 1'");
+            for (int i = 0; i < MANY_TABLES; i++) {
+                s.execute("DROP TABLE IF EXISTS global_many_" + i);
+                s.execute("CREATE TABLE global_many_" + i + " (id int)");
+            }
         }
         cluster.awaitReplication(Duration.ofSeconds(10));
         return config(consistency, lagInterval);
