@@ -361,7 +361,7 @@ public final class RedisCache implements AutoCloseable {
         for (Map.Entry<String, long[]> each : settled.entrySet()) {
             String flux = each.getKey();
             keys[at] = key(database, flux);
-            keys[at + 1] = key(database, flux.equals(ALL_FLUX) ? ALL_WRITTEN : "w:" + flux.substring(2));
+            keys[at + 1] = key(database, "w:" + flux.substring(2));  // ALL_FLUX "f:*" pairs with ALL_WRITTEN "w:*"
             args[at] = bytes(Long.toString(each.getValue()[0]));
             args[at + 1] = bytes(Long.toString(each.getValue()[1]));
             at += 2;

@@ -1,5 +1,6 @@
 package io.pgroute.proxy.cache;
 
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.pgroute.config.CacheConfig;
 import io.pgroute.proxy.sql.Classifier;
@@ -82,7 +83,7 @@ public final class ResultCache implements AutoCloseable {
     private final Map<String, RelationCatalog> catalogs = new ConcurrentHashMap<>();
     private final Map<String, Runnable> catalogReloads = new ConcurrentHashMap<>();
     /** Per event loop and database, what settles their writes. */
-    private final Map<io.netty.channel.EventLoop, Map<String, WriteSettler>> settlers = new ConcurrentHashMap<>();
+    private final Map<EventLoop, Map<String, WriteSettler>> settlers = new ConcurrentHashMap<>();
     private final Admission admission = new Admission();
 
     public ResultCache(CacheConfig config, RedisCache redis, Classifier classifier) {
@@ -123,7 +124,7 @@ public final class ResultCache implements AutoCloseable {
     }
 
     /** What settles the writes of {@code database}'s sessions on {@code loop}; confined to that loop. */
-    public WriteSettler settler(io.netty.channel.EventLoop loop, String database) {
+    public WriteSettler settler(EventLoop loop, String database) {
         return settlers.computeIfAbsent(loop, ignored -> new ConcurrentHashMap<>())
                 .computeIfAbsent(database, ignored -> new WriteSettler(redis, database, loop));
     }

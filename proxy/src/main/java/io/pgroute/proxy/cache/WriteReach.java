@@ -29,6 +29,9 @@ public final class WriteReach {
         if (statement.readOnly()) {
             return Invalidation.NONE;
         }
+        if (statement.parts().isEmpty() && reachOfKind(statement.kind()) != null) {
+            return reachOfKind(statement.kind());  // as cheap as the lookup; SET texts share a shape
+        }
         ReachMemo.Entry memo = catalog.reaches.entry(statement, classifier);
         Invalidation result = memo == null ? null : memo.write;
         if (result == null) {
@@ -48,17 +51,9 @@ public final class WriteReach {
             }
             return result;
         }
-        switch (statement.kind()) {
-            case TRANSACTION_BEGIN, SAVEPOINT, SET, RESET, SHOW, DISCARD, LISTEN, UNLISTEN, NOTIFY, DEALLOCATE,
-                    EMPTY, UTILITY, PREPARE -> {
-                return Invalidation.NONE;
-            }
-            case TRANSACTION_END, EXECUTE, UNKNOWN -> {
-                return Invalidation.EVERYTHING;  // two-phase commit, SQL EXECUTE of some statement, not understood
-            }
-            default -> {
-                // READ with volatile functions, WRITE, COPY, CURSOR: judged by tables and functions below
-            }
+        Invalidation byKind = reachOfKind(statement.kind());
+        if (byKind != null) {
+            return byKind;
         }
         String reason = statement.reason() == null ? "" : statement.reason();
         if (reason.startsWith("create temp")) {
@@ -167,6 +162,20 @@ public final class WriteReach {
             return statement.kind() == StatementKind.TRANSACTION_END && !statement.readOnly() ? null : List.of();
         }
         return keys(statement, List.of(statement.tablesRead(), statement.tablesWritten()), catalog, classifier);
+    }
+
+    /**
+     * What a statement of {@code kind} reaches whatever its tables, or null when its tables and functions decide
+     * (READ with volatile functions, WRITE, COPY, CURSOR).
+     */
+    private static Invalidation reachOfKind(StatementKind kind) {
+        return switch (kind) {
+            case TRANSACTION_BEGIN, SAVEPOINT, SET, RESET, SHOW, DISCARD, LISTEN, UNLISTEN, NOTIFY, DEALLOCATE,
+                    EMPTY, UTILITY, PREPARE -> Invalidation.NONE;
+            // two-phase commit, SQL EXECUTE of some statement, not understood
+            case TRANSACTION_END, EXECUTE, UNKNOWN -> Invalidation.EVERYTHING;
+            default -> null;
+        };
     }
 
     /** Statements whose answer shows no table's contents (but see two-phase commit in {@link #shownKeysOf}). */

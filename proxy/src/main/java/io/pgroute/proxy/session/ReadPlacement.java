@@ -53,11 +53,11 @@ final class ReadPlacement {
     private final SessionRouting routing;
     private boolean wroteSinceIdle;
     /**
-     * With {@code consistency: global}, what the writes since the session was last idle reach, one entry per write
-     * (no union is made: marking a table twice costs less); {@link #reachesEverything} once one reaches everything.
+     * With {@code consistency: global}, what the writes since the session was last idle reach: each distinct reach
+     * (a statement shape's is one instance) up to {@link #REACHES}, then their union; only
+     * {@link Invalidation#EVERYTHING} once one reaches everything.
      */
     private final List<Invalidation> reaches = new ArrayList<>();
-    private boolean reachesEverything;
     /**
      * With {@code consistency: global}, the statements since the session was last idle (up to {@link #SHOWN_TABLES});
      * what they showed matters only if the cycle ran on the primary, so it is worked out then.
@@ -153,14 +153,8 @@ final class ReadPlacement {
         boolean global = routing.globalReads();
         if (changesData(statement)) {
             wroteSinceIdle = true;
-            if (global && !reachesEverything) {
-                Invalidation reach = routing.writeReach(statement);
-                if (reach.everything()) {
-                    reachesEverything = true;
-                    reaches.clear();
-                } else if (!reach.isNone()) {
-                    noteReach(reach);
-                }
+            if (global && !reachesEverything()) {
+                noteReach(routing.writeReach(statement));
             }
         }
         if (global && routing.monotonicReads()) {
@@ -170,11 +164,24 @@ final class ReadPlacement {
         }
     }
 
+    /** Whether a write since the session was last idle reached everything. */
+    private boolean reachesEverything() {
+        return reaches.size() == 1 && reaches.get(0).everything();
+    }
+
     /**
      * Adds {@code reach} to {@link #reaches} unless the same one is there (a statement shape's reach is one instance);
      * beyond {@link #REACHES} entries they are folded into their union, so a long transaction stays bounded.
      */
     private void noteReach(Invalidation reach) {
+        if (reach.isNone()) {
+            return;
+        }
+        if (reach.everything()) {
+            reaches.clear();
+            reaches.add(reach);
+            return;
+        }
         for (Invalidation each : reaches) {
             if (each == reach) {
                 return;
@@ -208,7 +215,6 @@ final class ReadPlacement {
                 // noted for every table: after a reload to consistency: global, reads wait for it
                 routing.wrote(Invalidation.EVERYTHING, now);
                 reaches.clear();
-                reachesEverything = false;
             }
             wroteSinceIdle = false;
             lastWriteNanos = now;
@@ -224,12 +230,8 @@ final class ReadPlacement {
     private void onIdleGlobal(boolean onPrimary) {
         long now = System.nanoTime();
         if (wroteSinceIdle) {
-            if (reachesEverything) {
-                routing.wrote(Invalidation.EVERYTHING, now);
-            } else {
-                for (Invalidation each : reaches) {
-                    routing.wrote(each, now);
-                }
+            for (Invalidation each : reaches) {
+                routing.wrote(each, now);  // EVERYTHING alone once a write reached everything
             }
         }
         if (wroteSinceIdle || onPrimary && routing.monotonicReads()) {
@@ -241,7 +243,6 @@ final class ReadPlacement {
         }
         wroteSinceIdle = false;
         reaches.clear();
-        reachesEverything = false;
         sinceIdle.clear();
         statementsSinceIdle = 0;
     }
