@@ -18,13 +18,46 @@ public final class PgBuffers {
 
     /** Reads a NUL-terminated UTF-8 string and the NUL. */
     public static String readCString(ByteBuf in) {
-        int length = in.bytesBefore((byte) 0);
-        if (length < 0) {
+        int from = in.readerIndex();
+        int nul = nulIndex(in, from, in.writerIndex());
+        if (nul < 0) {
             throw new ProtocolException("invalid string in message");
         }
-        String result = in.toString(in.readerIndex(), length, StandardCharsets.UTF_8);
-        in.skipBytes(length + 1);
+        String result = string(in, from, nul);
+        in.readerIndex(nul + 1);
         return result;
+    }
+
+    /**
+     * The index of the first NUL in {@code in} between {@code from} (inclusive) and {@code to}, or -1. A heap buffer
+     * is scanned in its array: message strings are short, and a buffer's own search spends more on its checks.
+     */
+    public static int nulIndex(ByteBuf in, int from, int to) {
+        if (from >= to) {
+            return -1;
+        }
+        if (in.hasArray()) {
+            byte[] array = in.array();
+            int offset = in.arrayOffset();
+            for (int i = from; i < to; i++) {
+                if (array[offset + i] == 0) {
+                    return i;
+                }
+            }
+            return -1;
+        }
+        return in.indexOf(from, to, (byte) 0);
+    }
+
+    /** The UTF-8 string in {@code in} from {@code from} (inclusive) to {@code to}, read without moving an index. */
+    public static String string(ByteBuf in, int from, int to) {
+        if (from == to) {
+            return "";
+        }
+        if (in.hasArray()) {
+            return new String(in.array(), in.arrayOffset() + from, to - from, StandardCharsets.UTF_8);
+        }
+        return in.toString(from, to - from, StandardCharsets.UTF_8);
     }
 
     /** Writes {@code value} as UTF-8 followed by a NUL; a string that contains a NUL cannot be sent. */

@@ -2,6 +2,7 @@ package io.pgroute.protocol;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.DefaultByteBufHolder;
+import io.netty.buffer.Unpooled;
 import java.util.function.Function;
 
 /**
@@ -38,6 +39,13 @@ public final class PgFrame extends DefaultByteBufHolder {
     private static final int AFTER_START = 1;
     /** A piece that does not end its message. */
     private static final int BEFORE_END = 2;
+    /**
+     * Bodies up to this size are decoded from a heap copy of their bytes: one copy, after which every read is an
+     * array access. Reading a relayed body in place goes through a duplicate of a slice of a pooled buffer, whose
+     * every read makes a chain of calls and reference-count checks (a Bind's names and values cost more to find than
+     * to copy).
+     */
+    private static final int HEAP_DECODE_LIMIT = 8192;
     /** The C string {@link #cString} decoded last, and its index (-1: none yet). */
     private String decodedString;
     private int decodedIndex = -1;
@@ -163,11 +171,22 @@ public final class PgFrame extends DefaultByteBufHolder {
     }
 
     /**
-     * Decodes the body with {@code decoder} (e.g. {@code Query::decode}) from a duplicate, so the body's reader
-     * index does not move and the frame can still be relayed. Does not release the frame.
+     * Decodes the body with {@code decoder} (e.g. {@code Query::decode}) from a copy (up to {@link #HEAP_DECODE_LIMIT}
+     * bytes) or a duplicate, so the body's reader index does not move and the frame can still be relayed. The decoder
+     * must not keep the buffer it is given. Does not release the frame.
      */
     public <T> T decode(Function<ByteBuf, T> decoder) {
-        return decoder.apply(body().duplicate());
+        ByteBuf body = body();
+        if (body.readableBytes() > HEAP_DECODE_LIMIT) {
+            return decoder.apply(body.duplicate());
+        }
+        return decoder.apply(Unpooled.wrappedBuffer(heapCopy(body)));
+    }
+
+    private static byte[] heapCopy(ByteBuf body) {
+        byte[] copy = new byte[body.readableBytes()];
+        body.getBytes(body.readerIndex(), copy);
+        return copy;
     }
 
     /**
@@ -180,15 +199,18 @@ public final class PgFrame extends DefaultByteBufHolder {
             return decodedString;
         }
         ByteBuf body = body();
+        if (body.readableBytes() <= HEAP_DECODE_LIMIT) {
+            body = Unpooled.wrappedBuffer(heapCopy(body));
+        }
         int at = body.readerIndex();
         int end = body.writerIndex();
         for (int i = 0; ; i++) {
-            int nul = at < end ? body.indexOf(at, end, (byte) 0) : -1;
+            int nul = PgBuffers.nulIndex(body, at, end);
             if (nul < 0) {
                 throw new ProtocolException("invalid string in message");
             }
             if (i == index) {
-                String result = body.toString(at, nul - at, java.nio.charset.StandardCharsets.UTF_8);
+                String result = PgBuffers.string(body, at, nul);
                 decodedString = result;
                 decodedIndex = index;
                 return result;

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import java.nio.charset.StandardCharsets;
+import io.pgroute.protocol.frontend.Bind;
 import org.junit.jupiter.api.Test;
 
 class PgFrameTest {
@@ -45,5 +46,50 @@ class PgFrameTest {
         assertThatThrownBy(() -> truncated.cString(3)).isInstanceOf(ProtocolException.class);
         assertThat(truncated.cString(0)).isEqualTo("stmt");
         truncated.release();
+    }
+
+    /** {@code body} as a relayed frame has it: a slice, past other bytes, of a direct buffer. */
+    private static PgFrame relayed(byte type, ByteBuf body) {
+        ByteBuf buffer = Unpooled.directBuffer();
+        buffer.writeBytes(new byte[] {'x', 0, 'y', 0, 0, 0, 0});
+        int start = buffer.writerIndex();
+        buffer.writeBytes(body);
+        buffer.writeBytes(new byte[] {0, 'z', 0});
+        body.release();
+        PgFrame frame = new PgFrame(type, buffer.retainedSlice(start, buffer.writerIndex() - start - 3));
+        buffer.release();
+        return frame;
+    }
+
+    @Test
+    void cStringReadsADirectSliceAndABodyAboveTheCopyLimitAlike() {
+        String long1 = "select '" + "a".repeat(10_000) + "'";
+        for (String first : new String[] {"stmt", long1}) {
+            ByteBuf body = Unpooled.buffer();
+            body.writeCharSequence(first + "\0select 'é'\0\0", StandardCharsets.UTF_8);
+            PgFrame parse = relayed((byte) 'P', body);
+
+            assertThat(parse.cString(1)).isEqualTo("select 'é'");
+            assertThat(parse.cString(0)).isEqualTo(first);
+            assertThat(parse.cString(2)).isEmpty();
+            assertThatThrownBy(() -> parse.cString(3)).isInstanceOf(ProtocolException.class);
+            parse.release();
+        }
+    }
+
+    @Test
+    void decodeReadsADirectSliceAndABodyAboveTheCopyLimitAlike() {
+        for (int size : new int[] {3, 20_000}) {
+            Bind bind = new Bind("", "P0_1", new short[] {1}, new byte[][] {new byte[size], null},
+                    new short[0]);
+            ByteBuf body = Unpooled.buffer();
+            bind.encodeBody(body);
+            PgFrame frame = relayed((byte) 'B', body);
+            int before = frame.body().readerIndex();
+
+            assertThat(frame.decode(Bind::decode)).isEqualTo(bind);
+            assertThat(frame.body().readerIndex()).isEqualTo(before);
+            frame.release();
+        }
     }
 }

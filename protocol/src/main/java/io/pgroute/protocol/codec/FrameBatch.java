@@ -83,10 +83,38 @@ public final class FrameBatch {
         afterSmallCopy();
     }
 
+    /**
+     * Gathers a copy of {@code messages}, complete protocol messages (a stored answer). A channel writes only direct
+     * memory: the copy is the one a heap buffer would get on its way to the socket, and a small one joins the other
+     * small frames, so the answer and what follows it leave in one send.
+     */
+    public void addCopy(byte[] messages) {
+        if (messages.length > COPY_LIMIT) {
+            settleSmall();
+            addComponent(channel.alloc().directBuffer(messages.length).writeBytes(messages));
+            return;
+        }
+        smallBuffer().writeBytes(messages);
+        afterSmallCopy();
+    }
+
     /** Gathers {@code message}, a protocol record ({@link MessageEncoder} encodes it here). */
     public void addMessage(Object message) {
-        MessageEncoder.encodeInto(message, smallBuffer());
+        ByteBuf copies = smallBuffer();
+        int before = copies.writerIndex();
+        try {
+            MessageEncoder.encodeInto(message, copies);
+        } catch (RuntimeException e) {
+            copies.writerIndex(before);  // no part of a message the encoder gave up on
+            throw e;
+        }
         afterSmallCopy();
+    }
+
+    /** How many bytes are gathered. */
+    public long readableBytes() {
+        return (composite == null ? 0L : composite.readableBytes()) + (small == null ? 0 : small.readableBytes())
+                + (lone == null ? 0 : lone.readableBytes());
     }
 
     /** Whether nothing is gathered. */

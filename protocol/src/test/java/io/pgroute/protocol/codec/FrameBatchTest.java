@@ -119,6 +119,39 @@ class FrameBatchTest {
     }
 
     @Test
+    void storedAnswersSmallAndLargeAreCopiedInOrderIntoOneWrite() {
+        batch.add(frame('1', ""));
+        byte[] small = bytes('C', "SELECT 1\0");
+        byte[] large = bytes('D', "s".repeat(5000));
+        batch.addCopy(small);
+        expected.writeBytes(small);
+        batch.addCopy(large);
+        expected.writeBytes(large);
+        batch.addMessage(Sync.INSTANCE);
+        expected.writeBytes(new byte[] {'S', 0, 0, 0, 4});
+        large[10] = 'X';  // the batch holds a copy
+        assertThat(batch.readableBytes()).isEqualTo(expected.size());
+        batch.write();
+        channel.flush();
+        assertThat(nearSocket.seen).as("one write").hasSize(1);
+        assertThat(outbound()).isEqualTo(expected.toByteArray());
+        assertThat(channel.finishAndReleaseAll()).isFalse();
+    }
+
+    @Test
+    void aMessageTheEncoderGivesUpOnLeavesNothingOfItBehind() {
+        batch.add(frame('C', "SELECT 1\0"));
+        batch.addMessage(Sync.INSTANCE);
+        expected.writeBytes(new byte[] {'S', 0, 0, 0, 4});
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> batch.addMessage(
+                new Query("nul\0inside"))).isInstanceOf(IllegalArgumentException.class);
+        batch.write();
+        channel.flush();
+        assertThat(outbound()).isEqualTo(expected.toByteArray());
+        assertThat(channel.finishAndReleaseAll()).isFalse();
+    }
+
+    @Test
     void aLargeRewrittenFrameIsLeftToTheCaller() {
         PgFrame large = new PgFrame((byte) 'B', Unpooled.copiedBuffer("b".repeat(4000), StandardCharsets.US_ASCII));
         assertThat(batch.add(large)).isFalse();

@@ -12,9 +12,9 @@ import io.pgroute.protocol.backend.ErrorResponse;
 import io.pgroute.protocol.backend.ParameterStatus;
 import io.pgroute.protocol.backend.ReadyForQuery;
 import io.pgroute.protocol.frontend.Query;
-import io.netty.buffer.Unpooled;
 import io.pgroute.proxy.cache.CacheKey;
 import io.pgroute.proxy.cache.CachedResult;
+import io.pgroute.proxy.cache.RedisCache;
 import io.pgroute.proxy.cache.ResultCache;
 import io.pgroute.proxy.backend.BackendConnection;
 import io.pgroute.proxy.backend.BackendListener;
@@ -54,10 +54,12 @@ import java.util.concurrent.CompletableFuture;
 public final class ClientSession implements BackendListener, ResponseQueue.Events {
 
     private static final Logger LOGGER = LoggerFactory.getLogger(ClientSession.class);
-    /** SET forms that cannot be replayed as {@code SET name TO value}: the session keeps its connection instead. */
+    /** Answers pgroute gives itself in one pump are flushed once this many bytes are gathered. */
+    private static final int FLUSH_ANSWERS_ABOVE = 64 * 1024;
     /** The body of DEALLOCATE ALL's CommandComplete: the tag and its NUL. */
     private static final io.netty.buffer.ByteBuf DEALLOCATE_ALL_TAG = io.netty.buffer.Unpooled.unreleasableBuffer(
             io.netty.buffer.Unpooled.copiedBuffer("DEALLOCATE ALL\0", java.nio.charset.StandardCharsets.US_ASCII));
+    /** SET forms that cannot be replayed as {@code SET name TO value}: the session keeps its connection instead. */
     private static final java.util.Set<String> UNREPLAYABLE_SETTINGS = java.util.Set.of("session_characteristics",
             "transaction", "constraints");
 
@@ -320,8 +322,17 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             if (heldByPause || (transactionStatus == 'I' && startsCycle(type, inBatch) && pause())) {
                 return;
             }
-            if (cache != null && !cacheAllowsSending(next, type)) {
-                return;
+            if (cache != null) {
+                CacheGate gate = cacheGate(next, type);
+                if (gate == CacheGate.ANSWERED) {
+                    if (out.gatheredBytes() >= FLUSH_ANSWERS_ABOVE) {
+                        flushUnlessServerWill();  // a client pipelining cached reads gets its answers as they come
+                    }
+                    continue;
+                }
+                if (gate == CacheGate.HOLD) {
+                    return;
+                }
             }
             if (type == FrontendType.QUERY && answeredHere(next)) {
                 continue;
@@ -482,48 +493,59 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         pumpAndFlush();
     }
 
+    /** The result cache's say on the message at the head of the queue. */
+    private enum CacheGate {
+        /** Go on with it. */
+        SEND,
+        /** Not now: a lookup or an invalidation will continue the session. */
+        HOLD,
+        /** Its unit was answered from the cache and left the queue: go on with what follows. */
+        ANSWERED
+    }
+
     /**
      * The result cache's say on sending {@code next}: not while a lookup or an invalidation is in flight, no new
-     * request cycle while writes wait for their invalidation, and a cacheable read unit is looked up first.
+     * request cycle while writes wait for their invalidation, and a cacheable read unit is looked up first (and
+     * answered at once when this instance holds its answer).
      */
-    private boolean cacheAllowsSending(PgFrame next, FrontendType type) {
+    private CacheGate cacheGate(PgFrame next, FrontendType type) {
         if (cache.lookupInFlight() || heldReady != null || writes.beginning()) {
-            return false;
+            return CacheGate.HOLD;
         }
         if (!startsCycle(type, inBatch)) {
-            return true;
+            return CacheGate.SEND;
         }
         if (writes.unsettled() && responses.pendingCycles() > 0) {
-            return false;  // a commit's invalidation must not be overtaken by a later request cycle
+            return CacheGate.HOLD;  // a commit's invalidation must not be overtaken by a later request cycle
         }
         if (CacheUnit.comesInPieces(waiting)) {
             // sent before its Sync arrives, so its statements cannot all be read: it may write anything (COMPAT L1)
-            return startBegin(writes.toBeginAnything());
+            return startBegin(writes.toBeginAnything()) ? CacheGate.SEND : CacheGate.HOLD;
         }
         boolean mayLookUp = transactionStatus == 'I' && pinnedBecause == null && responses.isEmpty()
                 && attempt == null && cache.unchecked(next);
         CacheUnit unit = mayLookUp ? CacheUnit.of(waiting, translator.statements()) : CacheUnit.NONE;
         if (unit == CacheUnit.INCOMPLETE) {
-            return false;  // its Sync has not arrived yet
+            return CacheGate.HOLD;  // its Sync has not arrived yet
         }
         // a candidate runs one statement: its text is the unit's, without decoding the messages again
         List<String> texts = unit.candidate() ? List.of(unit.sql())
                 : CacheUnit.statementTexts(waiting, translator.statements(), textScan);
         if (texts == null) {
-            return false;  // the unit is not complete yet
+            return CacheGate.HOLD;  // the unit is not complete yet
         }
         List<StatementInfo> statements = new ArrayList<>(texts.size());
         for (String each : texts) {
             statements.add(routing.classify(each));
         }
         if (!nothingToBegin(statements, texts)) {
-            return false;
+            return CacheGate.HOLD;
         }
         if (!mayLookUp) {
-            return true;
+            return CacheGate.SEND;
         }
         cache.checked(next);
-        return !unit.candidate() || !startLookup(unit, statements.get(0));
+        return unit.candidate() ? startLookup(unit, statements.get(0)) : CacheGate.SEND;
     }
 
     /**
@@ -549,22 +571,32 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         return false;
     }
 
-    /** Looks a cacheable unit up in Redis; false when it is not cacheable after all. */
-    private boolean startLookup(CacheUnit unit, StatementInfo statement) {
+    /**
+     * Looks a cacheable unit up: SEND when it is not cacheable after all, ANSWERED when the local cache answered it
+     * at once, else HOLD until the lookup completes (Redis, or the local cache's lease) and continues the session.
+     */
+    private CacheGate startLookup(CacheUnit unit, StatementInfo statement) {
         Optional<ResultCache.ReadPlan> plan = cache.plan(statement);
         if (plan.isEmpty() || routing.isKnownWrite(unit.sql())) {
-            return false;
+            return CacheGate.SEND;
         }
         CacheKey key = cache.key(unit, settings.desired().values());
         EventLoop loop = client.eventLoop();
         lookupStartNanos = System.nanoTime();
-        cache.lookup(key, plan.get()).thenAccept(found -> loop.execute(() -> {
-            cache.looked(statement, found.hit().isPresent());
-            if (!found.local()) {
-                cache.observed(System.nanoTime());
-            }
+        CompletableFuture<RedisCache.Lookup> lookup = cache.lookup(key, plan.get());
+        RedisCache.Lookup now = lookup.isDone() && !lookup.isCompletedExceptionally() ? lookup.join() : null;
+        if (now != null && now.hit().isPresent()) {
+            looked(statement, now);
+            answerFromCache(unit, statement, now.hit().get());  // the pump goes on with what follows the unit
+            return CacheGate.ANSWERED;
+        }
+        lookup.thenAccept(found -> loop.execute(() -> {
+            looked(statement, found);
             if (found.hit().isPresent()) {
                 answerFromCache(unit, statement, found.hit().get());
+                if (!closed) {
+                    pumpAndFlush();
+                }
                 return;
             }
             cache.lookupDone();
@@ -583,10 +615,20 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             });
             pumpAndFlush();
         }));
-        return true;
+        return CacheGate.HOLD;
     }
 
-    /** A hit: the unit's messages are answered with the stored frames and ReadyForQuery, no server involved. */
+    private void looked(StatementInfo statement, RedisCache.Lookup found) {
+        cache.looked(statement, found.hit().isPresent());
+        if (!found.local()) {
+            cache.observed(System.nanoTime());
+        }
+    }
+
+    /**
+     * A hit: the unit's messages are answered with the stored frames and ReadyForQuery, no server involved; flushed
+     * with the burst.
+     */
     private void answerFromCache(CacheUnit unit, StatementInfo statement, CachedResult result) {
         cache.lookupDone();
         if (closed) {
@@ -603,10 +645,9 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         recorder.query(info.database(), QueryRecorder.Route.CACHE, nanos);
         recorder.statement(info.database(), statement.fingerprint(), unit.sql(),
                 QueryRecorder.Route.CACHE, "cache hit", nanos);
-        out.write(Unpooled.wrappedBuffer(result.frames()));
+        out.writeCopy(result.frames());
         out.write(ReadyForQuery.IDLE);
         unflushed = true;
-        pumpAndFlush();
     }
 
     /** See {@link StatementTranslator#answerParseLocally}: only outside a transaction. */

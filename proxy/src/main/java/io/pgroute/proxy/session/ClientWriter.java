@@ -4,6 +4,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.util.ReferenceCountUtil;
+import io.pgroute.protocol.BackendMessage;
 import io.pgroute.protocol.PgFrame;
 import io.pgroute.protocol.codec.FrameBatch;
 
@@ -25,7 +26,10 @@ final class ClientWriter {
         this.batch = new FrameBatch(client);
     }
 
-    /** Writes {@code message} (a frame, a protocol message or a buffer; ownership passes) after what came before. */
+    /**
+     * Writes {@code message} (a frame, a protocol message or a buffer; ownership passes) after what came before.
+     * Frames and protocol messages are gathered into the next write; a buffer goes out on its own.
+     */
     void write(Object message) {
         if (message instanceof PgFrame frame) {
             boolean ends = frame.endsMessage();
@@ -34,9 +38,22 @@ final class ClientWriter {
                 return;
             }
             midMessage = !ends;
+        } else if (message instanceof BackendMessage) {
+            batch.addMessage(message);
+            return;
         }
         batch.write();
         client.write(message, client.voidPromise());
+    }
+
+    /** Writes a copy of {@code messages} (complete protocol messages) after what came before. */
+    void writeCopy(byte[] messages) {
+        batch.addCopy(messages);
+    }
+
+    /** How many bytes are gathered for the next write. */
+    long gatheredBytes() {
+        return batch.readableBytes();
     }
 
     /** Writes what is gathered and flushes the channel. */
