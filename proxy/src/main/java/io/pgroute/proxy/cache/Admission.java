@@ -17,8 +17,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *   cold --(hit ratio of the sampled lookups back above WARM_RATIO)--> warm
  * </pre>
  *
- * Counts halve every {@code DECAY_AT} lookups, so the recent past decides. Thread-safe; keyed by the classifier's
- * shared per-shape result, held weakly.
+ * Counts halve every {@code DECAY_AT} lookups, so the recent past decides. Thread-safe; keyed by a shape's
+ * fingerprint, whose hash its string keeps: without weak keys or expiry, a lookup is a map read (Caffeine records
+ * reads only once the map is half full).
  */
 final class Admission {
 
@@ -28,7 +29,7 @@ final class Admission {
     static final int SAMPLE = 64;
     private static final long DECAY_AT = 10_000;
 
-    private final Cache<Object, Shape> shapes = Caffeine.newBuilder().weakKeys().maximumSize(100_000)
+    private final Cache<String, Shape> shapes = Caffeine.newBuilder().maximumSize(100_000)
             .executor(Runnable::run).build();  // maintenance inline: no ForkJoin wake-up
 
     private static final class Shape {
@@ -37,14 +38,14 @@ final class Admission {
         private volatile boolean cold;
     }
 
-    /** Whether this execution of {@code shape} should be looked up. */
-    boolean admit(Object shape) {
+    /** Whether this execution of a statement of {@code shape} (its fingerprint) should be looked up. */
+    boolean admit(String shape) {
         Shape state = shapes.getIfPresent(shape);
         return state == null || !state.cold || ThreadLocalRandom.current().nextInt(SAMPLE) == 0;
     }
 
     /** A lookup of {@code shape} was answered: {@code hit} or not. */
-    void record(Object shape, boolean hit) {
+    void record(String shape, boolean hit) {
         Shape state = shapes.get(shape, key -> new Shape());
         long lookups = state.lookups.incrementAndGet();
         long hits = hit ? state.hits.incrementAndGet() : state.hits.get();
@@ -64,7 +65,7 @@ final class Admission {
     }
 
     /** Whether {@code shape} is currently looked up only now and then. */
-    boolean isCold(Object shape) {
+    boolean isCold(String shape) {
         Shape state = shapes.getIfPresent(shape);
         return state != null && state.cold;
     }

@@ -37,7 +37,7 @@ public final class CacheKey {
             throw new IllegalStateException("every JVM has SHA-256", e);
         }
     });
-    private static final ThreadLocal<byte[]> INT_BYTES = ThreadLocal.withInitial(() -> new byte[4]);
+    private static final ThreadLocal<Input> INPUT = ThreadLocal.withInitial(Input::new);
     private static final int KEY_FORMAT = 2;
     private static final HexFormat HEX = HexFormat.of();
 
@@ -199,53 +199,23 @@ public final class CacheKey {
 
         /** Hashes the fields. */
         public CacheKey build() {
-            MessageDigest digest = sha256();
-            putInt(digest, KEY_FORMAT);
-            putInt(digest, shape.ordinal());
-            putString(digest, database);
-            putString(digest, role);
-            digest.update(settings.encoded);
-            putString(digest, sql);
-            putString(digest, detail);
-            putInt(digest, parameters.length);
+            Input input = INPUT.get().start();
+            input.putInt(KEY_FORMAT);
+            input.putInt(shape.ordinal());
+            input.putString(database);
+            input.putString(role);
+            input.put(settings.encoded);
+            input.putString(sql);
+            input.putString(detail);
+            input.putInt(parameters.length);
             for (byte[] each : parameters) {
-                putBytes(digest, each);
+                input.putBytes(each);
             }
-            putShorts(digest, parameterFormats);
-            putShorts(digest, resultFormats);
+            input.putShorts(parameterFormats);
+            input.putShorts(resultFormats);
+            MessageDigest digest = sha256();
+            input.hashInto(digest);
             return new CacheKey(database, Arrays.copyOf(digest.digest(), HASH_BYTES));
-        }
-
-        private static void putShorts(MessageDigest digest, short[] values) {
-            putInt(digest, values.length);
-            byte[] bytes = new byte[values.length * 2];
-            for (int i = 0; i < values.length; i++) {
-                bytes[2 * i] = (byte) (values[i] >>> 8);
-                bytes[2 * i + 1] = (byte) values[i];
-            }
-            digest.update(bytes);
-        }
-
-        private static void putString(MessageDigest digest, String value) {
-            putBytes(digest, value == null ? null : value.getBytes(StandardCharsets.UTF_8));
-        }
-
-        private static void putBytes(MessageDigest digest, byte[] value) {
-            if (value == null) {
-                putInt(digest, -1);
-                return;
-            }
-            putInt(digest, value.length);
-            digest.update(value);
-        }
-
-        private static void putInt(MessageDigest digest, int value) {
-            byte[] bytes = INT_BYTES.get();
-            bytes[0] = (byte) (value >>> 24);
-            bytes[1] = (byte) (value >>> 16);
-            bytes[2] = (byte) (value >>> 8);
-            bytes[3] = (byte) value;
-            digest.update(bytes, 0, 4);
         }
 
         /** A reset SHA-256 of this thread: looking one up costs more than hashing a short key. */
@@ -253,6 +223,80 @@ public final class CacheKey {
             MessageDigest result = DIGEST.get();
             result.reset();
             return result;
+        }
+    }
+
+    /**
+     * The bytes a key hashes, gathered in one array of this thread's: SHA-256 is then fed once, where a call per
+     * field cost more than hashing a short key. Each field is length-prefixed (-1: null).
+     */
+    private static final class Input {
+
+        private static final int INITIAL = 512;
+        /** An array grown past this is not kept for the next key. */
+        private static final int KEPT = 64 * 1024;
+
+        private byte[] bytes = new byte[INITIAL];
+        private int length;
+
+        /** Drops whatever a key that failed half-way left behind. */
+        Input start() {
+            length = 0;
+            return this;
+        }
+
+        void putInt(int value) {
+            ensure(4);
+            bytes[length] = (byte) (value >>> 24);
+            bytes[length + 1] = (byte) (value >>> 16);
+            bytes[length + 2] = (byte) (value >>> 8);
+            bytes[length + 3] = (byte) value;
+            length += 4;
+        }
+
+        void put(byte[] value) {
+            ensure(value.length);
+            System.arraycopy(value, 0, bytes, length, value.length);
+            length += value.length;
+        }
+
+        void putBytes(byte[] value) {
+            if (value == null) {
+                putInt(-1);
+                return;
+            }
+            putInt(value.length);
+            put(value);
+        }
+
+        void putString(String value) {
+            putBytes(value == null ? null : value.getBytes(StandardCharsets.UTF_8));
+        }
+
+        void putShorts(short[] values) {
+            putInt(values.length);
+            ensure(2 * values.length);
+            for (short each : values) {
+                bytes[length] = (byte) (each >>> 8);
+                bytes[length + 1] = (byte) each;
+                length += 2;
+            }
+        }
+
+        /** Feeds what was gathered to {@code digest}. */
+        void hashInto(MessageDigest digest) {
+            digest.update(bytes, 0, length);
+            length = 0;
+            if (bytes.length > KEPT) {
+                bytes = new byte[INITIAL];
+            }
+        }
+
+        private void ensure(int more) {
+            if (bytes.length - length < more) {
+                bytes = Arrays.copyOf(bytes, (int) Math.min(Integer.MAX_VALUE - 8,
+                        Math.max(2L * bytes.length, (long) length + more)));
+            }
         }
     }
 }

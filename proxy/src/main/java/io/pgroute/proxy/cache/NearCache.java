@@ -2,7 +2,6 @@ package io.pgroute.proxy.cache;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
-import com.github.benmanes.caffeine.cache.Expiry;
 import io.pgroute.proxy.stats.ThreadCounter;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -88,27 +87,12 @@ public final class NearCache implements RedisSubscription.Listener {
         this.clock = clock;
         this.pinger = pinger;
         this.instance = Long.toHexString(Double.doubleToLongBits(Math.random()) ^ System.nanoTime());
+        // bounded by weight only: expiry is checked when an entry is read (below), and a cache without Caffeine's
+        // expiry skips its read bookkeeping until it is half full; what expires unread is evicted by weight in turn
         this.entries = Caffeine.newBuilder()
                 .executor(Runnable::run)
-                .ticker(clock::getAsLong)
                 .maximumWeight(maxBytes)
                 .<CacheKey, Entry>weigher((key, entry) -> entry.result().size() + OVERHEAD)
-                .expireAfter(new Expiry<CacheKey, Entry>() {
-                    @Override
-                    public long expireAfterCreate(CacheKey key, Entry entry, long now) {
-                        return Math.max(0, entry.expiresNanos() - clock.getAsLong());
-                    }
-
-                    @Override
-                    public long expireAfterUpdate(CacheKey key, Entry entry, long now, long current) {
-                        return expireAfterCreate(key, entry, now);
-                    }
-
-                    @Override
-                    public long expireAfterRead(CacheKey key, Entry entry, long now, long current) {
-                        return current;
-                    }
-                })
                 .build();
     }
 
@@ -152,6 +136,10 @@ public final class NearCache implements RedisSubscription.Listener {
             return null;
         }
         long now = clock.getAsLong();
+        if (now - entry.expiresNanos() >= 0) {
+            entries.asMap().remove(key, entry);
+            return null;
+        }
         long leaseNanos = leaseNanos();
         long lease = leaseFrom;  // read before the entry's tables: the PONG came after their invalidations
         if (lease != NONE && lease - floor > 0 && now - lease < leaseNanos) {

@@ -202,12 +202,12 @@ public final class ResultCache implements AutoCloseable {
      * never hit are looked up only now and then (see {@link Admission}).
      */
     public boolean admit(StatementInfo statement) {
-        return admission.admit(statement);
+        return admission.admit(statement.fingerprint());
     }
 
     /** A lookup of {@code statement}'s shape was answered, a hit or not. */
     public void recordLookup(StatementInfo statement, boolean hit) {
-        admission.record(statement, hit);
+        admission.record(statement.fingerprint(), hit);
     }
 
     private boolean functionsAllowed(StatementInfo statement) {

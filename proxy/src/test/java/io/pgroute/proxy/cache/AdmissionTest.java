@@ -11,7 +11,7 @@ class AdmissionTest {
     @Test
     void aShapeThatNeverHitsIsLookedUpOnlyNowAndThen() {
         Admission admission = new Admission();
-        Object shape = new Object();
+        String shape = "select * from t where id = ?";
         for (int i = 0; i < Admission.MIN_LOOKUPS - 1; i++) {
             assertThat(admission.admit(shape)).isTrue();
             admission.record(shape, false);
@@ -26,12 +26,12 @@ class AdmissionTest {
     @Test
     void aShapeThatHitsStaysWarmAndAColdOneWarmsUpWhenItStartsHitting() {
         Admission admission = new Admission();
-        Object warm = new Object();
+        String warm = "select * from t where id = ?";
         for (int i = 0; i < 1000; i++) {
             admission.record(warm, i % 10 == 0);
         }
         assertThat(admission.isCold(warm)).as("10 % hits").isFalse();
-        Object shape = new Object();
+        String shape = "select * from u where id = ?";
         for (int i = 0; i < Admission.MIN_LOOKUPS; i++) {
             admission.record(shape, false);
         }
@@ -40,6 +40,6 @@ class AdmissionTest {
             admission.record(shape, true);
         }
         assertThat(admission.isCold(shape)).as("20 hits in 220 lookups").isFalse();
-        assertThat(admission.admit(new Object())).as("an unknown shape").isTrue();
+        assertThat(admission.admit("select 1")).as("an unknown shape").isTrue();
     }
 }

@@ -92,6 +92,14 @@ class CacheKeyTest {
     }
 
     @Test
+    void aKeyAfterAVeryLargeOneHashesAsBefore() {
+        String before = base().build().hex();
+        CacheKey large = base().parameters(new byte[][] {new byte[200_000]}, new short[] {1}).build();
+        assertThat(large.hex()).isNotEqualTo(before);
+        assertThat(base().build().hex()).isEqualTo(before);
+    }
+
+    @Test
     void theHashOfAFixedKeyNeverChangesUnnoticed() {
         CacheKey key = CacheKey.builder("app", "app")
                 .settings(java.util.Map.of("search_path", "public", "TimeZone", "UTC"))
