@@ -26,7 +26,8 @@ public final class WriteMarks {
     static final int MAX_TABLES = 10_000;
 
     private final int capacity;
-    private final Map<String, Long> tables = new ConcurrentHashMap<>();
+    /** Each table's mark, raised in place: a write to a table already marked is a map read and a compare-and-set. */
+    private final Map<String, AtomicLong> tables = new ConcurrentHashMap<>();
     private final AtomicLong everything = new AtomicLong();
     private final AtomicLong any = new AtomicLong();
 
@@ -43,11 +44,15 @@ public final class WriteMarks {
     /** A write that reached {@code reached} (version keys) was acknowledged at {@code nanos}. */
     public void wrote(Collection<String> reached, long nanos) {
         for (String each : reached) {
-            if (tables.size() >= capacity && !tables.containsKey(each)) {
-                raise(everything, nanos);  // no room for its own mark: every read waits for this write
-            } else {
-                tables.merge(each, nanos, WriteMarks::later);
+            AtomicLong mark = tables.get(each);
+            if (mark == null) {
+                if (tables.size() >= capacity) {
+                    raise(everything, nanos);  // no room for its own mark: every read waits for this write
+                    continue;
+                }
+                mark = tables.computeIfAbsent(each, name -> new AtomicLong());
             }
+            raise(mark, nanos);
         }
         raise(any, nanos);
     }
@@ -68,8 +73,9 @@ public final class WriteMarks {
         }
         long result = everything.get();
         for (String each : read) {
-            Long at = tables.get(each);
-            if (at != null && (result == 0 || at - result > 0)) {
+            AtomicLong mark = tables.get(each);
+            long at = mark == null ? 0 : mark.get();
+            if (at != 0 && (result == 0 || at - result > 0)) {
                 result = at;
             }
         }
@@ -79,10 +85,6 @@ public final class WriteMarks {
     /** When the newest write of all was acknowledged; 0: none. */
     public long newest() {
         return any.get();
-    }
-
-    private static Long later(Long a, Long b) {
-        return b - a > 0 ? b : a;
     }
 
     private static void raise(AtomicLong mark, long nanos) {
