@@ -47,7 +47,7 @@ public record Hints(Hint hint, boolean noCache, Optional<Duration> cacheTtl) {
      * equal hints render equally, different hints differently, so the rendering can stand in a cache key.
      */
     String render() {
-        if (equals(NONE)) {
+        if (this == NONE || equals(NONE)) {  // NONE itself for nearly every statement: no record equals then
             return "";
         }
         StringBuilder result = new StringBuilder("/* pgroute:");

@@ -257,7 +257,7 @@ final class Lexer {
             char c = chars[pos];
             boolean exponentSign = (c == '+' || c == '-') && (chars[pos - 1] | 0x20) == 'e'
                     && !text.substring(start, pos).startsWith("0x");
-            if (!(Character.isLetterOrDigit(c) || c == '.' || c == '_' || exponentSign)) {
+            if (!(isLetterOrDigit(c) || c == '.' || c == '_' || exponentSign)) {
                 break;
             }
             pos++;
@@ -275,6 +275,14 @@ final class Lexer {
             pos++;
         }
         return token(Token.Type.OPERATOR, start, start, pos);
+    }
+
+    /** {@link Character#isLetterOrDigit}, without its table lookup for ASCII (nearly every character of SQL). */
+    private static boolean isLetterOrDigit(char c) {
+        if (c < 0x80) {
+            return (c | 0x20) >= 'a' && (c | 0x20) <= 'z' || c >= '0' && c <= '9';
+        }
+        return Character.isLetterOrDigit(c);
     }
 
     private static boolean isIdentStart(char c) {
