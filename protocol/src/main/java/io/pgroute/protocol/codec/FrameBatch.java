@@ -12,8 +12,7 @@ import io.pgroute.protocol.PgFrame;
  * rows, CommandComplete and ReadyForQuery to a client.
  *
  * <p>Small frames are copied into one buffer, cheaper than a composite's bookkeeping and sent with one plain send; a
- * lone small frame is written as it came, uncopied, and so are small frames that lie one after another in the memory
- * they were read into (a server's whole answer to a short query, read at once). Large ones (DataRow runs, pieces of a big message) join a
+ * lone small frame is written as it came, uncopied. Large ones (DataRow runs, pieces of a big message) join a
  * composite buffer without a copy. The gathered bytes are written past the pipeline's encoders (they are bytes
  * already): from the context of {@link MessageEncoder} when the pipeline has it, so TLS, nearer the socket, still
  * sees them. Confined to the channel's event loop.
@@ -35,13 +34,8 @@ public final class FrameBatch {
     private CompositeByteBuf composite;
     /** Copies of the small frames that came after everything in {@link #composite}; null when none. */
     private ByteBuf small;
-    /**
-     * Small frames' bytes not copied yet, the only thing after {@link #composite} so far: the first frame's buffer,
-     * followed by {@link #loneExtra} bytes of the frames that came right after it in the same memory (whose own
-     * buffers were released: this one keeps that memory); null when none.
-     */
+    /** A small frame's bytes not copied yet: the only thing after {@link #composite} so far; null when none. */
     private ByteBuf lone;
-    private int loneExtra;
 
     public FrameBatch(Channel channel) {
         this.channel = channel;
@@ -79,16 +73,9 @@ public final class FrameBatch {
             addComponent(bytes);
             return;
         }
-        if (small == null) {
-            if (lone == null) {
-                lone = bytes;
-                return;
-            }
-            if (adjoinsLone(bytes)) {
-                loneExtra += bytes.readableBytes();
-                bytes.release();
-                return;
-            }
+        if (lone == null && small == null) {
+            lone = bytes;
+            return;
         }
         ByteBuf copies = smallBuffer();
         copies.writeBytes(bytes, bytes.readerIndex(), bytes.readableBytes());
@@ -127,7 +114,7 @@ public final class FrameBatch {
     /** How many bytes are gathered. */
     public long readableBytes() {
         return (composite == null ? 0L : composite.readableBytes()) + (small == null ? 0 : small.readableBytes())
-                + (lone == null ? 0 : lone.readableBytes() + loneExtra);
+                + (lone == null ? 0 : lone.readableBytes());
     }
 
     /** Whether nothing is gathered. */
@@ -148,7 +135,9 @@ public final class FrameBatch {
             small = null;
             writeOut(copies);
         } else if (lone != null) {
-            writeOut(takeLone());
+            ByteBuf only = lone;
+            lone = null;
+            writeOut(only);
         }
     }
 
@@ -162,7 +151,6 @@ public final class FrameBatch {
         composite = null;
         small = null;
         lone = null;
-        loneExtra = 0;
     }
 
     private void writeOut(ByteBuf bytes) {
@@ -177,45 +165,15 @@ public final class FrameBatch {
         }
     }
 
-    /** Whether {@code bytes} lie right after the lone frames, in the same buffer's memory. */
-    private boolean adjoinsLone(ByteBuf bytes) {
-        return lone.hasMemoryAddress() && bytes.hasMemoryAddress()
-                && lone.memoryAddress() + lone.writerIndex() + loneExtra == bytes.memoryAddress() + bytes.readerIndex()
-                && root(lone) == root(bytes);
-    }
-
-    /** The buffer {@code bytes} are part of: past slices, duplicates and leak-detection wrappers. */
-    private static ByteBuf root(ByteBuf bytes) {
-        ByteBuf result = bytes;
-        for (ByteBuf under = result.unwrap(); under != null; under = result.unwrap()) {
-            result = under;
-        }
-        return result;
-    }
-
-    /** The lone frames as one buffer (the caller owns it); none are left. */
-    private ByteBuf takeLone() {
-        ByteBuf result = lone;
-        if (loneExtra > 0) {
-            ByteBuf under = root(lone);
-            int index = (int) (lone.memoryAddress() + lone.readerIndex() - under.memoryAddress());
-            result = under.retainedSlice(index, lone.readableBytes() + loneExtra);
-            lone.release();
-        }
-        lone = null;
-        loneExtra = 0;
-        return result;
-    }
-
     /** The buffer small frames are copied into, the uncopied lone frame copied in first. */
     private ByteBuf smallBuffer() {
         if (small == null) {
             small = channel.alloc().directBuffer(1024);
         }
         if (lone != null) {
-            ByteBuf bytes = takeLone();
-            small.writeBytes(bytes, bytes.readerIndex(), bytes.readableBytes());
-            bytes.release();
+            small.writeBytes(lone, lone.readerIndex(), lone.readableBytes());
+            lone.release();
+            lone = null;
         }
         return small;
     }
@@ -230,7 +188,8 @@ public final class FrameBatch {
     /** Moves the lone frame and the small copies, in that order, into the composite: a large frame comes next. */
     private void settleSmall() {
         if (lone != null) {
-            addComponent(takeLone());
+            addComponent(lone);
+            lone = null;
         }
         if (small != null) {
             addComponent(small);

@@ -152,53 +152,6 @@ class FrameBatchTest {
     }
 
     @Test
-    void smallFramesReadTogetherGoOutUncopiedAsOneSliceOfWhatWasRead() {
-        ByteBuf read = io.netty.buffer.PooledByteBufAllocator.DEFAULT.directBuffer();
-        for (String[] each : new String[][] {{"T", "t"}, {"D", "row"}, {"C", "SELECT 1\0"}, {"Z", "I"}}) {
-            read.writeBytes(bytes(each[0].charAt(0), each[1]));
-        }
-        expected.writeBytes(ByteBufUtil.getBytes(read));
-        int firstAt = read.readerIndex();
-        for (int i = 0; i < 4; i++) {
-            int length = read.getInt(read.readerIndex() + 1);
-            ByteBuf wire = read.readRetainedSlice(1 + length);
-            batch.add(new PgFrame(wire.getByte(0), wire.slice(5, length - 4), wire));
-        }
-        assertThat(batch.readableBytes()).isEqualTo(expected.size());
-        batch.write();
-        channel.flush();
-        ByteBuf out = channel.readOutbound();
-        assertThat(out.memoryAddress() + out.readerIndex()).as("the memory read into, not a copy")
-                .isEqualTo(read.memoryAddress() + firstAt);
-        assertThat(ByteBufUtil.getBytes(out)).isEqualTo(expected.toByteArray());
-        assertThat(channel.<Object>readOutbound()).isNull();
-        out.release();
-        assertThat(read.refCnt()).as("only the reader's own reference is left").isEqualTo(1);
-        read.release();
-        assertThat(channel.finishAndReleaseAll()).isFalse();
-    }
-
-    @Test
-    void framesThatDoNotAdjoinAreCopiedAfterTheAdjoiningOnes() {
-        ByteBuf read = io.netty.buffer.PooledByteBufAllocator.DEFAULT.directBuffer();
-        read.writeBytes(bytes('T', "t")).writeBytes(bytes('D', "row")).writeBytes(bytes('C', "c\0"));
-        ByteBuf t = read.readRetainedSlice(6);
-        ByteBuf d = read.readRetainedSlice(8);
-        read.skipBytes(7);  // C not relayed: the next frame does not adjoin
-        expected.writeBytes(bytes('T', "t"));
-        expected.writeBytes(bytes('D', "row"));
-        batch.addBytes(t);
-        batch.addBytes(d);
-        batch.add(frame('Z', "I"));
-        batch.write();
-        channel.flush();
-        assertThat(outbound()).isEqualTo(expected.toByteArray());
-        assertThat(read.refCnt()).isEqualTo(1);
-        read.release();
-        assertThat(channel.finishAndReleaseAll()).isFalse();
-    }
-
-    @Test
     void aLargeRewrittenFrameIsLeftToTheCaller() {
         PgFrame large = new PgFrame((byte) 'B', Unpooled.copiedBuffer("b".repeat(4000), StandardCharsets.US_ASCII));
         assertThat(batch.add(large)).isFalse();
