@@ -32,7 +32,7 @@ public final class PgBuffers {
      * The index of the first NUL in {@code in} between {@code from} (inclusive) and {@code to}, or -1. A heap buffer
      * is scanned in its array: message strings are short, and a buffer's own search spends more on its checks.
      */
-    public static int nulIndex(ByteBuf in, int from, int to) {
+    static int nulIndex(ByteBuf in, int from, int to) {
         if (from >= to) {
             return -1;
         }
@@ -50,7 +50,7 @@ public final class PgBuffers {
     }
 
     /** The UTF-8 string in {@code in} from {@code from} (inclusive) to {@code to}, read without moving an index. */
-    public static String string(ByteBuf in, int from, int to) {
+    static String string(ByteBuf in, int from, int to) {
         if (from == to) {
             return "";
         }

@@ -58,18 +58,14 @@ class FrameBatchTest {
     void framesMessagesAndLargeFramesGoOutInOrderAsOneWrite() {
         batch.add(frame('P', "\0SELECT $1\0\0\0"));
         batch.addMessage(Sync.INSTANCE);
-        expected.writeBytes(new byte[] {'S', 0, 0, 0, 4});
+        expected.writeBytes(SYNC);
         batch.add(frame('D', "x".repeat(2000)));
         batch.add(rewritten('B', "\0\0\0\0\0\0\0\0"));
         batch.addMessage(new Query("SELECT 2"));
         expected.writeBytes(bytes('Q', "SELECT 2\0"));
         batch.add(frame('D', "y".repeat(3000)));
         batch.add(frame('Z', "I"));
-        batch.write();
-        channel.flush();
-        assertThat(nearSocket.seen).as("one write").hasSize(1);
-        assertThat(outbound()).isEqualTo(expected.toByteArray());
-        assertThat(channel.finishAndReleaseAll()).isFalse();
+        writesExpectedInOneWrite();
     }
 
     @Test
@@ -128,21 +124,17 @@ class FrameBatchTest {
         batch.addCopy(large);
         expected.writeBytes(large);
         batch.addMessage(Sync.INSTANCE);
-        expected.writeBytes(new byte[] {'S', 0, 0, 0, 4});
+        expected.writeBytes(SYNC);
         large[10] = 'X';  // the batch holds a copy
         assertThat(batch.readableBytes()).isEqualTo(expected.size());
-        batch.write();
-        channel.flush();
-        assertThat(nearSocket.seen).as("one write").hasSize(1);
-        assertThat(outbound()).isEqualTo(expected.toByteArray());
-        assertThat(channel.finishAndReleaseAll()).isFalse();
+        writesExpectedInOneWrite();
     }
 
     @Test
     void aMessageTheEncoderGivesUpOnLeavesNothingOfItBehind() {
         batch.add(frame('C', "SELECT 1\0"));
         batch.addMessage(Sync.INSTANCE);
-        expected.writeBytes(new byte[] {'S', 0, 0, 0, 4});
+        expected.writeBytes(SYNC);
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> batch.addMessage(
                 new Query("nul\0inside"))).isInstanceOf(IllegalArgumentException.class);
         batch.write();
@@ -171,6 +163,17 @@ class FrameBatchTest {
         assertThat(small.refCnt()).isZero();
         assertThat(large.refCnt()).isZero();
         assertThat(batch.isEmpty()).isTrue();
+        assertThat(channel.finishAndReleaseAll()).isFalse();
+    }
+
+    private static final byte[] SYNC = {'S', 0, 0, 0, 4};
+
+    /** Writes the batch: what was expected crosses the socket end of the pipeline as one write. */
+    private void writesExpectedInOneWrite() {
+        batch.write();
+        channel.flush();
+        assertThat(nearSocket.seen).as("one write").hasSize(1);
+        assertThat(outbound()).isEqualTo(expected.toByteArray());
         assertThat(channel.finishAndReleaseAll()).isFalse();
     }
 
