@@ -1,5 +1,7 @@
 package io.pgroute.proxy.frontend;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import io.pgroute.config.UserConfig;
 import io.pgroute.protocol.auth.ScramServer;
 import io.pgroute.protocol.auth.ScramVerifier;
@@ -15,6 +17,13 @@ final class ScramExchange {
     private static final int ITERATIONS = 4096;
     /** Per-process secret from which mock salts of unknown users are derived. */
     private static final byte[] MOCK_SECRET = new SecureRandom().generateSeed(32);
+    /**
+     * The verifier of each configured user, derived once, as PostgreSQL stores one: deriving it from a password costs
+     * 4096 rounds of HMAC (about 2 ms on the event loop) that every login repeated, and made a known user's login
+     * measurably slower than an unknown one's. Keyed by the config's user entry (by identity: a reloaded config's
+     * entries are new keys, and the old ones go with the old config).
+     */
+    private static final Cache<UserConfig, ScramVerifier> VERIFIERS = Caffeine.newBuilder().weakKeys().build();
 
     private final ScramServer server;
     private boolean started;
@@ -25,8 +34,9 @@ final class ScramExchange {
 
     /** @param tlsServerEndPoint the channel binding of this TLS connection, or null: then no -PLUS is offered */
     static ScramExchange forUser(UserConfig user, byte[] tlsServerEndPoint) {
-        ScramVerifier verifier = user.scramVerifier() != null ? ScramVerifier.parse(user.scramVerifier())
-                : ScramVerifier.fromPassword(user.password(), salt(), ITERATIONS);
+        ScramVerifier verifier = VERIFIERS.get(user, each -> each.scramVerifier() != null
+                ? ScramVerifier.parse(each.scramVerifier())
+                : ScramVerifier.fromPassword(each.password(), salt(), ITERATIONS));
         return new ScramExchange(new ScramServer(verifier, tlsServerEndPoint));
     }
 
