@@ -46,9 +46,12 @@ public final class PgFrame extends DefaultByteBufHolder {
      * to copy).
      */
     private static final int HEAP_DECODE_LIMIT = 8192;
-    /** The C string {@link #cString} decoded last, and its index (-1: none yet). */
-    private String decodedString;
-    private int decodedIndex = -1;
+    /**
+     * The first two C strings of the body once {@link #cString} decoded them (null: not yet). Those are the ones read
+     * more than once: a Query's text, a Parse's name and text, a Bind's portal and statement names.
+     */
+    private String string0;
+    private String string1;
 
     public PgFrame(byte type, ByteBuf body) {
         this(type, body, null);
@@ -191,12 +194,16 @@ public final class PgFrame extends DefaultByteBufHolder {
 
     /**
      * The {@code index}-th NUL-terminated UTF-8 string of the body (0 = the first), read without moving the body's
-     * reader index. The last one read is remembered: a Query's text is wanted by routing, retry and execution, and is
-     * then decoded once. Throws {@link ProtocolException} when the body has fewer strings.
+     * reader index. The first two are remembered once read: a Query's text is wanted by routing, retry and execution,
+     * a Parse's or Bind's two names by routing and translation, and each is then decoded once. Throws
+     * {@link ProtocolException} when the body has fewer strings.
      */
     public String cString(int index) {
-        if (index == decodedIndex) {
-            return decodedString;
+        if (index == 0 && string0 != null) {
+            return string0;
+        }
+        if (index == 1 && string1 != null) {
+            return string1;
         }
         ByteBuf body = body();
         if (body.readableBytes() <= HEAP_DECODE_LIMIT) {
@@ -209,10 +216,17 @@ public final class PgFrame extends DefaultByteBufHolder {
             if (nul < 0) {
                 throw new ProtocolException("invalid string in message");
             }
+            if (i == 0 && string0 == null && index <= 1) {
+                string0 = PgBuffers.string(body, at, nul);
+            }
             if (i == index) {
+                if (index == 0) {
+                    return string0;
+                }
                 String result = PgBuffers.string(body, at, nul);
-                decodedString = result;
-                decodedIndex = index;
+                if (index == 1) {
+                    string1 = result;
+                }
                 return result;
             }
             at = nul + 1;

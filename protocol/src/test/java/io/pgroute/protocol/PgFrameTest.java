@@ -38,6 +38,19 @@ class PgFrameTest {
     }
 
     @Test
+    void aParsesNameAndTextAreEachDecodedOnceWhicheverIsReadFirst() {
+        PgFrame parse = frame("stmt\0select 1\0\0\0");
+
+        String text = parse.cString(1);
+        String name = parse.cString(0);
+
+        // routing reads the text, translation the name and then the text again
+        assertThat(parse.cString(1)).isSameAs(text).isEqualTo("select 1");
+        assertThat(parse.cString(0)).isSameAs(name).isEqualTo("stmt");
+        parse.release();
+    }
+
+    @Test
     void cStringWithoutItsTerminatorIsAProtocolError() {
         PgFrame truncated = frame("stmt\0select 1");
 
