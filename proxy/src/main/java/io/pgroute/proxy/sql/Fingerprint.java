@@ -29,7 +29,6 @@ import java.util.Locale;
 record Fingerprint(String text, boolean literals, boolean literalSensitive) {
     private static final char PLACEHOLDER = '?';
 
-    /** The fingerprint of {@code sql}. */
     /** Written out: a record's generated equals and hashCode cost more, and classification looks a shape up by it. */
     @Override
     public boolean equals(Object other) {
@@ -42,6 +41,7 @@ record Fingerprint(String text, boolean literals, boolean literalSensitive) {
         return text.hashCode() * 4 + (literals ? 2 : 0) + (literalSensitive ? 1 : 0);
     }
 
+    /** The fingerprint of {@code sql}. */
     static Fingerprint of(String sql) {
         Lexer lexer = new Lexer(sql);
         Builder builder = new Builder(sql, lexer);
