@@ -122,7 +122,7 @@ final class SettingsTracker {
             inTransaction.clear();
             return committed && cycle.discardAll;
         }
-        if (!cycle.failed) {
+        if (!cycle.failed && !cycle.changes.isEmpty()) {  // most statements change nothing: no copy, no array
             inTransaction.addAll(cycle.changes);
         }
         return false;
