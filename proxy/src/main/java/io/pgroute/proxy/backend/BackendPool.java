@@ -112,7 +112,7 @@ public final class BackendPool {
     private void takeReserve(Promise<BackendConnection> result) {
         reserveBusy = true;
         BackendConnection kept = reserve;
-        if (kept != null && kept.isActive() && !expired(kept)) {
+        if (kept != null && kept.isActive() && !expired(kept, System.nanoTime())) {
             if (!result.trySuccess(kept)) {
                 releaseReserve(kept);
             }
@@ -181,15 +181,16 @@ public final class BackendPool {
                 return matching;
             }
         }
+        long now = System.nanoTime();  // one clock read per lease: each is a call into the vDSO
         while (!idle.isEmpty()) {
             Idle next = idle.peekFirst();
             BackendConnection candidate = next.connection();
-            if (!candidate.isActive() || expired(candidate)) {
+            if (!candidate.isActive() || expired(candidate, now)) {
                 idle.pollFirst();
                 discard(candidate);
                 continue;
             }
-            if (System.nanoTime() - next.sinceNanos() > CHECK_AFTER_IDLE_NANOS) {
+            if (now - next.sinceNanos() > CHECK_AFTER_IDLE_NANOS) {
                 return null;
             }
             idle.pollFirst();
@@ -209,8 +210,9 @@ public final class BackendPool {
             if (next.connection() != connection) {
                 continue;
             }
-            if (!connection.isActive() || expired(connection)
-                    || System.nanoTime() - next.sinceNanos() > CHECK_AFTER_IDLE_NANOS) {
+            long now = System.nanoTime();
+            if (!connection.isActive() || expired(connection, now)
+                    || now - next.sinceNanos() > CHECK_AFTER_IDLE_NANOS) {
                 return null;  // the usual lease deals with it
             }
             each.remove();
@@ -226,11 +228,12 @@ public final class BackendPool {
     /** An idle connection among the first {@link #MATCH_SCAN} with {@code settings} applied, usable now; else null. */
     private BackendConnection takeMatching(SessionSettings settings) {
         java.util.Iterator<Idle> each = idle.iterator();
+        long now = System.nanoTime();
         for (int i = 0; i < MATCH_SCAN && each.hasNext(); i++) {
             Idle next = each.next();
             BackendConnection candidate = next.connection();
-            if (settings.equals(candidate.applied()) && candidate.isActive() && !expired(candidate)
-                    && System.nanoTime() - next.sinceNanos() <= CHECK_AFTER_IDLE_NANOS) {
+            if (settings.equals(candidate.applied()) && candidate.isActive() && !expired(candidate, now)
+                    && now - next.sinceNanos() <= CHECK_AFTER_IDLE_NANOS) {
                 each.remove();
                 reused++;
                 return candidate;
@@ -240,15 +243,16 @@ public final class BackendPool {
     }
 
     private void leaseInto(Promise<BackendConnection> result) {
+        long now = System.nanoTime();
         while (!idle.isEmpty()) {
             Idle next = idle.pollFirst();
             BackendConnection candidate = next.connection();
-            if (!candidate.isActive() || expired(candidate)) {
+            if (!candidate.isActive() || expired(candidate, now)) {
                 discard(candidate);
                 continue;
             }
             reused++;
-            if (System.nanoTime() - next.sinceNanos() > CHECK_AFTER_IDLE_NANOS) {
+            if (now - next.sinceNanos() > CHECK_AFTER_IDLE_NANOS) {
                 // idle long enough for a firewall or a server restart to have cut it: check before handing it out
                 new ConnectionReset(candidate, "", alive -> {
                     if (alive) {
@@ -294,8 +298,9 @@ public final class BackendPool {
     /** Gives a connection back. */
     public void release(BackendConnection connection, Release how) {
         connection.detach();
+        long now = System.nanoTime();
         if (connection == reserve) {
-            if (how != Release.KEEP || !connection.isActive() || expired(connection)
+            if (how != Release.KEEP || !connection.isActive() || expired(connection, now)
                     || connection.applied().hasLeaseOnly()) {
                 reserve = null;  // the next prepare that needs the reserve opens a new one
                 discard(connection);
@@ -305,7 +310,7 @@ public final class BackendPool {
             }
             return;
         }
-        if (how == Release.CLOSE || !connection.isActive() || expired(connection)) {
+        if (how == Release.CLOSE || !connection.isActive() || expired(connection, now)) {
             discard(connection);
         } else if (how == Release.KEEP && connection.applied().hasLeaseOnly()) {
             // it holds a client's idle_session_timeout: idle in the pool, the server would close it
@@ -318,7 +323,7 @@ public final class BackendPool {
                 }
             }).start());
         } else if (how == Release.KEEP) {
-            connection.afterCancels(() -> offer(connection));
+            connection.afterCancels(() -> offer(connection, now));
         } else {
             new ConnectionReset(connection, done -> {
                 if (done) {
@@ -397,6 +402,11 @@ public final class BackendPool {
     }
 
     private void offer(BackendConnection connection) {
+        offer(connection, System.nanoTime());
+    }
+
+    /** Hands {@code connection} to the first waiter, else keeps it idle since {@code now}. */
+    private void offer(BackendConnection connection, long now) {
         while (!waiters.isEmpty()) {
             Waiter waiter = waiters.pollFirst();
             waiter.timeout().cancel(false);
@@ -405,7 +415,7 @@ public final class BackendPool {
                 return;
             }
         }
-        idle.addFirst(new Idle(connection, System.nanoTime()));
+        idle.addFirst(new Idle(connection, now));
     }
 
     private void discard(BackendConnection connection) {
@@ -434,21 +444,22 @@ public final class BackendPool {
                 + currentSettings.get().maxSize() + " per event loop)"));
     }
 
-    private boolean expired(BackendConnection connection) {
-        return System.nanoTime() - connection.openedAtNanos() > currentSettings.get().maxLifetime().toNanos();
+    /** Whether {@code connection} outlived pool.max_lifetime at {@code now} ({@link System#nanoTime}). */
+    private boolean expired(BackendConnection connection, long now) {
+        return now - connection.openedAtNanos() > currentSettings.get().maxLifetime().toNanos();
     }
 
     private void reap() {
         long now = System.nanoTime();
         if (reserve != null && !reserveBusy && (now - reserveIdleSince > currentSettings.get().idleTimeout().toNanos()
-                || expired(reserve))) {
+                || expired(reserve, now))) {
             discard(reserve);
             reserve = null;
         }
         Iterator<Idle> each = idle.descendingIterator();
         while (each.hasNext()) {
             Idle candidate = each.next();
-            if (now - candidate.sinceNanos() > currentSettings.get().idleTimeout().toNanos() || expired(candidate.connection())) {
+            if (now - candidate.sinceNanos() > currentSettings.get().idleTimeout().toNanos() || expired(candidate.connection(), now)) {
                 each.remove();
                 LOGGER.debug("closing idle backend={}", candidate.connection().label());
                 discard(candidate.connection());

@@ -18,7 +18,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * Backend connections outlive their clients: a clean one is reset with DISCARD ALL and reused by the next client,
- * a dirty one (open transaction) is closed, and in session mode pool.size caps a node's connections.
+ * a dirty one (open transaction) is closed, one older than pool.max_lifetime is replaced, and in session mode
+ * pool.size caps a node's connections.
  */
 class BackendPoolIT {
 
@@ -68,6 +69,24 @@ class BackendPoolIT {
                 Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(
                         scalarInt(s, "/* pgroute: primary */ SELECT count(*) FROM pg_stat_activity WHERE pid = " + firstPid)).isZero());
             }
+        }
+    }
+
+    @Test
+    void replacesABackendOnceItOutlivedMaxLifetime() throws Exception {
+        try (PgrouteServer server = server(Map.of("pool", "  mode: transaction\n  size: 1\n  max_lifetime: 1s"));
+             Connection c = ProxyFixture.connect(server); Statement s = c.createStatement()) {
+            int firstPid = scalarInt(s, "/* pgroute: primary */ SELECT pg_backend_pid()");
+            assertThat(scalarInt(s, "/* pgroute: primary */ SELECT pg_backend_pid()")).as("reused while young")
+                    .isEqualTo(firstPid);
+
+            Thread.sleep(1_200);
+
+            assertThat(scalarInt(s, "/* pgroute: primary */ SELECT pg_backend_pid()")).as("replaced once too old")
+                    .isNotEqualTo(firstPid);
+            Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(
+                    scalarInt(s, "/* pgroute: primary */ SELECT count(*) FROM pg_stat_activity WHERE pid = " + firstPid))
+                    .as("the old backend is closed").isZero());
         }
     }
 
