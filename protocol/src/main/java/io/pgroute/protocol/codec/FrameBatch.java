@@ -12,7 +12,9 @@ import io.pgroute.protocol.PgFrame;
  * rows, CommandComplete and ReadyForQuery to a client.
  *
  * <p>Small frames are copied into one buffer, cheaper than a composite's bookkeeping and sent with one plain send; a
- * lone small frame is written as it came, uncopied. Large ones (DataRow runs, pieces of a big message) join a
+ * lone small frame is written as it came, uncopied, and so are small frames that follow it in the same memory (the
+ * messages of one read, framed one after the other: CommandComplete and ReadyForQuery) while nothing else came
+ * between them: they become one slice of that memory. Large ones (DataRow runs, pieces of a big message) join a
  * composite buffer without a copy. The gathered bytes are written past the pipeline's encoders (they are bytes
  * already): from the context of {@link MessageEncoder} when the pipeline has it, so TLS, nearer the socket, still
  * sees them. Confined to the channel's event loop.
@@ -34,8 +36,16 @@ public final class FrameBatch {
     private CompositeByteBuf composite;
     /** Copies of the small frames that came after everything in {@link #composite}; null when none. */
     private ByteBuf small;
-    /** A small frame's bytes not copied yet: the only thing after {@link #composite} so far; null when none. */
+    /**
+     * Small frames' bytes not copied yet, one frame or several that lay one after the other in the same memory: the
+     * only thing after {@link #composite} so far; null when none.
+     */
     private ByteBuf lone;
+    /**
+     * How many bytes of small frames follow {@link #lone} in the same memory, joined to it: released as they came
+     * ({@link #lone} keeps that memory), written as one slice with it.
+     */
+    private int loneJoined;
 
     public FrameBatch(Channel channel) {
         this.channel = channel;
@@ -77,6 +87,9 @@ public final class FrameBatch {
             lone = bytes;
             return;
         }
+        if (small == null && joinLone(bytes)) {
+            return;
+        }
         ByteBuf copies = smallBuffer();
         copies.writeBytes(bytes, bytes.readerIndex(), bytes.readableBytes());
         bytes.release();
@@ -114,7 +127,7 @@ public final class FrameBatch {
     /** How many bytes are gathered. */
     public long readableBytes() {
         return (composite == null ? 0L : composite.readableBytes()) + (small == null ? 0 : small.readableBytes())
-                + (lone == null ? 0 : lone.readableBytes());
+                + (lone == null ? 0 : lone.readableBytes() + loneJoined);
     }
 
     /** Whether nothing is gathered. */
@@ -135,9 +148,7 @@ public final class FrameBatch {
             small = null;
             writeOut(copies);
         } else if (lone != null) {
-            ByteBuf only = lone;
-            lone = null;
-            writeOut(only);
+            writeOut(takeLone());
         }
     }
 
@@ -151,6 +162,7 @@ public final class FrameBatch {
         composite = null;
         small = null;
         lone = null;
+        loneJoined = 0;
     }
 
     private void writeOut(ByteBuf bytes) {
@@ -165,15 +177,50 @@ public final class FrameBatch {
         }
     }
 
+    /**
+     * Joins {@code bytes} (ownership passes) to {@link #lone} when they start where it ends, in the same buffer: no
+     * copy and no new buffer for the messages of one read. False, and nothing taken, when they do not.
+     */
+    private boolean joinLone(ByteBuf bytes) {
+        ByteBuf root = lone.unwrap();
+        if (root == null || bytes.unwrap() != root || !root.hasMemoryAddress() || !lone.hasMemoryAddress()
+                || !bytes.hasMemoryAddress()) {
+            return false;
+        }
+        int length = bytes.readableBytes();
+        if (lone.memoryAddress() + lone.readerIndex() + lone.readableBytes() + loneJoined
+                != bytes.memoryAddress() + bytes.readerIndex() || loneJoined > Integer.MAX_VALUE - length) {
+            return false;
+        }
+        bytes.release();
+        loneJoined += length;
+        return true;
+    }
+
+    /** {@link #lone} and what is joined to it, as one buffer (ownership passes); {@link #lone} is then null. */
+    private ByteBuf takeLone() {
+        ByteBuf result = lone;
+        lone = null;
+        if (loneJoined > 0) {
+            ByteBuf root = result.unwrap();
+            long start = result.memoryAddress() + result.readerIndex();
+            ByteBuf run = root.retainedSlice((int) (start - root.memoryAddress()), result.readableBytes() + loneJoined);
+            result.release();
+            loneJoined = 0;
+            result = run;
+        }
+        return result;
+    }
+
     /** The buffer small frames are copied into, the uncopied lone frame copied in first. */
     private ByteBuf smallBuffer() {
         if (small == null) {
             small = channel.alloc().directBuffer(1024);
         }
         if (lone != null) {
-            small.writeBytes(lone, lone.readerIndex(), lone.readableBytes());
-            lone.release();
-            lone = null;
+            ByteBuf run = takeLone();
+            small.writeBytes(run, run.readerIndex(), run.readableBytes());
+            run.release();
         }
         return small;
     }
@@ -188,8 +235,7 @@ public final class FrameBatch {
     /** Moves the lone frame and the small copies, in that order, into the composite: a large frame comes next. */
     private void settleSmall() {
         if (lone != null) {
-            addComponent(lone);
-            lone = null;
+            addComponent(takeLone());
         }
         if (small != null) {
             addComponent(small);

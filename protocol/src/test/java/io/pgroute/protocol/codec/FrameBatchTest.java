@@ -4,15 +4,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.util.ResourceLeakDetector;
 import io.pgroute.protocol.PgFrame;
 import io.pgroute.protocol.frontend.Query;
 import io.pgroute.protocol.frontend.Sync;
 import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -52,6 +55,81 @@ class FrameBatchTest {
         assertThat(nearTail.seen).as("the encoders and what is before them are skipped").isEmpty();
         assertThat(nearSocket.seen).hasSize(1);
         assertThat(channel.finishAndReleaseAll()).isFalse();
+    }
+
+    @Test
+    void framesThatFollowEachOtherInOneReadGoOutAsOneSliceOfItUncopied() {
+        framesOfOneReadGoOutAsOneSliceOf(Unpooled.wrappedBuffer(ByteBuffer.allocateDirect(64)).clear());
+    }
+
+    @Test
+    void framesThatFollowEachOtherInAPooledReadGoOutAsOneSliceOfItUncopied() {
+        // as in production, where leak detection is off: a tracked buffer's slices are wrapped, and not joined
+        ResourceLeakDetector.Level level = ResourceLeakDetector.getLevel();
+        ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.DISABLED);
+        ByteBuf read;
+        try {
+            read = new PooledByteBufAllocator(true).directBuffer(64);
+        } finally {
+            ResourceLeakDetector.setLevel(level);
+        }
+        framesOfOneReadGoOutAsOneSliceOf(read);
+    }
+
+    private void framesOfOneReadGoOutAsOneSliceOf(ByteBuf read) {
+        read.writeBytes(bytes('C', "UPDATE 1\0")).writeBytes(bytes('Z', "I")).writeBytes(bytes('Z', "T"));
+        expected.writeBytes(ByteBufUtil.getBytes(read, 0, read.readableBytes()));
+        for (int i = 0; i < 3; i++) {
+            ByteBuf wire = read.readRetainedSlice(i == 0 ? 14 : 6);
+            batch.add(new PgFrame(wire.getByte(0), wire.slice(5, wire.readableBytes() - 5), wire));
+        }
+        batch.write();
+        channel.flush();
+        ByteBuf out = channel.readOutbound();
+        assertThat(out.unwrap()).as("a slice of the read, not a copy").isSameAs(read);
+        assertThat(ByteBufUtil.getBytes(out)).isEqualTo(expected.toByteArray());
+        out.release();
+        assertThat(read.refCnt()).as("every slice released").isEqualTo(1);
+        read.release();
+        assertThat(channel.finishAndReleaseAll()).isFalse();
+    }
+
+    @Test
+    void joinedFramesKeepTheirPlaceBeforeALargeFrameAndACopiedOne() {
+        ByteBuf read = Unpooled.wrappedBuffer(ByteBuffer.allocateDirect(64)).clear();
+        read.writeBytes(bytes('1', "")).writeBytes(bytes('2', "")).writeBytes(bytes('Z', "I"));
+        expected.writeBytes(ByteBufUtil.getBytes(read, 0, 10));
+        batch.add(sliceOf(read, 5));
+        batch.add(sliceOf(read, 5));
+        PgFrame large = frame('D', "x".repeat(1000));
+        batch.add(large);
+        expected.writeBytes(ByteBufUtil.getBytes(read, 10, 6));
+        batch.add(sliceOf(read, 6));
+        batch.add(rewritten('C', "SELECT 1\0"));
+        writesExpectedInOneWrite();
+        assertThat(read.refCnt()).isEqualTo(1);
+        read.release();
+    }
+
+    /** The next {@code length} bytes of {@code read} as a frame, a retained slice as the decoder makes it. */
+    private static PgFrame sliceOf(ByteBuf read, int length) {
+        ByteBuf wire = read.readRetainedSlice(length);
+        return new PgFrame(wire.getByte(0), wire.slice(5, length - 5), wire);
+    }
+
+    @Test
+    void framesWithAGapBetweenThemAreCopiedInOrder() {
+        ByteBuf read = Unpooled.wrappedBuffer(ByteBuffer.allocateDirect(64)).clear();
+        read.writeBytes(bytes('C', "SELECT 1\0")).writeBytes(bytes('N', "skipped\0")).writeBytes(bytes('Z', "I"));
+        ByteBuf first = read.retainedSlice(0, 14);
+        ByteBuf last = read.retainedSlice(read.readableBytes() - 6, 6);
+        expected.writeBytes(ByteBufUtil.getBytes(first));
+        expected.writeBytes(ByteBufUtil.getBytes(last));
+        batch.add(new PgFrame((byte) 'C', first.slice(5, 9), first));
+        batch.add(new PgFrame((byte) 'Z', last.slice(5, 1), last));
+        writesExpectedInOneWrite();
+        assertThat(read.refCnt()).isEqualTo(1);
+        read.release();
     }
 
     @Test
