@@ -380,8 +380,9 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
                 backend = null;
                 giveBack(held, Release.KEEP);
             }
-            if (routing.isPrimary(target) && SequenceState.mentioned(waiting, translator.statements(),
-                    this::mentionsSequenceState)) {
+            if (routing.isPrimary(target) && (SequenceState.mentioned(waiting, translator.statements(),
+                    this::mentionsSequenceState) || UnitRoute.goesOnBeforeItsEnd(waiting))) {
+                // a unit sent before its end may mention them in what has not arrived yet
                 BackendConnection own = sequences.ownConnection(target);
                 if (own != null) {
                     onLeasedInPump(target, own);  // currval/lastval find the session's own values there
@@ -526,13 +527,13 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
                 && attempt == null && cache.unchecked(next);
         CacheUnit unit = mayLookUp ? CacheUnit.of(waiting, translator.statements()) : CacheUnit.NONE;
         if (unit == CacheUnit.INCOMPLETE) {
-            return CacheGate.HOLD;  // its Sync has not arrived yet
+            return incompleteUnit();  // its Sync has not arrived yet
         }
         // a candidate runs one statement: its text is the unit's, without decoding the messages again
         List<String> texts = unit.candidate() ? List.of(unit.sql())
                 : CacheUnit.statementTexts(waiting, translator.statements(), textScan);
         if (texts == null) {
-            return CacheGate.HOLD;  // the unit is not complete yet
+            return incompleteUnit();  // the unit is not complete yet
         }
         List<StatementInfo> statements = new ArrayList<>(texts.size());
         for (String each : texts) {
@@ -546,6 +547,17 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         }
         cache.checked(next);
         return unit.candidate() ? startLookup(unit, statements.get(0)) : CacheGate.SEND;
+    }
+
+    /**
+     * The cache's say on a unit whose end has not arrived: wait for it, unless the unit is too big to hold until then
+     * (COMPAT E15); then, like a unit coming in pieces, it may write anything, and goes on once that is begun.
+     */
+    private CacheGate incompleteUnit() {
+        if (!UnitRoute.goesOnBeforeItsEnd(waiting)) {
+            return CacheGate.HOLD;
+        }
+        return startBegin(writes.toBeginAnything()) ? CacheGate.SEND : CacheGate.HOLD;
     }
 
     /**
@@ -769,11 +781,11 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
      * (which goes on as it arrives, never gathered).
      */
     private boolean headUnitArrived() {
+        long held = 0;
         for (PgFrame each : waiting) {
-            FrontendType type = FrontendType.of(each.type());
-            if (each.isPiece() || type == FrontendType.SYNC || type == FrontendType.FLUSH
-                    || type == FrontendType.QUERY || type == FrontendType.FUNCTION_CALL) {
-                return true;
+            held += each.wireLength();
+            if (each.isPiece() || UnitRoute.endsUnit(each) || held > UnitRoute.MAX_HELD_BYTES) {
+                return true;  // or will not be waited for: it goes on in pieces, or is too big to hold (COMPAT E15)
             }
         }
         return false;

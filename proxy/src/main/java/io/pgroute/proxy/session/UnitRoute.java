@@ -2,6 +2,7 @@ package io.pgroute.proxy.session;
 
 import io.pgroute.protocol.FrontendType;
 import io.pgroute.protocol.PgFrame;
+import io.pgroute.protocol.codec.FrameDecoder;
 import io.pgroute.proxy.sql.Hint;
 import io.pgroute.proxy.sql.StatementInfo;
 
@@ -22,6 +23,13 @@ record UnitRoute(boolean read, boolean statementless, StatementInfo statement) {
 
     /** Units longer than this are not inspected further: primary. */
     private static final int MAX_INSPECTED = 1024;
+    /**
+     * A unit holding more bytes than this goes to the primary without waiting for its end (COMPAT E15): a session
+     * holds little more of a request than this, whatever the size of a batch of Binds whose Sync comes later (pgjdbc
+     * sends one only when the expected answers reach 64 kB, after any amount of parameter bytes). A single message
+     * longer than this already goes on in pieces as it arrives.
+     */
+    static final long MAX_HELD_BYTES = FrameDecoder.STREAM_ABOVE;
 
     /** The verdict, or null when the unit's end has not arrived yet. */
     static UnitRoute of(Deque<PgFrame> waiting, PreparedStatements statements, SessionRouting routing) {
@@ -33,11 +41,13 @@ record UnitRoute(boolean read, boolean statementless, StatementInfo statement) {
         String parsedName = null;  // the statement the unit's latest Parse defines, which a Bind after it binds
         String parsedSql = null;
         int inspected = 0;
+        long held = 0;
         for (PgFrame each : waiting) {
             FrontendType type = FrontendType.of(each.type());
-            if (type == null || ++inspected > MAX_INSPECTED || each.isPiece()) {
-                // a message coming in pieces (a Bind with a big parameter) goes on before the unit is complete,
-                // and cannot be sent again elsewhere: primary
+            held += each.wireLength();
+            if (type == null || ++inspected > MAX_INSPECTED || each.isPiece() || held > MAX_HELD_BYTES) {
+                // a message coming in pieces (a Bind with a big parameter), or a unit too big to hold until its end,
+                // goes on before the unit is complete, and cannot be sent again elsewhere: primary
                 return new UnitRoute(false);
             }
             switch (type) {
@@ -91,6 +101,32 @@ record UnitRoute(boolean read, boolean statementless, StatementInfo statement) {
             return false;
         }
         return info.readOnly() || info.hint() == Hint.REPLICA;
+    }
+
+    /**
+     * Whether the unit at the head of {@code waiting} has not arrived whole (no Sync, Flush, Query or FunctionCall
+     * yet) and already holds more than {@link #MAX_HELD_BYTES}: it goes on before its end, which pgroute cannot wait
+     * for, so whatever is judged from its messages sees only their beginning.
+     */
+    static boolean goesOnBeforeItsEnd(Deque<PgFrame> waiting) {
+        long held = 0;
+        for (PgFrame each : waiting) {
+            if (endsUnit(each)) {
+                return false;
+            }
+            held += each.wireLength();
+            if (held > MAX_HELD_BYTES) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Whether {@code frame} ends a request unit: Sync, Flush, a simple Query or a FunctionCall. */
+    static boolean endsUnit(PgFrame frame) {
+        FrontendType type = FrontendType.of(frame.type());
+        return type == FrontendType.SYNC || type == FrontendType.FLUSH || type == FrontendType.QUERY
+                || type == FrontendType.FUNCTION_CALL;
     }
 
     /** The SQL text of a Query or Parse frame. */

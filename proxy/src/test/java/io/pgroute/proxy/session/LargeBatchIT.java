@@ -1,0 +1,132 @@
+package io.pgroute.proxy.session;
+
+import io.pgroute.config.ConfigLoader;
+import io.pgroute.localcluster.LocalCluster;
+import io.pgroute.protocol.frontend.Bind;
+import io.pgroute.protocol.frontend.Execute;
+import io.pgroute.protocol.frontend.Parse;
+import io.pgroute.protocol.frontend.Query;
+import io.pgroute.protocol.frontend.Sync;
+import io.pgroute.proxy.server.PgrouteServer;
+import io.pgroute.proxy.testing.ProxyFixture;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * A batch of Binds whose Sync comes megabytes later (pgjdbc's executeBatch syncs when the answers it expects reach
+ * 64 kB, whatever the size of the values it sends) goes on to the server as it arrives: pgroute never holds a whole
+ * batch in memory (COMPAT E15). Held until its Sync, three such batches of 900 kB values took more than 512 MB of
+ * direct memory, and a client was cut off. With the result cache on, the batch may write anything, and a read after
+ * it sees its rows.
+ */
+class LargeBatchIT {
+
+    /** Rows in the batch, and the size of each one's value: 4 MiB in all, four times what a session may hold. */
+    private static final int ROWS = 64;
+    private static final int VALUE_BYTES = 64 * 1024;
+
+    private static PgrouteServer cached;
+
+    @BeforeAll
+    static void start() throws Exception {
+        LocalCluster cluster = ProxyFixture.get().cluster();
+        String cache = "  enabled: true\n  redis: " + cluster.redis().orElseThrow().uri() + "\n";
+        cached = new PgrouteServer(ConfigLoader.parse(ProxyFixture.yaml(cluster, Map.of("cache", cache)),
+                "large-batch.yaml", System::getenv), 1).start();
+    }
+
+    @AfterAll
+    static void stop() {
+        if (cached != null) {
+            cached.stop(Duration.ofSeconds(2));
+        }
+    }
+
+    @Test
+    void aBatchLargerThanASessionHoldsReachesTheServerBeforeItsSync() throws Exception {
+        String table = "large_batch_plain";
+        create(table);
+        try (WireClient client = WireClient.connect(ProxyFixture.get().port(), "trusted", "app")) {
+            sendsTheBatchAndSeesItRunBeforeItsSync(client, table);
+            assertThat(count(client, table)).isEqualTo(String.valueOf(ROWS));
+        }
+        assertThat(countDirect(table)).isEqualTo(ROWS);
+    }
+
+    @Test
+    void withTheCacheABatchLargerThanASessionHoldsReachesTheServerAndTheNextReadSeesIt() throws Exception {
+        String table = "large_batch_cached";
+        create(table);
+        try (WireClient client = WireClient.connect(cached.port(), "trusted", "app")) {
+            for (int i = 0; i < 3; i++) {
+                assertThat(count(client, table)).isEqualTo("0");  // read (and cached) before the batch
+            }
+            sendsTheBatchAndSeesItRunBeforeItsSync(client, table);
+            assertThat(count(client, table)).as("not the count cached before").isEqualTo(String.valueOf(ROWS));
+        }
+        assertThat(countDirect(table)).isEqualTo(ROWS);
+    }
+
+    private static void sendsTheBatchAndSeesItRunBeforeItsSync(WireClient client, String table) throws Exception {
+        String marker = "batch-marker-" + table;
+        client.send(new Parse("", "INSERT INTO " + table + " VALUES ($1::int, $2::text) /* " + marker + " */",
+                new int[0]));
+        byte[] value = new byte[VALUE_BYTES];
+        Arrays.fill(value, (byte) 'v');
+        for (int i = 0; i < ROWS; i++) {
+            byte[] id = String.valueOf(i).getBytes(StandardCharsets.US_ASCII);
+            client.send(new Bind("", "", new short[0], new byte[][] {id, value}, new short[0]), new Execute("", 0));
+        }
+        // no Sync yet: a proxy that waits for it holds all 4 MiB, and no server has seen the statement
+        await("a server runs the batch before its Sync").atMost(Duration.ofSeconds(15))
+                .pollInterval(Duration.ofMillis(100)).until(() -> serversRunning(marker) > 0);
+        client.send(Sync.INSTANCE);
+        List<WireClient.Message> answer = client.readUntilReady();
+        assertThat(WireClient.types(answer)).isEqualTo("1" + "2C".repeat(ROWS) + "Z");
+    }
+
+    private static void create(String table) throws SQLException {
+        try (Connection c = ProxyFixture.get().connectDirect(); Statement s = c.createStatement()) {
+            s.execute("DROP TABLE IF EXISTS " + table);
+            s.execute("CREATE TABLE " + table + " (id int, v text)");
+        }
+    }
+
+    /** Backends of the primary whose statement carries {@code marker}, other than the one asking. */
+    private static int serversRunning(String marker) throws SQLException {
+        try (Connection c = ProxyFixture.get().connectDirect(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid()"
+                     + " AND query LIKE '%" + marker + "%'")) {
+            rs.next();
+            return rs.getInt(1);
+        }
+    }
+
+    private static String count(WireClient client, String table) throws Exception {
+        client.send(new Query("SELECT count(*) FROM " + table));
+        List<WireClient.Message> answer = client.readUntilReady();
+        return answer.stream().filter(each -> each.type() == 'D').findFirst().orElseThrow().firstValue();
+    }
+
+    private static int countDirect(String table) throws SQLException {
+        try (Connection c = ProxyFixture.get().connectDirect(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT count(*) FROM " + table)) {
+            rs.next();
+            return rs.getInt(1);
+        }
+    }
+}
