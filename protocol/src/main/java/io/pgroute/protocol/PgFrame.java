@@ -233,6 +233,22 @@ public final class PgFrame extends DefaultByteBufHolder {
         }
     }
 
+    /**
+     * Where the frame's bytes are read from now (its body's reader index, and its wire bytes' when it has them), for
+     * {@link #rewind}: writing a frame to a channel moves them.
+     */
+    public long position() {
+        return (long) (wire == null ? 0 : wire.readerIndex()) << 32 | bytes.readerIndex() & 0xFFFFFFFFL;
+    }
+
+    /** Puts the frame's reader indices back where {@link #position()} found them: it can be sent again, as it was. */
+    public void rewind(long position) {
+        bytes.readerIndex((int) position);
+        if (wire != null && wire != bytes) {
+            wire.readerIndex((int) (position >>> 32));
+        }
+    }
+
     /** The length the frame has on the wire: type byte, Int32 length and body. */
     public int wireLength() {
         return isRaw() ? bytes.readableBytes() : 5 + bytes.readableBytes();

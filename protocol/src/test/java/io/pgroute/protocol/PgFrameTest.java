@@ -61,6 +61,26 @@ class PgFrameTest {
         truncated.release();
     }
 
+    @Test
+    void aFrameWrittenOutCanBeRewoundAndWrittenAgainAsItWas() {
+        ByteBuf wire = Unpooled.directBuffer();
+        wire.writeByte('Q').writeInt(4 + 9).writeCharSequence("select 1\0", StandardCharsets.US_ASCII);
+        PgFrame query = new PgFrame((byte) 'Q', wire.slice(5, 9), wire);
+        long position = query.position();
+        assertThat(query.wire()).isSameAs(wire);
+
+        wire.skipBytes(wire.readableBytes());  // as a socket write leaves it
+        query.body().skipBytes(3);
+        assertThat(query.wire()).as("read from: its bytes are no longer the frame's").isNull();
+
+        query.rewind(position);
+        assertThat(query.wire()).isSameAs(wire);
+        assertThat(wire.readableBytes()).isEqualTo(14);
+        assertThat(query.body().readableBytes()).isEqualTo(9);
+        assertThat(query.cString(0)).isEqualTo("select 1");
+        query.release();
+    }
+
     /** {@code body} as a relayed frame has it: a slice, past other bytes, of a direct buffer. */
     private static PgFrame relayed(byte type, ByteBuf body) {
         ByteBuf buffer = Unpooled.directBuffer();

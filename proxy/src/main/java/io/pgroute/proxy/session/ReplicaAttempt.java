@@ -12,39 +12,45 @@ import java.util.List;
 
 /**
  * An autocommit read sent to a replica, kept until it is known not to need the primary: the client's request
- * messages (retained copies) and the answers so far, held back until the first row. If the replica refuses the
- * statement as a standby would (25006, "… during recovery", a recovery conflict) before any row, the answers are
- * dropped and the request is run again on the primary, so the client never notices the classifier's mistake.
+ * messages (the same frames, retained, with their reader indices as they were before sending moved them) and the
+ * answers so far, held back until the first row. If the replica refuses the statement as a standby would (25006,
+ * "… during recovery", a recovery conflict) before any row, the answers are dropped and the request is run again on
+ * the primary, so the client never notices the classifier's mistake.
  */
 final class ReplicaAttempt {
 
     private final List<PgFrame> requests;
+    /** Each request frame's {@linkplain PgFrame#position() position} before it was sent. */
+    private final long[] positions;
     private final List<Object> held = new ArrayList<>();
     private final String sql;
     private boolean holding = true;
     private boolean retry;
 
-    private ReplicaAttempt(List<PgFrame> requests, String sql) {
+    private ReplicaAttempt(List<PgFrame> requests, long[] positions, String sql) {
         this.requests = requests;
+        this.positions = positions;
         this.sql = sql;
     }
 
     /**
      * Captures the unit at the head of {@code waiting} (a Query, or messages up to Sync); null when the unit cannot
-     * be retried (it ends with Flush, or has no statement text).
+     * be retried (it ends with Flush, or has no statement text). The frames are kept, not copied: sending them moves
+     * their reader indices, which {@link #requeue} puts back.
      */
     static ReplicaAttempt capture(Deque<PgFrame> waiting, PreparedStatements statements) {
-        List<PgFrame> copies = new ArrayList<>();
+        List<PgFrame> frames = new ArrayList<>(waiting.size());
+        long[] positions = new long[waiting.size()];
         String sql = null;
         Iterator<PgFrame> each = waiting.iterator();
         while (each.hasNext()) {
             PgFrame frame = each.next();
             FrontendType type = FrontendType.of(frame.type());
-            if (type == FrontendType.FLUSH || type == null) {
-                copies.forEach(PgFrame::release);
-                return null;
+            if (type == FrontendType.FLUSH || type == null || frame.isRaw()) {
+                return discard(frames);
             }
-            copies.add(frame.retainedDuplicate());
+            positions[frames.size()] = frame.position();
+            frames.add(frame.retain());
             if (sql == null && (type == FrontendType.QUERY || type == FrontendType.PARSE)) {
                 sql = UnitRoute.statementText(frame, type);
             }
@@ -53,14 +59,14 @@ final class ReplicaAttempt {
                 sql = statement == null ? null : statement.sql();
             }
             if (type == FrontendType.QUERY || type == FrontendType.SYNC) {
-                return sql == null ? discard(copies) : new ReplicaAttempt(copies, sql);
+                return sql == null ? discard(frames) : new ReplicaAttempt(frames, positions, sql);
             }
         }
-        return discard(copies);
+        return discard(frames);
     }
 
-    private static ReplicaAttempt discard(List<PgFrame> copies) {
-        copies.forEach(PgFrame::release);
+    private static ReplicaAttempt discard(List<PgFrame> frames) {
+        frames.forEach(PgFrame::release);
         return null;
     }
 
@@ -114,10 +120,15 @@ final class ReplicaAttempt {
         holding = false;
     }
 
-    /** Puts the captured request messages back at the head of {@code waiting}, in order, and drops the rest. */
+    /**
+     * Puts the captured request messages back at the head of {@code waiting}, in order and as they were before they
+     * were sent, and drops the rest.
+     */
     void requeue(Deque<PgFrame> waiting) {
         for (int i = requests.size() - 1; i >= 0; i--) {
-            waiting.addFirst(requests.get(i));
+            PgFrame frame = requests.get(i);
+            frame.rewind(positions[i]);
+            waiting.addFirst(frame);
         }
         requests.clear();
         discard();
