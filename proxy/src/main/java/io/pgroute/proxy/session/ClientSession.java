@@ -133,6 +133,8 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     private final QueryRecorder recorder;
     /** The request cycles in flight: their times and statements go to the recorder. */
     private final CycleLog cycles;
+    /** Reads from the client stopped: it sent more than a session queues ({@link UnitRoute#queuedTooMuch}). */
+    private boolean readsHeldBack;
     /** The database is paused and this session waits to be woken (see {@link #pause}). */
     private boolean heldByPause;
     /** When the cache lookup in flight started. */
@@ -232,6 +234,21 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             backend.flush();
         }
         flushUnlessServerWill();
+        if (!waiting.isEmpty() && !closed && UnitRoute.queuedTooMuch(waiting)) {
+            readsHeldBack = true;  // until pump() has sent enough of it
+            client.config().setAutoRead(false);
+        }
+    }
+
+    /** After a pump: reads stopped because too much was queued go on once enough of it was sent. */
+    private void resumeReadsIfDrained() {
+        if (closed || UnitRoute.queuedTooMuch(waiting)) {
+            return;
+        }
+        readsHeldBack = false;
+        if (!leasing && !heldByPause && (backend == null || backend.isWritable())) {
+            client.config().setAutoRead(true);
+        }
     }
 
     /**
@@ -313,9 +330,17 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     /**
      * Sends queued client messages as far as the current lease allows. At each request-unit boundary the unit is
      * routed (primary or a replica); a different node than the one held means: wait until the held connection
-     * has answered everything, give it back, lease from the new node's pool.
+     * has answered everything, give it back, lease from the new node's pool. Then reads from the client go on again
+     * if they stopped because too much was queued.
      */
     private void pump() {
+        pumpQueue();
+        if (readsHeldBack) {
+            resumeReadsIfDrained();
+        }
+    }
+
+    private void pumpQueue() {
         while (!closed && !leasing && !replay.inFlight() && !waiting.isEmpty()) {
             PgFrame next = waiting.peekFirst();
             FrontendType type = FrontendType.of(next.type());
@@ -488,7 +513,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         if (closed) {
             return;
         }
-        if (!leasing) {
+        if (!leasing && !readsHeldBack) {
             client.config().setAutoRead(true);
         }
         pumpAndFlush();
@@ -782,9 +807,11 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
      */
     private boolean headUnitArrived() {
         long held = 0;
+        int frames = 0;
         for (PgFrame each : waiting) {
             held += each.wireLength();
-            if (each.isPiece() || UnitRoute.endsUnit(each) || held > UnitRoute.MAX_HELD_BYTES) {
+            if (each.isPiece() || UnitRoute.endsUnit(each) || held > UnitRoute.MAX_HELD_BYTES
+                    || ++frames > UnitRoute.MAX_INSPECTED) {
                 return true;  // or will not be waited for: it goes on in pieces, or is too big to hold (COMPAT E15)
             }
         }
@@ -878,7 +905,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         connection.attach(this);
         // backpressure follows this pairing: each side reads only while the other can take writes
         connection.setAutoRead(client.isWritable());
-        client.config().setAutoRead(connection.isWritable());
+        client.config().setAutoRead(connection.isWritable() && !readsHeldBack);
         String sync = settings.desired().syncSql(connection.applied());
         if (sync != null) {
             recorder.settingsReplayed();
@@ -1277,7 +1304,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
 
     @Override
     public void onBackendWritabilityChanged(BackendConnection connection, boolean writable) {
-        client.config().setAutoRead(writable);
+        client.config().setAutoRead(writable && !readsHeldBack);
     }
 
     @Override
@@ -1427,7 +1454,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             sequences.released(connection);
         }
         connection.setAutoRead(true);
-        if (!closed && !leasing) {
+        if (!closed && !leasing && !readsHeldBack) {
             client.config().setAutoRead(true);
         }
         backendPool.release(connection, how);

@@ -22,7 +22,7 @@ record UnitRoute(boolean read, boolean statementless, StatementInfo statement) {
     }
 
     /** Units longer than this are not inspected further: primary. */
-    private static final int MAX_INSPECTED = 1024;
+    static final int MAX_INSPECTED = 1024;
     /**
      * A unit holding more bytes than this goes to the primary without waiting for its end (COMPAT E15): a session
      * holds little more of a request than this, whatever the size of a batch of Binds whose Sync comes later (pgjdbc
@@ -30,6 +30,14 @@ record UnitRoute(boolean read, boolean statementless, StatementInfo statement) {
      * longer than this already goes on in pieces as it arrives.
      */
     static final long MAX_HELD_BYTES = FrameDecoder.STREAM_ABOVE;
+    /**
+     * A session holding more of its client's requests than this (frames, or bytes) that cannot be sent yet (the held
+     * connection still owes answers, a replica read may be re-run, a lookup is out) stops reading from the client
+     * until it holds less, as PostgreSQL stops reading a client it cannot answer: a client that sends without reading
+     * cannot fill pgroute's memory. Above what a unit may hold waiting for its end, so that wait always ends first.
+     */
+    static final int MAX_QUEUED_FRAMES = 4 * MAX_INSPECTED;
+    static final long MAX_QUEUED_BYTES = 2 * MAX_HELD_BYTES;
 
     /** The verdict, or null when the unit's end has not arrived yet. */
     static UnitRoute of(Deque<PgFrame> waiting, PreparedStatements statements, SessionRouting routing) {
@@ -105,17 +113,33 @@ record UnitRoute(boolean read, boolean statementless, StatementInfo statement) {
 
     /**
      * Whether the unit at the head of {@code waiting} has not arrived whole (no Sync, Flush, Query or FunctionCall
-     * yet) and already holds more than {@link #MAX_HELD_BYTES}: it goes on before its end, which pgroute cannot wait
+     * yet) and already holds more than {@link #MAX_HELD_BYTES} or {@link #MAX_INSPECTED} messages: it goes on before its end, which pgroute cannot wait
      * for, so whatever is judged from its messages sees only their beginning.
      */
     static boolean goesOnBeforeItsEnd(Deque<PgFrame> waiting) {
         long held = 0;
+        int frames = 0;
         for (PgFrame each : waiting) {
             if (endsUnit(each)) {
                 return false;
             }
             held += each.wireLength();
-            if (held > MAX_HELD_BYTES) {
+            if (held > MAX_HELD_BYTES || ++frames > MAX_INSPECTED) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Whether {@code waiting} holds more than {@link #MAX_QUEUED_FRAMES} or {@link #MAX_QUEUED_BYTES}. */
+    static boolean queuedTooMuch(Deque<PgFrame> waiting) {
+        if (waiting.size() > MAX_QUEUED_FRAMES) {
+            return true;
+        }
+        long held = 0;
+        for (PgFrame each : waiting) {
+            held += each.wireLength();
+            if (held > MAX_QUEUED_BYTES) {
                 return true;
             }
         }
