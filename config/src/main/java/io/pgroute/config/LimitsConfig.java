@@ -11,22 +11,36 @@ import java.util.Objects;
  * @param maxClients client connections accepted at the same time, at least 1, default 10000
  * @param shutdownTimeout how long a shutdown waits for running transactions before closing them, default 30s;
  *     0 closes at once
+ * @param loginTimeout how long a client connection may take to authenticate (from connecting to its password
+ *     accepted), more than 0, default 60s as PostgreSQL's {@code authentication_timeout}
  */
-public record LimitsConfig(long maxFrameBytes, int maxClients, Duration shutdownTimeout) {
+public record LimitsConfig(long maxFrameBytes, int maxClients, Duration shutdownTimeout, Duration loginTimeout) {
 
     /** The default {@link #maxFrameBytes()}: 1 GiB. */
     public static final long DEFAULT_MAX_FRAME_BYTES = 1L << 30;
     /** The smallest {@link #maxFrameBytes()} accepted. */
     public static final long MIN_FRAME_BYTES = 1024;
 
-    /** Checks that the timeout is present. */
+    /** The default {@link #loginTimeout()}: 60 s, as PostgreSQL's {@code authentication_timeout}. */
+    public static final Duration DEFAULT_LOGIN_TIMEOUT = Duration.ofSeconds(60);
+
+    /** Checks that the timeouts are present and the login timeout positive. */
     public LimitsConfig {
         Objects.requireNonNull(shutdownTimeout, "shutdownTimeout");
+        Objects.requireNonNull(loginTimeout, "loginTimeout");
+        if (loginTimeout.isZero() || loginTimeout.isNegative()) {
+            throw new IllegalArgumentException("loginTimeout must be positive: " + loginTimeout);
+        }
     }
 
-    /** 1 GiB frames, 10000 clients, 30s shutdown. */
+    /** Limits as given, logins within {@link #DEFAULT_LOGIN_TIMEOUT}. */
+    public LimitsConfig(long maxFrameBytes, int maxClients, Duration shutdownTimeout) {
+        this(maxFrameBytes, maxClients, shutdownTimeout, DEFAULT_LOGIN_TIMEOUT);
+    }
+
+    /** 1 GiB frames, 10000 clients, 30s shutdown, 60s to log in. */
     public static LimitsConfig defaults() {
-        return new LimitsConfig(DEFAULT_MAX_FRAME_BYTES, 10_000, Duration.ofSeconds(30));
+        return new LimitsConfig(DEFAULT_MAX_FRAME_BYTES, 10_000, Duration.ofSeconds(30), DEFAULT_LOGIN_TIMEOUT);
     }
 
     static LimitsConfig read(MappingReader reader) {
@@ -34,7 +48,8 @@ public record LimitsConfig(long maxFrameBytes, int maxClients, Duration shutdown
         LimitsConfig result = new LimitsConfig(
                 reader.size("max_frame_bytes", defaults.maxFrameBytes(), MIN_FRAME_BYTES, Integer.MAX_VALUE),
                 reader.integer("max_clients", defaults.maxClients(), 1, Integer.MAX_VALUE),
-                reader.duration("shutdown_timeout", defaults.shutdownTimeout(), false));
+                reader.duration("shutdown_timeout", defaults.shutdownTimeout(), false),
+                reader.duration("login_timeout", defaults.loginTimeout(), true));
         reader.finish();
         return result;
     }

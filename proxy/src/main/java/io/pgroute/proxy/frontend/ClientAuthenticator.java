@@ -158,6 +158,7 @@ final class ClientAuthenticator extends ChannelInboundHandlerAdapter {
 
     private void succeed(ChannelHandlerContext ctx) {
         done = true;
+        LoginTimeout.disarm(ctx.channel());
         FrameDecoder decoder = ctx.pipeline().get(FrameDecoder.class);
         if (decoder != null) {
             decoder.maxFrameBytes(context.config().limits().maxFrameBytes());  // small until now (COMPAT L3)

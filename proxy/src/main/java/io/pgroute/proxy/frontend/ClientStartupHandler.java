@@ -59,6 +59,11 @@ public final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
     }
 
     @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        LoginTimeout.arm(ctx.channel(), context.config().limits().loginTimeout());
+    }
+
+    @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (!(msg instanceof StartupPacket packet)) {
             io.netty.util.ReferenceCountUtil.release(msg);

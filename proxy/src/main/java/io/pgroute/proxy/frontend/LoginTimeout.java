@@ -1,0 +1,46 @@
+package io.pgroute.proxy.frontend;
+
+import io.netty.channel.Channel;
+import io.netty.util.AttributeKey;
+import io.netty.util.concurrent.ScheduledFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Closes a client connection that has not authenticated within {@code limits.login_timeout}, as PostgreSQL's
+ * {@code authentication_timeout} does, and as PostgreSQL without a word: it sends nothing to a client whose
+ * authentication is in progress. Otherwise a connection that never sends a startup packet, or stops halfway through
+ * SCRAM, holds its client slot for ever, and {@code limits.max_clients} of them shut everyone else out.
+ */
+final class LoginTimeout {
+
+    private static final Logger LOGGER = LoggerFactory.getLogger(LoginTimeout.class);
+    private static final AttributeKey<ScheduledFuture<?>> TIMER = AttributeKey.valueOf("pgroute.loginTimeout");
+
+    private LoginTimeout() {
+    }
+
+    /** Starts the clock for {@code channel}, a client connection that has just connected. */
+    static void arm(Channel channel, Duration timeout) {
+        ScheduledFuture<?> timer = channel.eventLoop().schedule(() -> {
+            if (channel.isActive()) {
+                LOGGER.info("closing connection from {}: not logged in within {} (limits.login_timeout)",
+                        channel.remoteAddress(), timeout);
+                channel.close();
+            }
+        }, timeout.toNanos(), TimeUnit.NANOSECONDS);
+        channel.attr(TIMER).set(timer);
+        channel.closeFuture().addListener(closed -> timer.cancel(false));
+    }
+
+    /** Stops the clock: the client has authenticated. */
+    static void disarm(Channel channel) {
+        ScheduledFuture<?> timer = channel.attr(TIMER).getAndSet(null);
+        if (timer != null) {
+            timer.cancel(false);
+        }
+    }
+}

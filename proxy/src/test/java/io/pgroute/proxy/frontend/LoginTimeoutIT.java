@@ -1,0 +1,92 @@
+package io.pgroute.proxy.frontend;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.pgroute.config.ConfigLoader;
+import io.pgroute.protocol.codec.MessageEncoder;
+import io.pgroute.protocol.startup.StartupMessage;
+import io.pgroute.proxy.server.PgrouteServer;
+import io.pgroute.proxy.testing.ProxyFixture;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.InputStream;
+import java.net.Socket;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Properties;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * {@code limits.login_timeout}: a connection that has not authenticated in time is closed without a message, as
+ * PostgreSQL's {@code authentication_timeout} closes it, whether it never sent a startup packet or stopped in the middle
+ * of SCRAM. One that has logged in may stay idle as long as it likes. Before, both kinds stayed open for ever.
+ */
+class LoginTimeoutIT {
+
+    private static PgrouteServer proxy;
+
+    @BeforeAll
+    static void start() throws Exception {
+        String yaml = ProxyFixture.yaml(ProxyFixture.get().cluster(), Map.of())
+                .replace("shutdown_timeout: 5s }", "shutdown_timeout: 5s, login_timeout: 1s }");
+        assertThat(yaml).contains("login_timeout: 1s");
+        proxy = new PgrouteServer(ConfigLoader.parse(yaml, "login-timeout.yaml", System::getenv), 1).start();
+    }
+
+    @AfterAll
+    static void stop() {
+        if (proxy != null) {
+            proxy.stop(Duration.ofSeconds(2));
+        }
+    }
+
+    @Test
+    void aConnectionThatSendsNothingIsClosedSilently() throws Exception {
+        try (Socket socket = new Socket("127.0.0.1", proxy.port())) {
+            socket.setSoTimeout(10_000);
+            long start = System.nanoTime();
+            assertThat(socket.getInputStream().read()).as("closed, with nothing sent").isEqualTo(-1);
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isBetween(Duration.ofMillis(500),
+                    Duration.ofSeconds(8));
+        }
+    }
+
+    @Test
+    void aConnectionThatStopsInTheMiddleOfScramIsClosed() throws Exception {
+        try (Socket socket = new Socket("127.0.0.1", proxy.port())) {
+            socket.setSoTimeout(10_000);
+            ByteBuf startup = Unpooled.buffer();
+            MessageEncoder.encodeInto(StartupMessage.of("app", "app", Map.of()), startup);
+            byte[] bytes = new byte[startup.readableBytes()];
+            startup.readBytes(bytes).release();
+            socket.getOutputStream().write(bytes);
+            InputStream in = socket.getInputStream();
+            assertThat(in.read()).as("AuthenticationSASL").isEqualTo('R');
+            // the client never answers the challenge
+            int length = (in.read() << 24) | (in.read() << 16) | (in.read() << 8) | in.read();
+            assertThat(in.readNBytes(length - 4)).hasSize(length - 4);
+            assertThat(in.read()).as("closed, with nothing more sent").isEqualTo(-1);
+        }
+    }
+
+    @Test
+    void aClientThatLoggedInMayIdleLongerThanTheTimeout() throws Exception {
+        Properties props = new Properties();
+        props.setProperty("user", "app");
+        props.setProperty("password", "app");
+        try (Connection c = java.sql.DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + proxy.port()
+                + "/app", props); Statement s = c.createStatement()) {
+            Thread.sleep(2_000);
+            try (ResultSet rs = s.executeQuery("SELECT 42")) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getInt(1)).isEqualTo(42);
+            }
+        }
+    }
+}
