@@ -13,7 +13,8 @@ import java.util.concurrent.TimeUnit;
  * Closes a client connection that has not authenticated within {@code limits.login_timeout}, as PostgreSQL's
  * {@code authentication_timeout} does, and as PostgreSQL without a word: it sends nothing to a client whose
  * authentication is in progress. Otherwise a connection that never sends a startup packet, or stops halfway through
- * SCRAM, holds its client slot for ever, and {@code limits.max_clients} of them shut everyone else out.
+ * SCRAM, holds a socket and its buffers for ever ({@code limits.max_clients} counts logged-in clients only), and
+ * enough of them exhaust the process's file descriptors for everyone.
  */
 final class LoginTimeout {
 

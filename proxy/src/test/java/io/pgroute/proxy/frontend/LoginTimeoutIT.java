@@ -21,11 +21,13 @@ import java.util.Map;
 import java.util.Properties;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * {@code limits.login_timeout}: a connection that has not authenticated in time is closed without a message, as
  * PostgreSQL's {@code authentication_timeout} closes it, whether it never sent a startup packet or stopped in the middle
- * of SCRAM. One that has logged in may stay idle as long as it likes. Before, both kinds stayed open for ever.
+ * of SCRAM. One that has logged in may stay idle as long as it likes. Before, both kinds stayed open for ever. And
+ * {@code limits.max_clients} logged-in clients at most: the next one is refused with PostgreSQL's 53300.
  */
 class LoginTimeoutIT {
 
@@ -34,8 +36,8 @@ class LoginTimeoutIT {
     @BeforeAll
     static void start() throws Exception {
         String yaml = ProxyFixture.yaml(ProxyFixture.get().cluster(), Map.of())
-                .replace("shutdown_timeout: 5s }", "shutdown_timeout: 5s, login_timeout: 1s }");
-        assertThat(yaml).contains("login_timeout: 1s");
+                .replace("shutdown_timeout: 5s }", "shutdown_timeout: 5s, login_timeout: 1s, max_clients: 2 }");
+        assertThat(yaml).contains("login_timeout: 1s, max_clients: 2");
         proxy = new PgrouteServer(ConfigLoader.parse(yaml, "login-timeout.yaml", System::getenv), 1).start();
     }
 
@@ -73,6 +75,33 @@ class LoginTimeoutIT {
             assertThat(in.readNBytes(length - 4)).hasSize(length - 4);
             assertThat(in.read()).as("closed, with nothing more sent").isEqualTo(-1);
         }
+    }
+
+    @Test
+    void aClientBeyondMaxClientsIsRefusedWith53300AndTheOthersGoOn() throws Exception {
+        try (Connection one = connect(); Connection two = connect()) {
+            assertThatThrownBy(LoginTimeoutIT::connect).isInstanceOfSatisfying(java.sql.SQLException.class,
+                    e -> assertThat(e.getSQLState()).isEqualTo("53300"));
+            for (Connection each : new Connection[] {one, two}) {
+                try (Statement s = each.createStatement(); ResultSet rs = s.executeQuery("SELECT 1")) {
+                    assertThat(rs.next()).isTrue();
+                }
+            }
+        }
+        // the proxy sees the two leave a moment after they closed: a slot is free again once it has
+        org.awaitility.Awaitility.await("a slot free again").atMost(Duration.ofSeconds(10))
+                .ignoreExceptionsInstanceOf(java.sql.SQLException.class).untilAsserted(() -> {
+                    try (Connection again = connect()) {
+                        assertThat(again.isValid(5)).isTrue();
+                    }
+                });
+    }
+
+    private static Connection connect() throws java.sql.SQLException {
+        Properties props = new Properties();
+        props.setProperty("user", "app");
+        props.setProperty("password", "app");
+        return java.sql.DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + proxy.port() + "/app", props);
     }
 
     @Test
