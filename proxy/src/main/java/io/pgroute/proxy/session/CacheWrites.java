@@ -114,6 +114,14 @@ final class CacheWrites {
     }
 
     /**
+     * What must be begun before the commit of a unit sent before its end arrived (too big to hold): what it and the
+     * transaction wrote so far, as its statements ran, and was not begun yet.
+     */
+    Invalidation toBeginBeforeCommit() {
+        return minus(pending, begun);
+    }
+
+    /**
      * What must be begun before a unit whose statements cannot all be read before it is sent (a Bind coming in
      * pieces, sent before its Sync arrives): it may write any table, so everything, now.
      */

@@ -133,6 +133,11 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     private final QueryRecorder recorder;
     /** The request cycles in flight: their times and statements go to the recorder. */
     private final CycleLog cycles;
+    /**
+     * The result cache watches the unit being sent message by message: it went on before its end arrived (see
+     * {@link #earlyUnitGate}).
+     */
+    private boolean earlyUnit;
     /** Reads from the client stopped: it sent more than a session queues ({@link UnitRoute#queuedTooMuch}). */
     private boolean readsHeldBack;
     /** The database is paused and this session waits to be woken (see {@link #pause}). */
@@ -538,6 +543,12 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         if (cache.lookupInFlight() || heldReady != null || writes.beginning()) {
             return CacheGate.HOLD;
         }
+        if (earlyUnit) {
+            CacheGate early = earlyUnitGate(next, type);
+            if (early != null) {
+                return early;
+            }
+        }
         if (!startsCycle(type, inBatch)) {
             return CacheGate.SEND;
         }
@@ -552,13 +563,13 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
                 && attempt == null && cache.unchecked(next);
         CacheUnit unit = mayLookUp ? CacheUnit.of(waiting, translator.statements()) : CacheUnit.NONE;
         if (unit == CacheUnit.INCOMPLETE) {
-            return incompleteUnit();  // its Sync has not arrived yet
+            return incompleteUnit(next, type);  // its Sync has not arrived yet
         }
         // a candidate runs one statement: its text is the unit's, without decoding the messages again
         List<String> texts = unit.candidate() ? List.of(unit.sql())
                 : CacheUnit.statementTexts(waiting, translator.statements(), textScan);
         if (texts == null) {
-            return incompleteUnit();  // the unit is not complete yet
+            return incompleteUnit(next, type);  // the unit is not complete yet
         }
         List<StatementInfo> statements = new ArrayList<>(texts.size());
         for (String each : texts) {
@@ -576,13 +587,65 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
 
     /**
      * The cache's say on a unit whose end has not arrived: wait for it, unless the unit is too big to hold until then
-     * (COMPAT E15); then, like a unit coming in pieces, it may write anything, and goes on once that is begun.
+     * (COMPAT E15). Such a unit goes on message by message ({@link #earlyUnitGate}).
      */
-    private CacheGate incompleteUnit() {
+    private CacheGate incompleteUnit(PgFrame head, FrontendType type) {
         if (!UnitRoute.goesOnBeforeItsEnd(waiting)) {
             return CacheGate.HOLD;
         }
-        return startBegin(writes.toBeginAnything()) ? CacheGate.SEND : CacheGate.HOLD;
+        earlyUnit = true;
+        CacheGate early = earlyUnitGate(head, type);
+        return early != null ? early : CacheGate.SEND;
+    }
+
+    /**
+     * The cache's say on each message of a unit sent before its end arrived (a batch too big to hold). Its statements
+     * are tracked as they run, like a transaction's, and its tables are begun where its implicit transaction commits:
+     * before its Sync (or a Query or FunctionCall that ends it instead). A statement that may commit earlier
+     * (transaction control, anything but a plain read or write) or that pgroute cannot read begins every table at
+     * once, as a unit coming in pieces does. Null: the message ends the unit and is not a Sync, the usual gate
+     * decides on it.
+     */
+    private CacheGate earlyUnitGate(PgFrame next, FrontendType type) {
+        if (type == FrontendType.SYNC || type == FrontendType.QUERY || type == FrontendType.FUNCTION_CALL) {
+            if (transactionStatus == 'I' && !startBegin(writes.toBeginBeforeCommit())) {
+                return CacheGate.HOLD;  // asked again once begun
+            }
+            earlyUnit = false;
+            return type == FrontendType.SYNC ? CacheGate.SEND : null;
+        }
+        if (mayCommitOrIsUnknown(next, type)) {
+            earlyUnit = false;
+            return startBegin(writes.toBeginAnything()) ? CacheGate.SEND : CacheGate.HOLD;
+        }
+        return CacheGate.SEND;
+    }
+
+    /**
+     * Whether a Parse or Bind of an early unit has a statement that may commit before the unit's end, or one pgroute
+     * cannot name the tables of: it does not know the bound statement, or cannot read the message.
+     */
+    private boolean mayCommitOrIsUnknown(PgFrame message, FrontendType type) {
+        if (type != FrontendType.PARSE && type != FrontendType.BIND) {
+            return false;  // Describe, Execute, Close, Flush: judged by the statements they refer to
+        }
+        try {
+            String sql;
+            if (type == FrontendType.PARSE) {
+                sql = message.cString(1);
+            } else {
+                PreparedStatements.Statement bound = translator.statements().get(message.cString(1));
+                sql = bound == null ? null : bound.sql();
+            }
+            if (sql == null) {
+                return true;
+            }
+            StatementInfo statement = routing.classify(sql);
+            return statement.multiStatement() || statement.kind() != StatementKind.READ
+                    && statement.kind() != StatementKind.WRITE && statement.kind() != StatementKind.EMPTY;
+        } catch (RuntimeException malformed) {
+            return true;
+        }
     }
 
     /**
@@ -1142,6 +1205,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     }
 
     private void onReadyForQuery(BackendConnection connection, byte status) {
+        earlyUnit = false;  // its Sync was sent: whatever it wrote was begun before
         deallocations.cycleAnswered(translator.statements());
         byte previous = transactionStatus;
         transactionStatus = status;
