@@ -20,7 +20,7 @@ final class FunctionPolicy {
         this.catalog = catalog;
     }
 
-    void apply(InfoBuilder info, List<Token> tokens) {
+    void apply(InfoBuilder info, Iterable<Token> tokens) {
         FunctionCatalog current = catalog.get();
         for (String each : info.functions) {
             function(info, current, each, true);
@@ -69,19 +69,23 @@ final class FunctionPolicy {
     }
 
     /** Names written as {@code name(} or {@code schema.name(} in the token stream (keywords included). */
-    private static List<String> lexicalCalls(List<Token> tokens) {
+    private static List<String> lexicalCalls(Iterable<Token> tokens) {
         List<String> result = new java.util.ArrayList<>();
-        for (int i = 1; i < tokens.size(); i++) {
-            Token previous = tokens.get(i - 1);
-            if (!tokens.get(i).isSymbol("(") || previous.identifier() == null) {
-                continue;
+        Token third = null;   // the three tokens before the current one, nearest last
+        Token second = null;
+        Token previous = null;
+        for (Token each : tokens) {
+            if (each.isSymbol("(") && previous != null && previous.identifier() != null) {
+                String name = previous.identifier();
+                if (second != null && second.isSymbol(".") && third != null && third.identifier() != null) {
+                    String schema = third.identifier();
+                    name = schema.equals("pg_catalog") ? name : schema + "." + name;
+                }
+                result.add(name);
             }
-            String name = previous.identifier();
-            if (i >= 3 && tokens.get(i - 2).isSymbol(".") && tokens.get(i - 3).identifier() != null) {
-                String schema = tokens.get(i - 3).identifier();
-                name = schema.equals("pg_catalog") ? name : schema + "." + name;
-            }
-            result.add(name);
+            third = second;
+            second = previous;
+            previous = each;
         }
         return result;
     }

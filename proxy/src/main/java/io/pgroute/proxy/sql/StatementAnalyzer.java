@@ -34,7 +34,7 @@ final class StatementAnalyzer {
         InfoBuilder result;
         if (dml || first.isSymbol("(") || (first.type() == Token.Type.WORD && PARSED.contains(first.value()))) {
             result = parsed.analyze(segment, dml);
-            policy.apply(result, segment.allTokens());
+            policy.apply(result, segment.eachToken());
             if (intoTemporaryTable(segment.tokens())) {
                 // SELECT … INTO TEMP t creates a table only this server connection has (COMPAT T9)
                 result.primary("select into temp table");

@@ -134,4 +134,43 @@ class SqlScannerTest {
         assertThat(segment.truncated()).isTrue();
         assertThat(segment.allTokens()).hasSize(4 + 4 * 1000 + 3);
     }
+
+    @Test
+    void eachTokenOfALongStatementIsLexedAsThePassGoes() {
+        String sql = "select f(x) /* c */ from t where id in (" + "1, ".repeat(1000) + "s.g(2))";
+        SqlScanner.Segment segment = SqlScanner.scan(sql).statements().get(0);
+        assertThat(segment.truncated()).isTrue();
+        assertThat(segment.eachToken()).as("the same tokens as the list, comments excluded")
+                .containsExactlyElementsOf(segment.allTokens());
+        SqlScanner.Segment shortOne = SqlScanner.scan("select 1").statements().get(0);
+        assertThat(shortOne.eachToken()).isSameAs(shortOne.tokens());
+    }
+
+    @Test
+    void eachTokenOfAStatementOfMillionsOfTokensHoldsNoListOfThem() {
+        // 4 million values in an IN list (30 MB): listing its 8 million tokens took more than a 512 MB heap, and
+        // the proxy answered 53200 to a statement PostgreSQL runs
+        StringBuilder sql = new StringBuilder("select count(*) from t where id in (0");
+        for (int i = 1; i < 4_000_000; i++) {
+            sql.append(',').append(i);
+        }
+        sql.append(')');
+        SqlScanner.Segment segment = SqlScanner.scan(sql.toString()).statements().get(0);
+        Runtime runtime = Runtime.getRuntime();
+        long before = usedAfterGc(runtime);
+        long count = 0;
+        for (Token ignored : segment.eachToken()) {
+            if (++count == 4_000_000) {
+                // the lexer's copy of the text (60 MB of chars) is held while the pass goes; a list of the 4 million
+                // tokens so far would hold more than 300 MB
+                assertThat(usedAfterGc(runtime) - before).as("held while iterating").isLessThan(128L << 20);
+            }
+        }
+        assertThat(count).isEqualTo(11 + (2 * 4_000_000 - 1) + 1);  // up to "in (", the values and commas, ")"
+    }
+
+    private static long usedAfterGc(Runtime runtime) {
+        System.gc();
+        return runtime.totalMemory() - runtime.freeMemory();
+    }
 }
