@@ -1505,6 +1505,11 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         Release how;
         if (!isIdle() || backendSentFatal) {
             how = Release.CLOSE;
+            if (!responses.isEmpty() && !backendSentFatal) {
+                // the client left while its request runs: the server would notice only once the statement is done
+                // and writes its answer, and a long one would go on for nothing
+                host.cancel(client.eventLoop(), backend);
+            }
         } else {
             how = pinnedBecause != null ? Release.RESET : Release.KEEP;
         }
