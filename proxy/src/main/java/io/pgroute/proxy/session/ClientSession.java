@@ -241,8 +241,18 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         flushUnlessServerWill();
         if (!waiting.isEmpty() && !closed && UnitRoute.queuedTooMuch(waiting)) {
             readsHeldBack = true;  // until pump() has sent enough of it
-            client.config().setAutoRead(false);
+            updateClientReads();
         }
+    }
+
+    /**
+     * Reads from the client while nothing holds them back: no lease awaited, no PAUSE, not too much queued, and the
+     * held server connection (if any) can take writes. The one place that decides it; each of those conditions calls
+     * it when it changes.
+     */
+    private void updateClientReads() {
+        client.config().setAutoRead(!closed && !leasing && !heldByPause && !readsHeldBack
+                && (backend == null || backend.isWritable()));
     }
 
     /** After a pump: reads stopped because too much was queued go on once enough of it was sent. */
@@ -251,9 +261,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             return;
         }
         readsHeldBack = false;
-        if (!leasing && !heldByPause && (backend == null || backend.isWritable())) {
-            client.config().setAutoRead(true);
-        }
+        updateClientReads();
     }
 
     /**
@@ -509,7 +517,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             return false;
         }
         heldByPause = true;
-        client.config().setAutoRead(false);
+        updateClientReads();
         return true;
     }
 
@@ -518,9 +526,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         if (closed) {
             return;
         }
-        if (!leasing && !readsHeldBack) {
-            client.config().setAutoRead(true);
-        }
+        updateClientReads();
         pumpAndFlush();
     }
 
@@ -841,7 +847,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             return;
         }
         leasing = true;
-        client.config().setAutoRead(false);
+        updateClientReads();
         Future<BackendConnection> leased = headUnitOnlyPrepares() ? pool.leaseForPrepare() : pool.lease();
         leaseInFlight = leased;
         leased.addListener(done -> {
@@ -866,19 +872,15 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
 
     /**
      * Whether the request unit at the head has arrived up to its Sync or Flush, or holds a message relayed in pieces
-     * (which goes on as it arrives, never gathered).
+     * (which goes on as it arrives, never gathered), or is too big to wait for its end.
      */
     private boolean headUnitArrived() {
-        long held = 0;
-        int frames = 0;
         for (PgFrame each : waiting) {
-            held += each.wireLength();
-            if (each.isPiece() || UnitRoute.endsUnit(each) || held > UnitRoute.MAX_HELD_BYTES
-                    || ++frames > UnitRoute.MAX_INSPECTED) {
-                return true;  // or will not be waited for: it goes on in pieces, or is too big to hold (COMPAT E15)
+            if (each.isPiece() || UnitRoute.endsUnit(each)) {
+                return true;
             }
         }
-        return false;
+        return UnitRoute.goesOnBeforeItsEnd(waiting);  // not waited for when too big to hold (COMPAT E15)
     }
 
     /**
@@ -936,7 +938,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         }
         recorder.error(error.sqlState());
         answerHere(error);
-        client.config().setAutoRead(true);
+        updateClientReads();
         pumpAndFlush();
         return true;
     }
@@ -968,7 +970,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         connection.attach(this);
         // backpressure follows this pairing: each side reads only while the other can take writes
         connection.setAutoRead(client.isWritable());
-        client.config().setAutoRead(connection.isWritable() && !readsHeldBack);
+        updateClientReads();
         String sync = settings.desired().syncSql(connection.applied());
         if (sync != null) {
             recorder.settingsReplayed();
@@ -992,7 +994,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
                 LOGGER.info("replica {} unavailable for session={} ({}): reading from the primary",
                         pool.target().node(), id(), cause.toString());
             }
-            client.config().setAutoRead(true);
+            updateClientReads();
             placement.forcePrimaryOnce();
             pumpAndFlush();
             return;
@@ -1368,7 +1370,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
 
     @Override
     public void onBackendWritabilityChanged(BackendConnection connection, boolean writable) {
-        client.config().setAutoRead(writable && !readsHeldBack);
+        updateClientReads();
     }
 
     @Override
@@ -1523,8 +1525,8 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             sequences.released(connection);
         }
         connection.setAutoRead(true);
-        if (!closed && !leasing && !readsHeldBack) {
-            client.config().setAutoRead(true);
+        if (!closed) {
+            updateClientReads();
         }
         backendPool.release(connection, how);
     }

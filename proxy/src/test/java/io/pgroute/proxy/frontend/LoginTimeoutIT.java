@@ -2,7 +2,6 @@ package io.pgroute.proxy.frontend;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import io.pgroute.config.ConfigLoader;
 import io.pgroute.protocol.codec.MessageEncoder;
 import io.pgroute.protocol.startup.StartupMessage;
 import io.pgroute.proxy.server.PgrouteServer;
@@ -18,7 +17,6 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.Map;
-import java.util.Properties;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -35,10 +33,8 @@ class LoginTimeoutIT {
 
     @BeforeAll
     static void start() throws Exception {
-        String yaml = ProxyFixture.yaml(ProxyFixture.get().cluster(), Map.of())
-                .replace("shutdown_timeout: 5s }", "shutdown_timeout: 5s, login_timeout: 1s, max_clients: 2 }");
-        assertThat(yaml).contains("login_timeout: 1s, max_clients: 2");
-        proxy = new PgrouteServer(ConfigLoader.parse(yaml, "login-timeout.yaml", System::getenv), 1).start();
+        proxy = ProxyFixture.server("login-timeout.yaml", Map.of("limits",
+                "  max_frame_bytes: 16MiB\n  shutdown_timeout: 5s\n  login_timeout: 1s\n  max_clients: 2\n"));
     }
 
     @AfterAll
@@ -79,8 +75,8 @@ class LoginTimeoutIT {
 
     @Test
     void aClientBeyondMaxClientsIsRefusedWith53300AndTheOthersGoOn() throws Exception {
-        try (Connection one = connect(); Connection two = connect()) {
-            assertThatThrownBy(LoginTimeoutIT::connect).isInstanceOfSatisfying(java.sql.SQLException.class,
+        try (Connection one = ProxyFixture.connect(proxy); Connection two = ProxyFixture.connect(proxy)) {
+            assertThatThrownBy(() -> ProxyFixture.connect(proxy)).isInstanceOfSatisfying(java.sql.SQLException.class,
                     e -> assertThat(e.getSQLState()).isEqualTo("53300"));
             for (Connection each : new Connection[] {one, two}) {
                 try (Statement s = each.createStatement(); ResultSet rs = s.executeQuery("SELECT 1")) {
@@ -91,26 +87,15 @@ class LoginTimeoutIT {
         // the proxy sees the two leave a moment after they closed: a slot is free again once it has
         org.awaitility.Awaitility.await("a slot free again").atMost(Duration.ofSeconds(10))
                 .ignoreExceptionsInstanceOf(java.sql.SQLException.class).untilAsserted(() -> {
-                    try (Connection again = connect()) {
+                    try (Connection again = ProxyFixture.connect(proxy)) {
                         assertThat(again.isValid(5)).isTrue();
                     }
                 });
     }
 
-    private static Connection connect() throws java.sql.SQLException {
-        Properties props = new Properties();
-        props.setProperty("user", "app");
-        props.setProperty("password", "app");
-        return java.sql.DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + proxy.port() + "/app", props);
-    }
-
     @Test
     void aClientThatLoggedInMayIdleLongerThanTheTimeout() throws Exception {
-        Properties props = new Properties();
-        props.setProperty("user", "app");
-        props.setProperty("password", "app");
-        try (Connection c = java.sql.DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + proxy.port()
-                + "/app", props); Statement s = c.createStatement()) {
+        try (Connection c = ProxyFixture.connect(proxy); Statement s = c.createStatement()) {
             Thread.sleep(2_000);
             try (ResultSet rs = s.executeQuery("SELECT 42")) {
                 assertThat(rs.next()).isTrue();

@@ -1,7 +1,5 @@
 package io.pgroute.proxy.session;
 
-import io.pgroute.config.ConfigLoader;
-import io.pgroute.localcluster.LocalCluster;
 import io.pgroute.protocol.frontend.Bind;
 import io.pgroute.protocol.frontend.Execute;
 import io.pgroute.protocol.frontend.Parse;
@@ -43,10 +41,8 @@ class LargeBatchIT {
 
     @BeforeAll
     static void start() throws Exception {
-        LocalCluster cluster = ProxyFixture.get().cluster();
-        String cache = "  enabled: true\n  redis: " + cluster.redis().orElseThrow().uri() + "\n";
-        cached = new PgrouteServer(ConfigLoader.parse(ProxyFixture.yaml(cluster, Map.of("cache", cache)),
-                "large-batch.yaml", System::getenv), 1).start();
+        String cache = "  enabled: true\n  redis: " + ProxyFixture.get().cluster().redis().orElseThrow().uri() + "\n";
+        cached = ProxyFixture.server("large-batch.yaml", Map.of("cache", cache));
     }
 
     @AfterAll
@@ -110,7 +106,7 @@ class LargeBatchIT {
         }
         // no Sync yet: a proxy that waits for it holds all 4 MiB, and no server has seen the statement
         await("a server runs the batch before its Sync").atMost(Duration.ofSeconds(15))
-                .pollInterval(Duration.ofMillis(100)).until(() -> serversRunning(marker) > 0);
+                .pollInterval(Duration.ofMillis(100)).until(() -> ProxyFixture.get().primaryBackendsWith(marker, false) > 0);
         client.send(Sync.INSTANCE);
         List<WireClient.Message> answer = client.readUntilReady();
         assertThat(WireClient.types(answer)).isEqualTo("1" + "2C".repeat(ROWS) + "Z");
@@ -120,16 +116,6 @@ class LargeBatchIT {
         try (Connection c = ProxyFixture.get().connectDirect(); Statement s = c.createStatement()) {
             s.execute("DROP TABLE IF EXISTS " + table);
             s.execute("CREATE TABLE " + table + " (id int, v text)");
-        }
-    }
-
-    /** Backends of the primary whose statement carries {@code marker}, other than the one asking. */
-    private static int serversRunning(String marker) throws SQLException {
-        try (Connection c = ProxyFixture.get().connectDirect(); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid()"
-                     + " AND query LIKE '%" + marker + "%'")) {
-            rs.next();
-            return rs.getInt(1);
         }
     }
 

@@ -74,7 +74,10 @@ public final class ProxyFixture {
         return new PgrouteServer(ConfigLoader.parse(yaml(get().cluster(), sections), name, System::getenv), 1).start();
     }
 
-    /** A proxy.yaml for this cluster on port 0, with extra top-level sections appended. */
+    /**
+     * A proxy.yaml for this cluster on port 0, with extra top-level sections appended; a {@code limits} section
+     * among them replaces the default one.
+     */
     public static String yaml(LocalCluster cluster, Map<String, String> extraSections) {
         StringBuilder result = new StringBuilder();
         result.append("listen: { host: 127.0.0.1, port: 0 }\n");
@@ -92,7 +95,9 @@ public final class ProxyFixture {
                     .append(" }\n"));
         }
         result.append("    dbname: app\n    user: app\n    password: app\n");
-        result.append("limits: { max_frame_bytes: 16MiB, shutdown_timeout: 5s }\n");
+        if (!extraSections.containsKey("limits")) {
+            result.append("limits: { max_frame_bytes: 16MiB, shutdown_timeout: 5s }\n");
+        }
         extraSections.forEach((key, value) -> result.append(key).append(":\n").append(value).append('\n'));
         return result.toString();
     }
@@ -137,6 +142,22 @@ public final class ProxyFixture {
     /** A pgjdbc connection straight to the primary as app/app, to compare with. */
     public Connection connectDirect() throws SQLException {
         return DriverManager.getConnection(cluster.primary().jdbcUrl(DATABASE), "app", "app");
+    }
+
+    /**
+     * How many backends of the primary, other than the one asking, have a statement containing {@code marker} as
+     * their current or last one; with {@code activeOnly}, only those running it now.
+     */
+    public int primaryBackendsWith(String marker, boolean activeOnly) throws SQLException {
+        try (Connection c = connectDirect(); java.sql.PreparedStatement s = c.prepareStatement(
+                "SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND strpos(query, ?) > 0"
+                        + (activeOnly ? " AND state = 'active'" : ""))) {
+            s.setString(1, marker);
+            try (java.sql.ResultSet rs = s.executeQuery()) {
+                rs.next();
+                return rs.getInt(1);
+            }
+        }
     }
 
     /** The shaded jar {@code mvn package} built (integration tests run after it), for a test that starts pgroute. */
