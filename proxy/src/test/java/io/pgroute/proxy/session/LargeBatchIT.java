@@ -90,6 +90,74 @@ class LargeBatchIT {
         assertThat(countDirect(table)).isEqualTo(ROWS);
     }
 
+    /**
+     * The batch's tables are begun before its Sync is sent, not when its ReadyForQuery comes back: its commit is made
+     * to wait (a deferred foreign key whose parent row another transaction holds), and while it waits a read of its
+     * table through the proxy is no longer answered from the cache. Begun only at the ReadyForQuery, the read would
+     * be served the count cached before the batch all the time the commit takes, and for a moment after it.
+     */
+    @Test
+    void withTheCacheABatchSentBeforeItsEndIsBegunBeforeItCommits() throws Exception {
+        String parent = "large_batch_parent";
+        String table = "large_batch_deferred";
+        try (WireClient client = WireClient.connect(cached.port(), "trusted", "app");
+             WireClient reader = WireClient.connect(cached.port(), "trusted", "app")) {
+            client.send(new Query("DROP TABLE IF EXISTS " + table + "; DROP TABLE IF EXISTS " + parent
+                    + "; CREATE TABLE " + parent + " (id int PRIMARY KEY); INSERT INTO " + parent + " VALUES (1);"
+                    + " CREATE TABLE " + table + " (id int, v text, parent int REFERENCES " + parent
+                    + " DEFERRABLE INITIALLY DEFERRED)"));
+            assertThat(WireClient.types(client.readUntilReady())).doesNotContain("E");
+            await(table + "'s count answered from the cache").atMost(Duration.ofSeconds(20))
+                    .pollInterval(Duration.ofMillis(50)).until(() -> {
+                        long before = hits();
+                        assertThat(count(reader, table)).isEqualTo("0");
+                        return hits() > before;
+                    });
+            try (Connection direct = ProxyFixture.get().connectDirect();
+                 Connection holder = ProxyFixture.get().connectDirect()) {
+                // a row pgroute does not know of: only a read that misses the cache counts it
+                try (Statement s = direct.createStatement()) {
+                    s.execute("INSERT INTO " + table + " VALUES (-1, 'direct', NULL)");
+                }
+                holder.setAutoCommit(false);
+                try (Statement s = holder.createStatement()) {
+                    s.execute("SELECT * FROM " + parent + " WHERE id = 1 FOR UPDATE");
+                }
+                String marker = "batch-marker-deferred";
+                client.send(new Parse("", "INSERT INTO " + table + " VALUES ($1::int, $2::text, 1) /* " + marker
+                        + " */", new int[0]));
+                byte[] value = new byte[VALUE_BYTES];
+                Arrays.fill(value, (byte) 'v');
+                for (int i = 0; i < ROWS; i++) {
+                    byte[] id = String.valueOf(i).getBytes(StandardCharsets.US_ASCII);
+                    client.send(new Bind("", "", new short[0], new byte[][] {id, value}, new short[0]),
+                            new Execute("", 0));
+                }
+                client.send(Sync.INSTANCE);
+                await("the batch's commit waits for the parent row").atMost(Duration.ofSeconds(15))
+                        .pollInterval(Duration.ofMillis(100)).until(() -> waitingOnALock(direct, marker));
+                await("a read of the batch's table misses the cache while the batch commits")
+                        .atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100))
+                        .until(() -> count(reader, table).equals("1"));
+                holder.rollback();
+            }
+            List<WireClient.Message> answer = client.readUntilReady();
+            assertThat(WireClient.types(answer)).isEqualTo("1" + "2C".repeat(ROWS) + "Z");
+            assertThat(count(client, table)).isEqualTo(String.valueOf(ROWS + 1));
+        }
+    }
+
+    private static boolean waitingOnALock(Connection direct, String marker) throws SQLException {
+        try (java.sql.PreparedStatement s = direct.prepareStatement("SELECT count(*) FROM pg_stat_activity"
+                + " WHERE strpos(query, ?) > 0 AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()")) {
+            s.setString(1, marker);
+            try (ResultSet rs = s.executeQuery()) {
+                rs.next();
+                return rs.getInt(1) > 0;
+            }
+        }
+    }
+
     private static long hits() {
         return cached.resultCache().orElseThrow().redis().stats().hits();
     }
