@@ -25,6 +25,7 @@ import io.pgroute.proxy.error.ErrorResponder;
 import io.pgroute.proxy.logging.SessionMdc;
 import io.pgroute.proxy.metrics.QueryRecorder;
 import io.pgroute.proxy.routing.Lsn;
+import io.pgroute.proxy.sql.Classifier;
 import io.pgroute.proxy.sql.StatementInfo;
 import io.pgroute.proxy.sql.StatementKind;
 import org.slf4j.Logger;
@@ -142,6 +143,11 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     private boolean readsHeldBack;
     /** The database is paused and this session waits to be woken (see {@link #pause}). */
     private boolean heldByPause;
+    /**
+     * Statements of queued messages being classified on the classifier's threads ({@link #classifyAhead}): nothing
+     * is sent until they are back.
+     */
+    private int classifyingElsewhere;
     /** When the cache lookup in flight started. */
     private long lookupStartNanos;
 
@@ -231,7 +237,59 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             return;
         }
         waiting.addLast(frame);
+        if (type == FrontendType.QUERY || type == FrontendType.PARSE || type == FrontendType.BIND) {
+            classifyAhead(frame, type);
+        }
         pump();
+    }
+
+    /**
+     * Makes sure the statement a Query, Parse or Bind brings is classified before the pump needs it, without the
+     * event loop waiting for JSqlParser or reading a long text: what {@link SessionRouting#known} cannot answer here
+     * is classified on the classifier's threads (a long text is decoded there too), and the pump waits for it while
+     * other sessions on this loop go on. A message that cannot be read is left to the pump, which answers it.
+     */
+    private void classifyAhead(PgFrame frame, FrontendType type) {
+        try {
+            if (type == FrontendType.BIND) {
+                // a statement prepared earlier is classified again to route each unit that binds it
+                PreparedStatements.Statement bound = translator.statements().get(frame.cString(1));
+                if (bound != null && routing.known(bound.sql()) == null) {
+                    String sql = bound.sql();
+                    classifyElsewhere(() -> sql, null);
+                }
+                return;
+            }
+            int index = type == FrontendType.QUERY ? 0 : 1;
+            if (frame.body().readableBytes() > Classifier.INLINE_LIMIT) {
+                frame.retain();  // for the classifier's thread, which decodes it
+                classifyElsewhere(() -> frame.cString(index), frame);
+                return;
+            }
+            String sql = frame.cString(index);
+            if (routing.known(sql) == null) {
+                classifyElsewhere(() -> sql, null);
+            }
+        } catch (RuntimeException malformed) {
+            // the pump's own reading of it answers the client
+        }
+    }
+
+    private void classifyElsewhere(java.util.function.Supplier<String> text, PgFrame retained) {
+        classifyingElsewhere++;
+        EventLoop loop = client.eventLoop();
+        routing.classifyElsewhere(text).whenComplete((made, failure) -> loop.execute(() -> {
+            if (retained != null) {
+                retained.release();
+            }
+            classifyingElsewhere--;
+            if (made != null) {
+                routing.remember(made);
+            }
+            if (!closed && classifyingElsewhere == 0) {
+                pumpAndFlush();
+            }
+        }));
     }
 
     public void onClientReadComplete() {
@@ -354,7 +412,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     }
 
     private void pumpQueue() {
-        while (!closed && !leasing && !replay.inFlight() && !waiting.isEmpty()) {
+        while (!closed && !leasing && classifyingElsewhere == 0 && !replay.inFlight() && !waiting.isEmpty()) {
             PgFrame next = waiting.peekFirst();
             FrontendType type = FrontendType.of(next.type());
             if (heldByPause || (transactionStatus == 'I' && startsCycle(type, inBatch) && pause())) {

@@ -39,6 +39,14 @@ public final class SessionRouting {
     private String lastSql;
     private StatementInfo lastInfo;
     private long lastGeneration = -1;
+    /**
+     * Classifications made on the classifier's threads ({@link #remember}), by text instance: the same instance is what
+     * the session classifies next (a message keeps the text it decoded, a prepared statement the text of its Parse),
+     * and finding it costs no pass over a long text. The most recent {@link #AHEAD_KEPT}, oldest first.
+     */
+    private final java.util.IdentityHashMap<String, Classifier.Classified> ahead = new java.util.IdentityHashMap<>();
+    private final java.util.ArrayDeque<String> aheadOrder = new java.util.ArrayDeque<>();
+    private static final int AHEAD_KEPT = 4;
 
     public SessionRouting(Classifier classifier, BackendPools pools, BackendTarget primary, DatabaseRouting database,
                           boolean transactionPooling) {
@@ -126,11 +134,57 @@ public final class SessionRouting {
                 && sql.equals(lastSql))) {
             return lastInfo;
         }
-        StatementInfo result = classifier.classify(sql);
+        StatementInfo result = null;
+        if (!ahead.isEmpty()) {
+            Classifier.Classified made = ahead.get(sql);
+            result = made != null && made.generation() == generation ? made.info() : null;
+        }
+        if (result == null) {
+            result = classifier.classify(sql);
+        }
         lastSql = sql;
         lastInfo = result;
         lastGeneration = generation;
         return result;
+    }
+
+    /**
+     * The classification of {@code sql} if it is at hand without JSqlParser and without reading a long text (see
+     * {@link Classifier#lookup}), else null: then {@link #classifyElsewhere} before {@link #classify}.
+     */
+    public StatementInfo known(String sql) {
+        long generation = classifier.generation();
+        if (generation == lastGeneration && (sql == lastSql || sql.length() <= Classifier.INLINE_LIMIT
+                && sql.hashCode() == lastSql.hashCode() && sql.equals(lastSql))) {
+            return lastInfo;
+        }
+        Classifier.Classified made = ahead.isEmpty() ? null : ahead.get(sql);
+        if (made != null && made.generation() == generation) {
+            return made.info();
+        }
+        StatementInfo result = classifier.lookup(sql);
+        if (result != null) {
+            lastSql = sql;
+            lastInfo = result;
+            lastGeneration = generation;
+        }
+        return result;
+    }
+
+    /** {@link Classifier#classifyElsewhere}: completes on a classifier thread; {@link #remember} the result. */
+    public java.util.concurrent.CompletableFuture<Classifier.Classified> classifyElsewhere(
+            java.util.function.Supplier<String> text) {
+        return classifier.classifyElsewhere(text);
+    }
+
+    /** Keeps a classification made elsewhere for the session's next {@link #classify} of that text instance. */
+    public void remember(Classifier.Classified made) {
+        if (ahead.put(made.sql(), made) == null) {
+            aheadOrder.addLast(made.sql());
+            if (aheadOrder.size() > AHEAD_KEPT) {
+                ahead.remove(aheadOrder.pollFirst());
+            }
+        }
     }
 
     /** The pool of the primary on {@code loop}. */

@@ -3,7 +3,11 @@ package io.pgroute.proxy.sql;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Supplier;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
@@ -23,18 +27,31 @@ import com.github.benmanes.caffeine.cache.Caffeine;
  * text, which a repeat finds without lexing. Texts holding a literal that the result does keep or read
  * (SET's value, EXPLAIN's options) are classified every time: lexer work only for SET.
  *
+ * <p>Where: {@link #lookup} answers on the caller's thread only what costs no more than a lexer pass over a short
+ * text (a cached shape, or a statement the lexer alone classifies); {@link #classifyElsewhere} does the rest on the
+ * classifier's own threads, so that an event loop never waits for JSqlParser (which may take its whole timeout, twice)
+ * nor reads a long text while other sessions wait for it. {@link #classify} does everything where it is called.
+ *
  * <p>Thread-safe. {@link #updateCatalog} swaps the function catalog (reload) and forgets cached results.
  */
 public final class Classifier implements AutoCloseable {
     /** Parse budget per statement; a pathological statement costs at most this, then goes to the primary. */
     public static final Duration DEFAULT_PARSE_TIMEOUT = Duration.ofMillis(500);
     private static final int MAX_PARSE_LENGTH = 1 << 20;
+    /**
+     * Texts longer than this many characters are not looked at by {@link #lookup}: fingerprinting (or hashing) one
+     * costs the calling event loop more than handing it to {@link #classifyElsewhere}.
+     */
+    public static final int INLINE_LIMIT = 32 * 1024;
     private static final FunctionCatalog BUILTINS = new BuiltinFunctions();
 
     /** Raw text ({@link String}) or shape ({@link Fingerprint}) → result; the key types never equal each other. */
     private final Cache<Object, StatementInfo> cache;
     private final QueryParser parser;
     private final StatementAnalyzer analyzer;
+    /** The same rules with a parser that refuses: what {@link #lookup} may do on the caller's thread. */
+    private final StatementAnalyzer lexicalAnalyzer;
+    private final ExecutorService elsewhere;
     private final LongAdder parseFailures = new LongAdder();
     private volatile FunctionCatalog catalog;
     /** Bumped by every {@link #updateCatalog}: a result remembered outside the cache is valid while it is equal. */
@@ -53,6 +70,9 @@ public final class Classifier implements AutoCloseable {
         this.parser = new QueryParser(parseTimeout, parserThreads, MAX_PARSE_LENGTH);
         ParsedStatements parsed = new ParsedStatements(parser, parseFailures::increment);
         this.analyzer = new StatementAnalyzer(parsed, new FunctionPolicy(() -> this.catalog));
+        this.lexicalAnalyzer = new StatementAnalyzer(ParsedStatements.lexicalOnly(),
+                new FunctionPolicy(() -> this.catalog));
+        this.elsewhere = Executors.newFixedThreadPool(parserThreads, new DaemonThreads("pgroute-classifier-"));
     }
 
     /**
@@ -60,20 +80,58 @@ public final class Classifier implements AutoCloseable {
      * JSqlParser, on a miss, reads {@code sql} itself, never its fingerprint.
      */
     public StatementInfo classify(String sql) {
+        return classify(sql, analyzer);
+    }
+
+    /**
+     * The classification of {@code sql} when it is at hand without JSqlParser, or null: cached (its text or its
+     * shape), or classified by the lexer alone (transaction control, SET, SHOW, DDL…). Null also for a text longer
+     * than {@link #INLINE_LIMIT}, without reading it. For a null, {@link #classifyElsewhere}.
+     */
+    public StatementInfo lookup(String sql) {
+        if (sql.length() > INLINE_LIMIT) {
+            return null;
+        }
+        try {
+            return classify(sql, lexicalAnalyzer);
+        } catch (ParsedStatements.NeedsParser needsParser) {
+            return null;
+        }
+    }
+
+    /** A classification made on the classifier's threads, with the catalog generation it was made under. */
+    public record Classified(String sql, StatementInfo info, long generation) {
+    }
+
+    /**
+     * Classifies on the classifier's own threads: {@code text} is called there too (decoding a long message is work
+     * as well), and the text's hash is computed there (a {@link String} keeps it), so the caller's later lookups of
+     * the same instance cost nothing. Completes on the classifier's thread; exceptionally if {@code text} throws.
+     */
+    public CompletableFuture<Classified> classifyElsewhere(Supplier<String> text) {
+        return CompletableFuture.supplyAsync(() -> {
+            String sql = text.get();
+            sql.hashCode();
+            long made = generation.get();  // before: a result that a reload overtakes counts as older
+            return new Classified(sql, classify(sql), made);
+        }, elsewhere);
+    }
+
+    private StatementInfo classify(String sql, StatementAnalyzer with) {
         StatementInfo result = cache.getIfPresent(sql);
         if (result != null) {
             return result;
         }
         Fingerprint fingerprint = Fingerprint.of(sql);
         if (!fingerprint.literals()) {
-            return cache.get(sql, text -> analyze(sql).withFingerprint(fingerprint.text()));
+            return cache.get(sql, text -> analyze(sql, with).withFingerprint(fingerprint.text()));
         }
         if (fingerprint.literalSensitive()) {
-            return analyze(sql).withFingerprint(fingerprint.text());
+            return analyze(sql, with).withFingerprint(fingerprint.text());
         }
         StatementInfo shaped = cache.getIfPresent(fingerprint);  // the common case, without a capturing lambda
         return shaped != null ? shaped
-                : cache.get(fingerprint, shape -> analyze(sql).withFingerprint(fingerprint.text()));
+                : cache.get(fingerprint, shape -> analyze(sql, with).withFingerprint(fingerprint.text()));
     }
 
     /** Which catalog classifications were made under; changes when {@link #updateCatalog} runs. */
@@ -131,22 +189,23 @@ public final class Classifier implements AutoCloseable {
 
     @Override
     public void close() {
+        elsewhere.shutdownNow();
         parser.close();
     }
 
-    private StatementInfo analyze(String sql) {
+    private StatementInfo analyze(String sql, StatementAnalyzer with) {
         SqlScanner.Scan scan = SqlScanner.scan(sql);
         List<SqlScanner.Segment> statements = scan.statements();
         if (statements.isEmpty()) {
             return InfoBuilder.of(StatementKind.EMPTY, true, "empty").build(scan.hints(), false, List.of());
         }
         if (statements.size() == 1) {
-            return analyzer.analyze(statements.get(0)).build(scan.hints(), false, List.of());
+            return with.analyze(statements.get(0)).build(scan.hints(), false, List.of());
         }
         List<InfoBuilder> builders = new ArrayList<>();
         List<StatementInfo> parts = new ArrayList<>();
         for (SqlScanner.Segment each : statements) {
-            InfoBuilder builder = analyzer.analyze(each);
+            InfoBuilder builder = with.analyze(each);
             builders.add(builder);
             parts.add(builder.build(scan.hints(), false, List.of()));
         }

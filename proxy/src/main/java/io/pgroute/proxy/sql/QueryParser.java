@@ -3,8 +3,6 @@ package io.pgroute.proxy.sql;
 import java.time.Duration;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import net.sf.jsqlparser.JSQLParserException;
 import net.sf.jsqlparser.parser.CCJSqlParserUtil;
@@ -24,7 +22,7 @@ final class QueryParser implements AutoCloseable {
     QueryParser(Duration timeout, int threads, int maxLength) {
         this.timeoutMillis = Math.max(1, timeout.toMillis());
         this.maxLength = maxLength;
-        this.executor = Executors.newFixedThreadPool(threads, new DaemonThreads());
+        this.executor = Executors.newFixedThreadPool(threads, new DaemonThreads("pgroute-sql-parser-"));
     }
 
     /** The parsed statement; throws on syntax errors, timeouts, over-long text and UnsupportedStatement. */
@@ -42,17 +40,5 @@ final class QueryParser implements AutoCloseable {
     @Override
     public void close() {
         executor.shutdownNow();
-    }
-
-    /** Names parser threads and keeps them from holding the JVM open. */
-    private static final class DaemonThreads implements ThreadFactory {
-        private final AtomicInteger count = new AtomicInteger();
-
-        @Override
-        public Thread newThread(Runnable task) {
-            Thread result = new Thread(task, "pgroute-sql-parser-" + count.incrementAndGet());
-            result.setDaemon(true);
-            return result;
-        }
     }
 }

@@ -12,10 +12,17 @@ import java.util.List;
  * JSqlParser with comments blanked and E-strings / dollar quotes replaced by {@code ''} (their content never
  * matters for routing, and the parser cannot read them). Parentheses are tracked so that a {@code ;} inside
  * {@code CREATE RULE … (…; …)} does not split.
+ *
+ * <p>In the parser text a long list of literals ({@code IN (1, 2, 3, …)}, {@code VALUES (1, 'a'), (2, 'b'), …},
+ * {@code IN ($1, $2, …)}) keeps only its first {@value #KEPT_LITERALS} elements: what is left out names no table and
+ * calls no function, so the classification is the same, and JSqlParser's time grows with such a list until it gives
+ * up on it (an {@code IN} list of 6 400 numbers took a second) while the parse it abandoned runs on.
  */
 public final class SqlScanner {
     /** Tokens kept per statement; lexer-owned statements are short, longer ones are re-tokenized on demand. */
     static final int MAX_TOKENS = 256;
+    /** Elements of a run of literal elements in one list that the parser text keeps; the rest are left out. */
+    static final int KEPT_LITERALS = 8;
 
     private SqlScanner() {
     }
@@ -27,8 +34,9 @@ public final class SqlScanner {
      * @param parserText the text for JSqlParser
      * @param tokens     its first tokens, comments excluded, offsets relative to {@code text}
      * @param truncated  more tokens follow
+     * @param depth      how deep its parentheses nest, at most
      */
-    public record Segment(String text, String parserText, List<Token> tokens, boolean truncated) {
+    public record Segment(String text, String parserText, List<Token> tokens, boolean truncated, int depth) {
 
         /** All tokens of the statement (re-tokenizes only when truncated). */
         public List<Token> allTokens() {
@@ -144,11 +152,15 @@ public final class SqlScanner {
         private int copied;
         private boolean truncated;
         private int parens;
+        private int maxParens;
         private int atomic;
         private Token previous;
+        /** The lists being read, innermost first; the last is the statement itself (its top-level commas). */
+        private final java.util.ArrayDeque<ListLevel> lists = new java.util.ArrayDeque<>();
 
         SegmentBuilder(String sql) {
             this.sql = sql;
+            lists.push(new ListLevel());
         }
 
         void comment(Token comment) {
@@ -168,6 +180,7 @@ public final class SqlScanner {
 
         private void track(Token token) {
             parens += token.isSymbol("(") ? 1 : token.isSymbol(")") ? -1 : 0;
+            maxParens = Math.max(maxParens, parens);
             if (atomic > 0) {
                 atomic += token.is("begin") || token.is("case") ? 1 : token.is("end") ? -1 : 0;
             } else if (token.is("atomic") && previous != null && previous.is("begin") && !tokens.isEmpty()
@@ -188,6 +201,7 @@ public final class SqlScanner {
                 parserText.append(sql, copied, token.start()).append("''");
                 copied = token.end();
             }
+            listToken(token);
             if (tokens.size() < MAX_TOKENS) {
                 tokens.add(new Token(token.type(), token.value(), token.start() - start, token.end() - start));
             } else {
@@ -195,14 +209,106 @@ public final class SqlScanner {
             }
         }
 
+        /** Follows the lists the statement holds, and leaves out of the parser text literal elements past the kept ones. */
+        private void listToken(Token token) {
+            ListLevel level = lists.peek();
+            if (token.isSymbol("(")) {
+                level.hasTokens = true;
+                level.inCast = false;
+                lists.push(new ListLevel());
+            } else if (token.isSymbol(")") && lists.size() > 1) {
+                endElement(level, token.start());
+                lists.pop();
+                ListLevel parent = lists.peek();
+                parent.elementLiteral &= level.allLiteral;
+            } else if (token.isSymbol(",")) {
+                endElement(level, token.start());
+                parserText.append(sql, copied, token.start());
+                copied = token.start();
+                level.commaMark = parserText.length();
+                level.hasTokens = false;
+                level.elementLiteral = true;
+                level.inCast = false;
+            } else {
+                level.hasTokens = true;
+                level.elementLiteral &= isLiteralPart(token, level);
+            }
+        }
+
+        /**
+         * The element of {@code level} ending at {@code at} (a comma or the closing parenthesis): past
+         * {@link #KEPT_LITERALS} literal ones in a row, it is left out with the comma before it.
+         */
+        private void endElement(ListLevel level, int at) {
+            if (!level.hasTokens || !level.elementLiteral) {
+                level.run = 0;
+                level.allLiteral = false;
+                return;
+            }
+            level.run++;
+            if (level.run > KEPT_LITERALS && level.commaMark >= 0) {
+                parserText.setLength(level.commaMark);
+                copied = at;
+            }
+        }
+
+        /**
+         * Whether {@code token} may be part of a literal element: a constant, a parameter, a sign, or a cast to a
+         * type ({@code '…'::timestamp with time zone}). A word that is not a type name after {@code ::} (a column, a
+         * function) is not: such an element is kept.
+         */
+        private static boolean isLiteralPart(Token token, ListLevel level) {
+            switch (token.type()) {
+                case NUMBER, STRING, ESCAPE_STRING, DOLLAR_STRING, PARAM -> {
+                    return true;
+                }
+                case WORD -> {
+                    return level.inCast || token.is("null") || token.is("true") || token.is("false")
+                            || token.is("default");
+                }
+                case QUOTED_IDENT -> {
+                    return level.inCast;
+                }
+                case OPERATOR -> {
+                    level.inCast = token.value().equals("::");
+                    return level.inCast || token.value().equals("-") || token.value().equals("+");
+                }
+                case PUNCT -> {
+                    return level.inCast && (token.isSymbol(".") || token.isSymbol("[") || token.isSymbol("]"));
+                }
+                default -> {
+                    return false;
+                }
+            }
+        }
+
         void finish(List<Segment> into) {
             if (start < 0) {
                 return;
             }
+            if (lists.size() == 1) {
+                endElement(lists.peek(), end);  // the statement's last element: a VALUES list's last row
+            }
             if (copied < end) {
                 parserText.append(sql, copied, end);
             }
-            into.add(new Segment(sql.substring(start, end), parserText.toString(), List.copyOf(tokens), truncated));
+            into.add(new Segment(sql.substring(start, end), parserText.toString(), List.copyOf(tokens), truncated,
+                    maxParens));
         }
+    }
+
+    /** One list being read by {@link SegmentBuilder}: the element under way and the run of literal ones before it. */
+    private static final class ListLevel {
+        /** The parser text's length at the comma before the element under way; -1: the list's first element. */
+        int commaMark = -1;
+        boolean hasTokens;
+        /** Every token of the element so far can be part of a literal (a nested list counts when all of it is). */
+        boolean elementLiteral = true;
+        /** The element is in a cast's type name, after {@code ::}. */
+        boolean inCast;
+        /** Literal elements in a row just before the element under way. */
+        int run;
+        /** Every element ended so far was literal. */
+        boolean allLiteral = true;
     }
 }

@@ -155,6 +155,63 @@ class ClassifierTest {
     }
 
     @Test
+    void aLongListOfLiteralsIsReadLikeAShortOne() {
+        StringBuilder in = new StringBuilder("select count(*) from accounts where id in (");
+        for (int i = 1; in.length() < 1_000_000; i++) {
+            in.append(i).append(',');
+        }
+        long before = CLASSIFIER.parseFailures();
+        StatementInfo info = CLASSIFIER.classify(in.append("0)").toString());
+        assertThat(CLASSIFIER.parseFailures()).as("JSqlParser gave up on it whole").isEqualTo(before);
+        assertThat(info.kind()).isEqualTo(READ);
+        assertThat(info.readOnly()).isTrue();
+        assertThat(info.tablesRead()).containsExactly("accounts");
+    }
+
+    @Test
+    void deeplyNestedStatementsAreNotGivenToTheParser() {
+        String nested = "select * from t where a in ".repeat(1)
+                + "(select a from t where a in ".repeat(20) + "(1)" + ")".repeat(20);
+        try (Classifier classifier = new Classifier(CATALOG, 10, Duration.ofSeconds(60), 1)) {
+            StatementInfo info = classifier.classify(nested);
+            assertThat(info.reason()).isEqualTo("nested too deep");
+            assertThat(info.readOnly()).isFalse();
+            // the parser's one thread is free: a statement after it is parsed (20 levels kept it busy for minutes)
+            assertThat(classifier.classify("select * from t where a in (select a from u)").reason()).isEqualTo("read");
+        }
+    }
+
+    @Test
+    void looksUpWithoutParsing() {
+        try (Classifier classifier = new Classifier(CATALOG, 100)) {
+            assertThat(classifier.lookup("BEGIN").kind()).isEqualTo(TRANSACTION_BEGIN);
+            assertThat(classifier.lookup("SET application_name = 'x'").kind()).isEqualTo(SET);
+            String read = "select * from looked_up where id = 1";
+            assertThat(classifier.lookup(read)).as("needs JSqlParser").isNull();
+            assertThat(classifier.parseFailures()).isZero();
+            StatementInfo parsed = classifier.classify(read);
+            assertThat(classifier.lookup("select * from looked_up where id = 2")).isSameAs(parsed);
+            String longOne = "select * from looked_up where id = 1 or " + "id = 2 or ".repeat(4000) + "id = 3";
+            classifier.classify(longOne);
+            assertThat(classifier.lookup(longOne)).as("longer than the inline limit: not even looked up").isNull();
+        }
+    }
+
+    @Test
+    void classifiesElsewhereOnThreadsWithADeepStack() throws Exception {
+        String chain = "select * from t where a = 0" + " or a = 1".repeat(5_000);
+        try (Classifier classifier = new Classifier(CATALOG, 100, Duration.ofSeconds(60), 1)) {
+            Classifier.Classified made = classifier.classifyElsewhere(() -> {
+                assertThat(Thread.currentThread().getName()).startsWith("pgroute-classifier-");
+                return chain;
+            }).get();
+            assertThat(made.sql()).isSameAs(chain);
+            assertThat(made.info().reason()).as("a tree 5 000 deep walked there").isEqualTo("read");
+            assertThat(made.generation()).isEqualTo(classifier.generation());
+        }
+    }
+
+    @Test
     void forgetsCachedResultsWhenTheCatalogChanges() {
         try (Classifier classifier = new Classifier(new BuiltinFunctions(), 10)) {
             assertThat(classifier.classify("select write_audit()").reason()).isEqualTo("unknown function write_audit");

@@ -173,4 +173,53 @@ class SqlScannerTest {
         System.gc();
         return runtime.totalMemory() - runtime.freeMemory();
     }
+
+    private static String parserText(String sql) {
+        return SqlScanner.scan(sql).statements().get(0).parserText();
+    }
+
+    @Test
+    void theParserTextKeepsTheFirstElementsOfALongListOfLiterals() {
+        StringBuilder in = new StringBuilder("select * from t where id in (");
+        for (int i = 1; i <= 5000; i++) {
+            in.append(i).append(i < 5000 ? ", " : ") and b = 'x'");
+        }
+        assertThat(parserText(in.toString())).isEqualTo("select * from t where id in (1, 2, 3, 4, 5, 6, 7, 8) and b = 'x'");
+        assertThat(parserText("select * from t where id in ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"))
+                .isEqualTo("select * from t where id in ($1, $2, $3, $4, $5, $6, $7, $8)");
+        assertThat(parserText("insert into t values (1, 'a'), (2, 'b'), (3, 'c'), (4, 'd'), (5, 'e'), (6, 'f'),"
+                + " (7, 'g'), (8, 'h'), (9, 'i'), (10, E'j\\''), (11, null) on conflict (id) do nothing"))
+                .as("the first row belongs to the statement's first element; an E-string in a row left out goes too")
+                .isEqualTo("insert into t values (1, 'a'), (2, 'b'), (3, 'c'), (4, 'd'), (5, 'e'), (6, 'f'), (7, 'g'),"
+                        + " (8, 'h'), (9, 'i'), (11, null) on conflict (id) do nothing");
+        StringBuilder casts = new StringBuilder("insert into t values ($1, $2)");
+        for (int i = 3; i < 23; i += 2) {
+            casts.append(", ($").append(i).append("::int, $").append(i + 1).append("::timestamp with time zone)");
+        }
+        assertThat(parserText(casts.toString())).as("casts to a type are part of a literal")
+                .endsWith(", ($15::int, $16::timestamp with time zone), ($17::int, $18::timestamp with time zone)");
+    }
+
+    @Test
+    void theParserTextKeepsEveryElementThatCallsOrNamesSomething() {
+        StringBuilder values = new StringBuilder("insert into t values (0, 'a')");
+        for (int i = 1; i <= 20; i++) {
+            values.append(", (").append(i).append(i == 15 ? ", nextval('s'))" : i == 16 ? ", 1::int + f(2))" : ", 'v')");
+        }
+        String text = parserText(values.toString());
+        assertThat(text).as("eight rows kept, then the run breaks at a call and starts again")
+                .endsWith("(8, 'v'), (15, nextval('s')), (16, 1::int + f(2)), (17, 'v'), (18, 'v'), (19, 'v'), (20, 'v')");
+        assertThat(parserText("select a, b, c, d, e, f, g, h, i, j, k from t"))
+                .isEqualTo("select a, b, c, d, e, f, g, h, i, j, k from t");
+        assertThat(parserText("select * from t where id in (select x from u), 1, 2, 3, 4, 5, 6, 7, 8, 9, 10"))
+                .as("after an element that is not a literal, a new run of them starts")
+                .isEqualTo("select * from t where id in (select x from u), 1, 2, 3, 4, 5, 6, 7, 8");
+    }
+
+    @Test
+    void aSegmentKnowsHowDeepItsParenthesesNest() {
+        assertThat(SqlScanner.scan("select 1").statements().get(0).depth()).isZero();
+        assertThat(SqlScanner.scan("select f((1), (2)) from t where a in (select (b) from u)").statements().get(0)
+                .depth()).isEqualTo(2);
+    }
 }
