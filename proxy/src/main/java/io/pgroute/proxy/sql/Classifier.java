@@ -118,6 +118,19 @@ public final class Classifier implements AutoCloseable {
     }
 
     private StatementInfo classify(String sql, StatementAnalyzer with) {
+        try {
+            return classifyOrBusy(sql, with);
+        } catch (QueryParser.Busy busy) {
+            // every parser thread is still on a parse it gave up on: the primary this time, remembered by no one
+            parseFailures.increment();
+            SqlScanner.Scan scan = SqlScanner.scan(sql);
+            InfoBuilder unread = InfoBuilder.opaque(StatementKind.UNKNOWN, "parser busy");
+            unread.parsed = false;
+            return unread.build(scan.hints(), false, List.of()).withFingerprint(Fingerprint.of(sql).text());
+        }
+    }
+
+    private StatementInfo classifyOrBusy(String sql, StatementAnalyzer with) {
         StatementInfo result = cache.getIfPresent(sql);
         if (result != null) {
             return result;

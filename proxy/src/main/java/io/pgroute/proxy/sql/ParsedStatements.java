@@ -44,6 +44,8 @@ final class ParsedStatements {
         Statement statement;
         try {
             statement = parser.parse(segment.parserText());
+        } catch (QueryParser.Busy busy) {
+            throw busy;  // no verdict: the classifier does not remember it
         } catch (JSQLParserException | RuntimeException | StackOverflowError failure) {
             return failure(dml, "parse failure");
         }

@@ -182,6 +182,26 @@ class ClassifierTest {
     }
 
     @Test
+    void aStatementQueuedBehindAnAbandonedParseIsNotRememberedAsUnreadable() {
+        // an IN list of expressions (not literals, so all of it goes to JSqlParser): its lookahead runs for seconds
+        // without looking at the timeout's flag
+        StringBuilder slow = new StringBuilder("select * from t where id in (");
+        for (int i = 0; i < 6400; i++) {
+            slow.append(i).append(" * 1").append(i < 6399 ? ", " : ")");
+        }
+        String next = "select * from behind_an_abandoned_parse where id = $1";
+        try (Classifier classifier = new Classifier(CATALOG, 100, Duration.ofMillis(20), 1)) {
+            assertThat(classifier.classify(slow.toString()).readOnly()).isFalse();
+            // the parser's one thread still runs the abandoned parse: no verdict on the next statement
+            assertThat(classifier.classify(next).reason()).isEqualTo("parser busy");
+            assertThat(classifier.classify(next).readOnly()).isFalse();
+            org.awaitility.Awaitility.await("the next statement is read once the thread is free")
+                    .atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
+                    .until(() -> classifier.classify(next).reason().equals("read"));
+        }
+    }
+
+    @Test
     void looksUpWithoutParsing() {
         try (Classifier classifier = new Classifier(CATALOG, 100)) {
             assertThat(classifier.lookup("BEGIN").kind()).isEqualTo(TRANSACTION_BEGIN);
