@@ -406,6 +406,9 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
      */
     private void pump() {
         pumpQueue();
+        if (waiting.isEmpty()) {
+            routing.forgetClassifiedElsewhere();
+        }
         if (readsHeldBack) {
             resumeReadsIfDrained();
         }

@@ -177,6 +177,17 @@ public final class SessionRouting {
         return classifier.classifyElsewhere(text);
     }
 
+    /**
+     * Forgets the classifications made elsewhere, once the session holds none of their messages: a long text is not
+     * kept alive for them (a statement prepared earlier is classified again, elsewhere, when a Bind of it comes).
+     */
+    public void forgetClassifiedElsewhere() {
+        if (!ahead.isEmpty()) {
+            ahead.clear();
+            aheadOrder.clear();
+        }
+    }
+
     /** Keeps a classification made elsewhere for the session's next {@link #classify} of that text instance. */
     public void remember(Classifier.Classified made) {
         if (ahead.put(made.sql(), made) == null) {
