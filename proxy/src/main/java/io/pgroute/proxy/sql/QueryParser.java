@@ -24,7 +24,7 @@ import net.sf.jsqlparser.statement.UnsupportedStatement;
  */
 final class QueryParser implements AutoCloseable {
     private final ThreadPoolExecutor executor;
-    /** Parser threads not running a parse (an abandoned one included). */
+    /** Permits for the parser threads: a thread still on a parse, abandoned or not, holds one. */
     private final Semaphore free;
     private final long timeoutMillis;
     private final int maxLength;
