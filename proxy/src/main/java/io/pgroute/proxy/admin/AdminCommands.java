@@ -217,7 +217,7 @@ public final class AdminCommands {
             return show(show.topic());
         }
         if (command instanceof AdminCommand.ExplainRoute explain) {
-            return CompletableFuture.completedFuture(explainer.explain(explain));
+            return explainer.explain(explain);
         }
         if (command instanceof AdminCommand.InvalidateCache invalidate) {
             LOGGER.info("admin: cache invalidate {}", invalidate.all() ? "all" : invalidate.table());

@@ -56,12 +56,19 @@ final class RouteExplainer {
                 .column("cache_key", ColumnType.TEXT).column("invalidates", ColumnType.TEXT);
     }
 
-    AdminResult explain(AdminCommand.ExplainRoute command) {
+    /**
+     * The answer to {@code EXPLAIN ROUTE}, worked out on the classifier's threads: the statement may be one JSqlParser
+     * takes long on, and the admin console shares its event loop with clients.
+     */
+    java.util.concurrent.CompletableFuture<AdminResult> explain(AdminCommand.ExplainRoute command) {
         if (classifier == null) {
             throw new AdminException(AdminException.NOT_IN_PREREQUISITE_STATE, "no statement classifier available");
         }
         String database = database(command.database());
-        StatementInfo info = classifier.classify(command.sql());
+        return classifier.classifyElsewhere(command::sql).thenApply(made -> explain(command, database, made.info()));
+    }
+
+    private AdminResult explain(AdminCommand.ExplainRoute command, String database, StatementInfo info) {
         DatabaseRouting databaseRouting = routing.get(database);
         Optional<ResultCache.ReadPlan> plan = cache == null ? Optional.empty() : cache.plan(database, info);
         boolean cacheable = plan.isPresent() && !isKnownWrite(databaseRouting, command.sql());

@@ -34,7 +34,7 @@ class RouteExplainerTest {
     }
 
     private Map<String, Object> explain(String database, String sql) {
-        AdminResult result = explainer.explain(new AdminCommand.ExplainRoute(database, sql));
+        AdminResult result = explainer.explain(new AdminCommand.ExplainRoute(database, sql)).join();
         assertThat(result.rows()).hasSize(1);
         Map<String, Object> row = new java.util.LinkedHashMap<>();
         for (int i = 0; i < result.columns().size(); i++) {
@@ -82,7 +82,7 @@ class RouteExplainerTest {
 
     @Test
     void describesTheSameColumnsItAnswers() {
-        AdminResult result = explainer.explain(new AdminCommand.ExplainRoute(null, "SELECT 1"));
+        AdminResult result = explainer.explain(new AdminCommand.ExplainRoute(null, "SELECT 1")).join();
         assertThat(result.columns()).isEqualTo(RouteExplainer.columns().columns());
         assertThat(result.columns()).extracting(AdminResult.Column::name).containsExactly("database", "kind",
                 "read_only", "target", "reason", "tables_read", "tables_written", "functions", "cacheable",
