@@ -253,8 +253,8 @@ public final class SqlScanner {
         }
 
         /**
-         * Whether {@code token} may be part of a literal element: a constant, a parameter, a sign, or a cast to a
-         * type ({@code '…'::timestamp with time zone}). A word that is not a type name after {@code ::} (a column, a
+         * Whether {@code token} may be part of a literal element: a constant, a parameter, an operator (signs,
+         * arithmetic), or a cast to a type ({@code '…'::timestamp with time zone}). A word that is not a type name after {@code ::} (a column, a
          * function) is not: such an element is kept.
          */
         private static boolean isLiteralPart(Token token, ListLevel level) {
@@ -270,8 +270,9 @@ public final class SqlScanner {
                     return level.inCast;
                 }
                 case OPERATOR -> {
+                    // arithmetic on constants (an operator names no table, and classification reads none)
                     level.inCast = token.value().equals("::");
-                    return level.inCast || token.value().equals("-") || token.value().equals("+");
+                    return true;
                 }
                 case PUNCT -> {
                     return level.inCast && (token.isSymbol(".") || token.isSymbol("[") || token.isSymbol("]"));

@@ -185,6 +185,9 @@ class SqlScannerTest {
             in.append(i).append(i < 5000 ? ", " : ") and b = 'x'");
         }
         assertThat(parserText(in.toString())).isEqualTo("select * from t where id in (1, 2, 3, 4, 5, 6, 7, 8) and b = 'x'");
+        assertThat(parserText("select * from t where id in (1 * 2, -3, 4 + 5, 6 / 7, 8 % 9, 10 || 'a', 11, 12, 13)"))
+                .as("arithmetic on constants is a literal too")
+                .isEqualTo("select * from t where id in (1 * 2, -3, 4 + 5, 6 / 7, 8 % 9, 10 || 'a', 11, 12)");
         assertThat(parserText("select * from t where id in ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"))
                 .isEqualTo("select * from t where id in ($1, $2, $3, $4, $5, $6, $7, $8)");
         assertThat(parserText("insert into t values (1, 'a'), (2, 'b'), (3, 'c'), (4, 'd'), (5, 'e'), (6, 'f'),"
