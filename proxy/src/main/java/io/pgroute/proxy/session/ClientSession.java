@@ -37,6 +37,7 @@ import java.util.List;
 import java.util.Deque;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
 
 /**
  * One client connection after authentication. Requests are queued as they arrive and sent to a backend connection
@@ -275,7 +276,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         }
     }
 
-    private void classifyElsewhere(java.util.function.Supplier<String> text, PgFrame retained) {
+    private void classifyElsewhere(Supplier<String> text, PgFrame retained) {
         classifyingElsewhere++;
         EventLoop loop = client.eventLoop();
         routing.classifyElsewhere(text).whenComplete((made, failure) -> loop.execute(() -> {

@@ -14,10 +14,14 @@ import io.pgroute.proxy.routing.NodeState;
 import io.pgroute.proxy.sql.Classifier;
 import io.pgroute.proxy.sql.StatementInfo;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
 
 /**
  * Where a session's requests may run: the statement classifier, the primary and replica pools of its database
@@ -44,8 +48,8 @@ public final class SessionRouting {
      * the session classifies next (a message keeps the text it decoded, a prepared statement the text of its Parse),
      * and finding it costs no pass over a long text. The most recent {@link #AHEAD_KEPT}, oldest first.
      */
-    private final java.util.IdentityHashMap<String, Classifier.Classified> ahead = new java.util.IdentityHashMap<>();
-    private final java.util.ArrayDeque<String> aheadOrder = new java.util.ArrayDeque<>();
+    private final IdentityHashMap<String, Classifier.Classified> ahead = new IdentityHashMap<>();
+    private final ArrayDeque<String> aheadOrder = new ArrayDeque<>();
     private static final int AHEAD_KEPT = 4;
 
     public SessionRouting(Classifier classifier, BackendPools pools, BackendTarget primary, DatabaseRouting database,
@@ -172,8 +176,7 @@ public final class SessionRouting {
     }
 
     /** {@link Classifier#classifyElsewhere}: completes on a classifier thread; {@link #remember} the result. */
-    public java.util.concurrent.CompletableFuture<Classifier.Classified> classifyElsewhere(
-            java.util.function.Supplier<String> text) {
+    public CompletableFuture<Classifier.Classified> classifyElsewhere(Supplier<String> text) {
         return classifier.classifyElsewhere(text);
     }
 
