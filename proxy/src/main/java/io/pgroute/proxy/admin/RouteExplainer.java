@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * {@code EXPLAIN ROUTE}: where a statement would go from a fresh autocommit session of a database opened by the
@@ -60,7 +61,7 @@ final class RouteExplainer {
      * The answer to {@code EXPLAIN ROUTE}, worked out on the classifier's threads: the statement may be one JSqlParser
      * takes long on, and the admin console shares its event loop with clients.
      */
-    java.util.concurrent.CompletableFuture<AdminResult> explain(AdminCommand.ExplainRoute command) {
+    CompletableFuture<AdminResult> explain(AdminCommand.ExplainRoute command) {
         if (classifier == null) {
             throw new AdminException(AdminException.NOT_IN_PREREQUISITE_STATE, "no statement classifier available");
         }
