@@ -215,12 +215,14 @@ public final class SqlScanner {
             if (token.isSymbol("(")) {
                 level.hasTokens = true;
                 level.inCast = false;
+                level.shape('(');
                 lists.push(new ListLevel());
             } else if (token.isSymbol(")") && lists.size() > 1) {
                 endElement(level, token.start());
                 lists.pop();
                 ListLevel parent = lists.peek();
                 parent.elementLiteral &= level.allLiteral;
+                parent.shape(level.allLiteral ? "L)" : level.allShape == null ? null : level.allShape.append(')'));
             } else if (token.isSymbol(",")) {
                 endElement(level, token.start());
                 parserText.append(sql, copied, token.start());
@@ -229,20 +231,42 @@ public final class SqlScanner {
                 level.hasTokens = false;
                 level.elementLiteral = true;
                 level.inCast = false;
+                level.shape = new StringBuilder();
             } else {
                 level.hasTokens = true;
                 level.elementLiteral &= isLiteralPart(token, level);
+                switch (token.type()) {
+                    case NUMBER, STRING, ESCAPE_STRING, DOLLAR_STRING, PARAM -> level.shape('?');
+                    default -> level.shape(token.value()).shape(' ');
+                }
             }
         }
 
         /**
-         * The element of {@code level} ending at {@code at} (a comma or the closing parenthesis): past
-         * {@link #KEPT_LITERALS} literal ones in a row, it is left out with the comma before it.
+         * The element of {@code level} ending at {@code at} (a comma or the closing parenthesis). Past
+         * {@link #KEPT_LITERALS} in a row that are literal or repeat the element before them token for token (literal
+         * values aside: {@code (nextval('s'), 'a', now())} in every row of a VALUES list), it is left out with the
+         * comma before it: what a repeat calls or names, the element it repeats already did.
          */
         private void endElement(ListLevel level, int at) {
-            if (!level.hasTokens || !level.elementLiteral) {
-                level.run = 0;
+            boolean literal = level.hasTokens && level.elementLiteral;
+            String shape = literal || level.shape == null ? null : level.shape.toString();
+            boolean repeat = shape != null && level.hasTokens && shape.equals(level.previousShape);
+            level.previousShape = shape;
+            if (level.allShape != null) {
+                if (literal) {
+                    level.allShape.append("?,");
+                } else if (shape == null || level.allShape.length() + shape.length() > ListLevel.SHAPE_LIMIT) {
+                    level.allShape = null;
+                } else {
+                    level.allShape.append(shape).append(',');
+                }
+            }
+            if (!literal) {
                 level.allLiteral = false;
+            }
+            if (!literal && !repeat) {
+                level.run = 0;
                 return;
             }
             level.run++;
@@ -300,6 +324,8 @@ public final class SqlScanner {
 
     /** One list being read by {@link SegmentBuilder}: the element under way and the run of literal ones before it. */
     private static final class ListLevel {
+        /** Longer shapes are not kept: such an element never counts as a repeat. */
+        static final int SHAPE_LIMIT = 512;
         /** The parser text's length at the comma before the element under way; -1: the list's first element. */
         int commaMark = -1;
         boolean hasTokens;
@@ -307,9 +333,39 @@ public final class SqlScanner {
         boolean elementLiteral = true;
         /** The element is in a cast's type name, after {@code ::}. */
         boolean inCast;
-        /** Literal elements in a row just before the element under way. */
+        /** Elements in a row, just before the element under way, that are literal or repeat the one before them. */
         int run;
         /** Every element ended so far was literal. */
         boolean allLiteral = true;
+        /**
+         * The element under way token by token, literal values as {@code ?} (null: longer than {@link #SHAPE_LIMIT}).
+         */
+        StringBuilder shape = new StringBuilder();
+        /** The shape of the element before, if it was not literal and not too long. */
+        String previousShape;
+        /** The shapes of the list's elements so far, for the element that holds the list (null: too long). */
+        StringBuilder allShape = new StringBuilder();
+
+        ListLevel shape(CharSequence part) {
+            if (shape != null) {
+                if (part == null || shape.length() + part.length() > SHAPE_LIMIT) {
+                    shape = null;
+                } else {
+                    shape.append(part);
+                }
+            }
+            return this;
+        }
+
+        ListLevel shape(char part) {
+            if (shape != null) {
+                if (shape.length() >= SHAPE_LIMIT) {
+                    shape = null;
+                } else {
+                    shape.append(part);
+                }
+            }
+            return this;
+        }
     }
 }

@@ -169,6 +169,21 @@ class ClassifierTest {
     }
 
     @Test
+    void aBulkInsertWithCallsInEveryRowIsReadLikeAShortOne() {
+        StringBuilder insert = new StringBuilder("insert into bulk (id, name, at) values ");
+        for (int i = 0; i < 6400; i++) {
+            insert.append("(nextval('bulk_id'), 'n").append(i).append("', now())").append(i < 6399 ? ", " : "");
+        }
+        try (Classifier classifier = new Classifier(CATALOG, 10)) {
+            StatementInfo info = classifier.classify(insert.toString());
+            assertThat(info.reason()).as("JSqlParser gave up on all 6 400 rows after its budget").isEqualTo("write");
+            assertThat(info.tablesWritten()).containsExactly("bulk");
+            assertThat(info.functions()).contains("nextval", "now");
+            assertThat(classifier.parseFailures()).isZero();
+        }
+    }
+
+    @Test
     void deeplyNestedStatementsAreNotGivenToTheParser() {
         String nested = "select * from t where a in ".repeat(1)
                 + "(select a from t where a in ".repeat(20) + "(1)" + ")".repeat(20);
@@ -183,11 +198,11 @@ class ClassifierTest {
 
     @Test
     void aStatementQueuedBehindAnAbandonedParseIsNotRememberedAsUnreadable() {
-        // an IN list of function calls (kept whole for JSqlParser: a call may matter): its lookahead runs for seconds
-        // without looking at the timeout's flag
+        // an IN list of calls to two functions in turn (kept whole for JSqlParser: no element repeats the one before
+        // it): its lookahead runs for seconds without looking at the timeout's flag
         StringBuilder slow = new StringBuilder("select * from t where id in (");
         for (int i = 0; i < 6400; i++) {
-            slow.append("abs(").append(i).append(i < 6399 ? "), " : "))");
+            slow.append(i % 2 == 0 ? "abs(" : "ceil(").append(i).append(i < 6399 ? "), " : "))");
         }
         String next = "select * from behind_an_abandoned_parse where id = $1";
         try (Classifier classifier = new Classifier(CATALOG, 100, Duration.ofMillis(20), 1)) {

@@ -220,6 +220,29 @@ class SqlScannerTest {
     }
 
     @Test
+    void theParserTextLeavesOutElementsThatRepeatTheOneBeforeThem() {
+        StringBuilder rows = new StringBuilder("insert into t values (0, 'a', now())");
+        for (int i = 1; i <= 20; i++) {
+            rows.append(", (nextval('s'), 'v").append(i).append("', now())");
+        }
+        assertThat(parserText(rows.toString())).as("the first row is part of the statement's first element")
+                .endsWith("(nextval('s'), 'v8', now()), (nextval('s'), 'v9', now())");
+        StringBuilder alternating = new StringBuilder("select * from t where id in (");
+        for (int i = 0; i < 20; i++) {
+            alternating.append(i % 2 == 0 ? "abs(" : "ceil(").append(i).append(i < 19 ? "), " : "))");
+        }
+        assertThat(parserText(alternating.toString())).isEqualTo(alternating.toString());
+        StringBuilder subqueries = new StringBuilder("select * from t where id in (");
+        for (int i = 0; i < 20; i++) {
+            subqueries.append("(select a from t").append(i == 15 ? "_other" : "").append(")").append(i < 19 ? ", " : ")");
+        }
+        assertThat(parserText(subqueries.toString())).as("a subquery of another table is no repeat")
+                .contains("(select a from t_other)").doesNotContain("(select a from t), (select a from t), "
+                        + "(select a from t), (select a from t), (select a from t), (select a from t), (select a from t), "
+                        + "(select a from t), (select a from t), (select a from t)");
+    }
+
+    @Test
     void aSegmentKnowsHowDeepItsParenthesesNest() {
         assertThat(SqlScanner.scan("select 1").statements().get(0).depth()).isZero();
         assertThat(SqlScanner.scan("select f((1), (2)) from t where a in (select (b) from u)").statements().get(0)
