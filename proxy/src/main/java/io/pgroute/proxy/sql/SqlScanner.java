@@ -231,7 +231,11 @@ public final class SqlScanner {
                 level.hasTokens = false;
                 level.elementLiteral = true;
                 level.inCast = false;
-                level.shape = new StringBuilder();
+                if (level.shape == null) {
+                    level.shape = new StringBuilder();
+                } else {
+                    level.shape.setLength(0);
+                }
             } else {
                 level.hasTokens = true;
                 level.elementLiteral &= isLiteralPart(token, level);
@@ -254,12 +258,11 @@ public final class SqlScanner {
             boolean repeat = shape != null && level.hasTokens && shape.equals(level.previousShape);
             level.previousShape = shape;
             if (level.allShape != null) {
-                if (literal) {
-                    level.allShape.append("?,");
-                } else if (shape == null || level.allShape.length() + shape.length() > ListLevel.SHAPE_LIMIT) {
+                String part = literal ? "?" : shape;
+                if (part == null || level.allShape.length() + part.length() >= ListLevel.SHAPE_LIMIT) {
                     level.allShape = null;
                 } else {
-                    level.allShape.append(shape).append(',');
+                    level.allShape.append(part).append(',');
                 }
             }
             if (!literal) {
