@@ -71,8 +71,9 @@ class LoadIT {
                 total += each.get(120, TimeUnit.SECONDS);
             }
             assertThat(total).isEqualTo(CLIENTS * QUERIES);
-            // transaction pooling: 200 clients share pool.size (20) connections per node, plus the monitor's own
-            assertThat(mostServerConnections).as("app connections on the primary").isBetween(1, 22);
+            // transaction pooling: 200 clients share pool.size (20) connections per node, plus the pool's reserve
+            // for requests that only prepare (one per I/O thread: 2 here), the monitor's own and a catalog refresh's
+            assertThat(mostServerConnections).as("app connections on the primary").isBetween(1, 20 + 2 + 2);
         } finally {
             pool.shutdownNow();
             assertThat(pool.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
