@@ -277,9 +277,19 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     }
 
     private void classifyElsewhere(Supplier<String> text, PgFrame retained) {
+        CompletableFuture<Classifier.Classified> classifying;
+        try {
+            classifying = routing.classifyElsewhere(text);
+        } catch (RuntimeException rejected) {
+            // the classifier is closed (pgroute is stopping): the pump classifies here, as before
+            if (retained != null) {
+                retained.release();
+            }
+            return;
+        }
         classifyingElsewhere++;
         EventLoop loop = client.eventLoop();
-        routing.classifyElsewhere(text).whenComplete((made, failure) -> loop.execute(() -> {
+        classifying.whenComplete((made, failure) -> loop.execute(() -> {
             if (retained != null) {
                 retained.release();
             }
