@@ -16,7 +16,8 @@ import java.util.List;
  * <p>In the parser text a long list of literals ({@code IN (1, 2, 3, …)}, {@code VALUES (1, 'a'), (2, 'b'), …},
  * {@code IN ($1, $2, …)}) keeps only its first {@value #KEPT_LITERALS} elements: what is left out names no table and
  * calls no function, so the classification is the same, and JSqlParser's time grows with such a list until it gives
- * up on it (an {@code IN} list of 6 400 numbers took a second) while the parse it abandoned runs on.
+ * up on it (an {@code IN} list of 6 400 numbers took a second) while the parse it abandoned runs on. So does a list
+ * whose elements repeat earlier ones token for token, literal values aside: what they name, those named.
  */
 public final class SqlScanner {
     /** Tokens kept per statement; lexer-owned statements are short, longer ones are re-tokenized on demand. */
@@ -241,6 +242,8 @@ public final class SqlScanner {
                 level.elementLiteral &= isLiteralPart(token, level);
                 switch (token.type()) {
                     case NUMBER, STRING, ESCAPE_STRING, DOLLAR_STRING, PARAM -> level.shape('?');
+                    // quoted as written: "x y" is one name, x y two, and "T" is not T
+                    case QUOTED_IDENT -> level.shape('"').shape(token.value().replace("\"", "\"\"")).shape("\" ");
                     default -> level.shape(token.value()).shape(' ');
                 }
             }
@@ -248,14 +251,16 @@ public final class SqlScanner {
 
         /**
          * The element of {@code level} ending at {@code at} (a comma or the closing parenthesis). Past
-         * {@link #KEPT_LITERALS} in a row that are literal or repeat the element before them token for token (literal
-         * values aside: {@code (nextval('s'), 'a', now())} in every row of a VALUES list), it is left out with the
-         * comma before it: what a repeat calls or names, the element it repeats already did.
+         * {@link #KEPT_LITERALS} in a row that are literal or repeat an element before them in the list token for
+         * token (literal values aside: {@code (nextval('s'), 'a', now())} in every row of a VALUES list, or
+         * {@code abs(1), ceil(2), abs(3), …}), it is left out with the comma before it: what a repeat calls or names,
+         * the element it repeats already did.
          */
         private void endElement(ListLevel level, int at) {
             boolean literal = level.hasTokens && level.elementLiteral;
             String shape = literal || level.shape == null ? null : level.shape.toString();
-            boolean repeat = shape != null && level.hasTokens && shape.equals(level.previousShape);
+            boolean repeat = shape != null && level.hasTokens
+                    && (shape.equals(level.previousShape) || level.seen(shape));
             level.previousShape = shape;
             if (level.allShape != null) {
                 String part = literal ? "?" : shape;
@@ -346,8 +351,25 @@ public final class SqlScanner {
         StringBuilder shape = new StringBuilder();
         /** The shape of the element before, if it was not literal and not too long. */
         String previousShape;
+        /** The shapes of the list's elements that were not literal, the first {@link #SEEN_LIMIT} distinct ones. */
+        private java.util.Set<String> seenShapes;
+        static final int SEEN_LIMIT = 64;
         /** The shapes of the list's elements so far, for the element that holds the list (null: too long). */
         StringBuilder allShape = new StringBuilder();
+
+        /** Whether an element of this shape came before in the list; remembers it if not (up to the limit). */
+        boolean seen(String elementShape) {
+            if (seenShapes == null) {
+                seenShapes = new java.util.HashSet<>();
+            }
+            if (seenShapes.contains(elementShape)) {
+                return true;
+            }
+            if (seenShapes.size() < SEEN_LIMIT) {
+                seenShapes.add(elementShape);
+            }
+            return false;
+        }
 
         ListLevel shape(CharSequence part) {
             if (shape != null) {

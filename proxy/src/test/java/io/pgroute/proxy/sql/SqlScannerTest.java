@@ -231,7 +231,15 @@ class SqlScannerTest {
         for (int i = 0; i < 20; i++) {
             alternating.append(i % 2 == 0 ? "abs(" : "ceil(").append(i).append(i < 19 ? "), " : "))");
         }
-        assertThat(parserText(alternating.toString())).isEqualTo(alternating.toString());
+        assertThat(parserText(alternating.toString())).as("a repeat of any element before it, not only the last")
+                .isEqualTo("select * from t where id in (abs(0), ceil(1), abs(2), ceil(3), abs(4), ceil(5), abs(6), "
+                        + "ceil(7), abs(8), ceil(9))");
+        StringBuilder distinct = new StringBuilder("select * from t where id in (");
+        for (int i = 0; i < 20; i++) {
+            distinct.append("f").append(i).append("(").append(i).append(i < 19 ? "), " : "))");
+        }
+        assertThat(parserText(distinct.toString())).as("calls of different functions are all kept")
+                .isEqualTo(distinct.toString());
         StringBuilder subqueries = new StringBuilder("select * from t where id in (");
         for (int i = 0; i < 20; i++) {
             subqueries.append("(select a from t").append(i == 15 ? "_other" : "").append(")").append(i < 19 ? ", " : ")");
@@ -240,6 +248,18 @@ class SqlScannerTest {
                 .contains("(select a from t_other)").doesNotContain("(select a from t), (select a from t), "
                         + "(select a from t), (select a from t), (select a from t), (select a from t), (select a from t), "
                         + "(select a from t), (select a from t), (select a from t)");
+    }
+
+    @Test
+    void aQuotedNameIsNoRepeatOfTheWordsItSpells() {
+        for (String[] pair : new String[][] {{"\"x y\"", "x y"}, {"\"T\"", "T"}, {"\"a.b\"", "a.b"}}) {
+            StringBuilder list = new StringBuilder("insert into t values ");
+            for (int i = 0; i < 12; i++) {
+                list.append("((select a from ").append(pair[0]).append(")), ");
+            }
+            list.append("((select a from ").append(pair[1]).append("))");
+            assertThat(parserText(list.toString())).as(pair[1]).endsWith("((select a from " + pair[1] + "))");
+        }
     }
 
     @Test
