@@ -46,11 +46,15 @@ public final class SessionRouting {
     /**
      * Classifications made on the classifier's threads ({@link #remember}), by text instance: the same instance is what
      * the session classifies next (a message keeps the text it decoded, a prepared statement the text of its Parse),
-     * and finding it costs no pass over a long text. The most recent {@link #AHEAD_KEPT}, oldest first.
+     * and finding it costs no pass over a long text. The most recent, oldest first: at most {@link #AHEAD_KEPT}, and
+     * texts of at most {@link #AHEAD_CHARS} characters together beyond the latest (a text whose message was sent is
+     * kept alive by it until the session's queue is empty). One dropped is classified again on the event loop.
      */
     private final IdentityHashMap<String, Classifier.Classified> ahead = new IdentityHashMap<>();
     private final ArrayDeque<String> aheadOrder = new ArrayDeque<>();
-    private static final int AHEAD_KEPT = 4;
+    private long aheadChars;
+    static final int AHEAD_KEPT = 64;
+    static final long AHEAD_CHARS = 4L << 20;
 
     public SessionRouting(Classifier classifier, BackendPools pools, BackendTarget primary, DatabaseRouting database,
                           boolean transactionPooling) {
@@ -188,6 +192,7 @@ public final class SessionRouting {
         if (!ahead.isEmpty()) {
             ahead.clear();
             aheadOrder.clear();
+            aheadChars = 0;
         }
     }
 
@@ -195,8 +200,11 @@ public final class SessionRouting {
     public void remember(Classifier.Classified made) {
         if (ahead.put(made.sql(), made) == null) {
             aheadOrder.addLast(made.sql());
-            if (aheadOrder.size() > AHEAD_KEPT) {
-                ahead.remove(aheadOrder.pollFirst());
+            aheadChars += made.sql().length();
+            while (aheadOrder.size() > 1 && (aheadOrder.size() > AHEAD_KEPT || aheadChars > AHEAD_CHARS)) {
+                String dropped = aheadOrder.pollFirst();
+                ahead.remove(dropped);
+                aheadChars -= dropped.length();
             }
         }
     }

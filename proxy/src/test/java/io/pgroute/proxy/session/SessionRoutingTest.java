@@ -31,23 +31,57 @@ class SessionRoutingTest {
         }
     }
 
+    private static String read(String table, int length) {
+        StringBuilder sql = new StringBuilder("select * from ").append(table).append(" where id = 1");
+        while (sql.length() < length) {
+            sql.append(" or id = 2");
+        }
+        return sql.toString();
+    }
+
+    /** Remembers a classification made elsewhere of each text, in order; their infos. */
+    private static StatementInfo[] remember(SessionRouting routing, String... texts) throws Exception {
+        StatementInfo[] infos = new StatementInfo[texts.length];
+        for (int i = 0; i < texts.length; i++) {
+            String sql = texts[i];
+            Classifier.Classified made = routing.classifyElsewhere(() -> sql).get();
+            routing.remember(made);
+            infos[i] = made.info();
+        }
+        return infos;
+    }
+
     @Test
-    void keepsTheLatestFour() throws Exception {
+    void keepsTheLatestOfAPipelineOfLongTexts() throws Exception {
         try (Classifier classifier = new Classifier(new BuiltinFunctions(), 100)) {
             SessionRouting routing = new SessionRouting(classifier, null, null, null, true);
-            String[] texts = new String[5];
-            StatementInfo[] infos = new StatementInfo[5];
-            for (int i = 0; i < 5; i++) {
-                String sql = longRead("t" + i);
-                texts[i] = sql;
-                Classifier.Classified made = routing.classifyElsewhere(() -> sql).get();
-                routing.remember(made);
-                infos[i] = made.info();
+            String[] texts = new String[SessionRouting.AHEAD_KEPT + 1];
+            for (int i = 0; i < texts.length; i++) {
+                texts[i] = read("t" + i, Classifier.INLINE_LIMIT + 1);
             }
-            assertThat(routing.known(texts[0])).isNull();
-            for (int i = 1; i < 5; i++) {
-                assertThat(routing.known(texts[i])).isSameAs(infos[i]);
+            StatementInfo[] infos = remember(routing, texts);
+            assertThat(routing.known(texts[0])).as("the oldest, over the count").isNull();
+            for (int i = 1; i < texts.length; i++) {
+                assertThat(routing.known(texts[i])).as("text %d", i).isSameAs(infos[i]);
             }
+        }
+    }
+
+    @Test
+    void keepsLongTextsUpToTheirLengthTogetherAndAlwaysTheLatest() throws Exception {
+        try (Classifier classifier = new Classifier(new BuiltinFunctions(), 100)) {
+            SessionRouting routing = new SessionRouting(classifier, null, null, null, true);
+            int third = (int) (SessionRouting.AHEAD_CHARS / 3) + 10;
+            String[] texts = {read("a", third), read("b", third), read("c", third)};
+            StatementInfo[] infos = remember(routing, texts);
+            assertThat(routing.known(texts[0])).as("the oldest, over the length").isNull();
+            assertThat(routing.known(texts[1])).isSameAs(infos[1]);
+            assertThat(routing.known(texts[2])).isSameAs(infos[2]);
+
+            String huge = read("huge", (int) SessionRouting.AHEAD_CHARS + 10);
+            StatementInfo hugeInfo = remember(routing, huge)[0];
+            assertThat(routing.known(huge)).as("the latest, however long").isSameAs(hugeInfo);
+            assertThat(routing.known(texts[2])).isNull();
         }
     }
 }
