@@ -634,8 +634,10 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             return CacheGate.HOLD;  // a commit's invalidation must not be overtaken by a later request cycle
         }
         if (CacheUnit.comesInPieces(waiting)) {
-            // sent before its Sync arrives, so its statements cannot all be read: it may write anything (COMPAT L1)
-            return startBegin(writes.toBeginAnything()) ? CacheGate.SEND : CacheGate.HOLD;
+            // sent before its Sync arrives (COMPAT L1): message by message, as a batch too big to hold
+            earlyUnit = true;
+            CacheGate early = earlyUnitGate(next, type);
+            return early != null ? early : CacheGate.SEND;
         }
         boolean mayLookUp = transactionStatus == 'I' && pinnedBecause == null && responses.isEmpty()
                 && attempt == null && cache.unchecked(next);
@@ -681,8 +683,8 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
      * are tracked as they run, like a transaction's, and its tables are begun where its implicit transaction commits:
      * before its Sync (or a Query or FunctionCall that ends it instead). A statement that may commit earlier
      * (transaction control, anything but a plain read or write) or that pgroute cannot read begins every table at
-     * once, as a unit coming in pieces does. Null: the message ends the unit and is not a Sync, the usual gate
-     * decides on it.
+     * once. A unit with a message coming in pieces (a Bind with a big parameter) goes the same way. Null: the message
+     * ends the unit and is not a Sync, the usual gate decides on it.
      */
     private CacheGate earlyUnitGate(PgFrame next, FrontendType type) {
         if (type == FrontendType.SYNC || type == FrontendType.QUERY || type == FrontendType.FUNCTION_CALL) {
@@ -704,8 +706,10 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
      * cannot name the tables of: it does not know the bound statement, or cannot read the message.
      */
     private boolean mayCommitOrIsUnknown(PgFrame message, FrontendType type) {
-        if (type != FrontendType.PARSE && type != FrontendType.BIND) {
-            return false;  // Describe, Execute, Close, Flush: judged by the statements they refer to
+        if (type != FrontendType.PARSE && type != FrontendType.BIND || !message.startsMessage()) {
+            // Describe, Execute, Close, Flush: judged by the statements they refer to; the rest of a message coming
+            // in pieces: by its first piece, which holds its names
+            return false;
         }
         try {
             String sql;

@@ -68,19 +68,7 @@ class LargeBatchIT {
         String table = "large_batch_cached";
         String bystander = "large_batch_bystander";
         try (WireClient client = WireClient.connect(cached.port(), "trusted", "app")) {
-            for (String each : List.of(table, bystander)) {
-                // through the proxy: its relation catalog learns the tables, so their reads can be cached
-                client.send(new Query("DROP TABLE IF EXISTS " + each + "; CREATE TABLE " + each + " (id int, v text)"));
-                assertThat(WireClient.types(client.readUntilReady())).doesNotContain("E");
-            }
-            for (String each : List.of(table, bystander)) {
-                await(each + "'s count answered from the cache").atMost(Duration.ofSeconds(20))
-                        .pollInterval(Duration.ofMillis(50)).until(() -> {
-                            long before = hits();
-                            assertThat(count(client, each)).isEqualTo("0");
-                            return hits() > before;
-                        });
-            }
+            createWithCachedCounts(client, table, bystander);
             sendsTheBatchAndSeesItRunBeforeItsSync(client, table);
             assertThat(count(client, table)).as("not the count cached before").isEqualTo(String.valueOf(ROWS));
             long after = hits();
@@ -88,6 +76,52 @@ class LargeBatchIT {
             assertThat(hits()).as("the batch's tables were invalidated, not every table").isGreaterThan(after);
         }
         assertThat(countDirect(table)).isEqualTo(ROWS);
+    }
+
+    /**
+     * A Bind with a value bigger than a message pgroute holds goes on in pieces as it arrives (COMPAT L1), before its
+     * Sync: the statement it binds is known from its first piece, and only that statement's table is invalidated, as
+     * for any write. It used to invalidate every table, so storing one big value emptied the whole cache.
+     */
+    @Test
+    void withTheCacheABindInPiecesInvalidatesOnlyTheTableItWrites() throws Exception {
+        String table = "large_bind_cached";
+        String bystander = "large_bind_bystander";
+        try (WireClient client = WireClient.connect(cached.port(), "trusted", "app")) {
+            createWithCachedCounts(client, table, bystander);
+            byte[] value = new byte[(int) (3 * io.pgroute.protocol.codec.FrameDecoder.STREAM_ABOVE)];
+            Arrays.fill(value, (byte) 'v');
+            client.send(new Parse("", "INSERT INTO " + table + " VALUES ($1::int, $2::text)", new int[0]),
+                    new Bind("", "", new short[0], new byte[][] {"1".getBytes(StandardCharsets.US_ASCII), value},
+                            new short[0]),
+                    new Execute("", 0), Sync.INSTANCE);
+            assertThat(WireClient.types(client.readUntilReady())).isEqualTo("12CZ");
+            assertThat(count(client, table)).as("not the count cached before").isEqualTo("1");
+            long after = hits();
+            assertThat(count(client, bystander)).isEqualTo("0");
+            assertThat(hits()).as("the other table's count is still cached").isGreaterThan(after);
+        }
+        try (Connection c = ProxyFixture.get().connectDirect(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT length(v) FROM " + table)) {
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getLong(1)).isEqualTo(3 * io.pgroute.protocol.codec.FrameDecoder.STREAM_ABOVE);
+        }
+    }
+
+    /** Creates the tables through the proxy (its catalog learns them) and waits until their counts are cached. */
+    private static void createWithCachedCounts(WireClient client, String... tables) throws Exception {
+        for (String each : tables) {
+            client.send(new Query("DROP TABLE IF EXISTS " + each + "; CREATE TABLE " + each + " (id int, v text)"));
+            assertThat(WireClient.types(client.readUntilReady())).doesNotContain("E");
+        }
+        for (String each : tables) {
+            await(each + "'s count answered from the cache").atMost(Duration.ofSeconds(20))
+                    .pollInterval(Duration.ofMillis(50)).until(() -> {
+                        long before = hits();
+                        assertThat(count(client, each)).isEqualTo("0");
+                        return hits() > before;
+                    });
+        }
     }
 
     /**
