@@ -122,8 +122,8 @@ final class CacheWrites {
     }
 
     /**
-     * What must be begun before a unit whose statements cannot all be read before it is sent (a Bind coming in
-     * pieces, sent before its Sync arrives): it may write any table, so everything, now.
+     * What must be begun before a message of a unit sent before its end arrived whose statement pgroute cannot name
+     * the tables of, or that may commit before the unit's end: it may write any table, so everything, now.
      */
     Invalidation toBeginAnything() {
         onUnknownWrite();
