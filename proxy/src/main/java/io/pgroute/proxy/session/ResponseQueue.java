@@ -65,12 +65,25 @@ final class ResponseQueue {
             return new Entry(Kind.BIND, false, null, statementName);
         }
 
+        /** A client message relayed as it is: the same entry each time (entries are values), nothing allocated. */
         static Entry relay(Kind kind) {
-            return new Entry(kind, false, null, null);
+            return RELAYED[kind.ordinal()];
         }
 
         static Entry injected(Kind kind) {
-            return new Entry(kind, true, null, null);
+            return INJECTED[kind.ordinal()];
+        }
+
+        private static final Entry[] RELAYED = each(false);
+        private static final Entry[] INJECTED = each(true);
+
+        private static Entry[] each(boolean swallow) {
+            Kind[] kinds = Kind.values();
+            Entry[] result = new Entry[kinds.length];
+            for (Kind kind : kinds) {
+                result[kind.ordinal()] = new Entry(kind, swallow, null, null);
+            }
+            return result;
         }
 
         static Entry answered(BackendMessage message) {
