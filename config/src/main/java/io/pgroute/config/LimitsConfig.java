@@ -13,8 +13,12 @@ import java.util.Objects;
  *     0 closes at once
  * @param loginTimeout how long a client connection may take to authenticate (from connecting to its password
  *     accepted), more than 0, default 60s as PostgreSQL's {@code authentication_timeout}
+ * @param maxPreparedBytes how much one client's prepared statements may hold in pgroute (their texts, plus
+ *     {@link #PREPARED_OVERHEAD} bytes each), at least 64 kB, default 16 MiB: a client that prepares without ever
+ *     closing gets an error instead of filling the proxy's memory (COMPAT L4)
  */
-public record LimitsConfig(long maxFrameBytes, int maxClients, Duration shutdownTimeout, Duration loginTimeout) {
+public record LimitsConfig(long maxFrameBytes, int maxClients, Duration shutdownTimeout, Duration loginTimeout,
+                           long maxPreparedBytes) {
 
     /** The default {@link #maxFrameBytes()}: 1 GiB. */
     public static final long DEFAULT_MAX_FRAME_BYTES = 1L << 30;
@@ -23,6 +27,13 @@ public record LimitsConfig(long maxFrameBytes, int maxClients, Duration shutdown
 
     /** The default {@link #loginTimeout()}: 60 s, as PostgreSQL's {@code authentication_timeout}. */
     public static final Duration DEFAULT_LOGIN_TIMEOUT = Duration.ofSeconds(60);
+
+    /** The default {@link #maxPreparedBytes()}: 16 MiB. */
+    public static final long DEFAULT_MAX_PREPARED_BYTES = 16L << 20;
+    /** The smallest {@link #maxPreparedBytes()} accepted. */
+    public static final long MIN_PREPARED_BYTES = 64L << 10;
+    /** What a prepared statement counts for in {@link #maxPreparedBytes()} beside its text. */
+    public static final int PREPARED_OVERHEAD = 256;
 
     /** Checks that the timeouts are present and the login timeout positive. */
     public LimitsConfig {
@@ -33,14 +44,20 @@ public record LimitsConfig(long maxFrameBytes, int maxClients, Duration shutdown
         }
     }
 
+    /** Limits as given, {@link #DEFAULT_MAX_PREPARED_BYTES} of prepared statements per client. */
+    public LimitsConfig(long maxFrameBytes, int maxClients, Duration shutdownTimeout, Duration loginTimeout) {
+        this(maxFrameBytes, maxClients, shutdownTimeout, loginTimeout, DEFAULT_MAX_PREPARED_BYTES);
+    }
+
     /** Limits as given, logins within {@link #DEFAULT_LOGIN_TIMEOUT}. */
     public LimitsConfig(long maxFrameBytes, int maxClients, Duration shutdownTimeout) {
         this(maxFrameBytes, maxClients, shutdownTimeout, DEFAULT_LOGIN_TIMEOUT);
     }
 
-    /** 1 GiB frames, 10000 clients, 30s shutdown, 60s to log in. */
+    /** 1 GiB frames, 10000 clients, 30s shutdown, 60s to log in, 16 MiB of prepared statements per client. */
     public static LimitsConfig defaults() {
-        return new LimitsConfig(DEFAULT_MAX_FRAME_BYTES, 10_000, Duration.ofSeconds(30), DEFAULT_LOGIN_TIMEOUT);
+        return new LimitsConfig(DEFAULT_MAX_FRAME_BYTES, 10_000, Duration.ofSeconds(30), DEFAULT_LOGIN_TIMEOUT,
+                DEFAULT_MAX_PREPARED_BYTES);
     }
 
     static LimitsConfig read(MappingReader reader) {
@@ -49,7 +66,8 @@ public record LimitsConfig(long maxFrameBytes, int maxClients, Duration shutdown
                 reader.size("max_frame_bytes", defaults.maxFrameBytes(), MIN_FRAME_BYTES, Integer.MAX_VALUE),
                 reader.integer("max_clients", defaults.maxClients(), 1, Integer.MAX_VALUE),
                 reader.duration("shutdown_timeout", defaults.shutdownTimeout(), false),
-                reader.duration("login_timeout", defaults.loginTimeout(), true));
+                reader.duration("login_timeout", defaults.loginTimeout(), true),
+                reader.size("max_prepared_bytes", defaults.maxPreparedBytes(), MIN_PREPARED_BYTES, Long.MAX_VALUE));
         reader.finish();
         return result;
     }

@@ -57,7 +57,7 @@ class ConfigLoaderTest {
                 Map.of("io.pgroute.proxy.session", "DEBUG", "io.netty", "ERROR")));
         assertThat(config.logging().levels().keySet()).containsExactly("io.pgroute.proxy.session", "io.netty");
         assertThat(config.limits()).isEqualTo(new LimitsConfig(64L * 1024 * 1024, 500, Duration.ofSeconds(45),
-                Duration.ofSeconds(15)));
+                Duration.ofSeconds(15), 1L << 20));
         assertThat(config.routing()).isEqualTo(new RoutingConfig(Consistency.WINDOW, Duration.ofSeconds(2),
                 Duration.ofMillis(500), 64L << 20, Balance.LEAST_CONNECTIONS, true, "a", Duration.ofMillis(10),
                 Duration.ofSeconds(3), Duration.ofMinutes(5)));
@@ -121,7 +121,8 @@ class ConfigLoaderTest {
                 "bad-values.yaml:20: logging.levels.io.pgroute: must be one of TRACE, DEBUG, INFO, WARN, ERROR, OFF",
                 "bad-values.yaml:21: limits.max_clients: must be at least 1",
                 "bad-values.yaml:21: limits.shutdown_timeout: " + DurationParser.EXPECTED,
-                "bad-values.yaml:21: limits.login_timeout: must be greater than zero");
+                "bad-values.yaml:21: limits.login_timeout: must be greater than zero",
+                "bad-values.yaml:21: limits.max_prepared_bytes: must be between 65536 and 9223372036854775807 bytes");
     }
 
     @Test

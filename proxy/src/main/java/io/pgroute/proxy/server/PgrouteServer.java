@@ -83,8 +83,7 @@ public final class PgrouteServer implements AutoCloseable {
         BackendConnector connector = new BackendConnector(transport, config.pool().connectTimeout());
         this.pools = new BackendPools(connector, poolSettings(config, workerThreads));
         // read at each transaction from the current configuration: a reload applies to the next one
-        this.sessions = new SessionRegistry(cancelKeys, connector,
-                () -> currentConfig().pool().idleTransactionTimeout());
+        this.sessions = new SessionRegistry(cancelKeys, connector, this::currentConfig);
         this.classifier = new Classifier(new BuiltinFunctions(), 10_000);
         this.routing = startRouting(config);
         this.resultCache = config.cache().enabled() ? ResultCache.start(config.cache(), classifier, workers,

@@ -32,16 +32,17 @@ public final class SessionRegistry implements SessionHost {
     private final java.util.concurrent.atomic.AtomicLong pinned = new java.util.concurrent.atomic.AtomicLong();
     /** Paused databases and the sessions waiting to be woken when each is resumed. */
     private final Map<String, Queue<Runnable>> paused = new ConcurrentHashMap<>();
-    private final java.util.function.Supplier<java.time.Duration> idleTransactionTimeout;
+    /** The current configuration (a reload applies to what sessions do next); null: the defaults. */
+    private final java.util.function.Supplier<io.pgroute.config.ProxyConfig> config;
 
     public SessionRegistry(CancelRegistry cancelKeys, BackendConnector connector) {
-        this(cancelKeys, connector, () -> java.time.Duration.ZERO);
+        this(cancelKeys, connector, () -> null);
     }
 
-    /** @param idleTransactionTimeout {@code pool.idle_transaction_timeout} of the current configuration */
+    /** @param config the current configuration, read as sessions need it */
     public SessionRegistry(CancelRegistry cancelKeys, BackendConnector connector,
-                           java.util.function.Supplier<java.time.Duration> idleTransactionTimeout) {
-        this.idleTransactionTimeout = idleTransactionTimeout;
+                           java.util.function.Supplier<io.pgroute.config.ProxyConfig> config) {
+        this.config = config;
         this.cancelKeys = cancelKeys;
         this.connector = connector;
     }
@@ -119,7 +120,15 @@ public final class SessionRegistry implements SessionHost {
 
     @Override
     public java.time.Duration idleTransactionTimeout() {
-        return idleTransactionTimeout.get();
+        io.pgroute.config.ProxyConfig current = config.get();
+        return current == null ? java.time.Duration.ZERO : current.pool().idleTransactionTimeout();
+    }
+
+    @Override
+    public long maxPreparedBytes() {
+        io.pgroute.config.ProxyConfig current = config.get();
+        return current == null ? io.pgroute.config.LimitsConfig.DEFAULT_MAX_PREPARED_BYTES
+                : current.limits().maxPreparedBytes();
     }
 
     @Override

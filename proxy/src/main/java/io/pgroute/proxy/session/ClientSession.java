@@ -173,7 +173,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         this.host = host;
         this.routing = routing;
         this.translator = new StatementTranslator(responses, client.alloc(),
-                () -> settings.desired().get("search_path"), routing::planGeneration);
+                () -> settings.desired().get("search_path"), routing::planGeneration, host::maxPreparedBytes);
         this.placement = new ReadPlacement(routing);
         this.backend = startupBackend;
         this.backendPool = pool;
@@ -759,8 +759,9 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
      */
     private CacheGate startLookup(CacheUnit unit, StatementInfo statement) {
         Optional<ResultCache.ReadPlan> plan = cache.plan(statement);
-        if (plan.isEmpty() || routing.isKnownWrite(unit.sql())) {
-            return CacheGate.SEND;
+        if (plan.isEmpty() || routing.isKnownWrite(unit.sql())
+                || unit.parse() != null && !translator.fits(unit.parse().name(), unit.parse().sql())) {
+            return CacheGate.SEND;  // a Parse past the statements' limit is refused by the translator
         }
         CacheKey key = cache.key(unit, settings.desired().values());
         EventLoop loop = client.eventLoop();

@@ -26,6 +26,8 @@ final class PreparedStatements {
     }
 
     private final Map<String, Statement> byName = new HashMap<>();
+    /** What the statements weigh together (see {@link #weight}), against {@code limits.max_prepared_bytes}. */
+    private long bytes;
     /** The search_path the client SET, or null: part of a statement's server name (see {@link #backendName}). */
     private final java.util.function.Supplier<String> searchPath;
     /** The current plan generation of a server statement name. */
@@ -44,8 +46,32 @@ final class PreparedStatements {
     Statement define(String clientName, String sql, int[] parameterTypes) {
         String backendName = backendName(sql, parameterTypes);
         Statement result = new Statement(sql, parameterTypes, backendName, generations.applyAsInt(backendName));
-        byName.put(clientName, result);
+        bytes += weight(result) - weight(byName.put(clientName, result));
         return result;
+    }
+
+    /**
+     * Whether a statement named {@code clientName} with this text keeps the client's statements within {@code limit}
+     * (COMPAT L4). The unnamed statement always does: it replaces the one before, and its size is a message's.
+     */
+    boolean fits(String clientName, String sql, long limit) {
+        if (clientName.isEmpty()) {
+            return true;
+        }
+        return bytes - weight(byName.get(clientName)) + weight(sql) <= limit;
+    }
+
+    /** What the statements weigh together: their texts' lengths plus an allowance each for the rest. */
+    long bytes() {
+        return bytes;
+    }
+
+    private static long weight(Statement statement) {
+        return statement == null ? 0 : weight(statement.sql());
+    }
+
+    private static long weight(String sql) {
+        return sql.length() + (long) io.pgroute.config.LimitsConfig.PREPARED_OVERHEAD;
     }
 
     /**
@@ -67,29 +93,35 @@ final class PreparedStatements {
     }
 
     void remove(String clientName) {
-        byName.remove(clientName);
+        bytes -= weight(byName.remove(clientName));
     }
 
     void clear() {
         byName.clear();
+        bytes = 0;
     }
 
     /** SQL DEALLOCATE ALL: every named statement goes, the unnamed one stays. */
     void clearNamed() {
         byName.keySet().removeIf(name -> !name.isEmpty());
+        bytes = weight(byName.get(""));
     }
 
     /** SQL DEALLOCATE ALL sent: every named statement goes now; returns them, for {@link #restore}. */
     Map<String, Statement> removeNamed() {
         Map<String, Statement> result = new HashMap<>(byName);
         result.remove("");
-        byName.keySet().removeIf(name -> !name.isEmpty());
+        clearNamed();
         return result;
     }
 
     /** The DEALLOCATE ALL that {@link #removeNamed} answered failed: the statements are back, unless redefined. */
     void restore(Map<String, Statement> removed) {
-        removed.forEach(byName::putIfAbsent);
+        removed.forEach((name, statement) -> {
+            if (byName.putIfAbsent(name, statement) == null) {
+                bytes += weight(statement);
+            }
+        });
     }
 
     int size() {

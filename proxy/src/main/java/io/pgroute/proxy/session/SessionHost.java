@@ -25,6 +25,11 @@ public interface SessionHost {
         return false;
     }
 
+    /** {@code limits.max_prepared_bytes} now: what one client's prepared statements may hold. */
+    default long maxPreparedBytes() {
+        return io.pgroute.config.LimitsConfig.DEFAULT_MAX_PREPARED_BYTES;
+    }
+
     /** {@code pool.idle_transaction_timeout} now: zero means none. Default: none. */
     default java.time.Duration idleTransactionTimeout() {
         return java.time.Duration.ZERO;

@@ -46,21 +46,40 @@ final class StatementTranslator {
     private final ByteBufAllocator alloc;
     /** The plan generation of a pgroute statement name (see {@code DatabaseRouting.planChanged}). */
     private final ToIntFunction<String> generations;
+    private final java.util.function.LongSupplier maxPreparedBytes;
 
     StatementTranslator(ResponseQueue responses, ByteBufAllocator alloc) {
-        this(responses, alloc, () -> null, name -> 0);
+        this(responses, alloc, () -> null, name -> 0,
+                () -> io.pgroute.config.LimitsConfig.DEFAULT_MAX_PREPARED_BYTES);
     }
 
     /**
-     * @param searchPath  the search_path the client SET, or null (see {@link PreparedStatements#backendName})
-     * @param generations the current plan generation of a pgroute statement name
+     * @param searchPath       the search_path the client SET, or null (see {@link PreparedStatements#backendName})
+     * @param generations      the current plan generation of a pgroute statement name
+     * @param maxPreparedBytes {@code limits.max_prepared_bytes} now
      */
     StatementTranslator(ResponseQueue responses, ByteBufAllocator alloc,
-                        java.util.function.Supplier<String> searchPath, ToIntFunction<String> generations) {
+                        java.util.function.Supplier<String> searchPath, ToIntFunction<String> generations,
+                        java.util.function.LongSupplier maxPreparedBytes) {
         this.statements = new PreparedStatements(searchPath, generations);
         this.responses = responses;
         this.alloc = alloc;
         this.generations = generations;
+        this.maxPreparedBytes = maxPreparedBytes;
+    }
+
+    /** Whether the client may define statement {@code name} with {@code sql} (see {@link #tooManyStatements}). */
+    boolean fits(String name, String sql) {
+        return statements.fits(name, sql, maxPreparedBytes.getAsLong());
+    }
+
+    /** The error for a Parse past {@code limits.max_prepared_bytes} (COMPAT L4); the client goes on. */
+    io.pgroute.protocol.backend.ErrorResponse tooManyStatements() {
+        long limit = maxPreparedBytes.getAsLong();
+        return io.pgroute.protocol.backend.ErrorResponse.error("54000", "prepared statements of this connection "
+                        + "would take more than " + limit + " bytes in pgroute (limits.max_prepared_bytes)")
+                .withHint("Close (DEALLOCATE) prepared statements the application no longer uses, or raise "
+                        + "limits.max_prepared_bytes.");
     }
 
     PreparedStatements statements() {
@@ -86,7 +105,7 @@ final class StatementTranslator {
         }
         Parse parse = parseFrame.decode(Parse::decode);
         String backendName = statements.backendName(parse.sql(), parse.parameterTypes());
-        if (parse.name().isEmpty() || !known.test(backendName)) {
+        if (parse.name().isEmpty() || !known.test(backendName) || !fits(parse.name(), parse.sql())) {
             return false;
         }
         statements.define(parse.name(), parse.sql(), parse.parameterTypes());
@@ -150,6 +169,10 @@ final class StatementTranslator {
         if (!parse.name().isEmpty() && statements.get(parse.name()) != null) {
             failInstead(backend, frame, Kind.PARSE, io.pgroute.protocol.backend.ErrorResponse.error(
                     "42P05", "prepared statement \"" + parse.name() + "\" already exists"));
+            return;
+        }
+        if (!fits(parse.name(), parse.sql())) {
+            failInstead(backend, frame, Kind.PARSE, tooManyStatements());
             return;
         }
         PreparedStatements.Statement statement = statements.define(parse.name(), parse.sql(),

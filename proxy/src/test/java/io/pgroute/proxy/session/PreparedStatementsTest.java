@@ -27,4 +27,43 @@ class PreparedStatementsTest {
         assertThat(PreparedStatements.backendName("SELECT $1 AS kept", new int[] {23}, null)).isEqualTo(name);
         assertThat(PreparedStatements.backendName("SELECT $1 AS kept", new int[] {25}, null)).isNotEqualTo(name);
     }
+
+    @Test
+    void weighsItsStatementsAsTheyComeAndGo() {
+        PreparedStatements statements = new PreparedStatements();
+        long each = 100 + io.pgroute.config.LimitsConfig.PREPARED_OVERHEAD;
+        String text = "x".repeat(100);
+        statements.define("a", text, new int[0]);
+        statements.define("b", text, new int[0]);
+        statements.define("", text, new int[0]);
+        assertThat(statements.bytes()).isEqualTo(3 * each);
+        statements.define("", "y", new int[0]);
+        assertThat(statements.bytes()).as("the unnamed one replaced").isEqualTo(2 * each + 1 + (each - 100));
+        statements.remove("a");
+        statements.remove("never");
+        assertThat(statements.bytes()).isEqualTo(each + 1 + (each - 100));
+
+        var removed = statements.removeNamed();
+        assertThat(statements.bytes()).as("the unnamed one stays").isEqualTo(1 + (each - 100));
+        statements.define("b", "z", new int[0]);  // redefined before the DEALLOCATE ALL failed
+        statements.restore(removed);
+        assertThat(statements.get("b").sql()).isEqualTo("z");
+        assertThat(statements.bytes()).isEqualTo(2 * (1 + (each - 100)));
+        statements.clearNamed();
+        assertThat(statements.bytes()).isEqualTo(1 + (each - 100));
+        statements.clear();
+        assertThat(statements.bytes()).isZero();
+    }
+
+    @Test
+    void aNamedStatementFitsWithinTheLimitTheUnnamedOneAlways() {
+        PreparedStatements statements = new PreparedStatements();
+        long each = 100 + io.pgroute.config.LimitsConfig.PREPARED_OVERHEAD;
+        String text = "x".repeat(100);
+        statements.define("a", text, new int[0]);
+        assertThat(statements.fits("b", text, 2 * each)).isTrue();
+        assertThat(statements.fits("b", text, 2 * each - 1)).isFalse();
+        assertThat(statements.fits("", "x".repeat(10_000), 2 * each)).isTrue();
+        assertThat(statements.fits("a", text, each)).as("replacing itself").isTrue();
+    }
 }
