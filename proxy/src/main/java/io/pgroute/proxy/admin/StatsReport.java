@@ -23,7 +23,7 @@ final class StatsReport {
         return new AdminResult.Builder().column("queries", ColumnType.INT8).column("primary", ColumnType.INT8)
                 .column("replica", ColumnType.INT8).column("cache", ColumnType.INT8).column("errors", ColumnType.INT8)
                 .column("uptime_seconds", ColumnType.FLOAT8).column("queries_per_second", ColumnType.FLOAT8)
-                .column("settings_replays", ColumnType.INT8);
+                .column("settings_replays", ColumnType.INT8).column("parses_skipped", ColumnType.INT8);
     }
 
     static AdminResult.Builder errorColumns() {
@@ -33,11 +33,12 @@ final class StatsReport {
     AdminResult stats() {
         if (totals == null) {
             double uptime = ManagementFactory.getRuntimeMXBean().getUptime() / 1000.0;
-            return statsColumns().row(0L, 0L, 0L, 0L, 0L, round(uptime), 0.0, 0L).build();
+            return statsColumns().row(0L, 0L, 0L, 0L, 0L, round(uptime), 0.0, 0L, 0L).build();
         }
         ProxyTotals.Snapshot now = totals.snapshot();
         return statsColumns().row(now.queries(), now.primary(), now.replica(), now.cache(), now.errors(),
-                round(now.uptimeSeconds()), round(now.queriesPerSecond()), now.settingsReplays()).build();
+                round(now.uptimeSeconds()), round(now.queriesPerSecond()), now.settingsReplays(),
+                now.parsesSkipped()).build();
     }
 
     AdminResult errors() {

@@ -35,6 +35,9 @@ public final class ProxyMetrics implements QueryRecorder {
     private final java.util.List<Object> keep = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final Counter settingsReplays = Counter.builder("pgroute.settings.replays")
             .description("session settings replayed on a server connection before a request").register(registry);
+    private final Counter parsesSkipped = Counter.builder("pgroute.parses.skipped")
+            .description("unnamed statements run as a server statement prepared earlier, not parsed again")
+            .register(registry);
 
     private record RouteMeters(Counter queries, Timer duration) {
     }
@@ -71,6 +74,11 @@ public final class ProxyMetrics implements QueryRecorder {
     @Override
     public void settingsReplayed() {
         settingsReplays.increment();
+    }
+
+    @Override
+    public void parseSkipped() {
+        parsesSkipped.increment();
     }
 
     @Override

@@ -46,6 +46,13 @@ public interface QueryRecorder {
     default void settingsReplayed() {
     }
 
+    /**
+     * A client's unnamed statement ran as a server statement prepared earlier under its pgroute name: its Parse was
+     * answered by pgroute, and the server did not parse and plan it again. Default: nothing.
+     */
+    default void parseSkipped() {
+    }
+
     /** Both recorders, in order. */
     static QueryRecorder both(QueryRecorder first, QueryRecorder second) {
         return new QueryRecorder() {
@@ -65,6 +72,12 @@ public interface QueryRecorder {
             public void settingsReplayed() {
                 first.settingsReplayed();
                 second.settingsReplayed();
+            }
+
+            @Override
+            public void parseSkipped() {
+                first.parseSkipped();
+                second.parseSkipped();
             }
 
             @Override

@@ -174,6 +174,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         this.routing = routing;
         this.translator = new StatementTranslator(responses, client.alloc(),
                 () -> settings.desired().get("search_path"), routing::planGeneration, host::maxPreparedBytes);
+        this.translator.onParseSkipped(recorder::parseSkipped);
         this.placement = new ReadPlacement(routing);
         this.backend = startupBackend;
         this.backendPool = pool;
@@ -872,6 +873,8 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             }
             case PARSE, BIND, DESCRIBE, EXECUTE, CLOSE -> {
                 inBatch = true;
+                // a repeated unnamed statement runs by name where a 0A000 can still be hidden by a re-run
+                translator.reuseUnnamed(attempt != null && attempt.holding() && !attempt.retrying());
                 translator.send(backend, frame, type, this::onExecuted);
             }
             default -> {
@@ -1103,12 +1106,17 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             settings.onError();
             ErrorResponse error = frame.decode(ErrorResponse::decode);
             String bound = responses.headBoundStatement();
-            if (bound != null && SqlState.FEATURE_NOT_SUPPORTED.equals(error.sqlState())) {
+            boolean planChanged = bound != null && SqlState.FEATURE_NOT_SUPPORTED.equals(error.sqlState());
+            if (planChanged) {
                 // "cached plan must not change result type": every connection prepares it again (COMPAT V6)
                 routing.planChanged(bound);
             }
             if (attempt != null) {
-                attempt.onError(error);
+                if (planChanged && translator.unnamedBoundByName(bound)) {
+                    attempt.onPlanChanged();  // the client's unnamed statement never fails so: run it again
+                } else {
+                    attempt.onError(error);
+                }
             }
             if (attempt == null || !attempt.retrying()) {
                 recorder.error(error.sqlState());
@@ -1255,6 +1263,13 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         if (!done.retrying()) {
             done.release(out);
             done.discard();
+            return;
+        }
+        if (done.planChanged()) {
+            if (cache != null) {
+                cache.discardFill();
+            }
+            done.requeue(waiting);  // as it came: its statement is prepared again wherever it runs
             return;
         }
         routing.markWrite(done.sql());

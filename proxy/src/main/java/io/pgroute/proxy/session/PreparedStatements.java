@@ -28,6 +28,8 @@ final class PreparedStatements {
     private final Map<String, Statement> byName = new HashMap<>();
     /** What the statements weigh together (see {@link #weight}), against {@code limits.max_prepared_bytes}. */
     private long bytes;
+    /** See {@link #lastDefinedRepeats}. */
+    private boolean lastDefinedRepeats;
     /** The search_path the client SET, or null: part of a statement's server name (see {@link #backendName}). */
     private final java.util.function.Supplier<String> searchPath;
     /** The current plan generation of a server statement name. */
@@ -44,10 +46,21 @@ final class PreparedStatements {
     }
 
     Statement define(String clientName, String sql, int[] parameterTypes) {
-        String backendName = backendName(sql, parameterTypes);
+        String path = searchPath.get();
+        String known = NAMES.getIfPresent(new NameKey(sql, parameterTypes, path));
+        lastDefinedRepeats = known != null;
+        String backendName = known != null ? known : backendName(sql, parameterTypes, path);
         Statement result = new Statement(sql, parameterTypes, backendName, generations.applyAsInt(backendName));
         bytes += weight(result) - weight(byName.put(clientName, result));
         return result;
+    }
+
+    /**
+     * Whether the statement {@link #define} defined last had been seen before, by this client or another (its text,
+     * types and search_path were among those named recently): a text that repeats.
+     */
+    boolean lastDefinedRepeats() {
+        return lastDefinedRepeats;
     }
 
     /**

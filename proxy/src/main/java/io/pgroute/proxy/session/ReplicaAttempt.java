@@ -26,6 +26,8 @@ final class ReplicaAttempt {
     private final String sql;
     private boolean holding = true;
     private boolean retry;
+    /** The retry is for a statement pgroute prepared by name whose plan went stale, not for the primary. */
+    private boolean planChanged;
 
     private ReplicaAttempt(List<PgFrame> requests, long[] positions, String sql) {
         this.requests = requests;
@@ -92,6 +94,22 @@ final class ReplicaAttempt {
         if (holding && needsPrimary(error)) {
             retry = true;
         }
+    }
+
+    /**
+     * The server refused a statement pgroute prepared by name for the client's unnamed one with 0A000 ("cached plan
+     * must not change result type"): before any row, the request runs again, where it is routed, and the statement
+     * is prepared anew there, in its table's new shape.
+     */
+    void onPlanChanged() {
+        if (holding && !retry) {
+            retry = true;
+            planChanged = true;
+        }
+    }
+
+    boolean planChanged() {
+        return planChanged;
     }
 
     static boolean needsPrimary(ErrorResponse error) {

@@ -38,6 +38,15 @@ final class StatementTranslator {
 
     private final Map<String, String> portalSql = new HashMap<>();
     /**
+     * Whether the messages being sent may bind the client's unnamed statement by its pgroute name (see
+     * {@link #reuseUnnamed}).
+     */
+    private boolean reuseUnnamed;
+    /** The pgroute name the client's unnamed statement is bound by, when its Parse was not sent; null otherwise. */
+    private String unnamedByName;
+    /** Told of each unnamed Parse answered here (see {@link #reuseUnnamed}). */
+    private Runnable parseSkipped = () -> { };
+    /**
      * Whether the pieces after the first of a message relayed in pieces (a Bind with a big parameter) go to the
      * server: they do when its first piece did, and are dropped when pgroute answered it instead.
      */
@@ -87,6 +96,28 @@ final class StatementTranslator {
     }
 
     /**
+     * Whether the messages sent next may run the client's unnamed statement as the server statement of its pgroute
+     * name when its text repeats: its Parse is answered here and the server neither parses nor plans it again, as for
+     * a named statement (pgbench {@code -M extended}, and drivers' one-shot queries, parse the same text each time).
+     * Only where a failure before the first row can be hidden by running the request again (a replica attempt): a
+     * statement prepared by name fails with 0A000 after a table it reads changed shape, which the unnamed one never
+     * does.
+     */
+    void reuseUnnamed(boolean allowed) {
+        this.reuseUnnamed = allowed;
+    }
+
+    /** Runs {@code counter} for each unnamed Parse answered here instead of sent (see {@link #reuseUnnamed}). */
+    void onParseSkipped(Runnable counter) {
+        this.parseSkipped = counter;
+    }
+
+    /** Whether {@code backendName} is the server statement the client's unnamed statement was bound by. */
+    boolean unnamedBoundByName(String backendName) {
+        return backendName != null && backendName.equals(unnamedByName);
+    }
+
+    /**
      * A lone {@code Parse(name) + Sync} at the head of {@code waiting}, of a statement a server already parsed
      * ({@code known}), is answered without any server: the statement is defined for the client (and prepared on a
      * connection when first bound), ParseComplete and ReadyForQuery('I') are queued as answers. Call it only when
@@ -104,8 +135,11 @@ final class StatementTranslator {
             return false;
         }
         Parse parse = parseFrame.decode(Parse::decode);
+        if (parse.name().isEmpty()) {
+            return false;
+        }
         String backendName = statements.backendName(parse.sql(), parse.parameterTypes());
-        if (parse.name().isEmpty() || !known.test(backendName) || !fits(parse.name(), parse.sql())) {
+        if (!known.test(backendName) || !fits(parse.name(), parse.sql())) {
             return false;
         }
         statements.define(parse.name(), parse.sql(), parse.parameterTypes());
@@ -178,6 +212,18 @@ final class StatementTranslator {
         PreparedStatements.Statement statement = statements.define(parse.name(), parse.sql(),
                 parse.parameterTypes());
         if (parse.name().isEmpty()) {
+            if (reuseUnnamed && statements.lastDefinedRepeats()) {
+                frame.release();
+                unnamedByName = statement.backendName();
+                if (needsPrepare(backend, statement.backendName())) {
+                    prepareByName(backend, statement);  // once per connection, then never parsed there again
+                } else {
+                    parseSkipped.run();
+                }
+                responses.add(Entry.answered(ParseComplete.INSTANCE));
+                return;
+            }
+            unnamedByName = null;
             backend.unnamedStatement(statement.backendName());
             forward(backend, frame, Kind.PARSE);
             return;
@@ -264,18 +310,27 @@ final class StatementTranslator {
     /** Makes sure {@code backend} has the statement; returns the name to use on it. */
     private String ensurePrepared(BackendConnection backend, String clientName, PreparedStatements.Statement statement) {
         if (clientName.isEmpty()) {
+            if (reuseUnnamed && statement.backendName().equals(unnamedByName)) {
+                prepareByName(backend, statement);
+                return statement.backendName();
+            }
             if (!statement.backendName().equals(backend.unnamedStatement())) {
                 inject(backend, new Parse("", statement.sql(), statement.parameterTypes()), null);
                 backend.unnamedStatement(statement.backendName());
             }
             return "";
         }
+        prepareByName(backend, statement);
+        return statement.backendName();
+    }
+
+    /** Prepares {@code statement} on {@code backend} under its pgroute name unless it has it already. */
+    private void prepareByName(BackendConnection backend, PreparedStatements.Statement statement) {
         if (needsPrepare(backend, statement.backendName())) {
             recordPrepare(backend, statement.backendName());
             inject(backend, new Parse(statement.backendName(), statement.sql(), statement.parameterTypes()),
                     statement.backendName());
         }
-        return statement.backendName();
     }
 
     /** Whether {@code backend} lacks the statement, or has it from before its plan was found stale. */

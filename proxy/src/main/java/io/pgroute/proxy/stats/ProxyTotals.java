@@ -27,6 +27,7 @@ public final class ProxyTotals implements QueryRecorder {
     private final ThreadCounter[] routes = new ThreadCounter[Route.values().length];
     private final LongAdder errors = new LongAdder();
     private final LongAdder settingsReplays = new LongAdder();
+    private final LongAdder parsesSkipped = new LongAdder();
     private final Map<String, LongAdder> errorClasses = new ConcurrentHashMap<>();
 
     /** Totals counted from now, recording nowhere else. */
@@ -63,9 +64,10 @@ public final class ProxyTotals implements QueryRecorder {
      * @param uptimeSeconds  since these totals started
      * @param errorClasses   errors by SQLSTATE class, the most frequent first (ties by class)
      * @param settingsReplays session settings replayed on server connections before a request
+     * @param parsesSkipped  unnamed statements run as a server statement prepared earlier, not parsed again
      */
     public record Snapshot(long primary, long replica, long cache, long errors, double uptimeSeconds,
-                           List<Map.Entry<String, Long>> errorClasses, long settingsReplays) {
+                           List<Map.Entry<String, Long>> errorClasses, long settingsReplays, long parsesSkipped) {
 
         public Snapshot {
             errorClasses = List.copyOf(errorClasses);
@@ -107,6 +109,12 @@ public final class ProxyTotals implements QueryRecorder {
         next.settingsReplayed();
     }
 
+    @Override
+    public void parseSkipped() {
+        parsesSkipped.increment();
+        next.parseSkipped();
+    }
+
     /** The counters now; they move on while being read, so the figures may be a moment apart. */
     public Snapshot snapshot() {
         List<Map.Entry<String, Long>> classes = errorClasses.entrySet().stream()
@@ -116,7 +124,8 @@ public final class ProxyTotals implements QueryRecorder {
                 .toList();
         double uptime = (clock.getAsLong() - startNanos) / 1e9;
         return new Snapshot(routes[Route.PRIMARY.ordinal()].sum(), routes[Route.REPLICA.ordinal()].sum(),
-                routes[Route.CACHE.ordinal()].sum(), errors.sum(), uptime, classes, settingsReplays.sum());
+                routes[Route.CACHE.ordinal()].sum(), errors.sum(), uptime, classes, settingsReplays.sum(),
+                parsesSkipped.sum());
     }
 
     /** The first two characters of {@code sqlState} when they can be a class, else {@value #MALFORMED_CLASS}. */

@@ -255,9 +255,9 @@ class AdminConsoleIT {
                     types.add(meta.getColumnTypeName(i));
                 }
                 assertThat(names).containsExactly("queries", "primary", "replica", "cache", "errors",
-                        "uptime_seconds", "queries_per_second", "settings_replays");
+                        "uptime_seconds", "queries_per_second", "settings_replays", "parses_skipped");
                 assertThat(types).containsExactly("int8", "int8", "int8", "int8", "int8", "float8", "float8",
-                        "int8");
+                        "int8", "int8");
                 assertThat(rs.next()).isTrue();
                 assertThat(rs.getLong("queries")).isEqualTo(rs.getLong("primary") + rs.getLong("replica")
                         + rs.getLong("cache"));

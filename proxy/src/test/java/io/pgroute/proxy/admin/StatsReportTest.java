@@ -19,17 +19,21 @@ class StatsReportTest {
         totals.query("app", QueryRecorder.Route.CACHE, 1);
         totals.error("42601");
         totals.settingsReplayed();
+        totals.parseSkipped();
+        totals.parseSkipped();
         AdminResult result = new StatsReport(totals).stats();
         assertThat(result.columns()).extracting(AdminResult.Column::name).containsExactly("queries", "primary",
-                "replica", "cache", "errors", "uptime_seconds", "queries_per_second", "settings_replays");
+                "replica", "cache", "errors", "uptime_seconds", "queries_per_second", "settings_replays",
+                "parses_skipped");
         assertThat(result.columns()).extracting(AdminResult.Column::type).containsExactly(ColumnType.INT8,
                 ColumnType.INT8, ColumnType.INT8, ColumnType.INT8, ColumnType.INT8, ColumnType.FLOAT8,
-                ColumnType.FLOAT8, ColumnType.INT8);
+                ColumnType.FLOAT8, ColumnType.INT8, ColumnType.INT8);
         assertThat(result.rows()).hasSize(1);
         assertThat(result.rows().get(0)).startsWith(4L, 1L, 2L, 1L, 1L);
         assertThat((Double) result.column("uptime_seconds").get(0)).isGreaterThanOrEqualTo(0.0);
         assertThat((Double) result.column("queries_per_second").get(0)).isGreaterThanOrEqualTo(0.0);
         assertThat(result.column("settings_replays")).containsExactly(1L);
+        assertThat(result.column("parses_skipped")).containsExactly(2L);
         assertThat(result.tag()).isEqualTo("SHOW");
     }
 
