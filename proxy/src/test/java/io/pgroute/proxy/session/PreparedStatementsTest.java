@@ -66,4 +66,17 @@ class PreparedStatementsTest {
         assertThat(statements.fits("", "x".repeat(10_000), 2 * each)).isTrue();
         assertThat(statements.fits("a", text, each)).as("replacing itself").isTrue();
     }
+
+    @Test
+    void knowsWhetherTheTextItDefinedRepeats() {
+        PreparedStatements first = new PreparedStatements();
+        PreparedStatements second = new PreparedStatements();
+        String text = "SELECT $1 AS repeated_" + System.nanoTime();
+        first.define("", text, new int[] {23});
+        assertThat(first.lastDefinedRepeats()).as("a text never seen").isFalse();
+        second.define("", new String(text), new int[] {23});
+        assertThat(second.lastDefinedRepeats()).as("seen by another client").isTrue();
+        first.define("", text, new int[] {25});
+        assertThat(first.lastDefinedRepeats()).as("other parameter types").isFalse();
+    }
 }
