@@ -127,6 +127,13 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     private boolean sequenceShapeMentions;
     /** The replica read in flight whose answers are held until it cannot need the primary any more. */
     private ReplicaAttempt attempt;
+    /**
+     * The request at the head is being run again because a statement pgroute prepared by name for the client's
+     * unnamed one went stale (see {@link ReplicaAttempt#onPlanChanged}): a second such refusal goes to the client, so
+     * a table that keeps changing shape cannot keep the request going round.
+     */
+    private boolean rerunForPlan;
+
     /** The result cache's per-session reads and writes; both null when the database does not cache. */
     private final SessionCache cache;
     private final CacheWrites writes;
@@ -1089,6 +1096,15 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
 
     // ---- backend side events ----
 
+    /**
+     * PostgreSQL's refusal of a prepared statement whose result type changed: raised in RevalidateCachedQuery (the
+     * routine field, whatever the server's language), or its English message.
+     */
+    private static boolean isStalePlan(ErrorResponse error) {
+        return "RevalidateCachedQuery".equals(error.fields().get('R'))
+                || "cached plan must not change result type".equals(error.message());
+    }
+
     @Override
     public void onBackendFrame(BackendConnection connection, PgFrame frame) {
         if (closed || connection != backend) {
@@ -1112,7 +1128,8 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
                 routing.planChanged(bound);
             }
             if (attempt != null) {
-                if (planChanged && translator.unnamedBoundByName(bound)) {
+                if (planChanged && !rerunForPlan && translator.unnamedBoundByName(bound)
+                        && isStalePlan(error)) {
                     attempt.onPlanChanged();  // the client's unnamed statement never fails so: run it again
                 } else {
                     attempt.onError(error);
@@ -1261,10 +1278,12 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         ReplicaAttempt done = attempt;
         attempt = null;
         if (!done.retrying()) {
+            rerunForPlan = false;
             done.release(out);
             done.discard();
             return;
         }
+        rerunForPlan = done.planChanged();
         if (done.planChanged()) {
             if (cache != null) {
                 cache.discardFill();
