@@ -96,13 +96,7 @@ class SettingsReplayIT {
     }
 
     private static long settingsReplays(PgrouteServer server) throws SQLException {
-        try (Connection admin = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + server.port()
-                + "/pgroute", "admin", "admin");
-             Statement s = admin.createStatement();
-             ResultSet rs = s.executeQuery("SHOW STATS")) {
-            assertThat(rs.next()).isTrue();
-            return rs.getLong("settings_replays");
-        }
+        return ProxyFixture.stat(server, "settings_replays");
     }
 
     @Test

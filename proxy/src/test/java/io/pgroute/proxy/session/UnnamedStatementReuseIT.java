@@ -10,8 +10,6 @@ import io.pgroute.proxy.testing.ProxyFixture;
 import org.junit.jupiter.api.Test;
 
 import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
@@ -39,12 +37,7 @@ class UnnamedStatementReuseIT {
     }
 
     private static long parsesSkipped() throws SQLException {
-        try (Connection admin = DriverManager.getConnection(ProxyFixture.get().url("pgroute"), "admin", "admin");
-             Statement s = admin.createStatement();
-             ResultSet rs = s.executeQuery("SHOW STATS")) {
-            assertThat(rs.next()).isTrue();
-            return rs.getLong("parses_skipped");
-        }
+        return ProxyFixture.stat(ProxyFixture.get().server(), "parses_skipped");
     }
 
     @Test

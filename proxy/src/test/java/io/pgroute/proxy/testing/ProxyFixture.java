@@ -139,6 +139,19 @@ public final class ProxyFixture {
                 "app");
     }
 
+    /** One column of {@code SHOW STATS} on {@code server}'s admin console (user admin), as a number. */
+    public static long stat(PgrouteServer server, String column) throws SQLException {
+        try (Connection admin = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + server.port()
+                + "/pgroute", "admin", "admin");
+             java.sql.Statement s = admin.createStatement();
+             java.sql.ResultSet rs = s.executeQuery("SHOW STATS")) {
+            if (!rs.next()) {
+                throw new IllegalStateException("SHOW STATS answered no row");
+            }
+            return rs.getLong(column);
+        }
+    }
+
     /** A pgjdbc connection straight to the primary as app/app, to compare with. */
     public Connection connectDirect() throws SQLException {
         return DriverManager.getConnection(cluster.primary().jdbcUrl(DATABASE), "app", "app");
