@@ -483,8 +483,11 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
                 return;  // the unit's Sync (or Flush) has not arrived yet
             }
             if (backend != null && target == backendPool) {
-                if (!routing.isPrimary(target) && responses.isEmpty() && routing.transactionPooling()) {
-                    attempt = ReplicaAttempt.capture(waiting, translator.statements());
+                if (responses.isEmpty() && routing.transactionPooling()) {
+                    boolean replica = !routing.isPrimary(target);
+                    if (replica || reusesUnnamedOnPrimary(next)) {
+                        attempt = ReplicaAttempt.capture(waiting, translator.statements(), !replica);
+                    }
                 }
                 waiting.pollFirst();
                 send(next, type);
@@ -849,6 +852,37 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     /** The held connection must run whatever comes next: mid-batch, in a transaction, pinned, or session mode. */
     private boolean mustStay() {
         return inBatch || transactionStatus != 'I' || pinnedBecause != null || !routing.transactionPooling();
+    }
+
+    /**
+     * Whether the unit at the head, going to the primary, is kept as a replica read is (see
+     * {@link StatementTranslator#reuseUnnamed}): a read outside a transaction that starts with an unnamed Parse and is
+     * all the client has sent (keeping it holds back what comes after it until its first row).
+     */
+    private boolean reusesUnnamedOnPrimary(PgFrame next) {
+        if (transactionStatus != 'I' || pinnedBecause != null || !next.is(FrontendType.PARSE)) {
+            return false;
+        }
+        int syncs = 0;
+        PgFrame last = null;
+        for (PgFrame each : waiting) {
+            syncs += each.is(FrontendType.SYNC) ? 1 : 0;
+            last = each;
+        }
+        if (syncs != 1 || !last.is(FrontendType.SYNC)) {
+            return false;
+        }
+        try {
+            if (!next.cString(0).isEmpty()) {
+                return false;
+            }
+            UnitRoute unit = UnitRoute.of(waiting, translator.statements(), routing);
+            StatementInfo statement = unit == null ? null : unit.statement();  // one statement: the unit's only one
+            return statement != null && statement.readOnly() && statement.kind() == StatementKind.READ
+                    && !statement.multiStatement();
+        } catch (RuntimeException malformed) {
+            return false;  // the server will say
+        }
     }
 
     /** The pool for the request unit at the head of the queue, or null while the unit is incomplete. */
@@ -1489,7 +1523,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         if (closed || connection != backend) {
             return;
         }
-        if (attempt != null && attempt.holding()) {
+        if (attempt != null && attempt.holding() && !attempt.onPrimary()) {
             recoverFromLostReplica(connection, cause);
             return;
         }

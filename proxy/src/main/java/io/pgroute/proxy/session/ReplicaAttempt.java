@@ -15,7 +15,9 @@ import java.util.List;
  * messages (the same frames, retained, with their reader indices as they were before sending moved them) and the
  * answers so far, held back until the first row. If the replica refuses the statement as a standby would (25006,
  * "… during recovery", a recovery conflict) before any row, the answers are dropped and the request is run again on
- * the primary, so the client never notices the classifier's mistake.
+ * the primary, so the client never notices the classifier's mistake. A lone autocommit read sent to the primary is
+ * kept the same way, only so that a stale plan of a statement pgroute prepared by name for it can be hidden
+ * ({@link #onPlanChanged}).
  */
 final class ReplicaAttempt {
 
@@ -28,11 +30,17 @@ final class ReplicaAttempt {
     private boolean retry;
     /** The retry is for a statement pgroute prepared by name whose plan went stale, not for the primary. */
     private boolean planChanged;
+    /**
+     * A read sent to the primary, kept only so that a stale plan of its unnamed statement can be hidden
+     * ({@link #onPlanChanged}): nothing else makes it run again.
+     */
+    private final boolean onPrimary;
 
-    private ReplicaAttempt(List<PgFrame> requests, long[] positions, String sql) {
+    private ReplicaAttempt(List<PgFrame> requests, long[] positions, String sql, boolean onPrimary) {
         this.requests = requests;
         this.positions = positions;
         this.sql = sql;
+        this.onPrimary = onPrimary;
     }
 
     /**
@@ -41,6 +49,11 @@ final class ReplicaAttempt {
      * their reader indices, which {@link #requeue} puts back.
      */
     static ReplicaAttempt capture(Deque<PgFrame> waiting, PreparedStatements statements) {
+        return capture(waiting, statements, false);
+    }
+
+    /** {@link #capture(Deque, PreparedStatements)}, of a read sent to the primary when {@code onPrimary}. */
+    static ReplicaAttempt capture(Deque<PgFrame> waiting, PreparedStatements statements, boolean onPrimary) {
         List<PgFrame> frames = new ArrayList<>(waiting.size());
         long[] positions = new long[waiting.size()];
         String sql = null;
@@ -61,7 +74,7 @@ final class ReplicaAttempt {
                 sql = statement == null ? null : statement.sql();
             }
             if (type == FrontendType.QUERY || type == FrontendType.SYNC) {
-                return sql == null ? discard(frames) : new ReplicaAttempt(frames, positions, sql);
+                return sql == null ? discard(frames) : new ReplicaAttempt(frames, positions, sql, onPrimary);
             }
         }
         return discard(frames);
@@ -91,7 +104,7 @@ final class ReplicaAttempt {
 
     /** An error from the replica: does it say "this needs the primary"? */
     void onError(ErrorResponse error) {
-        if (holding && needsPrimary(error)) {
+        if (holding && !onPrimary && needsPrimary(error)) {
             retry = true;
         }
     }
@@ -110,6 +123,11 @@ final class ReplicaAttempt {
 
     boolean planChanged() {
         return planChanged;
+    }
+
+    /** See {@link #capture(Deque, PreparedStatements, boolean)}. */
+    boolean onPrimary() {
+        return onPrimary;
     }
 
     static boolean needsPrimary(ErrorResponse error) {

@@ -99,9 +99,9 @@ final class StatementTranslator {
      * Whether the messages sent next may run the client's unnamed statement as the server statement of its pgroute
      * name when its text repeats: its Parse is answered here and the server neither parses nor plans it again, as for
      * a named statement (pgbench {@code -M extended}, and drivers' one-shot queries, parse the same text each time).
-     * Only where a failure before the first row can be hidden by running the request again (a replica attempt): a
-     * statement prepared by name fails with 0A000 after a table it reads changed shape, which the unnamed one never
-     * does.
+     * Only where a failure before the first row can be hidden by running the request again (a {@link ReplicaAttempt},
+     * on a replica or for a lone read on the primary): a statement prepared by name fails with 0A000 after a table it
+     * reads changed shape, which the unnamed one never does.
      */
     void reuseUnnamed(boolean allowed) {
         this.reuseUnnamed = allowed;
