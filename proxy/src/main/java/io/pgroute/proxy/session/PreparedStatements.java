@@ -49,7 +49,7 @@ final class PreparedStatements {
         String path = searchPath.get();
         String known = NAMES.getIfPresent(new NameKey(sql, parameterTypes, path));
         lastDefinedRepeats = known != null;
-        String backendName = known != null ? known : backendName(sql, parameterTypes, path);
+        String backendName = known != null ? known : newName(sql, parameterTypes, path);  // one lookup, not two
         Statement result = new Statement(sql, parameterTypes, backendName, generations.applyAsInt(backendName));
         bytes += weight(result) - weight(byName.put(clientName, result));
         return result;
@@ -150,9 +150,11 @@ final class PreparedStatements {
     static String backendName(String sql, int[] parameterTypes, String searchPath) {
         NameKey key = new NameKey(sql, parameterTypes, searchPath);
         String known = NAMES.getIfPresent(key);
-        if (known != null) {
-            return known;
-        }
+        return known != null ? known : newName(sql, parameterTypes, searchPath);
+    }
+
+    /** The name of a text not among those named recently: hashed, and remembered. */
+    private static String newName(String sql, int[] parameterTypes, String searchPath) {
         String result = hashedName(sql, parameterTypes, searchPath);
         NAMES.put(new NameKey(sql, parameterTypes.clone(), searchPath), result);
         return result;

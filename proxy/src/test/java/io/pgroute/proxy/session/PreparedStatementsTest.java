@@ -28,11 +28,15 @@ class PreparedStatementsTest {
         assertThat(PreparedStatements.backendName("SELECT $1 AS kept", new int[] {25}, null)).isNotEqualTo(name);
     }
 
+    /** A text of 100 characters, and what a statement of it weighs. */
+    private static final String TEXT = "x".repeat(100);
+    private static final long EACH = 100 + io.pgroute.config.LimitsConfig.PREPARED_OVERHEAD;
+
     @Test
     void weighsItsStatementsAsTheyComeAndGo() {
         PreparedStatements statements = new PreparedStatements();
-        long each = 100 + io.pgroute.config.LimitsConfig.PREPARED_OVERHEAD;
-        String text = "x".repeat(100);
+        long each = EACH;
+        String text = TEXT;
         statements.define("a", text, new int[0]);
         statements.define("b", text, new int[0]);
         statements.define("", text, new int[0]);
@@ -58,8 +62,8 @@ class PreparedStatementsTest {
     @Test
     void aNamedStatementFitsWithinTheLimitTheUnnamedOneAlways() {
         PreparedStatements statements = new PreparedStatements();
-        long each = 100 + io.pgroute.config.LimitsConfig.PREPARED_OVERHEAD;
-        String text = "x".repeat(100);
+        long each = EACH;
+        String text = TEXT;
         statements.define("a", text, new int[0]);
         assertThat(statements.fits("b", text, 2 * each)).isTrue();
         assertThat(statements.fits("b", text, 2 * each - 1)).isFalse();
