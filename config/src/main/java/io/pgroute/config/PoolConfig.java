@@ -15,9 +15,18 @@ import java.util.Objects;
  * @param maxLifetime a connection is closed (when next released) after this long, default 1h
  * @param idleTransactionTimeout a client that leaves a transaction open and sends nothing for this long is
  *                               disconnected (25P03) and its transaction rolled back; zero, the default, never
+ * @param prepareSimpleQueries whether a simple-protocol Query whose shape repeats runs on the server as a prepared
+ *                             statement with its number literals as parameters, parsed and planned once per
+ *                             connection; default true
  */
 public record PoolConfig(PoolMode mode, int size, Duration timeout, Duration connectTimeout, Duration idleTimeout,
-        Duration maxLifetime, Duration idleTransactionTimeout) {
+        Duration maxLifetime, Duration idleTransactionTimeout, boolean prepareSimpleQueries) {
+
+    /** Simple Queries prepared (the default). */
+    public PoolConfig(PoolMode mode, int size, Duration timeout, Duration connectTimeout, Duration idleTimeout,
+                      Duration maxLifetime, Duration idleTransactionTimeout) {
+        this(mode, size, timeout, connectTimeout, idleTimeout, maxLifetime, idleTransactionTimeout, true);
+    }
 
     /** Without an idle-in-transaction timeout. */
     public PoolConfig(PoolMode mode, int size, Duration timeout, Duration connectTimeout, Duration idleTimeout,
@@ -50,7 +59,8 @@ public record PoolConfig(PoolMode mode, int size, Duration timeout, Duration con
                 reader.duration("connect_timeout", defaults.connectTimeout(), true),
                 reader.duration("idle_timeout", defaults.idleTimeout(), true),
                 reader.duration("max_lifetime", defaults.maxLifetime(), true),
-                reader.duration("idle_transaction_timeout", defaults.idleTransactionTimeout(), false));
+                reader.duration("idle_transaction_timeout", defaults.idleTransactionTimeout(), false),
+                reader.bool("prepare_simple_queries", defaults.prepareSimpleQueries()));
         reader.finish();
         return result;
     }

@@ -36,7 +36,7 @@ public final class ProxyMetrics implements QueryRecorder {
     private final Counter settingsReplays = Counter.builder("pgroute.settings.replays")
             .description("session settings replayed on a server connection before a request").register(registry);
     private final Counter parsesSkipped = Counter.builder("pgroute.parses.skipped")
-            .description("unnamed statements run as a server statement prepared earlier, not parsed again")
+            .description("unnamed statements and simple queries run as a server statement prepared earlier")
             .register(registry);
 
     private record RouteMeters(Counter queries, Timer duration) {

@@ -8,6 +8,7 @@ import io.pgroute.protocol.BackendType;
 import io.pgroute.protocol.FrontendType;
 import io.pgroute.protocol.PgFrame;
 import io.pgroute.protocol.SqlState;
+import io.pgroute.protocol.backend.ErrorField;
 import io.pgroute.protocol.backend.ErrorResponse;
 import io.pgroute.protocol.backend.ParameterStatus;
 import io.pgroute.protocol.backend.ReadyForQuery;
@@ -26,6 +27,7 @@ import io.pgroute.proxy.logging.SessionMdc;
 import io.pgroute.proxy.metrics.QueryRecorder;
 import io.pgroute.proxy.routing.Lsn;
 import io.pgroute.proxy.sql.Classifier;
+import io.pgroute.proxy.sql.ParameterizedQuery;
 import io.pgroute.proxy.sql.StatementInfo;
 import io.pgroute.proxy.sql.StatementKind;
 import org.slf4j.Logger;
@@ -860,7 +862,13 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
      * all the client has sent (keeping it holds back what comes after it until its first row).
      */
     private boolean reusesUnnamedOnPrimary(PgFrame next) {
-        if (transactionStatus != 'I' || pinnedBecause != null || !next.is(FrontendType.PARSE)) {
+        if (transactionStatus != 'I' || pinnedBecause != null) {
+            return false;
+        }
+        if (next.is(FrontendType.QUERY)) {
+            return waiting.size() == 1 && host.prepareSimpleQueries() && isLoneRead(next.cString(0));
+        }
+        if (!next.is(FrontendType.PARSE)) {
             return false;
         }
         int syncs = 0;
@@ -885,6 +893,16 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         }
     }
 
+    /** Whether the simple Query {@code sql} is one statement that only reads (see {@link #reusesUnnamedOnPrimary}). */
+    private boolean isLoneRead(String sql) {
+        try {
+            StatementInfo statement = routing.classify(sql);
+            return statement.readOnly() && statement.kind() == StatementKind.READ && !statement.multiStatement();
+        } catch (RuntimeException malformed) {
+            return false;  // the server will say
+        }
+    }
+
     /** The pool for the request unit at the head of the queue, or null while the unit is incomplete. */
     private BackendPool route() {
         return placement.place(client.eventLoop(), waiting, translator.statements(),
@@ -902,6 +920,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         }
         switch (type) {
             case QUERY, FUNCTION_CALL -> {
+                translator.prepareQueries(queryReuse());
                 translator.send(backend, frame, type, this::onExecuted);
                 settings.endCycle();
             }
@@ -925,6 +944,19 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
                 backend.write(frame);
             }
         }
+    }
+
+    /**
+     * Which simple Queries may run as prepared statements now (see {@link StatementTranslator#prepareQueries}):
+     * reads only within a replica attempt, which can run the Query again should PostgreSQL refuse the prepared
+     * statement (0A000, a table it reads changed shape); none in a failed transaction.
+     */
+    private StatementTranslator.QueryReuse queryReuse() {
+        if (!host.prepareSimpleQueries() || transactionStatus == 'E') {
+            return StatementTranslator.QueryReuse.NONE;
+        }
+        return attempt != null && attempt.holding() && !attempt.retrying() ? StatementTranslator.QueryReuse.ALL
+                : StatementTranslator.QueryReuse.WITHOUT_ROWS;
     }
 
     /** Why the cycle being sent now goes where it goes, for {@code SHOW ROUTES}. */
@@ -1147,6 +1179,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         }
         boolean injected = responses.headIsInjected();
         BackendType type = BackendType.of(frame.type());
+        ErrorResponse relocated = null;  // an error about a Query's text as pgroute prepared it, placed in the client's
         if (type == BackendType.PARAMETER_STATUS) {
             ParameterStatus status = frame.decode(ParameterStatus::decode);
             connection.onParameterStatus(status.name(), status.value());
@@ -1155,6 +1188,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         } else if (type == BackendType.ERROR_RESPONSE && !injected) {
             settings.onError();
             ErrorResponse error = frame.decode(ErrorResponse::decode);
+            relocated = relocated(error, responses.headQuery());
             String bound = responses.headBoundStatement();
             boolean planChanged = bound != null && SqlState.FEATURE_NOT_SUPPORTED.equals(error.sqlState());
             if (planChanged) {
@@ -1162,8 +1196,8 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
                 routing.planChanged(bound);
             }
             if (attempt != null) {
-                if (planChanged && !rerunForPlan && translator.unnamedBoundByName(bound)
-                        && isStalePlan(error)) {
+                if (planChanged && !rerunForPlan && isStalePlan(error)
+                        && (translator.unnamedBoundByName(bound) || translator.queryBoundByName(bound))) {
                     attempt.onPlanChanged();  // the client's unnamed statement never fails so: run it again
                 } else {
                     attempt.onError(error);
@@ -1199,10 +1233,13 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
                 && holdForInvalidation(connection, frame, status, disposition)) {
             return;
         }
-        if (disposition == ResponseQueue.Disposition.RELAY) {
+        if (disposition == ResponseQueue.Disposition.RELAY && relocated == null) {
             toClient(frame);
         } else {
             frame.release();
+            if (disposition == ResponseQueue.Disposition.RELAY) {
+                toClient(relocated);
+            }
         }
         responses.drainAfterFrame();  // pgroute's own answers after this frame follow it
         if (type == BackendType.READY_FOR_QUERY) {
@@ -1214,6 +1251,23 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
                 finishAttempt();
                 onReadyForQuery(connection, status);
             }
+        }
+    }
+
+    /**
+     * {@code error} with its position in the client's text, when it is about the text of a simple Query that pgroute
+     * ran as a prepared statement ({@code query}); null when nothing needs moving.
+     */
+    private static ErrorResponse relocated(ErrorResponse error, ParameterizedQuery query) {
+        String position = query == null ? null : error.fields().get(ErrorField.POSITION);
+        if (position == null) {
+            return null;
+        }
+        try {
+            return error.withField(ErrorField.POSITION,
+                    Integer.toString(query.clientPosition(Integer.parseInt(position))));
+        } catch (NumberFormatException notANumber) {
+            return null;
         }
     }
 

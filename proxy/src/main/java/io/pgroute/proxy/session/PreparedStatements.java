@@ -56,6 +56,19 @@ final class PreparedStatements {
     }
 
     /**
+     * The server name of a statement with this text and these parameter types if it was named recently (by any
+     * client), so that it repeats; null if not, and it is remembered now.
+     */
+    String repeatedName(String sql, int[] parameterTypes) {
+        String path = searchPath.get();
+        String known = NAMES.getIfPresent(new NameKey(sql, parameterTypes, path));
+        if (known == null) {
+            newName(sql, parameterTypes, path);
+        }
+        return known;
+    }
+
+    /**
      * Whether the statement {@link #define} defined last had been seen before, by this client or another (its text,
      * types and search_path were among those named recently): a text that repeats.
      */

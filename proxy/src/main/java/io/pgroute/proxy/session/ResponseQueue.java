@@ -3,6 +3,7 @@ package io.pgroute.proxy.session;
 import io.pgroute.protocol.BackendMessage;
 import io.pgroute.protocol.BackendType;
 import io.pgroute.protocol.PgFrame;
+import io.pgroute.proxy.sql.ParameterizedQuery;
 
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -28,14 +29,15 @@ final class ResponseQueue {
      * One expected response. {@code swallow}: pgroute sent the request itself, so successful answers are dropped.
      * {@code synthetic}: answered by pgroute, emitted when it reaches the head. {@code preparedName} and
      * {@code clientName}: the statement a Parse creates, forgotten again if it fails. {@code errorInstead}: the
-     * error the client sees in place of the server's.
+     * error the client sees in place of the server's. {@code query}: a message pgroute sends in place of the
+     * client's simple Query of that text (see {@link #quiet}).
      */
     record Entry(Kind kind, boolean swallow, BackendMessage synthetic, String preparedName, String clientName,
-                 BackendMessage errorInstead, int copyEnds) {
+                 BackendMessage errorInstead, int copyEnds, ParameterizedQuery query) {
 
         Entry(Kind kind, boolean swallow, BackendMessage synthetic, String preparedName, String clientName,
               BackendMessage errorInstead) {
-            this(kind, swallow, synthetic, preparedName, clientName, errorInstead, 0);
+            this(kind, swallow, synthetic, preparedName, clientName, errorInstead, 0, null);
         }
 
         Entry(Kind kind, boolean swallow, BackendMessage synthetic, String preparedName) {
@@ -44,7 +46,17 @@ final class ResponseQueue {
 
         /** This entry, stamped with how many CopyDone/CopyFail the client had sent before its message. */
         Entry afterCopyEnds(int count) {
-            return new Entry(kind, swallow, synthetic, preparedName, clientName, errorInstead, count);
+            return new Entry(kind, swallow, synthetic, preparedName, clientName, errorInstead, count, query);
+        }
+
+        /**
+         * A message pgroute sends to run the client's simple Query {@code query} as a prepared statement (Parse,
+         * Bind, Describe of the portal, Execute): what a Query would not answer (ParseComplete, BindComplete,
+         * NoData) is dropped, the rest (RowDescription, rows, errors, notices) is the client's.
+         * {@code preparedName}: the statement a Parse creates.
+         */
+        static Entry quiet(Kind kind, String preparedName, ParameterizedQuery query) {
+            return new Entry(kind, false, null, preparedName, null, null, 0, query);
         }
 
         /** A client Parse creating {@code preparedName} on the server for the client's {@code clientName}. */
@@ -219,6 +231,15 @@ final class ResponseQueue {
         return head != null && head.kind() == Kind.BIND ? head.preparedName() : null;
     }
 
+    /**
+     * The simple Query the message at the head runs as a prepared statement (see {@link Entry#quiet}), or null: an
+     * error's position is in its text, not the client's.
+     */
+    ParameterizedQuery headQuery() {
+        Entry head = firstReal();
+        return head == null ? null : head.query();
+    }
+
     /** Whether the cycle now at the head was injected by pgroute (its ReadyForQuery is not the client's). */
     boolean headIsInjected() {
         Entry head = firstReal();
@@ -258,6 +279,10 @@ final class ResponseQueue {
                     }
                     pop();
                     drainPending = true;
+                }
+                if (head.query() != null && (type == BackendType.PARSE_COMPLETE || type == BackendType.BIND_COMPLETE
+                        || type == BackendType.NO_DATA)) {
+                    return Disposition.SWALLOW;  // a simple Query has no such answers
                 }
                 return head.swallow() ? Disposition.SWALLOW : Disposition.RELAY;
             }

@@ -30,6 +30,11 @@ public interface SessionHost {
         return io.pgroute.config.LimitsConfig.DEFAULT_MAX_PREPARED_BYTES;
     }
 
+    /** {@code pool.prepare_simple_queries} now (see {@link StatementTranslator#prepareQueries}). Default: true. */
+    default boolean prepareSimpleQueries() {
+        return true;
+    }
+
     /** {@code pool.idle_transaction_timeout} now: zero means none. Default: none. */
     default java.time.Duration idleTransactionTimeout() {
         return java.time.Duration.ZERO;

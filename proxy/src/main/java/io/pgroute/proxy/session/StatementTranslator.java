@@ -7,11 +7,16 @@ import io.pgroute.protocol.PgBuffers;
 import io.pgroute.protocol.PgFrame;
 import io.pgroute.protocol.backend.CloseComplete;
 import io.pgroute.protocol.backend.ParseComplete;
+import io.pgroute.protocol.frontend.Bind;
 import io.pgroute.protocol.frontend.Close;
+import io.pgroute.protocol.frontend.Describe;
+import io.pgroute.protocol.frontend.Execute;
 import io.pgroute.protocol.frontend.Parse;
+import io.pgroute.protocol.frontend.Sync;
 import io.pgroute.proxy.backend.BackendConnection;
 import io.pgroute.proxy.session.ResponseQueue.Entry;
 import io.pgroute.proxy.session.ResponseQueue.Kind;
+import io.pgroute.proxy.sql.ParameterizedQuery;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -44,6 +49,23 @@ final class StatementTranslator {
     private boolean reuseUnnamed;
     /** The pgroute name the client's unnamed statement is bound by, when its Parse was not sent; null otherwise. */
     private String unnamedByName;
+    /** Which simple Queries the messages being sent may run as prepared statements (see {@link #prepareQueries}). */
+    private QueryReuse queryReuse = QueryReuse.NONE;
+    /** The pgroute name the client's last simple Query ran as (see {@link #prepareQueries}); null if it ran as sent. */
+    private String queryByName;
+
+    /** Which simple Queries may run as prepared statements with their literals as parameters. */
+    enum QueryReuse {
+        /** None: each goes as it came. */
+        NONE,
+        /**
+         * Those that return no rows (INSERT, UPDATE, DELETE without RETURNING): PostgreSQL's plan cache refuses a
+         * prepared statement only when its result type changed, so these run anywhere, in a transaction too.
+         */
+        WITHOUT_ROWS,
+        /** Reads too: only where that refusal can be hidden by running the Query again (a {@link ReplicaAttempt}). */
+        ALL
+    }
     /** Told of each unnamed Parse answered here (see {@link #reuseUnnamed}). */
     private Runnable parseSkipped = () -> { };
     /**
@@ -105,6 +127,22 @@ final class StatementTranslator {
      */
     void reuseUnnamed(boolean allowed) {
         this.reuseUnnamed = allowed;
+    }
+
+    /**
+     * Which simple Queries sent next may run as the prepared statement of their shape: a Query whose number literals
+     * can be parameters ({@link ParameterizedQuery}), of a shape seen before, goes as Parse (once per connection),
+     * Bind, Describe, Execute and Sync, and the client gets what its Query would have got. The server then parses and
+     * plans each shape once per connection instead of each text every time (pgbench {@code -M simple}, psql, ORMs
+     * that inline values).
+     */
+    void prepareQueries(QueryReuse reuse) {
+        this.queryReuse = reuse;
+    }
+
+    /** Whether {@code backendName} is the server statement the client's last simple Query ran as. */
+    boolean queryBoundByName(String backendName) {
+        return backendName != null && backendName.equals(queryByName);
     }
 
     /** Runs {@code counter} for each unnamed Parse answered here instead of sent (see {@link #reuseUnnamed}). */
@@ -171,9 +209,18 @@ final class StatementTranslator {
         forwardingPieces = false;
         switch (type) {
             case QUERY -> {
-                backend.unnamedStatement(null);  // a simple Query drops the unnamed statement
-                executed.accept(frame.cString(0));
-                forward(backend, frame, Kind.QUERY);
+                String sql = frame.cString(0);
+                executed.accept(sql);
+                ParameterizedQuery query = queryReuse == QueryReuse.NONE ? null : ParameterizedQuery.of(sql);
+                String name = query == null ? null : preparedName(query);
+                if (name == null) {
+                    queryByName = null;
+                    backend.unnamedStatement(null);  // a simple Query drops the unnamed statement
+                    forward(backend, frame, Kind.QUERY);
+                } else {
+                    frame.release();
+                    runPrepared(backend, query, name);
+                }
             }
             case PARSE -> parse(backend, frame);
             case BIND -> bind(backend, frame);
@@ -191,6 +238,49 @@ final class StatementTranslator {
             default -> backend.write(frame);
         }
     }
+
+    /**
+     * The pgroute name {@code query} runs as when it may run so (see {@link #prepareQueries}) and its shape was seen
+     * before (a text run once gains nothing from being prepared), else null.
+     */
+    private String preparedName(ParameterizedQuery query) {
+        if (query.returnsRows() && queryReuse != QueryReuse.ALL) {
+            return null;
+        }
+        return statements.repeatedName(query.text(), query.parameterTypes());
+    }
+
+    /**
+     * Runs the simple Query {@code query} as the prepared statement of its shape: prepared on this connection if it
+     * lacks it, bound with the literals' values, described (RowDescription, which the Query would send), executed,
+     * synced (ReadyForQuery). The answers a Query has no place for are dropped ({@link Entry#quiet}).
+     */
+    private void runPrepared(BackendConnection backend, ParameterizedQuery query, String name) {
+        queryByName = name;
+        if (needsPrepare(backend, name)) {
+            recordPrepare(backend, name);
+            responses.add(Entry.quiet(Kind.PARSE, name, query));
+            backend.write(new Parse(name, query.text(), query.parameterTypes()));
+        } else {
+            parseSkipped.run();
+        }
+        String[] literals = query.values();
+        byte[][] values = new byte[literals.length][];
+        for (int i = 0; i < literals.length; i++) {
+            values[i] = literals[i].getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        }
+        responses.add(Entry.quiet(Kind.BIND, name, query));
+        backend.write(new Bind("", name, NO_FORMATS, values, NO_FORMATS));
+        responses.add(Entry.quiet(Kind.DESCRIBE_PORTAL, null, query));
+        backend.write(Describe.portal(""));
+        responses.add(Entry.quiet(Kind.EXECUTE, null, query));
+        backend.write(new Execute("", 0));
+        responses.add(Entry.relay(Kind.SYNC));
+        backend.write(Sync.INSTANCE);
+    }
+
+    /** No format codes: every parameter and result column in text, as a simple Query has them. */
+    private static final short[] NO_FORMATS = new short[0];
 
     private void forward(BackendConnection backend, PgFrame frame, Kind kind) {
         responses.add(Entry.relay(kind));
