@@ -38,8 +38,12 @@ public record ParameterizedQuery(String original, String text, int[] parameterTy
     public static final int INT8 = 20;
     public static final int NUMERIC = 1700;
 
-    /** Parameters at most; literals beyond stay as written. */
+    /**
+     * Parameters at most, and text length at most: a longer text (a bulk INSERT of literal rows) rarely repeats, and
+     * would only crowd out the shapes that do.
+     */
     static final int MAX_PARAMETERS = 1000;
+    static final int MAX_LENGTH = 16_384;
 
     private static final Set<String> COMPARISON_OR_ARITHMETIC =
             Set.of("=", "<>", "!=", "<", ">", "<=", ">=", "+", "-", "*", "/", "%");
@@ -104,7 +108,7 @@ public record ParameterizedQuery(String original, String text, int[] parameterTy
 
     /** {@code sql} with its literals as parameters, or null when none can be (see the class comment). */
     public static ParameterizedQuery of(String sql) {
-        return new Builder(sql).build();
+        return sql.length() > MAX_LENGTH ? null : new Builder(sql).build();
     }
 
     /** One {@link #of} call: the text's significant tokens (comments left out), then one pass over them. */
@@ -123,8 +127,16 @@ public record ParameterizedQuery(String original, String text, int[] parameterTy
             while (lexer.advance()) {
                 if (lexer.type() != Token.Type.COMMENT) {
                     add(lexer.type(), lexer.start(), lexer.end());
+                    if (count == 1 && !startsWell()) {
+                        return;  // not a statement this takes literals from: the rest is not read
+                    }
                 }
             }
+        }
+
+        /** Whether the first token is SELECT, INSERT, UPDATE or DELETE. */
+        private boolean startsWell() {
+            return isWord(0, "select") || isWord(0, "insert") || isWord(0, "update") || isWord(0, "delete");
         }
 
         private void add(Token.Type type, int start, int end) {
@@ -140,13 +152,10 @@ public record ParameterizedQuery(String original, String text, int[] parameterTy
         }
 
         ParameterizedQuery build() {
-            if (count == 0 || types[0] != Token.Type.WORD) {
+            if (count == 0 || !startsWell()) {
                 return null;
             }
             boolean select = isWord(0, "select");
-            if (!select && !isWord(0, "insert") && !isWord(0, "update") && !isWord(0, "delete")) {
-                return null;
-            }
             boolean returnsRows = select;
             int last = count - 1;
             if (isPunct(last, ';')) {
@@ -205,7 +214,7 @@ public record ParameterizedQuery(String original, String text, int[] parameterTy
                     }
                     continue;
                 }
-                if (type != Token.Type.NUMBER || parameters == MAX_PARAMETERS) {
+                if (type != Token.Type.NUMBER) {
                     continue;
                 }
                 int literalStart = literalStart(i, listParens[depth]);
@@ -217,6 +226,9 @@ public record ParameterizedQuery(String original, String text, int[] parameterTy
                 int oid = typeOf(value, signed ? 1 : 0);
                 if (oid == 0) {
                     continue;
+                }
+                if (parameters == MAX_PARAMETERS) {
+                    return null;
                 }
                 if (text == null) {
                     text = new StringBuilder(sql.length() + 8);

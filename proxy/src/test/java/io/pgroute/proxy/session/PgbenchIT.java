@@ -71,6 +71,25 @@ class PgbenchIT {
         int expected = CLIENTS * TRANSACTIONS_PER_CLIENT;
         assertThat(Integer.parseInt(processed.group(1))).isEqualTo(expected);
         assertThat(Integer.parseInt(processed.group(2))).isEqualTo(expected);
+        assertBalancesAddUp();
+    }
+
+    /**
+     * Every TPC-B transaction adds its delta to one account, teller and branch and writes it to the history: the
+     * sums agree unless a write was lost, applied twice or applied without its transaction's others.
+     */
+    private static void assertBalancesAddUp() throws java.sql.SQLException {
+        try (java.sql.Connection c = ProxyFixture.get().connectDirect(); java.sql.Statement s = c.createStatement();
+             java.sql.ResultSet sums = s.executeQuery("SELECT (SELECT sum(abalance) FROM pgbench_accounts), "
+                     + "(SELECT sum(tbalance) FROM pgbench_tellers), (SELECT sum(bbalance) FROM pgbench_branches), "
+                     + "(SELECT coalesce(sum(delta), 0) FROM pgbench_history), "
+                     + "(SELECT count(*) FROM pgbench_history)")) {
+            assertThat(sums.next()).isTrue();
+            long history = sums.getLong(4);
+            assertThat(List.of(sums.getLong(1), sums.getLong(2), sums.getLong(3)))
+                    .as("account, teller and branch balances against the history's %d deltas", sums.getLong(5))
+                    .containsExactly(history, history, history);
+        }
     }
 
     /**

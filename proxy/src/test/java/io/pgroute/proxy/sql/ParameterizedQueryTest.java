@@ -125,6 +125,17 @@ class ParameterizedQueryTest {
     }
 
     @Test
+    void aLongTextOrTooManyLiteralsStaysAsWritten() {
+        StringBuilder values = new StringBuilder("INSERT INTO t VALUES (0)");
+        for (int i = 1; i < ParameterizedQuery.MAX_PARAMETERS; i++) {
+            values.append(", (").append(i).append(')');
+        }
+        assertThat(of(values.toString())).isNotNull();
+        assertThat(of(values + ", (1)")).as("one literal too many").isNull();
+        assertThat(of("SELECT a FROM t WHERE a = 1 " + " ".repeat(ParameterizedQuery.MAX_LENGTH))).isNull();
+    }
+
+    @Test
     void commentsStayAndHideNothing() {
         ParameterizedQuery query = of("/* pgroute: primary */ SELECT a FROM t WHERE a = 1 -- 2\n AND b = 3");
         assertThat(query.text()).isEqualTo("/* pgroute: primary */ SELECT a FROM t WHERE a = $1 -- 2\n AND b = $2");
