@@ -858,7 +858,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
 
     /**
      * Whether the unit at the head, going to the primary, is kept as a replica read is (see
-     * {@link StatementTranslator#reuseUnnamed}): a read outside a transaction that starts with an unnamed Parse and is
+     * {@link StatementTranslator#reuse}): a read outside a transaction that starts with an unnamed Parse and is
      * all the client has sent (keeping it holds back what comes after it until its first row).
      */
     private boolean reusesUnnamedOnPrimary(PgFrame next) {
@@ -920,7 +920,8 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         }
         switch (type) {
             case QUERY, FUNCTION_CALL -> {
-                translator.prepareQueries(queryReuse());
+                translator.reuse(reuse());
+                translator.prepareQueries(host.prepareSimpleQueries());
                 translator.send(backend, frame, type, this::onExecuted);
                 settings.endCycle();
             }
@@ -933,8 +934,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             }
             case PARSE, BIND, DESCRIBE, EXECUTE, CLOSE -> {
                 inBatch = true;
-                // a repeated unnamed statement runs by name where a 0A000 can still be hidden by a re-run
-                translator.reuseUnnamed(attempt != null && attempt.holding() && !attempt.retrying());
+                translator.reuse(reuse());  // a repeated unnamed statement may run by its pgroute name
                 translator.send(backend, frame, type, this::onExecuted);
             }
             default -> {
@@ -947,16 +947,16 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     }
 
     /**
-     * Which simple Queries may run as prepared statements now (see {@link StatementTranslator#prepareQueries}):
-     * reads only within a replica attempt, which can run the Query again should PostgreSQL refuse the prepared
-     * statement (0A000, a table it reads changed shape); none in a failed transaction.
+     * Which statements the client did not prepare by name may run by their pgroute name now (see
+     * {@link StatementTranslator.Reuse}): reads only within a replica attempt, which can run the request again should
+     * PostgreSQL refuse the prepared statement (0A000, a table it reads changed shape); none in a failed transaction.
      */
-    private StatementTranslator.QueryReuse queryReuse() {
-        if (!host.prepareSimpleQueries() || transactionStatus == 'E') {
-            return StatementTranslator.QueryReuse.NONE;
+    private StatementTranslator.Reuse reuse() {
+        if (transactionStatus == 'E') {
+            return StatementTranslator.Reuse.NONE;
         }
-        return attempt != null && attempt.holding() && !attempt.retrying() ? StatementTranslator.QueryReuse.ALL
-                : StatementTranslator.QueryReuse.WITHOUT_ROWS;
+        return attempt != null && attempt.holding() && !attempt.retrying() ? StatementTranslator.Reuse.ALL
+                : StatementTranslator.Reuse.WITHOUT_ROWS;
     }
 
     /** Why the cycle being sent now goes where it goes, for {@code SHOW ROUTES}. */

@@ -42,31 +42,36 @@ final class StatementTranslator {
             .withField('F', "plancache.c").withField('R', "RevalidateCachedQuery");
 
     private final Map<String, String> portalSql = new HashMap<>();
-    /**
-     * Whether the messages being sent may bind the client's unnamed statement by its pgroute name (see
-     * {@link #reuseUnnamed}).
-     */
-    private boolean reuseUnnamed;
+    /** Which statements the messages being sent may run by their pgroute name (see {@link #reuse}). */
+    private Reuse reuse = Reuse.NONE;
     /** The pgroute name the client's unnamed statement is bound by, when its Parse was not sent; null otherwise. */
     private String unnamedByName;
-    /** Which simple Queries the messages being sent may run as prepared statements (see {@link #prepareQueries}). */
-    private QueryReuse queryReuse = QueryReuse.NONE;
+    /** Which simple Queries may run as prepared statements (see {@link #prepareQueries}). */
+    private boolean prepareQueries;
     /** The pgroute name the client's last simple Query ran as (see {@link #prepareQueries}); null if it ran as sent. */
     private String queryByName;
 
-    /** Which simple Queries may run as prepared statements with their literals as parameters. */
-    enum QueryReuse {
+    /**
+     * Which statements the client did not prepare by name may run as a statement pgroute prepared under its name
+     * (the client's unnamed statement whose text repeats, a simple Query whose shape repeats): parsed and planned once
+     * per server connection instead of at every request. A statement prepared by name fails with 0A000 ("cached plan
+     * must not change result type") after a table it reads changes shape, which the client's never would.
+     */
+    enum Reuse {
         /** None: each goes as it came. */
         NONE,
         /**
          * Those that return no rows (INSERT, UPDATE, DELETE without RETURNING): PostgreSQL's plan cache refuses a
-         * prepared statement only when its result type changed, so these run anywhere, in a transaction too.
+         * prepared statement only when its result type changed, so these run so anywhere, in a transaction too.
          */
         WITHOUT_ROWS,
-        /** Reads too: only where that refusal can be hidden by running the Query again (a {@link ReplicaAttempt}). */
+        /**
+         * Reads too: only where that refusal can be hidden by running the request again before any row reached the
+         * client (a {@link ReplicaAttempt}, on a replica or for a lone read on the primary).
+         */
         ALL
     }
-    /** Told of each unnamed Parse answered here (see {@link #reuseUnnamed}). */
+    /** Told of each Parse not sent because its statement was prepared already (see {@link #reuse}). */
     private Runnable parseSkipped = () -> { };
     /**
      * Whether the pieces after the first of a message relayed in pieces (a Bind with a big parameter) go to the
@@ -118,26 +123,24 @@ final class StatementTranslator {
     }
 
     /**
-     * Whether the messages sent next may run the client's unnamed statement as the server statement of its pgroute
-     * name when its text repeats: its Parse is answered here and the server neither parses nor plans it again, as for
-     * a named statement (pgbench {@code -M extended}, and drivers' one-shot queries, parse the same text each time).
-     * Only where a failure before the first row can be hidden by running the request again (a {@link ReplicaAttempt},
-     * on a replica or for a lone read on the primary): a statement prepared by name fails with 0A000 after a table it
-     * reads changed shape, which the unnamed one never does.
+     * Which statements sent next may run by their pgroute name (see {@link Reuse}). An unnamed statement whose text
+     * repeats: its Parse is answered here and the server neither parses nor plans it again, as for a named statement
+     * (pgbench {@code -M extended}, and drivers' one-shot queries, parse the same text each time).
      */
-    void reuseUnnamed(boolean allowed) {
-        this.reuseUnnamed = allowed;
+    void reuse(Reuse allowed) {
+        this.reuse = allowed;
     }
 
     /**
-     * Which simple Queries sent next may run as the prepared statement of their shape: a Query whose number literals
-     * can be parameters ({@link ParameterizedQuery}), of a shape seen before, goes as Parse (once per connection),
-     * Bind, Describe, Execute and Sync, and the client gets what its Query would have got. The server then parses and
-     * plans each shape once per connection instead of each text every time (pgbench {@code -M simple}, psql, ORMs
-     * that inline values).
+     * Whether simple Queries may run as the prepared statement of their shape ({@code pool.prepare_simple_queries};
+     * within what {@link #reuse} allows): a Query whose number literals can be parameters
+     * ({@link ParameterizedQuery}), of a shape seen before, goes as Parse (once per connection), Bind, Describe,
+     * Execute and Sync, and the client gets what its Query would have got. The server then parses and plans each
+     * shape once per connection instead of each text every time (pgbench {@code -M simple}, psql, ORMs that inline
+     * values).
      */
-    void prepareQueries(QueryReuse reuse) {
-        this.queryReuse = reuse;
+    void prepareQueries(boolean allowed) {
+        this.prepareQueries = allowed;
     }
 
     /** Whether {@code backendName} is the server statement the client's last simple Query ran as. */
@@ -145,7 +148,7 @@ final class StatementTranslator {
         return backendName != null && backendName.equals(queryByName);
     }
 
-    /** Runs {@code counter} for each unnamed Parse answered here instead of sent (see {@link #reuseUnnamed}). */
+    /** Runs {@code counter} for each Parse not sent because its statement was prepared already (see {@link #reuse}). */
     void onParseSkipped(Runnable counter) {
         this.parseSkipped = counter;
     }
@@ -211,7 +214,7 @@ final class StatementTranslator {
             case QUERY -> {
                 String sql = frame.cString(0);
                 executed.accept(sql);
-                ParameterizedQuery query = queryReuse == QueryReuse.NONE ? null : ParameterizedQuery.of(sql);
+                ParameterizedQuery query = !prepareQueries || reuse == Reuse.NONE ? null : ParameterizedQuery.of(sql);
                 String name = query == null ? null : preparedName(query);
                 if (name == null) {
                     queryByName = null;
@@ -239,12 +242,17 @@ final class StatementTranslator {
         }
     }
 
+    /** Whether the client's unnamed statement {@code sql} may run by its pgroute name now (see {@link #reuse}). */
+    private boolean mayReuse(String sql) {
+        return reuse == Reuse.ALL || reuse == Reuse.WITHOUT_ROWS && ParameterizedQuery.returnsNoRows(sql);
+    }
+
     /**
      * The pgroute name {@code query} runs as when it may run so (see {@link #prepareQueries}) and its shape was seen
      * before (a text run once gains nothing from being prepared), else null.
      */
     private String preparedName(ParameterizedQuery query) {
-        if (query.returnsRows() && queryReuse != QueryReuse.ALL) {
+        if (query.returnsRows() && reuse != Reuse.ALL) {
             return null;
         }
         return statements.repeatedName(query.text(), query.parameterTypes());
@@ -302,7 +310,7 @@ final class StatementTranslator {
         PreparedStatements.Statement statement = statements.define(parse.name(), parse.sql(),
                 parse.parameterTypes());
         if (parse.name().isEmpty()) {
-            if (reuseUnnamed && statements.lastDefinedRepeats()) {
+            if (statements.lastDefinedRepeats() && mayReuse(parse.sql())) {
                 frame.release();
                 unnamedByName = statement.backendName();
                 if (needsPrepare(backend, statement.backendName())) {
@@ -400,7 +408,7 @@ final class StatementTranslator {
     /** Makes sure {@code backend} has the statement; returns the name to use on it. */
     private String ensurePrepared(BackendConnection backend, String clientName, PreparedStatements.Statement statement) {
         if (clientName.isEmpty()) {
-            if (reuseUnnamed && statement.backendName().equals(unnamedByName)) {
+            if (reuse != Reuse.NONE && statement.backendName().equals(unnamedByName)) {
                 prepareByName(backend, statement);
                 return statement.backendName();
             }

@@ -106,6 +106,43 @@ public record ParameterizedQuery(String original, String text, int[] parameterTy
         return "ParameterizedQuery[" + text + ", values=" + Arrays.toString(values) + "]";
     }
 
+    /**
+     * Whether {@code sql} is one INSERT, UPDATE or DELETE without RETURNING: a statement without a result, which
+     * PostgreSQL runs as a prepared statement even after its table changed shape (it refuses one only when its
+     * result type changed).
+     */
+    public static boolean returnsNoRows(String sql) {
+        Lexer lexer = new Lexer(sql);
+        char[] in = lexer.chars();
+        boolean first = true;
+        boolean ended = false;
+        while (lexer.advance()) {
+            Token.Type type = lexer.type();
+            if (type == Token.Type.COMMENT) {
+                continue;
+            }
+            if (ended) {
+                return false;  // a second statement
+            }
+            int start = lexer.start();
+            int length = lexer.end() - start;
+            if (first) {
+                first = false;
+                if (type != Token.Type.WORD || !(sql.regionMatches(true, start, "insert", 0, length) && length == 6
+                        || sql.regionMatches(true, start, "update", 0, length) && length == 6
+                        || sql.regionMatches(true, start, "delete", 0, length) && length == 6)) {
+                    return false;
+                }
+            } else if (type == Token.Type.WORD && length == 9
+                    && sql.regionMatches(true, start, "returning", 0, 9)) {
+                return false;
+            } else if (type == Token.Type.PUNCT && in[start] == ';') {
+                ended = true;
+            }
+        }
+        return !first;
+    }
+
     /** {@code sql} with its literals as parameters, or null when none can be (see the class comment). */
     public static ParameterizedQuery of(String sql) {
         return sql.length() > MAX_LENGTH ? null : new Builder(sql).build();

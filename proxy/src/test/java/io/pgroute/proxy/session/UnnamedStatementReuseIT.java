@@ -82,6 +82,46 @@ class UnnamedStatementReuseIT {
         }
     }
 
+    /**
+     * A write without RETURNING has no result type to change, so PostgreSQL runs it by name even after its table
+     * changed shape: it is bound by name anywhere, in a transaction too (pgbench's TPC-B {@code -M extended}).
+     */
+    @Test
+    void aRepeatedUnnamedWriteRunsByNameInsideATransaction() throws Exception {
+        String table = TABLE + "_write";
+        direct("DROP TABLE IF EXISTS " + table, "CREATE TABLE " + table + " (id int PRIMARY KEY, a int)",
+                "INSERT INTO " + table + " VALUES (1, 0)");
+        String sql = "UPDATE " + table + " SET a = a + $1 WHERE id = $2";
+        try (WireClient client = WireClient.connect(ProxyFixture.get().port(), "trusted", "app")) {
+            long before = parsesSkipped();
+            inTransaction(client, sql, 10);
+            assertThat(parsesSkipped() - before).as("parsed once per server connection, not ten times")
+                    .isGreaterThanOrEqualTo(8);
+            direct("ALTER TABLE " + table + " ALTER COLUMN a TYPE bigint", "ALTER TABLE " + table + " ADD b int");
+            inTransaction(client, sql, 3);
+        }
+        try (Connection c = ProxyFixture.get().connectDirect(); Statement s = c.createStatement();
+             java.sql.ResultSet rows = s.executeQuery("SELECT a FROM " + table)) {
+            assertThat(rows.next()).isTrue();
+            assertThat(rows.getLong(1)).as("every update applied once").isEqualTo(13);
+        }
+    }
+
+    private static void inTransaction(WireClient client, String sql, int times) throws Exception {
+        client.send(new io.pgroute.protocol.frontend.Query("BEGIN"));
+        assertThat(WireClient.types(client.readUntilReady())).isEqualTo("CZ");
+        byte[][] values = {"1".getBytes(java.nio.charset.StandardCharsets.US_ASCII),
+                "1".getBytes(java.nio.charset.StandardCharsets.US_ASCII)};
+        for (int i = 0; i < times; i++) {
+            client.send(new Parse("", sql, new int[0]), new Bind("", "", new short[0], values, new short[0]),
+                    Describe.portal(""), new Execute("", 0), Sync.INSTANCE);
+            List<WireClient.Message> answer = client.readUntilReady();
+            assertThat(WireClient.types(answer)).as("%s at %d", answer, i).isEqualTo("12nCZ");
+        }
+        client.send(new io.pgroute.protocol.frontend.Query("COMMIT"));
+        assertThat(WireClient.types(client.readUntilReady())).isEqualTo("CZ");
+    }
+
     private static void direct(String... sql) throws SQLException {
         try (Connection c = ProxyFixture.get().connectDirect(); Statement s = c.createStatement()) {
             for (String each : sql) {

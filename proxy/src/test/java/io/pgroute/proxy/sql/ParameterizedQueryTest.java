@@ -136,6 +136,20 @@ class ParameterizedQueryTest {
     }
 
     @Test
+    void aStatementWithoutRowsIsOneWriteWithoutReturning() {
+        assertThat(ParameterizedQuery.returnsNoRows("UPDATE t SET a = $1 WHERE b = $2;")).isTrue();
+        assertThat(ParameterizedQuery.returnsNoRows("/* c */ insert into t values ($1)")).isTrue();
+        assertThat(ParameterizedQuery.returnsNoRows("DELETE FROM t")).isTrue();
+        assertThat(ParameterizedQuery.returnsNoRows("DELETE FROM t RETURNING *")).isFalse();
+        assertThat(ParameterizedQuery.returnsNoRows("UPDATE t SET a = 1; SELECT 1")).isFalse();
+        assertThat(ParameterizedQuery.returnsNoRows("SELECT a FROM t")).isFalse();
+        assertThat(ParameterizedQuery.returnsNoRows("WITH x AS (DELETE FROM t RETURNING a) INSERT INTO u SELECT a FROM x"))
+                .isFalse();
+        assertThat(ParameterizedQuery.returnsNoRows("updated")).isFalse();
+        assertThat(ParameterizedQuery.returnsNoRows("")).isFalse();
+    }
+
+    @Test
     void commentsStayAndHideNothing() {
         ParameterizedQuery query = of("/* pgroute: primary */ SELECT a FROM t WHERE a = 1 -- 2\n AND b = 3");
         assertThat(query.text()).isEqualTo("/* pgroute: primary */ SELECT a FROM t WHERE a = $1 -- 2\n AND b = $2");
