@@ -214,7 +214,8 @@ final class StatementTranslator {
             case QUERY -> {
                 String sql = frame.cString(0);
                 executed.accept(sql);
-                ParameterizedQuery query = !prepareQueries || reuse == Reuse.NONE ? null : ParameterizedQuery.of(sql);
+                ParameterizedQuery query = !prepareQueries || reuse == Reuse.NONE || !keepsItsBytes(sql, backend)
+                        ? null : ParameterizedQuery.of(sql);
                 String name = query == null ? null : preparedName(query);
                 if (name == null) {
                     queryByName = null;
@@ -240,6 +241,20 @@ final class StatementTranslator {
             case FUNCTION_CALL -> forward(backend, frame, Kind.FUNCTION_CALL);
             default -> backend.write(frame);
         }
+    }
+
+    /**
+     * Whether {@code sql}, read from a message as UTF-8, is written back as the very bytes the client sent: when it
+     * is all ASCII (the same bytes in every client encoding), or the connection's client_encoding is UTF8 and the text
+     * held no bytes that are not UTF-8 (each read as U+FFFD; PostgreSQL would refuse them, not store U+FFFD).
+     */
+    private static boolean keepsItsBytes(String sql, BackendConnection backend) {
+        boolean ascii = true;
+        for (int i = 0; i < sql.length() && ascii; i++) {
+            ascii = sql.charAt(i) < 0x80;
+        }
+        return ascii || "UTF8".equals(backend.reportedParameters().get("client_encoding"))
+                && sql.indexOf('\uFFFD') < 0;
     }
 
     /** Whether the client's unnamed statement {@code sql} may run by its pgroute name now (see {@link #reuse}). */
@@ -310,7 +325,7 @@ final class StatementTranslator {
         PreparedStatements.Statement statement = statements.define(parse.name(), parse.sql(),
                 parse.parameterTypes());
         if (parse.name().isEmpty()) {
-            if (statements.lastDefinedRepeats() && mayReuse(parse.sql())) {
+            if (statements.lastDefinedRepeats() && mayReuse(parse.sql()) && keepsItsBytes(parse.sql(), backend)) {
                 frame.release();
                 unnamedByName = statement.backendName();
                 if (needsPrepare(backend, statement.backendName())) {

@@ -162,6 +162,34 @@ class SimpleQueryPrepareIT {
         }
     }
 
+    /**
+     * pgroute reads a text as UTF-8: one in another client encoding, with bytes above 127, must reach the server as
+     * the client sent it, never re-encoded from what was read.
+     */
+    @Test
+    void aTextInAnotherEncodingReachesTheServerAsSent() throws Exception {
+        try (WireClient client = WireClient.connect(ProxyFixture.get().port(), "trusted", "app")) {
+            assertThat(WireClient.types(query(client, "SET client_encoding = 'LATIN1'"))).isEqualTo("CSZ");
+            for (int i = 0; i < 4; i++) {
+                byte[] sql = ("UPDATE " + TABLE + " SET t = 'caf\u00e9' WHERE id = 3 AND small = 30")
+                        .getBytes(StandardCharsets.ISO_8859_1);
+                java.io.ByteArrayOutputStream message = new java.io.ByteArrayOutputStream();
+                message.write('Q');
+                message.write(java.nio.ByteBuffer.allocate(4).putInt(4 + sql.length + 1).array());
+                message.write(sql);
+                message.write(0);
+                client.sendRaw(message.toByteArray());
+                assertThat(WireClient.types(client.readUntilReady())).isEqualTo("CZ");
+            }
+        }
+        try (Connection c = ProxyFixture.get().connectDirect(); Statement s = c.createStatement();
+             java.sql.ResultSet rows = s.executeQuery("SELECT t FROM " + TABLE + " WHERE id = 3")) {
+            assertThat(rows.next()).isTrue();
+            assertThat(rows.getString(1)).isEqualTo("caf\u00e9");
+        }
+        direct("UPDATE " + TABLE + " SET t = 'three' WHERE id = 3");
+    }
+
     private static List<WireClient.Message> query(WireClient client, String sql) throws Exception {
         client.send(new Query(sql));
         return client.readUntilReady();
