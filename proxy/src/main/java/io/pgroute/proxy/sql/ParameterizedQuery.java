@@ -1,7 +1,6 @@
 package io.pgroute.proxy.sql;
 
 import java.util.Arrays;
-import java.util.Set;
 
 /**
  * A simple-protocol Query with its number literals taken out as parameters, so that the server can run it as a
@@ -45,16 +44,14 @@ public record ParameterizedQuery(String original, String text, int[] parameterTy
     static final int MAX_PARAMETERS = 1000;
     static final int MAX_LENGTH = 16_384;
 
-    private static final Set<String> COMPARISON_OR_ARITHMETIC =
-            Set.of("=", "<>", "!=", "<", ">", "<=", ">=", "+", "-", "*", "/", "%");
     /** Words that may follow a parameter without changing how the statement parses. */
-    private static final Set<String> FOLLOWING_WORDS = Set.of("and", "or", "then", "else", "end", "when", "where",
-            "group", "order", "limit", "offset", "having", "union", "except", "intersect", "from", "returning", "on",
-            "for", "window", "fetch");
+    private static final String[] FOLLOWING_WORDS = {"and", "or", "then", "else", "end", "when", "where",
+        "group", "order", "limit", "offset", "having", "union", "except", "intersect", "from", "returning", "on",
+        "for", "window", "fetch"};
     /** Words after which a {@code -} is a sign, not a subtraction (a keyword, not a column). */
-    private static final Set<String> WORDS_BEFORE_SIGN = Set.of("select", "where", "and", "or", "not", "then",
-            "else", "when", "case", "limit", "offset", "by", "values", "set", "on", "having", "returning", "in",
-            "between", "like", "is", "distinct", "all", "any", "some", "as", "return", "from", "using", "with");
+    private static final String[] WORDS_BEFORE_SIGN = {"select", "where", "and", "or", "not", "then",
+        "else", "when", "case", "limit", "offset", "by", "values", "set", "on", "having", "returning", "in",
+        "between", "like", "is", "distinct", "all", "any", "some", "as", "return", "from", "using", "with"};
 
     /** The position the server gave in an error about {@link #text} (1-based, in characters), in the client's text. */
     public int clientPosition(int position) {
@@ -311,7 +308,7 @@ public record ParameterizedQuery(String original, String text, int[] parameterTy
                 }
             }
             if (types[before] == Token.Type.OPERATOR) {
-                return COMPARISON_OR_ARITHMETIC.contains(sql.substring(starts[before], ends[before])) ? start : -1;
+                return isComparisonOrArithmetic(starts[before], ends[before]) ? start : -1;
             }
             return inList && (isPunct(before, '(') || isPunct(before, ',')) ? start : -1;
         }
@@ -324,8 +321,7 @@ public record ParameterizedQuery(String original, String text, int[] parameterTy
             return switch (types[i - 1]) {
                 case OPERATOR -> true;
                 case PUNCT -> in[starts[i - 1]] != ')' && in[starts[i - 1]] != ']';
-                case WORD -> WORDS_BEFORE_SIGN.contains(sql.substring(starts[i - 1], ends[i - 1])
-                        .toLowerCase(java.util.Locale.ROOT));
+                case WORD -> isAnyWord(i - 1, WORDS_BEFORE_SIGN);
                 default -> false;
             };
         }
@@ -348,15 +344,43 @@ public record ParameterizedQuery(String original, String text, int[] parameterTy
             if (types[next] == Token.Type.OPERATOR) {
                 return in[starts[next]] != ':';  // not a cast
             }
-            return types[next] == Token.Type.WORD && FOLLOWING_WORDS.contains(
-                    sql.substring(starts[next], ends[next]).toLowerCase(java.util.Locale.ROOT));
+            return isAnyWord(next, FOLLOWING_WORDS);
         }
 
-        private boolean isWord(int i, String word) {
-            if (types[i] != Token.Type.WORD || ends[i] - starts[i] != word.length()) {
+        /** {@code = <> != < > <= >= + - * / %}: the operator {@code in[start, end)}. */
+        private boolean isComparisonOrArithmetic(int start, int end) {
+            char c = in[start];
+            if (end - start == 1) {
+                return "=<>+-*/%".indexOf(c) >= 0;
+            }
+            if (end - start != 2) {
                 return false;
             }
-            return sql.regionMatches(true, starts[i], word, 0, word.length());
+            char d = in[start + 1];
+            return d == '=' && (c == '<' || c == '>' || c == '!') || c == '<' && d == '>';
+        }
+
+        private boolean isAnyWord(int i, String[] words) {
+            for (String word : words) {
+                if (isWord(i, word)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        /** Whether token {@code i} is the unquoted word {@code word} (lower-case ASCII), in any case. */
+        private boolean isWord(int i, String word) {
+            int start = starts[i];
+            if (types[i] != Token.Type.WORD || ends[i] - start != word.length()) {
+                return false;
+            }
+            for (int k = 0; k < word.length(); k++) {
+                if ((in[start + k] | 0x20) != word.charAt(k)) {
+                    return false;
+                }
+            }
+            return true;
         }
 
         private boolean isPunct(int i, char c) {
