@@ -487,7 +487,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             if (backend != null && target == backendPool) {
                 if (responses.isEmpty() && routing.transactionPooling()) {
                     boolean replica = !routing.isPrimary(target);
-                    if (replica || reusesUnnamedOnPrimary(next)) {
+                    if (replica || reusesOnPrimary(next)) {
                         attempt = ReplicaAttempt.capture(waiting, translator.statements(), !replica);
                     }
                 }
@@ -857,11 +857,12 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     }
 
     /**
-     * Whether the unit at the head, going to the primary, is kept as a replica read is (see
-     * {@link StatementTranslator#reuse}): a read outside a transaction that starts with an unnamed Parse and is
-     * all the client has sent (keeping it holds back what comes after it until its first row).
+     * Whether the unit at the head, going to the primary, is kept as a replica read is, so that it may run by its
+     * pgroute name (see {@link StatementTranslator#reuse}): a read outside a transaction that starts with an unnamed
+     * Parse, or is a simple Query, and is all the client has sent (keeping it holds back what comes after it until
+     * its first row).
      */
-    private boolean reusesUnnamedOnPrimary(PgFrame next) {
+    private boolean reusesOnPrimary(PgFrame next) {
         if (transactionStatus != 'I' || pinnedBecause != null) {
             return false;
         }
@@ -893,7 +894,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         }
     }
 
-    /** Whether the simple Query {@code sql} is one statement that only reads (see {@link #reusesUnnamedOnPrimary}). */
+    /** Whether the simple Query {@code sql} is one statement that only reads (see {@link #reusesOnPrimary}). */
     private boolean isLoneRead(String sql) {
         try {
             StatementInfo statement = routing.classify(sql);
