@@ -49,23 +49,102 @@ public final class PgBuffers {
         return in.indexOf(from, to, (byte) 0);
     }
 
-    /** The UTF-8 string in {@code in} from {@code from} (inclusive) to {@code to}, read without moving an index. */
+    /**
+     * The string in {@code in} from {@code from} (inclusive) to {@code to}, read without moving an index: UTF-8, with
+     * every byte that is not part of valid UTF-8 kept as the lone surrogate {@code U+DC00 + byte} (as Python's
+     * surrogateescape), so that {@link #writeCString} and {@link #bytes} give back the very bytes. A client whose
+     * client_encoding is not UTF8 (LATIN1's {@code 'café'} is {@code 63 61 66 E9}) sends such bytes; read as U+FFFD,
+     * two different texts would become one, and a text sent on would reach the server changed.
+     */
     static String string(ByteBuf in, int from, int to) {
         if (from == to) {
             return "";
         }
+        byte[] array;
+        int offset;
         if (in.hasArray()) {
-            return new String(in.array(), in.arrayOffset() + from, to - from, StandardCharsets.UTF_8);
+            array = in.array();
+            offset = in.arrayOffset() + from;
+        } else {
+            array = new byte[to - from];
+            in.getBytes(from, array);
+            offset = 0;
         }
-        return in.toString(from, to - from, StandardCharsets.UTF_8);
+        String result = new String(array, offset, to - from, StandardCharsets.UTF_8);
+        return result.indexOf('\uFFFD') < 0 ? result : escaping(array, offset, to - from);
     }
 
-    /** Writes {@code value} as UTF-8 followed by a NUL; a string that contains a NUL cannot be sent. */
+    /** {@link #string} of bytes that may not all be valid UTF-8 (the JDK's decoder put U+FFFD somewhere). */
+    private static String escaping(byte[] array, int offset, int length) {
+        java.nio.charset.CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+                .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT);
+        java.nio.ByteBuffer bytes = java.nio.ByteBuffer.wrap(array, offset, length);
+        java.nio.CharBuffer chars = java.nio.CharBuffer.allocate(length);  // never more chars than bytes
+        while (true) {
+            java.nio.charset.CoderResult result = decoder.decode(bytes, chars, true);
+            if (result.isError()) {
+                for (int i = 0; i < result.length(); i++) {
+                    chars.put((char) (ESCAPE | (bytes.get() & 0xFF)));
+                }
+            } else {
+                decoder.flush(chars);
+                return chars.flip().toString();
+            }
+        }
+    }
+
+    /** The first of the 256 lone surrogates that stand for bytes that are not UTF-8 (see {@link #string}). */
+    private static final char ESCAPE = '\uDC00';
+
+    /** Whether {@code value} holds a byte that is not UTF-8, kept by {@link #string}. */
+    public static boolean hasEscapedBytes(String value) {
+        return firstEscape(value) >= 0;
+    }
+
+    /** The index of the first escaped byte in {@code value} (a lone low surrogate up to U+DCFF), or -1. */
+    private static int firstEscape(String value) {
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (c >= ESCAPE && c <= '\uDCFF' && (i == 0 || !Character.isHighSurrogate(value.charAt(i - 1)))) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** The bytes {@link #string} read {@code value} from: UTF-8, escaped bytes as they were. */
+    public static byte[] bytes(String value) {
+        if (firstEscape(value) < 0) {
+            return value.getBytes(StandardCharsets.UTF_8);
+        }
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(value.length() + 8);
+        int start = 0;
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (c >= ESCAPE && c <= '\uDCFF' && (i == 0 || !Character.isHighSurrogate(value.charAt(i - 1)))) {
+                out.writeBytes(value.substring(start, i).getBytes(StandardCharsets.UTF_8));
+                out.write(c & 0xFF);
+                start = i + 1;
+            }
+        }
+        out.writeBytes(value.substring(start).getBytes(StandardCharsets.UTF_8));
+        return out.toByteArray();
+    }
+
+    /**
+     * Writes {@code value} as UTF-8 (escaped bytes as they were, see {@link #string}) followed by a NUL; a string
+     * that contains a NUL cannot be sent.
+     */
     public static void writeCString(ByteBuf out, String value) {
         if (value.indexOf('\0') >= 0) {
             throw new IllegalArgumentException("string contains a NUL character");
         }
-        out.writeCharSequence(value, StandardCharsets.UTF_8);
+        if (firstEscape(value) < 0) {
+            out.writeCharSequence(value, StandardCharsets.UTF_8);
+        } else {
+            out.writeBytes(bytes(value));
+        }
         out.writeByte(0);
     }
 

@@ -107,7 +107,7 @@ public final class CacheKey {
             writeInt(out, sorted.size());
             sorted.forEach((name, value) -> {
                 writeBytes(out, name.getBytes(StandardCharsets.UTF_8));
-                writeBytes(out, value == null ? null : value.getBytes(StandardCharsets.UTF_8));
+                writeBytes(out, value == null ? null : io.pgroute.protocol.PgBuffers.bytes(value));
             });
             return new Settings(out.toByteArray());
         }
@@ -269,8 +269,9 @@ public final class CacheKey {
             put(value);
         }
 
+        /** The bytes the string was read from (texts in another client encoding included, see PgBuffers). */
         void putString(String value) {
-            putBytes(value == null ? null : value.getBytes(StandardCharsets.UTF_8));
+            putBytes(value == null ? null : io.pgroute.protocol.PgBuffers.bytes(value));
         }
 
         void putShorts(short[] values) {

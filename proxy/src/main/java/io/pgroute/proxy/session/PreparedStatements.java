@@ -215,7 +215,7 @@ final class PreparedStatements {
     private static String hashedName(String sql, int[] parameterTypes, String searchPath) {
         MessageDigest digest = SHA256.get();
         digest.reset();
-        digest.update(sql.getBytes(StandardCharsets.UTF_8));
+        digest.update(io.pgroute.protocol.PgBuffers.bytes(sql));  // as sent: two LATIN1 texts stay two
         for (int each : parameterTypes) {
             digest.update((byte) (each >>> 24));
             digest.update((byte) (each >>> 16));
@@ -224,7 +224,7 @@ final class PreparedStatements {
         }
         if (searchPath != null) {  // none SET: the names stay as they were, shared by every such client
             digest.update((byte) 0);
-            digest.update(searchPath.getBytes(StandardCharsets.UTF_8));
+            digest.update(io.pgroute.protocol.PgBuffers.bytes(searchPath));
         }
         return "pgr_" + HexFormat.of().formatHex(Arrays.copyOf(digest.digest(), 12));
     }

@@ -244,9 +244,10 @@ final class StatementTranslator {
     }
 
     /**
-     * Whether {@code sql}, read from a message as UTF-8, is written back as the very bytes the client sent: when it
-     * is all ASCII (the same bytes in every client encoding), or the connection's client_encoding is UTF8 and the text
-     * held no bytes that are not UTF-8 (each read as U+FFFD; PostgreSQL would refuse them, not store U+FFFD).
+     * Whether pgroute may rewrite {@code sql} or send it under another name: when it is all ASCII (the same characters
+     * in every client encoding), or the connection's client_encoding is UTF8 and the text is valid UTF-8. pgroute
+     * reads texts as UTF-8 and keeps other bytes as they came ({@code PgBuffers}), but its lexer would misread a text
+     * in a multi-byte encoding such as SJIS, whose second bytes may be quotes or backslashes in ASCII.
      */
     private static boolean keepsItsBytes(String sql, BackendConnection backend) {
         boolean ascii = true;
@@ -254,7 +255,7 @@ final class StatementTranslator {
             ascii = sql.charAt(i) < 0x80;
         }
         return ascii || "UTF8".equals(backend.reportedParameters().get("client_encoding"))
-                && sql.indexOf('\uFFFD') < 0;
+                && !io.pgroute.protocol.PgBuffers.hasEscapedBytes(sql);
     }
 
     /** Whether the client's unnamed statement {@code sql} may run by its pgroute name now (see {@link #reuse}). */

@@ -113,4 +113,26 @@ class CacheKeyTest {
         // a different value means every cached entry of every deployment is missed once: bump KEY_FORMAT then
         assertThat(key.hex()).isEqualTo("83a42db900052ca7cd50c68c9bda212c");
     }
+
+    /**
+     * Texts in a client encoding other than UTF8 that differ only in bytes that are not UTF-8 ('café' and 'cafè' in
+     * LATIN1) are read as different strings, and must give different keys: one must never answer the other.
+     */
+    @Test
+    void latin1TextsThatDifferOnlyInBytesAboveAsciiHaveDifferentKeys() {
+        String cafe = read("SELECT * FROM t WHERE name = 'caf\u00e9'".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        String cafeGrave = read("SELECT * FROM t WHERE name = 'caf\u00e8'"
+                .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        assertThat(CacheKey.builder("shop", "app").sql(cafe).build())
+                .isNotEqualTo(CacheKey.builder("shop", "app").sql(cafeGrave).build());
+    }
+
+    private static String read(byte[] text) {
+        io.netty.buffer.ByteBuf buffer = io.netty.buffer.Unpooled.buffer().writeBytes(text).writeByte(0);
+        try {
+            return io.pgroute.protocol.PgBuffers.readCString(buffer);
+        } finally {
+            buffer.release();
+        }
+    }
 }
