@@ -1199,7 +1199,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             if (attempt != null) {
                 if (planChanged && !rerunForPlan && isStalePlan(error)
                         && (translator.unnamedBoundByName(bound) || translator.queryBoundByName(bound))) {
-                    attempt.onPlanChanged();  // the client's unnamed statement never fails so: run it again
+                    attempt.onPlanChanged();  // the client's unnamed statement or Query never fails so: run it again
                 } else {
                     attempt.onError(error);
                 }
