@@ -105,12 +105,17 @@ public final class PgBuffers {
     /** The index of the first escaped byte in {@code value} (a lone low surrogate up to U+DCFF), or -1. */
     private static int firstEscape(String value) {
         for (int i = 0; i < value.length(); i++) {
-            char c = value.charAt(i);
-            if (c >= ESCAPE && c <= '\uDCFF' && (i == 0 || !Character.isHighSurrogate(value.charAt(i - 1)))) {
+            if (isEscape(value, i)) {
                 return i;
             }
         }
         return -1;
+    }
+
+    /** Whether {@code value.charAt(i)} is an escaped byte: a low surrogate up to U+DCFF that ends no pair. */
+    private static boolean isEscape(String value, int i) {
+        char c = value.charAt(i);
+        return c >= ESCAPE && c <= '\uDCFF' && (i == 0 || !Character.isHighSurrogate(value.charAt(i - 1)));
     }
 
     /** The bytes {@link #string} read {@code value} from: UTF-8, escaped bytes as they were. */
@@ -120,11 +125,10 @@ public final class PgBuffers {
         }
         java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(value.length() + 8);
         int start = 0;
-        for (int i = 0; i < value.length(); i++) {
-            char c = value.charAt(i);
-            if (c >= ESCAPE && c <= '\uDCFF' && (i == 0 || !Character.isHighSurrogate(value.charAt(i - 1)))) {
+        for (int i = firstEscape(value); i < value.length(); i++) {
+            if (isEscape(value, i)) {
                 out.writeBytes(value.substring(start, i).getBytes(StandardCharsets.UTF_8));
-                out.write(c & 0xFF);
+                out.write(value.charAt(i) & 0xFF);
                 start = i + 1;
             }
         }

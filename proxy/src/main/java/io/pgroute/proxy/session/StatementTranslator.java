@@ -215,7 +215,7 @@ final class StatementTranslator {
                 String sql = frame.cString(0);
                 executed.accept(sql);
                 ParameterizedQuery query = !prepareQueries || reuse == Reuse.NONE || !keepsItsBytes(sql, backend)
-                        ? null : ParameterizedQuery.of(sql);
+                        ? null : parameterized(sql);
                 String name = query == null ? null : preparedName(query);
                 if (name == null) {
                     queryByName = null;
@@ -256,6 +256,18 @@ final class StatementTranslator {
         }
         return ascii || "UTF8".equals(backend.reportedParameters().get("client_encoding"))
                 && !io.pgroute.protocol.PgBuffers.hasEscapedBytes(sql);
+    }
+
+    /**
+     * {@link ParameterizedQuery#of}, or null should it fail: a flaw in an optimization must cost the client nothing
+     * but the optimization (its Query then goes as sent).
+     */
+    private static ParameterizedQuery parameterized(String sql) {
+        try {
+            return ParameterizedQuery.of(sql);
+        } catch (RuntimeException flaw) {
+            return null;
+        }
     }
 
     /** Whether the client's unnamed statement {@code sql} may run by its pgroute name now (see {@link #reuse}). */
