@@ -43,10 +43,10 @@ record Fingerprint(String text, boolean literals, boolean literalSensitive) {
 
     /** The fingerprint of {@code sql}. */
     static Fingerprint of(String sql) {
-        Lexer lexer = new Lexer(sql);
-        Builder builder = new Builder(sql, lexer);
-        while (lexer.advance()) {
-            builder.add(lexer.type(), lexer.start(), lexer.end());
+        Tokens tokens = Tokens.of(sql);
+        Builder builder = new Builder(sql, tokens);
+        for (int i = 0, count = tokens.count(); i < count; i++) {
+            builder.add(i, tokens.type(i), tokens.start(i), tokens.end(i));
         }
         return builder.finish();
     }
@@ -58,7 +58,7 @@ record Fingerprint(String text, boolean literals, boolean literalSensitive) {
     private static final class Builder {
         private final String sql;
         private final char[] in;
-        private final Lexer lexer;
+        private final Tokens tokens;
         /** The normalized text so far: {@code out[0, length)}. */
         private char[] out;
         private int length;
@@ -77,16 +77,17 @@ record Fingerprint(String text, boolean literals, boolean literalSensitive) {
         private int minusStart = -1;
         private int minusEnd;
 
-        Builder(String sql, Lexer lexer) {
+        Builder(String sql, Tokens tokens) {
             this.sql = sql;
-            this.in = lexer.chars();
-            this.lexer = lexer;
+            this.in = tokens.chars();
+            this.tokens = tokens;
             this.out = new char[sql.length() + 16];
         }
 
-        void add(Token.Type type, int start, int end) {
+        /** Adds token {@code index} of {@link #tokens}: its type and extent. */
+        void add(int index, Token.Type type, int start, int end) {
             if (type == Token.Type.COMMENT) {
-                hints = leading ? hints.withComment(lexer.value()) : hints;
+                hints = leading ? hints.withComment(tokens.commentValue(index)) : hints;
                 return;
             }
             if (leading) {

@@ -63,6 +63,16 @@ final class Lexer {
         return pos;
     }
 
+    /** Where the current token's value's characters start (see {@link #value}; a comment's body, a string's). */
+    int valueStart() {
+        return valueStart;
+    }
+
+    /** Where the current token's value's characters end. */
+    int valueEnd() {
+        return valueEnd;
+    }
+
     /** The current token's value, as {@link Token#value()} defines it. */
     String value() {
         return switch (type) {

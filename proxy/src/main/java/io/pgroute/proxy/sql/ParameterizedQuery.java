@@ -109,20 +109,20 @@ public record ParameterizedQuery(String original, String text, int[] parameterTy
      * result type changed).
      */
     public static boolean returnsNoRows(String sql) {
-        Lexer lexer = new Lexer(sql);
-        char[] in = lexer.chars();
+        Tokens tokens = Tokens.of(sql);
+        char[] in = tokens.chars();
         boolean first = true;
         boolean ended = false;
-        while (lexer.advance()) {
-            Token.Type type = lexer.type();
+        for (int i = 0, count = tokens.count(); i < count; i++) {
+            Token.Type type = tokens.type(i);
             if (type == Token.Type.COMMENT) {
                 continue;
             }
             if (ended) {
                 return false;  // a second statement
             }
-            int start = lexer.start();
-            int length = lexer.end() - start;
+            int start = tokens.start(i);
+            int length = tokens.end(i) - start;
             if (first) {
                 first = false;
                 if (type != Token.Type.WORD || !(sql.regionMatches(true, start, "insert", 0, length) && length == 6
@@ -145,7 +145,10 @@ public record ParameterizedQuery(String original, String text, int[] parameterTy
         return sql.length() > MAX_LENGTH ? null : new Builder(sql).build();
     }
 
-    /** One {@link #of} call: the text's significant tokens (comments left out), then one pass over them. */
+    /**
+     * One {@link #of} call: the text's significant tokens (comments left out; the lexing is shared with the
+     * fingerprint, see {@link Tokens}), then one pass over them.
+     */
     private static final class Builder {
         private final String sql;
         private final char[] in;
@@ -156,11 +159,12 @@ public record ParameterizedQuery(String original, String text, int[] parameterTy
 
         Builder(String sql) {
             this.sql = sql;
-            Lexer lexer = new Lexer(sql);
-            this.in = lexer.chars();
-            while (lexer.advance()) {
-                if (lexer.type() != Token.Type.COMMENT) {
-                    add(lexer.type(), lexer.start(), lexer.end());
+            Tokens tokens = Tokens.of(sql);
+            this.in = tokens.chars();
+            for (int i = 0, all = tokens.count(); i < all; i++) {
+                Token.Type type = tokens.type(i);
+                if (type != Token.Type.COMMENT) {
+                    add(type, tokens.start(i), tokens.end(i));
                     if (count == 1 && !startsWell()) {
                         return;  // not a statement this takes literals from: the rest is not read
                     }
