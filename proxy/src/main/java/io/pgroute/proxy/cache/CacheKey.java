@@ -1,5 +1,6 @@
 package io.pgroute.proxy.cache;
 
+import io.netty.util.concurrent.FastThreadLocal;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -30,14 +31,23 @@ public final class CacheKey {
     }
 
     private static final int HASH_BYTES = 16;
-    private static final ThreadLocal<MessageDigest> DIGEST = ThreadLocal.withInitial(() -> {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every JVM has SHA-256", e);
+    /** Netty's thread-locals (an array index; see ThreadCounter): keys are made on the event loops. */
+    private static final FastThreadLocal<MessageDigest> DIGEST = new FastThreadLocal<>() {
+        @Override
+        protected MessageDigest initialValue() {
+            try {
+                return MessageDigest.getInstance("SHA-256");
+            } catch (NoSuchAlgorithmException e) {
+                throw new IllegalStateException("every JVM has SHA-256", e);
+            }
         }
-    });
-    private static final ThreadLocal<Input> INPUT = ThreadLocal.withInitial(Input::new);
+    };
+    private static final FastThreadLocal<Input> INPUT = new FastThreadLocal<>() {
+        @Override
+        protected Input initialValue() {
+            return new Input();
+        }
+    };
     private static final int KEY_FORMAT = 2;
     private static final HexFormat HEX = HexFormat.of();
 

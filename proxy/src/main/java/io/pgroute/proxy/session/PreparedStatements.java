@@ -178,13 +178,17 @@ final class PreparedStatements {
                     .maximumWeight(16L << 20).<NameKey, String>weigher((key, name) -> 64 + key.sql.length())
                     .executor(Runnable::run).build();  // maintenance inline: no ForkJoin wake-up
 
-    private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is missing", e);
-        }
-    });
+    private static final io.netty.util.concurrent.FastThreadLocal<MessageDigest> SHA256 =
+            new io.netty.util.concurrent.FastThreadLocal<>() {  // an array index, not a hash probe (ThreadCounter)
+                @Override
+                protected MessageDigest initialValue() {
+                    try {
+                        return MessageDigest.getInstance("SHA-256");
+                    } catch (NoSuchAlgorithmException e) {
+                        throw new IllegalStateException("SHA-256 is missing", e);
+                    }
+                }
+            };
 
     /** What a statement's server name is made of; its text's hash is the String's own, computed once. */
     private static final class NameKey {

@@ -2,6 +2,7 @@ package io.pgroute.proxy.stats;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import io.netty.util.concurrent.FastThreadLocal;
 import io.pgroute.proxy.metrics.QueryRecorder;
 
 import java.lang.invoke.MethodHandles;
@@ -43,7 +44,12 @@ public final class RouteStats implements QueryRecorder {
      * One shard per recording thread (each event loop), so that two loops running the same statement shape never
      * write the same cache line: a shared entry's counters moved between the cores on every statement.
      */
-    private final ThreadLocal<Shard> shard = ThreadLocal.withInitial(this::newShard);
+    private final FastThreadLocal<Shard> shard = new FastThreadLocal<>() {  // see ThreadCounter#mine
+        @Override
+        protected Shard initialValue() {
+            return newShard();
+        }
+    };
     private final List<Shard> shards = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final int capacity;
 

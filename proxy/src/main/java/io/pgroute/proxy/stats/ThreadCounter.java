@@ -1,5 +1,6 @@
 package io.pgroute.proxy.stats;
 
+import io.netty.util.concurrent.FastThreadLocal;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.List;
@@ -19,7 +20,17 @@ public final class ThreadCounter {
     /** The cell's index in its array: the array is padded to a cache line on each side of it. */
     private static final int CELL = 8;
 
-    private final ThreadLocal<long[]> mine = ThreadLocal.withInitial(this::newCell);
+    /**
+     * Netty's thread-local: an index into the thread's own array. A JDK ThreadLocal probes the thread's hash table,
+     * and on an event loop full of other libraries' thread-locals that cost 3.7 µs per TPC-B transaction in a
+     * profile (collisions: {@code getEntryAfterMiss}).
+     */
+    private final FastThreadLocal<long[]> mine = new FastThreadLocal<>() {
+        @Override
+        protected long[] initialValue() {
+            return newCell();
+        }
+    };
     private final List<long[]> cells = new CopyOnWriteArrayList<>();
 
     private long[] newCell() {
