@@ -185,6 +185,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
                 () -> settings.desired().get("search_path"), routing::planGeneration, host::maxPreparedBytes);
         this.translator.onParseSkipped(recorder::parseSkipped);
         this.placement = new ReadPlacement(routing);
+        routing.clientEncoding(startupBackend.reportedParameters().get("client_encoding"));
         this.backend = startupBackend;
         this.backendPool = pool;
         startupBackend.attach(this);
@@ -1184,6 +1185,9 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         if (type == BackendType.PARAMETER_STATUS) {
             ParameterStatus status = frame.decode(ParameterStatus::decode);
             connection.onParameterStatus(status.name(), status.value());
+            if ("client_encoding".equals(status.name())) {
+                routing.clientEncoding(status.value());  // how the client's next texts are read (SJIS, BIG5, …)
+            }
         } else if (type == BackendType.ERROR_RESPONSE && injected && replay.inFlight()) {
             replay.onError(frame.decode(ErrorResponse::decode));
         } else if (type == BackendType.ERROR_RESPONSE && !injected) {

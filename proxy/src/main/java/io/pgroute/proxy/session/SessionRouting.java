@@ -39,6 +39,17 @@ public final class SessionRouting {
     private final boolean transactionPooling;
     /** The primary's pool on the session's event loop, once looked up: {@link #isPrimary} by identity. */
     private BackendPool primaryPool;
+    /**
+     * PostgreSQL client encodings in which a character's second byte may be an ASCII byte (SJIS's 表 is 0x95 0x5C, a
+     * backslash): read as UTF-8, such a text lexes wrong (that backslash escapes the quote after it in an E'' string,
+     * and a DELETE after it looked like part of a string), so classification reads their bytes in the encoding
+     * itself. In the others, a character above ASCII has no ASCII byte, and the lexer's boundaries are PostgreSQL's.
+     */
+    private static final java.util.Map<String, String> SECOND_BYTE_ASCII = java.util.Map.of("SJIS", "windows-31j",
+            "SHIFT_JIS_2004", "x-SJIS_0213", "BIG5", "Big5", "GBK", "GBK", "UHC", "x-windows-949",
+            "GB18030", "GB18030", "JOHAB", "x-Johab");
+    /** How the client's texts are read for classification (see {@link #clientEncoding}); null: as decoded. */
+    private java.nio.charset.Charset readAs;
     /** The last classification (see {@link #classify}); the session's event loop only. */
     private String lastSql;
     private StatementInfo lastInfo;
@@ -63,6 +74,39 @@ public final class SessionRouting {
         this.primary = primary;
         this.database = database;
         this.transactionPooling = transactionPooling;
+    }
+
+    /**
+     * The session's client_encoding is now {@code name} (PostgreSQL's name, as ParameterStatus reports it; null:
+     * unknown): in one of {@link #SECOND_BYTE_ASCII}, texts are classified as read in that encoding.
+     */
+    public void clientEncoding(String name) {
+        String charset = name == null ? null : SECOND_BYTE_ASCII.get(name.toUpperCase(java.util.Locale.ROOT));
+        java.nio.charset.Charset now = null;
+        if (charset != null) {
+            try {
+                now = java.nio.charset.Charset.forName(charset);
+            } catch (IllegalArgumentException unsupported) {
+                now = null;  // a JDK without it: read as decoded, as before
+            }
+        }
+        if (!java.util.Objects.equals(now, readAs)) {
+            readAs = now;
+            lastSql = null;  // a text classified under the other reading is not this one
+            lastInfo = null;
+        }
+    }
+
+    /** {@code sql} as classification reads it: as decoded, or its bytes in {@code charset} when it has any non-ASCII. */
+    private static String readable(String sql, java.nio.charset.Charset charset) {
+        if (charset != null) {
+            for (int i = 0; i < sql.length(); i++) {
+                if (sql.charAt(i) >= 0x80) {
+                    return new String(io.pgroute.protocol.PgBuffers.bytes(sql), charset);
+                }
+            }
+        }
+        return sql;
     }
 
     /** The replica targets of the database's current configuration (recomputed after an online reload). */
@@ -138,7 +182,7 @@ public final class SessionRouting {
         long generation = classifier.generation();
         // the hash first: a new text of the same length (pgbench's next literal) differs only near its end, and the
         // classifier's lookup needs the hash anyway (a String keeps it)
-        if (generation == lastGeneration && (sql == lastSql || sql.hashCode() == lastSql.hashCode()
+        if (generation == lastGeneration && lastSql != null && (sql == lastSql || sql.hashCode() == lastSql.hashCode()
                 && sql.equals(lastSql))) {
             return lastInfo;
         }
@@ -148,7 +192,7 @@ public final class SessionRouting {
             result = made != null && made.generation() == generation ? made.info() : null;
         }
         if (result == null) {
-            result = classifier.classify(sql);
+            result = classifier.classify(readable(sql, readAs));
         }
         lastSql = sql;
         lastInfo = result;
@@ -162,15 +206,16 @@ public final class SessionRouting {
      */
     public StatementInfo known(String sql) {
         long generation = classifier.generation();
-        if (generation == lastGeneration && (sql == lastSql || sql.length() <= Classifier.INLINE_LIMIT
-                && sql.hashCode() == lastSql.hashCode() && sql.equals(lastSql))) {
+        if (generation == lastGeneration && lastSql != null && (sql == lastSql
+                || sql.length() <= Classifier.INLINE_LIMIT && sql.hashCode() == lastSql.hashCode()
+                && sql.equals(lastSql))) {
             return lastInfo;
         }
         Classifier.Classified made = ahead.isEmpty() ? null : ahead.get(sql);
         if (made != null && made.generation() == generation) {
             return made.info();
         }
-        StatementInfo result = classifier.lookup(sql);
+        StatementInfo result = classifier.lookup(readable(sql, readAs));
         if (result != null) {
             lastSql = sql;
             lastInfo = result;
@@ -181,7 +226,13 @@ public final class SessionRouting {
 
     /** {@link Classifier#classifyElsewhere}: completes on a classifier thread; {@link #remember} the result. */
     public CompletableFuture<Classifier.Classified> classifyElsewhere(Supplier<String> text) {
-        return classifier.classifyElsewhere(text);
+        java.nio.charset.Charset charset = readAs;
+        if (charset == null) {
+            return classifier.classifyElsewhere(text);
+        }
+        String[] original = new String[1];  // the session finds the result by the text instance it holds
+        return classifier.classifyElsewhere(() -> readable(original[0] = text.get(), charset))
+                .thenApply(made -> new Classifier.Classified(original[0], made.info(), made.generation()));
     }
 
     /**

@@ -48,6 +48,39 @@ class ClientEncodingIT {
         }
     }
 
+    /**
+     * In SJIS, 表 is 0x95 0x5C: read as UTF-8, the 0x5C is a backslash that escapes the E'' string's closing quote,
+     * so the DELETE after it looked like part of a string, the text like one read, and it went to a replica
+     * (25006). PostgreSQL reads it in SJIS: a read, then a DELETE.
+     */
+    @Test
+    void aTextInSjisIsReadAsSjis() throws Exception {
+        String table = "enc_sjis_" + System.nanoTime();
+        try (WireClient client = WireClient.connect(ProxyFixture.get().port(), "trusted", "app")) {
+            assertThat(WireClient.types(query(client, "CREATE TABLE " + table + " (id int)"))).isEqualTo("CZ");
+            assertThat(WireClient.types(query(client, "INSERT INTO " + table + " VALUES (1), (2)"))).isEqualTo("CZ");
+            assertThat(WireClient.types(query(client, "SET client_encoding = 'SJIS'"))).isEqualTo("CSZ");
+            byte[] hyo = {(byte) 0x95, 0x5C};
+            ByteArrayOutputStream sql = new ByteArrayOutputStream();
+            sql.writeBytes("SELECT E'".getBytes(StandardCharsets.US_ASCII));
+            sql.writeBytes(hyo);
+            sql.writeBytes(("' AS v; DELETE FROM " + table + " WHERE id = 1").getBytes(StandardCharsets.US_ASCII));
+            sql.write(0);
+            for (int round = 0; round < 3; round++) {  // the same text again: a cached classification reads alike
+                client.sendRaw(frame('Q', sql.toByteArray()));
+                List<WireClient.Message> answer = client.readUntilReady();
+                assertThat(WireClient.types(answer)).as("round %d: %s", round, answer).isEqualTo("TDCCZ");
+                byte[] value = answer.get(1).decode(io.pgroute.protocol.backend.DataRow::decode).values()[0];
+                assertThat(value).isEqualTo(hyo);
+            }
+            assertThat(WireClient.types(query(client, "SET client_encoding = 'UTF8'"))).isEqualTo("CSZ");
+            List<WireClient.Message> left = query(client, "/* pgroute: primary */ SELECT count(*) FROM " + table);
+            assertThat(new String(left.get(1).decode(io.pgroute.protocol.backend.DataRow::decode).values()[0],
+                    StandardCharsets.US_ASCII)).isEqualTo("1");
+            query(client, "DROP TABLE " + table);
+        }
+    }
+
     private static List<WireClient.Message> query(WireClient client, String sql) throws Exception {
         client.send(new Query(sql));
         return client.readUntilReady();
