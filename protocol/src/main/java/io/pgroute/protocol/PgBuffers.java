@@ -120,12 +120,15 @@ public final class PgBuffers {
 
     /** The bytes {@link #string} read {@code value} from: UTF-8, escaped bytes as they were. */
     public static byte[] bytes(String value) {
-        if (firstEscape(value) < 0) {
-            return value.getBytes(StandardCharsets.UTF_8);
-        }
+        int first = firstEscape(value);
+        return first < 0 ? value.getBytes(StandardCharsets.UTF_8) : escapedBytes(value, first);
+    }
+
+    /** {@link #bytes} of {@code value}, whose first escaped byte is at {@code first}. */
+    private static byte[] escapedBytes(String value, int first) {
         java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(value.length() + 8);
         int start = 0;
-        for (int i = firstEscape(value); i < value.length(); i++) {
+        for (int i = first; i < value.length(); i++) {
             if (isEscape(value, i)) {
                 out.writeBytes(value.substring(start, i).getBytes(StandardCharsets.UTF_8));
                 out.write(value.charAt(i) & 0xFF);
@@ -144,10 +147,11 @@ public final class PgBuffers {
         if (value.indexOf('\0') >= 0) {
             throw new IllegalArgumentException("string contains a NUL character");
         }
-        if (firstEscape(value) < 0) {
+        int first = firstEscape(value);
+        if (first < 0) {
             out.writeCharSequence(value, StandardCharsets.UTF_8);
         } else {
-            out.writeBytes(bytes(value));
+            out.writeBytes(escapedBytes(value, first));
         }
         out.writeByte(0);
     }

@@ -8,7 +8,6 @@ import io.pgroute.proxy.testing.ProxyFixture;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
@@ -27,7 +26,7 @@ class ClientEncodingIT {
         try (WireClient client = WireClient.connect(ProxyFixture.get().port(), "trusted", "app")) {
             assertThat(WireClient.types(query(client, "SET client_encoding = 'LATIN1'"))).isEqualTo("CSZ");
             client.sendRaw(concat(parse("latin1_text", "SELECT 'caf\u00e9'::text AS v, $1::int AS n"),
-                    frame('S', new byte[0])));
+                    WireClient.rawMessage('S', new byte[0])));
             assertThat(WireClient.types(client.readUntilReady())).isEqualTo("1Z");
             for (int i = 0; i < 8; i++) {  // on the replicas, and in a transaction on the primary: other connections
                 boolean inTransaction = i % 2 == 1;
@@ -67,7 +66,7 @@ class ClientEncodingIT {
             sql.writeBytes(("' AS v; DELETE FROM " + table + " WHERE id = 1").getBytes(StandardCharsets.US_ASCII));
             sql.write(0);
             for (int round = 0; round < 3; round++) {  // the same text again: a cached classification reads alike
-                client.sendRaw(frame('Q', sql.toByteArray()));
+                client.sendRaw(WireClient.rawMessage('Q', sql.toByteArray()));
                 List<WireClient.Message> answer = client.readUntilReady();
                 assertThat(WireClient.types(answer)).as("round %d: %s", round, answer).isEqualTo("TDCCZ");
                 byte[] value = answer.get(1).decode(io.pgroute.protocol.backend.DataRow::decode).values()[0];
@@ -95,15 +94,7 @@ class ClientEncodingIT {
         body.write(0);
         body.write(0);
         body.write(0);
-        return frame('P', body.toByteArray());
-    }
-
-    private static byte[] frame(char type, byte[] body) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        out.write(type);
-        out.writeBytes(ByteBuffer.allocate(4).putInt(4 + body.length).array());
-        out.writeBytes(body);
-        return out.toByteArray();
+        return WireClient.rawMessage('P', body.toByteArray());
     }
 
     private static byte[] concat(byte[] first, byte[] second) {

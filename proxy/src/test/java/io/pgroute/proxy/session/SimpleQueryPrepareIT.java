@@ -173,12 +173,7 @@ class SimpleQueryPrepareIT {
             for (int i = 0; i < 4; i++) {
                 byte[] sql = ("UPDATE " + TABLE + " SET t = 'caf\u00e9' WHERE id = 3 AND small = 30")
                         .getBytes(StandardCharsets.ISO_8859_1);
-                java.io.ByteArrayOutputStream message = new java.io.ByteArrayOutputStream();
-                message.write('Q');
-                message.write(java.nio.ByteBuffer.allocate(4).putInt(4 + sql.length + 1).array());
-                message.write(sql);
-                message.write(0);
-                client.sendRaw(message.toByteArray());
+                client.sendRaw(WireClient.rawMessage('Q', java.util.Arrays.copyOf(sql, sql.length + 1)));
                 assertThat(WireClient.types(client.readUntilReady())).isEqualTo("CZ");
             }
         }

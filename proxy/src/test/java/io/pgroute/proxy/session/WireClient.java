@@ -99,6 +99,15 @@ final class WireClient implements AutoCloseable {
         }
     }
 
+    /** A message of {@code type} whose body is {@code body} as it is (bytes in any encoding), for {@link #sendRaw}. */
+    static byte[] rawMessage(char type, byte[] body) {
+        byte[] message = new byte[5 + body.length];
+        message[0] = (byte) type;
+        java.nio.ByteBuffer.wrap(message, 1, 4).putInt(4 + body.length);
+        System.arraycopy(body, 0, message, 5, body.length);
+        return message;
+    }
+
     /** Writes {@code bytes} as they are (for malformed messages). */
     void sendRaw(byte[] bytes) throws IOException {
         out.write(bytes);
