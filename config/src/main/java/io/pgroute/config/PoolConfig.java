@@ -18,14 +18,16 @@ import java.util.Objects;
  * @param prepareSimpleQueries whether a simple-protocol Query whose shape repeats runs on the server as a prepared
  *                             statement with its number literals as parameters, parsed and planned once per
  *                             connection; default true
+ * @param deferBegin whether a plain {@code BEGIN} sent as a simple Query is answered by pgroute and sent to the server
+ *                   in front of the transaction's first request, saving a server round trip; default true
  */
 public record PoolConfig(PoolMode mode, int size, Duration timeout, Duration connectTimeout, Duration idleTimeout,
-        Duration maxLifetime, Duration idleTransactionTimeout, boolean prepareSimpleQueries) {
+        Duration maxLifetime, Duration idleTransactionTimeout, boolean prepareSimpleQueries, boolean deferBegin) {
 
-    /** Simple Queries prepared (the default). */
+    /** Simple Queries prepared and BEGIN deferred (the defaults). */
     public PoolConfig(PoolMode mode, int size, Duration timeout, Duration connectTimeout, Duration idleTimeout,
                       Duration maxLifetime, Duration idleTransactionTimeout) {
-        this(mode, size, timeout, connectTimeout, idleTimeout, maxLifetime, idleTransactionTimeout, true);
+        this(mode, size, timeout, connectTimeout, idleTimeout, maxLifetime, idleTransactionTimeout, true, true);
     }
 
     /** Without an idle-in-transaction timeout. */
@@ -60,7 +62,8 @@ public record PoolConfig(PoolMode mode, int size, Duration timeout, Duration con
                 reader.duration("idle_timeout", defaults.idleTimeout(), true),
                 reader.duration("max_lifetime", defaults.maxLifetime(), true),
                 reader.duration("idle_transaction_timeout", defaults.idleTransactionTimeout(), false),
-                reader.bool("prepare_simple_queries", defaults.prepareSimpleQueries()));
+                reader.bool("prepare_simple_queries", defaults.prepareSimpleQueries()),
+                reader.bool("defer_begin", defaults.deferBegin()));
         reader.finish();
         return result;
     }

@@ -51,7 +51,7 @@ class ConfigLoaderTest {
                 NodeConfig.of("reports.internal", 5432), List.of()));
 
         assertThat(config.pool()).isEqualTo(new PoolConfig(PoolMode.SESSION, 50, Duration.ofMillis(250),
-                Duration.ofSeconds(3), Duration.ofMinutes(2), Duration.ofDays(2), Duration.ofSeconds(30)));
+                Duration.ofSeconds(3), Duration.ofMinutes(2), Duration.ofDays(2), Duration.ofSeconds(30), true, false));
         assertThat(config.metrics()).isEqualTo(new MetricsConfig("0.0.0.0", 9931, true));
         assertThat(config.logging()).isEqualTo(new LoggingConfig(LogFormat.JSON, "WARN",
                 Map.of("io.pgroute.proxy.session", "DEBUG", "io.netty", "ERROR")));

@@ -131,6 +131,12 @@ public final class SessionRegistry implements SessionHost {
     }
 
     @Override
+    public boolean deferBegin() {
+        io.pgroute.config.ProxyConfig current = config.get();
+        return current == null || current.pool().deferBegin();
+    }
+
+    @Override
     public long maxPreparedBytes() {
         io.pgroute.config.ProxyConfig current = config.get();
         return current == null ? io.pgroute.config.LimitsConfig.DEFAULT_MAX_PREPARED_BYTES

@@ -28,6 +28,7 @@ import io.pgroute.proxy.metrics.QueryRecorder;
 import io.pgroute.proxy.routing.Lsn;
 import io.pgroute.proxy.sql.Classifier;
 import io.pgroute.proxy.sql.ParameterizedQuery;
+import io.pgroute.proxy.sql.PlainBegin;
 import io.pgroute.proxy.sql.StatementInfo;
 import io.pgroute.proxy.sql.StatementKind;
 import org.slf4j.Logger;
@@ -104,6 +105,16 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     private boolean closed;
     private boolean inBatch;
     private byte transactionStatus = 'I';
+    /**
+     * The client's BEGIN, answered by pgroute and not sent yet (see {@link #defersBegin}): it goes in front of the
+     * transaction's first request, to the primary. Null when none waits.
+     */
+    private String deferredBegin;
+    /**
+     * A deferred BEGIN went in front of a request whose ReadyForQuery has not come yet: no further request cycle is
+     * sent until it has, so that should the BEGIN fail, nothing the client sent after it runs outside a transaction.
+     */
+    private boolean beginUnconfirmed;
     private String pinnedBecause;
     private boolean draining;
     private boolean backendSentFatal;
@@ -459,6 +470,9 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
                 continue;
             }
             if (backend != null && mustStay()) {
+                if (beginUnconfirmed && startsCycle(type, inBatch) && responses.pendingCycles() > 0) {
+                    return;  // the deferred BEGIN's fate first (see beginUnconfirmed)
+                }
                 waiting.pollFirst();
                 send(next, type);
                 continue;
@@ -558,8 +572,13 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             return false;  // the usual path answers it
         }
         BackendMessage answer;
+        String beginTag;
         if (statement.kind() == StatementKind.EMPTY) {
             answer = io.pgroute.protocol.backend.EmptyQueryResponse.INSTANCE;
+        } else if ((beginTag = defersBegin(statement, query)) != null) {
+            deferredBegin = query.cString(0);
+            transactionStatus = 'T';
+            answer = new io.pgroute.protocol.backend.CommandComplete(beginTag);
         } else if (deallocatesClientStatement(statement)) {
             // SQL DEALLOCATE of a statement the client prepared with Parse (PHP PDO does this): on the servers it
             // has pgroute's name, so it is the client's own map that forgets it (COMPAT V8)
@@ -571,6 +590,21 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         waiting.pollFirst().release();
         answerHere(answer);
         return true;
+    }
+
+    /**
+     * The command tag to answer the BEGIN Query {@code query} with, when pgroute may answer it itself and send it in
+     * front of the transaction's first request ({@code pool.defer_begin}), saving the server a round trip: a plain
+     * BEGIN ({@link PlainBegin}, which cannot fail but for a cancel or the connection) outside a transaction, with
+     * transaction pooling and no connection held. Null otherwise.
+     */
+    private String defersBegin(StatementInfo statement, PgFrame query) {
+        if (statement.kind() != StatementKind.TRANSACTION_BEGIN || statement.multiStatement()
+                || transactionStatus != 'I' || backend != null || leasing || pinnedBecause != null
+                || !routing.transactionPooling() || !host.deferBegin()) {
+            return null;
+        }
+        return PlainBegin.tag(query.cString(0));
     }
 
     /** Answers the client as the server would have, {@code answer} then ReadyForQuery; flushed with the burst. */
@@ -907,6 +941,9 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
 
     /** The pool for the request unit at the head of the queue, or null while the unit is incomplete. */
     private BackendPool route() {
+        if (deferredBegin != null) {
+            return routing.primaryPool(client.eventLoop());  // the transaction begins there, whatever comes first
+        }
         return placement.place(client.eventLoop(), waiting, translator.statements(),
                 backend == null ? null : backendPool);
     }
@@ -919,6 +956,13 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         } else if (startsCycle(type, inBatch)) {
             cycles.sent(System.nanoTime(), cycleReason());
             deallocations.cycleSent();
+        }
+        if (deferredBegin != null) {
+            String begin = deferredBegin;
+            deferredBegin = null;
+            beginUnconfirmed = true;
+            translator.begin(backend, begin);
+            onExecuted(begin);
         }
         switch (type) {
             case QUERY, FUNCTION_CALL -> {
@@ -1088,6 +1132,10 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         for (int i = 0; i < frames; i++) {
             waiting.pollFirst().release();
         }
+        if (deferredBegin != null) {
+            deferredBegin = null;  // nothing reached a server: the transaction pgroute answered BEGIN for never began
+            transactionStatus = 'I';
+        }
         if (cache != null) {
             cache.discardFill();  // a lookup that missed expected this unit's answer
         }
@@ -1230,6 +1278,9 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         }
         byte status = type == BackendType.READY_FOR_QUERY ? frame.body().getByte(frame.body().readerIndex()) : 0;
         ResponseQueue.Disposition disposition = responses.onFrame(frame);
+        if (type == BackendType.ERROR_RESPONSE) {
+            syncSkippedQueries(connection);
+        }
         if (type == BackendType.READY_FOR_QUERY && !injected) {
             cycles.answered(routing.isPrimary(backendPool) ? QueryRecorder.Route.PRIMARY
                     : QueryRecorder.Route.REPLICA);
@@ -1256,6 +1307,22 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
                 finishAttempt();
                 onReadyForQuery(connection, status);
             }
+        }
+    }
+
+    /**
+     * After an error in front of a simple Query or FunctionCall in the same batch (the deferred BEGIN in front of a
+     * Query sent as it came): the server skipped it looking for a Sync, which the client will not send for a Query.
+     * pgroute sends one for each; its ReadyForQuery ends the Query, after the error.
+     */
+    private void syncSkippedQueries(BackendConnection connection) {
+        int skipped = responses.takeSkippedQueries();
+        for (int i = 0; i < skipped; i++) {
+            responses.add(ResponseQueue.Entry.relay(ResponseQueue.Kind.SYNC));
+            connection.write(io.pgroute.protocol.frontend.Sync.INSTANCE);
+        }
+        if (skipped > 0) {
+            connection.flush();
         }
     }
 
@@ -1412,6 +1479,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
 
     private void onReadyForQuery(BackendConnection connection, byte status) {
         earlyUnit = false;  // its Sync was sent: whatever it wrote was begun before
+        beginUnconfirmed = false;  // a deferred BEGIN in front of the request ran, or the client saw its error
         deallocations.cycleAnswered(translator.statements());
         byte previous = transactionStatus;
         transactionStatus = status;

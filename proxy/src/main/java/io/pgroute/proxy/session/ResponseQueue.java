@@ -30,14 +30,15 @@ final class ResponseQueue {
      * {@code synthetic}: answered by pgroute, emitted when it reaches the head. {@code preparedName} and
      * {@code clientName}: the statement a Parse creates, forgotten again if it fails. {@code errorInstead}: the
      * error the client sees in place of the server's. {@code query}: a message pgroute sends in place of the
-     * client's simple Query of that text (see {@link #quiet}).
+     * client's simple Query of that text (see {@link #quiet}). {@code begins}: a message of the BEGIN pgroute sends
+     * in front of the client's first request of a transaction it answered BEGIN for (see {@link #beginning}).
      */
     record Entry(Kind kind, boolean swallow, BackendMessage synthetic, String preparedName, String clientName,
-                 BackendMessage errorInstead, int copyEnds, ParameterizedQuery query) {
+                 BackendMessage errorInstead, int copyEnds, ParameterizedQuery query, boolean begins) {
 
         Entry(Kind kind, boolean swallow, BackendMessage synthetic, String preparedName, String clientName,
               BackendMessage errorInstead) {
-            this(kind, swallow, synthetic, preparedName, clientName, errorInstead, 0, null);
+            this(kind, swallow, synthetic, preparedName, clientName, errorInstead, 0, null, false);
         }
 
         Entry(Kind kind, boolean swallow, BackendMessage synthetic, String preparedName) {
@@ -46,7 +47,7 @@ final class ResponseQueue {
 
         /** This entry, stamped with how many CopyDone/CopyFail the client had sent before its message. */
         Entry afterCopyEnds(int count) {
-            return new Entry(kind, swallow, synthetic, preparedName, clientName, errorInstead, count, query);
+            return new Entry(kind, swallow, synthetic, preparedName, clientName, errorInstead, count, query, begins);
         }
 
         /**
@@ -56,7 +57,17 @@ final class ResponseQueue {
          * {@code preparedName}: the statement a Parse creates.
          */
         static Entry quiet(Kind kind, String preparedName, ParameterizedQuery query) {
-            return new Entry(kind, false, null, preparedName, null, null, 0, query);
+            return new Entry(kind, false, null, preparedName, null, null, 0, query, false);
+        }
+
+        /**
+         * A message of the BEGIN pgroute sends (Parse, Bind, Execute, without a Sync) in front of the first request of
+         * a transaction whose BEGIN it answered itself: its answers are dropped, the client had them from pgroute, but
+         * an error is the client's: the server then skips the client's request up to its Sync, so nothing of it runs
+         * outside the transaction the client asked for.
+         */
+        static Entry beginning(Kind kind) {
+            return new Entry(kind, true, null, null, null, null, 0, null, true);
         }
 
         /** A client Parse creating {@code preparedName} on the server for the client's {@code clientName}. */
@@ -141,6 +152,8 @@ final class ResponseQueue {
      * has ({@link #drainAfterFrame}), never before it (COMPAT E12).
      */
     private boolean drainPending;
+    /** See {@link #takeSkippedQueries}. */
+    private int skippedQueries;
 
     ResponseQueue(Events events) {
         this.events = events;
@@ -203,6 +216,7 @@ final class ResponseQueue {
         cycles = 0;
         skippingToSync = false;
         drainPending = false;
+        skippedQueries = 0;
     }
 
     /**
@@ -240,10 +254,24 @@ final class ResponseQueue {
         return head == null ? null : head.query();
     }
 
-    /** Whether the cycle now at the head was injected by pgroute (its ReadyForQuery is not the client's). */
+    /**
+     * Whether the message now at the head was injected by pgroute (its ReadyForQuery and errors are not the client's);
+     * the BEGIN in front of a transaction's first request is not (see {@link Entry#beginning}).
+     */
     boolean headIsInjected() {
         Entry head = firstReal();
-        return head != null && head.swallow();
+        return head != null && head.swallow() && !head.begins();
+    }
+
+    /**
+     * Simple Queries and FunctionCalls the server skipped, looking for a Sync after an error in front of them in the
+     * same batch (the BEGIN pgroute sent ahead of a Query), since last asked: each needs a Sync sent for it, whose
+     * ReadyForQuery is its answer.
+     */
+    int takeSkippedQueries() {
+        int result = skippedQueries;
+        skippedQueries = 0;
+        return result;
     }
 
     /** Decides what happens to {@code frame} and advances the queue. */
@@ -306,6 +334,10 @@ final class ResponseQueue {
         entries.pollFirst();
         while (!entries.isEmpty() && entries.peekFirst().kind() != Kind.SYNC) {
             Entry skipped = entries.pollFirst();
+            if (skipped.kind() == Kind.QUERY || skipped.kind() == Kind.FUNCTION_CALL) {
+                cycles--;  // never answered: it ends with the ReadyForQuery of a Sync sent for it
+                skippedQueries++;
+            }
             if (skipped.kind() == Kind.PARSE && skipped.preparedName() != null) {
                 // skipped by the server, so never prepared (an injected Parse included)
                 events.parseFailed(skipped.preparedName(), skipped.clientName());

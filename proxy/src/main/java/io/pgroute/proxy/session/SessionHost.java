@@ -35,6 +35,11 @@ public interface SessionHost {
         return true;
     }
 
+    /** {@code pool.defer_begin} now (see {@code ClientSession#defersBegin}). Default: true. */
+    default boolean deferBegin() {
+        return true;
+    }
+
     /** {@code pool.idle_transaction_timeout} now: zero means none. Default: none. */
     default java.time.Duration idleTransactionTimeout() {
         return java.time.Duration.ZERO;

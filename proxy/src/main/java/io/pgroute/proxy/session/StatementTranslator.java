@@ -315,6 +315,25 @@ final class StatementTranslator {
         backend.write(Sync.INSTANCE);
     }
 
+    /**
+     * Sends {@code begin}, a BEGIN pgroute answered the client itself, in front of the transaction's first request:
+     * Parse, Bind and Execute with the unnamed statement and portal and no Sync, as pgjdbc sends its BEGIN. Should it
+     * fail (a cancel can hit it), the server skips whatever follows up to the next Sync, so none of the client's request
+     * runs outside the transaction (see {@link Entry#beginning}).
+     */
+    void begin(BackendConnection backend, String begin) {
+        responses.add(Entry.beginning(Kind.PARSE));
+        backend.unnamedStatement(null);  // the client's unnamed statement is parsed again should it bind it
+        backend.write(new Parse("", begin, NO_TYPES));
+        responses.add(Entry.beginning(Kind.BIND));
+        backend.write(new Bind("", "", NO_FORMATS, NO_VALUES, NO_FORMATS));
+        responses.add(Entry.beginning(Kind.EXECUTE));
+        backend.write(new Execute("", 0));
+    }
+
+    private static final int[] NO_TYPES = new int[0];
+    private static final byte[][] NO_VALUES = new byte[0][];
+
     /** No format codes: every parameter and result column in text, as a simple Query has them. */
     private static final short[] NO_FORMATS = new short[0];
 

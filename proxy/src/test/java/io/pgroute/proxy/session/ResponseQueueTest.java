@@ -233,6 +233,58 @@ class ResponseQueueTest {
         assertThat(queue.isEmpty()).isTrue();
     }
 
+    @Test
+    void swallowsTheAnswersOfADeferredBeginButNotTheRequestBehindIt() {
+        sendBegin();
+        queue.add(Entry.relay(Kind.QUERY));
+        assertThat(queue.headIsInjected()).as("its errors are the client's").isFalse();
+        assertThat(feed(BackendType.PARSE_COMPLETE)).isEqualTo(Disposition.SWALLOW);
+        assertThat(feed(BackendType.BIND_COMPLETE)).isEqualTo(Disposition.SWALLOW);
+        assertThat(feed(BackendType.COMMAND_COMPLETE)).isEqualTo(Disposition.SWALLOW);
+        assertThat(feed(BackendType.COMMAND_COMPLETE)).isEqualTo(Disposition.RELAY);
+        assertThat(feed(BackendType.READY_FOR_QUERY, (byte) 'T')).isEqualTo(Disposition.RELAY);
+        assertThat(queue.isEmpty()).isTrue();
+        assertThat(queue.takeSkippedQueries()).isZero();
+    }
+
+    @Test
+    void aFailedDeferredBeginSkipsTheRequestsMessagesToItsSync() {
+        sendBegin();
+        queue.add(Entry.quiet(Kind.BIND, "pgr_1", null));
+        queue.add(Entry.quiet(Kind.DESCRIBE_PORTAL, null, null));
+        queue.add(Entry.quiet(Kind.EXECUTE, null, null));
+        queue.add(Entry.relay(Kind.SYNC));
+        assertThat(feed(BackendType.PARSE_COMPLETE)).isEqualTo(Disposition.SWALLOW);
+        assertThat(feed(BackendType.BIND_COMPLETE)).isEqualTo(Disposition.SWALLOW);
+        assertThat(feed(BackendType.ERROR_RESPONSE)).as("57014, say: the client's").isEqualTo(Disposition.RELAY);
+        assertThat(queue.takeSkippedQueries()).isZero();
+        assertThat(feed(BackendType.READY_FOR_QUERY, (byte) 'I')).isEqualTo(Disposition.RELAY);
+        assertThat(queue.isEmpty()).isTrue();
+        assertThat(queue.pendingCycles()).isZero();
+    }
+
+    @Test
+    void aQuerySkippedAfterAFailedDeferredBeginIsCountedForTheSyncThatEndsIt() {
+        sendBegin();
+        queue.add(Entry.relay(Kind.QUERY));
+        assertThat(queue.pendingCycles()).isEqualTo(1);
+        assertThat(feed(BackendType.ERROR_RESPONSE)).isEqualTo(Disposition.RELAY);
+        assertThat(queue.takeSkippedQueries()).isEqualTo(1);
+        assertThat(queue.takeSkippedQueries()).as("once").isZero();
+        assertThat(queue.pendingCycles()).isZero();
+        queue.add(Entry.relay(Kind.SYNC));  // the session's, for the Query
+        assertThat(feed(BackendType.READY_FOR_QUERY, (byte) 'I')).isEqualTo(Disposition.RELAY);
+        assertThat(queue.isEmpty()).isTrue();
+        assertThat(queue.pendingCycles()).isZero();
+    }
+
+    /** The BEGIN pgroute sends in front of a transaction's first request. */
+    private void sendBegin() {
+        queue.add(Entry.beginning(Kind.PARSE));
+        queue.add(Entry.beginning(Kind.BIND));
+        queue.add(Entry.beginning(Kind.EXECUTE));
+    }
+
     /** A one-statement extended batch sent at once, answered up to its Execute. */
     private void sendParseBindExecuteSyncAndParseAndBindComplete() {
         queue.add(Entry.relay(Kind.PARSE));
