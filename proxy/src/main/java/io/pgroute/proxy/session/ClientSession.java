@@ -481,6 +481,9 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
                 waiting.pollFirst().release();
                 continue;
             }
+            if (backend == null && (type == FrontendType.PARSE || type == FrontendType.BIND) && answeredBeginHere()) {
+                continue;
+            }
             if (backend == null && answerParseLocally()) {
                 continue;
             }
@@ -605,6 +608,34 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             return null;
         }
         return PlainBegin.tag(query.cString(0));
+    }
+
+    /**
+     * {@link #defersBegin} for a BEGIN sent with the extended protocol (see {@link ExtendedBegin}): answered here as
+     * the server would, and sent in front of the transaction's first request.
+     */
+    private boolean answeredBeginHere() {
+        if (inBatch || !responses.isEmpty() || attempt != null || heldReady != null || transactionStatus != 'I'
+                || leasing || pinnedBecause != null || !routing.transactionPooling() || !host.deferBegin()
+                || (cache != null && cache.lookupInFlight())) {
+            return false;
+        }
+        int length = headUnitLength();
+        ExtendedBegin unit = ExtendedBegin.of(waiting, length, translator);
+        if (unit == null) {
+            return false;
+        }
+        unit.defineParsed(translator.statements());
+        for (int i = 0; i < length; i++) {
+            waiting.pollFirst().release();
+        }
+        deferredBegin = unit.sql();
+        transactionStatus = 'T';
+        for (BackendMessage each : unit.answers()) {
+            responses.add(ResponseQueue.Entry.answered(each));
+        }
+        responses.add(ResponseQueue.Entry.answered(ReadyForQuery.of(transactionStatus)));
+        return true;
     }
 
     /** Answers the client as the server would have, {@code answer} then ReadyForQuery; flushed with the burst. */

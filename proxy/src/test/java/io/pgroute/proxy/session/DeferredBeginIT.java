@@ -5,6 +5,7 @@ import io.pgroute.protocol.backend.ErrorResponse;
 import io.pgroute.protocol.frontend.Bind;
 import io.pgroute.protocol.frontend.CopyData;
 import io.pgroute.protocol.frontend.CopyDone;
+import io.pgroute.protocol.frontend.Describe;
 import io.pgroute.protocol.frontend.Execute;
 import io.pgroute.protocol.frontend.Parse;
 import io.pgroute.protocol.frontend.Query;
@@ -21,6 +22,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 
@@ -177,6 +179,45 @@ class DeferredBeginIT {
         direct("DELETE FROM " + TABLE);
     }
 
+    /**
+     * A BEGIN sent with the extended protocol as pgbench {@code -M extended} sends it (Parse, Bind, Describe, Execute,
+     * Sync) is answered by pgroute, byte for byte as the server answers it, and the transaction is one on the primary;
+     * one bound from a statement prepared before (pgbench {@code -M prepared}) goes to the server (see
+     * {@link ExtendedBegin}), and gets the same answers.
+     */
+    @Test
+    void anExtendedBeginIsAnsweredAsTheServerAnswersIt() throws Exception {
+        int primary = ProxyFixture.get().cluster().primary().port();
+        for (PgrouteServer server : List.of(deferring, notDeferring)) {
+            try (WireClient client = WireClient.connect(server.port(), "trusted", "app")) {
+                String label = server == deferring ? "deferring" : "not deferring";
+                client.send(new Parse("", "BEGIN;", new int[0]), new Bind("", "", new short[0], new byte[0][],
+                        new short[0]), Describe.portal(""), new Execute("", 0), Sync.INSTANCE);
+                assertThat(render(client.readUntilReady())).as(label).isEqualTo("1 2 n C:BEGIN Z:T");
+                client.send(new Parse("", "SELECT pg_is_in_recovery(), inet_server_port()", new int[0]),
+                        new Bind("", "", new short[0], new byte[0][], new short[0]), new Execute("", 0),
+                        Sync.INSTANCE);
+                assertThat(render(client.readUntilReady())).as(label).isEqualTo("1 2 D:f|" + primary + " C:SELECT 1 Z:T");
+                assertThat(answer(client, "INSERT INTO " + TABLE + " VALUES (60, 'extended')")).as(label)
+                        .isEqualTo("C:INSERT 0 1 Z:T");
+                assertThat(answer(client, "ROLLBACK")).as(label).isEqualTo("C:ROLLBACK Z:I");
+
+                client.send(new Parse("begin_statement", "begin", new int[0]), Describe.statement("begin_statement"),
+                        Sync.INSTANCE);
+                assertThat(render(client.readUntilReady())).as(label).isEqualTo("1 t:0000 n Z:I");
+                for (int i = 0; i < 2; i++) {
+                    client.send(new Bind("", "begin_statement", new short[0], new byte[0][], new short[0]),
+                            Describe.portal(""), new Execute("", 0), Sync.INSTANCE);
+                    assertThat(render(client.readUntilReady())).as(label).isEqualTo("2 n C:BEGIN Z:T");
+                    assertThat(answer(client, "INSERT INTO " + TABLE + " VALUES (61, 'prepared')")).as(label)
+                            .isEqualTo("C:INSERT 0 1 Z:T");
+                    assertThat(answer(client, "ROLLBACK")).as(label).isEqualTo("C:ROLLBACK Z:I");
+                }
+            }
+        }
+        assertThat(directRows()).isEmpty();
+    }
+
     private static Bind bind(String value) {
         return new Bind("", "", new short[0], new byte[][] {value.getBytes(StandardCharsets.US_ASCII)}, new short[0]);
     }
@@ -189,7 +230,7 @@ class DeferredBeginIT {
 
     /**
      * Messages as the test reads them: {@code C:tag}, {@code D:v1|v2}, {@code E:sqlstate}, {@code N:sqlstate},
-     * {@code Z:status}; others by their type.
+     * {@code Z:status}, {@code T}; others as their type and their body in hex, if any.
      */
     private static String render(List<WireClient.Message> messages) {
         List<String> result = new ArrayList<>();
@@ -202,7 +243,8 @@ class DeferredBeginIT {
                 case 'N' -> "N:" + each.decode(ErrorResponse::decode).sqlState();
                 case 'D' -> "D:" + String.join("|", java.util.Arrays.stream(each.decode(DataRow::decode).values())
                         .map(value -> value == null ? "null" : new String(value, StandardCharsets.UTF_8)).toList());
-                default -> String.valueOf(each.type());
+                case 'T' -> "T";
+                default -> each.type() + (each.body().length == 0 ? "" : ":" + HexFormat.of().formatHex(each.body()));
             });
         }
         return String.join(" ", result);
