@@ -18,8 +18,9 @@ import java.util.Objects;
  * @param prepareSimpleQueries whether a simple-protocol Query whose shape repeats runs on the server as a prepared
  *                             statement with its number literals as parameters, parsed and planned once per
  *                             connection; default true
- * @param deferBegin whether a plain {@code BEGIN} sent as a simple Query is answered by pgroute and sent to the server
- *                   in front of the transaction's first request, saving a server round trip; default true
+ * @param deferBegin whether a plain {@code BEGIN} (a simple Query, or one extended-protocol unit that parses it) is
+ *                   answered by pgroute and sent to the server in front of the transaction's first request, saving a
+ *                   server round trip; default true
  */
 public record PoolConfig(PoolMode mode, int size, Duration timeout, Duration connectTimeout, Duration idleTimeout,
         Duration maxLifetime, Duration idleTransactionTimeout, boolean prepareSimpleQueries, boolean deferBegin) {
