@@ -481,7 +481,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
                 waiting.pollFirst().release();
                 continue;
             }
-            if (backend == null && (type == FrontendType.PARSE || type == FrontendType.BIND) && answeredBeginHere()) {
+            if (backend == null && type == FrontendType.PARSE && answeredBeginHere()) {
                 continue;
             }
             if (backend == null && answerParseLocally()) {
