@@ -602,12 +602,20 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
      * transaction pooling and no connection held. Null otherwise.
      */
     private String defersBegin(StatementInfo statement, PgFrame query) {
-        if (statement.kind() != StatementKind.TRANSACTION_BEGIN || statement.multiStatement()
-                || transactionStatus != 'I' || backend != null || leasing || pinnedBecause != null
-                || !routing.transactionPooling() || !host.deferBegin()) {
+        if (statement.kind() != StatementKind.TRANSACTION_BEGIN || statement.multiStatement() || !mayDeferBegin()) {
             return null;
         }
         return PlainBegin.tag(query.cString(0));
+    }
+
+    /**
+     * Whether a BEGIN at the head of the queue may be answered here (see {@link #defersBegin}): outside a transaction,
+     * nothing owed or in flight, no connection held or being leased, not pinned, transaction pooling.
+     */
+    private boolean mayDeferBegin() {
+        return transactionStatus == 'I' && !inBatch && responses.isEmpty() && attempt == null && heldReady == null
+                && backend == null && !leasing && pinnedBecause == null && routing.transactionPooling()
+                && host.deferBegin() && (cache == null || !cache.lookupInFlight());
     }
 
     /**
@@ -615,9 +623,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
      * the server would, and sent in front of the transaction's first request.
      */
     private boolean answeredBeginHere() {
-        if (inBatch || !responses.isEmpty() || attempt != null || heldReady != null || transactionStatus != 'I'
-                || leasing || pinnedBecause != null || !routing.transactionPooling() || !host.deferBegin()
-                || (cache != null && cache.lookupInFlight())) {
+        if (!mayDeferBegin()) {
             return false;
         }
         int length = headUnitLength();

@@ -43,11 +43,20 @@ record ExtendedBegin(Parse parse, String sql, List<BackendMessage> answers) {
         if (length < 3 || length > MAX_LENGTH) {
             return null;
         }
+        Iterator<PgFrame> frames = waiting.iterator();
+        PgFrame first = frames.next();
+        try {
+            if (!first.is(FrontendType.PARSE) || first.isPiece() || PlainBegin.tag(first.cString(1)) == null) {
+                return null;  // every extended unit passes here: its text, read for routing already, decides first
+            }
+        } catch (RuntimeException malformed) {
+            return null;  // the server will say
+        }
+        frames = waiting.iterator();
         Parse parse = null;
         String bound = null;
         String tag = null;
         List<BackendMessage> answers = new ArrayList<>(length);
-        Iterator<PgFrame> frames = waiting.iterator();
         try {
             for (int i = 0; i < length; i++) {
                 PgFrame each = frames.next();

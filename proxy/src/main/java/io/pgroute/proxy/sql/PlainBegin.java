@@ -27,6 +27,14 @@ public final class PlainBegin {
         if (sql.length() > MAX_LENGTH) {
             return null;
         }
+        int first = 0;
+        while (first < sql.length() && Character.isWhitespace(sql.charAt(first))) {
+            first++;
+        }
+        char c0 = first < sql.length() ? sql.charAt(first) : ' ';
+        if (c0 != 'b' && c0 != 'B' && c0 != 's' && c0 != 'S') {
+            return null;  // most texts end here, without a copy
+        }
         String text = sql.strip();
         if (text.endsWith(";")) {
             text = text.substring(0, text.length() - 1).stripTrailing();
