@@ -1,5 +1,6 @@
 package io.pgroute.proxy.session;
 
+import io.netty.buffer.ByteBuf;
 import io.pgroute.protocol.BackendMessage;
 import io.pgroute.protocol.FrontendType;
 import io.pgroute.protocol.PgFrame;
@@ -9,7 +10,6 @@ import io.pgroute.protocol.backend.NoData;
 import io.pgroute.protocol.backend.ParameterDescription;
 import io.pgroute.protocol.backend.ParseComplete;
 import io.pgroute.protocol.frontend.Bind;
-import io.pgroute.protocol.frontend.Parse;
 import io.pgroute.proxy.sql.PlainBegin;
 
 import java.util.ArrayList;
@@ -26,11 +26,11 @@ import java.util.List;
  * then find its transaction holding a connection, or it waits for connections its own other clients hold (COMPAT
  * V12). Anything else in the unit and it is not one.
  *
- * @param parse   the unit's Parse
+ * @param name    the name the unit's Parse gives its statement
  * @param sql     the BEGIN's text
  * @param answers the server's answers up to (not including) ReadyForQuery
  */
-record ExtendedBegin(Parse parse, String sql, List<BackendMessage> answers) {
+record ExtendedBegin(String name, String sql, List<BackendMessage> answers) {
 
     /** The most messages such a unit has: Parse, Bind, Describe, Execute, Sync. */
     private static final int MAX_LENGTH = 5;
@@ -45,55 +45,55 @@ record ExtendedBegin(Parse parse, String sql, List<BackendMessage> answers) {
         }
         Iterator<PgFrame> frames = waiting.iterator();
         PgFrame first = frames.next();
+        String name;
+        String sql;
+        String tag;
         try {
-            if (!first.is(FrontendType.PARSE) || first.isPiece() || PlainBegin.tag(first.cString(1)) == null) {
-                return null;  // every extended unit passes here: its text, read for routing already, decides first
+            if (!first.is(FrontendType.PARSE) || first.isPiece()) {
+                return null;
+            }
+            sql = first.cString(1);  // read for routing already: every extended unit's text decides first
+            tag = PlainBegin.tag(sql);
+            if (tag == null) {
+                return null;
+            }
+            name = first.cString(0);
+            if (!withoutTypes(first) || !name.isEmpty() && translator.statements().get(name) != null
+                    || !translator.fits(name, sql)) {
+                return null;  // "already exists" and the limit are the server's or the translator's to say
             }
         } catch (RuntimeException malformed) {
             return null;  // the server will say
         }
-        frames = waiting.iterator();
-        Parse parse = null;
-        String bound = null;
-        String tag = null;
+        boolean bound = false;
+        boolean executed = false;
         List<BackendMessage> answers = new ArrayList<>(length);
+        answers.add(ParseComplete.INSTANCE);
         try {
-            for (int i = 0; i < length; i++) {
+            for (int i = 1; i < length; i++) {
                 PgFrame each = frames.next();
                 FrontendType type = FrontendType.of(each.type());
-                if (each.isPiece() || type == null || i == 0 && type != FrontendType.PARSE) {
+                if (each.isPiece() || type == null) {
                     return null;
                 }
                 switch (type) {
-                    case PARSE -> {
-                        if (i != 0) {
-                            return null;
-                        }
-                        parse = each.decode(Parse::decode);
-                        if (parse.parameterTypes().length != 0 || PlainBegin.tag(parse.sql()) == null
-                                || !parse.name().isEmpty() && translator.statements().get(parse.name()) != null
-                                || !translator.fits(parse.name(), parse.sql())) {
-                            return null;  // "already exists" and the limit are the server's or the translator's to say
-                        }
-                        answers.add(ParseComplete.INSTANCE);
-                    }
                     case BIND -> {
                         Bind bind = each.decode(Bind::decode);
-                        if (parse == null || bound != null || !bind.statement().equals(parse.name())
-                                || !bind.portal().isEmpty() || bind.parameterCount() != 0) {
+                        if (bound || !bind.statement().equals(name) || !bind.portal().isEmpty()
+                                || bind.parameterCount() != 0) {
                             return null;
                         }
-                        bound = parse.sql();
+                        bound = true;
                         answers.add(BindComplete.INSTANCE);
                     }
                     case DESCRIBE -> {
                         byte target = each.body().getByte(each.body().readerIndex());
-                        String name = each.body().readableBytes() > 1
+                        String described = each.body().readableBytes() > 1
                                 ? io.pgroute.protocol.PgBuffers.readCString(each.body().duplicate().skipBytes(1))
                                 : null;
-                        if (target == 'P' && bound != null && "".equals(name)) {
+                        if (target == 'P' && bound && "".equals(described)) {
                             answers.add(NoData.INSTANCE);
-                        } else if (target == 'S' && parse.name().equals(name)) {
+                        } else if (target == 'S' && name.equals(described)) {
                             answers.add(new ParameterDescription(new int[0]));
                             answers.add(NoData.INSTANCE);
                         } else {
@@ -101,10 +101,10 @@ record ExtendedBegin(Parse parse, String sql, List<BackendMessage> answers) {
                         }
                     }
                     case EXECUTE -> {
-                        if (bound == null || tag != null || !each.cString(0).isEmpty()) {
+                        if (!bound || executed || !each.cString(0).isEmpty()) {
                             return null;
                         }
-                        tag = PlainBegin.tag(bound);
+                        executed = true;
                         answers.add(new CommandComplete(tag));
                     }
                     case SYNC -> {
@@ -120,11 +120,29 @@ record ExtendedBegin(Parse parse, String sql, List<BackendMessage> answers) {
         } catch (RuntimeException malformed) {
             return null;  // the server will say
         }
-        return tag == null ? null : new ExtendedBegin(parse, bound, List.copyOf(answers));
+        return executed ? new ExtendedBegin(name, sql, answers) : null;
+    }
+
+    /**
+     * Whether a Parse's body is its two strings and a count of parameter types that is zero, and nothing more (what
+     * decoding it would check, without decoding it again).
+     */
+    private static boolean withoutTypes(PgFrame parse) {
+        ByteBuf body = parse.body();
+        int at = body.readerIndex();
+        int end = body.writerIndex();
+        for (int i = 0; i < 2; i++) {
+            int nul = body.indexOf(at, end, (byte) 0);
+            if (nul < 0) {
+                return false;
+            }
+            at = nul + 1;
+        }
+        return end - at == 2 && body.getShort(at) == 0;
     }
 
     /** The statement the unit parses becomes the client's, as if the server had parsed it. */
     void defineParsed(PreparedStatements statements) {
-        statements.define(parse.name(), parse.sql(), parse.parameterTypes());
+        statements.define(name, sql, new int[0]);
     }
 }

@@ -28,8 +28,8 @@ final class PreparedStatements {
     private final Map<String, Statement> byName = new HashMap<>();
     /** What the statements weigh together (see {@link #weight}), against {@code limits.max_prepared_bytes}. */
     private long bytes;
-    /** See {@link #lastDefinedRepeats}. */
-    private boolean lastDefinedRepeats;
+    /** What was known of the statement {@link #define} defined last, if it repeats (see {@link #lastDefinedRepeats}). */
+    private Known lastDefinedKnown;
     /** The search_path the client SET, or null: part of a statement's server name (see {@link #backendName}). */
     private final java.util.function.Supplier<String> searchPath;
     /** The current plan generation of a server statement name. */
@@ -47,9 +47,9 @@ final class PreparedStatements {
 
     Statement define(String clientName, String sql, int[] parameterTypes) {
         String path = searchPath.get();
-        String known = NAMES.getIfPresent(new NameKey(sql, parameterTypes, path));
-        lastDefinedRepeats = known != null;
-        String backendName = known != null ? known : newName(sql, parameterTypes, path);  // one lookup, not two
+        Known known = NAMES.getIfPresent(new NameKey(sql, parameterTypes, path));
+        lastDefinedKnown = known;
+        String backendName = known != null ? known.name : newName(sql, parameterTypes, path);  // one lookup, not two
         Statement result = new Statement(sql, parameterTypes, backendName, generations.applyAsInt(backendName));
         bytes += weight(result) - weight(byName.put(clientName, result));
         return result;
@@ -61,11 +61,11 @@ final class PreparedStatements {
      */
     String repeatedName(String sql, int[] parameterTypes) {
         String path = searchPath.get();
-        String known = NAMES.getIfPresent(new NameKey(sql, parameterTypes, path));
+        Known known = NAMES.getIfPresent(new NameKey(sql, parameterTypes, path));
         if (known == null) {
             newName(sql, parameterTypes, path);
         }
-        return known;
+        return known == null ? null : known.name;
     }
 
     /**
@@ -73,7 +73,16 @@ final class PreparedStatements {
      * types and search_path were among those named recently): a text that repeats.
      */
     boolean lastDefinedRepeats() {
-        return lastDefinedRepeats;
+        return lastDefinedKnown != null;
+    }
+
+    /**
+     * Whether the statement {@link #define} defined last, one that repeats, is one INSERT, UPDATE or DELETE without
+     * RETURNING ({@link io.pgroute.proxy.sql.ParameterizedQuery#returnsNoRows}): read once per text while it is among
+     * those named recently, not at each Parse of it.
+     */
+    boolean lastDefinedReturnsNoRows() {
+        return lastDefinedKnown != null && lastDefinedKnown.returnsNoRows();
     }
 
     /**
@@ -162,20 +171,46 @@ final class PreparedStatements {
      */
     static String backendName(String sql, int[] parameterTypes, String searchPath) {
         NameKey key = new NameKey(sql, parameterTypes, searchPath);
-        String known = NAMES.getIfPresent(key);
-        return known != null ? known : newName(sql, parameterTypes, searchPath);
+        Known known = NAMES.getIfPresent(key);
+        return known != null ? known.name : newName(sql, parameterTypes, searchPath);
     }
 
     /** The name of a text not among those named recently: hashed, and remembered. */
     private static String newName(String sql, int[] parameterTypes, String searchPath) {
         String result = hashedName(sql, parameterTypes, searchPath);
-        NAMES.put(new NameKey(sql, parameterTypes.clone(), searchPath), result);
+        NAMES.put(new NameKey(sql, parameterTypes.clone(), searchPath), new Known(result, sql));
         return result;
     }
 
-    private static final com.github.benmanes.caffeine.cache.Cache<NameKey, String> NAMES =
+    /**
+     * A text named recently: its server name, and whether it returns no rows, read from its text once asked (racing
+     * threads may both read it, and agree).
+     */
+    private static final class Known {
+        private static final byte UNREAD = 0;
+        private static final byte NO_ROWS = 1;
+        private static final byte ROWS = 2;
+        final String name;
+        /** The key's text (the same instance). */
+        final String sql;
+        private byte rows = UNREAD;
+
+        Known(String name, String sql) {
+            this.name = name;
+            this.sql = sql;
+        }
+
+        boolean returnsNoRows() {
+            if (rows == UNREAD) {
+                rows = io.pgroute.proxy.sql.ParameterizedQuery.returnsNoRows(sql) ? NO_ROWS : ROWS;
+            }
+            return rows == NO_ROWS;
+        }
+    }
+
+    private static final com.github.benmanes.caffeine.cache.Cache<NameKey, Known> NAMES =
             com.github.benmanes.caffeine.cache.Caffeine.newBuilder()
-                    .maximumWeight(16L << 20).<NameKey, String>weigher((key, name) -> 64 + key.sql.length())
+                    .maximumWeight(16L << 20).<NameKey, Known>weigher((key, name) -> 64 + key.sql.length())
                     .executor(Runnable::run).build();  // maintenance inline: no ForkJoin wake-up
 
     private static final io.netty.util.concurrent.FastThreadLocal<MessageDigest> SHA256 =

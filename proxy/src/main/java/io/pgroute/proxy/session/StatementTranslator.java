@@ -270,9 +270,12 @@ final class StatementTranslator {
         }
     }
 
-    /** Whether the client's unnamed statement {@code sql} may run by its pgroute name now (see {@link #reuse}). */
-    private boolean mayReuse(String sql) {
-        return reuse == Reuse.ALL || reuse == Reuse.WITHOUT_ROWS && ParameterizedQuery.returnsNoRows(sql);
+    /**
+     * Whether the client's unnamed statement, just defined and one that repeats, may run by its pgroute name now (see
+     * {@link #reuse}).
+     */
+    private boolean mayReuseLastDefined() {
+        return reuse == Reuse.ALL || reuse == Reuse.WITHOUT_ROWS && statements.lastDefinedReturnsNoRows();
     }
 
     /**
@@ -357,7 +360,7 @@ final class StatementTranslator {
         PreparedStatements.Statement statement = statements.define(parse.name(), parse.sql(),
                 parse.parameterTypes());
         if (parse.name().isEmpty()) {
-            if (statements.lastDefinedRepeats() && mayReuse(parse.sql()) && keepsItsBytes(parse.sql(), backend)) {
+            if (statements.lastDefinedRepeats() && mayReuseLastDefined() && keepsItsBytes(parse.sql(), backend)) {
                 frame.release();
                 unnamedByName = statement.backendName();
                 if (needsPrepare(backend, statement.backendName())) {

@@ -1,7 +1,5 @@
 package io.pgroute.proxy.sql;
 
-import java.util.Locale;
-
 /**
  * A BEGIN whose outcome pgroute can tell without the server, so that it may answer it itself and send it later, in
  * front of the transaction's first request ({@code pool.defer_begin}): only forms PostgreSQL always accepts and that
@@ -27,62 +25,79 @@ public final class PlainBegin {
         if (sql.length() > MAX_LENGTH) {
             return null;
         }
-        int first = 0;
-        while (first < sql.length() && Character.isWhitespace(sql.charAt(first))) {
-            first++;
+        int at = 0;
+        int end = sql.length();
+        while (at < end && Character.isWhitespace(sql.charAt(at))) {
+            at++;
         }
-        char c0 = first < sql.length() ? sql.charAt(first) : ' ';
-        if (c0 != 'b' && c0 != 'B' && c0 != 's' && c0 != 'S') {
-            return null;  // most texts end here, without a copy
+        while (end > at && Character.isWhitespace(sql.charAt(end - 1))) {
+            end--;
         }
-        String text = sql.strip();
-        if (text.endsWith(";")) {
-            text = text.substring(0, text.length() - 1).stripTrailing();
+        if (end > at && sql.charAt(end - 1) == ';') {
+            end--;
+            while (end > at && Character.isWhitespace(sql.charAt(end - 1))) {
+                end--;
+            }
         }
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            if (!(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == ' ' || c == '\t' || c == '\n' || c == '\r')) {
+        String tag;
+        int next = word(sql, at, end, "begin");  // read in place: most texts end at their first word, unread
+        if (next >= 0) {
+            tag = "BEGIN";
+            int noise = Math.max(word(sql, next, end, "work"), word(sql, next, end, "transaction"));
+            at = noise >= 0 ? noise : next;
+        } else {
+            at = word(sql, word(sql, at, end, "start"), end, "transaction");
+            if (at < 0) {
                 return null;
             }
-        }
-        String[] words = text.toLowerCase(Locale.ROOT).split("[ \t\r\n]+");
-        int at;
-        String tag;
-        if (words[0].equals("begin")) {
-            tag = "BEGIN";
-            at = 1;
-            if (at < words.length && (words[at].equals("work") || words[at].equals("transaction"))) {
-                at++;
-            }
-        } else if (words.length >= 2 && words[0].equals("start") && words[1].equals("transaction")) {
             tag = "START TRANSACTION";
-            at = 2;
-        } else {
-            return null;
         }
         boolean isolation = false;
         boolean readWrite = false;
-        while (at < words.length) {
-            if (!isolation && at + 2 < words.length && words[at].equals("isolation") && words[at + 1].equals("level")) {
-                String level = words[at + 2];
-                if (level.equals("serializable")) {
-                    at += 3;
-                } else if (at + 3 < words.length && (level.equals("repeatable") && words[at + 3].equals("read")
-                        || level.equals("read") && (words[at + 3].equals("committed")
-                        || words[at + 3].equals("uncommitted")))) {
-                    at += 4;
-                } else {
-                    return null;
-                }
+        while (at < end) {
+            int level = isolation ? -1 : word(sql, word(sql, at, end, "isolation"), end, "level");
+            if (level >= 0) {
+                int read = word(sql, level, end, "read");
+                at = Math.max(Math.max(word(sql, level, end, "serializable"),
+                                word(sql, word(sql, level, end, "repeatable"), end, "read")),
+                        Math.max(word(sql, read, end, "committed"), word(sql, read, end, "uncommitted")));
                 isolation = true;
-            } else if (!readWrite && at + 1 < words.length && words[at].equals("read")
-                    && words[at + 1].equals("write")) {
-                at += 2;
-                readWrite = true;
             } else {
+                at = readWrite ? -1 : word(sql, word(sql, at, end, "read"), end, "write");
+                readWrite = true;
+            }
+            if (at < 0) {
                 return null;
             }
         }
         return tag;
+    }
+
+    /**
+     * Where the text goes on after {@code word} (lower-case) if {@code sql[at, end)} starts with it, in any case of
+     * ASCII letters, followed by the end or by spaces, tabs or line breaks (skipped); -1 if not, or if {@code at} is.
+     */
+    private static int word(String sql, int at, int end, String word) {
+        if (at < 0 || end - at < word.length()) {
+            return -1;
+        }
+        for (int i = 0; i < word.length(); i++) {
+            char c = sql.charAt(at + i);
+            if ((c >= 'A' && c <= 'Z' ? (char) (c + ('a' - 'A')) : c) != word.charAt(i)) {
+                return -1;  // ASCII only, as PostgreSQL folds keywords: no other letter that upper-cases to one
+            }
+        }
+        int next = at + word.length();
+        if (next < end && !separates(sql.charAt(next))) {
+            return -1;
+        }
+        while (next < end && separates(sql.charAt(next))) {
+            next++;
+        }
+        return next;
+    }
+
+    private static boolean separates(char c) {
+        return c == ' ' || c == '\t' || c == '\n' || c == '\r';
     }
 }
