@@ -27,6 +27,26 @@ public record Parse(String name, String sql, int[] parameterTypes) implements Fr
         return new Parse(name, sql, parameterTypes);
     }
 
+    /**
+     * The Parse in {@code body} whose name and text were read already ({@code PgFrame.cString} keeps them): the rest
+     * is read from {@code body}, which does not move, and checked as {@link #decode} checks it.
+     */
+    public static Parse decodeRest(ByteBuf body, String name, String sql) {
+        int at = body.readerIndex();
+        int end = body.writerIndex();
+        for (int i = 0; i < 2; i++) {
+            int nul = body.indexOf(at, end, (byte) 0);
+            if (nul < 0) {
+                throw new io.pgroute.protocol.ProtocolException("invalid string in message");
+            }
+            at = nul + 1;
+        }
+        ByteBuf rest = body.slice(at, end - at);  // not a duplicate: a pooled slice's has its parent's indices
+        int[] parameterTypes = PgBuffers.readIntArray(rest);
+        PgBuffers.requireEnd(rest);
+        return new Parse(name, sql, parameterTypes);
+    }
+
     // Parse: Byte1('P') Int32 len, String name, String query, Int16 n, Int32[n] oids
     @Override
     public void encodeBody(ByteBuf out) {

@@ -157,6 +157,30 @@ class FrontendMessageTest {
         assertThat(new PasswordMessage("secret").toString()).doesNotContain("secret");
     }
 
+    @Test
+    void aParseWhoseStringsWereReadDecodesTheRestInPlace() {
+        Parse parse = new Parse("s1", "SELECT $1, 'é'", new int[] {23, 0});
+        ByteBuf encoded = io.netty.buffer.Unpooled.buffer();
+        parse.encodeBody(encoded);
+        int length = encoded.readableBytes();
+        // as the frame decoder gives it: a slice of a slice of pooled memory, at an offset in it
+        ByteBuf memory = io.netty.buffer.PooledByteBufAllocator.DEFAULT.directBuffer(64 + length);
+        memory.writeZero(32).writeByte('P').writeInt(4 + length).writeBytes(encoded).skipBytes(32);
+        ByteBuf wire = memory.readRetainedSlice(5 + length);
+        memory.release();
+        ByteBuf body = wire.slice(5, length);
+        try {
+            assertThat(Parse.decodeRest(body, "s1", "SELECT $1, 'é'")).isEqualTo(parse);
+            assertThat(body.readerIndex()).isZero();
+            ByteBuf truncated = body.slice(0, length - 1);
+            org.assertj.core.api.Assertions.assertThatThrownBy(
+                            () -> Parse.decodeRest(truncated, "s1", "SELECT $1, 'é'"))
+                    .isInstanceOf(io.pgroute.protocol.ProtocolException.class);
+        } finally {
+            wire.release();
+        }
+    }
+
     private static Consumer<ByteBuf> body(Consumer<ByteBuf> body) {
         return body;
     }

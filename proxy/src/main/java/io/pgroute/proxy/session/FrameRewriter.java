@@ -14,6 +14,9 @@ import java.nio.charset.StandardCharsets;
  */
 final class FrameRewriter {
 
+    /** A new body up to this long is one buffer, not a composite with a slice: most Binds, small enough to copy. */
+    private static final int COPY_LIMIT = 256;
+
     private FrameRewriter() {
     }
 
@@ -31,7 +34,8 @@ final class FrameRewriter {
         }
         int end = body.indexOf(position, body.writerIndex(), (byte) 0);
         byte[] name = replacement.getBytes(StandardCharsets.UTF_8);
-        ByteBuf head = alloc.buffer(position - start + name.length + 1);
+        ByteBuf head = alloc.buffer(position - start + name.length + 1 + Math.min(body.writerIndex() - end - 1,
+                COPY_LIMIT));
         head.writeBytes(body, start, position - start).writeBytes(name).writeByte(0);
         byte type = frame.type();
         if (frame.isPiece()) {
@@ -43,6 +47,12 @@ final class FrameRewriter {
             result.addComponent(true, body.retainedSlice(end + 1, body.writerIndex() - end - 1));
             frame.release();
             return PgFrame.piece(type, result, true, false);
+        }
+        int rest = body.writerIndex() - end - 1;
+        if (head.readableBytes() + rest <= COPY_LIMIT) {  // copied again into the batch: one buffer, no composite
+            head.ensureWritable(rest).writeBytes(body, end + 1, rest);
+            frame.release();
+            return new PgFrame(type, head);
         }
         CompositeByteBuf result = alloc.compositeBuffer(2);
         result.addComponent(true, head);

@@ -347,7 +347,7 @@ final class StatementTranslator {
 
     // Parse: String name, String query, Int16 n, Int32[n] parameter types
     private void parse(BackendConnection backend, PgFrame frame) {
-        Parse parse = frame.decode(Parse::decode);
+        Parse parse = Parse.decodeRest(frame.body(), frame.cString(0), frame.cString(1));  // strings read by routing
         if (!parse.name().isEmpty() && statements.get(parse.name()) != null) {
             failInstead(backend, frame, Kind.PARSE, io.pgroute.protocol.backend.ErrorResponse.error(
                     "42P05", "prepared statement \"" + parse.name() + "\" already exists"));

@@ -29,6 +29,22 @@ class FrameRewriterTest {
     }
 
     @Test
+    void renamesTheStatementOfABindTooLongToCopyAndSharesItsValues() {
+        String values = "v".repeat(1000);
+        ByteBuf wire = bind("", "S_1", values);
+        PgFrame renamed = FrameRewriter.replaceCString(ALLOC, new PgFrame((byte) 'B',
+                wire.slice(5, wire.readableBytes() - 5), wire), 0, 1, "pgr_abcdef");
+        try {
+            assertThat(renamed.body().toString(StandardCharsets.ISO_8859_1)).isEqualTo("\0pgr_abcdef\0" + values);
+            assertThat(renamed.body()).isInstanceOf(io.netty.buffer.CompositeByteBuf.class);
+            assertThat(wire.refCnt()).isEqualTo(1);  // its values' bytes, kept by the new body
+        } finally {
+            renamed.release();
+        }
+        assertThat(wire.refCnt()).isZero();
+    }
+
+    @Test
     void renamingTheFirstPieceOfABindChangesTheLengthOfTheWholeMessage() {
         ByteBuf whole = bind("", "S_1", "v".repeat(100));
         byte[] expected = ByteBufUtil.getBytes(bind("", "pgr_abcdef", "v".repeat(100)));
