@@ -83,4 +83,25 @@ class PreparedStatementsTest {
         first.define("", text, new int[] {25});
         assertThat(first.lastDefinedRepeats()).as("other parameter types").isFalse();
     }
+
+    @Test
+    void knowsWhetherTheRepeatedTextItDefinedReturnsNoRows() {
+        PreparedStatements statements = new PreparedStatements();
+        String suffix = "_" + System.nanoTime();
+        String insert = "INSERT INTO t" + suffix + " VALUES ($1)";
+        String returning = "INSERT INTO t" + suffix + " VALUES ($1) RETURNING id";
+        String select = "SELECT $1 AS rows" + suffix;
+        for (String text : new String[] {insert, returning, select}) {
+            statements.define("", text, new int[0]);
+            assertThat(statements.lastDefinedReturnsNoRows()).as("not repeated yet: %s", text).isFalse();
+        }
+        statements.define("", new String(insert), new int[0]);
+        assertThat(statements.lastDefinedReturnsNoRows()).as(insert).isTrue();
+        statements.define("", new String(returning), new int[0]);
+        assertThat(statements.lastDefinedReturnsNoRows()).as(returning).isFalse();
+        statements.define("", new String(select), new int[0]);
+        assertThat(statements.lastDefinedReturnsNoRows()).as(select).isFalse();
+        statements.define("", new String(insert), new int[0]);
+        assertThat(statements.lastDefinedReturnsNoRows()).as("read once, kept: %s", insert).isTrue();
+    }
 }
