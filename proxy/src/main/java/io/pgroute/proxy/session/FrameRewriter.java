@@ -34,8 +34,10 @@ final class FrameRewriter {
         }
         int end = body.indexOf(position, body.writerIndex(), (byte) 0);
         byte[] name = replacement.getBytes(StandardCharsets.UTF_8);
-        ByteBuf head = alloc.buffer(position - start + name.length + 1 + Math.min(body.writerIndex() - end - 1,
-                COPY_LIMIT));
+        int headLength = position - start + name.length + 1;
+        int rest = body.writerIndex() - end - 1;
+        boolean oneBuffer = !frame.isPiece() && headLength + rest <= COPY_LIMIT;
+        ByteBuf head = alloc.buffer(oneBuffer ? headLength + rest : headLength);
         head.writeBytes(body, start, position - start).writeBytes(name).writeByte(0);
         byte type = frame.type();
         if (frame.isPiece()) {
@@ -44,19 +46,18 @@ final class FrameRewriter {
             CompositeByteBuf result = alloc.compositeBuffer(3);
             result.addComponent(true, alloc.buffer(5).writeByte(type).writeInt(length));
             result.addComponent(true, head);
-            result.addComponent(true, body.retainedSlice(end + 1, body.writerIndex() - end - 1));
+            result.addComponent(true, body.retainedSlice(end + 1, rest));
             frame.release();
             return PgFrame.piece(type, result, true, false);
         }
-        int rest = body.writerIndex() - end - 1;
-        if (head.readableBytes() + rest <= COPY_LIMIT) {  // copied again into the batch: one buffer, no composite
-            head.ensureWritable(rest).writeBytes(body, end + 1, rest);
+        if (oneBuffer) {  // copied again into the batch: one buffer, no composite
+            head.writeBytes(body, end + 1, rest);
             frame.release();
             return new PgFrame(type, head);
         }
         CompositeByteBuf result = alloc.compositeBuffer(2);
         result.addComponent(true, head);
-        result.addComponent(true, body.retainedSlice(end + 1, body.writerIndex() - end - 1));
+        result.addComponent(true, body.retainedSlice(end + 1, rest));
         frame.release();
         return new PgFrame(type, result);
     }
