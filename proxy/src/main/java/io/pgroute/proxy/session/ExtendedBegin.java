@@ -1,6 +1,5 @@
 package io.pgroute.proxy.session;
 
-import io.netty.buffer.ByteBuf;
 import io.pgroute.protocol.BackendMessage;
 import io.pgroute.protocol.FrontendType;
 import io.pgroute.protocol.PgFrame;
@@ -10,6 +9,7 @@ import io.pgroute.protocol.backend.NoData;
 import io.pgroute.protocol.backend.ParameterDescription;
 import io.pgroute.protocol.backend.ParseComplete;
 import io.pgroute.protocol.frontend.Bind;
+import io.pgroute.protocol.frontend.Parse;
 import io.pgroute.proxy.sql.PlainBegin;
 
 import java.util.ArrayList;
@@ -58,7 +58,8 @@ record ExtendedBegin(String name, String sql, List<BackendMessage> answers) {
                 return null;
             }
             name = first.cString(0);
-            if (!withoutTypes(first) || !name.isEmpty() && translator.statements().get(name) != null
+            if (Parse.decodeRest(first.body(), name, sql).parameterTypes().length != 0  // malformed: throws
+                    || !name.isEmpty() && translator.statements().get(name) != null
                     || !translator.fits(name, sql)) {
                 return null;  // "already exists" and the limit are the server's or the translator's to say
             }
@@ -121,24 +122,6 @@ record ExtendedBegin(String name, String sql, List<BackendMessage> answers) {
             return null;  // the server will say
         }
         return executed ? new ExtendedBegin(name, sql, answers) : null;
-    }
-
-    /**
-     * Whether a Parse's body is its two strings and a count of parameter types that is zero, and nothing more (what
-     * decoding it would check, without decoding it again).
-     */
-    private static boolean withoutTypes(PgFrame parse) {
-        ByteBuf body = parse.body();
-        int at = body.readerIndex();
-        int end = body.writerIndex();
-        for (int i = 0; i < 2; i++) {
-            int nul = body.indexOf(at, end, (byte) 0);
-            if (nul < 0) {
-                return false;
-            }
-            at = nul + 1;
-        }
-        return end - at == 2 && body.getShort(at) == 0;
     }
 
     /** The statement the unit parses becomes the client's, as if the server had parsed it. */
