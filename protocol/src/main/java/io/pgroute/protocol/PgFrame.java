@@ -193,6 +193,24 @@ public final class PgFrame extends DefaultByteBufHolder {
     }
 
     /**
+     * Whether the body, after its first {@code skip} bytes, holds at least {@code count} NUL-terminated strings:
+     * whether {@link #cString} can read them. Scans for the terminators without decoding anything.
+     */
+    public boolean hasCStrings(int skip, int count) {
+        ByteBuf body = body();
+        int at = body.readerIndex() + skip;
+        int end = body.writerIndex();
+        for (int i = 0; i < count; i++) {
+            int nul = at > end ? -1 : PgBuffers.nulIndex(body, at, end);
+            if (nul < 0) {
+                return false;
+            }
+            at = nul + 1;
+        }
+        return true;
+    }
+
+    /**
      * The {@code index}-th NUL-terminated UTF-8 string of the body (0 = the first), read without moving the body's
      * reader index. The first two are remembered once read: a Query's text is wanted by routing, retry and execution,
      * a Parse's or Bind's two names by routing and translation, and each is then decoded once. Throws

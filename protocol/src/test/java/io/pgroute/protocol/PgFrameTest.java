@@ -51,6 +51,25 @@ class PgFrameTest {
     }
 
     @Test
+    void hasCStringsTellsWhetherTheStringsAreTerminated() {
+        PgFrame bind = frame("portal\0stmt\0xy");
+        PgFrame unterminated = frame("\0x");
+        PgFrame describe = frame("Sname\0");
+        PgFrame empty = frame("");
+
+        assertThat(bind.hasCStrings(0, 2)).isTrue();
+        assertThat(bind.hasCStrings(0, 3)).isFalse();
+        assertThat(unterminated.hasCStrings(0, 1)).isTrue();
+        assertThat(unterminated.hasCStrings(0, 2)).isFalse();
+        assertThat(describe.hasCStrings(1, 1)).isTrue();
+        assertThat(empty.hasCStrings(1, 1)).isFalse();
+        assertThat(empty.hasCStrings(0, 0)).isTrue();
+        for (PgFrame each : new PgFrame[] {bind, unterminated, describe, empty}) {
+            each.release();
+        }
+    }
+
+    @Test
     void cStringWithoutItsTerminatorIsAProtocolError() {
         PgFrame truncated = frame("stmt\0select 1");
 

@@ -259,11 +259,35 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             close();
             return;
         }
+        if (!namesReadable(frame, type)) {
+            // routing and translation read these strings; PostgreSQL answers such a message with an ERROR and skips
+            // to the Sync, pgroute ends the session, as for a message of a type it does not know
+            frame.release();
+            fatal(ErrorResponse.fatal(SqlState.PROTOCOL_VIOLATION, "invalid string in message"));
+            return;
+        }
         waiting.addLast(frame);
         if (type == FrontendType.QUERY || type == FrontendType.PARSE || type == FrontendType.BIND) {
             classifyAhead(frame, type);
         }
         pump();
+    }
+
+    /**
+     * Whether the strings pgroute reads from {@code frame} are all terminated: a Query's text, a Parse's or Bind's two
+     * names, an Execute's portal, a Describe's or Close's name after its kind byte. Checked once as the message
+     * arrives, so that no later reading of them can fail.
+     */
+    private static boolean namesReadable(PgFrame frame, FrontendType type) {
+        if (frame.isRun() || !frame.startsMessage()) {
+            return true;  // no body of its own: bytes after a message's first piece (which has its names, 16 kB)
+        }
+        return switch (type) {
+            case QUERY, EXECUTE -> frame.hasCStrings(0, 1);
+            case PARSE, BIND -> frame.hasCStrings(0, 2);
+            case DESCRIBE, CLOSE -> frame.hasCStrings(1, 1);
+            default -> true;
+        };
     }
 
     /**

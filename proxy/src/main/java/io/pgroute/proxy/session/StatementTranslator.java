@@ -5,6 +5,7 @@ import io.netty.buffer.ByteBufAllocator;
 import io.pgroute.protocol.FrontendType;
 import io.pgroute.protocol.PgBuffers;
 import io.pgroute.protocol.PgFrame;
+import io.pgroute.protocol.ProtocolException;
 import io.pgroute.protocol.backend.CloseComplete;
 import io.pgroute.protocol.backend.ParseComplete;
 import io.pgroute.protocol.frontend.Bind;
@@ -347,7 +348,15 @@ final class StatementTranslator {
 
     // Parse: String name, String query, Int16 n, Int32[n] parameter types
     private void parse(BackendConnection backend, PgFrame frame) {
-        Parse parse = Parse.decodeRest(frame.body(), frame.cString(0), frame.cString(1));  // strings read by routing
+        Parse parse;
+        try {
+            parse = Parse.decodeRest(frame.body(), frame.cString(0), frame.cString(1));  // strings read by routing
+        } catch (ProtocolException malformed) {
+            // the server reads it as it reads any Parse and answers 08P01 itself ("insufficient data left in
+            // message"…), an error the session survives, as without pgroute; nothing is defined, here or there
+            forward(backend, frame, Kind.PARSE);
+            return;
+        }
         if (!parse.name().isEmpty() && statements.get(parse.name()) != null) {
             failInstead(backend, frame, Kind.PARSE, io.pgroute.protocol.backend.ErrorResponse.error(
                     "42P05", "prepared statement \"" + parse.name() + "\" already exists"));

@@ -137,6 +137,53 @@ class BadInputIT {
     }
 
     @Test
+    void aMalformedExtendedBeginGetsTheServersAnswerNotALocalOne() throws Exception {
+        try (Socket socket = trustedSession()) {
+            DataOutputStream out = new DataOutputStream(socket.getOutputStream());
+            InputStream in = socket.getInputStream();
+            // BEGIN parsed, bound and executed in one unit, which pgroute answers itself when it is well formed
+            // (pool.defer_begin); this Parse says one parameter type follows and none does
+            message(out, 'P', cStrings("", "BEGIN"), new byte[] {0, 1});
+            message(out, 'B', cStrings("", ""), new byte[] {0, 0, 0, 0, 0, 0});
+            message(out, 'E', cStrings(""), new byte[] {0, 0, 0, 0});
+            message(out, 'S');
+            out.flush();
+            assertThat(readTypesUntil(in, 'E')).as("no ParseComplete: the server read the Parse and refused it")
+                    .isEqualTo("E");
+            assertThat(new String(lastBody, StandardCharsets.UTF_8)).contains("C08P01");
+            assertThat(readTypesUntil(in, 'Z')).isEqualTo("Z");
+            assertThat(lastBody).as("no transaction began").containsExactly('I');
+            message(out, 'Q', cStrings("SELECT 41 + 1"));
+            out.flush();
+            assertThat(readTypesUntil(in, 'D')).isEqualTo("TD");
+            assertThat(new String(lastBody, 6, lastBody.length - 6, StandardCharsets.US_ASCII)).isEqualTo("42");
+            assertThat(readTypesUntil(in, 'Z')).isEqualTo("CZ");
+            assertThat(lastBody).containsExactly('I');
+        }
+        assertStillServing();
+    }
+
+    @Test
+    void aBindWithAnUnterminatedStatementNameEndsTheSessionWithAProtocolViolation() throws Exception {
+        try (Socket socket = trustedSession()) {
+            DataOutputStream out = new DataOutputStream(socket.getOutputStream());
+            InputStream in = socket.getInputStream();
+            message(out, 'P', cStrings("", "SELECT 1"), new byte[] {0, 0});
+            message(out, 'B', cStrings(""), "x".getBytes(StandardCharsets.US_ASCII));  // no NUL after "x"
+            message(out, 'E', cStrings(""), new byte[] {0, 0, 0, 0});
+            message(out, 'S');
+            out.flush();
+            // PostgreSQL answers ParseComplete, ERROR 08P01 and skips to the Sync; pgroute, which reads the names to
+            // route the unit, ends the session instead, with a clear answer rather than silence
+            assertThat(readTypesUntil(in, 'E')).isEqualTo("E");
+            String error = new String(lastBody, StandardCharsets.UTF_8);
+            assertThat(error).contains("SFATAL").contains("C08P01").contains("invalid string in message");
+            assertThat(in.read()).as("closed after it").isEqualTo(-1);
+        }
+        assertStillServing();
+    }
+
+    @Test
     void copiesInThroughTheExtendedProtocolWithTheSyncSentBeforeTheData() throws Exception {
         try (Connection direct = fixture.connectDirect(); Statement ds = direct.createStatement()) {
             ds.execute("CREATE TABLE IF NOT EXISTS copied_in (id int)");
