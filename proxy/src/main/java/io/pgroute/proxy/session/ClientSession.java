@@ -1,5 +1,6 @@
 package io.pgroute.proxy.session;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.Future;
@@ -283,11 +284,16 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             return true;  // no body of its own: bytes after a message's first piece (which has its names, 16 kB)
         }
         return switch (type) {
-            case QUERY, EXECUTE -> frame.hasCStrings(0, 1);
+            case QUERY -> endsWithNul(frame.body());  // not scanned: a long text is read on the classifier's threads
+            case EXECUTE -> frame.hasCStrings(0, 1);
             case PARSE, BIND -> frame.hasCStrings(0, 2);
             case DESCRIBE, CLOSE -> frame.hasCStrings(1, 1);
             default -> true;
         };
+    }
+
+    private static boolean endsWithNul(ByteBuf body) {
+        return body.isReadable() && body.getByte(body.writerIndex() - 1) == 0;
     }
 
     /**

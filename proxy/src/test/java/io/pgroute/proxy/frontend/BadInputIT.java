@@ -184,6 +184,20 @@ class BadInputIT {
     }
 
     @Test
+    void aQueryWithoutItsTerminatorEndsTheSessionWithAProtocolViolation() throws Exception {
+        try (Socket socket = trustedSession()) {
+            DataOutputStream out = new DataOutputStream(socket.getOutputStream());
+            message(out, 'Q', "SELECT 1".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            InputStream in = socket.getInputStream();
+            assertThat(readTypesUntil(in, 'E')).isEqualTo("E");
+            assertThat(new String(lastBody, StandardCharsets.UTF_8)).contains("C08P01");
+            assertThat(in.read()).as("closed after it").isEqualTo(-1);
+        }
+        assertStillServing();
+    }
+
+    @Test
     void copiesInThroughTheExtendedProtocolWithTheSyncSentBeforeTheData() throws Exception {
         try (Connection direct = fixture.connectDirect(); Statement ds = direct.createStatement()) {
             ds.execute("CREATE TABLE IF NOT EXISTS copied_in (id int)");
