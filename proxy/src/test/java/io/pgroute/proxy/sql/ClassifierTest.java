@@ -221,8 +221,9 @@ class ClassifierTest {
         try (Classifier classifier = new Classifier(CATALOG, 100, Duration.ofMillis(20), 1)) {
             assertThat(classifier.classify(slow.toString()).readOnly()).isFalse();
             // the parser's one thread still runs the abandoned parse: no verdict on the next statement
-            assertThat(classifier.classify(next).reason()).isEqualTo("parser busy");
-            assertThat(classifier.classify(next).readOnly()).isFalse();
+            StatementInfo busy = classifier.classify(next);
+            assertThat(busy.reason()).isEqualTo("parser busy");
+            assertThat(busy.readOnly()).isFalse();
             org.awaitility.Awaitility.await("the next statement is read once the thread is free")
                     .atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
                     .until(() -> classifier.classify(next).reason().equals("read"));
