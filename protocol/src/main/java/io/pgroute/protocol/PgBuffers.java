@@ -29,6 +29,23 @@ public final class PgBuffers {
     }
 
     /**
+     * The index just after the {@code count} NUL-terminated strings that start at {@code from} in {@code in} (up to its
+     * writer index), or -1 when fewer are there. Reads no index of {@code in} and decodes nothing.
+     */
+    public static int afterCStrings(ByteBuf in, int from, int count) {
+        int at = from;
+        int end = in.writerIndex();
+        for (int i = 0; i < count; i++) {
+            int nul = at > end ? -1 : nulIndex(in, at, end);
+            if (nul < 0) {
+                return -1;
+            }
+            at = nul + 1;
+        }
+        return at;
+    }
+
+    /**
      * The index of the first NUL in {@code in} between {@code from} (inclusive) and {@code to}, or -1. A heap buffer
      * is scanned in its array: message strings are short, and a buffer's own search spends more on its checks.
      */

@@ -198,16 +198,7 @@ public final class PgFrame extends DefaultByteBufHolder {
      */
     public boolean hasCStrings(int skip, int count) {
         ByteBuf body = body();
-        int at = body.readerIndex() + skip;
-        int end = body.writerIndex();
-        for (int i = 0; i < count; i++) {
-            int nul = at > end ? -1 : PgBuffers.nulIndex(body, at, end);
-            if (nul < 0) {
-                return false;
-            }
-            at = nul + 1;
-        }
-        return true;
+        return PgBuffers.afterCStrings(body, body.readerIndex() + skip, count) >= 0;
     }
 
     /**

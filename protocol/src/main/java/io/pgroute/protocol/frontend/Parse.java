@@ -32,16 +32,11 @@ public record Parse(String name, String sql, int[] parameterTypes) implements Fr
      * is read from {@code body}, which does not move, and checked as {@link #decode} checks it.
      */
     public static Parse decodeRest(ByteBuf body, String name, String sql) {
-        int at = body.readerIndex();
-        int end = body.writerIndex();
-        for (int i = 0; i < 2; i++) {
-            int nul = body.indexOf(at, end, (byte) 0);
-            if (nul < 0) {
-                throw new io.pgroute.protocol.ProtocolException("invalid string in message");
-            }
-            at = nul + 1;
+        int at = PgBuffers.afterCStrings(body, body.readerIndex(), 2);
+        if (at < 0) {
+            throw new io.pgroute.protocol.ProtocolException("invalid string in message");
         }
-        ByteBuf rest = body.slice(at, end - at);  // not a duplicate: a pooled slice's has its parent's indices
+        ByteBuf rest = body.slice(at, body.writerIndex() - at);  // not a duplicate: a pooled slice's has its parent's indices
         int[] parameterTypes = PgBuffers.readIntArray(rest);
         PgBuffers.requireEnd(rest);
         return new Parse(name, sql, parameterTypes);

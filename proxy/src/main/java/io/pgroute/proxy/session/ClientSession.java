@@ -296,35 +296,52 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         return body.isReadable() && body.getByte(body.writerIndex() - 1) == 0;
     }
 
+    /** Runs {@code task} on {@code loop}, {@link #guarded}. */
+    private void onLoop(EventLoop loop, Runnable task) {
+        loop.execute(guarded(task));
+    }
+
+    /**
+     * {@code task}, except that what it throws ends the session with an ErrorResponse, as a failure in the client's
+     * pipeline does: a task on the event loop or a future's listener that threw would otherwise be logged by Netty
+     * and leave the client waiting for an answer that never comes.
+     */
+    private Runnable guarded(Runnable task) {
+        return () -> {
+            try {
+                task.run();
+            } catch (RuntimeException failure) {
+                LOGGER.warn("closing session={} after a failure: {}", info.id(), failure.toString(), failure);
+                fatal(ErrorResponder.fatal(failure));
+            }
+        };
+    }
+
     /**
      * Makes sure the statement a Query, Parse or Bind brings is classified before the pump needs it, without the
      * event loop waiting for JSqlParser or reading a long text: what {@link SessionRouting#known} cannot answer here
      * is classified on the classifier's threads (a long text is decoded there too), and the pump waits for it while
-     * other sessions on this loop go on. A message that cannot be read is left to the pump, which answers it.
+     * other sessions on this loop go on. Its strings were checked as it arrived ({@link #namesReadable}).
      */
     private void classifyAhead(PgFrame frame, FrontendType type) {
-        try {
-            if (type == FrontendType.BIND) {
-                // a statement prepared earlier is classified again to route each unit that binds it
-                PreparedStatements.Statement bound = translator.statements().get(frame.cString(1));
-                if (bound != null && routing.known(bound.sql()) == null) {
-                    String sql = bound.sql();
-                    classifyElsewhere(() -> sql, null);
-                }
-                return;
-            }
-            int index = type == FrontendType.QUERY ? 0 : 1;
-            if (frame.body().readableBytes() > Classifier.INLINE_LIMIT) {
-                frame.retain();  // for the classifier's thread, which decodes it
-                classifyElsewhere(() -> frame.cString(index), frame);
-                return;
-            }
-            String sql = frame.cString(index);
-            if (routing.known(sql) == null) {
+        if (type == FrontendType.BIND) {
+            // a statement prepared earlier is classified again to route each unit that binds it
+            PreparedStatements.Statement bound = translator.statements().get(frame.cString(1));
+            if (bound != null && routing.known(bound.sql()) == null) {
+                String sql = bound.sql();
                 classifyElsewhere(() -> sql, null);
             }
-        } catch (RuntimeException malformed) {
-            // the pump's own reading of it answers the client
+            return;
+        }
+        int index = type == FrontendType.QUERY ? 0 : 1;
+        if (frame.body().readableBytes() > Classifier.INLINE_LIMIT) {
+            frame.retain();  // for the classifier's thread, which decodes it
+            classifyElsewhere(() -> frame.cString(index), frame);
+            return;
+        }
+        String sql = frame.cString(index);
+        if (routing.known(sql) == null) {
+            classifyElsewhere(() -> sql, null);
         }
     }
 
@@ -341,7 +358,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         }
         classifyingElsewhere++;
         EventLoop loop = client.eventLoop();
-        classifying.whenComplete((made, failure) -> loop.execute(() -> {
+        classifying.whenComplete((made, failure) -> onLoop(loop, () -> {
             if (retained != null) {
                 retained.release();
             }
@@ -700,7 +717,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
      * client, until it is resumed. True while held.
      */
     private boolean pause() {
-        if (!host.holdIfPaused(info.database(), () -> client.eventLoop().execute(this::resumed))) {
+        if (!host.holdIfPaused(info.database(), () -> onLoop(client.eventLoop(), this::resumed))) {
             return false;
         }
         heldByPause = true;
@@ -859,7 +876,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             return true;
         }
         EventLoop loop = client.eventLoop();
-        writes.begin(begin).whenComplete((begun, failure) -> loop.execute(() -> {
+        writes.begin(begin).whenComplete((begun, failure) -> onLoop(loop, () -> {
             writes.begun(begun);
             if (!closed) {
                 pumpAndFlush();
@@ -888,7 +905,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             answerFromCache(unit, statement, now.hit().get());  // the pump goes on with what follows the unit
             return CacheGate.ANSWERED;
         }
-        lookup.thenAccept(found -> loop.execute(() -> {
+        lookup.thenAccept(found -> onLoop(loop, () -> {
             looked(statement, found);
             if (found.hit().isPresent()) {
                 answerFromCache(unit, statement, found.hit().get());
@@ -1116,7 +1133,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         updateClientReads();
         Future<BackendConnection> leased = headUnitOnlyPrepares() ? pool.leaseForPrepare() : pool.lease();
         leaseInFlight = leased;
-        leased.addListener(done -> {
+        leased.addListener(done -> guarded(() -> {
             leasing = false;
             leaseInFlight = null;
             if (cancelWhileLeasing) {
@@ -1133,7 +1150,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
                 return;
             }
             onLeased(pool, leased.getNow());
-        });
+        }).run());
     }
 
     /**
@@ -1433,7 +1450,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
                 return false;
             }
             heldReady = frame;
-            visible.whenComplete((ignored, failure) -> client.eventLoop().execute(
+            visible.whenComplete((ignored, failure) -> onLoop(client.eventLoop(), 
                     () -> releaseHeld(connection, status)));
             return true;
         }
@@ -1444,14 +1461,14 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             return false;
         }
         heldReady = frame;
-        writes.begin(missed).whenComplete((begun, failure) -> client.eventLoop().execute(() -> {
+        writes.begin(missed).whenComplete((begun, failure) -> onLoop(client.eventLoop(), () -> {
             writes.begun(begun);
             writes.onIdle(now);
             CompletableFuture<Void> visible = writes.takeVisible();
             if (visible == null) {
                 releaseHeld(connection, status);
             } else {
-                visible.whenComplete((ignored, later) -> client.eventLoop().execute(
+                visible.whenComplete((ignored, later) -> onLoop(client.eventLoop(), 
                         () -> releaseHeld(connection, status)));
             }
         }));
