@@ -268,7 +268,8 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             return;
         }
         waiting.addLast(frame);
-        if (type == FrontendType.QUERY || type == FrontendType.PARSE || type == FrontendType.BIND) {
+        if ((type == FrontendType.QUERY || type == FrontendType.PARSE || type == FrontendType.BIND)
+                && frame.startsMessage()) {  // a Bind's later pieces carry only its values
             classifyAhead(frame, type);
         }
         pump();
