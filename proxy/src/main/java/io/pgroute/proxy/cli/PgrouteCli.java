@@ -19,7 +19,7 @@ import java.util.concurrent.CountDownLatch;
  * {@code pgroute demo} starts a throwaway cluster with a proxy in front of it.
  */
 @Command(name = "pgroute", mixinStandardHelpOptions = true, versionProvider = Version.class,
-        description = {"PostgreSQL wire-protocol proxy: read/write splitting, result cache, sharding.",
+        description = {"PostgreSQL wire-protocol proxy: pooling, read/write splitting, result cache.",
                 "",
                 "Runs the proxy described by a proxy.yaml. Clients connect to it as to PostgreSQL."},
         subcommands = {CheckCommand.class, DemoCommand.class, CommandLine.HelpCommand.class},

@@ -30,6 +30,13 @@ class PgrouteCliTest {
     }
 
     @Test
+    void helpClaimsOnlyWhatPgrouteDoesToday() {
+        assertThat(run("--help")).isZero();
+        assertThat(out.toString()).contains("pooling", "read/write splitting", "result cache")
+                .doesNotContainIgnoringCase("shard");  // on the roadmap (README), not in the proxy yet
+    }
+
+    @Test
     void versionNamesPgroute() {
         assertThat(run("--version")).isZero();
         assertThat(out.toString()).startsWith("pgroute ");
