@@ -36,7 +36,8 @@ public record Parse(String name, String sql, int[] parameterTypes) implements Fr
         if (at < 0) {
             throw new io.pgroute.protocol.ProtocolException("invalid string in message");
         }
-        ByteBuf rest = body.slice(at, body.writerIndex() - at);  // not a duplicate: a pooled slice's has its parent's indices
+        // a slice, not a duplicate: a pooled slice's duplicate has its parent's indices
+        ByteBuf rest = body.slice(at, body.writerIndex() - at);
         int[] parameterTypes = PgBuffers.readIntArray(rest);
         PgBuffers.requireEnd(rest);
         return new Parse(name, sql, parameterTypes);

@@ -1451,7 +1451,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
                 return false;
             }
             heldReady = frame;
-            visible.whenComplete((ignored, failure) -> onLoop(client.eventLoop(), 
+            visible.whenComplete((ignored, failure) -> onLoop(client.eventLoop(),
                     () -> releaseHeld(connection, status)));
             return true;
         }
@@ -1469,7 +1469,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             if (visible == null) {
                 releaseHeld(connection, status);
             } else {
-                visible.whenComplete((ignored, later) -> onLoop(client.eventLoop(), 
+                visible.whenComplete((ignored, later) -> onLoop(client.eventLoop(),
                         () -> releaseHeld(connection, status)));
             }
         }));
@@ -1648,8 +1648,8 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             return;
         }
         try (SessionMdc.Scope ignored = mdc()) {
-            LOGGER.info("idle longer than its idle_session_timeout ({}) session={}: closing the client", idleSessionValue,
-                    id());
+            LOGGER.info("idle longer than its idle_session_timeout ({}) session={}: closing the client",
+                    idleSessionValue, id());
         }
         recorder.error(SqlState.IDLE_SESSION_TIMEOUT);
         fatal(ErrorResponse.fatal(SqlState.IDLE_SESSION_TIMEOUT, "terminating connection due to idle-session timeout"));

@@ -121,18 +121,14 @@ class BadInputIT {
             out.flush();
             assertThat(readTypesUntil(in, 'E')).isEqualTo("E");
             // PostgreSQL ignores Bind and Execute up to the Sync and answers the Sync alone
-            message(out, 'B', cStrings("", ""), new byte[] {0, 0, 0, 0, 0, 0});
-            message(out, 'E', cStrings(""), new byte[] {0, 0, 0, 0});
+            bindUnnamed(out);
+            executeUnnamed(out);
             message(out, 'S');
             out.flush();
             assertThat(readTypesUntil(in, 'Z')).as("the Sync's answer, and nothing for Bind and Execute")
                     .isEqualTo("Z");
             // the session goes on (a read, which may move to another server): the right answer, in time
-            message(out, 'Q', cStrings("SELECT 41 + 1"));
-            out.flush();
-            assertThat(readTypesUntil(in, 'D')).isEqualTo("TD");
-            assertThat(new String(lastBody, 6, lastBody.length - 6, StandardCharsets.US_ASCII)).isEqualTo("42");
-            assertThat(readTypesUntil(in, 'Z')).isEqualTo("CZ");
+            assertAnswersSelect41Plus1(out, in);
         }
     }
 
@@ -144,8 +140,8 @@ class BadInputIT {
             // BEGIN parsed, bound and executed in one unit, which pgroute answers itself when it is well formed
             // (pool.defer_begin); this Parse says one parameter type follows and none does
             message(out, 'P', cStrings("", "BEGIN"), new byte[] {0, 1});
-            message(out, 'B', cStrings("", ""), new byte[] {0, 0, 0, 0, 0, 0});
-            message(out, 'E', cStrings(""), new byte[] {0, 0, 0, 0});
+            bindUnnamed(out);
+            executeUnnamed(out);
             message(out, 'S');
             out.flush();
             assertThat(readTypesUntil(in, 'E')).as("no ParseComplete: the server read the Parse and refused it")
@@ -153,11 +149,7 @@ class BadInputIT {
             assertThat(new String(lastBody, StandardCharsets.UTF_8)).contains("C08P01");
             assertThat(readTypesUntil(in, 'Z')).isEqualTo("Z");
             assertThat(lastBody).as("no transaction began").containsExactly('I');
-            message(out, 'Q', cStrings("SELECT 41 + 1"));
-            out.flush();
-            assertThat(readTypesUntil(in, 'D')).isEqualTo("TD");
-            assertThat(new String(lastBody, 6, lastBody.length - 6, StandardCharsets.US_ASCII)).isEqualTo("42");
-            assertThat(readTypesUntil(in, 'Z')).isEqualTo("CZ");
+            assertAnswersSelect41Plus1(out, in);
             assertThat(lastBody).containsExactly('I');
         }
         assertStillServing();
@@ -170,7 +162,7 @@ class BadInputIT {
             InputStream in = socket.getInputStream();
             message(out, 'P', cStrings("", "SELECT 1"), new byte[] {0, 0});
             message(out, 'B', cStrings(""), "x".getBytes(StandardCharsets.US_ASCII));  // no NUL after "x"
-            message(out, 'E', cStrings(""), new byte[] {0, 0, 0, 0});
+            executeUnnamed(out);
             message(out, 'S');
             out.flush();
             // PostgreSQL answers ParseComplete, ERROR 08P01 and skips to the Sync; pgroute, which reads the names to
@@ -209,8 +201,8 @@ class BadInputIT {
             // as libpq's PQexecParams and postgres.js do: the Sync goes with the Execute; the server ignores it
             // during COPY, and the client sends another after CopyDone (COMPAT C2)
             message(out, 'P', cStrings("", "COPY copied_in FROM STDIN"), new byte[] {0, 0});
-            message(out, 'B', cStrings("", ""), new byte[] {0, 0, 0, 0, 0, 0});
-            message(out, 'E', cStrings(""), new byte[] {0, 0, 0, 0});
+            bindUnnamed(out);
+            executeUnnamed(out);
             message(out, 'S');
             out.flush();
             assertThat(readTypesUntil(in, 'G')).isEqualTo("12G");
@@ -255,7 +247,7 @@ class BadInputIT {
             assertThat(readTypesUntil(in, 'Z')).isEqualTo("Z");
             // gone, as in PostgreSQL: binding it fails, and the name can be prepared again
             message(out, 'B', cStrings("", "pdo_stmt_00000001"), new byte[] {0, 0, 0, 0, 0, 0});
-            message(out, 'E', cStrings(""), new byte[] {0, 0, 0, 0});
+            executeUnnamed(out);
             message(out, 'S');
             out.flush();
             assertThat(readTypesUntil(in, 'E')).isEqualTo("E");
@@ -263,7 +255,7 @@ class BadInputIT {
             assertThat(readTypesUntil(in, 'Z')).isEqualTo("Z");
             message(out, 'P', cStrings("pdo_stmt_00000001", "SELECT 43 - 1"), new byte[] {0, 0});
             message(out, 'B', cStrings("", "pdo_stmt_00000001"), new byte[] {0, 0, 0, 0, 0, 0});
-            message(out, 'E', cStrings(""), new byte[] {0, 0, 0, 0});
+            executeUnnamed(out);
             message(out, 'S');
             out.flush();
             assertThat(readTypesUntil(in, 'D')).isEqualTo("12D");
@@ -279,7 +271,7 @@ class BadInputIT {
                 // the server now skips everything until a Sync that never comes (COMPAT T3)
                 DataOutputStream out = new DataOutputStream(socket.getOutputStream());
                 message(out, 'P', cStrings("", "SELEC 1"), new byte[] {0, 0});
-                message(out, 'B', cStrings("", ""), new byte[] {0, 0, 0, 0, 0, 0});
+                bindUnnamed(out);
                 message(out, 'H');
                 out.flush();
                 assertThat(readTypesUntil(socket.getInputStream(), 'E')).isEqualTo("E");
@@ -308,6 +300,25 @@ class BadInputIT {
                 return types.toString();
             }
         }
+    }
+
+    /** Binds the unnamed statement to the unnamed portal: no parameters, no format codes, no result formats. */
+    private static void bindUnnamed(DataOutputStream out) throws IOException {
+        message(out, 'B', cStrings("", ""), new byte[] {0, 0, 0, 0, 0, 0});
+    }
+
+    /** Executes the unnamed portal, all rows. */
+    private static void executeUnnamed(DataOutputStream out) throws IOException {
+        message(out, 'E', cStrings(""), new byte[] {0, 0, 0, 0});
+    }
+
+    /** The session still answers a query, and rightly: {@code SELECT 41 + 1} gives one row, 42, then ReadyForQuery. */
+    private static void assertAnswersSelect41Plus1(DataOutputStream out, InputStream in) throws IOException {
+        message(out, 'Q', cStrings("SELECT 41 + 1"));
+        out.flush();
+        assertThat(readTypesUntil(in, 'D')).isEqualTo("TD");
+        assertThat(new String(lastBody, 6, lastBody.length - 6, StandardCharsets.US_ASCII)).isEqualTo("42");
+        assertThat(readTypesUntil(in, 'Z')).isEqualTo("CZ");
     }
 
     private static byte[] cStrings(String... values) {
