@@ -29,35 +29,44 @@ class SendsWithoutReadingIT {
     void aClientThatDoesNotReadIsHeldBackAndThenGetsEveryAnswer() throws Exception {
         ExecutorService writer = Executors.newSingleThreadExecutor();
         try (WireClient client = WireClient.connect(ProxyFixture.get().port(), "trusted", "app")) {
-            String sql = "SELECT repeat('a', " + SIZE + ") /* " + "p".repeat(SIZE) + " */";
-            long requestBytes = 5L + sql.length() + 1;
-            AtomicLong sent = new AtomicLong();
-            Future<?> sending = writer.submit(() -> {
-                for (int i = 0; i < QUERIES; i++) {
-                    client.send(new Query(sql));
-                    sent.addAndGet(requestBytes);
-                }
-                return null;
-            });
-            long before = -1;
-            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            while (!sending.isDone() && sent.get() != before && System.nanoTime() < deadline) {
-                before = sent.get();
-                Thread.sleep(2_000);  // until the writer is stuck (or done)
+            try {
+                sendWithoutReadingThenReadAll(client, writer);
+            } catch (Throwable failed) {
+                client.abort();  // the writer may be stuck in a write: closing normally would wait for it forever
+                throw failed;
             }
-            assertThat(sending.isDone()).as("the writer is held back (it sent %d of %d bytes)", sent.get(),
-                    QUERIES * requestBytes).isFalse();
-            assertThat(sent.get()).isLessThan(QUERIES * requestBytes / 2);
-
-            for (int i = 0; i < QUERIES; i++) {
-                String answer = client.readUntilReady().stream().filter(each -> each.type() == 'D').findFirst()
-                        .orElseThrow(() -> new IOException("no row")).firstValue();
-                assertThat(answer).hasSize(SIZE);
-            }
-            sending.get(30, TimeUnit.SECONDS);
         } finally {
             writer.shutdownNow();
             assertThat(writer.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
         }
+    }
+
+    private static void sendWithoutReadingThenReadAll(WireClient client, ExecutorService writer) throws Exception {
+        String sql = "SELECT repeat('a', " + SIZE + ") /* " + "p".repeat(SIZE) + " */";
+        long requestBytes = 5L + sql.length() + 1;
+        AtomicLong sent = new AtomicLong();
+        Future<?> sending = writer.submit(() -> {
+            for (int i = 0; i < QUERIES; i++) {
+                client.send(new Query(sql));
+                sent.addAndGet(requestBytes);
+            }
+            return null;
+        });
+        long before = -1;
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (!sending.isDone() && sent.get() != before && System.nanoTime() < deadline) {
+            before = sent.get();
+            Thread.sleep(2_000);  // until the writer is stuck (or done)
+        }
+        assertThat(sending.isDone()).as("the writer is held back (it sent %d of %d bytes)", sent.get(),
+                QUERIES * requestBytes).isFalse();
+        assertThat(sent.get()).isLessThan(QUERIES * requestBytes / 2);
+
+        for (int i = 0; i < QUERIES; i++) {
+            String answer = client.readUntilReady().stream().filter(each -> each.type() == 'D').findFirst()
+                    .orElseThrow(() -> new IOException("no row")).firstValue();
+            assertThat(answer).hasSize(SIZE);
+        }
+        sending.get(30, TimeUnit.SECONDS);
     }
 }

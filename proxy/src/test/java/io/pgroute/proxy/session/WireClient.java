@@ -174,6 +174,14 @@ final class WireClient implements AutoCloseable {
         }
     }
 
+    /**
+     * Closes the socket without a Terminate: a thread blocked writing to it (a server that reads nothing) gets an
+     * exception instead of holding the socket's write lock, on which {@link #close} would wait forever.
+     */
+    public void abort() throws IOException {
+        socket.close();
+    }
+
     @Override
     public void close() throws IOException {
         try {
