@@ -10,7 +10,9 @@ import java.util.List;
 
 /**
  * Answers a StartupMessage that asked for a newer minor version or for {@code _pq_.} options the server does not
- * know: the newest minor version it supports and the options it did not recognise.
+ * know: the newest minor version it supports and the options it did not recognise. On the wire the version is whole,
+ * major and minor ({@code 3 << 16 | minor}) as PostgreSQL sends it: libpq 18 reads a bare minor as a downgrade to a
+ * protocol before 3.0 and gives up.
  */
 public record NegotiateProtocolVersion(int newestMinor, List<String> unrecognizedOptions) implements BackendMessage {
 
@@ -23,9 +25,16 @@ public record NegotiateProtocolVersion(int newestMinor, List<String> unrecognize
         return BackendType.NEGOTIATE_PROTOCOL_VERSION;
     }
 
-    // NegotiateProtocolVersion: Byte1('v') Int32 len, Int32 newest minor, Int32 n, String[n] options
+    private static final int MAJOR = 3;
+
+    // NegotiateProtocolVersion: Byte1('v') Int32 len, Int32 newest version (major << 16 | minor), Int32 n,
+    // String[n] options
     public static NegotiateProtocolVersion decode(ByteBuf body) {
-        int newestMinor = PgBuffers.readInt(body);
+        int newest = PgBuffers.readInt(body);
+        if (newest >>> 16 != MAJOR) {
+            throw new ProtocolException("invalid protocol version " + (newest >>> 16) + "." + (newest & 0xFFFF));
+        }
+        int newestMinor = newest & 0xFFFF;
         int count = PgBuffers.readInt(body);
         if (count < 0 || count > body.readableBytes()) {
             throw new ProtocolException("invalid option count " + count);
@@ -38,10 +47,11 @@ public record NegotiateProtocolVersion(int newestMinor, List<String> unrecognize
         return new NegotiateProtocolVersion(newestMinor, options);
     }
 
-    // NegotiateProtocolVersion: Byte1('v') Int32 len, Int32 newest minor, Int32 n, String[n] options
+    // NegotiateProtocolVersion: Byte1('v') Int32 len, Int32 newest version (major << 16 | minor), Int32 n,
+    // String[n] options
     @Override
     public void encodeBody(ByteBuf out) {
-        out.writeInt(newestMinor);
+        out.writeInt(MAJOR << 16 | newestMinor);
         out.writeInt(unrecognizedOptions.size());
         for (String each : unrecognizedOptions) {
             PgBuffers.writeCString(out, each);

@@ -99,7 +99,7 @@ class BackendMessageTest {
                     cstring(out, "42");
                 }), decoder(NotificationResponse::decode)),
                 arguments(new NegotiateProtocolVersion(0, List.of("_pq_.x")), body(out -> {
-                    out.writeInt(0).writeInt(1);
+                    out.writeInt(0x00030000).writeInt(1);  // PostgreSQL 17's bytes: the whole version, 3.0
                     cstring(out, "_pq_.x");
                 }), decoder(NegotiateProtocolVersion::decode)),
                 arguments(new FunctionCallResponse(new byte[] {1}), body(out -> out.writeInt(1).writeByte(1)),
@@ -179,7 +179,9 @@ class BackendMessageTest {
                 arguments("NotificationResponse truncated", decoder(NotificationResponse::decode),
                         body(out -> out.writeInt(7))),
                 arguments("NegotiateProtocolVersion with negative count", decoder(NegotiateProtocolVersion::decode),
-                        body(out -> out.writeInt(0).writeInt(-1))),
+                        body(out -> out.writeInt(0x00030000).writeInt(-1))),
+                arguments("NegotiateProtocolVersion with a bare minor version", decoder(NegotiateProtocolVersion::decode),
+                        body(out -> out.writeInt(2).writeInt(0))),
                 arguments("FunctionCallResponse truncated", decoder(FunctionCallResponse::decode),
                         body(out -> out.writeInt(4).writeByte(1))),
                 arguments("ErrorResponse without terminator", decoder(ErrorResponse::decode), body(out -> {

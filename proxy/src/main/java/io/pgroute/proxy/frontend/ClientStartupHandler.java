@@ -194,8 +194,15 @@ public final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
                     "no PostgreSQL user name specified in startup packet"));
             return;
         }
-        if (parameters.containsKey("replication") && !"false".equalsIgnoreCase(parameters.get("replication"))
-                && !"0".equals(parameters.get("replication")) && !"off".equalsIgnoreCase(parameters.get("replication"))) {
+        String replication = parameters.get("replication");
+        Boolean walsender = replication == null ? Boolean.FALSE : replicationRequested(replication);
+        if (walsender == null) {
+            refuse(ctx, ErrorResponse.fatal(SqlState.INVALID_PARAMETER_VALUE,
+                    "invalid value for parameter \"replication\": \"" + replication + "\"")
+                    .withHint("Valid values are: \"false\", 0, \"true\", 1, \"database\"."));
+            return;
+        }
+        if (walsender) {
             refuse(ctx, ErrorResponse.fatal(SqlState.FEATURE_NOT_SUPPORTED,
                     "pgroute does not proxy replication connections; connect to the primary directly"));
             return;
@@ -206,6 +213,29 @@ public final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
             ctx.write(new NegotiateProtocolVersion(minor, unknownOptions));
         }
         handOver(ctx, parameters, minor);
+    }
+
+    /**
+     * Whether the startup parameter {@code replication} asks for a walsender, read as PostgreSQL reads it:
+     * {@code database}, or a boolean in any case ({@code true}, {@code yes} or a prefix of either, {@code on}, {@code 1};
+     * {@code false}, {@code no} or a prefix, {@code off}, {@code 0}: {@code parse_bool}). Null when it is neither,
+     * which PostgreSQL refuses with 22023.
+     */
+    static Boolean replicationRequested(String value) {
+        if ("database".equals(value)) {
+            return true;
+        }
+        String word = value.toLowerCase(java.util.Locale.ROOT);
+        if (word.isEmpty()) {
+            return null;
+        }
+        if ("true".startsWith(word) || "yes".startsWith(word) || "on".equals(word) || "1".equals(word)) {
+            return true;
+        }
+        if ("false".startsWith(word) || "no".startsWith(word) || "off".equals(word) || "0".equals(word)) {
+            return false;
+        }
+        return null;
     }
 
     private void handOver(ChannelHandlerContext ctx, Map<String, String> parameters, int minor) {

@@ -177,8 +177,8 @@ final class StatementTranslator {
             return false;
         }
         Parse parse = parseFrame.decode(Parse::decode);
-        if (parse.name().isEmpty()) {
-            return false;
+        if (parse.name().isEmpty() || statements.get(parse.name()) != null) {
+            return false;  // a name the client holds goes on to parse(), which answers 42P05 as PostgreSQL does
         }
         String backendName = statements.backendName(parse.sql(), parse.parameterTypes());
         if (!known.test(backendName) || !fits(parse.name(), parse.sql())) {

@@ -103,13 +103,42 @@ class ClientStartupHandlerTest {
         params.put("user", "app");
         params.put("_pq_.test_protocol_negotiation", "1");
         channel.writeInbound(MessageEncoder.encode(channel.alloc(), startup(3, 9999, params)));
-        NegotiateProtocolVersion negotiation = NegotiateProtocolVersion.decode(
-                readFrameBody(BackendType.NEGOTIATE_PROTOCOL_VERSION));
+        ByteBuf body = readFrameBody(BackendType.NEGOTIATE_PROTOCOL_VERSION);
+        assertThat(body.getInt(body.readerIndex())).as("3.2, whole, as PostgreSQL 18 sends it").isEqualTo(0x00030002);
+        NegotiateProtocolVersion negotiation = NegotiateProtocolVersion.decode(body);
         assertThat(negotiation.newestMinor()).isEqualTo(2);
         assertThat(negotiation.unrecognizedOptions()).containsExactly("_pq_.test_protocol_negotiation");
         ByteBuf auth = readFrameBody(BackendType.AUTHENTICATION);
         assertThat(auth.readInt()).as("AuthenticationSASL").isEqualTo(10);
         assertThat(channel.isActive()).isTrue();
+    }
+
+    @Test
+    void readsTheReplicationParameterAsPostgresqlDoes() {
+        for (String walsender : new String[] {"database", "true", "TRUE", "t", "tr", "yes", "y", "on", "ON", "1"}) {
+            assertThat(ClientStartupHandler.replicationRequested(walsender)).as(walsender).isTrue();
+        }
+        for (String plain : new String[] {"false", "f", "fal", "no", "n", "NO", "off", "Off", "0"}) {
+            assertThat(ClientStartupHandler.replicationRequested(plain)).as(plain).isFalse();
+        }
+        for (String invalid : new String[] {"", "o", "of", "offf", "truex", "2", "Database", " true", "maybe"}) {
+            assertThat(ClientStartupHandler.replicationRequested(invalid)).as(invalid).isNull();
+        }
+    }
+
+    @Test
+    void refusesAnInvalidReplicationValueWith22023() {
+        channel.writeInbound(MessageEncoder.encode(channel.alloc(),
+                startup(3, 0, Map.of("user", "app", "replication", "maybe"))));
+        assertThat(ErrorResponse.decode(readFrameBody(BackendType.ERROR_RESPONSE)).sqlState()).isEqualTo("22023");
+    }
+
+    @Test
+    void logsInAClientThatSaysItIsNotAReplicationConnection() {
+        channel.writeInbound(MessageEncoder.encode(channel.alloc(),
+                startup(3, 0, Map.of("user", "app", "replication", "no"))));
+        ByteBuf auth = readFrameBody(BackendType.AUTHENTICATION);
+        assertThat(auth.readInt()).as("AuthenticationSASL").isEqualTo(10);
     }
 
     private static StartupMessage startup(int major, int minor, Map<String, String> params) {

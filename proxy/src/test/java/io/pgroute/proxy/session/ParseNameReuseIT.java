@@ -54,4 +54,30 @@ class ParseNameReuseIT {
             assertThat(reply.get(1).firstValue()).as("the batch's INSERT was rolled back with it").isEqualTo("0");
         }
     }
+
+    @Test
+    void aLoneParseOfANameTheClientHoldsGets42P05EvenWhenAServerKnowsItsText() throws Exception {
+        ProxyFixture fixture = ProxyFixture.get();
+        try (WireClient other = WireClient.connect(fixture.port(), "trusted", "app");
+             WireClient client = WireClient.connect(fixture.port(), "trusted", "app")) {
+            // another client makes the second text one a server has parsed: a lone Parse+Sync of such a text is
+            // answered by pgroute without a server, which must still refuse a name already in use
+            other.send(new Parse("b", "SELECT 2 AS lone_second", new int[0]), bind("b"), new Execute("", 0),
+                    Sync.INSTANCE);
+            assertThat(WireClient.types(other.readUntilReady())).isEqualTo("12DCZ");
+
+            client.send(new Parse("a", "SELECT 1 AS lone_first", new int[0]), Sync.INSTANCE);
+            assertThat(WireClient.types(client.readUntilReady())).isEqualTo("1Z");
+            for (String again : new String[] {"SELECT 2 AS lone_second", "SELECT 1 AS lone_first"}) {
+                client.send(new Parse("a", again, new int[0]), Sync.INSTANCE);
+                List<Message> reply = client.readUntilReady();
+                assertThat(WireClient.types(reply)).as(again).isEqualTo("EZ");
+                assertThat(reply.get(0).sqlState()).isEqualTo("42P05");
+            }
+            client.send(bind("a"), new Execute("", 0), Sync.INSTANCE);
+            List<Message> reply = client.readUntilReady();
+            assertThat(WireClient.types(reply)).isEqualTo("2DCZ");
+            assertThat(reply.get(1).firstValue()).as("still the statement first prepared as a").isEqualTo("1");
+        }
+    }
 }
