@@ -201,6 +201,9 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         this.backend = startupBackend;
         this.backendPool = pool;
         startupBackend.attach(this);
+        if (routing.isPrimary(pool)) {
+            sequences.attached(startupBackend, false);
+        }
         maybeRelease();
     }
 
@@ -1112,6 +1115,9 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             writes.onStatement(statement);
         }
         settings.onStatement(statement);
+        if (routing.isPrimary(backendPool)) {
+            sequences.ran(statement, sql);
+        }
         boolean unreplayable = isUnreplayable(statement) || statement.functions().contains("set_config");
         if ((statement.pinsSession() || unreplayable) && pinnedBecause == null) {
             pinnedBecause = !unreplayable ? statement.reason()
@@ -1262,6 +1268,9 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         String sync = settings.desired().syncSql(connection.applied());
         if (sync != null) {
             recorder.settingsReplayed();
+        }
+        if (routing.isPrimary(pool)) {
+            sequences.attached(connection, discardSequences);
         }
         if (discardSequences) {
             discardSequences = false;

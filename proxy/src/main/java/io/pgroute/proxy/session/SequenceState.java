@@ -4,6 +4,10 @@ import io.pgroute.protocol.FrontendType;
 import io.pgroute.protocol.PgFrame;
 import io.pgroute.proxy.backend.BackendConnection;
 import io.pgroute.proxy.backend.BackendPool;
+import io.pgroute.proxy.sql.BuiltinFunctions;
+import io.pgroute.proxy.sql.StatementInfo;
+import io.pgroute.proxy.sql.StatementKind;
+import io.pgroute.proxy.sql.Volatility;
 
 import java.util.Deque;
 
@@ -16,34 +20,98 @@ import java.util.Deque;
  * and the client gets what a new PostgreSQL session gives, 55000 "currval of sequence … is not yet defined in this
  * session", never another client's value. Confined to the session's event loop.
  *
- * <p>Not covered: a later request of the same lease (in a transaction, or pipelined) that reads {@code currval} of
- * a sequence nothing in the lease advanced reads the connection's earlier state.
+ * <p>"Nobody has used it since" is not enough on its own: a connection the session took after another client used it
+ * still holds that client's values, and the session's next requests there (an {@code UPDATE}, then {@code SELECT
+ * currval(…)}) would read them. So the session trusts a connection's values only from a lease in which it ran
+ * something that may advance a sequence ({@link #mayAdvance}: an INSERT, MERGE or COPY, {@code nextval} or
+ * {@code DEFAULT}, a function pgroute does not know, DO, CALL, anything not understood), or on a connection that had
+ * none (new, or just discarded), and for as long as nobody else uses it in between.
+ *
+ * <p>Not covered: after such a lease the connection may still hold another client's value of a sequence the session
+ * did not advance there; {@code currval} of that sequence reads it.
  */
 final class SequenceState {
 
     /** The statement pgroute sends ahead of such a request on a connection that is not the session's own. */
     static final String DISCARD = "DISCARD SEQUENCES";
 
+    private static final BuiltinFunctions BUILTIN = new BuiltinFunctions();
+
     private BackendConnection lastPrimary;
     private long lastPrimaryAttachments;
+    /** Whether {@link #lastPrimary}'s values were the session's when it gave it back. */
+    private boolean lastTrusted;
+    /** Whether the primary connection the session holds now has only the session's values (see the class). */
+    private boolean trusted;
+
+    /**
+     * The session attached {@code connection}, a primary connection; {@code discarding}: its sequence state is
+     * discarded before anything of the session runs there.
+     */
+    void attached(BackendConnection connection, boolean discarding) {
+        boolean continued = connection == lastPrimary && connection.attachments() == lastPrimaryAttachments + 1;
+        trusted = discarding || connection.attachments() == 1 || continued && lastTrusted;
+    }
+
+    /** A statement ran on the primary connection the session holds. */
+    void ran(StatementInfo statement, String sql) {
+        if (!trusted && mayAdvance(statement, sql)) {
+            trusted = true;
+        }
+    }
 
     /** The session gave {@code connection}, a primary connection, back for reuse. */
     void released(BackendConnection connection) {
         lastPrimary = connection;
         lastPrimaryAttachments = connection.attachments();
+        lastTrusted = trusted;
     }
 
     /**
-     * The connection the session used last, taken from {@code pool} if nobody has used it since it was given back;
-     * null when it is gone or was used by someone else.
+     * The connection the session used last, taken from {@code pool} if its values were the session's and nobody has
+     * used it since it was given back; null otherwise.
      */
     BackendConnection ownConnection(BackendPool pool) {
         BackendConnection candidate = lastPrimary;
-        lastPrimary = null;
-        if (candidate == null || candidate.attachments() != lastPrimaryAttachments) {
+        if (candidate == null || !lastTrusted || candidate.attachments() != lastPrimaryAttachments) {
             return null;
         }
         return pool.leaseIdle(candidate);
+    }
+
+    /**
+     * Whether {@code statement} may call {@code nextval}: it inserts (INSERT, MERGE, COPY … FROM), names
+     * {@code nextval} or {@code DEFAULT} (a column's default is often one), calls a function pgroute does not know
+     * (which may insert), or is a DO, a CALL or not understood. A mention in a comment or a literal counts too: it
+     * only trusts values the session may have made itself.
+     */
+    static boolean mayAdvance(StatementInfo statement, String sql) {
+        StatementKind kind = statement.kind();
+        if (kind == StatementKind.UNKNOWN || kind == StatementKind.COPY_IN || kind == StatementKind.EXECUTE
+                || kind == StatementKind.WRITE && !statement.tablesComplete() && statement.tablesWritten().isEmpty()) {
+            return true;
+        }
+        for (String each : statement.functions()) {
+            if (BUILTIN.volatility(each) == Volatility.UNKNOWN) {
+                return true;
+            }
+        }
+        return containsWord(sql, "insert") || containsWord(sql, "merge") || containsWord(sql, "nextval")
+                || containsWord(sql, "default");
+    }
+
+    /** Whether {@code sql} contains {@code word} (lower case) in any case. */
+    private static boolean containsWord(String sql, String word) {
+        int last = sql.length() - word.length();
+        char first = word.charAt(0);
+        for (int i = 0; i <= last; i++) {
+            char c = sql.charAt(i);
+            if ((c == first || c == Character.toUpperCase(first)) && sql.regionMatches(true, i, word, 0,
+                    word.length())) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

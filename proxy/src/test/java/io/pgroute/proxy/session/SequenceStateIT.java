@@ -61,6 +61,41 @@ class SequenceStateIT {
         }
     }
 
+    @Test
+    void aStatementBetweenTheInsertAndCurrvalDoesNotMakeAnotherClientsIdLookLikeMine() throws Exception {
+        try (PgrouteServer server = ProxyFixture.server("sequences-between.yaml", Map.of("pool", "  size: 1"));
+             Connection a = ProxyFixture.connect(server);
+             Connection b = ProxyFixture.connect(server);
+             Statement sa = a.createStatement();
+             Statement sb = b.createStatement()) {
+            sa.execute("DROP TABLE IF EXISTS seq_between");
+            sa.execute("CREATE TABLE seq_between (id serial PRIMARY KEY, who text, n int DEFAULT 0)");
+
+            for (String probe : new String[] {"SELECT currval('seq_between_id_seq')", "SELECT lastval()"}) {
+                long own = insertBetween(sa, "a");
+                long other = insertBetween(sb, "b");  // b's nextval on the one connection
+                // a takes that connection back for a statement that calls no nextval: the connection holds b's id
+                sa.executeUpdate("UPDATE seq_between SET n = n + 1 WHERE id = " + own);
+                String answer = value(sa, probe);
+                assertThat(answer).as("%s: a's id %d (PostgreSQL) or 55000, never b's %d", probe, own, other)
+                        .isIn(String.valueOf(own), "error 55000");
+            }
+
+            long own = insertBetween(sa, "a");  // and the common case still answers
+            assertThat(value(sa, "SELECT currval('seq_between_id_seq')")).isEqualTo(String.valueOf(own));
+            sa.executeUpdate("UPDATE seq_between SET n = n + 1 WHERE id = " + own);
+            assertThat(value(sa, "SELECT lastval()")).as("a's connection, nobody else used it").isEqualTo(
+                    String.valueOf(own));
+        }
+    }
+
+    private static long insertBetween(Statement s, String who) throws SQLException {
+        try (ResultSet rs = s.executeQuery("INSERT INTO seq_between (who) VALUES ('" + who + "') RETURNING id")) {
+            assertThat(rs.next()).isTrue();
+            return rs.getLong(1);
+        }
+    }
+
     private static long insert(Statement s, String who) throws SQLException {
         try (ResultSet rs = s.executeQuery("INSERT INTO seq_owner (who) VALUES ('" + who + "') RETURNING id")) {
             assertThat(rs.next()).isTrue();

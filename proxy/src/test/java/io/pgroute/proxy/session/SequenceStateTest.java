@@ -1,5 +1,7 @@
 package io.pgroute.proxy.session;
 
+import io.pgroute.proxy.sql.BuiltinFunctions;
+import io.pgroute.proxy.sql.Classifier;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -22,5 +24,32 @@ class SequenceStateTest {
         assertThat(SequenceState.mentions("SELECT interval '1 day'")).isFalse();
         assertThat(SequenceState.mentions("currva")).isFalse();
         assertThat(SequenceState.mentions("val")).isFalse();
+    }
+
+    private static final Classifier CLASSIFIER = new Classifier(new BuiltinFunctions(), 100);
+
+    private static boolean mayAdvance(String sql) {
+        return SequenceState.mayAdvance(CLASSIFIER.classify(sql), sql);
+    }
+
+    @Test
+    void trustsAConnectionsValuesAfterWhatMayCallNextval() {
+        assertThat(mayAdvance("INSERT INTO t (who) VALUES ('a') RETURNING id")).isTrue();
+        assertThat(mayAdvance("WITH x AS (INSERT INTO t DEFAULT VALUES RETURNING id) SELECT id FROM x")).isTrue();
+        assertThat(mayAdvance("SELECT nextval('s')")).isTrue();
+        assertThat(mayAdvance("UPDATE t SET id = DEFAULT WHERE id = 1")).isTrue();
+        assertThat(mayAdvance("SELECT create_order(1)")).as("a function pgroute does not know").isTrue();
+        assertThat(mayAdvance("DO $$ BEGIN PERFORM 1; END $$")).isTrue();
+        assertThat(mayAdvance("CALL make_rows()")).isTrue();
+        assertThat(mayAdvance("COPY t FROM STDIN")).isTrue();
+    }
+
+    @Test
+    void doesNotTrustThemAfterWhatCannot() {
+        assertThat(mayAdvance("UPDATE t SET n = n + 1 WHERE id = 1")).isFalse();
+        assertThat(mayAdvance("DELETE FROM t WHERE id = 1")).isFalse();
+        assertThat(mayAdvance("SELECT who, lower(who) FROM t WHERE id = 1")).isFalse();
+        assertThat(mayAdvance("SET search_path = app")).isFalse();
+        assertThat(mayAdvance("CREATE TABLE u (id int)")).isFalse();
     }
 }
