@@ -123,10 +123,18 @@ public final class BackendConnection {
         this.unnamedStatement = backendName;
     }
 
-    /** The server ran DISCARD ALL (or the pool did): no settings, no prepared statements left. */
+    /** The pool ran DISCARD ALL on this connection: no settings, no prepared statements left. */
+    public void onReset() {
+        prepared.clear();
+        onDiscardAll();
+    }
+
+    /**
+     * A client's DISCARD ALL completed: no settings left. Its prepared statements are the client session's to
+     * forget, where the DISCARD ALL stood in what it sent (statements it defined later in the same stream stay).
+     */
     public void onDiscardAll() {
         applied = new SessionSettings();
-        prepared.clear();
         unnamedStatement = null;
         reported.putAll(serverParameters);
     }

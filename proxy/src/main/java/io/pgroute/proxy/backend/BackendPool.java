@@ -327,7 +327,7 @@ public final class BackendPool {
         } else {
             new ConnectionReset(connection, done -> {
                 if (done) {
-                    connection.onDiscardAll();
+                    connection.onReset();
                     offer(connection);
                 } else {
                     discard(connection);

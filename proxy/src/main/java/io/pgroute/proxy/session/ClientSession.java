@@ -65,6 +65,9 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     /** The body of DEALLOCATE ALL's CommandComplete: the tag and its NUL. */
     private static final io.netty.buffer.ByteBuf DEALLOCATE_ALL_TAG = io.netty.buffer.Unpooled.unreleasableBuffer(
             io.netty.buffer.Unpooled.copiedBuffer("DEALLOCATE ALL\0", java.nio.charset.StandardCharsets.US_ASCII));
+    /** The body of DISCARD ALL's CommandComplete. */
+    private static final io.netty.buffer.ByteBuf DISCARD_ALL_TAG = io.netty.buffer.Unpooled.unreleasableBuffer(
+            io.netty.buffer.Unpooled.copiedBuffer("DISCARD ALL\0", java.nio.charset.StandardCharsets.US_ASCII));
     /** SET forms that cannot be replayed as {@code SET name TO value}: the session keeps its connection instead. */
     private static final java.util.Set<String> UNREPLAYABLE_SETTINGS = java.util.Set.of("session_characteristics",
             "transaction", "constraints");
@@ -1106,8 +1109,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     private void onExecuted(String sql) {
         StatementInfo statement = routing.classify(sql);
         cycles.statement(sql, statement);
-        if (statement.kind() == StatementKind.DEALLOCATE && !statement.multiStatement()
-                && statement.target().filter("all"::equals).isPresent()) {
+        if (dropsEveryStatement(statement)) {
             deallocations.sent(translator.statements(), backend.prepared());
         }
         placement.onStatement(statement);
@@ -1363,8 +1365,9 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
                 writes.onCommandComplete(tag);
             }
         } else if (type == BackendType.COMMAND_COMPLETE && !injected && deallocatedAll(frame)) {
-            // the server dropped every named statement of the session: pgroute's on that connection, shared by
-            // all its clients, and this client's own (COMPAT V8), those prepared before it was sent (V9)
+            // the server dropped every named statement of the session (DEALLOCATE ALL, DISCARD ALL): pgroute's on
+            // that connection, shared by all its clients, and this client's own (COMPAT V8), those prepared before
+            // it was sent (V9)
             if (!deallocations.done()) {  // not seen going out (inside a multi-statement Query): forget all now
                 connection.prepared().clear();
                 translator.statements().clearNamed();
@@ -1558,12 +1561,26 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         placement.forcePrimaryOnce();
     }
 
-    /** A CommandComplete of SQL {@code DEALLOCATE ALL}, compared in place (no tag decoded per statement). */
+    /**
+     * SQL {@code DEALLOCATE ALL} or {@code DISCARD ALL} alone in its text: it drops the session's named statements
+     * where it stands in the stream, so pgroute forgets them when it sends it ({@link Deallocations}).
+     */
+    private static boolean dropsEveryStatement(StatementInfo statement) {
+        return !statement.multiStatement() && (statement.kind() == StatementKind.DEALLOCATE
+                || statement.kind() == StatementKind.DISCARD)
+                && statement.target().filter("all"::equalsIgnoreCase).isPresent();
+    }
+
+    /** A CommandComplete of SQL {@code DEALLOCATE ALL} or {@code DISCARD ALL}, compared in place (no tag decoded). */
     private static boolean deallocatedAll(PgFrame frame) {
+        return hasTag(frame, DEALLOCATE_ALL_TAG) || hasTag(frame, DISCARD_ALL_TAG);
+    }
+
+    private static boolean hasTag(PgFrame frame, io.netty.buffer.ByteBuf tag) {
         io.netty.buffer.ByteBuf body = frame.body();
-        int length = DEALLOCATE_ALL_TAG.readableBytes();
+        int length = tag.readableBytes();
         return body.readableBytes() == length
-                && io.netty.buffer.ByteBufUtil.equals(body, body.readerIndex(), DEALLOCATE_ALL_TAG, 0, length);
+                && io.netty.buffer.ByteBufUtil.equals(body, body.readerIndex(), tag, 0, length);
     }
 
     private static boolean endsTransaction(PgFrame frame) {
@@ -1581,7 +1598,8 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             placement.onReplicaAnswer(backendPool.target(), System.nanoTime());
         }
         if (settings.onReadyForQuery(transactionStatus, previous)) {
-            translator.statements().clear();
+            // its statements were forgotten when it was sent, or at its CommandComplete: the ones defined after it
+            // in the stream (Npgsql sends DISCARD ALL in front of its next command) stay (COMPAT V8)
             connection.onDiscardAll();
         }
         if (transactionStatus == 'I') {

@@ -111,6 +111,50 @@ class DeallocateAllIT {
         }
     }
 
+    /**
+     * Npgsql's reset: {@code DISCARD ALL} as a simple Query in front of the first command after a connection comes
+     * out of its pool, in the same write. The statements defined after it in the stream (a repeated unnamed one that
+     * pgroute runs as its own named statement, a named one) survive it, as on PostgreSQL, for the client and on the
+     * server connection (COMPAT V8).
+     */
+    @Test
+    void aStatementPreparedAfterDiscardAllInTheSamePipelineSurvivesIt() throws Exception {
+        try (PgrouteServer server = ProxyFixture.server("discard-all-pipeline.yaml", Map.of("pool", "  size: 1"));
+             WireClient client = WireClient.connect(server.port(), "trusted", "app")) {
+            String unnamed = "/* pgroute: primary */ SELECT $1::int + 1000";
+            String named = "/* pgroute: primary */ SELECT $1::int + 2000";
+            for (int round = 0; round < 3; round++) {
+                for (int warm = 0; warm < 2; warm++) {  // a repeated unnamed statement: pgroute prepares it once
+                    client.send(new Parse("", unnamed, new int[0]), bind("", "1"), new Execute("", 0), Sync.INSTANCE);
+                    assertThat(WireClient.types(client.readUntilReady())).isEqualTo("12DCZ");
+                }
+                client.send(new io.pgroute.protocol.frontend.Query("/* pgroute: primary */ DISCARD ALL"),
+                        new Parse("", unnamed, new int[0]), bind("", String.valueOf(round)), new Execute("", 0),
+                        Sync.INSTANCE,
+                        new Parse("n" + round, named, new int[0]), bind("n" + round, String.valueOf(round)),
+                        new Execute("", 0), Sync.INSTANCE);
+                List<WireClient.Message> reply = client.readUntilReady();
+                assertThat(WireClient.types(reply)).as("round %d, DISCARD ALL: %s", round, reply).isEqualTo("CZ");
+                reply = client.readUntilReady();
+                assertThat(WireClient.types(reply)).as("the unnamed statement after it: %s", reply)
+                        .isEqualTo("12DCZ");
+                assertThat(reply.get(2).firstValue()).isEqualTo(String.valueOf(1000 + round));
+                reply = client.readUntilReady();
+                assertThat(WireClient.types(reply)).as("the named statement after it: %s", reply).isEqualTo("12DCZ");
+                assertThat(reply.get(2).firstValue()).isEqualTo(String.valueOf(2000 + round));
+
+                client.send(bind("n" + round, "7"), new Execute("", 0), Sync.INSTANCE);
+                reply = client.readUntilReady();
+                assertThat(WireClient.types(reply)).as("the named statement, later: %s", reply).isEqualTo("2DCZ");
+                assertThat(reply.get(1).firstValue()).isEqualTo("2007");
+                client.send(new Parse("", unnamed, new int[0]), bind("", "5"), new Execute("", 0), Sync.INSTANCE);
+                reply = client.readUntilReady();
+                assertThat(WireClient.types(reply)).as("the unnamed statement, later: %s", reply).isEqualTo("12DCZ");
+                assertThat(reply.get(2).firstValue()).isEqualTo("1005");
+            }
+        }
+    }
+
     private static Bind bind(String statement, String value) {
         return new Bind("", statement, new short[0], new byte[][] {value.getBytes(StandardCharsets.UTF_8)},
                 new short[0]);
