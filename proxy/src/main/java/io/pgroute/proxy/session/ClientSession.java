@@ -94,6 +94,8 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     private final Deallocations deallocations = new Deallocations();
     /** The connection being leased must have its sequence state discarded before the unit runs (see attach). */
     private boolean discardSequences;
+    /** Every frame of the client's last read has been queued (its read-complete came). */
+    private boolean clientReadDone = true;
     /**
      * Armed while the session waits for its client: in a transaction for pool.idle_transaction_timeout, outside one
      * for the client's own idle_session_timeout (which pgroute keeps instead of the servers).
@@ -274,6 +276,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             return;
         }
         waiting.addLast(frame);
+        clientReadDone = false;
         if ((type == FrontendType.QUERY || type == FrontendType.PARSE || type == FrontendType.BIND)
                 && frame.startsMessage()) {  // a Bind's later pieces carry only its values
             classifyAhead(frame, type);
@@ -380,6 +383,10 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     }
 
     public void onClientReadComplete() {
+        clientReadDone = true;
+        if (cache != null && !waiting.isEmpty() && !closed && transactionStatus != 'I') {
+            pump();  // an unfinished unit in a transaction waited for the rest of this read, and goes on now
+        }
         if (backend != null) {
             backend.flush();
         }
@@ -805,12 +812,14 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     }
 
     /**
-     * The cache's say on a unit whose end has not arrived: wait for it, unless the unit is too big to hold until then
-     * (COMPAT E15). Such a unit goes on message by message ({@link #earlyUnitGate}).
+     * The cache's say on a unit whose end has not arrived: outside a transaction, wait for it (a lookup needs the
+     * whole unit), unless the unit is too big to hold until then (COMPAT E15). Such a unit, and any in a transaction,
+     * goes on message by message ({@link #earlyUnitGate}): PostgreSQL runs what it gets, and a client may wait for an
+     * error before it sends its Sync (COMPAT E3).
      */
     private CacheGate incompleteUnit(PgFrame head, FrontendType type) {
-        if (!UnitRoute.goesOnBeforeItsEnd(waiting)) {
-            return CacheGate.HOLD;
+        if ((transactionStatus == 'I' || !clientReadDone) && !UnitRoute.goesOnBeforeItsEnd(waiting)) {
+            return CacheGate.HOLD;  // in a transaction, until the client's read is done: its Sync may be in it
         }
         earlyUnit = true;
         CacheGate early = earlyUnitGate(head, type);
