@@ -18,6 +18,7 @@ import java.util.Properties;
 import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * Reads go to the replicas, writes and side effects to the primary, transactions stay on one node, and a client
@@ -173,6 +174,47 @@ class RoutingIT {
             }
             assertThat(routing.safetyNetRetries() - before).as("only the first one needed the safety net")
                     .isEqualTo(1);
+        }
+    }
+
+    /**
+     * pgjdbc's read-only transaction (Spring's {@code @Transactional(readOnly = true)}): BEGIN READ ONLY and the first
+     * statement in one unit, on a replica. A write in it gets 25006, as PostgreSQL answers a write in a read-only
+     * transaction, and the client can roll back and go on; read-only transactions keep going to replicas.
+     */
+    @Test
+    void aWriteInAReadOnlyTransactionOnAReplicaGetsWhatPostgresqlAnswers() throws SQLException {
+        String marker = "read-only-unit-" + System.nanoTime();
+        Properties simple = new Properties();
+        simple.setProperty("preferQueryMode", "simple");
+        for (Properties mode : new Properties[] {new Properties(), simple}) {
+            try (Connection c = fixture.connect("app", "app", mode); Statement s = c.createStatement()) {
+                c.setReadOnly(true);
+                c.setAutoCommit(false);
+                // after login on the primary, monotonic reads keep the session there until the monitor sampled past it
+                Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+                    c.commit();
+                    assertThat(port(s, "SELECT inet_server_port()")).isIn(replicaPorts);
+                });
+                c.commit();
+                // the replica hint is the test-only way to make pgroute classify a write as a read
+                assertThatThrownBy(() -> s.execute("/* pgroute: replica */ INSERT INTO routed (note) VALUES ('"
+                        + marker + "')"))
+                        .isInstanceOfSatisfying(SQLException.class, refused -> assertThat(refused.getSQLState())
+                                .as("a write in a read-only transaction").isEqualTo("25006"));
+                c.rollback();
+                Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+                    assertThat(port(s, "SELECT inet_server_port()")).as("read-only transactions still go to a replica")
+                            .isIn(replicaPorts);
+                    c.commit();
+                });
+            }
+        }
+        try (Connection c = fixture.connect(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("/* pgroute: primary */ SELECT count(*) FROM routed WHERE note = '"
+                     + marker + "'")) {
+            rs.next();
+            assertThat(rs.getInt(1)).as("nothing was written").isZero();
         }
     }
 
