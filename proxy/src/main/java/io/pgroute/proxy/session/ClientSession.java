@@ -1335,6 +1335,9 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         boolean injected = responses.headIsInjected();
         BackendType type = BackendType.of(frame.type());
         ErrorResponse relocated = null;  // an error about a Query's text as pgroute prepared it, placed in the client's
+        if (!injected && completesStatement(type)) {
+            settings.onStatementDone();  // what ran before an error in the same cycle counts (COMPAT G1)
+        }
         if (type == BackendType.PARAMETER_STATUS) {
             ParameterStatus status = frame.decode(ParameterStatus::decode);
             connection.onParameterStatus(status.name(), status.value());
@@ -1592,6 +1595,12 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
                 && io.netty.buffer.ByteBufUtil.equals(body, body.readerIndex(), tag, 0, length);
     }
 
+    /** Whether a message of {@code type} says one of the client's statements ran to its end. */
+    private static boolean completesStatement(BackendType type) {
+        return type == BackendType.COMMAND_COMPLETE || type == BackendType.EMPTY_QUERY_RESPONSE
+                || type == BackendType.PORTAL_SUSPENDED;
+    }
+
     private static boolean endsTransaction(PgFrame frame) {
         byte first = frame.body().getByte(frame.body().readerIndex());
         return first == 'C' || first == 'R';
@@ -1601,12 +1610,11 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         earlyUnit = false;  // its Sync was sent: whatever it wrote was begun before
         beginUnconfirmed = false;  // a deferred BEGIN in front of the request ran, or the client saw its error
         deallocations.cycleAnswered(translator.statements());
-        byte previous = transactionStatus;
         transactionStatus = status;
         if (!routing.isPrimary(backendPool)) {
             placement.onReplicaAnswer(backendPool.target(), System.nanoTime());
         }
-        if (settings.onReadyForQuery(transactionStatus, previous)) {
+        if (settings.onReadyForQuery(transactionStatus)) {
             // its statements were forgotten when it was sent, or at its CommandComplete: the ones defined after it
             // in the stream (Npgsql sends DISCARD ALL in front of its next command) stay (COMPAT V8)
             connection.onDiscardAll();
@@ -1870,7 +1878,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         responses.clear();
         ignoredSyncs = 0;
         settings.onError();
-        settings.onReadyForQuery((byte) 'I', (byte) 'I');
+        settings.onReadyForQuery((byte) 'I');
         inBatch = false;
         backend = null;
         giveBack(connection, Release.CLOSE);

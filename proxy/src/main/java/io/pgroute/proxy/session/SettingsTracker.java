@@ -16,10 +16,20 @@ import java.util.Locale;
  * outside a transaction, or when its transaction commits; a failed statement or a rollback forgets it; SET LOCAL
  * never outlives its transaction. {@code RESET ALL} and {@code DISCARD ALL} clear everything.
  *
+ * <p>A request cycle is followed statement by statement, as the server runs it: each statement's CommandComplete
+ * (or EmptyQueryResponse, PortalSuspended) says it ran, so in a cycle that fails, what ran before the error counts
+ * (a SAVEPOINT taken there exists, and a later ROLLBACK TO goes back to it, not to an older one of that name), and a
+ * COMMIT or ROLLBACK in the middle of a cycle ends the transaction there ({@code SET a = 1; COMMIT; SELECT 1/0}
+ * keeps a; {@code COMMIT AND CHAIN} commits what came before it and the transaction goes on).
+ *
  * <pre>
- *   send Query / extended batch --> cycle(changes) queued
- *   ErrorResponse --> head cycle failed;  CommandComplete COMMIT|ROLLBACK --> head cycle's last tag
- *   ReadyForQuery --> head cycle applied to desired (autocommit, commit) or to the open transaction, or dropped
+ *   send Query / extended batch --> cycle(events, each at its statement's index) queued
+ *   CommandComplete|EmptyQueryResponse|PortalSuspended --> head cycle: one more statement ran (COMMIT's tag may say
+ *                                                          ROLLBACK: it rolled back)
+ *   ErrorResponse --> head cycle failed: statements not yet run never will
+ *   ReadyForQuery --> the head cycle's statements that ran, in order: SET/SAVEPOINT join the open transaction's
+ *                     events, COMMIT applies them to desired, ROLLBACK drops them; then 'I' applies what is left
+ *                     (autocommit, implicit transaction) unless the cycle failed, which drops it
  * </pre>
  */
 final class SettingsTracker {
@@ -38,12 +48,23 @@ final class SettingsTracker {
     private record Savepoint(String name, String what) {
     }
 
+    /** COMMIT, ROLLBACK, END, ABORT, PREPARE TRANSACTION: its CommandComplete says whether it rolled back. */
+    private static final class TransactionEnd {
+        private boolean rolledBack;
+    }
+
+    /** A SettingChange, Savepoint or TransactionEnd of the cycle's statement number {@code statement}. */
+    private record Event(int statement, Object what) {
+    }
+
     /** One request cycle (a Query, or the messages up to a Sync) and what it changes. */
     private static final class Cycle {
-        private final List<Object> changes = new ArrayList<>();
+        private final List<Event> events = new ArrayList<>();
+        /** Statements sent. */
+        private int sent;
+        /** Statements the server ran to completion, the first ones sent. */
+        private int ran;
         private boolean failed;
-        private boolean discardAll;
-        private String lastTag = "";
     }
 
     SessionSettings desired() {
@@ -57,17 +78,20 @@ final class SettingsTracker {
             info.parts().forEach(this::onStatement);
             return;
         }
+        int statement = cycle.sent++;
         if ((info.kind() == StatementKind.SET || info.kind() == StatementKind.RESET) && info.setting().isPresent()) {
             SettingChange change = info.setting().get();
             if (!change.local()) {
-                cycle.changes.add(change);
+                cycle.events.add(new Event(statement, change));
             }
         } else if (info.kind() == StatementKind.SAVEPOINT) {
-            cycle.changes.add(new Savepoint(info.target().orElse("").toLowerCase(Locale.ROOT), info.reason()));
+            cycle.events.add(new Event(statement,
+                    new Savepoint(info.target().orElse("").toLowerCase(Locale.ROOT), info.reason())));
+        } else if (info.kind() == StatementKind.TRANSACTION_END) {
+            cycle.events.add(new Event(statement, new TransactionEnd()));
         } else if (info.kind() == StatementKind.DISCARD
                 && info.target().map(each -> each.equalsIgnoreCase(ALL)).orElse(false)) {
-            cycle.changes.add(new SettingChange(DISCARD_ALL, null, false));
-            cycle.discardAll = true;
+            cycle.events.add(new Event(statement, new SettingChange(DISCARD_ALL, null, false)));
         }
     }
 
@@ -82,9 +106,9 @@ final class SettingsTracker {
         Cycle newest = cycles.pollLast();
         Cycle before = cycles.peekLast();
         if (newest != null && before != null) {
-            before.changes.addAll(newest.changes);
+            newest.events.forEach(each -> before.events.add(new Event(before.sent + each.statement(), each.what())));
+            before.sent += newest.sent;
             before.failed |= newest.failed;
-            before.discardAll |= newest.discardAll;
         }
     }
 
@@ -95,37 +119,70 @@ final class SettingsTracker {
         }
     }
 
-    void onCommandComplete(String tag) {
+    /** The head cycle's next statement ran to completion (CommandComplete, EmptyQueryResponse, PortalSuspended). */
+    void onStatementDone() {
         Cycle head = cycles.peekFirst();
-        if (head != null) {
-            head.lastTag = tag;
+        if (head != null && !head.failed) {
+            head.ran++;
         }
     }
 
     /**
-     * The head cycle ended with ReadyForQuery {@code status}, the transaction status before it being
-     * {@code previous}. Returns true when the cycle ran DISCARD ALL successfully.
+     * The CommandComplete {@link #onStatementDone} just counted has {@code tag}: a COMMIT (or PREPARE TRANSACTION) of a
+     * failed transaction answers ROLLBACK.
      */
-    boolean onReadyForQuery(byte status, byte previous) {
+    void onCommandComplete(String tag) {
+        Cycle head = cycles.peekFirst();
+        if (head == null || head.ran == 0) {
+            return;
+        }
+        for (Event each : head.events) {
+            if (each.statement() == head.ran - 1 && each.what() instanceof TransactionEnd end) {
+                end.rolledBack = tag.startsWith("ROLLBACK");
+            }
+        }
+    }
+
+    /**
+     * The head cycle ended with ReadyForQuery {@code status}. Returns true when the cycle ran DISCARD ALL
+     * successfully.
+     */
+    boolean onReadyForQuery(byte status) {
         Cycle cycle = cycles.pollFirst();
         if (cycle == null) {
             return false;
         }
-        boolean rolledBack = cycle.failed || cycle.lastTag.startsWith("ROLLBACK");
-        if (status == 'I') {
-            boolean committed = !rolledBack;
-            if (committed && !(inTransaction.isEmpty() && cycle.changes.isEmpty())) {
-                List<Object> all = new ArrayList<>(inTransaction);
-                all.addAll(cycle.changes);
-                effective(all).forEach(this::apply);
+        int ran = cycle.failed ? cycle.ran : cycle.sent;
+        boolean discardAll = false;
+        for (Event each : cycle.events) {
+            if (each.statement() >= ran) {
+                break;  // after the error: the server never ran it
             }
-            inTransaction.clear();
-            return committed && cycle.discardAll;
+            if (each.what() instanceof TransactionEnd end) {
+                if (!end.rolledBack) {
+                    commit();
+                }
+                inTransaction.clear();
+            } else {
+                inTransaction.add(each.what());
+                discardAll |= each.what() instanceof SettingChange change && change.name().equals(DISCARD_ALL);
+            }
         }
-        if (!cycle.failed && !cycle.changes.isEmpty()) {  // most statements change nothing: no copy, no array
-            inTransaction.addAll(cycle.changes);
+        if (status != 'I') {
+            return false;  // in a transaction, or failed in one: a ROLLBACK TO may still bring back what ran
         }
-        return false;
+        if (!cycle.failed) {
+            commit();  // autocommit, or the implicit transaction of a multi-statement Query
+        }
+        inTransaction.clear();
+        return discardAll && !cycle.failed;
+    }
+
+    /** The open transaction committed: what survives its savepoint rollbacks becomes the session's. */
+    private void commit() {
+        if (!inTransaction.isEmpty()) {
+            effective(inTransaction).forEach(this::apply);
+        }
     }
 
     /** The changes that survive the savepoint rollbacks among {@code events}. */

@@ -258,6 +258,61 @@ class SessionStateIT {
         }
     }
 
+    @Test
+    void keepsASetMadeBeforeASavepointTakenInARequestThatFailed() throws Exception {
+        Properties props = new Properties();
+        Settings defaults = directSettings(props);
+        Properties autosave = new Properties();
+        autosave.setProperty("autosave", "always");  // SAVEPOINT PGJDBC_AUTOSAVE in the same Sync as each query
+        Settings expected = new Settings(defaults.searchPath(), "4321ms", defaults.applicationName(),
+                defaults.timeZone());
+        try (BackgroundClients others = new BackgroundClients(3, () -> connect(props), defaults)) {
+            for (Properties each : new Properties[] {autosave, props}) {
+                try (Connection c = connect(each); Statement s = c.createStatement()) {
+                    c.setAutoCommit(false);
+                    if (each == autosave) {
+                        s.execute("SET statement_timeout = '4321ms'");
+                        assertThatThrownBy(() -> s.execute("SELECT 1/0")).isInstanceOf(SQLException.class);
+                    } else {
+                        s.execute("SAVEPOINT a");
+                        s.execute("SET statement_timeout = '4321ms'");
+                        assertThatThrownBy(() -> s.execute("SAVEPOINT a; SELECT 1/0"))
+                                .isInstanceOf(SQLException.class);
+                        s.execute("ROLLBACK TO SAVEPOINT a");
+                    }
+                    c.commit();  // the savepoint rolled back to was taken after the SET: PostgreSQL keeps it
+                    c.setAutoCommit(true);
+                    assertSettingsOnMovingBackends(s, expected);
+                }
+            }
+        }
+    }
+
+    @Test
+    void keepsWhatACommitCommittedWhenTheTransactionChainsOrTheRequestFailsAfterIt() throws Exception {
+        Properties props = new Properties();
+        Settings defaults = directSettings(props);
+        try (BackgroundClients others = new BackgroundClients(3, () -> connect(props), defaults);
+             Connection c = connect(props); Statement s = c.createStatement();
+             Connection direct = connectDirect(props); Statement ds = direct.createStatement()) {
+            for (Statement each : new Statement[] {s, ds}) {
+                each.execute("BEGIN");
+                each.execute("SET search_path = sess_a");
+                each.execute("COMMIT AND CHAIN");
+                each.execute("SET application_name = 'rolled-back'");
+                each.execute("ROLLBACK AND CHAIN");
+                each.execute("SET TIME ZONE 'Asia/Tokyo'");
+                each.execute("ROLLBACK");
+                assertThatThrownBy(() -> each.execute("SET statement_timeout = 2345; COMMIT; SELECT 1/0"))
+                        .isInstanceOf(SQLException.class);
+            }
+            Settings expected = BackgroundClients.read(ds);
+            assertThat(expected).as("direct").isEqualTo(new Settings("sess_a", "2345ms", defaults.applicationName(),
+                    defaults.timeZone()));
+            assertSettingsOnMovingBackends(s, expected);
+        }
+    }
+
     // ---- helpers ----
 
     /**

@@ -26,18 +26,39 @@ class SettingsTrackerTest {
         classifier.close();
     }
 
-    /** Sends one cycle made of {@code sql} and ends it with ReadyForQuery {@code status}. */
+    /** Sends one cycle made of {@code sql}, all of which runs, and ends it with ReadyForQuery {@code status}. */
     private boolean cycle(String sql, boolean failed, char previous, char status) {
+        return cycle(sql, failed ? 0 : -1, status);
+    }
+
+    /**
+     * Sends one cycle made of {@code sql}; the server runs its statements until the one numbered {@code failing}
+     * (from 0; -1: none), which fails, and ends it with ReadyForQuery {@code status}. COMMIT answers ROLLBACK when
+     * {@code status} after it is 'I' and the transaction it ends had failed, as PostgreSQL's does.
+     */
+    private boolean cycle(String sql, int failing, char status) {
         tracker.onStatement(classifier.classify(sql));
         tracker.endCycle();
-        if (failed) {
-            tracker.onError();
-        }
         String[] parts = sql.split(";");
-        tracker.onCommandComplete(parts[parts.length - 1].trim().toUpperCase().startsWith("ROLLBACK") ? "ROLLBACK"
-                : parts[parts.length - 1].trim().toUpperCase().startsWith("COMMIT") ? "COMMIT" : "SELECT 1");
-        return tracker.onReadyForQuery((byte) status, (byte) previous);
+        for (int i = 0; i < parts.length; i++) {
+            if (i == failing) {
+                tracker.onError();
+                break;
+            }
+            tracker.onStatementDone();
+            String part = parts[i].trim().toUpperCase();
+            if (part.startsWith("ROLLBACK") && !part.contains(" TO ")) {
+                tracker.onCommandComplete("ROLLBACK");
+            } else if (part.startsWith("COMMIT")) {
+                tracker.onCommandComplete(failedTransaction ? "ROLLBACK" : "COMMIT");
+            }
+        }
+        failedTransaction = failing >= 0 && status == 'E';
+        return tracker.onReadyForQuery((byte) status);
     }
+
+    /** The transaction failed: its COMMIT answers ROLLBACK. */
+    private boolean failedTransaction;
 
     @Test
     void keepsAnAutocommitSet() {
@@ -101,5 +122,61 @@ class SettingsTrackerTest {
         cycle("SET search_path = a", false, 'I', 'I');
         assertThat(cycle("DISCARD ALL", false, 'I', 'I')).as("reports DISCARD ALL").isTrue();
         assertThat(tracker.desired().isEmpty()).isTrue();
+    }
+
+    @Test
+    void keepsASavepointTakenInACycleThatFailedAfterIt() {
+        // pgjdbc's autosave: SAVEPOINT PGJDBC_AUTOSAVE in the same Sync as each query (COMPAT G1)
+        cycle("BEGIN; SAVEPOINT pgjdbc_autosave; SET statement_timeout = 50", -1, 'T');
+        cycle("SAVEPOINT pgjdbc_autosave; SELECT 1/0", 1, 'E');
+        cycle("ROLLBACK TO SAVEPOINT pgjdbc_autosave", -1, 'T');
+        cycle("COMMIT", -1, 'I');
+        assertThat(tracker.desired().values()).as("the savepoint was taken after the SET")
+                .isEqualTo(Map.of("statement_timeout", "50"));
+    }
+
+    @Test
+    void keepsASetThatRanBeforeTheFailureWhenRolledBackToASavepointAfterIt() {
+        cycle("BEGIN", -1, 'T');
+        cycle("SET search_path = kept; SAVEPOINT b; SELECT 1/0; SET statement_timeout = 1", 2, 'E');
+        cycle("ROLLBACK TO b", -1, 'T');
+        cycle("COMMIT", -1, 'I');
+        assertThat(tracker.desired().values()).as("what ran before the error, not what came after it")
+                .isEqualTo(Map.of("search_path", "kept"));
+    }
+
+    @Test
+    void forgetsAFailedTransactionCommitted() {
+        cycle("BEGIN", -1, 'T');
+        cycle("SET search_path = a", -1, 'T');
+        cycle("SELECT 1/0", 0, 'E');
+        cycle("COMMIT", -1, 'I');
+        assertThat(tracker.desired().isEmpty()).isTrue();
+    }
+
+    @Test
+    void commitAndChainCommitsWhatCameBeforeIt() {
+        cycle("BEGIN", -1, 'T');
+        cycle("SET search_path = s2", -1, 'T');
+        cycle("COMMIT AND CHAIN", -1, 'T');
+        cycle("SET statement_timeout = 5", -1, 'T');
+        cycle("ROLLBACK", -1, 'I');
+        assertThat(tracker.desired().values()).isEqualTo(Map.of("search_path", "s2"));
+    }
+
+    @Test
+    void rollbackAndChainForgetsWhatCameBeforeIt() {
+        cycle("BEGIN", -1, 'T');
+        cycle("SET search_path = s2", -1, 'T');
+        cycle("ROLLBACK AND CHAIN", -1, 'T');
+        cycle("SET statement_timeout = 5", -1, 'T');
+        cycle("COMMIT", -1, 'I');
+        assertThat(tracker.desired().values()).isEqualTo(Map.of("statement_timeout", "5"));
+    }
+
+    @Test
+    void keepsWhatACommitInsideAFailedQueryCommitted() {
+        cycle("SET search_path = a; COMMIT; SET statement_timeout = 5; SELECT 1/0", 3, 'I');
+        assertThat(tracker.desired().values()).isEqualTo(Map.of("search_path", "a"));
     }
 }
