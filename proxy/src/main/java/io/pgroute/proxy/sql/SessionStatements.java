@@ -15,6 +15,15 @@ final class SessionStatements {
     private static final Set<String> NODE_LOCAL_PARAMETERS = Set.of("in_hot_standby", "transaction_read_only",
             "default_transaction_read_only", "hot_standby", "primary_conninfo", "primary_slot_name", "all");
 
+    /**
+     * Parameters that only ever apply to the current transaction (outside a block, the implicit one of the SET
+     * itself), whatever the SET says: PostgreSQL sets them afresh at each transaction's start from the
+     * {@code default_…} ones. Replayed as session settings they would change other transactions, and a standby
+     * refuses {@code transaction_isolation = serializable} and {@code transaction_read_only = off} (COMPAT G2).
+     */
+    private static final Set<String> TRANSACTION_PARAMETERS = Set.of("transaction_isolation", "transaction_read_only",
+            "transaction_deferrable", "constraints");
+
     private SessionStatements() {
     }
 
@@ -78,7 +87,7 @@ final class SessionStatements {
         }
         String value = cursor.at("default") && cursor.peek(1) == null ? null : rest(cursor, segment);
         InfoBuilder result = InfoBuilder.of(StatementKind.SET, true, "session setting");
-        result.setting = new SettingChange(name, value, local || name.equals("constraints"));
+        result.setting = new SettingChange(name, value, local || TRANSACTION_PARAMETERS.contains(name));
         return refusedOnStandby(result, name, value);
     }
 
@@ -117,7 +126,7 @@ final class SessionStatements {
             name = name != null ? name : parameterName(cursor);
         }
         InfoBuilder result = InfoBuilder.of(StatementKind.RESET, name != null, name != null ? "reset" : "unknown");
-        result.setting = name == null ? null : new SettingChange(name, null, false);
+        result.setting = name == null ? null : new SettingChange(name, null, TRANSACTION_PARAMETERS.contains(name));
         return result;
     }
 

@@ -11,7 +11,8 @@ package io.pgroute.proxy.sql;
  *
  * @param name  normalized parameter name
  * @param value value text as written, null for DEFAULT / RESET
- * @param local SET LOCAL (or SET TRANSACTION / SET CONSTRAINTS, which only last for the transaction)
+ * @param local SET LOCAL (or SET TRANSACTION, SET CONSTRAINTS and SET transaction_isolation, transaction_read_only,
+ *              transaction_deferrable, which only last for the transaction)
  */
 public record SettingChange(String name, String value, boolean local) {
 }

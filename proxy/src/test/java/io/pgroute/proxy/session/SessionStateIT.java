@@ -16,6 +16,7 @@ import java.sql.SQLException;
 import java.sql.Savepoint;
 import java.sql.Statement;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
@@ -310,6 +311,26 @@ class SessionStateIT {
             assertThat(expected).as("direct").isEqualTo(new Settings("sess_a", "2345ms", defaults.applicationName(),
                     defaults.timeZone()));
             assertSettingsOnMovingBackends(s, expected);
+        }
+    }
+
+    @Test
+    void keepsTransactionParametersSetOutsideATransactionForNoOtherTransaction() throws Exception {
+        Properties props = new Properties();
+        Settings defaults = directSettings(props);
+        try (BackgroundClients others = new BackgroundClients(3, () -> connect(props), defaults);
+             Connection c = connect(props); Statement s = c.createStatement()) {
+            // a standby refuses these two, and a session setting is replayed on replicas for the next read
+            s.execute("SET transaction_isolation = 'serializable'");
+            s.execute("SET transaction_read_only = off");
+            s.execute("SET transaction_deferrable = on");
+            assertSettingsOnMovingBackends(s, defaults);
+            try (ResultSet rs = s.executeQuery("SELECT current_setting('transaction_isolation'),"
+                    + " current_setting('transaction_deferrable')")) {
+                assertThat(rs.next()).isTrue();
+                assertThat(List.of(rs.getString(1), rs.getString(2))).as("as PostgreSQL: only for that SET's own "
+                        + "transaction").containsExactly("read committed", "off");
+            }
         }
     }
 
