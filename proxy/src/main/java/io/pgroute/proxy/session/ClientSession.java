@@ -201,7 +201,8 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         this.translator = new StatementTranslator(responses, client.alloc(),
                 () -> settings.desired().get("search_path"), routing::planGeneration, host::maxPreparedBytes);
         this.translator.onParseSkipped(recorder::parseSkipped);
-        this.placement = new ReadPlacement(routing);
+        SerializableDefault serializable = new SerializableDefault(info.startupParameters());
+        this.placement = new ReadPlacement(routing, () -> serializable.serializable(settings.desired()));
         routing.clientEncoding(startupBackend.reportedParameters().get("client_encoding"));
         this.backend = startupBackend;
         this.backendPool = pool;

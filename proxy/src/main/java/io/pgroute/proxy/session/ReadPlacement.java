@@ -89,8 +89,12 @@ final class ReadPlacement {
     /** Uncovered answers came from more than one replica: only a primary sample covers them. */
     private boolean stickyPrimaryOnly;
 
-    ReadPlacement(SessionRouting routing) {
+    /** Whether the session's transactions are serializable by default, which no standby runs (COMPAT R2). */
+    private final java.util.function.BooleanSupplier serializable;
+
+    ReadPlacement(SessionRouting routing, java.util.function.BooleanSupplier serializable) {
         this.routing = routing;
+        this.serializable = serializable;
     }
 
     /**
@@ -306,6 +310,10 @@ final class ReadPlacement {
         }
         if (!unit.read()) {
             reason = "write or primary-only";
+            return routing.primaryPool(loop);
+        }
+        if (serializable.getAsBoolean()) {
+            reason = "serializable by default (a standby refuses it)";
             return routing.primaryPool(loop);
         }
         if (held != null && held != routing.primaryPool(loop)) {

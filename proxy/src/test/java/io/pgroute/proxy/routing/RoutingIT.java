@@ -245,6 +245,46 @@ class RoutingIT {
         }
     }
 
+    @Test
+    void readsOfASessionSerializableByDefaultRunOnThePrimary() throws Exception {
+        Properties options = new Properties();
+        options.setProperty("options", "-c default_transaction_isolation=serializable");
+        try (Connection c = fixture.connect("app", "app", options); Statement s = c.createStatement()) {
+            assertSerializableReadsOnThePrimary(c, s);
+        }
+        try (Connection c = fixture.connect(); Statement s = c.createStatement()) {
+            s.execute("SET default_transaction_isolation = 'serializable'");
+            assertSerializableReadsOnThePrimary(c, s);
+            s.execute("SET default_transaction_isolation = 'repeatable read'");
+            Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(
+                    () -> assertThat(port(s, "SELECT inet_server_port()")).as("a standby runs repeatable read")
+                            .isIn(replicaPorts));
+        }
+    }
+
+    /**
+     * A hot standby refuses every serializable transaction (0A000 "cannot use serializable mode in a hot standby"),
+     * read-only ones too: a session whose transactions are serializable by default reads from the primary.
+     */
+    private static void assertSerializableReadsOnThePrimary(Connection c, Statement s) throws SQLException {
+        for (int i = 0; i < 10; i++) {
+            assertThat(port(s, "SELECT inet_server_port()")).as("autocommit read %d", i).isEqualTo(primaryPort);
+        }
+        c.setReadOnly(true);
+        c.setAutoCommit(false);
+        for (int i = 0; i < 5; i++) {
+            try (ResultSet rs = s.executeQuery(
+                    "SELECT inet_server_port(), current_setting('transaction_isolation')")) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getInt(1)).as("read-only transaction %d", i).isEqualTo(primaryPort);
+                assertThat(rs.getString(2)).isEqualTo("serializable");
+            }
+            c.commit();
+        }
+        c.setAutoCommit(true);
+        c.setReadOnly(false);
+    }
+
     private static void pauseReplay(boolean pause) throws SQLException {
         for (var each : fixture.cluster().replicas()) {
             try (Connection c = DriverManager.getConnection(each.jdbcUrl("postgres"), fixture.cluster().superuser(),

@@ -1,0 +1,42 @@
+package io.pgroute.proxy.session;
+
+import io.pgroute.proxy.backend.SessionSettings;
+import org.junit.jupiter.api.Test;
+
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Which sessions' transactions a standby would refuse as serializable. */
+class SerializableDefaultTest {
+
+    @Test
+    void readsTheStartupOptionsAsPostgreSqlDoes() {
+        assertThat(SerializableDefault.fromOptions("-c default_transaction_isolation=serializable"))
+                .isEqualTo("serializable");
+        assertThat(SerializableDefault.fromOptions(
+                "-cstatement_timeout=5 --default-transaction-isolation=SERIALIZABLE")).isEqualTo("SERIALIZABLE");
+        assertThat(SerializableDefault.fromOptions("-c  search_path=a\\ b   -c default_transaction_isolation="
+                + "serializable -c default_transaction_isolation=read\\ committed")).isEqualTo("read committed");
+        assertThat(SerializableDefault.fromOptions("-c statement_timeout=5")).isNull();
+    }
+
+    @Test
+    void aCommittedSetOverridesTheStartupValueUntilReset() {
+        SerializableDefault atStartup = new SerializableDefault(Map.of("options",
+                "-c default_transaction_isolation=serializable"));
+        SessionSettings settings = new SessionSettings();
+        assertThat(atStartup.serializable(settings)).isTrue();
+        settings.set("default_transaction_isolation", "'repeatable read'");
+        assertThat(atStartup.serializable(settings)).isFalse();
+        settings.reset("default_transaction_isolation");
+        assertThat(atStartup.serializable(settings)).isTrue();
+
+        SerializableDefault plain = new SerializableDefault(Map.of("user", "app"));
+        assertThat(plain.serializable(settings)).isFalse();
+        settings.set("default_transaction_isolation", "'Serializable'");
+        assertThat(plain.serializable(settings)).isTrue();
+        assertThat(new SerializableDefault(Map.of("default_transaction_isolation", "serializable"))
+                .serializable(new SessionSettings())).as("as a startup parameter of its own").isTrue();
+    }
+}
