@@ -293,24 +293,29 @@ class SessionStateIT {
     void keepsWhatACommitCommittedWhenTheTransactionChainsOrTheRequestFailsAfterIt() throws Exception {
         Properties props = new Properties();
         Settings defaults = directSettings(props);
-        try (BackgroundClients others = new BackgroundClients(3, () -> connect(props), defaults);
-             Connection c = connect(props); Statement s = c.createStatement();
-             Connection direct = connectDirect(props); Statement ds = direct.createStatement()) {
-            for (Statement each : new Statement[] {s, ds}) {
-                each.execute("BEGIN");
-                each.execute("SET search_path = sess_a");
-                each.execute("COMMIT AND CHAIN");
-                each.execute("SET application_name = 'rolled-back'");
-                each.execute("ROLLBACK AND CHAIN");
-                each.execute("SET TIME ZONE 'Asia/Tokyo'");
-                each.execute("ROLLBACK");
-                assertThatThrownBy(() -> each.execute("SET statement_timeout = 2345; COMMIT; SELECT 1/0"))
-                        .isInstanceOf(SQLException.class);
+        Properties simple = new Properties();
+        simple.setProperty("preferQueryMode", "simple");  // the last request as one Query, not three Executes
+        try (BackgroundClients others = new BackgroundClients(3, () -> connect(props), defaults)) {
+            for (Properties mode : new Properties[] {props, simple}) {
+                try (Connection c = connect(mode); Statement s = c.createStatement();
+                     Connection direct = connectDirect(mode); Statement ds = direct.createStatement()) {
+                    for (Statement each : new Statement[] {s, ds}) {
+                        each.execute("BEGIN");
+                        each.execute("SET search_path = sess_a");
+                        each.execute("COMMIT AND CHAIN");
+                        each.execute("SET application_name = 'rolled-back'");
+                        each.execute("ROLLBACK AND CHAIN");
+                        each.execute("SET TIME ZONE 'Asia/Tokyo'");
+                        each.execute("ROLLBACK");
+                        assertThatThrownBy(() -> each.execute("SET statement_timeout = 2345; COMMIT; SELECT 1/0"))
+                                .isInstanceOf(SQLException.class);
+                    }
+                    Settings expected = BackgroundClients.read(ds);
+                    assertThat(expected).as("direct").isEqualTo(new Settings("sess_a", "2345ms",
+                            defaults.applicationName(), defaults.timeZone()));
+                    assertSettingsOnMovingBackends(s, expected);
+                }
             }
-            Settings expected = BackgroundClients.read(ds);
-            assertThat(expected).as("direct").isEqualTo(new Settings("sess_a", "2345ms", defaults.applicationName(),
-                    defaults.timeZone()));
-            assertSettingsOnMovingBackends(s, expected);
         }
     }
 
