@@ -6,6 +6,7 @@ import io.pgroute.protocol.FrontendMessage;
 import io.pgroute.protocol.PgFrame;
 import io.pgroute.protocol.codec.FrameBatch;
 import io.pgroute.protocol.frontend.Terminate;
+import io.pgroute.protocol.startup.CancelRequest;
 
 import java.util.Map;
 
@@ -153,6 +154,14 @@ public final class BackendConnection {
 
     public byte[] secretKey() {
         return secretKey.clone();
+    }
+
+    /**
+     * Whether the server gave this connection a cancel key. A server behind another pooler (RDS Proxy and the like)
+     * or a PostgreSQL-compatible server may send no BackendKeyData: its queries cannot be cancelled.
+     */
+    public boolean cancellable() {
+        return secretKey.length >= CancelRequest.MIN_KEY_LENGTH;
     }
 
     public Map<String, String> serverParameters() {

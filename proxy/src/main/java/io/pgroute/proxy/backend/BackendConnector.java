@@ -21,9 +21,13 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.pgroute.proxy.server.ExceptionLoggingHandler;
 import io.pgroute.proxy.server.Transport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import javax.net.ssl.SSLException;
 import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Opens authenticated backend connections on a given event loop (the client's, so no thread hop), and sends
@@ -32,6 +36,7 @@ import java.time.Duration;
  */
 public final class BackendConnector {
 
+    private static final Logger LOGGER = LoggerFactory.getLogger(BackendConnector.class);
     private static final ExceptionLoggingHandler EXCEPTIONS = new ExceptionLoggingHandler(false);
     /** Frames from a backend can be as large as PostgreSQL allows (1 GiB). */
     private static final long MAX_BACKEND_FRAME = 1L << 30;
@@ -39,6 +44,8 @@ public final class BackendConnector {
     private final Transport transport;
     private final Duration connectTimeout;
     private final SslContext sslContext;
+    /** Nodes whose servers sent no cancel key, so that each is logged at INFO once. */
+    private final Set<String> keylessNodes = ConcurrentHashMap.newKeySet();
 
     public BackendConnector(Transport transport, Duration connectTimeout) {
         this.transport = transport;
@@ -92,10 +99,20 @@ public final class BackendConnector {
     /**
      * Sends a CancelRequest for {@code backend}'s running query. The connection is marked as being cancelled until
      * the server has processed the request (it closes the cancel connection) or 5 s passed, so the pool cannot
-     * hand it to another client whose query the late cancel would hit.
+     * hand it to another client whose query the late cancel would hit. A connection whose server sent no cancel key
+     * cannot be cancelled: nothing is sent, and the query runs to its end.
      */
     public void cancel(EventLoop loop, BackendConnection backend) {
         BackendTarget target = backend.target();
+        if (!backend.cancellable()) {
+            if (keylessNodes.add(target.node())) {
+                LOGGER.info("backend={} sent no BackendKeyData (behind another pooler, or not PostgreSQL itself): "
+                        + "its queries cannot be cancelled, cancels are ignored", backend.label());
+            } else {
+                LOGGER.debug("cancel ignored: backend={} has no cancel key", backend.label());
+            }
+            return;
+        }
         backend.cancelStarted();
         sendCancel(loop, target.host(), target.port(), new CancelRequest(backend.processId(), backend.secretKey()),
                 backend::cancelFinished);

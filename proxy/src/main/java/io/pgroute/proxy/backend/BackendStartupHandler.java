@@ -48,6 +48,7 @@ final class BackendStartupHandler extends ChannelInboundHandlerAdapter {
     private final Map<String, String> serverParameters = new LinkedHashMap<>();
     private ScramClient scram;
     private int processId;
+    /** Stays empty when the server sends no BackendKeyData: the connection then cannot be cancelled. */
     private byte[] secretKey = new byte[0];
 
     BackendStartupHandler(BackendTarget target, Promise<BackendConnection> promise) {
