@@ -65,14 +65,24 @@ public final class ScramServer {
     /**
      * An exchange that runs to the end and then fails with an invalid proof, for a user that does not exist or has
      * no SCRAM secret, so the client cannot tell (as PostgreSQL's mock authentication). The salt is derived from
-     * {@code user} and {@code mockSecret} so it is the same on every attempt.
+     * {@code user} and {@code mockSecret} so it is the same on every attempt. Without channel binding.
      */
     public static ScramServer mock(String user, byte[] mockSecret) {
+        return mock(user, mockSecret, null);
+    }
+
+    /**
+     * {@link #mock(String, byte[])} on a TLS connection whose certificate hash is {@code tlsServerEndPoint} (or
+     * null): it offers SCRAM-SHA-256-PLUS exactly when an exchange for a real user would, and a -PLUS exchange fails
+     * like a wrong password too, so neither the offered mechanisms nor {@code channel_binding=require} tell an
+     * unknown user from a known one.
+     */
+    public static ScramServer mock(String user, byte[] mockSecret, byte[] tlsServerEndPoint) {
         byte[] seed = Scram.hmac(mockSecret, user);
         byte[] salt = Arrays.copyOf(seed, Scram.DEFAULT_SALT_LENGTH);
         byte[] key = Scram.sha256(seed);
         ScramVerifier verifier = new ScramVerifier(Scram.DEFAULT_ITERATIONS, salt, key, key);
-        return new ScramServer(verifier, null, Scram::newNonce, true);
+        return new ScramServer(verifier, tlsServerEndPoint, Scram::newNonce, true);
     }
 
     /** The mechanisms to offer in AuthenticationSASL, most preferred first. */

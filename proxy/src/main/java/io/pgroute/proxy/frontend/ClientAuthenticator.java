@@ -78,7 +78,7 @@ final class ClientAuthenticator extends ChannelInboundHandlerAdapter {
                 ctx.writeAndFlush(new AuthenticationMD5Password(md5Salt));
             }
             case SCRAM_SHA_256 -> {
-                scram = userConfig == null ? ScramExchange.forUnknownUser(user)
+                scram = userConfig == null ? ScramExchange.forUnknownUser(user, channelBinding(ctx))
                         : ScramExchange.forUser(userConfig, channelBinding(ctx));
                 ctx.writeAndFlush(new AuthenticationSASL(scram.mechanisms()));
             }

@@ -40,9 +40,15 @@ final class ScramExchange {
         return new ScramExchange(new ScramServer(verifier, tlsServerEndPoint));
     }
 
-    /** A mock exchange whose salt is stable per user name, so a probe cannot tell unknown users by their salt. */
-    static ScramExchange forUnknownUser(String user) {
-        return new ScramExchange(ScramServer.mock(user, MOCK_SECRET));
+    /**
+     * A mock exchange whose salt is stable per user name, so a probe cannot tell unknown users by their salt; over
+     * TLS it offers the mechanisms a known user is offered (SCRAM-SHA-256-PLUS too), as PostgreSQL does whatever the
+     * user, so neither can the mechanism list tell them.
+     *
+     * @param tlsServerEndPoint the channel binding of this TLS connection, or null
+     */
+    static ScramExchange forUnknownUser(String user, byte[] tlsServerEndPoint) {
+        return new ScramExchange(ScramServer.mock(user, MOCK_SECRET, tlsServerEndPoint));
     }
 
     private static byte[] salt() {

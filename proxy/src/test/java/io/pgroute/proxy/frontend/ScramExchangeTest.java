@@ -13,6 +13,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class ScramExchangeTest {
 
+    /** The hash of a TLS certificate, as a connection over TLS gives it. */
+    private static final byte[] TLS_SERVER_END_POINT = "certificate hash, 32 bytes long.".getBytes(
+            StandardCharsets.US_ASCII);
+
     @Test
     void aUserWithAPasswordGetsTheSameVerifierAtEveryLogin() {
         UserConfig app = new UserConfig("app", "secret", null, AuthMethod.SCRAM_SHA_256, false);
@@ -34,6 +38,29 @@ class ScramExchangeTest {
 
         assertThat(salt(changed)).isNotEqualTo(salt(old));
         assertThatThrownBy(() -> login(after, "secret")).isInstanceOf(ScramException.class);
+    }
+
+    @Test
+    void anUnknownUserIsOfferedTheMechanismsOfAKnownOne() {
+        UserConfig app = new UserConfig("app", "secret", null, AuthMethod.SCRAM_SHA_256, false);
+
+        // over TLS both get SCRAM-SHA-256-PLUS first (COMPAT S8), without TLS both only SCRAM-SHA-256
+        assertThat(ScramExchange.forUnknownUser("apq", TLS_SERVER_END_POINT).mechanisms())
+                .isEqualTo(ScramExchange.forUser(app, TLS_SERVER_END_POINT).mechanisms())
+                .containsExactly("SCRAM-SHA-256-PLUS", "SCRAM-SHA-256");
+        assertThat(ScramExchange.forUnknownUser("apq", null).mechanisms())
+                .isEqualTo(ScramExchange.forUser(app, null).mechanisms());
+    }
+
+    @Test
+    void anUnknownUsersChannelBoundLoginFailsLikeAWrongPassword() {
+        ScramExchange server = ScramExchange.forUnknownUser("apq", TLS_SERVER_END_POINT);
+        ScramClient client = new ScramClient("secret", TLS_SERVER_END_POINT);
+        byte[] clientFinal = client.handleServerFirst(server.first(client.mechanism(), client.clientFirst()));
+
+        assertThat(client.mechanism()).isEqualTo("SCRAM-SHA-256-PLUS");
+        assertThatThrownBy(() -> server.last(clientFinal)).isInstanceOfSatisfying(ScramException.class,
+                e -> assertThat(e.sqlState()).isEqualTo("28P01"));
     }
 
     /** Runs a whole exchange as {@code password}; the server's first message. */

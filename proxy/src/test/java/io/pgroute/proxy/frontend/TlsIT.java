@@ -72,6 +72,18 @@ class TlsIT {
     }
 
     @Test
+    void aMistypedUserWithChannelBindingRequiredFailsLikeAWrongPassword() {
+        Properties props = new Properties();
+        props.setProperty("sslmode", "require");
+        props.setProperty("channelBinding", "require");
+        props.setProperty("user", "apq");  // not a user of pgroute: it must not show (COMPAT S8)
+        assertThatThrownBy(() -> oneRow(props))
+                .isInstanceOf(SQLException.class)
+                .extracting(e -> ((SQLException) e).getSQLState())
+                .isEqualTo("28P01");
+    }
+
+    @Test
     void refusesPlaintextWhenTlsIsRequired() {
         Properties props = new Properties();
         props.setProperty("sslmode", "disable");
@@ -83,9 +95,9 @@ class TlsIT {
 
     private static int oneRow(Properties extra) throws SQLException {
         Properties props = new Properties();
-        props.putAll(extra);
         props.setProperty("user", "app");
         props.setProperty("password", "app");
+        props.putAll(extra);
         props.setProperty("connectTimeout", "10");
         try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + server.port() + "/app", props);
              Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT count(*) FROM products")) {
