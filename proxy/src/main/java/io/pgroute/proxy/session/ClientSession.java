@@ -1082,6 +1082,8 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             case PARSE, BIND, DESCRIBE, EXECUTE, CLOSE -> {
                 inBatch = true;
                 translator.reuse(reuse());  // a repeated unnamed statement may run by its pgroute name
+                // an earlier request still unanswered may yet fail the transaction (a client that pipelines)
+                translator.transactionMayHaveFailed(transactionStatus == 'E' || responses.pendingCycles() > 0);
                 translator.send(backend, frame, type, this::onExecuted);
             }
             default -> {
@@ -1757,6 +1759,11 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         if (backend != null) {
             backend.prepared().remove(preparedName);
         }
+        checkFailed(preparedName, clientName);
+    }
+
+    @Override
+    public void checkFailed(String preparedName, String clientName) {
         PreparedStatements.Statement defined = clientName == null ? null : translator.statements().get(clientName);
         if (defined != null && defined.backendName().equals(preparedName)) {
             translator.statements().remove(clientName);  // PostgreSQL keeps no statement from a failed Parse

@@ -32,13 +32,15 @@ final class ResponseQueue {
      * error the client sees in place of the server's. {@code query}: a message pgroute sends in place of the
      * client's simple Query of that text (see {@link #quiet}). {@code begins}: a message of the BEGIN pgroute sends
      * in front of the client's first request of a transaction it answered BEGIN for (see {@link #beginning}).
+     * {@code checking}: a Parse that only has the server judge the client's statement (see {@link #checking}).
      */
     record Entry(Kind kind, boolean swallow, BackendMessage synthetic, String preparedName, String clientName,
-                 BackendMessage errorInstead, int copyEnds, ParameterizedQuery query, boolean begins) {
+                 BackendMessage errorInstead, int copyEnds, ParameterizedQuery query, boolean begins,
+                 boolean checking) {
 
         Entry(Kind kind, boolean swallow, BackendMessage synthetic, String preparedName, String clientName,
               BackendMessage errorInstead) {
-            this(kind, swallow, synthetic, preparedName, clientName, errorInstead, 0, null, false);
+            this(kind, swallow, synthetic, preparedName, clientName, errorInstead, 0, null, false, false);
         }
 
         Entry(Kind kind, boolean swallow, BackendMessage synthetic, String preparedName) {
@@ -47,7 +49,8 @@ final class ResponseQueue {
 
         /** This entry, stamped with how many CopyDone/CopyFail the client had sent before its message. */
         Entry afterCopyEnds(int count) {
-            return new Entry(kind, swallow, synthetic, preparedName, clientName, errorInstead, count, query, begins);
+            return new Entry(kind, swallow, synthetic, preparedName, clientName, errorInstead, count, query, begins,
+                    checking);
         }
 
         /**
@@ -57,7 +60,7 @@ final class ResponseQueue {
          * {@code preparedName}: the statement a Parse creates.
          */
         static Entry quiet(Kind kind, String preparedName, ParameterizedQuery query) {
-            return new Entry(kind, false, null, preparedName, null, null, 0, query, false);
+            return new Entry(kind, false, null, preparedName, null, null, 0, query, false, false);
         }
 
         /**
@@ -67,12 +70,22 @@ final class ResponseQueue {
          * outside the transaction the client asked for.
          */
         static Entry beginning(Kind kind) {
-            return new Entry(kind, true, null, null, null, null, 0, null, true);
+            return new Entry(kind, true, null, null, null, null, 0, null, true, false);
         }
 
         /** A client Parse creating {@code preparedName} on the server for the client's {@code clientName}. */
         static Entry parse(String preparedName, String clientName) {
             return new Entry(Kind.PARSE, false, null, preparedName, clientName, null);
+        }
+
+        /**
+         * A client Parse of {@code clientName}, a statement the connection has already as {@code preparedName}, sent
+         * unnamed only so that the server judges it (in a transaction that may have failed, where it refuses all but
+         * COMMIT and ROLLBACK with 25P02): its answer is the client's; should it fail, the client does not have the
+         * statement, while the connection keeps its own.
+         */
+        static Entry checking(String preparedName, String clientName) {
+            return new Entry(Kind.PARSE, false, null, preparedName, clientName, null, 0, null, false, true);
         }
 
         /**
@@ -125,6 +138,12 @@ final class ResponseQueue {
         /** A Parse failed: the backend (and the client) do not have this statement after all. */
         void parseFailed(String preparedName, String clientName);
 
+        /**
+         * A {@link Entry#checking} Parse failed (or was skipped): the client does not have its statement after all,
+         * the backend still has {@code preparedName}.
+         */
+        void checkFailed(String preparedName, String clientName);
+
         /** A Parse of a pgroute-named statement succeeded. */
         void parsed(String preparedName);
 
@@ -162,9 +181,7 @@ final class ResponseQueue {
     void add(Entry entry) {
         if (skippingToSync) {
             if (entry.kind() != Kind.SYNC) {
-                if (entry.kind() == Kind.PARSE && entry.preparedName() != null) {
-                    events.parseFailed(entry.preparedName(), entry.clientName());  // ignored, so never prepared
-                }
+                parseFailed(entry);  // ignored, so never prepared
                 return;  // pgroute's own answers too: PostgreSQL would not give them after the error
             }
             skippingToSync = false;
@@ -322,9 +339,7 @@ final class ResponseQueue {
             // the cycle ends at its ReadyForQuery; an injected settings sync's error is not the client's
             return head.swallow() ? Disposition.SWALLOW : Disposition.RELAY;
         }
-        if (head.kind() == Kind.PARSE && head.preparedName() != null) {
-            events.parseFailed(head.preparedName(), head.clientName());
-        }
+        parseFailed(head);
         Disposition result = Disposition.RELAY;
         if (head.errorInstead() != null) {
             events.emit(head.errorInstead());
@@ -338,13 +353,22 @@ final class ResponseQueue {
                 cycles--;  // never answered: it ends with the ReadyForQuery of a Sync sent for it
                 skippedQueries++;
             }
-            if (skipped.kind() == Kind.PARSE && skipped.preparedName() != null) {
-                // skipped by the server, so never prepared (an injected Parse included)
-                events.parseFailed(skipped.preparedName(), skipped.clientName());
-            }
+            parseFailed(skipped);  // skipped by the server, so never prepared (an injected Parse included)
         }
         skippingToSync = entries.isEmpty();  // the batch's Sync has not been sent yet
         return result;
+    }
+
+    /** Tells who must forget a statement when {@code entry}, a Parse that creates one, failed or was skipped. */
+    private void parseFailed(Entry entry) {
+        if (entry.kind() != Kind.PARSE || entry.preparedName() == null) {
+            return;
+        }
+        if (entry.checking()) {
+            events.checkFailed(entry.preparedName(), entry.clientName());
+        } else {
+            events.parseFailed(entry.preparedName(), entry.clientName());
+        }
     }
 
     private static boolean ends(Kind kind, BackendType type) {

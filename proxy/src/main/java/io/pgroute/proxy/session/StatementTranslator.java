@@ -72,6 +72,8 @@ final class StatementTranslator {
          */
         ALL
     }
+    /** See {@link #transactionMayHaveFailed}. */
+    private boolean mayHaveFailed;
     /** Told of each Parse not sent because its statement was prepared already (see {@link #reuse}). */
     private Runnable parseSkipped = () -> { };
     /**
@@ -142,6 +144,15 @@ final class StatementTranslator {
      */
     void prepareQueries(boolean allowed) {
         this.prepareQueries = allowed;
+    }
+
+    /**
+     * Whether the messages sent next may find the transaction failed (its last ReadyForQuery said so, or an earlier
+     * request is still unanswered): PostgreSQL then refuses every Parse but a COMMIT's or ROLLBACK's with 25P02, so
+     * none is answered here, and a client's name is defined only if the server takes its Parse (COMPAT V4).
+     */
+    void transactionMayHaveFailed(boolean maybe) {
+        this.mayHaveFailed = maybe;
     }
 
     /** Whether {@code backendName} is the server statement the client's last simple Query ran as. */
@@ -369,7 +380,8 @@ final class StatementTranslator {
         PreparedStatements.Statement statement = statements.define(parse.name(), parse.sql(),
                 parse.parameterTypes());
         if (parse.name().isEmpty()) {
-            if (statements.lastDefinedRepeats() && mayReuseLastDefined() && keepsItsBytes(parse.sql(), backend)) {
+            if (statements.lastDefinedRepeats() && mayReuseLastDefined() && !mayHaveFailed
+                    && keepsItsBytes(parse.sql(), backend)) {
                 frame.release();
                 unnamedByName = statement.backendName();
                 if (needsPrepare(backend, statement.backendName())) {
@@ -386,6 +398,13 @@ final class StatementTranslator {
             return;
         }
         if (!needsPrepare(backend, statement.backendName())) {
+            if (mayHaveFailed) {
+                // the server judges it under the unnamed name (its answer to the same Parse): its own copy stays
+                backend.unnamedStatement(null);
+                responses.add(Entry.checking(statement.backendName(), parse.name()));
+                backend.write(FrameRewriter.replaceCString(alloc, frame, 0, 0, ""));
+                return;
+            }
             frame.release();
             responses.add(Entry.answered(ParseComplete.INSTANCE));
             return;

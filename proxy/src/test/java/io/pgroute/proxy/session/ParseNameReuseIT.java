@@ -17,7 +17,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Re-Parse of a statement name the client already holds: 42P05 as PostgreSQL answers it, the rest of the batch
- * skipped and its implicit transaction rolled back, the original statement still usable (COMPAT V3, V4).
+ * skipped and its implicit transaction rolled back, the original statement still usable (COMPAT V3). A Parse in an
+ * aborted transaction: 25P02, nothing defined, even when the server connection has the statement already (V4).
  */
 class ParseNameReuseIT {
 
@@ -79,5 +80,70 @@ class ParseNameReuseIT {
             assertThat(WireClient.types(reply)).isEqualTo("2DCZ");
             assertThat(reply.get(1).firstValue()).as("still the statement first prepared as a").isEqualTo("1");
         }
+    }
+
+    @Test
+    void aParseInAnAbortedTransactionGets25P02AndDefinesNothing() throws Exception {
+        String sql = "SELECT 3 AS aborted_named";
+        try (WireClient client = WireClient.connect(ProxyFixture.get().port(), "trusted", "app")) {
+            assertThat(WireClient.types(run(client, new Query("BEGIN")))).isEqualTo("CZ");
+            // the transaction's connection prepares the texts, so pgroute could answer a Parse of them by itself
+            assertThat(WireClient.types(run(client, new Parse("warm", sql, new int[0]), bind("warm"),
+                    new Execute("", 0), new Parse("warm_rollback", "ROLLBACK", new int[0]), Sync.INSTANCE)))
+                    .isEqualTo("12DC1Z");
+            assertThat(run(client, new Query("SELECT 1/0")).get(0).sqlState()).isEqualTo("22012");
+
+            List<Message> reply = run(client, new Parse("a", sql, new int[0]), Sync.INSTANCE);
+            assertThat(WireClient.types(reply)).isEqualTo("EZ");
+            assertThat(reply.get(0).sqlState()).isEqualTo("25P02");
+
+            // a ROLLBACK is the one Parse PostgreSQL takes in a failed transaction
+            reply = run(client, new Parse("rollback", "ROLLBACK", new int[0]), bind("rollback"), new Execute("", 0),
+                    Sync.INSTANCE);
+            assertThat(WireClient.types(reply)).isEqualTo("12CZ");
+            assertThat(reply.get(3).body()).as("ReadyForQuery: idle").containsExactly('I');
+            reply = run(client, new Parse("a", sql, new int[0]), bind("a"), new Execute("", 0), Sync.INSTANCE);
+            assertThat(WireClient.types(reply)).as("a was not defined by the refused Parse").isEqualTo("12DCZ");
+            assertThat(reply.get(2).firstValue()).isEqualTo("3");
+        }
+    }
+
+    @Test
+    void aParseSentRightBehindTheErrorThatAbortsTheTransactionGets25P02() throws Exception {
+        ProxyFixture fixture = ProxyFixture.get();
+        try (Connection direct = fixture.connectDirect(); Statement s = direct.createStatement()) {
+            s.execute("CREATE TABLE IF NOT EXISTS parse_aborted (id int)");
+        }
+        String named = "SELECT 4 AS aborted_pipelined";
+        String unnamed = "INSERT INTO parse_aborted VALUES (1)";
+        try (WireClient client = WireClient.connect(fixture.port(), "trusted", "app")) {
+            assertThat(WireClient.types(run(client, new Query("BEGIN")))).isEqualTo("CZ");
+            assertThat(WireClient.types(run(client, new Parse("warm", named, new int[0]), bind("warm"),
+                    new Execute("", 0), Sync.INSTANCE))).isEqualTo("12DCZ");
+            for (int i = 0; i < 2; i++) {  // a text that repeats: its unnamed Parse could be answered by pgroute
+                assertThat(WireClient.types(run(client, new Parse("", unnamed, new int[0]), bind(""),
+                        new Execute("", 0), Sync.INSTANCE))).isEqualTo("12CZ");
+            }
+
+            // sent before the error came back: pgroute does not know yet that the transaction failed
+            client.send(new Query("SELECT 1/0"), new Parse("a", named, new int[0]), Sync.INSTANCE,
+                    new Parse("", unnamed, new int[0]), Sync.INSTANCE);
+            assertThat(client.readUntilReady().get(0).sqlState()).isEqualTo("22012");
+            for (String each : new String[] {"named", "unnamed"}) {
+                List<Message> reply = client.readUntilReady();
+                assertThat(WireClient.types(reply)).as(each).isEqualTo("EZ");
+                assertThat(reply.get(0).sqlState()).as(each).isEqualTo("25P02");
+            }
+
+            assertThat(WireClient.types(run(client, new Query("ROLLBACK")))).isEqualTo("CZ");
+            List<Message> reply = run(client, new Parse("a", named, new int[0]), bind("a"), new Execute("", 0),
+                    Sync.INSTANCE);
+            assertThat(WireClient.types(reply)).as("a was not defined by the refused Parse").isEqualTo("12DCZ");
+        }
+    }
+
+    private static List<Message> run(WireClient client, Object... messages) throws Exception {
+        client.send(messages);
+        return client.readUntilReady();
     }
 }

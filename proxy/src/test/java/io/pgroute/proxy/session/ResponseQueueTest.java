@@ -21,6 +21,7 @@ class ResponseQueueTest {
 
     private final List<BackendMessage> emitted = new ArrayList<>();
     private final List<String> failedParses = new ArrayList<>();
+    private final List<String> failedChecks = new ArrayList<>();
     private final List<String> parsed = new ArrayList<>();
     private final ResponseQueue queue = new ResponseQueue(new ResponseQueue.Events() {
         @Override
@@ -31,6 +32,11 @@ class ResponseQueueTest {
         @Override
         public void parseFailed(String preparedName, String clientName) {
             failedParses.add(preparedName);
+        }
+
+        @Override
+        public void checkFailed(String preparedName, String clientName) {
+            failedChecks.add(clientName);
         }
 
         @Override
@@ -160,6 +166,17 @@ class ResponseQueueTest {
         queue.add(Entry.relay(Kind.SYNC));
         feed(BackendType.ERROR_RESPONSE);
         assertThat(failedParses).containsExactly("pgr_skipped", "pgr_client");
+    }
+
+    @Test
+    void aRefusedCheckingParseForgetsTheClientsNameButNotTheConnectionsStatement() {
+        queue.add(Entry.checking("pgr_had", "a"));  // 25P02 in a failed transaction
+        queue.add(Entry.checking("pgr_had", "b"));  // skipped after it
+        queue.add(Entry.relay(Kind.SYNC));
+        assertThat(feed(BackendType.ERROR_RESPONSE)).as("the client sees the server's error")
+                .isEqualTo(Disposition.RELAY);
+        assertThat(failedChecks).containsExactly("a", "b");
+        assertThat(failedParses).as("the connection still has pgr_had").isEmpty();
     }
 
     @Test
