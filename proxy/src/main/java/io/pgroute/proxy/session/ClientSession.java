@@ -1082,8 +1082,10 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             case PARSE, BIND, DESCRIBE, EXECUTE, CLOSE -> {
                 inBatch = true;
                 translator.reuse(reuse());  // a repeated unnamed statement may run by its pgroute name
-                // an earlier request still unanswered may yet fail the transaction (a client that pipelines)
-                translator.transactionMayHaveFailed(transactionStatus == 'E' || responses.pendingCycles() > 0);
+                // in a transaction, an earlier request still unanswered may yet fail it (a client that pipelines);
+                // outside one, each request's failure ends with its own Sync and the next runs as usual
+                translator.transactionMayHaveFailed(transactionStatus == 'E'
+                        || transactionStatus == 'T' && responses.pendingCycles() > 0);
                 translator.send(backend, frame, type, this::onExecuted);
             }
             default -> {
