@@ -126,6 +126,12 @@ public final class Classifier implements AutoCloseable {
             SqlScanner.Scan scan = SqlScanner.scan(sql);
             InfoBuilder unread = InfoBuilder.opaque(StatementKind.UNKNOWN, "parser busy");
             unread.parsed = false;
+            if (FunctionRules.mentions(sql, true)) {
+                unread.pins();  // a session-level advisory lock must not stay on a pooled connection
+            }
+            if (FunctionRules.mentions(sql, false)) {
+                unread.functions.add(FunctionRules.SETS_SETTINGS);  // nor a setting it changes
+            }
             return unread.build(scan.hints(), false, List.of()).withFingerprint(Fingerprint.of(sql).text());
         }
     }

@@ -39,6 +39,9 @@ final class FunctionPolicy {
             if (FunctionRules.pinsSession(name)) {
                 info.pins();
             }
+            if (!certain && FunctionRules.SETS_SETTINGS.equals(name)) {
+                info.functions.add(name);  // a statement the parser could not read still pins its session for it
+            }
             return;
         }
         if (FunctionRules.isSafeOnStandby(name)) {

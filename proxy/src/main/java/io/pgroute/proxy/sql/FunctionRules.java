@@ -24,6 +24,9 @@ final class FunctionRules {
             "dblink_exec", "pg_create_physical_replication_slot", "pg_create_logical_replication_slot",
             "pg_drop_replication_slot", "pg_replication_origin_create", "pg_advisory_unlock_all");
 
+    /** The function that changes a session's settings (the session is pinned when it calls it). */
+    static final String SETS_SETTINGS = "set_config";
+
     /** Prefixes of function families that always need the primary. */
     private static final String[] PRIMARY_ONLY_PREFIXES = {"pg_advisory_", "pg_try_advisory_", "pg_stat_reset"};
 
@@ -53,6 +56,22 @@ final class FunctionRules {
             return false;
         }
         return PRIMARY_ONLY.contains(normalized) || startsWithAny(normalized, PRIMARY_ONLY_PREFIXES);
+    }
+
+    /**
+     * What a statement nobody could read (the parser busy) may do to its session, judged by its text alone and
+     * erring towards yes: whether it mentions {@code set_config} ({@code settings}) or a session-level advisory lock
+     * ({@code lock}), anywhere, comments and literals included.
+     */
+    static boolean mentions(String sql, boolean lock) {
+        String word = lock ? "advisory_lock" : SETS_SETTINGS;
+        int last = sql.length() - word.length();
+        for (int i = 0; i <= last; i++) {
+            if (sql.regionMatches(true, i, word, 0, word.length())) {
+                return true;
+            }
+        }
+        return false;
     }
 
     static boolean pinsSession(String normalized) {

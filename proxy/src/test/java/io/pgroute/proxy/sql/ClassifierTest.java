@@ -74,6 +74,17 @@ class ClassifierTest {
     }
 
     @Test
+    void anUnreadableStatementThatChangesItsSessionStillSaysSo() {
+        StatementInfo settings = CLASSIFIER.classify(
+                "select pg_catalog.set_config('search_path', '', false) where 'x' ~~* 'X'");
+        assertThat(settings.parsed()).isFalse();
+        assertThat(settings.functions()).as("the session is pinned for set_config").contains("set_config");
+        StatementInfo lock = CLASSIFIER.classify("select pg_advisory_lock(42) where 'x' ~~* 'X'");
+        assertThat(lock.parsed()).isFalse();
+        assertThat(lock.pinsSession()).isTrue();
+    }
+
+    @Test
     void lexerOnlyStatementsDoNotTouchTheParser() {
         long before = CLASSIFIER.parseFailures();
         try (Classifier broken = new Classifier(CATALOG, 10, Duration.ofMillis(1), 1)) {
@@ -224,6 +235,12 @@ class ClassifierTest {
             StatementInfo busy = classifier.classify(next);
             assertThat(busy.reason()).isEqualTo("parser busy");
             assertThat(busy.readOnly()).isFalse();
+            assertThat(busy.pinsSession()).isFalse();
+            // what would leave state on the connection still keeps the session on it (COMPAT G3, T7)
+            assertThat(classifier.classify("select pg_advisory_lock(7) from t where id = $1").pinsSession())
+                    .as("an advisory lock taken while the parser is busy").isTrue();
+            assertThat(classifier.classify("select pg_catalog.set_config('search_path', '', false) from t")
+                    .functions()).as("set_config called while the parser is busy").contains("set_config");
             org.awaitility.Awaitility.await("the next statement is read once the thread is free")
                     .atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
                     .until(() -> classifier.classify(next).reason().equals("read"));
