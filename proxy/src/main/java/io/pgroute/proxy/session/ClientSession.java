@@ -94,6 +94,8 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     private final Deallocations deallocations = new Deallocations();
     /** The connection being leased must have its sequence state discarded before the unit runs (see attach). */
     private boolean discardSequences;
+    /** A plan generation no statement has: a statement recorded with it is prepared again before its next use. */
+    private static final int STALE_GENERATION = Integer.MIN_VALUE;
     /** Every frame of the client's last read has been queued (its read-complete came). */
     private boolean clientReadDone = true;
     /**
@@ -1762,6 +1764,14 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             backend.prepared().remove(preparedName);
         }
         checkFailed(preparedName, clientName);
+    }
+
+    @Override
+    public void closeSkipped(String preparedName) {
+        if (backend != null) {
+            // the server has it, in a shape pgroute no longer vouches for: the next use closes and prepares it again
+            backend.prepared().restore(java.util.Map.of(preparedName, STALE_GENERATION));
+        }
     }
 
     @Override

@@ -6,7 +6,9 @@ import io.pgroute.protocol.PgFrame;
 import io.pgroute.proxy.sql.ParameterizedQuery;
 
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
+import java.util.List;
 
 /**
  * The responses a session expects from its backend connection, one entry per request message sent, in order
@@ -110,6 +112,11 @@ final class ResponseQueue {
             return INJECTED[kind.ordinal()];
         }
 
+        /** A Close pgroute sends of its own statement {@code preparedName}: if skipped, the server keeps it. */
+        static Entry closing(String preparedName) {
+            return new Entry(Kind.CLOSE, true, null, preparedName);
+        }
+
         private static final Entry[] RELAYED = each(false);
         private static final Entry[] INJECTED = each(true);
 
@@ -146,6 +153,13 @@ final class ResponseQueue {
 
         /** A Parse of a pgroute-named statement succeeded. */
         void parsed(String preparedName);
+
+        /**
+         * A Close of pgroute's statement {@code preparedName} was skipped (an error earlier in its batch): the server
+         * still has the statement, whatever pgroute recorded when it sent the Close.
+         */
+        default void closeSkipped(String preparedName) {
+        }
 
         /**
          * A Sync the client sent will not be answered (the server ignored it during COPY): the cycle it ended goes
@@ -347,6 +361,7 @@ final class ResponseQueue {
         }
         // PostgreSQL now ignores every message up to Sync: their answers never come
         entries.pollFirst();
+        List<String> stillPrepared = null;
         while (!entries.isEmpty() && entries.peekFirst().kind() != Kind.SYNC) {
             Entry skipped = entries.pollFirst();
             if (skipped.kind() == Kind.QUERY || skipped.kind() == Kind.FUNCTION_CALL) {
@@ -354,6 +369,15 @@ final class ResponseQueue {
                 skippedQueries++;
             }
             parseFailed(skipped);  // skipped by the server, so never prepared (an injected Parse included)
+            if (skipped.kind() == Kind.CLOSE && skipped.preparedName() != null) {
+                stillPrepared = stillPrepared == null ? new ArrayList<>(2) : stillPrepared;
+                stillPrepared.add(skipped.preparedName());
+            }
+        }
+        if (stillPrepared != null) {
+            // after the skipped Parses: a stale statement's Close and its new Parse were both skipped, and the
+            // server has the old one (COMPAT V7)
+            stillPrepared.forEach(events::closeSkipped);
         }
         skippingToSync = entries.isEmpty();  // the batch's Sync has not been sent yet
         return result;

@@ -520,7 +520,7 @@ final class StatementTranslator {
      */
     private void recordPrepare(BackendConnection backend, String backendName) {
         if (backend.prepared().contains(backendName)) {
-            responses.add(Entry.injected(Kind.CLOSE));
+            responses.add(Entry.closing(backendName));
             backend.write(Close.statement(backendName));
         }
         closeEvicted(backend, backend.prepared().add(backendName, generations.applyAsInt(backendName)));
@@ -533,7 +533,7 @@ final class StatementTranslator {
 
     private void closeEvicted(BackendConnection backend, java.util.List<String> evicted) {
         for (String each : evicted) {
-            responses.add(Entry.injected(Kind.CLOSE));
+            responses.add(Entry.closing(each));
             backend.write(Close.statement(each));
         }
     }

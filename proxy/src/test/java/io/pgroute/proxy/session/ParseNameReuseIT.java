@@ -146,4 +146,44 @@ class ParseNameReuseIT {
         client.send(messages);
         return client.readUntilReady();
     }
+
+    /**
+     * A statement whose plan went stale is closed and prepared again on its next use; when an error earlier in that
+     * batch makes the server skip the Close and the Parse, the server keeps the old statement, and its next use must
+     * close it again instead of getting 42P05 "already exists" on that connection for good (COMPAT V7).
+     */
+    @Test
+    void aStaleStatementWhoseCloseTheServerSkippedIsClosedAgainNextTime() throws Exception {
+        ProxyFixture fixture = ProxyFixture.get();
+        try (Connection direct = fixture.connectDirect(); Statement s = direct.createStatement()) {
+            s.execute("DROP TABLE IF EXISTS stale_close");
+            s.execute("CREATE TABLE stale_close (id int)");
+            s.execute("INSERT INTO stale_close VALUES (1)");
+        }
+        String sql = "/* pgroute: primary */ SELECT * FROM stale_close";
+        try (io.pgroute.proxy.server.PgrouteServer server = ProxyFixture.server("stale-close.yaml",
+                java.util.Map.of("pool", "  size: 1"));
+             WireClient client = WireClient.connect(server.port(), "trusted", "app")) {
+            assertThat(WireClient.types(run(client, new Parse("s1", sql, new int[0]), bind("s1"),
+                    new Execute("", 0), Sync.INSTANCE))).isEqualTo("12DCZ");
+            try (Connection direct = fixture.connectDirect(); Statement s = direct.createStatement()) {
+                s.execute("ALTER TABLE stale_close ADD COLUMN note text");
+            }
+            // in a transaction the server's 0A000 reaches the client, and pgroute learns the plan is stale
+            run(client, new Query("/* pgroute: primary */ BEGIN"));
+            List<Message> reply = run(client, bind("s1"), new Execute("", 0), Sync.INSTANCE);
+            assertThat(reply.get(0).sqlState()).isEqualTo("0A000");
+            run(client, new Query("ROLLBACK"));
+
+            // the statement's Close and Parse come after an error in the same batch: the server skips both
+            reply = run(client, new Parse("", "/* pgroute: primary */ SELECT 1 / (random() * 0)::int", new int[0]),
+                    bind(""), new Execute("", 0), new Parse("s2", sql, new int[0]), bind("s2"), new Execute("", 0),
+                    Sync.INSTANCE);
+            assertThat(WireClient.types(reply)).isEqualTo("12EZ");
+
+            reply = run(client, new Parse("s3", sql, new int[0]), bind("s3"), new Execute("", 0), Sync.INSTANCE);
+            assertThat(WireClient.types(reply)).as("the statement in the table's new shape: %s", reply)
+                    .isEqualTo("12DCZ");
+        }
+    }
 }

@@ -43,6 +43,11 @@ class ResponseQueueTest {
         public void parsed(String preparedName) {
             parsed.add(preparedName);
         }
+
+        @Override
+        public void closeSkipped(String preparedName) {
+            failedParses.add("still " + preparedName);
+        }
     });
 
     private Disposition feed(BackendType type, byte... body) {
@@ -177,6 +182,17 @@ class ResponseQueueTest {
                 .isEqualTo(Disposition.RELAY);
         assertThat(failedChecks).containsExactly("a", "b");
         assertThat(failedParses).as("the connection still has pgr_had").isEmpty();
+    }
+
+    @Test
+    void aStatementWhoseCloseWasSkippedIsStillOnTheServerAfterItsSkippedParse() {
+        queue.add(Entry.relay(Kind.EXECUTE));  // fails
+        queue.add(Entry.closing("pgr_stale"));  // pgroute's Close of its stale statement, skipped
+        queue.add(new Entry(Kind.PARSE, true, null, "pgr_stale"));  // and its new Parse, skipped
+        queue.add(Entry.relay(Kind.SYNC));
+        assertThat(feed(BackendType.ERROR_RESPONSE)).isEqualTo(Disposition.RELAY);
+        assertThat(failedParses).as("forgotten for the skipped Parse, then known again: the server kept the old one")
+                .containsExactly("pgr_stale", "still pgr_stale");
     }
 
     @Test
