@@ -4,6 +4,7 @@ import io.pgroute.config.ConfigLoader;
 import io.pgroute.localcluster.LocalCluster;
 import io.pgroute.proxy.server.PgrouteServer;
 import io.pgroute.proxy.testing.KeylessRelay;
+import io.pgroute.proxy.testing.TcpRelay;
 import io.pgroute.proxy.testing.ProxyFixture;
 import org.junit.jupiter.api.Test;
 
@@ -27,7 +28,7 @@ class KeylessBackendIT {
     @Test
     void aQueryTimeoutOnAKeylessServerLeavesTheConnectionToTheNextClient() throws Exception {
         LocalCluster cluster = ProxyFixture.get().cluster();
-        try (KeylessRelay relay = new KeylessRelay(cluster.primary().port());
+        try (TcpRelay relay = KeylessRelay.to(cluster.primary().port());
              PgrouteServer server = start("keyless-timeout.yaml", cluster, relay);
              Connection first = ProxyFixture.connect(server);
              Statement sleeping = first.createStatement()) {
@@ -41,7 +42,7 @@ class KeylessBackendIT {
     @Test
     void aClientLeavingMidQueryOnAKeylessServerLeavesTheConnectionToTheNextClient() throws Exception {
         LocalCluster cluster = ProxyFixture.get().cluster();
-        try (KeylessRelay relay = new KeylessRelay(cluster.primary().port());
+        try (TcpRelay relay = KeylessRelay.to(cluster.primary().port());
              PgrouteServer server = start("keyless-gone.yaml", cluster, relay)) {
             Connection leaving = ProxyFixture.connect(server);
             CompletableFuture<Void> sleeping = CompletableFuture.runAsync(() -> {
@@ -68,7 +69,7 @@ class KeylessBackendIT {
         }
     }
 
-    private static PgrouteServer start(String name, LocalCluster cluster, KeylessRelay relay) throws Exception {
+    private static PgrouteServer start(String name, LocalCluster cluster, TcpRelay relay) throws Exception {
         String primary = "primary: { host: 127.0.0.1, port: " + cluster.primary().port() + " }";
         String yaml = ProxyFixture.yaml(cluster, Map.of("pool", "  size: 1\n  timeout: 3s"));
         assertThat(yaml).contains(primary);

@@ -72,8 +72,8 @@ class SequenceStateIT {
             sa.execute("CREATE TABLE seq_between (id serial PRIMARY KEY, who text, n int DEFAULT 0)");
 
             for (String probe : new String[] {"SELECT currval('seq_between_id_seq')", "SELECT lastval()"}) {
-                long own = insertBetween(sa, "a");
-                long other = insertBetween(sb, "b");  // b's nextval on the one connection
+                long own = insert(sa, "seq_between", "a");
+                long other = insert(sb, "seq_between", "b");  // b's nextval on the one connection
                 // a takes that connection back for a statement that calls no nextval: the connection holds b's id
                 sa.executeUpdate("UPDATE seq_between SET n = n + 1 WHERE id = " + own);
                 String answer = value(sa, probe);
@@ -81,7 +81,7 @@ class SequenceStateIT {
                         .isIn(String.valueOf(own), "error 55000");
             }
 
-            long own = insertBetween(sa, "a");  // and the common case still answers
+            long own = insert(sa, "seq_between", "a");  // and the common case still answers
             assertThat(value(sa, "SELECT currval('seq_between_id_seq')")).isEqualTo(String.valueOf(own));
             sa.executeUpdate("UPDATE seq_between SET n = n + 1 WHERE id = " + own);
             assertThat(value(sa, "SELECT lastval()")).as("a's connection, nobody else used it").isEqualTo(
@@ -89,15 +89,12 @@ class SequenceStateIT {
         }
     }
 
-    private static long insertBetween(Statement s, String who) throws SQLException {
-        try (ResultSet rs = s.executeQuery("INSERT INTO seq_between (who) VALUES ('" + who + "') RETURNING id")) {
-            assertThat(rs.next()).isTrue();
-            return rs.getLong(1);
-        }
+    private static long insert(Statement s, String who) throws SQLException {
+        return insert(s, "seq_owner", who);
     }
 
-    private static long insert(Statement s, String who) throws SQLException {
-        try (ResultSet rs = s.executeQuery("INSERT INTO seq_owner (who) VALUES ('" + who + "') RETURNING id")) {
+    private static long insert(Statement s, String table, String who) throws SQLException {
+        try (ResultSet rs = s.executeQuery("INSERT INTO " + table + " (who) VALUES ('" + who + "') RETURNING id")) {
             assertThat(rs.next()).isTrue();
             return rs.getLong(1);
         }

@@ -18,14 +18,26 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class TcpRelay implements AutoCloseable {
 
+    /** Copies what one side sends to the other until it closes; the relay's default copies bytes as they come. */
+    public interface Direction {
+        void copy(InputStream from, OutputStream to) throws IOException;
+    }
+
     private final ServerSocket server;
     private final int[] targets;
+    private final Direction fromTargets;
     private final AtomicInteger accepted = new AtomicInteger();
     private final List<Socket> sockets = new CopyOnWriteArrayList<>();
     private final List<String> readsToTargets = new CopyOnWriteArrayList<>();
 
     public TcpRelay(int... targets) throws IOException {
+        this(null, targets);
+    }
+
+    /** A relay whose targets' answers go to the clients through {@code fromTargets} (null: as they come). */
+    public TcpRelay(Direction fromTargets, int... targets) throws IOException {
         this.targets = targets;
+        this.fromTargets = fromTargets;
         this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         Thread acceptor = new Thread(this::accept, "tcp-relay-accept");
         acceptor.setDaemon(true);
@@ -54,25 +66,35 @@ public final class TcpRelay implements AutoCloseable {
                 Socket out = new Socket(InetAddress.getLoopbackAddress(), target);
                 sockets.add(in);
                 sockets.add(out);
-                pump(in, out, true);
-                pump(out, in, false);
+                pump(in, out, this::recordedCopy);
+                pump(out, in, fromTargets != null ? fromTargets : TcpRelay::plainCopy);
             } catch (IOException e) {
                 return;  // closed
             }
         }
     }
 
-    private void pump(Socket from, Socket to, boolean record) {
+    private void recordedCopy(InputStream in, OutputStream out) throws IOException {
+        byte[] buffer = new byte[1 << 16];
+        for (int read; (read = in.read(buffer)) >= 0; ) {
+            readsToTargets.add(new String(buffer, 0, read, StandardCharsets.ISO_8859_1));
+            out.write(buffer, 0, read);
+            out.flush();
+        }
+    }
+
+    private static void plainCopy(InputStream in, OutputStream out) throws IOException {
+        byte[] buffer = new byte[1 << 16];
+        for (int read; (read = in.read(buffer)) >= 0; ) {
+            out.write(buffer, 0, read);
+            out.flush();
+        }
+    }
+
+    private static void pump(Socket from, Socket to, Direction direction) {
         Thread thread = new Thread(() -> {
-            byte[] buffer = new byte[1 << 16];
             try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
-                for (int read; (read = in.read(buffer)) >= 0; ) {
-                    if (record) {
-                        readsToTargets.add(new String(buffer, 0, read, StandardCharsets.ISO_8859_1));
-                    }
-                    out.write(buffer, 0, read);
-                    out.flush();
-                }
+                direction.copy(in, out);
             } catch (IOException e) {
                 // one side closed: the other follows
             } finally {
