@@ -1342,7 +1342,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         boolean injected = responses.headIsInjected();
         BackendType type = BackendType.of(frame.type());
         ErrorResponse relocated = null;  // an error about a Query's text as pgroute prepared it, placed in the client's
-        if (!injected && completesStatement(type)) {
+        if (completesStatement(type) && responses.headIsClients()) {
             settings.onStatementDone();  // what ran before an error in the same cycle counts (COMPAT G1)
         }
         if (type == BackendType.PARAMETER_STATUS) {

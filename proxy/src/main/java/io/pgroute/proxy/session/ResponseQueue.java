@@ -294,6 +294,12 @@ final class ResponseQueue {
         return head != null && head.swallow() && !head.begins();
     }
 
+    /** Whether the answer at the head is to a statement of the client's (not one pgroute sent, a BEGIN included). */
+    boolean headIsClients() {
+        Entry head = firstReal();
+        return head != null && !head.swallow();
+    }
+
     /**
      * Simple Queries and FunctionCalls the server skipped, looking for a Sync after an error in front of them in the
      * same batch (the BEGIN pgroute sent ahead of a Query), since last asked: each needs a Sync sent for it, whose
