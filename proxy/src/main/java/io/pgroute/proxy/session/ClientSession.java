@@ -96,6 +96,8 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     private boolean discardSequences;
     /** A plan generation no statement has: a statement recorded with it is prepared again before its next use. */
     private static final int STALE_GENERATION = Integer.MIN_VALUE;
+    /** An error pgroute sent for a Flush-ended request: what the client sends is dropped up to its Sync. */
+    private boolean skippingToSync;
     /** Every frame of the client's last read has been queued (its read-complete came). */
     private boolean clientReadDone = true;
     /**
@@ -280,6 +282,13 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         }
         waiting.addLast(frame);
         clientReadDone = false;
+        if (skippingToSync) {
+            skipToSync();
+            if (!skippingToSync) {
+                pumpAndFlush();
+            }
+            return;
+        }
         if ((type == FrontendType.QUERY || type == FrontendType.PARSE || type == FrontendType.BIND)
                 && frame.startsMessage()) {  // a Bind's later pieces carry only its values
             classifyAhead(frame, type);
@@ -1230,13 +1239,21 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
 
     /**
      * Answers the complete request unit at the head of the queue with {@code error} without running it, as
-     * PostgreSQL answers a request that fails: the error, then ReadyForQuery (COMPAT E4). False, and nothing done,
-     * when the unit is not complete (no Query, Sync or FunctionCall yet).
+     * PostgreSQL answers a request that fails: the error, then ReadyForQuery (COMPAT E4). A unit ended by a Flush
+     * gets the error at once and its Sync, when it comes, the ReadyForQuery; what comes before that Sync is dropped.
+     * False, and nothing done, when the unit has not ended yet (no Query, Sync, FunctionCall or Flush).
      */
     private boolean answerHeadUnit(ErrorResponse error) {
-        int frames = headUnitLength();
-        if (closed || frames <= 0) {
+        if (closed) {
             return false;
+        }
+        int frames = headUnitLength();
+        boolean flushed = frames <= 0;
+        if (flushed) {
+            frames = flushedUnitLength();
+            if (frames <= 0) {
+                return false;
+            }
         }
         for (int i = 0; i < frames; i++) {
             waiting.pollFirst().release();
@@ -1249,10 +1266,52 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             cache.discardFill();  // a lookup that missed expected this unit's answer
         }
         recorder.error(error.sqlState());
-        answerHere(error);
+        if (flushed) {
+            // the client waits for an answer after its Flush: the error now, and its Sync gets the ReadyForQuery
+            // once everything before it is dropped, as PostgreSQL skips to the Sync after an error
+            out.write(error);
+            unflushed = true;
+            skippingToSync = true;
+            skipToSync();
+        } else {
+            answerHere(error);
+        }
         updateClientReads();
         pumpAndFlush();
         return true;
+    }
+
+    /** The frames up to and including a Flush at the head of the queue that comes before any end of a unit; else 0. */
+    private int flushedUnitLength() {
+        int frames = 0;
+        for (PgFrame each : waiting) {
+            frames++;
+            FrontendType type = FrontendType.of(each.type());
+            if (type == FrontendType.FLUSH) {
+                return frames;
+            }
+            if (type == FrontendType.QUERY || type == FrontendType.SYNC || type == FrontendType.FUNCTION_CALL) {
+                return 0;
+            }
+        }
+        return 0;
+    }
+
+    /**
+     * After an error pgroute answered a Flush-ended request with: drops what the client sends up to its Sync, and
+     * answers that Sync with ReadyForQuery.
+     */
+    private void skipToSync() {
+        while (skippingToSync && !waiting.isEmpty()) {
+            PgFrame next = waiting.pollFirst();
+            boolean sync = next.is(FrontendType.SYNC);
+            next.release();
+            if (sync) {
+                skippingToSync = false;
+                out.write(ReadyForQuery.of(transactionStatus));
+                unflushed = true;
+            }
+        }
     }
 
     private void onLeased(BackendPool pool, BackendConnection connection) {
@@ -1871,7 +1930,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
 
     /**
      * Answers the request unit that waited behind a settings replay with {@code answer}, without running it; a
-     * unit not complete yet (ended by a Flush) cannot be answered that way and the client is closed with it.
+     * unit with neither its Sync nor a Flush yet cannot be answered that way and the client is closed with it.
      */
     private void answerInsteadOfRunning(ErrorResponse answer) {
         leasedForHead = false;

@@ -10,6 +10,7 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -91,6 +92,40 @@ class WaitingForAConnectionIT {
                 assertThat(rs.next()).isTrue();
                 assertThat(rs.getInt(1)).as("the same client connection goes on").isZero();
             }
+        }
+    }
+
+    /**
+     * A request ended by Flush (pg-cursor's Parse, Bind, Execute with a row limit, Flush: it waits for the rows
+     * before it sends more) when no connection frees up in time: the error comes at once, as PostgreSQL answers an error in the extended protocol, then everything up to
+     * the client's Sync is dropped and the Sync gets ReadyForQuery; the client stays (COMPAT E4). It was closed with
+     * FATAL before.
+     */
+    @Test
+    void aFlushEndedRequestThatWaitsTooLongGetsAnErrorThenReadyForQueryAtItsSync() throws Exception {
+        try (PgrouteServer server = server("  size: 1\n  timeout: 1s");
+             WireClient holder = WireClient.connect(server.port(), "trusted", "app");  // the same pool
+             WireClient waiter = WireClient.connect(server.port(), "trusted", "app")) {
+            holder.send(new io.pgroute.protocol.frontend.Query("BEGIN"));
+            holder.readUntilReady();
+            holder.send(new io.pgroute.protocol.frontend.Query("INSERT INTO waiting_rows VALUES (5)"));
+            assertThat(WireClient.types(holder.readUntilReady())).isEqualTo("CZ");
+            waiter.send(new io.pgroute.protocol.frontend.Parse("", "INSERT INTO waiting_rows VALUES (6)", new int[0]),
+                    new io.pgroute.protocol.frontend.Bind("", "", new short[0], new byte[0][], new short[0]),
+                    new io.pgroute.protocol.frontend.Execute("", 0), io.pgroute.protocol.frontend.Flush.INSTANCE);
+            WireClient.Message error = waiter.read(5_000);
+            assertThat(error.type()).as("the error, before any Sync: %s", error).isEqualTo('E');
+            assertThat(error.sqlState()).isEqualTo("53300");
+            waiter.send(new io.pgroute.protocol.frontend.Execute("", 0), io.pgroute.protocol.frontend.Sync.INSTANCE);
+            List<WireClient.Message> rest = waiter.readUntilReady();
+            assertThat(WireClient.types(rest)).as("what came up to the Sync was dropped").isEqualTo("Z");
+            holder.send(new io.pgroute.protocol.frontend.Query("ROLLBACK"));
+            holder.readUntilReady();
+            waiter.send(new io.pgroute.protocol.frontend.Query(
+                    "/* pgroute: primary */ SELECT count(*) FROM waiting_rows WHERE id IN (5, 6)"));
+            List<WireClient.Message> after = waiter.readUntilReady();
+            assertThat(WireClient.types(after)).isEqualTo("TDCZ");
+            assertThat(after.get(1).firstValue()).as("nothing ran; the client goes on").isEqualTo("0");
         }
     }
 
