@@ -2,9 +2,11 @@ package io.pgroute.proxy.session;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.pgroute.protocol.auth.Md5Password;
 import io.pgroute.protocol.codec.MessageEncoder;
 import io.pgroute.protocol.backend.DataRow;
 import io.pgroute.protocol.backend.ErrorResponse;
+import io.pgroute.protocol.frontend.PasswordMessage;
 import io.pgroute.protocol.startup.StartupMessage;
 
 import java.io.DataInputStream;
@@ -55,6 +57,9 @@ final class WireClient implements AutoCloseable {
         }
     }
 
+    /** AuthenticationMD5Password's code (Int32, its last byte): 4 bytes of salt follow. */
+    private static final byte MD5_PASSWORD = 5;
+
     private final Socket socket;
     private final DataInputStream in;
     private final OutputStream out;
@@ -67,13 +72,31 @@ final class WireClient implements AutoCloseable {
 
     /** Connects and logs in as {@code user} (a trust user) to {@code database}, reading up to ReadyForQuery. */
     static WireClient connect(int port, String user, String database) throws IOException {
+        return connect(port, user, null, database);
+    }
+
+    /**
+     * Connects and logs in as {@code user} to {@code database}, answering an md5 password request with
+     * {@code password} (a server of its own, such as a LocalCluster node, to compare with), up to ReadyForQuery.
+     */
+    static WireClient connect(int port, String user, String password, String database) throws IOException {
         Socket socket = new Socket("127.0.0.1", port);
         socket.setSoTimeout(10_000);
         WireClient result = new WireClient(socket);
         try {
             result.send(StartupMessage.of(user, database, Map.of("application_name", "wire-client")));
-            List<Message> login = result.readUntilReady();
-            if (login.stream().anyMatch(each -> each.type() == 'E')) {
+            List<Message> login = new ArrayList<>();
+            Message next;
+            do {
+                next = result.read();
+                login.add(next);
+                byte[] body = next.body();
+                if (next.type() == 'R' && body.length == 8 && body[3] == MD5_PASSWORD && password != null) {
+                    byte[] salt = java.util.Arrays.copyOfRange(body, 4, 8);
+                    result.send(new PasswordMessage(Md5Password.hash(user, password, salt)));
+                }
+            } while (next.type() != 'Z' && next.type() != 'E');
+            if (next.type() == 'E') {
                 throw new IOException("login failed: " + login);
             }
             return result;
