@@ -1258,6 +1258,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         for (int i = 0; i < frames; i++) {
             waiting.pollFirst().release();
         }
+        earlyUnit = false;  // a unit the cache let go on before its end: nothing of it was sent
         if (deferredBegin != null) {
             deferredBegin = null;  // nothing reached a server: the transaction pgroute answered BEGIN for never began
             transactionStatus = 'I';
