@@ -13,14 +13,17 @@ import org.postgresql.PGNotification;
 
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -190,6 +193,172 @@ class PinningIT {
         }
     }
 
+    /**
+     * DISCARD ALL from a pinned client (a client-side pool resetting its connection) ends what pinned it, as on a
+     * direct connection: the advisory lock is released, the LISTEN is gone, and pgjdbc's server-prepared statement
+     * still runs (pgjdbc sees the DISCARD ALL tag and prepares it again). Inside a transaction block it fails with
+     * 25001 and changes nothing (COMPAT G7).
+     */
+    @Test
+    void discardAllEndsLocksListensAndStatementsAsOnADirectConnection() throws Exception {
+        Properties props = new Properties();
+        props.setProperty("prepareThreshold", "1");  // the PreparedStatement is a named statement on the server
+        try (BackgroundClients others = new BackgroundClients(2, PinningIT::connect, defaults());
+             Connection direct = connectDirect(props); Connection proxied = connect(props)) {
+            List<String> expected = discardAllSequence(direct, 444001, "pin_discard_direct");
+            List<String> seen = discardAllSequence(proxied, 444002, "pin_discard_proxied");
+            assertThat(expected).as("direct").containsExactly(
+                    "before: lock held 1, notified true, plus one 2",
+                    "after DISCARD ALL: locks 0, listening 0, notified false, plus one 42, plus one 43",
+                    "DISCARD ALL in a transaction block: 25001, lock held 1",
+                    "after ROLLBACK: listening 1, notified true, plus one 8");
+            assertThat(seen).as("through pgroute").isEqualTo(expected);
+        }
+    }
+
+    /** Without a pin, DISCARD ALL in a transaction (explicit BEGIN or pgjdbc's own) fails as it does directly. */
+    @Test
+    void discardAllInATransactionBlockFailsWith25001AndTheClientGoesOn() throws Exception {
+        try (Connection direct = connectDirect(new Properties()); Connection proxied = connect()) {
+            for (Connection each : new Connection[] {direct, proxied}) {
+                String label = each == direct ? "direct" : "through pgroute";
+                try (Statement s = each.createStatement()) {
+                    s.execute("BEGIN");
+                    assertThat(sqlState(s, "DISCARD ALL")).as("%s, after BEGIN", label).isEqualTo("25001");
+                    s.execute("ROLLBACK");
+                    assertThat(scalarInt(s, "SELECT 1")).isOne();
+                    each.setAutoCommit(false);
+                    assertThat(scalarInt(s, "SELECT 2")).isEqualTo(2);
+                    assertThat(sqlState(s, "DISCARD ALL")).as("%s, with autocommit off", label).isEqualTo("25001");
+                    each.rollback();
+                    each.setAutoCommit(true);
+                    assertThat(scalarInt(s, "SELECT 3")).isEqualTo(3);
+                    assertThat(sqlState(s, "DISCARD ALL")).as("%s, outside a transaction", label).isEqualTo("00000");
+                    assertThat(scalarInt(s, "SELECT 4")).isEqualTo(4);
+                }
+            }
+        }
+    }
+
+    /**
+     * SQL PREPARE pins the session, so every EXECUTE finds its statement on the primary connection while another
+     * client shares the rest of the pool; after DEALLOCATE an EXECUTE fails with 26000 as in PostgreSQL (COMPAT V10).
+     */
+    @Test
+    void runsSqlPreparedStatementsOnThePinnedConnection() throws Exception {
+        Properties simple = new Properties();
+        simple.setProperty("preferQueryMode", "simple");
+        int primaryPort = fixture.cluster().primary().port();
+        try (BackgroundClients others = new BackgroundClients(2, PinningIT::connect, defaults())) {
+            for (Properties mode : new Properties[] {new Properties(), simple}) {
+                String label = mode == simple ? "simple" : "extended";
+                try (Connection c = connect(mode); Statement s = c.createStatement();
+                     Connection direct = connectDirect(mode); Statement ds = direct.createStatement()) {
+                    s.execute("PREPARE p(int) AS SELECT $1 + 1, inet_server_port()");
+                    int pid = pid(s);
+                    Set<Integer> ports = new HashSet<>();
+                    for (int i = 0; i < 100; i++) {
+                        try (ResultSet rs = s.executeQuery("EXECUTE p(" + i + ")")) {
+                            assertThat(rs.next()).isTrue();
+                            assertThat(rs.getInt(1)).as("%s, EXECUTE p(%d)", label, i).isEqualTo(i + 1);
+                            ports.add(rs.getInt(2));
+                        }
+                    }
+                    assertThat(ports).as("%s: the ports that answered", label).containsExactly(primaryPort);
+                    assertThat(pid(s)).as("%s: pinned backend", label).isEqualTo(pid);
+
+                    ds.execute("PREPARE p(int) AS SELECT $1 + 1, inet_server_port()");
+                    for (Statement each : new Statement[] {ds, s}) {
+                        each.execute("DEALLOCATE p");
+                        assertThat(sqlState(each, "EXECUTE p(1)")).as("%s, %s: EXECUTE after DEALLOCATE", label,
+                                each == ds ? "direct" : "through pgroute").isEqualTo("26000");
+                        assertThat(scalarInt(each, "SELECT 1")).isOne();
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Locks, LISTENs and a server-prepared statement, DISCARD ALL, then the same in a transaction block: what the
+     * client notices at each step, to compare a direct connection with pgroute.
+     */
+    private List<String> discardAllSequence(Connection c, int key, String channel) throws Exception {
+        List<String> result = new ArrayList<>();
+        PGConnection pg = c.unwrap(PGConnection.class);
+        try (Statement s = c.createStatement(); PreparedStatement plusOne = c.prepareStatement("SELECT ?::int + 1");
+             Connection superuser = superuser(); Statement ss = superuser.createStatement()) {
+            s.execute("SELECT pg_advisory_lock(" + key + ")");
+            s.execute("LISTEN " + channel);
+            int before = plusOne(plusOne, 1);
+            ss.execute("NOTIFY " + channel + ", 'before'");
+            result.add("before: lock held " + locks(ss, key) + ", notified " + notified(pg, s, 5_000)
+                    + ", plus one " + before);
+
+            s.execute("DISCARD ALL");
+            int locks = locks(ss, key);
+            int discarded = scalarInt(s, "SELECT count(*) FROM pg_listening_channels()");
+            ss.execute("NOTIFY " + channel + ", 'after'");
+            result.add("after DISCARD ALL: locks " + locks + ", listening " + discarded + ", notified "
+                    + notified(pg, s, 500) + ", plus one " + plusOneOrSqlState(plusOne, 41) + ", plus one "
+                    + plusOneOrSqlState(plusOne, 42));
+
+            s.execute("SELECT pg_advisory_lock(" + key + ")");
+            s.execute("LISTEN " + channel);
+            s.execute("BEGIN");
+            String failed = sqlState(s, "DISCARD ALL");
+            result.add("DISCARD ALL in a transaction block: " + failed + ", lock held " + locks(ss, key));
+            s.execute("ROLLBACK");
+            int listening = scalarInt(s, "SELECT count(*) FROM pg_listening_channels()");
+            ss.execute("NOTIFY " + channel + ", 'kept'");
+            result.add("after ROLLBACK: listening " + listening + ", notified " + notified(pg, s, 5_000)
+                    + ", plus one " + plusOneOrSqlState(plusOne, 7));
+            s.execute("DISCARD ALL");
+            assertThat(locks(ss, key)).as("released at the end").isZero();
+        }
+        return result;
+    }
+
+    private static int locks(Statement superuser, int key) throws SQLException {
+        return scalarInt(superuser, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = " + key
+                + " AND granted");
+    }
+
+    /** Whether a notification reached the client within {@code millis} (or with the answer to a statement). */
+    private static boolean notified(PGConnection pg, Statement s, int millis) throws SQLException {
+        if (pg.getNotifications(millis).length > 0) {
+            return true;
+        }
+        scalarInt(s, "SELECT 1");
+        return pg.getNotifications().length > 0;
+    }
+
+    private static int plusOne(PreparedStatement plusOne, int value) throws SQLException {
+        plusOne.setInt(1, value);
+        try (ResultSet rs = plusOne.executeQuery()) {
+            assertThat(rs.next()).isTrue();
+            return rs.getInt(1);
+        }
+    }
+
+    private static String plusOneOrSqlState(PreparedStatement plusOne, int value) {
+        try {
+            return String.valueOf(plusOne(plusOne, value));
+        } catch (SQLException e) {
+            return e.getSQLState();
+        }
+    }
+
+    /** The SQLSTATE {@code sql} fails with, or 00000 when it succeeds. */
+    private static String sqlState(Statement s, String sql) {
+        try {
+            s.execute(sql);
+            return "00000";
+        } catch (SQLException e) {
+            return e.getSQLState();
+        }
+    }
+
     private static Settings defaults() throws SQLException {
         try (Connection c = DriverManager.getConnection(fixture.cluster().primary().jdbcUrl(ProxyFixture.DATABASE),
                 "app", "app"); Statement s = c.createStatement()) {
@@ -198,13 +367,28 @@ class PinningIT {
     }
 
     private static Connection connect() throws SQLException {
+        return connect(new Properties());
+    }
+
+    private static Connection connect(Properties extra) throws SQLException {
         Properties props = new Properties();
+        props.putAll(extra);
         props.setProperty("user", "app");
         props.setProperty("password", "app");
         props.setProperty("connectTimeout", "10");
         props.setProperty("socketTimeout", "30");
         return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + server.port() + "/"
                 + ProxyFixture.DATABASE, props);
+    }
+
+    private static Connection connectDirect(Properties extra) throws SQLException {
+        Properties props = new Properties();
+        props.putAll(extra);
+        props.setProperty("user", "app");
+        props.setProperty("password", "app");
+        props.setProperty("connectTimeout", "10");
+        props.setProperty("socketTimeout", "30");
+        return DriverManager.getConnection(fixture.cluster().primary().jdbcUrl(ProxyFixture.DATABASE), props);
     }
 
     private static Connection superuser() throws SQLException {

@@ -339,6 +339,43 @@ class SessionStateIT {
         }
     }
 
+    /**
+     * An invalid SET fails right away with PostgreSQL's SQLSTATE, in the simple and the extended protocol, the next
+     * statement runs, and the failed SET is never replayed: later statements on any backend see the value from before
+     * it (COMPAT G9).
+     */
+    @Test
+    void failsAnInvalidSetAtOnceAndNeverReplaysIt() throws Exception {
+        Properties props = new Properties();
+        Settings defaults = directSettings(props);
+        Properties simple = new Properties();
+        simple.setProperty("preferQueryMode", "simple");
+        try (BackgroundClients others = new BackgroundClients(3, () -> connect(props), defaults)) {
+            for (Properties mode : new Properties[] {props, simple}) {
+                String label = mode == simple ? "simple" : "extended";
+                try (Connection c = connect(mode); Statement s = c.createStatement();
+                     Connection direct = connectDirect(mode); Statement ds = direct.createStatement()) {
+                    String lockTimeout = scalar(ds, "SHOW lock_timeout");
+                    for (Statement each : new Statement[] {ds, s}) {
+                        String where = label + (each == ds ? ", direct" : ", through pgroute");
+                        assertThat(sqlState(each, "SET lock_timeout TO 'sdfs'")).as(where).isEqualTo("22023");
+                        assertThat(scalar(each, "SELECT 1")).as(where).isEqualTo("1");
+                        assertThat(sqlState(each, "SET no_such_setting = 1")).as(where).isEqualTo("42704");
+                        assertThat(scalar(each, "SELECT 1")).as(where).isEqualTo("1");
+                    }
+                    assertLockTimeoutOnMovingBackends(s, lockTimeout, label);
+
+                    for (Statement each : new Statement[] {ds, s}) {
+                        each.execute("SET lock_timeout = '3s'");
+                        assertThat(sqlState(each, "SET lock_timeout TO 'sdfs'")).isEqualTo("22023");
+                    }
+                    assertThat(scalar(ds, "SHOW lock_timeout")).as("direct").isEqualTo("3s");
+                    assertLockTimeoutOnMovingBackends(s, "3s", label + ", after a valid SET");
+                }
+            }
+        }
+    }
+
     // ---- helpers ----
 
     /**
@@ -375,6 +412,32 @@ class SessionStateIT {
             assertThat(settingsAndPid(s, pids)).as("statement %d", i).isEqualTo(expected);
         }
         assertThat(pids).as("backend pids").hasSizeGreaterThanOrEqualTo(2);
+    }
+
+    /** {@code SHOW lock_timeout} and {@code current_setting} say {@code expected} on two or more backends. */
+    private static void assertLockTimeoutOnMovingBackends(Statement s, String expected, String label)
+            throws SQLException {
+        Set<Integer> pids = new HashSet<>();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        for (int i = 0; i < 20 || pids.size() < 2 && System.nanoTime() < deadline; i++) {
+            assertThat(scalar(s, "SHOW lock_timeout")).as("%s: SHOW, statement %d", label, i).isEqualTo(expected);
+            try (ResultSet rs = s.executeQuery("SELECT current_setting('lock_timeout'), pg_backend_pid()")) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getString(1)).as("%s: current_setting, statement %d", label, i).isEqualTo(expected);
+                pids.add(rs.getInt(2));
+            }
+        }
+        assertThat(pids).as("%s: backend pids", label).hasSizeGreaterThanOrEqualTo(2);
+    }
+
+    /** The SQLSTATE {@code sql} fails with, or 00000 when it succeeds. */
+    private static String sqlState(Statement s, String sql) {
+        try {
+            s.execute(sql);
+            return "00000";
+        } catch (SQLException e) {
+            return e.getSQLState();
+        }
     }
 
     private static Settings settingsAndPid(Statement s, Set<Integer> pids) throws SQLException {
