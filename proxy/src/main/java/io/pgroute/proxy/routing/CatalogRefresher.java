@@ -27,6 +27,10 @@ import java.util.function.Consumer;
  * <p>Given a relation listener, each refresh also reads a {@link RelationCatalog} over the same connection, on the
  * same thread, and hands it to the listener (the result cache); a failed read keeps the previous one. The cache calls
  * {@link #refreshNow()} after it sees DDL, so that it need not wait for the next period.
+ *
+ * <p>Each refresh also asks its session, a new one of the database's role, for {@code default_transaction_isolation}:
+ * what {@code ALTER ROLE … SET}, {@code ALTER DATABASE … SET} and the server's configuration make it for every
+ * session pgroute opens (see {@link #onDefaultIsolation}).
  */
 public final class CatalogRefresher implements AutoCloseable {
 
@@ -39,6 +43,7 @@ public final class CatalogRefresher implements AutoCloseable {
     private final AtomicBoolean extraRefreshPending = new AtomicBoolean();
     private volatile boolean loadedOnce;
     private boolean relationsLoadedOnce; // only the refresher thread reads or writes it
+    private volatile Consumer<String> isolationListener;
 
     /** A refresher of the function catalog only. */
     public CatalogRefresher(DatabaseConfig database, Classifier classifier) {
@@ -86,6 +91,15 @@ public final class CatalogRefresher implements AutoCloseable {
         }
     }
 
+    /**
+     * Passes the {@code default_transaction_isolation} each refresh finds (lower case, as {@code SHOW} gives it) to
+     * {@code listener}, on the refresher's thread. Set it before {@link #start}.
+     */
+    public CatalogRefresher onDefaultIsolation(Consumer<String> listener) {
+        this.isolationListener = listener;
+        return this;
+    }
+
     public boolean loadedOnce() {
         return loadedOnce;
     }
@@ -101,6 +115,7 @@ public final class CatalogRefresher implements AutoCloseable {
                 + database.dbname();
         try (Connection connection = DriverManager.getConnection(url, props)) {
             refreshFunctions(connection);
+            refreshDefaults(connection);
             if (relationListener != null) {
                 refreshRelations(connection);
             }
@@ -121,6 +136,22 @@ public final class CatalogRefresher implements AutoCloseable {
         } catch (SQLException | RuntimeException e) {
             LOGGER.warn("cannot read the function catalog of database={} ({}); keeping the {} one", database.name(),
                     e.getMessage(), loadedOnce ? "previous" : "built-in");
+        }
+    }
+
+    private void refreshDefaults(Connection connection) {
+        Consumer<String> listener = isolationListener;
+        if (listener == null) {
+            return;
+        }
+        try (java.sql.Statement statement = connection.createStatement();
+             java.sql.ResultSet rows = statement.executeQuery("SHOW default_transaction_isolation")) {
+            if (rows.next()) {
+                listener.accept(rows.getString(1));
+            }
+        } catch (SQLException | RuntimeException e) {
+            LOGGER.warn("cannot read the default transaction isolation of database={} ({}); keeping the previous one",
+                    database.name(), e.getMessage());
         }
     }
 

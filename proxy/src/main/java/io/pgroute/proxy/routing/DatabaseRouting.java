@@ -34,6 +34,17 @@ public final class DatabaseRouting implements AutoCloseable {
     private volatile RelationCatalog relations = RelationCatalog.empty();
     /** Reads the relation catalog again at once (after DDL); nothing until the control plane set it. */
     private volatile Runnable reloadRelations = () -> { };
+    /**
+     * Whether a new session of the database's role is serializable by default ({@code ALTER ROLE … SET
+     * default_transaction_isolation}, {@code ALTER DATABASE …}, the server's configuration), as the control plane last
+     * read it on the primary. No standby runs a serializable transaction (COMPAT R2).
+     */
+    private volatile boolean serializableDefault;
+    /** When a replica last refused a read as serializable (0: never); see {@link #replicaRefusedSerializable}. */
+    private volatile long serializableRefusedNanos;
+
+    /** How long a replica's refusal of a serializable read sends the database's reads to the primary. */
+    static final long REFUSAL_MEMORY_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
 
     public DatabaseRouting(DatabaseConfig database, RoutingConfig config, NodeMonitor monitor) {
         this.topology = new Topology(database, config, monitor, new ConcurrentHashMap<>());
@@ -95,6 +106,34 @@ public final class DatabaseRouting implements AutoCloseable {
     /** DDL went through pgroute: the relation catalog may be out of date. */
     public void reloadRelations() {
         reloadRelations.run();
+    }
+
+    /** The control plane read {@code default_transaction_isolation} in a new session of the database's role. */
+    public void defaultIsolation(String value) {
+        serializableDefault = value != null && value.strip().equalsIgnoreCase("serializable");
+    }
+
+    /**
+     * A replica refused a read with 0A000 "cannot use serializable mode in a hot standby" in a session that did not
+     * choose serializable itself: the role's defaults make it so on that server (its configuration, or a change the
+     * control plane has not read yet). For {@link #REFUSAL_MEMORY_NANOS} the database's sessions read from the
+     * primary; then a read tries the replicas again (an autocommit read that is refused again runs on the primary).
+     */
+    public void replicaRefusedSerializable() {
+        long now = System.nanoTime();
+        serializableRefusedNanos = now == 0 ? 1 : now;
+    }
+
+    /**
+     * Whether a session that did not set {@code default_transaction_isolation} itself runs serializable transactions
+     * by default: as the control plane read it, or as a replica's refusal showed recently.
+     */
+    public boolean serializableByDefault() {
+        if (serializableDefault) {
+            return true;
+        }
+        long refused = serializableRefusedNanos;
+        return refused != 0 && System.nanoTime() - refused < REFUSAL_MEMORY_NANOS;
     }
 
     /** The control plane read the relation catalog again. */

@@ -35,6 +35,8 @@ final class NodeProbe implements AutoCloseable {
     private static final String TIMEOUT_SECONDS = "1";
     private static final String PRIMARY_QUERY = "SELECT pg_current_wal_lsn(), false";
     private static final String REPLICA_QUERY = "SELECT pg_last_wal_replay_lsn(), pg_is_in_recovery()";
+    /** Settings of the probe's own session (a backslash keeps the space in a value, as PostgreSQL splits options). */
+    static final String PROBE_OPTIONS = "-c default_transaction_isolation=read\\ committed";
 
     private final String database;
     private final String name;
@@ -181,6 +183,9 @@ final class NodeProbe implements AutoCloseable {
         result.setProperty("socketTimeout", TIMEOUT_SECONDS);
         result.setProperty("tcpKeepAlive", "true");
         result.setProperty("ApplicationName", "pgroute-monitor");
+        // whatever the role's or the database's defaults (ALTER ROLE … SET default_transaction_isolation =
+        // 'serializable', which every standby refuses for a query with 0A000): the probe measures the node, not them
+        result.setProperty("options", PROBE_OPTIONS);
         result.setProperty("sslmode", tls.name().toLowerCase(Locale.ROOT));
         return result;
     }

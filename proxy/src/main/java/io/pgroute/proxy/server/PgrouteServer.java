@@ -149,6 +149,7 @@ public final class PgrouteServer implements AutoCloseable {
             }
             if (reads != null) {
                 reads.onReloadRelations(refresher::refreshNow);
+                refresher.onDefaultIsolation(reads::defaultIsolation);
             }
             result.add(refresher.start(config.routing().catalogRefresh()));
         }

@@ -205,7 +205,8 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         this.translator = new StatementTranslator(responses, client.alloc(),
                 () -> settings.desired().get("search_path"), routing::planGeneration, host::maxPreparedBytes);
         this.translator.onParseSkipped(recorder::parseSkipped);
-        SerializableDefault serializable = new SerializableDefault(info.startupParameters());
+        SerializableDefault serializable = new SerializableDefault(info.startupParameters(),
+                routing::serializableByDefault);
         this.placement = new ReadPlacement(routing, () -> serializable.serializable(settings.desired()));
         routing.clientEncoding(startupBackend.reportedParameters().get("client_encoding"));
         this.backend = startupBackend;
@@ -1625,6 +1626,20 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
                 cache.discardFill();
             }
             done.requeue(waiting);  // as it came: its statement is prepared again wherever it runs
+            return;
+        }
+        if (done.refusedSerializable()) {
+            // not the statement: the session's default isolation, which no standby runs (COMPAT R2)
+            routing.replicaRefusedSerializable();
+            if (cache != null) {
+                cache.discardFill();
+            }
+            try (SessionMdc.Scope ignored = mdc()) {
+                LOGGER.info("replica refused a read as serializable (the role's or the database's default "
+                        + "transaction isolation); reads go to the primary session={}", id());
+            }
+            done.requeue(waiting);
+            placement.forcePrimaryOnce();
             return;
         }
         routing.markWrite(done.sql());

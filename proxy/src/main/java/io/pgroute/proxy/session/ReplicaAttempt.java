@@ -30,6 +30,8 @@ final class ReplicaAttempt {
     private boolean retry;
     /** The retry is for a statement pgroute prepared by name whose plan went stale, not for the primary. */
     private boolean planChanged;
+    /** The retry is for a serializable transaction, which no standby runs (see {@link #refusesSerializable}). */
+    private boolean refusedSerializable;
     /**
      * A read sent to the primary, kept only so that a stale plan of its unnamed statement can be hidden
      * ({@link #onPlanChanged}): nothing else makes it run again.
@@ -106,7 +108,19 @@ final class ReplicaAttempt {
     void onError(ErrorResponse error) {
         if (holding && !onPrimary && needsPrimary(error)) {
             retry = true;
+            refusedSerializable = refusesSerializable(error);
         }
+    }
+
+    /** Whether the retry is for the session's default isolation, serializable, not for the statement. */
+    boolean refusedSerializable() {
+        return refusedSerializable;
+    }
+
+    /** 0A000 "cannot use serializable mode in a hot standby": any statement of a serializable transaction. */
+    static boolean refusesSerializable(ErrorResponse error) {
+        return "0A000".equals(error.sqlState()) && error.message() != null
+                && error.message().contains("serializable mode in a hot standby");
     }
 
     /**

@@ -10,29 +10,35 @@ import java.util.Map;
  * (and committed), else as given at startup (a parameter of its own, or {@code options=-c …} / {@code --…}). A hot
  * standby refuses every serializable transaction, read-only ones and a lone autocommit SELECT's too (0A000 "cannot
  * use serializable mode in a hot standby"), so such a session's reads go to the primary, which answers them as
- * PostgreSQL would (COMPAT R2). A default set with {@code ALTER ROLE} or {@code ALTER DATABASE} is not seen.
+ * PostgreSQL would (COMPAT R2). Neither set nor given, it is the default of the server's sessions: what
+ * {@code ALTER ROLE}, {@code ALTER DATABASE} or the configuration make it for the database's role, as the control plane
+ * read it or a replica's refusal showed ({@code serverDefault}).
  */
 final class SerializableDefault {
 
     private static final String NAME = "default_transaction_isolation";
 
-    private final boolean atStartup;
+    /** The verdict on the value given at startup; null when none was. */
+    private final Boolean atStartup;
+    private final java.util.function.BooleanSupplier serverDefault;
     /** The SET value last judged, and the verdict: a session that set it is asked on every read. */
     private String lastValue;
     private boolean lastVerdict;
 
-    SerializableDefault(Map<String, String> startupParameters) {
+    SerializableDefault(Map<String, String> startupParameters, java.util.function.BooleanSupplier serverDefault) {
         String value = startupParameters.get(NAME);
         String options = startupParameters.get("options");
         String fromOptions = options == null ? null : fromOptions(options);
-        this.atStartup = isSerializable(fromOptions != null ? fromOptions : value);
+        String given = fromOptions != null ? fromOptions : value;
+        this.atStartup = given == null ? null : isSerializable(given);
+        this.serverDefault = serverDefault;
     }
 
     /** Whether transactions are serializable by default with the session's committed {@code settings}. */
     boolean serializable(SessionSettings settings) {
         String value = settings.isEmpty() ? null : settings.get(NAME);
         if (value == null) {
-            return atStartup;
+            return atStartup != null ? atStartup : serverDefault.getAsBoolean();
         }
         if (!value.equals(lastValue)) {
             lastValue = value;

@@ -160,6 +160,18 @@ public final class SessionRouting {
         }
     }
 
+    /** {@link DatabaseRouting#serializableByDefault}; false without replicas. */
+    public boolean serializableByDefault() {
+        return database != null && database.serializableByDefault();
+    }
+
+    /** {@link DatabaseRouting#replicaRefusedSerializable}. */
+    public void replicaRefusedSerializable() {
+        if (database != null) {
+            database.replicaRefusedSerializable();
+        }
+    }
+
     public boolean isKnownWrite(String sql) {
         return database != null && database.hasKnownWrites()
                 && database.isKnownWrite(classify(sql).fingerprint());

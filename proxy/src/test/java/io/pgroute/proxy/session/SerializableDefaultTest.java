@@ -24,7 +24,7 @@ class SerializableDefaultTest {
     @Test
     void aCommittedSetOverridesTheStartupValueUntilReset() {
         SerializableDefault atStartup = new SerializableDefault(Map.of("options",
-                "-c default_transaction_isolation=serializable"));
+                "-c default_transaction_isolation=serializable"), () -> false);
         SessionSettings settings = new SessionSettings();
         assertThat(atStartup.serializable(settings)).isTrue();
         settings.set("default_transaction_isolation", "'repeatable read'");
@@ -32,11 +32,29 @@ class SerializableDefaultTest {
         settings.reset("default_transaction_isolation");
         assertThat(atStartup.serializable(settings)).isTrue();
 
-        SerializableDefault plain = new SerializableDefault(Map.of("user", "app"));
+        SerializableDefault plain = new SerializableDefault(Map.of("user", "app"), () -> false);
         assertThat(plain.serializable(settings)).isFalse();
         settings.set("default_transaction_isolation", "'Serializable'");
         assertThat(plain.serializable(settings)).isTrue();
-        assertThat(new SerializableDefault(Map.of("default_transaction_isolation", "serializable"))
+        assertThat(new SerializableDefault(Map.of("default_transaction_isolation", "serializable"), () -> false)
                 .serializable(new SessionSettings())).as("as a startup parameter of its own").isTrue();
+    }
+
+    @Test
+    void withoutAValueOfItsOwnTheSessionHasTheServersDefault() {
+        java.util.concurrent.atomic.AtomicBoolean server = new java.util.concurrent.atomic.AtomicBoolean(true);
+        SessionSettings settings = new SessionSettings();
+        SerializableDefault plain = new SerializableDefault(Map.of("user", "app"), server::get);
+        assertThat(plain.serializable(settings)).as("ALTER ROLE … SET default_transaction_isolation").isTrue();
+        server.set(false);
+        assertThat(plain.serializable(settings)).isFalse();
+        server.set(true);
+        settings.set("default_transaction_isolation", "'read committed'");
+        assertThat(plain.serializable(settings)).as("the session's own SET comes first").isFalse();
+        settings.reset("default_transaction_isolation");
+        assertThat(plain.serializable(settings)).isTrue();
+        SerializableDefault given = new SerializableDefault(Map.of("options",
+                "-c default_transaction_isolation=read\\ committed"), server::get);
+        assertThat(given.serializable(settings)).as("a startup option comes first too").isFalse();
     }
 }
