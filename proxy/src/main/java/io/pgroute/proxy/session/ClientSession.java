@@ -460,8 +460,9 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
 
     /** A CancelRequest with this session's key arrived. */
     public void onCancelRequest() {
-        if (leasing && headUnitLength() > 0) {
-            // the request waits for a connection: it is answered 57014 now and never runs (COMPAT T6)
+        if (leasing && (headUnitLength() > 0 || flushedUnitLength() > 0)) {
+            // the request waits for a connection: it is answered 57014 now and never runs (COMPAT T6); one ended by
+            // Flush gets the error at once and its Sync the ReadyForQuery (see answerHeadUnit)
             cancelWhileLeasing = true;
             if (leaseInFlight != null) {
                 leaseInFlight.cancel(false);  // the pool skips a cancelled waiter

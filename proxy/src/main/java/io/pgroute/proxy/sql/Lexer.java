@@ -113,7 +113,7 @@ final class Lexer {
         if (isIdentStart(c)) {
             return word(start);
         }
-        if (Character.isDigit(c) || (c == '.' && Character.isDigit(d))) {
+        if (isDigit(c) || (c == '.' && isDigit(d))) {
             return number(start);
         }
         if ("()[],;.".indexOf(c) >= 0 || (c == ':' && d != ':' && d != '=')) {
@@ -124,9 +124,23 @@ final class Lexer {
     }
 
     private void skipWhitespace() {
-        while (pos < chars.length && (chars[pos] == ' ' || Character.isWhitespace(chars[pos]))) {
+        while (pos < chars.length && isSpace(chars[pos])) {
             pos++;
         }
+    }
+
+    /**
+     * PostgreSQL's white space ({@code space} in its scanner: space, tab, newline, carriage return, form feed,
+     * vertical tab), not Java's: a non-ASCII space such as U+00A0 or U+3000 is part of an identifier there, as every
+     * character above 0x7F is.
+     */
+    static boolean isSpace(char c) {
+        return c == ' ' || c <= '\r' && c >= '\t';  // \t \n \u000B \f \r
+    }
+
+    /** An ASCII digit: PostgreSQL's {@code [0-9]}; other scripts' digits are identifier characters there. */
+    private static boolean isDigit(char c) {
+        return c >= '0' && c <= '9';
     }
 
     private char peek(int ahead) {
@@ -182,9 +196,9 @@ final class Lexer {
 
     private Token.Type dollar(int start) {
         char d = peek(1);
-        if (Character.isDigit(d)) {
+        if (isDigit(d)) {
             pos++;
-            while (pos < chars.length && Character.isDigit(chars[pos])) {
+            while (pos < chars.length && isDigit(chars[pos])) {
                 pos++;
             }
             return token(Token.Type.PARAM, start, start, pos);
@@ -300,11 +314,11 @@ final class Lexer {
     }
 
     private static boolean isIdentPart(char c) {
-        return isIdentStart(c) || Character.isDigit(c) || c == '$';
+        return isIdentStart(c) || isDigit(c) || c == '$';
     }
 
     private static boolean isTagPart(char c, boolean first) {
-        return first ? isIdentStart(c) : isIdentStart(c) || Character.isDigit(c);
+        return first ? isIdentStart(c) : isIdentStart(c) || isDigit(c);
     }
 
     private static boolean isOperatorChar(char c) {

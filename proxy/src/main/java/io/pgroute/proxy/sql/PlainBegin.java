@@ -27,15 +27,15 @@ public final class PlainBegin {
         }
         int at = 0;
         int end = sql.length();
-        while (at < end && Character.isWhitespace(sql.charAt(at))) {
+        while (at < end && Lexer.isSpace(sql.charAt(at))) {
             at++;
         }
-        while (end > at && Character.isWhitespace(sql.charAt(end - 1))) {
+        while (end > at && Lexer.isSpace(sql.charAt(end - 1))) {
             end--;
         }
         if (end > at && sql.charAt(end - 1) == ';') {
             end--;
-            while (end > at && Character.isWhitespace(sql.charAt(end - 1))) {
+            while (end > at && Lexer.isSpace(sql.charAt(end - 1))) {
                 end--;
             }
         }

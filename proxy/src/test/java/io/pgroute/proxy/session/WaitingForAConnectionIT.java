@@ -129,6 +129,41 @@ class WaitingForAConnectionIT {
         }
     }
 
+    /**
+     * A cancel of a request ended by Flush while it waits for a connection: the error at once, nothing of it ever
+     * runs, and its Sync gets ReadyForQuery (COMPAT T6 with E4's Flush). The cancel was ignored before, and the client
+     * waited for a connection (or for the pool's timeout) although it had cancelled.
+     */
+    @Test
+    void aCancelledFlushEndedRequestThatWaitsForAConnectionGetsTheErrorAtOnceAndNeverRuns() throws Exception {
+        try (PgrouteServer server = server("  size: 1\n  timeout: 30s");
+             WireClient holder = WireClient.connect(server.port(), "trusted", "app");  // the same pool
+             WireClient waiter = WireClient.connect(server.port(), "trusted", "app")) {
+            holder.send(new io.pgroute.protocol.frontend.Query("BEGIN"));
+            holder.readUntilReady();
+            holder.send(new io.pgroute.protocol.frontend.Query("INSERT INTO waiting_rows VALUES (7)"));
+            assertThat(WireClient.types(holder.readUntilReady())).isEqualTo("CZ");
+            waiter.send(new io.pgroute.protocol.frontend.Parse("", "INSERT INTO waiting_rows VALUES (8)", new int[0]),
+                    new io.pgroute.protocol.frontend.Bind("", "", new short[0], new byte[0][], new short[0]),
+                    new io.pgroute.protocol.frontend.Execute("", 0), io.pgroute.protocol.frontend.Flush.INSTANCE);
+            assertThat(waiter.silentFor(500)).as("it waits for the only connection").isTrue();
+            waiter.cancel(server.port());
+            WireClient.Message error = waiter.read(5_000);
+            assertThat(error.type()).as("the error, before any Sync: %s", error).isEqualTo('E');
+            assertThat(error.sqlState()).isEqualTo("57014");
+            waiter.send(io.pgroute.protocol.frontend.Sync.INSTANCE);
+            assertThat(WireClient.types(waiter.readUntilReady())).isEqualTo("Z");
+            holder.send(new io.pgroute.protocol.frontend.Query("COMMIT"));
+            holder.readUntilReady();
+            waiter.send(new io.pgroute.protocol.frontend.Query(
+                    "/* pgroute: primary */ SELECT count(*) FROM waiting_rows WHERE id IN (7, 8)"));
+            List<WireClient.Message> after = waiter.readUntilReady();
+            assertThat(WireClient.types(after)).isEqualTo("TDCZ");
+            assertThat(after.get(1).firstValue()).as("only the holder's row: the cancelled INSERT never ran")
+                    .isEqualTo("1");
+        }
+    }
+
     @Test
     void emptyQueriesOfConnectionValidatorsNeedNoServerConnection() throws Exception {
         try (PgrouteServer server = server("  size: 1");

@@ -63,6 +63,8 @@ final class WireClient implements AutoCloseable {
     private final Socket socket;
     private final DataInputStream in;
     private final OutputStream out;
+    /** BackendKeyData's body from the login (process id and secret key), for {@link #cancel}; null if none came. */
+    private byte[] keyData;
 
     private WireClient(Socket socket) throws IOException {
         this.socket = socket;
@@ -90,6 +92,9 @@ final class WireClient implements AutoCloseable {
             do {
                 next = result.read();
                 login.add(next);
+                if (next.type() == 'K') {
+                    result.keyData = next.body();
+                }
                 byte[] body = next.body();
                 if (next.type() == 'R' && body.length == 8 && body[3] == MD5_PASSWORD && password != null) {
                     byte[] salt = java.util.Arrays.copyOfRange(body, 4, 8);
@@ -185,6 +190,25 @@ final class WireClient implements AutoCloseable {
             throw new IOException("connection closed by the server");
         }
         return java.util.Arrays.copyOf(buffer, read);
+    }
+
+    /**
+     * Sends a CancelRequest for this connection, with the key its login got, on a new connection to {@code port}, as
+     * drivers do (that connection gets no answer: the server closes it).
+     */
+    void cancel(int port) throws IOException {
+        if (keyData == null) {
+            throw new IOException("no BackendKeyData at login");
+        }
+        try (Socket cancel = new Socket("127.0.0.1", port)) {
+            java.io.DataOutputStream request = new java.io.DataOutputStream(cancel.getOutputStream());
+            request.writeInt(8 + keyData.length);
+            request.writeInt(80877102);  // the cancel request code: 1234 << 16 | 5678
+            request.write(keyData);
+            request.flush();
+            cancel.setSoTimeout(5_000);
+            cancel.getInputStream().read();  // the server closes it once it has read the request
+        }
     }
 
     /** True when nothing arrives within {@code millis}. */

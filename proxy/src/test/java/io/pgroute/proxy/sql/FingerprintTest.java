@@ -82,6 +82,17 @@ class FingerprintTest {
                 .isEqualTo("select a, b from t");
         assertThat(fingerprint("select 1; select 'x';")).isEqualTo("select ?; select ?");
         assertThat(fingerprint(";;")).isEmpty();
+        assertThat(fingerprint("select\u000Ba\f,b\rfrom t")).as("vertical tab, form feed, carriage return")
+                .isEqualTo("select a, b from t");
+    }
+
+    @Test
+    void readsWhiteSpaceAndDigitsAsPostgreSqlDoes() {
+        // above 0x7F every character is part of an identifier in PostgreSQL's scanner, spaces and digits of other
+        // scripts too: "a\u3000b" is one name there, not two
+        assertThat(fingerprint("select a\u3000b from t")).isEqualTo("select a\u3000b from t");
+        assertThat(fingerprint("select a\u2028from t")).isEqualTo("select a\u2028from t");
+        assertThat(fingerprint("select x\u0663 from t where id = 7")).isEqualTo("select x\u0663 from t where id = ?");
     }
 
     @Test

@@ -26,7 +26,7 @@ class PlainBeginTest {
             "BEGIN ISOLATION LEVEL SERIALIZABLE ISOLATION LEVEL SERIALIZABLE", "BEGIN READ WRITE READ WRITE",
             "BEGIN DEFERRABLE", "BEGIN NOT DEFERRABLE", "BEGIN ISOLATION LEVEL", "BEGIN ISOLATION LEVEL FOO",
             "BEGIN ISOLATION LEVEL REPEATABLE", "BEGIN WORK WORK", "/* x */ BEGIN", "BEGIN -- x", "BEGIN; SELECT 1",
-            "BEGIN;;", "BEGIN\fWORK", "\u017Ftart transaction", "BEG\u0130N", "START", "START TRANSACTION WORK", "COMMIT", "ROLLBACK", "BEGINS", "BEGIN ISOLATION LEVEL read",
+            "BEGIN;;", "BEGIN\fWORK", "BEGIN\u3000", "\u2028BEGIN", "BEGIN\u0085", "\u017Ftart transaction", "BEG\u0130N", "START", "START TRANSACTION WORK", "COMMIT", "ROLLBACK", "BEGINS", "BEGIN ISOLATION LEVEL read",
             "begin transaction isolation level read uncommitted read write and more words that make it long enough"})
     void otherTextsAreNot(String sql) {
         assertThat(PlainBegin.tag(sql)).isNull();
