@@ -20,7 +20,11 @@ import org.slf4j.LoggerFactory;
  * next sample, at once, connects again, and only if that fails too is the node DOWN: one slow answer from a busy
  * server (or a connection its administrator killed) does not take it out of routing and {@code /health}. While
  * DOWN, only one connection attempt is made per health interval. Connect and socket timeouts of one second keep a
- * dead server from holding the probe's thread for long.
+ * dead server from holding the probe's thread for long; the connection that confirms a failure gets
+ * {@link #CONFIRM_TIMEOUT_SECONDS} for each step of its login instead, because a server that is only overloaded
+ * (every core busy) can take more than a second to start a session and authenticate it, and must not be taken for a
+ * dead one, the primary included ({@code /health} 503). A stopped server refuses the connection at once whatever the
+ * timeout; one that hangs is down after about six seconds instead of two.
  *
  * <p>Used by one thread at a time (the monitor's scheduler never runs a probe's task concurrently); the result is
  * published through a volatile {@link Reading}.
@@ -33,6 +37,9 @@ final class NodeProbe implements AutoCloseable {
 
     private static final Logger LOGGER = LoggerFactory.getLogger(NodeProbe.class);
     private static final String TIMEOUT_SECONDS = "1";
+    private static final int TIMEOUT_MILLIS = 1_000;
+    /** Connect and socket timeouts of the connection that confirms a failed sample (see the class). */
+    static final String CONFIRM_TIMEOUT_SECONDS = "5";
     private static final String PRIMARY_QUERY = "SELECT pg_current_wal_lsn(), false";
     private static final String REPLICA_QUERY = "SELECT pg_last_wal_replay_lsn(), pg_is_in_recovery()";
     /** Settings of the probe's own session (a backslash keeps the space in a value, as PostgreSQL splits options). */
@@ -44,6 +51,7 @@ final class NodeProbe implements AutoCloseable {
     private final boolean primary;
     private final String url;
     private final Properties properties;
+    private final Properties confirmingProperties;
     private final long healthIntervalNanos;
     private Connection connection;
     private PreparedStatement statement;
@@ -60,7 +68,8 @@ final class NodeProbe implements AutoCloseable {
         this.node = node;
         this.primary = primary;
         this.url = "jdbc:postgresql://" + node.address() + "/" + dbname;
-        this.properties = properties(user, password, tls);
+        this.properties = properties(user, password, tls, TIMEOUT_SECONDS);
+        this.confirmingProperties = properties(user, password, tls, CONFIRM_TIMEOUT_SECONDS);
         this.healthIntervalNanos = healthInterval.toNanos();
         this.reading = new Reading(Health.DOWN, Lsn.INVALID, false, "not probed yet", Instant.now(), 0);
     }
@@ -113,8 +122,11 @@ final class NodeProbe implements AutoCloseable {
     }
 
     private void connect() throws SQLException {
-        connection = DriverManager.getConnection(url, properties);
+        connection = DriverManager.getConnection(url, suspect ? confirmingProperties : properties);
         try {
+            if (suspect) {
+                connection.setNetworkTimeout(Runnable::run, TIMEOUT_MILLIS);  // the samples' own timeout again
+            }
             connection.setAutoCommit(true);
             statement = connection.prepareStatement(primary ? PRIMARY_QUERY : REPLICA_QUERY);
         } catch (SQLException e) {
@@ -171,7 +183,7 @@ final class NodeProbe implements AutoCloseable {
         }
     }
 
-    private static Properties properties(String user, String password, BackendTlsMode tls) {
+    private static Properties properties(String user, String password, BackendTlsMode tls, String timeoutSeconds) {
         Properties result = new Properties();
         if (user != null) {
             result.setProperty("user", user);
@@ -179,8 +191,8 @@ final class NodeProbe implements AutoCloseable {
         if (password != null) {
             result.setProperty("password", password);
         }
-        result.setProperty("connectTimeout", TIMEOUT_SECONDS);
-        result.setProperty("socketTimeout", TIMEOUT_SECONDS);
+        result.setProperty("connectTimeout", timeoutSeconds);
+        result.setProperty("socketTimeout", timeoutSeconds);
         result.setProperty("tcpKeepAlive", "true");
         result.setProperty("ApplicationName", "pgroute-monitor");
         // whatever the role's or the database's defaults (ALTER ROLE … SET default_transaction_isolation =

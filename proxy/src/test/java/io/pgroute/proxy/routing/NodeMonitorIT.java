@@ -198,6 +198,51 @@ class NodeMonitorIT {
         }
     }
 
+    /**
+     * An overloaded server: the probe's session stalls (its sample times out) and new sessions take longer than a
+     * second to start (the postmaster is stopped for 2.5 s, so the confirming connection waits for it). It is slow,
+     * not dead: it must stay UP. With a one-second login the confirming connection timed out and the node was DOWN.
+     */
+    @Test
+    @Order(7)
+    void aServerSlowToStartSessionsIsNotTakenForADeadOne() throws Exception {
+        PgNode replica2 = cluster.replicas().get(1);
+        await().atMost(Duration.ofSeconds(5)).until(() -> monitor.state().replicas().get(1).health() == Health.UP);
+        long probe;
+        try (Connection c = superuser(replica2); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT pid FROM pg_stat_activity WHERE usename = 'monitor'")) {
+            assertThat(rs.next()).as("the monitor's connection to replica2").isTrue();
+            probe = rs.getLong(1);
+        }
+        long postmaster = Long.parseLong(java.nio.file.Files.readAllLines(
+                replica2.dataDir().resolve("postmaster.pid")).get(0).strip());
+        NOTIFIED.clear();
+        signal("STOP", postmaster);
+        signal("STOP", probe);
+        try {
+            long until = System.nanoTime() + Duration.ofMillis(2_500).toNanos();
+            while (System.nanoTime() < until) {
+                assertThat(monitor.state().replicas().get(1).health()).as("replica2 while it is slow")
+                        .isEqualTo(Health.UP);
+                Thread.sleep(5);
+            }
+        } finally {
+            signal("CONT", postmaster);
+            signal("CONT", probe);
+        }
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            try (Connection c = superuser(replica2); Statement s = c.createStatement();
+                 ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE usename = 'monitor'"
+                         + " AND pid <> " + probe)) {
+                rs.next();
+                assertThat(rs.getInt(1)).as("the probe went on over a new connection").isEqualTo(1);
+            }
+        });
+        assertThat(monitor.state().replicas().get(1).health()).isEqualTo(Health.UP);
+        assertThat(NOTIFIED).noneSatisfy(each -> assertThat(each.replicas().get(1).health())
+                .isEqualTo(Health.DOWN));
+    }
+
     private static void signal(String name, long pid) throws Exception {
         Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(pid)).inheritIO().start();
         assertThat(kill.waitFor()).as("kill -%s %d", name, pid).isZero();
