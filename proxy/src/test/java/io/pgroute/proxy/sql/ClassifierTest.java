@@ -222,11 +222,12 @@ class ClassifierTest {
 
     @Test
     void aStatementQueuedBehindAnAbandonedParseIsNotRememberedAsUnreadable() {
-        // an IN list of calls to 6 400 different functions (kept whole for JSqlParser: no element repeats another):
-        // its lookahead runs on without looking at the timeout's flag
+        // an IN list of calls to 12 800 different functions (kept whole for JSqlParser: no element repeats another):
+        // its lookahead runs on without looking at the timeout's flag (with 6 400 it sometimes ended within the next
+        // statement's 20 ms wait for the thread: 2 failures in 8 runs here, one in CI)
         StringBuilder slow = new StringBuilder("select * from t where id in (");
-        for (int i = 0; i < 6400; i++) {
-            slow.append("f").append(i).append("(").append(i).append(i < 6399 ? "), " : "))");
+        for (int i = 0; i < 12_800; i++) {
+            slow.append("f").append(i).append("(").append(i).append(i < 12_799 ? "), " : "))");
         }
         String next = "select * from behind_an_abandoned_parse where id = $1";
         try (Classifier classifier = new Classifier(CATALOG, 100, Duration.ofMillis(20), 1)) {
