@@ -81,6 +81,8 @@ public final class ResultCache implements AutoCloseable {
     private final RedisCache redis;
     private final Classifier classifier;
     private final Map<String, RelationCatalog> catalogs = new ConcurrentHashMap<>();
+    /** Counts replacements of {@link #config} and of the catalogs (see {@link #planGeneration}). */
+    private final java.util.concurrent.atomic.AtomicLong planInputs = new java.util.concurrent.atomic.AtomicLong();
     private final Map<String, Runnable> catalogReloads = new ConcurrentHashMap<>();
     /** Per event loop and database, what settles their writes. */
     private final Map<EventLoop, Map<String, WriteSettler>> settlers = new ConcurrentHashMap<>();
@@ -120,7 +122,16 @@ public final class ResultCache implements AutoCloseable {
             return false;
         }
         config = next;
+        planInputs.incrementAndGet();
         return true;
+    }
+
+    /**
+     * Changes whenever a {@link #plan} may change for the same statement: the configuration, a relation catalog or
+     * the function catalog was replaced. Callers may keep plans for as long as it stays the same.
+     */
+    public long planGeneration() {
+        return (classifier.generation() << 32) + planInputs.get();
     }
 
     /** What settles the writes of {@code database}'s sessions on {@code loop}; confined to that loop. */
@@ -145,6 +156,7 @@ public final class ResultCache implements AutoCloseable {
     /** The control plane loaded a new relation catalog for {@code database}. */
     public void catalog(String database, RelationCatalog catalog) {
         catalogs.put(database, catalog);
+        planInputs.incrementAndGet();
     }
 
     /** How to reload {@code database}'s relation catalog at once (after DDL went through pgroute). */
