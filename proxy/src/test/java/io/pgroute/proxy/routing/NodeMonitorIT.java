@@ -169,22 +169,11 @@ class NodeMonitorIT {
     void aProbeThatStallsOnceDoesNotTakeTheNodeDown() throws Exception {
         PgNode replica1 = cluster.replicas().get(0);
         await().atMost(Duration.ofSeconds(5)).until(() -> monitor.state().replicas().get(0).health() == Health.UP);
-        long pid;
-        try (Connection c = superuser(replica1); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT pid FROM pg_stat_activity WHERE usename = 'monitor'")) {
-            assertThat(rs.next()).as("the monitor's connection to replica1").isTrue();
-            pid = rs.getLong(1);
-            assertThat(rs.next()).as("one monitor connection").isFalse();
-        }
+        long pid = monitorBackend(replica1);
         NOTIFIED.clear();
         signal("STOP", pid);  // the server process answering the probe stops: its next query times out (1 s)
         try {
-            long until = System.nanoTime() + Duration.ofMillis(2_500).toNanos();
-            while (System.nanoTime() < until) {
-                assertThat(monitor.state().replicas().get(0).health()).as("replica1 while one probe stalls")
-                        .isEqualTo(Health.UP);
-                Thread.sleep(5);
-            }
+            assertUpFor(0, Duration.ofMillis(2_500), "replica1 while one probe stalls");
         } finally {
             signal("CONT", pid);
         }
@@ -208,24 +197,14 @@ class NodeMonitorIT {
     void aServerSlowToStartSessionsIsNotTakenForADeadOne() throws Exception {
         PgNode replica2 = cluster.replicas().get(1);
         await().atMost(Duration.ofSeconds(5)).until(() -> monitor.state().replicas().get(1).health() == Health.UP);
-        long probe;
-        try (Connection c = superuser(replica2); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT pid FROM pg_stat_activity WHERE usename = 'monitor'")) {
-            assertThat(rs.next()).as("the monitor's connection to replica2").isTrue();
-            probe = rs.getLong(1);
-        }
+        long probe = monitorBackend(replica2);
         long postmaster = Long.parseLong(java.nio.file.Files.readAllLines(
                 replica2.dataDir().resolve("postmaster.pid")).get(0).strip());
         NOTIFIED.clear();
         signal("STOP", postmaster);
         signal("STOP", probe);
         try {
-            long until = System.nanoTime() + Duration.ofMillis(2_500).toNanos();
-            while (System.nanoTime() < until) {
-                assertThat(monitor.state().replicas().get(1).health()).as("replica2 while it is slow")
-                        .isEqualTo(Health.UP);
-                Thread.sleep(5);
-            }
+            assertUpFor(1, Duration.ofMillis(2_500), "replica2 while it is slow");
         } finally {
             signal("CONT", postmaster);
             signal("CONT", probe);
@@ -241,6 +220,26 @@ class NodeMonitorIT {
         assertThat(monitor.state().replicas().get(1).health()).isEqualTo(Health.UP);
         assertThat(NOTIFIED).noneSatisfy(each -> assertThat(each.replicas().get(1).health())
                 .isEqualTo(Health.DOWN));
+    }
+
+    /** The process id of the server process answering the monitor's probe of {@code node}: there is one. */
+    private static long monitorBackend(PgNode node) throws SQLException {
+        try (Connection c = superuser(node); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT pid FROM pg_stat_activity WHERE usename = 'monitor'")) {
+            assertThat(rs.next()).as("the monitor's connection to %s", node.name()).isTrue();
+            long pid = rs.getLong(1);
+            assertThat(rs.next()).as("one monitor connection").isFalse();
+            return pid;
+        }
+    }
+
+    /** Replica {@code index} is UP at every look for {@code time}. */
+    private static void assertUpFor(int index, Duration time, String what) throws InterruptedException {
+        long until = System.nanoTime() + time.toNanos();
+        while (System.nanoTime() < until) {
+            assertThat(monitor.state().replicas().get(index).health()).as(what).isEqualTo(Health.UP);
+            Thread.sleep(5);
+        }
     }
 
     private static void signal(String name, long pid) throws Exception {

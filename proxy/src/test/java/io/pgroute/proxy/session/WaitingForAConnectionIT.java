@@ -106,13 +106,8 @@ class WaitingForAConnectionIT {
         try (PgrouteServer server = server("  size: 1\n  timeout: 1s");
              WireClient holder = WireClient.connect(server.port(), "trusted", "app");  // the same pool
              WireClient waiter = WireClient.connect(server.port(), "trusted", "app")) {
-            holder.send(new io.pgroute.protocol.frontend.Query("BEGIN"));
-            holder.readUntilReady();
-            holder.send(new io.pgroute.protocol.frontend.Query("INSERT INTO waiting_rows VALUES (5)"));
-            assertThat(WireClient.types(holder.readUntilReady())).isEqualTo("CZ");
-            waiter.send(new io.pgroute.protocol.frontend.Parse("", "INSERT INTO waiting_rows VALUES (6)", new int[0]),
-                    new io.pgroute.protocol.frontend.Bind("", "", new short[0], new byte[0][], new short[0]),
-                    new io.pgroute.protocol.frontend.Execute("", 0), io.pgroute.protocol.frontend.Flush.INSTANCE);
+            holdTheOnlyConnection(holder, 5);
+            sendFlushEndedInsert(waiter, 6);
             WireClient.Message error = waiter.read(5_000);
             assertThat(error.type()).as("the error, before any Sync: %s", error).isEqualTo('E');
             assertThat(error.sqlState()).isEqualTo("53300");
@@ -139,13 +134,8 @@ class WaitingForAConnectionIT {
         try (PgrouteServer server = server("  size: 1\n  timeout: 30s");
              WireClient holder = WireClient.connect(server.port(), "trusted", "app");  // the same pool
              WireClient waiter = WireClient.connect(server.port(), "trusted", "app")) {
-            holder.send(new io.pgroute.protocol.frontend.Query("BEGIN"));
-            holder.readUntilReady();
-            holder.send(new io.pgroute.protocol.frontend.Query("INSERT INTO waiting_rows VALUES (7)"));
-            assertThat(WireClient.types(holder.readUntilReady())).isEqualTo("CZ");
-            waiter.send(new io.pgroute.protocol.frontend.Parse("", "INSERT INTO waiting_rows VALUES (8)", new int[0]),
-                    new io.pgroute.protocol.frontend.Bind("", "", new short[0], new byte[0][], new short[0]),
-                    new io.pgroute.protocol.frontend.Execute("", 0), io.pgroute.protocol.frontend.Flush.INSTANCE);
+            holdTheOnlyConnection(holder, 7);
+            sendFlushEndedInsert(waiter, 8);
             assertThat(waiter.silentFor(500)).as("it waits for the only connection").isTrue();
             waiter.cancel(server.port());
             WireClient.Message error = waiter.read(5_000);
@@ -162,6 +152,22 @@ class WaitingForAConnectionIT {
             assertThat(after.get(1).firstValue()).as("only the holder's row: the cancelled INSERT never ran")
                     .isEqualTo("1");
         }
+    }
+
+    /** {@code holder} takes the pool's only connection: a transaction that inserted {@code id}, left open. */
+    private static void holdTheOnlyConnection(WireClient holder, int id) throws Exception {
+        holder.send(new io.pgroute.protocol.frontend.Query("BEGIN"));
+        holder.readUntilReady();
+        holder.send(new io.pgroute.protocol.frontend.Query("INSERT INTO waiting_rows VALUES (" + id + ")"));
+        assertThat(WireClient.types(holder.readUntilReady())).isEqualTo("CZ");
+    }
+
+    /** Parse, Bind, Execute of an INSERT of {@code id}, ended by Flush (no Sync), as pg-cursor sends a step. */
+    private static void sendFlushEndedInsert(WireClient waiter, int id) throws Exception {
+        waiter.send(new io.pgroute.protocol.frontend.Parse("", "INSERT INTO waiting_rows VALUES (" + id + ")",
+                        new int[0]),
+                new io.pgroute.protocol.frontend.Bind("", "", new short[0], new byte[0][], new short[0]),
+                new io.pgroute.protocol.frontend.Execute("", 0), io.pgroute.protocol.frontend.Flush.INSTANCE);
     }
 
     @Test
