@@ -42,8 +42,13 @@ final class NodeProbe implements AutoCloseable {
     static final String CONFIRM_TIMEOUT_SECONDS = "5";
     private static final String PRIMARY_QUERY = "SELECT pg_current_wal_lsn(), false";
     private static final String REPLICA_QUERY = "SELECT pg_last_wal_replay_lsn(), pg_is_in_recovery()";
-    /** Settings of the probe's own session (a backslash keeps the space in a value, as PostgreSQL splits options). */
-    static final String PROBE_OPTIONS = "-c default_transaction_isolation=read\\ committed";
+    /**
+     * Run first on each probe connection, whatever the role's or the database's defaults: with {@code ALTER ROLE …
+     * SET default_transaction_isolation = 'serializable'} every standby refuses the probe's query (0A000), and the
+     * probe measures the node, not them. A SET takes no snapshot, so a standby runs it. Not the {@code options}
+     * startup parameter: a pooler between pgroute and the server (PgBouncer) may refuse the connection for it.
+     */
+    static final String PROBE_SETTINGS = "SET default_transaction_isolation TO 'read committed'";
 
     private final String database;
     private final String name;
@@ -124,10 +129,13 @@ final class NodeProbe implements AutoCloseable {
     private void connect() throws SQLException {
         connection = DriverManager.getConnection(url, suspect ? confirmingProperties : properties);
         try {
+            connection.setAutoCommit(true);
+            try (java.sql.Statement settings = connection.createStatement()) {
+                settings.execute(PROBE_SETTINGS);
+            }
             if (suspect) {
                 connection.setNetworkTimeout(Runnable::run, TIMEOUT_MILLIS);  // the samples' own timeout again
             }
-            connection.setAutoCommit(true);
             statement = connection.prepareStatement(primary ? PRIMARY_QUERY : REPLICA_QUERY);
         } catch (SQLException e) {
             closeConnection();
@@ -195,9 +203,6 @@ final class NodeProbe implements AutoCloseable {
         result.setProperty("socketTimeout", timeoutSeconds);
         result.setProperty("tcpKeepAlive", "true");
         result.setProperty("ApplicationName", "pgroute-monitor");
-        // whatever the role's or the database's defaults (ALTER ROLE … SET default_transaction_isolation =
-        // 'serializable', which every standby refuses for a query with 0A000): the probe measures the node, not them
-        result.setProperty("options", PROBE_OPTIONS);
         result.setProperty("sslmode", tls.name().toLowerCase(Locale.ROOT));
         return result;
     }
