@@ -45,13 +45,8 @@ final class SessionCache {
 
     /** The head frame whose unit was already looked up (or found not cacheable): not looked up again. */
     private PgFrame checkedHead;
-    private static final int PLANS = 8;
-    /** See {@link #planned}: classifications (by identity) and their plans, and the generation they were made in. */
-    private final StatementInfo[] plannedStatements = new StatementInfo[PLANS];
-    @SuppressWarnings("unchecked")
-    private final Optional<ReadPlan>[] plans = new Optional[PLANS];
-    private long plannedGeneration = -1;
-    private int nextPlan;
+    /** The plans of the session's last statement shapes. */
+    private final io.pgroute.proxy.cache.PlanMemo plans;
     private boolean lookupInFlight;
     private Fill fill;
     /**
@@ -66,6 +61,7 @@ final class SessionCache {
     SessionCache(ResultCache cache, SessionInfo info) {
         this.cache = cache;
         this.database = info.database();
+        this.plans = new io.pgroute.proxy.cache.PlanMemo(cache, info.database());
         this.role = info.user();
         Map<String, String> settings = new TreeMap<>();
         info.startupParameters().forEach((name, value) -> {
@@ -104,33 +100,8 @@ final class SessionCache {
      * lookup (it almost never hits).
      */
     Optional<ReadPlan> plan(StatementInfo statement) {
-        Optional<ReadPlan> result = planned(statement);
+        Optional<ReadPlan> result = plans.plan(statement);
         return result.isPresent() && cache.admit(statement) ? result : Optional.empty();
-    }
-
-    /**
-     * {@link ResultCache#plan}, kept for the session's last {@link #PLANS} classifications (every text of a shape
-     * shares one) while {@link ResultCache#planGeneration} stays the same: a plan reads the configuration and the
-     * catalogs table by table, 3 % of pgroute's user time under {@code pgbench -S} with the cache on when made for
-     * every execution.
-     */
-    private Optional<ReadPlan> planned(StatementInfo statement) {
-        long generation = cache.planGeneration();
-        if (generation != plannedGeneration) {
-            java.util.Arrays.fill(plannedStatements, null);
-            java.util.Arrays.fill(plans, null);
-            plannedGeneration = generation;
-        }
-        for (int i = 0; i < PLANS; i++) {
-            if (plannedStatements[i] == statement) {
-                return plans[i];
-            }
-        }
-        Optional<ReadPlan> result = cache.plan(database, statement);
-        plannedStatements[nextPlan] = statement;
-        plans[nextPlan] = result;
-        nextPlan = (nextPlan + 1) % PLANS;
-        return result;
     }
 
     /** The lookup of {@code statement} came back, a hit or not. */
