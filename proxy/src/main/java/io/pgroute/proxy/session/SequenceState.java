@@ -34,6 +34,8 @@ final class SequenceState {
 
     /** The statement pgroute sends ahead of such a request on a connection that is not the session's own. */
     static final String DISCARD = "DISCARD SEQUENCES";
+    /** Verdicts of {@link #mayAdvance} kept per session (see {@link #judged}). */
+    static final int JUDGED = 8;
 
     private static final BuiltinFunctions BUILTIN = new BuiltinFunctions();
 
@@ -44,12 +46,14 @@ final class SequenceState {
     /** Whether the primary connection the session holds now has only the session's values (see the class). */
     private boolean trusted;
     /**
-     * The classification {@link #ran} judged last and its verdict: a classification is shared by every text of its
-     * shape (they differ only in literals and comments), so pgbench's endless texts of one shape are read once, not
-     * once per statement (four passes over the text each; 5 % of pgroute's user time under {@code pgbench -S}).
+     * The classifications {@link #ran} judged last (by identity) and their verdicts, {@link #JUDGED} of them: a
+     * classification is shared by every text of its shape (they differ only in literals and comments), so pgbench's
+     * endless texts of a few shapes are read once, not once per statement (four passes over the text each: 5 % of
+     * pgroute's user time under {@code pgbench -S}, 2 % under TPC-B's seven shapes while only one was kept).
      */
-    private StatementInfo judged;
-    private boolean judgedAdvances;
+    private final StatementInfo[] judged = new StatementInfo[JUDGED];
+    private final boolean[] judgedAdvances = new boolean[JUDGED];
+    private int nextJudged;
 
     /**
      * The session attached {@code connection}, a primary connection; {@code discarding}: its sequence state is
@@ -65,12 +69,25 @@ final class SequenceState {
         if (trusted) {
             return;
         }
-        if (statement != judged) {
-            String shape = statement.fingerprint();
-            judgedAdvances = mayAdvance(statement, shape != null ? shape : sql);
-            judged = shape != null ? statement : null;
+        trusted = advances(statement, sql);
+    }
+
+    /** {@link #mayAdvance} of {@code statement}, judged once per classification among the last {@link #JUDGED}. */
+    private boolean advances(StatementInfo statement, String sql) {
+        for (int i = 0; i < JUDGED; i++) {
+            if (judged[i] == statement) {
+                return judgedAdvances[i];
+            }
         }
-        trusted = judgedAdvances;
+        String shape = statement.fingerprint();
+        if (shape == null) {
+            return mayAdvance(statement, sql);  // judged by its text, which another text of it may not share
+        }
+        boolean result = mayAdvance(statement, shape);
+        judged[nextJudged] = statement;
+        judgedAdvances[nextJudged] = result;
+        nextJudged = (nextJudged + 1) % JUDGED;
+        return result;
     }
 
     /** The session gave {@code connection}, a primary connection, back for reuse. */

@@ -11,6 +11,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 class RouteStatsTest {
 
     @Test
+    void aTimeFallsInTheFirstBucketWhoseBoundIsAtLeastIt() {
+        // bounds: 10 µs, 15 µs, 22.5 µs, … (× 1.5), then one bucket for anything longer
+        assertThat(RouteStats.bucket(0)).isZero();
+        assertThat(RouteStats.bucket(10_000)).as("exactly the first bound").isZero();
+        assertThat(RouteStats.bucket(10_001)).isEqualTo(1);
+        assertThat(RouteStats.bucket(15_000)).isEqualTo(1);
+        assertThat(RouteStats.bucket(22_500)).isEqualTo(2);
+        assertThat(RouteStats.bucket(22_501)).isEqualTo(3);
+        long lastBound = (long) Math.floor(10_000 * Math.pow(1.5, 39));
+        assertThat(RouteStats.bucket(lastBound)).isEqualTo(39);
+        assertThat(RouteStats.bucket(lastBound + 1)).as("above every bound").isEqualTo(40);
+        assertThat(RouteStats.bucket(Long.MAX_VALUE)).isEqualTo(40);
+    }
+
+    @Test
     void statementsOfOneShapeShareARowWithCountsByTargetAndTimes() {
         RouteStats stats = new RouteStats(100);
         for (int i = 0; i < 98; i++) {
