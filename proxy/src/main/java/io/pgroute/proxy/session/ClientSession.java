@@ -63,11 +63,10 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     /** Answers pgroute gives itself in one pump are flushed once this many bytes are gathered. */
     private static final int FLUSH_ANSWERS_ABOVE = 64 * 1024;
     /** The body of DEALLOCATE ALL's CommandComplete: the tag and its NUL. */
-    private static final io.netty.buffer.ByteBuf DEALLOCATE_ALL_TAG = io.netty.buffer.Unpooled.unreleasableBuffer(
-            io.netty.buffer.Unpooled.copiedBuffer("DEALLOCATE ALL\0", java.nio.charset.StandardCharsets.US_ASCII));
+    private static final byte[] DEALLOCATE_ALL_TAG =
+            "DEALLOCATE ALL\0".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     /** The body of DISCARD ALL's CommandComplete. */
-    private static final io.netty.buffer.ByteBuf DISCARD_ALL_TAG = io.netty.buffer.Unpooled.unreleasableBuffer(
-            io.netty.buffer.Unpooled.copiedBuffer("DISCARD ALL\0", java.nio.charset.StandardCharsets.US_ASCII));
+    private static final byte[] DISCARD_ALL_TAG = "DISCARD ALL\0".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     /** SET forms that cannot be replayed as {@code SET name TO value}: the session keeps its connection instead. */
     private static final java.util.Set<String> UNREPLAYABLE_SETTINGS = java.util.Set.of("session_characteristics",
             "transaction", "constraints");
@@ -1671,11 +1670,18 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         return hasTag(frame, DEALLOCATE_ALL_TAG) || hasTag(frame, DISCARD_ALL_TAG);
     }
 
-    private static boolean hasTag(PgFrame frame, io.netty.buffer.ByteBuf tag) {
+    private static boolean hasTag(PgFrame frame, byte[] tag) {
+        if (frame.wireLength() != 5 + tag.length) {
+            return false;  // nearly every tag: no slice made, no buffer's length asked through a wrapper (1.8 %)
+        }
         io.netty.buffer.ByteBuf body = frame.body();
-        int length = tag.readableBytes();
-        return body.readableBytes() == length
-                && io.netty.buffer.ByteBufUtil.equals(body, body.readerIndex(), tag, 0, length);
+        int at = body.readerIndex();
+        for (int i = 0; i < tag.length; i++) {
+            if (body.getByte(at + i) != tag[i]) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Whether a message of {@code type} says one of the client's statements ran to its end. */
