@@ -1,5 +1,6 @@
 package io.pgroute.proxy.cache;
 
+import io.pgroute.proxy.sql.StatementInfo;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -54,6 +55,27 @@ public final class RelationCatalog {
             join pg_catalog.pg_class referencing on referencing.oid = k.conrelid
             join pg_catalog.pg_class referenced on referenced.oid = k.confrelid
             where k.contype = 'f'""";
+    /**
+     * What each view's query calls or reads that may write: functions outside pg_catalog (PostgreSQL's own write no
+     * user table; anything else, a trigger function's helper or a function left VOLATILE by default, may), and the
+     * other views it reads, which may call such functions in turn. A view records both in pg_depend through its
+     * {@code _RETURN} rule.
+     */
+    private static final String VIEW_DEPENDENCIES = """
+            select v.relname, 'f', p.proname
+            from pg_catalog.pg_rewrite r
+            join pg_catalog.pg_class v on v.oid = r.ev_class
+            join pg_catalog.pg_depend d on d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass and d.objid = r.oid
+            join pg_catalog.pg_proc p on d.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass and p.oid = d.refobjid
+            where v.relkind = 'v' and p.pronamespace <> 'pg_catalog'::pg_catalog.regnamespace
+            union all
+            select v.relname, 'v', dep.relname
+            from pg_catalog.pg_rewrite r
+            join pg_catalog.pg_class v on v.oid = r.ev_class
+            join pg_catalog.pg_depend d on d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass and d.objid = r.oid
+            join pg_catalog.pg_class dep on d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
+                and dep.oid = d.refobjid
+            where v.relkind = 'v' and dep.relkind = 'v' and dep.oid <> v.oid""";
 
     private static final Set<String> SYSTEM_SCHEMAS = Set.of("pg_catalog", "information_schema", "pg_toast");
     /** {@code pg_temp} (the session's own, as written in SQL), {@code pg_temp_N}, {@code pg_toast_temp_N}. */
@@ -61,7 +83,7 @@ public final class RelationCatalog {
     /** confdeltype / confupdtype codes that change the referencing table: CASCADE, SET NULL, SET DEFAULT. */
     private static final String CHANGING_ACTIONS = "cnd";
 
-    private static final RelationCatalog EMPTY = new RelationCatalog(List.of(), List.of(), List.of());
+    private static final RelationCatalog EMPTY = new RelationCatalog(List.of(), List.of(), List.of(), List.of());
 
     /** What {@link WriteReach} worked out against this catalog, per statement. */
     final ReachMemo reaches = new ReachMemo();
@@ -69,6 +91,8 @@ public final class RelationCatalog {
     private final Set<String> uncacheable;
     private final Set<String> opaqueWrites;
     private final Map<String, Set<String>> invalidates;
+    /** Views (by version key) whose query may write: it calls, directly or through other views, a user function. */
+    private final Set<String> writingViews;
 
     /** One {@code pg_class} row: {@code kind} is relkind, {@code persistence} relpersistence. */
     record Relation(String schema, String name, char kind, char persistence, boolean userTriggers, boolean rules) {
@@ -100,9 +124,22 @@ public final class RelationCatalog {
         }
     }
 
-    /** Aggregates plain catalog rows by unqualified name. */
+    /**
+     * One dependency of a view's query (by relname): on a function outside pg_catalog ({@code kind} 'f', {@code on}
+     * its name) or on another view ({@code kind} 'v').
+     */
+    record ViewDependency(String view, char kind, String on) {
+    }
+
+    /** Aggregates plain catalog rows by unqualified name, without views that may write. */
     RelationCatalog(Collection<Relation> relations, Collection<Inheritance> inheritance,
             Collection<ForeignKey> foreignKeys) {
+        this(relations, inheritance, foreignKeys, List.of());
+    }
+
+    /** Aggregates plain catalog rows by unqualified name. */
+    RelationCatalog(Collection<Relation> relations, Collection<Inheritance> inheritance,
+            Collection<ForeignKey> foreignKeys, Collection<ViewDependency> viewDependencies) {
         Set<String> names = new HashSet<>();
         Set<String> notCacheable = new HashSet<>();
         Set<String> opaque = new HashSet<>();
@@ -132,6 +169,30 @@ public final class RelationCatalog {
         Map<String, Set<String>> frozen = new HashMap<>();
         edges.forEach((from, to) -> frozen.put(from, Set.copyOf(to)));
         this.invalidates = Map.copyOf(frozen);
+        this.writingViews = writingViews(viewDependencies);
+    }
+
+    /** The views that call a user function, and those that read such views, transitively. */
+    private static Set<String> writingViews(Collection<ViewDependency> dependencies) {
+        Map<String, Set<String>> readBy = new HashMap<>();
+        Set<String> result = new HashSet<>();
+        Deque<String> pending = new ArrayDeque<>();
+        for (ViewDependency each : dependencies) {
+            String view = versionKey(each.view());
+            if (each.kind() == 'v') {
+                link(readBy, versionKey(each.on()), view);
+            } else if (result.add(view)) {
+                pending.add(view);
+            }
+        }
+        while (!pending.isEmpty()) {
+            for (String each : readBy.getOrDefault(pending.poll(), Set.of())) {
+                if (result.add(each)) {
+                    pending.add(each);
+                }
+            }
+        }
+        return Set.copyOf(result);
     }
 
     /** The catalog before the first load: nothing is cacheable and every write is unknown. */
@@ -148,7 +209,9 @@ public final class RelationCatalog {
                     rows -> new Inheritance(rows.getString(1), rows.getString(2)));
             List<ForeignKey> foreignKeys = read(statement, FOREIGN_KEYS, rows -> new ForeignKey(rows.getString(1),
                     rows.getString(2), code(rows, 3), code(rows, 4)));
-            return new RelationCatalog(relations, inheritance, foreignKeys);
+            List<ViewDependency> viewDependencies = read(statement, VIEW_DEPENDENCIES,
+                    rows -> new ViewDependency(rows.getString(1), code(rows, 2), rows.getString(3)));
+            return new RelationCatalog(relations, inheritance, foreignKeys, viewDependencies);
         }
     }
 
@@ -220,6 +283,35 @@ public final class RelationCatalog {
         return false;
     }
 
+    /**
+     * True if {@code read}, a statement safe on a hot standby, reads a view whose query calls a function that is not
+     * PostgreSQL's own (directly or through other views): the function may write, so the statement is a write that
+     * names no table. A view's name in any schema counts.
+     */
+    public boolean readsWritingView(StatementInfo read) {
+        if (writingViews.isEmpty()) {
+            return false;
+        }
+        if (readsAnyOf(read.tablesRead())) {
+            return true;
+        }
+        for (StatementInfo part : read.parts()) {
+            if (readsAnyOf(part.tablesRead())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private boolean readsAnyOf(Set<String> names) {
+        for (String each : names) {
+            if (writingViews.contains(versionKey(each))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Number of distinct unqualified names known. */
     public int size() {
         return known.size();
@@ -228,7 +320,7 @@ public final class RelationCatalog {
     @Override
     public String toString() {
         return "RelationCatalog[names=" + known.size() + ", uncacheable=" + uncacheable.size() + ", opaqueWrites="
-                + opaqueWrites.size() + "]";
+                + opaqueWrites.size() + ", writingViews=" + writingViews.size() + "]";
     }
 
     static boolean isSystemSchema(String schema) {

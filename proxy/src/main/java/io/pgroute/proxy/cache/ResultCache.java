@@ -238,13 +238,14 @@ public final class ResultCache implements AutoCloseable {
     /**
      * What {@code statement}, sent to the primary in {@code database}, invalidates once committed: the tables it
      * writes and those its writes reach (cascading foreign keys, partitions), or everything when that cannot be
-     * known (tables not named, DO/CALL, user functions, triggers, two-phase commit, anything not understood).
+     * known (tables not named, DO/CALL, user functions, also behind a view, triggers, two-phase commit, anything not
+     * understood).
      */
     public Invalidation invalidation(String database, StatementInfo statement) {
-        if (!config.enabledFor(database) || statement.readOnly()) {
+        if (!config.enabledFor(database)) {
             return Invalidation.NONE;
         }
-        if (WriteReach.mentionsDdl(statement)) {
+        if (!statement.readOnly() && WriteReach.mentionsDdl(statement)) {
             reloadCatalog(database);
         }
         return WriteReach.of(statement, catalogs.getOrDefault(database, RelationCatalog.empty()), classifier);

@@ -13,8 +13,9 @@ import java.util.Set;
  * Which tables a statement sent to the primary may change once committed, by version key
  * ({@link RelationCatalog#versionKey}): the tables it writes and those its writes reach (cascading foreign keys,
  * partitions and inheritance), or everything when that cannot be known (tables not named, DO/CALL, functions that may
- * write, triggers and rules, DDL, two-phase commit, anything not understood). What the result cache invalidates, and
- * what {@code consistency: global} makes later reads of those tables wait for.
+ * write, triggers and rules, a read of a view that calls a user function, DDL, two-phase commit, anything not
+ * understood). What the result cache invalidates, and what {@code consistency: global} makes later reads of those
+ * tables wait for.
  */
 public final class WriteReach {
 
@@ -27,7 +28,8 @@ public final class WriteReach {
      */
     public static Invalidation of(StatementInfo statement, RelationCatalog catalog, Classifier classifier) {
         if (statement.readOnly()) {
-            return Invalidation.NONE;
+            // a read of a view that calls a user function runs that function, which may write any table
+            return catalog.readsWritingView(statement) ? Invalidation.EVERYTHING : Invalidation.NONE;
         }
         if (statement.parts().isEmpty() && reachOfKind(statement.kind()) != null) {
             return reachOfKind(statement.kind());  // as cheap as the lookup; SET texts share a shape

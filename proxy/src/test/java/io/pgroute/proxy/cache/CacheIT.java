@@ -193,7 +193,8 @@ class CacheIT {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"update", "insert", "delete", "truncate", "cte", "transaction", "cascade", "function"})
+    @ValueSource(strings = {"update", "insert", "delete", "truncate", "cte", "transaction", "cascade", "function",
+        "view"})
     void theNextReadAfterAWriteSeesIt(String write) throws Exception {
         String table = table("c_" + write);
         String child = table + "_child";
@@ -206,9 +207,20 @@ class CacheIT {
                         + " ON DELETE CASCADE)", "INSERT INTO " + child + " VALUES (7, 1), (8, 2)");
                 read = "SELECT id, parent FROM " + child + " ORDER BY id";
             }
-            if (write.equals("function")) {
+            if (write.equals("function") || write.equals("view")) {
                 execute(writer, "CREATE FUNCTION " + table + "_bump() RETURNS int LANGUAGE sql AS $$ UPDATE "
                         + table + " SET v = v + 1 RETURNING 0 $$");
+            }
+            if (write.equals("view")) {
+                // a SELECT of it looks like a read: only the relation catalog tells that it runs a user function
+                execute(writer, "CREATE VIEW " + table + "_bumping AS SELECT " + table + "_bump() AS bumped");
+                try (io.pgroute.proxy.sql.Classifier classifier = new io.pgroute.proxy.sql.Classifier(
+                        new io.pgroute.proxy.sql.BuiltinFunctions(), 10)) {
+                    io.pgroute.proxy.sql.StatementInfo viewRead = classifier.classify("SELECT * FROM " + table
+                            + "_bumping");
+                    Awaitility.await("the relation catalog knows the view").atMost(DEADLINE)
+                            .until(() -> proxy.resultCache().orElseThrow().invalidation("app", viewRead).everything());
+                }
             }
             List<String> before = untilCached(proxy, writer, read);
             untilCached(proxy, other, read);
@@ -222,6 +234,8 @@ class CacheIT {
                 case "transaction" -> null;
                 case "cascade" -> "DELETE FROM " + table + " WHERE id = 1";
                 case "function" -> "SELECT " + table + "_bump()";
+                // on the primary (a replica would refuse it, and the safety net re-runs it there)
+                case "view" -> "/* pgroute: primary */ SELECT * FROM " + table + "_bumping";
                 default -> throw new IllegalArgumentException(write);
             };
             if (sql == null) {

@@ -67,7 +67,13 @@ class RelationCatalogIT {
                 "create schema rc_a",
                 "create schema rc_b",
                 "create table rc_a.rc_twin (id int)",
-                "create unlogged table rc_b.rc_twin (id int)");
+                "create unlogged table rc_b.rc_twin (id int)",
+                "create function rc_stamp() returns int language sql as"
+                        + " 'insert into rc_audit_log values (''v'') returning 1'",
+                "create view rc_stamping as select rc_stamp() as stamped",
+                "create view rc_over_stamping as select s.stamped from rc_stamping s"
+                        + " join rc_view v on v.id = s.stamped",
+                "create view rc_builtins as select lower(note), now() from rc_audit_log");
         try (Connection connection = connect(); Statement statement = connection.createStatement()) {
             statement.execute("create temporary table rc_session_only (id int)");
             catalog = RelationCatalog.load(connection);
@@ -143,6 +149,19 @@ class RelationCatalogIT {
         for (String each : List.of("rc_audited", "rc_ruled", "rc_view", "rc_matview", "rc_no_such_table",
                 "rc_audited_owner", "rc_tpart_1", "rc_tpart")) {
             assertThat(catalog.writesUnknown(List.of(each))).as(each).isTrue();
+        }
+    }
+
+    @Test
+    void readsOfViewsThatCallUserFunctionsAreWritesOfUnknownTables() {
+        try (Classifier classifier = new Classifier(name -> Volatility.UNKNOWN, 100)) {
+            for (String each : List.of("select * from rc_stamping", "select * from public.rc_over_stamping")) {
+                assertThat(catalog.readsWritingView(classifier.classify(each))).as(each).isTrue();
+            }
+            for (String each : List.of("select * from rc_view", "select * from rc_builtins", "select * from rc_plain",
+                    "select * from rc_matview")) {
+                assertThat(catalog.readsWritingView(classifier.classify(each))).as(each).isFalse();
+            }
         }
     }
 

@@ -49,6 +49,27 @@ class WriteReachTest {
     }
 
     @Test
+    void aReadOfAViewThatCallsAUserFunctionReachesEverything() {
+        RelationCatalog catalog = new RelationCatalog(List.of(
+                new Relation("public", "orders", 'r', 'p', false, false),
+                new Relation("public", "stamping", 'v', 'p', false, false),
+                new Relation("public", "over_stamping", 'v', 'p', false, false),
+                new Relation("public", "plain_view", 'v', 'p', false, false)), List.of(), List.of(),
+                List.of(new RelationCatalog.ViewDependency("stamping", 'f', "stamp_order"),
+                        new RelationCatalog.ViewDependency("over_stamping", 'v', "stamping")));
+        for (String each : List.of("SELECT * FROM stamping", "SELECT * FROM app.public.over_stamping",
+                "SELECT o.id FROM orders o JOIN stamping s ON s.id = o.id", "SELECT 1; SELECT * FROM stamping")) {
+            StatementInfo read = CLASSIFIER.classify(each);
+            assertThat(read.readOnly()).as(each).isTrue();
+            assertThat(WriteReach.of(read, catalog, CLASSIFIER)).as(each).isEqualTo(Invalidation.EVERYTHING);
+        }
+        for (String each : List.of("SELECT * FROM plain_view", "SELECT * FROM orders")) {
+            assertThat(WriteReach.of(CLASSIFIER.classify(each), catalog, CLASSIFIER)).as(each)
+                    .isEqualTo(Invalidation.NONE);
+        }
+    }
+
+    @Test
     void whatPgrouteCannotFollowReachesEverything() {
         assertThat(reach("INSERT INTO audited VALUES (1)")).as("user triggers").isEqualTo(Invalidation.EVERYTHING);
         assertThat(reach("INSERT INTO order_view VALUES (1)")).as("a view").isEqualTo(Invalidation.EVERYTHING);
