@@ -155,7 +155,7 @@ final class ReadPlacement {
     /** A statement the session sent: a possible write makes the next reads wait for its watermark. */
     void onStatement(StatementInfo statement) {
         boolean global = routing.globalReads();
-        if (changesData(statement)) {
+        if (changesData(statement) || routing.readsWritingView(statement)) {
             wroteSinceIdle = true;
             if (global && !reachesEverything()) {
                 noteReach(routing.writeReach(statement));

@@ -304,6 +304,14 @@ public final class SessionRouting {
         return consistency() == Consistency.GLOBAL;
     }
 
+    /**
+     * Whether {@code statement}, safe on a hot standby, reads a view that calls a user function, which may write any
+     * table ({@link io.pgroute.proxy.cache.RelationCatalog#readsWritingView}): a write whose tables pgroute cannot name.
+     */
+    public boolean readsWritingView(StatementInfo statement) {
+        return database != null && statement.readOnly() && database.relations().readsWritingView(statement);
+    }
+
     /** What a write of {@code statement} reaches, for {@code consistency: global} (see {@link WriteReach}). */
     public Invalidation writeReach(StatementInfo statement) {
         if (database == null) {

@@ -27,7 +27,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * scenario is a real trap. A session that wrote nothing reads from the replicas again once they replayed the write.
  * Only reads of the tables a write reached wait for it: another table is still read from a replica, while a table
  * a cascading foreign key ties to the written one, a view and a read calling a function of the user's (pgroute
- * cannot tell what they read) wait.
+ * cannot tell what they read) wait. A read of a view that calls a function of the user's counts as a write of every
+ * table.
  */
 class GlobalConsistencyIT {
 
@@ -83,6 +84,25 @@ class GlobalConsistencyIT {
                         .isEqualTo(1);
                 assertThat(freshCount(server, "global_untouched WHERE now() > '2000-01-01'"))
                         .as("PostgreSQL's own functions read no table: a replica").isZero();
+            } finally {
+                resumeReplicas();
+            }
+        }
+    }
+
+    @Test
+    void aReadOfAViewThatCallsAUserFunctionOnThePrimaryCountsAsAWriteOfEveryTable() throws Exception {
+        try (PgrouteServer server = server("global")) {
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> server.routing("app").relations()
+                    .cacheable("global_untouched"));
+            pauseReplicas();
+            try (Connection writer = connect(server); Connection reader = connect(server)) {
+                assertThat(read(reader)).as("before the write, a replica answers").isEqualTo("0@replica");
+                try (Statement s = writer.createStatement(); ResultSet rs = s.executeQuery(
+                        "/* pgroute: primary */ SELECT inserted FROM global_inserting")) {
+                    assertThat(rs.next()).isTrue();  // the view's function inserted the row
+                }
+                assertThat(read(reader)).as("another connection's read right after it").isEqualTo("1@primary");
             } finally {
                 resumeReplicas();
             }
@@ -223,13 +243,16 @@ class GlobalConsistencyIT {
     private static String createTablesAndConfig(String consistency, String lagInterval) throws Exception {
         LocalCluster cluster = ProxyFixture.get().cluster();
         try (Connection direct = ProxyFixture.get().connectDirect(); Statement s = direct.createStatement()) {
-            s.execute("DROP VIEW IF EXISTS global_view");
+            s.execute("DROP VIEW IF EXISTS global_view, global_inserting");
             s.execute("DROP TABLE IF EXISTS global_child, global_consistency, global_untouched");
             s.execute("CREATE TABLE global_consistency (id int PRIMARY KEY)");
             s.execute("CREATE TABLE global_untouched (id int PRIMARY KEY)");
             s.execute("CREATE TABLE global_child (id int REFERENCES global_consistency ON DELETE CASCADE)");
             s.execute("CREATE VIEW global_view AS SELECT * FROM global_consistency");
             s.execute("CREATE OR REPLACE FUNCTION global_stable() RETURNS int LANGUAGE sql STABLE AS 'SELECT 1'");
+            s.execute("CREATE OR REPLACE FUNCTION global_insert() RETURNS int LANGUAGE sql"
+                    + " AS 'INSERT INTO global_consistency VALUES (1) RETURNING 1'");
+            s.execute("CREATE VIEW global_inserting AS SELECT global_insert() AS inserted");
             for (int i = 0; i < MANY_TABLES; i++) {
                 s.execute("DROP TABLE IF EXISTS global_many_" + i);
                 s.execute("CREATE TABLE global_many_" + i + " (id int)");
