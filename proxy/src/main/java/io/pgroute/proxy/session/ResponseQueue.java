@@ -311,6 +311,19 @@ final class ResponseQueue {
         return result;
     }
 
+    /**
+     * Whether the server refused a message because the transaction had failed (25P02): then it is also what
+     * PostgreSQL would have answered the client's message, before looking at what pgroute refuses it for (a name the
+     * client holds already, too many statements), so the client gets it instead of pgroute's error.
+     */
+    private static boolean refusedForFailedTransaction(PgFrame error) {
+        try {
+            return "25P02".equals(error.decode(io.pgroute.protocol.backend.ErrorResponse::decode).sqlState());
+        } catch (RuntimeException malformed) {
+            return false;
+        }
+    }
+
     /** Decides what happens to {@code frame} and advances the queue. */
     Disposition onFrame(PgFrame frame) {
         BackendType type = BackendType.of(frame.type());
@@ -326,7 +339,7 @@ final class ResponseQueue {
                 return Disposition.RELAY;
             }
             case ERROR_RESPONSE -> {
-                return onError(head);
+                return onError(head, frame);
             }
             case READY_FOR_QUERY -> {
                 pop();
@@ -354,14 +367,14 @@ final class ResponseQueue {
         }
     }
 
-    private Disposition onError(Entry head) {
+    private Disposition onError(Entry head, PgFrame error) {
         if (head.kind() == Kind.QUERY || head.kind() == Kind.FUNCTION_CALL || head.kind() == Kind.SYNC) {
             // the cycle ends at its ReadyForQuery; an injected settings sync's error is not the client's
             return head.swallow() ? Disposition.SWALLOW : Disposition.RELAY;
         }
         parseFailed(head);
         Disposition result = Disposition.RELAY;
-        if (head.errorInstead() != null) {
+        if (head.errorInstead() != null && !refusedForFailedTransaction(error)) {
             events.emit(head.errorInstead());
             result = Disposition.SWALLOW;
         }

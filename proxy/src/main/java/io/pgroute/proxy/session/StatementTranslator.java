@@ -37,6 +37,8 @@ final class StatementTranslator {
      * PostgreSQL's error for a Bind of a statement whose result type changed, with the file and routine it names:
      * pgjdbc recognises it by the routine and prepares the statement again (its willHealViaReparse).
      */
+    /** The text of the Parse sent in place of a message pgroute refuses (see {@link #failInstead}). */
+    static final String REFUSED = "SELECT pgroute_refused_this_message";
     private static final io.pgroute.protocol.backend.ErrorResponse STALE_PLAN = io.pgroute.protocol.backend
             .ErrorResponse.error(io.pgroute.protocol.SqlState.FEATURE_NOT_SUPPORTED,
                     "cached plan must not change result type")
@@ -473,14 +475,16 @@ final class StatementTranslator {
 
     /**
      * Answers {@code frame} (released) with {@code error} as PostgreSQL would, and has the server skip to Sync as
-     * after a real error: a Parse that cannot parse goes in its place, and the client sees {@code error} instead.
+     * after a real error: a Parse that always fails goes in its place, and the client sees {@code error} instead. Its
+     * text parses and fails only in analysis (no column without a FROM), as PostgreSQL judges the client's message:
+     * in a failed transaction the server refuses it with 25P02 before that, which is then the client's answer too.
      */
     private void failInstead(BackendConnection backend, PgFrame frame, Kind kind,
                              io.pgroute.protocol.backend.ErrorResponse error) {
         frame.release();
         responses.add(ResponseQueue.Entry.failing(kind, error));
         backend.unnamedStatement(null);
-        backend.write(new Parse("", "pgroute: " + error.message(), new int[0]));
+        backend.write(new Parse("", REFUSED, new int[0]));
     }
 
     /** Makes sure {@code backend} has the statement; returns the name to use on it. */

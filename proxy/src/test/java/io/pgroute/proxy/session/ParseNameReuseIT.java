@@ -109,6 +109,45 @@ class ParseNameReuseIT {
     }
 
     @Test
+    void aParseOfANameTheClientHoldsInAnAbortedTransactionGets25P02LikePostgres() throws Exception {
+        ProxyFixture fixture = ProxyFixture.get();
+        String directUser = "parse_reuse_direct";
+        try {
+            fixture.cluster().createMd5User(directUser, directUser);
+        } catch (io.pgroute.localcluster.LocalClusterException exists) {
+            // created by an earlier run on the same cluster
+        }
+        List<String> direct;
+        try (WireClient client = WireClient.connect(fixture.cluster().primary().port(), directUser, directUser,
+                ProxyFixture.DATABASE)) {
+            direct = heldNameInAbortedTransaction(client);
+        }
+        List<String> throughPgroute;
+        try (WireClient client = WireClient.connect(fixture.port(), "trusted", ProxyFixture.DATABASE)) {
+            throughPgroute = heldNameInAbortedTransaction(client);
+        }
+        // PostgreSQL refuses any Parse but COMMIT's and ROLLBACK's in a failed transaction before it looks at the name
+        assertThat(direct).containsExactly("1Z", "CZ", "E22012Z", "E25P02Z", "CZ", "2DCZ 1");
+        assertThat(throughPgroute).isEqualTo(direct);
+    }
+
+    /** Re-Parse of a held name after an error in a transaction: each reply's types, with its SQLSTATE after an E. */
+    private static List<String> heldNameInAbortedTransaction(WireClient client) throws Exception {
+        List<String> result = new java.util.ArrayList<>();
+        result.add(WireClient.types(run(client, new Parse("a", "SELECT 1 AS held", new int[0]), Sync.INSTANCE)));
+        result.add(WireClient.types(run(client, new Query("BEGIN"))));
+        for (Object[] request : new Object[][] {{new Query("SELECT 1/0")},
+            {new Parse("a", "SELECT 2 AS again", new int[0]), Sync.INSTANCE}}) {
+            List<Message> reply = run(client, request);
+            result.add(WireClient.types(reply).replace("E", "E" + reply.get(0).sqlState()));
+        }
+        result.add(WireClient.types(run(client, new Query("ROLLBACK"))));
+        List<Message> reply = run(client, bind("a"), new Execute("", 0), Sync.INSTANCE);
+        result.add(WireClient.types(reply) + " " + reply.get(1).firstValue());
+        return result;
+    }
+
+    @Test
     void aParseSentRightBehindTheErrorThatAbortsTheTransactionGets25P02() throws Exception {
         ProxyFixture fixture = ProxyFixture.get();
         try (Connection direct = fixture.connectDirect(); Statement s = direct.createStatement()) {
