@@ -5,8 +5,13 @@ import io.pgroute.protocol.backend.CommandComplete;
 import io.pgroute.protocol.backend.ErrorResponse;
 import io.pgroute.protocol.frontend.CopyData;
 import io.pgroute.protocol.frontend.CopyDone;
+import io.pgroute.protocol.frontend.Bind;
 import io.pgroute.protocol.frontend.CopyFail;
+import io.pgroute.protocol.frontend.Execute;
+import io.pgroute.protocol.frontend.Flush;
+import io.pgroute.protocol.frontend.Parse;
 import io.pgroute.protocol.frontend.Query;
+import io.pgroute.protocol.frontend.Sync;
 import io.pgroute.proxy.server.PgrouteServer;
 import io.pgroute.proxy.session.WireClient.Message;
 import io.pgroute.proxy.testing.ProxyFixture;
@@ -40,6 +45,8 @@ class CopyFailureIT {
 
     private static final String TABLE = "copy_failure";
     private static final String COPY = "COPY " + TABLE + " (id, note) FROM STDIN";
+    private static final String EXTENDED_TABLE = "copy_extended";
+    private static final String EXTENDED_COPY = "COPY " + EXTENDED_TABLE + " (id, note) FROM STDIN";
     /** A role that logs in with md5, for a raw connection straight to the primary to compare with. */
     private static final String DIRECT_USER = "copy_direct";
 
@@ -58,6 +65,8 @@ class CopyFailureIT {
             s.execute("CREATE TABLE IF NOT EXISTS " + TABLE + " (id int, note text)");
             s.execute("TRUNCATE " + TABLE);
             s.execute("GRANT ALL ON " + TABLE + " TO " + DIRECT_USER);
+            s.execute("CREATE TABLE IF NOT EXISTS " + EXTENDED_TABLE + " (id int, note text)");
+            s.execute("GRANT ALL ON " + EXTENDED_TABLE + " TO " + DIRECT_USER);
         }
         server = ProxyFixture.server("copy-failure.yaml", Map.of("pool", "  size: 1"));
     }
@@ -128,6 +137,69 @@ class CopyFailureIT {
                 "T D(1) C(SELECT 1) Z(T)",
                 "C(ROLLBACK) Z(I)");
         assertThat(throughPgroute).as("as PostgreSQL answers it directly").isEqualTo(direct);
+    }
+
+    @Test
+    void copiesThroughTheExtendedProtocolAreAnsweredAsByPostgreSql() throws Exception {
+        List<String> direct;
+        try (WireClient client = WireClient.connect(fixture.cluster().primary().port(), DIRECT_USER, DIRECT_USER,
+                ProxyFixture.DATABASE)) {
+            direct = extendedCopies(client);
+        }
+        List<String> throughPgroute;
+        try (WireClient client = WireClient.connect(server.port(), "trusted", ProxyFixture.DATABASE);
+             WireClient other = WireClient.connect(server.port(), "trusted", ProxyFixture.DATABASE)) {
+            throughPgroute = extendedCopies(client);
+            // the pool's only connection went back although the server ignored a Sync (no ReadyForQuery for it)
+            assertThat(describe(query(other, "SELECT 5"))).as("another client, the first one idle")
+                    .isEqualTo("T D(5) C(SELECT 1) Z(I)");
+        }
+        assertThat(direct).containsExactly(
+                "1 2 G",
+                "C(COPY 2) Z(I)",
+                "1 2 G",
+                "E(22P02 invalid input syntax for type integer: \"x\")",
+                "Z(I)",
+                "1 2 G",
+                "silent",
+                "C(COPY 1) Z(I)",
+                "T D(3) C(SELECT 1) Z(I)");
+        assertThat(throughPgroute).as("as PostgreSQL answers it directly").isEqualTo(direct);
+    }
+
+    /**
+     * COPY … FROM STDIN by Parse, Bind and Execute: ended by a Sync after CopyDone; failed by the server on a bad row
+     * (it then skips everything up to a Sync); and with the Sync sent right behind the Execute, which the server
+     * ignores during the copy, so the CopyDone's CommandComplete comes only with another Sync's ReadyForQuery.
+     */
+    private static List<String> extendedCopies(WireClient client) throws IOException {
+        List<String> result = new ArrayList<>();
+        Object[] copy = {new Parse("", EXTENDED_COPY, new int[0]),
+            new Bind("", "", new short[0], new byte[0][], new short[0]), new Execute("", 0)};
+        query(client, "TRUNCATE " + EXTENDED_TABLE);
+        client.send(copy);
+        client.send(Flush.INSTANCE);
+        result.add(describe(List.of(client.read(), client.read(), client.read())));
+        client.send(data("1\tone\n"), data("2\ttwo\n"), CopyDone.INSTANCE, Sync.INSTANCE);
+        result.add(describe(client.readUntilReady()));
+
+        client.send(copy);
+        client.send(Flush.INSTANCE);
+        result.add(describe(List.of(client.read(), client.read(), client.read())));
+        client.send(data("x\tnot a number\n"));
+        result.add(describe(List.of(client.read())));
+        client.send(data("3\tthree\n"), CopyDone.INSTANCE, Sync.INSTANCE);  // skipped up to the Sync
+        result.add(describe(client.readUntilReady()));
+
+        client.send(copy);
+        client.send(Sync.INSTANCE);
+        result.add(describe(List.of(client.read(), client.read(), client.read())));
+        client.send(data("4\tfour\n"), CopyDone.INSTANCE);
+        result.add(client.silentFor(300) ? "silent" : "answered");  // its CommandComplete is sent at the next Sync
+        client.send(Sync.INSTANCE);
+        result.add(describe(client.readUntilReady()));
+        result.add(describe(query(client, "SELECT count(*) FROM " + EXTENDED_TABLE)));
+        return result;
     }
 
     /**
