@@ -93,6 +93,8 @@ public final class RelationCatalog {
     private final Map<String, Set<String>> invalidates;
     /** Views (by version key) whose query may write: it calls, directly or through other views, a user function. */
     private final Set<String> writingViews;
+    /** Whether {@link #writingViews} has any: asked for every statement on the cache's write path. */
+    private final boolean anyWritingView;
 
     /** One {@code pg_class} row: {@code kind} is relkind, {@code persistence} relpersistence. */
     record Relation(String schema, String name, char kind, char persistence, boolean userTriggers, boolean rules) {
@@ -170,6 +172,7 @@ public final class RelationCatalog {
         edges.forEach((from, to) -> frozen.put(from, Set.copyOf(to)));
         this.invalidates = Map.copyOf(frozen);
         this.writingViews = writingViews(viewDependencies);
+        this.anyWritingView = !writingViews.isEmpty();
     }
 
     /** The views that call a user function, and those that read such views, transitively. */
@@ -289,7 +292,7 @@ public final class RelationCatalog {
      * names no table. A view's name in any schema counts.
      */
     public boolean readsWritingView(StatementInfo read) {
-        if (writingViews.isEmpty()) {
+        if (!anyWritingView) {
             return false;
         }
         if (readsAnyOf(read.tablesRead())) {
