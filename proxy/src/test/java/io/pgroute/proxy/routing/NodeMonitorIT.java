@@ -222,6 +222,41 @@ class NodeMonitorIT {
                 .isEqualTo(Health.DOWN));
     }
 
+    /**
+     * A server that hangs for good (postmaster and the probe's session stopped): its sample times out (1 s), the
+     * confirming connection gets no answer in its 5 s, and the node is DOWN, about 6 s after it hung; it is UP again
+     * soon after it resumes.
+     */
+    @Test
+    @Order(8)
+    void aHungServerIsDownAfterItsTimeoutsAndUpAgainWhenItResumes() throws Exception {
+        PgNode replica2 = cluster.replicas().get(1);
+        await().atMost(Duration.ofSeconds(10)).until(() -> monitor.state().replicas().get(1).health() == Health.UP);
+        long probe = monitorBackend(replica2);
+        long postmaster = Long.parseLong(java.nio.file.Files.readAllLines(
+                replica2.dataDir().resolve("postmaster.pid")).get(0).strip());
+        long hung = System.nanoTime();
+        signal("STOP", postmaster);
+        signal("STOP", probe);
+        long down;
+        try {
+            await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(20))
+                    .until(() -> monitor.state().replicas().get(1).health() == Health.DOWN);
+            down = System.nanoTime();
+            assertThat(monitor.state().replicas().get(0).health()).as("the other replica").isEqualTo(Health.UP);
+        } finally {
+            signal("CONT", postmaster);
+            signal("CONT", probe);
+        }
+        long resumed = System.nanoTime();
+        await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(20))
+                .until(() -> monitor.state().replicas().get(1).health() == Health.UP);
+        System.out.printf("hung replica DOWN after %d ms, UP %d ms after it resumed%n",
+                (down - hung) / 1_000_000, (System.nanoTime() - resumed) / 1_000_000);
+        assertThat((down - hung) / 1_000_000).as("ms until DOWN: the sample's and the login's timeouts, not sooner")
+                .isGreaterThanOrEqualTo(2_500);
+    }
+
     /** The process id of the server process answering the monitor's probe of {@code node}: there is one. */
     private static long monitorBackend(PgNode node) throws SQLException {
         try (Connection c = superuser(node); Statement s = c.createStatement();
