@@ -59,6 +59,11 @@ public final class BackendConnector {
         }
     }
 
+    @SuppressWarnings("unchecked")
+    private static void option(Bootstrap bootstrap, ChannelOption<?> option, Object value) {
+        bootstrap.option((ChannelOption<Object>) option, value);
+    }
+
     /** Connects and authenticates; the future completes on {@code loop}. */
     public Future<BackendConnection> connect(EventLoop loop, BackendTarget target) {
         Promise<BackendConnection> promise = loop.newPromise();
@@ -67,8 +72,6 @@ public final class BackendConnector {
         Bootstrap bootstrap = new Bootstrap()
                 .group(loop)
                 .channel(transport.clientChannel())
-                .option(ChannelOption.TCP_NODELAY, true)
-                .option(ChannelOption.SO_KEEPALIVE, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) connectTimeout.toMillis())
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
@@ -85,6 +88,7 @@ public final class BackendConnector {
                         pipeline.addLast("exceptions", EXCEPTIONS);
                     }
                 });
+        transport.connectionOptions().forEach((option, value) -> option(bootstrap, option, value));
         ChannelFuture connect = bootstrap.connect(target.host(), target.port());
         connect.addListener((ChannelFuture done) -> {
             if (!done.isSuccess()) {

@@ -105,10 +105,14 @@ public final class PgrouteServer implements AutoCloseable {
                 .channel(transport.serverChannel())
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .option(ChannelOption.SO_REUSEADDR, true)
-                .childOption(ChannelOption.TCP_NODELAY, true)
-                .childOption(ChannelOption.SO_KEEPALIVE, true)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(64 * 1024, 256 * 1024))
                 .childHandler(new ClientChannelInitializer(context));
+        transport.connectionOptions().forEach(this::childOption);
+    }
+
+    @SuppressWarnings("unchecked")
+    private void childOption(ChannelOption<?> option, Object value) {
+        bootstrap.childOption((ChannelOption<Object>) option, value);
     }
 
     /**

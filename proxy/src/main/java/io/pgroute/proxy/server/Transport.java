@@ -1,7 +1,9 @@
 package io.pgroute.proxy.server;
 
+import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollEventLoopGroup;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
@@ -11,6 +13,9 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * The Netty transport: native epoll where the platform has it, NIO otherwise. Client and backend channels share
@@ -35,6 +40,31 @@ public record Transport(boolean nativeEpoll) {
 
     public Class<? extends SocketChannel> clientChannel() {
         return nativeEpoll ? EpollSocketChannel.class : NioSocketChannel.class;
+    }
+
+    /** Seconds a connection may be silent before the first keepalive probe; then one every interval, up to the count. */
+    public static final int KEEPALIVE_IDLE_SECONDS = 15;
+    public static final int KEEPALIVE_INTERVAL_SECONDS = 5;
+    public static final int KEEPALIVE_PROBES = 3;
+
+    /**
+     * Socket options for client and server connections: no Nagle delay, and TCP keepalive with probes after 15 s of
+     * silence, every 5 s, 3 of them. A peer that vanished without closing (a crashed host, a cut network) is then
+     * noticed within about 30 s instead of the kernel's default two hours: a session waiting on such a server gets
+     * an error instead of hanging, a pooled connection to it is dropped, and a client that vanished in a transaction
+     * gives its server connection back. A live server answers probes from its kernel, even when busy or stopped.
+     * The probe timing needs the epoll transport; with NIO the kernel's defaults apply.
+     */
+    public Map<ChannelOption<?>, Object> connectionOptions() {
+        Map<ChannelOption<?>, Object> result = new LinkedHashMap<>();
+        result.put(ChannelOption.TCP_NODELAY, true);
+        result.put(ChannelOption.SO_KEEPALIVE, true);
+        if (nativeEpoll) {
+            result.put(EpollChannelOption.TCP_KEEPIDLE, KEEPALIVE_IDLE_SECONDS);
+            result.put(EpollChannelOption.TCP_KEEPINTVL, KEEPALIVE_INTERVAL_SECONDS);
+            result.put(EpollChannelOption.TCP_KEEPCNT, KEEPALIVE_PROBES);
+        }
+        return result;
     }
 
     public String name() {
