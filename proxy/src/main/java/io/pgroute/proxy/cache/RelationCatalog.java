@@ -178,24 +178,35 @@ public final class RelationCatalog {
     /** The views that call a user function, and those that read such views, transitively. */
     private static Set<String> writingViews(Collection<ViewDependency> dependencies) {
         Map<String, Set<String>> readBy = new HashMap<>();
-        Set<String> result = new HashSet<>();
-        Deque<String> pending = new ArrayDeque<>();
+        List<String> callers = new ArrayList<>();
         for (ViewDependency each : dependencies) {
             String view = versionKey(each.view());
             if (each.kind() == 'v') {
                 link(readBy, versionKey(each.on()), view);
-            } else if (result.add(view)) {
-                pending.add(view);
+            } else {
+                callers.add(view);
+            }
+        }
+        return Set.copyOf(reachable(callers, readBy));
+    }
+
+    /** {@code from} and every key reached from them through {@code edges}, in the order found. */
+    private static Set<String> reachable(Collection<String> from, Map<String, Set<String>> edges) {
+        Set<String> result = new LinkedHashSet<>();
+        Deque<String> pending = new ArrayDeque<>();
+        for (String each : from) {
+            if (result.add(each)) {
+                pending.add(each);
             }
         }
         while (!pending.isEmpty()) {
-            for (String each : readBy.getOrDefault(pending.poll(), Set.of())) {
+            for (String each : edges.getOrDefault(pending.poll(), Set.of())) {
                 if (result.add(each)) {
                     pending.add(each);
                 }
             }
         }
-        return Set.copyOf(result);
+        return result;
     }
 
     /** The catalog before the first load: nothing is cacheable and every write is unknown. */
@@ -248,22 +259,11 @@ public final class RelationCatalog {
      * default on delete or update. Names this catalog does not know are kept (as version keys).
      */
     public Set<String> invalidationClosure(Collection<String> written) {
-        Set<String> result = new LinkedHashSet<>();
-        Deque<String> pending = new ArrayDeque<>();
+        List<String> keys = new ArrayList<>(written.size());
         for (String each : written) {
-            String key = versionKey(each);
-            if (result.add(key)) {
-                pending.add(key);
-            }
+            keys.add(versionKey(each));
         }
-        while (!pending.isEmpty()) {
-            for (String each : invalidates.getOrDefault(pending.poll(), Set.of())) {
-                if (result.add(each)) {
-                    pending.add(each);
-                }
-            }
-        }
-        return Collections.unmodifiableSet(result);
+        return Collections.unmodifiableSet(reachable(keys, invalidates));
     }
 
     /**

@@ -198,8 +198,7 @@ class NodeMonitorIT {
         PgNode replica2 = cluster.replicas().get(1);
         await().atMost(Duration.ofSeconds(5)).until(() -> monitor.state().replicas().get(1).health() == Health.UP);
         long probe = monitorBackend(replica2);
-        long postmaster = Long.parseLong(java.nio.file.Files.readAllLines(
-                replica2.dataDir().resolve("postmaster.pid")).get(0).strip());
+        long postmaster = postmaster(replica2);
         NOTIFIED.clear();
         signal("STOP", postmaster);
         signal("STOP", probe);
@@ -233,8 +232,7 @@ class NodeMonitorIT {
         PgNode replica2 = cluster.replicas().get(1);
         await().atMost(Duration.ofSeconds(10)).until(() -> monitor.state().replicas().get(1).health() == Health.UP);
         long probe = monitorBackend(replica2);
-        long postmaster = Long.parseLong(java.nio.file.Files.readAllLines(
-                replica2.dataDir().resolve("postmaster.pid")).get(0).strip());
+        long postmaster = postmaster(replica2);
         long hung = System.nanoTime();
         signal("STOP", postmaster);
         signal("STOP", probe);
@@ -255,6 +253,12 @@ class NodeMonitorIT {
                 (down - hung) / 1_000_000, (System.nanoTime() - resumed) / 1_000_000);
         assertThat((down - hung) / 1_000_000).as("ms until DOWN: the sample's and the login's timeouts, not sooner")
                 .isGreaterThanOrEqualTo(2_500);
+    }
+
+    /** The process id of {@code node}'s postmaster. */
+    private static long postmaster(PgNode node) throws java.io.IOException {
+        return Long.parseLong(java.nio.file.Files.readAllLines(node.dataDir().resolve("postmaster.pid")).get(0)
+                .strip());
     }
 
     /** The process id of the server process answering the monitor's probe of {@code node}: there is one. */
