@@ -45,6 +45,9 @@ public final class BackendPool {
      * until one needed it, and after it closed. Not counted in {@link #open}.
      */
     private BackendConnection reserve;
+    /** Every open connection of this pool, idle, leased or the reserve (see {@link #closeConnections}). */
+    private final java.util.Set<BackendConnection> connections =
+            java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
     /** The reserve is leased, or being opened. */
     private boolean reserveBusy;
     private long reserveIdleSince;
@@ -132,7 +135,9 @@ public final class BackendPool {
             @SuppressWarnings("unchecked")
             BackendConnection connection = ((Future<BackendConnection>) done).getNow();
             reserve = connection;
+            connections.add(connection);
             connection.channel().closeFuture().addListener(closed -> loop.execute(() -> {
+                connections.remove(connection);
                 if (reserve == connection) {
                     reserve = null;
                 }
@@ -361,6 +366,19 @@ public final class BackendPool {
         return target;
     }
 
+    /**
+     * Closes every connection of this pool, idle or in use, on its event loop; returns at once. For a server the
+     * node monitor found down: a session whose request was running there gets what a server crash gives it (an
+     * autocommit read that had sent nothing back yet runs again on the primary), and no one waits on it any longer.
+     */
+    public void closeConnections() {
+        loop.execute(() -> {
+            for (BackendConnection each : java.util.List.copyOf(connections)) {
+                each.channel().close();
+            }
+        });
+    }
+
     /** Closes every idle connection and stops the reaper (pool shutdown). */
     public void close() {
         reaper.cancel(false);
@@ -389,6 +407,7 @@ public final class BackendPool {
             if (done.isSuccess()) {
                 @SuppressWarnings("unchecked")
                 BackendConnection connection = ((Future<BackendConnection>) done).getNow();
+                connections.add(connection);
                 connection.channel().closeFuture().addListener(closed -> loop.execute(() -> forget(connection)));
                 if (!result.trySuccess(connection)) {
                     offer(connection);
@@ -424,6 +443,7 @@ public final class BackendPool {
 
     /** Called once per connection when its channel closes, whoever closed it. */
     private void forget(BackendConnection connection) {
+        connections.remove(connection);
         open--;
         idle.removeIf(each -> each.connection() == connection);
         serveWaiterWithNewConnection();

@@ -85,7 +85,7 @@ public final class PgrouteServer implements AutoCloseable {
         // read at each transaction from the current configuration: a reload applies to the next one
         this.sessions = new SessionRegistry(cancelKeys, connector, this::currentConfig);
         this.classifier = new Classifier(new BuiltinFunctions(), 10_000);
-        this.routing = startRouting(config);
+        this.routing = startRouting(config, pools);
         this.resultCache = config.cache().enabled() ? ResultCache.start(config.cache(), classifier, workers,
                 workerThreads) : null;
         this.metrics = config.metrics().enabled() ? new ProxyMetrics() : null;
@@ -98,7 +98,8 @@ public final class PgrouteServer implements AutoCloseable {
                 ServerTls.build(config.tls()), ServerTls.serverEndPoint(config.tls()), new AtomicLong(),
                 resultCache, new ProxyTotals(metrics == null ? routes : QueryRecorder.both(metrics, routes)),
                 () -> stop(config.limits().shutdownTimeout()), routes);
-        this.reloader = new ConfigReloader(context, routing, pools, resultCache, PgrouteServer::monitor,
+        this.reloader = new ConfigReloader(context, routing, pools, resultCache,
+                (next, database) -> monitor(next, database, pools),
                 next -> poolSettings(next, workerThreads));
         this.bootstrap = new ServerBootstrap()
                 .group(boss, workers)
@@ -164,16 +165,19 @@ public final class PgrouteServer implements AutoCloseable {
      * One node monitor per database with replicas, sampling with the database's backend role. Without a
      * configured role and password there is nothing to monitor with, and reads stay on the primary.
      */
-    private static Map<String, DatabaseRouting> startRouting(ProxyConfig config) {
+    private static Map<String, DatabaseRouting> startRouting(ProxyConfig config, BackendPools pools) {
         Map<String, DatabaseRouting> result = new LinkedHashMap<>();
         for (DatabaseConfig each : config.databases().values()) {
-            result.put(each.name(), new DatabaseRouting(each, config.routing(), monitor(config, each)));
+            result.put(each.name(), new DatabaseRouting(each, config.routing(), monitor(config, each, pools)));
         }
         return Map.copyOf(result);
     }
 
-    /** A started node monitor for {@code database}, or null when it has no replicas or no credentials to monitor. */
-    private static NodeMonitor monitor(ProxyConfig config, DatabaseConfig database) {
+    /**
+     * A started node monitor for {@code database}, or null when it has no replicas or no credentials to monitor. A
+     * replica it takes down has its connections in {@code pools} closed ({@link DownReplicaCloser}).
+     */
+    private static NodeMonitor monitor(ProxyConfig config, DatabaseConfig database, BackendPools pools) {
         if (database.replicas().isEmpty()) {
             return null;
         }
@@ -182,7 +186,9 @@ public final class PgrouteServer implements AutoCloseable {
                     + "the primary", database.name());
             return null;
         }
-        return new NodeMonitor(database, config.routing(), database.user(), database.password()).start();
+        NodeMonitor result = new NodeMonitor(database, config.routing(), database.user(), database.password());
+        result.addListener(new DownReplicaCloser(database.name(), pools));
+        return result.start();
     }
 
     /**

@@ -1,0 +1,94 @@
+package io.pgroute.proxy.routing;
+
+import io.pgroute.localcluster.PgNode;
+import io.pgroute.proxy.server.PgrouteServer;
+import io.pgroute.proxy.testing.ProxyFixture;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Replicas that hang while a read runs there (their postmasters and every server process stopped): once the node
+ * monitor takes it down (about 6 s), pgroute closes its connections to it, and the read, which had sent nothing back
+ * yet, runs again on the primary. Without that the client waited as long as the replica hung.
+ */
+class DownReplicaIT {
+
+    @Test
+    void aReadWaitingOnAReplicaThatHangsRunsAgainOnThePrimaryOnceTheReplicaIsDown() throws Exception {
+        ProxyFixture fixture = ProxyFixture.get();
+        try (PgrouteServer server = ProxyFixture.server("down-replica.yaml",
+                Map.of("routing", "  consistency: eventual\n"));
+             Connection c = connect(server); Statement s = c.createStatement()) {
+            Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> server.routing("app").monitor().state()
+                    .replicas().stream().allMatch(NodeState::eligible));
+            int primary = fixture.cluster().primary().port();
+            int first = port(s, "SELECT inet_server_port()");
+            assertThat(first).as("a read goes to a replica").isNotEqualTo(primary);
+            List<Long> stopped = new ArrayList<>();
+            for (PgNode each : fixture.cluster().replicas()) {
+                stopped.addAll(serverProcesses(each));  // both: the next read goes to one of them
+            }
+            signal("STOP", stopped);
+            long start = System.nanoTime();
+            int answered;
+            try {
+                // it hangs on a replica until pgroute gives up on it
+                answered = port(s, "SELECT inet_server_port() FROM pg_sleep(0.2)");
+            } finally {
+                signal("CONT", stopped);
+            }
+            long millis = (System.nanoTime() - start) / 1_000_000;
+            System.out.printf("read answered by port %d after %d ms%n", answered, millis);
+            assertThat(answered).as("answered by the primary").isEqualTo(primary);
+            assertThat(millis).as("ms: after the monitor's timeouts, well before the socket timeout")
+                    .isBetween(2_500L, 20_000L);
+            Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> server.routing("app").monitor().state()
+                    .replicas().stream().allMatch(NodeState::eligible));
+        }
+    }
+
+    private static Connection connect(PgrouteServer server) throws SQLException {
+        Properties properties = new Properties();
+        properties.setProperty("user", "app");
+        properties.setProperty("password", "app");
+        properties.setProperty("socketTimeout", "40");  // without the fix the read waits until the replica resumes
+        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + server.port() + "/app", properties);
+    }
+
+    private static int port(Statement s, String sql) throws SQLException {
+        try (ResultSet rs = s.executeQuery(sql)) {
+            assertThat(rs.next()).isTrue();
+            return rs.getInt(1);
+        }
+    }
+
+    /** {@code node}'s postmaster and every process it started. */
+    private static List<Long> serverProcesses(PgNode node) throws Exception {
+        long postmaster = Long.parseLong(java.nio.file.Files.readAllLines(node.dataDir().resolve("postmaster.pid"))
+                .get(0).strip());
+        List<Long> result = new ArrayList<>();
+        result.add(postmaster);
+        ProcessHandle.of(postmaster).orElseThrow().children().forEach(each -> result.add(each.pid()));
+        return result;
+    }
+
+    private static void signal(String name, List<Long> pids) throws Exception {
+        List<String> command = new ArrayList<>(List.of("kill", "-" + name));
+        pids.forEach(each -> command.add(Long.toString(each)));
+        Process kill = new ProcessBuilder(command).inheritIO().start();
+        assertThat(kill.waitFor()).as("kill -%s %s", name, pids).isZero();
+    }
+}
