@@ -88,28 +88,33 @@ final class CacheWrites {
      * transaction and the unit write that was not begun yet.
      */
     Invalidation toBegin(List<StatementInfo> statements, List<String> texts, byte status) {
-        Invalidation unit = Invalidation.NONE;
         boolean begins = false;
         boolean commits = false;
         for (int i = 0; i < statements.size(); i++) {
             StatementInfo each = statements.get(i);
-            unit = unit.plus(cache.invalidation(database, each));
             for (StatementInfo part : each.parts().isEmpty() ? List.of(each) : each.parts()) {
                 begins |= part.kind() == StatementKind.TRANSACTION_BEGIN;
                 commits |= part.kind() == StatementKind.TRANSACTION_END && !isRollback(texts.get(i), part);
             }
         }
         boolean inTransaction = status != 'I' || openedAhead;
-        LOGGER.trace("unit {} in transaction={} begins={} commits={} writes={}", texts, inTransaction, begins,
-                commits, unit);
         if (commits) {
             openedAhead = false;
         } else if (begins) {
             openedAhead = true;
         }
         if (!commits && (inTransaction || begins)) {
+            // what it writes is begun at the commit (onStatement keeps it): not worked out for every statement here
+            LOGGER.trace("unit {} in transaction={} begins={}: nothing to begin before it", texts, inTransaction,
+                    begins);
             return Invalidation.NONE;
         }
+        Invalidation unit = Invalidation.NONE;
+        for (StatementInfo each : statements) {
+            unit = unit.plus(cache.invalidation(database, each));
+        }
+        LOGGER.trace("unit {} in transaction={} begins={} commits={} writes={}", texts, inTransaction, begins,
+                commits, unit);
         return minus(pending.plus(unit), begun);
     }
 
