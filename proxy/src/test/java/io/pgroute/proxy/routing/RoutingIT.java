@@ -42,6 +42,11 @@ class RoutingIT {
                     + "$$ INSERT INTO routed (note) VALUES (n); SELECT inet_server_port() $$");
         }
         fixture.cluster().awaitReplication(Duration.ofSeconds(10));
+        // and the shared pgroute has seen it: a class before this one may have paused replay, which leaves the
+        // replicas lagging (no reads) until the node monitor samples them caught up
+        Awaitility.await("both replicas eligible").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(20))
+                .until(() -> fixture.server().routing("app").monitor().state().replicas().stream()
+                        .allMatch(NodeState::eligible));
     }
 
     @Test
@@ -91,16 +96,28 @@ class RoutingIT {
             c.commit();
         }
         // a new connection: right after using the primary, monotonic reads keep a session there until the node
-        // monitor has sampled past what it saw (at most routing.lag_interval)
-        try (Connection c = fixture.connect(); Statement s = c.createStatement()) {
-            s.execute("BEGIN READ ONLY");
-            int first = port(s, "SELECT inet_server_port()");
-            assertThat(first).isIn(replicaPorts);
-            for (int i = 0; i < 5; i++) {
-                assertThat(port(s, "SELECT inet_server_port()")).isEqualTo(first);
-            }
-            s.execute("COMMIT");
-        }
+        // monitor has sampled past what it saw (at most routing.lag_interval); and under global consistency a read-only
+        // transaction, whose tables are not known at its BEGIN, waits for every write of any session, such as the
+        // statements other tests had re-run on the primary a moment ago (writes pgroute cannot name): until the
+        // replicas have replayed those, it runs on the primary
+        Awaitility.await("a read-only transaction on a replica").atMost(Duration.ofSeconds(10))
+                .pollInterval(Duration.ofMillis(50)).until(() -> {
+                    try (Connection c = fixture.connect(); Statement s = c.createStatement()) {
+                        s.execute("BEGIN READ ONLY");
+                        int first = port(s, "SELECT inet_server_port()");
+                        if (first == primaryPort) {
+                            s.execute("COMMIT");
+                            return false;
+                        }
+                        assertThat(first).isIn(replicaPorts);
+                        for (int i = 0; i < 5; i++) {
+                            assertThat(port(s, "SELECT inet_server_port()")).as("the same replica throughout")
+                                    .isEqualTo(first);
+                        }
+                        s.execute("COMMIT");
+                        return true;
+                    }
+                });
     }
 
     @Test
@@ -159,6 +176,7 @@ class RoutingIT {
         for (int m = 0; m < modes.length; m++) {
             Properties mode = modes[m];
             String marker = "misrouted-" + System.nanoTime();
+            awaitReplicaReadsOfRouted();
             long before = routing.safetyNetRetries();
             try (Connection c = fixture.connect("app", "app", mode); Statement s = c.createStatement()) {
                 // the replica hint is the test-only way to make pgroute classify a write as a read
@@ -175,6 +193,21 @@ class RoutingIT {
             assertThat(routing.safetyNetRetries() - before).as("only the first one needed the safety net")
                     .isEqualTo(1);
         }
+    }
+
+    /**
+     * Waits until a new session's read of {@code routed} goes to a replica: under global consistency such a read waits
+     * for every earlier write to it, or to anything (a statement pgroute cannot parse, such as the set_config test's,
+     * counts as a write of every table), until the replicas have replayed it.
+     */
+    private static void awaitReplicaReadsOfRouted() {
+        Awaitility.await("a read of routed on a replica").atMost(Duration.ofSeconds(10))
+                .pollInterval(Duration.ofMillis(20)).until(() -> {
+                    try (Connection c = fixture.connect(); Statement s = c.createStatement()) {
+                        return replicaPorts.contains(port(s, "SELECT inet_server_port() FROM (SELECT count(*) FROM"
+                                + " routed) AS counted"));
+                    }
+                });
     }
 
     /**
