@@ -1,5 +1,7 @@
 package io.pgroute.localcluster;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -18,6 +20,14 @@ public record PgNode(String name, String host, int port, Path dataDir, boolean p
     /** {@code jdbc:postgresql://127.0.0.1:port/database}; credentials are {@link LocalCluster#superuser()} etc. */
     public String jdbcUrl(String database) {
         return "jdbc:postgresql://" + host + ":" + port + "/" + database;
+    }
+
+    /**
+     * The running postmaster's process id, the first line of {@code postmaster.pid} in the data directory (a
+     * server on this machine: not in docker mode, where the data directory is inside the container).
+     */
+    public long postmasterPid() throws IOException {
+        return Long.parseLong(Files.readAllLines(dataDir.resolve("postmaster.pid")).get(0).strip());
     }
 
     @Override

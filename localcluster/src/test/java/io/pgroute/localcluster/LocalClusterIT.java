@@ -130,7 +130,7 @@ class LocalClusterIT {
         List<ProcessHandle> processes = cluster.processes();
         List<Long> postmasters = new ArrayList<>();
         for (PgNode each : cluster.nodes()) {
-            postmasters.add(Long.parseLong(Files.readAllLines(each.dataDir().resolve("postmaster.pid")).get(0)));
+            postmasters.add(each.postmasterPid());
         }
         assertThat(processes).extracting(ProcessHandle::pid).containsAll(postmasters);
         Path baseDir = cluster.baseDir();

@@ -59,11 +59,6 @@ public final class BackendConnector {
         }
     }
 
-    @SuppressWarnings("unchecked")
-    private static void option(Bootstrap bootstrap, ChannelOption<?> option, Object value) {
-        bootstrap.option((ChannelOption<Object>) option, value);
-    }
-
     /** Connects and authenticates; the future completes on {@code loop}. */
     public Future<BackendConnection> connect(EventLoop loop, BackendTarget target) {
         Promise<BackendConnection> promise = loop.newPromise();
@@ -88,7 +83,7 @@ public final class BackendConnector {
                         pipeline.addLast("exceptions", EXCEPTIONS);
                     }
                 });
-        transport.connectionOptions().forEach((option, value) -> option(bootstrap, option, value));
+        transport.withConnectionOptions(bootstrap);
         ChannelFuture connect = bootstrap.connect(target.host(), target.port());
         connect.addListener((ChannelFuture done) -> {
             if (!done.isSuccess()) {

@@ -108,12 +108,7 @@ public final class PgrouteServer implements AutoCloseable {
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(64 * 1024, 256 * 1024))
                 .childHandler(new ClientChannelInitializer(context));
-        transport.connectionOptions().forEach(this::childOption);
-    }
-
-    @SuppressWarnings("unchecked")
-    private void childOption(ChannelOption<?> option, Object value) {
-        bootstrap.childOption((ChannelOption<Object>) option, value);
+        transport.withConnectionOptions(bootstrap);
     }
 
     /**

@@ -1,5 +1,7 @@
 package io.pgroute.proxy.server;
 
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.epoll.Epoll;
@@ -65,6 +67,23 @@ public record Transport(boolean nativeEpoll) {
             result.put(EpollChannelOption.TCP_KEEPCNT, KEEPALIVE_PROBES);
         }
         return result;
+    }
+
+    /** {@code bootstrap} (server connections) with the {@link #connectionOptions}. */
+    public Bootstrap withConnectionOptions(Bootstrap bootstrap) {
+        connectionOptions().forEach((option, value) -> bootstrap.option(anyValue(option), value));
+        return bootstrap;
+    }
+
+    /** {@code bootstrap} with the {@link #connectionOptions} for the client connections it accepts. */
+    public ServerBootstrap withConnectionOptions(ServerBootstrap bootstrap) {
+        connectionOptions().forEach((option, value) -> bootstrap.childOption(anyValue(option), value));
+        return bootstrap;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static ChannelOption<Object> anyValue(ChannelOption<?> option) {
+        return (ChannelOption<Object>) option;  // each value was put with its own option's type
     }
 
     public String name() {

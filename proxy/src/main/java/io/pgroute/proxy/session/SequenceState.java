@@ -34,8 +34,6 @@ final class SequenceState {
 
     /** The statement pgroute sends ahead of such a request on a connection that is not the session's own. */
     static final String DISCARD = "DISCARD SEQUENCES";
-    /** Verdicts of {@link #mayAdvance} kept per session (see {@link #judged}). */
-    static final int JUDGED = 8;
 
     private static final BuiltinFunctions BUILTIN = new BuiltinFunctions();
 
@@ -46,14 +44,11 @@ final class SequenceState {
     /** Whether the primary connection the session holds now has only the session's values (see the class). */
     private boolean trusted;
     /**
-     * The classifications {@link #ran} judged last (by identity) and their verdicts, {@link #JUDGED} of them: a
-     * classification is shared by every text of its shape (they differ only in literals and comments), so pgbench's
-     * endless texts of a few shapes are read once, not once per statement (four passes over the text each: 5 % of
-     * pgroute's user time under {@code pgbench -S}, 2 % under TPC-B's seven shapes while only one was kept).
+     * Verdicts of {@link #mayAdvance} for the session's last statement shapes: pgbench's endless texts of a few shapes
+     * are read once, not once per statement (four passes over the text each: 5 % of pgroute's user time under
+     * {@code pgbench -S}, 2 % under TPC-B's seven shapes while only one was kept).
      */
-    private final StatementInfo[] judged = new StatementInfo[JUDGED];
-    private final boolean[] judgedAdvances = new boolean[JUDGED];
-    private int nextJudged;
+    private final io.pgroute.proxy.sql.ShapeMemo<Boolean> judged = new io.pgroute.proxy.sql.ShapeMemo<>();
 
     /**
      * The session attached {@code connection}, a primary connection; {@code discarding}: its sequence state is
@@ -72,22 +67,12 @@ final class SequenceState {
         trusted = advances(statement, sql);
     }
 
-    /** {@link #mayAdvance} of {@code statement}, judged once per classification among the last {@link #JUDGED}. */
+    /** {@link #mayAdvance} of {@code statement}, judged by its shape once among the session's last shapes. */
     private boolean advances(StatementInfo statement, String sql) {
-        for (int i = 0; i < JUDGED; i++) {
-            if (judged[i] == statement) {
-                return judgedAdvances[i];
-            }
-        }
-        String shape = statement.fingerprint();
-        if (shape == null) {
+        if (statement.fingerprint() == null) {
             return mayAdvance(statement, sql);  // judged by its text, which another text of it may not share
         }
-        boolean result = mayAdvance(statement, shape);
-        judged[nextJudged] = statement;
-        judgedAdvances[nextJudged] = result;
-        nextJudged = (nextJudged + 1) % JUDGED;
-        return result;
+        return judged.get(statement, each -> mayAdvance(each, each.fingerprint()));
     }
 
     /** The session gave {@code connection}, a primary connection, back for reuse. */

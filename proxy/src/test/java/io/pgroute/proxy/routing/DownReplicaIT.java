@@ -3,6 +3,7 @@ package io.pgroute.proxy.routing;
 import io.pgroute.localcluster.PgNode;
 import io.pgroute.proxy.server.PgrouteServer;
 import io.pgroute.proxy.testing.ProxyFixture;
+import io.pgroute.proxy.testing.Signals;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
@@ -39,16 +40,16 @@ class DownReplicaIT {
             assertThat(first).as("a read goes to a replica").isNotEqualTo(primary);
             List<Long> stopped = new ArrayList<>();
             for (PgNode each : fixture.cluster().replicas()) {
-                stopped.addAll(serverProcesses(each));  // both: the next read goes to one of them
+                stopped.addAll(Signals.withChildren(each.postmasterPid()));  // both: the next read goes to one
             }
-            signal("STOP", stopped);
+            Signals.send("STOP", stopped);
             long start = System.nanoTime();
             int answered;
             try {
                 // it hangs on a replica until pgroute gives up on it
                 answered = port(s, "SELECT inet_server_port() FROM pg_sleep(0.2)");
             } finally {
-                signal("CONT", stopped);
+                Signals.send("CONT", stopped);
             }
             long millis = (System.nanoTime() - start) / 1_000_000;
             System.out.printf("read answered by port %d after %d ms%n", answered, millis);
@@ -73,22 +74,5 @@ class DownReplicaIT {
             assertThat(rs.next()).isTrue();
             return rs.getInt(1);
         }
-    }
-
-    /** {@code node}'s postmaster and every process it started. */
-    private static List<Long> serverProcesses(PgNode node) throws Exception {
-        long postmaster = Long.parseLong(java.nio.file.Files.readAllLines(node.dataDir().resolve("postmaster.pid"))
-                .get(0).strip());
-        List<Long> result = new ArrayList<>();
-        result.add(postmaster);
-        ProcessHandle.of(postmaster).orElseThrow().children().forEach(each -> result.add(each.pid()));
-        return result;
-    }
-
-    private static void signal(String name, List<Long> pids) throws Exception {
-        List<String> command = new ArrayList<>(List.of("kill", "-" + name));
-        pids.forEach(each -> command.add(Long.toString(each)));
-        Process kill = new ProcessBuilder(command).inheritIO().start();
-        assertThat(kill.waitFor()).as("kill -%s %s", name, pids).isZero();
     }
 }

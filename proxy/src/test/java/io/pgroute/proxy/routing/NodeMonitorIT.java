@@ -198,15 +198,13 @@ class NodeMonitorIT {
         PgNode replica2 = cluster.replicas().get(1);
         await().atMost(Duration.ofSeconds(5)).until(() -> monitor.state().replicas().get(1).health() == Health.UP);
         long probe = monitorBackend(replica2);
-        long postmaster = postmaster(replica2);
+        long postmaster = replica2.postmasterPid();
         NOTIFIED.clear();
-        signal("STOP", postmaster);
-        signal("STOP", probe);
+        signal("STOP", postmaster, probe);
         try {
             assertUpFor(1, Duration.ofMillis(2_500), "replica2 while it is slow");
         } finally {
-            signal("CONT", postmaster);
-            signal("CONT", probe);
+            signal("CONT", postmaster, probe);
         }
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
             try (Connection c = superuser(replica2); Statement s = c.createStatement();
@@ -232,10 +230,9 @@ class NodeMonitorIT {
         PgNode replica2 = cluster.replicas().get(1);
         await().atMost(Duration.ofSeconds(10)).until(() -> monitor.state().replicas().get(1).health() == Health.UP);
         long probe = monitorBackend(replica2);
-        long postmaster = postmaster(replica2);
+        long postmaster = replica2.postmasterPid();
         long hung = System.nanoTime();
-        signal("STOP", postmaster);
-        signal("STOP", probe);
+        signal("STOP", postmaster, probe);
         long down;
         try {
             await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(20))
@@ -243,8 +240,7 @@ class NodeMonitorIT {
             down = System.nanoTime();
             assertThat(monitor.state().replicas().get(0).health()).as("the other replica").isEqualTo(Health.UP);
         } finally {
-            signal("CONT", postmaster);
-            signal("CONT", probe);
+            signal("CONT", postmaster, probe);
         }
         long resumed = System.nanoTime();
         await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(20))
@@ -253,12 +249,6 @@ class NodeMonitorIT {
                 (down - hung) / 1_000_000, (System.nanoTime() - resumed) / 1_000_000);
         assertThat((down - hung) / 1_000_000).as("ms until DOWN: the sample's and the login's timeouts, not sooner")
                 .isGreaterThanOrEqualTo(2_500);
-    }
-
-    /** The process id of {@code node}'s postmaster. */
-    private static long postmaster(PgNode node) throws java.io.IOException {
-        return Long.parseLong(java.nio.file.Files.readAllLines(node.dataDir().resolve("postmaster.pid")).get(0)
-                .strip());
     }
 
     /** The process id of the server process answering the monitor's probe of {@code node}: there is one. */
@@ -281,9 +271,8 @@ class NodeMonitorIT {
         }
     }
 
-    private static void signal(String name, long pid) throws Exception {
-        Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(pid)).inheritIO().start();
-        assertThat(kill.waitFor()).as("kill -%s %d", name, pid).isZero();
+    private static void signal(String name, long... pids) throws Exception {
+        io.pgroute.proxy.testing.Signals.send(name, java.util.Arrays.stream(pids).boxed().toList());
     }
 
     private static Connection superuser(PgNode node) throws SQLException {

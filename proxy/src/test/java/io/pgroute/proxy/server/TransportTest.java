@@ -25,9 +25,8 @@ class TransportTest {
         assumeTrue(transport.nativeEpoll(), "probe timing needs the epoll transport");
         EventLoopGroup group = transport.newGroup(1, "transport-test");
         try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            Bootstrap bootstrap = new Bootstrap().group(group).channel(transport.clientChannel())
-                    .handler(new ChannelInboundHandlerAdapter());
-            transport.connectionOptions().forEach((option, value) -> bootstrap.option(cast(option), value));
+            Bootstrap bootstrap = transport.withConnectionOptions(new Bootstrap().group(group)
+                    .channel(transport.clientChannel()).handler(new ChannelInboundHandlerAdapter()));
             Channel channel = bootstrap.connect(server.getInetAddress(), server.getLocalPort()).sync().channel();
             try (Socket accepted = server.accept()) {
                 assertThat(channel.config().getOption(ChannelOption.SO_KEEPALIVE)).isTrue();
@@ -49,10 +48,5 @@ class TransportTest {
                 .containsEntry(ChannelOption.SO_KEEPALIVE, true)
                 .containsEntry(ChannelOption.TCP_NODELAY, true)
                 .doesNotContainKey(EpollChannelOption.TCP_KEEPIDLE);
-    }
-
-    @SuppressWarnings("unchecked")
-    private static ChannelOption<Object> cast(ChannelOption<?> option) {
-        return (ChannelOption<Object>) option;
     }
 }

@@ -108,19 +108,13 @@ class WaitingForAConnectionIT {
              WireClient waiter = WireClient.connect(server.port(), "trusted", "app")) {
             holdTheOnlyConnection(holder, 5);
             sendFlushEndedInsert(waiter, 6);
-            WireClient.Message error = waiter.read(5_000);
-            assertThat(error.type()).as("the error, before any Sync: %s", error).isEqualTo('E');
-            assertThat(error.sqlState()).isEqualTo("53300");
+            expectErrorBeforeSync(waiter, "53300");
             waiter.send(new io.pgroute.protocol.frontend.Execute("", 0), io.pgroute.protocol.frontend.Sync.INSTANCE);
             List<WireClient.Message> rest = waiter.readUntilReady();
             assertThat(WireClient.types(rest)).as("what came up to the Sync was dropped").isEqualTo("Z");
             holder.send(new io.pgroute.protocol.frontend.Query("ROLLBACK"));
             holder.readUntilReady();
-            waiter.send(new io.pgroute.protocol.frontend.Query(
-                    "/* pgroute: primary */ SELECT count(*) FROM waiting_rows WHERE id IN (5, 6)"));
-            List<WireClient.Message> after = waiter.readUntilReady();
-            assertThat(WireClient.types(after)).isEqualTo("TDCZ");
-            assertThat(after.get(1).firstValue()).as("nothing ran; the client goes on").isEqualTo("0");
+            assertThat(rowsWithIds(waiter, 5, 6)).as("nothing ran; the client goes on").isEqualTo("0");
         }
     }
 
@@ -138,18 +132,12 @@ class WaitingForAConnectionIT {
             sendFlushEndedInsert(waiter, 8);
             assertThat(waiter.silentFor(500)).as("it waits for the only connection").isTrue();
             waiter.cancel(server.port());
-            WireClient.Message error = waiter.read(5_000);
-            assertThat(error.type()).as("the error, before any Sync: %s", error).isEqualTo('E');
-            assertThat(error.sqlState()).isEqualTo("57014");
+            expectErrorBeforeSync(waiter, "57014");
             waiter.send(io.pgroute.protocol.frontend.Sync.INSTANCE);
             assertThat(WireClient.types(waiter.readUntilReady())).isEqualTo("Z");
             holder.send(new io.pgroute.protocol.frontend.Query("COMMIT"));
             holder.readUntilReady();
-            waiter.send(new io.pgroute.protocol.frontend.Query(
-                    "/* pgroute: primary */ SELECT count(*) FROM waiting_rows WHERE id IN (7, 8)"));
-            List<WireClient.Message> after = waiter.readUntilReady();
-            assertThat(WireClient.types(after)).isEqualTo("TDCZ");
-            assertThat(after.get(1).firstValue()).as("only the holder's row: the cancelled INSERT never ran")
+            assertThat(rowsWithIds(waiter, 7, 8)).as("only the holder's row: the cancelled INSERT never ran")
                     .isEqualTo("1");
         }
     }
@@ -160,6 +148,22 @@ class WaitingForAConnectionIT {
         holder.readUntilReady();
         holder.send(new io.pgroute.protocol.frontend.Query("INSERT INTO waiting_rows VALUES (" + id + ")"));
         assertThat(WireClient.types(holder.readUntilReady())).isEqualTo("CZ");
+    }
+
+    /** The next message {@code waiter} gets is an ErrorResponse with {@code sqlState}, though it sent no Sync. */
+    private static void expectErrorBeforeSync(WireClient waiter, String sqlState) throws Exception {
+        WireClient.Message error = waiter.read(5_000);
+        assertThat(error.type()).as("the error, before any Sync: %s", error).isEqualTo('E');
+        assertThat(error.sqlState()).isEqualTo(sqlState);
+    }
+
+    /** How many of waiting_rows' rows have id {@code first} or {@code second}, read on the primary by {@code client}. */
+    private static String rowsWithIds(WireClient client, int first, int second) throws Exception {
+        client.send(new io.pgroute.protocol.frontend.Query("/* pgroute: primary */ SELECT count(*) FROM waiting_rows"
+                + " WHERE id IN (" + first + ", " + second + ")"));
+        List<WireClient.Message> answer = client.readUntilReady();
+        assertThat(WireClient.types(answer)).isEqualTo("TDCZ");
+        return answer.get(1).firstValue();
     }
 
     /** Parse, Bind, Execute of an INSERT of {@code id}, ended by Flush (no Sync), as pg-cursor sends a step. */
