@@ -17,10 +17,11 @@ import java.util.TreeMap;
  * hash (SHA-256, truncated) of everything that can change the bytes of the answer.
  *
  * <p>Hashed fields, in this order, each length-prefixed so that no two different inputs concatenate to the same
- * bytes: key format, protocol shape, database, role, the result-changing session settings (names case-folded,
- * sorted), SQL text, protocol detail (message sequence, parameter types), parameter values (a {@code null} is
- * length -1, distinct from an empty value), parameter format
- * codes and result format codes. Format codes are hashed as given: {@code []} and {@code [0]} mean the same to
+ * bytes: key format, protocol shape, the session's {@link Context} (the SHA-256 of database, role and the
+ * result-changing session settings, names case-folded and sorted), SQL text, protocol detail (message sequence,
+ * parameter types), parameter values (a {@code null} is length -1, distinct from an empty value), parameter format
+ * codes and result format codes. The context is hashed once per session and settings, not once per key: it is most
+ * of a key's bytes. Format codes are hashed as given: {@code []} and {@code [0]} mean the same to
  * PostgreSQL but give different keys, which costs a hit, never correctness.
  */
 public final class CacheKey {
@@ -48,7 +49,7 @@ public final class CacheKey {
             return new Input();
         }
     };
-    private static final int KEY_FORMAT = 2;
+    private static final int KEY_FORMAT = 3;
     private static final HexFormat HEX = HexFormat.of();
 
     private final String database;
@@ -139,11 +140,43 @@ public final class CacheKey {
         }
     }
 
+    /**
+     * What a session's keys share, hashed once: database, role and settings. A session makes one when its settings
+     * change and keys many statements with it.
+     */
+    public static final class Context {
+
+        private final String database;
+        private final byte[] digest;
+
+        private Context(String database, byte[] digest) {
+            this.database = database;
+            this.digest = digest;
+        }
+
+        /** The context of {@code role}'s statements in {@code database} under {@code settings}. */
+        public static Context of(String database, String role, Settings settings) {
+            Input input = INPUT.get().start();
+            input.putString(Objects.requireNonNull(database, "database"));
+            input.putString(Objects.requireNonNull(role, "role"));
+            input.put(settings.encoded);
+            MessageDigest digest = Builder.sha256();
+            input.hashInto(digest);
+            return new Context(database, digest.digest());
+        }
+    }
+
+    /** Starts a key in a context made by {@link Context#of}. */
+    public static Builder builder(Context context) {
+        return new Builder(context);
+    }
+
     /** Collects the hashed fields; everything but database and role defaults to empty / simple protocol. */
     public static final class Builder {
 
         private final String database;
         private final String role;
+        private Context context;
         private Settings settings = Settings.NONE;
         private String sql = "";
         private byte[][] parameters = new byte[0][];
@@ -157,20 +190,34 @@ public final class CacheKey {
             this.role = Objects.requireNonNull(role, "role");
         }
 
+        private Builder(Context context) {
+            this.context = Objects.requireNonNull(context, "context");
+            this.database = context.database;
+            this.role = null;
+        }
+
         /**
          * The session settings that change results (search_path, TimeZone, DateStyle, IntervalStyle,
          * extra_float_digits, bytea_output, standard_conforming_strings, client_encoding). Names are
          * case-insensitive, as in PostgreSQL; a {@code null} value differs from an empty one.
          */
         public Builder settings(Map<String, String> value) {
+            requireNoContext();
             this.settings = Settings.of(value);
             return this;
         }
 
         /** Settings encoded once ({@link Settings#of}) for many keys. */
         public Builder settings(Settings value) {
+            requireNoContext();
             this.settings = Objects.requireNonNull(value, "settings");
             return this;
+        }
+
+        private void requireNoContext() {
+            if (context != null) {
+                throw new IllegalStateException("the settings are part of the key's context");
+            }
         }
 
         /** The statement text, exactly as the client sent it. */
@@ -209,12 +256,11 @@ public final class CacheKey {
 
         /** Hashes the fields. */
         public CacheKey build() {
+            Context shared = context != null ? context : Context.of(database, role, settings);
             Input input = INPUT.get().start();
             input.putInt(KEY_FORMAT);
             input.putInt(shape.ordinal());
-            input.putString(database);
-            input.putString(role);
-            input.put(settings.encoded);
+            input.put(shared.digest);
             input.putString(sql);
             input.putString(detail);
             input.putInt(parameters.length);
@@ -229,7 +275,7 @@ public final class CacheKey {
         }
 
         /** A reset SHA-256 of this thread: looking one up costs more than hashing a short key. */
-        private static MessageDigest sha256() {
+        static MessageDigest sha256() {
             MessageDigest result = DIGEST.get();
             result.reset();
             return result;

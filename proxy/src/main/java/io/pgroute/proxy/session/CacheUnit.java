@@ -154,6 +154,26 @@ record CacheUnit(int frames, String sql, CacheKey.Shape shape, String detail, by
         return false;
     }
 
+    /**
+     * Whether the unit at the head of {@code waiting} has certainly not ended yet: at most {@link #MAX_FRAMES}
+     * messages, each a whole Parse, Bind, Describe, Execute or Close. Neither {@link #of} nor {@link #statementTexts}
+     * can conclude anything about such a unit, and a client's {@code Bind Execute Sync} arrives message by message:
+     * without this check each of them would decode the unit from its start again.
+     */
+    static boolean awaitsItsEnd(Deque<PgFrame> waiting) {
+        if (waiting.size() > MAX_FRAMES) {
+            return false;
+        }
+        for (PgFrame each : waiting) {
+            FrontendType type = FrontendType.of(each.type());
+            if (each.isPiece() || type != FrontendType.PARSE && type != FrontendType.BIND
+                    && type != FrontendType.DESCRIBE && type != FrontendType.EXECUTE && type != FrontendType.CLOSE) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** Inspects the unit at the head of {@code waiting}; {@link #INCOMPLETE} until its Sync has arrived. */
     static CacheUnit of(Deque<PgFrame> waiting, PreparedStatements statements) {
         try {

@@ -798,6 +798,9 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             CacheGate early = earlyUnitGate(next, type);
             return early != null ? early : CacheGate.SEND;
         }
+        if (CacheUnit.awaitsItsEnd(waiting)) {
+            return incompleteUnit(next, type);  // what follows would decode the unit only to find it incomplete
+        }
         boolean mayLookUp = transactionStatus == 'I' && pinnedBecause == null && responses.isEmpty()
                 && attempt == null && cache.unchecked(next);
         CacheUnit unit = mayLookUp ? CacheUnit.of(waiting, translator.statements()) : CacheUnit.NONE;

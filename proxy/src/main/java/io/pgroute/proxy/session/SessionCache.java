@@ -54,8 +54,8 @@ final class SessionCache {
      * local hit needs a lease renewed after it, so that no answer goes back behind one already seen.
      */
     private long floorNanos = System.nanoTime();
-    /** The settings part of the last key, encoded, and the session settings it was made from. */
-    private CacheKey.Settings keySettings;
+    /** What the last key shared with the session's others (see CacheKey.Context), and the settings it was made from. */
+    private CacheKey.Context keyContext;
     private Map<String, String> keySettingsSource;
 
     SessionCache(ResultCache cache, SessionInfo info) {
@@ -111,14 +111,13 @@ final class SessionCache {
 
     /** The key of {@code unit} under the session's current settings. */
     CacheKey key(CacheUnit unit, Map<String, String> sessionSettings) {
-        if (keySettings == null || !sessionSettings.equals(keySettingsSource)) {
+        if (keyContext == null || !sessionSettings.equals(keySettingsSource)) {
             Map<String, String> settings = new TreeMap<>(startupSettings);
             sessionSettings.forEach((name, value) -> settings.put(name.toLowerCase(Locale.ROOT), value));
-            keySettings = CacheKey.Settings.of(settings);
+            keyContext = CacheKey.Context.of(database, role, CacheKey.Settings.of(settings));
             keySettingsSource = Map.copyOf(sessionSettings);
         }
-        return CacheKey.builder(database, role)
-                .settings(keySettings)
+        return CacheKey.builder(keyContext)
                 .sql(unit.sql())
                 .shape(unit.shape())
                 .detail(unit.detail())

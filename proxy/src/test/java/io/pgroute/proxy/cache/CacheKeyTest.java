@@ -100,6 +100,21 @@ class CacheKeyTest {
     }
 
     @Test
+    void aKeyInASessionsContextIsTheKeyOfItsDatabaseRoleAndSettings() {
+        java.util.Map<String, String> settings = java.util.Map.of("search_path", "public", "TimeZone", "UTC");
+        CacheKey.Context context = CacheKey.Context.of("app", "app", CacheKey.Settings.of(settings));
+        CacheKey inContext = CacheKey.builder(context).sql("SELECT 1").build();
+        assertThat(inContext).isEqualTo(CacheKey.builder("app", "app").settings(settings).sql("SELECT 1").build());
+        assertThat(inContext.database()).isEqualTo("app");
+        assertThat(inContext).isNotEqualTo(CacheKey.builder("app", "other").settings(settings).sql("SELECT 1").build());
+        assertThat(inContext).isNotEqualTo(CacheKey.builder("app", "app").sql("SELECT 1").build());
+        assertThat(inContext).isNotEqualTo(CacheKey.builder(
+                CacheKey.Context.of("shop", "app", CacheKey.Settings.of(settings))).sql("SELECT 1").build());
+        assertThatThrownBy(() -> CacheKey.builder(context).settings(settings))
+                .isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
     void theHashOfAFixedKeyNeverChangesUnnoticed() {
         CacheKey key = CacheKey.builder("app", "app")
                 .settings(java.util.Map.of("search_path", "public", "TimeZone", "UTC"))
@@ -111,7 +126,7 @@ class CacheKeyTest {
                 .resultFormats(new short[] {1})
                 .build();
         // a different value means every cached entry of every deployment is missed once: bump KEY_FORMAT then
-        assertThat(key.hex()).isEqualTo("83a42db900052ca7cd50c68c9bda212c");
+        assertThat(key.hex()).isEqualTo("87c2adb8aa1c1112f4688e651f9e50a4");
     }
 
     /**

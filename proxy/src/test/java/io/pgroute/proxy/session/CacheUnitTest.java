@@ -79,4 +79,39 @@ class CacheUnitTest {
         waiting.addLast(frame(Sync.INSTANCE));
         assertThat(CacheUnit.statementTexts(waiting, statements, scan)).containsExactly("DELETE FROM t");
     }
+
+    /**
+     * The gate skips inspecting a unit that awaits its end; that must never skip a unit that could be looked up or
+     * whose statements could be read.
+     */
+    @Test
+    void aUnitAwaitsItsEndOnlyWhileNeitherInspectionNorItsTextsCouldConclude() {
+        statements.define("known", "SELECT * FROM t WHERE id = $1", new int[] {23});
+        List<FrontendMessage> unit = List.of(bind("known"), new io.pgroute.protocol.frontend.Describe(
+                io.pgroute.protocol.frontend.Describe.PORTAL, ""), new Execute("", 0));
+        for (FrontendMessage each : unit) {
+            waiting.addLast(frame(each));
+            assertThat(CacheUnit.awaitsItsEnd(waiting)).as("after %s", each).isTrue();
+            assertThat(CacheUnit.of(waiting, statements).candidate()).isFalse();
+            assertThat(CacheUnit.statementTexts(waiting, statements)).isNull();
+        }
+        waiting.addLast(frame(Sync.INSTANCE));
+        assertThat(CacheUnit.awaitsItsEnd(waiting)).isFalse();
+        assertThat(CacheUnit.of(waiting, statements).candidate()).isTrue();
+        assertThat(CacheUnit.of(waiting, statements).frames()).isEqualTo(4);
+    }
+
+    @Test
+    void aUnitLongerThanAnyCandidateOrWithAnotherMessageIsLeftToTheFullInspection() {
+        for (int i = 0; i < 8; i++) {
+            waiting.addLast(frame(new Parse("", "SELECT " + i, new int[0])));
+        }
+        assertThat(CacheUnit.awaitsItsEnd(waiting)).isTrue();
+        waiting.addLast(frame(new Parse("", "SELECT 8", new int[0])));
+        assertThat(CacheUnit.awaitsItsEnd(waiting)).as("nine messages").isFalse();
+        waiting.forEach(PgFrame::release);
+        waiting.clear();
+        waiting.addLast(frame(new io.pgroute.protocol.frontend.Query("SELECT 1")));
+        assertThat(CacheUnit.awaitsItsEnd(waiting)).as("a Query ends its unit").isFalse();
+    }
 }
