@@ -12,13 +12,16 @@ import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
+import io.netty.util.concurrent.ScheduledFuture;
 import io.pgroute.protocol.BackendType;
+import io.pgroute.protocol.SqlState;
 import io.pgroute.protocol.codec.FrameDecoder;
 import io.pgroute.protocol.codec.MessageEncoder;
 import io.pgroute.protocol.codec.PgFrameEncoder;
 import io.pgroute.protocol.startup.CancelRequest;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.pgroute.proxy.error.PgrouteException;
 import io.pgroute.proxy.server.ExceptionLoggingHandler;
 import io.pgroute.proxy.server.Transport;
 import org.slf4j.Logger;
@@ -28,6 +31,7 @@ import javax.net.ssl.SSLException;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Opens authenticated backend connections on a given event loop (the client's, so no thread hop), and sends
@@ -59,7 +63,11 @@ public final class BackendConnector {
         }
     }
 
-    /** Connects and authenticates; the future completes on {@code loop}. */
+    /**
+     * Connects and authenticates; the future completes on {@code loop}. {@code pool.connect_timeout} bounds the whole
+     * of it, as libpq's {@code connect_timeout} does: a server whose kernel accepts the connection but which never
+     * answers the startup (a hung or stopped postmaster) fails the future with 08001 and the connection is closed.
+     */
     public Future<BackendConnection> connect(EventLoop loop, BackendTarget target) {
         Promise<BackendConnection> promise = loop.newPromise();
         BackendStartupHandler startup = new BackendStartupHandler(target, promise);
@@ -85,6 +93,14 @@ public final class BackendConnector {
                 });
         transport.withConnectionOptions(bootstrap);
         ChannelFuture connect = bootstrap.connect(target.host(), target.port());
+        ScheduledFuture<?> deadline = loop.schedule(() -> {
+            if (promise.tryFailure(new PgrouteException(SqlState.SQLCLIENT_UNABLE_TO_ESTABLISH, "backend "
+                    + target.node() + " did not complete the connection startup within pool.connect_timeout ("
+                    + connectTimeout.toMillis() + " ms)"))) {
+                connect.channel().close();
+            }
+        }, connectTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        promise.addListener(done -> deadline.cancel(false));
         connect.addListener((ChannelFuture done) -> {
             if (!done.isSuccess()) {
                 promise.tryFailure(done.cause());
@@ -136,7 +152,7 @@ public final class BackendConnector {
             Channel channel = done.channel();
             channel.closeFuture().addListener(closed -> finished.run());
             channel.writeAndFlush(MessageEncoder.encode(channel.alloc(), cancel));
-            loop.schedule(() -> channel.close(), 5, java.util.concurrent.TimeUnit.SECONDS);
+            loop.schedule(() -> channel.close(), 5, TimeUnit.SECONDS);
         });
     }
 }

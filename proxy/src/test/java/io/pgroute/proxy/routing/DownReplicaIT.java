@@ -61,6 +61,45 @@ class DownReplicaIT {
         }
     }
 
+    /**
+     * The read is the first to go to a replica, and the replicas hang: the server accepts the connection (the kernel
+     * does, for a stopped postmaster) but never answers its startup. {@code pool.connect_timeout} (5 s) covers the
+     * startup too, so the lease fails and the read goes to the primary; before, the connection waited for an answer
+     * as long as the replica hung, out of the reach of the monitor, which closes only established connections.
+     */
+    @Test
+    void aReadWhoseNewConnectionToAHungReplicaIsNeverAnsweredRunsOnThePrimary() throws Exception {
+        ProxyFixture fixture = ProxyFixture.get();
+        try (PgrouteServer server = ProxyFixture.server("hung-replica-startup.yaml",
+                Map.of("routing", "  consistency: eventual\n"));
+             Connection c = connect(server); Statement s = c.createStatement()) {
+            Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> server.routing("app").monitor().state()
+                    .replicas().stream().allMatch(NodeState::eligible));
+            int primary = fixture.cluster().primary().port();
+            List<Long> stopped = new ArrayList<>();
+            for (PgNode each : fixture.cluster().replicas()) {
+                stopped.addAll(Signals.withChildren(each.postmasterPid()));
+            }
+            Signals.send("STOP", stopped);
+            long start = System.nanoTime();
+            int answered;
+            try {
+                answered = port(s, "SELECT inet_server_port()");
+            } finally {
+                Signals.send("CONT", stopped);
+            }
+            long millis = (System.nanoTime() - start) / 1_000_000;
+            System.out.printf("read answered by port %d after %d ms%n", answered, millis);
+            assertThat(answered).as("answered by the primary").isEqualTo(primary);
+            assertThat(millis).as("ms: after the connect timeout or the monitor's, well before the socket timeout")
+                    .isBetween(2_500L, 20_000L);
+            Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> server.routing("app").monitor().state()
+                    .replicas().stream().allMatch(NodeState::eligible));
+            assertThat(port(s, "SELECT inet_server_port()")).as("the replicas serve reads again")
+                    .isNotEqualTo(primary);
+        }
+    }
+
     private static Connection connect(PgrouteServer server) throws SQLException {
         Properties properties = new Properties();
         properties.setProperty("user", "app");
