@@ -29,35 +29,14 @@ class DownReplicaIT {
 
     @Test
     void aReadWaitingOnAReplicaThatHangsRunsAgainOnThePrimaryOnceTheReplicaIsDown() throws Exception {
-        ProxyFixture fixture = ProxyFixture.get();
         try (PgrouteServer server = ProxyFixture.server("down-replica.yaml",
                 Map.of("routing", "  consistency: eventual\n"));
              Connection c = connect(server); Statement s = c.createStatement()) {
-            Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> server.routing("app").monitor().state()
-                    .replicas().stream().allMatch(NodeState::eligible));
-            int primary = fixture.cluster().primary().port();
-            int first = port(s, "SELECT inet_server_port()");
-            assertThat(first).as("a read goes to a replica").isNotEqualTo(primary);
-            List<Long> stopped = new ArrayList<>();
-            for (PgNode each : fixture.cluster().replicas()) {
-                stopped.addAll(Signals.withChildren(each.postmasterPid()));  // both: the next read goes to one
-            }
-            Signals.send("STOP", stopped);
-            long start = System.nanoTime();
-            int answered;
-            try {
-                // it hangs on a replica until pgroute gives up on it
-                answered = port(s, "SELECT inet_server_port() FROM pg_sleep(0.2)");
-            } finally {
-                Signals.send("CONT", stopped);
-            }
-            long millis = (System.nanoTime() - start) / 1_000_000;
-            System.out.printf("read answered by port %d after %d ms%n", answered, millis);
-            assertThat(answered).as("answered by the primary").isEqualTo(primary);
-            assertThat(millis).as("ms: after the monitor's timeouts, well before the socket timeout")
-                    .isBetween(2_500L, 20_000L);
-            Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> server.routing("app").monitor().state()
-                    .replicas().stream().allMatch(NodeState::eligible));
+            awaitReplicasEligible(server);
+            assertThat(port(s, "SELECT inet_server_port()")).as("a read goes to a replica").isNotEqualTo(primary());
+            // it hangs on a replica until pgroute gives up on it
+            assertAnsweredByThePrimaryWhileReplicasHang(s, "SELECT inet_server_port() FROM pg_sleep(0.2)");
+            awaitReplicasEligible(server);
         }
     }
 
@@ -69,35 +48,49 @@ class DownReplicaIT {
      */
     @Test
     void aReadWhoseNewConnectionToAHungReplicaIsNeverAnsweredRunsOnThePrimary() throws Exception {
-        ProxyFixture fixture = ProxyFixture.get();
         try (PgrouteServer server = ProxyFixture.server("hung-replica-startup.yaml",
                 Map.of("routing", "  consistency: eventual\n"));
              Connection c = connect(server); Statement s = c.createStatement()) {
-            Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> server.routing("app").monitor().state()
-                    .replicas().stream().allMatch(NodeState::eligible));
-            int primary = fixture.cluster().primary().port();
-            List<Long> stopped = new ArrayList<>();
-            for (PgNode each : fixture.cluster().replicas()) {
-                stopped.addAll(Signals.withChildren(each.postmasterPid()));
-            }
-            Signals.send("STOP", stopped);
-            long start = System.nanoTime();
-            int answered;
-            try {
-                answered = port(s, "SELECT inet_server_port()");
-            } finally {
-                Signals.send("CONT", stopped);
-            }
-            long millis = (System.nanoTime() - start) / 1_000_000;
-            System.out.printf("read answered by port %d after %d ms%n", answered, millis);
-            assertThat(answered).as("answered by the primary").isEqualTo(primary);
-            assertThat(millis).as("ms: after the connect timeout or the monitor's, well before the socket timeout")
-                    .isBetween(2_500L, 20_000L);
-            Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> server.routing("app").monitor().state()
-                    .replicas().stream().allMatch(NodeState::eligible));
+            awaitReplicasEligible(server);
+            assertAnsweredByThePrimaryWhileReplicasHang(s, "SELECT inet_server_port()");
+            awaitReplicasEligible(server);
             assertThat(port(s, "SELECT inet_server_port()")).as("the replicas serve reads again")
-                    .isNotEqualTo(primary);
+                    .isNotEqualTo(primary());
         }
+    }
+
+    /**
+     * Stops both replicas' postmasters and server processes (so that the read goes to a hung one, whichever it is),
+     * runs {@code sql}, resumes them, and checks that the primary answered after pgroute gave up on the replica
+     * (the monitor's or the connect timeout), well before the client's socket timeout.
+     */
+    private static void assertAnsweredByThePrimaryWhileReplicasHang(Statement s, String sql) throws Exception {
+        List<Long> stopped = new ArrayList<>();
+        for (PgNode each : ProxyFixture.get().cluster().replicas()) {
+            stopped.addAll(Signals.withChildren(each.postmasterPid()));
+        }
+        Signals.send("STOP", stopped);
+        long start = System.nanoTime();
+        int answered;
+        try {
+            answered = port(s, sql);
+        } finally {
+            Signals.send("CONT", stopped);
+        }
+        long millis = (System.nanoTime() - start) / 1_000_000;
+        System.out.printf("read answered by port %d after %d ms%n", answered, millis);
+        assertThat(answered).as("answered by the primary").isEqualTo(primary());
+        assertThat(millis).as("ms: after the monitor's or the connect timeout, well before the socket timeout")
+                .isBetween(2_500L, 20_000L);
+    }
+
+    private static void awaitReplicasEligible(PgrouteServer server) {
+        Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> server.routing("app").monitor().state()
+                .replicas().stream().allMatch(NodeState::eligible));
+    }
+
+    private static int primary() {
+        return ProxyFixture.get().cluster().primary().port();
     }
 
     private static Connection connect(PgrouteServer server) throws SQLException {
