@@ -36,6 +36,8 @@ final class Tokens {
     private int[] valueStarts = new int[INITIAL];
     private int[] valueEnds = new int[INITIAL];
     private int count;
+    /** Whether any token is a comment. */
+    private boolean comments;
 
     private Tokens() {
     }
@@ -64,6 +66,7 @@ final class Tokens {
         }
         sql = null;  // not valid for text until complete: a lexer failure leaves nothing half-kept
         count = 0;
+        comments = false;
         Lexer lexer = new Lexer(text);
         in = lexer.chars();
         while (lexer.advance()) {
@@ -76,6 +79,7 @@ final class Tokens {
                 valueEnds = Arrays.copyOf(valueEnds, size);
             }
             types[count] = lexer.type();
+            comments |= types[count] == Token.Type.COMMENT;
             starts[count] = lexer.start();
             ends[count] = lexer.end();
             valueStarts[count] = lexer.valueStart();
@@ -97,6 +101,27 @@ final class Tokens {
 
     int count() {
         return count;
+    }
+
+    /** Whether any token is a comment: when none is, {@link #types}, {@link #starts} and {@link #ends} are the
+     * significant tokens as they are. */
+    boolean hasComments() {
+        return comments;
+    }
+
+    /** The types of tokens {@code [0, count)}; not to be changed, valid as long as this instance is (see class). */
+    Token.Type[] types() {
+        return types;
+    }
+
+    /** Where tokens {@code [0, count)} start; not to be changed. */
+    int[] starts() {
+        return starts;
+    }
+
+    /** Where tokens {@code [0, count)} end; not to be changed. */
+    int[] ends() {
+        return ends;
     }
 
     Token.Type type(int i) {
