@@ -57,6 +57,8 @@ public final class RedisCache implements AutoCloseable {
     private final EpochGuard guard;
     private final CircuitBreaker breaker;
     private final Future<?> healthCheck;
+    /** How long a run id check may take (see the constructor). */
+    private final Duration runIdTimeout;
     private final ThreadCounter hits = new ThreadCounter();
     private final ThreadCounter misses = new ThreadCounter();
     private final ThreadCounter stores = new ThreadCounter();
@@ -135,6 +137,10 @@ public final class RedisCache implements AutoCloseable {
         this.breaker = new CircuitBreaker(settings.breakerThreshold(), settings.breakerCoolDown(), clock);
         this.link = new RedisLink(uris, cluster, settings.timeout(), breaker, errors, clock, loops, threads);
         this.guard = new EpochGuard(this::sendEpochBump, link::schedule);
+        // the run id check answers no client: it may take until the next one is due, so that a reply later than the
+        // data calls' timeout (a cold JVM at startup, a busy event loop) does not leave the cache off until then
+        this.runIdTimeout = settings.timeout().compareTo(settings.healthInterval()) > 0 ? settings.timeout()
+                : settings.healthInterval();
         link.onConnect(this::checkRunId);
         this.healthCheck = link.every(this::checkRunId, settings.healthInterval());
         this.clock = clock;
@@ -548,6 +554,11 @@ public final class RedisCache implements AutoCloseable {
     }
 
     /** The circuit breaker's state. */
+    /** Whether Redis's run id was read since the last (re)connect: until then every lookup is a miss. */
+    boolean knowsRunId() {
+        return link.knowsRunId();
+    }
+
     public CircuitBreaker.State state() {
         return breaker.state();
     }
@@ -690,7 +701,7 @@ public final class RedisCache implements AutoCloseable {
         if (link.closed()) {
             return;
         }
-        link.<String>callMasters("INFO server", redis -> redis.info("server")).thenAccept(infos -> {
+        link.<String>callMasters("INFO server", runIdTimeout, redis -> redis.info("server")).thenAccept(infos -> {
             List<String> ids = new ArrayList<>();
             infos.forEach((node, info) -> info.lines()
                     .filter(each -> each.startsWith("run_id:"))

@@ -153,17 +153,18 @@ final class RedisLink {
         if (unidentified && !closed) {
             return CompletableFuture.failedFuture(new CacheUnavailableException("run id unknown since (re)connect"));
         }
-        return guarded(what, connected -> command.apply(commands(connected)));
+        return guarded(what, timeout, connected -> command.apply(commands(connected)));
     }
 
     /**
      * Runs {@code command} on every master as one call (one breaker permit, one timeout); completes with the replies
      * by master: {@code <node id>@<host>:<port>} in a cluster (failed masters skipped), the endpoint otherwise.
-     * Fails if any master fails.
+     * Fails if any master fails, or when the replies take longer than {@code within}: a control call, such as the
+     * run id check, answers no client and is not held to the data calls' {@code timeout}.
      */
-    <T> CompletableFuture<Map<String, T>> callMasters(String what,
+    <T> CompletableFuture<Map<String, T>> callMasters(String what, Duration within,
             Function<RedisClusterAsyncCommands<byte[], byte[]>, CompletionStage<T>> command) {
-        return guarded(what, connected -> {
+        return guarded(what, within, connected -> {
             Map<String, CompletableFuture<T>> replies = new TreeMap<>();
             if (connected instanceof StatefulRedisClusterConnection<byte[], byte[]> clusterConnection) {
                 for (RedisClusterNode each : clusterConnection.getPartitions()) {
@@ -234,6 +235,11 @@ final class RedisLink {
         unidentified = false;
     }
 
+    /** Whether the run id of the server(s) now connected was read since the last (re)connect. */
+    boolean knowsRunId() {
+        return !unidentified;
+    }
+
     Topology topology() {
         return topology;
     }
@@ -257,7 +263,7 @@ final class RedisLink {
                 });
     }
 
-    private <T> CompletableFuture<T> guarded(String what,
+    private <T> CompletableFuture<T> guarded(String what, Duration within,
             Function<StatefulConnection<byte[], byte[]>, CompletionStage<T>> command) {
         if (closed) {
             return CompletableFuture.failedFuture(new CacheUnavailableException("cache closed"));
@@ -267,7 +273,7 @@ final class RedisLink {
             return CompletableFuture.failedFuture(new CacheUnavailableException("circuit breaker open"));
         }
         CompletableFuture<StatefulConnection<byte[], byte[]>> used = connection();
-        CompletableFuture<T> result = timer.bound(used.thenCompose(command), timeout);
+        CompletableFuture<T> result = timer.bound(used.thenCompose(command), within);
         return result.whenComplete((value, failure) -> {
             if (failure == null) {
                 breaker.onSuccess();

@@ -159,6 +159,25 @@ class RedisCacheIT {
     }
 
     @Test
+    void theRunIdCheckIsNotHeldToTheDataCallsTimeoutSoASlowReplyStillTurnsTheCacheOn() throws Exception {
+        // no data call can be answered within 1 ns; the run id check (INFO) may take until the next one is due.
+        // Held to the data calls' timeout, as before, it failed at every connect that answered INFO later than
+        // cache.timeout (a cold JVM at startup: the demo logged the failure) and the cache stayed off until the next
+        // check; here it would never come on.
+        RedisCache slow = new RedisCache(uri, new RedisCache.Settings(Duration.ofNanos(1), 1000,
+                Duration.ofMillis(200), Duration.ofSeconds(1)));
+        try {
+            await().atMost(DEADLINE).until(slow::knowsRunId);
+            long errors = slow.stats().errors();
+            assertThat(wait(slow.get(key("select 1")))).isEmpty();
+            // sent to Redis and timed out (an error), not refused for want of the run id (no error)
+            assertThat(slow.stats().errors()).isGreaterThan(errors);
+        } finally {
+            wait(slow.closeAsync());
+        }
+    }
+
+    @Test
     void onPgroutesEventLoopsAnswersArriveThereAndASilentRedisTimesOutThere() throws Exception {
         EventLoopGroup loops = Transport.detect().newGroup(2, "shared-io");
         RedisCache.Settings settings = new RedisCache.Settings(Duration.ofMillis(20), 5, Duration.ofMillis(200),
