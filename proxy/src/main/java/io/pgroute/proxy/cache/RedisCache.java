@@ -553,12 +553,12 @@ public final class RedisCache implements AutoCloseable {
         });
     }
 
-    /** The circuit breaker's state. */
     /** Whether Redis's run id was read since the last (re)connect: until then every lookup is a miss. */
     boolean knowsRunId() {
         return link.knowsRunId();
     }
 
+    /** The circuit breaker's state. */
     public CircuitBreaker.State state() {
         return breaker.state();
     }

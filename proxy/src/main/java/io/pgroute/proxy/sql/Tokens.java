@@ -103,8 +103,10 @@ final class Tokens {
         return count;
     }
 
-    /** Whether any token is a comment: when none is, {@link #types}, {@link #starts} and {@link #ends} are the
-     * significant tokens as they are. */
+    /**
+     * Whether any token is a comment: when none is, {@link #types}, {@link #starts} and {@link #ends} are the
+     * significant tokens as they are.
+     */
     boolean hasComments() {
         return comments;
     }
