@@ -16,10 +16,12 @@ import java.util.Objects;
  * @param lagInterval how often WAL positions are sampled, greater than zero (so at least 1ms), default 20ms
  * @param healthInterval how often a node that is down is probed again, default 1s
  * @param catalogRefresh how often function volatility is re-read from {@code pg_proc}, default 60s
+ * @param lagIdleAfter after this long without a read that could go to a replica (nor a write the cache settles), WAL
+ * positions are sampled every {@code healthInterval} only, until the next one; default 10s; zero means never
  */
 public record RoutingConfig(Consistency consistency, Duration window, Duration maxLag, long maxLagBytes,
         Balance balance, boolean primaryReads, String zone, Duration lagInterval, Duration healthInterval,
-        Duration catalogRefresh) {
+        Duration catalogRefresh, Duration lagIdleAfter) {
 
     /** Checks that every component but the zone is present and that the lag limit is not negative. */
     public RoutingConfig {
@@ -30,16 +32,17 @@ public record RoutingConfig(Consistency consistency, Duration window, Duration m
         Objects.requireNonNull(lagInterval, "lagInterval");
         Objects.requireNonNull(healthInterval, "healthInterval");
         Objects.requireNonNull(catalogRefresh, "catalogRefresh");
+        Objects.requireNonNull(lagIdleAfter, "lagIdleAfter");
         if (maxLagBytes < 0) {
             throw new IllegalArgumentException("maxLagBytes must not be negative: " + maxLagBytes);
         }
     }
 
-    /** Global, 1s window, 1s / 16 MiB lag limits, round-robin, no primary reads, no zone, 20ms, 1s, 60s. */
+    /** Global, 1s window, 1s / 16 MiB lag limits, round-robin, no primary reads, no zone, 20ms, 1s, 60s, 10s. */
     public static RoutingConfig defaults() {
         return new RoutingConfig(Consistency.GLOBAL, Duration.ofSeconds(1), Duration.ofSeconds(1), 16L << 20,
                 Balance.ROUND_ROBIN, false, null, Duration.ofMillis(20), Duration.ofSeconds(1),
-                Duration.ofSeconds(60));
+                Duration.ofSeconds(60), Duration.ofSeconds(10));
     }
 
     static RoutingConfig read(MappingReader reader) {
@@ -54,7 +57,8 @@ public record RoutingConfig(Consistency consistency, Duration window, Duration m
                 zone(reader),
                 reader.duration("lag_interval", defaults.lagInterval(), true),
                 reader.duration("health_interval", defaults.healthInterval(), true),
-                reader.duration("catalog_refresh", defaults.catalogRefresh(), true));
+                reader.duration("catalog_refresh", defaults.catalogRefresh(), true),
+                reader.duration("lag_idle_after", defaults.lagIdleAfter(), false));
         reader.finish();
         return result;
     }

@@ -18,7 +18,7 @@ class RoutingConfigTest {
     void defaultsToCausalRoundRobinWithOneSecondLagLimit() {
         assertThat(RoutingConfig.defaults()).isEqualTo(new RoutingConfig(Consistency.GLOBAL, Duration.ofSeconds(1),
                 Duration.ofSeconds(1), 16L * 1024 * 1024, Balance.ROUND_ROBIN, false, null, Duration.ofMillis(20),
-                Duration.ofSeconds(1), Duration.ofSeconds(60)));
+                Duration.ofSeconds(1), Duration.ofSeconds(60), Duration.ofSeconds(10)));
     }
 
     @Test
@@ -64,7 +64,8 @@ class RoutingConfigTest {
                         "bad-routing.yaml:11: routing.lag_interval: must be greater than zero",
                         "bad-routing.yaml:12: routing.health_interval: must be greater than zero",
                         "bad-routing.yaml:13: routing.catalog_refresh: " + DurationParser.EXPECTED,
-                        "bad-routing.yaml:14: routing.max_lagg: unknown key (did you mean max_lag?)"));
+                        "bad-routing.yaml:14: routing.lag_idle_after: " + DurationParser.EXPECTED,
+                        "bad-routing.yaml:15: routing.max_lagg: unknown key (did you mean max_lag?)"));
     }
 
     @Test
@@ -88,7 +89,8 @@ class RoutingConfigTest {
     @Test
     void refusesANegativeByteLimit() {
         assertThatThrownBy(() -> new RoutingConfig(Consistency.CAUSAL, Duration.ZERO, Duration.ZERO, -1,
-                Balance.RANDOM, false, null, Duration.ofMillis(1), Duration.ofSeconds(1), Duration.ofSeconds(1)))
+                Balance.RANDOM, false, null, Duration.ofMillis(1), Duration.ofSeconds(1), Duration.ofSeconds(1),
+                Duration.ZERO))
                 .isInstanceOf(IllegalArgumentException.class);
     }
 

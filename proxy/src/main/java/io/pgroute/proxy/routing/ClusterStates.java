@@ -28,7 +28,11 @@ final class ClusterStates {
         this.maxLagBytes = routing.maxLagBytes();
     }
 
-    ClusterState assemble(NodeProbe primary, List<NodeProbe> replicas, PrimarySamples samples) {
+    /**
+     * The state now. {@code holdLag}: the primary's samples are sparse (the monitor sleeps), so each replica keeps the
+     * lag verdict it had (lag time would be overstated by up to the sampling gap).
+     */
+    ClusterState assemble(NodeProbe primary, List<NodeProbe> replicas, PrimarySamples samples, boolean holdLag) {
         long now = System.nanoTime();
         long primaryLsn = samples.latestLsn();
         if (laggingBefore.length != replicas.size()) {
@@ -36,7 +40,7 @@ final class ClusterStates {
         }
         List<NodeState> replicaStates = new ArrayList<>(replicas.size());
         for (int i = 0; i < replicas.size(); i++) {
-            replicaStates.add(replica(i, replicas.get(i), primaryLsn, samples, now));
+            replicaStates.add(replica(i, replicas.get(i), primaryLsn, samples, now, holdLag));
         }
         NodeProbe.Reading reading = primary.reading();
         NodeConfig node = primary.node();
@@ -61,13 +65,14 @@ final class ClusterStates {
         return false;
     }
 
-    private NodeState replica(int index, NodeProbe probe, long primaryLsn, PrimarySamples samples, long now) {
+    private NodeState replica(int index, NodeProbe probe, long primaryLsn, PrimarySamples samples, long now,
+            boolean holdLag) {
         NodeProbe.Reading reading = probe.reading();
         boolean up = reading.health() == Health.UP;
         long lagBytes = Math.max(0, primaryLsn - reading.lsn());
         long firstSeen = up ? samples.firstSeenAbove(reading.lsn()) : -1;
         long lagNanos = firstSeen < 0 ? 0 : Math.max(0, now - firstSeen);
-        boolean lagging = up && (maxLagBytes > 0 && lagBytes > maxLagBytes
+        boolean lagging = up && (holdLag ? laggingBefore[index] : maxLagBytes > 0 && lagBytes > maxLagBytes
                 || maxLagNanos > 0 && lagNanos > maxLagNanos);
         boolean eligible = up && reading.inRecovery() && !lagging;
         logLagTransition(index, reading, probe.name(), lagging, lagBytes, lagNanos);

@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
@@ -28,14 +29,25 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Each node is sampled on its own daemon thread ({@code pgroute-monitor-<db>-<node>}), so a server that stops
  * answering (each query has a one-second timeout) never delays the samples of the others; a DOWN node is
- * re-probed every {@code routing.health_interval}. {@link #state()}, {@link #watermarkAfter(long)} and
- * {@link #addListener} may be called from any thread.
+ * re-probed every {@code routing.health_interval}. {@link #state()}, {@link #watermarkAfter(long)}, {@link #demand()}
+ * and {@link #addListener} may be called from any thread.
+ *
+ * <p>Sampling follows demand: after {@code routing.lag_idle_after} without a {@link #demand()} (a read that could go
+ * to a replica) nor a {@link #watermarkAfter} (such a read after a write, or a write the result cache settles), every
+ * node is sampled only every {@code routing.health_interval}, which costs an idle pgroute (and its servers) almost
+ * nothing. The next demand wakes every node's thread at once and gets a future that completes when each has been
+ * sampled again (about a millisecond), so that a read is not placed on samples that old; lag eligibility stays as it
+ * was while asleep (sparse primary samples would overstate lag).
  */
 public final class NodeMonitor implements AutoCloseable {
 
     private static final Logger LOGGER = LoggerFactory.getLogger(NodeMonitor.class);
     private static final int MIN_SAMPLES = 1024;
     private static final int MAX_SAMPLES = 1 << 16;
+    /** {@link #demand()} writes its time at most this often: the field is read by every probe thread. */
+    private static final long DEMAND_RESOLUTION_NANOS = 1_000_000;
+    /** The longest a demand waits for a fresh round: a node that does not answer must not hold reads up. */
+    private static final long WAKE_BOUND_MILLIS = 100;
 
     private final String database;
     private final RoutingConfig routing;
@@ -45,7 +57,19 @@ public final class NodeMonitor implements AutoCloseable {
     private final ClusterStates states;
     private final List<Consumer<ClusterState>> listeners = new CopyOnWriteArrayList<>();
     private final List<ScheduledThreadPoolExecutor> executors;
+    /** Primary first, then the replicas: index i runs on {@code executors.get(i)}. */
+    private final List<NodeProbe> probes;
+    /** When each node was last sampled (or skipped while down); element i is touched only by its node's thread. */
+    private final long[] lastRunNanos;
+    private final long idleAfterNanos;
+    private final long healthIntervalNanos;
     private volatile ClusterState state;
+    /** When something last needed fresh samples (coarse: see {@link #DEMAND_RESOLUTION_NANOS}). */
+    private volatile long demandNanos = System.nanoTime();
+    /** Sampling every health_interval only, until the next {@link #demand()}. */
+    private volatile boolean sleeping;
+    /** The round a {@link #demand()} woke the monitor for, until every node was sampled after it; else null. */
+    private volatile Wake wake;
 
     /**
      * A monitor for {@code database}, not yet sampling (see {@link #start()}). {@code user} and {@code password}
@@ -56,28 +80,34 @@ public final class NodeMonitor implements AutoCloseable {
         this.database = database.name();
         this.routing = routing;
         this.primary = probe(database, "primary", database.primary(), true, user, password, routing);
-        List<NodeProbe> probes = new ArrayList<>();
+        List<NodeProbe> replicaProbes = new ArrayList<>();
         for (int i = 0; i < database.replicas().size(); i++) {
-            probes.add(probe(database, "replica" + (i + 1), database.replicas().get(i), false, user, password,
+            replicaProbes.add(probe(database, "replica" + (i + 1), database.replicas().get(i), false, user, password,
                     routing));
         }
-        this.replicas = List.copyOf(probes);
+        this.replicas = List.copyOf(replicaProbes);
         this.samples = new PrimarySamples(sampleCapacity(routing));
         this.states = new ClusterStates(database.name(), routing);
-        this.state = states.assemble(primary, replicas, samples);
+        this.state = states.assemble(primary, replicas, samples, false);
         List<ScheduledThreadPoolExecutor> threads = new ArrayList<>();
         threads.add(executor(database.name(), primary));
         replicas.forEach(each -> threads.add(executor(database.name(), each)));
         this.executors = List.copyOf(threads);
+        List<NodeProbe> all = new ArrayList<>();
+        all.add(primary);
+        all.addAll(replicas);
+        this.probes = List.copyOf(all);
+        this.lastRunNanos = new long[probes.size()];
+        this.idleAfterNanos = routing.lagIdleAfter().toNanos();
+        this.healthIntervalNanos = routing.healthInterval().toNanos();
     }
 
     /** Starts sampling every node now and then every {@code routing.lag_interval}; returns this monitor. */
     public NodeMonitor start() {
         long interval = routing.lagInterval().toNanos();
-        executors.get(0).scheduleWithFixedDelay(() -> run(primary), 0, interval, TimeUnit.NANOSECONDS);
-        for (int i = 0; i < replicas.size(); i++) {
-            NodeProbe replica = replicas.get(i);
-            executors.get(i + 1).scheduleWithFixedDelay(() -> run(replica), 0, interval, TimeUnit.NANOSECONDS);
+        for (int i = 0; i < probes.size(); i++) {
+            int index = i;
+            executors.get(i).scheduleWithFixedDelay(() -> tick(index), 0, interval, TimeUnit.NANOSECONDS);
         }
         LOGGER.info("database={} monitoring {} and {} replica(s) every {} ms", database, primary.node().address(),
                 replicas.size(), routing.lagInterval().toMillis());
@@ -96,8 +126,32 @@ public final class NodeMonitor implements AutoCloseable {
      * read, a binary search over the ring for older commits.
      */
     public OptionalLong watermarkAfter(long commitNanos) {
+        demand();  // wakes a sleeping monitor: such a position comes only from a sample taken after the commit
         long result = samples.firstAfter(commitNanos);
         return result == Lsn.INVALID ? OptionalLong.empty() : OptionalLong.of(result);
+    }
+
+    /**
+     * Something is about to use the replicas' positions (a read that could go to a replica): keeps the monitor
+     * sampling every {@code lag_interval}. Null when the samples are current; else (the monitor slept) a future that
+     * completes normally once every node has been sampled after this call, or after at most 100 ms. Cheap: a clock
+     * read and two volatile reads while awake.
+     */
+    public CompletableFuture<Void> demand() {
+        long now = System.nanoTime();
+        if (now - demandNanos > DEMAND_RESOLUTION_NANOS) {
+            demandNanos = now;
+        }
+        Wake pending = wake;
+        if (pending != null) {
+            return pending.done.isDone() ? null : pending.done;
+        }
+        return sleeping ? wake(now) : null;
+    }
+
+    /** Whether the monitor samples every {@code health_interval} only, for lack of demand. */
+    public boolean sleeping() {
+        return sleeping;
     }
 
     /**
@@ -126,25 +180,118 @@ public final class NodeMonitor implements AutoCloseable {
         replicas.forEach(NodeProbe::close);
     }
 
-    private void run(NodeProbe probe) {
+    /** Every lag_interval on node {@code index}'s thread: a sample, unless asleep and one was taken lately. */
+    private void tick(int index) {
         try {
-            if (!probe.sample()) {
+            long now = System.nanoTime();
+            if (!sleeping && idleAfterNanos > 0 && now - demandNanos > idleAfterNanos && wake == null) {
+                fallAsleep(now);
+            }
+            if (sleeping && now - lastRunNanos[index] < healthIntervalNanos) {
                 return;
             }
-            NodeProbe.Reading reading = probe.reading();
-            if (probe.primary() && reading.health() == Health.UP) {
-                samples.add(reading.lsn(), reading.sentNanos());
+            run(index);
+        } catch (RuntimeException e) {
+            // thrown out of a scheduled task it would end the node's sampling for good
+            LOGGER.error("database={} node={} monitor tick failed; it runs again next interval", database,
+                    probes.get(index).name(), e);
+        }
+    }
+
+    private void run(int index) {
+        NodeProbe probe = probes.get(index);
+        long started = System.nanoTime();
+        lastRunNanos[index] = started;
+        try {
+            if (probe.sample()) {
+                NodeProbe.Reading reading = probe.reading();
+                if (probe.primary() && reading.health() == Health.UP) {
+                    samples.add(reading.lsn(), reading.sentNanos());
+                }
+                publish();
             }
-            publish();
         } catch (RuntimeException e) {
             LOGGER.error("database={} node={} monitor task failed; it runs again next interval", database,
                     probe.name(), e);
+        } finally {
+            sampledForWake(index, started);  // a node down and not due counts too: no sample is coming
+        }
+    }
+
+    private synchronized void fallAsleep(long now) {
+        if (sleeping || wake != null || now - demandNanos <= idleAfterNanos) {
+            return;  // a demand came meanwhile
+        }
+        sleeping = true;
+        LOGGER.debug("database={} no read needed the replicas' positions for {} ms: sampling every {} ms", database,
+                idleAfterNanos / 1_000_000, healthIntervalNanos / 1_000_000);
+    }
+
+    /** Wakes a sleeping monitor: every node is sampled now, on its own thread. */
+    private synchronized CompletableFuture<Void> wake(long now) {
+        if (wake != null) {
+            return wake.done.isDone() ? null : wake.done;
+        }
+        if (!sleeping) {
+            return null;
+        }
+        Wake round = new Wake(now, probes.size());
+        round.done.completeOnTimeout(null, WAKE_BOUND_MILLIS, TimeUnit.MILLISECONDS);
+        wake = round;
+        sleeping = false;
+        for (int i = 0; i < probes.size(); i++) {
+            int index = i;
+            try {
+                executors.get(i).execute(() -> run(index));
+            } catch (java.util.concurrent.RejectedExecutionException closed) {
+                round.done.complete(null);  // the monitor is closing: nothing to wait for
+            }
+        }
+        LOGGER.debug("database={} a read needs the replicas' positions: sampling every {} ms again", database,
+                routing.lagInterval().toMillis());
+        return round.done;
+    }
+
+    private void sampledForWake(int index, long started) {
+        Wake round = wake;
+        if (round == null || started - round.at < 0) {
+            return;
+        }
+        boolean last;
+        synchronized (this) {
+            if (wake != round || round.sampled[index]) {
+                return;
+            }
+            round.sampled[index] = true;
+            last = --round.remaining == 0;
+            if (last) {
+                wake = null;
+            }
+        }
+        if (last) {
+            publish();  // lag judged again on the fresh round, before anyone places a read on it
+            round.done.complete(null);
+        }
+    }
+
+    /** A round of samples a {@link #demand()} waits for: every node, each sampled after {@code at}. */
+    private static final class Wake {
+        final long at;
+        final boolean[] sampled;
+        int remaining;
+        final CompletableFuture<Void> done = new CompletableFuture<>();
+
+        Wake(long at, int nodes) {
+            this.at = at;
+            this.sampled = new boolean[nodes];
+            this.remaining = nodes;
         }
     }
 
     private synchronized void publish() {
         ClusterState previous = state;
-        ClusterState next = states.assemble(primary, replicas, samples);
+        // asleep, or woken but not every node sampled again: sparse primary samples would overstate lag
+        ClusterState next = states.assemble(primary, replicas, samples, sleeping || wake != null);
         state = next;
         if (ClusterStates.availabilityChanged(previous, next)) {
             listeners.forEach(each -> each.accept(next));

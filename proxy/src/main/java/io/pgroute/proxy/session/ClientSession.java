@@ -178,6 +178,8 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
      * is sent until they are back.
      */
     private int classifyingElsewhere;
+    /** The head unit waits for the node monitor's fresh samples ({@link #awaitSamples}). */
+    private boolean awaitingSamples;
     /** When the cache lookup in flight started. */
     private long lookupStartNanos;
 
@@ -388,6 +390,23 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             if (made != null) {
                 routing.remember(made);
             }
+            if (!closed && classifyingElsewhere == 0 && !awaitingSamples) {
+                pumpAndFlush();
+            }
+        }));
+    }
+
+    /**
+     * The read at the head waits for the node monitor, which slept for lack of such reads, to sample every node again
+     * (about a millisecond); other sessions on this loop go on. Nothing to wait for when {@code fresh} is null.
+     */
+    private void awaitSamples(CompletableFuture<Void> fresh) {
+        if (fresh == null) {
+            return;
+        }
+        awaitingSamples = true;
+        fresh.whenComplete((ignored, failure) -> onLoop(client.eventLoop(), () -> {
+            awaitingSamples = false;
             if (!closed && classifyingElsewhere == 0) {
                 pumpAndFlush();
             }
@@ -522,7 +541,8 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     }
 
     private void pumpQueue() {
-        while (!closed && !leasing && classifyingElsewhere == 0 && !replay.inFlight() && !waiting.isEmpty()) {
+        while (!closed && !leasing && classifyingElsewhere == 0 && !awaitingSamples && !replay.inFlight()
+                && !waiting.isEmpty()) {
             PgFrame next = waiting.peekFirst();
             FrontendType type = FrontendType.of(next.type());
             if (heldByPause || (transactionStatus == 'I' && startsCycle(type, inBatch) && pause())) {
@@ -574,7 +594,8 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             BackendPool target = leasedForHead ? backendPool : route();
             leasedForHead = false;
             if (target == null) {
-                return;  // the unit's Sync (or Flush) has not arrived yet
+                awaitSamples(placement.takeSamplesAwaited());
+                return;  // the unit's Sync (or Flush) has not arrived yet, or the node monitor was asleep
             }
             if (backend != null && target == backendPool) {
                 if (responses.isEmpty() && routing.transactionPooling()) {

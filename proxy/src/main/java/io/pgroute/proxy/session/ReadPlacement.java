@@ -74,6 +74,8 @@ final class ReadPlacement {
     private long requiredOnce;
     /** Why the last unit went where it went, for SHOW ROUTES. */
     private String reason = "read";
+    /** What {@link #place} returned null for, besides an incomplete unit: the node monitor's fresh samples. */
+    private java.util.concurrent.CompletableFuture<Void> samplesAwaited;
     /** When the session's last write was acknowledged (System.nanoTime), 0 if never. */
     private long lastWriteNanos;
     /** The read-your-writes watermark of that write, once known. */
@@ -320,6 +322,14 @@ final class ReadPlacement {
             reason = "read";
             return held;  // a replica already held serves further reads; no write happened since it was leased
         }
+        java.util.concurrent.CompletableFuture<Void> fresh = routing.freshSamples();
+        if (fresh != null) {
+            // the monitor slept (no such read for routing.lag_idle_after): placed once every node is sampled again
+            requiredOnce = Math.max(requiredOnce, once);
+            samplesAwaited = fresh;
+            reason = "waits for fresh node samples";
+            return null;
+        }
         OptionalLong required = OptionalLong.empty();
         switch (routing.consistency()) {
             case CAUSAL -> {
@@ -383,6 +393,16 @@ final class ReadPlacement {
         }
         reason = required.isPresent() ? "no replica caught up (lag or consistency)" : "no replica eligible";
         return routing.primaryPool(loop);
+    }
+
+    /**
+     * When {@link #place} returned null to wait for the node monitor: what to wait for before placing again (taken:
+     * null afterwards); else null, and the unit is incomplete.
+     */
+    java.util.concurrent.CompletableFuture<Void> takeSamplesAwaited() {
+        java.util.concurrent.CompletableFuture<Void> result = samplesAwaited;
+        samplesAwaited = null;
+        return result;
     }
 
     /** Why the last unit placed went where it went. */

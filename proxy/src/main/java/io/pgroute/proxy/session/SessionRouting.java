@@ -382,6 +382,16 @@ public final class SessionRouting {
         return database.monitor().watermarkAfter(commitNanos);
     }
 
+    /**
+     * A read that could go to a replica is about to be placed: null when the monitor's samples are current; else (it
+     * slept for lack of such reads) a future that completes once every node was sampled again (see
+     * {@link io.pgroute.proxy.routing.NodeMonitor#demand}), to place the read after.
+     */
+    public java.util.concurrent.CompletableFuture<Void> freshSamples() {
+        io.pgroute.proxy.routing.NodeMonitor monitor = database.monitor();
+        return monitor == null ? null : monitor.demand();
+    }
+
     /** A replica pool for a read, honouring the watermark; empty means the primary. */
     public Optional<BackendPool> replicaPool(EventLoop loop, OptionalLong watermark) {
         ClusterState state = database.monitor().state();

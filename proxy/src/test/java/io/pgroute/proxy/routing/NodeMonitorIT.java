@@ -35,6 +35,7 @@ class NodeMonitorIT {
     private static final String DATABASE = "postgres";
     private static LocalCluster cluster;
     private static NodeMonitor monitor;
+    private static DatabaseConfig database;
     private static final List<ClusterState> NOTIFIED = new CopyOnWriteArrayList<>();
 
     @BeforeAll
@@ -44,12 +45,12 @@ class NodeMonitorIT {
         cluster.execute(DATABASE, "CREATE TABLE monitored (id serial PRIMARY KEY, note text)");
         List<NodeConfig> replicas = cluster.replicas().stream().map(each -> NodeConfig.of(each.host(), each.port()))
                 .toList();
-        DatabaseConfig database = DatabaseConfig.of(DATABASE,
+        database = DatabaseConfig.of(DATABASE,
                 NodeConfig.of(cluster.primary().host(), cluster.primary().port()), replicas);
         RoutingConfig defaults = RoutingConfig.defaults();
         RoutingConfig routing = new RoutingConfig(defaults.consistency(), defaults.window(), Duration.ofMillis(200),
                 defaults.maxLagBytes(), defaults.balance(), false, null, Duration.ofMillis(20),
-                Duration.ofMillis(500), defaults.catalogRefresh());
+                Duration.ofMillis(500), defaults.catalogRefresh(), Duration.ZERO);  // never sleeps: samples every 20 ms
         monitor = new NodeMonitor(database, routing, "monitor", "monitor-pw");
         monitor.addListener(NOTIFIED::add);
         monitor.start();
@@ -249,6 +250,41 @@ class NodeMonitorIT {
                 (down - hung) / 1_000_000, (System.nanoTime() - resumed) / 1_000_000);
         assertThat((down - hung) / 1_000_000).as("ms until DOWN: the sample's and the login's timeouts, not sooner")
                 .isGreaterThanOrEqualTo(2_500);
+    }
+
+    /**
+     * Without demand (no read that could use a replica) the monitor stops sampling every lag_interval; a demand then
+     * gets a future that completes once every node has been sampled after it.
+     */
+    @Test
+    @Order(9)
+    void withoutDemandItSleepsAndADemandWaitsForOneFreshSampleOfEveryNode() throws Exception {
+        RoutingConfig defaults = RoutingConfig.defaults();
+        RoutingConfig sleepy = new RoutingConfig(defaults.consistency(), defaults.window(), defaults.maxLag(),
+                defaults.maxLagBytes(), defaults.balance(), false, null, Duration.ofMillis(20), Duration.ofSeconds(5),
+                defaults.catalogRefresh(), Duration.ofMillis(200));
+        try (NodeMonitor idle = new NodeMonitor(database, sleepy, "monitor", "monitor-pw").start()) {
+            assertThat(idle.demand()).as("awake from the start").isNull();
+            await().atMost(Duration.ofSeconds(5)).until(() -> idle.state().replicas().stream()
+                    .allMatch(NodeState::eligible));
+            await().atMost(Duration.ofSeconds(5)).until(idle::sleeping);
+            long lastSample = idle.state().primary().sampledNanos();
+            Thread.sleep(300);  // fifteen lag intervals, well within the health interval
+            assertThat(idle.state().primary().sampledNanos()).as("sampled while asleep").isEqualTo(lastSample);
+
+            long asked = System.nanoTime();
+            java.util.concurrent.CompletableFuture<Void> fresh = idle.demand();
+            assertThat(fresh).as("asleep: a round to wait for").isNotNull();
+            fresh.get(5, java.util.concurrent.TimeUnit.SECONDS);
+            ClusterState woken = idle.state();
+            assertThat(woken.primary().sampledNanos() - asked).as("primary sampled after the demand").isPositive();
+            assertThat(woken.replicas()).allSatisfy(each -> {
+                assertThat(each.sampledNanos() - asked).as("%s sampled after the demand", each.name()).isPositive();
+                assertThat(each.eligible()).as(each.toString()).isTrue();
+            });
+            assertThat(idle.sleeping()).isFalse();
+            assertThat(idle.demand()).as("current again").isNull();
+        }
     }
 
     /** The process id of the server process answering the monitor's probe of {@code node}: there is one. */
