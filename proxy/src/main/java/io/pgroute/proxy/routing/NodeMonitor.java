@@ -9,6 +9,8 @@ import java.util.List;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
@@ -59,8 +61,9 @@ public final class NodeMonitor implements AutoCloseable {
     private final List<ScheduledThreadPoolExecutor> executors;
     /** Primary first, then the replicas: index i runs on {@code executors.get(i)}. */
     private final List<NodeProbe> probes;
-    /** When each node was last sampled (or skipped while down); element i is touched only by its node's thread. */
-    private final long[] lastRunNanos;
+    /** Each node's next tick; element i is touched only on node i's thread (its executor has one). */
+    private final ScheduledFuture<?>[] next;
+    private final long lagIntervalNanos;
     private final long idleAfterNanos;
     private final long healthIntervalNanos;
     private volatile ClusterState state;
@@ -97,17 +100,17 @@ public final class NodeMonitor implements AutoCloseable {
         all.add(primary);
         all.addAll(replicas);
         this.probes = List.copyOf(all);
-        this.lastRunNanos = new long[probes.size()];
+        this.next = new ScheduledFuture<?>[probes.size()];
+        this.lagIntervalNanos = routing.lagInterval().toNanos();
         this.idleAfterNanos = routing.lagIdleAfter().toNanos();
         this.healthIntervalNanos = routing.healthInterval().toNanos();
     }
 
     /** Starts sampling every node now and then every {@code routing.lag_interval}; returns this monitor. */
     public NodeMonitor start() {
-        long interval = routing.lagInterval().toNanos();
         for (int i = 0; i < probes.size(); i++) {
             int index = i;
-            executors.get(i).scheduleWithFixedDelay(() -> tick(index), 0, interval, TimeUnit.NANOSECONDS);
+            executors.get(i).execute(() -> tick(index));
         }
         LOGGER.info("database={} monitoring {} and {} replica(s) every {} ms", database, primary.node().address(),
                 replicas.size(), routing.lagInterval().toMillis());
@@ -180,28 +183,34 @@ public final class NodeMonitor implements AutoCloseable {
         replicas.forEach(NodeProbe::close);
     }
 
-    /** Every lag_interval on node {@code index}'s thread: a sample, unless asleep and one was taken lately. */
+    /**
+     * On node {@code index}'s thread, every lag_interval (every health_interval while asleep), and at once when a
+     * demand wakes the monitor: one sample, then the next tick. Whichever runs cancels the tick pending, so each node
+     * has one.
+     */
     private void tick(int index) {
         try {
             long now = System.nanoTime();
             if (!sleeping && idleAfterNanos > 0 && now - demandNanos > idleAfterNanos && wake == null) {
                 fallAsleep(now);
             }
-            if (sleeping && now - lastRunNanos[index] < healthIntervalNanos) {
-                return;
+            run(index, now);
+        } finally {
+            ScheduledFuture<?> pending = next[index];
+            if (pending != null) {
+                pending.cancel(false);  // a woken node's health_interval tick, or this one (done anyway)
             }
-            run(index);
-        } catch (RuntimeException e) {
-            // thrown out of a scheduled task it would end the node's sampling for good
-            LOGGER.error("database={} node={} monitor tick failed; it runs again next interval", database,
-                    probes.get(index).name(), e);
+            try {
+                next[index] = executors.get(index).schedule(() -> tick(index),
+                        sleeping ? healthIntervalNanos : lagIntervalNanos, TimeUnit.NANOSECONDS);
+            } catch (RejectedExecutionException closing) {
+                next[index] = null;  // the monitor is closing
+            }
         }
     }
 
-    private void run(int index) {
+    private void run(int index, long started) {
         NodeProbe probe = probes.get(index);
-        long started = System.nanoTime();
-        lastRunNanos[index] = started;
         try {
             if (probe.sample()) {
                 NodeProbe.Reading reading = probe.reading();
@@ -242,8 +251,8 @@ public final class NodeMonitor implements AutoCloseable {
         for (int i = 0; i < probes.size(); i++) {
             int index = i;
             try {
-                executors.get(i).execute(() -> run(index));
-            } catch (java.util.concurrent.RejectedExecutionException closed) {
+                executors.get(i).execute(() -> tick(index));
+            } catch (RejectedExecutionException closed) {
                 round.done.complete(null);  // the monitor is closing: nothing to wait for
             }
         }
@@ -318,6 +327,7 @@ public final class NodeMonitor implements AutoCloseable {
             return result;
         };
         ScheduledThreadPoolExecutor result = new ScheduledThreadPoolExecutor(1, factory);
+        result.setRemoveOnCancelPolicy(true);  // a wake cancels a tick due a health_interval later
         result.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
         return result;
     }
