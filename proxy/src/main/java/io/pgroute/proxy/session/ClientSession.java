@@ -62,6 +62,12 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     private static final Logger LOGGER = LoggerFactory.getLogger(ClientSession.class);
     /** Answers pgroute gives itself in one pump are flushed once this many bytes are gathered. */
     private static final int FLUSH_ANSWERS_ABOVE = 64 * 1024;
+    /**
+     * Rows relayed from a server are flushed once this many bytes are gathered, not only when the server's read is
+     * complete: a fast server fills up to sixteen 64 kB reads (a megabyte) before that, and the client would wait for
+     * all of it, idle, then get it in one burst.
+     */
+    private static final int FLUSH_ROWS_ABOVE = 64 * 1024;
     /** The body of DEALLOCATE ALL's CommandComplete: the tag and its NUL. */
     private static final byte[] DEALLOCATE_ALL_TAG =
             "DEALLOCATE ALL\0".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
@@ -1492,6 +1498,9 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         }
         if (disposition == ResponseQueue.Disposition.RELAY && relocated == null) {
             toClient(frame);
+            if (type == BackendType.DATA_ROW && out.gatheredBytes() >= FLUSH_ROWS_ABOVE) {
+                out.flush();  // the rest of this read follows at its read-complete
+            }
         } else {
             frame.release();
             if (disposition == ResponseQueue.Disposition.RELAY) {
