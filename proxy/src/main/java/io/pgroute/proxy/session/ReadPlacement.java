@@ -14,6 +14,7 @@ import java.util.Deque;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * Where a session's next request unit runs, and the read-your-writes state that decides it: when the session last
@@ -75,7 +76,7 @@ final class ReadPlacement {
     /** Why the last unit went where it went, for SHOW ROUTES. */
     private String reason = "read";
     /** What {@link #place} returned null for, besides an incomplete unit: the node monitor's fresh samples. */
-    private java.util.concurrent.CompletableFuture<Void> samplesAwaited;
+    private CompletableFuture<Void> samplesAwaited;
     /** When the session's last write was acknowledged (System.nanoTime), 0 if never. */
     private long lastWriteNanos;
     /** The read-your-writes watermark of that write, once known. */
@@ -322,7 +323,7 @@ final class ReadPlacement {
             reason = "read";
             return held;  // a replica already held serves further reads; no write happened since it was leased
         }
-        java.util.concurrent.CompletableFuture<Void> fresh = routing.freshSamples();
+        CompletableFuture<Void> fresh = routing.freshSamples();
         if (fresh != null) {
             // the monitor slept (no such read for routing.lag_idle_after): placed once every node is sampled again
             requiredOnce = Math.max(requiredOnce, once);
@@ -399,8 +400,8 @@ final class ReadPlacement {
      * When {@link #place} returned null to wait for the node monitor: what to wait for before placing again (taken:
      * null afterwards); else null, and the unit is incomplete.
      */
-    java.util.concurrent.CompletableFuture<Void> takeSamplesAwaited() {
-        java.util.concurrent.CompletableFuture<Void> result = samplesAwaited;
+    CompletableFuture<Void> takeSamplesAwaited() {
+        CompletableFuture<Void> result = samplesAwaited;
         samplesAwaited = null;
         return result;
     }

@@ -387,7 +387,7 @@ public final class SessionRouting {
      * slept for lack of such reads) a future that completes once every node was sampled again (see
      * {@link io.pgroute.proxy.routing.NodeMonitor#demand}), to place the read after.
      */
-    public java.util.concurrent.CompletableFuture<Void> freshSamples() {
+    public CompletableFuture<Void> freshSamples() {
         io.pgroute.proxy.routing.NodeMonitor monitor = database.monitor();
         return monitor == null ? null : monitor.demand();
     }
