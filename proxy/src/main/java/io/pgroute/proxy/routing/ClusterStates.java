@@ -29,8 +29,8 @@ final class ClusterStates {
     }
 
     /**
-     * The state now. {@code holdLag}: the primary's samples are sparse (the monitor sleeps), so each replica keeps the
-     * lag verdict it had (lag time would be overstated by up to the sampling gap).
+     * The state now. {@code holdLag}: the primary's samples are sparse (the monitor sleeps), which can make a replica
+     * look lagging that is not: a replica may stop lagging then (its position caught up), but not start.
      */
     ClusterState assemble(NodeProbe primary, List<NodeProbe> replicas, PrimarySamples samples, boolean holdLag) {
         long now = System.nanoTime();
@@ -72,8 +72,9 @@ final class ClusterStates {
         long lagBytes = Math.max(0, primaryLsn - reading.lsn());
         long firstSeen = up ? samples.firstSeenAbove(reading.lsn()) : -1;
         long lagNanos = firstSeen < 0 ? 0 : Math.max(0, now - firstSeen);
-        boolean lagging = up && (holdLag ? laggingBefore[index] : maxLagBytes > 0 && lagBytes > maxLagBytes
+        boolean measured = up && (maxLagBytes > 0 && lagBytes > maxLagBytes
                 || maxLagNanos > 0 && lagNanos > maxLagNanos);
+        boolean lagging = holdLag ? measured && laggingBefore[index] : measured;
         boolean eligible = up && reading.inRecovery() && !lagging;
         logLagTransition(index, reading, probe.name(), lagging, lagBytes, lagNanos);
         NodeConfig node = probe.node();

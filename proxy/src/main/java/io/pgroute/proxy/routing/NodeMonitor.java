@@ -38,8 +38,9 @@ import org.slf4j.LoggerFactory;
  * to a replica) nor a {@link #watermarkAfter} (such a read after a write, or a write the result cache settles), every
  * node is sampled only every {@code routing.health_interval}, which costs an idle pgroute (and its servers) almost
  * nothing. The next demand wakes every node's thread at once and gets a future that completes when each has been
- * sampled again (about a millisecond), so that a read is not placed on samples that old; lag eligibility stays as it
- * was while asleep (sparse primary samples would overstate lag).
+ * sampled again (about a millisecond), so that a read is not placed on samples that old. While asleep a replica may
+ * leave the lagging state but not enter it (sparse primary samples can make lag look longer than it is); the fresh
+ * round judges lag again before the read is placed.
  */
 public final class NodeMonitor implements AutoCloseable {
 
