@@ -288,6 +288,41 @@ class NodeMonitorIT {
         }
     }
 
+    /**
+     * A replica that lags when the monitor falls asleep is seen to catch up while it sleeps: asleep, a replica may
+     * leave the lagging state (SHOW NODES, metrics), only not enter it.
+     */
+    @Test
+    @Order(10)
+    void aReplicaLaggingWhenTheMonitorFallsAsleepIsEligibleAgainOnceItCatchesUp() throws Exception {
+        RoutingConfig defaults = RoutingConfig.defaults();
+        RoutingConfig sleepy = new RoutingConfig(defaults.consistency(), defaults.window(), Duration.ofMillis(200),
+                defaults.maxLagBytes(), defaults.balance(), false, null, Duration.ofMillis(20), Duration.ofSeconds(1),
+                defaults.catalogRefresh(), Duration.ofMillis(300));
+        PgNode replica1 = cluster.replicas().get(0);
+        try (NodeMonitor idle = new NodeMonitor(database, sleepy, "monitor", "monitor-pw").start();
+             Connection connection = superuser(replica1); Statement statement = connection.createStatement()) {
+            statement.execute("SELECT pg_wal_replay_pause()");
+            try {
+                cluster.execute(DATABASE, "INSERT INTO monitored (note) SELECT 'asleep' FROM generate_series(1, 100)");
+                await().atMost(Duration.ofSeconds(5)).until(() -> {
+                    idle.demand();  // awake: lag is judged every lag_interval
+                    NodeState replica = idle.state().replicas().get(0);
+                    return replica.health() == Health.UP && !replica.eligible();
+                });
+                await().atMost(Duration.ofSeconds(5)).until(idle::sleeping);
+                assertThat(idle.state().replicas().get(0).eligible()).as("still lagging, asleep").isFalse();
+            } finally {
+                statement.execute("SELECT pg_wal_replay_resume()");
+            }
+            await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+                NodeState resumed = idle.state().replicas().get(0);
+                assertThat(resumed.eligible()).as(resumed.toString()).isTrue();
+            });
+            assertThat(idle.sleeping()).as("caught up without a read").isTrue();
+        }
+    }
+
     /** The process id of the server process answering the monitor's probe of {@code node}: there is one. */
     private static long monitorBackend(PgNode node) throws SQLException {
         try (Connection c = superuser(node); Statement s = c.createStatement();
