@@ -396,10 +396,15 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             if (made != null) {
                 routing.remember(made);
             }
-            if (!closed && classifyingElsewhere == 0 && !awaitingSamples) {
-                pumpAndFlush();
-            }
+            pumpUnlessAwaiting();
         }));
+    }
+
+    /** Pumps once nothing the head unit waits for elsewhere (a classification, fresh node samples) is pending. */
+    private void pumpUnlessAwaiting() {
+        if (!closed && classifyingElsewhere == 0 && !awaitingSamples) {
+            pumpAndFlush();
+        }
     }
 
     /**
@@ -413,9 +418,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         awaitingSamples = true;
         fresh.whenComplete((ignored, failure) -> onLoop(client.eventLoop(), () -> {
             awaitingSamples = false;
-            if (!closed && classifyingElsewhere == 0) {
-                pumpAndFlush();
-            }
+            pumpUnlessAwaiting();
         }));
     }
 

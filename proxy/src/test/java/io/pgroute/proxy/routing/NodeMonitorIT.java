@@ -277,6 +277,8 @@ class NodeMonitorIT {
             java.util.concurrent.CompletableFuture<Void> fresh = idle.demand();
             assertThat(fresh).as("asleep: a round to wait for").isNotNull();
             fresh.get(5, java.util.concurrent.TimeUnit.SECONDS);
+            System.out.printf("a demand on the sleeping monitor waited %d µs for a fresh round%n",
+                    (System.nanoTime() - asked) / 1_000);
             ClusterState woken = idle.state();
             assertThat(woken.primary().sampledNanos() - asked).as("primary sampled after the demand").isPositive();
             assertThat(woken.replicas()).allSatisfy(each -> {
