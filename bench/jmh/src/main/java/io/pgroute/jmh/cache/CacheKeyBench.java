@@ -30,6 +30,7 @@ public class CacheKeyBench {
 
     private Map<String, String> settings;
     private byte[][] parameters;
+    private CacheKey.Context context;
 
     @Setup(Level.Trial)
     public void setUp() {
@@ -43,8 +44,26 @@ public class CacheKeyBench {
                 "standard_conforming_strings", "on",
                 "client_encoding", "UTF8"));
         parameters = new byte[][] {"84512".getBytes(StandardCharsets.US_ASCII)};
+        context = CacheKey.Context.of("pgbench", "bench", CacheKey.Settings.of(settings));
     }
 
+    /**
+     * As a session keys a statement: database, role and settings hashed once into a context when the settings
+     * change ({@code SessionCache}), then one digest per key.
+     */
+    @Benchmark
+    public void preparedSelectInContext(Blackhole blackhole) {
+        CacheKey key = CacheKey.builder(context)
+                .sql(SQL)
+                .shape(CacheKey.Shape.EXTENDED)
+                .detail("p[23]BE")
+                .parameters(parameters, TEXT)
+                .resultFormats(TEXT)
+                .build();
+        blackhole.consume(key);
+    }
+
+    /** The same key with its settings encoded and hashed for it alone (admin's EXPLAIN ROUTE does this). */
     @Benchmark
     public void preparedSelect(Blackhole blackhole) {
         CacheKey key = CacheKey.builder("pgbench", "bench")
