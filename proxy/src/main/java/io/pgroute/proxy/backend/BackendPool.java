@@ -17,8 +17,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The backend connections of one target (node, database, role, startup parameters) on one event loop. Confined to
- * that loop: no locks. Bounded: at most {@code maxSize} open connections; a lease beyond that waits up to
- * {@code leaseTimeout} and then fails with 53300. A released connection is reset with {@code DISCARD ALL} before it
+ * that loop: no locks. Bounded: at most {@code maxSize} open connections, counted together with the loop's other
+ * pools of the same server ({@link ServerBudget}); a lease beyond that waits up to {@code leaseTimeout} and then
+ * fails with 53300. A released connection is reset with {@code DISCARD ALL} before it
  * is reused; idle connections are closed after {@code idleTimeout}, any connection after {@code maxLifetime}.
  *
  * <pre>
@@ -36,6 +37,8 @@ public final class BackendPool {
     private final BackendTarget target;
     private final BackendConnector connector;
     private final java.util.function.Supplier<PoolSettings> currentSettings;
+    /** The count of connections to this server that this pool shares with the loop's other pools of the server. */
+    private final ServerBudget budget;
     private final Deque<Idle> idle = new ArrayDeque<>();
     private final Deque<Waiter> waiters = new ArrayDeque<>();
     private final ScheduledFuture<?> reaper;
@@ -72,7 +75,15 @@ public final class BackendPool {
     /** A pool whose limits and timeouts are read from {@code settings} at each use (an online reload changes them). */
     BackendPool(EventLoop loop, BackendTarget target, BackendConnector connector,
                 java.util.function.Supplier<PoolSettings> settings) {
+        this(loop, target, connector, settings, new ServerBudget());
+    }
+
+    /** A pool that counts its connections in {@code budget}, with the loop's other pools of the same server. */
+    BackendPool(EventLoop loop, BackendTarget target, BackendConnector connector,
+                java.util.function.Supplier<PoolSettings> settings, ServerBudget budget) {
         this.loop = loop;
+        this.budget = budget;
+        budget.join(this);
         this.target = target;
         this.connector = connector;
         this.currentSettings = settings;
@@ -97,7 +108,8 @@ public final class BackendPool {
      */
     public Future<BackendConnection> leaseForPrepare() {
         Promise<BackendConnection> result = loop.newPromise();
-        if (!idle.isEmpty() || open < currentSettings.get().maxSize()) {
+        int max = currentSettings.get().maxSize();
+        if (!idle.isEmpty() || open < max && budget.hasRoom(max)) {
             leaseInto(result);
         } else if (!reserveBusy) {
             takeReserve(result);
@@ -274,7 +286,8 @@ public final class BackendPool {
             result.setSuccess(candidate);
             return;
         }
-        if (open < currentSettings.get().maxSize()) {
+        int max = currentSettings.get().maxSize();
+        if (open < max && budget.tryOpen(max)) {
             connect(result);
             return;
         }
@@ -288,6 +301,9 @@ public final class BackendPool {
                 waiters.removeIf(each -> each.promise() == result);
             }
         });
+        if (open < max) {
+            budget.starve(this);  // the server's budget is spent by other pools of it: make room there
+        }
     }
 
     /** How a connection comes back to the pool. */
@@ -415,6 +431,7 @@ public final class BackendPool {
             } else {
                 open--;
                 result.tryFailure(done.cause());
+                budget.closed();
                 serveWaiterWithNewConnection();
             }
         });
@@ -434,7 +451,38 @@ public final class BackendPool {
                 return;
             }
         }
+        if (budget.othersStarve(this)) {
+            discard(connection);  // another pool of this server has a client waiting for room: its closing makes it
+            return;
+        }
         idle.addFirst(new Idle(connection, now));
+    }
+
+    /** Closes this pool's longest idle connection, if it has one, to make room for another pool of the server. */
+    boolean discardOneIdle() {
+        Idle oldest = idle.pollLast();
+        if (oldest == null) {
+            return false;
+        }
+        LOGGER.debug("closing idle backend={} to make room for another pool of the server",
+                oldest.connection().label());
+        discard(oldest.connection());
+        return true;
+    }
+
+    /**
+     * The server's budget has room again: opens a connection for this pool's first waiter, if it has one and may.
+     * Returns whether it did.
+     */
+    boolean openForWaiter() {
+        int max = currentSettings.get().maxSize();
+        if (waiters.isEmpty() || open >= max || !budget.tryOpen(max)) {
+            return false;
+        }
+        Waiter waiter = waiters.pollFirst();
+        waiter.timeout().cancel(false);
+        connect(waiter.promise());
+        return true;
     }
 
     private void discard(BackendConnection connection) {
@@ -446,15 +494,12 @@ public final class BackendPool {
         connections.remove(connection);
         open--;
         idle.removeIf(each -> each.connection() == connection);
+        budget.closed();
         serveWaiterWithNewConnection();
     }
 
     private void serveWaiterWithNewConnection() {
-        if (!waiters.isEmpty() && open < currentSettings.get().maxSize()) {
-            Waiter waiter = waiters.pollFirst();
-            waiter.timeout().cancel(false);
-            connect(waiter.promise());
-        }
+        openForWaiter();
     }
 
     private void timeOut(Promise<BackendConnection> promise) {

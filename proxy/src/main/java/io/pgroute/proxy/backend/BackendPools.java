@@ -21,6 +21,8 @@ public final class BackendPools {
     private final Map<EventLoop, Map<BackendTarget, BackendPool>> pools = new ConcurrentHashMap<>();
     /** One instance of each distinct target seen (as many as there are pools on a loop). */
     private final Map<BackendTarget, BackendTarget> targets = new ConcurrentHashMap<>();
+    /** Per event loop, the budget of each server (host and port) its pools share; touched by that loop only. */
+    private final Map<EventLoop, Map<String, ServerBudget>> budgets = new ConcurrentHashMap<>();
 
     public BackendPools(BackendConnector connector, BackendPool.PoolSettings settings) {
         this.connector = connector;
@@ -44,8 +46,10 @@ public final class BackendPools {
             return existing;
         }
         synchronized (loopPools) {  // readers of all() on other threads
+            ServerBudget budget = budgets.computeIfAbsent(loop, each -> new HashMap<>())
+                    .computeIfAbsent(target.host() + ":" + target.port(), each -> new ServerBudget());
             return loopPools.computeIfAbsent(canonical(target), each -> new BackendPool(loop, each, connector,
-                    () -> this.settings));
+                    () -> this.settings, budget));
         }
     }
 

@@ -110,6 +110,58 @@ class BackendPoolIT {
         }
     }
 
+    /**
+     * Pools are kept per set of client startup parameters, but pool.size bounds the server's connections in total:
+     * clients with three different application_names on a pool of two hold at most two server connections; the third
+     * client's transaction waits until one of the others ends, and a new application's client gets a connection by
+     * closing an idle one of another pool, not by opening a third.
+     */
+    @Test
+    void poolsOfOneServerShareItsSize() throws Exception {
+        String marker = "budget" + System.nanoTime() % 100_000;
+        java.util.concurrent.ExecutorService other = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try (PgrouteServer server = server(Map.of("pool", "  size: 2"));
+             Connection a = connectAs(server, marker + "a"); Connection b = connectAs(server, marker + "b");
+             Connection c = connectAs(server, marker + "c"); Connection direct = ProxyFixture.get().connectDirect();
+             Statement count = direct.createStatement()) {
+            String connections = "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE '" + marker + "%'";
+            assertThat(scalarInt(count, connections)).as("server connections after three logins").isLessThanOrEqualTo(2);
+            a.setAutoCommit(false);
+            b.setAutoCommit(false);
+            c.setAutoCommit(false);
+            scalarInt(a.createStatement(), "/* pgroute: primary */ SELECT 1");
+            scalarInt(b.createStatement(), "/* pgroute: primary */ SELECT 2");
+            java.util.concurrent.Future<Integer> third = other.submit(
+                    () -> scalarInt(c.createStatement(), "/* pgroute: primary */ SELECT 3"));
+            Thread.sleep(500);
+            assertThat(third.isDone()).as("a third transaction while two hold the pool of two").isFalse();
+            assertThat(scalarInt(count, connections)).isEqualTo(2);
+            a.commit();
+            assertThat(third.get(10, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(3);
+            b.commit();
+            c.commit();
+            try (Connection d = connectAs(server, marker + "d"); Statement s = d.createStatement()) {
+                assertThat(scalarInt(s, "/* pgroute: primary */ SELECT (current_setting('application_name') = '"
+                        + marker + "d')::int")).isEqualTo(1);
+            }
+            assertThat(scalarInt(count, connections)).as("server connections after a fourth application")
+                    .isLessThanOrEqualTo(2);
+        } finally {
+            other.shutdownNow();
+            assertThat(other.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        }
+    }
+
+    /** A client whose startup message has {@code applicationName}: its own pool, on a server connection of its own. */
+    private static Connection connectAs(PgrouteServer server, String applicationName) throws SQLException {
+        java.util.Properties props = new java.util.Properties();
+        props.setProperty("user", "app");
+        props.setProperty("password", "app");
+        props.setProperty("ApplicationName", applicationName);
+        props.setProperty("assumeMinServerVersion", "9.0");  // application_name in the startup message, as libpq sends it
+        return java.sql.DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + server.port() + "/app", props);
+    }
+
     private static int scalarInt(Statement s, String sql) throws SQLException {
         try (ResultSet rs = s.executeQuery(sql)) {
             assertThat(rs.next()).isTrue();

@@ -1,0 +1,346 @@
+package io.pgroute.proxy.session;
+
+import io.pgroute.config.ConfigLoader;
+import io.pgroute.protocol.frontend.Bind;
+import io.pgroute.protocol.frontend.Close;
+import io.pgroute.protocol.frontend.Describe;
+import io.pgroute.protocol.frontend.Execute;
+import io.pgroute.protocol.frontend.Flush;
+import io.pgroute.protocol.frontend.Parse;
+import io.pgroute.protocol.frontend.Query;
+import io.pgroute.protocol.frontend.Sync;
+import io.pgroute.proxy.server.PgrouteServer;
+import io.pgroute.proxy.session.WireClient.Message;
+import io.pgroute.proxy.testing.ProxyFixture;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.sql.BatchUpdateException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+/**
+ * Corner cases of COMPAT.md that drivers reach in ordinary use, each against a pgroute with one I/O thread, one server
+ * connection and no replicas, so that a client holding the connection makes every other client wait and a release
+ * at the wrong moment shows: a cursor read with Execute(n) and Flush outside a transaction (node-postgres pg-cursor,
+ * E1), a multi-statement Query that leaves a transaction open (E7), the empty query in the extended protocol (E14,
+ * psycopg 3 and SQLAlchemy's pre-ping), a Close of names never prepared (E13), a batch whose third row fails (E4),
+ * more statements than a server connection keeps prepared (V7), and the server's own idle-in-transaction timeout
+ * (T5).
+ */
+class ClientCornerCasesIT {
+
+    private static ProxyFixture fixture;
+    /** One I/O thread, pool.size 1, the primary only: one server connection for every client. */
+    private static PgrouteServer single;
+
+    @BeforeAll
+    static void start() throws Exception {
+        fixture = ProxyFixture.get();
+        try (Connection c = fixture.connectDirect(); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE IF NOT EXISTS cc_rows (id int PRIMARY KEY)");
+            s.execute("CREATE TABLE IF NOT EXISTS cc_tx (id int)");
+            s.execute("CREATE TABLE IF NOT EXISTS cc_batch_direct (id int PRIMARY KEY)");
+            s.execute("CREATE TABLE IF NOT EXISTS cc_batch_proxy (id int PRIMARY KEY)");
+            s.execute("TRUNCATE cc_rows, cc_tx, cc_batch_direct, cc_batch_proxy");
+            s.execute("INSERT INTO cc_rows SELECT generate_series(1, 10)");
+        }
+        String yaml = ProxyFixture.yaml(fixture.cluster(), Map.of("pool", "  size: 1"))
+                .replaceAll("    replicas:\n(      - [^\n]*\n)+", "");
+        assertThat(yaml).doesNotContain("replicas");
+        single = new PgrouteServer(ConfigLoader.parse(yaml, "corner-cases.yaml", System::getenv), 1).start();
+    }
+
+    @AfterAll
+    static void stop() {
+        if (single != null) {
+            single.close();
+        }
+    }
+
+    /**
+     * COMPAT E1: Flush is not the end of a request. A portal read three rows at a time with Execute(3) and Flush,
+     * outside a transaction, lives on its server connection until Sync: another client waits for the connection
+     * meanwhile instead of running a statement on it (which would destroy the portal), and gets it after the Sync.
+     */
+    @Test
+    void aCursorReadWithFlushKeepsItsConnectionUntilSync() throws Exception {
+        ExecutorService other = Executors.newSingleThreadExecutor();
+        try (WireClient cursor = WireClient.connect(single.port(), "trusted", "app")) {
+            cursor.send(new Parse("", "SELECT id FROM cc_rows ORDER BY id", new int[0]),
+                    new Bind("", "", new short[0], new byte[0][], new short[0]), new Execute("", 3), Flush.INSTANCE);
+            List<Message> first = readN(cursor, 6);
+            assertThat(WireClient.types(first)).isEqualTo("12DDDs");
+            assertThat(first.subList(2, 5)).extracting(Message::firstValue).containsExactly("1", "2", "3");
+
+            CompletableFuture<Integer> waiting = CompletableFuture.supplyAsync(() -> scalar("SELECT 42"), other);
+            Thread.sleep(500);
+            assertThat(waiting).as("another client's statement while the portal is open").isNotDone();
+
+            cursor.send(new Execute("", 3), Flush.INSTANCE);
+            List<Message> second = readN(cursor, 4);
+            assertThat(WireClient.types(second)).isEqualTo("DDDs");
+            assertThat(second.subList(0, 3)).extracting(Message::firstValue).containsExactly("4", "5", "6");
+            assertThat(waiting).isNotDone();
+
+            cursor.send(new Execute("", 0), Sync.INSTANCE);
+            List<Message> rest = cursor.readUntilReady();
+            assertThat(WireClient.types(rest)).isEqualTo("DDDDCZ");
+            assertThat(rest.subList(0, 4)).extracting(Message::firstValue).containsExactly("7", "8", "9", "10");
+            assertThat(waiting.get(10, TimeUnit.SECONDS)).isEqualTo(42);
+        } finally {
+            other.shutdownNow();
+            assertThat(other.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
+        }
+    }
+
+    /**
+     * COMPAT E7: a simple Query {@code BEGIN; INSERT …} ends in transaction status T. The client keeps its server
+     * connection (it sees its own row, another client waits), and its ROLLBACK takes the row away.
+     */
+    @Test
+    void aMultiStatementQueryThatOpensATransactionKeepsItsConnection() throws Exception {
+        ExecutorService other = Executors.newSingleThreadExecutor();
+        try (WireClient client = WireClient.connect(single.port(), "trusted", "app")) {
+            client.send(new Query("BEGIN; INSERT INTO cc_tx VALUES (7)"));
+            List<Message> opened = client.readUntilReady();
+            assertThat(WireClient.types(opened)).isEqualTo("CCZ");
+            assertThat((char) opened.get(2).body()[0]).as("transaction status").isEqualTo('T');
+
+            CompletableFuture<Integer> waiting = CompletableFuture.supplyAsync(
+                    () -> scalar("SELECT count(*)::int FROM cc_tx"), other);
+            Thread.sleep(500);
+            assertThat(waiting).as("another client's read while the transaction is open").isNotDone();
+
+            client.send(new Query("SELECT count(*) FROM cc_tx"));
+            List<Message> own = client.readUntilReady();
+            assertThat(WireClient.types(own)).isEqualTo("TDCZ");
+            assertThat(own.get(1).firstValue()).isEqualTo("1");
+
+            client.send(new Query("ROLLBACK"));
+            List<Message> rolledBack = client.readUntilReady();
+            assertThat(WireClient.types(rolledBack)).isEqualTo("CZ");
+            assertThat((char) rolledBack.get(1).body()[0]).isEqualTo('I');
+            assertThat(waiting.get(10, TimeUnit.SECONDS)).as("rows after the ROLLBACK").isZero();
+        } finally {
+            other.shutdownNow();
+            assertThat(other.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
+        }
+        try (Connection direct = fixture.connectDirect(); Statement s = direct.createStatement();
+             ResultSet rs = s.executeQuery("SELECT count(*) FROM cc_tx")) {
+            rs.next();
+            assertThat(rs.getInt(1)).isZero();
+        }
+    }
+
+    /**
+     * COMPAT E14: the empty query in the extended protocol, as PostgreSQL answers it: Parse, Bind, Describe of the
+     * portal (NoData), Execute (EmptyQueryResponse), for {@code ""} and for {@code ";"}; and a driver's {@code ";"}
+     * behaves as against the server.
+     */
+    @Test
+    void answersTheEmptyQueryInTheExtendedProtocolAsPostgresql() throws Exception {
+        try (WireClient client = WireClient.connect(single.port(), "trusted", "app")) {
+            for (String text : List.of("", ";", "  ")) {
+                client.send(new Parse("", text, new int[0]),
+                        new Bind("", "", new short[0], new byte[0][], new short[0]), Describe.portal(""),
+                        new Execute("", 0), Sync.INSTANCE);
+                List<Message> reply = client.readUntilReady();
+                assertThat(WireClient.types(reply)).as("reply to '%s'", text).isEqualTo("12nIZ");
+            }
+            client.send(new Query(""));
+            assertThat(WireClient.types(client.readUntilReady())).isEqualTo("IZ");
+            client.send(new Query("SELECT 5"));
+            List<Message> after = client.readUntilReady();
+            assertThat(WireClient.types(after)).isEqualTo("TDCZ");
+            assertThat(after.get(1).firstValue()).isEqualTo("5");
+        }
+        try (Connection direct = fixture.connectDirect(); Connection proxied = ProxyFixture.connect(single)) {
+            assertThat(emptyPrepared(proxied)).isEqualTo(emptyPrepared(direct));
+        }
+    }
+
+    private static List<Object> emptyPrepared(Connection connection) throws SQLException {
+        List<Object> result = new ArrayList<>();
+        for (String text : List.of(";", "")) {
+            try (PreparedStatement s = connection.prepareStatement(text)) {
+                result.add(s.execute());
+                result.add(s.getUpdateCount());
+            }
+        }
+        return result;
+    }
+
+    /** COMPAT E13: PostgreSQL answers a Close of a statement or portal that does not exist with CloseComplete. */
+    @Test
+    void closingNamesNeverPreparedIsNotAnError() throws Exception {
+        try (WireClient client = WireClient.connect(single.port(), "trusted", "app")) {
+            client.send(Close.statement("never_prepared"), Close.portal("never_bound"), Close.statement(""),
+                    Sync.INSTANCE);
+            assertThat(WireClient.types(client.readUntilReady())).isEqualTo("333Z");
+            client.send(new Query("SELECT 1"));
+            assertThat(WireClient.types(client.readUntilReady())).isEqualTo("TDCZ");
+        }
+    }
+
+    /**
+     * COMPAT E4: pgjdbc sends a batch as one pipeline with one Sync; the third row's duplicate key fails it. The
+     * driver must see what it sees against the server (the same update counts in its BatchUpdateException, 23505),
+     * no row may stay (the batch was one implicit transaction), and the connection goes on.
+     */
+    @Test
+    void aBatchWhoseThirdRowFailsEndsAsAgainstTheServer() throws Exception {
+        List<Object> direct;
+        List<Object> proxied;
+        try (Connection c = fixture.connectDirect()) {
+            direct = failingBatch(c, "cc_batch_direct");
+        }
+        try (Connection c = ProxyFixture.connect(single)) {
+            proxied = failingBatch(c, "cc_batch_proxy");
+            assertThat(scalar(c, "SELECT 6")).isEqualTo(6);
+        }
+        assertThat(direct.get(1)).isEqualTo("23505");
+        assertThat(proxied).isEqualTo(direct);
+    }
+
+    private static List<Object> failingBatch(Connection connection, String table) throws SQLException {
+        try (PreparedStatement insert = connection.prepareStatement("INSERT INTO " + table + " (id) VALUES (?)")) {
+            for (int id : new int[] {1, 2, 2, 3, 4}) {
+                insert.setInt(1, id);
+                insert.addBatch();
+            }
+            BatchUpdateException failed = catchThrowableOfType(insert::executeBatch, BatchUpdateException.class);
+            assertThat((Throwable) failed).isNotNull();
+            SQLException cause = failed.getNextException();
+            int rows = scalar(connection, "SELECT count(*)::int FROM " + table);
+            return List.of(Arrays.toString(failed.getUpdateCounts()), cause == null ? "none" : cause.getSQLState(),
+                    rows);
+        }
+    }
+
+    /**
+     * COMPAT V7: a server connection keeps at most 512 of pgroute's prepared statements and closes the least recently
+     * used. A client with 600 server-prepared statements on the one connection still gets the right answer from each,
+     * also from the first ones again (closed on the server meanwhile, so prepared anew: never 26000), and the server
+     * never holds more than the cap.
+     */
+    @Test
+    void statementsEvictedFromTheServerConnectionArePreparedAgain() throws Exception {
+        Properties props = new Properties();
+        props.setProperty("user", "app");
+        props.setProperty("password", "app");
+        props.setProperty("prepareThreshold", "1");
+        props.setProperty("preparedStatementCacheQueries", "1000");
+        props.setProperty("preparedStatementCacheSizeMiB", "50");
+        try (Connection c = java.sql.DriverManager.getConnection(
+                "jdbc:postgresql://127.0.0.1:" + single.port() + "/app", props)) {
+            List<PreparedStatement> statements = new ArrayList<>();
+            try {
+                for (int i = 0; i < 600; i++) {
+                    PreparedStatement each = c.prepareStatement("SELECT ?::int + " + i + " AS v /* cc" + i + " */");
+                    statements.add(each);
+                    for (int run = 0; run < 2; run++) {
+                        assertThat(run(each, 1_000)).isEqualTo(1_000 + i);
+                    }
+                }
+                assertThat(scalar(c, "SELECT count(*)::int FROM pg_prepared_statements"))
+                        .as("statements prepared on the server connection").isBetween(1, 512);
+                for (int i = 0; i < 20; i++) {
+                    assertThat(run(statements.get(i), 5)).isEqualTo(5 + i);
+                }
+                assertThat(run(statements.get(599), 7)).isEqualTo(7 + 599);
+                assertThat(scalar(c, "SELECT count(*)::int FROM pg_prepared_statements")).isBetween(1, 512);
+            } finally {
+                for (PreparedStatement each : statements) {
+                    each.close();
+                }
+            }
+        }
+    }
+
+    private static int run(PreparedStatement statement, int value) throws SQLException {
+        statement.setInt(1, value);
+        try (ResultSet rs = statement.executeQuery()) {
+            assertThat(rs.next()).isTrue();
+            return rs.getInt(1);
+        }
+    }
+
+    /**
+     * COMPAT T5: the server ends a session idle in a transaction past its {@code idle_in_transaction_session_timeout}
+     * with FATAL 25P03. The client in that transaction learns it with the server's SQLSTATE, as it would directly;
+     * every other client goes on, on a new server connection.
+     */
+    @Test
+    void theServersIdleInTransactionTimeoutReachesItsClientOnly() throws Exception {
+        String direct;
+        try (Connection c = fixture.connectDirect()) {
+            direct = idleTooLong(c);
+        }
+        String proxied;
+        try (Connection c = ProxyFixture.connect(single)) {
+            proxied = idleTooLong(c);
+        }
+        assertThat(direct).isEqualTo("25P03");
+        assertThat(proxied).isEqualTo(direct);
+        try (Connection other = ProxyFixture.connect(single)) {
+            assertThat(scalar(other, "SELECT 11")).isEqualTo(11);
+            other.setAutoCommit(false);
+            assertThat(scalar(other, "SELECT 12")).isEqualTo(12);
+            other.commit();
+        }
+    }
+
+    /** Opens a transaction with a 300 ms idle timeout, idles 1.5 s, and returns the SQLSTATE of the next statement. */
+    private static String idleTooLong(Connection connection) throws Exception {
+        try (Statement s = connection.createStatement()) {
+            s.execute("SET idle_in_transaction_session_timeout = 300");
+        }
+        connection.setAutoCommit(false);
+        assertThat(scalar(connection, "SELECT 1")).isEqualTo(1);
+        Thread.sleep(1_500);
+        SQLException failed = catchThrowableOfType(() -> scalar(connection, "SELECT 2"), SQLException.class);
+        assertThat((Throwable) failed).as("a statement after the timeout").isNotNull();
+        return failed.getSQLState();
+    }
+
+    private static List<Message> readN(WireClient client, int count) throws Exception {
+        List<Message> result = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            result.add(client.read(10_000));
+        }
+        return result;
+    }
+
+    /** One int from {@code sql} on a new pgjdbc connection through the single-connection pgroute. */
+    private static int scalar(String sql) {
+        try (Connection c = ProxyFixture.connect(single)) {
+            return scalar(c, sql);
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static int scalar(Connection connection, String sql) throws SQLException {
+        try (Statement s = connection.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            assertThat(rs.next()).isTrue();
+            return rs.getInt(1);
+        }
+    }
+}
