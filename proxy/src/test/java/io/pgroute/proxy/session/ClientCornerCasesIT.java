@@ -41,8 +41,9 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
  * at the wrong moment shows: a cursor read with Execute(n) and Flush outside a transaction (node-postgres pg-cursor,
  * E1), a multi-statement Query that leaves a transaction open (E7), the empty query in the extended protocol (E14,
  * psycopg 3 and SQLAlchemy's pre-ping), a Close of names never prepared (E13), a batch whose third row fails (E4),
- * more statements than a server connection keeps prepared (V7), and the server's own idle-in-transaction timeout
- * (T5).
+ * more statements than a server connection keeps prepared (V7), the server's own idle-in-transaction timeout
+ * (T5), a transaction pipelined in one write (E6), settings one client leaves behind (G4), a driver that checks it
+ * reached the primary (P3) and an unknown startup parameter (S5).
  */
 class ClientCornerCasesIT {
 
@@ -318,6 +319,98 @@ class ClientCornerCasesIT {
         SQLException failed = catchThrowableOfType(() -> scalar(connection, "SELECT 2"), SQLException.class);
         assertThat((Throwable) failed).as("a statement after the timeout").isNotNull();
         return failed.getSQLState();
+    }
+
+    /**
+     * COMPAT E6: BEGIN, a write, a read and COMMIT sent in one write (a pipelining client) run as one transaction on
+     * one connection: each ReadyForQuery says where the transaction is, the read sees the write, the row stays.
+     */
+    @Test
+    void aTransactionSentInOneWriteRunsOnOneConnection() throws Exception {
+        try (WireClient client = WireClient.connect(single.port(), "trusted", "app")) {
+            client.send(new Query("BEGIN"), new Query("INSERT INTO cc_tx VALUES (8)"),
+                    new Query("SELECT count(*) FROM cc_tx WHERE id = 8"), new Query("COMMIT"));
+            StringBuilder statuses = new StringBuilder();
+            List<Message> all = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                List<Message> reply = client.readUntilReady();
+                all.addAll(reply);
+                statuses.append((char) reply.get(reply.size() - 1).body()[0]);
+            }
+            assertThat(WireClient.types(all)).isEqualTo("CZCZTDCZCZ");
+            assertThat(statuses.toString()).isEqualTo("TTTI");
+            assertThat(all.get(5).firstValue()).isEqualTo("1");
+        }
+        try (Connection direct = fixture.connectDirect(); Statement s = direct.createStatement();
+             ResultSet rs = s.executeQuery("SELECT count(*) FROM cc_tx WHERE id = 8")) {
+            rs.next();
+            assertThat(rs.getInt(1)).isEqualTo(1);
+        }
+    }
+
+    /**
+     * COMPAT G4: what one client SET is gone for the next client on the same server connection: a leftover
+     * {@code default_transaction_read_only} would refuse its writes with 25006, a leftover {@code lock_timeout} or
+     * {@code statement_timeout} would cancel its statements.
+     */
+    @Test
+    void whatOneClientSetIsGoneForTheNext() throws Exception {
+        try (Connection first = ProxyFixture.connect(single); Statement s = first.createStatement()) {
+            s.execute("SET default_transaction_read_only = on");
+            s.execute("SET lock_timeout = '1ms'");
+            s.execute("SET statement_timeout = '20ms'");
+            assertThat(scalar(first, "SELECT 1")).isEqualTo(1);
+            SQLException refused = catchThrowableOfType(() -> s.execute("INSERT INTO cc_tx VALUES (9)"),
+                    SQLException.class);
+            assertThat(refused.getSQLState()).isEqualTo("25006");
+        }
+        try (Connection next = ProxyFixture.connect(single); Statement s = next.createStatement()) {
+            s.execute("INSERT INTO cc_tx VALUES (9)");
+            assertThat(text(next, "SHOW default_transaction_read_only")).isEqualTo("off");
+            assertThat(text(next, "SHOW lock_timeout")).isEqualTo("0");
+            assertThat(text(next, "SHOW statement_timeout")).isEqualTo("0");
+            assertThat(scalar(next, "SELECT 1 FROM pg_sleep(0.1)")).isEqualTo(1);
+        }
+    }
+
+    /**
+     * COMPAT P3: pgjdbc's {@code targetServerType=primary} asks {@code SHOW transaction_read_only} after connecting;
+     * answered by a replica ("on") it would refuse pgroute. pgroute with replicas answers it from the primary.
+     */
+    @Test
+    void aDriverThatAsksForThePrimaryAcceptsPgroute() throws Exception {
+        Properties props = new Properties();
+        props.setProperty("targetServerType", "primary");
+        try (Connection c = fixture.connect("app", "app", props)) {
+            assertThat(text(c, "SHOW transaction_read_only")).isEqualTo("off");
+            assertThat(text(c, "SHOW default_transaction_read_only")).isEqualTo("off");
+        }
+    }
+
+    /**
+     * COMPAT S5: a startup parameter the server does not know fails the login as on the server: FATAL 42704, not a
+     * login that succeeds and fails later.
+     */
+    @Test
+    void anUnknownStartupParameterFailsTheLoginAsOnTheServer() throws Exception {
+        Properties props = new Properties();
+        props.setProperty("user", "app");
+        props.setProperty("password", "app");
+        props.setProperty("options", "-c no_such_setting_here=1");
+        SQLException direct = catchThrowableOfType(() -> java.sql.DriverManager.getConnection(
+                fixture.cluster().primary().jdbcUrl("app"), props).close(), SQLException.class);
+        SQLException proxied = catchThrowableOfType(() -> java.sql.DriverManager.getConnection(
+                "jdbc:postgresql://127.0.0.1:" + single.port() + "/app", props).close(), SQLException.class);
+        assertThat(direct.getSQLState()).isEqualTo("42704");
+        assertThat(proxied.getSQLState()).isEqualTo(direct.getSQLState());
+        assertThat(scalar("SELECT 3")).as("the next client").isEqualTo(3);
+    }
+
+    private static String text(Connection connection, String sql) throws SQLException {
+        try (Statement s = connection.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            assertThat(rs.next()).isTrue();
+            return rs.getString(1);
+        }
     }
 
     private static List<Message> readN(WireClient client, int count) throws Exception {
