@@ -43,13 +43,16 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
  * psycopg 3 and SQLAlchemy's pre-ping), a Close of names never prepared (E13), a batch whose third row fails (E4),
  * more statements than a server connection keeps prepared (V7), the server's own idle-in-transaction timeout
  * (T5), a transaction pipelined in one write (E6), settings one client leaves behind (G4), a driver that checks it
- * reached the primary (P3) and an unknown startup parameter (S5).
+ * reached the primary (P3), an unknown startup parameter (S5), and cancels racing another client's statements (X1);
+ * and against a pgroute with replicas, reads and writes pipelined in one write (E5).
  */
 class ClientCornerCasesIT {
 
     private static ProxyFixture fixture;
     /** One I/O thread, pool.size 1, the primary only: one server connection for every client. */
     private static PgrouteServer single;
+    /** The primary and two replicas, default pool: reads spread. */
+    private static PgrouteServer spread;
 
     @BeforeAll
     static void start() throws Exception {
@@ -59,19 +62,24 @@ class ClientCornerCasesIT {
             s.execute("CREATE TABLE IF NOT EXISTS cc_tx (id int)");
             s.execute("CREATE TABLE IF NOT EXISTS cc_batch_direct (id int PRIMARY KEY)");
             s.execute("CREATE TABLE IF NOT EXISTS cc_batch_proxy (id int PRIMARY KEY)");
-            s.execute("TRUNCATE cc_rows, cc_tx, cc_batch_direct, cc_batch_proxy");
+            s.execute("CREATE TABLE IF NOT EXISTS cc_pipe (k int, v int)");
+            s.execute("TRUNCATE cc_rows, cc_tx, cc_batch_direct, cc_batch_proxy, cc_pipe");
             s.execute("INSERT INTO cc_rows SELECT generate_series(1, 10)");
         }
         String yaml = ProxyFixture.yaml(fixture.cluster(), Map.of("pool", "  size: 1"))
                 .replaceAll("    replicas:\n(      - [^\n]*\n)+", "");
         assertThat(yaml).doesNotContain("replicas");
         single = new PgrouteServer(ConfigLoader.parse(yaml, "corner-cases.yaml", System::getenv), 1).start();
+        spread = ProxyFixture.server("corner-cases-spread.yaml", Map.of());
     }
 
     @AfterAll
     static void stop() {
         if (single != null) {
             single.close();
+        }
+        if (spread != null) {
+            spread.close();
         }
     }
 
@@ -404,6 +412,111 @@ class ClientCornerCasesIT {
         assertThat(direct.getSQLState()).isEqualTo("42704");
         assertThat(proxied.getSQLState()).isEqualTo(direct.getSQLState());
         assertThat(scalar("SELECT 3")).as("the next client").isEqualTo(3);
+    }
+
+    /**
+     * COMPAT E5: units pipelined in one write (extended reads and writes, simple Queries) are answered in the order
+     * they were sent, though reads may go to replicas and writes to the primary, and each read sees the writes sent
+     * before it (read-your-writes inside one pipeline).
+     */
+    @Test
+    void pipelinedReadsAndWritesAreAnsweredInOrderAndSeeEachOther() throws Exception {
+        try (WireClient client = WireClient.connect(spread.port(), "trusted", "app")) {
+            for (int k = 1; k <= 20; k++) {
+                client.send(flat(extended("SELECT count(*) FROM cc_pipe WHERE k = " + k),
+                        extended("INSERT INTO cc_pipe VALUES (" + k + ", 1)"),
+                        extended("SELECT count(*) FROM cc_pipe WHERE k = " + k),
+                        new Query("INSERT INTO cc_pipe VALUES (" + k + ", 2)"),
+                        new Query("SELECT count(*) FROM cc_pipe WHERE k = " + k)));
+                List<List<Message>> replies = new ArrayList<>();
+                for (int i = 0; i < 5; i++) {
+                    replies.add(client.readUntilReady());
+                }
+                assertThat(replies).extracting(WireClient::types).as("round %d", k)
+                        .containsExactly("12DCZ", "12CZ", "12DCZ", "CZ", "TDCZ");
+                assertThat(List.of(replies.get(0).get(2).firstValue(), replies.get(2).get(2).firstValue(),
+                        replies.get(4).get(1).firstValue())).as("counts seen in round %d", k)
+                        .containsExactly("0", "1", "2");
+            }
+        }
+    }
+
+    /** The messages of {@code parts}, an array's elements in its place. */
+    private static Object[] flat(Object... parts) {
+        List<Object> result = new ArrayList<>();
+        for (Object each : parts) {
+            if (each instanceof Object[] many) {
+                result.addAll(Arrays.asList(many));
+            } else {
+                result.add(each);
+            }
+        }
+        return result.toArray();
+    }
+
+    private static Object[] extended(String sql) {
+        return new Object[] {new Parse("", sql, new int[0]),
+                new Bind("", "", new short[0], new byte[0][], new short[0]), new Execute("", 0), Sync.INSTANCE};
+    }
+
+    /**
+     * COMPAT X1: a cancel must never reach another client's query. Client A runs short statements while a thread
+     * cancels A's statement over and over; client B shares A's one server connection and runs statements of its own
+     * meanwhile: none of B's may be cancelled (57014), wherever A's cancels land.
+     */
+    @Test
+    void cancelsOfOneClientNeverStopAnotherClientsStatements() throws Exception {
+        ExecutorService threads = Executors.newFixedThreadPool(3);
+        try (Connection a = ProxyFixture.connect(single); Connection b = ProxyFixture.connect(single);
+             Statement aStatement = a.createStatement(); Statement bStatement = b.createStatement()) {
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+            CompletableFuture<Integer> canceller = CompletableFuture.supplyAsync(() -> {
+                int sent = 0;
+                while (System.nanoTime() < until) {
+                    try {
+                        aStatement.cancel();
+                        sent++;
+                        Thread.sleep(0, 300_000);
+                    } catch (SQLException | InterruptedException e) {
+                        throw new IllegalStateException(e);
+                    }
+                }
+                return sent;
+            }, threads);
+            CompletableFuture<Integer> aRuns = CompletableFuture.supplyAsync(() -> {
+                int cancelled = 0;
+                while (System.nanoTime() < until) {
+                    try {
+                        aStatement.execute("SELECT pg_sleep(0.001)");
+                    } catch (SQLException e) {
+                        assertThat(e.getSQLState()).as("A's own error").isEqualTo("57014");
+                        cancelled++;
+                    }
+                }
+                return cancelled;
+            }, threads);
+            CompletableFuture<List<String>> bRuns = CompletableFuture.supplyAsync(() -> {
+                List<String> errors = new ArrayList<>();
+                int runs = 0;
+                while (System.nanoTime() < until) {
+                    try {
+                        bStatement.execute("SELECT pg_sleep(0.002)");
+                        runs++;
+                    } catch (SQLException e) {
+                        errors.add(e.getSQLState() + " " + e.getMessage());
+                    }
+                }
+                assertThat(runs).as("B's statements").isPositive();
+                return errors;
+            }, threads);
+            assertThat(canceller.get(20, TimeUnit.SECONDS)).isPositive();
+            assertThat(aRuns.get(20, TimeUnit.SECONDS)).as("A's statements cancelled").isPositive();
+            assertThat(bRuns.get(20, TimeUnit.SECONDS)).as("B's errors").isEmpty();
+            assertThat(scalar(b, "SELECT 4")).isEqualTo(4);
+        } finally {
+            threads.shutdownNow();
+            assertThat(threads.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
+        }
     }
 
     private static String text(Connection connection, String sql) throws SQLException {
