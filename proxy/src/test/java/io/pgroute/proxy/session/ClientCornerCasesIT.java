@@ -44,7 +44,8 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
  * more statements than a server connection keeps prepared (V7), the server's own idle-in-transaction timeout
  * (T5), a transaction pipelined in one write (E6), settings one client leaves behind (G4), a driver that checks it
  * reached the primary (P3), an unknown startup parameter (S5), and cancels racing another client's statements (X1);
- * and against a pgroute with replicas, reads and writes pipelined in one write (E5).
+ * with two connections, a SET run again by Bind alone (G13) and a schema-qualified advisory lock (T7); and against a
+ * pgroute with replicas, reads and writes pipelined in one write (E5).
  */
 class ClientCornerCasesIT {
 
@@ -53,6 +54,8 @@ class ClientCornerCasesIT {
     private static PgrouteServer single;
     /** The primary and two replicas, default pool: reads spread. */
     private static PgrouteServer spread;
+    /** One I/O thread, pool.size 2, the primary only: a client's next statement may run on the other connection. */
+    private static PgrouteServer pair;
 
     @BeforeAll
     static void start() throws Exception {
@@ -71,6 +74,8 @@ class ClientCornerCasesIT {
         assertThat(yaml).doesNotContain("replicas");
         single = new PgrouteServer(ConfigLoader.parse(yaml, "corner-cases.yaml", System::getenv), 1).start();
         spread = ProxyFixture.server("corner-cases-spread.yaml", Map.of());
+        pair = new PgrouteServer(ConfigLoader.parse(yaml.replace("  size: 1", "  size: 2"), "corner-cases-pair.yaml",
+                System::getenv), 1).start();
     }
 
     @AfterAll
@@ -80,6 +85,9 @@ class ClientCornerCasesIT {
         }
         if (spread != null) {
             spread.close();
+        }
+        if (pair != null) {
+            pair.close();
         }
     }
 
@@ -516,6 +524,73 @@ class ClientCornerCasesIT {
         } finally {
             threads.shutdownNow();
             assertThat(threads.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
+        }
+    }
+
+    /**
+     * COMPAT G13: a SET prepared once and run again by Bind alone (postgres.js with {@code prepare: true}) changes the
+     * session each time it runs, and pgroute replays it where the client's next statement runs: here on the other
+     * of two connections, the first being held by another client's transaction.
+     */
+    @Test
+    void aSetRunAgainByBindAloneFollowsTheClient() throws Exception {
+        try (WireClient client = WireClient.connect(pair.port(), "trusted", "app");
+             WireClient holder = WireClient.connect(pair.port(), "trusted", "app")) {
+            client.send(new Parse("set_zone", "SET TimeZone = 'Asia/Tokyo'", new int[0]),
+                    new Bind("", "set_zone", new short[0], new byte[0][], new short[0]), new Execute("", 0),
+                    Sync.INSTANCE);
+            assertThat(WireClient.types(client.readUntilReady())).isEqualTo("12CSZ");  // S: the new TimeZone
+            client.send(new Query("RESET TimeZone"));
+            client.readUntilReady();
+            assertThat(showOf(client, "TimeZone")).isNotEqualTo("Asia/Tokyo");
+            client.send(new Bind("", "set_zone", new short[0], new byte[0][], new short[0]), new Execute("", 0),
+                    Sync.INSTANCE);
+            assertThat(WireClient.types(client.readUntilReady())).isEqualTo("2CSZ");
+            int last = Integer.parseInt(showOf(client, "pg_backend_pid()", "SELECT pg_backend_pid()"));
+
+            holder.send(new Query("BEGIN"), new Query("SELECT pg_backend_pid()"));
+            holder.readUntilReady();
+            List<Message> held = holder.readUntilReady();
+            assertThat(WireClient.types(held)).isEqualTo("TDCZ");
+            int heldPid = Integer.parseInt(held.get(1).firstValue());
+            assertThat(heldPid).as("the other client took the connection this one used last").isEqualTo(last);
+            assertThat(showOf(client, "TimeZone")).isEqualTo("Asia/Tokyo");
+            assertThat(Integer.parseInt(showOf(client, "pg_backend_pid()", "SELECT pg_backend_pid()")))
+                    .as("the client's connection now").isNotEqualTo(last);
+            holder.send(new Query("COMMIT"));
+            holder.readUntilReady();
+        }
+    }
+
+    private static String showOf(WireClient client, String parameter) throws Exception {
+        return showOf(client, parameter, "SHOW " + parameter);
+    }
+
+    private static String showOf(WireClient client, String what, String sql) throws Exception {
+        client.send(new Query(sql));
+        List<Message> reply = client.readUntilReady();
+        assertThat(WireClient.types(reply)).as(what).isEqualTo("TDCZ");
+        return reply.get(1).firstValue();
+    }
+
+    /**
+     * COMPAT T7: a session advisory lock taken through a schema-qualified call pins the client like the plain call: the
+     * lock stays its own across statements (another client cannot take it), and is gone once the client is.
+     */
+    @Test
+    void aQualifiedAdvisoryLockPinsItsClient() throws Exception {
+        try (Connection other = ProxyFixture.connect(pair)) {
+            try (Connection holder = ProxyFixture.connect(pair); Statement s = holder.createStatement()) {
+                s.execute("SELECT pg_catalog.pg_advisory_lock(515151)");
+                int pid = scalar(holder, "SELECT pg_backend_pid()");
+                for (int i = 0; i < 5; i++) {
+                    assertThat(text(other, "SELECT pg_try_advisory_lock(515151)::text")).isEqualTo("false");
+                    assertThat(scalar(holder, "SELECT pg_backend_pid()")).isEqualTo(pid);
+                }
+            }
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).untilAsserted(() ->
+                    assertThat(text(other, "SELECT pg_try_advisory_lock(515151)::text")).isEqualTo("true"));
+            assertThat(text(other, "SELECT pg_advisory_unlock(515151)::text")).isEqualTo("true");
         }
     }
 
