@@ -48,6 +48,49 @@ class TlsIT {
         }
     }
 
+    /**
+     * COMPAT S1 (CVE-2021-23222 in libpq, CVE-2021-23214 in the server): bytes that follow an SSLRequest before the TLS
+     * handshake may have been injected by a man in the middle and must never be read as if they came through TLS. With
+     * TLS on, an SSLRequest and a startup message in one write get no 'S': the connection is closed at once.
+     */
+    @Test
+    void closesAConnectionThatSendsDataBehindItsSslRequest() throws Exception {
+        byte[] sslRequest = {0, 0, 0, 8, 0x04, (byte) 0xd2, 0x16, 0x2f};
+        byte[] startup = startupMessage("app", "app");
+        byte[] both = new byte[sslRequest.length + startup.length];
+        System.arraycopy(sslRequest, 0, both, 0, sslRequest.length);
+        System.arraycopy(startup, 0, both, sslRequest.length, startup.length);
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", server.port())) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(both);
+            socket.getOutputStream().flush();
+            assertThat(socket.getInputStream().read()).as("first byte answered (-1: closed)").isEqualTo(-1);
+        }
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", server.port())) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(sslRequest);
+            socket.getOutputStream().flush();
+            assertThat(socket.getInputStream().read()).as("an SSLRequest alone").isEqualTo('S');
+        }
+        Properties tls = new Properties();
+        tls.setProperty("sslmode", "require");
+        assertThat(oneRow(tls)).as("the next client").isEqualTo(5);
+    }
+
+    private static byte[] startupMessage(String user, String database) {
+        java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
+        body.writeBytes(new byte[] {0, 3, 0, 0});
+        for (String each : new String[] {"user", user, "database", database}) {
+            body.writeBytes(each.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            body.write(0);
+        }
+        body.write(0);
+        byte[] bytes = body.toByteArray();
+        java.nio.ByteBuffer message = java.nio.ByteBuffer.allocate(4 + bytes.length);
+        message.putInt(4 + bytes.length).put(bytes);
+        return message.array();
+    }
+
     @Test
     void servesClientsThatAskForSsl() throws SQLException {
         Properties props = new Properties();
