@@ -44,7 +44,8 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
  * more statements than a server connection keeps prepared (V7), the server's own idle-in-transaction timeout
  * (T5), a transaction pipelined in one write (E6), settings one client leaves behind (G4), a driver that checks it
  * reached the primary (P3), an unknown startup parameter (S5), and cancels racing another client's statements (X1);
- * with two connections, a SET run again by Bind alone (G13) and a schema-qualified advisory lock (T7); and against a
+ * a pooled connection the server ends while idle (A2); with two connections, a SET run again by Bind alone (G13) and
+ * a schema-qualified advisory lock (T7); and against a
  * pgroute with replicas, reads and writes pipelined in one write (E5).
  */
 class ClientCornerCasesIT {
@@ -559,6 +560,28 @@ class ClientCornerCasesIT {
                     .as("the client's connection now").isNotEqualTo(last);
             holder.send(new Query("COMMIT"));
             holder.readUntilReady();
+        }
+    }
+
+    /**
+     * COMPAT A2: a pooled server connection that the server ends while no client holds it (an administrator's
+     * {@code pg_terminate_backend}, a restart of the connection limit) is dropped from the pool: the clients connected
+     * to pgroute, idle meanwhile, go on without an error, reads and writes alike.
+     */
+    @Test
+    void aPooledConnectionTheServerEndsWhileIdleIsReplacedUnseen() throws Exception {
+        try (Connection client = ProxyFixture.connect(single); Connection direct = fixture.connectDirect()) {
+            int pooled = scalar(client, "SELECT pg_backend_pid()");
+            try (Statement s = direct.createStatement()) {
+                s.execute("SELECT pg_terminate_backend(" + pooled + ")");
+            }
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() ->
+                    scalar(direct, "SELECT count(*)::int FROM pg_stat_activity WHERE pid = " + pooled) == 0);
+            Thread.sleep(200);  // pgroute reads the server's FATAL and the close on the idle connection
+            assertThat(scalar(client, "SELECT pg_backend_pid()")).isNotEqualTo(pooled);
+            try (Statement s = client.createStatement()) {
+                assertThat(s.executeUpdate("INSERT INTO cc_tx VALUES (10)")).isEqualTo(1);
+            }
         }
     }
 
