@@ -25,6 +25,7 @@ final class PostgresConfig {
         result.put("listen_addresses", "127.0.0.1");
         result.put("unix_socket_directories", "");
         result.put("max_connections", "200");
+        result.put("max_prepared_transactions", "10");  // two-phase commit through pgroute is tested (COMPAT T11)
         result.put("shared_buffers", "32MB");
         result.put("password_encryption", "scram-sha-256");
         result.put("wal_level", "replica");

@@ -124,6 +124,33 @@ class CacheIT {
         return last.get(0);
     }
 
+    /**
+     * COMPAT T11: two-phase commit. PREPARE TRANSACTION ends the client's transaction without making its writes
+     * visible; COMMIT PREPARED, from any session, makes them visible and names no table. A result cached between the
+     * two (the old rows, right then) must not outlive the COMMIT PREPARED: the next read has the new rows.
+     */
+    @Test
+    void aCommitPreparedLeavesNoStaleResult() throws Exception {
+        String table = table("c_2pc");
+        String gid = "pgroute-" + table;
+        String sql = "SELECT count(*), coalesce(sum(n), 0) FROM " + table;
+        try (Connection c = connect(proxy); Connection other = connect(proxy)) {
+            execute(c, "CREATE TABLE " + table + " (n int)", "INSERT INTO " + table + " VALUES (1)");
+            assertThat(untilCached(proxy, c, sql)).containsExactly("1|1");
+            c.setAutoCommit(false);
+            execute(c, "INSERT INTO " + table + " VALUES (41)", "PREPARE TRANSACTION '" + gid + "'");
+            c.setAutoCommit(true);
+            assertThat(untilCached(proxy, c, sql)).as("between PREPARE and COMMIT PREPARED").containsExactly("1|1");
+            execute(other, "COMMIT PREPARED '" + gid + "'");
+            assertThat(rows(other, sql)).as("after COMMIT PREPARED, its session").containsExactly("2|42");
+            assertThat(rows(c, sql)).as("after COMMIT PREPARED, another session").containsExactly("2|42");
+            try (Connection third = connect(second)) {
+                Awaitility.await().atMost(DEADLINE).untilAsserted(() ->
+                        assertThat(rows(third, sql)).as("through the other pgroute").containsExactly("2|42"));
+            }
+        }
+    }
+
     @Test
     void aHitIsServedWithoutPostgresAndLivesForTheConfiguredTtl() throws Exception {
         String table = "c_ttl";
