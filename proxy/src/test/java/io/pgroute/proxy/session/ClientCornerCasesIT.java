@@ -46,7 +46,8 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
  * reached the primary (P3), an unknown startup parameter (S5), and cancels racing another client's statements (X1);
  * a pooled connection the server ends while idle (A2); with two connections, a SET run again by Bind alone (G13) and
  * a schema-qualified advisory lock (T7); and against a
- * pgroute with replicas, reads and writes pipelined in one write (E5).
+ * pgroute with replicas, reads and writes pipelined in one write (E5), a pipeline whose middle unit fails (E16) and
+ * a statement with 65 535 parameters (L2).
  */
 class ClientCornerCasesIT {
 
@@ -581,6 +582,74 @@ class ClientCornerCasesIT {
             assertThat(scalar(client, "SELECT pg_backend_pid()")).isNotEqualTo(pooled);
             try (Statement s = client.createStatement()) {
                 assertThat(s.executeUpdate("INSERT INTO cc_tx VALUES (10)")).isEqualTo(1);
+            }
+        }
+    }
+
+    /**
+     * COMPAT E16: a pipeline of three units, each with its Sync (psycopg 3's pipeline mode), whose middle one fails:
+     * PostgreSQL skips only to that unit's Sync, so the first unit's write stays and the third unit runs. Inside a
+     * transaction the third is refused with 25P02 instead, and the ROLLBACK takes the first unit's write away.
+     */
+    @Test
+    void aFailedUnitInAPipelineSkipsOnlyToItsSync() throws Exception {
+        try (WireClient client = WireClient.connect(spread.port(), "trusted", "app")) {
+            client.send(flat(extended("INSERT INTO cc_pipe VALUES (100, 1)"), extended("SELECT 1 / (random() * 0)::int"),
+                    extended("SELECT count(*) FROM cc_pipe WHERE k = 100")));
+            List<List<Message>> replies = List.of(client.readUntilReady(), client.readUntilReady(),
+                    client.readUntilReady());
+            assertThat(replies).extracting(WireClient::types).containsExactly("12CZ", "12EZ", "12DCZ");
+            assertThat(replies.get(1).get(2).sqlState()).isEqualTo("22012");
+            assertThat(replies.get(2).get(2).firstValue()).isEqualTo("1");
+
+            client.send(flat(new Query("BEGIN"), extended("INSERT INTO cc_pipe VALUES (101, 1)"),
+                    extended("SELECT 1 / (random() * 0)::int"), extended("SELECT count(*) FROM cc_pipe WHERE k = 101"),
+                    new Query("ROLLBACK")));
+            List<List<Message>> inTransaction = new ArrayList<>();
+            for (int i = 0; i < 5; i++) {
+                inTransaction.add(client.readUntilReady());
+            }
+            assertThat(inTransaction).extracting(WireClient::types)
+                    .containsExactly("CZ", "12CZ", "12EZ", "EZ", "CZ");
+            assertThat(inTransaction.get(3).get(0).sqlState()).isEqualTo("25P02");
+            assertThat(inTransaction).extracting(each -> (char) each.get(each.size() - 1).body()[0])
+                    .containsExactly('T', 'T', 'E', 'E', 'I');
+            client.send(new Query("SELECT count(*) FROM cc_pipe WHERE k = 101"));
+            assertThat(client.readUntilReady().get(1).firstValue()).isEqualTo("0");
+        }
+    }
+
+    /**
+     * COMPAT L2: a Bind with PostgreSQL's maximum of 65 535 parameters (bulk inserts built by ORMs) reaches the
+     * server whole and is answered, through pgroute's statement analysis and with pgjdbc server-preparing it or not.
+     */
+    @Test
+    void aStatementWithTheMostParametersPostgresqlTakesRuns() throws Exception {
+        int count = 65_535;
+        StringBuilder sql = new StringBuilder("SELECT count(*), sum(v) FROM (VALUES ");
+        for (int i = 0; i < count; i++) {
+            sql.append(i == 0 ? "" : ",").append("(?::int)");
+        }
+        sql.append(") AS t(v)");
+        for (String threshold : List.of("0", "1")) {
+            Properties props = new Properties();
+            props.setProperty("user", "app");
+            props.setProperty("password", "app");
+            props.setProperty("prepareThreshold", threshold);
+            try (Connection c = java.sql.DriverManager.getConnection(
+                    "jdbc:postgresql://127.0.0.1:" + spread.port() + "/app", props);
+                 PreparedStatement s = c.prepareStatement(sql.toString())) {
+                for (int run = 0; run < 2; run++) {
+                    for (int i = 0; i < count; i++) {
+                        s.setInt(i + 1, i % 3);
+                    }
+                    try (ResultSet rs = s.executeQuery()) {
+                        assertThat(rs.next()).isTrue();
+                        assertThat(rs.getLong(1)).as("rows, prepareThreshold=%s", threshold).isEqualTo(count);
+                        assertThat(rs.getLong(2)).isEqualTo(65_535L);  // 21 845 each of 0, 1 and 2
+                    }
+                }
+                assertThat(scalar(c, "SELECT 8")).isEqualTo(8);
             }
         }
     }
