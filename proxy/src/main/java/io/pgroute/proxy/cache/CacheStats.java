@@ -14,7 +14,8 @@ package io.pgroute.proxy.cache;
  * @param tooLarge    fills abandoned because the answer outgrew {@code cache.max_result_bytes}
  * @param lagSkipped  fills from a replica not stored because it had not replayed the tables' last write
  * @param localHits   of the hits, those answered from this instance's memory (the local cache) without Redis
+ * @param leaseWaits  local lookups that waited for a PONG first (the lease had run out), answered or not
  */
 public record CacheStats(long hits, long misses, long stores, long errors, long bumps, long hitBytes,
-        long storedBytes, long tooLarge, long lagSkipped, long localHits) {
+        long storedBytes, long tooLarge, long lagSkipped, long localHits, long leaseWaits) {
 }

@@ -68,6 +68,7 @@ public final class NearCache implements RedisSubscription.Listener {
     /** Begins of ours whose message has not come back yet, by token. */
     private final ConcurrentHashMap<String, CompletableFuture<Void>> ownMessages = new ConcurrentHashMap<>();
     private final ThreadCounter hits = new ThreadCounter();
+    private final ThreadCounter leaseWaits = new ThreadCounter();
     private volatile long resetAt;
     /** Send time of the newest PING answered since the subscription was last confirmed; NONE without one. */
     private volatile long leaseFrom = NONE;
@@ -156,6 +157,7 @@ public final class NearCache implements RedisSubscription.Listener {
         if (!subscribed || !valid(entry)) {
             return null;
         }
+        leaseWaits.increment();
         return awaitLease(floor).thenApply(ok -> {
             if (ok && valid(entry)) {
                 hits.increment();
@@ -361,5 +363,10 @@ public final class NearCache implements RedisSubscription.Listener {
     /** Hits served from this instance's memory since start. */
     public long hits() {
         return hits.sum();
+    }
+
+    /** Lookups of an entry held here that waited for a PONG first, since start (hits or not). */
+    public long leaseWaits() {
+        return leaseWaits.sum();
     }
 }

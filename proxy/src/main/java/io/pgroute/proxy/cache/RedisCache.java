@@ -571,7 +571,8 @@ public final class RedisCache implements AutoCloseable {
     /** The counters since start. */
     public CacheStats stats() {
         return new CacheStats(hits.sum(), misses.sum(), stores.sum(), errors.sum(), bumps.sum(), hitBytes.sum(),
-                storedBytes.sum(), tooLarge.sum(), lagSkipped.sum(), near == null ? 0 : near.hits());
+                storedBytes.sum(), tooLarge.sum(), lagSkipped.sum(), near == null ? 0 : near.hits(),
+                near == null ? 0 : near.leaseWaits());
     }
 
     /** A fill was abandoned: the answer outgrew {@code cache.max_result_bytes}. */

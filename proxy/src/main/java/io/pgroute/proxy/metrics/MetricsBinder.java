@@ -92,6 +92,8 @@ public final class MetricsBinder {
         cacheCounter(metrics, cache, "pgroute.cache.hits", "lookups answered from Redis", CacheStats::hits);
         cacheCounter(metrics, cache, "pgroute.cache.local.hits",
                 "lookups answered from this instance's local cache (also counted in hits)", CacheStats::localHits);
+        cacheCounter(metrics, cache, "pgroute.cache.local.lease.waits", "local cache lookups that waited for a "
+                + "PONG from Redis first, the lease of the previous one having run out", CacheStats::leaseWaits);
         cacheCounter(metrics, cache, "pgroute.cache.misses", "lookups not answered from Redis", CacheStats::misses);
         cacheCounter(metrics, cache, "pgroute.cache.stores", "answers written to Redis", CacheStats::stores);
         cacheCounter(metrics, cache, "pgroute.cache.invalidations", "table and database invalidations sent",

@@ -53,6 +53,8 @@ class NearCacheTest {
         assertThat(near.get(key, now - LEASE - 100_000)).isNotDone();
         pings.get(1).complete(null);
         assertThat(afterFloor).isCompletedWithValue(Optional.of(result));
+        assertThat(near.leaseWaits()).as("lookups that waited for a PONG").isEqualTo(3);
+        assertThat(near.hits()).isEqualTo(4);
     }
 
     @Test
