@@ -118,7 +118,34 @@ final class DdlStatements {
         } else {
             result.tablesWritten.add(name);
         }
-        return temporary ? result.pins() : result;
+        // ON COMMIT DROP: the table ends with the transaction, which keeps its server connection anyway (COMPAT T9)
+        return temporary && !dropsAtCommit(cursor) ? result.pins() : result;
+    }
+
+    /** Whether the rest of a CREATE TABLE has {@code ON COMMIT DROP} outside parentheses; reads it to the end. */
+    private static boolean dropsAtCommit(TokenCursor cursor) {
+        int depth = 0;
+        Token beforeLast = null;
+        Token last = null;
+        while (!cursor.atEnd()) {
+            Token token = cursor.next();
+            if (token.isSymbol("(")) {
+                depth++;
+            } else if (token.isSymbol(")")) {
+                depth--;
+            } else if (depth == 0) {
+                if (token.is("drop") && last != null && last.is("commit") && beforeLast != null
+                        && beforeLast.is("on")) {
+                    return true;
+                }
+                if (token.is("as")) {
+                    return false;  // the query of CREATE TABLE … AS comes after the table's options
+                }
+                beforeLast = last;
+                last = token;
+            }
+        }
+        return false;
     }
 
     private static InfoBuilder drop(TokenCursor cursor) {

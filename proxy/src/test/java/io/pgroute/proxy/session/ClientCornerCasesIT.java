@@ -44,7 +44,7 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
  * more statements than a server connection keeps prepared (V7), the server's own idle-in-transaction timeout
  * (T5), a transaction pipelined in one write (E6), settings one client leaves behind (G4), a driver that checks it
  * reached the primary (P3), an unknown startup parameter (S5), and cancels racing another client's statements (X1);
- * a pooled connection the server ends while idle (A2); with two connections, a SET run again by Bind alone (G13) and
+ * a pooled connection the server ends while idle (A2), a temp table dropped at commit (T9); with two connections, a SET run again by Bind alone (G13) and
  * a schema-qualified advisory lock (T7); and against a
  * pgroute with replicas, reads and writes pipelined in one write (E5), a pipeline whose middle unit fails (E16) and
  * a statement with 65 535 parameters (L2).
@@ -651,6 +651,37 @@ class ClientCornerCasesIT {
                 }
                 assertThat(scalar(c, "SELECT 8")).isEqualTo(8);
             }
+        }
+    }
+
+    /**
+     * COMPAT T9: a temporary table created {@code ON COMMIT DROP} inside a transaction ends with it, so it does not pin
+     * its client: after the COMMIT another client gets the one server connection at once, and the table is gone. A
+     * temporary table that outlives its transaction does pin: the other client waits.
+     */
+    @Test
+    void aTempTableDroppedAtCommitDoesNotPinItsClient() throws Exception {
+        ExecutorService other = Executors.newSingleThreadExecutor();
+        try (Connection etl = ProxyFixture.connect(single); Statement s = etl.createStatement()) {
+            etl.setAutoCommit(false);
+            s.execute("CREATE TEMP TABLE cc_staging (id int) ON COMMIT DROP");
+            s.execute("INSERT INTO cc_staging SELECT generate_series(1, 5)");
+            assertThat(scalar(etl, "SELECT count(*)::int FROM cc_staging")).isEqualTo(5);
+            etl.commit();
+            etl.setAutoCommit(true);
+            assertThat(other.submit(() -> scalar("SELECT 21")).get(3, TimeUnit.SECONDS))
+                    .as("another client while the first stays connected").isEqualTo(21);
+            assertThat(scalar(etl, "SELECT count(*)::int FROM pg_class WHERE relname = 'cc_staging'")).isZero();
+
+            s.execute("CREATE TEMP TABLE cc_kept (id int)");
+            java.util.concurrent.Future<Integer> waiting = other.submit(() -> scalar("SELECT 22"));
+            Thread.sleep(500);
+            assertThat(waiting.isDone()).as("another client while the first holds a temp table").isFalse();
+            etl.close();
+            assertThat(waiting.get(10, TimeUnit.SECONDS)).isEqualTo(22);
+        } finally {
+            other.shutdownNow();
+            assertThat(other.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
         }
     }
 

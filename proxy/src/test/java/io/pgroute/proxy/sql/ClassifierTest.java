@@ -148,6 +148,8 @@ class ClassifierTest {
                 // COMPAT T9: a temp table made by SELECT INTO
                 "select 1 into temp tmp1", "SELECT a, b INTO TEMPORARY TABLE tmp2 FROM t WHERE a > 1",
                 "select * into local temp tmp3 from t",
+                "create temp table x (a int) on commit delete rows", "create temp table x (a int) on commit preserve rows",
+                "create temp table x (a int default (1)) as select 1 as on_commit_drop",
                 // COMPAT G4: a DO block that may change a session setting the proxy cannot see
                 "do $$ begin perform set_config('app.tenant', '42', false); end $$",
                 "DO $$BEGIN SET search_path = a; END$$", "do $$ begin reset all; end $$",
@@ -158,7 +160,10 @@ class ClassifierTest {
         for (String each : List.of("select pg_advisory_xact_lock(1)", "select 1", "declare c cursor for select 1",
                 "select * into newtab from t", "select (select 1) as into_temp from t",
                 "do $$ begin update t set a = 1; insert into t values (2); end $$",
-                "do $$ begin perform 1; end $$")) {
+                "do $$ begin perform 1; end $$",
+                // COMPAT T9: a temp table that ends with its transaction
+                "create temp table x (a int) on commit drop", "CREATE TEMPORARY TABLE x ON COMMIT DROP AS SELECT 1",
+                "create temp table x (a int check (a > 0)) with (fillfactor = 70) on commit drop")) {
             assertThat(CLASSIFIER.classify(each).pinsSession()).as(each).isFalse();
         }
         assertThat(CLASSIFIER.classify("select 1 into temp tmp1").readOnly()).isFalse();
