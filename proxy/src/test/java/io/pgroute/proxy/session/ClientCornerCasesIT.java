@@ -44,7 +44,8 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
  * more statements than a server connection keeps prepared (V7), the server's own idle-in-transaction timeout
  * (T5), a transaction pipelined in one write (E6), settings one client leaves behind (G4), a driver that checks it
  * reached the primary (P3), an unknown startup parameter (S5), and cancels racing another client's statements (X1);
- * a pooled connection the server ends while idle (A2), a temp table dropped at commit (T9); with two connections, a SET run again by Bind alone (G13) and
+ * a pooled connection the server ends while idle (A2), a temp table dropped at commit (T9), another client's DateStyle
+ * next to pgjdbc (P6); with two connections, a SET run again by Bind alone (G13) and
  * a schema-qualified advisory lock (T7); and against a
  * pgroute with replicas, reads and writes pipelined in one write (E5), a pipeline whose middle unit fails (E16) and
  * a statement with 65 535 parameters (L2).
@@ -682,6 +683,32 @@ class ClientCornerCasesIT {
         } finally {
             other.shutdownNow();
             assertThat(other.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
+        }
+    }
+
+    /**
+     * COMPAT P6: pgjdbc closes its connection when a ParameterStatus says DateStyle does not start with ISO. Another
+     * client of the one server connection sets {@code DateStyle = 'SQL, DMY'} and uses it between each of pgjdbc's
+     * statements, so that the setting is replayed and reset over and over on that connection: pgjdbc never sees a
+     * DateStyle but its own, and the other client always gets its dates in its own style.
+     */
+    @Test
+    void anotherClientsDateStyleNeverReachesPgjdbc() throws Exception {
+        try (WireClient sql = WireClient.connect(single.port(), "trusted", "app");
+             Connection jdbc = ProxyFixture.connect(single)) {
+            sql.send(new Query("SET DateStyle = 'SQL, DMY'"));
+            assertThat(WireClient.types(sql.readUntilReady())).isEqualTo("CSZ");
+            for (int i = 0; i < 30; i++) {
+                assertThat(text(jdbc, "SELECT DATE '2026-12-04'::text")).isEqualTo("2026-12-04");
+                sql.send(new Query("SELECT DATE '2026-12-04'::text"));
+                List<Message> reply = sql.readUntilReady();
+                assertThat(reply).extracting(Message::type).contains('D');
+                assertThat(reply.stream().filter(each -> each.type() == 'D').findFirst().orElseThrow().firstValue())
+                        .isEqualTo("04/12/2026");
+            }
+            assertThat(jdbc.unwrap(org.postgresql.PGConnection.class).getParameterStatus("DateStyle"))
+                    .startsWith("ISO");
+            assertThat(jdbc.isValid(5)).isTrue();
         }
     }
 
