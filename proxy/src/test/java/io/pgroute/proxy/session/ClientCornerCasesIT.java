@@ -45,7 +45,8 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
  * (T5), a transaction pipelined in one write (E6), settings one client leaves behind (G4), a driver that checks it
  * reached the primary (P3), an unknown startup parameter (S5), and cancels racing another client's statements (X1);
  * a pooled connection the server ends while idle (A2), a temp table dropped at commit (T9), another client's DateStyle
- * next to pgjdbc (P6); with two connections, a SET run again by Bind alone (G13) and
+ * next to pgjdbc (P6); with two connections, a SET run again by Bind alone (G13), one text bound with several types
+ * (V2) and
  * a schema-qualified advisory lock (T7); and against a
  * pgroute with replicas, reads and writes pipelined in one write (E5), a pipeline whose middle unit fails (E16) and
  * a statement with 65 535 parameters (L2).
@@ -710,6 +711,62 @@ class ClientCornerCasesIT {
                     .startsWith("ISO");
             assertThat(jdbc.isValid(5)).isTrue();
         }
+    }
+
+    /**
+     * COMPAT V2: a statement is its text and its parameter types. pgjdbc prepares one SQL text once per set of types
+     * it binds (a String, an int, a long, a BigDecimal); each must run as prepared with its own types,
+     * also after moving between server connections: the same answers as directly, every time.
+     */
+    @Test
+    void oneTextBoundWithDifferentTypesRunsAsPreparedForEach() throws Exception {
+        Properties props = new Properties();
+        props.setProperty("user", "app");
+        props.setProperty("password", "app");
+        props.setProperty("prepareThreshold", "1");
+        List<String> direct;
+        try (Connection c = java.sql.DriverManager.getConnection(fixture.cluster().primary().jdbcUrl("app"), props)) {
+            direct = typesSeen(c, c);
+        }
+        List<String> proxied;
+        String url = "jdbc:postgresql://127.0.0.1:" + pair.port() + "/app";
+        try (Connection c = java.sql.DriverManager.getConnection(url, props);
+             Connection other = java.sql.DriverManager.getConnection(url, props)) {
+            proxied = typesSeen(c, other);
+        }
+        assertThat(direct).contains("integer|7", "bigint|7000000000", "numeric|1.50",
+                "character varying|x");
+        assertThat(proxied).isEqualTo(direct);
+    }
+
+    /** Binds one text with four types in turn, 10 times, with {@code other} running the same meanwhile. */
+    private static List<String> typesSeen(Connection connection, Connection other) throws SQLException {
+        List<String> result = new ArrayList<>();
+        String sql = "SELECT pg_typeof(?)::text || '|' || ?::text";
+        try (PreparedStatement s = connection.prepareStatement(sql); PreparedStatement o = other.prepareStatement(sql)) {
+            for (int round = 0; round < 10; round++) {
+                for (int kind = 0; kind < 4; kind++) {
+                    for (PreparedStatement each : List.of(s, o)) {
+                        switch (kind) {
+                            case 0 -> { each.setString(1, "x"); each.setString(2, "x"); }
+                            case 1 -> { each.setInt(1, 7); each.setInt(2, 7); }
+                            case 2 -> { each.setLong(1, 7_000_000_000L); each.setLong(2, 7_000_000_000L); }
+                            default -> {
+                                each.setBigDecimal(1, new java.math.BigDecimal("1.50"));
+                                each.setBigDecimal(2, new java.math.BigDecimal("1.50"));
+                            }
+                        }
+                        try (ResultSet rs = each.executeQuery()) {
+                            assertThat(rs.next()).isTrue();
+                            if (each == s) {
+                                result.add(rs.getString(1));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return result;
     }
 
     private static String showOf(WireClient client, String parameter) throws Exception {
