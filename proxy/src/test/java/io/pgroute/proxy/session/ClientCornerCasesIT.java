@@ -105,7 +105,7 @@ class ClientCornerCasesIT {
         ExecutorService other = Executors.newSingleThreadExecutor();
         try (WireClient cursor = WireClient.connect(single.port(), "trusted", "app")) {
             cursor.send(new Parse("", "SELECT id FROM cc_rows ORDER BY id", new int[0]),
-                    new Bind("", "", new short[0], new byte[0][], new short[0]), new Execute("", 3), Flush.INSTANCE);
+                    unnamedBind(), new Execute("", 3), Flush.INSTANCE);
             List<Message> first = readN(cursor, 6);
             assertThat(WireClient.types(first)).isEqualTo("12DDDs");
             assertThat(first.subList(2, 5)).extracting(Message::firstValue).containsExactly("1", "2", "3");
@@ -126,8 +126,7 @@ class ClientCornerCasesIT {
             assertThat(rest.subList(0, 4)).extracting(Message::firstValue).containsExactly("7", "8", "9", "10");
             assertThat(waiting.get(10, TimeUnit.SECONDS)).isEqualTo(42);
         } finally {
-            other.shutdownNow();
-            assertThat(other.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
+            stop(other);
         }
     }
 
@@ -160,8 +159,7 @@ class ClientCornerCasesIT {
             assertThat((char) rolledBack.get(1).body()[0]).isEqualTo('I');
             assertThat(waiting.get(10, TimeUnit.SECONDS)).as("rows after the ROLLBACK").isZero();
         } finally {
-            other.shutdownNow();
-            assertThat(other.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
+            stop(other);
         }
         try (Connection direct = fixture.connectDirect(); Statement s = direct.createStatement();
              ResultSet rs = s.executeQuery("SELECT count(*) FROM cc_tx")) {
@@ -180,7 +178,7 @@ class ClientCornerCasesIT {
         try (WireClient client = WireClient.connect(single.port(), "trusted", "app")) {
             for (String text : List.of("", ";", "  ")) {
                 client.send(new Parse("", text, new int[0]),
-                        new Bind("", "", new short[0], new byte[0][], new short[0]), Describe.portal(""),
+                        unnamedBind(), Describe.portal(""),
                         new Execute("", 0), Sync.INSTANCE);
                 List<Message> reply = client.readUntilReady();
                 assertThat(WireClient.types(reply)).as("reply to '%s'", text).isEqualTo("12nIZ");
@@ -468,7 +466,7 @@ class ClientCornerCasesIT {
 
     private static Object[] extended(String sql) {
         return new Object[] {new Parse("", sql, new int[0]),
-                new Bind("", "", new short[0], new byte[0][], new short[0]), new Execute("", 0), Sync.INSTANCE};
+                unnamedBind(), new Execute("", 0), Sync.INSTANCE};
     }
 
     /**
@@ -526,8 +524,7 @@ class ClientCornerCasesIT {
             assertThat(bRuns.get(20, TimeUnit.SECONDS)).as("B's errors").isEmpty();
             assertThat(scalar(b, "SELECT 4")).isEqualTo(4);
         } finally {
-            threads.shutdownNow();
-            assertThat(threads.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
+            stop(threads);
         }
     }
 
@@ -682,8 +679,7 @@ class ClientCornerCasesIT {
             etl.close();
             assertThat(waiting.get(10, TimeUnit.SECONDS)).isEqualTo(22);
         } finally {
-            other.shutdownNow();
-            assertThat(other.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
+            stop(other);
         }
     }
 
@@ -806,6 +802,17 @@ class ClientCornerCasesIT {
             assertThat(rs.next()).isTrue();
             return rs.getString(1);
         }
+    }
+
+    /** Bind of the unnamed statement to the unnamed portal, without parameters. */
+    private static Bind unnamedBind() {
+        return new Bind("", "", new short[0], new byte[0][], new short[0]);
+    }
+
+    /** Stops a test's threads, failing the test if one of them does not end within 10 s. */
+    private static void stop(ExecutorService threads) throws InterruptedException {
+        threads.shutdownNow();
+        assertThat(threads.awaitTermination(10, TimeUnit.SECONDS)).as("the test's threads ended").isTrue();
     }
 
     private static List<Message> readN(WireClient client, int count) throws Exception {
