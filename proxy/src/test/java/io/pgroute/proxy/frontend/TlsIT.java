@@ -77,6 +77,50 @@ class TlsIT {
         assertThat(oneRow(tls)).as("the next client").isEqualTo(5);
     }
 
+    /**
+     * COMPAT X3: with TLS required, a query can still be cancelled. pgjdbc's cancel, and psql's Ctrl-C (libpq before
+     * 17 sends its CancelRequest in plaintext, on a new connection, even with sslmode=require) both stop the
+     * statement with 57014.
+     */
+    @Test
+    void cancelsWorkWhenTlsIsRequired() throws Exception {
+        Properties props = new Properties();
+        props.setProperty("user", "app");
+        props.setProperty("password", "app");
+        props.setProperty("sslmode", "require");
+        try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + server.port() + "/app", props);
+             Statement s = c.createStatement()) {
+            java.util.concurrent.CompletableFuture<String> running = java.util.concurrent.CompletableFuture.supplyAsync(
+                    () -> {
+                        try {
+                            s.execute("SELECT pg_sleep(20)");
+                            return "finished";
+                        } catch (SQLException e) {
+                            return e.getSQLState();
+                        }
+                    });
+            Thread.sleep(700);
+            s.cancel();
+            assertThat(running.get(10, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo("57014");
+        }
+        java.nio.file.Path psql = java.nio.file.Path.of("/usr/bin/psql");
+        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.isExecutable(psql), "psql is not installed");
+        ProcessBuilder builder = new ProcessBuilder(psql.toString(), "host=127.0.0.1 port=" + server.port()
+                + " dbname=app user=app sslmode=require", "-c", "SELECT pg_sleep(20)").redirectErrorStream(true);
+        builder.environment().put("PGPASSWORD", "app");
+        Process process = builder.start();
+        try {
+            Thread.sleep(1_500);
+            Process interrupt = new ProcessBuilder("kill", "-INT", Long.toString(process.pid())).start();
+            assertThat(interrupt.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            assertThat(process.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).as("psql ended").isTrue();
+            String output = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            assertThat(output).contains("canceling statement due to user request");
+        } finally {
+            process.destroyForcibly();
+        }
+    }
+
     private static byte[] startupMessage(String user, String database) {
         java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
         body.writeBytes(new byte[] {0, 3, 0, 0});
