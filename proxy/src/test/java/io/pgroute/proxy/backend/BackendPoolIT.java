@@ -152,6 +152,48 @@ class BackendPoolIT {
         }
     }
 
+    /**
+     * The shared size under load: three applications (three pools), ten clients each, on a pool of four, each client
+     * running short transactions as fast as it can. Every transaction completes (connections move between the pools
+     * as they are needed, nobody starves past pool.timeout), and the server never holds more than four of them.
+     */
+    @Test
+    void poolsThatShareASizeAllGetServedUnderLoad() throws Exception {
+        String marker = "share" + System.nanoTime() % 100_000;
+        java.util.concurrent.ExecutorService clients = java.util.concurrent.Executors.newFixedThreadPool(30);
+        try (PgrouteServer server = server(Map.of("pool", "  size: 4\n  timeout: 20s"));
+             Connection direct = ProxyFixture.get().connectDirect(); Statement count = direct.createStatement()) {
+            java.util.List<java.util.concurrent.Future<Integer>> done = new java.util.ArrayList<>();
+            for (int i = 0; i < 30; i++) {
+                String name = marker + (char) ('a' + i % 3);
+                done.add(clients.submit(() -> {
+                    int sum = 0;
+                    try (Connection c = connectAs(server, name); Statement s = c.createStatement()) {
+                        c.setAutoCommit(false);
+                        for (int n = 0; n < 40; n++) {
+                            sum += scalarInt(s, "/* pgroute: primary */ SELECT 1");
+                            c.commit();
+                        }
+                    }
+                    return sum;
+                }));
+            }
+            int most = 0;
+            while (done.stream().anyMatch(each -> !each.isDone())) {
+                most = Math.max(most, scalarInt(count, "SELECT count(*) FROM pg_stat_activity WHERE application_name"
+                        + " LIKE '" + marker + "%'"));
+                Thread.sleep(20);
+            }
+            for (java.util.concurrent.Future<Integer> each : done) {
+                assertThat(each.get(60, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(40);
+            }
+            assertThat(most).as("server connections at most, sampled every 20 ms").isBetween(1, 4);
+        } finally {
+            clients.shutdownNow();
+            assertThat(clients.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        }
+    }
+
     /** A client whose startup message has {@code applicationName}: its own pool, on a server connection of its own. */
     private static Connection connectAs(PgrouteServer server, String applicationName) throws SQLException {
         java.util.Properties props = new java.util.Properties();
