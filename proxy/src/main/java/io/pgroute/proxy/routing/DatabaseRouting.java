@@ -180,6 +180,15 @@ public final class DatabaseRouting implements AutoCloseable {
         }
     }
 
+    /** How many times a server found the plan of one of pgroute's statements stale, over all of them. */
+    public long stalePlans() {
+        long result = 0;
+        for (int each : planGenerations.values()) {
+            result += each;
+        }
+        return result;
+    }
+
     /** How many times the plan of this statement was found stale; 0 for nearly all. */
     public int planGeneration(String backendName) {
         if (planGenerations.isEmpty()) {

@@ -765,6 +765,77 @@ class ClientCornerCasesIT {
         return result;
     }
 
+    /**
+     * COMPAT E12 and pgroute's own prepared reads: a client that never prepares (pgjdbc {@code prepareThreshold=0},
+     * and the simple protocol) can never get PostgreSQL's 0A000 "cached plan must not change result type" directly.
+     * pgroute runs such repeated reads as statements it prepared itself, on replicas and the primary, so while another
+     * client adds and drops a column of the table over and over it must prepare them again unseen: no error, and each
+     * answer has the columns of the table as it was.
+     */
+    @Test
+    void readsThatNeverPrepareNeverSeeACachedPlanErrorWhileTheTableChanges() throws Exception {
+        try (Connection direct = fixture.connectDirect(); Statement s = direct.createStatement()) {
+            s.execute("DROP TABLE IF EXISTS cc_churn");
+            s.execute("CREATE TABLE cc_churn (id int PRIMARY KEY, a int)");
+            s.execute("INSERT INTO cc_churn VALUES (1, 10)");
+        }
+        long stalePlansBefore = spread.routing("app").stalePlans();
+        ExecutorService threads = Executors.newFixedThreadPool(5);
+        try {
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+            List<CompletableFuture<List<String>>> readers = new ArrayList<>();
+            for (String mode : List.of("extended", "simple", "extended", "simple")) {
+                readers.add(CompletableFuture.supplyAsync(() -> {
+                    List<String> problems = new ArrayList<>();
+                    Properties props = new Properties();
+                    props.setProperty("user", "app");
+                    props.setProperty("password", "app");
+                    props.setProperty("prepareThreshold", "0");
+                    props.setProperty("preferQueryMode", mode);
+                    try (Connection c = java.sql.DriverManager.getConnection(
+                            "jdbc:postgresql://127.0.0.1:" + spread.port() + "/app", props);
+                         Statement each = c.createStatement()) {
+                        while (System.nanoTime() < until) {
+                            try (ResultSet rs = each.executeQuery("SELECT * FROM cc_churn WHERE id = 1")) {
+                                int columns = rs.getMetaData().getColumnCount();
+                                if (!rs.next() || rs.getInt("a") != 10 || columns < 2 || columns > 3) {
+                                    problems.add(mode + ": " + columns + " columns");
+                                }
+                            } catch (SQLException e) {
+                                problems.add(mode + ": " + e.getSQLState() + " " + e.getMessage());
+                            }
+                        }
+                    } catch (SQLException e) {
+                        problems.add(mode + ": " + e.getSQLState() + " " + e.getMessage());
+                    }
+                    return problems;
+                }, threads));
+            }
+            CompletableFuture<Integer> changes = CompletableFuture.supplyAsync(() -> {
+                int made = 0;
+                try (Connection c = fixture.connectDirect(); Statement each = c.createStatement()) {
+                    while (System.nanoTime() < until) {
+                        each.execute(made % 2 == 0 ? "ALTER TABLE cc_churn ADD COLUMN b int"
+                                : "ALTER TABLE cc_churn DROP COLUMN b");
+                        made++;
+                        Thread.sleep(25);
+                    }
+                } catch (SQLException | InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+                return made;
+            }, threads);
+            assertThat(changes.get(30, TimeUnit.SECONDS)).as("shape changes").isGreaterThan(10);
+            for (CompletableFuture<List<String>> each : readers) {
+                assertThat(each.get(30, TimeUnit.SECONDS)).as("what a reader saw go wrong").isEmpty();
+            }
+            assertThat(spread.routing("app").stalePlans() - stalePlansBefore)
+                    .as("0A000 answers pgroute got and hid: the path under test ran").isPositive();
+        } finally {
+            stop(threads);
+        }
+    }
+
     private static String showOf(WireClient client, String parameter) throws Exception {
         return showOf(client, parameter, "SHOW " + parameter);
     }
