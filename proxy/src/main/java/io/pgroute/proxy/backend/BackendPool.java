@@ -432,7 +432,7 @@ public final class BackendPool {
                 open--;
                 result.tryFailure(done.cause());
                 budget.closed();
-                serveWaiterWithNewConnection();
+                openForWaiter();
             }
         });
     }
@@ -495,10 +495,6 @@ public final class BackendPool {
         open--;
         idle.removeIf(each -> each.connection() == connection);
         budget.closed();
-        serveWaiterWithNewConnection();
-    }
-
-    private void serveWaiterWithNewConnection() {
         openForWaiter();
     }
 

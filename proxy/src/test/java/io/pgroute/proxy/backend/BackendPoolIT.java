@@ -196,12 +196,8 @@ class BackendPoolIT {
 
     /** A client whose startup message has {@code applicationName}: its own pool, on a server connection of its own. */
     private static Connection connectAs(PgrouteServer server, String applicationName) throws SQLException {
-        java.util.Properties props = new java.util.Properties();
-        props.setProperty("user", "app");
-        props.setProperty("password", "app");
-        props.setProperty("ApplicationName", applicationName);
-        props.setProperty("assumeMinServerVersion", "9.0");  // application_name in the startup message, as libpq sends it
-        return java.sql.DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + server.port() + "/app", props);
+        // assumeMinServerVersion 9.0: application_name in the startup message, as libpq sends it
+        return ProxyFixture.connect(server, "ApplicationName", applicationName, "assumeMinServerVersion", "9.0");
     }
 
     private static int scalarInt(Statement s, String sql) throws SQLException {

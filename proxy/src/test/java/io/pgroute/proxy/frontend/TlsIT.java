@@ -84,12 +84,7 @@ class TlsIT {
      */
     @Test
     void cancelsWorkWhenTlsIsRequired() throws Exception {
-        Properties props = new Properties();
-        props.setProperty("user", "app");
-        props.setProperty("password", "app");
-        props.setProperty("sslmode", "require");
-        try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + server.port() + "/app", props);
-             Statement s = c.createStatement()) {
+        try (Connection c = ProxyFixture.connect(server, "sslmode", "require"); Statement s = c.createStatement()) {
             java.util.concurrent.CompletableFuture<String> running = java.util.concurrent.CompletableFuture.supplyAsync(
                     () -> {
                         try {

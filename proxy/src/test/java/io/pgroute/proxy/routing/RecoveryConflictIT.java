@@ -10,7 +10,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -56,14 +55,13 @@ class RecoveryConflictIT {
 
     @Test
     void aReadTheReplicaCancelsForRecoveryRunsAgainOnThePrimary() throws Exception {
-        try (Connection client = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + server.port() + "/app",
-                "app", "app"); Statement s = client.createStatement()) {
+        try (Connection client = ProxyFixture.connect(server); Statement s = client.createStatement()) {
             // a read with no volatile function (those go to the primary), of about 3 s here with 100 rounds
-            String read1 = "SELECT count(DISTINCT a.id) || ' ' || pg_is_in_recovery()"
+            String shape = "SELECT count(DISTINCT a.id) || ' ' || pg_is_in_recovery()"
                     + " FROM conflicted a, conflicted b, conflicted c, generate_series(1, %d)";
-            assertThat(text(s, String.format(read1, 1))).as("without a conflict: the replica answers")
+            assertThat(text(s, String.format(shape, 1))).as("without a conflict: the replica answers")
                     .isEqualTo("100 true");
-            String slow = String.format(read1, 100);
+            String slow = String.format(shape, 100);
             CompletableFuture<String> read = CompletableFuture.supplyAsync(() -> {
                 try {
                     return text(s, slow);

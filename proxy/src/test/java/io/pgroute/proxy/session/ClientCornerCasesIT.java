@@ -26,7 +26,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -261,14 +260,8 @@ class ClientCornerCasesIT {
      */
     @Test
     void statementsEvictedFromTheServerConnectionArePreparedAgain() throws Exception {
-        Properties props = new Properties();
-        props.setProperty("user", "app");
-        props.setProperty("password", "app");
-        props.setProperty("prepareThreshold", "1");
-        props.setProperty("preparedStatementCacheQueries", "1000");
-        props.setProperty("preparedStatementCacheSizeMiB", "50");
-        try (Connection c = java.sql.DriverManager.getConnection(
-                "jdbc:postgresql://127.0.0.1:" + single.port() + "/app", props)) {
+        try (Connection c = ProxyFixture.connect(single, "prepareThreshold", "1",
+                "preparedStatementCacheQueries", "1000", "preparedStatementCacheSizeMiB", "50")) {
             List<PreparedStatement> statements = new ArrayList<>();
             try {
                 for (int i = 0; i < 600; i++) {
@@ -397,9 +390,7 @@ class ClientCornerCasesIT {
      */
     @Test
     void aDriverThatAsksForThePrimaryAcceptsPgroute() throws Exception {
-        Properties props = new Properties();
-        props.setProperty("targetServerType", "primary");
-        try (Connection c = fixture.connect("app", "app", props)) {
+        try (Connection c = ProxyFixture.connect(fixture.server(), "targetServerType", "primary")) {
             assertThat(text(c, "SHOW transaction_read_only")).isEqualTo("off");
             assertThat(text(c, "SHOW default_transaction_read_only")).isEqualTo("off");
         }
@@ -411,14 +402,10 @@ class ClientCornerCasesIT {
      */
     @Test
     void anUnknownStartupParameterFailsTheLoginAsOnTheServer() throws Exception {
-        Properties props = new Properties();
-        props.setProperty("user", "app");
-        props.setProperty("password", "app");
-        props.setProperty("options", "-c no_such_setting_here=1");
-        SQLException direct = catchThrowableOfType(() -> java.sql.DriverManager.getConnection(
-                fixture.cluster().primary().jdbcUrl("app"), props).close(), SQLException.class);
-        SQLException proxied = catchThrowableOfType(() -> java.sql.DriverManager.getConnection(
-                "jdbc:postgresql://127.0.0.1:" + single.port() + "/app", props).close(), SQLException.class);
+        String[] unknown = {"options", "-c no_such_setting_here=1"};
+        SQLException direct = catchThrowableOfType(() -> fixture.connectDirect(unknown).close(), SQLException.class);
+        SQLException proxied = catchThrowableOfType(() -> ProxyFixture.connect(single, unknown).close(),
+                SQLException.class);
         assertThat(direct.getSQLState()).isEqualTo("42704");
         assertThat(proxied.getSQLState()).isEqualTo(direct.getSQLState());
         assertThat(scalar("SELECT 3")).as("the next client").isEqualTo(3);
@@ -631,12 +618,7 @@ class ClientCornerCasesIT {
         }
         sql.append(") AS t(v)");
         for (String threshold : List.of("0", "1")) {
-            Properties props = new Properties();
-            props.setProperty("user", "app");
-            props.setProperty("password", "app");
-            props.setProperty("prepareThreshold", threshold);
-            try (Connection c = java.sql.DriverManager.getConnection(
-                    "jdbc:postgresql://127.0.0.1:" + spread.port() + "/app", props);
+            try (Connection c = ProxyFixture.connect(spread, "prepareThreshold", threshold);
                  PreparedStatement s = c.prepareStatement(sql.toString())) {
                 for (int run = 0; run < 2; run++) {
                     for (int i = 0; i < count; i++) {
@@ -716,18 +698,13 @@ class ClientCornerCasesIT {
      */
     @Test
     void oneTextBoundWithDifferentTypesRunsAsPreparedForEach() throws Exception {
-        Properties props = new Properties();
-        props.setProperty("user", "app");
-        props.setProperty("password", "app");
-        props.setProperty("prepareThreshold", "1");
         List<String> direct;
-        try (Connection c = java.sql.DriverManager.getConnection(fixture.cluster().primary().jdbcUrl("app"), props)) {
+        try (Connection c = fixture.connectDirect("prepareThreshold", "1")) {
             direct = typesSeen(c, c);
         }
         List<String> proxied;
-        String url = "jdbc:postgresql://127.0.0.1:" + pair.port() + "/app";
-        try (Connection c = java.sql.DriverManager.getConnection(url, props);
-             Connection other = java.sql.DriverManager.getConnection(url, props)) {
+        try (Connection c = ProxyFixture.connect(pair, "prepareThreshold", "1");
+             Connection other = ProxyFixture.connect(pair, "prepareThreshold", "1")) {
             proxied = typesSeen(c, other);
         }
         assertThat(direct).contains("integer|7", "bigint|7000000000", "numeric|1.50",
@@ -787,13 +764,7 @@ class ClientCornerCasesIT {
             for (String mode : List.of("extended", "simple", "extended", "simple")) {
                 readers.add(CompletableFuture.supplyAsync(() -> {
                     List<String> problems = new ArrayList<>();
-                    Properties props = new Properties();
-                    props.setProperty("user", "app");
-                    props.setProperty("password", "app");
-                    props.setProperty("prepareThreshold", "0");
-                    props.setProperty("preferQueryMode", mode);
-                    try (Connection c = java.sql.DriverManager.getConnection(
-                            "jdbc:postgresql://127.0.0.1:" + spread.port() + "/app", props);
+                    try (Connection c = ProxyFixture.connect(spread, "prepareThreshold", "0", "preferQueryMode", mode);
                          Statement each = c.createStatement()) {
                         while (System.nanoTime() < until) {
                             try (ResultSet rs = each.executeQuery("SELECT * FROM cc_churn WHERE id = 1")) {

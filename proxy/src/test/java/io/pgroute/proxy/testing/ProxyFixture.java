@@ -139,6 +139,33 @@ public final class ProxyFixture {
                 "app");
     }
 
+    /**
+     * A pgjdbc connection as app/app through {@code server} with driver properties given as name/value pairs
+     * ({@code "prepareThreshold", "1", …}).
+     */
+    public static Connection connect(PgrouteServer server, String... properties) throws SQLException {
+        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + server.port() + "/" + DATABASE,
+                appWith(properties));
+    }
+
+    /** A pgjdbc connection straight to the primary as app/app with driver properties as name/value pairs. */
+    public Connection connectDirect(String... properties) throws SQLException {
+        return DriverManager.getConnection(cluster.primary().jdbcUrl(DATABASE), appWith(properties));
+    }
+
+    private static Properties appWith(String... properties) {
+        if (properties.length % 2 != 0) {
+            throw new IllegalArgumentException("driver properties come in name/value pairs");
+        }
+        Properties result = new Properties();
+        result.setProperty("user", "app");
+        result.setProperty("password", "app");
+        for (int i = 0; i < properties.length; i += 2) {
+            result.setProperty(properties[i], properties[i + 1]);
+        }
+        return result;
+    }
+
     /** One column of {@code SHOW STATS} on {@code server}'s admin console (user admin), as a number. */
     public static long stat(PgrouteServer server, String column) throws SQLException {
         try (Connection admin = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + server.port()
