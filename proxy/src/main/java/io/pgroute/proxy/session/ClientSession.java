@@ -73,16 +73,6 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             "DEALLOCATE ALL\0".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     /** The body of DISCARD ALL's CommandComplete. */
     private static final byte[] DISCARD_ALL_TAG = "DISCARD ALL\0".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-    /** SET forms that cannot be replayed as {@code SET name TO value}: the session keeps its connection instead. */
-    private static final java.util.Set<String> UNREPLAYABLE_SETTINGS = java.util.Set.of("session_characteristics",
-            "transaction", "constraints");
-
-    /** A session-level SET pgroute cannot replay elsewhere: it pins the session (and so runs on the primary). */
-    static boolean isUnreplayable(StatementInfo statement) {
-        return statement.setting().map(each -> !each.local() && UNREPLAYABLE_SETTINGS.contains(each.name()))
-                .orElse(false);
-    }
-
     private final SessionInfo info;
     private final Channel client;
     /** Every write to the client, in order (relayed frames gathered per burst). */
@@ -93,7 +83,9 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     private final Deque<PgFrame> waiting = new ArrayDeque<>();
     private final ResponseQueue responses = new ResponseQueue(this);
     private final StatementTranslator translator;
-    private final SettingsTracker settings = new SettingsTracker();
+    /** Why the session keeps its primary connection between transactions, if it does. */
+    private final SessionPins pins = new SessionPins();
+    private final SettingsTracker settings = new SettingsTracker(pins);
     private final SettingsReplay replay = new SettingsReplay();
     private final SequenceState sequences = new SequenceState();
     private final Deallocations deallocations = new Deallocations();
@@ -130,7 +122,6 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
      * sent until it has, so that should the BEGIN fail, nothing the client sent after it runs outside a transaction.
      */
     private boolean beginUnconfirmed;
-    private String pinnedBecause;
     private boolean draining;
     private boolean backendSentFatal;
     /** The held connection was just leased for the unit at the head of the queue: no second routing decision. */
@@ -252,7 +243,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
 
     /** Why the session keeps its primary connection for good, or empty when it is not pinned. */
     public Optional<String> pinnedBecause() {
-        return Optional.ofNullable(pinnedBecause);
+        return Optional.ofNullable(pins.reason());
     }
 
     /** True when nothing is queued or in flight and no transaction is open: closing loses nothing. */
@@ -718,7 +709,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
      */
     private boolean mayDeferBegin() {
         return transactionStatus == 'I' && !inBatch && responses.isEmpty() && attempt == null && heldReady == null
-                && backend == null && !leasing && pinnedBecause == null && routing.transactionPooling()
+                && backend == null && !leasing && !pins.pinned() && routing.transactionPooling()
                 && host.deferBegin() && (cache == null || !cache.lookupInFlight());
     }
 
@@ -831,7 +822,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         if (CacheUnit.awaitsItsEnd(waiting)) {
             return incompleteUnit(next, type);  // what follows would decode the unit only to find it incomplete
         }
-        boolean mayLookUp = transactionStatus == 'I' && pinnedBecause == null && responses.isEmpty()
+        boolean mayLookUp = transactionStatus == 'I' && !pins.pinned() && responses.isEmpty()
                 && attempt == null && cache.unchecked(next);
         CacheUnit unit = mayLookUp ? CacheUnit.of(waiting, translator.statements()) : CacheUnit.NONE;
         if (unit == CacheUnit.INCOMPLETE) {
@@ -1034,7 +1025,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
 
     /** The held connection must run whatever comes next: mid-batch, in a transaction, pinned, or session mode. */
     private boolean mustStay() {
-        return inBatch || transactionStatus != 'I' || pinnedBecause != null || !routing.transactionPooling();
+        return inBatch || transactionStatus != 'I' || pins.pinned() || !routing.transactionPooling();
     }
 
     /**
@@ -1044,7 +1035,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
      * its first row).
      */
     private boolean reusesOnPrimary(PgFrame next) {
-        if (transactionStatus != 'I' || pinnedBecause != null) {
+        if (transactionStatus != 'I' || pins.pinned()) {
             return false;
         }
         if (next.is(FrontendType.QUERY)) {
@@ -1157,8 +1148,8 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
 
     /** Why the cycle being sent now goes where it goes, for {@code SHOW ROUTES}. */
     private String cycleReason() {
-        return transactionStatus != 'I' ? "transaction" : pinnedBecause != null
-                ? "pinned: " + pinnedBecause : !routing.transactionPooling() ? "session mode" : placement.reason();
+        return transactionStatus != 'I' ? "transaction" : pins.pinned()
+                ? "pinned: " + pins.reason() : !routing.transactionPooling() ? "session mode" : placement.reason();
     }
 
     private static boolean isCopyMessage(FrontendType type) {
@@ -1175,16 +1166,14 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         if (writes != null) {
             writes.onStatement(statement);
         }
-        settings.onStatement(statement);
+        boolean wasPinned = pins.pinned();
+        settings.onStatement(statement);  // pins the session for what it may leave behind (SessionPins)
         if (routing.isPrimary(backendPool)) {
             sequences.ran(statement, sql);
         }
-        boolean unreplayable = isUnreplayable(statement) || statement.functions().contains("set_config");
-        if ((statement.pinsSession() || unreplayable) && pinnedBecause == null) {
-            pinnedBecause = !unreplayable ? statement.reason()
-                    : statement.setting().map(each -> "SET " + each.name()).orElse("set_config()");
+        if (pins.pinned() && !wasPinned) {
             try (SessionMdc.Scope ignored = mdc()) {
-                LOGGER.info("session pinned session={} backend={} reason={}", id(), backend.label(), pinnedBecause);
+                LOGGER.info("session pinned session={} backend={} reason={}", id(), backend.label(), pins.reason());
             }
             host.onPinned(this);
         }
@@ -1739,7 +1728,15 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         if (!routing.isPrimary(backendPool)) {
             placement.onReplicaAnswer(backendPool.target(), System.nanoTime());
         }
-        if (settings.onReadyForQuery(transactionStatus)) {
+        boolean wasPinned = pins.pinned();
+        boolean discardedAll = settings.onReadyForQuery(transactionStatus);
+        if (wasPinned && !pins.pinned()) {
+            // what it was pinned for is gone (DISCARD ALL, UNLISTEN *…): its connection goes back to the pool below
+            try (SessionMdc.Scope ignored = mdc()) {
+                LOGGER.info("session unpinned session={} backend={}", id(), connection.label());
+            }
+        }
+        if (discardedAll) {
             // its statements were forgotten when it was sent, or at its CommandComplete: the ones defined after it
             // in the stream (Npgsql sends DISCARD ALL in front of its next command) stay (COMPAT V8)
             connection.onDiscardAll();
@@ -1841,7 +1838,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
 
     /** In transaction mode, gives the connection back once nothing is in flight or queued and no transaction. */
     private void maybeRelease() {
-        if (backend == null || pinnedBecause != null || !routing.transactionPooling() || !responses.isEmpty()
+        if (backend == null || pins.pinned() || !routing.transactionPooling() || !responses.isEmpty()
                 || inBatch || transactionStatus != 'I' || !waiting.isEmpty()) {
             return;
         }
@@ -1925,7 +1922,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             onReplayLost(connection, cause);
             return;
         }
-        if (responses.isEmpty() && !inBatch && transactionStatus == 'I' && pinnedBecause == null
+        if (responses.isEmpty() && !inBatch && transactionStatus == 'I' && !pins.pinned()
                 && !backendSentFatal) {
             responses.clear();
             ignoredSyncs = 0;
@@ -2052,7 +2049,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
                 host.cancel(client.eventLoop(), backend);
             }
         } else {
-            how = pinnedBecause != null ? Release.RESET : Release.KEEP;
+            how = pins.pinned() ? Release.RESET : Release.KEEP;
         }
         giveBack(backend, how);
         backend = null;

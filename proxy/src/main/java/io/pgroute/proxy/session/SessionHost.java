@@ -11,7 +11,7 @@ public interface SessionHost {
     /** Sends a CancelRequest for whatever {@code backend} is running. */
     void cancel(EventLoop loop, BackendConnection backend);
 
-    /** The session now keeps its primary connection until it ends (temp table, LISTEN, …). */
+    /** The session now keeps its primary connection while the state it left there lasts (temp table, LISTEN, …). */
     void onPinned(ClientSession session);
 
     /** Called once per session when it ends, whatever the reason. */

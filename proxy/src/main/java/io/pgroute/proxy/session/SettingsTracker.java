@@ -14,7 +14,9 @@ import java.util.Locale;
 /**
  * The session parameters a client set, kept as PostgreSQL keeps them: a SET counts once its statement succeeded
  * outside a transaction, or when its transaction commits; a failed statement or a rollback forgets it; SET LOCAL
- * never outlives its transaction. {@code RESET ALL} and {@code DISCARD ALL} clear everything.
+ * never outlives its transaction. {@code RESET ALL} and {@code DISCARD ALL} clear everything. The statements that free
+ * the state a session is pinned for ({@link SessionPins}: {@code UNLISTEN *}, {@code DISCARD ALL}…) are followed the
+ * same way, so that the session gives up its connection only once their transaction committed.
  *
  * <p>A request cycle is followed statement by statement, as the server runs it: each statement's CommandComplete
  * (or EmptyQueryResponse, PortalSuspended) says it ran, so in a cycle that fails, what ran before the error counts
@@ -39,6 +41,7 @@ final class SettingsTracker {
     private static final String DISCARD_ALL = "discard all";
 
     private final SessionSettings desired = new SessionSettings();
+    private final SessionPins pins;
     /** SettingChange and Savepoint events of the open transaction, in order. */
     private final List<Object> inTransaction = new ArrayList<>();
     private final Deque<Cycle> cycles = new ArrayDeque<>();
@@ -67,6 +70,10 @@ final class SettingsTracker {
         private boolean failed;
     }
 
+    SettingsTracker(SessionPins pins) {
+        this.pins = pins;
+    }
+
     SessionSettings desired() {
         return desired;
     }
@@ -79,6 +86,10 @@ final class SettingsTracker {
             return;
         }
         int statement = cycle.sent++;
+        SessionPins.Freeing freeing = pins.onStatement(info);
+        if (freeing != null) {
+            cycle.events.add(new Event(statement, freeing));
+        }
         if ((info.kind() == StatementKind.SET || info.kind() == StatementKind.RESET) && info.setting().isPresent()) {
             SettingChange change = info.setting().get();
             if (!change.local()) {
@@ -185,14 +196,14 @@ final class SettingsTracker {
         }
     }
 
-    /** The changes that survive the savepoint rollbacks among {@code events}. */
-    private static List<SettingChange> effective(List<Object> events) {
-        List<SettingChange> result = new ArrayList<>();
+    /** The changes (SettingChange, SessionPins.Freeing) that survive the savepoint rollbacks among {@code events}. */
+    private static List<Object> effective(List<Object> events) {
+        List<Object> result = new ArrayList<>();
         List<String> names = new ArrayList<>();
         List<Integer> marks = new ArrayList<>();
         for (Object each : events) {
-            if (each instanceof SettingChange change) {
-                result.add(change);
+            if (!(each instanceof Savepoint)) {
+                result.add(each);
                 continue;
             }
             Savepoint savepoint = (Savepoint) each;
@@ -216,7 +227,12 @@ final class SettingsTracker {
         return result;
     }
 
-    private void apply(SettingChange change) {
+    private void apply(Object committed) {
+        if (committed instanceof SessionPins.Freeing freeing) {
+            pins.free(freeing);
+            return;
+        }
+        SettingChange change = (SettingChange) committed;
         String name = change.name().toLowerCase(Locale.ROOT);
         if (name.equals(DISCARD_ALL)) {
             desired.discardAll();

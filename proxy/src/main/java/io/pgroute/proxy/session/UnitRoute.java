@@ -105,7 +105,7 @@ record UnitRoute(boolean read, boolean statementless, StatementInfo statement) {
     }
 
     private static boolean isRead(SessionRouting routing, StatementInfo info) {
-        if (info.hint() == Hint.PRIMARY || ClientSession.isUnreplayable(info) || routing.isKnownWrite(info)) {
+        if (info.hint() == Hint.PRIMARY || SessionPins.isUnreplayable(info) || routing.isKnownWrite(info)) {
             return false;
         }
         return info.readOnly() || info.hint() == Hint.REPLICA;

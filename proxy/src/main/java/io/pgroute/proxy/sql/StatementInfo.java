@@ -72,6 +72,16 @@ public record StatementInfo(
         parts = List.copyOf(parts);
     }
 
+    /** Whether it calls a function that takes a session-level advisory lock (which pins its session). */
+    public boolean takesSessionLock() {
+        for (String each : functions) {
+            if (FunctionRules.pinsSession(each)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** This classification for a text of shape {@code shape}. */
     StatementInfo withFingerprint(String shape) {
         return new StatementInfo(kind, readOnly, cacheable, tablesRead, tablesWritten, tablesComplete, functions,

@@ -29,8 +29,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * State that cannot move to another backend connection — temp tables, LISTEN, session advisory locks — pins the
- * client to its connection for the rest of its session, while other clients keep sharing the rest of a pool of two;
- * when the pinned client leaves, its connection is cleaned before anyone else gets it.
+ * client to its connection while that state lasts, while other clients keep sharing the rest of a pool of two; when
+ * the pinned client leaves, its connection is cleaned before anyone else gets it.
  */
 class PinningIT {
 
@@ -191,6 +191,54 @@ class PinningIT {
             }
             assertThat(reached).as("a later client ran on the formerly pinned backend %d", pinnedPid).isTrue();
         }
+    }
+
+    /**
+     * A pin lasts while its state does: asyncpg's connection release ({@code SELECT pg_advisory_unlock_all(); CLOSE
+     * ALL; UNLISTEN *; RESET ALL;}, one Query) frees a session pinned by an advisory lock and a LISTEN, and its reads
+     * spread over the replicas again; with a temporary table as well, only DISCARD ALL does. Until then every read
+     * runs on the pinned primary connection and sees the session's own state.
+     */
+    @Test
+    void givesUpItsConnectionOnceWhatPinnedItIsGone() throws Exception {
+        Properties simple = new Properties();
+        simple.setProperty("preferQueryMode", "simple");
+        for (Properties mode : new Properties[] {new Properties(), simple}) {
+            String label = mode == simple ? "simple" : "extended";
+            try (Connection c = connect(mode); Statement s = c.createStatement();
+                 Connection superuser = superuser(); Statement ss = superuser.createStatement()) {
+                s.execute("SELECT pg_advisory_lock(454545)");
+                s.execute("LISTEN pin_release");
+                assertThat(nodesAnswering(s, 20)).as("%s: pinned", label).containsExactly("primary");
+                s.execute("BEGIN; UNLISTEN *; ROLLBACK");
+                assertThat(nodesAnswering(s, 20)).as("%s: an UNLISTEN rolled back", label).containsExactly("primary");
+
+                s.execute("SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL;");
+                assertThat(locks(ss, 454545)).isZero();
+                assertThat(nodesAnswering(s, 50)).as("%s: after asyncpg's release", label).contains("replica");
+
+                s.execute("CREATE TEMP TABLE pin_release_temp (id int)");
+                s.execute("LISTEN pin_release");
+                s.execute("UNLISTEN *");
+                for (int i = 0; i < 20; i++) {
+                    assertThat(scalarInt(s, "SELECT count(*) FROM pin_release_temp")).as("%s: %d", label, i).isZero();
+                }
+                assertThat(nodesAnswering(s, 20)).as("%s: a temp table is left", label).containsExactly("primary");
+                s.execute("DISCARD ALL");
+                assertThat(nodesAnswering(s, 50)).as("%s: after DISCARD ALL", label).contains("replica");
+                assertThat(scalarString(s, "/* pgroute: primary */ SELECT coalesce(to_regclass('pin_release_temp')"
+                        + "::text, 'none')")).isEqualTo("none");
+            }
+        }
+    }
+
+    /** Which kinds of node answered {@code times} reads. */
+    private static Set<String> nodesAnswering(Statement s, int times) throws SQLException {
+        Set<String> result = new HashSet<>();
+        for (int i = 0; i < times; i++) {
+            result.add(scalarString(s, "SELECT pg_is_in_recovery()").equals("t") ? "replica" : "primary");
+        }
+        return result;
     }
 
     /**

@@ -14,7 +14,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class SettingsTrackerTest {
 
     private static Classifier classifier;
-    private final SettingsTracker tracker = new SettingsTracker();
+    private final SettingsTracker tracker = new SettingsTracker(new SessionPins());
 
     @BeforeAll
     static void start() {

@@ -1,0 +1,179 @@
+package io.pgroute.proxy.session;
+
+import io.pgroute.proxy.sql.BuiltinFunctions;
+import io.pgroute.proxy.sql.Classifier;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** A session pinned for the state it left on its connection, and unpinned once that state is gone. */
+class SessionPinsTest {
+
+    private static Classifier classifier;
+    private final SessionPins pins = new SessionPins();
+    private final SettingsTracker tracker = new SettingsTracker(pins);
+
+    @BeforeAll
+    static void start() {
+        classifier = new Classifier(new BuiltinFunctions(), 1000);
+    }
+
+    @AfterAll
+    static void stop() {
+        classifier.close();
+    }
+
+    /** One cycle of {@code sql}; statement {@code failing} (from 0; -1: none) fails; ReadyForQuery {@code status}. */
+    private void cycle(String sql, int failing, char status) {
+        tracker.onStatement(classifier.classify(sql));
+        tracker.endCycle();
+        String[] parts = sql.split(";");
+        for (int i = 0; i < parts.length; i++) {
+            if (i == failing) {
+                tracker.onError();
+                break;
+            }
+            tracker.onStatementDone();
+            String part = parts[i].trim().toUpperCase();
+            if (part.startsWith("ROLLBACK") && !part.contains(" TO ")) {
+                tracker.onCommandComplete("ROLLBACK");
+            } else if (part.startsWith("COMMIT")) {
+                tracker.onCommandComplete("COMMIT");
+            }
+        }
+        tracker.onReadyForQuery((byte) status);
+    }
+
+    private void ok(String sql) {
+        cycle(sql, -1, 'I');
+    }
+
+    @Test
+    void eachKindOfStateIsFreedByItsOwnStatement() {
+        String[][] cases = {
+                {"LISTEN jobs", "UNLISTEN *"},
+                {"SELECT pg_advisory_lock(42)", "SELECT pg_advisory_unlock_all()"},
+                {"SELECT pg_catalog.pg_try_advisory_lock(42)", "SELECT pg_catalog.pg_advisory_unlock_all()"},
+                {"PREPARE p AS SELECT 1", "DEALLOCATE ALL"},
+                {"DECLARE c CURSOR WITH HOLD FOR SELECT 1", "CLOSE ALL"},
+                {"SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL SERIALIZABLE", "RESET ALL"},
+        };
+        for (String[] each : cases) {
+            SessionPins fresh = new SessionPins();
+            SettingsTracker own = new SettingsTracker(fresh);
+            own.onStatement(classifier.classify(each[0]));
+            assertThat(fresh.pinned()).as(each[0]).isTrue();
+            own.onStatement(classifier.classify(each[1]));
+            own.endCycle();
+            own.onStatementDone();
+            own.onStatementDone();
+            own.onReadyForQuery((byte) 'I');
+            assertThat(fresh.pinned()).as(each[0] + " then " + each[1]).isFalse();
+        }
+    }
+
+    @Test
+    void anotherKindsStatementDoesNotUnpin() {
+        ok("LISTEN jobs");
+        ok("SELECT pg_advisory_unlock_all()");
+        ok("DEALLOCATE ALL");
+        ok("RESET ALL");
+        ok("CLOSE ALL");
+        ok("UNLISTEN jobs");  // one channel: pgroute does not count channels
+        assertThat(pins.pinned()).isTrue();
+        assertThat(pins.reason()).isEqualTo("listen");
+        ok("UNLISTEN *");
+        assertThat(pins.pinned()).isFalse();
+    }
+
+    @Test
+    void everyKindMustBeFreed() {
+        ok("LISTEN jobs");
+        ok("SELECT pg_advisory_lock(1)");
+        ok("UNLISTEN *");
+        assertThat(pins.pinned()).isTrue();
+        assertThat(pins.reason()).contains("pg_advisory_lock");
+        ok("SELECT pg_advisory_unlock_all()");
+        assertThat(pins.pinned()).isFalse();
+    }
+
+    @Test
+    void asyncpgsReleaseUnpinsWhatItFrees() {
+        ok("LISTEN jobs");
+        ok("SELECT pg_advisory_lock(7)");
+        ok("SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL;");
+        assertThat(pins.pinned()).isFalse();
+    }
+
+    @Test
+    void temporaryTablesDoBlocksAndSetConfigNeedDiscardAll() {
+        for (String pin : new String[]{"CREATE TEMP TABLE t (a int)", "SELECT 1 INTO TEMP t2",
+                "DO $$BEGIN PERFORM set_config('a.b', 'c', false); END$$",
+                "SELECT set_config('role', 'someone', false)"}) {
+            SessionPins fresh = new SessionPins();
+            SettingsTracker own = new SettingsTracker(fresh);
+            for (String free : new String[]{"SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL",
+                    "DEALLOCATE ALL", "DISCARD TEMP"}) {
+                own.onStatement(classifier.classify(pin));
+                own.onStatement(classifier.classify(free));
+                own.endCycle();
+                for (int i = 0; i < 6; i++) {
+                    own.onStatementDone();
+                }
+                own.onReadyForQuery((byte) 'I');
+                assertThat(fresh.pinned()).as(pin + " then " + free).isTrue();
+            }
+            own.onStatement(classifier.classify("DISCARD ALL"));
+            own.endCycle();
+            own.onStatementDone();
+            own.onReadyForQuery((byte) 'I');
+            assertThat(fresh.pinned()).as(pin + " then DISCARD ALL").isFalse();
+        }
+    }
+
+    @Test
+    void aPinSentAfterTheFreeingStatementStays() {
+        ok("LISTEN a");
+        ok("UNLISTEN *; LISTEN b");
+        assertThat(pins.pinned()).isTrue();
+        ok("DISCARD ALL");
+        assertThat(pins.pinned()).isFalse();
+        // Npgsql puts DISCARD ALL in front of the next client's first command, in one write
+        ok("SELECT pg_advisory_lock(1)");
+        tracker.onStatement(classifier.classify("DISCARD ALL"));
+        tracker.endCycle();
+        tracker.onStatement(classifier.classify("LISTEN c"));
+        tracker.endCycle();
+        tracker.onStatementDone();
+        tracker.onReadyForQuery((byte) 'I');
+        assertThat(pins.pinned()).as("the LISTEN after it, not answered yet").isTrue();
+        tracker.onStatementDone();
+        tracker.onReadyForQuery((byte) 'I');
+        assertThat(pins.pinned()).isTrue();
+        assertThat(pins.reason()).isEqualTo("listen");
+    }
+
+    @Test
+    void aStatementThatLocksAndUnlocksStaysPinned() {
+        ok("SELECT pg_advisory_unlock_all(), pg_advisory_lock(3)");
+        assertThat(pins.pinned()).isTrue();
+    }
+
+    @Test
+    void freeingCountsOnlyOnceCommitted() {
+        ok("LISTEN a");
+        cycle("BEGIN; UNLISTEN *; ROLLBACK", -1, 'I');
+        assertThat(pins.pinned()).as("rolled back").isTrue();
+        cycle("UNLISTEN *; SELECT 1/0", 1, 'I');
+        assertThat(pins.pinned()).as("its implicit transaction failed").isTrue();
+        cycle("BEGIN; SAVEPOINT s; UNLISTEN *; ROLLBACK TO s; COMMIT", -1, 'I');
+        assertThat(pins.pinned()).as("rolled back to a savepoint").isTrue();
+        cycle("BEGIN", -1, 'T');
+        cycle("UNLISTEN *", -1, 'T');
+        assertThat(pins.pinned()).as("not committed yet").isTrue();
+        cycle("COMMIT", -1, 'I');
+        assertThat(pins.pinned()).isFalse();
+    }
+}
