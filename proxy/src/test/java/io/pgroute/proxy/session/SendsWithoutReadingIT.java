@@ -21,14 +21,26 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class SendsWithoutReadingIT {
 
-    /**
-     * 64 MB of requests in all. Besides pgroute's own 2 MiB, the kernel buffers some of what the writer sends before
-     * it blocks, and with receive buffers that grow to 32 MB (this machine's tcp_rmem) that was 17 MB once in CI:
-     * with 32 MB in all, "less than half" then failed although pgroute held the client back as it should.
-     */
-    private static final int QUERIES = 8000;
     /** Each query's text (a comment pads it) and each answer's value: 8 kB. */
     private static final int SIZE = 8000;
+    /**
+     * At least 64 MB of requests in all, and four times what the kernel may buffer. Besides pgroute's own 2 MiB, the
+     * kernel buffers some of what the writer sends before it blocks (the client's send buffer and pgroute's receive
+     * buffer, which grow up to tcp_wmem's and tcp_rmem's maximum): with receive buffers that grow to 32 MB that was
+     * 17 MB once in CI, and with 32 MB in all "less than half" failed although pgroute held the client back.
+     */
+    private static final int QUERIES = (int) Math.max(8000, 4 * (maximum("tcp_rmem") + maximum("tcp_wmem")) / SIZE);
+
+    /** The largest buffer the kernel grows a TCP socket's {@code name} (tcp_rmem, tcp_wmem) to; 32 MB if unknown. */
+    private static long maximum(String name) {
+        try {
+            String[] values = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/sys/net/ipv4/" + name))
+                    .trim().split("\\s+");
+            return Long.parseLong(values[values.length - 1]);
+        } catch (IOException | RuntimeException unreadable) {
+            return 32L << 20;
+        }
+    }
 
     @Test
     void aClientThatDoesNotReadIsHeldBackAndThenGetsEveryAnswer() throws Exception {
