@@ -52,6 +52,8 @@ public final class MetricsBinder {
                 metrics.counter("pgroute.pool.waits", "leases that waited for a free server connection",
                         () -> sum(pools, node, pool -> pool.waits()), "node", node);
             }
+            metrics.counter("pgroute.stale.plans", "Binds a server answered 0A000 (cached plan must not change result"
+                    + " type): the statement is prepared again", each::stalePlans, "database", name);
             NodeMonitor monitor = each.monitor();
             if (monitor != null) {
                 bindNodes(metrics, name, monitor);

@@ -26,6 +26,7 @@ public final class DatabaseRouting implements AutoCloseable {
     private final java.util.Set<String> parsedStatements = ConcurrentHashMap.newKeySet();
     /** Statements whose plan a server found stale (see {@link #planChanged}), with how many times; others are 0. */
     private final Map<String, Integer> planGenerations = new ConcurrentHashMap<>();
+    private final java.util.concurrent.atomic.LongAdder stalePlans = new java.util.concurrent.atomic.LongAdder();
     private final java.util.Set<String> knownWrites = ConcurrentHashMap.newKeySet();
     private final java.util.concurrent.atomic.AtomicLong safetyNetRetries = new java.util.concurrent.atomic.AtomicLong();
     /** Acknowledged writes of every session, for {@code consistency: global}. Kept across reloads. */
@@ -175,18 +176,15 @@ public final class DatabaseRouting implements AutoCloseable {
      * again, as a client does after that error: its generation moves on.
      */
     public void planChanged(String backendName) {
+        stalePlans.increment();
         if (planGenerations.size() < MAX_PARSED || planGenerations.containsKey(backendName)) {
             planGenerations.merge(backendName, 1, Integer::sum);
         }
     }
 
-    /** How many times a server found the plan of one of pgroute's statements stale, over all of them. */
+    /** How many times a server found the plan of a statement stale (0A000 on a Bind), since start. */
     public long stalePlans() {
-        long result = 0;
-        for (int each : planGenerations.values()) {
-            result += each;
-        }
-        return result;
+        return stalePlans.sum();
     }
 
     /** How many times the plan of this statement was found stale; 0 for nearly all. */

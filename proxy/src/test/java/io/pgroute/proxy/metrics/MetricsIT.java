@@ -37,7 +37,7 @@ class MetricsIT {
             "pgroute_cache_hits_total", "pgroute_cache_misses_total", "pgroute_cache_stores_total",
             "pgroute_cache_invalidations_total", "pgroute_cache_errors_total", "pgroute_cache_circuit_open",
             "pgroute_replica_lag_bytes", "pgroute_replica_lag_seconds", "pgroute_node_up", "pgroute_pinned_sessions",
-            "pgroute_errors_total");
+            "pgroute_errors_total", "pgroute_stale_plans_total");
 
     private static final Pattern SAMPLE = Pattern.compile(
             "([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{[^}]*})? (-?[0-9.]+(?:[eE][-+]?[0-9]+)?|NaN|[+-]Inf)");
