@@ -72,6 +72,11 @@ public final class BackendConnection {
     }
 
     /** The parameters the server reported, kept current from every ParameterStatus it sent since startup. */
+    /** What the server reported for {@code name} at startup, its value after a RESET; "" if nothing. */
+    public String serverParameter(String name) {
+        return serverParameters.getOrDefault(name, "");
+    }
+
     public Map<String, String> reportedParameters() {
         return reported;
     }
@@ -102,14 +107,23 @@ public final class BackendConnection {
      * the connection is clean (at once when nothing was applied), false when it is unusable.
      */
     public void resetApplied(java.util.function.Consumer<Boolean> done) {
-        String sql = new SessionSettings().syncSql(applied);
+        applySettings(new SessionSettings(), done);
+    }
+
+    /**
+     * Brings the connection to {@code wanted} (what earlier clients applied is reset, the rest set), so that the
+     * parameters the server reports are those a new client with {@code wanted} startup parameters is told at login.
+     * {@code done} gets true once it is (at once when nothing changes), false when the connection is unusable.
+     */
+    public void applySettings(SessionSettings wanted, java.util.function.Consumer<Boolean> done) {
+        String sql = wanted.syncSql(applied);
         if (sql == null) {
             done.accept(true);
             return;
         }
         new ConnectionReset(this, sql, clean -> {
             if (clean) {
-                applied = new SessionSettings();
+                applied = new SessionSettings(wanted);
             }
             done.accept(clean);
         }).start();

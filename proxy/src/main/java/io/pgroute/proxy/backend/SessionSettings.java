@@ -9,7 +9,8 @@ import java.util.Set;
 
 /**
  * Session parameters a client changed with SET since it connected (its startup parameters are already the
- * defaults of the connections it uses), as normalized name → value text as written. A backend connection records
+ * defaults of the connections it uses, but the {@link #REPLAYED_STARTUP} ones, which are replayed like SETs: see
+ * {@link #startup} and {@link #over}), as normalized name → value text as written. A backend connection records
  * the settings applied to it the same way; {@link #syncSql} is what brings one to the other.
  */
 public final class SessionSettings {
@@ -47,6 +48,57 @@ public final class SessionSettings {
     }
 
     private final Map<String, String> values;
+
+    /**
+     * A value no client can write (SQL text holds no NUL): a parameter with it is one whose value on a server is not
+     * known, so that {@link #syncSql} sets (or resets) it whatever the other side holds.
+     */
+    private static final String UNKNOWN = "\u0000unknown";
+
+    /**
+     * Startup parameters pgroute replays with {@code SET} instead of opening server connections with them, so that
+     * clients that differ only in these share one pool: {@code application_name} (psql, libpq applications and
+     * drivers put it in their startup message, each application its own).
+     */
+    public static final java.util.List<String> REPLAYED_STARTUP = java.util.List.of("application_name");
+
+    /** The {@link #REPLAYED_STARTUP} parameters among a client's {@code startupParameters}, as settings to replay. */
+    public static SessionSettings startup(Map<String, String> startupParameters) {
+        SessionSettings result = new SessionSettings();
+        for (String each : REPLAYED_STARTUP) {
+            String value = startupParameters.get(each);
+            if (value != null) {
+                result.values.put(each, literal(value));
+            }
+        }
+        return result;
+    }
+
+    /** {@code value} as a string literal read the same whatever standard_conforming_strings is. */
+    static String literal(String value) {
+        return "E'" + value.replace("\\", "\\\\").replace("'", "''") + "'";
+    }
+
+    /**
+     * These settings over a client's {@link #startup} parameters: each of those it has not SET since, then its own
+     * SETs. What a server connection must hold for the client (its own startup parameters being none of those).
+     */
+    public SessionSettings over(SessionSettings startup) {
+        if (startup.values.isEmpty()) {
+            return this;
+        }
+        SessionSettings result = new SessionSettings(startup);
+        result.values.keySet().removeAll(values.keySet());
+        result.values.putAll(values);
+        return result;
+    }
+
+    /** These settings with {@code name}'s value on the server unknown (a client's RESET ran there). */
+    public SessionSettings withUnknown(String name) {
+        SessionSettings result = new SessionSettings(this);
+        result.values.put(name, UNKNOWN);
+        return result;
+    }
 
     public SessionSettings() {
         this.values = new LinkedHashMap<>();

@@ -20,6 +20,7 @@ import io.pgroute.proxy.backend.BackendConnection;
 import io.pgroute.proxy.backend.BackendErrorException;
 import io.pgroute.proxy.backend.BackendPool;
 import io.pgroute.proxy.backend.BackendTarget;
+import io.pgroute.proxy.backend.SessionSettings;
 import io.pgroute.proxy.error.ErrorResponder;
 import io.pgroute.proxy.server.ProxyContext;
 import io.pgroute.proxy.session.CancelRegistry;
@@ -86,8 +87,9 @@ final class SessionStarter extends ChannelInboundHandlerAdapter {
     }
 
     /**
-     * Leases the client's first connection. One that earlier clients left with settings of theirs is reset first:
-     * what the server reports is what this client is told at login (COMPAT P1). A connection the reset finds broken
+     * Leases the client's first connection. One that earlier clients left with settings of theirs is reset first,
+     * and the client's replayed startup parameters (its application_name) are set: what the server reports is what
+     * this client is told at login (COMPAT P1), the server's cleaned application_name included. A connection the reset finds broken
      * is closed and another one leased, {@code retries} more times.
      */
     private void lease(ChannelHandlerContext ctx, SessionRouting routing, BackendPool pool, int retries) {
@@ -98,7 +100,7 @@ final class SessionStarter extends ChannelInboundHandlerAdapter {
                 return;
             }
             BackendConnection backend = connecting.getNow();
-            backend.resetApplied(clean -> {
+            backend.applySettings(SessionSettings.startup(parameters), clean -> {
                 if (clean) {
                     onBackendReady(ctx, routing, pool, backend);
                     return;
@@ -124,6 +126,8 @@ final class SessionStarter extends ChannelInboundHandlerAdapter {
         Map<String, String> startup = new LinkedHashMap<>(parameters);
         startup.remove("user");
         startup.remove("database");
+        // replayed with SET on each lease instead: clients that differ only in these share a pool
+        SessionSettings.REPLAYED_STARTUP.forEach(startup::remove);
         return new BackendTarget(db.name() + "/primary", db.primary().host(), db.primary().port(), db.dbname(),
                 backendUser, password, tls(db.tls()), startup);
     }

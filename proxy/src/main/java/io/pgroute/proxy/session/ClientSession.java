@@ -86,6 +86,22 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     /** Why the session keeps its primary connection between transactions, if it does. */
     private final SessionPins pins = new SessionPins();
     private final SettingsTracker settings = new SettingsTracker(pins);
+    /**
+     * The client's startup parameters pgroute replays with SET ({@link SessionSettings#startup}: its
+     * application_name), which its RESETs go back to; empty for most clients.
+     */
+    private final SessionSettings startup;
+    /** What the server reported for each of them at login (its cleaned application_name): RESET's report. */
+    private final java.util.Map<String, String> startupReported = new java.util.HashMap<>(2);
+    /**
+     * A statement that resets one of the {@link #startup} parameters (RESET, RESET ALL, DISCARD ALL, SET … TO
+     * DEFAULT) was sent on the held connection: the server went back to its own value, not the client's, and reports
+     * that, which the client is told as its own; once the client's transaction is over the connection is set again
+     * before the client's next request ({@link #resyncPending}).
+     */
+    private boolean startupReset;
+    /** The held connection needs the client's settings set again before its next request (see startupReset). */
+    private boolean resyncPending;
     private final SettingsReplay replay = new SettingsReplay();
     private final SequenceState sequences = new SequenceState();
     private final Deallocations deallocations = new Deallocations();
@@ -207,6 +223,10 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
                 routing::serializableByDefault);
         this.placement = new ReadPlacement(routing, () -> serializable.serializable(settings.desired()));
         routing.clientEncoding(startupBackend.reportedParameters().get("client_encoding"));
+        this.startup = SessionSettings.startup(info.startupParameters());
+        for (String each : startup.values().keySet()) {
+            startupReported.put(each, startupBackend.reportedParameters().getOrDefault(each, ""));
+        }
         this.backend = startupBackend;
         this.backendPool = pool;
         startupBackend.attach(this);
@@ -562,6 +582,10 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             }
             if (type == FrontendType.QUERY && answeredHere(next)) {
                 continue;
+            }
+            if (backend != null && resyncPending && transactionStatus == 'I' && responses.isEmpty()
+                    && startsCycle(type, inBatch) && resync()) {
+                continue;  // the request waits for the replay on the connection it keeps (see startupReset)
             }
             if (backend != null && mustStay()) {
                 if (beginUnconfirmed && startsCycle(type, inBatch) && responses.pendingCycles() > 0) {
@@ -1168,6 +1192,9 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         }
         boolean wasPinned = pins.pinned();
         settings.onStatement(statement);  // pins the session for what it may leave behind (SessionPins)
+        if (!startup.isEmpty() && resetsStartup(statement)) {
+            startupReset = true;
+        }
         if (routing.isPrimary(backendPool)) {
             sequences.ran(statement, sql);
         }
@@ -1180,7 +1207,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     }
 
     private void lease(BackendPool pool) {
-        BackendConnection ready = pool.leaseNow(settings.desired());
+        BackendConnection ready = pool.leaseNow(effectiveSettings());
         if (ready != null) {
             // the common case: an idle connection, no wait, so the client's reads need not stop
             onLeasedInPump(pool, ready);
@@ -1366,7 +1393,8 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         // backpressure follows this pairing: each side reads only while the other can take writes
         connection.setAutoRead(client.isWritable());
         updateClientReads();
-        String sync = settings.desired().syncSql(connection.applied());
+        resyncPending = false;
+        String sync = effectiveSettings().syncSql(connection.applied());
         if (sync != null) {
             recorder.settingsReplayed();
         }
@@ -1382,8 +1410,51 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             responses.add(ResponseQueue.Entry.injected(ResponseQueue.Kind.QUERY));
             connection.unnamedStatement(null);  // a simple Query drops the unnamed statement
             connection.write(new Query(sync));
-            connection.applied(settings.desired());
+            connection.applied(effectiveSettings());
         }
+    }
+
+    /** The settings the client's server connection must hold: its own SETs over its {@link #startup} parameters. */
+    private SessionSettings effectiveSettings() {
+        return settings.desired().over(startup);
+    }
+
+    /**
+     * Sets the held connection to the client's settings again (after one of its statements reset a startup
+     * parameter there) before the next request, which waits for it as behind a lease's replay. Returns true when it
+     * sent something.
+     */
+    private boolean resync() {
+        resyncPending = false;
+        String sync = effectiveSettings().syncSql(backend.applied());
+        if (sync == null) {
+            return false;
+        }
+        recorder.settingsReplayed();
+        replay.sent();
+        responses.add(ResponseQueue.Entry.injected(ResponseQueue.Kind.QUERY));
+        backend.unnamedStatement(null);
+        backend.write(new Query(sync));
+        backend.applied(effectiveSettings());
+        backend.flush();
+        return true;
+    }
+
+    /** Whether {@code statement} (or one of its parts) takes one of the {@link #startup} parameters back to default. */
+    private boolean resetsStartup(StatementInfo statement) {
+        if (statement.multiStatement()) {
+            for (StatementInfo each : statement.parts()) {
+                if (resetsStartup(each)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+        if (statement.kind() == StatementKind.DISCARD) {
+            return statement.target().filter("all"::equalsIgnoreCase).isPresent();
+        }
+        return statement.setting().filter(each -> each.value() == null && !each.local()
+                && (each.name().equals("all") || startup.get(each.name()) != null)).isPresent();
     }
 
     private void onLeaseFailed(BackendPool pool, Throwable cause) {
@@ -1428,9 +1499,15 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         if (completesStatement(type) && responses.headIsClients()) {
             settings.onStatementDone();  // what ran before an error in the same cycle counts (COMPAT G1)
         }
+        ParameterStatus reworded = null;  // a ParameterStatus told the client with its own value instead
         if (type == BackendType.PARAMETER_STATUS) {
             ParameterStatus status = frame.decode(ParameterStatus::decode);
             connection.onParameterStatus(status.name(), status.value());
+            if (startupReset && !injected && startupReported.containsKey(status.name())
+                    && status.value().equals(connection.serverParameter(status.name()))) {
+                // the client's RESET: PostgreSQL goes back to what the client connected with, and says so
+                reworded = new ParameterStatus(status.name(), startupReported.get(status.name()));
+            }
             if ("client_encoding".equals(status.name())) {
                 routing.clientEncoding(status.value());  // how the client's next texts are read (SJIS, BIG5, …)
             }
@@ -1488,7 +1565,10 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
                 && holdForInvalidation(connection, frame, status, disposition)) {
             return;
         }
-        if (disposition == ResponseQueue.Disposition.RELAY && relocated == null) {
+        if (disposition == ResponseQueue.Disposition.RELAY && reworded != null) {
+            frame.release();
+            toClient(reworded);
+        } else if (disposition == ResponseQueue.Disposition.RELAY && relocated == null) {
             toClient(frame);
             if (type == BackendType.DATA_ROW && out.gatheredBytes() >= FLUSH_ROWS_ABOVE) {
                 out.flush();  // the rest of this read follows at its read-complete
@@ -1743,7 +1823,14 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         }
         if (transactionStatus == 'I') {
             translator.onTransactionEnd();
-            connection.applied(settings.desired());
+            connection.applied(effectiveSettings());
+            if (startupReset) {
+                startupReset = false;
+                for (String each : startup.values().keySet()) {
+                    connection.applied(connection.applied().withUnknown(each));
+                }
+                resyncPending = true;
+            }
             placement.onIdle(routing.isPrimary(backendPool));
         }
         if (closeIfDrained()) {

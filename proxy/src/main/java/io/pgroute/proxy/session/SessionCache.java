@@ -42,6 +42,11 @@ final class SessionCache {
     private final String database;
     private final String role;
     private final Map<String, String> startupSettings;
+    /**
+     * Not part of a key: no answer pgroute caches can depend on it (a read of {@code current_setting()} or of
+     * {@code pg_stat_activity} is never cached), and clients of different applications share entries.
+     */
+    private static final String APPLICATION_NAME = "application_name";
 
     /** The head frame whose unit was already looked up (or found not cacheable): not looked up again. */
     private PgFrame checkedHead;
@@ -66,7 +71,7 @@ final class SessionCache {
         Map<String, String> settings = new TreeMap<>();
         info.startupParameters().forEach((name, value) -> {
             String folded = name.toLowerCase(Locale.ROOT);
-            if (!folded.equals("user") && !folded.equals("database")) {
+            if (!folded.equals("user") && !folded.equals("database") && !folded.equals(APPLICATION_NAME)) {
                 settings.put(folded, value);
             }
         });
@@ -114,6 +119,7 @@ final class SessionCache {
         if (keyContext == null || !sessionSettings.equals(keySettingsSource)) {
             Map<String, String> settings = new TreeMap<>(startupSettings);
             sessionSettings.forEach((name, value) -> settings.put(name.toLowerCase(Locale.ROOT), value));
+            settings.remove(APPLICATION_NAME);
             keyContext = CacheKey.Context.of(database, role, CacheKey.Settings.of(settings));
             keySettingsSource = Map.copyOf(sessionSettings);
         }

@@ -151,6 +151,42 @@ class CacheIT {
         }
     }
 
+    /**
+     * application_name is not part of a key: a client of another application (its own name in the startup message,
+     * as libpq sends it, or SET) gets the entry another one stored, while a setting that changes answers (DateStyle)
+     * (IntervalStyle) still keeps clients apart.
+     */
+    @Test
+    void clientsOfDifferentApplicationsShareEntries() throws Exception {
+        String table = table("c_apps");
+        String sql = "SELECT i FROM " + table;
+        try (Connection first = connectAs("app-one")) {
+            execute(first, "CREATE TABLE " + table + " (i interval)", "INSERT INTO " + table + " VALUES ('1 day 2 hours')");
+            assertThat(untilCached(proxy, first, sql)).containsExactly("1 day 02:00:00");
+        }
+        try (Connection second = connectAs("app-two"); Connection third = connect(proxy)) {
+            execute(third, "SET application_name = 'app-three'");
+            for (Connection each : new Connection[] {second, third}) {
+                long before = hits(proxy);
+                assertThat(rows(each, sql)).containsExactly("1 day 02:00:00");
+                assertThat(hits(proxy)).as("a hit for another application").isEqualTo(before + 1);
+            }
+            execute(third, "SET IntervalStyle = 'sql_standard'");
+            long before = hits(proxy);
+            assertThat(rows(third, sql)).containsExactly("1 2:00:00");
+            assertThat(hits(proxy)).as("another IntervalStyle").isEqualTo(before);
+        }
+    }
+
+    private static Connection connectAs(String applicationName) throws SQLException {
+        java.util.Properties props = new java.util.Properties();
+        props.setProperty("user", "app");
+        props.setProperty("password", "app");
+        props.setProperty("ApplicationName", applicationName);
+        props.setProperty("assumeMinServerVersion", "9.0");  // in the startup message, as libpq sends it
+        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + proxy.port() + "/app", props);
+    }
+
     @Test
     void aHitIsServedWithoutPostgresAndLivesForTheConfiguredTtl() throws Exception {
         String table = "c_ttl";

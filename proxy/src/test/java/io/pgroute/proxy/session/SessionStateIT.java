@@ -15,6 +15,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Savepoint;
 import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -194,6 +195,41 @@ class SessionStateIT {
                 assertThat(pg.getParameterStatuses()).as("ParameterStatus after %s", reset)
                         .containsAllEntriesOf(direct.unwrap(PGConnection.class).getParameterStatuses());
             }
+        }
+    }
+
+    /**
+     * pgroute opens its server connections without the client's application_name and sets it on each lease, so a
+     * RESET takes the server to its own default, not the client's startup value: pgroute tells the client its own
+     * (as PostgreSQL does) and sets the connection again before the client's next request, also when the client
+     * keeps that connection (pinned by a LISTEN here), with a name PostgreSQL cleans (non-ASCII becomes '?').
+     */
+    @Test
+    void resetGoesBackToTheStartupApplicationNameOnAConnectionTheClientKeeps() throws Exception {
+        for (String name : new String[] {"kept-start", "caf\u00e9 'quoted' \\ name"}) {
+            Properties props = new Properties();
+            props.setProperty("ApplicationName", name);
+            props.setProperty("assumeMinServerVersion", "9.0");  // application_name in the startup packet, not a SET
+            List<String> seen = new ArrayList<>();
+            for (boolean direct : new boolean[] {true, false}) {
+                try (Connection c = direct ? connectDirect(props) : connect(props); Statement s = c.createStatement()) {
+                    PGConnection pg = c.unwrap(PGConnection.class);
+                    s.execute("LISTEN kept_channel");
+                    StringBuilder steps = new StringBuilder("start " + pg.getParameterStatus("application_name") + "/"
+                            + scalar(s, "SHOW application_name"));
+                    for (String reset : new String[] {"RESET application_name", "SET application_name TO DEFAULT",
+                            "RESET ALL", "SET application_name = 'x'; RESET application_name"}) {
+                        s.execute("SET application_name = 'changed'");
+                        s.execute(reset);
+                        steps.append(", ").append(reset).append(": ").append(pg.getParameterStatus("application_name"))
+                                .append("/").append(scalar(s, "SHOW application_name")).append("/")
+                                .append(scalar(s, "SELECT application_name FROM pg_stat_activity"
+                                        + " WHERE pid = pg_backend_pid()"));
+                    }
+                    seen.add(steps.toString());
+                }
+            }
+            assertThat(seen.get(1)).as("through pgroute").isEqualTo(seen.get(0));
         }
     }
 
