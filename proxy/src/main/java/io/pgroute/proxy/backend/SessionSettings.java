@@ -48,6 +48,12 @@ public final class SessionSettings {
     }
 
     private final Map<String, String> values;
+    /** Changes made to these settings so far: what a copy made from them was made at. */
+    private int changes;
+
+    public int changes() {
+        return changes;
+    }
 
     /**
      * A value no client can write (SQL text holds no NUL): a parameter with it is one whose value on a server is not
@@ -110,6 +116,7 @@ public final class SessionSettings {
 
     /** SET name TO value; a null value (SET … TO DEFAULT) is a reset. */
     public void set(String name, String value) {
+        changes++;
         if (value == null) {
             values.remove(name);
         } else {
@@ -119,6 +126,7 @@ public final class SessionSettings {
     }
 
     public void reset(String name) {
+        changes++;
         values.remove(name);
     }
 
@@ -127,11 +135,13 @@ public final class SessionSettings {
      * RESET ALL leaves alone (they are GUC_NO_RESET_ALL; COMPAT G5).
      */
     public void resetAll() {
+        changes++;
         values.keySet().retainAll(NO_RESET_ALL);
     }
 
     /** DISCARD ALL: everything back to its default, the role and the session authorization too. */
     public void discardAll() {
+        changes++;
         values.clear();
     }
 

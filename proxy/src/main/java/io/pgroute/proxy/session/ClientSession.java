@@ -93,6 +93,8 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     private final SessionSettings startup;
     /** What the server reported for each of them at login (its cleaned application_name): RESET's report. */
     private final java.util.Map<String, String> startupReported = new java.util.HashMap<>(2);
+    /** The value of each of them the client was last told in a ParameterStatus. */
+    private final java.util.Map<String, String> startupTold = new java.util.HashMap<>(2);
     /**
      * A statement that resets one of the {@link #startup} parameters (RESET, RESET ALL, DISCARD ALL, SET … TO
      * DEFAULT) was sent on the held connection: the server went back to its own value, not the client's, and reports
@@ -102,6 +104,9 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     private boolean startupReset;
     /** The held connection needs the client's settings set again before its next request (see startupReset). */
     private boolean resyncPending;
+    /** {@link #effectiveSettings()} as last made, and the count of the client's changes it was made at. */
+    private SessionSettings effective;
+    private int effectiveAt;
     private final SettingsReplay replay = new SettingsReplay();
     private final SequenceState sequences = new SequenceState();
     private final Deallocations deallocations = new Deallocations();
@@ -226,6 +231,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         this.startup = SessionSettings.startup(info.startupParameters());
         for (String each : startup.values().keySet()) {
             startupReported.put(each, startupBackend.reportedParameters().getOrDefault(each, ""));
+            startupTold.put(each, startupReported.get(each));
         }
         this.backend = startupBackend;
         this.backendPool = pool;
@@ -1414,9 +1420,20 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         }
     }
 
-    /** The settings the client's server connection must hold: its own SETs over its {@link #startup} parameters. */
+    /**
+     * The settings the client's server connection must hold: its own SETs over its {@link #startup} parameters; made
+     * again only when the SETs changed (it is needed at every lease and transaction end).
+     */
     private SessionSettings effectiveSettings() {
-        return settings.desired().over(startup);
+        SessionSettings desired = settings.desired();
+        if (startup.isEmpty()) {
+            return desired;
+        }
+        if (effective == null || effectiveAt != desired.changes()) {
+            effective = desired.over(startup);
+            effectiveAt = desired.changes();
+        }
+        return effective;
     }
 
     /**
@@ -1500,13 +1517,22 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             settings.onStatementDone();  // what ran before an error in the same cycle counts (COMPAT G1)
         }
         ParameterStatus reworded = null;  // a ParameterStatus told the client with its own value instead
+        boolean swallowed = false;  // or not told at all
         if (type == BackendType.PARAMETER_STATUS) {
             ParameterStatus status = frame.decode(ParameterStatus::decode);
             connection.onParameterStatus(status.name(), status.value());
-            if (startupReset && !injected && startupReported.containsKey(status.name())
-                    && status.value().equals(connection.serverParameter(status.name()))) {
-                // the client's RESET: PostgreSQL goes back to what the client connected with, and says so
-                reworded = new ParameterStatus(status.name(), startupReported.get(status.name()));
+            if (!injected && startupReported.containsKey(status.name())) {
+                String told = status.value();
+                if (startupReset && told.equals(connection.serverParameter(status.name()))) {
+                    // the client's RESET: PostgreSQL goes back to what the client connected with, and says so if
+                    // that changes what the client was told
+                    told = startupReported.get(status.name());
+                    reworded = new ParameterStatus(status.name(), told);
+                    if (told.equals(startupTold.get(status.name()))) {
+                        swallowed = true;
+                    }
+                }
+                startupTold.put(status.name(), told);
             }
             if ("client_encoding".equals(status.name())) {
                 routing.clientEncoding(status.value());  // how the client's next texts are read (SJIS, BIG5, …)
@@ -1567,7 +1593,9 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         }
         if (disposition == ResponseQueue.Disposition.RELAY && reworded != null) {
             frame.release();
-            toClient(reworded);
+            if (!swallowed) {
+                toClient(reworded);
+            }
         } else if (disposition == ResponseQueue.Disposition.RELAY && relocated == null) {
             toClient(frame);
             if (type == BackendType.DATA_ROW && out.gatheredBytes() >= FLUSH_ROWS_ABOVE) {

@@ -37,4 +37,32 @@ class SessionSettingsTest {
         settings.discardAll();
         assertThat(settings.isEmpty()).isTrue();
     }
+
+    @Test
+    void replaysTheClientsApplicationNameUnderItsOwnSets() {
+        SessionSettings startup = SessionSettings.startup(java.util.Map.of("application_name", "it's \\ mine",
+                "DateStyle", "ISO", "user", "app"));
+        assertThat(startup.values()).containsExactly(java.util.Map.entry("application_name", "E'it''s \\\\ mine'"));
+
+        SessionSettings desired = new SessionSettings();
+        assertThat(desired.over(startup).syncSql(new SessionSettings()))
+                .isEqualTo("SET \"application_name\" TO E'it''s \\\\ mine'");
+        desired.set("application_name", "'other'");
+        desired.set("search_path", "a");
+        assertThat(desired.over(startup).values()).containsOnly(java.util.Map.entry("application_name", "'other'"),
+                java.util.Map.entry("search_path", "a"));
+        int before = desired.changes();
+        desired.reset("application_name");
+        assertThat(desired.changes()).isGreaterThan(before);
+        assertThat(desired.over(startup).get("application_name")).as("RESET goes back to the startup value")
+                .isEqualTo("E'it''s \\\\ mine'");
+        assertThat(desired.over(new SessionSettings())).isSameAs(desired);
+
+        SessionSettings applied = desired.over(startup);
+        assertThat(desired.over(startup).syncSql(applied)).isNull();
+        assertThat(desired.over(startup).syncSql(applied.withUnknown("application_name")))
+                .as("after a RESET ran on the server").isEqualTo("SET \"application_name\" TO E'it''s \\\\ mine'");
+        assertThat(new SessionSettings().syncSql(applied.withUnknown("application_name")))
+                .contains("RESET \"application_name\"");
+    }
 }

@@ -215,7 +215,7 @@ class PinningIT {
 
                 s.execute("SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL;");
                 assertThat(locks(ss, 454545)).isZero();
-                assertThat(nodesAnswering(s, 50)).as("%s: after asyncpg's release", label).contains("replica");
+                assertThat(aReplicaAnswers(s)).as("%s: after asyncpg's release", label).isTrue();
 
                 s.execute("CREATE TEMP TABLE pin_release_temp (id int)");
                 s.execute("LISTEN pin_release");
@@ -225,11 +225,25 @@ class PinningIT {
                 }
                 assertThat(nodesAnswering(s, 20)).as("%s: a temp table is left", label).containsExactly("primary");
                 s.execute("DISCARD ALL");
-                assertThat(nodesAnswering(s, 50)).as("%s: after DISCARD ALL", label).contains("replica");
+                assertThat(aReplicaAnswers(s)).as("%s: after DISCARD ALL", label).isTrue();
                 assertThat(scalarString(s, "/* pgroute: primary */ SELECT coalesce(to_regclass('pin_release_temp')"
                         + "::text, 'none')")).isEqualTo("none");
             }
         }
+    }
+
+    /**
+     * Whether a read is answered by a replica within 10 s: at once when the session wrote nothing, else once a replica
+     * has replayed its last write (creating a temp table writes the catalog), as read-your-writes wants.
+     */
+    private static boolean aReplicaAnswers(Statement s) throws SQLException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (System.nanoTime() < deadline) {
+            if (nodesAnswering(s, 10).contains("replica")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Which kinds of node answered {@code times} reads. */
