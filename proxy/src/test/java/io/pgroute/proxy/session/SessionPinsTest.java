@@ -25,25 +25,9 @@ class SessionPinsTest {
         classifier.close();
     }
 
-    /** One cycle of {@code sql}; statement {@code failing} (from 0; -1: none) fails; ReadyForQuery {@code status}. */
+    /** One cycle of {@code sql} (see {@link TrackerCycles#cycle}). */
     private void cycle(String sql, int failing, char status) {
-        tracker.onStatement(classifier.classify(sql));
-        tracker.endCycle();
-        String[] parts = sql.split(";");
-        for (int i = 0; i < parts.length; i++) {
-            if (i == failing) {
-                tracker.onError();
-                break;
-            }
-            tracker.onStatementDone();
-            String part = parts[i].trim().toUpperCase();
-            if (part.startsWith("ROLLBACK") && !part.contains(" TO ")) {
-                tracker.onCommandComplete("ROLLBACK");
-            } else if (part.startsWith("COMMIT")) {
-                tracker.onCommandComplete("COMMIT");
-            }
-        }
-        tracker.onReadyForQuery((byte) status);
+        new TrackerCycles(classifier, tracker).cycle(sql, failing, status);
     }
 
     private void ok(String sql) {

@@ -31,34 +31,15 @@ class SettingsTrackerTest {
         return cycle(sql, failed ? 0 : -1, status);
     }
 
-    /**
-     * Sends one cycle made of {@code sql}; the server runs its statements until the one numbered {@code failing}
-     * (from 0; -1: none), which fails, and ends it with ReadyForQuery {@code status}. COMMIT answers ROLLBACK when
-     * {@code status} after it is 'I' and the transaction it ends had failed, as PostgreSQL's does.
-     */
+    /** One cycle of {@code sql} (see {@link TrackerCycles#cycle}). */
     private boolean cycle(String sql, int failing, char status) {
-        tracker.onStatement(classifier.classify(sql));
-        tracker.endCycle();
-        String[] parts = sql.split(";");
-        for (int i = 0; i < parts.length; i++) {
-            if (i == failing) {
-                tracker.onError();
-                break;
-            }
-            tracker.onStatementDone();
-            String part = parts[i].trim().toUpperCase();
-            if (part.startsWith("ROLLBACK") && !part.contains(" TO ")) {
-                tracker.onCommandComplete("ROLLBACK");
-            } else if (part.startsWith("COMMIT")) {
-                tracker.onCommandComplete(failedTransaction ? "ROLLBACK" : "COMMIT");
-            }
+        if (cycles == null) {
+            cycles = new TrackerCycles(classifier, tracker);
         }
-        failedTransaction = failing >= 0 && status == 'E';
-        return tracker.onReadyForQuery((byte) status);
+        return cycles.cycle(sql, failing, status);
     }
 
-    /** The transaction failed: its COMMIT answers ROLLBACK. */
-    private boolean failedTransaction;
+    private TrackerCycles cycles;
 
     @Test
     void keepsAnAutocommitSet() {
