@@ -106,6 +106,8 @@ public final class BackendConnection {
      * are again those of its startup: a new client is told those at login (COMPAT P1). {@code done} gets true once
      * the connection is clean (at once when nothing was applied), false when it is unusable.
      */
+    private io.pgroute.protocol.backend.ErrorResponse settingsRefused;
+
     public void resetApplied(java.util.function.Consumer<Boolean> done) {
         applySettings(new SessionSettings(), done);
     }
@@ -116,17 +118,30 @@ public final class BackendConnection {
      * {@code done} gets true once it is (at once when nothing changes), false when the connection is unusable.
      */
     public void applySettings(SessionSettings wanted, java.util.function.Consumer<Boolean> done) {
+        settingsRefused = null;
         String sql = wanted.syncSql(applied);
         if (sql == null) {
             done.accept(true);
             return;
         }
-        new ConnectionReset(this, sql, clean -> {
+        ConnectionReset[] reset = new ConnectionReset[1];
+        reset[0] = new ConnectionReset(this, sql, clean -> {
             if (clean) {
                 applied = new SessionSettings(wanted);
+            } else {
+                settingsRefused = reset[0].error();
             }
             done.accept(clean);
-        }).start();
+        });
+        reset[0].start();
+    }
+
+    /**
+     * The error the server answered the last {@link #applySettings} with (a client's startup parameter it refuses:
+     * an unknown time zone, say), or null when it did not answer one.
+     */
+    public io.pgroute.protocol.backend.ErrorResponse settingsRefused() {
+        return settingsRefused;
     }
 
     /** Which statement the connection's unnamed prepared statement holds (a pgroute name), or null. */

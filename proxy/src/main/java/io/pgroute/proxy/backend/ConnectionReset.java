@@ -18,6 +18,8 @@ final class ConnectionReset implements BackendListener {
     private final String sql;
     private final Consumer<Boolean> done;
     private boolean failed;
+    /** The server's first error, or null. */
+    private io.pgroute.protocol.backend.ErrorResponse error;
     private boolean finished;
 
     ConnectionReset(BackendConnection connection, Consumer<Boolean> done) {
@@ -31,6 +33,11 @@ final class ConnectionReset implements BackendListener {
         this.done = done;
     }
 
+    /** The error the server answered with, or null (none, or the connection closed). */
+    io.pgroute.protocol.backend.ErrorResponse error() {
+        return error;
+    }
+
     void start() {
         connection.attach(this);
         connection.setAutoRead(true);
@@ -42,6 +49,9 @@ final class ConnectionReset implements BackendListener {
     public void onBackendFrame(BackendConnection source, PgFrame frame) {
         try {
             if (frame.is(BackendType.ERROR_RESPONSE)) {
+                if (!failed) {
+                    error = frame.decode(io.pgroute.protocol.backend.ErrorResponse::decode);
+                }
                 failed = true;
             } else if (frame.is(BackendType.PARAMETER_STATUS)) {
                 ParameterStatus status = frame.decode(ParameterStatus::decode);

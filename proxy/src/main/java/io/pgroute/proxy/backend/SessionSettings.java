@@ -9,7 +9,7 @@ import java.util.Set;
 
 /**
  * Session parameters a client changed with SET since it connected (its startup parameters are already the
- * defaults of the connections it uses, but the {@link #REPLAYED_STARTUP} ones, which are replayed like SETs: see
+ * defaults of the connections it uses, but the {@linkplain #replayed replayed} ones, which are replayed like SETs: see
  * {@link #startup} and {@link #over}), as normalized name → value text as written. A backend connection records
  * the settings applied to it the same way; {@link #syncSql} is what brings one to the other.
  */
@@ -62,21 +62,35 @@ public final class SessionSettings {
     private static final String UNKNOWN = "\u0000unknown";
 
     /**
-     * Startup parameters pgroute replays with {@code SET} instead of opening server connections with them, so that
-     * clients that differ only in these share one pool: {@code application_name} (psql, libpq applications and
-     * drivers put it in their startup message, each application its own).
+     * Startup parameters pgroute replays instead of opening server connections with them, so that clients that differ
+     * only in these share one pool: what drivers put in their startup message, each differently (psql and libpq
+     * applications {@code application_name} and {@code client_encoding}; pgjdbc {@code DateStyle}, {@code TimeZone}
+     * (the JVM's), {@code client_encoding}, {@code extra_float_digits}, {@code search_path} for currentSchema). Others
+     * (a rare GUC, one that cannot be set after connection start, {@code options}) still key a pool of their own.
      */
-    public static final java.util.List<String> REPLAYED_STARTUP = java.util.List.of("application_name");
+    private static final Set<String> REPLAYED_STARTUP = Set.of("application_name", "client_encoding", "datestyle",
+            "intervalstyle", "timezone", "extra_float_digits", "search_path");
 
-    /** The {@link #REPLAYED_STARTUP} parameters among a client's {@code startupParameters}, as settings to replay. */
+    /** Marks a value that is a startup parameter's text as the client sent it, replayed with set_config(). */
+    private static final String STARTUP = "\u0000startup:";
+
+    /** Whether pgroute replays the startup parameter {@code name} rather than opening connections with it. */
+    public static boolean replayed(String name) {
+        return REPLAYED_STARTUP.contains(name.toLowerCase(java.util.Locale.ROOT));
+    }
+
+    /**
+     * The {@linkplain #replayed replayed} parameters among a client's {@code startupParameters}, as settings to
+     * replay, named in lower case. Each is replayed with {@code set_config(name, value, false)}, which reads the text
+     * as the startup message's value is read ({@code SET search_path TO 'a, b'} would name one schema "a, b").
+     */
     public static SessionSettings startup(Map<String, String> startupParameters) {
         SessionSettings result = new SessionSettings();
-        for (String each : REPLAYED_STARTUP) {
-            String value = startupParameters.get(each);
-            if (value != null) {
-                result.values.put(each, literal(value));
+        startupParameters.forEach((name, value) -> {
+            if (replayed(name)) {
+                result.values.put(name.toLowerCase(java.util.Locale.ROOT), STARTUP + value);
             }
-        }
+        });
         return result;
     }
 
@@ -172,7 +186,19 @@ public final class SessionSettings {
         applied.values.keySet().stream().filter(name -> !values.containsKey(name))
                 .forEach(name -> statements.add("RESET " + quoted(name)));
         values.forEach((name, value) -> {
-            if (!Objects.equals(applied.values.get(name), value)) {
+            String before = applied.values.get(name);
+            if (Objects.equals(before, value)) {
+                return;
+            }
+            if (before != null) {
+                // a value may be read against the one in force: DateStyle 'ISO' keeps the order of 'SQL, DMY' before
+                // it, while the client, whose connection started at the default, gets 'ISO, MDY'
+                statements.add("RESET " + quoted(name));
+            }
+            if (value.startsWith(STARTUP)) {
+                statements.add("SELECT pg_catalog.set_config(" + literal(name) + ", "
+                        + literal(value.substring(STARTUP.length())) + ", false)");
+            } else {
                 statements.add(name.equals("timezone") ? "SET TIME ZONE " + value  // LOCAL, INTERVAL '…' too
                         : "SET " + quoted(name) + " TO " + value);
             }

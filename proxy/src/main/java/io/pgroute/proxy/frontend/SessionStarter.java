@@ -105,6 +105,14 @@ final class SessionStarter extends ChannelInboundHandlerAdapter {
                     onBackendReady(ctx, routing, pool, backend);
                     return;
                 }
+                io.pgroute.protocol.backend.ErrorResponse refused = backend.settingsRefused();
+                if (refused != null) {
+                    // a startup parameter the server refuses (an unknown time zone): the login fails as it would
+                    // on the server, FATAL with its error; the connection goes back clean
+                    pool.release(backend, BackendPool.Release.RESET);
+                    onBackendFailed(ctx, new BackendErrorException(refused));
+                    return;
+                }
                 pool.release(backend, BackendPool.Release.CLOSE);
                 if (retries > 0 && !clientGone) {
                     lease(ctx, routing, pool, retries - 1);
@@ -126,8 +134,8 @@ final class SessionStarter extends ChannelInboundHandlerAdapter {
         Map<String, String> startup = new LinkedHashMap<>(parameters);
         startup.remove("user");
         startup.remove("database");
-        // replayed with SET on each lease instead: clients that differ only in these share a pool
-        SessionSettings.REPLAYED_STARTUP.forEach(startup::remove);
+        // replayed on each lease instead: clients that differ only in these share a pool
+        startup.keySet().removeIf(SessionSettings::replayed);
         return new BackendTarget(db.name() + "/primary", db.primary().host(), db.primary().port(), db.dbname(),
                 backendUser, password, tls(db.tls()), startup);
     }

@@ -230,8 +230,14 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         routing.clientEncoding(startupBackend.reportedParameters().get("client_encoding"));
         this.startup = SessionSettings.startup(info.startupParameters());
         for (String each : startup.values().keySet()) {
-            startupReported.put(each, startupBackend.reportedParameters().getOrDefault(each, ""));
-            startupTold.put(each, startupReported.get(each));
+            String reported = "";
+            for (java.util.Map.Entry<String, String> parameter : startupBackend.reportedParameters().entrySet()) {
+                if (parameter.getKey().equalsIgnoreCase(each)) {
+                    reported = parameter.getValue();  // the server's spelling of the value (TimeZone's, DateStyle's)
+                }
+            }
+            startupReported.put(each, reported);
+            startupTold.put(each, reported);
         }
         this.backend = startupBackend;
         this.backendPool = pool;
@@ -1471,7 +1477,8 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             return statement.target().filter("all"::equalsIgnoreCase).isPresent();
         }
         return statement.setting().filter(each -> each.value() == null && !each.local()
-                && (each.name().equals("all") || startup.get(each.name()) != null)).isPresent();
+                && (each.name().equalsIgnoreCase("all")
+                || startup.get(each.name().toLowerCase(java.util.Locale.ROOT)) != null)).isPresent();
     }
 
     private void onLeaseFailed(BackendPool pool, Throwable cause) {
@@ -1521,18 +1528,19 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         if (type == BackendType.PARAMETER_STATUS) {
             ParameterStatus status = frame.decode(ParameterStatus::decode);
             connection.onParameterStatus(status.name(), status.value());
-            if (!injected && startupReported.containsKey(status.name())) {
+            String name = startupReported.isEmpty() || injected ? null : status.name().toLowerCase(java.util.Locale.ROOT);
+            if (name != null && startupReported.containsKey(name)) {
                 String told = status.value();
                 if (startupReset && told.equals(connection.serverParameter(status.name()))) {
                     // the client's RESET: PostgreSQL goes back to what the client connected with, and says so if
                     // that changes what the client was told
-                    told = startupReported.get(status.name());
+                    told = startupReported.get(name);
                     reworded = new ParameterStatus(status.name(), told);
-                    if (told.equals(startupTold.get(status.name()))) {
+                    if (told.equals(startupTold.get(name))) {
                         swallowed = true;
                     }
                 }
-                startupTold.put(status.name(), told);
+                startupTold.put(name, told);
             }
             if ("client_encoding".equals(status.name())) {
                 routing.clientEncoding(status.value());  // how the client's next texts are read (SJIS, BIG5, …)

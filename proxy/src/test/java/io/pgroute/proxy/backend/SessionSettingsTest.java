@@ -39,30 +39,40 @@ class SessionSettingsTest {
     }
 
     @Test
-    void replaysTheClientsApplicationNameUnderItsOwnSets() {
+    void replaysTheClientsStartupParametersUnderItsOwnSets() {
         SessionSettings startup = SessionSettings.startup(java.util.Map.of("application_name", "it's \\ mine",
-                "DateStyle", "ISO", "user", "app"));
-        assertThat(startup.values()).containsExactly(java.util.Map.entry("application_name", "E'it''s \\\\ mine'"));
+                "search_path", "a, b", "user", "app", "work_mem", "4MB"));
+        assertThat(startup.values()).containsOnlyKeys("application_name", "search_path");
+        String replay = "SELECT pg_catalog.set_config(E'application_name', E'it''s \\\\ mine', false)";
+        String replayPath = "SELECT pg_catalog.set_config(E'search_path', E'a, b', false)";
+        assertThat(new SessionSettings().over(startup).syncSql(new SessionSettings()))
+                .contains(replay).contains(replayPath);
 
         SessionSettings desired = new SessionSettings();
-        assertThat(desired.over(startup).syncSql(new SessionSettings()))
-                .isEqualTo("SET \"application_name\" TO E'it''s \\\\ mine'");
         desired.set("application_name", "'other'");
-        desired.set("search_path", "a");
-        assertThat(desired.over(startup).values()).containsOnly(java.util.Map.entry("application_name", "'other'"),
-                java.util.Map.entry("search_path", "a"));
+        desired.set("work_mem", "'8MB'");
+        assertThat(desired.over(startup).values()).containsOnlyKeys("application_name", "search_path", "work_mem")
+                .containsEntry("application_name", "'other'");
         int before = desired.changes();
         desired.reset("application_name");
         assertThat(desired.changes()).isGreaterThan(before);
-        assertThat(desired.over(startup).get("application_name")).as("RESET goes back to the startup value")
-                .isEqualTo("E'it''s \\\\ mine'");
+        assertThat(desired.over(startup).syncSql(new SessionSettings())).as("RESET goes back to the startup value")
+                .contains(replay);
         assertThat(desired.over(new SessionSettings())).isSameAs(desired);
 
         SessionSettings applied = desired.over(startup);
         assertThat(desired.over(startup).syncSql(applied)).isNull();
         assertThat(desired.over(startup).syncSql(applied.withUnknown("application_name")))
-                .as("after a RESET ran on the server").isEqualTo("SET \"application_name\" TO E'it''s \\\\ mine'");
+                .as("after a RESET ran on the server").isEqualTo("RESET \"application_name\"\n;" + replay);
         assertThat(new SessionSettings().syncSql(applied.withUnknown("application_name")))
                 .contains("RESET \"application_name\"");
+        SessionSettings dmy = new SessionSettings();
+        dmy.set("datestyle", "'SQL, DMY'");
+        SessionSettings iso = new SessionSettings();
+        iso.set("datestyle", "'ISO'");
+        assertThat(iso.syncSql(dmy)).as("'ISO' is read against the DateStyle in force: from the default")
+                .isEqualTo("RESET \"datestyle\"\n;SET \"datestyle\" TO 'ISO'");
+        assertThat(SessionSettings.replayed("TimeZone")).isTrue();
+        assertThat(SessionSettings.replayed("options")).isFalse();
     }
 }

@@ -32,6 +32,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 /**
@@ -92,6 +93,62 @@ class ClientCornerCasesIT {
         if (pair != null) {
             pair.close();
         }
+    }
+
+    /**
+     * Startup parameters that drivers send differently (a client's TimeZone, DateStyle, search_path,
+     * extra_float_digits, application_name; pgjdbc's own) are replayed on each lease instead of keying pools: a raw
+     * client with its own set and a pgjdbc client share the one server connection, each statement sees its own
+     * client's values, the login reports them as the server would, and one pool serves both. A value the server
+     * refuses fails the login with its error, FATAL, as on the server.
+     */
+    @Test
+    void clientsWithDifferentStartupParametersShareOneConnectionEachWithItsOwn() throws Exception {
+        Map<String, String> tokyo = Map.of("application_name", "tokyo", "TimeZone", "Asia/Tokyo", "DateStyle",
+                "SQL, DMY", "search_path", "cc_b, public", "extra_float_digits", "1");
+        List<String> expected;
+        try (Connection direct = fixture.connectDirect(); Statement s = direct.createStatement()) {
+            expected = shows(s);
+        }
+        try (WireClient raw = WireClient.connect(single.port(), "trusted", null, "app", tokyo);
+             Connection jdbc = ProxyFixture.connect(single); Statement s = jdbc.createStatement()) {
+            assertThat(raw.loginParameters()).containsEntry("TimeZone", "Asia/Tokyo")
+                    .containsEntry("DateStyle", "SQL, DMY").containsEntry("application_name", "tokyo");
+            for (int i = 0; i < 10; i++) {
+                List<String> own = new ArrayList<>();
+                for (String name : List.of("TimeZone", "DateStyle", "search_path", "extra_float_digits",
+                        "application_name")) {
+                    raw.send(new Query("SHOW " + name));
+                    own.add(raw.readUntilReady().stream().filter(each -> each.type() == 'D').findFirst()
+                            .orElseThrow().firstValue());
+                }
+                assertThat(own).as("the raw client, round %d", i)
+                        .containsExactly("Asia/Tokyo", "SQL, DMY", "cc_b, public", "1", "tokyo");
+                assertThat(shows(s)).as("pgjdbc, round %d", i).isEqualTo(expected);
+            }
+            assertThat(single.pools().all().stream().filter(each -> each.target().node().endsWith("/primary")))
+                    .as("pools of the primary").hasSize(1);
+        }
+        assertThatThrownBy(() -> WireClient.connect(single.port(), "trusted", null, "app",
+                Map.of("TimeZone", "Mars/Base"))).hasMessageContaining(
+                        "E(22023 invalid value for parameter \"TimeZone\": \"Mars/Base\")");
+        assertThatThrownBy(() -> fixture.connectDirect("options", "-c TimeZone=Mars/Base").close())
+                .as("directly").isInstanceOf(SQLException.class)
+                .hasMessageContaining("invalid value for parameter \"TimeZone\": \"Mars/Base\"");
+        assertThat(scalar("SELECT 1")).as("the pool goes on").isOne();
+    }
+
+    /** What pgjdbc's session shows of the parameters drivers send at startup. */
+    private static List<String> shows(Statement s) throws SQLException {
+        List<String> result = new ArrayList<>();
+        for (String name : List.of("TimeZone", "DateStyle", "search_path", "extra_float_digits", "application_name",
+                "client_encoding")) {
+            try (ResultSet rs = s.executeQuery("SHOW " + name)) {
+                assertThat(rs.next()).isTrue();
+                result.add(rs.getString(1));
+            }
+        }
+        return result;
     }
 
     /**

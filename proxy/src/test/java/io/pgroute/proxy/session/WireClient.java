@@ -63,6 +63,21 @@ final class WireClient implements AutoCloseable {
     private final Socket socket;
     private final DataInputStream in;
     private final OutputStream out;
+    /** The messages of the login, up to its ReadyForQuery or ErrorResponse. */
+    private final List<Message> login = new ArrayList<>();
+
+    /** The ParameterStatus messages of the login, name to value. */
+    Map<String, String> loginParameters() {
+        Map<String, String> result = new java.util.LinkedHashMap<>();
+        for (Message each : login) {
+            if (each.type() == 'S') {
+                String[] pair = new String(each.body(), StandardCharsets.UTF_8).split("\0");
+                result.put(pair[0], pair.length > 1 ? pair[1] : "");
+            }
+        }
+        return result;
+    }
+
     /** BackendKeyData's body from the login (process id and secret key), for {@link #cancel}; null if none came. */
     private byte[] keyData;
 
@@ -82,12 +97,18 @@ final class WireClient implements AutoCloseable {
      * {@code password} (a server of its own, such as a LocalCluster node, to compare with), up to ReadyForQuery.
      */
     static WireClient connect(int port, String user, String password, String database) throws IOException {
+        return connect(port, user, password, database, Map.of("application_name", "wire-client"));
+    }
+
+    /** As {@link #connect(int, String, String, String)}, with {@code parameters} in the startup message. */
+    static WireClient connect(int port, String user, String password, String database, Map<String, String> parameters)
+            throws IOException {
         Socket socket = new Socket("127.0.0.1", port);
         socket.setSoTimeout(10_000);
         WireClient result = new WireClient(socket);
         try {
-            result.send(StartupMessage.of(user, database, Map.of("application_name", "wire-client")));
-            List<Message> login = new ArrayList<>();
+            result.send(StartupMessage.of(user, database, parameters));
+            List<Message> login = result.login;
             Message next;
             do {
                 next = result.read();
