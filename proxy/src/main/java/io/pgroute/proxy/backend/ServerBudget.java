@@ -7,10 +7,11 @@ import java.util.List;
 
 /**
  * The connections every pool of one event loop holds to one server, counted together against the loop's share of
- * {@code pool.size}. Pools are kept per role and per set of client startup parameters but {@code application_name}
- * (so that {@code RESET} returns a client to what it connected with), and without this count each of them could open
- * its own {@code pool.size}: pgjdbc clients in twenty time zones would open twenty pools' worth of connections and
- * run the server out of {@code max_connections}. With it, a pool that needs a connection when the server's budget is
+ * {@code pool.size}. Pools are kept per role and per set of the client startup parameters pgroute does not replay
+ * ({@code options}, rare settings; see {@link SessionSettings#replayed}), so that {@code RESET} returns a client to
+ * what it connected with, and without this count each of them could open its own {@code pool.size}: clients with
+ * twenty different {@code options} would open twenty pools' worth of connections and run the server out of
+ * {@code max_connections}. With it, a pool that needs a connection when the server's budget is
  * spent has its idle connection elsewhere closed to make room, or waits for one of the others to come back.
  *
  * <p>Confined to its event loop, like its pools: no locks. The pools' reserve connections (for requests that only

@@ -65,14 +65,19 @@ public final class SessionSettings {
      * Startup parameters pgroute replays instead of opening server connections with them, so that clients that differ
      * only in these share one pool: what drivers put in their startup message, each differently (psql and libpq
      * applications {@code application_name} and {@code client_encoding}; pgjdbc {@code DateStyle}, {@code TimeZone}
-     * (the JVM's), {@code client_encoding}, {@code extra_float_digits}, {@code search_path} for currentSchema). Others
-     * (a rare GUC, one that cannot be set after connection start, {@code options}) still key a pool of their own.
+     * (the JVM's), {@code client_encoding}, {@code extra_float_digits}). Each is read the same from {@code SET name TO
+     * 'text'} as from the startup message. Others still key a pool of their own: {@code search_path} (a quoted
+     * string would name one schema "a, b"; {@code set_config()} would read it right, but a SELECT takes a snapshot, which
+     * a standby refuses to a session whose role defaults to serializable), {@code options}, rarer settings.
      */
     private static final Set<String> REPLAYED_STARTUP = Set.of("application_name", "client_encoding", "datestyle",
-            "intervalstyle", "timezone", "extra_float_digits", "search_path");
-
-    /** Marks a value that is a startup parameter's text as the client sent it, replayed with set_config(). */
-    private static final String STARTUP = "\u0000startup:";
+            "intervalstyle", "timezone", "extra_float_digits");
+    /**
+     * Parameters whose value is read against the one in force ({@code DateStyle 'ISO'} keeps the order of a
+     * {@code 'SQL, DMY'} before it): reset before they are set, so that a client gets what it would on a connection
+     * of its own.
+     */
+    private static final Set<String> RELATIVE = Set.of("datestyle");
 
     /** Whether pgroute replays the startup parameter {@code name} rather than opening connections with it. */
     public static boolean replayed(String name) {
@@ -81,14 +86,13 @@ public final class SessionSettings {
 
     /**
      * The {@linkplain #replayed replayed} parameters among a client's {@code startupParameters}, as settings to
-     * replay, named in lower case. Each is replayed with {@code set_config(name, value, false)}, which reads the text
-     * as the startup message's value is read ({@code SET search_path TO 'a, b'} would name one schema "a, b").
+     * replay, named in lower case, each value a string literal.
      */
     public static SessionSettings startup(Map<String, String> startupParameters) {
         SessionSettings result = new SessionSettings();
         startupParameters.forEach((name, value) -> {
             if (replayed(name)) {
-                result.values.put(name.toLowerCase(java.util.Locale.ROOT), STARTUP + value);
+                result.values.put(name.toLowerCase(java.util.Locale.ROOT), literal(value));
             }
         });
         return result;
@@ -190,18 +194,11 @@ public final class SessionSettings {
             if (Objects.equals(before, value)) {
                 return;
             }
-            if (before != null) {
-                // a value may be read against the one in force: DateStyle 'ISO' keeps the order of 'SQL, DMY' before
-                // it, while the client, whose connection started at the default, gets 'ISO, MDY'
+            if (before != null && RELATIVE.contains(name)) {
                 statements.add("RESET " + quoted(name));
             }
-            if (value.startsWith(STARTUP)) {
-                statements.add("SELECT pg_catalog.set_config(" + literal(name) + ", "
-                        + literal(value.substring(STARTUP.length())) + ", false)");
-            } else {
-                statements.add(name.equals("timezone") ? "SET TIME ZONE " + value  // LOCAL, INTERVAL '…' too
-                        : "SET " + quoted(name) + " TO " + value);
-            }
+            statements.add(name.equals("timezone") ? "SET TIME ZONE " + value  // LOCAL, INTERVAL '…' too
+                    : "SET " + quoted(name) + " TO " + value);
         });
         return statements.isEmpty() ? null : String.join("\n;", statements);
     }

@@ -111,7 +111,7 @@ class BackendPoolIT {
     }
 
     /**
-     * Pools are kept per set of client startup parameters (but application_name, which is replayed), yet pool.size
+     * Pools are kept per set of the client startup parameters pgroute does not replay (options here), yet pool.size
      * bounds the server's connections in total: clients with three different {@code options} on a pool of two hold
      * at most two server connections; the third client's transaction waits until one of the others ends, and a new
      * set's client gets a connection by closing an idle one of another pool, not by opening a third.
