@@ -88,10 +88,10 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     private final SettingsTracker settings = new SettingsTracker(pins);
     /**
      * The client's startup parameters pgroute replays with SET ({@link SessionSettings#startup}: its
-     * application_name), which its RESETs go back to; empty for most clients.
+     * application_name, TimeZone, DateStyle…), which its RESETs go back to.
      */
     private final SessionSettings startup;
-    /** What the server reported for each of them at login (its cleaned application_name): RESET's report. */
+    /** What the server reported for each of them at login (as it spells them), by lower-case name: RESET's report. */
     private final java.util.Map<String, String> startupReported = new java.util.HashMap<>(2);
     /** The value of each of them the client was last told in a ParameterStatus. */
     private final java.util.Map<String, String> startupTold = new java.util.HashMap<>(2);
@@ -1543,7 +1543,8 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
                 startupTold.put(name, told);
             }
             if ("client_encoding".equals(status.name())) {
-                routing.clientEncoding(status.value());  // how the client's next texts are read (SJIS, BIG5, …)
+                // how the client's next texts are read (SJIS, BIG5, …): in what the client is told is in force
+                routing.clientEncoding(reworded != null ? reworded.value() : status.value());
             }
         } else if (type == BackendType.ERROR_RESPONSE && injected && replay.inFlight()) {
             replay.onError(frame.decode(ErrorResponse::decode));
