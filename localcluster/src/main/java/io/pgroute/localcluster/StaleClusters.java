@@ -15,6 +15,12 @@ import org.slf4j.LoggerFactory;
  * timeout or an IDE). Their servers stop by themselves (see {@link Lifeline}), but their data would stay in
  * {@code java.io.tmpdir}. Each temporary base directory holds an owner file naming its JVM (pid and start time);
  * a directory whose JVM no longer runs is deleted when the next cluster starts. Nothing else is touched.
+ *
+ * <p>The start time that tells a live owner from a later process with its pid is the kernel's, in clock ticks since
+ * boot ({@code /proc/<pid>/stat}), compared exactly. The wall-clock start Java reports is boot time plus those
+ * ticks, and boot time moves when the wall clock is stepped (a virtual machine resumed from a snapshot, NTP): a live
+ * {@code pgroute demo}'s cluster was taken for an orphan and deleted under it (PostgreSQL then stops when it finds
+ * its lock file gone). The wall-clock start is used only where {@code /proc} is not.
  */
 final class StaleClusters {
 
@@ -32,7 +38,21 @@ final class StaleClusters {
     static void claim(Path baseDir) throws IOException {
         ProcessHandle self = ProcessHandle.current();
         String startMillis = self.info().startInstant().map(each -> Long.toString(each.toEpochMilli())).orElse("-");
-        Files.writeString(baseDir.resolve(OWNER_FILE), self.pid() + " " + startMillis + "\n", StandardCharsets.UTF_8);
+        String startTicks = startTicks(self.pid()).orElse("-");
+        Files.writeString(baseDir.resolve(OWNER_FILE), self.pid() + " " + startMillis + " " + startTicks + "\n",
+                StandardCharsets.UTF_8);
+    }
+
+    /** When process {@code pid} started, in clock ticks since boot (field 22 of /proc/pid/stat); empty if unknown. */
+    static Optional<String> startTicks(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"), StandardCharsets.US_ASCII);
+            // the command name (field 2) is in parentheses and may hold spaces: count fields after its ')'
+            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).strip().split(" ");
+            return fields.length > 19 ? Optional.of(fields[19]) : Optional.empty();
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
+        }
     }
 
     /** Deletes temporary base directories of dead JVMs; failures are logged, never thrown. */
@@ -56,12 +76,19 @@ final class StaleClusters {
                 return false;
             }
             String[] fields = Files.readString(ownerFile, StandardCharsets.UTF_8).strip().split(" ");
-            if (fields.length != 2) {
+            if (fields.length != 2 && fields.length != 3) {
                 return false;
             }
-            Optional<ProcessHandle> owner = ProcessHandle.of(Long.parseLong(fields[0]));
+            long pid = Long.parseLong(fields[0]);
+            Optional<ProcessHandle> owner = ProcessHandle.of(pid);
             if (owner.isEmpty()) {
                 return true;
+            }
+            if (fields.length == 3 && !fields[2].equals("-")) {
+                Optional<String> ticks = startTicks(pid);
+                if (ticks.isPresent()) {
+                    return !ticks.get().equals(fields[2]);  // another process that got the pid
+                }
             }
             Optional<Instant> started = owner.get().info().startInstant();
             return !fields[1].equals("-") && started.isPresent()
