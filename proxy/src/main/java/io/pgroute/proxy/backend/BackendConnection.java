@@ -71,12 +71,12 @@ public final class BackendConnection {
         }
     }
 
-    /** The parameters the server reported, kept current from every ParameterStatus it sent since startup. */
     /** What the server reported for {@code name} at startup, its value after a RESET; "" if nothing. */
     public String serverParameter(String name) {
         return serverParameters.getOrDefault(name, "");
     }
 
+    /** The parameters the server reported, kept current from every ParameterStatus it sent since startup. */
     public Map<String, String> reportedParameters() {
         return reported;
     }
@@ -101,21 +101,14 @@ public final class BackendConnection {
         }
     }
 
-    /**
-     * Undoes the settings earlier clients applied ({@code RESET} of each), so that the parameters the server reports
-     * are again those of its startup: a new client is told those at login (COMPAT P1). {@code done} gets true once
-     * the connection is clean (at once when nothing was applied), false when it is unusable.
-     */
+    /** What the server answered the last {@link #applySettings} with when it refused it, or null. */
     private io.pgroute.protocol.backend.ErrorResponse settingsRefused;
 
-    public void resetApplied(java.util.function.Consumer<Boolean> done) {
-        applySettings(new SessionSettings(), done);
-    }
-
     /**
-     * Brings the connection to {@code wanted} (what earlier clients applied is reset, the rest set), so that the
-     * parameters the server reports are those a new client with {@code wanted} startup parameters is told at login.
-     * {@code done} gets true once it is (at once when nothing changes), false when the connection is unusable.
+     * Brings the connection to {@code wanted}: what earlier clients applied is reset ({@code RESET} of each) and the
+     * rest set, so that the parameters the server reports are those a new client with {@code wanted} startup
+     * parameters is told at login (COMPAT P1). {@code done} gets true once it is (at once when nothing changes), false
+     * when the server refused it ({@link #settingsRefused}) or the connection is unusable.
      */
     public void applySettings(SessionSettings wanted, java.util.function.Consumer<Boolean> done) {
         settingsRefused = null;

@@ -88,9 +88,10 @@ final class SessionStarter extends ChannelInboundHandlerAdapter {
 
     /**
      * Leases the client's first connection. One that earlier clients left with settings of theirs is reset first,
-     * and the client's replayed startup parameters (its application_name) are set: what the server reports is what
-     * this client is told at login (COMPAT P1), the server's cleaned application_name included. A connection the reset finds broken
-     * is closed and another one leased, {@code retries} more times.
+     * and the client's replayed startup parameters (application_name, TimeZone…) are set: what the server reports is
+     * what this client is told at login (COMPAT P1), as the server spells the values. A value the server refuses fails
+     * the login with its error. A connection the reset finds broken is closed and another one leased,
+     * {@code retries} more times.
      */
     private void lease(ChannelHandlerContext ctx, SessionRouting routing, BackendPool pool, int retries) {
         Future<BackendConnection> connecting = pool.lease();
