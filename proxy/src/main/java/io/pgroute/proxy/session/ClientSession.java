@@ -98,8 +98,8 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     /**
      * A statement that resets one of the {@link #startup} parameters (RESET, RESET ALL, DISCARD ALL, SET … TO
      * DEFAULT) was sent on the held connection: the server went back to its own value, not the client's, and reports
-     * that, which the client is told as its own; once the client's transaction is over the connection is set again
-     * before the client's next request ({@link #resyncPending}).
+     * that, which the client is told as its own; the connection is set again before the client's next request, in
+     * its transaction or after it ({@link #resyncPending}).
      */
     private boolean startupReset;
     /** The held connection needs the client's settings set again before its next request (see startupReset). */
@@ -595,7 +595,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             if (type == FrontendType.QUERY && answeredHere(next)) {
                 continue;
             }
-            if (backend != null && resyncPending && transactionStatus == 'I' && responses.isEmpty()
+            if (backend != null && resyncPending && transactionStatus != 'E' && responses.isEmpty()
                     && startsCycle(type, inBatch) && resync()) {
                 continue;  // the request waits for the replay on the connection it keeps (see startupReset)
             }
@@ -1449,7 +1449,11 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
      */
     private boolean resync() {
         resyncPending = false;
-        String sync = effectiveSettings().syncSql(backend.applied());
+        boolean inTransaction = transactionStatus != 'I';
+        // in a transaction only the startup parameters go back: the client's other SETs may be reset there too
+        // (RESET ALL), and what the transaction leaves is known once it ends; SETs in it roll back with it
+        String sync = inTransaction ? startup.syncSql(new SessionSettings())
+                : effectiveSettings().syncSql(backend.applied());
         if (sync == null) {
             return false;
         }
@@ -1458,7 +1462,11 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         responses.add(ResponseQueue.Entry.injected(ResponseQueue.Kind.QUERY));
         backend.unnamedStatement(null);
         backend.write(new Query(sync));
-        backend.applied(effectiveSettings());
+        if (inTransaction) {
+            startupReset = false;  // the server holds the client's startup values again
+        } else {
+            backend.applied(effectiveSettings());
+        }
         backend.flush();
         return true;
     }
@@ -1857,6 +1865,9 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             // its statements were forgotten when it was sent, or at its CommandComplete: the ones defined after it
             // in the stream (Npgsql sends DISCARD ALL in front of its next command) stay (COMPAT V8)
             connection.onDiscardAll();
+        }
+        if (startupReset && transactionStatus == 'T') {
+            resyncPending = true;  // before the transaction's next statement, which must see the client's values
         }
         if (transactionStatus == 'I') {
             translator.onTransactionEnd();

@@ -226,6 +226,24 @@ class SessionStateIT {
                                 .append(scalar(s, "SELECT application_name FROM pg_stat_activity"
                                         + " WHERE pid = pg_backend_pid()"));
                     }
+                    c.setAutoCommit(false);  // in a transaction the next statement sees the client's value too
+                    for (String end : new String[] {"commit", "rollback"}) {
+                        s.execute("SET application_name = 'in-transaction'");
+                        s.execute(end.equals("commit") ? "RESET application_name" : "RESET ALL");
+                        steps.append(", in a transaction: ").append(pg.getParameterStatus("application_name"))
+                                .append("/").append(scalar(s, "SHOW application_name"));
+                        s.execute("SET application_name = 'after-reset'");
+                        steps.append("/").append(scalar(s, "SHOW application_name"));
+                        if (end.equals("commit")) {
+                            c.commit();
+                        } else {
+                            c.rollback();
+                        }
+                        steps.append(", after ").append(end).append(": ")
+                                .append(pg.getParameterStatus("application_name")).append("/")
+                                .append(scalar(s, "SHOW application_name"));
+                    }
+                    c.setAutoCommit(true);
                     seen.add(steps.toString());
                 }
             }
