@@ -117,10 +117,10 @@ public final class SessionSettings {
         return result;
     }
 
-    /** These settings with {@code name}'s value on the server unknown (a client's RESET ran there). */
-    public SessionSettings withUnknown(String name) {
+    /** These settings with the values of {@code names} on the server unknown (a client's RESET ran there). */
+    public SessionSettings withUnknown(java.util.Collection<String> names) {
         SessionSettings result = new SessionSettings(this);
-        result.values.put(name, UNKNOWN);
+        names.forEach(name -> result.values.put(name, UNKNOWN));
         return result;
     }
 

@@ -1484,9 +1484,9 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         if (statement.kind() == StatementKind.DISCARD) {
             return statement.target().filter("all"::equalsIgnoreCase).isPresent();
         }
-        return statement.setting().filter(each -> each.value() == null && !each.local()
-                && (each.name().equalsIgnoreCase("all")
-                || startup.get(each.name().toLowerCase(java.util.Locale.ROOT)) != null)).isPresent();
+        io.pgroute.proxy.sql.SettingChange change = statement.setting().orElse(null);  // no lambda: every statement
+        return change != null && change.value() == null && !change.local() && (change.name().equalsIgnoreCase("all")
+                || startup.get(change.name().toLowerCase(java.util.Locale.ROOT)) != null);
     }
 
     private void onLeaseFailed(BackendPool pool, Throwable cause) {
@@ -1874,9 +1874,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             connection.applied(effectiveSettings());
             if (startupReset) {
                 startupReset = false;
-                for (String each : startup.values().keySet()) {
-                    connection.applied(connection.applied().withUnknown(each));
-                }
+                connection.applied(connection.applied().withUnknown(startup.values().keySet()));
                 resyncPending = true;
             }
             placement.onIdle(routing.isPrimary(backendPool));

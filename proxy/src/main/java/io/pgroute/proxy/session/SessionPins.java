@@ -43,6 +43,9 @@ final class SessionPins {
     record Freeing(Set<Kind> kinds, long[] pinsSentBefore) {
     }
 
+    /** No kind: what most statements pin. */
+    private static final Set<Kind> NONE = java.util.Collections.emptySet();
+
     /** Why each kind pins the session: the first statement of that kind still in force. */
     private final Map<Kind, String> reasons = new EnumMap<>(Kind.class);
     /** Statements sent that pinned each kind, ever. */
@@ -74,6 +77,9 @@ final class SessionPins {
             reasons.putIfAbsent(each, reason(statement));
         }
         Set<Kind> frees = frees(statement);
+        if (frees == null) {
+            return null;  // nearly every statement: nothing allocated for it
+        }
         frees.removeAll(pins);
         return frees.isEmpty() ? null : new Freeing(frees, pinsSent.clone());
     }
@@ -95,7 +101,7 @@ final class SessionPins {
         boolean unreplayable = isUnreplayable(statement);
         boolean setConfig = statement.functions().contains("set_config");
         if (!statement.pinsSession() && !unreplayable && !setConfig) {
-            return EnumSet.noneOf(Kind.class);
+            return NONE;
         }
         Set<Kind> result = EnumSet.noneOf(Kind.class);
         boolean locks = statement.takesSessionLock();
@@ -120,7 +126,14 @@ final class SessionPins {
         return result;
     }
 
+    /** What {@code statement} frees, or null when it frees nothing (checked first, without allocating). */
     private static Set<Kind> frees(StatementInfo statement) {
+        StatementKind kind = statement.kind();
+        boolean unlocksAll = statement.functions().contains("pg_advisory_unlock_all");
+        if (!unlocksAll && kind != StatementKind.DISCARD && kind != StatementKind.UNLISTEN
+                && kind != StatementKind.DEALLOCATE && kind != StatementKind.CURSOR && kind != StatementKind.RESET) {
+            return null;
+        }
         String target = statement.target().orElse("");
         Set<Kind> result = EnumSet.noneOf(Kind.class);
         if (statement.kind() == StatementKind.DISCARD && target.equalsIgnoreCase("all")) {
@@ -136,10 +149,10 @@ final class SessionPins {
                 && statement.setting().filter(each -> each.name().equals("all")).isPresent()) {
             result.add(Kind.SETTINGS);
         }
-        if (statement.functions().contains("pg_advisory_unlock_all")) {
+        if (unlocksAll) {
             result.add(Kind.ADVISORY_LOCK);
         }
-        return result;
+        return result.isEmpty() ? null : result;
     }
 
     private static String reason(StatementInfo statement) {

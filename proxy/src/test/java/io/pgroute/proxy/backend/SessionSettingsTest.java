@@ -61,9 +61,9 @@ class SessionSettingsTest {
 
         SessionSettings applied = desired.over(startup);
         assertThat(desired.over(startup).syncSql(applied)).isNull();
-        assertThat(desired.over(startup).syncSql(applied.withUnknown("application_name")))
+        assertThat(desired.over(startup).syncSql(applied.withUnknown(java.util.List.of("application_name"))))
                 .as("after a RESET ran on the server").isEqualTo(replay);
-        assertThat(new SessionSettings().syncSql(applied.withUnknown("application_name")))
+        assertThat(new SessionSettings().syncSql(applied.withUnknown(java.util.List.of("application_name"))))
                 .contains("RESET \"application_name\"");
 
         SessionSettings dmy = new SessionSettings();
