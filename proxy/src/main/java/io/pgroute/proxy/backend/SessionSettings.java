@@ -65,13 +65,13 @@ public final class SessionSettings {
      * Startup parameters pgroute replays instead of opening server connections with them, so that clients that differ
      * only in these share one pool: what drivers put in their startup message, each differently (psql and libpq
      * applications {@code application_name} and {@code client_encoding}; pgjdbc {@code DateStyle}, {@code TimeZone}
-     * (the JVM's), {@code client_encoding}, {@code extra_float_digits}). Each is read the same from {@code SET name TO
-     * 'text'} as from the startup message. Others still key a pool of their own: {@code search_path} (a quoted
-     * string would name one schema "a, b"; {@code set_config()} would read it right, but a SELECT takes a snapshot, which
-     * a standby refuses to a session whose role defaults to serializable), {@code options}, rarer settings.
+     * (the JVM's), {@code client_encoding}, {@code extra_float_digits}, and {@code search_path} from its
+     * {@code currentSchema}, one per tenant where tenants are schemas). Each but search_path is read the same from
+     * {@code SET name TO 'text'} as from the startup message; search_path is a list ({@link #searchPathValue}). Others
+     * still key a pool of their own: {@code options}, rarer settings.
      */
     private static final Set<String> REPLAYED_STARTUP = Set.of("application_name", "client_encoding", "datestyle",
-            "intervalstyle", "timezone", "extra_float_digits");
+            "intervalstyle", "timezone", "extra_float_digits", "search_path");
     /**
      * Parameters whose value is read against the one in force ({@code DateStyle 'ISO'} keeps the order of a
      * {@code 'SQL, DMY'} before it): reset before they are set, so that a client gets what it would on a connection
@@ -79,20 +79,111 @@ public final class SessionSettings {
      */
     private static final Set<String> RELATIVE = Set.of("datestyle");
 
-    /** Whether pgroute replays the startup parameter {@code name} rather than opening connections with it. */
-    public static boolean replayed(String name) {
-        return REPLAYED_STARTUP.contains(name.toLowerCase(java.util.Locale.ROOT));
+    /**
+     * Whether pgroute replays the startup parameter {@code name} with {@code value} rather than opening connections
+     * with it (a search_path it cannot read as PostgreSQL does stays in the startup message, which then fails as
+     * it would directly).
+     */
+    public static boolean replayed(String name, String value) {
+        return replayValue(name, value) != null;
+    }
+
+    /** The value text that SETs startup parameter {@code name} to {@code value}, or null if it is not replayed. */
+    private static String replayValue(String name, String value) {
+        String folded = name.toLowerCase(java.util.Locale.ROOT);
+        if (!REPLAYED_STARTUP.contains(folded)) {
+            return null;
+        }
+        return folded.equals("search_path") ? searchPathValue(value) : literal(value);
+    }
+
+    /**
+     * The {@code SET search_path TO} value that gives a session what {@code raw} does in its startup message, or
+     * null if pgroute does not replay it. PostgreSQL keeps a startup search_path as written and reads it as a list of
+     * identifiers (SplitIdentifierString: separated by commas, around them spaces; a quoted one as is, {@code ""} a
+     * quote; an unquoted one in lower case); a SET of string literals quotes each element where needed, so each
+     * element is sent as one literal of what it means. {@code SHOW search_path} then gives PostgreSQL's spelling
+     * ({@code a, b} for {@code a,b}; {@code myschema} for {@code MySchema}) where a direct connection gives the
+     * text as the client wrote it. Not replayed: an empty list (SET would name one schema {@code ""}), a list
+     * PostgreSQL refuses (the login fails as directly), an unquoted name with letters beyond ASCII (whose case a
+     * single-byte server encoding folds).
+     */
+    static String searchPathValue(String raw) {
+        List<String> names = new ArrayList<>();
+        int i = skipSpace(raw, 0);
+        if (i == raw.length()) {
+            return null;
+        }
+        while (true) {
+            StringBuilder name = new StringBuilder();
+            if (raw.charAt(i) == '"') {
+                i++;
+                while (true) {
+                    int end = raw.indexOf('"', i);
+                    if (end < 0) {
+                        return null;  // a quote not closed
+                    }
+                    name.append(raw, i, end);
+                    i = end + 1;
+                    if (i < raw.length() && raw.charAt(i) == '"') {
+                        name.append('"');
+                        i++;
+                    } else {
+                        break;
+                    }
+                }
+            } else {
+                int start = i;
+                while (i < raw.length() && raw.charAt(i) != ',' && !isSpace(raw.charAt(i))) {
+                    char c = raw.charAt(i);
+                    if (c >= 0x80) {
+                        return null;
+                    }
+                    name.append(c >= 'A' && c <= 'Z' ? (char) (c + ('a' - 'A')) : c);
+                    i++;
+                }
+                if (i == start) {
+                    return null;  // an empty unquoted name
+                }
+            }
+            names.add(literal(name.toString()));
+            i = skipSpace(raw, i);
+            if (i == raw.length()) {
+                return String.join(", ", names);
+            }
+            if (raw.charAt(i) != ',') {
+                return null;
+            }
+            i = skipSpace(raw, i + 1);
+            if (i == raw.length()) {
+                return null;  // PostgreSQL wants another name after a comma
+            }
+        }
+    }
+
+    private static int skipSpace(String text, int from) {
+        int i = from;
+        while (i < text.length() && isSpace(text.charAt(i))) {
+            i++;
+        }
+        return i;
+    }
+
+    /** PostgreSQL's scanner_isspace. */
+    private static boolean isSpace(char c) {
+        return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == 0x0B;
     }
 
     /**
      * The {@linkplain #replayed replayed} parameters among a client's {@code startupParameters}, as settings to
-     * replay, named in lower case, each value a string literal.
+     * replay, named in lower case, each value what SET takes.
      */
     public static SessionSettings startup(Map<String, String> startupParameters) {
         SessionSettings result = new SessionSettings();
         startupParameters.forEach((name, value) -> {
-            if (replayed(name)) {
-                result.values.put(name.toLowerCase(java.util.Locale.ROOT), literal(value));
+            String replay = replayValue(name, value);
+            if (replay != null) {
+                result.values.put(name.toLowerCase(java.util.Locale.ROOT), replay);
             }
         });
         return result;

@@ -136,7 +136,7 @@ final class SessionStarter extends ChannelInboundHandlerAdapter {
         startup.remove("user");
         startup.remove("database");
         // replayed on each lease instead: clients that differ only in these share a pool
-        startup.keySet().removeIf(SessionSettings::replayed);
+        startup.entrySet().removeIf(each -> SessionSettings.replayed(each.getKey(), each.getValue()));
         return new BackendTarget(db.name() + "/primary", db.primary().host(), db.primary().port(), db.dbname(),
                 backendUser, password, tls(db.tls()), startup);
     }

@@ -222,7 +222,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         this.host = host;
         this.routing = routing;
         this.translator = new StatementTranslator(responses, client.alloc(),
-                () -> settings.desired().get("search_path"), routing::planGeneration, host::maxPreparedBytes);
+                () -> effectiveSettings().get("search_path"), routing::planGeneration, host::maxPreparedBytes);
         this.translator.onParseSkipped(recorder::parseSkipped);
         SerializableDefault serializable = new SerializableDefault(info.startupParameters(),
                 routing::serializableByDefault);

@@ -30,7 +30,7 @@ final class PreparedStatements {
     private long bytes;
     /** What was known of the statement {@link #define} defined last, if it repeats (see {@link #lastDefinedRepeats}). */
     private Known lastDefinedKnown;
-    /** The search_path the client SET, or null: part of a statement's server name (see {@link #backendName}). */
+    /** The client's search_path (SET, or replayed from its startup), or null: part of a statement's server name. */
     private final java.util.function.Supplier<String> searchPath;
     /** The current plan generation of a server statement name. */
     private final java.util.function.ToIntFunction<String> generations;
@@ -165,7 +165,7 @@ final class PreparedStatements {
 
     /**
      * The server name of a statement: {@code pgr_} and 24 hex digits of a SHA-256 of its text, parameter types and
-     * the search_path the client SET (if any). Remembered for the texts seen last (most shared by every session), so
+     * the client's search_path (if it SET one or had one at startup). Remembered for the texts seen last (most shared by every session), so
      * that a client that parses the same text again and again (the unnamed statement of every extended-protocol
      * request) does not hash it each time.
      */

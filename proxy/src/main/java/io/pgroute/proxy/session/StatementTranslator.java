@@ -95,7 +95,7 @@ final class StatementTranslator {
     }
 
     /**
-     * @param searchPath       the search_path the client SET, or null (see {@link PreparedStatements#backendName})
+     * @param searchPath       the client's search_path (SET or from its startup), or null (see {@link PreparedStatements#backendName})
      * @param generations      the current plan generation of a pgroute statement name
      * @param maxPreparedBytes {@code limits.max_prepared_bytes} now
      */

@@ -241,6 +241,89 @@ class BackendPoolIT {
         }
     }
 
+    /**
+     * Tenants whose schema is their startup search_path (pgjdbc's {@code currentSchema}, a schema per tenant) share
+     * the servers' connections, and each reads its own schema's rows on the primary and the replicas, through
+     * server-prepared statements of one text too: pgroute names them per search_path (PostgreSQL would plan one
+     * name again for each tenant's path, and fail with 0A000 where the tenants' tables differ in their types). The
+     * path is read as PostgreSQL reads it: an unquoted name in lower case, a list.
+     */
+    @Test
+    void tenantsOfDifferentSchemasShareTheServersConnections() throws Exception {
+        String marker = "tenant" + System.nanoTime() % 100_000;
+        io.pgroute.localcluster.LocalCluster cluster = ProxyFixture.get().cluster();
+        String[] schemas = {marker + "_a", marker + "_b", marker + "_c"};
+        String[] paths = {schemas[0].toUpperCase(java.util.Locale.ROOT), schemas[1],
+                "nosuch_" + marker + ",\"" + schemas[2] + "\", public"};
+        String[] types = {"text", "varchar(64)", "name"};  // a plan of one tenant would not fit another's
+        for (int i = 0; i < 3; i++) {
+            String schema = schemas[i];
+            cluster.execute(ProxyFixture.DATABASE, "CREATE SCHEMA " + schema,
+                    "CREATE TABLE " + schema + ".accounts (owner " + types[i] + ")",
+                    "INSERT INTO " + schema + ".accounts VALUES ('" + schema + "')",
+                    "GRANT USAGE ON SCHEMA " + schema + " TO PUBLIC",
+                    "GRANT SELECT ON " + schema + ".accounts TO PUBLIC");
+        }
+        cluster.awaitReplication(Duration.ofSeconds(30));
+        java.util.concurrent.ExecutorService clients = java.util.concurrent.Executors.newFixedThreadPool(6);
+        try (PgrouteServer server = server(Map.of("pool", "  size: 2\n  timeout: 20s"))) {
+            java.util.List<java.util.concurrent.Future<java.util.Set<Integer>>> done = new java.util.ArrayList<>();
+            for (int i = 0; i < 6; i++) {
+                String schema = schemas[i % 3];
+                String path = paths[i % 3];
+                done.add(clients.submit(() -> {
+                    java.util.Set<Integer> primaryPids = new java.util.HashSet<>();
+                    try (Connection c = ProxyFixture.connect(server, "currentSchema", path, "prepareThreshold", "1");
+                         java.sql.PreparedStatement read = c.prepareStatement(
+                                 "SELECT owner, current_schema(), pg_is_in_recovery() FROM accounts");
+                         java.sql.PreparedStatement onPrimary = c.prepareStatement("/* pgroute: primary */ "
+                                 + "SELECT owner, current_schema(), pg_backend_pid() FROM accounts")) {
+                        for (int n = 0; n < 40; n++) {  // first on the replicas (a primary read would end that)
+                            try (ResultSet rs = read.executeQuery()) {
+                                assertThat(rs.next()).isTrue();
+                                assertThat(rs.getString(1)).as("%s, read %d", path, n).isEqualTo(schema);
+                                assertThat(rs.getString(2)).isEqualTo(schema);
+                                assertThat(rs.getBoolean(3)).as("%s, read %d on a replica", path, n).isTrue();
+                                assertThat(rs.next()).isFalse();
+                            }
+                        }
+                        c.setAutoCommit(false);
+                        for (int n = 0; n < 40; n++) {
+                            try (ResultSet rs = onPrimary.executeQuery()) {
+                                assertThat(rs.next()).isTrue();
+                                assertThat(rs.getString(1)).as("%s, transaction %d", path, n).isEqualTo(schema);
+                                assertThat(rs.getString(2)).isEqualTo(schema);
+                                primaryPids.add(rs.getInt(3));
+                            }
+                            c.commit();
+                        }
+                        c.setAutoCommit(true);
+                        try (Statement s = c.createStatement()) {
+                            s.execute("SET search_path TO public");
+                            s.execute("RESET search_path");  // back to the startup path, as directly
+                            assertThat(scalarString(s, "/* pgroute: primary */ SELECT owner FROM accounts"))
+                                    .as("%s after RESET", path).isEqualTo(schema);
+                        }
+                    }
+                    return primaryPids;
+                }));
+            }
+            java.util.Set<Integer> pids = new java.util.HashSet<>();
+            for (java.util.concurrent.Future<java.util.Set<Integer>> each : done) {
+                pids.addAll(each.get(60, java.util.concurrent.TimeUnit.SECONDS));
+            }
+            assertThat(pids).as("server connections that ran the 240 transactions").hasSizeLessThanOrEqualTo(2);
+            assertThat(server.pools().all().stream().filter(each -> each.target().node().equals("app/primary")))
+                    .as("pools of the primary").hasSize(1);
+        } finally {
+            clients.shutdownNow();
+            assertThat(clients.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            for (String schema : schemas) {
+                cluster.execute(ProxyFixture.DATABASE, "DROP SCHEMA " + schema + " CASCADE");
+            }
+        }
+    }
+
     /** Server connections pgroute holds to the primary, over all its pools. */
     private static int primaryConnections(PgrouteServer server) {
         return server.pools().all().stream().filter(each -> each.target().node().equals("app/primary"))

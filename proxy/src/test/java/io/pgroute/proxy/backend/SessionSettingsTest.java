@@ -41,7 +41,7 @@ class SessionSettingsTest {
     @Test
     void replaysTheClientsStartupParametersUnderItsOwnSets() {
         SessionSettings startup = SessionSettings.startup(java.util.Map.of("application_name", "it's \\ mine",
-                "TimeZone", "Asia/Tokyo", "search_path", "a, b", "user", "app", "work_mem", "4MB"));
+                "TimeZone", "Asia/Tokyo", "search_path", "\"not closed", "user", "app", "work_mem", "4MB"));
         assertThat(startup.values()).containsOnlyKeys("application_name", "timezone");
         String replay = "SET \"application_name\" TO E'it''s \\\\ mine'";
         assertThat(new SessionSettings().over(startup).syncSql(new SessionSettings()))
@@ -72,8 +72,26 @@ class SessionSettingsTest {
         iso.set("datestyle", "'ISO'");
         assertThat(iso.syncSql(dmy)).as("'ISO' is read against the DateStyle in force: from the default")
                 .isEqualTo("RESET \"datestyle\"\n;SET \"datestyle\" TO 'ISO'");
-        assertThat(SessionSettings.replayed("TimeZone")).isTrue();
-        assertThat(SessionSettings.replayed("search_path")).isFalse();
-        assertThat(SessionSettings.replayed("options")).isFalse();
+        assertThat(SessionSettings.replayed("TimeZone", "UTC")).isTrue();
+        assertThat(SessionSettings.replayed("search_path", "tenant1")).isTrue();
+        assertThat(SessionSettings.replayed("options", "-c work_mem=4MB")).isFalse();
+    }
+
+    /** A startup search_path is replayed as the list of names PostgreSQL reads from it (SplitIdentifierString). */
+    @Test
+    void readsAStartupSearchPathAsPostgresqlDoes() {
+        assertThat(SessionSettings.searchPathValue("tenant1")).isEqualTo("E'tenant1'");
+        assertThat(SessionSettings.searchPathValue("\"$user\", public")).isEqualTo("E'$user', E'public'");
+        assertThat(SessionSettings.searchPathValue(" a ,b\t,\tC_1 ")).isEqualTo("E'a', E'b', E'c_1'");
+        assertThat(SessionSettings.searchPathValue("\"My \"\"Schema\",x")).isEqualTo("E'My \"Schema', E'x'");
+        assertThat(SessionSettings.searchPathValue("o'neil,\"back\\slash\""))
+                .isEqualTo("E'o''neil', E'back\\\\slash'");
+        assertThat(SessionSettings.searchPathValue("\"a,b\"")).as("one name with a comma").isEqualTo("E'a,b'");
+        for (String refused : new String[] {"", "  ", "a,", ",a", "a b", "\"open", "a,,b", "\"a\"b", "Ünïcode"}) {
+            assertThat(SessionSettings.searchPathValue(refused)).as(refused).isNull();
+        }
+        SessionSettings startup = SessionSettings.startup(java.util.Map.of("search_path", "S1,s2", "options", "x"));
+        assertThat(startup.values()).containsExactly(java.util.Map.entry("search_path", "E's1', E's2'"));
+        assertThat(startup.syncSql(new SessionSettings())).isEqualTo("SET \"search_path\" TO E's1', E's2'");
     }
 }
