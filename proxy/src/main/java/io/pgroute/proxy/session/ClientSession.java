@@ -93,8 +93,8 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     private final SessionSettings startup;
     /** What the server reported for each of them at login (as it spells them), by lower-case name: RESET's report. */
     private final java.util.Map<String, String> startupReported = new java.util.HashMap<>(2);
-    /** The value of each of them the client was last told in a ParameterStatus. */
-    private final java.util.Map<String, String> startupTold = new java.util.HashMap<>(2);
+    /** The value of each reported parameter the client was last told in a ParameterStatus, by lower-case name. */
+    private final java.util.Map<String, String> told = new java.util.HashMap<>();
     /**
      * A statement that resets one of the {@link #startup} parameters (RESET, RESET ALL, DISCARD ALL, SET … TO
      * DEFAULT) was sent on the held connection: the server went back to its own value, not the client's, and reports
@@ -237,8 +237,9 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
                 }
             }
             startupReported.put(each, reported);
-            startupTold.put(each, reported);
         }
+        startupBackend.reportedParameters().forEach((name, value) -> told.put(name.toLowerCase(java.util.Locale.ROOT),
+                value));
         this.backend = startupBackend;
         this.backendPool = pool;
         startupBackend.attach(this);
@@ -691,8 +692,9 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     /**
      * A simple Query pgroute answers itself, as PostgreSQL would, with ReadyForQuery and the current transaction
      * status, and without a server connection: an empty one ({@code ""}, {@code ";"}, only comments), which connection
-     * validators send constantly (pgjdbc's isValid, SQLAlchemy's pre-ping; COMPAT E14), and a DEALLOCATE of a
-     * statement the client prepared with Parse. Not while answers from a server are still owed, so the order stays.
+     * validators send constantly (pgjdbc's isValid, SQLAlchemy's pre-ping; COMPAT E14), a SET drivers send on every
+     * new connection ({@link #localSet}), and a DEALLOCATE of a statement the client prepared with Parse. Not while
+     * answers from a server are still owed, so the order stays.
      */
     private boolean answeredHere(PgFrame query) {
         if (inBatch || !responses.isEmpty() || attempt != null || heldReady != null
@@ -707,8 +709,25 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         }
         BackendMessage answer;
         String beginTag;
+        LocalSet set;
         if (statement.kind() == StatementKind.EMPTY) {
             answer = io.pgroute.protocol.backend.EmptyQueryResponse.INSTANCE;
+        } else if ((set = localSet(statement)) != null) {
+            // recorded as if a server had run it, and set with the client's other settings on its next lease
+            settings.onStatement(statement);
+            settings.endCycle();
+            settings.onStatementDone();
+            settings.onReadyForQuery((byte) 'I');
+            waiting.pollFirst().release();
+            out.write(new io.pgroute.protocol.backend.CommandComplete("SET"));
+            String name = set.reportedName() == null ? null : set.reportedName().toLowerCase(java.util.Locale.ROOT);
+            if (name != null && !set.reportedValue().equals(told.get(name))) {
+                out.write(new ParameterStatus(set.reportedName(), set.reportedValue()));
+                told.put(name, set.reportedValue());
+            }
+            out.write(ReadyForQuery.of(transactionStatus));
+            unflushed = true;
+            return true;
         } else if ((beginTag = defersBegin(statement, query)) != null) {
             deferredBegin = query.cString(0);
             transactionStatus = 'T';
@@ -724,6 +743,18 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         waiting.pollFirst().release();
         answerHere(answer);
         return true;
+    }
+
+    /**
+     * {@code statement} as a SET pgroute answers itself ({@link LocalSet}: what drivers send on every new connection,
+     * a server round trip each), or null: outside a transaction, with no server connection held or being leased.
+     */
+    private LocalSet localSet(StatementInfo statement) {
+        if (statement.kind() != StatementKind.SET || statement.multiStatement() || transactionStatus != 'I'
+                || backend != null || leasing || pins.pinned()) {
+            return null;
+        }
+        return LocalSet.of(statement.setting().orElse(null));
     }
 
     /**
@@ -1536,19 +1567,18 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         if (type == BackendType.PARAMETER_STATUS) {
             ParameterStatus status = frame.decode(ParameterStatus::decode);
             connection.onParameterStatus(status.name(), status.value());
-            String name = startupReported.isEmpty() || injected ? null : status.name().toLowerCase(java.util.Locale.ROOT);
-            if (name != null && startupReported.containsKey(name)) {
-                String told = status.value();
-                if (startupReset && told.equals(connection.serverParameter(status.name()))) {
+            if (!injected) {
+                String name = status.name().toLowerCase(java.util.Locale.ROOT);
+                String value = status.value();
+                if (startupReset && startupReported.containsKey(name)
+                        && value.equals(connection.serverParameter(status.name()))) {
                     // the client's RESET: PostgreSQL goes back to what the client connected with, and says so if
                     // that changes what the client was told
-                    told = startupReported.get(name);
-                    reworded = new ParameterStatus(status.name(), told);
-                    if (told.equals(startupTold.get(name))) {
-                        swallowed = true;
-                    }
+                    value = startupReported.get(name);
+                    reworded = new ParameterStatus(status.name(), value);
+                    swallowed = value.equals(told.get(name));
                 }
-                startupTold.put(name, told);
+                told.put(name, value);
             }
             if ("client_encoding".equals(status.name())) {
                 // how the client's next texts are read (SJIS, BIG5, …): in what the client is told is in force

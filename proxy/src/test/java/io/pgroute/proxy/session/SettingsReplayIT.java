@@ -95,6 +95,79 @@ class SettingsReplayIT {
         }
     }
 
+    /**
+     * COMPAT G12: what drivers SET on every new connection (pgjdbc by default: {@code SET extra_float_digits = 3},
+     * then {@code SET application_name = 'PostgreSQL JDBC Driver'}, a round trip each) is answered by pgroute and set
+     * with the client's next request: a connection that runs one query costs the servers that one request.
+     */
+    @Test
+    void theSetsDriversSendOnEveryNewConnectionCostNoServerRoundTrip() throws Exception {
+        try (PgrouteServer server = ProxyFixture.server("replay-connect.yaml", Map.of("pool", "  size: 2"))) {
+            String settings = "SELECT current_setting('extra_float_digits') || ' ' "
+                    + "|| current_setting('application_name')";
+            String expected;
+            try (Connection direct = ProxyFixture.get().connectDirect(); Statement s = direct.createStatement()) {
+                expected = single(s, settings);
+            }
+            long before = serverRequests(server);
+            for (int i = 0; i < 20; i++) {
+                try (Connection c = ProxyFixture.connect(server); Statement s = c.createStatement()) {
+                    assertThat(single(s, settings + " || ' ' || pg_is_in_recovery()")).isEqualTo(expected + " true");
+                }
+            }
+            assertThat(serverRequests(server) - before).as("requests servers answered for 20 connections")
+                    .isEqualTo(20);
+        }
+    }
+
+    /**
+     * The SETs pgroute answers itself leave a client where the same SETs leave it on PostgreSQL directly: the same
+     * ParameterStatus reports (PostgreSQL's spelling of each value), the same values in force, on the primary and the
+     * replicas; a value PostgreSQL refuses is the server's to refuse.
+     */
+    @Test
+    void aSetAnsweredByPgrouteReportsAndSetsWhatPostgresqlWould() throws Exception {
+        String[] sets = {"SET extra_float_digits = -3", "SET application_name = 'it''s G12'",
+                "SET intervalstyle = 'ISO_8601'", "SET TIME ZONE 'utc'", "SET client_min_messages = warning",
+                "SET standard_conforming_strings = true", "SET SESSION application_name TO 'again'",
+                "SET application_name = 'again'"};
+        String show = "SELECT current_setting('extra_float_digits') || '|' || current_setting('application_name') "
+                + "|| '|' || current_setting('IntervalStyle') || '|' || current_setting('TimeZone') || '|' "
+                + "|| current_setting('client_min_messages') || '|' || current_setting('standard_conforming_strings')";
+        try (PgrouteServer server = ProxyFixture.server("replay-local.yaml", Map.of("pool", "  size: 1"));
+             Connection proxied = ProxyFixture.connect(server, "preferQueryMode", "simple");  // as libpq sends
+             Connection direct = ProxyFixture.get().connectDirect("preferQueryMode", "simple");
+             Connection other = ProxyFixture.connect(server);
+             Statement ps = proxied.createStatement();
+             Statement ds = direct.createStatement();
+             Statement os = other.createStatement()) {
+            long before = serverRequests(server);
+            for (String each : sets) {
+                ps.execute(each);
+                ds.execute(each);
+                assertThat(proxied.unwrap(org.postgresql.PGConnection.class).getParameterStatuses()).as(each)
+                        .containsAllEntriesOf(direct.unwrap(org.postgresql.PGConnection.class).getParameterStatuses());
+            }
+            assertThat(serverRequests(server) - before).as("requests servers answered for the SETs").isZero();
+            String expected = single(ds, show);
+            assertThat(expected).isEqualTo("-3|again|iso_8601|UTC|warning|on");
+            assertThat(single(os, ON_PRIMARY + "SELECT current_setting('application_name')"))
+                    .as("another client on the one primary connection").isEqualTo("PostgreSQL JDBC Driver");
+            assertThat(single(ps, ON_PRIMARY + show)).as("on the primary").isEqualTo(expected);
+            assertThat(single(ps, "SELECT pg_is_in_recovery()::text || ' ' || (" + show + ")"))
+                    .as("on a replica").isEqualTo("true " + expected);
+            SQLException refused = catchThrowableOfType(() -> ps.execute("SET extra_float_digits = 4"),
+                    SQLException.class);
+            assertThat(refused.getSQLState()).as("out of range: the server's error").isEqualTo("22023");
+            assertThat(single(ps, ON_PRIMARY + "SELECT current_setting('extra_float_digits')")).isEqualTo("-3");
+        }
+    }
+
+    /** Requests servers answered through {@code server}: its primary's and its replicas'. */
+    private static long serverRequests(PgrouteServer server) throws SQLException {
+        return ProxyFixture.stat(server, "primary") + ProxyFixture.stat(server, "replica");
+    }
+
     private static long settingsReplays(PgrouteServer server) throws SQLException {
         return ProxyFixture.stat(server, "settings_replays");
     }
