@@ -16,9 +16,12 @@ import java.util.Objects;
  * @param maxPreparedBytes how much one client's prepared statements may hold in pgroute (their texts, plus
  *     {@link #PREPARED_OVERHEAD} bytes each), at least 64 kB, default 16 MiB: a client that prepares without ever
  *     closing gets an error instead of filling the proxy's memory (COMPAT L4)
+ * @param maxReadQueryBytes the longest simple Query pgroute reads (to route it, cache it, follow what it changes),
+ *     64 kB to 16 MiB (the default; pgroute never analyses a longer text), a longer one is relayed in pieces as it
+ *     arrives, unread (COMPAT L1)
  */
 public record LimitsConfig(long maxFrameBytes, int maxClients, Duration shutdownTimeout, Duration loginTimeout,
-                           long maxPreparedBytes) {
+                           long maxPreparedBytes, long maxReadQueryBytes) {
 
     /** The default {@link #maxFrameBytes()}: 1 GiB. */
     public static final long DEFAULT_MAX_FRAME_BYTES = 1L << 30;
@@ -35,6 +38,13 @@ public record LimitsConfig(long maxFrameBytes, int maxClients, Duration shutdown
     /** What a prepared statement counts for in {@link #maxPreparedBytes()} beside its text. */
     public static final int PREPARED_OVERHEAD = 256;
 
+    /** The default {@link #maxReadQueryBytes()}: 16 MiB. */
+    public static final long DEFAULT_MAX_READ_QUERY_BYTES = 16L << 20;  // = MAX_READ_QUERY_BYTES
+    /** The smallest {@link #maxReadQueryBytes()} accepted. */
+    public static final long MIN_READ_QUERY_BYTES = 64L << 10;
+    /** The largest {@link #maxReadQueryBytes()} accepted: no longer text is analysed, whatever sent it. */
+    public static final long MAX_READ_QUERY_BYTES = 16L << 20;
+
     /** Checks that the timeouts are present and the login timeout positive. */
     public LimitsConfig {
         Objects.requireNonNull(shutdownTimeout, "shutdownTimeout");
@@ -42,6 +52,12 @@ public record LimitsConfig(long maxFrameBytes, int maxClients, Duration shutdown
         if (loginTimeout.isZero() || loginTimeout.isNegative()) {
             throw new IllegalArgumentException("loginTimeout must be positive: " + loginTimeout);
         }
+    }
+
+    /** Limits as given, Query texts read up to {@link #DEFAULT_MAX_READ_QUERY_BYTES}. */
+    public LimitsConfig(long maxFrameBytes, int maxClients, Duration shutdownTimeout, Duration loginTimeout,
+                        long maxPreparedBytes) {
+        this(maxFrameBytes, maxClients, shutdownTimeout, loginTimeout, maxPreparedBytes, DEFAULT_MAX_READ_QUERY_BYTES);
     }
 
     /** Limits as given, {@link #DEFAULT_MAX_PREPARED_BYTES} of prepared statements per client. */
@@ -54,10 +70,13 @@ public record LimitsConfig(long maxFrameBytes, int maxClients, Duration shutdown
         this(maxFrameBytes, maxClients, shutdownTimeout, DEFAULT_LOGIN_TIMEOUT);
     }
 
-    /** 1 GiB frames, 10000 clients, 30s shutdown, 60s to log in, 16 MiB of prepared statements per client. */
+    /**
+     * 1 GiB frames, 10000 clients, 30s shutdown, 60s to log in, 16 MiB of prepared statements per client, Query texts
+     * read up to 16 MiB.
+     */
     public static LimitsConfig defaults() {
         return new LimitsConfig(DEFAULT_MAX_FRAME_BYTES, 10_000, Duration.ofSeconds(30), DEFAULT_LOGIN_TIMEOUT,
-                DEFAULT_MAX_PREPARED_BYTES);
+                DEFAULT_MAX_PREPARED_BYTES, DEFAULT_MAX_READ_QUERY_BYTES);
     }
 
     static LimitsConfig read(MappingReader reader) {
@@ -67,7 +86,9 @@ public record LimitsConfig(long maxFrameBytes, int maxClients, Duration shutdown
                 reader.integer("max_clients", defaults.maxClients(), 1, Integer.MAX_VALUE),
                 reader.duration("shutdown_timeout", defaults.shutdownTimeout(), false),
                 reader.duration("login_timeout", defaults.loginTimeout(), true),
-                reader.size("max_prepared_bytes", defaults.maxPreparedBytes(), MIN_PREPARED_BYTES, Long.MAX_VALUE));
+                reader.size("max_prepared_bytes", defaults.maxPreparedBytes(), MIN_PREPARED_BYTES, Long.MAX_VALUE),
+                reader.size("max_read_query_bytes", defaults.maxReadQueryBytes(), MIN_READ_QUERY_BYTES,
+                        MAX_READ_QUERY_BYTES));
         reader.finish();
         return result;
     }

@@ -122,7 +122,8 @@ class ConfigLoaderTest {
                 "bad-values.yaml:21: limits.max_clients: must be at least 1",
                 "bad-values.yaml:21: limits.shutdown_timeout: " + DurationParser.EXPECTED,
                 "bad-values.yaml:21: limits.login_timeout: must be greater than zero",
-                "bad-values.yaml:21: limits.max_prepared_bytes: must be between 65536 and 9223372036854775807 bytes");
+                "bad-values.yaml:21: limits.max_prepared_bytes: must be between 65536 and 9223372036854775807 bytes",
+                "bad-values.yaml:21: limits.max_read_query_bytes: must be between 65536 and 16777216 bytes");
     }
 
     @Test

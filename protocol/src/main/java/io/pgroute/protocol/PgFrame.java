@@ -207,6 +207,14 @@ public final class PgFrame extends DefaultByteBufHolder {
      * a Parse's or Bind's two names by routing and translation, and each is then decoded once. Throws
      * {@link ProtocolException} when the body has fewer strings.
      */
+    /**
+     * Makes {@link #cString}(0) answer {@code text} without reading the body: what the first piece of a message
+     * pgroute relays unread (a Query longer than it reads) says to those who route it.
+     */
+    public void standIn(String text) {
+        this.string0 = text;
+    }
+
     public String cString(int index) {
         if (index == 0 && string0 != null) {
             return string0;

@@ -38,9 +38,9 @@ public final class FrameDecoder extends ByteToMessageDecoder {
 
     private long maxFrameBytes;
     private final boolean dataRowRuns;
-    private final long streamAbove;
-    /** The message types relayed in pieces above {@link #streamAbove} (one or two: checked by a scan). */
-    private final byte[] streamedTypes;
+    /** The message types relayed in pieces (a few: checked by a scan), and the body length above which each is. */
+    private byte[] streamedTypes;
+    private long[] streamAbove;
     private boolean failed;
     /** The type of the message being relayed in pieces, and how many of its bytes are still to come (0: none). */
     private byte streamedType;
@@ -72,9 +72,30 @@ public final class FrameDecoder extends ByteToMessageDecoder {
         }
         this.maxFrameBytes = maxFrameBytes;
         this.dataRowRuns = dataRowRuns;
-        this.streamAbove = streamAbove;
         this.streamedTypes = streamedTypes.clone();
+        this.streamAbove = new long[streamedTypes.length];
+        java.util.Arrays.fill(this.streamAbove, streamAbove);
         setCumulator(UNFRAMED_ONLY);
+    }
+
+    /**
+     * Relays messages of {@code type} whose body is longer than {@code above} in pieces from the next message on (a
+     * client's Query past what pgroute reads, once it has logged in), or changes that length for a streamed type.
+     */
+    public void streamAbove(byte type, long above) {
+        if (above < 0) {
+            throw new IllegalArgumentException("limit must not be negative: " + above);
+        }
+        for (int i = 0; i < streamedTypes.length; i++) {
+            if (streamedTypes[i] == type) {
+                streamAbove[i] = above;
+                return;
+            }
+        }
+        streamedTypes = java.util.Arrays.copyOf(streamedTypes, streamedTypes.length + 1);
+        streamedTypes[streamedTypes.length - 1] = type;
+        streamAbove = java.util.Arrays.copyOf(streamAbove, streamAbove.length + 1);
+        streamAbove[streamAbove.length - 1] = above;
     }
 
     /**
@@ -127,13 +148,14 @@ public final class FrameDecoder extends ByteToMessageDecoder {
         this.maxFrameBytes = maxFrameBytes;
     }
 
-    private boolean isStreamed(byte type) {
-        for (byte each : streamedTypes) {
-            if (each == type) {
-                return true;
+    /** The body length above which a {@code type} message is relayed in pieces ({@link #NO_STREAMING}: never). */
+    private long streamedAbove(byte type) {
+        for (int i = 0; i < streamedTypes.length; i++) {
+            if (streamedTypes[i] == type) {
+                return streamAbove[i];
             }
         }
-        return false;
+        return NO_STREAMING;
     }
 
     // Frame: Byte1 type, Int32 len (self-inclusive, >= 4), Byte[len - 4] body
@@ -164,9 +186,10 @@ public final class FrameDecoder extends ByteToMessageDecoder {
         }
         byte type = in.getByte(start);
         if (in.readableBytes() < 1 + length) {
-            if (length - 4L > streamAbove && isStreamed(type)) {
+            long above = streamedAbove(type);
+            if (length - 4L > above) {
                 int bytes = in.readableBytes();
-                if (bytes < Math.min(FIRST_PIECE, streamAbove)) {
+                if (bytes < Math.min(FIRST_PIECE, above)) {
                     return;  // a first piece is at least that long (the message is longer)
                 }
                 streamedType = type;

@@ -336,6 +336,43 @@ class FrameDecoderTest {
         assertThat(backend.finishAndReleaseAll()).isFalse();
     }
 
+    /** A type given its own length later (a client's Query, once it logged in) goes in pieces above that one. */
+    @Test
+    void eachStreamedTypeHasItsOwnLength() {
+        FrameDecoder decoder = new FrameDecoder(1000, false, 8, (byte) 'B');
+        EmbeddedChannel client = new EmbeddedChannel(decoder);
+        ByteBuf query = frame('Q', "0123456789abcdef");  // body 16
+        client.writeInbound(query.readRetainedSlice(10));
+        assertThat(client.inboundMessages()).as("not streamed yet: waits for the whole").isEmpty();
+        client.writeInbound(query);
+        PgFrame whole = client.readInbound();
+        assertThat(whole.isPiece()).isFalse();
+        whole.release();
+
+        decoder.streamAbove((byte) 'Q', 12);
+        ByteBuf longer = frame('Q', "0123456789abcdef");
+        ByteBuf shorter = frame('Q', "0123456789ab");  // 12: not above
+        ByteBuf bind = frame('B', "0123456789");  // 10 > 8: still streamed
+        client.writeInbound(longer.readRetainedSlice(13));
+        PgFrame first = client.readInbound();
+        assertThat(first.isPiece()).isTrue();
+        assertThat(first.startsMessage()).isTrue();
+        client.writeInbound(Unpooled.wrappedBuffer(longer, shorter));
+        PgFrame rest = client.readInbound();
+        assertThat(rest.endsMessage()).isTrue();
+        assertThat(rest.startsMessage()).isFalse();
+        PgFrame other = client.readInbound();
+        assertThat(other.isPiece()).isFalse();
+        client.writeInbound(bind.readRetainedSlice(9));
+        PgFrame bindPiece = client.readInbound();
+        assertThat(bindPiece.isPiece()).as("Bind keeps its own length").isTrue();
+        for (PgFrame each : new PgFrame[] {first, rest, other, bindPiece}) {
+            each.release();
+        }
+        bind.release();
+        client.finishAndReleaseAll();
+    }
+
     @Test
     void aLongMessageThatArrivedWholeIsAnOrdinaryFrameAndOtherTypesAreNeverPieces() {
         EmbeddedChannel backend = new EmbeddedChannel(new FrameDecoder(1000, true, 8, (byte) 'D', (byte) 'd'));

@@ -162,6 +162,9 @@ final class ClientAuthenticator extends ChannelInboundHandlerAdapter {
         FrameDecoder decoder = ctx.pipeline().get(FrameDecoder.class);
         if (decoder != null) {
             decoder.maxFrameBytes(context.config().limits().maxFrameBytes());  // small until now (COMPAT L3)
+            // a longer Query goes on unread, in pieces as it arrives (COMPAT L1)
+            decoder.streamAbove(io.pgroute.protocol.FrontendType.QUERY.code(),
+                    context.config().limits().maxReadQueryBytes());
         }
         LOGGER.debug("client authenticated user={} address={}", user, ctx.channel().remoteAddress());
         ctx.pipeline().replace(this, "starter", new SessionStarter(context, parameters, protocolMinor));

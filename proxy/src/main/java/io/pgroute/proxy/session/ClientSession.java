@@ -321,7 +321,13 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             }
             return;
         }
-        if ((type == FrontendType.QUERY || type == FrontendType.PARSE || type == FrontendType.BIND)
+        if (type == FrontendType.QUERY && frame.isPiece()) {
+            if (frame.startsMessage()) {
+                // longer than limits.max_read_query_bytes: relayed unread as it arrives (COMPAT L1), and routed,
+                // tracked and cached as a statement that may do anything
+                frame.standIn(io.pgroute.proxy.sql.Classifier.UNREAD_QUERY);
+            }
+        } else if ((type == FrontendType.QUERY || type == FrontendType.PARSE || type == FrontendType.BIND)
                 && frame.startsMessage()) {  // a Bind's later pieces carry only its values
             classifyAhead(frame, type);
         }
@@ -338,7 +344,8 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             return true;  // no body of its own: bytes after a message's first piece (which has its names, 16 kB)
         }
         return switch (type) {
-            case QUERY -> endsWithNul(frame.body());  // not scanned: a long text is read on the classifier's threads
+            // not scanned: a long text is read on the classifier's threads, a longer one not at all (in pieces)
+            case QUERY -> frame.isPiece() || endsWithNul(frame.body());
             case EXECUTE -> frame.hasCStrings(0, 1);
             case PARSE, BIND -> frame.hasCStrings(0, 2);
             case DESCRIBE, CLOSE -> frame.hasCStrings(1, 1);
@@ -578,6 +585,16 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
                 && !waiting.isEmpty()) {
             PgFrame next = waiting.peekFirst();
             FrontendType type = FrontendType.of(next.type());
+            if (type == FrontendType.QUERY && !next.startsMessage()) {
+                // the rest of a Query relayed unread: on to where its first piece went
+                waiting.pollFirst();
+                if (backend != null) {
+                    translator.send(backend, next, type, this::onExecuted);
+                } else {
+                    next.release();  // that connection failed: the session's error is on its way
+                }
+                continue;
+            }
             if (heldByPause || (transactionStatus == 'I' && startsCycle(type, inBatch) && pause())) {
                 return;
             }
@@ -674,6 +691,9 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
      * sends one shape after another.
      */
     private boolean mentionsSequenceState(String sql) {
+        if (sql == io.pgroute.proxy.sql.Classifier.UNREAD_QUERY) {
+            return true;  // it may call currval() or lastval(), for all pgroute knows
+        }
         String shape;
         try {
             shape = routing.classify(sql).fingerprint();
@@ -879,6 +899,12 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         }
         if (writes.unsettled() && responses.pendingCycles() > 0) {
             return CacheGate.HOLD;  // a commit's invalidation must not be overtaken by a later request cycle
+        }
+        if (type == FrontendType.QUERY && next.isPiece()) {
+            // a Query relayed unread (COMPAT L1): never cached, and it may write any table
+            String unread = next.cString(0);
+            return nothingToBegin(List.of(routing.classify(unread)), List.of(unread)) ? CacheGate.SEND
+                    : CacheGate.HOLD;
         }
         if (CacheUnit.comesInPieces(waiting)) {
             // sent before its Sync arrives (COMPAT L1): message by message, as a batch too big to hold

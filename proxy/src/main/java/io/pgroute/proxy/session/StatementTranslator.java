@@ -228,6 +228,13 @@ final class StatementTranslator {
             case QUERY -> {
                 String sql = frame.cString(0);
                 executed.accept(sql);
+                if (frame.isPiece()) {  // a Query pgroute does not read (COMPAT L1): its bytes go on as they come
+                    queryByName = null;
+                    backend.unnamedStatement(null);
+                    forward(backend, frame, Kind.QUERY);
+                    forwardingPieces = true;
+                    return;
+                }
                 ParameterizedQuery query = !prepareQueries || reuse == Reuse.NONE || !keepsItsBytes(sql, backend)
                         ? null : parameterized(sql);
                 String name = query == null ? null : preparedName(query);

@@ -117,7 +117,39 @@ public final class Classifier implements AutoCloseable {
         }, elsewhere);
     }
 
+    /**
+     * What routing sees of a simple Query longer than {@code limits.max_read_query_bytes}, relayed unread in pieces
+     * (COMPAT L1): this very instance (compared by identity: a client that sends the same text sends a comment)
+     * classifies as {@link #UNREAD}.
+     */
+    public static final String UNREAD_QUERY =
+            "/* a Query longer than limits.max_read_query_bytes, relayed unread by pgroute */";
+    /**
+     * The classification of {@link #UNREAD_QUERY}: anything, for all pgroute knows. It goes to the primary (or the
+     * connection the session holds), writes every table, and pins the session (it may have left session state).
+     */
+    private static final StatementInfo UNREAD = unread();
+
+    private static StatementInfo unread() {
+        InfoBuilder unread = InfoBuilder.opaque(StatementKind.UNKNOWN,
+                "longer than pgroute reads (limits.max_read_query_bytes): not read");
+        unread.parsed = false;
+        unread.pins();
+        unread.functions.add(FunctionRules.SETS_SETTINGS);
+        return unread.build(SqlScanner.scan(UNREAD_QUERY).hints(), false, List.of()).withFingerprint(UNREAD_QUERY);
+    }
+
+    /**
+     * The longest text pgroute analyses (the largest {@code limits.max_read_query_bytes}): lexing one costs about ten
+     * times its length in memory, and a longer one (a Parse: a Query that long is not read) is classified as
+     * {@link #UNREAD}, so that no client can make the proxy exhaust its heap.
+     */
+    public static final int LONGEST_READ = 16 << 20;
+
     private StatementInfo classify(String sql, StatementAnalyzer with) {
+        if (sql == UNREAD_QUERY || sql.length() > LONGEST_READ) {
+            return UNREAD;
+        }
         try {
             return classifyOrBusy(sql, with);
         } catch (QueryParser.Busy busy) {

@@ -90,9 +90,10 @@ class LargeResultIT {
             if (Files.isExecutable(PSQL)) {
                 assertThat(psqlBytes(proxy, "SELECT repeat('x', " + VALUE_BYTES + ")"))
                         .isEqualTo(VALUE_BYTES + 1L);
-                // a client message is held whole: one larger than the proxy's memory gets PostgreSQL's 53200
+                // a Query longer than limits.max_read_query_bytes goes on unread, in pieces (COMPAT L1): it used to
+                // be held whole, and one larger than the proxy's memory got 53200
                 assertThat(psqlScript(proxy.port, "SELECT length('" + "y".repeat(VALUE_BYTES) + "');\n"))
-                        .contains("FATAL:  53200: out of memory");
+                        .contains(String.valueOf(VALUE_BYTES)).doesNotContain("ERROR").doesNotContain("FATAL");
                 try (Connection c = DriverManager.getConnection(url, "app", "app"); Statement s = c.createStatement();
                      ResultSet rs = s.executeQuery("SELECT 43")) {
                     rs.next();
@@ -101,6 +102,30 @@ class LargeResultIT {
             }
             proxy.assertAlive();
             assertThat(Files.readString(proxy.log)).doesNotContain("backend closed");
+        }
+    }
+
+    /**
+     * COMPAT L1: a simple Query of 256 MB, twice the proxy's heap (psycopg2 and pgjdbc's simple mode write a bytea or
+     * a text into the statement itself), goes on to the primary in pieces as it arrives, unread.
+     */
+    @Test
+    void aQueryLargerThanTheProxysMemoryLimitGoesThrough() throws Exception {
+        try (SmallProxy proxy = new SmallProxy()) {
+            String url = proxy.url("socketTimeout=120&preferQueryMode=simple");
+            try (Connection c = DriverManager.getConnection(url, "app", "app"); Statement s = c.createStatement()) {
+                try (ResultSet rs = s.executeQuery("SELECT length('" + "q".repeat(VALUE_BYTES) + "'), "
+                        + "pg_is_in_recovery()")) {
+                    assertThat(rs.next()).isTrue();
+                    assertThat(rs.getLong(1)).isEqualTo(VALUE_BYTES);
+                    assertThat(rs.getBoolean(2)).as("unread: on the primary").isFalse();
+                }
+                try (ResultSet rs = s.executeQuery("SELECT 44")) {
+                    rs.next();
+                    assertThat(rs.getInt(1)).isEqualTo(44);
+                }
+            }
+            proxy.assertAlive();
         }
     }
 

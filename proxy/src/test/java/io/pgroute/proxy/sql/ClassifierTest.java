@@ -355,4 +355,17 @@ class ClassifierTest {
         assertThat(CLASSIFIER.classify("NOTIFY jobs, 'x'").target()).contains("jobs");
         assertThat(CLASSIFIER.classify("NOTIFY mail, 'y'").target()).contains("mail");
     }
+
+    /** COMPAT L1: what pgroute does not read may do anything, and no text makes the classifier lex megabytes. */
+    @Test
+    void aTextPgrouteDoesNotReadMayDoAnything() {
+        StatementInfo unread = CLASSIFIER.classify(Classifier.UNREAD_QUERY);
+        assertThat(unread.kind()).isEqualTo(StatementKind.UNKNOWN);
+        assertThat(unread.pinsSession()).isTrue();
+        assertThat(unread.readOnly()).isFalse();
+        assertThat(CLASSIFIER.classify(new String(Classifier.UNREAD_QUERY.toCharArray())).kind())
+                .as("the same text from a client: a comment").isEqualTo(StatementKind.EMPTY);
+        String huge = "SELECT length('" + "x".repeat(Classifier.LONGEST_READ) + "')";
+        assertThat(CLASSIFIER.classify(huge)).isSameAs(unread);
+    }
 }

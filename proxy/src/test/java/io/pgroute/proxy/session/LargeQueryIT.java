@@ -1,0 +1,103 @@
+package io.pgroute.proxy.session;
+
+import io.pgroute.protocol.frontend.Query;
+import io.pgroute.proxy.server.PgrouteServer;
+import io.pgroute.proxy.testing.ProxyFixture;
+import org.junit.jupiter.api.Test;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * COMPAT L1: a simple Query longer than {@code limits.max_read_query_bytes} is not read. It goes on to the primary in
+ * pieces as it arrives, as a statement that may do anything: its answer is PostgreSQL's, it is never cached, it
+ * invalidates every cached table, and the session keeps its connection afterwards (the Query may have left session
+ * state: a SET, a temporary table, a lock) until {@code DISCARD ALL}. (A Query of 256 MB through a proxy with a
+ * 128 MB heap: {@code LargeResultIT}.)
+ */
+class LargeQueryIT {
+
+    private static final int LIMIT = 64 * 1024;
+
+    @Test
+    void aQueryLongerThanPgrouteReadsRunsOnThePrimaryAndKeepsItsConnection() throws Exception {
+        String table = "large_query_t";
+        String bystander = "large_query_bystander";
+        String cache = "  enabled: true\n  redis: " + ProxyFixture.get().cluster().redis().orElseThrow().uri() + "\n";
+        String limits = "  max_frame_bytes: 16MiB\n  max_read_query_bytes: 64kB\n  shutdown_timeout: 5s\n";
+        try (PgrouteServer server = ProxyFixture.server("large-query.yaml", Map.of("cache", cache,
+                "limits", limits));
+             WireClient client = WireClient.connect(server.port(), "trusted", "app");
+             WireClient other = WireClient.connect(server.port(), "trusted", "app")) {
+            for (String each : new String[] {table, bystander}) {
+                client.send(new Query("DROP TABLE IF EXISTS " + each + "; CREATE TABLE " + each + " (id int, v text)"));
+                assertThat(WireClient.types(client.readUntilReady())).doesNotContain("E");
+            }
+            await(bystander + "'s count answered from the cache").atMost(Duration.ofSeconds(20))
+                    .pollInterval(Duration.ofMillis(50)).until(() -> {
+                        long before = hits(server);
+                        assertThat(value(other, "SELECT count(*) FROM " + bystander)).isEqualTo("0");
+                        return hits(server) > before;
+                    });
+
+            String big = "v".repeat(4 * LIMIT);
+            client.send(new Query("INSERT INTO " + table + " VALUES (1, '" + big + "'); "
+                    + "SELECT pg_is_in_recovery()::text || ' ' || pg_backend_pid()"));
+            List<WireClient.Message> answer = client.readUntilReady();
+            assertThat(WireClient.types(answer)).as("PostgreSQL's answer to both statements").isEqualTo("CTDCZ");
+            String[] where = answer.get(2).firstValue().split(" ");
+            assertThat(where[0]).as("on the primary").isEqualTo("false");
+
+            long before = hits(server);
+            assertThat(value(other, "SELECT count(*) FROM " + bystander)).isEqualTo("0");
+            assertThat(hits(server)).as("every cached table invalidated: pgroute did not read what it wrote")
+                    .isEqualTo(before);
+            assertThat(value(other, "SELECT length(v) FROM " + table)).isEqualTo(String.valueOf(4 * LIMIT));
+
+            for (int i = 0; i < 3; i++) {
+                assertThat(value(client, "SELECT pg_is_in_recovery()::text || ' ' || pg_backend_pid()"))
+                        .as("read %d: the session keeps the connection the Query ran on", i)
+                        .isEqualTo("false " + where[1]);
+            }
+            client.send(new Query("DISCARD ALL"));
+            assertThat(WireClient.types(client.readUntilReady())).isEqualTo("CZ");
+            await("after DISCARD ALL the session's reads go to the replicas again").atMost(Duration.ofSeconds(10))
+                    .pollInterval(Duration.ofMillis(100))
+                    .until(() -> value(client, "SELECT pg_is_in_recovery()::text").equals("true"));
+
+            client.send(new Query("SELECT length('" + big + "') AS n"));
+            answer = client.readUntilReady();
+            assertThat(WireClient.types(answer)).isEqualTo("TDCZ");
+            assertThat(answer.get(1).firstValue()).isEqualTo(String.valueOf(4 * LIMIT));
+            client.send(new Query("SELECT '" + big + "' + 1"));
+            answer = client.readUntilReady();
+            assertThat(WireClient.types(answer)).as("the server's error, and the session goes on").isEqualTo("EZ");
+            assertThat(answer.get(0).sqlState()).isEqualTo("22P02");
+            assertThat(value(client, "SELECT 42")).isEqualTo("42");
+        }
+        try (Connection c = ProxyFixture.get().connectDirect(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT count(*), sum(length(v)) FROM " + table)) {
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getInt(1)).isEqualTo(1);
+            assertThat(rs.getLong(2)).isEqualTo(4L * LIMIT);
+        }
+    }
+
+    private static String value(WireClient client, String sql) throws Exception {
+        client.send(new Query(sql));
+        List<WireClient.Message> answer = client.readUntilReady();
+        return answer.stream().filter(each -> each.type() == 'D').findFirst().orElseThrow(
+                () -> new AssertionError(sql + ": " + answer)).firstValue();
+    }
+
+    private static long hits(PgrouteServer server) {
+        return server.resultCache().orElseThrow().redis().stats().hits();
+    }
+}
