@@ -17,7 +17,7 @@ import java.util.Objects;
  *     {@link #PREPARED_OVERHEAD} bytes each), at least 64 kB, default 16 MiB: a client that prepares without ever
  *     closing gets an error instead of filling the proxy's memory (COMPAT L4)
  * @param maxReadQueryBytes the longest simple Query pgroute reads (to route it, cache it, follow what it changes),
- *     64 kB to 16 MiB (the default; pgroute never analyses a longer text), a longer one is relayed in pieces as it
+ *     64 kB to 16 MiB (pgroute never analyses a longer text), default 8 MiB; a longer one is relayed in pieces as it
  *     arrives, unread (COMPAT L1)
  */
 public record LimitsConfig(long maxFrameBytes, int maxClients, Duration shutdownTimeout, Duration loginTimeout,
@@ -38,8 +38,11 @@ public record LimitsConfig(long maxFrameBytes, int maxClients, Duration shutdown
     /** What a prepared statement counts for in {@link #maxPreparedBytes()} beside its text. */
     public static final int PREPARED_OVERHEAD = 256;
 
-    /** The default {@link #maxReadQueryBytes()}: 16 MiB. */
-    public static final long DEFAULT_MAX_READ_QUERY_BYTES = 16L << 20;  // = MAX_READ_QUERY_BYTES
+    /**
+     * The default {@link #maxReadQueryBytes()}: 8 MiB. Reading a text costs up to about 15 times its length in heap
+     * (its characters, the lexer's tokens), and two are read at a time: 240 MB at most, within bin/pgroute's 512 MB.
+     */
+    public static final long DEFAULT_MAX_READ_QUERY_BYTES = 8L << 20;
     /** The smallest {@link #maxReadQueryBytes()} accepted. */
     public static final long MIN_READ_QUERY_BYTES = 64L << 10;
     /** The largest {@link #maxReadQueryBytes()} accepted: no longer text is analysed, whatever sent it. */
@@ -72,7 +75,7 @@ public record LimitsConfig(long maxFrameBytes, int maxClients, Duration shutdown
 
     /**
      * 1 GiB frames, 10000 clients, 30s shutdown, 60s to log in, 16 MiB of prepared statements per client, Query texts
-     * read up to 16 MiB.
+     * read up to 8 MiB.
      */
     public static LimitsConfig defaults() {
         return new LimitsConfig(DEFAULT_MAX_FRAME_BYTES, 10_000, Duration.ofSeconds(30), DEFAULT_LOGIN_TIMEOUT,
