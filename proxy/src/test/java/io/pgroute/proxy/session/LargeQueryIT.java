@@ -90,6 +90,38 @@ class LargeQueryIT {
         }
     }
 
+    /**
+     * A client that goes away in the middle of an unread Query leaves its server connection holding half a message:
+     * that connection is closed, never handed to the next client (whose statements the server would read as the
+     * rest of the text), and the next client on the one-connection pool is served.
+     */
+    @Test
+    void aClientGoneInTheMiddleOfAnUnreadQueryLeavesNoHalfMessageBehind() throws Exception {
+        String limits = "  max_frame_bytes: 16MiB\n  max_read_query_bytes: 64kB\n  shutdown_timeout: 5s\n";
+        try (PgrouteServer server = ProxyFixture.server("large-query-gone.yaml", Map.of("limits", limits,
+                "pool", "  size: 1\n  timeout: 20s\n"))) {
+            int pid;
+            try (WireClient gone = WireClient.connect(server.port(), "trusted", "app")) {
+                pid = Integer.parseInt(value(gone, "/* pgroute: primary */ SELECT pg_backend_pid()"));
+                byte[] text = ("SELECT length('" + "g".repeat(8 * LIMIT) + "')\0")
+                        .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+                byte[] message = WireClient.rawMessage('Q', text);
+                gone.sendRaw(java.util.Arrays.copyOf(message, 3 * LIMIT));  // past the first piece, not the end
+                await("the first pieces went to a server connection").atMost(Duration.ofSeconds(10))
+                        .pollInterval(Duration.ofMillis(20)).until(() -> server.pools().all().stream()
+                                .filter(each -> each.target().node().equals("app/primary"))
+                                .anyMatch(each -> each.open() > each.idle()));
+                gone.abort();
+            }
+            try (WireClient next = WireClient.connect(server.port(), "trusted", "app")) {
+                await("the next client is served").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100))
+                        .until(() -> value(next, "/* pgroute: primary */ SELECT 7").equals("7"));
+                assertThat(value(next, "/* pgroute: primary */ SELECT pg_backend_pid()"))
+                        .as("not the connection left holding half a message").isNotEqualTo(String.valueOf(pid));
+            }
+        }
+    }
+
     private static String value(WireClient client, String sql) throws Exception {
         client.send(new Query(sql));
         List<WireClient.Message> answer = client.readUntilReady();
