@@ -127,6 +127,8 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     private String idleSessionValue;
     private long idleSessionNanos;
     private final ReadPlacement placement;
+    /** The skeleton of the Query being relayed unread, as its pieces arrive (see {@link #skeletonOfUnread}). */
+    private io.pgroute.proxy.sql.QuerySkeleton unreadSkeleton;
     private BackendConnection backend;
     private BackendPool backendPool;
     private boolean leasing;
@@ -322,17 +324,51 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             return;
         }
         if (type == FrontendType.QUERY && frame.isPiece()) {
-            if (frame.startsMessage()) {
-                // longer than limits.max_read_query_bytes: relayed unread as it arrives (COMPAT L1), and routed,
-                // tracked and cached as a statement that may do anything
-                frame.standIn(io.pgroute.proxy.sql.Classifier.UNREAD_QUERY);
-            }
+            skeletonOfUnread(frame);
         } else if ((type == FrontendType.QUERY || type == FrontendType.PARSE || type == FrontendType.BIND)
                 && frame.startsMessage()) {  // a Bind's later pieces carry only its values
             classifyAhead(frame, type);
         }
         pump();
     }
+
+    /**
+     * A piece of a Query longer than limits.max_read_query_bytes, relayed unread as it arrives (COMPAT L1): its first
+     * piece is routed and cached as a statement that may do anything ({@link Classifier#UNREAD_QUERY}), and its bytes
+     * are read into a {@link io.pgroute.proxy.sql.QuerySkeleton} on their way, whose text the last piece carries: what
+     * the session tracks of it (its writes, SETs, temporary tables) before the server can run it, which it does only
+     * once the last byte is there. A Query whose skeleton says less than its text stays one that may do anything.
+     */
+    private void skeletonOfUnread(PgFrame piece) {
+        if (piece.startsMessage()) {
+            piece.standIn(Classifier.UNREAD_QUERY);
+            String encoding = told.get("client_encoding");
+            unreadSkeleton = encoding != null && ASCII_SAFE_BYTES.contains(encoding.toUpperCase(java.util.Locale.ROOT))
+                    ? new io.pgroute.proxy.sql.QuerySkeleton(Classifier.INLINE_LIMIT) : null;
+            if (unreadSkeleton != null) {
+                unreadSkeleton.feed(piece.body());
+            }
+            return;
+        }
+        if (unreadSkeleton != null) {
+            unreadSkeleton.feed(piece.wire());
+        }
+        if (piece.endsMessage()) {
+            String text = unreadSkeleton == null ? null : unreadSkeleton.finish();
+            unreadSkeleton = null;
+            piece.standIn(text != null ? text : Classifier.UNREAD_QUERY);
+        }
+    }
+
+    /**
+     * Client encodings in which every byte below 0x80 is that ASCII character, so that {@link
+     * io.pgroute.proxy.sql.QuerySkeleton} reads quotes right; not SJIS, BIG5, GBK, UHC, JOHAB, GB18030.
+     */
+    private static final java.util.Set<String> ASCII_SAFE_BYTES = java.util.Set.of("UTF8", "UNICODE", "SQL_ASCII",
+            "LATIN1", "LATIN2", "LATIN3", "LATIN4", "LATIN5", "LATIN6", "LATIN7", "LATIN8", "LATIN9", "LATIN10",
+            "WIN1250", "WIN1251", "WIN1252", "WIN1253", "WIN1254", "WIN1255", "WIN1256", "WIN1257", "WIN1258",
+            "WIN866", "WIN874", "KOI8R", "KOI8U", "ISO_8859_5", "ISO_8859_6", "ISO_8859_7", "ISO_8859_8", "EUC_JP",
+            "EUC_CN", "EUC_KR", "EUC_TW", "EUC_JIS_2004", "MULE_INTERNAL");
 
     /**
      * Whether the strings pgroute reads from {@code frame} are all terminated: a Query's text, a Parse's or Bind's two
@@ -589,6 +625,15 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
                 // the rest of a Query relayed unread: on to where its first piece went
                 waiting.pollFirst();
                 if (backend != null) {
+                    if (next.endsMessage()) {
+                        // what it does, from its skeleton, is tracked with the cycle its first piece began
+                        onExecuted(next.cString(0));
+                        settings.endCycle();
+                        settings.dropNewestCycle();
+                        if (writes != null) {
+                            writes.onUnknownWrite();  // as begun before its first piece: every table
+                        }
+                    }
                     translator.send(backend, next, type, this::onExecuted);
                 } else {
                     next.release();  // that connection failed: the session's error is on its way
@@ -1199,7 +1244,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
                 translator.reuse(reuse());
                 translator.prepareQueries(host.prepareSimpleQueries());
                 translator.send(backend, frame, type, this::onExecuted);
-                settings.endCycle();
+                settings.endCycle();  // a Query relayed unread: its statements join this cycle at its last piece
             }
             case SYNC -> {
                 translator.send(backend, frame, type, this::onExecuted);

@@ -227,14 +227,16 @@ final class StatementTranslator {
         switch (type) {
             case QUERY -> {
                 String sql = frame.cString(0);
-                executed.accept(sql);
-                if (frame.isPiece()) {  // a Query pgroute does not read (COMPAT L1): its bytes go on as they come
+                if (frame.isPiece()) {
+                    // a Query pgroute does not read (COMPAT L1): its bytes go on as they come, and the session
+                    // tracks what it does at its last piece
                     queryByName = null;
                     backend.unnamedStatement(null);
                     forward(backend, frame, Kind.QUERY);
                     forwardingPieces = true;
                     return;
                 }
+                executed.accept(sql);
                 ParameterizedQuery query = !prepareQueries || reuse == Reuse.NONE || !keepsItsBytes(sql, backend)
                         ? null : parameterized(sql);
                 String name = query == null ? null : preparedName(query);

@@ -16,18 +16,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * COMPAT L1: a simple Query longer than {@code limits.max_read_query_bytes} is not read. It goes on to the primary in
- * pieces as it arrives, as a statement that may do anything: its answer is PostgreSQL's, it is never cached, it
- * invalidates every cached table, and the session keeps its connection afterwards (the Query may have left session
- * state: a SET, a temporary table, a lock) until {@code DISCARD ALL}. (A Query of 256 MB through a proxy with a
- * 128 MB heap: {@code LargeResultIT}.)
+ * COMPAT L1: a simple Query longer than {@code limits.max_read_query_bytes} is not held. It goes on to the primary in
+ * pieces as it arrives: its answer is PostgreSQL's, it is never cached, and it invalidates every cached table (its
+ * tables are not known when its first piece goes). What it does is read from its skeleton (its text without the
+ * contents of long literals) before its last piece goes: a write or a SET is tracked as any, a temporary table pins
+ * the session; one whose skeleton says less than its text (a DO block whose code was left out) pins it until
+ * {@code DISCARD ALL}. (A Query of 256 MB through a proxy with a 128 MB heap: {@code LargeResultIT}.)
  */
 class LargeQueryIT {
 
     private static final int LIMIT = 64 * 1024;
 
     @Test
-    void aQueryLongerThanPgrouteReadsRunsOnThePrimaryAndKeepsItsConnection() throws Exception {
+    void aQueryLongerThanPgrouteHoldsRunsOnThePrimaryAndIsTrackedByItsSkeleton() throws Exception {
         String table = "large_query_t";
         String bystander = "large_query_bystander";
         String cache = "  enabled: true\n  redis: " + ProxyFixture.get().cluster().redis().orElseThrow().uri() + "\n";
@@ -57,14 +58,35 @@ class LargeQueryIT {
 
             long before = hits(server);
             assertThat(value(other, "SELECT count(*) FROM " + bystander)).isEqualTo("0");
-            assertThat(hits(server)).as("every cached table invalidated: pgroute did not read what it wrote")
+            assertThat(hits(server)).as("every cached table invalidated: its tables were not known at its first piece")
                     .isEqualTo(before);
             assertThat(value(other, "SELECT length(v) FROM " + table)).isEqualTo(String.valueOf(4 * LIMIT));
+            assertThat(server.sessions().pinnedCount()).as("tracked from its skeleton: a write does not pin").isZero();
+            await("its session's reads go to the replicas").atMost(Duration.ofSeconds(10))
+                    .pollInterval(Duration.ofMillis(100))
+                    .until(() -> value(client, "SELECT pg_is_in_recovery()::text").equals("true"));
 
+            client.send(new Query("SET work_mem = '7MB'; SELECT length('" + big + "')"));
+            assertThat(WireClient.types(client.readUntilReady())).isEqualTo("CTDCZ");
+            await("its SET is the session's, replayed on a replica").atMost(Duration.ofSeconds(10))
+                    .pollInterval(Duration.ofMillis(100)).until(() -> value(client,
+                            "SELECT current_setting('work_mem') || ' ' || pg_is_in_recovery()").equals("7MB true"));
+            assertThat(server.sessions().pinnedCount()).isZero();
+
+            client.send(new Query("CREATE TEMP TABLE large_query_tmp AS SELECT '" + big + "'::text AS v"));
+            assertThat(WireClient.types(client.readUntilReady())).isEqualTo("CZ");
+            assertThat(server.sessions().pinnedCount()).as("a temporary table pins, read or not").isEqualTo(1);
+            String pid = value(client, "SELECT pg_backend_pid()::text");
             for (int i = 0; i < 3; i++) {
-                assertThat(value(client, "SELECT pg_is_in_recovery()::text || ' ' || pg_backend_pid()"))
-                        .as("read %d: the session keeps the connection the Query ran on", i)
-                        .isEqualTo("false " + where[1]);
+                assertThat(value(client, "SELECT length(v)::text || ' ' || pg_backend_pid() FROM large_query_tmp"))
+                        .as("read %d: on the connection that holds the table", i)
+                        .isEqualTo(4 * LIMIT + " " + pid);
+            }
+            try (WireClient third = WireClient.connect(server.port(), "trusted", "app")) {
+                third.send(new Query("DO $$BEGIN PERFORM length('" + big + "'); END$$"));
+                assertThat(WireClient.types(third.readUntilReady())).isEqualTo("CZ");
+                assertThat(server.sessions().pinnedCount()).as("a DO block whose code was left out: may do anything")
+                        .isEqualTo(2);
             }
             client.send(new Query("DISCARD ALL"));
             assertThat(WireClient.types(client.readUntilReady())).isEqualTo("CZ");

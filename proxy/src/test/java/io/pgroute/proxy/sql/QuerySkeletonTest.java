@@ -1,0 +1,67 @@
+package io.pgroute.proxy.sql;
+
+import io.netty.buffer.Unpooled;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class QuerySkeletonTest {
+
+    private static final String LONG = "x".repeat(QuerySkeleton.KEPT_LITERAL + 1);
+
+    /** The skeleton of {@code text} fed in pieces of {@code piece} bytes, with the message's NUL at the end. */
+    private static String skeleton(String text, int piece) {
+        byte[] bytes = (text + "\0").getBytes(StandardCharsets.UTF_8);
+        QuerySkeleton skeleton = new QuerySkeleton(1 << 20);
+        for (int at = 0; at < bytes.length; at += piece) {
+            skeleton.feed(Unpooled.wrappedBuffer(bytes, at, Math.min(piece, bytes.length - at)));
+        }
+        return skeleton.finish();
+    }
+
+    private static String skeleton(String text) {
+        String whole = skeleton(text, Integer.MAX_VALUE);
+        for (int piece : new int[] {1, 2, 3, 7}) {
+            assertThat(skeleton(text, piece)).as("in pieces of %d", piece).isEqualTo(whole);
+        }
+        return whole;
+    }
+
+    @Test
+    void keepsShortTextsAsTheyAre() {
+        for (String text : new String[] {"SELECT 1", "SELECT 'it''s', E'a\\'b', \"we\"\"ird\", $1, a$b FROM t -- c\n",
+                "SELECT $$body$$, $f$x$$y$f$ /* a /* nested */ comment */", "SET search_path = 'a', b",
+                "select 'é' || U&'\\00e9'"}) {
+            assertThat(skeleton(text)).isEqualTo(text);
+        }
+    }
+
+    @Test
+    void leavesOutTheContentsOfLongLiteralsAndComments() {
+        assertThat(skeleton("INSERT INTO t VALUES (1, '" + LONG + "'); SELECT 2"))
+                .isEqualTo("INSERT INTO t VALUES (1, ''); SELECT 2");
+        assertThat(skeleton("INSERT INTO t VALUES (E'" + LONG + "\\'" + LONG + "', 'it''s')"))
+                .isEqualTo("INSERT INTO t VALUES (E'', 'it''s')");
+        assertThat(skeleton("INSERT INTO t VALUES ('" + LONG + "''" + LONG + "')"))
+                .isEqualTo("INSERT INTO t VALUES ('')");
+        assertThat(skeleton("CREATE FUNCTION f() RETURNS int AS $body$" + LONG + "$b$body$ LANGUAGE sql"))
+                .isEqualTo("CREATE FUNCTION f() RETURNS int AS $body$$body$ LANGUAGE sql");
+        assertThat(skeleton("/* " + LONG + " */ UPDATE t SET v = 1 -- " + LONG + "\nRETURNING 1"))
+                .isEqualTo("/**/ UPDATE t SET v = 1 --\nRETURNING 1");
+    }
+
+    @Test
+    void isNoneWhereItWouldSayLessThanTheText() {
+        assertThat(skeleton("SET application_name = '" + LONG + "'")).as("a SET's value").isNull();
+        assertThat(skeleton("DO $$" + LONG + "$$")).as("a DO block's code").isNull();
+        assertThat(skeleton("SELECT 1; SET work_mem = '" + LONG + "'")).as("in a later statement").isNull();
+        assertThat(skeleton("SET work_mem = '7MB'; SELECT length('" + LONG + "')")).as("another statement's literal")
+                .isEqualTo("SET work_mem = '7MB'; SELECT length('')");
+        assertThat(skeleton("SELECT '" + LONG)).as("a literal not closed").isNull();
+        QuerySkeleton small = new QuerySkeleton(16);
+        small.feed(Unpooled.wrappedBuffer("SELECT 1, 2, 3, 4, 5, 6\0".getBytes(StandardCharsets.US_ASCII)));
+        assertThat(small.finish()).as("longer than its limit").isNull();
+    }
+}
