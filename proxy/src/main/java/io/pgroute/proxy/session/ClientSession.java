@@ -357,6 +357,9 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             String text = unreadSkeleton == null ? null : unreadSkeleton.finish();
             unreadSkeleton = null;
             piece.standIn(text != null ? text : Classifier.UNREAD_QUERY);
+            if (text != null && routing.known(text) == null) {
+                classifyElsewhere(() -> text, null);  // as any Query's text: not JSqlParser on the event loop
+            }
         }
     }
 
