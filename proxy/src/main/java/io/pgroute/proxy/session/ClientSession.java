@@ -129,6 +129,8 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     private final ReadPlacement placement;
     /** The skeleton of the Query being relayed unread, as its pieces arrive (see {@link #skeletonOfUnread}). */
     private io.pgroute.proxy.sql.QuerySkeleton unreadSkeleton;
+    /** The tables of the unread Query's last piece have been begun (see {@link #unreadLastPieceMayGo}). */
+    private boolean unreadBegun;
     private BackendConnection backend;
     private BackendPool backendPool;
     private boolean leasing;
@@ -361,6 +363,30 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
                 classifyElsewhere(() -> text, null);  // as any Query's text: not JSqlParser on the event loop
             }
         }
+    }
+
+    /**
+     * Whether the last piece of a Query relayed unread, whose skeleton (or {@link Classifier#UNREAD_QUERY}) is
+     * {@code text}, may go: with the cache on, once the tables it writes have been begun, as any Query's are before
+     * it is sent. The server runs nothing before it has the whole message, so until then no cached answer of those
+     * tables is stale.
+     */
+    private boolean unreadLastPieceMayGo(String text) {
+        if (writes == null) {
+            return true;
+        }
+        if (writes.beginning()) {
+            return false;
+        }
+        if (unreadBegun) {
+            unreadBegun = false;
+            return true;
+        }
+        if (nothingToBegin(List.of(routing.classify(text)), List.of(text))) {
+            return true;
+        }
+        unreadBegun = true;
+        return false;
     }
 
     /**
@@ -626,6 +652,9 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             FrontendType type = FrontendType.of(next.type());
             if (type == FrontendType.QUERY && !next.startsMessage()) {
                 // the rest of a Query relayed unread: on to where its first piece went
+                if (backend != null && next.endsMessage() && !unreadLastPieceMayGo(next.cString(0))) {
+                    return;  // its tables are being begun (the cache): the pump goes on once they are
+                }
                 waiting.pollFirst();
                 if (backend != null) {
                     if (next.endsMessage()) {
@@ -633,9 +662,6 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
                         onExecuted(next.cString(0));
                         settings.endCycle();
                         settings.dropNewestCycle();
-                        if (writes != null) {
-                            writes.onUnknownWrite();  // as begun before its first piece: every table
-                        }
                     }
                     translator.send(backend, next, type, this::onExecuted);
                 } else {
@@ -949,10 +975,9 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             return CacheGate.HOLD;  // a commit's invalidation must not be overtaken by a later request cycle
         }
         if (type == FrontendType.QUERY && next.isPiece()) {
-            // a Query relayed unread (COMPAT L1): never cached, and it may write any table
-            String unread = next.cString(0);
-            return nothingToBegin(List.of(routing.classify(unread)), List.of(unread)) ? CacheGate.SEND
-                    : CacheGate.HOLD;
+            // a Query relayed unread (COMPAT L1): never cached; its tables are begun before its last piece goes,
+            // once its skeleton names them (unreadLastPieceMayGo)
+            return CacheGate.SEND;
         }
         if (CacheUnit.comesInPieces(waiting)) {
             // sent before its Sync arrives (COMPAT L1): message by message, as a batch too big to hold
