@@ -665,6 +665,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
                     }
                     translator.send(backend, next, type, this::onExecuted);
                 } else {
+                    unreadBegun = false;
                     next.release();  // that connection failed: the session's error is on its way
                 }
                 continue;
