@@ -805,8 +805,18 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         BackendMessage answer;
         String beginTag;
         LocalSet set;
+        String shown;
         if (statement.kind() == StatementKind.EMPTY) {
             answer = io.pgroute.protocol.backend.EmptyQueryResponse.INSTANCE;
+        } else if ((shown = shownHere(statement)) != null) {
+            // as PostgreSQL answers SHOW: one text column named as the parameter is spelt, its value, SHOW
+            waiting.pollFirst().release();
+            out.write(new io.pgroute.protocol.backend.RowDescription(List.of(new io.pgroute.protocol.backend
+                    .RowDescription.Field(shown, 0, (short) 0, TEXT_OID, (short) -1, -1, (short) 0))));
+            out.write(new io.pgroute.protocol.backend.DataRow(new byte[][] {
+                    told.get(shown.toLowerCase(java.util.Locale.ROOT)).getBytes(java.nio.charset.StandardCharsets.UTF_8)}));
+            answerHere(new io.pgroute.protocol.backend.CommandComplete("SHOW"));
+            return true;
         } else if ((set = localSet(statement)) != null) {
             // recorded as if a server had run it, and set with the client's other settings on its next lease
             settings.onStatement(statement);
@@ -838,6 +848,33 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         waiting.pollFirst().release();
         answerHere(answer);
         return true;
+    }
+
+    /** PostgreSQL's text type. */
+    private static final int TEXT_OID = 25;
+    /**
+     * Parameters whose value a client's {@code SHOW} gets from what the server last reported to it (their
+     * ParameterStatus), by lower-case name, spelt as PostgreSQL spells them: what drivers and ORMs ask on every new
+     * connection (SQLAlchemy: {@code show standard_conforming_strings}; COMPAT G12).
+     */
+    private static final java.util.Map<String, String> SHOWN_AS_REPORTED = java.util.Map.of(
+            "application_name", "application_name", "client_encoding", "client_encoding", "datestyle", "DateStyle",
+            "intervalstyle", "IntervalStyle", "timezone", "TimeZone", "standard_conforming_strings",
+            "standard_conforming_strings", "server_version", "server_version", "server_encoding", "server_encoding",
+            "integer_datetimes", "integer_datetimes");
+
+    /**
+     * The name (as PostgreSQL spells it) of the parameter {@code statement} SHOWs, when pgroute answers it from what
+     * the client was told ({@link #told}), under the same conditions as a {@link #localSet}; null otherwise.
+     */
+    private String shownHere(StatementInfo statement) {
+        if (statement.kind() != StatementKind.SHOW || statement.multiStatement() || transactionStatus != 'I'
+                || backend != null || leasing || pins.pinned()) {
+            return null;
+        }
+        String name = statement.target().map(each -> each.toLowerCase(java.util.Locale.ROOT)).orElse(null);
+        String spelt = name == null ? null : SHOWN_AS_REPORTED.get(name);
+        return spelt != null && told.containsKey(name) ? spelt : null;
     }
 
     /**

@@ -163,6 +163,49 @@ class SettingsReplayIT {
         }
     }
 
+    /**
+     * COMPAT G12: a SHOW of a parameter the server reports to the client (SQLAlchemy's {@code show
+     * standard_conforming_strings} on every new connection) is answered from what the client was told, as PostgreSQL
+     * answers it: one text column named as PostgreSQL spells the parameter, the same value; after SETs too.
+     */
+    @Test
+    void aShowOfAReportedParameterIsAnsweredAsPostgresqlWould() throws Exception {
+        String[] shows = {"SHOW standard_conforming_strings", "show TimeZone", "SHOW TIME ZONE", "SHOW DateStyle",
+                "SHOW intervalstyle", "SHOW application_name", "SHOW server_version", "SHOW client_encoding"};
+        try (PgrouteServer server = ProxyFixture.server("replay-show.yaml", Map.of("pool", "  size: 1"));
+             Connection proxied = ProxyFixture.connect(server, "preferQueryMode", "simple");
+             Connection direct = ProxyFixture.get().connectDirect("preferQueryMode", "simple");
+             Statement ps = proxied.createStatement();
+             Statement ds = direct.createStatement()) {
+            for (String set : new String[] {null, "SET TIME ZONE 'UTC'", "SET application_name = 'shown'",
+                    "SET intervalstyle = 'iso_8601'"}) {
+                if (set != null) {
+                    ps.execute(set);
+                    ds.execute(set);
+                }
+                long before = serverRequests(server);
+                for (String show : shows) {
+                    assertThat(described(ps, show)).as("%s after %s", show, set).isEqualTo(described(ds, show));
+                }
+                assertThat(serverRequests(server) - before).as("requests servers answered for the SHOWs").isZero();
+            }
+            assertThat(described(ps, "SHOW work_mem")).as("not reported: the server's").isEqualTo(
+                    described(ds, "SHOW work_mem"));
+        }
+    }
+
+    /** The column name, type name and value of {@code show}'s one row. */
+    private static String described(Statement s, String show) throws SQLException {
+        try (ResultSet rs = s.executeQuery(show)) {
+            assertThat(rs.next()).isTrue();
+            java.sql.ResultSetMetaData meta = rs.getMetaData();
+            String result = meta.getColumnCount() + " " + meta.getColumnName(1) + " " + meta.getColumnTypeName(1)
+                    + " " + rs.getString(1);
+            assertThat(rs.next()).isFalse();
+            return result;
+        }
+    }
+
     /** Requests servers answered through {@code server}: its primary's and its replicas'. */
     private static long serverRequests(PgrouteServer server) throws SQLException {
         return ProxyFixture.stat(server, "primary") + ProxyFixture.stat(server, "replica");
