@@ -233,17 +233,12 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         this.placement = new ReadPlacement(routing, () -> serializable.serializable(settings.desired()));
         routing.clientEncoding(startupBackend.reportedParameters().get("client_encoding"));
         this.startup = SessionSettings.startup(info.startupParameters());
-        for (String each : startup.values().keySet()) {
-            String reported = "";
-            for (java.util.Map.Entry<String, String> parameter : startupBackend.reportedParameters().entrySet()) {
-                if (parameter.getKey().equalsIgnoreCase(each)) {
-                    reported = parameter.getValue();  // the server's spelling of the value (TimeZone's, DateStyle's)
-                }
-            }
-            startupReported.put(each, reported);
-        }
         startupBackend.reportedParameters().forEach((name, value) -> told.put(name.toLowerCase(java.util.Locale.ROOT),
                 value));
+        for (String each : startup.values().keySet()) {
+            // the server's spelling of the value (TimeZone's, DateStyle's); "" for one it does not report
+            startupReported.put(each, told.getOrDefault(each, ""));
+        }
         this.backend = startupBackend;
         this.backendPool = pool;
         startupBackend.attach(this);
@@ -344,9 +339,9 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     private void skeletonOfUnread(PgFrame piece) {
         if (piece.startsMessage()) {
             piece.standIn(Classifier.UNREAD_QUERY);
-            String encoding = told.get("client_encoding");
-            unreadSkeleton = encoding != null && ASCII_SAFE_BYTES.contains(encoding.toUpperCase(java.util.Locale.ROOT))
-                    ? new io.pgroute.proxy.sql.QuerySkeleton(Classifier.INLINE_LIMIT) : null;
+            // its bytes below 0x80 are read as ASCII: not in an encoding such as SJIS, whose characters hold some
+            unreadSkeleton = routing.secondBytesMayBeAscii() ? null
+                    : new io.pgroute.proxy.sql.QuerySkeleton(Classifier.INLINE_LIMIT);
             if (unreadSkeleton != null) {
                 unreadSkeleton.feed(piece.body());
             }
@@ -388,16 +383,6 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         unreadBegun = true;
         return false;
     }
-
-    /**
-     * Client encodings in which every byte below 0x80 is that ASCII character, so that {@link
-     * io.pgroute.proxy.sql.QuerySkeleton} reads quotes right; not SJIS, BIG5, GBK, UHC, JOHAB, GB18030.
-     */
-    private static final java.util.Set<String> ASCII_SAFE_BYTES = java.util.Set.of("UTF8", "UNICODE", "SQL_ASCII",
-            "LATIN1", "LATIN2", "LATIN3", "LATIN4", "LATIN5", "LATIN6", "LATIN7", "LATIN8", "LATIN9", "LATIN10",
-            "WIN1250", "WIN1251", "WIN1252", "WIN1253", "WIN1254", "WIN1255", "WIN1256", "WIN1257", "WIN1258",
-            "WIN866", "WIN874", "KOI8R", "KOI8U", "ISO_8859_5", "ISO_8859_6", "ISO_8859_7", "ISO_8859_8", "EUC_JP",
-            "EUC_CN", "EUC_KR", "EUC_TW", "EUC_JIS_2004", "MULE_INTERNAL");
 
     /**
      * Whether the strings pgroute reads from {@code frame} are all terminated: a Query's text, a Parse's or Bind's two
@@ -818,11 +803,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             answerHere(new io.pgroute.protocol.backend.CommandComplete("SHOW"));
             return true;
         } else if ((set = localSet(statement)) != null) {
-            // recorded as if a server had run it, and set with the client's other settings on its next lease
-            settings.onStatement(statement);
-            settings.endCycle();
-            settings.onStatementDone();
-            settings.onReadyForQuery((byte) 'I');
+            settings.answeredHere(statement);  // set with the client's other settings on its next lease
             waiting.pollFirst().release();
             out.write(new io.pgroute.protocol.backend.CommandComplete("SET"));
             String name = set.reportedName() == null ? null : set.reportedName().toLowerCase(java.util.Locale.ROOT);
@@ -868,8 +849,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
      * the client was told ({@link #told}), under the same conditions as a {@link #localSet}; null otherwise.
      */
     private String shownHere(StatementInfo statement) {
-        if (statement.kind() != StatementKind.SHOW || statement.multiStatement() || transactionStatus != 'I'
-                || backend != null || leasing || pins.pinned()) {
+        if (statement.kind() != StatementKind.SHOW || statement.multiStatement() || !settingsAnsweredHere()) {
             return null;
         }
         String name = statement.target().map(each -> each.toLowerCase(java.util.Locale.ROOT)).orElse(null);
@@ -882,11 +862,18 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
      * a server round trip each), or null: outside a transaction, with no server connection held or being leased.
      */
     private LocalSet localSet(StatementInfo statement) {
-        if (statement.kind() != StatementKind.SET || statement.multiStatement() || transactionStatus != 'I'
-                || backend != null || leasing || pins.pinned()) {
+        if (statement.kind() != StatementKind.SET || statement.multiStatement() || !settingsAnsweredHere()) {
             return null;
         }
         return LocalSet.of(statement.setting().orElse(null));
+    }
+
+    /**
+     * Whether a SET or SHOW may be answered here ({@link #localSet}, {@link #shownHere}): outside a transaction, with
+     * no server connection held or being leased, whose reports could still change what the client was told.
+     */
+    private boolean settingsAnsweredHere() {
+        return transactionStatus == 'I' && backend == null && !leasing && !pins.pinned();
     }
 
     /**

@@ -50,6 +50,8 @@ public final class SessionRouting {
             "GB18030", "GB18030", "JOHAB", "x-Johab");
     /** How the client's texts are read for classification (see {@link #clientEncoding}); null: as decoded. */
     private java.nio.charset.Charset readAs;
+    /** The client_encoding is one of {@link #SECOND_BYTE_ASCII}, whether or not this JDK can read it. */
+    private boolean secondBytesMayBeAscii;
     /** The last classification (see {@link #classify}); the session's event loop only. */
     private String lastSql;
     private StatementInfo lastInfo;
@@ -82,6 +84,7 @@ public final class SessionRouting {
      */
     public void clientEncoding(String name) {
         String charset = name == null ? null : SECOND_BYTE_ASCII.get(name.toUpperCase(java.util.Locale.ROOT));
+        secondBytesMayBeAscii = charset != null;
         java.nio.charset.Charset now = null;
         if (charset != null) {
             try {
@@ -95,6 +98,14 @@ public final class SessionRouting {
             lastSql = null;  // a text classified under the other reading is not this one
             lastInfo = null;
         }
+    }
+
+    /**
+     * Whether the client's encoding has characters whose second byte is an ASCII one (a quote, a backslash): its bytes
+     * cannot be read as ASCII where they are below 0x80.
+     */
+    public boolean secondBytesMayBeAscii() {
+        return secondBytesMayBeAscii;
     }
 
     /** {@code sql} as classification reads it: as decoded, or its bytes in {@code charset} when it has any non-ASCII. */

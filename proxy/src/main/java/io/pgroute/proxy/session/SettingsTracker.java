@@ -106,6 +106,17 @@ final class SettingsTracker {
         }
     }
 
+    /**
+     * {@code statement}, a SET outside a transaction, was answered by pgroute itself: the session's at once, as if a
+     * server had run it in a cycle of its own.
+     */
+    void answeredHere(StatementInfo statement) {
+        onStatement(statement);
+        endCycle();
+        onStatementDone();
+        onReadyForQuery((byte) 'I');
+    }
+
     /** The current cycle's messages are all sent (Query sent, or Sync sent). */
     void endCycle() {
         cycles.addLast(openCycle());

@@ -23,7 +23,7 @@ public final class QuerySkeleton {
     /** Literal and comment contents up to this many bytes are kept. */
     static final int KEPT_LITERAL = 256;
 
-    private enum State { NORMAL, QUOTED, QUOTED_END, ESCAPED_STRING, ESCAPE, IDENTIFIER, IDENTIFIER_END,
+    private enum State { NORMAL, QUOTED, QUOTED_END, ESCAPE, IDENTIFIER, IDENTIFIER_END,
         LINE_COMMENT, BLOCK_COMMENT, DOLLAR_TAG, DOLLAR }
 
     private final int maxLength;
@@ -94,7 +94,7 @@ public final class QuerySkeleton {
     private void accept(int b) {
         switch (state) {
             case NORMAL -> normal(b);
-            case QUOTED, ESCAPED_STRING -> {
+            case QUOTED -> {
                 if (b == '\'') {
                     state = State.QUOTED_END;
                 } else {
@@ -106,13 +106,13 @@ public final class QuerySkeleton {
             }
             case ESCAPE -> {
                 content(b);
-                state = State.ESCAPED_STRING;
+                state = State.QUOTED;
             }
             case QUOTED_END -> {
                 if (b == '\'') {  // '' inside the literal
                     content('\'');
                     content('\'');
-                    state = escapes ? State.ESCAPED_STRING : State.QUOTED;
+                    state = State.QUOTED;
                 } else {
                     endContent();
                     append('\'');
@@ -174,7 +174,7 @@ public final class QuerySkeleton {
         }
         if (b == '\'') {
             escapes = (previous == 'E' || previous == 'e') && !isIdentifierByte(beforePrevious);
-            state = escapes ? State.ESCAPED_STRING : State.QUOTED;
+            state = State.QUOTED;
             startContent();
         } else if (b == '"') {
             state = State.IDENTIFIER;
