@@ -279,6 +279,34 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void readsAUnixSocketDirectoryAndMode() throws Exception {
+        ProxyConfig none = ConfigLoader.parse(MINIMAL, "x.yaml", name -> null);
+        assertThat(none.listen().unixSocket()).isEmpty();
+        assertThat(none.listen().unixSocketMode()).isEqualTo(0777);
+
+        ProxyConfig config = ConfigLoader.parse(MINIMAL + "listen: { port: 7432, unix_socket_dir: /var/run/pgroute, "
+                + "unix_socket_mode: 0770 }\n", "x.yaml", name -> null);
+        assertThat(config.listen()).isEqualTo(new ListenConfig("127.0.0.1", 7432, 0, "/var/run/pgroute", 0770));
+        assertThat(ConfigLoader.parse(MINIMAL + "listen: { unix_socket_dir: '', unix_socket_mode: '0o700' }\n",
+                "x.yaml", name -> null).listen()).isEqualTo(new ListenConfig("127.0.0.1", 6432, 0, null, 0700));
+    }
+
+    @Test
+    void reportsAUnixSocketPathLibpqCouldNotUse() {
+        String longDir = "/" + "d".repeat(93);  // with /.s.PGSQL.6432: 108 bytes
+        assertThat(problems(MINIMAL + "listen: { unix_socket_dir: run/pgroute, unix_socket_mode: 0999 }\n",
+                Map.of())).containsExactly(
+                "x.yaml:3: listen.unix_socket_dir: must be an absolute path (libpq takes a host starting with / as "
+                        + "a socket directory)",
+                "x.yaml:3: listen.unix_socket_mode: must be an octal file mode such as 0777 or 0770, not 0999");
+        assertThat(problems(MINIMAL + "listen: { unix_socket_dir: " + longDir + " }\n", Map.of())).containsExactly(
+                "x.yaml:3: listen.unix_socket_dir: is too long: the socket path " + longDir + "/.s.PGSQL.6432 must "
+                        + "be at most 107 bytes");
+        assertThat(problems(MINIMAL + "listen: { unix_socket_dir: " + longDir.substring(1) + " }\n", Map.of()))
+                .hasSize(1);
+    }
+
+    @Test
     void disablesMetricsOnRequest() throws Exception {
         ProxyConfig config = ConfigLoader.parse(MINIMAL + "metrics: { enabled: false }\n", "x.yaml", name -> null);
 

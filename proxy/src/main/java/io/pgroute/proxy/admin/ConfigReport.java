@@ -60,7 +60,10 @@ final class ConfigReport {
                 walk(result, section, key + "[" + i + "]", list.get(i), false);
             }
         } else {
-            result.row(section, key, secret && value != null ? MASK : text(value));
+            String shown = key.endsWith("_mode") && value instanceof Integer mode
+                    ? String.format("%04o", mode)  // a file mode, in octal as proxy.yaml writes it
+                    : text(value);
+            result.row(section, key, secret && value != null ? MASK : shown);
         }
     }
 

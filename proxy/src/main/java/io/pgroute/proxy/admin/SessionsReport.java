@@ -121,6 +121,9 @@ final class SessionsReport {
             return inet.getAddress() == null ? inet.getHostString() + ":" + inet.getPort()
                     : inet.getAddress().getHostAddress() + ":" + inet.getPort();
         }
+        if (address instanceof io.netty.channel.unix.DomainSocketAddress) {
+            return "unix";  // a client of the Unix-domain socket has no address of its own (PgBouncer says the same)
+        }
         return address == null ? null : address.toString();
     }
 

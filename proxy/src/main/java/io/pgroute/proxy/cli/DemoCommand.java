@@ -57,7 +57,7 @@ final class DemoCommand implements Callable<Integer> {
             Path yaml = DemoCluster.writeProxyYaml(cluster, port, metricsPort);
             ProxyConfig config = ConfigLoader.load(yaml);
             server = new PgrouteServer(config).start().configSource(yaml);
-            printWelcome(out, cluster, yaml, server.port(), server.metricsPort());
+            printWelcome(out, cluster, yaml, server.port(), server.metricsPort(), server.unixSocket());
         } catch (Exception | Error e) {
             cluster.close();
             throw e;
@@ -71,7 +71,7 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     private static void printWelcome(PrintWriter out, LocalCluster cluster, Path yaml, int port,
-                                     java.util.OptionalInt metricsPort) {
+                                     java.util.OptionalInt metricsPort, java.util.Optional<Path> socket) {
         out.println();
         out.println("pgroute demo is running.");
         out.println("  primary:  127.0.0.1:" + cluster.primary().port());
@@ -84,6 +84,8 @@ final class DemoCommand implements Callable<Integer> {
         out.println("Connect through pgroute (password: app):");
         out.println("  psql \"host=127.0.0.1 port=" + port + " dbname=app user=app\"");
         out.println("  jdbc:postgresql://127.0.0.1:" + port + "/app?user=app&password=app");
+        socket.ifPresent(each -> out.println("  psql -h " + each.getParent() + " -p " + port
+                + " -U app app     (its Unix-domain socket)"));
         out.println("Try: SELECT * FROM products;");
         out.println();
         metricsPort.ifPresent(each -> out.println("Metrics: http://127.0.0.1:" + each + "/metrics"));

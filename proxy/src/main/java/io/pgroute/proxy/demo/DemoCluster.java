@@ -51,6 +51,7 @@ public final class DemoCluster {
         StringBuilder result = new StringBuilder();
         result.append("# Written by `pgroute demo` for its throwaway cluster.\n");
         result.append("listen:\n  host: 127.0.0.1\n  port: ").append(port).append('\n');
+        unixSocketDir(cluster, port).ifPresent(dir -> result.append("  unix_socket_dir: ").append(dir).append('\n'));
         result.append("users:\n");
         result.append("  ").append(USER).append(":\n    password: ").append(PASSWORD)
                 .append("\n    auth: scram-sha-256\n");
@@ -77,6 +78,19 @@ public final class DemoCluster {
             result.append("metrics:\n  listen: \"127.0.0.1:").append(metricsPort).append("\"\n");
         }
         return result.toString();
+    }
+
+    /**
+     * Where the demo's pgroute also listens on a Unix-domain socket ({@code psql -h <dir> -p <port>}): the cluster's
+     * directory, where the transport has such sockets and the socket's path is short enough for one.
+     */
+    public static java.util.Optional<Path> unixSocketDir(LocalCluster cluster, int port) {
+        Path dir = cluster.baseDir().toAbsolutePath();
+        String socket = dir + "/" + io.pgroute.config.ListenConfig.unixSocketName(port == 0 ? 65535 : port);
+        boolean fits = socket.getBytes(java.nio.charset.StandardCharsets.UTF_8).length
+                <= io.pgroute.config.ListenConfig.MAX_UNIX_SOCKET_PATH;
+        return fits && io.pgroute.proxy.server.Transport.detect().unixSockets() && !dir.toString().contains(" ")
+                ? java.util.Optional.of(dir) : java.util.Optional.empty();
     }
 
     /** Writes {@link #proxyYaml} next to the cluster's data and returns its path. */

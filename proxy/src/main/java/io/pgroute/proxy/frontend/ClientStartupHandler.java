@@ -84,6 +84,15 @@ public final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
         return ctx.pipeline().get(SslHandler.class) != null;
     }
 
+    /**
+     * Whether the client came through pgroute's Unix-domain socket: a local process, never encrypted (PostgreSQL
+     * answers its SSLRequest with N, and libpq does not ask there), and {@code tls.mode: require} does not apply,
+     * as PostgreSQL's {@code hostssl} lines do not to its {@code local} ones.
+     */
+    private static boolean onUnixSocket(ChannelHandlerContext ctx) {
+        return ctx.channel() instanceof io.netty.channel.unix.DomainSocketChannel;
+    }
+
     private void onSslRequest(ChannelHandlerContext ctx) {
         if (onTls(ctx) || sslRequested) {
             refuse(ctx, ErrorResponse.fatal(SqlState.PROTOCOL_VIOLATION, "SSLRequest received on an encrypted connection"));
@@ -96,7 +105,7 @@ public final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
             ctx.close();
             return;
         }
-        if (!context.tlsEnabled()) {
+        if (!context.tlsEnabled() || onUnixSocket(ctx)) {
             ctx.writeAndFlush(Unpooled.wrappedBuffer(new byte[] {'N'}));
             return;
         }
@@ -174,7 +183,7 @@ public final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
                     + LATEST_MINOR));
             return;
         }
-        if (context.config().tls().mode() == TlsMode.REQUIRE && !onTls(ctx)) {
+        if (context.config().tls().mode() == TlsMode.REQUIRE && !onTls(ctx) && !onUnixSocket(ctx)) {
             refuse(ctx, ErrorResponse.fatal(SqlState.INVALID_AUTHORIZATION,
                     "pgroute requires an SSL connection (tls.mode: require)"));
             return;

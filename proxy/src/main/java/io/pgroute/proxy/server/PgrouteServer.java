@@ -67,7 +67,10 @@ public final class PgrouteServer implements AutoCloseable {
     private static final int ROUTE_FINGERPRINTS = 5_000;
     private volatile MetricsServer metricsServer;
     private final ServerBootstrap bootstrap;
+    private final ClientChannelInitializer clients;
     private Channel serverChannel;
+    /** The Unix-domain socket, when {@code listen.unix_socket_dir} is set and the server started. */
+    private UnixSocketListener unixSocket;
     private boolean stopped;
 
     public PgrouteServer(ProxyConfig config) {
@@ -101,13 +104,14 @@ public final class PgrouteServer implements AutoCloseable {
         this.reloader = new ConfigReloader(context, routing, pools, resultCache,
                 (next, database) -> monitor(next, database, pools),
                 next -> poolSettings(next, workerThreads));
+        this.clients = new ClientChannelInitializer(context);
         this.bootstrap = new ServerBootstrap()
                 .group(boss, workers)
                 .channel(transport.serverChannel())
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(64 * 1024, 256 * 1024))
-                .childHandler(new ClientChannelInitializer(context));
+                .childHandler(clients);
         transport.withConnectionOptions(bootstrap);
     }
 
@@ -245,7 +249,21 @@ public final class PgrouteServer implements AutoCloseable {
         }
         serverChannel = bootstrap.bind(address).sync().channel();
         LOGGER.info("pgroute listening on {} ({} transport)", serverChannel.localAddress(), transport.name());
+        if (config.listen().unixSocket().isPresent()) {
+            try {
+                unixSocket = UnixSocketListener.start(transport, boss, workers, clients, config.listen(), port());
+            } catch (RuntimeException e) {
+                stop(Duration.ZERO);  // nothing was served: let go of the port, the event loops and the monitors
+                throw e;
+            }
+        }
         return this;
+    }
+
+    /** The Unix-domain socket pgroute listens on, when {@code listen.unix_socket_dir} is set. */
+    public java.util.Optional<java.nio.file.Path> unixSocket() {
+        UnixSocketListener listener = unixSocket;
+        return listener == null ? java.util.Optional.empty() : java.util.Optional.of(listener.path());
     }
 
     /** The port actually bound (useful with port 0). */
@@ -314,6 +332,9 @@ public final class PgrouteServer implements AutoCloseable {
         LOGGER.info("pgroute shutting down: {} clients, waiting up to {}s", sessions.size(), timeout.toSeconds());
         if (serverChannel != null) {
             serverChannel.close().syncUninterruptibly();
+        }
+        if (unixSocket != null) {
+            unixSocket.close();
         }
         sessions.requestShutdown();
         long deadline = System.nanoTime() + timeout.toNanos();

@@ -7,6 +7,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollEventLoopGroup;
+import io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioEventLoopGroup;
@@ -38,6 +39,19 @@ public record Transport(boolean nativeEpoll) {
 
     public Class<? extends ServerSocketChannel> serverChannel() {
         return nativeEpoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+    }
+
+    /** Whether this transport can listen on a Unix-domain socket: the native one can, NIO (in Netty 4.1) cannot. */
+    public boolean unixSockets() {
+        return nativeEpoll;
+    }
+
+    /** The channel listening on a Unix-domain socket; only with {@link #unixSockets()}. */
+    public Class<? extends io.netty.channel.ServerChannel> serverDomainChannel() {
+        if (!unixSockets()) {
+            throw new IllegalStateException("Unix-domain sockets need the epoll transport");
+        }
+        return EpollServerDomainSocketChannel.class;
     }
 
     public Class<? extends SocketChannel> clientChannel() {

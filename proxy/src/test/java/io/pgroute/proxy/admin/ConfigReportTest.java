@@ -50,6 +50,7 @@ class ConfigReportTest {
     @Test
     void flattensEverySectionWithYamlSpelling() {
         assertThat(value("listen", "port")).isEqualTo("6432");
+        assertThat(value("listen", "unix_socket_mode")).as("a file mode in octal").isEqualTo("0777");
         assertThat(value("users", "app.auth")).isEqualTo("md5");
         assertThat(value("users", "admin.admin")).isEqualTo("true");
         assertThat(value("databases", "app.primary.host")).isEqualTo("10.0.0.1");

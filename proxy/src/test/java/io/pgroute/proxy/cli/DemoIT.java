@@ -39,6 +39,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class DemoIT {
 
     private static final Pattern NODE = Pattern.compile("(primary|replica|config):\\s+(\\S+)");
+    private static final Pattern SOCKET = Pattern.compile("psql -h (/\\S+) -p \\d+ .*");
 
     @Test
     void startsAnswersAndStopsCleanly() throws Exception {
@@ -55,6 +56,7 @@ class DemoIT {
         Path config = null;
         List<String> seen = new ArrayList<>();
         URI metrics = null;
+        Path socketDir = null;
         try {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
             boolean running = false;
@@ -71,6 +73,10 @@ class DemoIT {
                 } else if (m.matches()) {
                     nodePorts.add(Integer.parseInt(m.group(2).substring(m.group(2).lastIndexOf(':') + 1)));
                 }
+                Matcher socketLine = SOCKET.matcher(line.trim());
+                if (socketLine.matches()) {
+                    socketDir = Path.of(socketLine.group(1));
+                }
                 if (line.startsWith("Metrics: ")) {
                     metrics = URI.create(line.substring("Metrics: ".length()).strip());
                 }
@@ -82,6 +88,20 @@ class DemoIT {
                  ResultSet rs = s.executeQuery("SELECT count(*) FROM products")) {
                 assertThat(rs.next()).isTrue();
                 assertThat(rs.getInt(1)).isEqualTo(5);
+            }
+            assertThat(socketDir).as("the demo prints its Unix-domain socket: %s", seen).isNotNull();
+            assertThat(socketDir.resolve(".s.PGSQL." + port)).exists();
+            Path psql = Path.of("/usr/bin/psql");
+            if (Files.isExecutable(psql)) {
+                ProcessBuilder viaSocket = new ProcessBuilder(psql.toString(), "-X", "-A", "-t", "-h",
+                        socketDir.toString(), "-p", Integer.toString(port), "-U", "app", "app", "-c",
+                        "SELECT count(*) FROM products").redirectErrorStream(true);
+                viaSocket.environment().put("PGPASSWORD", "app");
+                viaSocket.environment().put("PGCONNECT_TIMEOUT", "10");
+                Process client = viaSocket.start();
+                String output = new String(client.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                assertThat(client.waitFor(30, TimeUnit.SECONDS)).isTrue();
+                assertThat(output.trim()).as("psql through the printed socket").isEqualTo("5");
             }
             assertThat(metrics).as("the demo prints its metrics address: %s", seen).isNotNull();
             HttpResponse<String> scraped = HttpClient.newHttpClient().send(HttpRequest.newBuilder(metrics)
