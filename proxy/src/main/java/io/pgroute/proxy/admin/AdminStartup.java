@@ -16,6 +16,7 @@ import org.slf4j.LoggerFactory;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import io.pgroute.proxy.logging.ClientAddress;
 
 /**
  * Opens the admin console for an authenticated client that asked for the virtual database {@value #DATABASE}:
@@ -45,14 +46,14 @@ public final class AdminStartup {
         boolean admin = context.config().user(user).map(UserConfig::admin).orElse(false);
         if (!admin) {
             LOGGER.info("refusing admin console to user={} address={}: not an admin user", user,
-                    ctx.channel().remoteAddress());
+                    ClientAddress.of(ctx.channel()));
             ctx.writeAndFlush(ErrorResponse.fatal(SqlState.INSUFFICIENT_PRIVILEGE,
                     "permission denied to open the pgroute admin console").withHint(
                     "only users with admin: true in proxy.yaml may connect to database \"" + DATABASE + "\""))
                     .addListener(ChannelFutureListener.CLOSE);
             return;
         }
-        String label = "user=" + user + " address=" + ctx.channel().remoteAddress();
+        String label = "user=" + user + " address=" + ClientAddress.of(ctx.channel());
         LOGGER.info("admin console opened {}", label);
         CancelRegistry.Key key = context.cancelKeys().mint(protocolMinor >= 2 ? 32 : 4);
         ctx.write(AuthenticationOk.INSTANCE);

@@ -28,6 +28,7 @@ import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import io.pgroute.proxy.logging.ClientAddress;
 
 /**
  * Authenticates a client against the users in proxy.yaml (SCRAM-SHA-256, md5 or trust). An unknown user goes
@@ -166,13 +167,13 @@ final class ClientAuthenticator extends ChannelInboundHandlerAdapter {
             decoder.streamAbove(io.pgroute.protocol.FrontendType.QUERY.code(),
                     context.config().limits().maxReadQueryBytes());
         }
-        LOGGER.debug("client authenticated user={} address={}", user, ctx.channel().remoteAddress());
+        LOGGER.debug("client authenticated user={} address={}", user, ClientAddress.of(ctx.channel()));
         ctx.pipeline().replace(this, "starter", new SessionStarter(context, parameters, protocolMinor));
     }
 
     private void failPassword(ChannelHandlerContext ctx, String why) {
         LOGGER.info("password authentication failed for user={} address={} reason={}", user,
-                ctx.channel().remoteAddress(), why);
+                ClientAddress.of(ctx.channel()), why);
         refuse(ctx, ErrorResponse.fatal(SqlState.INVALID_PASSWORD,
                 "password authentication failed for user \"" + user + "\""));
     }
@@ -187,7 +188,7 @@ final class ClientAuthenticator extends ChannelInboundHandlerAdapter {
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         Throwable root = cause.getCause() instanceof ProtocolException ? cause.getCause() : cause;
         if (root instanceof ProtocolException protocol && !done) {
-            LOGGER.info("refusing connection from {} during authentication: {}", ctx.channel().remoteAddress(),
+            LOGGER.info("refusing connection from {} during authentication: {}", ClientAddress.of(ctx.channel()),
                     protocol.getMessage());
             refuse(ctx, ErrorResponse.fatal(protocol.sqlState(), protocol.getMessage()));
         } else {

@@ -28,6 +28,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import io.pgroute.proxy.logging.ClientAddress;
 
 /**
  * The startup phase of a client connection, before authentication: SSLRequest (answer 'S' and start TLS, or 'N'),
@@ -101,7 +102,7 @@ public final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
         StartupPacketDecoder decoder = ctx.pipeline().get(StartupPacketDecoder.class);
         if (decoder != null && decoder.actualReadableBytes() > 0) {
             // bytes sent after SSLRequest before the TLS handshake could be injected by a third party (CVE-2021-23222)
-            LOGGER.info("closing connection from {}: data received after SSLRequest", ctx.channel().remoteAddress());
+            LOGGER.info("closing connection from {}: data received after SSLRequest", ClientAddress.of(ctx.channel()));
             ctx.close();
             return;
         }
@@ -130,7 +131,7 @@ public final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
         if (session != null) {
             session.eventLoop().execute(session::onCancelRequest);
         } else if (!forwardToPeer(ctx, cancel)) {
-            LOGGER.debug("cancel request with an unknown key from {}", ctx.channel().remoteAddress());
+            LOGGER.debug("cancel request with an unknown key from {}", ClientAddress.of(ctx.channel()));
         }
         ctx.close();
     }
@@ -158,7 +159,7 @@ public final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof SslHandshakeCompletionEvent done) {
             if (!done.isSuccess()) {
-                LOGGER.info("TLS handshake with {} failed: {}", ctx.channel().remoteAddress(), done.cause().toString());
+                LOGGER.info("TLS handshake with {} failed: {}", ClientAddress.of(ctx.channel()), done.cause().toString());
                 ctx.close();
                 return;
             }
@@ -167,7 +168,7 @@ public final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
                 SslHandler ssl = ctx.pipeline().get(SslHandler.class);
                 if (ssl == null || !ALPN_POSTGRESQL.equals(ssl.applicationProtocol())) {
                     LOGGER.info("closing direct TLS connection from {} without ALPN \"postgresql\"",
-                            ctx.channel().remoteAddress());
+                            ClientAddress.of(ctx.channel()));
                     ctx.close();
                     return;
                 }
@@ -261,7 +262,7 @@ public final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void refuse(ChannelHandlerContext ctx, ErrorResponse error) {
-        LOGGER.info("refusing connection from {}: {} {}", ctx.channel().remoteAddress(), error.sqlState(),
+        LOGGER.info("refusing connection from {}: {} {}", ClientAddress.of(ctx.channel()), error.sqlState(),
                 error.message());
         ctx.writeAndFlush(error).addListener(ChannelFutureListener.CLOSE);
     }

@@ -8,6 +8,7 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import io.pgroute.proxy.logging.ClientAddress;
 
 /**
  * Closes a client connection that has not authenticated within {@code limits.login_timeout}, as PostgreSQL's
@@ -29,7 +30,7 @@ final class LoginTimeout {
         ScheduledFuture<?> timer = channel.eventLoop().schedule(() -> {
             if (channel.isActive()) {
                 LOGGER.info("closing connection from {}: not logged in within {} (limits.login_timeout)",
-                        channel.remoteAddress(), timeout);
+                        ClientAddress.of(channel), timeout);
                 channel.close();
             }
         }, timeout.toNanos(), TimeUnit.NANOSECONDS);
