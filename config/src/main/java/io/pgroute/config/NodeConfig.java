@@ -5,7 +5,8 @@ import java.util.Objects;
 /**
  * One PostgreSQL server of a database: its primary or a replica.
  *
- * @param host host name or address
+ * @param host host name or address, or (starting with {@code /}) the directory of the server's Unix-domain socket,
+ *     as libpq takes such a host
  * @param port TCP port, 1-65535, default 5432
  * @param weight share of reads relative to the other replicas, at least 1, default 1
  * @param zone availability zone or rack, for zone-aware routing; may be null
@@ -25,9 +26,27 @@ public record NodeConfig(String host, int port, int weight, String zone) {
         return new NodeConfig(host, port, 1, null);
     }
 
-    /** {@code host:port}, as shown in logs and the admin console. */
+    /** {@code host:port}, as shown in logs and the admin console; the socket's path for a socket directory. */
     public String address() {
+        if (socketDirectory()) {
+            return socketPath();
+        }
         return host.indexOf(':') >= 0 ? "[" + host + "]:" + port : host + ":" + port;
+    }
+
+    /** Whether {@link #host} names the directory of a Unix-domain socket (it starts with a slash), as in libpq. */
+    public boolean socketDirectory() {
+        return isSocketDirectory(host);
+    }
+
+    /** Whether a host names a socket directory rather than a host: it starts with a slash, as libpq reads it. */
+    public static boolean isSocketDirectory(String host) {
+        return host.startsWith("/");
+    }
+
+    /** The server's socket in the directory {@link #host}: {@code <host>/.s.PGSQL.<port>}. */
+    public String socketPath() {
+        return host.replaceAll("/+$", "") + "/" + ListenConfig.unixSocketName(port);
     }
 
     static NodeConfig read(MappingReader reader) {
@@ -36,6 +55,12 @@ public record NodeConfig(String host, int port, int weight, String zone) {
         int weight = reader.integer("weight", 1, 1, Integer.MAX_VALUE);
         String zone = reader.string("zone").orElse(null);
         reader.finish();
-        return new NodeConfig(host, port, weight, zone);
+        NodeConfig result = new NodeConfig(host, port, weight, zone);
+        if (result.socketDirectory() && result.socketPath().getBytes(java.nio.charset.StandardCharsets.UTF_8).length
+                > ListenConfig.MAX_UNIX_SOCKET_PATH) {
+            reader.problem("host", "is too long: the socket path " + result.socketPath() + " must be at most "
+                    + ListenConfig.MAX_UNIX_SOCKET_PATH + " bytes");
+        }
+        return result;
     }
 }

@@ -307,6 +307,22 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void takesAHostStartingWithASlashAsASocketDirectory() throws Exception {
+        ProxyConfig config = ConfigLoader.parse("users: { app: { password: app } }\n"
+                + "databases: { app: { primary: { host: /var/run/postgresql/ }, replicas: [ { host: db2 } ] } }\n",
+                "x.yaml", name -> null);
+        NodeConfig primary = config.databases().get("app").primary();
+        assertThat(primary.socketDirectory()).isTrue();
+        assertThat(primary.socketPath()).isEqualTo("/var/run/postgresql/.s.PGSQL.5432");
+        assertThat(primary.address()).isEqualTo("/var/run/postgresql/.s.PGSQL.5432");
+        assertThat(config.databases().get("app").replicas().get(0).socketDirectory()).isFalse();
+        String longDir = "/" + "s".repeat(93);
+        assertThat(problems("users: { app: { password: app } }\ndatabases: { app: { primary: { host: " + longDir
+                + " } } }\n", Map.of())).containsExactly("x.yaml:2: databases.app.primary.host: is too long: the "
+                + "socket path " + longDir + "/.s.PGSQL.5432 must be at most 107 bytes");
+    }
+
+    @Test
     void disablesMetricsOnRequest() throws Exception {
         ProxyConfig config = ConfigLoader.parse(MINIMAL + "metrics: { enabled: false }\n", "x.yaml", name -> null);
 

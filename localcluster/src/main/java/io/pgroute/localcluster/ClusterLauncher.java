@@ -59,9 +59,10 @@ final class ClusterLauncher {
         user.grantTraversal(cluster.baseDir());
         Path pgRoot = createDirectory(cluster.baseDir().resolve("pg"), "rwxr-xr-x");
         user.own(pgRoot);
+        Map<String, String> settings = withSocketDirectory(pgRoot, user);
 
         PostgresServer primary = newServer("primary", true, pgRoot, binaries, user);
-        initPrimary(primary, pgRoot, user);
+        initPrimary(primary, pgRoot, user, settings);
         List<PostgresServer> replicas = new ArrayList<>();
         for (int i = 1; i <= replicaCount; i++) {
             PostgresServer replica = newServer("replica" + i, false, pgRoot, binaries, user);
@@ -92,7 +93,26 @@ final class ClusterLauncher {
         return result;
     }
 
-    private void initPrimary(PostgresServer primary, Path pgRoot, ServerUser user) throws IOException {
+    /**
+     * The settings, with every node also listening on a Unix-domain socket in {@code pg/sockets} (clients that set
+     * {@code host} to that directory skip TCP), unless the settings name a directory of their own or the socket's
+     * path would be too long for one (107 bytes).
+     */
+    private Map<String, String> withSocketDirectory(Path pgRoot, ServerUser user) throws IOException {
+        Map<String, String> result = new java.util.LinkedHashMap<>(settings);
+        Path sockets = pgRoot.resolve("sockets").toAbsolutePath();
+        boolean fits = (sockets + "/.s.PGSQL.65535").getBytes(StandardCharsets.UTF_8).length <= 107;
+        if (!result.containsKey("unix_socket_directories") && fits && !sockets.toString().contains(",")) {
+            createDirectory(sockets, "rwxr-xr-x");
+            user.own(sockets);
+            result.put("unix_socket_directories", sockets.toString());
+            cluster.socketDirectory(sockets);
+        }
+        return result;
+    }
+
+    private void initPrimary(PostgresServer primary, Path pgRoot, ServerUser user, Map<String, String> settings)
+            throws IOException {
         Path passwordFile = pgRoot.resolve("superuser.pw");
         Files.writeString(passwordFile, cluster.superuserPassword() + "\n", StandardCharsets.UTF_8);
         try {

@@ -56,6 +56,7 @@ public final class LocalCluster implements AutoCloseable {
     private final ClusterNodes nodes;
     private final Thread shutdownHook;
     private volatile boolean closed;
+    private volatile Path socketDirectory;
 
     private LocalCluster(Builder builder) throws IOException {
         this.keepData = builder.keepData;
@@ -126,6 +127,18 @@ public final class LocalCluster implements AutoCloseable {
 
     public Path baseDir() {
         return baseDir;
+    }
+
+    /**
+     * The directory in which every PostgreSQL node also listens on a Unix-domain socket ({@code .s.PGSQL.<port>},
+     * as libpq looks for it); empty in docker mode or where the path would be too long for a socket.
+     */
+    public Optional<Path> socketDirectory() {
+        return Optional.ofNullable(socketDirectory);
+    }
+
+    void socketDirectory(Path dir) {
+        this.socketDirectory = dir;
     }
 
     /**

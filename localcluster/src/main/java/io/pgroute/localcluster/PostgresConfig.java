@@ -67,6 +67,7 @@ final class PostgresConfig {
                 # TYPE  DATABASE     USER  ADDRESS       METHOD
                 host    all          all   127.0.0.1/32  md5
                 host    replication  all   127.0.0.1/32  md5
+                local   all          all                 md5
                 """;
     }
 

@@ -42,6 +42,7 @@ class PostgresConfigTest {
         assertThat(PostgresConfig.hbaFile())
                 .contains("host    all          all   127.0.0.1/32  md5")
                 .contains("host    replication  all   127.0.0.1/32  md5")
+                .contains("local   all          all                 md5")
                 .doesNotContain("trust");
     }
 }

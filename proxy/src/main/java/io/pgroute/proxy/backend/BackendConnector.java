@@ -13,6 +13,7 @@ import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import io.netty.util.concurrent.ScheduledFuture;
+import io.pgroute.config.NodeConfig;
 import io.pgroute.protocol.BackendType;
 import io.pgroute.protocol.SqlState;
 import io.pgroute.protocol.codec.FrameDecoder;
@@ -71,10 +72,9 @@ public final class BackendConnector {
     public Future<BackendConnection> connect(EventLoop loop, BackendTarget target) {
         Promise<BackendConnection> promise = loop.newPromise();
         BackendStartupHandler startup = new BackendStartupHandler(target, promise);
-        boolean tls = target.tls() != BackendTarget.BackendTls.DISABLE;
-        Bootstrap bootstrap = new Bootstrap()
-                .group(loop)
-                .channel(transport.clientChannel())
+        // never TLS on a Unix-domain socket: libpq does not ask there whatever its sslmode, PostgreSQL would say N
+        boolean tls = target.tls() != BackendTarget.BackendTls.DISABLE && !NodeConfig.isSocketDirectory(target.host());
+        Bootstrap bootstrap = transport.connecting(loop, target.host())
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) connectTimeout.toMillis())
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
@@ -91,8 +91,7 @@ public final class BackendConnector {
                         pipeline.addLast("exceptions", EXCEPTIONS);
                     }
                 });
-        transport.withConnectionOptions(bootstrap);
-        ChannelFuture connect = bootstrap.connect(target.host(), target.port());
+        ChannelFuture connect = bootstrap.connect(Transport.serverAddress(target.host(), target.port()));
         ScheduledFuture<?> deadline = loop.schedule(() -> {
             if (promise.tryFailure(new PgrouteException(SqlState.SQLCLIENT_UNABLE_TO_ESTABLISH, "backend "
                     + target.node() + " did not complete the connection startup within pool.connect_timeout ("
@@ -138,12 +137,10 @@ public final class BackendConnector {
      * the key); {@code finished} runs once the other side closed it, it could not be opened, or 5 s passed.
      */
     public void sendCancel(EventLoop loop, String host, int port, CancelRequest cancel, Runnable finished) {
-        ChannelFuture connecting = new Bootstrap()
-                .group(loop)
-                .channel(transport.clientChannel())
+        ChannelFuture connecting = transport.connecting(loop, host)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) connectTimeout.toMillis())
                 .handler(new ChannelInboundHandlerAdapter())
-                .connect(host, port);
+                .connect(Transport.serverAddress(host, port));
         connecting.addListener((ChannelFuture done) -> {
             if (!done.isSuccess()) {
                 finished.run();

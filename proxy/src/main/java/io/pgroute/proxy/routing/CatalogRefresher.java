@@ -111,9 +111,9 @@ public final class CatalogRefresher implements AutoCloseable {
         props.setProperty("connectTimeout", "5");
         props.setProperty("socketTimeout", "30");
         props.setProperty("ApplicationName", "pgroute catalog");
-        String url = "jdbc:postgresql://" + database.primary().host() + ":" + database.primary().port() + "/"
-                + database.dbname();
-        try (Connection connection = DriverManager.getConnection(url, props)) {
+        String url = JdbcEndpoint.url(database.primary(), database.dbname());
+        try (Connection connection = DriverManager.getConnection(url, JdbcEndpoint.connecting(database.primary(),
+                props))) {
             refreshFunctions(connection);
             refreshDefaults(connection);
             if (relationListener != null) {

@@ -72,9 +72,10 @@ final class NodeProbe implements AutoCloseable {
         this.name = name;
         this.node = node;
         this.primary = primary;
-        this.url = "jdbc:postgresql://" + node.address() + "/" + dbname;
-        this.properties = properties(user, password, tls, TIMEOUT_SECONDS);
-        this.confirmingProperties = properties(user, password, tls, CONFIRM_TIMEOUT_SECONDS);
+        this.url = JdbcEndpoint.url(node, dbname);
+        this.properties = JdbcEndpoint.connecting(node, properties(user, password, tls, TIMEOUT_SECONDS));
+        this.confirmingProperties = JdbcEndpoint.connecting(node, properties(user, password, tls,
+                CONFIRM_TIMEOUT_SECONDS));
         this.healthIntervalNanos = healthInterval.toNanos();
         this.reading = new Reading(Health.DOWN, Lsn.INVALID, false, "not probed yet", Instant.now(), 0);
     }

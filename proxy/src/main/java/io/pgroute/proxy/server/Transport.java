@@ -6,6 +6,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollChannelOption;
+import io.netty.channel.epoll.EpollDomainSocketChannel;
 import io.netty.channel.epoll.EpollEventLoopGroup;
 import io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.netty.channel.epoll.EpollServerSocketChannel;
@@ -81,6 +82,34 @@ public record Transport(boolean nativeEpoll) {
             result.put(EpollChannelOption.TCP_KEEPCNT, KEEPALIVE_PROBES);
         }
         return result;
+    }
+
+    /**
+     * A bootstrap for a connection from {@code loop} to a server at {@code host}: TCP with the
+     * {@link #connectionOptions}, or a Unix-domain socket when {@code host} is a socket directory (it starts with a
+     * slash, as libpq reads it). Connect it to {@link #serverAddress}.
+     *
+     * @throws IllegalStateException for a socket directory when this transport has no Unix-domain sockets
+     */
+    public Bootstrap connecting(io.netty.channel.EventLoop loop, String host) {
+        Bootstrap result = new Bootstrap().group(loop);
+        if (io.pgroute.config.NodeConfig.isSocketDirectory(host)) {
+            if (!unixSockets()) {
+                throw new IllegalStateException("a server given as a socket directory (" + host + ") needs the "
+                        + "native epoll transport (Linux); this one is " + name());
+            }
+            return result.channel(EpollDomainSocketChannel.class);
+        }
+        return withConnectionOptions(result.channel(clientChannel()));
+    }
+
+    /** Where a server listens: {@code host:port}, resolved when connecting, or its socket in a socket directory. */
+    public static java.net.SocketAddress serverAddress(String host, int port) {
+        if (io.pgroute.config.NodeConfig.isSocketDirectory(host)) {
+            return new io.netty.channel.unix.DomainSocketAddress(io.pgroute.config.NodeConfig.of(host, port)
+                    .socketPath());
+        }
+        return java.net.InetSocketAddress.createUnresolved(host, port);
     }
 
     /** {@code bootstrap} (server connections) with the {@link #connectionOptions}. */

@@ -1,0 +1,36 @@
+package io.pgroute.proxy.routing;
+
+import io.pgroute.config.NodeConfig;
+
+import java.util.Properties;
+
+/**
+ * How the control plane (pgjdbc: health, lag, catalog) reaches a node: {@code jdbc:postgresql://host:port/db}, or
+ * for a node given as a socket directory its Unix-domain socket, through junixsocket's socket factory for pgjdbc (the
+ * class is named, not linked: pgjdbc loads it). No TLS on a socket, as libpq ignores {@code sslmode} there.
+ */
+final class JdbcEndpoint {
+
+    /** junixsocket's factory whose argument is the socket's path. */
+    static final String SOCKET_FACTORY = "org.newsclub.net.unix.AFUNIXSocketFactory$FactoryArg";
+
+    private JdbcEndpoint() {
+    }
+
+    /** The URL of {@code dbname} on {@code node}. */
+    static String url(NodeConfig node, String dbname) {
+        String address = node.socketDirectory() ? "localhost:" + node.port() : node.address();
+        return "jdbc:postgresql://" + address + "/" + dbname;
+    }
+
+    /** {@code properties} with what reaching {@code node} needs: for a socket, the factory and no TLS. */
+    static Properties connecting(NodeConfig node, Properties properties) {
+        if (node.socketDirectory()) {
+            properties.setProperty("socketFactory", SOCKET_FACTORY);
+            properties.setProperty("socketFactoryArg", node.socketPath());
+            properties.setProperty("sslmode", "disable");
+            properties.remove("tcpKeepAlive");
+        }
+        return properties;
+    }
+}
