@@ -74,7 +74,14 @@ public final class BackendConnector {
         BackendStartupHandler startup = new BackendStartupHandler(target, promise);
         // never TLS on a Unix-domain socket: libpq does not ask there whatever its sslmode, PostgreSQL would say N
         boolean tls = target.tls() != BackendTarget.BackendTls.DISABLE && !NodeConfig.isSocketDirectory(target.host());
-        Bootstrap bootstrap = transport.connecting(loop, target.host())
+        Bootstrap bootstrap;
+        try {
+            bootstrap = transport.connecting(loop, target.host());
+        } catch (IllegalStateException e) {  // a socket directory without epoll (added by a reload)
+            promise.setFailure(new PgrouteException(SqlState.SQLCLIENT_UNABLE_TO_ESTABLISH, e.getMessage()));
+            return promise;
+        }
+        bootstrap
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) connectTimeout.toMillis())
                 .handler(new ChannelInitializer<Channel>() {
                     @Override

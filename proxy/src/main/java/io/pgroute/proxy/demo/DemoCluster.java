@@ -1,11 +1,15 @@
 package io.pgroute.proxy.demo;
 
+import io.pgroute.config.ListenConfig;
 import io.pgroute.localcluster.LocalCluster;
 import io.pgroute.localcluster.PgNode;
+import io.pgroute.proxy.server.Transport;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 
 /**
  * The demo's data: a LocalCluster with database {@code app}, a SCRAM role {@code app} (password {@code app}), a
@@ -84,13 +88,13 @@ public final class DemoCluster {
      * Where the demo's pgroute also listens on a Unix-domain socket ({@code psql -h <dir> -p <port>}): the cluster's
      * directory, where the transport has such sockets and the socket's path is short enough for one.
      */
-    public static java.util.Optional<Path> unixSocketDir(LocalCluster cluster, int port) {
+    public static Optional<Path> unixSocketDir(LocalCluster cluster, int port) {
         Path dir = cluster.baseDir().toAbsolutePath();
-        String socket = dir + "/" + io.pgroute.config.ListenConfig.unixSocketName(port == 0 ? 65535 : port);
-        boolean fits = socket.getBytes(java.nio.charset.StandardCharsets.UTF_8).length
-                <= io.pgroute.config.ListenConfig.MAX_UNIX_SOCKET_PATH;
-        return fits && io.pgroute.proxy.server.Transport.detect().unixSockets() && !dir.toString().contains(" ")
-                ? java.util.Optional.of(dir) : java.util.Optional.empty();
+        String socket = dir + "/" + ListenConfig.unixSocketName(port == 0 ? 65535 : port);
+        boolean fits = socket.getBytes(StandardCharsets.UTF_8).length <= ListenConfig.MAX_UNIX_SOCKET_PATH;
+        // a path the unquoted YAML value and psql's -h take as it is
+        boolean plain = dir.toString().matches("[A-Za-z0-9/._-]+");
+        return fits && plain && Transport.detect().unixSockets() ? Optional.of(dir) : Optional.empty();
     }
 
     /** Writes {@link #proxyYaml} next to the cluster's data and returns its path. */

@@ -237,15 +237,18 @@ public final class PgrouteServer implements AutoCloseable {
 
     /** Binds and starts accepting; returns once listening. */
     public PgrouteServer start() throws InterruptedException {
-        if (!transport.unixSockets()) {
-            config.databases().values().stream()
-                    .flatMap(each -> java.util.stream.Stream.concat(java.util.stream.Stream.of(each.primary()),
-                            each.replicas().stream()))
-                    .filter(io.pgroute.config.NodeConfig::socketDirectory).findFirst().ifPresent(node -> {
+        if (!transport.unixSockets()) {  // refused at once, not at each client's first connection attempt
+            for (DatabaseConfig each : config.databases().values()) {
+                List<io.pgroute.config.NodeConfig> nodes = new ArrayList<>(each.replicas());
+                nodes.add(each.primary());
+                for (io.pgroute.config.NodeConfig node : nodes) {
+                    if (node.socketDirectory()) {
                         throw new IllegalStateException("server " + node.address() + " is given as a socket "
                                 + "directory, which needs the native epoll transport (Linux); this one is "
                                 + transport.name());
-                    });
+                    }
+                }
+            }
         }
         InetSocketAddress address = new InetSocketAddress(config.listen().host(), config.listen().port());
         if (metrics != null) {

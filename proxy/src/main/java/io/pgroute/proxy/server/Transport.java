@@ -3,7 +3,9 @@ package io.pgroute.proxy.server;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollDomainSocketChannel;
@@ -16,8 +18,12 @@ import io.netty.channel.socket.ServerSocketChannel;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.channel.unix.DomainSocketAddress;
+import io.pgroute.config.NodeConfig;
 import io.netty.util.concurrent.DefaultThreadFactory;
 
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -48,7 +54,7 @@ public record Transport(boolean nativeEpoll) {
     }
 
     /** The channel listening on a Unix-domain socket; only with {@link #unixSockets()}. */
-    public Class<? extends io.netty.channel.ServerChannel> serverDomainChannel() {
+    public Class<? extends ServerChannel> serverDomainChannel() {
         if (!unixSockets()) {
             throw new IllegalStateException("Unix-domain sockets need the epoll transport");
         }
@@ -91,9 +97,9 @@ public record Transport(boolean nativeEpoll) {
      *
      * @throws IllegalStateException for a socket directory when this transport has no Unix-domain sockets
      */
-    public Bootstrap connecting(io.netty.channel.EventLoop loop, String host) {
+    public Bootstrap connecting(EventLoop loop, String host) {
         Bootstrap result = new Bootstrap().group(loop);
-        if (io.pgroute.config.NodeConfig.isSocketDirectory(host)) {
+        if (NodeConfig.isSocketDirectory(host)) {
             if (!unixSockets()) {
                 throw new IllegalStateException("a server given as a socket directory (" + host + ") needs the "
                         + "native epoll transport (Linux); this one is " + name());
@@ -104,12 +110,11 @@ public record Transport(boolean nativeEpoll) {
     }
 
     /** Where a server listens: {@code host:port}, resolved when connecting, or its socket in a socket directory. */
-    public static java.net.SocketAddress serverAddress(String host, int port) {
-        if (io.pgroute.config.NodeConfig.isSocketDirectory(host)) {
-            return new io.netty.channel.unix.DomainSocketAddress(io.pgroute.config.NodeConfig.of(host, port)
-                    .socketPath());
+    public static SocketAddress serverAddress(String host, int port) {
+        if (NodeConfig.isSocketDirectory(host)) {
+            return new DomainSocketAddress(NodeConfig.of(host, port).socketPath());
         }
-        return java.net.InetSocketAddress.createUnresolved(host, port);
+        return InetSocketAddress.createUnresolved(host, port);
     }
 
     /** {@code bootstrap} (server connections) with the {@link #connectionOptions}. */
