@@ -96,6 +96,27 @@ class UnixSocketIT {
         assertThat(wrong.output).contains("password authentication failed for user \"app\"");
     }
 
+    /** psql's Ctrl-C over the socket: libpq sends its CancelRequest to the same socket, and the statement stops. */
+    @Test
+    void psqlCancelsOverTheSocket() throws Exception {
+        assumeTrue(Files.isExecutable(PSQL), "psql is not installed");
+        ProcessBuilder builder = new ProcessBuilder(PSQL.toString(), "-X", "-h", dir.toString(), "-p",
+                Integer.toString(server.port()), "-U", "app", "-d", "app", "-c", "SELECT pg_sleep(20)")
+                .redirectErrorStream(true);
+        builder.environment().put("PGPASSWORD", "app");
+        Process process = builder.start();
+        try {
+            Thread.sleep(1_500);
+            Process interrupt = new ProcessBuilder("kill", "-INT", Long.toString(process.pid())).start();
+            assertThat(interrupt.waitFor(10, TimeUnit.SECONDS)).isTrue();
+            assertThat(process.waitFor(10, TimeUnit.SECONDS)).as("psql ended well before pg_sleep(20)").isTrue();
+            String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(output).contains("canceling statement due to user request");
+        } finally {
+            process.destroyForcibly();
+        }
+    }
+
     /**
      * As PostgreSQL: an SSLRequest on a Unix-domain socket gets N, and {@code tls.mode: require} does not apply to it
      * (libpq never asks for TLS there, whatever its sslmode), while a TCP client is still refused plaintext.
