@@ -109,12 +109,27 @@ public final class BackendConnector {
         promise.addListener(done -> deadline.cancel(false));
         connect.addListener((ChannelFuture done) -> {
             if (!done.isSuccess()) {
-                promise.tryFailure(done.cause());
+                promise.tryFailure(connectFailure(target, done.cause()));
             } else if (!tls) {
                 done.channel().pipeline().fireUserEventTriggered(BackendTlsNegotiator.READY);
             }
         });
         return promise;
+    }
+
+    /**
+     * Why a server's socket could not be connected to, said as libpq says it ({@code connection to server on socket
+     * "/var/run/postgresql/.s.PGSQL.5432" failed: No such file or directory}), with 08001; a TCP failure as it came.
+     */
+    private static Throwable connectFailure(BackendTarget target, Throwable cause) {
+        if (!NodeConfig.isSocketDirectory(target.host())) {
+            return cause;
+        }
+        String reason = cause instanceof java.io.FileNotFoundException ? "No such file or directory"
+                : cause.getMessage() != null ? cause.getMessage().replaceFirst("^connect\\(\\.\\.\\) failed: ", "")
+                : cause.getClass().getSimpleName();
+        return new PgrouteException(SqlState.SQLCLIENT_UNABLE_TO_ESTABLISH, "connection to server on socket \""
+                + NodeConfig.of(target.host(), target.port()).socketPath() + "\" failed: " + reason);
     }
 
     /**

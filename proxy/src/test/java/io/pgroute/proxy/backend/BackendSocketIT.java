@@ -24,6 +24,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -106,6 +107,30 @@ class BackendSocketIT {
             }
         }
         return result;
+    }
+
+    /**
+     * A server whose socket is not there: each client gets 08001 naming the socket, as libpq would say it.
+     */
+    @Test
+    void aMissingSocketIsReportedWithItsPath() throws Exception {
+        Path empty = java.nio.file.Files.createTempDirectory("pgroute-no-server");
+        int port = cluster.primary().port();
+        String config = ProxyFixture.yaml(cluster, Map.of()).replace("{ host: 127.0.0.1, port: " + port + " }",
+                "{ host: " + empty + ", port: " + port + " }");
+        try (PgrouteServer broken = new PgrouteServer(ConfigLoader.parse(config, "missing-socket.yaml",
+                System::getenv), 1).start()) {
+            for (int attempt = 0; attempt < 2; attempt++) {  // each client is told, none waits
+                assertThatThrownBy(() -> ProxyFixture.connect(broken).close())
+                        .isInstanceOfSatisfying(SQLException.class, e -> {
+                            assertThat(e.getSQLState()).isEqualTo("08001");
+                            assertThat(e.getMessage()).contains("connection to server on socket \"" + empty
+                                    + "/.s.PGSQL." + port + "\" failed: No such file or directory");
+                        });
+            }
+        } finally {
+            java.nio.file.Files.deleteIfExists(empty);
+        }
     }
 
     /** A cancel reaches the server on its socket: the statement stops with 57014 and the session goes on. */
