@@ -2,6 +2,7 @@ package io.pgroute.proxy.cli;
 
 import io.pgroute.config.ConfigException;
 import io.pgroute.config.ConfigLoader;
+import io.pgroute.config.ListenConfig;
 import io.pgroute.config.ProxyConfig;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -28,8 +29,11 @@ final class CheckCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         try {
             ProxyConfig loaded = ConfigLoader.load(config);
-            out.printf("%s: OK (%d databases, %d users, listening on %s:%d)%n", config, loaded.databases().size(),
-                    loaded.users().size(), loaded.listen().host(), loaded.listen().port());
+            String socket = loaded.listen().unixSocket()
+                    .map(dir -> " and " + Path.of(dir).resolve(ListenConfig.unixSocketName(loaded.listen().port())))
+                    .orElse("");
+            out.printf("%s: OK (%d databases, %d users, listening on %s:%d%s)%n", config, loaded.databases().size(),
+                    loaded.users().size(), loaded.listen().host(), loaded.listen().port(), socket);
             out.flush();
             return 0;
         } catch (ConfigException e) {

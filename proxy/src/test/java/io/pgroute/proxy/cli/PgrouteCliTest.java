@@ -48,7 +48,17 @@ class PgrouteCliTest {
         Files.writeString(yaml, "users:\n  app: { password: app }\ndatabases:\n  app:\n"
                 + "    primary: { host: 127.0.0.1, port: 5432 }\n");
         assertThat(run("check", "--config", yaml.toString())).isZero();
-        assertThat(out.toString()).contains("OK");
+        assertThat(out.toString()).contains("OK (1 databases, 1 users, listening on 127.0.0.1:6432)");
+    }
+
+    @Test
+    void checkNamesTheUnixDomainSocket(@TempDir Path dir) throws Exception {
+        Path yaml = dir.resolve("proxy.yaml");
+        Files.writeString(yaml, "listen: { port: 7432, unix_socket_dir: /var/run/pgroute }\n"
+                + "users:\n  app: { password: app }\ndatabases:\n  app:\n"
+                + "    primary: { host: /var/run/postgresql }\n");
+        assertThat(run("check", "--config", yaml.toString())).isZero();
+        assertThat(out.toString()).contains("listening on 127.0.0.1:7432 and /var/run/pgroute/.s.PGSQL.7432)");
     }
 
     @Test
