@@ -7,5 +7,10 @@ public enum AuthMethod {
     /** MD5 challenge-response; needs the plaintext password. */
     MD5,
     /** No password asked; only for trusted networks and tests. */
-    TRUST
+    TRUST,
+    /**
+     * The client's operating-system user, which the kernel tells pgroute on its Unix-domain socket, must be the
+     * user's name (PostgreSQL's {@code peer}); refused over TCP.
+     */
+    PEER
 }

@@ -50,6 +50,11 @@ public record ListenConfig(String host, int port, int ioThreads, String unixSock
         return Optional.ofNullable(unixSocketDir);
     }
 
+    /** Whether {@code path} is short enough for a Unix-domain socket ({@link #MAX_UNIX_SOCKET_PATH} bytes). */
+    public static boolean fitsUnixSocket(String path) {
+        return path.getBytes(java.nio.charset.StandardCharsets.UTF_8).length <= MAX_UNIX_SOCKET_PATH;
+    }
+
     /** The name of the socket file for {@code port}, as libpq looks for it: {@code .s.PGSQL.<port>}. */
     public static String unixSocketName(int port) {
         return ".s.PGSQL." + port;
@@ -78,7 +83,7 @@ public record ListenConfig(String host, int port, int ioThreads, String unixSock
             if (!socketDir.startsWith("/")) {
                 reader.problem("unix_socket_dir", "must be an absolute path (libpq takes a host starting with / "
                         + "as a socket directory)");
-            } else if (path.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > MAX_UNIX_SOCKET_PATH) {
+            } else if (!fitsUnixSocket(path)) {
                 reader.problem("unix_socket_dir", "is too long: the socket path " + path + " must be at most "
                         + MAX_UNIX_SOCKET_PATH + " bytes");
             }

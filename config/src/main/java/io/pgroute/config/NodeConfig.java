@@ -56,8 +56,7 @@ public record NodeConfig(String host, int port, int weight, String zone) {
         String zone = reader.string("zone").orElse(null);
         reader.finish();
         NodeConfig result = new NodeConfig(host, port, weight, zone);
-        if (result.socketDirectory() && result.socketPath().getBytes(java.nio.charset.StandardCharsets.UTF_8).length
-                > ListenConfig.MAX_UNIX_SOCKET_PATH) {
+        if (result.socketDirectory() && !ListenConfig.fitsUnixSocket(result.socketPath())) {
             reader.problem("host", "is too long: the socket path " + result.socketPath() + " must be at most "
                     + ListenConfig.MAX_UNIX_SOCKET_PATH + " bytes");
         }

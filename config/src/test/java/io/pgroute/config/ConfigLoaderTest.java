@@ -103,7 +103,7 @@ class ConfigLoaderTest {
         assertThat(problemsOf("bad-values.yaml")).containsExactly(
                 "bad-values.yaml:1: listen.port: must be 0-65535",
                 "bad-values.yaml:2: tls.mode: must be one of disable, allow, require",
-                "bad-values.yaml:4: users.app.auth: must be one of scram-sha-256, md5, trust",
+                "bad-values.yaml:4: users.app.auth: must be one of scram-sha-256, md5, trust, peer",
                 "bad-values.yaml:4: users.app.admin: must be true or false",
                 "bad-values.yaml:7: databases.app.primary.port: must be 1-65535",
                 "bad-values.yaml:9: databases.app.replicas[0].weight: must be at least 1",

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -99,8 +100,9 @@ final class ClusterLauncher {
      * path would be too long for one (107 bytes).
      */
     private Map<String, String> withSocketDirectory(Path pgRoot, ServerUser user) throws IOException {
-        Map<String, String> result = new java.util.LinkedHashMap<>(settings);
+        Map<String, String> result = new LinkedHashMap<>(settings);
         Path sockets = pgRoot.resolve("sockets").toAbsolutePath();
+        // sun_path: 108 bytes with the terminating zero, as PostgreSQL checks (the config module says the same)
         boolean fits = (sockets + "/.s.PGSQL.65535").getBytes(StandardCharsets.UTF_8).length <= 107;
         if (!result.containsKey("unix_socket_directories") && fits && !sockets.toString().contains(",")) {
             createDirectory(sockets, "rwxr-xr-x");

@@ -9,6 +9,7 @@ import io.pgroute.protocol.backend.BackendKeyData;
 import io.pgroute.protocol.backend.ErrorResponse;
 import io.pgroute.protocol.backend.ParameterStatus;
 import io.pgroute.protocol.backend.ReadyForQuery;
+import io.pgroute.proxy.logging.ClientAddress;
 import io.pgroute.proxy.server.ProxyContext;
 import io.pgroute.proxy.session.CancelRegistry;
 import org.slf4j.Logger;
@@ -16,7 +17,6 @@ import org.slf4j.LoggerFactory;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
-import io.pgroute.proxy.logging.ClientAddress;
 
 /**
  * Opens the admin console for an authenticated client that asked for the virtual database {@value #DATABASE}:

@@ -6,7 +6,6 @@ import io.pgroute.localcluster.PgNode;
 import io.pgroute.proxy.server.Transport;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -91,7 +90,7 @@ public final class DemoCluster {
     public static Optional<Path> unixSocketDir(LocalCluster cluster, int port) {
         Path dir = cluster.baseDir().toAbsolutePath();
         String socket = dir + "/" + ListenConfig.unixSocketName(port == 0 ? 65535 : port);
-        boolean fits = socket.getBytes(StandardCharsets.UTF_8).length <= ListenConfig.MAX_UNIX_SOCKET_PATH;
+        boolean fits = ListenConfig.fitsUnixSocket(socket);
         // a path the unquoted YAML value and psql's -h take as it is
         boolean plain = dir.toString().matches("[A-Za-z0-9/._-]+");
         return fits && plain && Transport.detect().unixSockets() ? Optional.of(dir) : Optional.empty();

@@ -20,6 +20,7 @@ import io.pgroute.protocol.codec.FrameDecoder;
 import io.pgroute.protocol.frontend.PasswordMessage;
 import io.pgroute.protocol.frontend.SASLInitialResponse;
 import io.pgroute.protocol.frontend.SASLResponse;
+import io.pgroute.proxy.logging.ClientAddress;
 import io.pgroute.proxy.server.ProxyContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,7 +29,6 @@ import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
-import io.pgroute.proxy.logging.ClientAddress;
 
 /**
  * Authenticates a client against the users in proxy.yaml (SCRAM-SHA-256, md5 or trust). An unknown user goes
@@ -39,6 +39,7 @@ import io.pgroute.proxy.logging.ClientAddress;
  *   SCRAM: AuthenticationSASL --SASLInitialResponse--> SASLContinue --SASLResponse--> SASLFinal --> ok
  *   md5:   AuthenticationMD5Password --PasswordMessage--> ok
  *   trust: ok
+ *   peer:  ok when the kernel says the client's operating-system user is the user (Unix-domain socket only)
  * </pre>
  */
 final class ClientAuthenticator extends ChannelInboundHandlerAdapter {
@@ -67,6 +68,7 @@ final class ClientAuthenticator extends ChannelInboundHandlerAdapter {
         AuthMethod method = userConfig == null ? AuthMethod.SCRAM_SHA_256 : userConfig.auth();
         switch (method) {
             case TRUST -> succeed(ctx);
+            case PEER -> peer(ctx);
             case MD5 -> {
                 if (userConfig.password() == null) {
                     // an md5 exchange needs the plaintext password; a SCRAM verifier cannot check it
@@ -150,6 +152,35 @@ final class ClientAuthenticator extends ChannelInboundHandlerAdapter {
                 refuse(ctx, ErrorResponse.fatal(e.sqlState(), e.getMessage()));
             }
         }
+    }
+
+    /**
+     * PostgreSQL's {@code peer}: the operating-system user of the process at the other end of the Unix-domain socket
+     * ({@code SO_PEERCRED}, from the kernel) must be the user asked for; over TCP nothing says who the client is.
+     * Refused as PostgreSQL refuses it: 28000 {@code Peer authentication failed for user "…"}, the reason logged.
+     */
+    private void peer(ChannelHandlerContext ctx) {
+        String why;
+        if (ctx.channel() instanceof io.netty.channel.epoll.EpollDomainSocketChannel socket) {
+            try {
+                int uid = socket.peerCredentials().uid();
+                java.util.Optional<String> osUser = OsUsers.name(uid);
+                if (osUser.isPresent() && osUser.get().equals(user)) {
+                    succeed(ctx);
+                    return;
+                }
+                why = osUser.map(name -> "the client's operating-system user is " + name)
+                        .orElse("user id " + Integer.toUnsignedString(uid) + " is not in " + OsUsers.PASSWD);
+            } catch (java.io.IOException e) {
+                why = "the client's operating-system user is unknown: " + e.getMessage();
+            }
+        } else {
+            why = "peer authentication needs the Unix-domain socket (listen.unix_socket_dir), not TCP";
+        }
+        LOGGER.info("peer authentication failed for user={} address={} reason={}", user,
+                ClientAddress.of(ctx.channel()), why);
+        refuse(ctx, ErrorResponse.fatal(SqlState.INVALID_AUTHORIZATION,
+                "Peer authentication failed for user \"" + user + "\""));
     }
 
     /** The certificate's channel binding when this client is on TLS (SCRAM-SHA-256-PLUS possible), else null. */

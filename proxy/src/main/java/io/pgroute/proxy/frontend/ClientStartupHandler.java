@@ -19,6 +19,7 @@ import io.pgroute.protocol.startup.GSSENCRequest;
 import io.pgroute.protocol.startup.SSLRequest;
 import io.pgroute.protocol.startup.StartupMessage;
 import io.pgroute.protocol.startup.StartupPacket;
+import io.pgroute.proxy.logging.ClientAddress;
 import io.pgroute.proxy.server.ProxyContext;
 import io.pgroute.proxy.session.ClientSession;
 import org.slf4j.Logger;
@@ -28,7 +29,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import io.pgroute.proxy.logging.ClientAddress;
 
 /**
  * The startup phase of a client connection, before authentication: SSLRequest (answer 'S' and start TLS, or 'N'),

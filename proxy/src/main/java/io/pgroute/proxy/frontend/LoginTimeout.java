@@ -3,12 +3,12 @@ package io.pgroute.proxy.frontend;
 import io.netty.channel.Channel;
 import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.ScheduledFuture;
+import io.pgroute.proxy.logging.ClientAddress;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
-import io.pgroute.proxy.logging.ClientAddress;
 
 /**
  * Closes a client connection that has not authenticated within {@code limits.login_timeout}, as PostgreSQL's

@@ -38,6 +38,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 class UnixSocketIT {
 
     private static final Path PSQL = Path.of("/usr/bin/psql");
+    /** The operating-system user this test runs as: a pgroute user with {@code auth: peer}. */
+    private static final String OS_USER = System.getProperty("user.name");
     private static Path dir;
     private static PgrouteServer server;
 
@@ -66,7 +68,9 @@ class UnixSocketIT {
             throws Exception {
         String yaml = ProxyFixture.yaml(ProxyFixture.get().cluster(), sections).replace(
                 "listen: { host: 127.0.0.1, port: 0 }", "listen: { host: 127.0.0.1, port: " + port
-                        + ", unix_socket_dir: " + socketDir + ", unix_socket_mode: \"" + mode + "\" }");
+                        + ", unix_socket_dir: " + socketDir + ", unix_socket_mode: \"" + mode + "\" }")
+                .replace("users:\n", "users:\n  \"" + OS_USER + "\": { auth: peer, admin: true }\n"
+                        + "  someone_else: { auth: peer }\n");
         return new PgrouteServer(ConfigLoader.parse(yaml, "unix-proxy.yaml", System::getenv), 1).start();
     }
 
@@ -149,6 +153,70 @@ class UnixSocketIT {
             certificate.delete();
             Files.deleteIfExists(tlsDir);
         }
+    }
+
+    /**
+     * {@code auth: peer}: the operating-system user of the client, from the kernel, must be the user's name. The
+     * test's own user logs in with no password (to the console too, being an admin); another name is refused with
+     * PostgreSQL's 28000, and so is any peer user over TCP.
+     */
+    @Test
+    void peerAuthenticationTrustsTheKernelOnlyOnTheSocket() throws Exception {
+        try (SocketChannel client = SocketChannel.open(UnixDomainSocketAddress.of(server.unixSocket().orElseThrow()))) {
+            client.write(ByteBuffer.wrap(startupMessage(OS_USER, "pgroute")));
+            assertThat(untilReady(client)).as("AuthenticationOk … ReadyForQuery, no password asked")
+                    .startsWith("R").endsWith("Z");
+            client.write(ByteBuffer.wrap(query("SHOW CLIENTS")));
+            assertThat(untilReady(client)).as("the console answers").startsWith("T").endsWith("Z");
+        }
+        try (SocketChannel client = SocketChannel.open(UnixDomainSocketAddress.of(server.unixSocket().orElseThrow()))) {
+            client.write(ByteBuffer.wrap(startupMessage("someone_else", "app")));
+            assertThat(errorOf(client)).isEqualTo("28000 Peer authentication failed for user \"someone_else\"");
+        }
+        try (java.net.Socket tcp = new java.net.Socket("127.0.0.1", server.port())) {
+            tcp.setSoTimeout(10_000);
+            tcp.getOutputStream().write(startupMessage(OS_USER, "app"));
+            byte[] answer = tcp.getInputStream().readAllBytes();
+            assertThat(answer).isNotEmpty();
+            assertThat((char) answer[0]).isEqualTo('E');
+            assertThat(new String(answer, StandardCharsets.UTF_8))
+                    .contains("28000", "Peer authentication failed for user \"" + OS_USER + "\"");
+        }
+    }
+
+    /** Reads until an ErrorResponse and gives its SQLSTATE and message, {@code "<code> <message>"}. */
+    private static String errorOf(SocketChannel client) throws IOException {
+        ByteBuffer header = ByteBuffer.allocate(5);
+        if (read(client, header) < 5 || header.get(0) != 'E') {
+            return "no ErrorResponse: " + (char) header.get(0);
+        }
+        ByteBuffer body = ByteBuffer.allocate(header.getInt(1) - 4);
+        read(client, body);
+        String code = null;
+        String message = null;
+        int at = 0;
+        byte[] bytes = body.array();
+        while (at < bytes.length && bytes[at] != 0) {
+            char field = (char) bytes[at];
+            int end = at + 1;
+            while (bytes[end] != 0) {
+                end++;
+            }
+            String value = new String(bytes, at + 1, end - at - 1, StandardCharsets.UTF_8);
+            if (field == 'C') {
+                code = value;
+            } else if (field == 'M') {
+                message = value;
+            }
+            at = end + 1;
+        }
+        return code + " " + message;
+    }
+
+    private static byte[] query(String sql) {
+        byte[] text = sql.getBytes(StandardCharsets.UTF_8);
+        return ByteBuffer.allocate(1 + 4 + text.length + 1).put((byte) 'Q').putInt(4 + text.length + 1).put(text)
+                .put((byte) 0).array();
     }
 
     /** SHOW CLIENTS gives a socket client's address as {@code unix}, as PgBouncer does. */
