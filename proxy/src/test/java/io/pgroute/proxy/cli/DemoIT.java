@@ -89,10 +89,13 @@ class DemoIT {
                 assertThat(rs.next()).isTrue();
                 assertThat(rs.getInt(1)).isEqualTo(5);
             }
-            assertThat(socketDir).as("the demo prints its Unix-domain socket: %s", seen).isNotNull();
-            assertThat(socketDir.resolve(".s.PGSQL." + port)).exists();
+            boolean sockets = io.pgroute.proxy.server.Transport.detect().unixSockets();  // epoll: Linux
+            if (sockets) {
+                assertThat(socketDir).as("the demo prints its Unix-domain socket: %s", seen).isNotNull();
+                assertThat(socketDir.resolve(".s.PGSQL." + port)).exists();
+            }
             Path psql = Path.of("/usr/bin/psql");
-            if (Files.isExecutable(psql)) {
+            if (sockets && Files.isExecutable(psql)) {
                 ProcessBuilder viaSocket = new ProcessBuilder(psql.toString(), "-X", "-A", "-t", "-h",
                         socketDir.toString(), "-p", Integer.toString(port), "-U", "app", "app", "-c",
                         "SELECT count(*) FROM products").redirectErrorStream(true);
