@@ -55,6 +55,11 @@ public record ListenConfig(String host, int port, int ioThreads, String unixSock
         return path.getBytes(java.nio.charset.StandardCharsets.UTF_8).length <= MAX_UNIX_SOCKET_PATH;
     }
 
+    /** The socket for {@code port} in the directory {@code dir}, where libpq looks: {@code <dir>/.s.PGSQL.<port>}. */
+    public static String unixSocketPath(String dir, int port) {
+        return dir.replaceAll("/+$", "") + "/" + unixSocketName(port);
+    }
+
     /** The name of the socket file for {@code port}, as libpq looks for it: {@code .s.PGSQL.<port>}. */
     public static String unixSocketName(int port) {
         return ".s.PGSQL." + port;
@@ -79,7 +84,7 @@ public record ListenConfig(String host, int port, int ioThreads, String unixSock
             socketDir = null;  // as PgBouncer's unix_socket_dir = "": no socket
         }
         if (socketDir != null) {
-            String path = socketDir.replaceAll("/+$", "") + "/" + unixSocketName(port == 0 ? 65535 : port);
+            String path = unixSocketPath(socketDir, port == 0 ? 65535 : port);
             if (!socketDir.startsWith("/")) {
                 reader.problem("unix_socket_dir", "must be an absolute path (libpq takes a host starting with / "
                         + "as a socket directory)");

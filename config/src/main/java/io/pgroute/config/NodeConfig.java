@@ -46,7 +46,12 @@ public record NodeConfig(String host, int port, int weight, String zone) {
 
     /** The server's socket in the directory {@link #host}: {@code <host>/.s.PGSQL.<port>}. */
     public String socketPath() {
-        return host.replaceAll("/+$", "") + "/" + ListenConfig.unixSocketName(port);
+        return socketPath(host, port);
+    }
+
+    /** The socket of a server on {@code port} in the socket directory {@code dir}. */
+    public static String socketPath(String dir, int port) {
+        return ListenConfig.unixSocketPath(dir, port);
     }
 
     static NodeConfig read(MappingReader reader) {

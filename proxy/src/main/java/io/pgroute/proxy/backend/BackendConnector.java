@@ -129,7 +129,7 @@ public final class BackendConnector {
                 : cause.getMessage() != null ? cause.getMessage().replaceFirst("^connect\\(\\.\\.\\) failed: ", "")
                 : cause.getClass().getSimpleName();
         return new PgrouteException(SqlState.SQLCLIENT_UNABLE_TO_ESTABLISH, "connection to server on socket \""
-                + NodeConfig.of(target.host(), target.port()).socketPath() + "\" failed: " + reason);
+                + NodeConfig.socketPath(target.host(), target.port()) + "\" failed: " + reason);
     }
 
     /**

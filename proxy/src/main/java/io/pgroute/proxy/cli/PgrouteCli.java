@@ -116,6 +116,25 @@ public final class PgrouteCli implements Callable<Integer> {
 
     /** The configured command line, for main and tests. */
     public static CommandLine commandLine() {
-        return new CommandLine(new PgrouteCli()).setCaseInsensitiveEnumValuesAllowed(true);
+        return new CommandLine(new PgrouteCli()).setCaseInsensitiveEnumValuesAllowed(true)
+                .setExecutionExceptionHandler(PgrouteCli::cannotStart);
+    }
+
+    /**
+     * A command that could not start (its port or socket taken, a socket directory missing, a cluster that would
+     * not come up): one line saying why, exit code 1, instead of a stack trace. Whatever had started is stopped by
+     * the command itself before the exception gets here.
+     */
+    private static int cannotStart(Exception e, CommandLine command, CommandLine.ParseResult parsed) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getMessage() == null) {
+            root = root.getCause();
+        }
+        LOGGER.debug("cannot start", e);
+        PrintWriter err = command.getErr();
+        err.println("pgroute: cannot start: " + (root.getMessage() != null ? root.getMessage()
+                : root.getClass().getSimpleName()));
+        err.flush();
+        return 1;
     }
 }

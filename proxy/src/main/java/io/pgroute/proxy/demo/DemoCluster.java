@@ -89,7 +89,7 @@ public final class DemoCluster {
      */
     public static Optional<Path> unixSocketDir(LocalCluster cluster, int port) {
         Path dir = cluster.baseDir().toAbsolutePath();
-        String socket = dir + "/" + ListenConfig.unixSocketName(port == 0 ? 65535 : port);
+        String socket = ListenConfig.unixSocketPath(dir.toString(), port == 0 ? 65535 : port);
         boolean fits = ListenConfig.fitsUnixSocket(socket);
         // a path the unquoted YAML value and psql's -h take as it is
         boolean plain = dir.toString().matches("[A-Za-z0-9/._-]+");

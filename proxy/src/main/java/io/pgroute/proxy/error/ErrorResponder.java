@@ -54,13 +54,13 @@ public final class ErrorResponder {
             return root.getMessage();
         }
         if (root instanceof ConnectException) {
-            return "could not connect to the database server: " + root.getMessage();
+            return "could not connect to the database server: " + reason(root);
         }
         if (root instanceof ClosedChannelException) {
             return "the database server closed the connection";
         }
         if (root instanceof IOException) {
-            return "connection to the database server failed: " + root.getMessage();
+            return "connection to the database server failed: " + reason(root);
         }
         if (root instanceof OutOfMemoryError) {
             // a message held whole (a Bind or Query of hundreds of MB) that the memory left cannot take
@@ -68,6 +68,11 @@ public final class ErrorResponder {
                     + "(-Xmx, -XX:MaxDirectMemorySize) or send smaller messages";
         }
         return "internal error in pgroute (" + root.getClass().getSimpleName() + ")";
+    }
+
+    /** The exception's message, or its kind where it has none (Netty's FileNotFoundException for a socket path). */
+    private static String reason(Throwable root) {
+        return root.getMessage() != null ? root.getMessage() : root.getClass().getSimpleName();
     }
 
     private static Throwable unwrap(Throwable cause) {

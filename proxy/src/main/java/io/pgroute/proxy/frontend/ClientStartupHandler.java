@@ -159,7 +159,8 @@ public final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof SslHandshakeCompletionEvent done) {
             if (!done.isSuccess()) {
-                LOGGER.info("TLS handshake with {} failed: {}", ClientAddress.of(ctx.channel()), done.cause().toString());
+                LOGGER.info("TLS handshake with {} failed: {}", ClientAddress.of(ctx.channel()),
+                        done.cause().toString());
                 ctx.close();
                 return;
             }

@@ -260,15 +260,15 @@ public final class PgrouteServer implements AutoCloseable {
                         + config.metrics().port() + ": " + e.getMessage(), e);
             }
         }
-        serverChannel = bootstrap.bind(address).sync().channel();
-        LOGGER.info("pgroute listening on {} ({} transport)", serverChannel.localAddress(), transport.name());
-        if (config.listen().unixSocket().isPresent()) {
-            try {
+        try {
+            serverChannel = bootstrap.bind(address).sync().channel();
+            LOGGER.info("pgroute listening on {} ({} transport)", serverChannel.localAddress(), transport.name());
+            if (config.listen().unixSocket().isPresent()) {
                 unixSocket = UnixSocketListener.start(transport, boss, workers, clients, config.listen(), port());
-            } catch (RuntimeException e) {
-                stop(Duration.ZERO);  // nothing was served: let go of the port, the event loops and the monitors
-                throw e;
             }
+        } catch (Exception e) {  // Netty's bind failure is a checked exception it throws unchecked
+            stop(Duration.ZERO);  // nothing was served: let go of the port, the event loops and the monitors
+            throw e;
         }
         return this;
     }

@@ -112,7 +112,7 @@ public record Transport(boolean nativeEpoll) {
     /** Where a server listens: {@code host:port}, resolved when connecting, or its socket in a socket directory. */
     public static SocketAddress serverAddress(String host, int port) {
         if (NodeConfig.isSocketDirectory(host)) {
-            return new DomainSocketAddress(NodeConfig.of(host, port).socketPath());
+            return new DomainSocketAddress(NodeConfig.socketPath(host, port));
         }
         return InetSocketAddress.createUnresolved(host, port);
     }

@@ -71,6 +71,18 @@ class PgrouteCliTest {
     }
 
     @Test
+    void aProxyThatCannotStartSaysWhyInOneLine(@TempDir Path dir) throws Exception {
+        Path yaml = dir.resolve("proxy.yaml");
+        Path missing = dir.resolve("no-such-dir");
+        Files.writeString(yaml, "listen: { port: 0, unix_socket_dir: " + missing + " }\n"
+                + "users:\n  app: { password: app }\ndatabases:\n  app:\n"
+                + "    primary: { host: 127.0.0.1, port: 5432 }\n");
+        assertThat(run("--config", yaml.toString())).isEqualTo(1);
+        assertThat(err.toString()).isEqualTo("pgroute: cannot start: listen.unix_socket_dir " + missing
+                + " is not a directory" + System.lineSeparator());
+    }
+
+    @Test
     void runWithoutConfigPrintsUsage() {
         assertThat(run()).isEqualTo(2);
         assertThat(err.toString()).contains("Usage: pgroute");
