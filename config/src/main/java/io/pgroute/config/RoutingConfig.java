@@ -18,10 +18,12 @@ import java.util.Objects;
  * @param catalogRefresh how often function volatility is re-read from {@code pg_proc}, default 60s
  * @param lagIdleAfter after this long without a read that could go to a replica (nor a write the cache settles), WAL
  * positions are sampled every {@code healthInterval} only, until the next one; default 10s; zero means never
+ * @param discoverPrimary whether writes follow a promotion: the configured node that is writable on the newest
+ * timeline takes them, whichever the configuration calls the primary; default true
  */
 public record RoutingConfig(Consistency consistency, Duration window, Duration maxLag, long maxLagBytes,
         Balance balance, boolean primaryReads, String zone, Duration lagInterval, Duration healthInterval,
-        Duration catalogRefresh, Duration lagIdleAfter) {
+        Duration catalogRefresh, Duration lagIdleAfter, boolean discoverPrimary) {
 
     /** Checks that every component but the zone is present and that the lag limit is not negative. */
     public RoutingConfig {
@@ -38,11 +40,14 @@ public record RoutingConfig(Consistency consistency, Duration window, Duration m
         }
     }
 
-    /** Global, 1s window, 1s / 16 MiB lag limits, round-robin, no primary reads, no zone, 20ms, 1s, 60s, 10s. */
+    /**
+     * Global, 1s window, 1s / 16 MiB lag limits, round-robin, no primary reads, no zone, 20ms, 1s, 60s, 10s, primary
+     * discovered.
+     */
     public static RoutingConfig defaults() {
         return new RoutingConfig(Consistency.GLOBAL, Duration.ofSeconds(1), Duration.ofSeconds(1), 16L << 20,
                 Balance.ROUND_ROBIN, false, null, Duration.ofMillis(20), Duration.ofSeconds(1),
-                Duration.ofSeconds(60), Duration.ofSeconds(10));
+                Duration.ofSeconds(60), Duration.ofSeconds(10), true);
     }
 
     static RoutingConfig read(MappingReader reader) {
@@ -58,7 +63,8 @@ public record RoutingConfig(Consistency consistency, Duration window, Duration m
                 reader.duration("lag_interval", defaults.lagInterval(), true),
                 reader.duration("health_interval", defaults.healthInterval(), true),
                 reader.duration("catalog_refresh", defaults.catalogRefresh(), true),
-                reader.duration("lag_idle_after", defaults.lagIdleAfter(), false));
+                reader.duration("lag_idle_after", defaults.lagIdleAfter(), false),
+                reader.bool("discover_primary", defaults.discoverPrimary()));
         reader.finish();
         return result;
     }

@@ -18,7 +18,7 @@ class RoutingConfigTest {
     void defaultsToCausalRoundRobinWithOneSecondLagLimit() {
         assertThat(RoutingConfig.defaults()).isEqualTo(new RoutingConfig(Consistency.GLOBAL, Duration.ofSeconds(1),
                 Duration.ofSeconds(1), 16L * 1024 * 1024, Balance.ROUND_ROBIN, false, null, Duration.ofMillis(20),
-                Duration.ofSeconds(1), Duration.ofSeconds(60), Duration.ofSeconds(10)));
+                Duration.ofSeconds(1), Duration.ofSeconds(60), Duration.ofSeconds(10), true));
     }
 
     @Test
@@ -90,7 +90,7 @@ class RoutingConfigTest {
     void refusesANegativeByteLimit() {
         assertThatThrownBy(() -> new RoutingConfig(Consistency.CAUSAL, Duration.ZERO, Duration.ZERO, -1,
                 Balance.RANDOM, false, null, Duration.ofMillis(1), Duration.ofSeconds(1), Duration.ofSeconds(1),
-                Duration.ZERO))
+                Duration.ZERO, true))
                 .isInstanceOf(IllegalArgumentException.class);
     }
 

@@ -76,8 +76,13 @@ final class NodesReport {
         String state;
         if (node.health() != Health.UP) {
             state = "down";
+        } else if (node.eligible()) {
+            state = "up";
+        } else if (node.primary()) {
+            state = "read-only";  // in recovery, and no other node is writable
         } else {
-            state = node.primary() || node.eligible() ? "up" : "excluded-for-lag";
+            // ClusterStates explains every other exclusion (writable but not the primary, not known to follow it)
+            state = node.lastError() == null ? "excluded-for-lag" : "excluded";
         }
         String lsn = node.replayLsn() == Lsn.INVALID ? null : Lsn.format(node.replayLsn());
         double lagSeconds = node.lagTime().toMillis() / 1000.0;

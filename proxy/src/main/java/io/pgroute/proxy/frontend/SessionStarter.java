@@ -80,9 +80,9 @@ final class SessionStarter extends ChannelInboundHandlerAdapter {
         }
         ctx.channel().config().setAutoRead(false);
         BackendTarget target = context.pools().canonical(target(db));
-        BackendPool pool = context.pools().pool(ctx.channel().eventLoop(), target);
         SessionRouting routing = new SessionRouting(context.classifier(), context.pools(), target,
                 context.routing().get(db.name()), context.config().pool().mode() == PoolMode.TRANSACTION);
+        BackendPool pool = routing.primaryPool(ctx.channel().eventLoop());  // the node that takes writes now
         lease(ctx, routing, pool, 1);
     }
 

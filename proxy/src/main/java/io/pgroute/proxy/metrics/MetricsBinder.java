@@ -65,23 +65,27 @@ public final class MetricsBinder {
     }
 
     private static void bindNodes(ProxyMetrics metrics, String database, NodeMonitor monitor) {
-        metrics.gauge("pgroute.node.up", "1 when the node answers the monitor", () -> up(monitor.state().primary()),
-                "database", database, "node", "primary");
-        int replicas = monitor.state().replicas().size();
-        for (int i = 0; i < replicas; i++) {
-            int index = i;
-            String node = "replica" + (i + 1);
-            Function<ClusterState, NodeState> replica = state -> index < state.replicas().size()
-                    ? state.replicas().get(index) : null;
+        metrics.counter("pgroute.primary.changes", "times another configured node became the primary (a failover"
+                + " followed)", monitor::primaryChanges, "database", database);
+        List<String> nodes = new java.util.ArrayList<>();
+        nodes.add("primary");
+        for (int i = 1; i <= monitor.state().replicas().size(); i++) {
+            nodes.add("replica" + i);
+        }
+        for (String node : nodes) {
             metrics.gauge("pgroute.node.up", "1 when the node answers the monitor",
-                    () -> up(replica.apply(monitor.state())), "database", database, "node", node);
+                    () -> up(monitor.state().node(node)), "database", database, "node", node);
+            metrics.gauge("pgroute.node.primary", "1 on the node that takes writes", () -> {
+                NodeState state = monitor.state().node(node);
+                return state != null && state.primary() ? 1 : 0;
+            }, "database", database, "node", node);
             metrics.gauge("pgroute.replica.lag.bytes", "WAL bytes the replica is behind the primary", () -> {
-                NodeState state = replica.apply(monitor.state());
-                return state == null ? Double.NaN : state.lagBytes();
+                NodeState state = monitor.state().node(node);
+                return state == null || state.primary() ? Double.NaN : state.lagBytes();
             }, "database", database, "node", node);
             metrics.gauge("pgroute.replica.lag.seconds", "age of the oldest WAL the replica has not replayed", () -> {
-                NodeState state = replica.apply(monitor.state());
-                return state == null ? Double.NaN : state.lagTime().toNanos() / 1e9;
+                NodeState state = monitor.state().node(node);
+                return state == null || state.primary() ? Double.NaN : state.lagTime().toNanos() / 1e9;
             }, "database", database, "node", node);
         }
     }

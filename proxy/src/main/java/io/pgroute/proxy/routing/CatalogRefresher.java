@@ -44,6 +44,8 @@ public final class CatalogRefresher implements AutoCloseable {
     private volatile boolean loadedOnce;
     private boolean relationsLoadedOnce; // only the refresher thread reads or writes it
     private volatile Consumer<String> isolationListener;
+    /** The node the catalog is read from: the one that takes writes (it may change: see {@link #readFrom}). */
+    private volatile java.util.function.Supplier<io.pgroute.config.NodeConfig> primary;
 
     /** A refresher of the function catalog only. */
     public CatalogRefresher(DatabaseConfig database, Classifier classifier) {
@@ -59,11 +61,17 @@ public final class CatalogRefresher implements AutoCloseable {
         this.database = database;
         this.classifier = classifier;
         this.relationListener = relationListener;
+        this.primary = database::primary;
         this.executor = Executors.newSingleThreadScheduledExecutor(runnable -> {
             Thread thread = new Thread(runnable, "pgroute-catalog-" + database.name());
             thread.setDaemon(true);
             return thread;
         });
+    }
+
+    /** Reads the catalog from the node {@code primary} names at each refresh (the configured primary until then). */
+    public void readFrom(java.util.function.Supplier<io.pgroute.config.NodeConfig> primary) {
+        this.primary = primary;
     }
 
     /** Loads now (in the background) and then every {@code interval}. */
@@ -111,9 +119,9 @@ public final class CatalogRefresher implements AutoCloseable {
         props.setProperty("connectTimeout", "5");
         props.setProperty("socketTimeout", "30");
         props.setProperty("ApplicationName", "pgroute catalog");
-        String url = JdbcEndpoint.url(database.primary(), database.dbname());
-        try (Connection connection = DriverManager.getConnection(url, JdbcEndpoint.connecting(database.primary(),
-                props))) {
+        io.pgroute.config.NodeConfig node = primary.get();
+        String url = JdbcEndpoint.url(node, database.dbname());
+        try (Connection connection = DriverManager.getConnection(url, JdbcEndpoint.connecting(node, props))) {
             refreshFunctions(connection);
             refreshDefaults(connection);
             if (relationListener != null) {

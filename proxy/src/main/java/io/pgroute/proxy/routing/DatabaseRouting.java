@@ -69,6 +69,12 @@ public final class DatabaseRouting implements AutoCloseable {
         return topology.monitor();
     }
 
+    /** The node that takes writes: the monitor's finding ({@code routing.discover_primary}), else the configured one. */
+    public io.pgroute.config.NodeConfig primaryNode() {
+        Topology current = topology;
+        return current.monitor() != null ? current.monitor().primaryNode() : current.database().primary();
+    }
+
     /** The selector of {@code loop}; use it only on that loop. */
     public ReplicaSelector selector(EventLoop loop) {
         Topology current = topology;

@@ -19,8 +19,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The control plane's view of one database's servers: every {@code routing.lag_interval} it samples the primary's
- * {@code pg_current_wal_lsn()} and each replica's {@code pg_last_wal_replay_lsn()} over plain JDBC connections,
+ * The control plane's view of one database's servers: every {@code routing.lag_interval} it samples each node's role
+ * and WAL position ({@code pg_current_wal_lsn()} on a primary, {@code pg_last_wal_replay_lsn()} on a replica) over
+ * plain JDBC connections, decides which node is the primary (it may have changed: see {@link ClusterStates}),
  * derives health, lag and eligibility, and publishes an immutable {@link ClusterState} through a volatile field so
  * that event loops read it without locks.
  *
@@ -56,7 +57,12 @@ public final class NodeMonitor implements AutoCloseable {
     private final RoutingConfig routing;
     private final NodeProbe primary;
     private final List<NodeProbe> replicas;
-    private final PrimarySamples samples;
+    private final int sampleCapacity;
+    /** The acting primary's positions; a new series each time the primary changes (another timeline). */
+    private volatile PrimarySamples samples;
+    /** Index in {@link #probes} of the node that takes writes (0: the configured primary). */
+    private volatile int acting;
+    private volatile long primaryChanges;
     private final ClusterStates states;
     private final List<Consumer<ClusterState>> listeners = new CopyOnWriteArrayList<>();
     private final List<ScheduledThreadPoolExecutor> executors;
@@ -90,17 +96,18 @@ public final class NodeMonitor implements AutoCloseable {
                     routing));
         }
         this.replicas = List.copyOf(replicaProbes);
-        this.samples = new PrimarySamples(sampleCapacity(routing));
+        this.sampleCapacity = sampleCapacity(routing);
+        this.samples = new PrimarySamples(sampleCapacity);
         this.states = new ClusterStates(database.name(), routing);
-        this.state = states.assemble(primary, replicas, samples, false);
-        List<ScheduledThreadPoolExecutor> threads = new ArrayList<>();
-        threads.add(executor(database.name(), primary));
-        replicas.forEach(each -> threads.add(executor(database.name(), each)));
-        this.executors = List.copyOf(threads);
         List<NodeProbe> all = new ArrayList<>();
         all.add(primary);
         all.addAll(replicas);
         this.probes = List.copyOf(all);
+        this.state = states.assemble(members(), samples, false);
+        List<ScheduledThreadPoolExecutor> threads = new ArrayList<>();
+        threads.add(executor(database.name(), primary));
+        replicas.forEach(each -> threads.add(executor(database.name(), each)));
+        this.executors = List.copyOf(threads);
         this.next = new ScheduledFuture<?>[probes.size()];
         this.lagIntervalNanos = routing.lagInterval().toNanos();
         this.idleAfterNanos = routing.lagIdleAfter().toNanos();
@@ -121,6 +128,19 @@ public final class NodeMonitor implements AutoCloseable {
     /** The latest snapshot; before the first samples every node is DOWN. One volatile read. */
     public ClusterState state() {
         return state;
+    }
+
+    /**
+     * The configured node that takes writes: the configuration's primary, or the node found writable on a newer
+     * timeline ({@code routing.discover_primary}).
+     */
+    public NodeConfig primaryNode() {
+        return probes.get(acting).node();
+    }
+
+    /** How many times another node became the primary since this monitor started. */
+    public long primaryChanges() {
+        return primaryChanges;
     }
 
     /**
@@ -214,11 +234,7 @@ public final class NodeMonitor implements AutoCloseable {
         NodeProbe probe = probes.get(index);
         try {
             if (probe.sample()) {
-                NodeProbe.Reading reading = probe.reading();
-                if (probe.primary() && reading.health() == Health.UP) {
-                    samples.add(reading.lsn(), reading.sentNanos());
-                }
-                publish();
+                publish(index);
             }
         } catch (RuntimeException e) {
             LOGGER.error("database={} node={} monitor task failed; it runs again next interval", database,
@@ -279,7 +295,7 @@ public final class NodeMonitor implements AutoCloseable {
             }
         }
         if (last) {
-            publish();  // lag judged again on the fresh round, before anyone places a read on it
+            publish(-1);  // lag judged again on the fresh round, before anyone places a read on it
             round.done.complete(null);
         }
     }
@@ -298,14 +314,40 @@ public final class NodeMonitor implements AutoCloseable {
         }
     }
 
-    private synchronized void publish() {
+    /**
+     * Decides the primary, records node {@code sampled}'s new position if it is the primary's (-1: no new sample),
+     * and publishes the state.
+     */
+    private synchronized void publish(int sampled) {
         ClusterState previous = state;
+        List<ClusterStates.Member> members = members();
+        if (states.choosePrimary(members)) {
+            samples = new PrimarySamples(sampleCapacity);  // positions of another timeline
+            acting = states.acting();
+            primaryChanges = states.changes();
+            NodeProbe.Reading reading = members.get(acting).reading();
+            if (acting != sampled && reading.writable()) {
+                samples.add(reading.lsn(), reading.sentNanos());
+            }
+        }
+        NodeProbe.Reading reading = sampled < 0 ? null : members.get(sampled).reading();
+        if (sampled == acting && reading.writable()) {
+            samples.add(reading.lsn(), reading.sentNanos());
+        }
         // asleep, or woken but not every node sampled again: sparse primary samples would overstate lag
-        ClusterState next = states.assemble(primary, replicas, samples, sleeping || wake != null);
+        ClusterState next = states.assemble(members, samples, sleeping || wake != null);
         state = next;
         if (ClusterStates.availabilityChanged(previous, next)) {
             listeners.forEach(each -> each.accept(next));
         }
+    }
+
+    private List<ClusterStates.Member> members() {
+        List<ClusterStates.Member> result = new ArrayList<>(probes.size());
+        for (NodeProbe each : probes) {
+            result.add(new ClusterStates.Member(each.name(), each.node(), each.reading()));
+        }
+        return result;
     }
 
     private static NodeProbe probe(DatabaseConfig database, String name, NodeConfig node, boolean primary,

@@ -15,8 +15,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Samples one server over a JDBC connection it keeps open: {@code pg_current_wal_lsn()} on the primary,
- * {@code pg_last_wal_replay_lsn(), pg_is_in_recovery()} on a replica. A failed query closes the connection; the
+ * Samples one server over a JDBC connection it keeps open, whatever its role in the configuration: whether it is in
+ * recovery, its WAL position ({@code pg_last_wal_replay_lsn()} in recovery, else {@code pg_current_wal_lsn()}) and,
+ * when it is not in recovery, its timeline (from the name of its current WAL file), so that the monitor can tell
+ * which node is the primary after a failover. A failed query closes the connection; the
  * next sample, at once, connects again, and only if that fails too is the node DOWN: one slow answer from a busy
  * server (or a connection its administrator killed) does not take it out of routing and {@code /health}. While
  * DOWN, only one connection attempt is made per health interval. Connect and socket timeouts of one second keep a
@@ -31,8 +33,17 @@ import org.slf4j.LoggerFactory;
  */
 final class NodeProbe implements AutoCloseable {
 
-    /** The last outcome: health, position and, for replicas, whether the server is in recovery. */
-    record Reading(Health health, long lsn, boolean inRecovery, String lastError, Instant since, long sentNanos) {
+    /**
+     * The last outcome: health, position, whether the server is in recovery and, when it is not, its timeline (0 when
+     * unknown or in recovery).
+     */
+    record Reading(Health health, long lsn, boolean inRecovery, long timeline, String lastError, Instant since,
+            long sentNanos) {
+
+        /** Whether the server answered and takes writes. */
+        boolean writable() {
+            return health == Health.UP && !inRecovery;
+        }
     }
 
     private static final Logger LOGGER = LoggerFactory.getLogger(NodeProbe.class);
@@ -40,8 +51,14 @@ final class NodeProbe implements AutoCloseable {
     private static final int TIMEOUT_MILLIS = 1_000;
     /** Connect and socket timeouts of the connection that confirms a failed sample (see the class). */
     static final String CONFIRM_TIMEOUT_SECONDS = "5";
-    private static final String PRIMARY_QUERY = "SELECT pg_current_wal_lsn(), false";
-    private static final String REPLICA_QUERY = "SELECT pg_last_wal_replay_lsn(), pg_is_in_recovery()";
+    /**
+     * One query for every node: a server's role is what it says, not what the configuration expected. The timeline is
+     * the first eight hex digits of the current WAL file's name, which any role may read (pg_control_checkpoint()'s
+     * is only as new as the last checkpoint).
+     */
+    static final String QUERY = "SELECT r, CASE WHEN r THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END,"
+            + " CASE WHEN r THEN NULL ELSE substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8) END"
+            + " FROM (SELECT pg_is_in_recovery() AS r) AS recovery";
     /**
      * Run first on each probe connection, whatever the role's or the database's defaults: with {@code ALTER ROLE …
      * SET default_transaction_isolation = 'serializable'} every standby refuses the probe's query (0A000), and the
@@ -77,7 +94,7 @@ final class NodeProbe implements AutoCloseable {
         this.confirmingProperties = JdbcEndpoint.connecting(node, properties(user, password, tls,
                 CONFIRM_TIMEOUT_SECONDS));
         this.healthIntervalNanos = healthInterval.toNanos();
-        this.reading = new Reading(Health.DOWN, Lsn.INVALID, false, "not probed yet", Instant.now(), 0);
+        this.reading = new Reading(Health.DOWN, Lsn.INVALID, !primary, 0, "not probed yet", Instant.now(), 0);
     }
 
     String name() {
@@ -113,8 +130,11 @@ final class NodeProbe implements AutoCloseable {
             long sent = System.nanoTime();
             try (ResultSet rows = statement.executeQuery()) {
                 rows.next();
-                String lsn = rows.getString(1);
-                onSuccess(lsn == null ? Lsn.INVALID : Lsn.parse(lsn), rows.getBoolean(2), sent);
+                boolean inRecovery = rows.getBoolean(1);
+                String lsn = rows.getString(2);
+                String timeline = rows.getString(3);
+                onSuccess(lsn == null ? Lsn.INVALID : Lsn.parse(lsn), inRecovery,
+                        timeline == null ? 0 : Long.parseLong(timeline, 16), sent);
             }
         } catch (SQLException | IllegalArgumentException e) {
             onFailure(e.getMessage(), started);
@@ -137,18 +157,19 @@ final class NodeProbe implements AutoCloseable {
             if (suspect) {
                 connection.setNetworkTimeout(Runnable::run, TIMEOUT_MILLIS);  // the samples' own timeout again
             }
-            statement = connection.prepareStatement(primary ? PRIMARY_QUERY : REPLICA_QUERY);
+            statement = connection.prepareStatement(QUERY);
         } catch (SQLException e) {
             closeConnection();
             throw e;
         }
     }
 
-    private void onSuccess(long lsn, boolean inRecovery, long sent) {
+    private void onSuccess(long lsn, boolean inRecovery, long timeline, long sent) {
         suspect = false;
         Reading previous = reading;
         boolean changed = previous.health() != Health.UP || !probedOnce;
-        reading = new Reading(Health.UP, lsn, inRecovery, null, changed ? Instant.now() : previous.since(), sent);
+        reading = new Reading(Health.UP, lsn, inRecovery, timeline, null, changed ? Instant.now() : previous.since(),
+                sent);
         if (changed) {
             LOGGER.info("database={} node={} address={} is up", database, name, node.address());
         }
@@ -168,7 +189,7 @@ final class NodeProbe implements AutoCloseable {
         nextAttemptNanos = started + healthIntervalNanos;
         boolean changed = previous.health() != Health.DOWN || !probedOnce;
         String error = message == null ? "unknown error" : message;
-        reading = new Reading(Health.DOWN, previous.lsn(), previous.inRecovery(), error,
+        reading = new Reading(Health.DOWN, previous.lsn(), previous.inRecovery(), previous.timeline(), error,
                 changed ? Instant.now() : previous.since(), previous.sentNanos());
         if (changed) {
             LOGGER.warn("database={} node={} address={} is down, probing every {} ms: {}", database, name,

@@ -154,6 +154,7 @@ public final class PgrouteServer implements AutoCloseable {
             if (reads != null) {
                 reads.onReloadRelations(refresher::refreshNow);
                 refresher.onDefaultIsolation(reads::defaultIsolation);
+                refresher.readFrom(reads::primaryNode);
             }
             result.add(refresher.start(config.routing().catalogRefresh()));
         }
@@ -313,7 +314,7 @@ public final class PgrouteServer implements AutoCloseable {
             if (monitor == null) {
                 state = "unmonitored";
             } else {
-                boolean up = monitor.state().primary().health() == io.pgroute.proxy.routing.Health.UP;
+                boolean up = monitor.state().primary().eligible();  // answers and is not in recovery
                 healthy &= up;
                 state = up ? "primary up" : "primary down";
             }

@@ -2,7 +2,6 @@ package io.pgroute.proxy.session;
 
 import io.netty.channel.EventLoop;
 import io.pgroute.config.Consistency;
-import io.pgroute.config.NodeConfig;
 import io.pgroute.proxy.backend.BackendPool;
 import io.pgroute.proxy.backend.BackendPools;
 import io.pgroute.proxy.backend.BackendTarget;
@@ -31,10 +30,18 @@ public final class SessionRouting {
 
     private final Classifier classifier;
     private final BackendPools pools;
-    private final BackendTarget primary;
-    /** Replica targets, computed from {@link #replicasOf}; confined to the session's event loop. */
+    /**
+     * The configured primary's target: its database, role, password, TLS and startup parameters are every node's
+     * (targets differ by node name and address).
+     */
+    private final BackendTarget template;
+    /** The primary's target as last looked up ({@link #primary()}): the node the monitor says takes writes. */
+    private BackendTarget primary;
+    /** Replica targets, in the order of the monitor's replicas; confined to the session's event loop. */
     private List<BackendTarget> replicas = List.of();
     private io.pgroute.config.DatabaseConfig replicasOf;
+    /** The primary node's name when {@link #replicas} was computed: the others are the replicas. */
+    private String replicasBeside;
     private final DatabaseRouting database;
     private final boolean transactionPooling;
     /** The primary's pool on the session's event loop, once looked up: {@link #isPrimary} by identity. */
@@ -73,6 +80,7 @@ public final class SessionRouting {
                           boolean transactionPooling) {
         this.classifier = classifier;
         this.pools = pools;
+        this.template = primary;
         this.primary = primary;
         this.database = database;
         this.transactionPooling = transactionPooling;
@@ -120,25 +128,58 @@ public final class SessionRouting {
         return sql;
     }
 
-    /** The replica targets of the database's current configuration (recomputed after an online reload). */
+    /**
+     * The replica targets, in the order of the monitor's {@link ClusterState#replicas()}: every configured node but
+     * the one that takes writes (recomputed after an online reload or a change of primary).
+     */
     private List<BackendTarget> replicas() {
         if (database == null) {
             return List.of();
         }
         io.pgroute.config.DatabaseConfig current = database.database();
-        if (current != replicasOf) {
+        io.pgroute.proxy.routing.NodeMonitor monitor = database.monitor();
+        if (monitor == null) {
+            return List.of();
+        }
+        ClusterState state = monitor.state();
+        String beside = state.primary().name();
+        if (current != replicasOf || !beside.equals(replicasBeside)) {
             List<BackendTarget> targets = new ArrayList<>();
-            List<NodeConfig> nodes = current.replicas();
-            for (int i = 0; i < nodes.size(); i++) {
-                NodeConfig node = nodes.get(i);
-                targets.add(pools.canonical(new BackendTarget(current.name() + "/replica" + (i + 1), node.host(),
-                        node.port(), primary.database(), primary.user(), primary.password(), primary.tls(),
-                        primary.startupParameters())));
+            for (NodeState node : state.replicas()) {
+                targets.add(target(current, node));
             }
             replicas = List.copyOf(targets);
             replicasOf = current;
+            replicasBeside = beside;
         }
         return replicas;
+    }
+
+    /** The target of {@code node} for this session: the template's database, role and parameters at its address. */
+    private BackendTarget target(io.pgroute.config.DatabaseConfig db, NodeState node) {
+        return pools.canonical(new BackendTarget(db.name() + "/" + node.name(), node.host(), node.port(),
+                template.database(), template.user(), template.password(), template.tls(),
+                template.startupParameters()));
+    }
+
+    /**
+     * The target of the node that takes writes: the configured primary, or the node the monitor found writable on a
+     * newer timeline ({@code routing.discover_primary}). A session follows a change at its next lease of the
+     * primary (a connection it still holds on the former one is no longer its primary's: the former primary is down,
+     * in recovery, or on an older timeline).
+     */
+    private BackendTarget primary() {
+        io.pgroute.proxy.routing.NodeMonitor monitor = database == null ? null : database.monitor();
+        if (monitor == null) {
+            return primary;
+        }
+        NodeState node = monitor.state().primary();
+        if (node.port() != primary.port() || !node.host().equals(primary.host())) {
+            primary = node.host().equals(template.host()) && node.port() == template.port() ? template
+                    : target(database.database(), node);
+            primaryPool = null;
+        }
+        return primary;
     }
 
     /** A server of this database parsed this statement before: a Parse of it can be answered without a server. */
@@ -285,7 +326,7 @@ public final class SessionRouting {
 
     /** The pool of the primary on {@code loop}. */
     public BackendPool primaryPool(EventLoop loop) {
-        BackendPool result = pools.pool(loop, primary);
+        BackendPool result = pools.pool(loop, primary());
         primaryPool = result;  // a session lives on one event loop: its primary pool is always this one
         return result;
     }
@@ -407,7 +448,7 @@ public final class SessionRouting {
     public Optional<BackendPool> replicaPool(EventLoop loop, OptionalLong watermark) {
         ClusterState state = database.monitor().state();
         Optional<NodeState> chosen = database.selector(loop).choose(state, watermark,
-                index -> index < replicas().size() ? busy(loop, replicas().get(index)) : busy(loop, primary));
+                index -> index < replicas().size() ? busy(loop, replicas().get(index)) : busy(loop, primary()));
         if (chosen.isEmpty() || chosen.get().primary()) {
             return Optional.empty();
         }
