@@ -190,7 +190,7 @@ final class ClusterStates {
         long lagBytes = Math.max(0, primaryLsn - reading.lsn());
         long firstSeen = up ? samples.firstSeenAbove(reading.lsn()) : -1;
         long lagNanos = firstSeen < 0 ? 0 : Math.max(0, now - firstSeen);
-        boolean measured = up && (maxLagBytes > 0 && lagBytes > maxLagBytes
+        boolean measured = up && reading.inRecovery() && (maxLagBytes > 0 && lagBytes > maxLagBytes
                 || maxLagNanos > 0 && lagNanos > maxLagNanos);
         boolean lagging = holdLag ? measured && laggingBefore[index] : measured;
         boolean follows = verify(index, member, strays);

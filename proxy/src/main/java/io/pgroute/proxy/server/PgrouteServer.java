@@ -88,9 +88,9 @@ public final class PgrouteServer implements AutoCloseable {
         // read at each transaction from the current configuration: a reload applies to the next one
         this.sessions = new SessionRegistry(cancelKeys, connector, this::currentConfig);
         this.classifier = new Classifier(new BuiltinFunctions(), 10_000);
-        this.routing = startRouting(config, pools);
         this.resultCache = config.cache().enabled() ? ResultCache.start(config.cache(), classifier, workers,
                 workerThreads) : null;
+        this.routing = startRouting(config, pools, resultCache);
         this.metrics = config.metrics().enabled() ? new ProxyMetrics() : null;
         this.routes = new RouteStats(ROUTE_FINGERPRINTS);
         if (metrics != null) {
@@ -102,7 +102,7 @@ public final class PgrouteServer implements AutoCloseable {
                 resultCache, new ProxyTotals(metrics == null ? routes : QueryRecorder.both(metrics, routes)),
                 () -> stop(config.limits().shutdownTimeout()), routes);
         this.reloader = new ConfigReloader(context, routing, pools, resultCache,
-                (next, database) -> monitor(next, database, pools),
+                (next, database) -> monitor(next, database, pools, resultCache),
                 next -> poolSettings(next, workerThreads));
         this.clients = new ClientChannelInitializer(context);
         this.bootstrap = new ServerBootstrap()
@@ -165,19 +165,22 @@ public final class PgrouteServer implements AutoCloseable {
      * One node monitor per database with replicas, sampling with the database's backend role. Without a
      * configured role and password there is nothing to monitor with, and reads stay on the primary.
      */
-    private static Map<String, DatabaseRouting> startRouting(ProxyConfig config, BackendPools pools) {
+    private static Map<String, DatabaseRouting> startRouting(ProxyConfig config, BackendPools pools,
+                                                             ResultCache cache) {
         Map<String, DatabaseRouting> result = new LinkedHashMap<>();
         for (DatabaseConfig each : config.databases().values()) {
-            result.put(each.name(), new DatabaseRouting(each, config.routing(), monitor(config, each, pools)));
+            result.put(each.name(), new DatabaseRouting(each, config.routing(), monitor(config, each, pools, cache)));
         }
         return Map.copyOf(result);
     }
 
     /**
      * A started node monitor for {@code database}, or null when it has no replicas or no credentials to monitor. A
-     * replica it takes down has its connections in {@code pools} closed ({@link DownReplicaCloser}).
+     * replica it takes down has its connections in {@code pools} closed ({@link DownReplicaCloser}); when another
+     * node becomes the primary, the database's cached results are dropped ({@link FailoverCacheFlush}).
      */
-    private static NodeMonitor monitor(ProxyConfig config, DatabaseConfig database, BackendPools pools) {
+    private static NodeMonitor monitor(ProxyConfig config, DatabaseConfig database, BackendPools pools,
+                                       ResultCache cache) {
         if (database.replicas().isEmpty()) {
             return null;
         }
@@ -188,6 +191,9 @@ public final class PgrouteServer implements AutoCloseable {
         }
         NodeMonitor result = new NodeMonitor(database, config.routing(), database.user(), database.password());
         result.addListener(new DownReplicaCloser(database.name(), pools));
+        if (cache != null && cache.enabledFor(database.name())) {
+            result.addListener(new FailoverCacheFlush(database.name(), cache, result.state()));
+        }
         return result.start();
     }
 
