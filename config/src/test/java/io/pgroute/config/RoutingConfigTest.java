@@ -35,6 +35,14 @@ class RoutingConfigTest {
     }
 
     @Test
+    void primaryDiscoveryCanBeTurnedOff() throws Exception {
+        assertThat(RoutingConfig.defaults().discoverPrimary()).isTrue();
+        assertThat(parse(MINIMAL + "routing: { discover_primary: false }\n").discoverPrimary()).isFalse();
+        assertThatThrownBy(() -> parse(MINIMAL + "routing: { discover_primary: sometimes }\n"))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("routing.discover_primary");
+    }
+
+    @Test
     void readsEachConsistency() throws Exception {
         assertThat(parse(MINIMAL + "routing: { consistency: global }\n").consistency()).isEqualTo(Consistency.GLOBAL);
         assertThat(parse(MINIMAL + "routing: { consistency: causal }\n").consistency()).isEqualTo(Consistency.CAUSAL);

@@ -67,6 +67,11 @@ final class ClusterStates {
         return acting;
     }
 
+    /** Takes member {@code index} for the primary from the start (what an earlier monitor found: a reload). */
+    void assume(int index) {
+        acting = index;
+    }
+
     /** How many times the primary changed since start. */
     long changes() {
         return changes;

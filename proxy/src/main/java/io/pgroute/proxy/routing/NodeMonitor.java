@@ -114,6 +114,26 @@ public final class NodeMonitor implements AutoCloseable {
         this.healthIntervalNanos = routing.healthInterval().toNanos();
     }
 
+    /**
+     * Before {@link #start()}: takes {@code node}, if it is one of the configured nodes, for the primary until the
+     * samples say otherwise. An online reload passes what the previous monitor of the database found, so that a
+     * failover followed before is not forgotten (the configured primary may be down, or writable on an old timeline).
+     */
+    public synchronized NodeMonitor assumePrimary(NodeConfig node) {
+        for (int i = 0; i < probes.size(); i++) {
+            NodeConfig each = probes.get(i).node();
+            if (i != acting && each.port() == node.port() && each.host().equals(node.host())) {
+                states.assume(i);
+                acting = i;
+                state = states.assemble(members(), samples, false);
+                LOGGER.info("database={} takes {} ({}) for the primary, as before the reload", database,
+                        probes.get(i).name(), each.address());
+                break;
+            }
+        }
+        return this;
+    }
+
     /** Starts sampling every node now and then every {@code routing.lag_interval}; returns this monitor. */
     public NodeMonitor start() {
         for (int i = 0; i < probes.size(); i++) {
@@ -321,7 +341,8 @@ public final class NodeMonitor implements AutoCloseable {
     private synchronized void publish(int sampled) {
         ClusterState previous = state;
         List<ClusterStates.Member> members = members();
-        if (states.choosePrimary(members)) {
+        // not before every node answered or failed once: a node not probed yet may be the one on the newest timeline
+        if (probes.stream().allMatch(NodeProbe::probed) && states.choosePrimary(members)) {
             samples = new PrimarySamples(sampleCapacity);  // positions of another timeline
             acting = states.acting();
             primaryChanges = states.changes();

@@ -78,7 +78,7 @@ final class NodeProbe implements AutoCloseable {
     private Connection connection;
     private PreparedStatement statement;
     private long nextAttemptNanos;
-    private boolean probedOnce;
+    private volatile boolean probedOnce;
     /** The last sample of a node that was UP failed: the next one, on a new connection, decides whether it is down. */
     private boolean suspect;
     private volatile Reading reading;
@@ -111,6 +111,11 @@ final class NodeProbe implements AutoCloseable {
 
     Reading reading() {
         return reading;
+    }
+
+    /** Whether a sample was attempted at least once: until then {@link #reading()} says nothing about the node. */
+    boolean probed() {
+        return probedOnce;
     }
 
     /**

@@ -102,7 +102,7 @@ public final class PgrouteServer implements AutoCloseable {
                 resultCache, new ProxyTotals(metrics == null ? routes : QueryRecorder.both(metrics, routes)),
                 () -> stop(config.limits().shutdownTimeout()), routes);
         this.reloader = new ConfigReloader(context, routing, pools, resultCache,
-                (next, database) -> monitor(next, database, pools, resultCache),
+                (next, database) -> monitor(next, database, pools, resultCache, routing.get(database.name())),
                 next -> poolSettings(next, workerThreads));
         this.clients = new ClientChannelInitializer(context);
         this.bootstrap = new ServerBootstrap()
@@ -169,7 +169,8 @@ public final class PgrouteServer implements AutoCloseable {
                                                              ResultCache cache) {
         Map<String, DatabaseRouting> result = new LinkedHashMap<>();
         for (DatabaseConfig each : config.databases().values()) {
-            result.put(each.name(), new DatabaseRouting(each, config.routing(), monitor(config, each, pools, cache)));
+            result.put(each.name(), new DatabaseRouting(each, config.routing(), monitor(config, each, pools, cache,
+                    null)));
         }
         return Map.copyOf(result);
     }
@@ -177,10 +178,12 @@ public final class PgrouteServer implements AutoCloseable {
     /**
      * A started node monitor for {@code database}, or null when it has no replicas or no credentials to monitor. A
      * replica it takes down has its connections in {@code pools} closed ({@link DownReplicaCloser}); when another
-     * node becomes the primary, the database's cached results are dropped ({@link FailoverCacheFlush}).
+     * node becomes the primary, the database's cached results are dropped ({@link FailoverCacheFlush}). A reload
+     * passes the database's routing before it ({@code before}, else null): the new monitor starts from the primary
+     * the old one found.
      */
     private static NodeMonitor monitor(ProxyConfig config, DatabaseConfig database, BackendPools pools,
-                                       ResultCache cache) {
+                                       ResultCache cache, DatabaseRouting before) {
         if (database.replicas().isEmpty()) {
             return null;
         }
@@ -190,6 +193,9 @@ public final class PgrouteServer implements AutoCloseable {
             return null;
         }
         NodeMonitor result = new NodeMonitor(database, config.routing(), database.user(), database.password());
+        if (before != null) {
+            result.assumePrimary(before.primaryNode());
+        }
         result.addListener(new DownReplicaCloser(database.name(), pools));
         if (cache != null && cache.enabledFor(database.name())) {
             result.addListener(new FailoverCacheFlush(database.name(), cache, result.state()));

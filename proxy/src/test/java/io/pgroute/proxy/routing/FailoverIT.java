@@ -47,10 +47,7 @@ class FailoverIT {
         DemoCluster.seed(cluster);
         cluster.execute(DemoCluster.DATABASE, "CREATE TABLE events (id int PRIMARY KEY, note text)",
                 "ALTER TABLE events OWNER TO app");
-        String cache = "  enabled: true\n  redis: " + cluster.redis().orElseThrow().uri() + "\n  timeout: 500ms\n";
-        String yaml = ProxyFixture.yaml(cluster, Map.of("routing", "  max_lag: 500ms\n  health_interval: 200ms",
-                "cache", cache));
-        server = new PgrouteServer(ConfigLoader.parse(yaml, "failover.yaml", System::getenv), 1).start();
+        server = new PgrouteServer(ConfigLoader.parse(yaml("500ms"), "failover.yaml", System::getenv), 1).start();
         before = ProxyFixture.connect(server);
     }
 
@@ -154,6 +151,33 @@ class FailoverIT {
             }
         }
         assertThat(server.routing("app").monitor().state().primary().name()).isEqualTo("replica1");
+    }
+
+    /**
+     * An online reload starts a new monitor for the database: it keeps the primary found before instead of starting
+     * from the configured one (writable on its old timeline here), and the cache is not dropped again.
+     */
+    @Test
+    @Order(3)
+    void aReloadKeepsThePrimaryFoundBefore() throws Exception {
+        PgNode promoted = cluster.replicas().get(0);
+        server.reload(ConfigLoader.parse(yaml("600ms"), "failover.yaml", System::getenv));
+        NodeMonitor monitor = server.routing("app").monitor();
+        assertThat(monitor.state().primary().name()).as("from the first state on").isEqualTo("replica1");
+        try (Connection c = ProxyFixture.connect(server); Statement s = c.createStatement()) {
+            assertThat(writeAnsweredBy(s, 30)).isEqualTo(promoted.port());
+        }
+        long invalidations = cacheCounter("invalidations");  // the write's own table bump counted
+        Thread.sleep(300);  // some rounds of samples
+        assertThat(monitor.state().primary().name()).isEqualTo("replica1");
+        assertThat(monitor.primaryChanges()).as("no change seen by the new monitor").isZero();
+        assertThat(cacheCounter("invalidations")).as("no epoch bump").isEqualTo(invalidations);
+    }
+
+    private static String yaml(String maxLag) {
+        String cache = "  enabled: true\n  redis: " + cluster.redis().orElseThrow().uri() + "\n  timeout: 500ms\n";
+        return ProxyFixture.yaml(cluster, Map.of("routing", "  max_lag: " + maxLag + "\n  health_interval: 200ms",
+                "cache", cache));
     }
 
     /**
