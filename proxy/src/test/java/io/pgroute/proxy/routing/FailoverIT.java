@@ -96,7 +96,12 @@ class FailoverIT {
         });
         System.out.println("SQLSTATEs the client saw during the failover: " + errors);
         assertThat(before.isValid(2)).as("the client connected before the failover is still connected").isTrue();
-        try (Connection after = ProxyFixture.connect(server); Statement s = after.createStatement()) {
+        try (Connection after = ProxyFixture.connect(server); Statement s = after.createStatement();
+             Connection direct = DriverManager.getConnection(promoted.jdbcUrl("app"), "app", "app")) {
+            // COMPAT P1: what a client is told at login is the new primary's (in_hot_standby off, its version…)
+            assertThat(after.unwrap(org.postgresql.PGConnection.class).getParameterStatuses())
+                    .containsAllEntriesOf(direct.unwrap(org.postgresql.PGConnection.class).getParameterStatuses())
+                    .containsEntry("in_hot_standby", "off");
             assertThat(writeAnsweredBy(s, 3)).as("a new client writes on the promoted node")
                     .isEqualTo(promoted.port());
             // read-your-writes across the failover: the rows written before and after it, whoever answers
