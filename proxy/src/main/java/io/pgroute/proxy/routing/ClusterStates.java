@@ -215,10 +215,17 @@ final class ClusterStates {
 
     /** Whether member {@code index} is known to follow the acting primary (see the class). */
     private boolean verify(int index, Member member, boolean strays) {
-        if (!unverified[index]) {
-            return true;
-        }
         NodeProbe.Reading reading = member.reading();
+        if (!unverified[index]) {
+            if (!strays || switchBound == Lsn.INVALID || !reading.inRecovery() || reading.lsn() <= switchBound) {
+                return true;
+            }
+            // past where the new primary began while an old one still takes writes: it may be replaying those
+            unverified[index] = true;
+            baseline[index] = Lsn.INVALID;
+            LOGGER.warn("database={} node={} replays past where the primary changed while another node is writable:"
+                    + " no reads until it is known to follow the primary", database, member.name());
+        }
         if (reading.health() != Health.UP || !reading.inRecovery() || reading.lsn() == Lsn.INVALID) {
             return false;
         }

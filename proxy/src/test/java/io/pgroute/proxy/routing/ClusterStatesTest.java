@@ -86,6 +86,27 @@ class ClusterStatesTest {
     }
 
     @Test
+    void aFollowerMovingPastThePromotionWhileTheOldPrimaryWritesIsExcludedUntilItIsAlone() {
+        ClusterStates states = new ClusterStates("app", RoutingConfig.defaults());
+        states.choosePrimary(List.of(writable("primary", 1, 1000), replica("replica1", 1000), replica("replica2",
+                1000)));
+        List<ClusterStates.Member> after = List.of(down("primary"), writable("replica1", 2, 1100),
+                replica("replica2", 1000));
+        states.choosePrimary(after);
+        assertThat(assemble(states, after, 1100).node("replica2").eligible()).as("a prefix").isTrue();
+        // the old primary comes back writable and replica2, still pointed at it, replays its new WAL
+        List<ClusterStates.Member> split = List.of(writable("primary", 1, 1200), writable("replica1", 2, 1200),
+                replica("replica2", 1150));
+        states.choosePrimary(split);
+        assertThat(assemble(states, split, 1200).node("replica2").eligible()).isFalse();
+        // the old primary is gone again and replica2 follows replica1
+        List<ClusterStates.Member> alone = List.of(down("primary"), writable("replica1", 2, 1300),
+                replica("replica2", 1290));
+        states.choosePrimary(alone);
+        assertThat(assemble(states, alone, 1300).node("replica2").eligible()).isTrue();
+    }
+
+    @Test
     void anOldPrimaryBackOnItsOldTimelineDoesNotTakeTheWritesBack() {
         ClusterStates states = new ClusterStates("app", RoutingConfig.defaults());
         states.choosePrimary(List.of(down("primary"), writable("replica1", 2, 900), replica("replica2", 900)));

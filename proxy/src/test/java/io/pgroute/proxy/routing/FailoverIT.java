@@ -78,11 +78,14 @@ class FailoverIT {
         cluster.awaitReplication(Duration.ofSeconds(30));
         awaitEligibleReplicas(2);
 
+        long stopping = System.nanoTime();
         cluster.stop(primary);
+        long stopped = System.nanoTime();
         try (Connection direct = DriverManager.getConnection(promoted.jdbcUrl("postgres"), cluster.superuser(),
                 cluster.superuserPassword()); Statement s = direct.createStatement()) {
             s.execute("SELECT pg_promote(true, 30)");
         }
+        long promotedAt = System.nanoTime();
 
         // the client connected before the failover: its writes fail while no node takes them, then go to the new one
         List<String> errors = new ArrayList<>();
@@ -94,7 +97,10 @@ class FailoverIT {
                 return false;
             }
         });
-        System.out.println("SQLSTATEs the client saw during the failover: " + errors);
+        long written = System.nanoTime();
+        System.out.printf("failover: stop took %d ms, promotion %d ms, first write on the new primary %d ms after"
+                + " the promotion returned; SQLSTATEs the client saw meanwhile: %s%n", (stopped - stopping) / 1_000_000,
+                (promotedAt - stopped) / 1_000_000, (written - promotedAt) / 1_000_000, errors);
         assertThat(before.isValid(2)).as("the client connected before the failover is still connected").isTrue();
         try (Connection after = ProxyFixture.connect(server); Statement s = after.createStatement();
              Connection direct = DriverManager.getConnection(promoted.jdbcUrl("app"), "app", "app")) {
