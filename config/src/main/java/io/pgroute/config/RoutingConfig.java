@@ -20,10 +20,12 @@ import java.util.Objects;
  * positions are sampled every {@code healthInterval} only, until the next one; default 10s; zero means never
  * @param discoverPrimary whether writes follow a promotion: the configured node that is writable on the newest
  * timeline takes them, whichever the configuration calls the primary; default true
+ * @param promoteAfter when the primary has been down this long and no configured node takes writes, pgroute promotes
+ * the replica that replayed the most ({@code pg_promote()}); default zero: never (an HA tool's job)
  */
 public record RoutingConfig(Consistency consistency, Duration window, Duration maxLag, long maxLagBytes,
         Balance balance, boolean primaryReads, String zone, Duration lagInterval, Duration healthInterval,
-        Duration catalogRefresh, Duration lagIdleAfter, boolean discoverPrimary) {
+        Duration catalogRefresh, Duration lagIdleAfter, boolean discoverPrimary, Duration promoteAfter) {
 
     /** Checks that every component but the zone is present and that the lag limit is not negative. */
     public RoutingConfig {
@@ -35,6 +37,7 @@ public record RoutingConfig(Consistency consistency, Duration window, Duration m
         Objects.requireNonNull(healthInterval, "healthInterval");
         Objects.requireNonNull(catalogRefresh, "catalogRefresh");
         Objects.requireNonNull(lagIdleAfter, "lagIdleAfter");
+        Objects.requireNonNull(promoteAfter, "promoteAfter");
         if (maxLagBytes < 0) {
             throw new IllegalArgumentException("maxLagBytes must not be negative: " + maxLagBytes);
         }
@@ -42,12 +45,12 @@ public record RoutingConfig(Consistency consistency, Duration window, Duration m
 
     /**
      * Global, 1s window, 1s / 16 MiB lag limits, round-robin, no primary reads, no zone, 20ms, 1s, 60s, 10s, primary
-     * discovered.
+     * discovered, never promoted.
      */
     public static RoutingConfig defaults() {
         return new RoutingConfig(Consistency.GLOBAL, Duration.ofSeconds(1), Duration.ofSeconds(1), 16L << 20,
                 Balance.ROUND_ROBIN, false, null, Duration.ofMillis(20), Duration.ofSeconds(1),
-                Duration.ofSeconds(60), Duration.ofSeconds(10), true);
+                Duration.ofSeconds(60), Duration.ofSeconds(10), true, Duration.ZERO);
     }
 
     static RoutingConfig read(MappingReader reader) {
@@ -64,7 +67,11 @@ public record RoutingConfig(Consistency consistency, Duration window, Duration m
                 reader.duration("health_interval", defaults.healthInterval(), true),
                 reader.duration("catalog_refresh", defaults.catalogRefresh(), true),
                 reader.duration("lag_idle_after", defaults.lagIdleAfter(), false),
-                reader.bool("discover_primary", defaults.discoverPrimary()));
+                reader.bool("discover_primary", defaults.discoverPrimary()),
+                reader.duration("promote_after", defaults.promoteAfter(), false));
+        if (!result.promoteAfter().isZero() && !result.discoverPrimary()) {
+            reader.problem("promote_after", "needs discover_primary: true (a promoted node must take the writes)");
+        }
         reader.finish();
         return result;
     }

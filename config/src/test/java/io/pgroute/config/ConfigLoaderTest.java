@@ -60,7 +60,7 @@ class ConfigLoaderTest {
                 Duration.ofSeconds(15), 1L << 20));
         assertThat(config.routing()).isEqualTo(new RoutingConfig(Consistency.WINDOW, Duration.ofSeconds(2),
                 Duration.ofMillis(500), 64L << 20, Balance.LEAST_CONNECTIONS, true, "a", Duration.ofMillis(10),
-                Duration.ofSeconds(3), Duration.ofMinutes(5), Duration.ofSeconds(30), true));
+                Duration.ofSeconds(3), Duration.ofMinutes(5), Duration.ofSeconds(30), true, Duration.ZERO));
         assertThat(config.cache()).isEqualTo(new CacheConfig(true,
                 List.of("redis://:cache-pw@cache-1.internal:6379", "redis://:cache-pw@cache-2.internal:6379"), true,
                 Duration.ofMillis(50), Duration.ofMinutes(10), 256L << 10, Set.of("products", "categories", "orders"),

@@ -18,7 +18,7 @@ class RoutingConfigTest {
     void defaultsToCausalRoundRobinWithOneSecondLagLimit() {
         assertThat(RoutingConfig.defaults()).isEqualTo(new RoutingConfig(Consistency.GLOBAL, Duration.ofSeconds(1),
                 Duration.ofSeconds(1), 16L * 1024 * 1024, Balance.ROUND_ROBIN, false, null, Duration.ofMillis(20),
-                Duration.ofSeconds(1), Duration.ofSeconds(60), Duration.ofSeconds(10), true));
+                Duration.ofSeconds(1), Duration.ofSeconds(60), Duration.ofSeconds(10), true, Duration.ZERO));
     }
 
     @Test
@@ -40,6 +40,15 @@ class RoutingConfigTest {
         assertThat(parse(MINIMAL + "routing: { discover_primary: false }\n").discoverPrimary()).isFalse();
         assertThatThrownBy(() -> parse(MINIMAL + "routing: { discover_primary: sometimes }\n"))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("routing.discover_primary");
+    }
+
+    @Test
+    void promotionIsOffUnlessADelayIsGivenAndNeedsDiscovery() throws Exception {
+        assertThat(RoutingConfig.defaults().promoteAfter()).isZero();
+        assertThat(parse(MINIMAL + "routing: { promote_after: 5s }\n").promoteAfter()).isEqualTo(Duration.ofSeconds(5));
+        assertThatThrownBy(() -> parse(MINIMAL + "routing: { promote_after: 5s, discover_primary: false }\n"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("routing.promote_after: needs discover_primary: true");
     }
 
     @Test
@@ -98,7 +107,7 @@ class RoutingConfigTest {
     void refusesANegativeByteLimit() {
         assertThatThrownBy(() -> new RoutingConfig(Consistency.CAUSAL, Duration.ZERO, Duration.ZERO, -1,
                 Balance.RANDOM, false, null, Duration.ofMillis(1), Duration.ofSeconds(1), Duration.ofSeconds(1),
-                Duration.ZERO, true))
+                Duration.ZERO, true, Duration.ZERO))
                 .isInstanceOf(IllegalArgumentException.class);
     }
 

@@ -553,6 +553,17 @@ public final class RedisCache implements AutoCloseable {
         });
     }
 
+    /**
+     * Takes the lock {@code name} of {@code database} for {@code ttl} if no one holds it ({@code SET NX PX}): completes
+     * with true when this call took it, false when someone else holds it; fails when Redis does not answer.
+     * Coordinates what only one pgroute sharing this Redis must do (a promotion).
+     */
+    public CompletableFuture<Boolean> tryLock(String database, String name, String owner, Duration ttl) {
+        byte[] lockKey = key(database, "lock:" + name);
+        return link.call("SET NX " + name, redis -> redis.set(lockKey, bytes(owner),
+                SetArgs.Builder.nx().px(ttl.toMillis()))).thenApply("OK"::equals);
+    }
+
     /** Whether Redis's run id was read since the last (re)connect: until then every lookup is a miss. */
     boolean knowsRunId() {
         return link.knowsRunId();

@@ -65,6 +65,8 @@ public final class NodeMonitor implements AutoCloseable {
     private volatile long primaryChanges;
     private final ClusterStates states;
     private final List<Consumer<ClusterState>> listeners = new CopyOnWriteArrayList<>();
+    /** Closed with this monitor (a {@link Promoter}). */
+    private final List<AutoCloseable> attached = new CopyOnWriteArrayList<>();
     private final List<ScheduledThreadPoolExecutor> executors;
     /** Primary first, then the replicas: index i runs on {@code executors.get(i)}. */
     private final List<NodeProbe> probes;
@@ -206,9 +208,21 @@ public final class NodeMonitor implements AutoCloseable {
         listeners.add(listener);
     }
 
+    /** Closes {@code resource} when this monitor closes (a reload replaces the monitor). */
+    public void attach(AutoCloseable resource) {
+        attached.add(resource);
+    }
+
     /** Stops sampling and closes the connections; waits at most about two seconds. Idempotent. */
     @Override
     public void close() {
+        for (AutoCloseable each : attached) {
+            try {
+                each.close();
+            } catch (Exception e) {
+                LOGGER.warn("database={} closing {} failed: {}", database, each, e.toString());
+            }
+        }
         executors.forEach(ScheduledThreadPoolExecutor::shutdownNow);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
         try {
@@ -363,7 +377,8 @@ public final class NodeMonitor implements AutoCloseable {
         }
     }
 
-    private List<ClusterStates.Member> members() {
+    /** Every configured node with its latest reading, the configured primary first. */
+    List<ClusterStates.Member> members() {
         List<ClusterStates.Member> result = new ArrayList<>(probes.size());
         for (NodeProbe each : probes) {
             result.add(new ClusterStates.Member(each.name(), each.node(), each.reading()));

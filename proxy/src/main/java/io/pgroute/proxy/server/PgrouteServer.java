@@ -18,6 +18,7 @@ import io.pgroute.proxy.stats.RouteStats;
 import io.pgroute.proxy.routing.CatalogRefresher;
 import io.pgroute.proxy.routing.DatabaseRouting;
 import io.pgroute.proxy.routing.NodeMonitor;
+import io.pgroute.proxy.routing.Promoter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -195,6 +196,13 @@ public final class PgrouteServer implements AutoCloseable {
         NodeMonitor result = new NodeMonitor(database, config.routing(), database.user(), database.password());
         if (before != null) {
             result.assumePrimary(before.primaryNode());
+        }
+        if (!config.routing().promoteAfter().isZero()) {
+            String owner = ProcessHandle.current().pid() + "@" + config.listen().host() + ":" + config.listen().port();
+            Promoter.Lock lock = cache == null ? null
+                    : ttl -> cache.redis().tryLock(database.name(), "promotion", owner, ttl);
+            result.attach(new Promoter(database, config.routing(), result, database.user(), database.password(), lock)
+                    .start());
         }
         result.addListener(new DownReplicaCloser(database.name(), pools));
         if (cache != null && cache.enabledFor(database.name())) {

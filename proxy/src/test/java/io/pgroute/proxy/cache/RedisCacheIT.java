@@ -115,6 +115,16 @@ class RedisCacheIT {
     }
 
     @Test
+    void aLockIsTakenByOneCallerUntilItExpires() throws Exception {
+        String name = "promotion-" + UUID.randomUUID();
+        assertThat(wait(cache.tryLock(database, name, "a", Duration.ofMillis(300)))).as("free").isTrue();
+        assertThat(wait(cache.tryLock(database, name, "b", Duration.ofMillis(300)))).as("held by a").isFalse();
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(50))
+                .until(() -> wait(cache.tryLock(database, name, "b", Duration.ofSeconds(30))));
+        assertThat(wait(cache.tryLock(database, name, "a", Duration.ofSeconds(30)))).as("held by b").isFalse();
+    }
+
+    @Test
     void epochBumpInvalidatesEverything() throws Exception {
         CacheKey first = key("select 1 from a");
         CacheKey second = key("select 1 from b");

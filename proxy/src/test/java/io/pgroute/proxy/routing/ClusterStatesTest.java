@@ -4,6 +4,7 @@ import io.pgroute.config.NodeConfig;
 import io.pgroute.config.RoutingConfig;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 
@@ -138,7 +139,7 @@ class ClusterStatesTest {
         RoutingConfig off = new RoutingConfig(defaults.consistency(), defaults.window(), defaults.maxLag(),
                 defaults.maxLagBytes(), defaults.balance(), defaults.primaryReads(), defaults.zone(),
                 defaults.lagInterval(), defaults.healthInterval(), defaults.catalogRefresh(), defaults.lagIdleAfter(),
-                false);
+                false, Duration.ZERO);
         ClusterStates states = new ClusterStates("app", off);
         List<ClusterStates.Member> members = List.of(replica("primary", 900), writable("replica1", 2, 1000),
                 replica("replica2", 900));

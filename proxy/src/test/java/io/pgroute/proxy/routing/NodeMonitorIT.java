@@ -50,7 +50,7 @@ class NodeMonitorIT {
         RoutingConfig defaults = RoutingConfig.defaults();
         RoutingConfig routing = new RoutingConfig(defaults.consistency(), defaults.window(), Duration.ofMillis(200),
                 defaults.maxLagBytes(), defaults.balance(), false, null, Duration.ofMillis(20),
-                Duration.ofMillis(500), defaults.catalogRefresh(), Duration.ZERO, true);  // never sleeps: samples every 20 ms
+                Duration.ofMillis(500), defaults.catalogRefresh(), Duration.ZERO, true, Duration.ZERO);  // never sleeps: samples every 20 ms
         monitor = new NodeMonitor(database, routing, "monitor", "monitor-pw");
         monitor.addListener(NOTIFIED::add);
         monitor.start();
@@ -262,7 +262,7 @@ class NodeMonitorIT {
         RoutingConfig defaults = RoutingConfig.defaults();
         RoutingConfig sleepy = new RoutingConfig(defaults.consistency(), defaults.window(), defaults.maxLag(),
                 defaults.maxLagBytes(), defaults.balance(), false, null, Duration.ofMillis(20), Duration.ofSeconds(5),
-                defaults.catalogRefresh(), Duration.ofMillis(200), true);
+                defaults.catalogRefresh(), Duration.ofMillis(200), true, Duration.ZERO);
         try (NodeMonitor idle = new NodeMonitor(database, sleepy, "monitor", "monitor-pw").start()) {
             assertThat(idle.demand()).as("awake from the start").isNull();
             await().atMost(Duration.ofSeconds(5)).until(() -> idle.state().replicas().stream()
@@ -300,7 +300,7 @@ class NodeMonitorIT {
         RoutingConfig defaults = RoutingConfig.defaults();
         RoutingConfig sleepy = new RoutingConfig(defaults.consistency(), defaults.window(), Duration.ofMillis(200),
                 defaults.maxLagBytes(), defaults.balance(), false, null, Duration.ofMillis(20), Duration.ofSeconds(1),
-                defaults.catalogRefresh(), Duration.ofMillis(300), true);
+                defaults.catalogRefresh(), Duration.ofMillis(300), true, Duration.ZERO);
         PgNode replica1 = cluster.replicas().get(0);
         try (NodeMonitor idle = new NodeMonitor(database, sleepy, "monitor", "monitor-pw").start();
              Connection connection = superuser(replica1); Statement statement = connection.createStatement()) {

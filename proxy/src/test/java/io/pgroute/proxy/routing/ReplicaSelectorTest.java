@@ -147,7 +147,7 @@ class ReplicaSelectorTest {
         RoutingConfig defaults = RoutingConfig.defaults();
         return new RoutingConfig(Consistency.CAUSAL, defaults.window(), defaults.maxLag(), defaults.maxLagBytes(),
                 balance, primaryReads, zone, defaults.lagInterval(), defaults.healthInterval(),
-                defaults.catalogRefresh(), defaults.lagIdleAfter(), true);
+                defaults.catalogRefresh(), defaults.lagIdleAfter(), true, Duration.ZERO);
     }
 
     private static ClusterState state(List<NodeState> replicas) {

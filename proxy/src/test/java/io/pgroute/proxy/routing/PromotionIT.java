@@ -1,0 +1,105 @@
+package io.pgroute.proxy.routing;
+
+import io.pgroute.config.ConfigLoader;
+import io.pgroute.localcluster.LocalCluster;
+import io.pgroute.localcluster.PgNode;
+import io.pgroute.proxy.demo.DemoCluster;
+import io.pgroute.proxy.server.PgrouteServer;
+import io.pgroute.proxy.testing.ProxyFixture;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * {@code routing.promote_after}: two pgroute instances sharing a Redis watch the same cluster; the primary stops,
+ * and after the delay exactly one replica is promoted (the instances take a lock in Redis), and both send their
+ * writes to it.
+ */
+@org.junit.jupiter.api.extension.ExtendWith(io.pgroute.localcluster.DockerModeCondition.class)
+class PromotionIT {
+
+    @Test
+    void oneReplicaIsPromotedOnceThePrimaryIsDownLongEnoughAndBothInstancesWriteThere() throws Exception {
+        try (LocalCluster cluster = LocalCluster.builder().replicas(2).redis(true).start()) {
+            DemoCluster.seed(cluster);
+            cluster.execute(DemoCluster.DATABASE, "CREATE TABLE events (id int PRIMARY KEY, note text)",
+                    "ALTER TABLE events OWNER TO app",
+                    "GRANT EXECUTE ON FUNCTION pg_promote(boolean, integer) TO app");
+            cluster.awaitReplication(Duration.ofSeconds(30));
+            String cache = "  enabled: true\n  redis: " + cluster.redis().orElseThrow().uri() + "\n  timeout: 500ms\n";
+            String yaml = ProxyFixture.yaml(cluster, Map.of("cache", cache,
+                    "routing", "  promote_after: 1s\n  health_interval: 200ms"));
+            try (PgrouteServer first = new PgrouteServer(ConfigLoader.parse(yaml, "a.yaml", System::getenv), 1)
+                    .start();
+                 PgrouteServer second = new PgrouteServer(ConfigLoader.parse(yaml, "b.yaml", System::getenv), 1)
+                         .start()) {
+                Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> eligible(first) && eligible(second));
+                long stopped = System.nanoTime();
+                cluster.stop(cluster.primary());
+
+                int port = awaitWrite(first, 1);
+                long millis = (System.nanoTime() - stopped) / 1_000_000;
+                System.out.printf("promotion: first write on the promoted replica %d ms after the primary stopped%n",
+                        millis);
+                assertThat(millis).as("not before promote_after").isGreaterThanOrEqualTo(1_000);
+                assertThat(awaitWrite(second, 2)).as("the other instance writes there too").isEqualTo(port);
+
+                List<Integer> writable = new ArrayList<>();
+                for (PgNode each : cluster.replicas()) {
+                    try (Connection c = DriverManager.getConnection(each.jdbcUrl("app"), "app", "app");
+                         Statement s = c.createStatement();
+                         ResultSet rows = s.executeQuery("SELECT pg_is_in_recovery()")) {
+                        rows.next();
+                        if (!rows.getBoolean(1)) {
+                            writable.add(each.port());
+                        }
+                    }
+                }
+                assertThat(writable).as("exactly one replica promoted, the one both write to").containsExactly(port);
+                Thread.sleep(1_500);  // longer than promote_after: nobody promotes another one
+                assertThat(first.routing("app").monitor().primaryChanges()).isEqualTo(1);
+                assertThat(second.routing("app").monitor().primaryChanges()).isEqualTo(1);
+                try (Connection c = ProxyFixture.connect(first); Statement s = c.createStatement();
+                     ResultSet rows = s.executeQuery("SELECT count(*) FROM events")) {
+                    rows.next();
+                    assertThat(rows.getInt(1)).isEqualTo(2);
+                }
+            }
+        }
+    }
+
+    private static boolean eligible(PgrouteServer server) {
+        return server.routing("app").monitor().state().replicas().stream().allMatch(NodeState::eligible);
+    }
+
+    /** Retries a write through {@code server} until it commits (at most 30 s); the port of the node that ran it. */
+    private static int awaitWrite(PgrouteServer server, int id) {
+        int[] port = new int[1];
+        Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).until(() -> {
+            try (Connection c = ProxyFixture.connect(server); Statement s = c.createStatement()) {
+                s.execute("BEGIN");
+                s.execute("INSERT INTO events VALUES (" + id + ", 'after')");
+                try (ResultSet rows = s.executeQuery("SELECT inet_server_port()")) {
+                    rows.next();
+                    port[0] = rows.getInt(1);
+                }
+                s.execute("COMMIT");
+                return true;
+            } catch (SQLException e) {
+                return false;
+            }
+        });
+        return port[0];
+    }
+}
