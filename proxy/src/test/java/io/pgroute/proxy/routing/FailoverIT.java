@@ -77,10 +77,22 @@ class FailoverIT {
         }
         cluster.awaitReplication(Duration.ofSeconds(30));
         awaitEligibleReplicas(2);
+        // a client in the middle of a transaction on the primary when it stops
+        Connection inTransaction = ProxyFixture.connect(server);
+        Statement open = inTransaction.createStatement();
+        open.execute("BEGIN");
+        open.execute("INSERT INTO events VALUES (100, 'never committed')");
 
         long stopping = System.nanoTime();
         cluster.stop(primary);
         long stopped = System.nanoTime();
+        try (inTransaction; open) {
+            // as against PostgreSQL: the server's FATAL (a fast shutdown terminates the session) and the connection
+            // closed, or the connection found closed; never a hang, never the transaction continued elsewhere
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> open.execute("COMMIT"))
+                    .isInstanceOf(SQLException.class)
+                    .satisfies(e -> assertThat(((SQLException) e).getSQLState()).isIn("57P01", "08006", "08003"));
+        }
         try (Connection direct = DriverManager.getConnection(promoted.jdbcUrl("postgres"), cluster.superuser(),
                 cluster.superuserPassword()); Statement s = direct.createStatement()) {
             s.execute("SELECT pg_promote(true, 30)");
@@ -111,7 +123,7 @@ class FailoverIT {
             assertThat(writeAnsweredBy(s, 3)).as("a new client writes on the promoted node")
                     .isEqualTo(promoted.port());
             // read-your-writes across the failover: the rows written before and after it, whoever answers
-            assertThat(ids(s)).containsExactly(1, 2, 3);
+            assertThat(ids(s)).as("the transaction cut by the stop was not committed").containsExactly(1, 2, 3);
         }
         try (Statement s = before.createStatement()) {
             // with asynchronous replication the new primary may lack writes the cached results show: all dropped
