@@ -65,6 +65,8 @@ public final class NodeMonitor implements AutoCloseable {
     private volatile long primaryChanges;
     private final ClusterStates states;
     private final List<Consumer<ClusterState>> listeners = new CopyOnWriteArrayList<>();
+    /** Counts down once for each node's first sample attempt. */
+    private final java.util.concurrent.CountDownLatch firstRound;
     /** Closed with this monitor (a {@link Promoter}). */
     private final List<AutoCloseable> attached = new CopyOnWriteArrayList<>();
     private final List<ScheduledThreadPoolExecutor> executors;
@@ -111,6 +113,7 @@ public final class NodeMonitor implements AutoCloseable {
         replicas.forEach(each -> threads.add(executor(database.name(), each)));
         this.executors = List.copyOf(threads);
         this.next = new ScheduledFuture<?>[probes.size()];
+        this.firstRound = new java.util.concurrent.CountDownLatch(probes.size());
         this.lagIntervalNanos = routing.lagInterval().toNanos();
         this.idleAfterNanos = routing.lagIdleAfter().toNanos();
         this.healthIntervalNanos = routing.healthInterval().toNanos();
@@ -145,6 +148,15 @@ public final class NodeMonitor implements AutoCloseable {
         LOGGER.info("database={} monitoring {} and {} replica(s) every {} ms", database, primary.node().address(),
                 replicas.size(), routing.lagInterval().toMillis());
         return this;
+    }
+
+    /**
+     * Waits until every node was probed once (answered or failed), so that the primary is decided, at most
+     * {@code max}; returns whether that happened. A node that refuses connections fails at once; one that hangs takes
+     * the probe's one-second timeouts.
+     */
+    public boolean awaitFirstRound(Duration max) throws InterruptedException {
+        return firstRound.await(max.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     /** The latest snapshot; before the first samples every node is DOWN. One volatile read. */
@@ -267,8 +279,12 @@ public final class NodeMonitor implements AutoCloseable {
     private void run(int index, long started) {
         NodeProbe probe = probes.get(index);
         try {
+            boolean first = !probe.probed();
             if (probe.sample()) {
                 publish(index);
+            }
+            if (first && probe.probed()) {
+                firstRound.countDown();
             }
         } catch (RuntimeException e) {
             LOGGER.error("database={} node={} monitor task failed; it runs again next interval", database,

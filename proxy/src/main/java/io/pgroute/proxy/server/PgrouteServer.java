@@ -68,6 +68,8 @@ public final class PgrouteServer implements AutoCloseable {
     private static final int ROUTE_FINGERPRINTS = 5_000;
     private volatile MetricsServer metricsServer;
     private final ServerBootstrap bootstrap;
+    /** How long a start waits for the node monitors' first round of probes. */
+    private static final java.time.Duration FIRST_ROUND = java.time.Duration.ofSeconds(3);
     private final ClientChannelInitializer clients;
     private Channel serverChannel;
     /** The Unix-domain socket, when {@code listen.unix_socket_dir} is set and the server started. */
@@ -269,6 +271,16 @@ public final class PgrouteServer implements AutoCloseable {
                                 + transport.name());
                     }
                 }
+            }
+        }
+        // the first round of probes says which node takes writes: a client accepted before it could write to a
+        // configured primary that another node has replaced (a failover while pgroute was not running)
+        for (DatabaseRouting each : routing.values()) {
+            NodeMonitor monitor = each.monitor();
+            if (monitor != null && !monitor.awaitFirstRound(FIRST_ROUND)) {
+                LOGGER.warn("database={} not every node answered or failed its first probe within {} ms: serving"
+                        + " clients with the configured primary until they do", each.database().name(),
+                        FIRST_ROUND.toMillis());
             }
         }
         InetSocketAddress address = new InetSocketAddress(config.listen().host(), config.listen().port());

@@ -197,6 +197,25 @@ class FailoverIT {
         assertThat(cacheCounter("invalidations")).as("no epoch bump").isEqualTo(invalidations);
     }
 
+    /**
+     * A pgroute started after the failover with the proxy.yaml of before (its primary writable on the old timeline):
+     * its very first client writes on the promoted node, not on the configured one (start waits for the first round
+     * of probes).
+     */
+    @Test
+    @Order(4)
+    void aProxyStartedAfterTheFailoverWritesOnThePromotedNodeFromItsFirstClient() throws Exception {
+        PgNode promoted = cluster.replicas().get(0);
+        try (PgrouteServer fresh = new PgrouteServer(ConfigLoader.parse(yaml("500ms"), "stale.yaml",
+                System::getenv), 1).start()) {
+            assertThat(fresh.routing("app").monitor().state().primary().name())
+                    .as("decided before the first client is accepted").isEqualTo("replica1");
+            try (Connection c = ProxyFixture.connect(fresh); Statement s = c.createStatement()) {
+                assertThat(writeAnsweredBy(s, 40)).isEqualTo(promoted.port());
+            }
+        }
+    }
+
     private static String yaml(String maxLag) {
         String cache = "  enabled: true\n  redis: " + cluster.redis().orElseThrow().uri() + "\n  timeout: 500ms\n";
         return ProxyFixture.yaml(cluster, Map.of("routing", "  max_lag: " + maxLag + "\n  health_interval: 200ms",
