@@ -6,7 +6,6 @@ import io.pgroute.proxy.backend.BackendPools;
 import io.pgroute.proxy.cache.CacheStats;
 import io.pgroute.proxy.cache.CircuitBreaker;
 import io.pgroute.proxy.cache.ResultCache;
-import io.pgroute.proxy.routing.ClusterState;
 import io.pgroute.proxy.routing.DatabaseRouting;
 import io.pgroute.proxy.routing.Health;
 import io.pgroute.proxy.routing.NodeMonitor;
@@ -56,7 +55,7 @@ public final class MetricsBinder {
                     + " type): the statement is prepared again", each::stalePlans, "database", name);
             NodeMonitor monitor = each.monitor();
             if (monitor != null) {
-                bindNodes(metrics, name, monitor);
+                bindNodes(metrics, name, each);
             }
         }
         if (cache != null) {
@@ -64,27 +63,35 @@ public final class MetricsBinder {
         }
     }
 
-    private static void bindNodes(ProxyMetrics metrics, String database, NodeMonitor monitor) {
+    /**
+     * The node meters of a database: each reads the database's current monitor (a reload replaces it), by the node's
+     * configured name (its role may change). The nodes are those configured at start.
+     */
+    private static void bindNodes(ProxyMetrics metrics, String database, DatabaseRouting routing) {
         metrics.counter("pgroute.primary.changes", "times another configured node became the primary (a failover"
-                + " followed)", monitor::primaryChanges, "database", database);
+                + " followed)", routing::primaryChanges, "database", database);
         List<String> nodes = new java.util.ArrayList<>();
         nodes.add("primary");
-        for (int i = 1; i <= monitor.state().replicas().size(); i++) {
+        for (int i = 1; i <= routing.database().replicas().size(); i++) {
             nodes.add("replica" + i);
         }
+        Function<String, NodeState> current = node -> {
+            NodeMonitor monitor = routing.monitor();
+            return monitor == null ? null : monitor.state().node(node);
+        };
         for (String node : nodes) {
             metrics.gauge("pgroute.node.up", "1 when the node answers the monitor",
-                    () -> up(monitor.state().node(node)), "database", database, "node", node);
+                    () -> up(current.apply(node)), "database", database, "node", node);
             metrics.gauge("pgroute.node.primary", "1 on the node that takes writes", () -> {
-                NodeState state = monitor.state().node(node);
+                NodeState state = current.apply(node);
                 return state != null && state.primary() ? 1 : 0;
             }, "database", database, "node", node);
             metrics.gauge("pgroute.replica.lag.bytes", "WAL bytes the replica is behind the primary", () -> {
-                NodeState state = monitor.state().node(node);
+                NodeState state = current.apply(node);
                 return state == null || state.primary() ? Double.NaN : state.lagBytes();
             }, "database", database, "node", node);
             metrics.gauge("pgroute.replica.lag.seconds", "age of the oldest WAL the replica has not replayed", () -> {
-                NodeState state = monitor.state().node(node);
+                NodeState state = current.apply(node);
                 return state == null || state.primary() ? Double.NaN : state.lagTime().toNanos() / 1e9;
             }, "database", database, "node", node);
         }

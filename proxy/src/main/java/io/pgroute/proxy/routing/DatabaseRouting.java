@@ -23,6 +23,9 @@ public final class DatabaseRouting implements AutoCloseable {
     }
 
     private volatile Topology topology;
+    /** Changes of primary seen by the monitors a reload replaced. */
+    private final java.util.concurrent.atomic.AtomicLong retiredPrimaryChanges =
+            new java.util.concurrent.atomic.AtomicLong();
     private final java.util.Set<String> parsedStatements = ConcurrentHashMap.newKeySet();
     /** Statements whose plan a server found stale (see {@link #planChanged}), with how many times; others are 0. */
     private final Map<String, Integer> planGenerations = new ConcurrentHashMap<>();
@@ -69,6 +72,12 @@ public final class DatabaseRouting implements AutoCloseable {
         return topology.monitor();
     }
 
+    /** How many times another node became the primary since start, across reloads. */
+    public long primaryChanges() {
+        NodeMonitor monitor = topology.monitor();
+        return retiredPrimaryChanges.get() + (monitor == null ? 0 : monitor.primaryChanges());
+    }
+
     /** The node that takes writes: the monitor's finding ({@code routing.discover_primary}), else the configured one. */
     public io.pgroute.config.NodeConfig primaryNode() {
         Topology current = topology;
@@ -91,6 +100,7 @@ public final class DatabaseRouting implements AutoCloseable {
         Topology previous = topology;
         topology = new Topology(database, config, monitor, new ConcurrentHashMap<>());
         if (previous.monitor() != null && previous.monitor() != monitor) {
+            retiredPrimaryChanges.addAndGet(previous.monitor().primaryChanges());
             previous.monitor().close();
         }
     }

@@ -194,6 +194,8 @@ class FailoverIT {
         Thread.sleep(300);  // some rounds of samples
         assertThat(monitor.state().primary().name()).isEqualTo("replica1");
         assertThat(monitor.primaryChanges()).as("no change seen by the new monitor").isZero();
+        assertThat(server.routing("app").primaryChanges()).as("pgroute_primary_changes_total across the reload")
+                .isEqualTo(1);
         assertThat(cacheCounter("invalidations")).as("no epoch bump").isEqualTo(invalidations);
     }
 
