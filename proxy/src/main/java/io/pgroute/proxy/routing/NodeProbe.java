@@ -105,10 +105,6 @@ final class NodeProbe implements AutoCloseable {
         return node;
     }
 
-    boolean primary() {
-        return primary;
-    }
-
     Reading reading() {
         return reading;
     }
