@@ -113,12 +113,9 @@ public final class CatalogRefresher implements AutoCloseable {
     }
 
     private void refresh() {
-        Properties props = new Properties();
-        props.setProperty("user", database.user());
-        props.setProperty("password", database.password());
-        props.setProperty("connectTimeout", "5");
-        props.setProperty("socketTimeout", "30");
-        props.setProperty("ApplicationName", "pgroute catalog");
+        // the database's TLS mode, as the monitor's and the data path's connections (pgjdbc's own default before)
+        Properties props = JdbcEndpoint.login(database.user(), database.password(), database.tls(),
+                "pgroute catalog", "5", "30");
         io.pgroute.config.NodeConfig node = primary.get();
         String url = JdbcEndpoint.url(node, database.dbname());
         try (Connection connection = DriverManager.getConnection(url, JdbcEndpoint.connecting(node, props))) {

@@ -23,6 +23,27 @@ final class JdbcEndpoint {
         return "jdbc:postgresql://" + address + "/" + dbname;
     }
 
+    /**
+     * The connection properties of a control-plane connection as {@code user} (null: pgjdbc's default) to a node of a
+     * database whose TLS mode is {@code tls}, with connect and socket timeouts in seconds; complete them with
+     * {@link #connecting}.
+     */
+    static Properties login(String user, String password, io.pgroute.config.BackendTlsMode tls, String application,
+            String connectTimeoutSeconds, String socketTimeoutSeconds) {
+        Properties result = new Properties();
+        if (user != null) {
+            result.setProperty("user", user);
+        }
+        if (password != null) {
+            result.setProperty("password", password);
+        }
+        result.setProperty("connectTimeout", connectTimeoutSeconds);
+        result.setProperty("socketTimeout", socketTimeoutSeconds);
+        result.setProperty("ApplicationName", application);
+        result.setProperty("sslmode", tls.name().toLowerCase(java.util.Locale.ROOT));
+        return result;
+    }
+
     /** {@code properties} with what reaching {@code node} needs: for a socket, the factory and no TLS. */
     static Properties connecting(NodeConfig node, Properties properties) {
         if (node.socketDirectory()) {

@@ -60,8 +60,6 @@ public final class NodeMonitor implements AutoCloseable {
     private final int sampleCapacity;
     /** The acting primary's positions; a new series each time the primary changes (another timeline). */
     private volatile PrimarySamples samples;
-    /** Index in {@link #probes} of the node that takes writes (0: the configured primary). */
-    private volatile int acting;
     private volatile long primaryChanges;
     private final ClusterStates states;
     private final List<Consumer<ClusterState>> listeners = new CopyOnWriteArrayList<>();
@@ -127,9 +125,8 @@ public final class NodeMonitor implements AutoCloseable {
     public synchronized NodeMonitor assumePrimary(NodeConfig node) {
         for (int i = 0; i < probes.size(); i++) {
             NodeConfig each = probes.get(i).node();
-            if (i != acting && each.port() == node.port() && each.host().equals(node.host())) {
+            if (i != states.acting() && each.port() == node.port() && each.host().equals(node.host())) {
                 states.assume(i);
-                acting = i;
                 state = states.assemble(members(), samples, false);
                 LOGGER.info("database={} takes {} ({}) for the primary, as before the reload", database,
                         probes.get(i).name(), each.address());
@@ -169,7 +166,13 @@ public final class NodeMonitor implements AutoCloseable {
      * timeline ({@code routing.discover_primary}).
      */
     public NodeConfig primaryNode() {
-        return probes.get(acting).node();
+        String name = state.primary().name();  // the published state says which node: no second copy of it
+        for (NodeProbe each : probes) {
+            if (each.name().equals(name)) {
+                return each.node();
+            }
+        }
+        return primary.node();
     }
 
     /** How many times another node became the primary since this monitor started. */
@@ -374,15 +377,14 @@ public final class NodeMonitor implements AutoCloseable {
         // not before every node answered or failed once: a node not probed yet may be the one on the newest timeline
         if (probes.stream().allMatch(NodeProbe::probed) && states.choosePrimary(members)) {
             samples = new PrimarySamples(sampleCapacity);  // positions of another timeline
-            acting = states.acting();
             primaryChanges = states.changes();
-            NodeProbe.Reading reading = members.get(acting).reading();
-            if (acting != sampled && reading.writable()) {
+            NodeProbe.Reading reading = members.get(states.acting()).reading();
+            if (states.acting() != sampled && reading.writable()) {
                 samples.add(reading.lsn(), reading.sentNanos());
             }
         }
         NodeProbe.Reading reading = sampled < 0 ? null : members.get(sampled).reading();
-        if (sampled == acting && reading.writable()) {
+        if (sampled == states.acting() && reading.writable()) {
             samples.add(reading.lsn(), reading.sentNanos());
         }
         // asleep, or woken but not every node sampled again: sparse primary samples would overstate lag

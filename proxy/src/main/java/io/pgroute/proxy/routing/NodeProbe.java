@@ -9,7 +9,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Locale;
 import java.util.Properties;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -215,18 +214,9 @@ final class NodeProbe implements AutoCloseable {
     }
 
     private static Properties properties(String user, String password, BackendTlsMode tls, String timeoutSeconds) {
-        Properties result = new Properties();
-        if (user != null) {
-            result.setProperty("user", user);
-        }
-        if (password != null) {
-            result.setProperty("password", password);
-        }
-        result.setProperty("connectTimeout", timeoutSeconds);
-        result.setProperty("socketTimeout", timeoutSeconds);
+        Properties result = JdbcEndpoint.login(user, password, tls, "pgroute-monitor", timeoutSeconds,
+                timeoutSeconds);
         result.setProperty("tcpKeepAlive", "true");
-        result.setProperty("ApplicationName", "pgroute-monitor");
-        result.setProperty("sslmode", tls.name().toLowerCase(Locale.ROOT));
         return result;
     }
 }

@@ -10,7 +10,6 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Locale;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
@@ -159,17 +158,7 @@ public final class Promoter implements AutoCloseable {
         LOGGER.warn("database={} the primary ({}) is down for {} ms: promoting {} ({}), the replica that replayed the"
                 + " most (at {})", database, lost.name(), Duration.between(lost.since(), Instant.now()).toMillis(),
                 replica.name(), replica.node().address(), Lsn.format(replica.reading().lsn()));
-        Properties properties = new Properties();
-        if (user != null) {
-            properties.setProperty("user", user);
-        }
-        if (password != null) {
-            properties.setProperty("password", password);
-        }
-        properties.setProperty("connectTimeout", "5");
-        properties.setProperty("socketTimeout", "70");
-        properties.setProperty("ApplicationName", "pgroute-promoter");
-        properties.setProperty("sslmode", config.tls().name().toLowerCase(Locale.ROOT));
+        Properties properties = JdbcEndpoint.login(user, password, config.tls(), "pgroute-promoter", "5", "70");
         try (Connection connection = DriverManager.getConnection(JdbcEndpoint.url(replica.node(), config.dbname()),
                 JdbcEndpoint.connecting(replica.node(), properties));
              Statement statement = connection.createStatement();

@@ -447,13 +447,13 @@ public final class SessionRouting {
     /** A replica pool for a read, honouring the watermark; empty means the primary. */
     public Optional<BackendPool> replicaPool(EventLoop loop, OptionalLong watermark) {
         ClusterState state = database.monitor().state();
+        List<BackendTarget> targets = replicas();
         Optional<NodeState> chosen = database.selector(loop).choose(state, watermark,
-                index -> index < replicas().size() ? busy(loop, replicas().get(index)) : busy(loop, primary()));
+                index -> index < targets.size() ? busy(loop, targets.get(index)) : busy(loop, primary()));
         if (chosen.isEmpty() || chosen.get().primary()) {
             return Optional.empty();
         }
         int index = state.replicas().indexOf(chosen.get());
-        List<BackendTarget> targets = replicas();
         if (index < 0 || index >= targets.size() || !sameNode(chosen.get(), targets.get(index))) {
             return Optional.empty();  // a reload between reading the monitor and the configuration: primary
         }
