@@ -20,7 +20,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The control plane's view of one database's servers: every {@code routing.lag_interval} it samples each node's role
- * and WAL position ({@code pg_current_wal_lsn()} on a primary, {@code pg_last_wal_replay_lsn()} on a replica) over
+ * and WAL position ({@code pg_current_wal_insert_lsn()} on a primary, {@code pg_last_wal_replay_lsn()} on a replica) over
  * plain JDBC connections, decides which node is the primary (it may have changed: see {@link ClusterStates}),
  * derives health, lag and eligibility, and publishes an immutable {@link ClusterState} through a volatile field so
  * that event loops read it without locks.

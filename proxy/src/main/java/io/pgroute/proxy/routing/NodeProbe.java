@@ -15,7 +15,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Samples one server over a JDBC connection it keeps open, whatever its role in the configuration: whether it is in
- * recovery, its WAL position ({@code pg_last_wal_replay_lsn()} in recovery, else {@code pg_current_wal_lsn()}) and,
+ * recovery, its WAL position ({@code pg_last_wal_replay_lsn()} in recovery, else {@code pg_current_wal_insert_lsn()}),
+ * in recovery the WAL it has received (see {@link Reading#shownLsn}) and,
  * when it is not in recovery, its timeline (from the name of its current WAL file), so that the monitor can tell
  * which node is the primary after a failover. A failed query closes the connection; the
  * next sample, at once, connects again, and only if that fails too is the node DOWN: one slow answer from a busy
@@ -34,10 +35,21 @@ final class NodeProbe implements AutoCloseable {
 
     /**
      * The last outcome: health, position, whether the server is in recovery and, when it is not, its timeline (0 when
-     * unknown or in recovery).
+     * unknown or in recovery). {@code lsn} is what the node surely has: a replica replayed at least that far, and a
+     * primary's records up to there are inserted (its insert position, so that an asynchronous commit, visible before
+     * its record is written, is below it). {@code shownLsn} bounds what the node could have shown anyone by the time
+     * the sample ran: a standby makes a commit visible while replaying its record, before its replay position moves
+     * past it, so the bound is the WAL it has received (which the record in replay cannot pass), or
+     * {@link Lsn#INVALID} when it streams nothing (replay from an archive has no such bound); a primary's is
+     * {@code lsn}.
      */
     record Reading(Health health, long lsn, boolean inRecovery, long timeline, String lastError, Instant since,
-            long sentNanos) {
+            long sentNanos, long shownLsn) {
+
+        Reading(Health health, long lsn, boolean inRecovery, long timeline, String lastError, Instant since,
+                long sentNanos) {
+            this(health, lsn, inRecovery, timeline, lastError, since, sentNanos, inRecovery ? Lsn.INVALID : lsn);
+        }
 
         /** Whether the server answered and takes writes. */
         boolean writable() {
@@ -55,9 +67,15 @@ final class NodeProbe implements AutoCloseable {
      * the first eight hex digits of the current WAL file's name, which any role may read (pg_control_checkpoint()'s
      * is only as new as the last checkpoint).
      */
-    static final String QUERY = "SELECT r, CASE WHEN r THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END,"
-            + " CASE WHEN r THEN NULL ELSE substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8) END"
-            + " FROM (SELECT pg_is_in_recovery() AS r) AS recovery";
+    static final String QUERY = "SELECT r, CASE WHEN r THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_insert_lsn()"
+            + " END, CASE WHEN r THEN NULL ELSE substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8) END,"
+            + " CASE WHEN r THEN pg_last_wal_receive_lsn() END FROM (SELECT pg_is_in_recovery() AS r) AS recovery";
+    /** The server's WAL page and segment sizes in bytes, read once per connection (see {@link #recordEnd}). */
+    static final String WAL_SIZES = "SELECT current_setting('wal_block_size')::bigint,"
+            + " (SELECT setting::bigint FROM pg_settings WHERE name = 'wal_segment_size')";
+    /** Bytes of the header at the start of a WAL page, and of the longer one at the start of a segment. */
+    private static final long PAGE_HEADER = 24;
+    private static final long SEGMENT_HEADER = 40;
     /**
      * Run first on each probe connection, whatever the role's or the database's defaults: with {@code ALTER ROLE …
      * SET default_transaction_isolation = 'serializable'} every standby refuses the probe's query (0A000), and the
@@ -76,6 +94,9 @@ final class NodeProbe implements AutoCloseable {
     private final long healthIntervalNanos;
     private Connection connection;
     private PreparedStatement statement;
+    /** The server's WAL page and segment sizes (see {@link #recordEnd}); 0 until connected. */
+    private long pageBytes;
+    private long segmentBytes;
     private long nextAttemptNanos;
     private volatile boolean probedOnce;
     /** The last sample of a node that was UP failed: the next one, on a new connection, decides whether it is down. */
@@ -131,15 +152,39 @@ final class NodeProbe implements AutoCloseable {
             try (ResultSet rows = statement.executeQuery()) {
                 rows.next();
                 boolean inRecovery = rows.getBoolean(1);
-                String lsn = rows.getString(2);
+                long lsn = lsn(rows.getString(2));
                 String timeline = rows.getString(3);
-                onSuccess(lsn == null ? Lsn.INVALID : Lsn.parse(lsn), inRecovery,
-                        timeline == null ? 0 : Long.parseLong(timeline, 16), sent);
+                long received = lsn(rows.getString(4));
+                if (!inRecovery) {
+                    lsn = recordEnd(lsn, pageBytes, segmentBytes);
+                }
+                long shown = !inRecovery ? lsn
+                        : received == Lsn.INVALID || lsn == Lsn.INVALID ? Lsn.INVALID : Math.max(lsn, received);
+                onSuccess(lsn, inRecovery, timeline == null ? 0 : Long.parseLong(timeline, 16), sent, shown);
             }
         } catch (SQLException | IllegalArgumentException e) {
             onFailure(e.getMessage(), started);
         }
         return true;
+    }
+
+    private static long lsn(String text) {
+        return text == null ? Lsn.INVALID : Lsn.parse(text);
+    }
+
+    /**
+     * The end of the last record inserted, given the insert position {@code lsn}: right after a record that ends a
+     * page, the insert position is past the next page's header, which no replica's replay position ever shows (it
+     * stops at the record's end), so a read waiting for it would wait for the next record.
+     */
+    static long recordEnd(long lsn, long pageBytes, long segmentBytes) {
+        if (lsn == Lsn.INVALID || pageBytes <= 0 || segmentBytes <= 0) {
+            return lsn;
+        }
+        if (Long.remainderUnsigned(lsn, segmentBytes) == SEGMENT_HEADER) {
+            return lsn - SEGMENT_HEADER;
+        }
+        return Long.remainderUnsigned(lsn, pageBytes) == PAGE_HEADER ? lsn - PAGE_HEADER : lsn;
     }
 
     @Override
@@ -157,6 +202,12 @@ final class NodeProbe implements AutoCloseable {
             if (suspect) {
                 connection.setNetworkTimeout(Runnable::run, TIMEOUT_MILLIS);  // the samples' own timeout again
             }
+            try (java.sql.Statement sizes = connection.createStatement();
+                 ResultSet rows = sizes.executeQuery(WAL_SIZES)) {
+                rows.next();
+                pageBytes = rows.getLong(1);
+                segmentBytes = rows.getLong(2);
+            }
             statement = connection.prepareStatement(QUERY);
         } catch (SQLException e) {
             closeConnection();
@@ -164,12 +215,12 @@ final class NodeProbe implements AutoCloseable {
         }
     }
 
-    private void onSuccess(long lsn, boolean inRecovery, long timeline, long sent) {
+    private void onSuccess(long lsn, boolean inRecovery, long timeline, long sent, long shown) {
         suspect = false;
         Reading previous = reading;
         boolean changed = previous.health() != Health.UP || !probedOnce;
         reading = new Reading(Health.UP, lsn, inRecovery, timeline, null, changed ? Instant.now() : previous.since(),
-                sent);
+                sent, shown);
         if (changed) {
             LOGGER.info("database={} node={} address={} is up", database, name, node.address());
         }
@@ -190,7 +241,7 @@ final class NodeProbe implements AutoCloseable {
         boolean changed = previous.health() != Health.DOWN || !probedOnce;
         String error = message == null ? "unknown error" : message;
         reading = new Reading(Health.DOWN, previous.lsn(), previous.inRecovery(), previous.timeline(), error,
-                changed ? Instant.now() : previous.since(), previous.sentNanos());
+                changed ? Instant.now() : previous.since(), previous.sentNanos(), previous.shownLsn());
         if (changed) {
             LOGGER.warn("database={} node={} address={} is down, probing every {} ms: {}", database, name,
                     node.address(), healthIntervalNanos / 1_000_000, error);

@@ -32,14 +32,17 @@ import java.util.concurrent.CompletableFuture;
  *   window:  read within routing.window of the session's write? primary : replica
  *   eventual: any eligible replica
  *   replica answered (causal, global) --> stay on that replica until the monitor sampled it past the answer; then
- *                                 its position becomes the floor every later replica must reach (the primary's
- *                                 position, if the replica left or the answers came from two replicas)
+ *                                 what it had received becomes the floor every other replica must reach (the
+ *                                 primary's position, if the replica left, streams nothing, or the answers came
+ *                                 from two replicas); that replica still takes the reads no other one can
  * </pre>
  *
- * <p>Monotonic reads without asking the replica: a replica's answer at time t shows at most what it had replayed at
- * t, which is at most what a monitor sample of that replica (or of the primary) taken after t reports. Until such a
- * sample exists (at most {@code routing.lag_interval}), the session's reads stay on the replica that answered, which
- * can only have moved forward since; a replica that is no longer eligible sends them to the primary instead.
+ * <p>Monotonic reads without asking the replica: a replica's answer at time t shows at most what it had received at
+ * t (a standby makes a commit visible while replaying its record, a moment before its replay position passes it, so
+ * the replay position is not a bound), which is at most what a monitor sample of that replica (or the primary's
+ * position) taken after t reports. Until such a sample exists (at most {@code routing.lag_interval}), the session's
+ * reads stay on the replica that answered, which can only have moved forward since; a replica that is no longer
+ * eligible sends them to the primary instead.
  */
 final class ReadPlacement {
 
@@ -84,11 +87,15 @@ final class ReadPlacement {
     /** What the session has been shown was at least this new: its replica reads never go below it. */
     private long floor;
     /**
-     * The replica whose last answer (at {@link #stickySinceNanos}) no monitor sample covers yet: the session's reads
-     * stay there. Null when every answer the session saw is covered by {@link #floor}.
+     * The replica of the session's last replica answer (at {@link #stickySinceNanos}). Until a monitor sample covers
+     * that answer ({@link #stickyBound} unknown) the session's reads stay there; afterwards another replica must have
+     * replayed {@link #stickyBound}, and this one, which only moves forward, takes them when none has. Null when every
+     * answer the session saw is covered by {@link #floor}.
      */
     private BackendTarget stickyReplica;
     private long stickySinceNanos;
+    /** What {@link #stickyReplica} could have shown by its answer, once a sample covers it; else Lsn.INVALID. */
+    private long stickyBound = Lsn.INVALID;
     /** Uncovered answers came from more than one replica: only a primary sample covers them. */
     private boolean stickyPrimaryOnly;
 
@@ -131,28 +138,36 @@ final class ReadPlacement {
         }
         if (stickyReplica != null && !stickyReplica.equals(replica)) {
             coverStickyAnswer();
-            // still uncovered: only a primary sample after the newer answer covers both replicas' answers
-            stickyPrimaryOnly = stickyReplica != null;
+            if (stickyReplica != null && stickyBound != Lsn.INVALID) {
+                raiseFloor(stickyBound);  // the session left it: every replica needs what it showed
+            } else {
+                // still uncovered: only a primary sample after the newer answer covers both replicas' answers
+                stickyPrimaryOnly = stickyReplica != null;
+            }
         }
         stickyReplica = replica;
         stickySinceNanos = nanos;
+        stickyBound = Lsn.INVALID;
     }
 
-    /** Turns the sticky replica's answer into a floor once the monitor sampled past it. */
+    /** Bounds what the sticky replica's answer showed once the monitor sampled past it (see {@link #stickyBound}). */
     private void coverStickyAnswer() {
-        if (stickyReplica == null) {
+        if (stickyReplica == null || stickyBound != Lsn.INVALID) {
             return;
         }
-        // the replica's own sample after the answer frees the session at its position; the primary's (always ahead
-        // while writes go on, so no replica would qualify until sampled again) only when the replica cannot: it
-        // left, or the answers came from two replicas
-        long bound = stickyPrimaryOnly ? routing.replayedBound(null, stickySinceNanos)
-                : routing.stickyBound(stickyReplica, stickySinceNanos);
-        if (bound != Lsn.INVALID) {
-            raiseFloor(bound);
-            stickyReplica = null;
-            stickyPrimaryOnly = false;
+        if (stickyPrimaryOnly) {
+            // answers from two replicas: the primary's position after the newer one covers both
+            long bound = routing.primaryBound(stickySinceNanos);
+            if (bound != Lsn.INVALID) {
+                raiseFloor(bound);
+                stickyReplica = null;
+                stickyPrimaryOnly = false;
+            }
+            return;
         }
+        // the replica's own sample after the answer bounds it (the primary's, always ahead while writes go on, so
+        // that no replica would qualify until sampled again, only when the replica left or streams nothing)
+        stickyBound = routing.stickyBound(stickyReplica, stickySinceNanos);
     }
 
     /** A statement the session sent: a possible write makes the next reads wait for its watermark. */
@@ -377,7 +392,7 @@ final class ReadPlacement {
         if (minimum > 0 && (required.isEmpty() || required.getAsLong() < minimum)) {
             required = OptionalLong.of(minimum);
         }
-        if (stickyReplica != null) {
+        if (stickyReplica != null && stickyBound == Lsn.INVALID) {
             // an answer from there is not covered by a sample yet: that replica, or the primary (always newer)
             Optional<BackendPool> same = routing.replicaPoolOf(loop, stickyReplica, required);
             if (same.isPresent()) {
@@ -387,10 +402,21 @@ final class ReadPlacement {
             reason = "monotonic reads (replica left, not sampled since)";
             return routing.primaryPool(loop);
         }
-        Optional<BackendPool> replica = routing.replicaPool(loop, required);
+        OptionalLong elsewhere = required;
+        if (stickyReplica != null && (elsewhere.isEmpty() || elsewhere.getAsLong() < stickyBound)) {
+            elsewhere = OptionalLong.of(stickyBound);
+        }
+        Optional<BackendPool> replica = routing.replicaPool(loop, elsewhere);
         if (replica.isPresent()) {
             reason = "read";
             return replica.get();
+        }
+        if (stickyReplica != null) {
+            Optional<BackendPool> same = routing.replicaPoolOf(loop, stickyReplica, required);
+            if (same.isPresent()) {
+                reason = "read";
+                return same.get();
+            }
         }
         reason = required.isPresent() ? "no replica caught up (lag or consistency)" : "no replica eligible";
         return routing.primaryPool(loop);

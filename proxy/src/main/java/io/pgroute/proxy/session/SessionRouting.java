@@ -474,33 +474,29 @@ public final class SessionRouting {
     }
 
     /**
-     * A WAL position at least as new as anything {@code replica} could have shown before {@code sinceNanos}
-     * ({@link System#nanoTime}): its own replay position from a sample taken after that time, else the primary's
-     * first sampled position after it (the only bound when {@code replica} is null: any node's answers);
-     * {@link io.pgroute.proxy.routing.Lsn#INVALID} while neither exists yet.
+     * A WAL position at least as new as anything any node could have shown before {@code sinceNanos}
+     * ({@link System#nanoTime}): the primary's first sampled position after that time;
+     * {@link io.pgroute.proxy.routing.Lsn#INVALID} while there is none yet.
      */
-    public long replayedBound(BackendTarget replica, long sinceNanos) {
-        NodeState node = replica == null ? null : replicaState(replica);
-        if (sampledAfter(node, sinceNanos)) {
-            return node.replayLsn();
-        }
+    public long primaryBound(long sinceNanos) {
         OptionalLong primaryAfter = watermarkAfter(sinceNanos);
         return primaryAfter.isPresent() ? primaryAfter.getAsLong() : io.pgroute.proxy.routing.Lsn.INVALID;
     }
 
     /**
-     * A WAL position at least as new as anything {@code replica} could have shown before {@code sinceNanos}: its own
-     * replay position from a monitor sample taken after that time; while there is none, the primary's first sampled
-     * position after it only if {@code replica} is no longer an eligible replica (else the session can stay there);
-     * {@link io.pgroute.proxy.routing.Lsn#INVALID} when neither applies yet.
+     * A WAL position at least as new as anything {@code replica} could have shown before {@code sinceNanos}: what a
+     * monitor sample of it taken after that time says it could show (its received WAL: see
+     * {@link NodeState#shownLsn}), else the primary's first sampled position after it; while there is no sample of
+     * {@code replica} after that time and it is still an eligible replica, {@link io.pgroute.proxy.routing.Lsn#INVALID}
+     * (the session can stay there).
      */
     public long stickyBound(BackendTarget replica, long sinceNanos) {
         NodeState node = replicaState(replica);
-        if (sampledAfter(node, sinceNanos)) {
-            return node.replayLsn();
+        if (sampledAfter(node, sinceNanos) && node.shownLsn() != io.pgroute.proxy.routing.Lsn.INVALID) {
+            return node.shownLsn();
         }
-        return node != null && node.eligible() ? io.pgroute.proxy.routing.Lsn.INVALID
-                : replayedBound(null, sinceNanos);
+        return node != null && node.eligible() && !sampledAfter(node, sinceNanos)
+                ? io.pgroute.proxy.routing.Lsn.INVALID : primaryBound(sinceNanos);
     }
 
     /** Whether the monitor sampled {@code node}'s replay position after {@code sinceNanos}. */

@@ -24,13 +24,22 @@ import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * A concurrent checker through the cache, replicas and two pgroute instances sharing Redis: 16 writers increment
  * their own counters and read them back, 16 readers only read. Nobody may read a counter below their own last
- * write, and no connection may see a counter go backwards once it has seen it.
+ * write, and no connection may see a counter go backwards once it has seen it, once that value was acknowledged to
+ * its writer.
+ *
+ * <p>Before its acknowledgement PostgreSQL itself can show a value going backwards: a commit is visible on a standby
+ * as soon as its WAL record is replayed, but on the primary only once the committing backend has finished (after
+ * the record was written and sent), so for that moment (milliseconds on this overloaded machine) a read moved from a
+ * replica to the primary can miss a commit the replica showed. No pgroute routing can tell; those steps are counted
+ * and logged, not failed (docs/cache.md, "Limits"): only a step back by one from the value of the write in flight
+ * (one writer per counter, which waits for each acknowledgement), which is all that can explain.
  */
 class CacheConsistencyIT {
 
@@ -62,6 +71,8 @@ class CacheConsistencyIT {
 
     @Test
     void noReadIsOlderThanTheReadersOwnWriteOrWhatItSawBefore() throws Exception {
+        AtomicLongArray acknowledged = new AtomicLongArray(WRITERS);
+        AtomicLong unacknowledged = new AtomicLong();
         try (Connection c = CacheIT.connect(one); Statement s = c.createStatement()) {
             for (int t = 0; t < TABLES; t++) {
                 s.execute("DROP TABLE IF EXISTS cc_" + t);
@@ -81,7 +92,7 @@ class CacheConsistencyIT {
             for (int i = 0; i < WRITERS + READERS; i++) {
                 int worker = i;
                 futures.add(pool.submit(() -> {
-                    run(worker, worker < WRITERS, done, reads, violations);
+                    run(worker, worker < WRITERS, done, reads, acknowledged, violations, unacknowledged);
                     return null;
                 }));
             }
@@ -92,8 +103,9 @@ class CacheConsistencyIT {
             pool.shutdownNow();
         }
         long hits = CacheIT.hits(one) + CacheIT.hits(two) - hitsBefore;
-        LOGGER.info("checker: {} operations, {} reads, {} cache hits (hit rate {}%), {} violations", done.get(),
-                reads.get(), hits, reads.get() == 0 ? 0 : 100 * hits / reads.get(), violations.size());
+        LOGGER.info("checker: {} operations, {} reads, {} cache hits (hit rate {}%), {} violations, {} values seen"
+                + " going back before their write was acknowledged", done.get(), reads.get(), hits,
+                reads.get() == 0 ? 0 : 100 * hits / reads.get(), violations.size(), unacknowledged.get());
         assertThat(violations).as("stale or backwards reads").isEmpty();
         assertThat(done.get()).isGreaterThanOrEqualTo(OPERATIONS);
         assertThat(hits).as("cache hits during the run").isPositive();
@@ -203,8 +215,15 @@ class CacheConsistencyIT {
         }
     }
 
+    /**
+     * One worker's loop. {@code acknowledged} holds, per counter ({@code table * rows + id}), the last value its
+     * writer got back.
+     */
     private static void run(int worker, boolean writer, AtomicLong done, AtomicLong reads,
-                            ConcurrentLinkedQueue<String> violations) throws SQLException {
+                            AtomicLongArray acknowledged, ConcurrentLinkedQueue<String> violations,
+                            AtomicLong unacknowledged) throws SQLException {
+        int rows = WRITERS / TABLES;
+        long[] acknowledgedBefore = new long[rows];
         int ownTable = worker % TABLES;
         int ownId = worker / TABLES;
         long[][] seen = new long[TABLES][WRITERS / TABLES];
@@ -225,16 +244,25 @@ class CacheConsistencyIT {
                         rs.next();
                         lastWrite = rs.getLong(1);
                     }
+                    acknowledged.set(ownTable * rows + ownId, lastWrite);
                     seen[ownTable][ownId] = Math.max(seen[ownTable][ownId], lastWrite);
                     continue;
                 }
                 int t = writer && random.nextBoolean() ? ownTable : random.nextInt(TABLES);
                 reads.incrementAndGet();
+                for (int id = 0; id < rows; id++) {
+                    acknowledgedBefore[id] = acknowledged.get(t * rows + id);
+                }
                 try (ResultSet rs = selects[t].executeQuery()) {
                     while (rs.next()) {
                         int id = rs.getInt(1);
                         long v = rs.getLong(2);
-                        if (v < seen[t][id]) {
+                        if (v == seen[t][id] - 1 && seen[t][id] == acknowledgedBefore[id] + 1) {
+                            // the one write in flight, not yet visible on the primary: see the class
+                            unacknowledged.incrementAndGet();
+                            LOGGER.info("worker {} saw cc_{}[{}] = {} after {}, not acknowledged when this read began",
+                                    worker, t, id, v, seen[t][id]);
+                        } else if (v < seen[t][id]) {
                             violations.add("worker " + worker + " saw cc_" + t + "[" + id + "] = " + v + " after "
                                     + seen[t][id]);
                         }

@@ -76,9 +76,13 @@ class NodeMonitorIT {
             assertThat(state.replicas()).allSatisfy(each -> {
                 assertThat(each.eligible()).as(each.toString()).isTrue();
                 assertThat(state.primaryLsn() - each.replayLsn()).as(each.toString()).isLessThan(1 << 20);
+                // what a streaming standby could show is bounded by the WAL it received, never below its replay
+                assertThat(each.shownLsn()).as(each.toString()).isGreaterThanOrEqualTo(each.replayLsn())
+                        .isLessThanOrEqualTo(state.primaryLsn() + (1 << 20));
             });
         });
         assertThat(monitor.state().primaryLsn()).isGreaterThan(Lsn.INVALID);
+        assertThat(monitor.state().primary().shownLsn()).isEqualTo(monitor.state().primary().replayLsn());
     }
 
     @Test
@@ -120,6 +124,8 @@ class NodeMonitorIT {
                     assertThat(lagging.lagTime()).isGreaterThan(Duration.ofMillis(200));
                     assertThat(lagging.eligible()).isFalse();
                     assertThat(lagging.health()).isEqualTo(Health.UP);
+                    // it keeps receiving: what it could show is bounded by that, past where replay stopped
+                    assertThat(lagging.shownLsn()).isGreaterThan(lagging.replayLsn());
                 });
                 assertThat(monitor.state().replicas().get(1).eligible()).isTrue();
             } finally {
