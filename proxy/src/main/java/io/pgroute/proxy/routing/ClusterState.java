@@ -6,8 +6,8 @@ import java.util.List;
  * An immutable snapshot of one database's servers, published by {@link NodeMonitor} and read lock-free by event
  * loops.
  *
- * @param primaryLsn the last sampled {@code pg_current_wal_insert_lsn()} of the primary (as a record's end);
- *     {@link Lsn#INVALID} before the first
+ * @param primaryLsn the last sampled {@code pg_current_wal_lsn()} of the primary (WAL written); {@link Lsn#INVALID}
+ *     before the first
  * @param sampledAtNanos {@link System#nanoTime()} just before that sample was taken; 0 before the first
  * @param replicas every configured node but the primary, in configuration order (the configured primary first, when
  *     another node took its place); a replica's index is its place in this list

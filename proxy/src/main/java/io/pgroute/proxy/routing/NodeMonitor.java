@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The control plane's view of one database's servers: every {@code routing.lag_interval} it samples each node's role
- * and WAL position ({@code pg_current_wal_insert_lsn()} on a primary, {@code pg_last_wal_replay_lsn()} on a replica) over
+ * and WAL position ({@code pg_current_wal_lsn()} and {@code pg_current_wal_insert_lsn()} on a primary,
+ * {@code pg_last_wal_replay_lsn()} and {@code pg_last_wal_receive_lsn()} on a replica) over
  * plain JDBC connections, decides which node is the primary (it may have changed: see {@link ClusterStates}),
  * derives health, lag and eligibility, and publishes an immutable {@link ClusterState} through a volatile field so
  * that event loops read it without locks.
@@ -76,6 +77,8 @@ public final class NodeMonitor implements AutoCloseable {
     private final long idleAfterNanos;
     private final long healthIntervalNanos;
     private volatile ClusterState state;
+    /** The acting primary's {@link NodeProbe#flushWithinNanos}, kept by {@link #publish}. */
+    private volatile long flushWithinNanos = TimeUnit.SECONDS.toNanos(30);
     /** When something last needed fresh samples (coarse: see {@link #DEMAND_RESOLUTION_NANOS}). */
     private volatile long demandNanos = System.nanoTime();
     /** Sampling every health_interval only, until the next {@link #demand()}. */
@@ -182,13 +185,14 @@ public final class NodeMonitor implements AutoCloseable {
 
     /**
      * The read-your-writes watermark of a write committed at {@code commitNanos} ({@link System#nanoTime()} taken
-     * once the commit was acknowledged): the first primary LSN sampled after it, or empty if no sample after it
-     * exists yet, in which case reads must go to the primary. Lock-free; usually one volatile read and one array
-     * read, a binary search over the ring for older commits.
+     * once the commit was acknowledged), or of anything the primary showed by then: the WAL the primary had inserted
+     * at its first sample after that time, once written (see {@link PrimarySamples#visibleAfter}); empty until then,
+     * and reads must go to the primary. Lock-free; usually a few volatile and array reads, a binary search over the
+     * ring for older commits.
      */
     public OptionalLong watermarkAfter(long commitNanos) {
         demand();  // wakes a sleeping monitor: such a position comes only from a sample taken after the commit
-        long result = samples.firstAfter(commitNanos);
+        long result = samples.visibleAfter(commitNanos, flushWithinNanos);
         return result == Lsn.INVALID ? OptionalLong.empty() : OptionalLong.of(result);
     }
 
@@ -380,12 +384,13 @@ public final class NodeMonitor implements AutoCloseable {
             primaryChanges = states.changes();
             NodeProbe.Reading reading = members.get(states.acting()).reading();
             if (states.acting() != sampled && reading.writable()) {
-                samples.add(reading.lsn(), reading.sentNanos());
+                samples.add(reading.lsn(), reading.shownLsn(), reading.sentNanos());
             }
         }
+        flushWithinNanos = probes.get(states.acting()).flushWithinNanos();
         NodeProbe.Reading reading = sampled < 0 ? null : members.get(sampled).reading();
         if (sampled == states.acting() && reading.writable()) {
-            samples.add(reading.lsn(), reading.sentNanos());
+            samples.add(reading.lsn(), reading.shownLsn(), reading.sentNanos());
         }
         // asleep, or woken but not every node sampled again: sparse primary samples would overstate lag
         ClusterState next = states.assemble(members, samples, sleeping || wake != null);

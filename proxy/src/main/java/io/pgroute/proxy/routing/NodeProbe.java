@@ -15,8 +15,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Samples one server over a JDBC connection it keeps open, whatever its role in the configuration: whether it is in
- * recovery, its WAL position ({@code pg_last_wal_replay_lsn()} in recovery, else {@code pg_current_wal_insert_lsn()}),
- * in recovery the WAL it has received (see {@link Reading#shownLsn}) and,
+ * recovery, its WAL position ({@code pg_last_wal_replay_lsn()} in recovery, else {@code pg_current_wal_lsn()}), the
+ * most it could show (see {@link Reading#shownLsn}) and,
  * when it is not in recovery, its timeline (from the name of its current WAL file), so that the monitor can tell
  * which node is the primary after a failover. A failed query closes the connection; the
  * next sample, at once, connects again, and only if that fails too is the node DOWN: one slow answer from a busy
@@ -35,13 +35,13 @@ final class NodeProbe implements AutoCloseable {
 
     /**
      * The last outcome: health, position, whether the server is in recovery and, when it is not, its timeline (0 when
-     * unknown or in recovery). {@code lsn} is what the node surely has: a replica replayed at least that far, and a
-     * primary's records up to there are inserted (its insert position, so that an asynchronous commit, visible before
-     * its record is written, is below it). {@code shownLsn} bounds what the node could have shown anyone by the time
-     * the sample ran: a standby makes a commit visible while replaying its record, before its replay position moves
-     * past it, so the bound is the WAL it has received (which the record in replay cannot pass), or
-     * {@link Lsn#INVALID} when it streams nothing (replay from an archive has no such bound); a primary's is
-     * {@code lsn}.
+     * unknown or in recovery). {@code lsn} is what the node surely has: a replica replayed at least that far, a primary
+     * wrote its WAL that far (what replicas can receive). {@code shownLsn} bounds what the node could have shown anyone
+     * by the time the sample ran: a standby makes a commit visible while replaying its record, before its replay
+     * position moves past it, so the bound is the WAL it has received (which the record in replay cannot pass), or
+     * {@link Lsn#INVALID} when it streams nothing (replay from an archive has no such bound); a primary makes an
+     * asynchronous commit ({@code synchronous_commit = off}) visible before its record is written, so its bound is
+     * the WAL it has inserted.
      */
     record Reading(Health health, long lsn, boolean inRecovery, long timeline, String lastError, Instant since,
             long sentNanos, long shownLsn) {
@@ -67,12 +67,19 @@ final class NodeProbe implements AutoCloseable {
      * the first eight hex digits of the current WAL file's name, which any role may read (pg_control_checkpoint()'s
      * is only as new as the last checkpoint).
      */
-    static final String QUERY = "SELECT r, CASE WHEN r THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_insert_lsn()"
-            + " END, CASE WHEN r THEN NULL ELSE substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8) END,"
-            + " CASE WHEN r THEN pg_last_wal_receive_lsn() END FROM (SELECT pg_is_in_recovery() AS r) AS recovery";
-    /** The server's WAL page and segment sizes in bytes, read once per connection (see {@link #recordEnd}). */
-    static final String WAL_SIZES = "SELECT current_setting('wal_block_size')::bigint,"
-            + " (SELECT setting::bigint FROM pg_settings WHERE name = 'wal_segment_size')";
+    static final String QUERY = "SELECT r, CASE WHEN r THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END,"
+            + " CASE WHEN r THEN NULL ELSE substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8) END,"
+            + " CASE WHEN r THEN pg_last_wal_receive_lsn() ELSE pg_current_wal_insert_lsn() END"
+            + " FROM (SELECT pg_is_in_recovery() AS r) AS recovery";
+    /**
+     * Read once per connection: the server's WAL page and segment sizes in bytes (see {@link #recordEnd}) and
+     * {@code wal_writer_delay} in milliseconds (see {@link #flushWithinNanos}).
+     */
+    static final String SERVER_SETTINGS = "SELECT current_setting('wal_block_size')::bigint,"
+            + " (SELECT setting::bigint FROM pg_settings WHERE name = 'wal_segment_size'),"
+            + " (SELECT setting::bigint FROM pg_settings WHERE name = 'wal_writer_delay')";
+    /** wal_writer_delay's largest value (10 s), assumed until the server said: see {@link #flushWithinNanos}. */
+    private static final long LONGEST_WAL_WRITER_DELAY_MILLIS = 10_000;
     /** Bytes of the header at the start of a WAL page, and of the longer one at the start of a segment. */
     private static final long PAGE_HEADER = 24;
     private static final long SEGMENT_HEADER = 40;
@@ -97,6 +104,7 @@ final class NodeProbe implements AutoCloseable {
     /** The server's WAL page and segment sizes (see {@link #recordEnd}); 0 until connected. */
     private long pageBytes;
     private long segmentBytes;
+    private volatile long walWriterDelayMillis = LONGEST_WAL_WRITER_DELAY_MILLIS;
     private long nextAttemptNanos;
     private volatile boolean probedOnce;
     /** The last sample of a node that was UP failed: the next one, on a new connection, decides whether it is down. */
@@ -154,18 +162,27 @@ final class NodeProbe implements AutoCloseable {
                 boolean inRecovery = rows.getBoolean(1);
                 long lsn = lsn(rows.getString(2));
                 String timeline = rows.getString(3);
-                long received = lsn(rows.getString(4));
+                long other = lsn(rows.getString(4));  // in recovery: received; else: inserted
+                long shown;
                 if (!inRecovery) {
-                    lsn = recordEnd(lsn, pageBytes, segmentBytes);
+                    shown = Math.max(lsn, recordEnd(other, pageBytes, segmentBytes));
+                } else {
+                    shown = other == Lsn.INVALID || lsn == Lsn.INVALID ? Lsn.INVALID : Math.max(lsn, other);
                 }
-                long shown = !inRecovery ? lsn
-                        : received == Lsn.INVALID || lsn == Lsn.INVALID ? Lsn.INVALID : Math.max(lsn, received);
                 onSuccess(lsn, inRecovery, timeline == null ? 0 : Long.parseLong(timeline, 16), sent, shown);
             }
         } catch (SQLException | IllegalArgumentException e) {
             onFailure(e.getMessage(), started);
         }
         return true;
+    }
+
+    /**
+     * How long after its commit an asynchronous commit's WAL record is surely written: three times the server's
+     * {@code wal_writer_delay}, as PostgreSQL documents (the WAL writer favours whole pages when busy).
+     */
+    long flushWithinNanos() {
+        return java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(3 * walWriterDelayMillis);
     }
 
     private static long lsn(String text) {
@@ -202,11 +219,12 @@ final class NodeProbe implements AutoCloseable {
             if (suspect) {
                 connection.setNetworkTimeout(Runnable::run, TIMEOUT_MILLIS);  // the samples' own timeout again
             }
-            try (java.sql.Statement sizes = connection.createStatement();
-                 ResultSet rows = sizes.executeQuery(WAL_SIZES)) {
+            try (java.sql.Statement settings = connection.createStatement();
+                 ResultSet rows = settings.executeQuery(SERVER_SETTINGS)) {
                 rows.next();
                 pageBytes = rows.getLong(1);
                 segmentBytes = rows.getLong(2);
+                walWriterDelayMillis = rows.getLong(3);
             }
             statement = connection.prepareStatement(QUERY);
         } catch (SQLException e) {

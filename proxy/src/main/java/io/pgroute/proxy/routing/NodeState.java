@@ -14,7 +14,7 @@ import java.time.Instant;
  * @param primary true for the primary
  * @param health whether the last query succeeded
  * @param replayLsn replicas: the last WAL position replayed ({@code pg_last_wal_replay_lsn()}); primary: the last
- *     sampled {@code pg_current_wal_insert_lsn()} (as a record's end); {@link Lsn#INVALID} when unknown
+ *     sampled {@code pg_current_wal_lsn()} (WAL written); {@link Lsn#INVALID} when unknown
  * @param lagBytes replicas: WAL bytes the replica is behind the last primary sample, never negative; 0 on the primary
  * @param lagTime replicas: how long the oldest WAL the replica has not replayed has existed (the age of the first
  *     primary sample beyond {@code replayLsn}), zero when caught up; zero on the primary
@@ -22,11 +22,11 @@ import java.time.Instant;
  * @param lastError the message of the failure that made the node DOWN; null while UP
  * @param since when the node last changed health
  * @param sampledNanos when the query that read {@code replayLsn} was sent ({@link System#nanoTime}): the node had
- *     replayed (primary: inserted) at least {@code replayLsn} at any time after it; 0 before the first sample
+ *     replayed (primary: written) at least {@code replayLsn} at any time after it; 0 before the first sample
  * @param shownLsn at least as new as anything the node could have shown a session before {@code sampledNanos}: a
  *     replica's received WAL position when it streams (a commit becomes visible while its record is replayed, before
  *     {@code replayLsn} moves past it), {@link Lsn#INVALID} when there is no such bound; the primary's
- *     {@code replayLsn}
+ *     inserted WAL (an asynchronous commit is visible before it is written)
  */
 public record NodeState(String name, String host, int port, int weight, String zone, boolean primary, Health health,
         long replayLsn, long lagBytes, Duration lagTime, boolean eligible, String lastError, Instant since,

@@ -4,8 +4,10 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * A ring of recent primary WAL positions and when they were seen, for read-your-writes watermarks and replica lag
- * time. Consecutive samples with the same position share one entry ({@code firstSeen} … {@code lastSeen}), so an
- * idle primary uses one slot.
+ * time. Each sample has two positions: how far the primary has <em>written</em> its WAL (what replicas can receive,
+ * and what lag is measured against) and how far it has <em>inserted</em> it (an asynchronous commit is visible as soon
+ * as its record is inserted, before it is written). Consecutive samples with the same positions share one entry
+ * ({@code firstSeen} … {@code lastSeen}), so an idle primary uses one slot.
  *
  * <pre>
  *   seq:        0          1          2 (newest, lastSeen updated in place while the LSN stays)
@@ -20,7 +22,7 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  */
 final class PrimarySamples {
 
-    private record Entry(long seq, long lsn, long firstSeen, long lastSeen) {
+    private record Entry(long seq, long lsn, long inserted, long firstSeen, long lastSeen) {
     }
 
     private final AtomicReferenceArray<Entry> ring;
@@ -35,21 +37,33 @@ final class PrimarySamples {
         this.ring = new AtomicReferenceArray<>(capacity);
     }
 
-    /** Records that the primary was at {@code lsn} at {@code nanos}; positions and times never go backwards. */
+    /** Records that the primary had written its WAL up to {@code lsn} at {@code nanos}, and inserted as much. */
     void add(long lsn, long nanos) {
+        add(lsn, lsn, nanos);
+    }
+
+    /**
+     * Records that the primary had written its WAL up to {@code lsn} and inserted it up to {@code inserted} (not
+     * below {@code lsn}) at {@code nanos}; positions and times never go backwards.
+     */
+    void add(long lsn, long inserted, long nanos) {
         long n = count;
+        long top = Math.max(lsn, inserted);
         if (n > 0) {
             Entry newest = ring.get(slot(n - 1));
-            if (newest.lsn() >= lsn) {
-                ring.set(slot(n - 1), new Entry(newest.seq(), newest.lsn(), newest.firstSeen(), nanos));
+            if (newest.lsn() >= lsn && newest.inserted() >= top) {
+                ring.set(slot(n - 1), new Entry(newest.seq(), newest.lsn(), newest.inserted(), newest.firstSeen(),
+                        nanos));
                 return;
             }
+            lsn = Math.max(lsn, newest.lsn());
+            top = Math.max(top, newest.inserted());
         }
-        ring.set(slot(n), new Entry(n, lsn, nanos, nanos));
+        ring.set(slot(n), new Entry(n, lsn, top, nanos, nanos));
         count = n + 1;
     }
 
-    /** The newest position, or {@link Lsn#INVALID} before the first sample. */
+    /** The newest written position, or {@link Lsn#INVALID} before the first sample. */
     long latestLsn() {
         long n = count;
         return n == 0 ? Lsn.INVALID : ring.get(slot(n - 1)).lsn();
@@ -62,8 +76,8 @@ final class PrimarySamples {
     }
 
     /**
-     * The lowest position seen strictly after {@code nanos}, or {@link Lsn#INVALID} if no sample is that recent.
-     * Usually answered by the newest entry; otherwise a binary search.
+     * The lowest written position seen strictly after {@code nanos}, or {@link Lsn#INVALID} if no sample is that
+     * recent. Usually answered by the newest entry; otherwise a binary search.
      */
     long firstAfter(long nanos) {
         long n = count;
@@ -72,6 +86,32 @@ final class PrimarySamples {
         }
         long found = lowestIndex(n, true, nanos);
         return ring.get(slot(found)).lsn();
+    }
+
+    /**
+     * A position at least as new as anything the primary had made visible at {@code nanos}, which replicas can
+     * reach: the inserted position of the first sample after that time once the primary has written that far (an
+     * asynchronous commit is visible before it is written), else, once a sample at least {@code flushWithinNanos}
+     * after that time exists (the WAL writer has written every asynchronous commit by then), the lower of that and
+     * the sample's written position; {@link Lsn#INVALID} until one of them is known. So WAL inserted but not
+     * written (a transaction still open) delays it at most {@code flushWithinNanos}.
+     */
+    long visibleAfter(long nanos, long flushWithinNanos) {
+        long n = count;
+        if (n == 0 || ring.get(slot(n - 1)).lastSeen() - nanos <= 0) {
+            return Lsn.INVALID;
+        }
+        Entry first = ring.get(slot(lowestIndex(n, true, nanos)));
+        Entry newest = ring.get(slot(n - 1));
+        if (newest.lsn() >= first.inserted()) {
+            return first.inserted();
+        }
+        long later = nanos + flushWithinNanos;
+        if (newest.lastSeen() - later <= 0) {
+            return Lsn.INVALID;
+        }
+        Entry written = ring.get(slot(lowestIndex(n, true, later)));
+        return Math.min(first.inserted(), written.lsn());
     }
 
     /**

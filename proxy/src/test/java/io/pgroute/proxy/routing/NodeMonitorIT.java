@@ -82,7 +82,8 @@ class NodeMonitorIT {
             });
         });
         assertThat(monitor.state().primaryLsn()).isGreaterThan(Lsn.INVALID);
-        assertThat(monitor.state().primary().shownLsn()).isEqualTo(monitor.state().primary().replayLsn());
+        // a primary could have shown what it inserted: at least what it wrote
+        assertThat(monitor.state().primary().shownLsn()).isGreaterThanOrEqualTo(monitor.state().primary().replayLsn());
     }
 
     @Test

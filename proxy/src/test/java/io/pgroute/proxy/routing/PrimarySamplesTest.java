@@ -68,4 +68,45 @@ class PrimarySamplesTest {
         assertThat(samples.firstAfter(85)).isEqualTo(900);
         assertThat(samples.latestLsn()).isEqualTo(1000);
     }
+
+    @Test
+    void whatThePrimaryShowedIsItsInsertedWalOnceWritten() {
+        PrimarySamples samples = new PrimarySamples(16);
+        samples.add(100, 100, 10);
+        assertThat(samples.visibleAfter(5, 1_000)).as("nothing pending: written = inserted").isEqualTo(100);
+
+        samples.add(100, 180, 20);  // an asynchronous commit (or an open transaction) inserted 180, not written yet
+        assertThat(samples.visibleAfter(15, 1_000)).as("replicas cannot reach 180 yet").isEqualTo(Lsn.INVALID);
+        assertThat(samples.latestLsn()).as("lag is measured against the written WAL").isEqualTo(100);
+
+        samples.add(200, 220, 30);  // written past 180
+        assertThat(samples.visibleAfter(15, 1_000)).isEqualTo(180);
+        assertThat(samples.visibleAfter(25, 1_000)).as("220 inserted then, not written yet").isEqualTo(Lsn.INVALID);
+        samples.add(230, 230, 40);
+        assertThat(samples.visibleAfter(25, 1_000)).as("inserted at the first sample after").isEqualTo(220);
+    }
+
+    @Test
+    void walNeverWrittenWaitsAtMostTheWalWritersDelay() {
+        PrimarySamples samples = new PrimarySamples(16);
+        samples.add(100, 180, 20);   // an open transaction's WAL, not written while nothing commits
+        samples.add(120, 300, 500);  // asynchronous commits are written within the delay: 120 has them all
+        assertThat(samples.visibleAfter(15, 1_000)).isEqualTo(Lsn.INVALID);
+        samples.add(130, 400, 1_100);
+        assertThat(samples.visibleAfter(15, 1_000)).as("written at the first sample past the delay")
+                .isEqualTo(130);
+        assertThat(samples.visibleAfter(15, 50)).as("a shorter delay: the sample at 500").isEqualTo(120);
+    }
+
+    @Test
+    void samplesThatMoveNeitherPositionShareOneEntry() {
+        PrimarySamples samples = new PrimarySamples(2);
+        samples.add(100, 150, 10);
+        samples.add(100, 150, 20);
+        samples.add(100, 150, 30);
+        assertThat(samples.firstAfter(25)).isEqualTo(100);
+        assertThat(samples.firstSeenAbove(50)).as("one entry, seen first at 10").isEqualTo(10);
+        samples.add(100, 160, 40);  // only the inserted position moved: a new entry, same written position
+        assertThat(samples.firstSeenAbove(50)).as("lag counts from when the written WAL passed 50").isEqualTo(10);
+    }
 }
