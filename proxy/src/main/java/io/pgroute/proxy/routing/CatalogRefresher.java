@@ -28,9 +28,10 @@ import java.util.function.Consumer;
  * same thread, and hands it to the listener (the result cache); a failed read keeps the previous one. The cache calls
  * {@link #refreshNow()} after it sees DDL, so that it need not wait for the next period.
  *
- * <p>Each refresh also asks its session, a new one of the database's role, for {@code default_transaction_isolation}:
- * what {@code ALTER ROLE … SET}, {@code ALTER DATABASE … SET} and the server's configuration make it for every
- * session pgroute opens (see {@link #onDefaultIsolation}).
+ * <p>Each refresh also asks its session, a new one of the database's role, for {@code default_transaction_isolation}
+ * and {@code synchronous_commit}: what {@code ALTER ROLE … SET}, {@code ALTER DATABASE … SET} and the server's
+ * configuration make them for every session pgroute opens (see {@link #onDefaultIsolation},
+ * {@link #onSynchronousCommit}).
  */
 public final class CatalogRefresher implements AutoCloseable {
 
@@ -44,6 +45,7 @@ public final class CatalogRefresher implements AutoCloseable {
     private volatile boolean loadedOnce;
     private boolean relationsLoadedOnce; // only the refresher thread reads or writes it
     private volatile Consumer<String> isolationListener;
+    private volatile Consumer<String> synchronousCommitListener;
     /** The node the catalog is read from: the one that takes writes (it may change: see {@link #readFrom}). */
     private volatile java.util.function.Supplier<io.pgroute.config.NodeConfig> primary;
 
@@ -108,6 +110,15 @@ public final class CatalogRefresher implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Passes the {@code synchronous_commit} each refresh finds to {@code listener}, on the refresher's thread. Set it
+     * before {@link #start}.
+     */
+    public CatalogRefresher onSynchronousCommit(Consumer<String> listener) {
+        this.synchronousCommitListener = listener;
+        return this;
+    }
+
     public boolean loadedOnce() {
         return loadedOnce;
     }
@@ -145,17 +156,24 @@ public final class CatalogRefresher implements AutoCloseable {
     }
 
     private void refreshDefaults(Connection connection) {
-        Consumer<String> listener = isolationListener;
-        if (listener == null) {
+        Consumer<String> isolation = isolationListener;
+        Consumer<String> synchronousCommit = synchronousCommitListener;
+        if (isolation == null && synchronousCommit == null) {
             return;
         }
         try (java.sql.Statement statement = connection.createStatement();
-             java.sql.ResultSet rows = statement.executeQuery("SHOW default_transaction_isolation")) {
+             java.sql.ResultSet rows = statement.executeQuery("SELECT current_setting('default_transaction_isolation'),"
+                     + " current_setting('synchronous_commit')")) {
             if (rows.next()) {
-                listener.accept(rows.getString(1));
+                if (isolation != null) {
+                    isolation.accept(rows.getString(1));
+                }
+                if (synchronousCommit != null) {
+                    synchronousCommit.accept(rows.getString(2));
+                }
             }
         } catch (SQLException | RuntimeException e) {
-            LOGGER.warn("cannot read the default transaction isolation of database={} ({}); keeping the previous one",
+            LOGGER.warn("cannot read the session defaults of database={} ({}); keeping the previous ones",
                     database.name(), e.getMessage());
         }
     }

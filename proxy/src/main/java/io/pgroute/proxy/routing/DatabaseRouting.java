@@ -44,6 +44,13 @@ public final class DatabaseRouting implements AutoCloseable {
      * read it on the primary. No standby runs a serializable transaction (COMPAT R2).
      */
     private volatile boolean serializableDefault;
+    /**
+     * Whether a new session of the database's role commits asynchronously by default ({@code synchronous_commit =
+     * off} by {@code ALTER ROLE}, {@code ALTER DATABASE} or the configuration), as the control plane last read it.
+     */
+    private volatile boolean asynchronousDefault;
+    /** When a session last sent or ended a write it committed asynchronously (0: never). */
+    private volatile long asynchronousNotedNanos;
     /** When a replica last refused a read as serializable (0: never); see {@link #replicaRefusedSerializable}. */
     private volatile long serializableRefusedNanos;
 
@@ -128,6 +135,39 @@ public final class DatabaseRouting implements AutoCloseable {
     /** The control plane read {@code default_transaction_isolation} in a new session of the database's role. */
     public void defaultIsolation(String value) {
         serializableDefault = value != null && value.strip().equalsIgnoreCase("serializable");
+    }
+
+    /** The control plane read {@code synchronous_commit} in a new session of the database's role. */
+    public void defaultSynchronousCommit(String value) {
+        asynchronousDefault = value != null && value.strip().equalsIgnoreCase("off");
+    }
+
+    /** Whether a session that did not set {@code synchronous_commit} itself commits asynchronously. */
+    public boolean asynchronousByDefault() {
+        return asynchronousDefault;
+    }
+
+    /**
+     * A session is about to send, or has just ended, a write it commits asynchronously: until PostgreSQL has surely
+     * written that commit, watermarks must cover what the primary inserted, not only what it wrote.
+     */
+    public void noteAsynchronousCommit() {
+        long now = System.nanoTime();
+        asynchronousNotedNanos = now == 0 ? 1 : now;
+    }
+
+    /**
+     * Whether a commit visible on the primary at {@code sinceNanos} may not be written yet: the database commits
+     * asynchronously by default, or a session committed so less than the WAL writer's bound before (a commit made
+     * through another pgroute or directly with {@code synchronous_commit = off} set in the session is not seen).
+     */
+    public boolean mayCommitAsynchronously(long sinceNanos) {
+        if (asynchronousDefault) {
+            return true;
+        }
+        long noted = asynchronousNotedNanos;
+        NodeMonitor monitor = monitor();
+        return noted != 0 && monitor != null && sinceNanos - noted < monitor.flushWithinNanos();
     }
 
     /**

@@ -191,9 +191,25 @@ public final class NodeMonitor implements AutoCloseable {
      * ring for older commits.
      */
     public OptionalLong watermarkAfter(long commitNanos) {
+        return watermarkAfter(commitNanos, true);
+    }
+
+    /**
+     * {@link #watermarkAfter(long)}, or, when no commit can have been asynchronous ({@code asynchronous} false), the
+     * WAL the primary had written at its first sample after that time: every synchronous commit is written before
+     * anyone sees it, and WAL only inserted (an open transaction's, a read's page pruning) is not waited for.
+     */
+    public OptionalLong watermarkAfter(long commitNanos, boolean asynchronous) {
         demand();  // wakes a sleeping monitor: such a position comes only from a sample taken after the commit
-        long result = samples.visibleAfter(commitNanos, flushWithinNanos);
+        PrimarySamples current = samples;
+        long result = asynchronous ? current.visibleAfter(commitNanos, flushWithinNanos)
+                : current.firstAfter(commitNanos);
         return result == Lsn.INVALID ? OptionalLong.empty() : OptionalLong.of(result);
+    }
+
+    /** How long after a commit an asynchronous commit's WAL is surely written on the acting primary. */
+    public long flushWithinNanos() {
+        return flushWithinNanos;
     }
 
     /**

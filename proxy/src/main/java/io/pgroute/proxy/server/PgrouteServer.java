@@ -157,6 +157,7 @@ public final class PgrouteServer implements AutoCloseable {
             if (reads != null) {
                 reads.onReloadRelations(refresher::refreshNow);
                 refresher.onDefaultIsolation(reads::defaultIsolation);
+                refresher.onSynchronousCommit(reads::defaultSynchronousCommit);
                 refresher.readFrom(reads::primaryNode);
             }
             result.add(refresher.start(config.routing().catalogRefresh()));

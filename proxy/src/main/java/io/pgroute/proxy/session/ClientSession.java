@@ -228,9 +228,12 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         this.translator = new StatementTranslator(responses, client.alloc(),
                 () -> effectiveSettings().get("search_path"), routing::planGeneration, host::maxPreparedBytes);
         this.translator.onParseSkipped(recorder::parseSkipped);
-        SerializableDefault serializable = new SerializableDefault(info.startupParameters(),
+        SettingDefault serializable = SettingDefault.serializable(info.startupParameters(),
                 routing::serializableByDefault);
-        this.placement = new ReadPlacement(routing, () -> serializable.serializable(settings.desired()));
+        SettingDefault asynchronous = SettingDefault.asynchronousCommit(info.startupParameters(),
+                routing::asynchronousByDefault);
+        this.placement = new ReadPlacement(routing, () -> serializable.holds(settings.desired()),
+                () -> asynchronous.holds(settings.desired()));
         routing.clientEncoding(startupBackend.reportedParameters().get("client_encoding"));
         this.startup = SessionSettings.startup(info.startupParameters());
         startupBackend.reportedParameters().forEach((name, value) -> told.put(name.toLowerCase(java.util.Locale.ROOT),

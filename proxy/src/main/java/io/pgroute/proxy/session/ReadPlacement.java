@@ -101,10 +101,16 @@ final class ReadPlacement {
 
     /** Whether the session's transactions are serializable by default, which no standby runs (COMPAT R2). */
     private final java.util.function.BooleanSupplier serializable;
+    /** Whether the session commits asynchronously ({@code synchronous_commit} off: set and committed, or default). */
+    private final java.util.function.BooleanSupplier asynchronousCommit;
+    /** A {@code SET [LOCAL] synchronous_commit} to off since the session was last idle. */
+    private boolean asynchronousUntilIdle;
 
-    ReadPlacement(SessionRouting routing, java.util.function.BooleanSupplier serializable) {
+    ReadPlacement(SessionRouting routing, java.util.function.BooleanSupplier serializable,
+                  java.util.function.BooleanSupplier asynchronousCommit) {
         this.routing = routing;
         this.serializable = serializable;
+        this.asynchronousCommit = asynchronousCommit;
     }
 
     /**
@@ -173,8 +179,10 @@ final class ReadPlacement {
     /** A statement the session sent: a possible write makes the next reads wait for its watermark. */
     void onStatement(StatementInfo statement) {
         boolean global = routing.globalReads();
+        asynchronousUntilIdle |= turnsSynchronousCommitOff(statement);
         if (changesData(statement) || routing.readsWritingView(statement)) {
             wroteSinceIdle = true;
+            noteIfAsynchronous();
             if (global && !reachesEverything()) {
                 noteReach(routing.writeReach(statement));
             }
@@ -183,6 +191,28 @@ final class ReadPlacement {
             if (statementsSinceIdle++ < SHOWN_TABLES) {
                 sinceIdle.add(statement);
             }
+        }
+    }
+
+    /** A {@code SET [LOCAL] synchronous_commit} to off, alone or among the statements of a query. */
+    static boolean turnsSynchronousCommitOff(StatementInfo statement) {
+        if (statement.multiStatement()) {
+            for (StatementInfo each : statement.parts()) {
+                if (turnsSynchronousCommitOff(each)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+        return statement.kind() == io.pgroute.proxy.sql.StatementKind.SET && statement.setting()
+                .filter(change -> change.name().equals("synchronous_commit") && SettingDefault.isOff(change.value()))
+                .isPresent();
+    }
+
+    /** The session's write may commit asynchronously: see {@link SessionRouting#noteAsynchronousCommit}. */
+    private void noteIfAsynchronous() {
+        if (asynchronousUntilIdle || asynchronousCommit.getAsBoolean()) {
+            routing.noteAsynchronousCommit();
         }
     }
 
@@ -227,6 +257,10 @@ final class ReadPlacement {
      * waits for the monitor to sample past it.
      */
     void onIdle(boolean onPrimary) {
+        if (wroteSinceIdle) {
+            noteIfAsynchronous();  // before its watermark is asked for: the commit may not be written yet
+        }
+        asynchronousUntilIdle = false;
         if (routing.globalReads()) {
             onIdleGlobal(onPrimary);
             return;

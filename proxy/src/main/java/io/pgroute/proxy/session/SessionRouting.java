@@ -212,6 +212,18 @@ public final class SessionRouting {
         }
     }
 
+    /** {@link DatabaseRouting#asynchronousByDefault}; false without replicas. */
+    public boolean asynchronousByDefault() {
+        return database != null && database.asynchronousByDefault();
+    }
+
+    /** {@link DatabaseRouting#noteAsynchronousCommit}; nothing without replicas. */
+    public void noteAsynchronousCommit() {
+        if (database != null) {
+            database.noteAsynchronousCommit();
+        }
+    }
+
     /** {@link DatabaseRouting#serializableByDefault}; false without replicas. */
     public boolean serializableByDefault() {
         return database != null && database.serializableByDefault();
@@ -431,7 +443,7 @@ public final class SessionRouting {
 
     /** The read-your-writes watermark of a write committed at {@code commitNanos}, once the monitor has one. */
     public OptionalLong watermarkAfter(long commitNanos) {
-        return database.monitor().watermarkAfter(commitNanos);
+        return database.monitor().watermarkAfter(commitNanos, database.mayCommitAsynchronously(commitNanos));
     }
 
     /**

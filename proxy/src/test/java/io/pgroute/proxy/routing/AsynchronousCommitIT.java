@@ -1,0 +1,104 @@
+package io.pgroute.proxy.routing;
+
+import io.pgroute.config.ConfigLoader;
+import io.pgroute.proxy.server.PgrouteServer;
+import io.pgroute.proxy.testing.ProxyFixture;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Read-your-writes when commits are asynchronous ({@code synchronous_commit = off}): such a commit is visible, and
+ * acknowledged, before the primary has written its WAL record, so a watermark taken from the WAL written would let a
+ * replica that has not received the commit answer the read after it. Here the role's default makes every commit
+ * asynchronous ({@code ALTER ROLE … SET}, which pgroute reads in a session of the database's role; a session's own
+ * {@code SET} is RoutingIT's). Every read must show the row just written, and replicas must still answer some reads
+ * (after a synchronous commit on another connection wrote the WAL).
+ */
+class AsynchronousCommitIT {
+
+    private static final String ROLE = "async_writer";
+    private static final Duration DEADLINE = Duration.ofSeconds(20);
+
+    private static PgrouteServer server;
+    private static int primaryPort;
+
+    @BeforeAll
+    static void start() throws Exception {
+        ProxyFixture fixture = ProxyFixture.get();
+        primaryPort = fixture.cluster().primary().port();
+        fixture.cluster().execute("app",
+                "DO $$ BEGIN CREATE ROLE " + ROLE + " LOGIN PASSWORD 'async'; "
+                        + "EXCEPTION WHEN duplicate_object THEN NULL; END $$",
+                "CREATE TABLE IF NOT EXISTS async_rows (id bigserial PRIMARY KEY, note text)",
+                "GRANT SELECT, INSERT, UPDATE ON async_rows TO " + ROLE,
+                "GRANT USAGE ON SEQUENCE async_rows_id_seq TO " + ROLE,
+                "GRANT SELECT, UPDATE ON async_rows TO app",
+                "ALTER ROLE " + ROLE + " SET synchronous_commit = off");
+        fixture.cluster().awaitReplication(Duration.ofSeconds(10));
+        String yaml = ProxyFixture.yaml(fixture.cluster(), Map.of("routing", "  consistency: causal"))
+                .replace("    user: app\n    password: app\n", "    user: " + ROLE + "\n    password: async\n");
+        assertThat(yaml).contains("user: " + ROLE);
+        server = new PgrouteServer(ConfigLoader.parse(yaml, "asynchronous-commit.yaml", System::getenv), 1).start();
+        Awaitility.await().atMost(DEADLINE).until(() -> server.routing("app").asynchronousByDefault()
+                && server.routing("app").monitor().state().replicas().stream().allMatch(NodeState::eligible));
+    }
+
+    @AfterAll
+    static void stop() {
+        if (server != null) {
+            server.stop(Duration.ofSeconds(2));
+        }
+    }
+
+    /**
+     * Writes and reads back 200 rows through pgroute. Every other round, a synchronous commit on a direct connection
+     * first writes the WAL so far, so that replicas can have the row.
+     */
+    @Test
+    void readsItsWritesWhenTheRolesCommitsAreAsynchronous() throws SQLException {
+        int replicaReads = 0;
+        try (Connection c = ProxyFixture.connect(server); Statement s = c.createStatement();
+             Connection direct = ProxyFixture.get().connectDirect(); Statement flush = direct.createStatement()) {
+            for (int i = 0; i < 200; i++) {
+                long id;
+                try (ResultSet rs = s.executeQuery("INSERT INTO async_rows (note) VALUES ('r" + i
+                        + "') RETURNING id")) {
+                    rs.next();
+                    id = rs.getLong(1);
+                }
+                if (i % 2 == 1) {
+                    flush.execute("UPDATE async_rows SET note = note WHERE id = " + id);  // synchronous: writes WAL
+                }
+                // odd rounds: past the node monitor's next sample after that write, so the read may go to a replica
+                sleep(i % 2 == 1 ? 25 : 5);
+                try (ResultSet rs = s.executeQuery("SELECT note, inet_server_port() FROM async_rows WHERE id = "
+                        + id)) {
+                    assertThat(rs.next()).as("row %d read right after its commit", id).isTrue();
+                    assertThat(rs.getString(1)).isEqualTo("r" + i);
+                    replicaReads += rs.getInt(2) == primaryPort ? 0 : 1;
+                }
+            }
+        }
+        assertThat(replicaReads).as("reads answered by a replica").isPositive();
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+}
