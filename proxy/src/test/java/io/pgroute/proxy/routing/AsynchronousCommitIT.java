@@ -43,7 +43,7 @@ class AsynchronousCommitIT {
                 "CREATE TABLE IF NOT EXISTS async_rows (id bigserial PRIMARY KEY, note text)",
                 "GRANT SELECT, INSERT, UPDATE ON async_rows TO " + ROLE,
                 "GRANT USAGE ON SEQUENCE async_rows_id_seq TO " + ROLE,
-                "GRANT SELECT, UPDATE ON async_rows TO app",
+                "GRANT SELECT, UPDATE ON async_rows TO app",  // the direct connection's UPDATE
                 "ALTER ROLE " + ROLE + " SET synchronous_commit = off");
         fixture.cluster().awaitReplication(Duration.ofSeconds(10));
         String yaml = ProxyFixture.yaml(fixture.cluster(), Map.of("routing", "  consistency: causal"))
@@ -61,28 +61,34 @@ class AsynchronousCommitIT {
         }
     }
 
-    /**
-     * Writes and reads back 200 rows through pgroute. Every other round, a synchronous commit on a direct connection
-     * first writes the WAL so far, so that replicas can have the row.
-     */
     @Test
     void readsItsWritesWhenTheRolesCommitsAreAsynchronous() throws SQLException {
+        try (Connection c = ProxyFixture.connect(server); Statement s = c.createStatement()) {
+            assertReadsOwnWrites(s, "async_rows", 200, primaryPort);
+        }
+    }
+
+    /**
+     * Inserts {@code rounds} rows into {@code table} (an {@code id bigserial} and a {@code note text}) through
+     * {@code s} and reads each back at once: every read must show its row, and replicas must answer some of them.
+     * Every other round, a synchronous commit on a direct connection first writes the WAL so far (so that replicas
+     * can have the row) and the read waits past the node monitor's next sample.
+     */
+    static void assertReadsOwnWrites(Statement s, String table, int rounds, int primaryPort) throws SQLException {
         int replicaReads = 0;
-        try (Connection c = ProxyFixture.connect(server); Statement s = c.createStatement();
-             Connection direct = ProxyFixture.get().connectDirect(); Statement flush = direct.createStatement()) {
-            for (int i = 0; i < 200; i++) {
+        try (Connection direct = ProxyFixture.get().connectDirect(); Statement flush = direct.createStatement()) {
+            for (int i = 0; i < rounds; i++) {
                 long id;
-                try (ResultSet rs = s.executeQuery("INSERT INTO async_rows (note) VALUES ('r" + i
+                try (ResultSet rs = s.executeQuery("INSERT INTO " + table + " (note) VALUES ('r" + i
                         + "') RETURNING id")) {
                     rs.next();
                     id = rs.getLong(1);
                 }
                 if (i % 2 == 1) {
-                    flush.execute("UPDATE async_rows SET note = note WHERE id = " + id);  // synchronous: writes WAL
+                    flush.execute("UPDATE " + table + " SET note = note WHERE id = " + id);  // writes the WAL
                 }
-                // odd rounds: past the node monitor's next sample after that write, so the read may go to a replica
                 sleep(i % 2 == 1 ? 25 : 5);
-                try (ResultSet rs = s.executeQuery("SELECT note, inet_server_port() FROM async_rows WHERE id = "
+                try (ResultSet rs = s.executeQuery("SELECT note, inet_server_port() FROM " + table + " WHERE id = "
                         + id)) {
                     assertThat(rs.next()).as("row %d read right after its commit", id).isTrue();
                     assertThat(rs.getString(1)).isEqualTo("r" + i);

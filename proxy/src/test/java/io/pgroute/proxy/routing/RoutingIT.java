@@ -150,43 +150,9 @@ class RoutingIT {
      */
     @Test
     void readsItsOwnAsynchronousCommitsEveryTime() throws SQLException {
-        assertReadsOwnAsynchronousCommits();
-    }
-
-    private static void assertReadsOwnAsynchronousCommits() throws SQLException {
-        int replicaReads = 0;
-        try (Connection c = fixture.connect(); Statement s = c.createStatement();
-             Connection direct = fixture.connectDirect(); Statement flush = direct.createStatement()) {
+        try (Connection c = fixture.connect(); Statement s = c.createStatement()) {
             s.execute("SET synchronous_commit TO off");
-            for (int i = 0; i < 300; i++) {
-                long id;
-                try (ResultSet rs = s.executeQuery("INSERT INTO routed (note) VALUES ('async-" + i
-                        + "') RETURNING id")) {
-                    rs.next();
-                    id = rs.getLong(1);
-                }
-                if (i % 2 == 1) {
-                    // a synchronous commit writes the WAL before it, the insert's too: replicas can have it now
-                    flush.execute("UPDATE routed SET note = note WHERE id = " + id);
-                }
-                // odd rounds: past the node monitor's next sample after that write, so the read may go to a replica
-                sleep(i % 2 == 1 ? 25 : 5);
-                try (ResultSet rs = s.executeQuery("SELECT note, inet_server_port() FROM routed WHERE id = " + id)) {
-                    assertThat(rs.next()).as("row %d read right after its insert", id).isTrue();
-                    assertThat(rs.getString(1)).isEqualTo("async-" + i);
-                    replicaReads += rs.getInt(2) == primaryPort ? 0 : 1;
-                }
-            }
-        }
-        assertThat(replicaReads).as("reads answered by a replica").isPositive();
-    }
-
-    private static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
+            AsynchronousCommitIT.assertReadsOwnWrites(s, "routed", 300, primaryPort);
         }
     }
 
