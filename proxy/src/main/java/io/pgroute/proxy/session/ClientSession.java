@@ -684,6 +684,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
                 if (beginUnconfirmed && startsCycle(type, inBatch) && responses.pendingCycles() > 0) {
                     return;  // the deferred BEGIN's fate first (see beginUnconfirmed)
                 }
+                leasedForHead = false;  // the unit it was leased for goes now: the next one is routed again
                 waiting.pollFirst();
                 send(next, type);
                 continue;
@@ -2134,6 +2135,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         }
         BackendConnection connection = backend;
         backend = null;
+        leasedForHead = false;
         out.flush();  // the read-complete event of this burst will no longer reach this session
         giveBack(connection, Release.KEEP);
     }

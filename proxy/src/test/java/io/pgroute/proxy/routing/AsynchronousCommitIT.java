@@ -75,14 +75,27 @@ class AsynchronousCommitIT {
      * can have the row) and the read waits past the node monitor's next sample.
      */
     static void assertReadsOwnWrites(Statement s, String table, int rounds, int primaryPort) throws SQLException {
+        assertReadsOwnWrites(s, table, rounds, primaryPort, null);
+    }
+
+    /** The same, each insert in a transaction that runs {@code first} first, when not null. */
+    static void assertReadsOwnWrites(Statement s, String table, int rounds, int primaryPort, String first)
+            throws SQLException {
         int replicaReads = 0;
         try (Connection direct = ProxyFixture.get().connectDirect(); Statement flush = direct.createStatement()) {
             for (int i = 0; i < rounds; i++) {
                 long id;
+                if (first != null) {
+                    s.execute("BEGIN");
+                    s.execute(first);
+                }
                 try (ResultSet rs = s.executeQuery("INSERT INTO " + table + " (note) VALUES ('r" + i
                         + "') RETURNING id")) {
                     rs.next();
                     id = rs.getLong(1);
+                }
+                if (first != null) {
+                    s.execute("COMMIT");
                 }
                 if (i % 2 == 1) {
                     flush.execute("UPDATE " + table + " SET note = note WHERE id = " + id);  // writes the WAL

@@ -156,6 +156,39 @@ class RoutingIT {
         }
     }
 
+    /** The same with {@code SET LOCAL synchronous_commit} in each write's transaction, the session's own on. */
+    @Test
+    void readsItsOwnCommitsMadeAsynchronousBySetLocal() throws SQLException {
+        try (Connection c = fixture.connect(); Statement s = c.createStatement()) {
+            AsynchronousCommitIT.assertReadsOwnWrites(s, "routed", 300, primaryPort,
+                    "SET LOCAL synchronous_commit TO off");
+        }
+    }
+
+    /**
+     * A read right after a transaction is placed again: pgjdbc's next statement (a Parse, then its Bind, Execute and
+     * Sync) went to the primary connection of the transaction every time, since the flag saying that connection was
+     * just leased for the unit at the head outlived that unit.
+     */
+    @Test
+    void aReadAfterATransactionIsPlacedAgain() throws Exception {
+        int replicaReads = 0;
+        try (Connection c = fixture.connect(); Statement s = c.createStatement()) {
+            for (int i = 0; i < 20; i++) {
+                c.setAutoCommit(false);
+                s.executeUpdate("INSERT INTO routed (note) VALUES ('in a transaction')");
+                c.commit();
+                c.setAutoCommit(true);
+                Thread.sleep(30);  // past the node monitor's next sample after the commit
+                try (ResultSet rs = s.executeQuery("SELECT inet_server_port(), count(*) FROM routed")) {
+                    rs.next();
+                    replicaReads += rs.getInt(1) == primaryPort ? 0 : 1;
+                }
+            }
+        }
+        assertThat(replicaReads).as("reads after a transaction answered by a replica").isGreaterThan(10);
+    }
+
     @Test
     void readsGoToThePrimaryWhileReplayIsPausedAndBackAfterwards() throws Exception {
         try (Connection c = fixture.connect(); Statement s = c.createStatement()) {
