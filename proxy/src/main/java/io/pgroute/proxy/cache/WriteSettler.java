@@ -20,8 +20,12 @@ import java.util.function.LongFunction;
  */
 public final class WriteSettler {
 
-    /** How long to wait for a primary WAL sample past a commit before leaving its flux marks to expire. */
-    static final long DEADLINE_NANOS = TimeUnit.SECONDS.toNanos(2);
+    /**
+     * How long to wait for a commit's position before leaving its flux marks to expire: as long as they live, since
+     * the position may come late (no primary sample yet, or an asynchronous commit not written yet: up to three
+     * {@code wal_writer_delay}s), and a settle after they expired would be too late anyway.
+     */
+    static final long DEADLINE_NANOS = RedisCache.FLUX_LIFETIME.toNanos();
     private static final long POLL_MILLIS = 5;
 
     private final RedisCache redis;
