@@ -341,21 +341,23 @@ final class ReadPlacement {
      * {@code held} is the pool of the connection the session holds, or null.
      */
     BackendPool place(EventLoop loop, Deque<PgFrame> waiting, PreparedStatements statements, BackendPool held) {
-        long once = requiredOnce;
-        requiredOnce = 0;
         if (forcePrimary) {
             forcePrimary = false;
+            requiredOnce = 0;
             reason = "primary once (replica refused, unavailable, or a cached table in flux)";
             return routing.primaryPool(loop);
         }
         if (!routing.hasReplicas()) {
+            requiredOnce = 0;
             reason = "no replicas";
             return routing.primaryPool(loop);
         }
         UnitRoute unit = UnitRoute.of(waiting, statements, routing);
         if (unit == null) {
-            return null;
+            return null;  // what the unit requires once (requiredOnce) stays for when it is complete
         }
+        long once = requiredOnce;
+        requiredOnce = 0;
         if (unit.statementless() && held != null) {
             reason = "continues the request before it";
             return held;  // e.g. the Sync ending an extended-protocol COPY: the server waits for it (COMPAT C2)
@@ -369,8 +371,13 @@ final class ReadPlacement {
             return routing.primaryPool(loop);
         }
         if (held != null && held != routing.primaryPool(loop)) {
-            reason = "read";
-            return held;  // a replica already held serves further reads; no write happened since it was leased
+            // a replica already held serves further reads (no write happened since it was leased), if it replayed
+            // what the session was shown and what the result cache says the read's tables need
+            long needed = Math.max(floor, once);
+            if (needed == 0 || routing.replicaPoolOf(loop, held.target(), OptionalLong.of(needed)).isPresent()) {
+                reason = "read";
+                return held;
+            }
         }
         CompletableFuture<Void> fresh = routing.freshSamples();
         if (fresh != null) {
