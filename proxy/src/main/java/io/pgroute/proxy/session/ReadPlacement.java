@@ -370,15 +370,6 @@ final class ReadPlacement {
             reason = "serializable by default (a standby refuses it)";
             return routing.primaryPool(loop);
         }
-        if (held != null && held != routing.primaryPool(loop)) {
-            // a replica already held serves further reads (no write happened since it was leased), if it replayed
-            // what the session was shown and what the result cache says the read's tables need
-            long needed = Math.max(floor, once);
-            if (needed == 0 || routing.replicaPoolOf(loop, held.target(), OptionalLong.of(needed)).isPresent()) {
-                reason = "read";
-                return held;
-            }
-        }
         CompletableFuture<Void> fresh = routing.freshSamples();
         if (fresh != null) {
             // the monitor slept (no such read for routing.lag_idle_after): placed once every node is sampled again
@@ -432,6 +423,13 @@ final class ReadPlacement {
         long minimum = Math.max(floor, once);
         if (minimum > 0 && (required.isEmpty() || required.getAsLong() < minimum)) {
             required = OptionalLong.of(minimum);
+        }
+        if (held != null && held != routing.primaryPool(loop)
+                && routing.replicaPoolOf(loop, held.target(), required).isPresent()) {
+            // a replica already held (pipelined units) serves the next read when it replayed all this one needs: what
+            // the session was shown, what the result cache says the read's tables need, and others' writes (global)
+            reason = "read";
+            return held;
         }
         if (stickyReplica != null && stickyBound == Lsn.INVALID) {
             // an answer from there is not covered by a sample yet: that replica, or the primary (always newer)
