@@ -1,6 +1,5 @@
 package io.pgroute.proxy.routing;
 
-import io.pgroute.config.ConfigLoader;
 import io.pgroute.proxy.server.PgrouteServer;
 import io.pgroute.proxy.testing.ProxyFixture;
 import org.awaitility.Awaitility;
@@ -35,21 +34,14 @@ class AsynchronousCommitIT {
 
     @BeforeAll
     static void start() throws Exception {
-        ProxyFixture fixture = ProxyFixture.get();
-        primaryPort = fixture.cluster().primary().port();
-        fixture.cluster().execute("app",
-                "DO $$ BEGIN CREATE ROLE " + ROLE + " LOGIN PASSWORD 'async'; "
-                        + "EXCEPTION WHEN duplicate_object THEN NULL; END $$",
+        primaryPort = ProxyFixture.get().cluster().primary().port();
+        ProxyFixture.get().cluster().execute("app",
                 "CREATE TABLE IF NOT EXISTS async_rows (id bigserial PRIMARY KEY, note text)",
+                "GRANT SELECT, UPDATE ON async_rows TO app");  // the direct connection's UPDATE
+        server = ProxyFixture.startAsRole(ROLE, "async", Map.of("routing", "  consistency: causal"),
                 "GRANT SELECT, INSERT, UPDATE ON async_rows TO " + ROLE,
                 "GRANT USAGE ON SEQUENCE async_rows_id_seq TO " + ROLE,
-                "GRANT SELECT, UPDATE ON async_rows TO app",  // the direct connection's UPDATE
                 "ALTER ROLE " + ROLE + " SET synchronous_commit = off");
-        fixture.cluster().awaitReplication(Duration.ofSeconds(10));
-        String yaml = ProxyFixture.yaml(fixture.cluster(), Map.of("routing", "  consistency: causal"))
-                .replace("    user: app\n    password: app\n", "    user: " + ROLE + "\n    password: async\n");
-        assertThat(yaml).contains("user: " + ROLE);
-        server = new PgrouteServer(ConfigLoader.parse(yaml, "asynchronous-commit.yaml", System::getenv), 1).start();
         Awaitility.await().atMost(DEADLINE).until(() -> server.routing("app").asynchronousByDefault()
                 && server.routing("app").monitor().state().replicas().stream().allMatch(NodeState::eligible));
     }

@@ -1,6 +1,5 @@
 package io.pgroute.proxy.routing;
 
-import io.pgroute.config.ConfigLoader;
 import io.pgroute.proxy.server.PgrouteServer;
 import io.pgroute.proxy.testing.ProxyFixture;
 import org.awaitility.Awaitility;
@@ -38,19 +37,10 @@ class RoleDefaultIsolationIT {
     static void start() throws Exception {
         ProxyFixture fixture = ProxyFixture.get();
         primaryPort = fixture.cluster().primary().port();
-        fixture.cluster().execute("app",
-                "DO $$ BEGIN CREATE ROLE " + ROLE + " LOGIN PASSWORD 'serial'; "
-                        + "EXCEPTION WHEN duplicate_object THEN NULL; END $$",
-                "CREATE TABLE IF NOT EXISTS serial_rows (id int PRIMARY KEY, note text)",
-                "INSERT INTO serial_rows VALUES (1, 'one'), (2, 'two') ON CONFLICT DO NOTHING",
-                "GRANT SELECT ON serial_rows TO " + ROLE,
+        fixture.cluster().execute("app", "CREATE TABLE IF NOT EXISTS serial_rows (id int PRIMARY KEY, note text)",
+                "INSERT INTO serial_rows VALUES (1, 'one'), (2, 'two') ON CONFLICT DO NOTHING");
+        server = ProxyFixture.startAsRole(ROLE, "serial", Map.of(), "GRANT SELECT ON serial_rows TO " + ROLE,
                 "ALTER ROLE " + ROLE + " SET default_transaction_isolation = 'serializable'");
-        fixture.cluster().awaitReplication(Duration.ofSeconds(10));
-        String yaml = ProxyFixture.yaml(fixture.cluster(), Map.of())
-                .replace("    user: app\n    password: app\n", "    user: " + ROLE + "\n    password: serial\n");
-        assertThat(yaml).contains("user: " + ROLE);
-        server = new PgrouteServer(ConfigLoader.parse(yaml, "role-default-isolation.yaml", System::getenv), 1)
-                .start();
     }
 
     @AfterAll

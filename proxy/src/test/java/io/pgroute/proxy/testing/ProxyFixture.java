@@ -78,6 +78,27 @@ public final class ProxyFixture {
      * A proxy.yaml for this cluster on port 0, with extra top-level sections appended; a {@code limits} section
      * among them replaces the default one.
      */
+    /**
+     * Creates the login role {@code role} with {@code password} in the cluster's {@code app} database if it does not
+     * exist yet, runs {@code statements} there (grants, {@code ALTER ROLE … SET}) and starts a pgroute whose database
+     * {@code app} connects to the servers as that role, with {@code extraSections} as for {@link #yaml}.
+     */
+    public static PgrouteServer startAsRole(String role, String password, Map<String, String> extraSections,
+                                            String... statements) throws Exception {
+        LocalCluster cluster = get().cluster();
+        cluster.execute("app", "DO $$ BEGIN CREATE ROLE " + role + " LOGIN PASSWORD '" + password + "'; "
+                + "EXCEPTION WHEN duplicate_object THEN NULL; END $$");
+        cluster.execute("app", statements);
+        cluster.awaitReplication(java.time.Duration.ofSeconds(10));
+        String yaml = yaml(cluster, extraSections).replace("    user: app\n    password: app\n",
+                "    user: " + role + "\n    password: " + password + "\n");
+        if (!yaml.contains("    user: " + role + "\n")) {
+            throw new IllegalStateException("the database's user was not replaced: " + yaml);
+        }
+        return new PgrouteServer(io.pgroute.config.ConfigLoader.parse(yaml, role + ".yaml", System::getenv), 1)
+                .start();
+    }
+
     public static String yaml(LocalCluster cluster, Map<String, String> extraSections) {
         StringBuilder result = new StringBuilder();
         result.append("listen: { host: 127.0.0.1, port: 0 }\n");
