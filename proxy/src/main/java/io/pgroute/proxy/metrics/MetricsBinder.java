@@ -28,7 +28,10 @@ public final class MetricsBinder {
     private MetricsBinder() {
     }
 
-    /** Binds everything for the configured {@code databases}. {@code cache} may be null. */
+    /**
+     * Binds everything for the configured {@code databases}; {@code cache} may be null. Called at start and after each
+     * reload: every registration is idempotent.
+     */
     public static void bind(ProxyMetrics metrics, Map<String, DatabaseRouting> routing, SessionRegistry sessions,
                             BackendPools pools, ResultCache cache) {
         metrics.gauge("pgroute.pinned.sessions", "client sessions pinned to one server connection now",
@@ -65,7 +68,8 @@ public final class MetricsBinder {
 
     /**
      * The node meters of a database: each reads the database's current monitor (a reload replaces it), by the node's
-     * configured name (its role may change). The nodes are those configured at start.
+     * configured name (its role may change). Bound again after each reload, which adds the meters of nodes it added
+     * (registering an existing meter again changes nothing).
      */
     private static void bindNodes(ProxyMetrics metrics, String database, DatabaseRouting routing) {
         metrics.counter("pgroute.primary.changes", "times another configured node became the primary (a failover"

@@ -97,6 +97,9 @@ public final class ProxyMetrics implements QueryRecorder {
 
     /** A monotonic counter read when scraped. */
     void counter(String name, String description, DoubleSupplier value, String... tags) {
+        if (registry.find(name).tags(tags).functionCounter() != null) {
+            return;  // bound again after a reload: the one there reads the same state
+        }
         keep.add(value);  // Micrometer holds the state object weakly
         FunctionCounter.builder(name, value, DoubleSupplier::getAsDouble).description(description).tags(tags)
                 .register(registry);

@@ -220,6 +220,10 @@ public final class PgrouteServer implements AutoCloseable {
      */
     public ReloadReport reload(ProxyConfig next) {
         ConfigReloader.Report report = reloader.reload(next);
+        if (metrics != null) {
+            // meters for the nodes (and databases) the reload added; the others are registered already
+            MetricsBinder.bind(metrics, routing, sessions, pools, resultCache);
+        }
         return new ReloadReport(report.applied(), report.needsRestart());
     }
 

@@ -143,6 +143,39 @@ class MetricsIT {
         }
     }
 
+    /** A replica a reload adds gets its node meters (they were bound to the nodes configured at start). */
+    @Test
+    void aReplicaAddedByAReloadGetsItsNodeMeters() throws Exception {
+        LocalCluster cluster = ProxyFixture.get().cluster();
+        String full = ProxyFixture.yaml(cluster, Map.of("metrics", "  listen: 127.0.0.1:0"));
+        String secondReplica = "      - { host: 127.0.0.1, port: " + cluster.replicas().get(1).port() + " }\n";
+        assertThat(full).contains(secondReplica);
+        String one = full.replace(secondReplica, "");
+        try (PgrouteServer server = new PgrouteServer(ConfigLoader.parse(one, "one-replica.yaml", System::getenv), 1)
+                .start()) {
+            String replica2 = "pgroute_node_up{database=\"app\",node=\"replica2\"}";
+            assertThat(scrape(server).keySet()).doesNotContain(replica2);
+            server.reload(ConfigLoader.parse(full, "two-replicas.yaml", System::getenv));
+            Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(scrape(server))
+                    .containsEntry(replica2, 1.0));
+        }
+    }
+
+    private static Map<String, Double> scrape(PgrouteServer server) throws Exception {
+        HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                + server.metricsPort().orElseThrow() + "/metrics")).timeout(Duration.ofSeconds(10)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        Map<String, Double> result = new HashMap<>();
+        for (String line : response.body().split("\n")) {
+            Matcher matcher = SAMPLE.matcher(line);
+            if (!line.startsWith("#") && matcher.matches()) {
+                result.put(matcher.group(1) + (matcher.group(2) == null ? "" : matcher.group(2)),
+                        matcher.group(3).equals("NaN") ? Double.NaN : Double.parseDouble(matcher.group(3)));
+            }
+        }
+        return result;
+    }
+
     @Test
     void healthSaysWhetherThePrimaryIsReachable() throws Exception {
         HttpResponse<String> health = get("/health");
