@@ -149,8 +149,11 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     private boolean beginUnconfirmed;
     private boolean draining;
     private boolean backendSentFatal;
-    /** The held connection was just leased for the unit at the head of the queue: no second routing decision. */
-    private boolean leasedForHead;
+    /**
+     * The connection just leased for the unit at the head of the queue, until that unit goes out: while it is still
+     * the one held, no second routing decision. Null otherwise; a connection given back or lost is never it.
+     */
+    private BackendConnection leasedForHead;
     /** Syncs the server ignored during COPY whose continuation the client has not sent yet (see {@link #send}). */
     private int ignoredSyncs;
     /** How far the result cache's look at the unit at the head of the queue has read it (see CacheUnit). */
@@ -684,7 +687,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
                 if (beginUnconfirmed && startsCycle(type, inBatch) && responses.pendingCycles() > 0) {
                     return;  // the deferred BEGIN's fate first (see beginUnconfirmed)
                 }
-                leasedForHead = false;  // the unit it was leased for goes now: the next one is routed again
+                leasedForHead = null;  // the unit it was leased for goes now: the next one is routed again
                 waiting.pollFirst();
                 send(next, type);
                 continue;
@@ -709,8 +712,8 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             if (attempt != null) {
                 return;  // a replica read may still be re-run on the primary: its answer comes first
             }
-            BackendPool target = leasedForHead ? backendPool : route();
-            leasedForHead = false;
+            BackendPool target = leasedForHead != null && leasedForHead == backend ? backendPool : route();
+            leasedForHead = null;
             if (target == null) {
                 awaitSamples(placement.takeSamplesAwaited());
                 return;  // the unit's Sync (or Flush) has not arrived yet, or the node monitor was asleep
@@ -1542,7 +1545,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             return;
         }
         attach(pool, connection);
-        leasedForHead = true;
+        leasedForHead = connection;
         pumpAndFlush();
     }
 
@@ -1553,7 +1556,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
      */
     private void onLeasedInPump(BackendPool pool, BackendConnection connection) {
         attach(pool, connection);
-        leasedForHead = true;
+        leasedForHead = connection;
         pump();
     }
 
@@ -2135,7 +2138,6 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         }
         BackendConnection connection = backend;
         backend = null;
-        leasedForHead = false;
         out.flush();  // the read-complete event of this burst will no longer reach this session
         giveBack(connection, Release.KEEP);
     }
@@ -2281,7 +2283,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
      * unit with neither its Sync nor a Flush yet cannot be answered that way and the client is closed with it.
      */
     private void answerInsteadOfRunning(ErrorResponse answer) {
-        leasedForHead = false;
+        leasedForHead = null;
         if (!answerHeadUnit(answer)) {
             fatal(ErrorResponse.fatal(answer.sqlState(), answer.message()).withDetail(answer.detail()));
             return;
