@@ -397,11 +397,18 @@ class RedisCacheIT {
         assertThat(wait(cache.put(key, CachedResult.of(CachedResultTest.frames(), before), ttl))).isTrue();
     }
 
-    /** How many Lua script calls (EVALSHA and EVAL) the Redis server has run, from its own command statistics. */
+    /**
+     * How many Lua script calls (EVALSHA and EVAL) reached the Redis server, from its own command statistics:
+     * {@code cmdstat_evalsha:calls=N,usec=…,rejected_calls=R,failed_calls=F}, where N counts the calls that ran
+     * (failed ones too) and R those refused before running.
+     */
     private static long scriptCalls() {
+        java.util.regex.Pattern counted =
+                java.util.regex.Pattern.compile("(?:^|[:,])(?:calls|rejected_calls)=(\\d+)");
         return admin.info("commandstats").lines()
                 .filter(each -> each.startsWith("cmdstat_evalsha:") || each.startsWith("cmdstat_eval:"))
-                .mapToLong(each -> Long.parseLong(each.replaceAll(".*calls=(\\d+).*", "$1")))
+                .flatMap(each -> counted.matcher(each).results())
+                .mapToLong(match -> Long.parseLong(match.group(1)))
                 .sum();
     }
 
