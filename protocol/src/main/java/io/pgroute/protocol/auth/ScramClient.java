@@ -4,10 +4,12 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
 
 /**
- * The client side of one SCRAM-SHA-256 exchange, for authenticating to a backend with a plaintext password.
- * Single use, not thread-safe.
+ * The client side of one SCRAM-SHA-256 exchange, for authenticating to a backend with a plaintext password, or
+ * with the {@link ScramKeys} a client proved to pgroute when the server stores the same verifier (the salt and
+ * iteration count it announces must be the keys'). Single use, not thread-safe.
  *
  * <pre>
  *   AuthenticationSASL         ─▶ SASLInitialResponse(mechanism(), clientFirst())
@@ -24,6 +26,7 @@ public final class ScramClient {
 
     private final String user;
     private final String password;
+    private final ScramKeys keys;
     private final byte[] tlsServerEndPoint;
     private final String clientNonce;
 
@@ -40,9 +43,22 @@ public final class ScramClient {
         this("", password, tlsServerEndPoint, Scram.newNonce());
     }
 
+    /**
+     * Logs in with {@code keys} instead of a password; the server must announce their salt and iteration count (else
+     * {@link #handleServerFirst} fails). With a non-null {@code tlsServerEndPoint}, SCRAM-SHA-256-PLUS.
+     */
+    public ScramClient(ScramKeys keys, byte[] tlsServerEndPoint) {
+        this("", null, Objects.requireNonNull(keys, "keys"), tlsServerEndPoint, Scram.newNonce());
+    }
+
     ScramClient(String user, String password, byte[] tlsServerEndPoint, String clientNonce) {
+        this(user, Objects.requireNonNull(password, "password"), null, tlsServerEndPoint, clientNonce);
+    }
+
+    private ScramClient(String user, String password, ScramKeys keys, byte[] tlsServerEndPoint, String clientNonce) {
         this.user = user;
         this.password = password;
+        this.keys = keys;
         this.tlsServerEndPoint = tlsServerEndPoint == null ? null : tlsServerEndPoint.clone();
         this.clientNonce = clientNonce;
     }
@@ -87,10 +103,15 @@ public final class ScramClient {
         byte[] salt = Scram.fromBase64(Scram.expect(attributes, 1, 's'), "salt");
         int iterations = parseIterations(Scram.expect(attributes, 2, 'i'));
 
-        byte[] saltedPassword = Scram.saltedPassword(SaslPrep.normalize(password), salt, iterations);
-        byte[] clientKey = Scram.hmac(saltedPassword, "Client Key");
+        ScramKeys used = keys != null ? keys : ScramKeys.fromPassword(password, salt, iterations);
+        if (!used.fits(salt, iterations)) {
+            throw ScramException.invalidProof("the server's SCRAM secret for this role has another salt or iteration "
+                    + "count than the scram_verifier pgroute checked the client with (the role's password was changed "
+                    + "or the verifier copied from another server)");
+        }
+        byte[] clientKey = used.clientKey();
         byte[] storedKey = Scram.sha256(clientKey);
-        byte[] serverKey = Scram.hmac(saltedPassword, "Server Key");
+        byte[] serverKey = used.serverKey();
         // client-final-message: c=base64(gs2-header [cbind-data]),r=nonce,p=base64(ClientProof)
         String withoutProof = "c=" + Scram.base64(channelBinding()) + ",r=" + nonce;
         String authMessage = clientFirstBare + "," + serverFirst + "," + withoutProof;

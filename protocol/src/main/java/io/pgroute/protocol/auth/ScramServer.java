@@ -36,6 +36,7 @@ public final class ScramServer {
     private String nonce;
     private String clientFirstBare;
     private String serverFirst;
+    private ScramKeys keys;
 
     /** Authenticates against {@code verifier}, without channel binding. */
     public ScramServer(ScramVerifier verifier) {
@@ -88,6 +89,15 @@ public final class ScramServer {
     /** The mechanisms to offer in AuthenticationSASL, most preferred first. */
     public List<String> mechanisms() {
         return tlsServerEndPoint != null ? List.of(Scram.MECHANISM_PLUS, Scram.MECHANISM) : List.of(Scram.MECHANISM);
+    }
+
+    /**
+     * The keys the client proved it holds, once the exchange finished successfully: with them a proxy logs in as the
+     * client to a server that stores this exchange's verifier.
+     */
+    public ScramKeys keys() {
+        requireState(State.DONE);
+        return keys;
     }
 
     /** Whether the exchange finished successfully. */
@@ -169,6 +179,7 @@ public final class ScramServer {
             throw ScramException.invalidProof("password authentication failed");
         }
         byte[] serverSignature = Scram.hmac(verifier.serverKey(), authMessage);
+        keys = ScramKeys.of(verifier, clientKey);
         state = State.DONE;
         return Scram.utf8("v=" + Scram.base64(serverSignature));
     }

@@ -88,6 +88,48 @@ class ScramTest {
     }
 
     @Test
+    void theKeysAClientProvedLogInToAServerStoringTheSameVerifier() {
+        ScramVerifier stored = ScramVerifier.fromPassword("s3cret");
+        ScramServer proxy = new ScramServer(stored);
+        assertThat(exchange(new ScramClient("s3cret"), proxy)).isTrue();
+        ScramKeys keys = proxy.keys();
+        assertThat(keys).isEqualTo(ScramKeys.fromPassword("s3cret", stored.salt(), stored.iterations()))
+                .hasToString("ScramKeys[iterations=4096, salt=" + Scram.base64(stored.salt()) + ", keys=***]");
+
+        // the server itself, twice (each exchange has its own nonces), over TLS too
+        assertThat(exchange(new ScramClient(keys, null), new ScramServer(stored))).isTrue();
+        assertThat(exchange(new ScramClient(keys, null), new ScramServer(stored))).isTrue();
+        assertThat(exchange(new ScramClient(keys, CERT_HASH), new ScramServer(stored, CERT_HASH))).isTrue();
+    }
+
+    @Test
+    void keysAreRefusedByAServerStoringAnotherVerifier() {
+        ScramServer proxy = new ScramServer(ScramVerifier.fromPassword("s3cret"));
+        assertThat(exchange(new ScramClient("s3cret"), proxy)).isTrue();
+
+        // the same password, set again on the server: another salt, which the keys cannot answer
+        ScramServer changed = new ScramServer(ScramVerifier.fromPassword("s3cret"));
+        ScramClient client = new ScramClient(proxy.keys(), null);
+        byte[] serverFirst = changed.handleClientFirst(client.mechanism(), client.clientFirst());
+        assertThatThrownBy(() -> client.handleServerFirst(serverFirst)).isInstanceOfSatisfying(ScramException.class,
+                e -> {
+                    assertThat(e.isInvalidProof()).isTrue();
+                    assertThat(e.getMessage()).contains("another salt or iteration count");
+                });
+        assertThat(client.isComplete()).isFalse();
+    }
+
+    @Test
+    void noKeysBeforeTheClientProvedItself() {
+        ScramServer server = ScramServer.forPassword("s3cret");
+        assertThatThrownBy(server::keys).isInstanceOf(IllegalStateException.class);
+        ScramClient client = new ScramClient("guess");
+        byte[] clientFinal = client.handleServerFirst(server.handleClientFirst(client.clientFirst()));
+        assertThatThrownBy(() -> server.handleClientFinal(clientFinal)).isInstanceOf(ScramException.class);
+        assertThatThrownBy(server::keys).isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
     void serverRejectsAWrongPassword() {
         ScramServer server = ScramServer.forPassword("s3cret");
         ScramClient client = new ScramClient("guess");

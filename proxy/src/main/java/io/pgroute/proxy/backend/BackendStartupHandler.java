@@ -129,12 +129,17 @@ final class BackendStartupHandler extends ChannelInboundHandlerAdapter {
                         "backend " + target.node() + " offers no SASL mechanism pgroute supports: "
                                 + sasl.mechanisms());
             }
-            scram = new ScramClient(requirePassword());
+            // without a password, the keys the client proved at its login (SCRAM passthrough)
+            scram = target.password() == null && target.scramKeys() != null
+                    ? new ScramClient(target.scramKeys(), null) : new ScramClient(requirePassword());
             ctx.writeAndFlush(new SASLInitialResponse("SCRAM-SHA-256", scram.clientFirst()));
         } else if (request instanceof AuthenticationSASLContinue next && scram != null) {
-            ctx.writeAndFlush(new SASLResponse(scram.handleServerFirst(next.data())));
+            ctx.writeAndFlush(new SASLResponse(scramStep(() -> scram.handleServerFirst(next.data()))));
         } else if (request instanceof AuthenticationSASLFinal last && scram != null) {
-            scram.verifyServerFinal(last.data());
+            scramStep(() -> {
+                scram.verifyServerFinal(last.data());
+                return null;
+            });
         } else {
             throw new PgrouteException(SqlState.SQLCLIENT_UNABLE_TO_ESTABLISH,
                     "backend " + target.node() + " asks for an authentication method pgroute does not support: "
@@ -142,7 +147,27 @@ final class BackendStartupHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /**
+     * One step of pgroute's side of the exchange: what it refuses (a server that does not know the password, keys
+     * of another verifier, a malformed message) fails the connection with 08001, as libpq's own checks fail it.
+     */
+    private <T> T scramStep(java.util.function.Supplier<T> step) {
+        try {
+            return step.get();
+        } catch (io.pgroute.protocol.auth.ScramException e) {
+            throw new PgrouteException(SqlState.SQLCLIENT_UNABLE_TO_ESTABLISH, "cannot log in to backend "
+                    + target.node() + " as role \"" + target.user() + "\": " + e.getMessage());
+        }
+    }
+
     private String requirePassword() {
+        if (target.password() == null && target.scramKeys() != null) {
+            // the client's SCRAM keys log in only where the server asks for SCRAM-SHA-256 too
+            throw new PgrouteException(SqlState.SQLCLIENT_UNABLE_TO_ESTABLISH,
+                    "backend " + target.node() + " asks for a password for role \"" + target.user()
+                            + "\" but proxy.yaml gives only its scram_verifier, which logs in where the server "
+                            + "authenticates with scram-sha-256 (pg_hba.conf)");
+        }
         if (target.password() == null) {
             throw new PgrouteException(SqlState.SQLCLIENT_UNABLE_TO_ESTABLISH,
                     "backend " + target.node() + " asks for a password for role \"" + target.user()

@@ -1,11 +1,13 @@
 package io.pgroute.proxy.backend;
 
+import io.pgroute.protocol.auth.ScramKeys;
 import java.util.Map;
 import java.util.Objects;
 
 /**
  * Where and as whom to open a backend connection: node address, backend database and role, the password for the
- * backend's authentication (may be null for trust), TLS mode and the startup parameters to send.
+ * backend's authentication (may be null for trust) or, without one, the SCRAM keys the client proved at its login
+ * (SCRAM passthrough), TLS mode and the startup parameters to send.
  *
  * <p>A value: equal fields, equal targets. Sessions look pools up by target and compare targets on every request,
  * so the hash is computed once, and {@link BackendPools#canonical} gives every session the same instance of equal
@@ -22,18 +24,26 @@ public final class BackendTarget {
     private final String database;
     private final String user;
     private final String password;
+    private final ScramKeys scramKeys;
     private final BackendTls tls;
     private final Map<String, String> startupParameters;
     private final int hash;
 
     public BackendTarget(String node, String host, int port, String database, String user, String password,
                          BackendTls tls, Map<String, String> startupParameters) {
+        this(node, host, port, database, user, password, null, tls, startupParameters);
+    }
+
+    /** @param scramKeys the keys to log in with when there is no {@code password} (null: none) */
+    public BackendTarget(String node, String host, int port, String database, String user, String password,
+                         ScramKeys scramKeys, BackendTls tls, Map<String, String> startupParameters) {
         this.node = node;
         this.host = host;
         this.port = port;
         this.database = database;
         this.user = user;
         this.password = password;
+        this.scramKeys = password == null ? scramKeys : null;
         this.tls = tls;
         this.startupParameters = Map.copyOf(startupParameters);
         int result = Objects.hashCode(node);
@@ -42,6 +52,7 @@ public final class BackendTarget {
         result = 31 * result + Objects.hashCode(database);
         result = 31 * result + Objects.hashCode(user);
         result = 31 * result + Objects.hashCode(password);
+        result = 31 * result + Objects.hashCode(this.scramKeys);
         result = 31 * result + Objects.hashCode(tls);
         this.hash = 31 * result + this.startupParameters.hashCode();
     }
@@ -74,6 +85,11 @@ public final class BackendTarget {
         return password;
     }
 
+    /** The SCRAM keys to log in with when there is no password, or null. */
+    public ScramKeys scramKeys() {
+        return scramKeys;
+    }
+
     public BackendTls tls() {
         return tls;
     }
@@ -91,7 +107,8 @@ public final class BackendTarget {
         return other instanceof BackendTarget that && hash == that.hash && port == that.port && tls == that.tls
                 && Objects.equals(node, that.node) && Objects.equals(host, that.host)
                 && Objects.equals(database, that.database) && Objects.equals(user, that.user)
-                && Objects.equals(password, that.password) && startupParameters.equals(that.startupParameters);
+                && Objects.equals(password, that.password) && Objects.equals(scramKeys, that.scramKeys)
+                && startupParameters.equals(that.startupParameters);
     }
 
     @Override

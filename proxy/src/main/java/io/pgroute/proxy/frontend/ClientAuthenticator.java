@@ -11,6 +11,7 @@ import io.pgroute.protocol.PgFrame;
 import io.pgroute.protocol.ProtocolException;
 import io.pgroute.protocol.SqlState;
 import io.pgroute.protocol.auth.ScramException;
+import io.pgroute.protocol.auth.ScramKeys;
 import io.pgroute.protocol.backend.AuthenticationMD5Password;
 import io.pgroute.protocol.backend.AuthenticationSASL;
 import io.pgroute.protocol.backend.AuthenticationSASLContinue;
@@ -143,7 +144,8 @@ final class ClientAuthenticator extends ChannelInboundHandlerAdapter {
                     return;
                 }
                 ctx.write(new AuthenticationSASLFinal(serverFinal));
-                succeed(ctx);
+                // a user known only by a verifier (the server's own rolpassword): its keys log in as it
+                succeed(ctx, userConfig.password() == null ? scram.keys() : null);
             }
         } catch (ScramException e) {
             if (e.isInvalidProof()) {
@@ -189,6 +191,11 @@ final class ClientAuthenticator extends ChannelInboundHandlerAdapter {
     }
 
     private void succeed(ChannelHandlerContext ctx) {
+        succeed(ctx, null);
+    }
+
+    /** @param keys the SCRAM keys the client proved, when pgroute has no password of its user; else null */
+    private void succeed(ChannelHandlerContext ctx, ScramKeys keys) {
         done = true;
         LoginTimeout.disarm(ctx.channel());
         FrameDecoder decoder = ctx.pipeline().get(FrameDecoder.class);
@@ -199,7 +206,7 @@ final class ClientAuthenticator extends ChannelInboundHandlerAdapter {
                     context.config().limits().maxReadQueryBytes());
         }
         LOGGER.debug("client authenticated user={} address={}", user, ClientAddress.of(ctx.channel()));
-        ctx.pipeline().replace(this, "starter", new SessionStarter(context, parameters, protocolMinor));
+        ctx.pipeline().replace(this, "starter", new SessionStarter(context, parameters, protocolMinor, keys));
     }
 
     private void failPassword(ChannelHandlerContext ctx, String why) {

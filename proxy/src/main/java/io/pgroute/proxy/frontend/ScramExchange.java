@@ -74,4 +74,9 @@ final class ScramExchange {
     byte[] last(byte[] clientFinal) {
         return server.handleClientFinal(clientFinal);
     }
+
+    /** The keys the client proved, after a successful {@link #last}: they log in to servers storing this verifier. */
+    io.pgroute.protocol.auth.ScramKeys keys() {
+        return server.keys();
+    }
 }

@@ -10,6 +10,7 @@ import io.pgroute.config.DatabaseConfig;
 import io.pgroute.config.UserConfig;
 import io.pgroute.protocol.PgFrame;
 import io.pgroute.protocol.SqlState;
+import io.pgroute.protocol.auth.ScramKeys;
 import io.pgroute.protocol.backend.AuthenticationOk;
 import io.pgroute.protocol.backend.BackendKeyData;
 import io.pgroute.protocol.backend.ErrorResponse;
@@ -52,13 +53,16 @@ final class SessionStarter extends ChannelInboundHandlerAdapter {
     private final ProxyContext context;
     private final Map<String, String> parameters;
     private final int protocolMinor;
+    private final ScramKeys clientKeys;
     private final Queue<PgFrame> early = new ArrayDeque<>();
     private boolean clientGone;
 
-    SessionStarter(ProxyContext context, Map<String, String> parameters, int protocolMinor) {
+    /** @param clientKeys the SCRAM keys the client proved at login when pgroute has no password of its user, or null */
+    SessionStarter(ProxyContext context, Map<String, String> parameters, int protocolMinor, ScramKeys clientKeys) {
         this.context = context;
         this.parameters = parameters;
         this.protocolMinor = protocolMinor;
+        this.clientKeys = clientKeys;
     }
 
     @Override
@@ -137,8 +141,10 @@ final class SessionStarter extends ChannelInboundHandlerAdapter {
         startup.remove("database");
         // replayed on each lease instead: clients that differ only in these share a pool
         startup.entrySet().removeIf(each -> SessionSettings.replayed(each.getKey(), each.getValue()));
+        // without a password for the client's own role, the keys it proved log in as it (SCRAM passthrough)
+        ScramKeys keys = password == null && backendUser.equals(user) ? clientKeys : null;
         return new BackendTarget(db.name() + "/primary", db.primary().host(), db.primary().port(), db.dbname(),
-                backendUser, password, tls(db.tls()), startup);
+                backendUser, password, keys, tls(db.tls()), startup);
     }
 
     private static BackendTarget.BackendTls tls(BackendTlsMode mode) {
