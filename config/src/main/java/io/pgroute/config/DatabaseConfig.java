@@ -14,9 +14,33 @@ import java.util.Objects;
  * @param user the role pgroute logs in as; null means the client's own user name
  * @param password the password for {@code user}; null means the client user's password from {@code users:}
  * @param tls TLS towards the servers, default {@link BackendTlsMode#DISABLE}
+ * @param monitorUser the role the control plane (health and lag probes, catalog, promotion) logs in as; null means
+ *     {@code user}
+ * @param monitorPassword the password for {@code monitorUser}; null with a null {@code monitorUser}
  */
 public record DatabaseConfig(String name, NodeConfig primary, List<NodeConfig> replicas, String dbname,
-        String user, String password, BackendTlsMode tls) {
+        String user, String password, BackendTlsMode tls, String monitorUser, String monitorPassword) {
+
+    /** A database whose control plane logs in as {@code user}. */
+    public DatabaseConfig(String name, NodeConfig primary, List<NodeConfig> replicas, String dbname, String user,
+                          String password, BackendTlsMode tls) {
+        this(name, primary, replicas, dbname, user, password, tls, null, null);
+    }
+
+    /** The role the control plane logs in as: {@code monitor_user}, else {@code user} (null: none). */
+    public String controlUser() {
+        return monitorUser != null ? monitorUser : user;
+    }
+
+    /** The password of {@link #controlUser()} (null: none). */
+    public String controlPassword() {
+        return monitorUser != null ? monitorPassword : password;
+    }
+
+    /** Whether the control plane has a role and password to log in with: health checks, lag, catalog. */
+    public boolean hasControlLogin() {
+        return controlUser() != null && controlPassword() != null;
+    }
 
     /** Checks required components and copies the replica list. */
     public DatabaseConfig {
@@ -36,6 +60,7 @@ public record DatabaseConfig(String name, NodeConfig primary, List<NodeConfig> r
     public String toString() {
         return "DatabaseConfig[name=" + name + ", primary=" + primary + ", replicas=" + replicas + ", dbname="
                 + dbname + ", user=" + user + ", password=" + (password == null ? "null" : "***") + ", tls=" + tls
+                + ", monitorUser=" + monitorUser + ", monitorPassword=" + (monitorPassword == null ? "null" : "***")
                 + "]";
     }
 
@@ -49,9 +74,17 @@ public record DatabaseConfig(String name, NodeConfig primary, List<NodeConfig> r
         String user = reader.has("user") ? reader.requiredString("user").orElse(null) : null;
         String password = reader.string("password").orElse(null);
         BackendTlsMode tls = reader.choice("tls", BackendTlsMode.class, BackendTlsMode.DISABLE);
+        String monitorUser = reader.has("monitor_user") ? reader.requiredString("monitor_user").orElse(null) : null;
+        String monitorPassword = reader.string("monitor_password").orElse(null);
+        if (monitorUser != null && monitorPassword == null) {
+            reader.problem("monitor_password", "is required with monitor_user");
+        }
+        if (monitorUser == null && monitorPassword != null && !reader.has("monitor_user")) {
+            reader.problem("monitor_password", "needs monitor_user (the control plane logs in as user with password)");
+        }
         reader.finish();
         // Without a primary a problem has been reported and the placeholder never leaves ConfigLoader.
         return new DatabaseConfig(name, primary == null ? NodeConfig.of("invalid", 1) : primary, replicas, dbname,
-                user, password, tls);
+                user, password, tls, monitorUser, monitorPassword);
     }
 }

@@ -323,6 +323,33 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void readsTheControlPlanesOwnLogin() throws Exception {
+        ProxyConfig config = ConfigLoader.parse("users: { app: { password: app } }\n"
+                + "databases:\n"
+                + "  own: { primary: { host: db }, monitor_user: watcher, monitor_password: w }\n"
+                + "  shared: { primary: { host: db }, user: svc, password: s }\n"
+                + "  none: { primary: { host: db } }\n", "x.yaml", name -> null);
+        DatabaseConfig own = config.databases().get("own");
+        assertThat(own.user()).isNull();
+        assertThat(own.controlUser()).isEqualTo("watcher");
+        assertThat(own.controlPassword()).isEqualTo("w");
+        assertThat(own.hasControlLogin()).isTrue();
+        assertThat(own.toString()).contains("monitorUser=watcher").doesNotContain("=w,", "=w]");
+        DatabaseConfig shared = config.databases().get("shared");
+        assertThat(shared.controlUser()).isEqualTo("svc");
+        assertThat(shared.controlPassword()).isEqualTo("s");
+        assertThat(config.databases().get("none").hasControlLogin()).isFalse();
+
+        assertThat(problems("users: { app: { password: app } }\n"
+                + "databases: { app: { primary: { host: db }, monitor_user: watcher } }\n", Map.of()))
+                .containsExactly("x.yaml:2: databases.app.monitor_password: is required with monitor_user");
+        assertThat(problems("users: { app: { password: app } }\n"
+                + "databases: { app: { primary: { host: db }, monitor_password: w } }\n", Map.of()))
+                .containsExactly("x.yaml:2: databases.app.monitor_password: needs monitor_user (the control plane "
+                        + "logs in as user with password)");
+    }
+
+    @Test
     void disablesMetricsOnRequest() throws Exception {
         ProxyConfig config = ConfigLoader.parse(MINIMAL + "metrics: { enabled: false }\n", "x.yaml", name -> null);
 

@@ -50,8 +50,7 @@ final class ConfigReport {
                 if (each.getName().equals("name") && last.equals(String.valueOf(child))) {
                     continue;  // the name of an entry of users: or databases:, already its key
                 }
-                walk(result, section, join(key, snake(each.getName())), child,
-                        SECRET_COMPONENTS.contains(each.getName()));
+                walk(result, section, join(key, snake(each.getName())), child, isSecret(each.getName()));
             }
         } else if (value instanceof Map<?, ?> map && !map.isEmpty() && isComposite(map.values())) {
             map.forEach((name, child) -> walk(result, section, join(key, String.valueOf(name)), child, false));
@@ -65,6 +64,11 @@ final class ConfigReport {
                     : text(value);
             result.row(section, key, secret && value != null ? MASK : shown);
         }
+    }
+
+    /** A password of any kind (monitorPassword too) or a verifier: never shown. */
+    private static boolean isSecret(String component) {
+        return SECRET_COMPONENTS.contains(component) || component.endsWith("Password");
     }
 
     private static boolean isComposite(Collection<?> values) {

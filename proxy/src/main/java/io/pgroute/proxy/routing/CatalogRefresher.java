@@ -11,6 +11,10 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -28,10 +32,10 @@ import java.util.function.Consumer;
  * same thread, and hands it to the listener (the result cache); a failed read keeps the previous one. The cache calls
  * {@link #refreshNow()} after it sees DDL, so that it need not wait for the next period.
  *
- * <p>Each refresh also asks its session, a new one of the database's role, for {@code default_transaction_isolation}
- * and {@code synchronous_commit}: what {@code ALTER ROLE … SET}, {@code ALTER DATABASE … SET} and the server's
- * configuration make them for every session pgroute opens (see {@link #onDefaultIsolation},
- * {@link #onSynchronousCommit}).
+ * <p>Each refresh also reads what {@code default_transaction_isolation} and {@code synchronous_commit} are for a new
+ * session of each role: {@code ALTER ROLE … SET}, {@code ALTER DATABASE … SET} and the server's configuration
+ * ({@link RoleDefaults}; see {@link #onRoleDefaults}), so that sessions of roles other than the refresher's own are
+ * judged right too.
  */
 public final class CatalogRefresher implements AutoCloseable {
 
@@ -44,8 +48,7 @@ public final class CatalogRefresher implements AutoCloseable {
     private final AtomicBoolean extraRefreshPending = new AtomicBoolean();
     private volatile boolean loadedOnce;
     private boolean relationsLoadedOnce; // only the refresher thread reads or writes it
-    private volatile Consumer<String> isolationListener;
-    private volatile Consumer<String> synchronousCommitListener;
+    private volatile Consumer<RoleDefaults> defaultsListener;
     /** The node the catalog is read from: the one that takes writes (it may change: see {@link #readFrom}). */
     private volatile java.util.function.Supplier<io.pgroute.config.NodeConfig> primary;
 
@@ -102,20 +105,11 @@ public final class CatalogRefresher implements AutoCloseable {
     }
 
     /**
-     * Passes the {@code default_transaction_isolation} each refresh finds (lower case, as {@code SHOW} gives it) to
-     * {@code listener}, on the refresher's thread. Set it before {@link #start}.
+     * Passes the {@link RoleDefaults} each refresh finds to {@code listener}, on the refresher's thread. Set it before
+     * {@link #start}.
      */
-    public CatalogRefresher onDefaultIsolation(Consumer<String> listener) {
-        this.isolationListener = listener;
-        return this;
-    }
-
-    /**
-     * Passes the {@code synchronous_commit} each refresh finds to {@code listener}, on the refresher's thread. Set it
-     * before {@link #start}.
-     */
-    public CatalogRefresher onSynchronousCommit(Consumer<String> listener) {
-        this.synchronousCommitListener = listener;
+    public CatalogRefresher onRoleDefaults(Consumer<RoleDefaults> listener) {
+        this.defaultsListener = listener;
         return this;
     }
 
@@ -125,7 +119,7 @@ public final class CatalogRefresher implements AutoCloseable {
 
     private void refresh() {
         // the database's TLS mode, as the monitor's and the data path's connections (pgjdbc's own default before)
-        Properties props = JdbcEndpoint.login(database.user(), database.password(), database.tls(),
+        Properties props = JdbcEndpoint.login(database.controlUser(), database.controlPassword(), database.tls(),
                 "pgroute catalog", "5", "30");
         io.pgroute.config.NodeConfig node = primary.get();
         String url = JdbcEndpoint.url(node, database.dbname());
@@ -155,23 +149,41 @@ public final class CatalogRefresher implements AutoCloseable {
         }
     }
 
+    /** Settings rows of this database's and of every database's, by role (null: every role). */
+    private static final String ROLE_SETTINGS = "SELECT r.rolname, s.setdatabase <> 0, s.setconfig"
+            + " FROM pg_catalog.pg_db_role_setting s LEFT JOIN pg_catalog.pg_roles r ON r.oid = s.setrole"
+            + " WHERE s.setdatabase IN (0, (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database()))";
+    /**
+     * The server's values under the database's and the roles' own: this session's, unless a role or database setting
+     * made them (then the built-in value; the configuration file's is not readable without privileges).
+     */
+    private static final String SERVER_SETTINGS = "SELECT name, CASE WHEN source IN ('database', 'user',"
+            + " 'database user', 'client', 'session') THEN boot_val ELSE setting END FROM pg_catalog.pg_settings"
+            + " WHERE name IN ('" + RoleDefaults.ISOLATION + "', '" + RoleDefaults.SYNCHRONOUS_COMMIT + "')";
+
     private void refreshDefaults(Connection connection) {
-        Consumer<String> isolation = isolationListener;
-        Consumer<String> synchronousCommit = synchronousCommitListener;
-        if (isolation == null && synchronousCommit == null) {
+        Consumer<RoleDefaults> listener = defaultsListener;
+        if (listener == null) {
             return;
         }
-        try (java.sql.Statement statement = connection.createStatement();
-             java.sql.ResultSet rows = statement.executeQuery("SELECT current_setting('default_transaction_isolation'),"
-                     + " current_setting('synchronous_commit')")) {
-            if (rows.next()) {
-                if (isolation != null) {
-                    isolation.accept(rows.getString(1));
-                }
-                if (synchronousCommit != null) {
-                    synchronousCommit.accept(rows.getString(2));
+        try (java.sql.Statement statement = connection.createStatement()) {
+            List<RoleDefaults.Row> rows = new ArrayList<>();
+            try (java.sql.ResultSet result = statement.executeQuery(ROLE_SETTINGS)) {
+                while (result.next()) {
+                    java.sql.Array settings = result.getArray(3);
+                    rows.add(new RoleDefaults.Row(result.getString(1), result.getBoolean(2),
+                            settings == null ? List.of() : List.of((String[]) settings.getArray())));
                 }
             }
+            Map<String, String> server = new HashMap<>();
+            try (java.sql.ResultSet result = statement.executeQuery(SERVER_SETTINGS)) {
+                while (result.next()) {
+                    server.put(result.getString(1), result.getString(2));
+                }
+            }
+            RoleDefaults defaults = RoleDefaults.of(rows, server);
+            LOGGER.debug("session defaults of database={}: {}", database.name(), defaults);
+            listener.accept(defaults);
         } catch (SQLException | RuntimeException e) {
             LOGGER.warn("cannot read the session defaults of database={} ({}); keeping the previous ones",
                     database.name(), e.getMessage());

@@ -39,16 +39,12 @@ public final class DatabaseRouting implements AutoCloseable {
     /** Reads the relation catalog again at once (after DDL); nothing until the control plane set it. */
     private volatile Runnable reloadRelations = () -> { };
     /**
-     * Whether a new session of the database's role is serializable by default ({@code ALTER ROLE … SET
-     * default_transaction_isolation}, {@code ALTER DATABASE …}, the server's configuration), as the control plane last
-     * read it on the primary. No standby runs a serializable transaction (COMPAT R2).
+     * What a new session of each role starts with: serializable by default ({@code ALTER ROLE … SET
+     * default_transaction_isolation}, {@code ALTER DATABASE …}, the server's configuration; no standby runs a
+     * serializable transaction, COMPAT R2) or committing asynchronously ({@code synchronous_commit = off}), as the
+     * control plane last read it on the primary.
      */
-    private volatile boolean serializableDefault;
-    /**
-     * Whether a new session of the database's role commits asynchronously by default ({@code synchronous_commit =
-     * off} by {@code ALTER ROLE}, {@code ALTER DATABASE} or the configuration), as the control plane last read it.
-     */
-    private volatile boolean asynchronousDefault;
+    private volatile RoleDefaults roleDefaults = RoleDefaults.BUILT_IN;
     /** When a session last sent or ended a write it committed asynchronously (0: never). */
     private volatile long asynchronousNotedNanos;
     /** When a replica last refused a read as serializable (0: never); see {@link #replicaRefusedSerializable}. */
@@ -132,19 +128,14 @@ public final class DatabaseRouting implements AutoCloseable {
         reloadRelations.run();
     }
 
-    /** The control plane read {@code default_transaction_isolation} in a new session of the database's role. */
-    public void defaultIsolation(String value) {
-        serializableDefault = value != null && value.strip().equalsIgnoreCase("serializable");
+    /** The control plane read what new sessions of each role start with. */
+    public void roleDefaults(RoleDefaults defaults) {
+        roleDefaults = defaults;
     }
 
-    /** The control plane read {@code synchronous_commit} in a new session of the database's role. */
-    public void defaultSynchronousCommit(String value) {
-        asynchronousDefault = value != null && value.strip().equalsIgnoreCase("off");
-    }
-
-    /** Whether a session that did not set {@code synchronous_commit} itself commits asynchronously. */
-    public boolean asynchronousByDefault() {
-        return asynchronousDefault;
+    /** Whether a session of {@code role} that did not set {@code synchronous_commit} itself commits asynchronously. */
+    public boolean asynchronousByDefault(String role) {
+        return roleDefaults.asynchronous(role);
     }
 
     /**
@@ -157,12 +148,13 @@ public final class DatabaseRouting implements AutoCloseable {
     }
 
     /**
-     * Whether a commit visible on the primary at {@code sinceNanos} may not be written yet: the database commits
-     * asynchronously by default, or a session committed so less than the WAL writer's bound before (a commit made
+     * Whether a commit visible on the primary at {@code sinceNanos} may not be written yet: a role the database's
+     * sessions may log in as commits asynchronously by default, or a session committed so less than the WAL writer's
+     * bound before (a commit made
      * through another pgroute or directly with {@code synchronous_commit = off} set in the session is not seen).
      */
     public boolean mayCommitAsynchronously(long sinceNanos) {
-        if (asynchronousDefault) {
+        if (roleDefaults.anyAsynchronous()) {
             return true;
         }
         long noted = asynchronousNotedNanos;
@@ -182,11 +174,11 @@ public final class DatabaseRouting implements AutoCloseable {
     }
 
     /**
-     * Whether a session that did not set {@code default_transaction_isolation} itself runs serializable transactions
-     * by default: as the control plane read it, or as a replica's refusal showed recently.
+     * Whether a session of {@code role} that did not set {@code default_transaction_isolation} itself runs
+     * serializable transactions by default: as the control plane read it, or as a replica's refusal showed recently.
      */
-    public boolean serializableByDefault() {
-        if (serializableDefault) {
+    public boolean serializableByDefault(String role) {
+        if (roleDefaults.serializable(role)) {
             return true;
         }
         long refused = serializableRefusedNanos;

@@ -80,8 +80,10 @@ final class ConfigReloader {
             }
             if (!before.primary().equals(each.primary()) || !before.dbname().equals(each.dbname())
                     || !Objects.equals(before.user(), each.user()) || !Objects.equals(before.password(),
-                    each.password()) || before.tls() != each.tls()) {
-                restart.add("databases." + each.name() + " primary, dbname, user, password or tls");
+                    each.password()) || before.tls() != each.tls()
+                    || !Objects.equals(before.monitorUser(), each.monitorUser())
+                    || !Objects.equals(before.monitorPassword(), each.monitorPassword())) {
+                restart.add("databases." + each.name() + " primary, dbname, user, password, tls or monitor_user");
                 continue;
             }
             if (!before.replicas().equals(each.replicas()) || !current.routing().equals(next.routing())) {

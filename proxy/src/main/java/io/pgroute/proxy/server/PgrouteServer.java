@@ -128,10 +128,10 @@ public final class PgrouteServer implements AutoCloseable {
                                                         ResultCache cache, Map<String, DatabaseRouting> routing) {
         List<CatalogRefresher> result = new ArrayList<>();
         for (DatabaseConfig each : config.databases().values()) {
-            if (each.user() == null || each.password() == null) {
+            if (!each.hasControlLogin()) {
                 if (cache != null && cache.enabledFor(each.name())) {
-                    LOGGER.warn("database {} has no user/password of its own: its catalog cannot be read, so "
-                            + "nothing in it is cached", each.name());
+                    LOGGER.warn("database {} has no user/password (or monitor_user/monitor_password) of its own: its "
+                            + "catalog cannot be read, so nothing in it is cached", each.name());
                 }
                 continue;
             }
@@ -156,8 +156,7 @@ public final class PgrouteServer implements AutoCloseable {
             }
             if (reads != null) {
                 reads.onReloadRelations(refresher::refreshNow);
-                refresher.onDefaultIsolation(reads::defaultIsolation);
-                refresher.onSynchronousCommit(reads::defaultSynchronousCommit);
+                refresher.onRoleDefaults(reads::roleDefaults);
                 refresher.readFrom(reads::primaryNode);
             }
             result.add(refresher.start(config.routing().catalogRefresh()));
@@ -191,12 +190,13 @@ public final class PgrouteServer implements AutoCloseable {
         if (database.replicas().isEmpty()) {
             return null;
         }
-        if (database.user() == null || database.password() == null) {
-            LOGGER.warn("database {} has replicas but no user/password for monitoring them: reads stay on "
-                    + "the primary", database.name());
+        if (!database.hasControlLogin()) {
+            LOGGER.warn("database {} has replicas but no user/password (or monitor_user/monitor_password) for "
+                    + "monitoring them: reads stay on the primary", database.name());
             return null;
         }
-        NodeMonitor result = new NodeMonitor(database, config.routing(), database.user(), database.password());
+        NodeMonitor result = new NodeMonitor(database, config.routing(), database.controlUser(),
+                database.controlPassword());
         if (before != null) {
             result.assumePrimary(before.primaryNode());
         }
@@ -204,7 +204,8 @@ public final class PgrouteServer implements AutoCloseable {
             String owner = ProcessHandle.current().pid() + "@" + config.listen().host() + ":" + config.listen().port();
             Promoter.Lock lock = cache == null ? null
                     : ttl -> cache.redis().tryLock(database.name(), "promotion", owner, ttl);
-            result.attach(new Promoter(database, config.routing(), result, database.user(), database.password(), lock)
+            result.attach(new Promoter(database, config.routing(), result, database.controlUser(),
+                    database.controlPassword(), lock)
                     .start());
         }
         result.addListener(new DownReplicaCloser(database.name(), pools));

@@ -214,7 +214,7 @@ public final class SessionRouting {
 
     /** {@link DatabaseRouting#asynchronousByDefault}; false without replicas. */
     public boolean asynchronousByDefault() {
-        return database != null && database.asynchronousByDefault();
+        return database != null && database.asynchronousByDefault(template.user());
     }
 
     /** {@link DatabaseRouting#noteAsynchronousCommit}; nothing without replicas. */
@@ -226,7 +226,7 @@ public final class SessionRouting {
 
     /** {@link DatabaseRouting#serializableByDefault}; false without replicas. */
     public boolean serializableByDefault() {
-        return database != null && database.serializableByDefault();
+        return database != null && database.serializableByDefault(template.user());
     }
 
     /** {@link DatabaseRouting#replicaRefusedSerializable}. */

@@ -70,22 +70,12 @@ final class SettingDefault {
 
     /** {@code value} as written in a SET or an option ({@code 'Serializable'}, {@code "serializable"}) names it. */
     static boolean isSerializable(String value) {
-        return unquoted(value).equals("serializable");
+        return io.pgroute.proxy.routing.RoleDefaults.isSerializable(value);
     }
 
-    /**
-     * {@code value}, written as in a SET or an option, is one {@code synchronous_commit} reads as off (its enum takes
-     * these spellings, in any case, and no abbreviation).
-     */
+    /** {@code value}, written as in a SET or an option, is one {@code synchronous_commit} reads as off. */
     static boolean isOff(String value) {
-        return switch (unquoted(value)) {
-            case "off", "false", "no", "0" -> true;
-            default -> false;
-        };
-    }
-
-    private static String unquoted(String value) {
-        return value == null ? "" : value.replace("'", "").replace("\"", "").strip().toLowerCase(Locale.ROOT);
+        return io.pgroute.proxy.routing.RoleDefaults.isOff(value);
     }
 
     /**

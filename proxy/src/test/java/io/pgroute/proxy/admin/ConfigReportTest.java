@@ -22,6 +22,8 @@ class ConfigReportTest {
                   - { host: 10.0.0.2, port: 5433, zone: b }
                 user: app
                 password: dbpw
+                monitor_user: watcher
+                monitor_password: watchpw
             routing: { max_lag: 1500ms }
             cache:
               enabled: true
@@ -65,11 +67,13 @@ class ConfigReportTest {
         assertThat(value("users", "app.password")).isEqualTo("***");
         assertThat(value("users", "admin.password")).isEqualTo("***");
         assertThat(value("databases", "app.password")).isEqualTo("***");
+        assertThat(value("databases", "app.monitor_user")).isEqualTo("watcher");
+        assertThat(value("databases", "app.monitor_password")).isEqualTo("***");
         assertThat(value("cache", "redis")).isEqualTo("[redis://***@10.0.0.9:6379]");
         List<Object> values = result.column("value");
         assertThat(values).noneMatch(each -> each != null && (each.toString().contains("s3cret")
                 || each.toString().contains("adminpw") || each.toString().contains("dbpw")
-                || each.toString().contains("redispw")));
+                || each.toString().contains("redispw") || each.toString().contains("watchpw")));
     }
 
     @Test

@@ -42,7 +42,7 @@ class AsynchronousCommitIT {
                 "GRANT SELECT, INSERT, UPDATE ON async_rows TO " + ROLE,
                 "GRANT USAGE ON SEQUENCE async_rows_id_seq TO " + ROLE,
                 "ALTER ROLE " + ROLE + " SET synchronous_commit = off");
-        Awaitility.await().atMost(DEADLINE).until(() -> server.routing("app").asynchronousByDefault()
+        Awaitility.await().atMost(DEADLINE).until(() -> server.routing("app").asynchronousByDefault(ROLE)
                 && server.routing("app").monitor().state().replicas().stream().allMatch(NodeState::eligible));
     }
 

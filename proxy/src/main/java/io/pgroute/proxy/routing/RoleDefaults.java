@@ -1,0 +1,129 @@
+package io.pgroute.proxy.routing;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * What a new session of each role starts with in one database, for the settings read placement depends on
+ * ({@code default_transaction_isolation}, {@code synchronous_commit}): as PostgreSQL applies them at login,
+ * {@code ALTER ROLE … IN DATABASE … SET} first, then {@code ALTER ROLE … SET}, then {@code ALTER DATABASE … SET}, then
+ * {@code ALTER ROLE ALL SET}, then the server's configuration (PostgreSQL's {@code process_settings} order). Read from {@code pg_db_role_setting} by the catalog refresher, whichever role it logs in
+ * as, so that sessions logging in as other roles (the clients' own, without {@code databases.*.user}) are judged by
+ * their own defaults. Immutable.
+ */
+public final class RoleDefaults {
+
+    static final String ISOLATION = "default_transaction_isolation";
+    static final String SYNCHRONOUS_COMMIT = "synchronous_commit";
+
+    /** Before the first read: PostgreSQL's built-in defaults (read committed, synchronous). */
+    public static final RoleDefaults BUILT_IN = new RoleDefaults(Map.of(), Map.of(), Map.of());
+
+    /**
+     * One row of {@code pg_db_role_setting}: {@code role} null for every role ({@code ALTER DATABASE … SET} with
+     * {@code inDatabase}, {@code ALTER ROLE ALL SET} without), {@code inDatabase} false for every database.
+     */
+    public record Row(String role, boolean inDatabase, List<String> settings) {
+    }
+
+    private final Map<String, Map<String, String>> byRole;
+    private final Map<String, String> database;
+    private final Map<String, String> server;
+    private final boolean anyAsynchronous;
+
+    private RoleDefaults(Map<String, Map<String, String>> byRole, Map<String, String> database,
+                         Map<String, String> server) {
+        this.byRole = byRole;
+        this.database = database;
+        this.server = server;
+        boolean any = isOff(database.get(SYNCHRONOUS_COMMIT))
+                || (!database.containsKey(SYNCHRONOUS_COMMIT) && isOff(server.get(SYNCHRONOUS_COMMIT)));
+        for (Map<String, String> each : byRole.values()) {
+            any |= isOff(each.get(SYNCHRONOUS_COMMIT));
+        }
+        this.anyAsynchronous = any;
+    }
+
+    /**
+     * The defaults from {@code rows} (those of this database and of all databases) over the server's own values
+     * ({@code server}: name to value, the configuration's, not a role's or the database's).
+     */
+    public static RoleDefaults of(List<Row> rows, Map<String, String> server) {
+        Map<String, Map<String, String>> roleInDatabase = new HashMap<>();
+        Map<String, Map<String, String>> role = new HashMap<>();
+        Map<String, String> database = new HashMap<>();
+        Map<String, String> allRoles = new HashMap<>();
+        for (Row each : rows) {
+            Map<String, String> target = each.role() == null ? (each.inDatabase() ? database : allRoles)
+                    : (each.inDatabase() ? roleInDatabase : role).computeIfAbsent(each.role(), key -> new HashMap<>());
+            for (String setting : each.settings()) {
+                int equals = setting.indexOf('=');
+                if (equals > 0) {
+                    String name = setting.substring(0, equals).strip().toLowerCase(Locale.ROOT);
+                    if (name.equals(ISOLATION) || name.equals(SYNCHRONOUS_COMMIT)) {
+                        target.put(name, setting.substring(equals + 1));
+                    }
+                }
+            }
+        }
+        Map<String, Map<String, String>> byRole = new HashMap<>();
+        role.forEach((name, values) -> byRole.computeIfAbsent(name, key -> new HashMap<>()).putAll(values));
+        roleInDatabase.forEach((name, values) -> byRole.computeIfAbsent(name, key -> new HashMap<>()).putAll(values));
+        Map<String, String> serverValues = new HashMap<>();
+        server.forEach((name, value) -> serverValues.put(name.toLowerCase(Locale.ROOT), value));
+        serverValues.putAll(allRoles);  // ALTER ROLE ALL SET: over the configuration, under everything else
+        byRole.replaceAll((name, values) -> Map.copyOf(values));
+        return new RoleDefaults(Map.copyOf(byRole), Map.copyOf(database), Map.copyOf(serverValues));
+    }
+
+    /** The value a new session of {@code role} starts with, or null when not known (the built-in default). */
+    String value(String role, String name) {
+        Map<String, String> own = role == null ? null : byRole.get(role);
+        if (own != null && own.containsKey(name)) {
+            return own.get(name);
+        }
+        return database.containsKey(name) ? database.get(name) : server.get(name);
+    }
+
+    /** Whether a session of {@code role} runs serializable transactions unless it says otherwise. */
+    public boolean serializable(String role) {
+        return isSerializable(value(role, ISOLATION));
+    }
+
+    /** Whether a session of {@code role} commits asynchronously unless it says otherwise. */
+    public boolean asynchronous(String role) {
+        return isOff(value(role, SYNCHRONOUS_COMMIT));
+    }
+
+    /** Whether a session of any role may commit asynchronously by default. */
+    public boolean anyAsynchronous() {
+        return anyAsynchronous;
+    }
+
+    /** {@code value} as written in a SET, an option or a role's setting ({@code 'Serializable'}) names serializable. */
+    public static boolean isSerializable(String value) {
+        return unquoted(value).equals("serializable");
+    }
+
+    /**
+     * {@code value}, written as in a SET, an option or a role's setting, is one {@code synchronous_commit} reads as
+     * off (its enum takes these spellings, in any case, and no abbreviation).
+     */
+    public static boolean isOff(String value) {
+        return switch (unquoted(value)) {
+            case "off", "false", "no", "0" -> true;
+            default -> false;
+        };
+    }
+
+    private static String unquoted(String value) {
+        return value == null ? "" : value.replace("'", "").replace("\"", "").strip().toLowerCase(Locale.ROOT);
+    }
+
+    @Override
+    public String toString() {
+        return "RoleDefaults[roles=" + byRole + ", database=" + database + ", server=" + server + "]";
+    }
+}
