@@ -17,14 +17,17 @@ import java.util.Objects;
  * @param monitorUser the role the control plane (health and lag probes, catalog, promotion) logs in as; null means
  *     {@code user}
  * @param monitorPassword the password for {@code monitorUser}; null with a null {@code monitorUser}
+ * @param authQuery the query that gives the stored secret of a user proxy.yaml does not list ({@code $1}: its name),
+ *     run by the control plane on the primary; null: such users are unknown
  */
 public record DatabaseConfig(String name, NodeConfig primary, List<NodeConfig> replicas, String dbname,
-        String user, String password, BackendTlsMode tls, String monitorUser, String monitorPassword) {
+        String user, String password, BackendTlsMode tls, String monitorUser, String monitorPassword,
+        String authQuery) {
 
-    /** A database whose control plane logs in as {@code user}. */
+    /** A database whose control plane logs in as {@code user}, without an auth query. */
     public DatabaseConfig(String name, NodeConfig primary, List<NodeConfig> replicas, String dbname, String user,
                           String password, BackendTlsMode tls) {
-        this(name, primary, replicas, dbname, user, password, tls, null, null);
+        this(name, primary, replicas, dbname, user, password, tls, null, null, null);
     }
 
     /** The role the control plane logs in as: {@code monitor_user}, else {@code user} (null: none). */
@@ -61,7 +64,7 @@ public record DatabaseConfig(String name, NodeConfig primary, List<NodeConfig> r
         return "DatabaseConfig[name=" + name + ", primary=" + primary + ", replicas=" + replicas + ", dbname="
                 + dbname + ", user=" + user + ", password=" + (password == null ? "null" : "***") + ", tls=" + tls
                 + ", monitorUser=" + monitorUser + ", monitorPassword=" + (monitorPassword == null ? "null" : "***")
-                + "]";
+                + ", authQuery=" + authQuery + "]";
     }
 
     static DatabaseConfig read(String name, MappingReader reader) {
@@ -82,9 +85,19 @@ public record DatabaseConfig(String name, NodeConfig primary, List<NodeConfig> r
         if (monitorUser == null && monitorPassword != null && !reader.has("monitor_user")) {
             reader.problem("monitor_password", "needs monitor_user (the control plane logs in as user with password)");
         }
+        String authQuery = reader.has("auth_query") ? reader.requiredString("auth_query").orElse(null) : null;
+        if (authQuery != null && !authQuery.contains("$1")) {
+            reader.problem("auth_query", "must take the user name as $1, such as SELECT usename, passwd FROM "
+                    + "pgroute.user_secret($1)");
+        }
+        boolean controlLogin = monitorUser != null ? monitorPassword != null : user != null && password != null;
+        if (authQuery != null && !controlLogin) {
+            reader.problem("auth_query", "needs a login to run it: monitor_user and monitor_password (or user and "
+                    + "password)");
+        }
         reader.finish();
         // Without a primary a problem has been reported and the placeholder never leaves ConfigLoader.
         return new DatabaseConfig(name, primary == null ? NodeConfig.of("invalid", 1) : primary, replicas, dbname,
-                user, password, tls, monitorUser, monitorPassword);
+                user, password, tls, monitorUser, monitorPassword, authQuery);
     }
 }

@@ -344,6 +344,15 @@ class ConfigLoaderTest {
                 + "databases: { app: { primary: { host: db }, monitor_user: watcher } }\n", Map.of()))
                 .containsExactly("x.yaml:2: databases.app.monitor_password: is required with monitor_user");
         assertThat(problems("users: { app: { password: app } }\n"
+                + "databases: { app: { primary: { host: db }, auth_query: \"SELECT 1\" } }\n", Map.of()))
+                .containsExactly("x.yaml:2: databases.app.auth_query: must take the user name as $1, such as SELECT "
+                                + "usename, passwd FROM pgroute.user_secret($1)",
+                        "x.yaml:2: databases.app.auth_query: needs a login to run it: monitor_user and "
+                                + "monitor_password (or user and password)");
+        assertThat(ConfigLoader.parse("users: { app: { password: app } }\ndatabases: { app: { primary: { host: db },"
+                + " monitor_user: w, monitor_password: w, auth_query: \"SELECT * FROM f($1)\" } }\n", "x.yaml",
+                name -> null).databases().get("app").authQuery()).isEqualTo("SELECT * FROM f($1)");
+        assertThat(problems("users: { app: { password: app } }\n"
                 + "databases: { app: { primary: { host: db }, monitor_password: w } }\n", Map.of()))
                 .containsExactly("x.yaml:2: databases.app.monitor_password: needs monitor_user (the control plane "
                         + "logs in as user with password)");

@@ -32,7 +32,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.Map;
 
 /**
- * Authenticates a client against the users in proxy.yaml (SCRAM-SHA-256, md5 or trust). An unknown user goes
+ * Authenticates a client against the users in proxy.yaml (SCRAM-SHA-256, md5 or trust), or, for a user not listed
+ * there, against the verifier its database's {@code auth_query} finds on the server. An unknown user goes
  * through the same SCRAM exchange and fails like a wrong password, as PostgreSQL does, so user names cannot be
  * probed. On success it hands over to {@link SessionStarter}; a wrong password gets 28P01.
  *
@@ -51,7 +52,8 @@ final class ClientAuthenticator extends ChannelInboundHandlerAdapter {
     private final Map<String, String> parameters;
     private final int protocolMinor;
     private final String user;
-    private final UserConfig userConfig;
+    /** The user's entry in proxy.yaml, or the one its database's auth_query gave; null for an unknown user. */
+    private UserConfig userConfig;
     private ScramExchange scram;
     private byte[] md5Salt;
     private boolean done;
@@ -66,6 +68,51 @@ final class ClientAuthenticator extends ChannelInboundHandlerAdapter {
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
+        io.pgroute.proxy.routing.AuthQuery lookup = userConfig == null
+                ? context.authQuery(parameters.get("database")) : null;
+        if (lookup != null) {
+            lookUp(ctx, lookup);
+        } else {
+            begin(ctx);
+        }
+    }
+
+    /**
+     * A user proxy.yaml does not list, of a database with an {@code auth_query}: its secret comes from the server. A
+     * SCRAM-SHA-256 verifier makes it a user like one listed with its {@code scram_verifier} (whose keys then log in
+     * to the servers); no row, or another kind of secret (md5, none), leaves it unknown, which fails like a wrong
+     * password. A lookup that fails ends the login with 08001: nothing can tell whether the password is right.
+     */
+    private void lookUp(ChannelHandlerContext ctx, io.pgroute.proxy.routing.AuthQuery lookup) {
+        ctx.channel().config().setAutoRead(false);
+        lookup.secret(user).whenComplete((secret, failure) -> ctx.executor().execute(() -> {
+            if (done || !ctx.channel().isActive()) {
+                return;
+            }
+            ctx.channel().config().setAutoRead(true);
+            if (failure != null) {
+                LOGGER.info("cannot authenticate user={} address={}: auth_query failed", user,
+                        ClientAddress.of(ctx.channel()));
+                refuse(ctx, ErrorResponse.fatal(SqlState.SQLCLIENT_UNABLE_TO_ESTABLISH,
+                        "could not look up the password of user \"" + user + "\" on the server"));
+                return;
+            }
+            if (secret.isPresent() && io.pgroute.protocol.auth.ScramVerifier.isVerifier(secret.get())) {
+                try {
+                    io.pgroute.protocol.auth.ScramVerifier.parse(secret.get());
+                    userConfig = new UserConfig(user, null, secret.get(), AuthMethod.SCRAM_SHA_256, false);
+                } catch (IllegalArgumentException e) {
+                    LOGGER.warn("auth_query gave user={} a malformed SCRAM verifier: {}", user, e.getMessage());
+                }
+            } else if (secret.isPresent()) {
+                LOGGER.info("auth_query gave user={} a secret that is not a SCRAM-SHA-256 verifier (md5?): pgroute "
+                        + "cannot check its password", user);
+            }
+            begin(ctx);
+        }));
+    }
+
+    private void begin(ChannelHandlerContext ctx) {
         AuthMethod method = userConfig == null ? AuthMethod.SCRAM_SHA_256 : userConfig.auth();
         switch (method) {
             case TRUST -> succeed(ctx);

@@ -82,8 +82,10 @@ final class ConfigReloader {
                     || !Objects.equals(before.user(), each.user()) || !Objects.equals(before.password(),
                     each.password()) || before.tls() != each.tls()
                     || !Objects.equals(before.monitorUser(), each.monitorUser())
-                    || !Objects.equals(before.monitorPassword(), each.monitorPassword())) {
-                restart.add("databases." + each.name() + " primary, dbname, user, password, tls or monitor_user");
+                    || !Objects.equals(before.monitorPassword(), each.monitorPassword())
+                    || !Objects.equals(before.authQuery(), each.authQuery())) {
+                restart.add("databases." + each.name() + " primary, dbname, user, password, tls, monitor_user or "
+                        + "auth_query");
                 continue;
             }
             if (!before.replicas().equals(each.replicas()) || !current.routing().equals(next.routing())) {

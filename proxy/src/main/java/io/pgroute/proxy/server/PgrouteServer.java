@@ -15,6 +15,7 @@ import io.pgroute.proxy.metrics.ProxyMetrics;
 import io.pgroute.proxy.metrics.QueryRecorder;
 import io.pgroute.proxy.stats.ProxyTotals;
 import io.pgroute.proxy.stats.RouteStats;
+import io.pgroute.proxy.routing.AuthQuery;
 import io.pgroute.proxy.routing.CatalogRefresher;
 import io.pgroute.proxy.routing.DatabaseRouting;
 import io.pgroute.proxy.routing.NodeMonitor;
@@ -56,6 +57,7 @@ public final class PgrouteServer implements AutoCloseable {
     private final Map<String, DatabaseRouting> routing;
     /** Catalog refreshers, one per database pgroute can log in to on its own (see {@link #startCatalogs}). */
     private final List<CatalogRefresher> catalogs;
+    private final Map<String, AuthQuery> authQueries;
     /** The shared result cache; null when {@code cache.enabled} is false. */
     private final ResultCache resultCache;
     /** Meters, when {@code metrics:} is configured; served by {@link #metricsServer} once started. */
@@ -100,10 +102,11 @@ public final class PgrouteServer implements AutoCloseable {
             MetricsBinder.bind(metrics, routing, sessions, pools, resultCache);
         }
         this.catalogs = startCatalogs(config, classifier, resultCache, routing);
+        this.authQueries = authQueries(config, routing);
         this.context = new ProxyContext(config, pools, classifier, routing, cancelKeys, sessions,
                 ServerTls.build(config.tls()), ServerTls.serverEndPoint(config.tls()), new AtomicLong(),
                 resultCache, new ProxyTotals(metrics == null ? routes : QueryRecorder.both(metrics, routes)),
-                () -> stop(config.limits().shutdownTimeout()), routes);
+                () -> stop(config.limits().shutdownTimeout()), routes, authQueries);
         this.reloader = new ConfigReloader(context, routing, pools, resultCache,
                 (next, database) -> monitor(next, database, pools, resultCache, routing.get(database.name())),
                 next -> poolSettings(next, workerThreads));
@@ -162,6 +165,18 @@ public final class PgrouteServer implements AutoCloseable {
             result.add(refresher.start(config.routing().catalogRefresh()));
         }
         return List.copyOf(result);
+    }
+
+    /** The {@code auth_query} lookup of each database that has one, run on the node that takes its writes. */
+    private static Map<String, AuthQuery> authQueries(ProxyConfig config, Map<String, DatabaseRouting> routing) {
+        Map<String, AuthQuery> result = new LinkedHashMap<>();
+        for (DatabaseConfig each : config.databases().values()) {
+            if (each.authQuery() != null) {
+                DatabaseRouting reads = routing.get(each.name());
+                result.put(each.name(), new AuthQuery(each, reads::primaryNode));
+            }
+        }
+        return Map.copyOf(result);
     }
 
     /**
@@ -402,6 +417,7 @@ public final class PgrouteServer implements AutoCloseable {
         classifier.close();
         routing.values().forEach(DatabaseRouting::close);
         catalogs.forEach(CatalogRefresher::close);
+        authQueries.values().forEach(AuthQuery::close);
         if (metricsServer != null) {
             metricsServer.close();
         }

@@ -37,13 +37,15 @@ public final class ProxyContext {
     private final QueryRecorder recorder;
     private final Runnable shutdown;
     private final RouteStats routes;
+    private final Map<String, io.pgroute.proxy.routing.AuthQuery> authQueries;
     private volatile java.util.concurrent.Callable<PgrouteServer.ReloadReport> reload;
 
     /** A context with every part given; {@code resultCache} and the TLS parts may be null. */
     public ProxyContext(ProxyConfig config, BackendPools pools, Classifier classifier,
                         Map<String, DatabaseRouting> routing, CancelRegistry cancelKeys, SessionRegistry sessions,
                         SslContext sslContext, byte[] tlsServerEndPoint, AtomicLong sessionIds,
-                        ResultCache resultCache, QueryRecorder recorder, Runnable shutdown, RouteStats routes) {
+                        ResultCache resultCache, QueryRecorder recorder, Runnable shutdown, RouteStats routes,
+                        Map<String, io.pgroute.proxy.routing.AuthQuery> authQueries) {
         this.config = new AtomicReference<>(Objects.requireNonNull(config, "config"));
         this.pools = pools;
         this.classifier = classifier;
@@ -57,6 +59,7 @@ public final class ProxyContext {
         this.recorder = recorder;
         this.shutdown = shutdown;
         this.routes = routes;
+        this.authQueries = Map.copyOf(authQueries);
     }
 
     /** A context without a result cache, metrics, route statistics or a server to stop (tests of one handler). */
@@ -64,7 +67,7 @@ public final class ProxyContext {
                         Map<String, DatabaseRouting> routing, CancelRegistry cancelKeys, SessionRegistry sessions,
                         SslContext sslContext, byte[] tlsServerEndPoint, AtomicLong sessionIds) {
         this(config, pools, classifier, routing, cancelKeys, sessions, sslContext, tlsServerEndPoint, sessionIds,
-                null, QueryRecorder.NONE, () -> { }, new RouteStats(1));
+                null, QueryRecorder.NONE, () -> { }, new RouteStats(1), Map.of());
     }
 
     /** The current configuration. */
@@ -119,6 +122,11 @@ public final class ProxyContext {
 
     public Runnable shutdown() {
         return shutdown;
+    }
+
+    /** The {@code auth_query} lookup of {@code database}, or null when it has none (or no such database). */
+    public io.pgroute.proxy.routing.AuthQuery authQuery(String database) {
+        return database == null ? null : authQueries.get(database);
     }
 
     public RouteStats routes() {
