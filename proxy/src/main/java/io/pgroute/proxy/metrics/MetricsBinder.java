@@ -36,6 +36,7 @@ public final class MetricsBinder {
                             BackendPools pools, ResultCache cache) {
         metrics.gauge("pgroute.pinned.sessions", "client sessions pinned to one server connection now",
                 () -> sessions.snapshot().stream().filter(each -> each.pinnedBecause().isPresent()).count());
+        java.util.Set<String> live = new java.util.HashSet<>();
         for (DatabaseRouting each : routing.values()) {
             DatabaseConfig database = each.database();
             String name = database.name();
@@ -46,6 +47,7 @@ public final class MetricsBinder {
             for (int i = 1; i <= database.replicas().size(); i++) {
                 nodes.add(name + "/replica" + i);
             }
+            live.addAll(nodes);
             for (String node : nodes) {
                 metrics.gauge("pgroute.server.connections", "server connections", () -> sum(pools, node,
                         pool -> pool.open() - pool.idle()), "node", node, "state", "active");
@@ -64,6 +66,12 @@ public final class MetricsBinder {
         if (cache != null) {
             bindCache(metrics, cache);
         }
+        // the meters of nodes a reload removed: by full name ("app/replica2"), or by database and node
+        metrics.remove(id -> {
+            String node = id.getTag("node");
+            String database = id.getTag("database");
+            return node != null && !live.contains(database == null ? node : database + "/" + node);
+        });
     }
 
     /**

@@ -8,6 +8,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -106,6 +107,11 @@ public final class ProxyMetrics implements QueryRecorder {
     }
 
     /** The Prometheus text exposition of every meter. */
+    /** Removes the meters whose identity {@code gone} accepts (those of a node a reload removed). */
+    void remove(java.util.function.Predicate<io.micrometer.core.instrument.Meter.Id> gone) {
+        List.copyOf(registry.getMeters()).stream().filter(each -> gone.test(each.getId())).forEach(registry::remove);
+    }
+
     public String scrape() {
         return registry.scrape();
     }

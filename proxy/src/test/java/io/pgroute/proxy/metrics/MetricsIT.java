@@ -145,7 +145,7 @@ class MetricsIT {
 
     /** A replica a reload adds gets its node meters (they were bound to the nodes configured at start). */
     @Test
-    void aReplicaAddedByAReloadGetsItsNodeMeters() throws Exception {
+    void aReplicaAddedByAReloadGetsItsNodeMetersAndOneRemovedLosesThem() throws Exception {
         LocalCluster cluster = ProxyFixture.get().cluster();
         String full = ProxyFixture.yaml(cluster, Map.of("metrics", "  listen: 127.0.0.1:0"));
         String secondReplica = "      - { host: 127.0.0.1, port: " + cluster.replicas().get(1).port() + " }\n";
@@ -158,6 +158,15 @@ class MetricsIT {
             server.reload(ConfigLoader.parse(full, "two-replicas.yaml", System::getenv));
             Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(scrape(server))
                     .containsEntry(replica2, 1.0));
+
+            // and a reload that removes it again takes its meters away (they stayed, at 0 / NaN, before)
+            server.reload(ConfigLoader.parse(one, "one-replica-again.yaml", System::getenv));
+            Map<String, Double> after = scrape(server);
+            assertThat(after.keySet()).filteredOn(each -> each.contains("replica2")).isEmpty();
+            Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(scrape(server))
+                    .containsEntry("pgroute_node_up{database=\"app\",node=\"replica1\"}", 1.0));
+            assertThat(after.keySet()).anyMatch(each -> each.startsWith("pgroute_server_connections")
+                    && each.contains("node=\"app/replica1\""));
         }
     }
 
