@@ -22,7 +22,8 @@ import org.slf4j.LoggerFactory;
  * Promotes a replica when a database has lost its primary ({@code routing.promote_after}, off by default): once the
  * node that took the writes has been down that long and no configured node is writable, the replica that replayed the
  * most WAL (and is known to follow the lost primary: see {@link ClusterStates}) gets {@code SELECT pg_promote()}, with
- * the database's credentials, and primary discovery then sends the writes there.
+ * the control plane's credentials, primary discovery then sends the writes there, and the other replicas are pointed
+ * at it ({@link ReplicaRepointer}).
  *
  * <p>pgroute cannot tell a primary that stopped from one it can no longer reach: promoting while the old primary still
  * runs makes two primaries. Several pgroute instances coordinate through the result cache's Redis (the first to take
@@ -48,6 +49,7 @@ public final class Promoter implements AutoCloseable {
     private final String user;
     private final String password;
     private final Lock lock;
+    private final ReplicaRepointer repointer;
     private final ScheduledExecutorService executor;
     /** When this pgroute last tried (promoted or found the lock taken); 0: not since the primary was last up. */
     private long attemptedNanos;
@@ -65,6 +67,7 @@ public final class Promoter implements AutoCloseable {
         this.user = user;
         this.password = password;
         this.lock = lock;
+        this.repointer = new ReplicaRepointer(database, user, password);
         this.executor = Executors.newSingleThreadScheduledExecutor(task -> {
             Thread thread = new Thread(task, "pgroute-promoter-" + database.name());
             thread.setDaemon(true);
@@ -135,7 +138,33 @@ public final class Promoter implements AutoCloseable {
         if (lock != null && !locked()) {
             return;
         }
-        promote(best, primary);
+        if (promote(best, primary)) {
+            repointOthers(best, members, state);
+        }
+    }
+
+    /**
+     * Points the replicas that were not promoted at the promoted one, so that they go on taking reads: those up, in
+     * recovery and no further than it (one that replayed further holds WAL the new primary never had: it needs
+     * {@code pg_rewind}, which pgroute does not do).
+     */
+    private void repointOthers(ClusterStates.Member promoted, List<ClusterStates.Member> members, ClusterState state) {
+        for (ClusterStates.Member each : members) {
+            NodeState node = state.node(each.name());
+            if (each == promoted || node == null || node.primary() || !each.reading().inRecovery()) {
+                continue;
+            }
+            if (node.health() != Health.UP) {
+                LOGGER.warn("database={} {} is not up: point it at the new primary {} yourself", database,
+                        each.name(), promoted.node().address());
+            } else if (each.reading().lsn() > promoted.reading().lsn()) {
+                LOGGER.error("database={} {} replayed further ({}) than {} had ({}): it cannot follow the new primary "
+                        + "without pg_rewind", database, each.name(), Lsn.format(each.reading().lsn()),
+                        promoted.name(), Lsn.format(promoted.reading().lsn()));
+            } else {
+                repointer.repoint(each.name(), each.node(), promoted.node());
+            }
+        }
     }
 
     private boolean locked() {
@@ -154,7 +183,8 @@ public final class Promoter implements AutoCloseable {
         return false;
     }
 
-    private void promote(ClusterStates.Member replica, NodeState lost) {
+    /** Whether {@code replica} was promoted. */
+    private boolean promote(ClusterStates.Member replica, NodeState lost) {
         LOGGER.warn("database={} the primary ({}) is down for {} ms: promoting {} ({}), the replica that replayed the"
                 + " most (at {})", database, lost.name(), Duration.between(lost.since(), Instant.now()).toMillis(),
                 replica.name(), replica.node().address(), Lsn.format(replica.reading().lsn()));
@@ -167,14 +197,16 @@ public final class Promoter implements AutoCloseable {
             if (rows.getBoolean(1)) {
                 LOGGER.warn("database={} {} promoted: writes go there once the monitor sees it", database,
                         replica.name());
-            } else {
-                LOGGER.error("database={} {} did not finish its promotion within 60 s", database, replica.name());
+                return true;
             }
+            LOGGER.error("database={} {} did not finish its promotion within 60 s", database, replica.name());
+            return false;
         } catch (SQLException e) {
             String hint = "42501".equals(e.getSQLState()) ? " (GRANT EXECUTE ON FUNCTION pg_promote(boolean, integer)"
                     + " TO " + user + ", or use a superuser as the database's user)" : "";
             LOGGER.error("database={} promoting {} failed: {} {}{}", database, replica.name(), e.getSQLState(),
                     e.getMessage(), hint);
+            return false;
         }
     }
 }

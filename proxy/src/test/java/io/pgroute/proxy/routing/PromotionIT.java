@@ -23,8 +23,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * {@code routing.promote_after}: two pgroute instances sharing a Redis watch the same cluster; the primary stops,
- * and after the delay exactly one replica is promoted (the instances take a lock in Redis), and both send their
- * writes to it.
+ * and after the delay exactly one replica is promoted (the instances take a lock in Redis), both send their writes to
+ * it, and the other replica is pointed at it (with the least privileges that takes, not a superuser), replays the
+ * writes made there and takes reads again.
  */
 @org.junit.jupiter.api.extension.ExtendWith(io.pgroute.localcluster.DockerModeCondition.class)
 class PromotionIT {
@@ -35,7 +36,10 @@ class PromotionIT {
             DemoCluster.seed(cluster);
             cluster.execute(DemoCluster.DATABASE, "CREATE TABLE events (id int PRIMARY KEY, note text)",
                     "ALTER TABLE events OWNER TO app",
-                    "GRANT EXECUTE ON FUNCTION pg_promote(boolean, integer) TO app");
+                    "GRANT EXECUTE ON FUNCTION pg_promote(boolean, integer) TO app",
+                    "GRANT pg_read_all_settings TO app",
+                    "GRANT ALTER SYSTEM ON PARAMETER primary_conninfo TO app",
+                    "GRANT EXECUTE ON FUNCTION pg_reload_conf() TO app");
             cluster.awaitReplication(Duration.ofSeconds(30));
             String cache = "  enabled: true\n  redis: " + cluster.redis().orElseThrow().uri() + "\n  timeout: 500ms\n";
             String yaml = ProxyFixture.yaml(cluster, Map.of("cache", cache,
@@ -75,6 +79,32 @@ class PromotionIT {
                     rows.next();
                     assertThat(rows.getInt(1)).isEqualTo(2);
                 }
+
+                // the replica that was not promoted streams from the promoted one and replays what was written there
+                PgNode other = cluster.replicas().stream().filter(each -> each.port() != port).findFirst()
+                        .orElseThrow();
+                Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+                        .ignoreExceptions().untilAsserted(() -> {
+                            try (Connection c = DriverManager.getConnection(other.jdbcUrl("app"),
+                                    cluster.superuser(), cluster.superuserPassword());
+                                 Statement s = c.createStatement();
+                                 ResultSet rows = s.executeQuery("SELECT (SELECT sender_port FROM pg_stat_wal_receiver),"
+                                         + " (SELECT count(*) FROM events), pg_is_in_recovery()")) {
+                                rows.next();
+                                assertThat(rows.getInt(1)).as("the port it streams from").isEqualTo(port);
+                                assertThat(rows.getInt(2)).as("rows written after the promotion").isEqualTo(2);
+                                assertThat(rows.getBoolean(3)).isTrue();
+                            }
+                        });
+                // and pgroute sends reads there again once the monitor sees it caught up
+                Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
+                        .until(() -> {
+                            try (Connection c = ProxyFixture.connect(first); Statement s = c.createStatement();
+                                 ResultSet rows = s.executeQuery("SELECT inet_server_port() FROM events LIMIT 1")) {
+                                rows.next();
+                                return rows.getInt(1) == other.port();
+                            }
+                        });
             }
         }
     }
