@@ -116,6 +116,85 @@ class TlsIT {
         }
     }
 
+    /**
+     * COMPAT X3 as libpq 17 sends it (no libpq 17 on this machine, so by hand): with the main connection encrypted,
+     * the CancelRequest goes over TLS too, on a new connection that starts with an SSLRequest. pgroute must read it
+     * there, forward it, and close without a reply; the statement ends with 57014.
+     */
+    @Test
+    void cancelsACancelRequestSentOverTls() throws Exception {
+        try (javax.net.ssl.SSLSocket main = tlsConnection()) {
+            java.io.DataInputStream in = new java.io.DataInputStream(main.getInputStream());
+            main.getOutputStream().write(startupMessage("trusted", "app"));
+            main.getOutputStream().flush();
+            int processId = 0;
+            int secret = 0;
+            for (char type = 0; type != 'Z'; ) {
+                type = (char) in.readUnsignedByte();
+                byte[] body = new byte[in.readInt() - 4];
+                in.readFully(body);
+                assertThat(type).as("no error at login").isNotEqualTo('E');
+                if (type == 'K') {
+                    java.nio.ByteBuffer key = java.nio.ByteBuffer.wrap(body);
+                    processId = key.getInt();
+                    secret = key.getInt();
+                }
+            }
+            byte[] sql = "SELECT pg_sleep(20)\0".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            main.getOutputStream().write(java.nio.ByteBuffer.allocate(5 + sql.length).put((byte) 'Q')
+                    .putInt(4 + sql.length).put(sql).array());
+            main.getOutputStream().flush();
+            Thread.sleep(700);
+            long sent = System.nanoTime();
+            try (javax.net.ssl.SSLSocket cancel = tlsConnection()) {
+                cancel.getOutputStream().write(java.nio.ByteBuffer.allocate(16).putInt(16).putInt(80877102)
+                        .putInt(processId).putInt(secret).array());
+                cancel.getOutputStream().flush();
+                assertThat(cancel.getInputStream().read()).as("closed without a reply").isEqualTo(-1);
+            }
+            char type;
+            byte[] body;
+            do {  // RowDescription first: PostgreSQL describes the result before it runs pg_sleep
+                type = (char) in.readUnsignedByte();
+                body = new byte[in.readInt() - 4];
+                in.readFully(body);
+            } while (type == 'T');
+            assertThat(type).as("the statement's answer").isEqualTo('E');
+            assertThat(new String(body, java.nio.charset.StandardCharsets.UTF_8)).contains("C57014");
+            assertThat(System.nanoTime() - sent).as("well before pg_sleep(20) ends")
+                    .isLessThan(java.util.concurrent.TimeUnit.SECONDS.toNanos(10));
+        }
+    }
+
+    /** A connection that asked for TLS with an SSLRequest, got 'S' and finished the handshake (any certificate). */
+    private static javax.net.ssl.SSLSocket tlsConnection() throws Exception {
+        java.net.Socket plain = new java.net.Socket("127.0.0.1", server.port());
+        plain.setSoTimeout(10_000);
+        plain.getOutputStream().write(new byte[] {0, 0, 0, 8, 0x04, (byte) 0xd2, 0x16, 0x2f});
+        plain.getOutputStream().flush();
+        assertThat(plain.getInputStream().read()).as("SSLRequest answered").isEqualTo('S');
+        javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLS");
+        context.init(null, new javax.net.ssl.TrustManager[] {new javax.net.ssl.X509TrustManager() {
+            @Override
+            public void checkClientTrusted(java.security.cert.X509Certificate[] chain, String authType) {
+            }
+
+            @Override
+            public void checkServerTrusted(java.security.cert.X509Certificate[] chain, String authType) {
+            }
+
+            @Override
+            public java.security.cert.X509Certificate[] getAcceptedIssuers() {
+                return new java.security.cert.X509Certificate[0];
+            }
+        }}, null);
+        javax.net.ssl.SSLSocket result = (javax.net.ssl.SSLSocket) context.getSocketFactory()
+                .createSocket(plain, "127.0.0.1", server.port(), true);
+        result.setSoTimeout(10_000);
+        result.startHandshake();
+        return result;
+    }
+
     private static byte[] startupMessage(String user, String database) {
         java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
         body.writeBytes(new byte[] {0, 3, 0, 0});
