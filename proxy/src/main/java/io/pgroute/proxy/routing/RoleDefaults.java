@@ -28,9 +28,16 @@ public final class RoleDefaults {
     public record Row(String role, boolean inDatabase, List<String> settings) {
     }
 
+    /** What read placement asks of a role's defaults, judged once (it asks for every statement). */
+    private record Verdict(boolean serializable, boolean asynchronous) {
+    }
+
     private final Map<String, Map<String, String>> byRole;
     private final Map<String, String> database;
     private final Map<String, String> server;
+    /** Verdicts of the roles with settings of their own; {@link #others} for every other role. */
+    private final Map<String, Verdict> verdicts;
+    private final Verdict others;
     private final boolean anyAsynchronous;
 
     private RoleDefaults(Map<String, Map<String, String>> byRole, Map<String, String> database,
@@ -38,12 +45,20 @@ public final class RoleDefaults {
         this.byRole = byRole;
         this.database = database;
         this.server = server;
-        boolean any = isOff(database.get(SYNCHRONOUS_COMMIT))
-                || (!database.containsKey(SYNCHRONOUS_COMMIT) && isOff(server.get(SYNCHRONOUS_COMMIT)));
-        for (Map<String, String> each : byRole.values()) {
-            any |= isOff(each.get(SYNCHRONOUS_COMMIT));
+        this.others = verdict(null);
+        Map<String, Verdict> judged = new HashMap<>();
+        boolean any = others.asynchronous();
+        for (String role : byRole.keySet()) {
+            Verdict verdict = verdict(role);
+            judged.put(role, verdict);
+            any |= verdict.asynchronous();
         }
+        this.verdicts = Map.copyOf(judged);
         this.anyAsynchronous = any;
+    }
+
+    private Verdict verdict(String role) {
+        return new Verdict(isSerializable(value(role, ISOLATION)), isOff(value(role, SYNCHRONOUS_COMMIT)));
     }
 
     /**
@@ -89,12 +104,12 @@ public final class RoleDefaults {
 
     /** Whether a session of {@code role} runs serializable transactions unless it says otherwise. */
     public boolean serializable(String role) {
-        return isSerializable(value(role, ISOLATION));
+        return (role == null ? others : verdicts.getOrDefault(role, others)).serializable();
     }
 
     /** Whether a session of {@code role} commits asynchronously unless it says otherwise. */
     public boolean asynchronous(String role) {
-        return isOff(value(role, SYNCHRONOUS_COMMIT));
+        return (role == null ? others : verdicts.getOrDefault(role, others)).asynchronous();
     }
 
     /** Whether a session of any role may commit asynchronously by default. */
