@@ -12,6 +12,7 @@ import io.pgroute.protocol.ProtocolException;
 import io.pgroute.protocol.SqlState;
 import io.pgroute.protocol.auth.ScramException;
 import io.pgroute.protocol.auth.ScramKeys;
+import io.pgroute.protocol.auth.ScramVerifier;
 import io.pgroute.protocol.backend.AuthenticationMD5Password;
 import io.pgroute.protocol.backend.AuthenticationSASL;
 import io.pgroute.protocol.backend.AuthenticationSASLContinue;
@@ -22,6 +23,7 @@ import io.pgroute.protocol.frontend.PasswordMessage;
 import io.pgroute.protocol.frontend.SASLInitialResponse;
 import io.pgroute.protocol.frontend.SASLResponse;
 import io.pgroute.proxy.logging.ClientAddress;
+import io.pgroute.proxy.routing.AuthQuery;
 import io.pgroute.proxy.server.ProxyContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -68,7 +70,7 @@ final class ClientAuthenticator extends ChannelInboundHandlerAdapter {
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
-        io.pgroute.proxy.routing.AuthQuery lookup = userConfig == null
+        AuthQuery lookup = userConfig == null
                 ? context.authQuery(parameters.get("database")) : null;
         if (lookup != null) {
             lookUp(ctx, lookup);
@@ -83,7 +85,7 @@ final class ClientAuthenticator extends ChannelInboundHandlerAdapter {
      * to the servers); no row, or another kind of secret (md5, none), leaves it unknown, which fails like a wrong
      * password. A lookup that fails ends the login with 08001: nothing can tell whether the password is right.
      */
-    private void lookUp(ChannelHandlerContext ctx, io.pgroute.proxy.routing.AuthQuery lookup) {
+    private void lookUp(ChannelHandlerContext ctx, AuthQuery lookup) {
         ctx.channel().config().setAutoRead(false);
         lookup.secret(user).whenComplete((secret, failure) -> ctx.executor().execute(() -> {
             if (done || !ctx.channel().isActive()) {
@@ -97,9 +99,9 @@ final class ClientAuthenticator extends ChannelInboundHandlerAdapter {
                         "could not look up the password of user \"" + user + "\" on the server"));
                 return;
             }
-            if (secret.isPresent() && io.pgroute.protocol.auth.ScramVerifier.isVerifier(secret.get())) {
+            if (secret.isPresent() && ScramVerifier.isVerifier(secret.get())) {
                 try {
-                    io.pgroute.protocol.auth.ScramVerifier.parse(secret.get());
+                    ScramVerifier.parse(secret.get());
                     userConfig = new UserConfig(user, null, secret.get(), AuthMethod.SCRAM_SHA_256, false);
                 } catch (IllegalArgumentException e) {
                     LOGGER.warn("auth_query gave user={} a malformed SCRAM verifier: {}", user, e.getMessage());
