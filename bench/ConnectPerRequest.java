@@ -16,21 +16,25 @@ import java.util.concurrent.atomic.LongAdder;
  * login and to the connect-time statements drivers send (COMPAT G12: pgjdbc's {@code SET application_name}).
  *
  * <pre>
- * java -cp proxy/target/pgroute.jar bench/ConnectPerRequest.java PORT CLIENTS SECONDS   # e.g. 6432 4 20
+ * java -cp proxy/target/pgroute.jar bench/ConnectPerRequest.java PORT CLIENTS SECONDS [USER PASSWORD]   # e.g. 6432 4 20
  * </pre>
  *
- * Connects to 127.0.0.1:PORT, database app, user app, password app (the demo's), and reads one row of
+ * Connects to 127.0.0.1:PORT, database app, user app, password app (the demo's; or USER and PASSWORD), and reads one row of
  * {@code pgbench_accounts} by a random aid (scale 10 or more). Prints connections per second and the median and 99th
  * percentile time of a connect-read-close, in milliseconds; exit status 1 if any request failed.
  */
 public final class ConnectPerRequest {
 
     public static void main(String[] args) throws Exception {
-        if (args.length != 3) {
-            System.err.println("usage: ConnectPerRequest PORT CLIENTS SECONDS");
+        if (args.length != 3 && args.length != 5) {
+            System.err.println("usage: ConnectPerRequest PORT CLIENTS SECONDS [USER PASSWORD]");
             System.exit(2);
         }
-        String url = "jdbc:postgresql://127.0.0.1:" + Integer.parseInt(args[0]) + "/app?user=app&password=app";
+        String user = args.length == 5 ? args[3] : "app";
+        String password = args.length == 5 ? args[4] : "app";
+        String url = "jdbc:postgresql://127.0.0.1:" + Integer.parseInt(args[0]) + "/app?user="
+                + java.net.URLEncoder.encode(user, java.nio.charset.StandardCharsets.UTF_8) + "&password="
+                + java.net.URLEncoder.encode(password, java.nio.charset.StandardCharsets.UTF_8);
         int clients = Integer.parseInt(args[1]);
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(Long.parseLong(args[2]));
         LongAdder failures = new LongAdder();
