@@ -86,32 +86,42 @@ final class ClientAuthenticator extends ChannelInboundHandlerAdapter {
      * password. A lookup that fails ends the login with 08001: nothing can tell whether the password is right.
      */
     private void lookUp(ChannelHandlerContext ctx, AuthQuery lookup) {
+        java.util.concurrent.CompletableFuture<java.util.Optional<String>> found = lookup.secret(user);
+        if (found.isDone()) {
+            // remembered from a login less than a few seconds ago: go on in this pass
+            found.whenComplete((secret, failure) -> onSecret(ctx, secret, failure));
+            return;
+        }
         ctx.channel().config().setAutoRead(false);
-        lookup.secret(user).whenComplete((secret, failure) -> ctx.executor().execute(() -> {
-            if (done || !ctx.channel().isActive()) {
-                return;
-            }
+        found.whenComplete((secret, failure) -> ctx.executor().execute(() -> {
             ctx.channel().config().setAutoRead(true);
-            if (failure != null) {
-                LOGGER.info("cannot authenticate user={} address={}: auth_query failed", user,
-                        ClientAddress.of(ctx.channel()));
-                refuse(ctx, ErrorResponse.fatal(SqlState.SQLCLIENT_UNABLE_TO_ESTABLISH,
-                        "could not look up the password of user \"" + user + "\" on the server"));
-                return;
-            }
-            if (secret.isPresent() && ScramVerifier.isVerifier(secret.get())) {
-                try {
-                    ScramVerifier.parse(secret.get());
-                    userConfig = new UserConfig(user, null, secret.get(), AuthMethod.SCRAM_SHA_256, false);
-                } catch (IllegalArgumentException e) {
-                    LOGGER.warn("auth_query gave user={} a malformed SCRAM verifier: {}", user, e.getMessage());
-                }
-            } else if (secret.isPresent()) {
-                LOGGER.info("auth_query gave user={} a secret that is not a SCRAM-SHA-256 verifier (md5?): pgroute "
-                        + "cannot check its password", user);
-            }
-            begin(ctx);
+            onSecret(ctx, secret, failure);
         }));
+    }
+
+    private void onSecret(ChannelHandlerContext ctx, java.util.Optional<String> secret, Throwable failure) {
+        if (done || !ctx.channel().isActive()) {
+            return;
+        }
+        if (failure != null) {
+            LOGGER.info("cannot authenticate user={} address={}: auth_query failed", user,
+                    ClientAddress.of(ctx.channel()));
+            refuse(ctx, ErrorResponse.fatal(SqlState.SQLCLIENT_UNABLE_TO_ESTABLISH,
+                    "could not look up the password of user \"" + user + "\" on the server"));
+            return;
+        }
+        if (secret.isPresent() && ScramVerifier.isVerifier(secret.get())) {
+            try {
+                ScramVerifier.parse(secret.get());
+                userConfig = new UserConfig(user, null, secret.get(), AuthMethod.SCRAM_SHA_256, false);
+            } catch (IllegalArgumentException e) {
+                LOGGER.warn("auth_query gave user={} a malformed SCRAM verifier: {}", user, e.getMessage());
+            }
+        } else if (secret.isPresent()) {
+            LOGGER.info("auth_query gave user={} a secret that is not a SCRAM-SHA-256 verifier (md5?): pgroute "
+                    + "cannot check its password", user);
+        }
+        begin(ctx);
     }
 
     private void begin(ChannelHandlerContext ctx) {
