@@ -19,15 +19,17 @@ import java.util.Objects;
  * @param monitorPassword the password for {@code monitorUser}; null with a null {@code monitorUser}
  * @param authQuery the query that gives the stored secret of a user proxy.yaml does not list ({@code $1}: its name),
  *     run by the control plane on the primary; null: such users are unknown
+ * @param tlsCa the PEM file of the CAs that may sign the servers' certificates with {@code tls: verify-ca} or
+ *     {@code verify-full}; null: the JDK's trusted CAs
  */
 public record DatabaseConfig(String name, NodeConfig primary, List<NodeConfig> replicas, String dbname,
         String user, String password, BackendTlsMode tls, String monitorUser, String monitorPassword,
-        String authQuery) {
+        String authQuery, String tlsCa) {
 
-    /** A database whose control plane logs in as {@code user}, without an auth query. */
+    /** A database whose control plane logs in as {@code user}, without an auth query or a CA file. */
     public DatabaseConfig(String name, NodeConfig primary, List<NodeConfig> replicas, String dbname, String user,
                           String password, BackendTlsMode tls) {
-        this(name, primary, replicas, dbname, user, password, tls, null, null, null);
+        this(name, primary, replicas, dbname, user, password, tls, null, null, null, null);
     }
 
     /** The role the control plane logs in as: {@code monitor_user}, else {@code user} (null: none). */
@@ -64,7 +66,7 @@ public record DatabaseConfig(String name, NodeConfig primary, List<NodeConfig> r
         return "DatabaseConfig[name=" + name + ", primary=" + primary + ", replicas=" + replicas + ", dbname="
                 + dbname + ", user=" + user + ", password=" + (password == null ? "null" : "***") + ", tls=" + tls
                 + ", monitorUser=" + monitorUser + ", monitorPassword=" + (monitorPassword == null ? "null" : "***")
-                + ", authQuery=" + authQuery + "]";
+                + ", authQuery=" + authQuery + ", tlsCa=" + tlsCa + "]";
     }
 
     static DatabaseConfig read(String name, MappingReader reader) {
@@ -95,9 +97,16 @@ public record DatabaseConfig(String name, NodeConfig primary, List<NodeConfig> r
             reader.problem("auth_query", "needs a login to run it: monitor_user and monitor_password (or user and "
                     + "password)");
         }
+        String tlsCa = reader.has("tls_ca") ? reader.requiredString("tls_ca").orElse(null) : null;
+        if (tlsCa != null && !tls.verifies()) {
+            reader.problem("tls_ca", "needs tls: verify-ca or verify-full (with " + MappingReader.yamlName(tls)
+                    + " no certificate is checked)");
+        } else if (tlsCa != null && !java.nio.file.Files.isReadable(java.nio.file.Path.of(tlsCa))) {
+            reader.problem("tls_ca", "cannot read " + tlsCa);
+        }
         reader.finish();
         // Without a primary a problem has been reported and the placeholder never leaves ConfigLoader.
         return new DatabaseConfig(name, primary == null ? NodeConfig.of("invalid", 1) : primary, replicas, dbname,
-                user, password, tls, monitorUser, monitorPassword, authQuery);
+                user, password, tls, monitorUser, monitorPassword, authQuery, tlsCa);
     }
 }

@@ -108,7 +108,7 @@ class ConfigLoaderTest {
                 "bad-values.yaml:7: databases.app.primary.port: must be 1-65535",
                 "bad-values.yaml:9: databases.app.replicas[0].weight: must be at least 1",
                 "bad-values.yaml:10: databases.app.replicas[1]: must be a mapping",
-                "bad-values.yaml:11: databases.app.tls: must be one of disable, prefer, require",
+                "bad-values.yaml:11: databases.app.tls: must be one of disable, prefer, require, verify-ca, verify-full",
                 "bad-values.yaml:13: pool.mode: must be one of transaction, session",
                 "bad-values.yaml:14: pool.size: must be an integer",
                 "bad-values.yaml:15: pool.timeout: " + DurationParser.EXPECTED,
@@ -356,6 +356,34 @@ class ConfigLoaderTest {
                 + "databases: { app: { primary: { host: db }, monitor_password: w } }\n", Map.of()))
                 .containsExactly("x.yaml:2: databases.app.monitor_password: needs monitor_user (the control plane "
                         + "logs in as user with password)");
+    }
+
+    @Test
+    void readsTheVerifyingTlsModesAndTheirCaFile(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        java.nio.file.Path ca = java.nio.file.Files.writeString(dir.resolve("ca.pem"), "-----BEGIN CERTIFICATE-----");
+        DatabaseConfig full = ConfigLoader.parse("users: { app: { password: app } }\ndatabases: { app: { primary: "
+                + "{ host: db }, tls: verify-full, tls_ca: " + ca + " } }\n", "x.yaml", name -> null)
+                .databases().get("app");
+        assertThat(full.tls()).isEqualTo(BackendTlsMode.VERIFY_FULL);
+        assertThat(full.tls().required()).isTrue();
+        assertThat(full.tlsCa()).isEqualTo(ca.toString());
+        DatabaseConfig jdk = ConfigLoader.parse("users: { app: { password: app } }\ndatabases: { app: { primary: "
+                + "{ host: db }, tls: verify-ca } }\n", "x.yaml", name -> null).databases().get("app");
+        assertThat(jdk.tls().verifies()).isTrue();
+        assertThat(jdk.tlsCa()).as("the JDK's trusted CAs").isNull();
+        assertThat(BackendTlsMode.REQUIRE.verifies()).isFalse();
+        assertThat(BackendTlsMode.PREFER.required()).isFalse();
+
+        assertThat(problems("users: { app: { password: app } }\ndatabases: { app: { primary: { host: db }, "
+                + "tls: require, tls_ca: " + ca + " } }\n", Map.of())).containsExactly("x.yaml:2: databases.app."
+                + "tls_ca: needs tls: verify-ca or verify-full (with require no certificate is checked)");
+        assertThat(problems("users: { app: { password: app } }\ndatabases: { app: { primary: { host: db }, "
+                + "tls: verify-full, tls_ca: /nowhere/ca.pem } }\n", Map.of())).containsExactly("x.yaml:2: "
+                + "databases.app.tls_ca: cannot read /nowhere/ca.pem");
+        assertThat(problems("users: { app: { password: app } }\ndatabases: { app: { primary: { host: db }, "
+                + "tls: verify } }\n", Map.of())).hasSize(1).allMatch(each -> each.contains("must be one of disable, "
+                + "prefer, require, verify-ca, verify-full"));
     }
 
     @Test

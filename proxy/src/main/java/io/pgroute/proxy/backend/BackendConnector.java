@@ -30,14 +30,16 @@ import org.slf4j.LoggerFactory;
 
 import javax.net.ssl.SSLException;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
  * Opens authenticated backend connections on a given event loop (the client's, so no thread hop), and sends
- * cancel requests to backends. Backend TLS does not verify the server certificate, like libpq's
- * {@code sslmode=require}.
+ * cancel requests to backends. Backend TLS as libpq's {@code sslmode}: {@code prefer} and {@code require} take any
+ * certificate, {@code verify-ca} one signed by the database's {@code tls_ca} (else the JDK's trusted CAs), and
+ * {@code verify-full} also checks that it names the host.
  */
 public final class BackendConnector {
 
@@ -49,6 +51,8 @@ public final class BackendConnector {
     private final Transport transport;
     private final Duration connectTimeout;
     private final SslContext sslContext;
+    /** Verifying contexts, by CA file ("" for the JDK's trusted CAs). */
+    private final Map<String, SslContext> verifying = new ConcurrentHashMap<>();
     /** Nodes whose servers sent no cancel key, so that each is logged at INFO once. */
     private final Set<String> keylessNodes = ConcurrentHashMap.newKeySet();
 
@@ -74,6 +78,14 @@ public final class BackendConnector {
         BackendStartupHandler startup = new BackendStartupHandler(target, promise);
         // never TLS on a Unix-domain socket: libpq does not ask there whatever its sslmode, PostgreSQL would say N
         boolean tls = target.tls() != BackendTarget.BackendTls.DISABLE && !NodeConfig.isSocketDirectory(target.host());
+        SslContext context;
+        try {
+            context = !tls ? null : target.tls() == BackendTarget.BackendTls.VERIFY_CA
+                    || target.tls() == BackendTarget.BackendTls.VERIFY_FULL ? verifying(target.tlsCa()) : sslContext;
+        } catch (PgrouteException e) {
+            promise.setFailure(e);
+            return promise;
+        }
         Bootstrap bootstrap;
         try {
             bootstrap = transport.connecting(loop, target.host());
@@ -88,7 +100,7 @@ public final class BackendConnector {
                     protected void initChannel(Channel ch) {
                         ChannelPipeline pipeline = ch.pipeline();
                         if (tls) {
-                            pipeline.addLast("tlsNegotiator", new BackendTlsNegotiator(sslContext, target));
+                            pipeline.addLast("tlsNegotiator", new BackendTlsNegotiator(context, target));
                         }
                         pipeline.addLast("frameDecoder", new FrameDecoder(MAX_BACKEND_FRAME, true, FrameDecoder.STREAM_ABOVE,
                                 BackendType.DATA_ROW.code(), BackendType.COPY_DATA.code()));
@@ -115,6 +127,27 @@ public final class BackendConnector {
             }
         });
         return promise;
+    }
+
+    /** The context that trusts the CAs of {@code caFile} (null: the JDK's), built at its first use. */
+    private SslContext verifying(String caFile) {
+        String key = caFile == null ? "" : caFile;
+        SslContext found = verifying.get(key);
+        if (found != null) {
+            return found;
+        }
+        try {
+            SslContextBuilder builder = SslContextBuilder.forClient();
+            if (caFile != null) {
+                builder.trustManager(new java.io.File(caFile));
+            }
+            SslContext built = builder.build();
+            SslContext raced = verifying.putIfAbsent(key, built);
+            return raced != null ? raced : built;
+        } catch (SSLException | IllegalArgumentException e) {
+            throw new PgrouteException(SqlState.SQLCLIENT_UNABLE_TO_ESTABLISH, "cannot use tls_ca " + caFile + ": "
+                    + (e.getCause() != null ? e.getCause().getMessage() : e.getMessage()));
+        }
     }
 
     /**

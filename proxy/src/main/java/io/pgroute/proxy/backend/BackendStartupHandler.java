@@ -186,6 +186,17 @@ final class BackendStartupHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void fail(ChannelHandlerContext ctx, Throwable cause) {
+        Throwable root = cause instanceof io.netty.handler.codec.DecoderException && cause.getCause() != null
+                ? cause.getCause() : cause;
+        if (root instanceof javax.net.ssl.SSLException tls) {
+            // a certificate the verify modes refuse, a failed handshake: 08001 with the reason, as libpq reports it
+            Throwable reason = tls;
+            while (reason.getCause() != null && reason.getCause() != reason) {
+                reason = reason.getCause();
+            }
+            cause = new PgrouteException(SqlState.SQLCLIENT_UNABLE_TO_ESTABLISH, "TLS with backend " + target.node()
+                    + " failed: " + (reason.getMessage() != null ? reason.getMessage() : tls.getMessage()));
+        }
         promise.tryFailure(cause);
         ctx.close();
     }

@@ -15,8 +15,15 @@ import java.util.Objects;
  */
 public final class BackendTarget {
 
-    /** How a backend connection uses TLS. */
-    public enum BackendTls { DISABLE, PREFER, REQUIRE }
+    /** How a backend connection uses TLS: as libpq's {@code sslmode} of the same names. */
+    public enum BackendTls {
+        DISABLE, PREFER, REQUIRE, VERIFY_CA, VERIFY_FULL;
+
+        /** Whether a server that refuses TLS cannot be used. */
+        public boolean required() {
+            return this == REQUIRE || this == VERIFY_CA || this == VERIFY_FULL;
+        }
+    }
 
     private final String node;
     private final String host;
@@ -26,17 +33,21 @@ public final class BackendTarget {
     private final String password;
     private final ScramKeys scramKeys;
     private final BackendTls tls;
+    private final String tlsCa;
     private final Map<String, String> startupParameters;
     private final int hash;
 
     public BackendTarget(String node, String host, int port, String database, String user, String password,
                          BackendTls tls, Map<String, String> startupParameters) {
-        this(node, host, port, database, user, password, null, tls, startupParameters);
+        this(node, host, port, database, user, password, null, tls, null, startupParameters);
     }
 
-    /** @param scramKeys the keys to log in with when there is no {@code password} (null: none) */
+    /**
+     * @param scramKeys the keys to log in with when there is no {@code password} (null: none)
+     * @param tlsCa the PEM file of the CAs trusted to sign the server's certificate (verify modes; null: the JDK's)
+     */
     public BackendTarget(String node, String host, int port, String database, String user, String password,
-                         ScramKeys scramKeys, BackendTls tls, Map<String, String> startupParameters) {
+                         ScramKeys scramKeys, BackendTls tls, String tlsCa, Map<String, String> startupParameters) {
         this.node = node;
         this.host = host;
         this.port = port;
@@ -45,6 +56,7 @@ public final class BackendTarget {
         this.password = password;
         this.scramKeys = password == null ? scramKeys : null;
         this.tls = tls;
+        this.tlsCa = tlsCa;
         this.startupParameters = Map.copyOf(startupParameters);
         int result = Objects.hashCode(node);
         result = 31 * result + Objects.hashCode(host);
@@ -54,6 +66,7 @@ public final class BackendTarget {
         result = 31 * result + Objects.hashCode(password);
         result = 31 * result + Objects.hashCode(this.scramKeys);
         result = 31 * result + Objects.hashCode(tls);
+        result = 31 * result + Objects.hashCode(tlsCa);
         this.hash = 31 * result + this.startupParameters.hashCode();
     }
 
@@ -94,6 +107,11 @@ public final class BackendTarget {
         return tls;
     }
 
+    /** The CA file for the verify modes, or null (the JDK's trusted CAs). */
+    public String tlsCa() {
+        return tlsCa;
+    }
+
     /** The startup parameters to send (immutable). */
     public Map<String, String> startupParameters() {
         return startupParameters;
@@ -108,6 +126,7 @@ public final class BackendTarget {
                 && Objects.equals(node, that.node) && Objects.equals(host, that.host)
                 && Objects.equals(database, that.database) && Objects.equals(user, that.user)
                 && Objects.equals(password, that.password) && Objects.equals(scramKeys, that.scramKeys)
+                && Objects.equals(tlsCa, that.tlsCa)
                 && startupParameters.equals(that.startupParameters);
     }
 

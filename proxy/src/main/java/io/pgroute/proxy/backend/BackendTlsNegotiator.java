@@ -53,6 +53,12 @@ final class BackendTlsNegotiator extends ChannelInboundHandlerAdapter {
             }
             if (answer == 'S') {
                 SslHandler ssl = sslContext.newHandler(ctx.alloc(), target.host(), target.port());
+                if (target.tls() == BackendTarget.BackendTls.VERIFY_FULL) {
+                    // the certificate must name the host: its DNS names, or its IP addresses for an address
+                    javax.net.ssl.SSLParameters parameters = ssl.engine().getSSLParameters();
+                    parameters.setEndpointIdentificationAlgorithm("HTTPS");
+                    ssl.engine().setSSLParameters(parameters);
+                }
                 io.netty.channel.ChannelPipeline pipeline = ctx.pipeline();
                 pipeline.replace(this, "tls", ssl);
                 ssl.handshakeFuture().addListener(done -> {
@@ -60,7 +66,7 @@ final class BackendTlsNegotiator extends ChannelInboundHandlerAdapter {
                         pipeline.fireUserEventTriggered(READY);
                     }
                 });
-            } else if (answer == 'N' && target.tls() != BackendTarget.BackendTls.REQUIRE) {
+            } else if (answer == 'N' && !target.tls().required()) {
                 ctx.pipeline().remove(this);
                 ctx.pipeline().fireUserEventTriggered(READY);
             } else if (answer == 'N') {

@@ -144,7 +144,7 @@ final class SessionStarter extends ChannelInboundHandlerAdapter {
         // without a password for the client's own role, the keys it proved log in as it (SCRAM passthrough)
         ScramKeys keys = password == null && backendUser.equals(user) ? clientKeys : null;
         return new BackendTarget(db.name() + "/primary", db.primary().host(), db.primary().port(), db.dbname(),
-                backendUser, password, keys, tls(db.tls()), startup);
+                backendUser, password, keys, tls(db.tls()), db.tlsCa(), startup);
     }
 
     private static BackendTarget.BackendTls tls(BackendTlsMode mode) {
@@ -152,6 +152,8 @@ final class SessionStarter extends ChannelInboundHandlerAdapter {
             case DISABLE -> BackendTarget.BackendTls.DISABLE;
             case PREFER -> BackendTarget.BackendTls.PREFER;
             case REQUIRE -> BackendTarget.BackendTls.REQUIRE;
+            case VERIFY_CA -> BackendTarget.BackendTls.VERIFY_CA;
+            case VERIFY_FULL -> BackendTarget.BackendTls.VERIFY_FULL;
         };
     }
 

@@ -92,7 +92,7 @@ public final class AuthQuery implements AutoCloseable {
         if (connection == null || !node.equals(connectedTo)) {
             disconnect();
             java.util.Properties properties = JdbcEndpoint.login(database.controlUser(), database.controlPassword(),
-                    database.tls(), "pgroute auth_query", "5", "10");
+                    database, "pgroute auth_query", "5", "10");
             connection = DriverManager.getConnection(JdbcEndpoint.url(node, database.dbname()),
                     JdbcEndpoint.connecting(node, properties));
             connectedTo = node;

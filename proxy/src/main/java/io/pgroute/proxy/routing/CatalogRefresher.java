@@ -119,7 +119,7 @@ public final class CatalogRefresher implements AutoCloseable {
 
     private void refresh() {
         // the database's TLS mode, as the monitor's and the data path's connections (pgjdbc's own default before)
-        Properties props = JdbcEndpoint.login(database.controlUser(), database.controlPassword(), database.tls(),
+        Properties props = JdbcEndpoint.login(database.controlUser(), database.controlPassword(), database,
                 "pgroute catalog", "5", "30");
         io.pgroute.config.NodeConfig node = primary.get();
         String url = JdbcEndpoint.url(node, database.dbname());

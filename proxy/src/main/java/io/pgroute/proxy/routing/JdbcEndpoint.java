@@ -28,8 +28,18 @@ final class JdbcEndpoint {
      * database whose TLS mode is {@code tls}, with connect and socket timeouts in seconds; complete them with
      * {@link #connecting}.
      */
-    static Properties login(String user, String password, io.pgroute.config.BackendTlsMode tls, String application,
-            String connectTimeoutSeconds, String socketTimeoutSeconds) {
+    static Properties login(String user, String password, io.pgroute.config.DatabaseConfig database,
+            String application, String connectTimeoutSeconds, String socketTimeoutSeconds) {
+        return login(user, password, database.tls(), database.tlsCa(), application, connectTimeoutSeconds,
+                socketTimeoutSeconds);
+    }
+
+    /**
+     * {@link #login(String, String, io.pgroute.config.DatabaseConfig, String, String, String)} with the TLS mode and
+     * CA file ({@code tlsCa}, null: the JDK's trusted CAs for the verify modes) given.
+     */
+    static Properties login(String user, String password, io.pgroute.config.BackendTlsMode tls, String tlsCa,
+            String application, String connectTimeoutSeconds, String socketTimeoutSeconds) {
         Properties result = new Properties();
         if (user != null) {
             result.setProperty("user", user);
@@ -40,7 +50,15 @@ final class JdbcEndpoint {
         result.setProperty("connectTimeout", connectTimeoutSeconds);
         result.setProperty("socketTimeout", socketTimeoutSeconds);
         result.setProperty("ApplicationName", application);
-        result.setProperty("sslmode", tls.name().toLowerCase(java.util.Locale.ROOT));
+        result.setProperty("sslmode", tls.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'));
+        if (tls.verifies()) {
+            if (tlsCa != null) {
+                result.setProperty("sslrootcert", tlsCa);
+            } else {
+                // pgjdbc's own default is ~/.postgresql/root.crt; pgroute's is the JDK's trusted CAs, as on the data path
+                result.setProperty("sslfactory", "org.postgresql.ssl.DefaultJavaSSLFactory");
+            }
+        }
         return result;
     }
 

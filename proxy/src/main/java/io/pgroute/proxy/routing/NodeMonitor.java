@@ -428,7 +428,7 @@ public final class NodeMonitor implements AutoCloseable {
     private static NodeProbe probe(DatabaseConfig database, String name, NodeConfig node, boolean primary,
             String user, String password, RoutingConfig routing) {
         return new NodeProbe(database.name(), name, node, primary, database.dbname(), user, password, database.tls(),
-                routing.healthInterval());
+                database.tlsCa(), routing.healthInterval());
     }
 
     /** Enough entries to measure lag times up to twice {@code max_lag} (10 s when unlimited) under constant writes. */

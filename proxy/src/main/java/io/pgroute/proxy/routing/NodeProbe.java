@@ -112,14 +112,14 @@ final class NodeProbe implements AutoCloseable {
     private volatile Reading reading;
 
     NodeProbe(String database, String name, NodeConfig node, boolean primary, String dbname, String user,
-            String password, BackendTlsMode tls, Duration healthInterval) {
+            String password, BackendTlsMode tls, String tlsCa, Duration healthInterval) {
         this.database = database;
         this.name = name;
         this.node = node;
         this.primary = primary;
         this.url = JdbcEndpoint.url(node, dbname);
-        this.properties = JdbcEndpoint.connecting(node, properties(user, password, tls, TIMEOUT_SECONDS));
-        this.confirmingProperties = JdbcEndpoint.connecting(node, properties(user, password, tls,
+        this.properties = JdbcEndpoint.connecting(node, properties(user, password, tls, tlsCa, TIMEOUT_SECONDS));
+        this.confirmingProperties = JdbcEndpoint.connecting(node, properties(user, password, tls, tlsCa,
                 CONFIRM_TIMEOUT_SECONDS));
         this.healthIntervalNanos = healthInterval.toNanos();
         this.reading = new Reading(Health.DOWN, Lsn.INVALID, !primary, 0, "not probed yet", Instant.now(), 0);
@@ -282,8 +282,9 @@ final class NodeProbe implements AutoCloseable {
         }
     }
 
-    private static Properties properties(String user, String password, BackendTlsMode tls, String timeoutSeconds) {
-        Properties result = JdbcEndpoint.login(user, password, tls, "pgroute-monitor", timeoutSeconds,
+    private static Properties properties(String user, String password, BackendTlsMode tls, String tlsCa,
+            String timeoutSeconds) {
+        Properties result = JdbcEndpoint.login(user, password, tls, tlsCa, "pgroute-monitor", timeoutSeconds,
                 timeoutSeconds);
         result.setProperty("tcpKeepAlive", "true");
         return result;

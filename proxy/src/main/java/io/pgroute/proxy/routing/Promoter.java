@@ -188,7 +188,7 @@ public final class Promoter implements AutoCloseable {
         LOGGER.warn("database={} the primary ({}) is down for {} ms: promoting {} ({}), the replica that replayed the"
                 + " most (at {})", database, lost.name(), Duration.between(lost.since(), Instant.now()).toMillis(),
                 replica.name(), replica.node().address(), Lsn.format(replica.reading().lsn()));
-        Properties properties = JdbcEndpoint.login(user, password, config.tls(), "pgroute-promoter", "5", "70");
+        Properties properties = JdbcEndpoint.login(user, password, config, "pgroute-promoter", "5", "70");
         try (Connection connection = DriverManager.getConnection(JdbcEndpoint.url(replica.node(), config.dbname()),
                 JdbcEndpoint.connecting(replica.node(), properties));
              Statement statement = connection.createStatement();

@@ -104,7 +104,7 @@ final class ReplicaRepointer {
     }
 
     private Connection connect(NodeConfig node) throws SQLException {
-        Properties properties = JdbcEndpoint.login(user, password, config.tls(), "pgroute-promoter", "5", "30");
+        Properties properties = JdbcEndpoint.login(user, password, config, "pgroute-promoter", "5", "30");
         return DriverManager.getConnection(JdbcEndpoint.url(node, config.dbname()),
                 JdbcEndpoint.connecting(node, properties));
     }

@@ -159,7 +159,7 @@ public final class SessionRouting {
     private BackendTarget target(io.pgroute.config.DatabaseConfig db, NodeState node) {
         return pools.canonical(new BackendTarget(db.name() + "/" + node.name(), node.host(), node.port(),
                 template.database(), template.user(), template.password(), template.scramKeys(), template.tls(),
-                template.startupParameters()));
+                template.tlsCa(), template.startupParameters()));
     }
 
     /**
