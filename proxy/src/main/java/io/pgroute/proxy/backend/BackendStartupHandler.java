@@ -129,10 +129,13 @@ final class BackendStartupHandler extends ChannelInboundHandlerAdapter {
                         "backend " + target.node() + " offers no SASL mechanism pgroute supports: "
                                 + sasl.mechanisms());
             }
+            // over TLS, bound to the server's certificate when it offers that (libpq's channel_binding=prefer): a
+            // man in the middle with a certificate of its own cannot relay the exchange
+            byte[] binding = sasl.mechanisms().contains("SCRAM-SHA-256-PLUS") ? channelBinding(ctx) : null;
             // without a password, the keys the client proved at its login (SCRAM passthrough)
             scram = target.password() == null && target.scramKeys() != null
-                    ? new ScramClient(target.scramKeys(), null) : new ScramClient(requirePassword());
-            ctx.writeAndFlush(new SASLInitialResponse("SCRAM-SHA-256", scram.clientFirst()));
+                    ? new ScramClient(target.scramKeys(), binding) : new ScramClient(requirePassword(), binding);
+            ctx.writeAndFlush(new SASLInitialResponse(scram.mechanism(), scram.clientFirst()));
         } else if (request instanceof AuthenticationSASLContinue next && scram != null) {
             ctx.writeAndFlush(new SASLResponse(scramStep(() -> scram.handleServerFirst(next.data()))));
         } else if (request instanceof AuthenticationSASLFinal last && scram != null) {
@@ -144,6 +147,21 @@ final class BackendStartupHandler extends ChannelInboundHandlerAdapter {
             throw new PgrouteException(SqlState.SQLCLIENT_UNABLE_TO_ESTABLISH,
                     "backend " + target.node() + " asks for an authentication method pgroute does not support: "
                             + request.getClass().getSimpleName());
+        }
+    }
+
+    /** The tls-server-end-point binding of the certificate the server presented, or null when not on TLS. */
+    private static byte[] channelBinding(ChannelHandlerContext ctx) {
+        io.netty.handler.ssl.SslHandler tls = ctx.pipeline().get(io.netty.handler.ssl.SslHandler.class);
+        if (tls == null) {
+            return null;
+        }
+        try {
+            java.security.cert.Certificate[] chain = tls.engine().getSession().getPeerCertificates();
+            return chain.length > 0 && chain[0] instanceof java.security.cert.X509Certificate certificate
+                    ? io.pgroute.protocol.auth.TlsServerEndPoint.of(certificate) : null;
+        } catch (javax.net.ssl.SSLPeerUnverifiedException e) {
+            return null;
         }
     }
 

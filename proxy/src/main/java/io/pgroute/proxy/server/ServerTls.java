@@ -29,20 +29,7 @@ final class ServerTls {
         try (java.io.InputStream in = java.nio.file.Files.newInputStream(config.certFile())) {
             java.security.cert.X509Certificate cert = (java.security.cert.X509Certificate)
                     java.security.cert.CertificateFactory.getInstance("X.509").generateCertificates(in).iterator().next();
-            String algorithm = cert.getSigAlgName().toUpperCase(java.util.Locale.ROOT);
-            int with = algorithm.indexOf("WITH");
-            if (with <= 0) {
-                return null;
-            }
-            String hash = algorithm.substring(0, with).replace("-", "");
-            String digest = switch (hash) {
-                case "MD5", "SHA1", "SHA256" -> "SHA-256";
-                case "SHA384" -> "SHA-384";
-                case "SHA512" -> "SHA-512";
-                default -> null;
-            };
-            return digest == null ? null
-                    : java.security.MessageDigest.getInstance(digest).digest(cert.getEncoded());
+            return io.pgroute.protocol.auth.TlsServerEndPoint.of(cert);
         } catch (java.io.IOException | java.security.GeneralSecurityException | RuntimeException e) {
             return null;
         }

@@ -29,7 +29,9 @@ import org.junit.jupiter.api.Test;
  * {@code ssl = on} and a certificate for {@code localhost}: the data path and the control plane (node monitor,
  * catalog) encrypt, {@code verify-full} checks the CA and the host name, {@code verify-ca} the CA only, {@code require}
  * nothing; a certificate that fails the check, or a server without TLS where it is required, ends the login with
- * 08001 and a reason, and pgroute keeps serving the other databases.
+ * 08001 and a reason, and pgroute keeps serving the other databases. Over TLS pgroute logs in with
+ * SCRAM-SHA-256-PLUS, bound to the certificate the server presented: with a wrong binding (checked by breaking it)
+ * the server refuses every login here with "SCRAM channel binding check failed".
  */
 class BackendTlsIT {
 
