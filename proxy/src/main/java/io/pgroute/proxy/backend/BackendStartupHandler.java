@@ -122,7 +122,10 @@ final class BackendStartupHandler extends ChannelInboundHandlerAdapter {
         if (request instanceof AuthenticationCleartextPassword) {
             ctx.writeAndFlush(new PasswordMessage(requirePassword()));
         } else if (request instanceof AuthenticationMD5Password md5) {
-            ctx.writeAndFlush(new PasswordMessage(Md5Password.hash(target.user(), requirePassword(), md5.salt())));
+            LoginSecret secret = target.password() == null ? target.loginSecret() : null;
+            ctx.writeAndFlush(new PasswordMessage(secret != null && secret.md5Hash() != null
+                    ? Md5Password.hashStored(secret.md5Hash(), md5.salt())  // passthrough: the hash answers
+                    : Md5Password.hash(target.user(), requirePassword(), md5.salt())));
         } else if (request instanceof AuthenticationSASL sasl) {
             if (!sasl.mechanisms().contains("SCRAM-SHA-256")) {
                 throw new PgrouteException(SqlState.SQLCLIENT_UNABLE_TO_ESTABLISH,
@@ -133,8 +136,9 @@ final class BackendStartupHandler extends ChannelInboundHandlerAdapter {
             // man in the middle with a certificate of its own cannot relay the exchange
             byte[] binding = sasl.mechanisms().contains("SCRAM-SHA-256-PLUS") ? channelBinding(ctx) : null;
             // without a password, the keys the client proved at its login (SCRAM passthrough)
-            scram = target.password() == null && target.scramKeys() != null
-                    ? new ScramClient(target.scramKeys(), binding) : new ScramClient(requirePassword(), binding);
+            LoginSecret secret = target.password() == null ? target.loginSecret() : null;
+            scram = secret != null && secret.scramKeys() != null
+                    ? new ScramClient(secret.scramKeys(), binding) : new ScramClient(requirePassword(), binding);
             ctx.writeAndFlush(new SASLInitialResponse(scram.mechanism(), scram.clientFirst()));
         } else if (request instanceof AuthenticationSASLContinue next && scram != null) {
             ctx.writeAndFlush(new SASLResponse(scramStep(() -> scram.handleServerFirst(next.data()))));
@@ -179,12 +183,13 @@ final class BackendStartupHandler extends ChannelInboundHandlerAdapter {
     }
 
     private String requirePassword() {
-        if (target.password() == null && target.scramKeys() != null) {
-            // the client's SCRAM keys log in only where the server asks for SCRAM-SHA-256 too
+        if (target.password() == null && target.loginSecret() != null) {
+            // what the client proved logs in only where the server asks for the same kind of secret
             throw new PgrouteException(SqlState.SQLCLIENT_UNABLE_TO_ESTABLISH,
                     "backend " + target.node() + " asks for a password for role \"" + target.user()
-                            + "\" but proxy.yaml gives only its scram_verifier, which logs in where the server "
-                            + "authenticates with scram-sha-256 (pg_hba.conf)");
+                            + "\" but pgroute has only its " + (target.loginSecret().scramKeys() != null
+                            ? "SCRAM verifier, which logs in where the server authenticates with scram-sha-256"
+                            : "md5 hash, which logs in where the server authenticates with md5") + " (pg_hba.conf)");
         }
         if (target.password() == null) {
             throw new PgrouteException(SqlState.SQLCLIENT_UNABLE_TO_ESTABLISH,

@@ -1,13 +1,12 @@
 package io.pgroute.proxy.backend;
 
-import io.pgroute.protocol.auth.ScramKeys;
 import java.util.Map;
 import java.util.Objects;
 
 /**
  * Where and as whom to open a backend connection: node address, backend database and role, the password for the
- * backend's authentication (may be null for trust) or, without one, the SCRAM keys the client proved at its login
- * (SCRAM passthrough), TLS mode and the startup parameters to send.
+ * backend's authentication (may be null for trust) or, without one, what the client proved at its login
+ * ({@link LoginSecret}: passthrough), TLS mode and the startup parameters to send.
  *
  * <p>A value: equal fields, equal targets. Sessions look pools up by target and compare targets on every request,
  * so the hash is computed once, and {@link BackendPools#canonical} gives every session the same instance of equal
@@ -31,7 +30,7 @@ public final class BackendTarget {
     private final String database;
     private final String user;
     private final String password;
-    private final ScramKeys scramKeys;
+    private final LoginSecret loginSecret;
     private final BackendTls tls;
     private final String tlsCa;
     private final Map<String, String> startupParameters;
@@ -43,18 +42,19 @@ public final class BackendTarget {
     }
 
     /**
-     * @param scramKeys the keys to log in with when there is no {@code password} (null: none)
+     * @param loginSecret what logs in when there is no {@code password} (null: none)
      * @param tlsCa the PEM file of the CAs trusted to sign the server's certificate (verify modes; null: the JDK's)
      */
     public BackendTarget(String node, String host, int port, String database, String user, String password,
-                         ScramKeys scramKeys, BackendTls tls, String tlsCa, Map<String, String> startupParameters) {
+                         LoginSecret loginSecret, BackendTls tls, String tlsCa,
+                         Map<String, String> startupParameters) {
         this.node = node;
         this.host = host;
         this.port = port;
         this.database = database;
         this.user = user;
         this.password = password;
-        this.scramKeys = password == null ? scramKeys : null;
+        this.loginSecret = password == null ? loginSecret : null;
         this.tls = tls;
         this.tlsCa = tlsCa;
         this.startupParameters = Map.copyOf(startupParameters);
@@ -64,7 +64,7 @@ public final class BackendTarget {
         result = 31 * result + Objects.hashCode(database);
         result = 31 * result + Objects.hashCode(user);
         result = 31 * result + Objects.hashCode(password);
-        result = 31 * result + Objects.hashCode(this.scramKeys);
+        result = 31 * result + Objects.hashCode(this.loginSecret);
         result = 31 * result + Objects.hashCode(tls);
         result = 31 * result + Objects.hashCode(tlsCa);
         this.hash = 31 * result + this.startupParameters.hashCode();
@@ -98,9 +98,9 @@ public final class BackendTarget {
         return password;
     }
 
-    /** The SCRAM keys to log in with when there is no password, or null. */
-    public ScramKeys scramKeys() {
-        return scramKeys;
+    /** What logs in when there is no password (the client's proof at its login), or null. */
+    public LoginSecret loginSecret() {
+        return loginSecret;
     }
 
     public BackendTls tls() {
@@ -125,7 +125,7 @@ public final class BackendTarget {
         return other instanceof BackendTarget that && hash == that.hash && port == that.port && tls == that.tls
                 && Objects.equals(node, that.node) && Objects.equals(host, that.host)
                 && Objects.equals(database, that.database) && Objects.equals(user, that.user)
-                && Objects.equals(password, that.password) && Objects.equals(scramKeys, that.scramKeys)
+                && Objects.equals(password, that.password) && Objects.equals(loginSecret, that.loginSecret)
                 && Objects.equals(tlsCa, that.tlsCa)
                 && startupParameters.equals(that.startupParameters);
     }

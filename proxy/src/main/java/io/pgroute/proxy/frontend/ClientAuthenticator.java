@@ -10,8 +10,8 @@ import io.pgroute.protocol.FrontendType;
 import io.pgroute.protocol.PgFrame;
 import io.pgroute.protocol.ProtocolException;
 import io.pgroute.protocol.SqlState;
+import io.pgroute.protocol.auth.Md5Password;
 import io.pgroute.protocol.auth.ScramException;
-import io.pgroute.protocol.auth.ScramKeys;
 import io.pgroute.protocol.auth.ScramVerifier;
 import io.pgroute.protocol.backend.AuthenticationMD5Password;
 import io.pgroute.protocol.backend.AuthenticationSASL;
@@ -22,6 +22,7 @@ import io.pgroute.protocol.codec.FrameDecoder;
 import io.pgroute.protocol.frontend.PasswordMessage;
 import io.pgroute.protocol.frontend.SASLInitialResponse;
 import io.pgroute.protocol.frontend.SASLResponse;
+import io.pgroute.proxy.backend.LoginSecret;
 import io.pgroute.proxy.logging.ClientAddress;
 import io.pgroute.proxy.routing.AuthQuery;
 import io.pgroute.proxy.server.ProxyContext;
@@ -35,7 +36,8 @@ import java.util.Map;
 
 /**
  * Authenticates a client against the users in proxy.yaml (SCRAM-SHA-256, md5 or trust), or, for a user not listed
- * there, against the verifier its database's {@code auth_query} finds on the server. An unknown user goes
+ * there, against the secret its database's {@code auth_query} finds on the server (a SCRAM verifier, or an md5 hash
+ * with an md5 challenge). An unknown user goes
  * through the same SCRAM exchange and fails like a wrong password, as PostgreSQL does, so user names cannot be
  * probed. On success it hands over to {@link SessionStarter}; a wrong password gets 28P01.
  *
@@ -58,6 +60,8 @@ final class ClientAuthenticator extends ChannelInboundHandlerAdapter {
     private UserConfig userConfig;
     private ScramExchange scram;
     private byte[] md5Salt;
+    /** The md5 hash auth_query found for a user proxy.yaml does not list (md5 passthrough), or null. */
+    private String md5Hash;
     private boolean done;
 
     ClientAuthenticator(ProxyContext context, Map<String, String> parameters, int protocolMinor) {
@@ -117,14 +121,24 @@ final class ClientAuthenticator extends ChannelInboundHandlerAdapter {
             } catch (IllegalArgumentException e) {
                 LOGGER.warn("auth_query gave user={} a malformed SCRAM verifier: {}", user, e.getMessage());
             }
+        } else if (secret.isPresent() && Md5Password.isMd5Hash(secret.get())) {
+            md5Hash = secret.get();
         } else if (secret.isPresent()) {
-            LOGGER.info("auth_query gave user={} a secret that is not a SCRAM-SHA-256 verifier (md5?): pgroute "
-                    + "cannot check its password", user);
+            LOGGER.info("auth_query gave user={} a secret that is neither a SCRAM-SHA-256 verifier nor an md5 hash: "
+                    + "pgroute cannot check its password", user);
         }
         begin(ctx);
     }
 
     private void begin(ChannelHandlerContext ctx) {
+        if (md5Hash != null) {
+            // the server stores an md5 hash: an md5 challenge checks the client against it (and the hash answers the
+            // servers' md5 challenges), as PostgreSQL itself does for such a role
+            md5Salt = new byte[4];
+            new SecureRandom().nextBytes(md5Salt);
+            ctx.writeAndFlush(new AuthenticationMD5Password(md5Salt));
+            return;
+        }
         AuthMethod method = userConfig == null ? AuthMethod.SCRAM_SHA_256 : userConfig.auth();
         switch (method) {
             case TRUST -> succeed(ctx);
@@ -176,9 +190,18 @@ final class ClientAuthenticator extends ChannelInboundHandlerAdapter {
     }
 
     private void onPasswordFrame(ChannelHandlerContext ctx, PgFrame frame) {
+        if (md5Salt != null && md5Hash != null) {
+            String answer = PasswordMessage.decode(frame.body()).password();
+            if (Md5Password.verify(md5Hash, md5Salt, answer)) {
+                succeed(ctx, LoginSecret.md5(md5Hash));
+            } else {
+                failPassword(ctx, "md5 password mismatch");
+            }
+            return;
+        }
         if (md5Salt != null) {
             String answer = PasswordMessage.decode(frame.body()).password();
-            String expected = io.pgroute.protocol.auth.Md5Password.hash(user, userConfig.password(), md5Salt);
+            String expected = Md5Password.hash(user, userConfig.password(), md5Salt);
             if (MessageDigest.isEqual(expected.getBytes(StandardCharsets.UTF_8),
                     answer.getBytes(StandardCharsets.UTF_8))) {
                 succeed(ctx);
@@ -204,7 +227,7 @@ final class ClientAuthenticator extends ChannelInboundHandlerAdapter {
                 }
                 ctx.write(new AuthenticationSASLFinal(serverFinal));
                 // a user known only by a verifier (the server's own rolpassword): its keys log in as it
-                succeed(ctx, userConfig.password() == null ? scram.keys() : null);
+                succeed(ctx, userConfig.password() == null ? LoginSecret.scram(scram.keys()) : null);
             }
         } catch (ScramException e) {
             if (e.isInvalidProof()) {
@@ -253,8 +276,8 @@ final class ClientAuthenticator extends ChannelInboundHandlerAdapter {
         succeed(ctx, null);
     }
 
-    /** @param keys the SCRAM keys the client proved, when pgroute has no password of its user; else null */
-    private void succeed(ChannelHandlerContext ctx, ScramKeys keys) {
+    /** @param secret what the client proved, when pgroute has no password of its user; else null */
+    private void succeed(ChannelHandlerContext ctx, LoginSecret secret) {
         done = true;
         LoginTimeout.disarm(ctx.channel());
         FrameDecoder decoder = ctx.pipeline().get(FrameDecoder.class);
@@ -265,7 +288,7 @@ final class ClientAuthenticator extends ChannelInboundHandlerAdapter {
                     context.config().limits().maxReadQueryBytes());
         }
         LOGGER.debug("client authenticated user={} address={}", user, ClientAddress.of(ctx.channel()));
-        ctx.pipeline().replace(this, "starter", new SessionStarter(context, parameters, protocolMinor, keys));
+        ctx.pipeline().replace(this, "starter", new SessionStarter(context, parameters, protocolMinor, secret));
     }
 
     private void failPassword(ChannelHandlerContext ctx, String why) {

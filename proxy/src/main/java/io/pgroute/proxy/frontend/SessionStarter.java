@@ -10,7 +10,6 @@ import io.pgroute.config.DatabaseConfig;
 import io.pgroute.config.UserConfig;
 import io.pgroute.protocol.PgFrame;
 import io.pgroute.protocol.SqlState;
-import io.pgroute.protocol.auth.ScramKeys;
 import io.pgroute.protocol.backend.AuthenticationOk;
 import io.pgroute.protocol.backend.BackendKeyData;
 import io.pgroute.protocol.backend.ErrorResponse;
@@ -21,6 +20,7 @@ import io.pgroute.proxy.backend.BackendConnection;
 import io.pgroute.proxy.backend.BackendErrorException;
 import io.pgroute.proxy.backend.BackendPool;
 import io.pgroute.proxy.backend.BackendTarget;
+import io.pgroute.proxy.backend.LoginSecret;
 import io.pgroute.proxy.backend.SessionSettings;
 import io.pgroute.proxy.error.ErrorResponder;
 import io.pgroute.proxy.server.ProxyContext;
@@ -53,16 +53,17 @@ final class SessionStarter extends ChannelInboundHandlerAdapter {
     private final ProxyContext context;
     private final Map<String, String> parameters;
     private final int protocolMinor;
-    private final ScramKeys clientKeys;
+    private final LoginSecret clientSecret;
     private final Queue<PgFrame> early = new ArrayDeque<>();
     private boolean clientGone;
 
-    /** @param clientKeys the SCRAM keys the client proved at login when pgroute has no password of its user, or null */
-    SessionStarter(ProxyContext context, Map<String, String> parameters, int protocolMinor, ScramKeys clientKeys) {
+    /** @param clientSecret what the client proved at login when pgroute has no password of its user, or null */
+    SessionStarter(ProxyContext context, Map<String, String> parameters, int protocolMinor,
+                   LoginSecret clientSecret) {
         this.context = context;
         this.parameters = parameters;
         this.protocolMinor = protocolMinor;
-        this.clientKeys = clientKeys;
+        this.clientSecret = clientSecret;
     }
 
     @Override
@@ -141,10 +142,10 @@ final class SessionStarter extends ChannelInboundHandlerAdapter {
         startup.remove("database");
         // replayed on each lease instead: clients that differ only in these share a pool
         startup.entrySet().removeIf(each -> SessionSettings.replayed(each.getKey(), each.getValue()));
-        // without a password for the client's own role, the keys it proved log in as it (SCRAM passthrough)
-        ScramKeys keys = password == null && backendUser.equals(user) ? clientKeys : null;
+        // without a password for the client's own role, what it proved logs in as it (passthrough)
+        LoginSecret secret = password == null && backendUser.equals(user) ? clientSecret : null;
         return new BackendTarget(db.name() + "/primary", db.primary().host(), db.primary().port(), db.dbname(),
-                backendUser, password, keys, tls(db.tls()), db.tlsCa(), startup);
+                backendUser, password, secret, tls(db.tls()), db.tlsCa(), startup);
     }
 
     private static BackendTarget.BackendTls tls(BackendTlsMode mode) {

@@ -158,7 +158,7 @@ public final class SessionRouting {
     /** The target of {@code node} for this session: the template's database, role and parameters at its address. */
     private BackendTarget target(io.pgroute.config.DatabaseConfig db, NodeState node) {
         return pools.canonical(new BackendTarget(db.name() + "/" + node.name(), node.host(), node.port(),
-                template.database(), template.user(), template.password(), template.scramKeys(), template.tls(),
+                template.database(), template.user(), template.password(), template.loginSecret(), template.tls(),
                 template.tlsCa(), template.startupParameters()));
     }
 

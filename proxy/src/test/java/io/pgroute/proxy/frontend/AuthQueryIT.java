@@ -24,7 +24,8 @@ import org.junit.jupiter.api.Test;
 /**
  * {@code databases.*.auth_query}: users proxy.yaml does not list log in with the password the server stores for
  * them, found by a {@code SECURITY DEFINER} function the control plane's role may run, and pgroute logs in to the
- * servers as them with the keys they proved (SCRAM passthrough: proxy.yaml holds no password of theirs). A second
+ * servers as them with the keys they proved (SCRAM passthrough: proxy.yaml holds no password of theirs), or, for a
+ * role whose password is stored as md5, with its hash. A second
  * database's query fails: its logins get 08001, the first database's go on.
  */
 class AuthQueryIT {
@@ -83,11 +84,20 @@ class AuthQueryIT {
     }
 
     @Test
-    void aWrongPasswordAnUnknownUserARoleThatCannotLogInAndAnMd5SecretAreRefusedAlikeWith28P01() {
+    void aRoleWithAnMd5PasswordLogsInWithAnMd5ChallengeAndItsHashLogsInToTheServers() throws SQLException {
+        try (Connection c = connect("app", MD5_ROLE, "md5pw"); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT current_user")) {
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getString(1)).isEqualTo(MD5_ROLE);
+        }
+        assertRefused("app", MD5_ROLE, "not it", "28P01");
+    }
+
+    @Test
+    void aWrongPasswordAnUnknownUserAndARoleThatCannotLogInAreRefusedAlikeWith28P01() {
         assertRefused("app", ROLE, "not it", "28P01");
         assertRefused("app", "authq_nobody", "x", "28P01");
         assertRefused("app", NO_LOGIN, "nologin", "28P01");
-        assertRefused("app", MD5_ROLE, "md5pw", "28P01");
     }
 
     @Test
