@@ -18,7 +18,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.Properties;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -176,10 +175,6 @@ class BackendTlsIT {
     }
 
     private static Connection connect(String database) throws SQLException {
-        Properties properties = new Properties();
-        properties.setProperty("user", "app");
-        properties.setProperty("password", "app");
-        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + server.port() + "/" + database,
-                properties);
+        return ProxyFixture.connectAs(server, database, "app", "app");
     }
 }

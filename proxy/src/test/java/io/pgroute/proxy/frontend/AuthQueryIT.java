@@ -9,13 +9,11 @@ import io.pgroute.proxy.routing.AuthQuery;
 import io.pgroute.proxy.server.PgrouteServer;
 import io.pgroute.proxy.testing.ProxyFixture;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.Map;
-import java.util.Properties;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -75,21 +73,12 @@ class AuthQueryIT {
 
     @Test
     void aUserTheServerKnowsLogsInAsItselfWithoutBeingInProxyYaml() throws SQLException {
-        try (Connection c = connect("app", ROLE, "first"); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT current_user, session_user")) {
-            assertThat(rs.next()).isTrue();
-            assertThat(rs.getString(1)).isEqualTo(ROLE);
-            assertThat(rs.getString(2)).isEqualTo(ROLE);
-        }
+        assertThat(whoAmI(ROLE, "first")).isEqualTo(ROLE + " " + ROLE);
     }
 
     @Test
     void aRoleWithAnMd5PasswordLogsInWithAnMd5ChallengeAndItsHashLogsInToTheServers() throws SQLException {
-        try (Connection c = connect("app", MD5_ROLE, "md5pw"); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT current_user")) {
-            assertThat(rs.next()).isTrue();
-            assertThat(rs.getString(1)).isEqualTo(MD5_ROLE);
-        }
+        assertThat(whoAmI(MD5_ROLE, "md5pw")).isEqualTo(MD5_ROLE + " " + MD5_ROLE);
         assertRefused("app", MD5_ROLE, "not it", "28P01");
     }
 
@@ -134,10 +123,15 @@ class AuthQueryIT {
     }
 
     private static Connection connect(String database, String user, String password) throws SQLException {
-        Properties properties = new Properties();
-        properties.setProperty("user", user);
-        properties.setProperty("password", password);
-        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + server.port() + "/" + database,
-                properties);
+        return ProxyFixture.connectAs(server, database, user, password);
+    }
+
+    /** {@code current_user} and {@code session_user} of a session {@code user} opened. */
+    private static String whoAmI(String user, String password) throws SQLException {
+        try (Connection c = connect("app", user, password); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT current_user || ' ' || session_user")) {
+            assertThat(rs.next()).isTrue();
+            return rs.getString(1);
+        }
     }
 }

@@ -7,13 +7,11 @@ import io.pgroute.localcluster.LocalCluster;
 import io.pgroute.proxy.server.PgrouteServer;
 import io.pgroute.proxy.testing.ProxyFixture;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.Map;
-import java.util.Properties;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -121,9 +119,6 @@ class ClientRolesIT {
     }
 
     private static Connection connect(String role) throws SQLException {
-        Properties properties = new Properties();
-        properties.setProperty("user", role);
-        properties.setProperty("password", role);
-        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + server.port() + "/app", properties);
+        return ProxyFixture.connectAs(server, "app", role, role);
     }
 }

@@ -169,6 +169,16 @@ public final class ProxyFixture {
                 appWith(properties));
     }
 
+    /** A pgjdbc connection as {@code user} with {@code password} to {@code database} through {@code server}. */
+    public static Connection connectAs(PgrouteServer server, String database, String user, String password)
+            throws SQLException {
+        Properties properties = new Properties();
+        properties.setProperty("user", user);
+        properties.setProperty("password", password);
+        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + server.port() + "/" + database,
+                properties);
+    }
+
     /** A pgjdbc connection straight to the primary as app/app with driver properties as name/value pairs. */
     public Connection connectDirect(String... properties) throws SQLException {
         return DriverManager.getConnection(cluster.primary().jdbcUrl(DATABASE), appWith(properties));
