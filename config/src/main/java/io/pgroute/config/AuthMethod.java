@@ -12,5 +12,15 @@ public enum AuthMethod {
      * The client's operating-system user, which the kernel tells pgroute on its Unix-domain socket, must be the
      * user's name (PostgreSQL's {@code peer}); refused over TCP.
      */
-    PEER
+    PEER,
+    /**
+     * The client's TLS certificate, signed by a CA of {@code tls.client_ca}, must name the user in its common name
+     * (PostgreSQL's {@code cert}); refused without TLS or without such a certificate.
+     */
+    CERT;
+
+    /** Whether this method needs no password or verifier: it asks for none. */
+    public boolean asksNoPassword() {
+        return this == TRUST || this == PEER || this == CERT;
+    }
 }

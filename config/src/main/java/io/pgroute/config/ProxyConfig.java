@@ -3,6 +3,7 @@ package io.pgroute.config;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -97,6 +98,12 @@ public record ProxyConfig(ListenConfig listen, TlsConfig tls, Map<String, UserCo
         CacheConfig cache = root.mapping("cache").map(each -> CacheConfig.read(each, databases.keySet()))
                 .orElseGet(CacheConfig::disabled);
         PeersConfig peers = root.mapping("peers").map(PeersConfig::read).orElseGet(PeersConfig::none);
+        List<String> certUsers = users.values().stream().filter(each -> each.auth() == AuthMethod.CERT)
+                .map(UserConfig::name).toList();
+        if (!certUsers.isEmpty() && tls.clientCaFile() == null) {
+            root.problem("users", "auth cert (" + String.join(", ", certUsers) + ") needs tls.client_ca: the CAs "
+                    + "whose client certificates pgroute accepts");
+        }
         root.finish();
         return new ProxyConfig(listen, tls, users, databases, pool, metrics, logging, limits, routing, cache, peers);
     }

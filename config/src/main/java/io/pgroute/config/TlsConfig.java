@@ -11,8 +11,15 @@ import java.util.Objects;
  * @param mode whether TLS is off, offered or required; default {@link TlsMode#DISABLE}
  * @param certFile PEM certificate chain, null when disabled
  * @param keyFile PEM private key (PKCS#8), null when disabled
+ * @param clientCaFile PEM certificates of the CAs whose client certificates pgroute accepts (asked for, not
+ *     required, of every TLS client; {@code auth: cert} users need one); null: no client certificates
  */
-public record TlsConfig(TlsMode mode, Path certFile, Path keyFile) {
+public record TlsConfig(TlsMode mode, Path certFile, Path keyFile, Path clientCaFile) {
+
+    /** TLS without client certificates. */
+    public TlsConfig(TlsMode mode, Path certFile, Path keyFile) {
+        this(mode, certFile, keyFile, null);
+    }
 
     /** Checks that the mode is present and that files are given unless TLS is disabled. */
     public TlsConfig {
@@ -24,18 +31,19 @@ public record TlsConfig(TlsMode mode, Path certFile, Path keyFile) {
 
     /** TLS disabled. */
     public static TlsConfig disabled() {
-        return new TlsConfig(TlsMode.DISABLE, null, null);
+        return new TlsConfig(TlsMode.DISABLE, null, null, null);
     }
 
     static TlsConfig read(MappingReader reader, Path baseDir) {
         TlsMode mode = reader.choice("mode", TlsMode.class, TlsMode.DISABLE);
         Path cert = file(reader, "cert", baseDir, mode != TlsMode.DISABLE);
         Path key = file(reader, "key", baseDir, mode != TlsMode.DISABLE);
+        Path clientCa = reader.has("client_ca") ? file(reader, "client_ca", baseDir, mode != TlsMode.DISABLE) : null;
         reader.finish();
         if (cert == null || key == null) {
             return disabled();
         }
-        return new TlsConfig(mode, cert, key);
+        return new TlsConfig(mode, cert, key, clientCa);
     }
 
     private static Path file(MappingReader reader, String key, Path baseDir, boolean required) {

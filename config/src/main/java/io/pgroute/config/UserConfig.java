@@ -6,7 +6,7 @@ import java.util.Optional;
 /**
  * A user that clients may log in to pgroute as ({@code users.<name>}). A user has either a plaintext password or
  * a SCRAM-SHA-256 verifier (which pgroute cannot turn back into a password), unless its method is
- * {@link AuthMethod#TRUST} or {@link AuthMethod#PEER}. {@link #toString()} never shows secrets.
+ * {@link AuthMethod#TRUST}, {@link AuthMethod#PEER} or {@link AuthMethod#CERT}. {@link #toString()} never shows secrets.
  *
  * @param name the user name clients send in their startup message (the key in {@code users:})
  * @param password the plaintext password, or null
@@ -51,7 +51,7 @@ public record UserConfig(String name, String password, String scramVerifier, Aut
         }
         if (hasPassword && hasVerifier) {
             reader.problem("password and scram_verifier are mutually exclusive");
-        } else if (!hasPassword && !hasVerifier && auth != AuthMethod.TRUST && auth != AuthMethod.PEER) {
+        } else if (!hasPassword && !hasVerifier && !auth.asksNoPassword()) {
             reader.problem("password or scram_verifier is required");
         } else if (hasVerifier && auth == AuthMethod.MD5) {
             reader.problem("auth md5 needs a password; a scram_verifier only works with scram-sha-256");

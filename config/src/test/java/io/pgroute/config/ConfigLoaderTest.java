@@ -103,7 +103,7 @@ class ConfigLoaderTest {
         assertThat(problemsOf("bad-values.yaml")).containsExactly(
                 "bad-values.yaml:1: listen.port: must be 0-65535",
                 "bad-values.yaml:2: tls.mode: must be one of disable, allow, require",
-                "bad-values.yaml:4: users.app.auth: must be one of scram-sha-256, md5, trust, peer",
+                "bad-values.yaml:4: users.app.auth: must be one of scram-sha-256, md5, trust, peer, cert",
                 "bad-values.yaml:4: users.app.admin: must be true or false",
                 "bad-values.yaml:7: databases.app.primary.port: must be 1-65535",
                 "bad-values.yaml:9: databases.app.replicas[0].weight: must be at least 1",
@@ -384,6 +384,22 @@ class ConfigLoaderTest {
         assertThat(problems("users: { app: { password: app } }\ndatabases: { app: { primary: { host: db }, "
                 + "tls: verify } }\n", Map.of())).hasSize(1).allMatch(each -> each.contains("must be one of disable, "
                 + "prefer, require, verify-ca, verify-full"));
+    }
+
+    @Test
+    void certUsersNeedTheClientCas(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        for (String each : new String[] {"c.pem", "k.pem", "ca.pem"}) {
+            java.nio.file.Files.writeString(dir.resolve(each), "-");
+        }
+        String tls = "tls: { mode: require, cert: " + dir.resolve("c.pem") + ", key: " + dir.resolve("k.pem");
+        String rest = "users: { app: { password: app }, ops: { auth: cert } }\n"
+                + "databases: { app: { primary: { host: db }, user: app, password: app } }\n";
+        ProxyConfig config = ConfigLoader.parse(tls + ", client_ca: " + dir.resolve("ca.pem") + " }\n" + rest,
+                "x.yaml", name -> null);
+        assertThat(config.tls().clientCaFile()).isEqualTo(dir.resolve("ca.pem"));
+        assertThat(config.user("ops").orElseThrow().auth()).isEqualTo(AuthMethod.CERT);
+        assertThat(problems(tls + " }\n" + rest, Map.of())).containsExactly("x.yaml:2: users: auth cert (ops) needs "
+                + "tls.client_ca: the CAs whose client certificates pgroute accepts");
     }
 
     @Test

@@ -143,6 +143,7 @@ final class ClientAuthenticator extends ChannelInboundHandlerAdapter {
         switch (method) {
             case TRUST -> succeed(ctx);
             case PEER -> peer(ctx);
+            case CERT -> cert(ctx);
             case MD5 -> {
                 if (userConfig.password() == null) {
                     // an md5 exchange needs the plaintext password; a SCRAM verifier cannot check it
@@ -265,6 +266,55 @@ final class ClientAuthenticator extends ChannelInboundHandlerAdapter {
                 ClientAddress.of(ctx.channel()), why);
         refuse(ctx, ErrorResponse.fatal(SqlState.INVALID_AUTHORIZATION,
                 "Peer authentication failed for user \"" + user + "\""));
+    }
+
+    /**
+     * PostgreSQL's {@code cert}: the client's TLS certificate, which the handshake verified against
+     * {@code tls.client_ca}, must carry the user's name as its common name. Refused as PostgreSQL refuses it: 28000
+     * "connection requires a valid client certificate" without one, "certificate authentication failed for user" when
+     * it names another user; the reason in pgroute's log.
+     */
+    private void cert(ChannelHandlerContext ctx) {
+        io.netty.handler.ssl.SslHandler tls = ctx.pipeline().get(io.netty.handler.ssl.SslHandler.class);
+        java.security.cert.Certificate[] chain = null;
+        try {
+            chain = tls == null ? null : tls.engine().getSession().getPeerCertificates();
+        } catch (javax.net.ssl.SSLPeerUnverifiedException e) {
+            chain = null;
+        }
+        if (chain == null || chain.length == 0 || !(chain[0] instanceof java.security.cert.X509Certificate client)) {
+            LOGGER.info("certificate authentication failed for user={} address={} reason={}", user,
+                    ClientAddress.of(ctx.channel()), tls == null ? "no TLS" : "no client certificate");
+            refuse(ctx, ErrorResponse.fatal(SqlState.INVALID_AUTHORIZATION,
+                    "connection requires a valid client certificate"));
+            return;
+        }
+        String commonName = commonName(client);
+        if (user.equals(commonName)) {
+            succeed(ctx);
+            return;
+        }
+        LOGGER.info("certificate authentication failed for user={} address={} reason=the certificate's common name "
+                + "is {}", user, ClientAddress.of(ctx.channel()), commonName);
+        refuse(ctx, ErrorResponse.fatal(SqlState.INVALID_AUTHORIZATION,
+                "certificate authentication failed for user \"" + user + "\""));
+    }
+
+    /** The subject's common name (the last CN), or null. */
+    private static String commonName(java.security.cert.X509Certificate certificate) {
+        try {
+            javax.naming.ldap.LdapName name = new javax.naming.ldap.LdapName(
+                    certificate.getSubjectX500Principal().getName(javax.security.auth.x500.X500Principal.RFC2253));
+            String result = null;
+            for (javax.naming.ldap.Rdn each : name.getRdns()) {
+                if (each.getType().equalsIgnoreCase("CN")) {
+                    result = String.valueOf(each.getValue());
+                }
+            }
+            return result;
+        } catch (javax.naming.InvalidNameException e) {
+            return null;
+        }
     }
 
     /** The certificate's channel binding when this client is on TLS (SCRAM-SHA-256-PLUS possible), else null. */

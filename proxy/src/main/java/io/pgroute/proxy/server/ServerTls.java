@@ -41,13 +41,18 @@ final class ServerTls {
             return null;
         }
         try {
-            return SslContextBuilder.forServer(config.certFile().toFile(), config.keyFile().toFile())
+            SslContextBuilder builder = SslContextBuilder.forServer(config.certFile().toFile(),
+                            config.keyFile().toFile())
                     .applicationProtocolConfig(new ApplicationProtocolConfig(
                             ApplicationProtocolConfig.Protocol.ALPN,
                             ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
                             ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
-                            "postgresql"))
-                    .build();
+                            "postgresql"));
+            if (config.clientCaFile() != null) {
+                // asked of every client, required of none (as PostgreSQL with ssl_ca_file): auth cert decides
+                builder.trustManager(config.clientCaFile().toFile()).clientAuth(io.netty.handler.ssl.ClientAuth.OPTIONAL);
+            }
+            return builder.build();
         } catch (SSLException | IllegalArgumentException e) {
             throw new IllegalStateException("cannot load TLS certificate " + config.certFile() + " and key "
                     + config.keyFile() + ": " + e.getMessage(), e);
