@@ -83,9 +83,10 @@ final class ConfigReloader {
                     each.password()) || before.tls() != each.tls()
                     || !Objects.equals(before.monitorUser(), each.monitorUser())
                     || !Objects.equals(before.monitorPassword(), each.monitorPassword())
-                    || !Objects.equals(before.authQuery(), each.authQuery())) {
-                restart.add("databases." + each.name() + " primary, dbname, user, password, tls, monitor_user or "
-                        + "auth_query");
+                    || !Objects.equals(before.authQuery(), each.authQuery())
+                    || !Objects.equals(before.tlsCa(), each.tlsCa())) {
+                restart.add("databases." + each.name() + " primary, dbname, user, password, tls, tls_ca, "
+                        + "monitor_user or auth_query");
                 continue;
             }
             if (!before.replicas().equals(each.replicas()) || !current.routing().equals(next.routing())) {
