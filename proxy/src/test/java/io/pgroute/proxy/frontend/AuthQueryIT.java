@@ -77,6 +77,21 @@ class AuthQueryIT {
     }
 
     @Test
+    void psqlLogsInThroughTheQueryToo() throws Exception {
+        java.nio.file.Path psql = java.nio.file.Path.of("/usr/bin/psql");
+        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.isExecutable(psql), "psql is not installed");
+        for (String[] each : new String[][] {{ROLE, "first"}, {MD5_ROLE, "md5pw"}}) {
+            ProcessBuilder builder = new ProcessBuilder(psql.toString(), "host=127.0.0.1 port=" + server.port()
+                    + " dbname=app user=" + each[0], "-Atc", "SELECT current_user").redirectErrorStream(true);
+            builder.environment().put("PGPASSWORD", each[1]);
+            Process process = builder.start();
+            assertThat(process.waitFor(20, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            assertThat(new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)
+                    .strip()).isEqualTo(each[0]);
+        }
+    }
+
+    @Test
     void aRoleWithAnMd5PasswordLogsInWithAnMd5ChallengeAndItsHashLogsInToTheServers() throws SQLException {
         assertThat(whoAmI(MD5_ROLE, "md5pw")).isEqualTo(MD5_ROLE + " " + MD5_ROLE);
         assertRefused("app", MD5_ROLE, "not it", "28P01");

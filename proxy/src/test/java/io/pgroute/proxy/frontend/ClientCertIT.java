@@ -78,6 +78,23 @@ class ClientCertIT {
     }
 
     @Test
+    void psqlLogsInWithItsCertificateToo() throws Exception {
+        Path psql = Path.of("/usr/bin/psql");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(psql), "psql is not installed");
+        Path key = files.resolve("psql-client.key");
+        Files.copy(certUser.privateKey().toPath(), key, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Files.setPosixFilePermissions(key, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        Process process = new ProcessBuilder(psql.toString(), "host=127.0.0.1 port=" + server.port()
+                + " dbname=app user=certuser sslmode=require sslcert=" + certUser.certificate().getAbsolutePath()
+                + " sslkey=" + key, "-Atc", "SELECT 'in as ' || current_setting('application_name')")
+                .redirectErrorStream(true).start();
+        assertThat(process.waitFor(20, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        String output = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(output.strip()).isEqualTo("in as psql");
+        assertThat(process.exitValue()).isZero();
+    }
+
+    @Test
     void noCertificateACertificateForAnotherUserOrNoTlsGet28000() {
         org.junit.jupiter.api.Assumptions.assumeFalse(Files.exists(Path.of(System.getProperty("user.home"),
                 ".postgresql", "postgresql.crt")), "pgjdbc would present ~/.postgresql/postgresql.crt");
