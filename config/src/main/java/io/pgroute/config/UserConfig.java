@@ -1,5 +1,7 @@
 package io.pgroute.config;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -13,13 +15,26 @@ import java.util.Optional;
  * @param scramVerifier a SCRAM-SHA-256 verifier (see {@link ScramVerifier}), or null
  * @param auth how clients are authenticated, default {@link AuthMethod#SCRAM_SHA_256}
  * @param admin whether this user may open the admin console (database {@code pgroute}), default false
+ * @param addresses where the user may connect from, or null: anywhere
  */
-public record UserConfig(String name, String password, String scramVerifier, AuthMethod auth, boolean admin) {
+public record UserConfig(String name, String password, String scramVerifier, AuthMethod auth, boolean admin,
+        List<AddressRange> addresses) {
 
     /** Checks the name and method are present. */
     public UserConfig {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(auth, "auth");
+        addresses = addresses == null ? null : List.copyOf(addresses);
+    }
+
+    /** A user that may connect from anywhere. */
+    public UserConfig(String name, String password, String scramVerifier, AuthMethod auth, boolean admin) {
+        this(name, password, scramVerifier, auth, admin, null);
+    }
+
+    /** Whether a client at {@code address} (null: on pgroute's Unix-domain socket) may log in as this user. */
+    public boolean allowedFrom(java.net.InetAddress address) {
+        return addresses == null || addresses.stream().anyMatch(each -> each.contains(address));
     }
 
     /** The parsed {@link #scramVerifier()}, if there is one. */
@@ -30,7 +45,8 @@ public record UserConfig(String name, String password, String scramVerifier, Aut
     @Override
     public String toString() {
         return "UserConfig[name=" + name + ", password=" + (password == null ? "null" : "***") + ", scramVerifier="
-                + (scramVerifier == null ? "null" : "***") + ", auth=" + auth + ", admin=" + admin + "]";
+                + (scramVerifier == null ? "null" : "***") + ", auth=" + auth + ", admin=" + admin + ", addresses="
+                + addresses + "]";
     }
 
     static UserConfig read(String name, MappingReader reader) {
@@ -40,6 +56,24 @@ public record UserConfig(String name, String password, String scramVerifier, Aut
         String verifier = nonEmpty(reader, "scram_verifier");
         AuthMethod auth = reader.choice("auth", AuthMethod.class, AuthMethod.SCRAM_SHA_256);
         boolean admin = reader.bool("admin", false);
+        List<AddressRange> addresses = null;
+        if (reader.has("addresses")) {
+            addresses = new ArrayList<>();
+            List<YamlNode> items = reader.list("addresses").orElse(List.of());
+            for (int i = 0; i < items.size(); i++) {
+                Optional<AddressRange> range = items.get(i) instanceof YamlNode.Scalar scalar && scalar.valid()
+                        ? AddressRange.parse(scalar.text()) : Optional.empty();
+                if (range.isPresent()) {
+                    addresses.add(range.get());
+                } else {
+                    reader.problems().add(reader.childPath("addresses") + "[" + i + "]", items.get(i).line(),
+                            "must be an address with an optional prefix length (10.0.0.0/8, ::1) or local");
+                }
+            }
+            if (items.isEmpty()) {
+                reader.problem("addresses", "must list at least one address (leave it out for anywhere)");
+            }
+        }
         reader.finish();
         if (verifier != null) {
             try {
@@ -56,7 +90,7 @@ public record UserConfig(String name, String password, String scramVerifier, Aut
         } else if (hasVerifier && auth == AuthMethod.MD5) {
             reader.problem("auth md5 needs a password; a scram_verifier only works with scram-sha-256");
         }
-        return new UserConfig(name, password, verifier, auth, admin);
+        return new UserConfig(name, password, verifier, auth, admin, addresses);
     }
 
     private static String nonEmpty(MappingReader reader, String key) {

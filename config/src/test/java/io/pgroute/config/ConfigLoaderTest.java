@@ -403,6 +403,27 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void readsWhereAUserMayConnectFrom() throws Exception {
+        ProxyConfig config = ConfigLoader.parse("users:\n  app: { password: app }\n"
+                + "  ops: { password: x, addresses: [ 10.0.0.0/8, local ] }\n"
+                + "databases: { app: { primary: { host: db } } }\n", "x.yaml", name -> null);
+        assertThat(config.user("app").orElseThrow().addresses()).isNull();
+        assertThat(config.user("app").orElseThrow().allowedFrom(java.net.InetAddress.getByName("8.8.8.8"))).isTrue();
+        UserConfig ops = config.user("ops").orElseThrow();
+        assertThat(ops.addresses()).hasSize(2);
+        assertThat(ops.allowedFrom(java.net.InetAddress.getByName("10.9.8.7"))).isTrue();
+        assertThat(ops.allowedFrom(null)).isTrue();
+        assertThat(ops.allowedFrom(java.net.InetAddress.getByName("127.0.0.1"))).isFalse();
+
+        assertThat(problems("users: { app: { password: app, addresses: [ 10.0.0.0/8, db.example.com ] } }\n"
+                + "databases: { app: { primary: { host: db } } }\n", Map.of())).containsExactly("x.yaml:1: "
+                + "users.app.addresses[1]: must be an address with an optional prefix length (10.0.0.0/8, ::1) or local");
+        assertThat(problems("users: { app: { password: app, addresses: [] } }\n"
+                + "databases: { app: { primary: { host: db } } }\n", Map.of())).containsExactly("x.yaml:1: "
+                + "users.app.addresses: must list at least one address (leave it out for anywhere)");
+    }
+
+    @Test
     void disablesMetricsOnRequest() throws Exception {
         ProxyConfig config = ConfigLoader.parse(MINIMAL + "metrics: { enabled: false }\n", "x.yaml", name -> null);
 

@@ -74,6 +74,18 @@ final class ClientAuthenticator extends ChannelInboundHandlerAdapter {
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
+        java.net.InetAddress from = ctx.channel().remoteAddress() instanceof java.net.InetSocketAddress inet
+                ? inet.getAddress() : null;
+        if (userConfig != null && !userConfig.allowedFrom(from)) {
+            // PostgreSQL's refusal when no pg_hba.conf line matches, before any password is asked
+            boolean tls = ctx.pipeline().get(io.netty.handler.ssl.SslHandler.class) != null;
+            LOGGER.info("refused user={} address={} database={}: not in users.{}.addresses", user,
+                    ClientAddress.of(ctx.channel()), parameters.get("database"), user);
+            refuse(ctx, ErrorResponse.fatal(SqlState.INVALID_AUTHORIZATION, "no pg_hba.conf entry for host \""
+                    + (from == null ? "[local]" : from.getHostAddress()) + "\", user \"" + user + "\", database \""
+                    + parameters.get("database") + "\", " + (tls ? "SSL encryption" : "no encryption")));
+            return;
+        }
         AuthQuery lookup = userConfig == null
                 ? context.authQuery(parameters.get("database")) : null;
         if (lookup != null) {
