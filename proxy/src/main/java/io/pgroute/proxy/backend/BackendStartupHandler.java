@@ -156,17 +156,8 @@ final class BackendStartupHandler extends ChannelInboundHandlerAdapter {
 
     /** The tls-server-end-point binding of the certificate the server presented, or null when not on TLS. */
     private static byte[] channelBinding(ChannelHandlerContext ctx) {
-        io.netty.handler.ssl.SslHandler tls = ctx.pipeline().get(io.netty.handler.ssl.SslHandler.class);
-        if (tls == null) {
-            return null;
-        }
-        try {
-            java.security.cert.Certificate[] chain = tls.engine().getSession().getPeerCertificates();
-            return chain.length > 0 && chain[0] instanceof java.security.cert.X509Certificate certificate
-                    ? io.pgroute.protocol.auth.TlsServerEndPoint.of(certificate) : null;
-        } catch (javax.net.ssl.SSLPeerUnverifiedException e) {
-            return null;
-        }
+        return io.pgroute.proxy.tls.TlsPeer.certificate(ctx.pipeline())
+                .map(io.pgroute.protocol.auth.TlsServerEndPoint::of).orElse(null);
     }
 
     /**

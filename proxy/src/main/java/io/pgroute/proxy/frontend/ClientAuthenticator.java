@@ -25,6 +25,7 @@ import io.pgroute.protocol.frontend.SASLResponse;
 import io.pgroute.proxy.backend.LoginSecret;
 import io.pgroute.proxy.logging.ClientAddress;
 import io.pgroute.proxy.routing.AuthQuery;
+import io.pgroute.proxy.tls.TlsPeer;
 import io.pgroute.proxy.server.ProxyContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -78,7 +79,7 @@ final class ClientAuthenticator extends ChannelInboundHandlerAdapter {
                 ? inet.getAddress() : null;
         if (userConfig != null && !userConfig.allowedFrom(from)) {
             // PostgreSQL's refusal when no pg_hba.conf line matches, before any password is asked
-            boolean tls = ctx.pipeline().get(io.netty.handler.ssl.SslHandler.class) != null;
+            boolean tls = TlsPeer.encrypted(ctx.pipeline());
             LOGGER.info("refused user={} address={} database={}: not in users.{}.addresses", user,
                     ClientAddress.of(ctx.channel()), parameters.get("database"), user);
             refuse(ctx, ErrorResponse.fatal(SqlState.INVALID_AUTHORIZATION, "no pg_hba.conf entry for host \""
@@ -287,21 +288,16 @@ final class ClientAuthenticator extends ChannelInboundHandlerAdapter {
      * it names another user; the reason in pgroute's log.
      */
     private void cert(ChannelHandlerContext ctx) {
-        io.netty.handler.ssl.SslHandler tls = ctx.pipeline().get(io.netty.handler.ssl.SslHandler.class);
-        java.security.cert.Certificate[] chain = null;
-        try {
-            chain = tls == null ? null : tls.engine().getSession().getPeerCertificates();
-        } catch (javax.net.ssl.SSLPeerUnverifiedException e) {
-            chain = null;
-        }
-        if (chain == null || chain.length == 0 || !(chain[0] instanceof java.security.cert.X509Certificate client)) {
+        java.util.Optional<java.security.cert.X509Certificate> client = TlsPeer.certificate(ctx.pipeline());
+        if (client.isEmpty()) {
             LOGGER.info("certificate authentication failed for user={} address={} reason={}", user,
-                    ClientAddress.of(ctx.channel()), tls == null ? "no TLS" : "no client certificate");
+                    ClientAddress.of(ctx.channel()), TlsPeer.encrypted(ctx.pipeline()) ? "no client certificate"
+                            : "no TLS");
             refuse(ctx, ErrorResponse.fatal(SqlState.INVALID_AUTHORIZATION,
                     "connection requires a valid client certificate"));
             return;
         }
-        String commonName = commonName(client);
+        String commonName = TlsPeer.commonName(client.get());
         if (user.equals(commonName)) {
             succeed(ctx);
             return;
@@ -310,23 +306,6 @@ final class ClientAuthenticator extends ChannelInboundHandlerAdapter {
                 + "is {}", user, ClientAddress.of(ctx.channel()), commonName);
         refuse(ctx, ErrorResponse.fatal(SqlState.INVALID_AUTHORIZATION,
                 "certificate authentication failed for user \"" + user + "\""));
-    }
-
-    /** The subject's common name (the last CN), or null. */
-    private static String commonName(java.security.cert.X509Certificate certificate) {
-        try {
-            javax.naming.ldap.LdapName name = new javax.naming.ldap.LdapName(
-                    certificate.getSubjectX500Principal().getName(javax.security.auth.x500.X500Principal.RFC2253));
-            String result = null;
-            for (javax.naming.ldap.Rdn each : name.getRdns()) {
-                if (each.getType().equalsIgnoreCase("CN")) {
-                    result = String.valueOf(each.getValue());
-                }
-            }
-            return result;
-        } catch (javax.naming.InvalidNameException e) {
-            return null;
-        }
     }
 
     /** The certificate's channel binding when this client is on TLS (SCRAM-SHA-256-PLUS possible), else null. */
