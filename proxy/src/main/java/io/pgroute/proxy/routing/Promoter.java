@@ -51,6 +51,13 @@ public final class Promoter implements AutoCloseable {
     private final Lock lock;
     private final ReplicaRepointer repointer;
     private final ScheduledExecutorService executor;
+    /**
+     * Replicas that were not up when this pgroute promoted, by name, with the position the promoted node had then:
+     * pointed at it once they are up (promoter thread only).
+     */
+    private final java.util.Map<String, Long> pendingRepoints = new java.util.LinkedHashMap<>();
+    /** The node this pgroute promoted last, while replicas wait to be pointed at it; else null. */
+    private ClusterStates.Member promoted;
     /** When this pgroute last tried (promoted or found the lock taken); 0: not since the primary was last up. */
     private long attemptedNanos;
     private boolean noCandidateLogged;
@@ -100,6 +107,9 @@ public final class Promoter implements AutoCloseable {
     void checkOnce() {
         ClusterState state = monitor.state();
         NodeState primary = state.primary();
+        if (!pendingRepoints.isEmpty()) {
+            repointPending(state);
+        }
         if (primary.health() != Health.DOWN) {
             attemptedNanos = 0;
             noCandidateLogged = false;
@@ -155,12 +165,42 @@ public final class Promoter implements AutoCloseable {
                 continue;
             }
             if (node.health() != Health.UP) {
-                LOGGER.warn("database={} {} is not up: point it at the new primary {} yourself", database,
+                LOGGER.warn("database={} {} is not up: it is pointed at the new primary {} once it is", database,
                         each.name(), promoted.node().address());
+                this.promoted = promoted;
+                pendingRepoints.put(each.name(), promoted.reading().lsn());
             } else if (each.reading().lsn() > promoted.reading().lsn()) {
                 LOGGER.error("database={} {} replayed further ({}) than {} had ({}): it cannot follow the new primary "
                         + "without pg_rewind", database, each.name(), Lsn.format(each.reading().lsn()),
                         promoted.name(), Lsn.format(promoted.reading().lsn()));
+            } else {
+                repointer.repoint(each.name(), each.node(), promoted.node());
+            }
+        }
+    }
+
+    /**
+     * Points the replicas that were down at the promotion at the promoted node once they are up again (and still no
+     * further than it was then); forgets them when another node took the writes since. One attempt each.
+     */
+    private void repointPending(ClusterState state) {
+        if (!state.primary().name().equals(promoted.name())) {
+            LOGGER.warn("database={} {} no longer takes the writes: not pointing {} at it", database, promoted.name(),
+                    pendingRepoints.keySet());
+            pendingRepoints.clear();
+            return;
+        }
+        for (ClusterStates.Member each : monitor.members()) {
+            Long fork = pendingRepoints.get(each.name());
+            NodeState node = state.node(each.name());
+            if (fork == null || node == null || node.health() != Health.UP || !each.reading().inRecovery()) {
+                continue;
+            }
+            pendingRepoints.remove(each.name());
+            if (each.reading().lsn() > fork) {
+                LOGGER.error("database={} {} is back but replayed further ({}) than {} had at its promotion ({}): it "
+                        + "cannot follow the new primary without pg_rewind", database, each.name(),
+                        Lsn.format(each.reading().lsn()), promoted.name(), Lsn.format(fork));
             } else {
                 repointer.repoint(each.name(), each.node(), promoted.node());
             }

@@ -109,6 +109,56 @@ class PromotionIT {
         }
     }
 
+    /**
+     * A replica that is down when pgroute promotes another is pointed at the promoted one when it comes back (it had
+     * replayed no further), streams from it and takes reads again.
+     */
+    @Test
+    void aReplicaThatWasDownAtThePromotionIsPointedAtTheNewPrimaryWhenItIsBack() throws Exception {
+        try (LocalCluster cluster = LocalCluster.builder().replicas(2).redis(false).start()) {
+            DemoCluster.seed(cluster);
+            cluster.execute(DemoCluster.DATABASE, "CREATE TABLE events (id int PRIMARY KEY, note text)",
+                    "ALTER TABLE events OWNER TO app",
+                    "GRANT EXECUTE ON FUNCTION pg_promote(boolean, integer) TO app",
+                    "GRANT pg_read_all_settings TO app",
+                    "GRANT ALTER SYSTEM ON PARAMETER primary_conninfo TO app",
+                    "GRANT EXECUTE ON FUNCTION pg_reload_conf() TO app");
+            cluster.awaitReplication(Duration.ofSeconds(30));
+            String yaml = ProxyFixture.yaml(cluster, Map.of("routing", "  promote_after: 1s\n  health_interval: 200ms"));
+            try (PgrouteServer server = new PgrouteServer(ConfigLoader.parse(yaml, "p.yaml", System::getenv), 1)
+                    .start()) {
+                Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> eligible(server));
+                PgNode late = cluster.replicas().get(1);
+                cluster.stop(late);
+                cluster.stop(cluster.primary());
+                int port = awaitWrite(server, 1);
+                assertThat(port).as("the replica that was up is promoted").isEqualTo(cluster.replicas().get(0).port());
+
+                cluster.start(late);
+                Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+                        .ignoreExceptions().untilAsserted(() -> {
+                            try (Connection c = DriverManager.getConnection(late.jdbcUrl("app"), cluster.superuser(),
+                                    cluster.superuserPassword());
+                                 Statement s = c.createStatement();
+                                 ResultSet rows = s.executeQuery("SELECT (SELECT sender_port FROM pg_stat_wal_receiver),"
+                                         + " (SELECT count(*) FROM events)")) {
+                                rows.next();
+                                assertThat(rows.getInt(1)).as("the port it streams from").isEqualTo(port);
+                                assertThat(rows.getInt(2)).as("the row written after the promotion").isEqualTo(1);
+                            }
+                        });
+                Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
+                        .until(() -> {
+                            try (Connection c = ProxyFixture.connect(server); Statement s = c.createStatement();
+                                 ResultSet rows = s.executeQuery("SELECT inet_server_port() FROM events LIMIT 1")) {
+                                rows.next();
+                                return rows.getInt(1) == late.port();
+                            }
+                        });
+            }
+        }
+    }
+
     private static boolean eligible(PgrouteServer server) {
         return server.routing("app").monitor().state().replicas().stream().allMatch(NodeState::eligible);
     }
