@@ -10,14 +10,27 @@ import java.util.Optional;
  * line: an IPv4 or IPv6 network in CIDR notation ({@code 10.0.0.0/8}, {@code fd00::/8}), a single address (the
  * whole length: {@code 127.0.0.1}), or {@code local}, pgroute's Unix-domain socket. IPv4 clients that reach an IPv6
  * socket as mapped addresses ({@code ::ffff:10.1.2.3}) match IPv4 ranges.
- *
- * @param network the network's address bytes (4 or 16), null for {@code local}
- * @param prefix how many leading bits must match
+ * A value (not a record, so that {@code SHOW CONFIG} shows it as written, {@code 10.0.0.0/8}).
  */
-public record AddressRange(byte[] network, int prefix) {
+public final class AddressRange {
 
     /** pgroute's Unix-domain socket. */
     public static final AddressRange LOCAL = new AddressRange(null, 0);
+
+    /** The network's address bytes (4 or 16), null for {@code local}. */
+    private final byte[] network;
+    /** How many leading bits must match. */
+    private final int prefix;
+
+    private AddressRange(byte[] network, int prefix) {
+        this.network = network;
+        this.prefix = prefix;
+    }
+
+    /** How many leading bits must match (0 for {@code local}). */
+    public int prefix() {
+        return prefix;
+    }
 
     /** Parses one entry; empty when it is neither {@code local} nor an address literal with an optional prefix. */
     static Optional<AddressRange> parse(String text) {

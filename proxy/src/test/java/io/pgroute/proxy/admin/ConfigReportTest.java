@@ -14,7 +14,7 @@ class ConfigReportTest {
             listen: { host: 127.0.0.1, port: 6432 }
             users:
               app: { password: s3cret, auth: md5 }
-              admin: { password: adminpw, admin: true }
+              admin: { password: adminpw, admin: true, addresses: [ 10.0.0.0/8, local ] }
             databases:
               app:
                 primary: { host: 10.0.0.1, port: 5432 }
@@ -55,6 +55,7 @@ class ConfigReportTest {
         assertThat(value("listen", "unix_socket_mode")).as("a file mode in octal").isEqualTo("0777");
         assertThat(value("users", "app.auth")).isEqualTo("md5");
         assertThat(value("users", "admin.admin")).isEqualTo("true");
+        assertThat(value("users", "admin.addresses")).isEqualTo("[10.0.0.0/8, local]");
         assertThat(value("databases", "app.primary.host")).isEqualTo("10.0.0.1");
         assertThat(value("databases", "app.replicas[0].zone")).isEqualTo("b");
         assertThat(value("routing", "max_lag")).isEqualTo("1500ms");
