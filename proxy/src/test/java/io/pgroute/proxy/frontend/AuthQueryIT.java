@@ -77,6 +77,24 @@ class AuthQueryIT {
     }
 
     @Test
+    void itsKeysLogInToTheReplicasToo() throws SQLException {
+        // the monitor (as monitor_user) makes the replicas eligible; a replica stores the same verifier
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> server.routing("app").monitor()
+                .state().replicas().stream().allMatch(io.pgroute.proxy.routing.NodeState::eligible));
+        int replicaReads = 0;
+        try (Connection c = connect("app", ROLE, "first"); Statement s = c.createStatement()) {
+            for (int i = 0; i < 10; i++) {
+                try (ResultSet rs = s.executeQuery("SELECT current_user, pg_is_in_recovery()")) {
+                    assertThat(rs.next()).isTrue();
+                    assertThat(rs.getString(1)).isEqualTo(ROLE);
+                    replicaReads += rs.getBoolean(2) ? 1 : 0;
+                }
+            }
+        }
+        assertThat(replicaReads).as("reads answered by a replica, of 10").isPositive();
+    }
+
+    @Test
     void psqlLogsInThroughTheQueryToo() throws Exception {
         java.nio.file.Path psql = java.nio.file.Path.of("/usr/bin/psql");
         org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.isExecutable(psql), "psql is not installed");
