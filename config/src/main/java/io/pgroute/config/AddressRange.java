@@ -63,6 +63,37 @@ public final class AddressRange {
         return Optional.of(new AddressRange(masked(bytes, prefix), prefix));
     }
 
+    /**
+     * The list under {@code key} ({@code addresses:}), or null when absent (anywhere); each entry that is not an
+     * address range, and an empty list, is reported.
+     */
+    static java.util.List<AddressRange> readList(MappingReader reader, String key) {
+        if (!reader.has(key)) {
+            return null;
+        }
+        java.util.List<AddressRange> result = new java.util.ArrayList<>();
+        java.util.List<YamlNode> items = reader.list(key).orElse(java.util.List.of());
+        for (int i = 0; i < items.size(); i++) {
+            Optional<AddressRange> range = items.get(i) instanceof YamlNode.Scalar scalar && scalar.valid()
+                    ? parse(scalar.text()) : Optional.empty();
+            if (range.isPresent()) {
+                result.add(range.get());
+            } else {
+                reader.problems().add(reader.childPath(key) + "[" + i + "]", items.get(i).line(),
+                        "must be an address with an optional prefix length (10.0.0.0/8, ::1) or local");
+            }
+        }
+        if (items.isEmpty()) {
+            reader.problem(key, "must list at least one address (leave it out for anywhere)");
+        }
+        return result;
+    }
+
+    /** Whether {@code address} (null: the Unix-domain socket) is in one of {@code ranges}; null ranges: anywhere. */
+    public static boolean allows(java.util.List<AddressRange> ranges, InetAddress address) {
+        return ranges == null || ranges.stream().anyMatch(each -> each.contains(address));
+    }
+
     /** Whether a client at {@code address} (null: on the Unix-domain socket) is in this range. */
     public boolean contains(InetAddress address) {
         if (network == null || address == null) {

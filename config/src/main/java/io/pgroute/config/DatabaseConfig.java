@@ -21,15 +21,21 @@ import java.util.Objects;
  *     run by the control plane on the primary; null: such users are unknown
  * @param tlsCa the PEM file of the CAs that may sign the servers' certificates with {@code tls: verify-ca} or
  *     {@code verify-full}; null: the JDK's trusted CAs
+ * @param addresses where clients of this database may connect from, or null: anywhere
  */
 public record DatabaseConfig(String name, NodeConfig primary, List<NodeConfig> replicas, String dbname,
         String user, String password, BackendTlsMode tls, String monitorUser, String monitorPassword,
-        String authQuery, String tlsCa) {
+        String authQuery, String tlsCa, List<AddressRange> addresses) {
 
-    /** A database whose control plane logs in as {@code user}, without an auth query or a CA file. */
+    /** A database whose control plane logs in as {@code user}, without an auth query, a CA file or addresses. */
     public DatabaseConfig(String name, NodeConfig primary, List<NodeConfig> replicas, String dbname, String user,
                           String password, BackendTlsMode tls) {
-        this(name, primary, replicas, dbname, user, password, tls, null, null, null, null);
+        this(name, primary, replicas, dbname, user, password, tls, null, null, null, null, null);
+    }
+
+    /** Whether a client at {@code address} (null: on pgroute's Unix-domain socket) may use this database. */
+    public boolean allowedFrom(java.net.InetAddress address) {
+        return AddressRange.allows(addresses, address);
     }
 
     /** The role the control plane logs in as: {@code monitor_user}, else {@code user} (null: none). */
@@ -54,6 +60,7 @@ public record DatabaseConfig(String name, NodeConfig primary, List<NodeConfig> r
         Objects.requireNonNull(dbname, "dbname");
         Objects.requireNonNull(tls, "tls");
         replicas = List.copyOf(replicas);
+        addresses = addresses == null ? null : List.copyOf(addresses);
     }
 
     /** A database {@code name} on {@code primary} with the given replicas and every other setting defaulted. */
@@ -66,7 +73,7 @@ public record DatabaseConfig(String name, NodeConfig primary, List<NodeConfig> r
         return "DatabaseConfig[name=" + name + ", primary=" + primary + ", replicas=" + replicas + ", dbname="
                 + dbname + ", user=" + user + ", password=" + (password == null ? "null" : "***") + ", tls=" + tls
                 + ", monitorUser=" + monitorUser + ", monitorPassword=" + (monitorPassword == null ? "null" : "***")
-                + ", authQuery=" + authQuery + ", tlsCa=" + tlsCa + "]";
+                + ", authQuery=" + authQuery + ", tlsCa=" + tlsCa + ", addresses=" + addresses + "]";
     }
 
     static DatabaseConfig read(String name, MappingReader reader) {
@@ -104,9 +111,10 @@ public record DatabaseConfig(String name, NodeConfig primary, List<NodeConfig> r
         } else if (tlsCa != null && !java.nio.file.Files.isReadable(java.nio.file.Path.of(tlsCa))) {
             reader.problem("tls_ca", "cannot read " + tlsCa);
         }
+        List<AddressRange> addresses = AddressRange.readList(reader, "addresses");
         reader.finish();
         // Without a primary a problem has been reported and the placeholder never leaves ConfigLoader.
         return new DatabaseConfig(name, primary == null ? NodeConfig.of("invalid", 1) : primary, replicas, dbname,
-                user, password, tls, monitorUser, monitorPassword, authQuery, tlsCa);
+                user, password, tls, monitorUser, monitorPassword, authQuery, tlsCa, addresses);
     }
 }

@@ -1,6 +1,5 @@
 package io.pgroute.config;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -34,7 +33,7 @@ public record UserConfig(String name, String password, String scramVerifier, Aut
 
     /** Whether a client at {@code address} (null: on pgroute's Unix-domain socket) may log in as this user. */
     public boolean allowedFrom(java.net.InetAddress address) {
-        return addresses == null || addresses.stream().anyMatch(each -> each.contains(address));
+        return AddressRange.allows(addresses, address);
     }
 
     /** The parsed {@link #scramVerifier()}, if there is one. */
@@ -56,24 +55,7 @@ public record UserConfig(String name, String password, String scramVerifier, Aut
         String verifier = nonEmpty(reader, "scram_verifier");
         AuthMethod auth = reader.choice("auth", AuthMethod.class, AuthMethod.SCRAM_SHA_256);
         boolean admin = reader.bool("admin", false);
-        List<AddressRange> addresses = null;
-        if (reader.has("addresses")) {
-            addresses = new ArrayList<>();
-            List<YamlNode> items = reader.list("addresses").orElse(List.of());
-            for (int i = 0; i < items.size(); i++) {
-                Optional<AddressRange> range = items.get(i) instanceof YamlNode.Scalar scalar && scalar.valid()
-                        ? AddressRange.parse(scalar.text()) : Optional.empty();
-                if (range.isPresent()) {
-                    addresses.add(range.get());
-                } else {
-                    reader.problems().add(reader.childPath("addresses") + "[" + i + "]", items.get(i).line(),
-                            "must be an address with an optional prefix length (10.0.0.0/8, ::1) or local");
-                }
-            }
-            if (items.isEmpty()) {
-                reader.problem("addresses", "must list at least one address (leave it out for anywhere)");
-            }
-        }
+        List<AddressRange> addresses = AddressRange.readList(reader, "addresses");
         reader.finish();
         if (verifier != null) {
             try {

@@ -418,6 +418,12 @@ class ConfigLoaderTest {
         assertThat(problems("users: { app: { password: app, addresses: [ 10.0.0.0/8, db.example.com ] } }\n"
                 + "databases: { app: { primary: { host: db } } }\n", Map.of())).containsExactly("x.yaml:1: "
                 + "users.app.addresses[1]: must be an address with an optional prefix length (10.0.0.0/8, ::1) or local");
+        DatabaseConfig lan = ConfigLoader.parse("users: { app: { password: app } }\n"
+                + "databases: { app: { primary: { host: db }, addresses: [ 10.0.0.0/8 ] } }\n", "x.yaml", name -> null)
+                .databases().get("app");
+        assertThat(lan.allowedFrom(java.net.InetAddress.getByName("10.1.1.1"))).isTrue();
+        assertThat(lan.allowedFrom(java.net.InetAddress.getByName("127.0.0.1"))).isFalse();
+        assertThat(config.databases().get("app").allowedFrom(null)).as("no addresses: anywhere").isTrue();
         assertThat(problems("users: { app: { password: app, addresses: [] } }\n"
                 + "databases: { app: { primary: { host: db } } }\n", Map.of())).containsExactly("x.yaml:1: "
                 + "users.app.addresses: must list at least one address (leave it out for anywhere)");

@@ -77,14 +77,16 @@ final class ClientAuthenticator extends ChannelInboundHandlerAdapter {
     public void handlerAdded(ChannelHandlerContext ctx) {
         java.net.InetAddress from = ctx.channel().remoteAddress() instanceof java.net.InetSocketAddress inet
                 ? inet.getAddress() : null;
-        if (userConfig != null && !userConfig.allowedFrom(from)) {
+        String database = parameters.get("database");
+        boolean userAllowed = userConfig == null || userConfig.allowedFrom(from);
+        if (!userAllowed || !context.config().database(database).map(each -> each.allowedFrom(from)).orElse(true)) {
             // PostgreSQL's refusal when no pg_hba.conf line matches, before any password is asked
             boolean tls = TlsPeer.encrypted(ctx.pipeline());
-            LOGGER.info("refused user={} address={} database={}: not in users.{}.addresses", user,
-                    ClientAddress.of(ctx.channel()), parameters.get("database"), user);
+            LOGGER.info("refused user={} address={} database={}: not in {}.addresses", user,
+                    ClientAddress.of(ctx.channel()), database, userAllowed ? "databases." + database : "users." + user);
             refuse(ctx, ErrorResponse.fatal(SqlState.INVALID_AUTHORIZATION, "no pg_hba.conf entry for host \""
                     + (from == null ? "[local]" : from.getHostAddress()) + "\", user \"" + user + "\", database \""
-                    + parameters.get("database") + "\", " + (tls ? "SSL encryption" : "no encryption")));
+                    + database + "\", " + (tls ? "SSL encryption" : "no encryption")));
             return;
         }
         AuthQuery lookup = userConfig == null

@@ -20,9 +20,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code users.<name>.addresses}: where a user may connect from, as the address column of {@code pg_hba.conf}. A
- * client elsewhere is refused before any password is asked, with PostgreSQL's own 28000 "no pg_hba.conf entry"
- * message; {@code local} is pgroute's Unix-domain socket.
+ * {@code users.<name>.addresses} and {@code databases.<name>.addresses}: where a user, or any client of a database,
+ * may connect from, as the address column of {@code pg_hba.conf}. A client elsewhere is refused before any password
+ * is asked, with PostgreSQL's own 28000 "no pg_hba.conf entry" message; {@code local} is pgroute's Unix-domain
+ * socket.
  */
 class UserAddressesIT {
 
@@ -40,7 +41,10 @@ class UserAddressesIT {
                 .replace("users:\n", "users:\n"
                         + "  loopback: { password: lb, addresses: [ 127.0.0.0/8 ] }\n"
                         + "  lan: { password: lan, addresses: [ 10.0.0.0/8, fd00::/8 ] }\n"
-                        + "  sockonly: { password: so, addresses: [ local ] }\n");
+                        + "  sockonly: { password: so, addresses: [ local ] }\n")
+                .replace("databases:\n", "databases:\n  lanonly:\n    primary: { host: 127.0.0.1, port: "
+                        + ProxyFixture.get().cluster().primary().port() + " }\n    dbname: app\n    user: app\n"
+                        + "    password: app\n    addresses: [ 10.0.0.0/8 ]\n");
         server = new PgrouteServer(ConfigLoader.parse(yaml, "addresses.yaml", System::getenv), 1).start();
     }
 
@@ -71,6 +75,19 @@ class UserAddressesIT {
         }
         assertThatThrownBy(() -> ProxyFixture.connectAs(server, "app", "sockonly", "so").close())
                 .isInstanceOfSatisfying(SQLException.class, e -> assertThat(e.getSQLState()).isEqualTo("28000"));
+    }
+
+    @Test
+    void aDatabaseRefusesClientsFromElsewhereWhoeverTheyAre() throws SQLException {
+        assertThatThrownBy(() -> ProxyFixture.connectAs(server, "lanonly", "app", "app").close())
+                .isInstanceOfSatisfying(SQLException.class, e -> {
+                    assertThat(e.getSQLState()).isEqualTo("28000");
+                    assertThat(e.getMessage()).contains("no pg_hba.conf entry for host \"127.0.0.1\", user \"app\", "
+                            + "database \"lanonly\", no encryption");
+                });
+        try (Connection c = ProxyFixture.connectAs(server, "app", "app", "app")) {
+            assertThat(c.isValid(5)).as("the same user, another database").isTrue();
+        }
     }
 
     @Test
