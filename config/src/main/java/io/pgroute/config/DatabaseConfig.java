@@ -22,15 +22,16 @@ import java.util.Objects;
  * @param tlsCa the PEM file of the CAs that may sign the servers' certificates with {@code tls: verify-ca} or
  *     {@code verify-full}; null: the JDK's trusted CAs
  * @param addresses where clients of this database may connect from, or null: anywhere
+ * @param maxClients how many client connections the database may have at once; 0: no limit of its own
  */
 public record DatabaseConfig(String name, NodeConfig primary, List<NodeConfig> replicas, String dbname,
         String user, String password, BackendTlsMode tls, String monitorUser, String monitorPassword,
-        String authQuery, String tlsCa, List<AddressRange> addresses) {
+        String authQuery, String tlsCa, List<AddressRange> addresses, int maxClients) {
 
     /** A database whose control plane logs in as {@code user}, without an auth query, a CA file or addresses. */
     public DatabaseConfig(String name, NodeConfig primary, List<NodeConfig> replicas, String dbname, String user,
                           String password, BackendTlsMode tls) {
-        this(name, primary, replicas, dbname, user, password, tls, null, null, null, null, null);
+        this(name, primary, replicas, dbname, user, password, tls, null, null, null, null, null, 0);
     }
 
     /** Whether a client at {@code address} (null: on pgroute's Unix-domain socket) may use this database. */
@@ -73,7 +74,8 @@ public record DatabaseConfig(String name, NodeConfig primary, List<NodeConfig> r
         return "DatabaseConfig[name=" + name + ", primary=" + primary + ", replicas=" + replicas + ", dbname="
                 + dbname + ", user=" + user + ", password=" + (password == null ? "null" : "***") + ", tls=" + tls
                 + ", monitorUser=" + monitorUser + ", monitorPassword=" + (monitorPassword == null ? "null" : "***")
-                + ", authQuery=" + authQuery + ", tlsCa=" + tlsCa + ", addresses=" + addresses + "]";
+                + ", authQuery=" + authQuery + ", tlsCa=" + tlsCa + ", addresses=" + addresses + ", maxClients="
+                + maxClients + "]";
     }
 
     static DatabaseConfig read(String name, MappingReader reader) {
@@ -112,9 +114,10 @@ public record DatabaseConfig(String name, NodeConfig primary, List<NodeConfig> r
             reader.problem("tls_ca", "cannot read " + tlsCa);
         }
         List<AddressRange> addresses = AddressRange.readList(reader, "addresses");
+        int maxClients = reader.integer("max_clients", 0, 1, Integer.MAX_VALUE);
         reader.finish();
         // Without a primary a problem has been reported and the placeholder never leaves ConfigLoader.
         return new DatabaseConfig(name, primary == null ? NodeConfig.of("invalid", 1) : primary, replicas, dbname,
-                user, password, tls, monitorUser, monitorPassword, authQuery, tlsCa, addresses);
+                user, password, tls, monitorUser, monitorPassword, authQuery, tlsCa, addresses, maxClients);
     }
 }

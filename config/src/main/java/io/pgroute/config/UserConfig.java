@@ -15,9 +15,10 @@ import java.util.Optional;
  * @param auth how clients are authenticated, default {@link AuthMethod#SCRAM_SHA_256}
  * @param admin whether this user may open the admin console (database {@code pgroute}), default false
  * @param addresses where the user may connect from, or null: anywhere
+ * @param maxClients how many client connections the user may have at once; 0: no limit of its own
  */
 public record UserConfig(String name, String password, String scramVerifier, AuthMethod auth, boolean admin,
-        List<AddressRange> addresses) {
+        List<AddressRange> addresses, int maxClients) {
 
     /** Checks the name and method are present. */
     public UserConfig {
@@ -28,7 +29,7 @@ public record UserConfig(String name, String password, String scramVerifier, Aut
 
     /** A user that may connect from anywhere. */
     public UserConfig(String name, String password, String scramVerifier, AuthMethod auth, boolean admin) {
-        this(name, password, scramVerifier, auth, admin, null);
+        this(name, password, scramVerifier, auth, admin, null, 0);
     }
 
     /** Whether a client at {@code address} (null: on pgroute's Unix-domain socket) may log in as this user. */
@@ -45,7 +46,7 @@ public record UserConfig(String name, String password, String scramVerifier, Aut
     public String toString() {
         return "UserConfig[name=" + name + ", password=" + (password == null ? "null" : "***") + ", scramVerifier="
                 + (scramVerifier == null ? "null" : "***") + ", auth=" + auth + ", admin=" + admin + ", addresses="
-                + addresses + "]";
+                + addresses + ", maxClients=" + maxClients + "]";
     }
 
     static UserConfig read(String name, MappingReader reader) {
@@ -56,6 +57,7 @@ public record UserConfig(String name, String password, String scramVerifier, Aut
         AuthMethod auth = reader.choice("auth", AuthMethod.class, AuthMethod.SCRAM_SHA_256);
         boolean admin = reader.bool("admin", false);
         List<AddressRange> addresses = AddressRange.readList(reader, "addresses");
+        int maxClients = reader.integer("max_clients", 0, 1, Integer.MAX_VALUE);
         reader.finish();
         if (verifier != null) {
             try {
@@ -72,7 +74,7 @@ public record UserConfig(String name, String password, String scramVerifier, Aut
         } else if (hasVerifier && auth == AuthMethod.MD5) {
             reader.problem("auth md5 needs a password; a scram_verifier only works with scram-sha-256");
         }
-        return new UserConfig(name, password, verifier, auth, admin, addresses);
+        return new UserConfig(name, password, verifier, auth, admin, addresses, maxClients);
     }
 
     private static String nonEmpty(MappingReader reader, String key) {

@@ -424,6 +424,14 @@ class ConfigLoaderTest {
         assertThat(lan.allowedFrom(java.net.InetAddress.getByName("10.1.1.1"))).isTrue();
         assertThat(lan.allowedFrom(java.net.InetAddress.getByName("127.0.0.1"))).isFalse();
         assertThat(config.databases().get("app").allowedFrom(null)).as("no addresses: anywhere").isTrue();
+        ProxyConfig limited = ConfigLoader.parse("users: { app: { password: app, max_clients: 3 } }\n"
+                + "databases: { app: { primary: { host: db }, max_clients: 40 } }\n", "x.yaml", name -> null);
+        assertThat(limited.user("app").orElseThrow().maxClients()).isEqualTo(3);
+        assertThat(limited.databases().get("app").maxClients()).isEqualTo(40);
+        assertThat(config.user("app").orElseThrow().maxClients()).as("no limit of its own").isZero();
+        assertThat(problems("users: { app: { password: app, max_clients: 0 } }\n"
+                + "databases: { app: { primary: { host: db } } }\n", Map.of())).containsExactly("x.yaml:1: "
+                + "users.app.max_clients: must be at least 1");
         assertThat(problems("users: { app: { password: app, addresses: [] } }\n"
                 + "databases: { app: { primary: { host: db } } }\n", Map.of())).containsExactly("x.yaml:1: "
                 + "users.app.addresses: must list at least one address (leave it out for anywhere)");

@@ -83,6 +83,19 @@ final class SessionStarter extends ChannelInboundHandlerAdapter {
             refuse(ctx, ErrorResponse.fatal(SqlState.TOO_MANY_CONNECTIONS, "sorry, too many clients already"));
             return;
         }
+        // PostgreSQL's rolconnlimit and datconnlimit, for pgroute's clients (not its server connections)
+        String user = parameters.get("user");
+        int userLimit = context.config().user(user).map(UserConfig::maxClients).orElse(0);
+        if (userLimit > 0 && context.sessions().sessionsOfUser(user) >= userLimit) {
+            refuse(ctx, ErrorResponse.fatal(SqlState.TOO_MANY_CONNECTIONS,
+                    "too many connections for role \"" + user + "\""));
+            return;
+        }
+        if (db.maxClients() > 0 && context.sessions().sessionsOfDatabase(database) >= db.maxClients()) {
+            refuse(ctx, ErrorResponse.fatal(SqlState.TOO_MANY_CONNECTIONS,
+                    "too many connections for database \"" + database + "\""));
+            return;
+        }
         ctx.channel().config().setAutoRead(false);
         BackendTarget target = context.pools().canonical(target(db));
         SessionRouting routing = new SessionRouting(context.classifier(), context.pools(), target,
