@@ -47,6 +47,7 @@ public final class AdminStartup {
         if (!admin) {
             LOGGER.info("refusing admin console to user={} address={}: not an admin user", user,
                     ClientAddress.of(ctx.channel()));
+            context.recorder().login(SqlState.INSUFFICIENT_PRIVILEGE);
             ctx.writeAndFlush(ErrorResponse.fatal(SqlState.INSUFFICIENT_PRIVILEGE,
                     "permission denied to open the pgroute admin console").withHint(
                     "only users with admin: true in proxy.yaml may connect to database \"" + DATABASE + "\""))
@@ -55,6 +56,7 @@ public final class AdminStartup {
         }
         String label = "user=" + user + " address=" + ClientAddress.of(ctx.channel());
         LOGGER.info("admin console opened {}", label);
+        context.recorder().login(null);
         CancelRegistry.Key key = context.cancelKeys().mint(protocolMinor >= 2 ? 32 : 4);
         ctx.write(AuthenticationOk.INSTANCE);
         parameters(user, parameters).forEach((name, value) -> ctx.write(new ParameterStatus(name, value)));

@@ -343,6 +343,7 @@ final class ClientAuthenticator extends ChannelInboundHandlerAdapter {
 
     private void refuse(ChannelHandlerContext ctx, ErrorResponse error) {
         done = true;
+        context.recorder().login(error.sqlState());
         ctx.writeAndFlush(error).addListener(ChannelFutureListener.CLOSE);
     }
 

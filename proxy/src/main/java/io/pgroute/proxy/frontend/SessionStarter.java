@@ -181,6 +181,7 @@ final class SessionStarter extends ChannelInboundHandlerAdapter {
         CancelRegistry.Key key = context.cancelKeys().mint(protocolMinor >= 2 ? 32 : 4);
         SessionInfo info = new SessionInfo(context.sessionIds().incrementAndGet(), parameters.get("user"),
                 parameters.get("database"), ctx.channel().remoteAddress(), parameters, protocolMinor, Instant.now());
+        context.recorder().login(null);
         ctx.write(AuthenticationOk.INSTANCE);
         Map<String, String> reported = new LinkedHashMap<>(backend.reportedParameters());
         reported.putAll(OVERRIDES);
@@ -237,6 +238,7 @@ final class SessionStarter extends ChannelInboundHandlerAdapter {
     }
 
     private void refuse(ChannelHandlerContext ctx, ErrorResponse error) {
+        context.recorder().login(error.sqlState());
         ctx.writeAndFlush(error).addListener(ChannelFutureListener.CLOSE);
     }
 }

@@ -33,6 +33,7 @@ public final class ProxyMetrics implements QueryRecorder {
     /** By database, then by route's ordinal: no key built per request cycle. */
     private final Map<String, RouteMeters[]> routes = new ConcurrentHashMap<>();
     private final Map<String, Counter> errors = new ConcurrentHashMap<>();
+    private final Map<String, Counter> logins = new ConcurrentHashMap<>();
     private final java.util.List<Object> keep = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final Counter settingsReplays = Counter.builder("pgroute.settings.replays")
             .description("session settings replayed on a server connection before a request").register(registry);
@@ -87,6 +88,14 @@ public final class ProxyMetrics implements QueryRecorder {
         String sqlClass = sqlState == null || sqlState.length() < 2 ? "unknown" : sqlState.substring(0, 2);
         errors.computeIfAbsent(sqlClass, key -> Counter.builder("pgroute.errors")
                 .description("ErrorResponses sent to clients, by SQLSTATE class").tag("sqlstate_class", key)
+                .register(registry)).increment();
+    }
+
+    @Override
+    public void login(String sqlState) {
+        String result = sqlState == null ? "ok" : sqlState;
+        logins.computeIfAbsent(result, key -> Counter.builder("pgroute.logins")
+                .description("client logins, by outcome: ok, or the SQLSTATE of the refusal").tag("result", key)
                 .register(registry)).increment();
     }
 

@@ -53,6 +53,13 @@ public interface QueryRecorder {
     default void parseSkipped() {
     }
 
+    /**
+     * A client's login ended: {@code sqlState} null when it was let in, else the SQLSTATE of the FATAL it got
+     * (28P01 wrong password, 28000 refused, 53300 too many connections, …). Default: nothing.
+     */
+    default void login(String sqlState) {
+    }
+
     /** Both recorders, in order. */
     static QueryRecorder both(QueryRecorder first, QueryRecorder second) {
         return new QueryRecorder() {
@@ -72,6 +79,12 @@ public interface QueryRecorder {
             public void settingsReplayed() {
                 first.settingsReplayed();
                 second.settingsReplayed();
+            }
+
+            @Override
+            public void login(String sqlState) {
+                first.login(sqlState);
+                second.login(sqlState);
             }
 
             @Override

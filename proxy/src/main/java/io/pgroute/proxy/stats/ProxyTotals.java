@@ -115,6 +115,11 @@ public final class ProxyTotals implements QueryRecorder {
         next.parseSkipped();
     }
 
+    @Override
+    public void login(String sqlState) {
+        next.login(sqlState);
+    }
+
     /** The counters now; they move on while being read, so the figures may be a moment apart. */
     public Snapshot snapshot() {
         List<Map.Entry<String, Long>> classes = errorClasses.entrySet().stream()

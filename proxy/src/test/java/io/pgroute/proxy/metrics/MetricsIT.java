@@ -37,7 +37,7 @@ class MetricsIT {
             "pgroute_cache_hits_total", "pgroute_cache_misses_total", "pgroute_cache_stores_total",
             "pgroute_cache_invalidations_total", "pgroute_cache_errors_total", "pgroute_cache_circuit_open",
             "pgroute_replica_lag_bytes", "pgroute_replica_lag_seconds", "pgroute_node_up", "pgroute_pinned_sessions",
-            "pgroute_errors_total", "pgroute_stale_plans_total");
+            "pgroute_errors_total", "pgroute_stale_plans_total", "pgroute_logins_total");
 
     private static final Pattern SAMPLE = Pattern.compile(
             "([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{[^}]*})? (-?[0-9.]+(?:[eE][-+]?[0-9]+)?|NaN|[+-]Inf)");
@@ -140,6 +140,25 @@ class MetricsIT {
                 assertThat(after.keySet()).as("exported " + name)
                         .anyMatch(series -> series.equals(name) || series.startsWith(name + "{"));
             }
+        }
+    }
+
+    @Test
+    void loginsAreCountedByOutcome() throws Exception {
+        String url = "jdbc:postgresql://127.0.0.1:" + proxy.port() + "/";
+        Map<String, Double> before = scrape();
+        for (int i = 0; i < 2; i++) {
+            DriverManager.getConnection(url + "app", "app", "app").close();
+        }
+        assertThatThrownBy(() -> DriverManager.getConnection(url + "app", "app", "wrong").close())
+                .isInstanceOf(SQLException.class);
+        assertThatThrownBy(() -> DriverManager.getConnection(url + "no_such_db", "app", "app").close())
+                .isInstanceOf(SQLException.class);
+        Map<String, Double> after = scrape();
+        for (String[] each : new String[][] {{"ok", "2"}, {"28P01", "1"}, {"3D000", "1"}}) {
+            String label = "result=\"" + each[0] + "\"";
+            assertThat(value(after, "pgroute_logins_total", label) - value(before, "pgroute_logins_total", label))
+                    .as(each[0]).isEqualTo(Double.parseDouble(each[1]));
         }
     }
 
