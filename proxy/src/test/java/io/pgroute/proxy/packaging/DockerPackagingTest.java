@@ -54,7 +54,9 @@ class DockerPackagingTest {
             "pgroute_replica_lag_seconds",
             "pgroute_node_up",
             "pgroute_pinned_sessions",
-            "pgroute_errors_total");
+            "pgroute_errors_total",
+            "pgroute_stale_plans_total",
+            "pgroute_logins_total");
 
     private static final Pattern METRIC = Pattern.compile("pgroute_[a-z_]+");
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
