@@ -33,14 +33,7 @@ class PromotionIT {
     @Test
     void oneReplicaIsPromotedOnceThePrimaryIsDownLongEnoughAndBothInstancesWriteThere() throws Exception {
         try (LocalCluster cluster = LocalCluster.builder().replicas(2).redis(true).start()) {
-            DemoCluster.seed(cluster);
-            cluster.execute(DemoCluster.DATABASE, "CREATE TABLE events (id int PRIMARY KEY, note text)",
-                    "ALTER TABLE events OWNER TO app",
-                    "GRANT EXECUTE ON FUNCTION pg_promote(boolean, integer) TO app",
-                    "GRANT pg_read_all_settings TO app",
-                    "GRANT ALTER SYSTEM ON PARAMETER primary_conninfo TO app",
-                    "GRANT EXECUTE ON FUNCTION pg_reload_conf() TO app");
-            cluster.awaitReplication(Duration.ofSeconds(30));
+            prepare(cluster);
             String cache = "  enabled: true\n  redis: " + cluster.redis().orElseThrow().uri() + "\n  timeout: 500ms\n";
             String yaml = ProxyFixture.yaml(cluster, Map.of("cache", cache,
                     "routing", "  promote_after: 1s\n  health_interval: 200ms"));
@@ -83,28 +76,9 @@ class PromotionIT {
                 // the replica that was not promoted streams from the promoted one and replays what was written there
                 PgNode other = cluster.replicas().stream().filter(each -> each.port() != port).findFirst()
                         .orElseThrow();
-                Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
-                        .ignoreExceptions().untilAsserted(() -> {
-                            try (Connection c = DriverManager.getConnection(other.jdbcUrl("app"),
-                                    cluster.superuser(), cluster.superuserPassword());
-                                 Statement s = c.createStatement();
-                                 ResultSet rows = s.executeQuery("SELECT (SELECT sender_port FROM pg_stat_wal_receiver),"
-                                         + " (SELECT count(*) FROM events), pg_is_in_recovery()")) {
-                                rows.next();
-                                assertThat(rows.getInt(1)).as("the port it streams from").isEqualTo(port);
-                                assertThat(rows.getInt(2)).as("rows written after the promotion").isEqualTo(2);
-                                assertThat(rows.getBoolean(3)).isTrue();
-                            }
-                        });
+                awaitFollowing(cluster, other, port, 2);
                 // and pgroute sends reads there again once the monitor sees it caught up
-                Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
-                        .until(() -> {
-                            try (Connection c = ProxyFixture.connect(first); Statement s = c.createStatement();
-                                 ResultSet rows = s.executeQuery("SELECT inet_server_port() FROM events LIMIT 1")) {
-                                rows.next();
-                                return rows.getInt(1) == other.port();
-                            }
-                        });
+                awaitReadOn(first, other.port());
             }
         }
     }
@@ -116,14 +90,7 @@ class PromotionIT {
     @Test
     void aReplicaThatWasDownAtThePromotionIsPointedAtTheNewPrimaryWhenItIsBack() throws Exception {
         try (LocalCluster cluster = LocalCluster.builder().replicas(2).redis(false).start()) {
-            DemoCluster.seed(cluster);
-            cluster.execute(DemoCluster.DATABASE, "CREATE TABLE events (id int PRIMARY KEY, note text)",
-                    "ALTER TABLE events OWNER TO app",
-                    "GRANT EXECUTE ON FUNCTION pg_promote(boolean, integer) TO app",
-                    "GRANT pg_read_all_settings TO app",
-                    "GRANT ALTER SYSTEM ON PARAMETER primary_conninfo TO app",
-                    "GRANT EXECUTE ON FUNCTION pg_reload_conf() TO app");
-            cluster.awaitReplication(Duration.ofSeconds(30));
+            prepare(cluster);
             String yaml = ProxyFixture.yaml(cluster, Map.of("routing", "  promote_after: 1s\n  health_interval: 200ms"));
             try (PgrouteServer server = new PgrouteServer(ConfigLoader.parse(yaml, "p.yaml", System::getenv), 1)
                     .start()) {
@@ -135,28 +102,53 @@ class PromotionIT {
                 assertThat(port).as("the replica that was up is promoted").isEqualTo(cluster.replicas().get(0).port());
 
                 cluster.start(late);
-                Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
-                        .ignoreExceptions().untilAsserted(() -> {
-                            try (Connection c = DriverManager.getConnection(late.jdbcUrl("app"), cluster.superuser(),
-                                    cluster.superuserPassword());
-                                 Statement s = c.createStatement();
-                                 ResultSet rows = s.executeQuery("SELECT (SELECT sender_port FROM pg_stat_wal_receiver),"
-                                         + " (SELECT count(*) FROM events)")) {
-                                rows.next();
-                                assertThat(rows.getInt(1)).as("the port it streams from").isEqualTo(port);
-                                assertThat(rows.getInt(2)).as("the row written after the promotion").isEqualTo(1);
-                            }
-                        });
-                Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
-                        .until(() -> {
-                            try (Connection c = ProxyFixture.connect(server); Statement s = c.createStatement();
-                                 ResultSet rows = s.executeQuery("SELECT inet_server_port() FROM events LIMIT 1")) {
-                                rows.next();
-                                return rows.getInt(1) == late.port();
-                            }
-                        });
+                awaitFollowing(cluster, late, port, 1);
+                awaitReadOn(server, late.port());
             }
         }
+    }
+
+    /**
+     * The demo's tables, an {@code events} table, and what promoting and repointing take for the database's role
+     * (not a superuser): {@code pg_promote}, reading and setting {@code primary_conninfo}, reloading.
+     */
+    private static void prepare(LocalCluster cluster) {
+        DemoCluster.seed(cluster);
+        cluster.execute(DemoCluster.DATABASE, "CREATE TABLE events (id int PRIMARY KEY, note text)",
+                "ALTER TABLE events OWNER TO app",
+                "GRANT EXECUTE ON FUNCTION pg_promote(boolean, integer) TO app",
+                "GRANT pg_read_all_settings TO app",
+                "GRANT ALTER SYSTEM ON PARAMETER primary_conninfo TO app",
+                "GRANT EXECUTE ON FUNCTION pg_reload_conf() TO app");
+        cluster.awaitReplication(Duration.ofSeconds(30));
+    }
+
+    /** Waits until {@code replica} streams from the node on {@code port} and has replayed {@code rows} events. */
+    private static void awaitFollowing(LocalCluster cluster, PgNode replica, int port, int rows) {
+        Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+                .ignoreExceptions().untilAsserted(() -> {
+                    try (Connection c = DriverManager.getConnection(replica.jdbcUrl("app"), cluster.superuser(),
+                            cluster.superuserPassword());
+                         Statement s = c.createStatement();
+                         ResultSet found = s.executeQuery("SELECT (SELECT sender_port FROM pg_stat_wal_receiver),"
+                                 + " (SELECT count(*) FROM events), pg_is_in_recovery()")) {
+                        found.next();
+                        assertThat(found.getInt(1)).as("the port it streams from").isEqualTo(port);
+                        assertThat(found.getInt(2)).as("rows written after the promotion").isEqualTo(rows);
+                        assertThat(found.getBoolean(3)).isTrue();
+                    }
+                });
+    }
+
+    /** Waits until a read through {@code server} is answered by the node on {@code port}. */
+    private static void awaitReadOn(PgrouteServer server, int port) {
+        Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).until(() -> {
+            try (Connection c = ProxyFixture.connect(server); Statement s = c.createStatement();
+                 ResultSet found = s.executeQuery("SELECT inet_server_port() FROM events LIMIT 1")) {
+                found.next();
+                return found.getInt(1) == port;
+            }
+        });
     }
 
     private static boolean eligible(PgrouteServer server) {
