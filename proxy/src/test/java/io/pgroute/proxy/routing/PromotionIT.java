@@ -96,6 +96,10 @@ class PromotionIT {
                     .start()) {
                 Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> eligible(server));
                 PgNode late = cluster.replicas().get(1);
+                // the late replica streams through a replication slot: the promoted node needs one of that name
+                cluster.execute("app", "SELECT pg_create_physical_replication_slot('late_slot')");
+                superuser(cluster, late, "ALTER SYSTEM SET primary_slot_name = 'late_slot'", "SELECT pg_reload_conf()");
+                Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> slotActive(cluster, cluster.primary()));
                 cluster.stop(late);
                 cluster.stop(cluster.primary());
                 int port = awaitWrite(server, 1);
@@ -103,6 +107,8 @@ class PromotionIT {
 
                 cluster.start(late);
                 awaitFollowing(cluster, late, port, 1);
+                assertThat(slotActive(cluster, cluster.replicas().get(0))).as("late_slot, created on the promoted node "
+                        + "and streaming").isTrue();
                 awaitReadOn(server, late.port());
             }
         }
@@ -119,8 +125,30 @@ class PromotionIT {
                 "GRANT EXECUTE ON FUNCTION pg_promote(boolean, integer) TO app",
                 "GRANT pg_read_all_settings TO app",
                 "GRANT ALTER SYSTEM ON PARAMETER primary_conninfo TO app",
-                "GRANT EXECUTE ON FUNCTION pg_reload_conf() TO app");
+                "GRANT EXECUTE ON FUNCTION pg_reload_conf() TO app",
+                "ALTER ROLE app REPLICATION");  // to create a replica's slot on the promoted node
         cluster.awaitReplication(Duration.ofSeconds(30));
+    }
+
+    /** Runs {@code sql} on {@code node} as the cluster's superuser. */
+    private static void superuser(LocalCluster cluster, PgNode node, String... sql) throws SQLException {
+        try (Connection c = DriverManager.getConnection(node.jdbcUrl("app"), cluster.superuser(),
+                cluster.superuserPassword()); Statement s = c.createStatement()) {
+            for (String each : sql) {
+                s.execute(each);
+            }
+        }
+    }
+
+    /** Whether {@code node} has the replication slot {@code late_slot} and a standby streams through it. */
+    private static boolean slotActive(LocalCluster cluster, PgNode node) throws SQLException {
+        try (Connection c = DriverManager.getConnection(node.jdbcUrl("app"), cluster.superuser(),
+                cluster.superuserPassword()); Statement s = c.createStatement();
+             ResultSet found = s.executeQuery("SELECT coalesce(bool_or(active), false) FROM pg_replication_slots"
+                     + " WHERE slot_name = 'late_slot'")) {
+            found.next();
+            return found.getBoolean(1);
+        }
     }
 
     /** Waits until {@code replica} streams from the node on {@code port} and has replayed {@code rows} events. */
