@@ -20,7 +20,6 @@ import io.pgroute.protocol.codec.FrameDecoder;
 import io.pgroute.protocol.codec.MessageEncoder;
 import io.pgroute.protocol.codec.PgFrameEncoder;
 import io.pgroute.protocol.startup.CancelRequest;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.pgroute.proxy.error.PgrouteException;
 import io.pgroute.proxy.server.ExceptionLoggingHandler;

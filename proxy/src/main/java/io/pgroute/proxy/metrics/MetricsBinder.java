@@ -11,7 +11,6 @@ import io.pgroute.proxy.routing.Health;
 import io.pgroute.proxy.routing.NodeMonitor;
 import io.pgroute.proxy.routing.NodeState;
 import io.pgroute.proxy.server.SessionRegistry;
-import io.pgroute.proxy.session.ClientSession;
 
 import java.util.ArrayList;
 import java.util.List;
