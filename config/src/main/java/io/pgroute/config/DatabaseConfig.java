@@ -101,11 +101,6 @@ public record DatabaseConfig(String name, NodeConfig primary, List<NodeConfig> r
             reader.problem("auth_query", "must take the user name as $1, such as SELECT usename, passwd FROM "
                     + "pgroute.user_secret($1)");
         }
-        boolean controlLogin = monitorUser != null ? monitorPassword != null : user != null && password != null;
-        if (authQuery != null && !controlLogin) {
-            reader.problem("auth_query", "needs a login to run it: monitor_user and monitor_password (or user and "
-                    + "password)");
-        }
         String tlsCa = reader.has("tls_ca") ? reader.requiredString("tls_ca").orElse(null) : null;
         if (tlsCa != null && !tls.verifies()) {
             reader.problem("tls_ca", "needs tls: verify-ca or verify-full (with " + MappingReader.yamlName(tls)
@@ -115,9 +110,15 @@ public record DatabaseConfig(String name, NodeConfig primary, List<NodeConfig> r
         }
         List<AddressRange> addresses = AddressRange.readList(reader, "addresses");
         int maxClients = reader.integer("max_clients", 0, 1, Integer.MAX_VALUE);
-        reader.finish();
         // Without a primary a problem has been reported and the placeholder never leaves ConfigLoader.
-        return new DatabaseConfig(name, primary == null ? NodeConfig.of("invalid", 1) : primary, replicas, dbname,
-                user, password, tls, monitorUser, monitorPassword, authQuery, tlsCa, addresses, maxClients);
+        DatabaseConfig result = new DatabaseConfig(name, primary == null ? NodeConfig.of("invalid", 1) : primary,
+                replicas, dbname, user, password, tls, monitorUser, monitorPassword, authQuery, tlsCa, addresses,
+                maxClients);
+        if (authQuery != null && !result.hasControlLogin()) {
+            reader.problem("auth_query", "needs a login to run it: monitor_user and monitor_password (or user and "
+                    + "password)");
+        }
+        reader.finish();
+        return result;
     }
 }

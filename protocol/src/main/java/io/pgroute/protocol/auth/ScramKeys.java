@@ -31,14 +31,6 @@ public final class ScramKeys {
                 Arrays.hashCode(this.serverKey));
     }
 
-    /** The keys of {@code verifier} with the {@code clientKey} a client proved; it must hash to the StoredKey. */
-    static ScramKeys of(ScramVerifier verifier, byte[] clientKey) {
-        if (!MessageDigest.isEqual(Scram.sha256(clientKey), verifier.storedKey())) {
-            throw new IllegalArgumentException("ClientKey does not match the verifier's StoredKey");
-        }
-        return new ScramKeys(verifier.iterations(), verifier.salt(), clientKey, verifier.serverKey());
-    }
-
     /** The keys a client with {@code password} derives for a server storing this salt and iteration count. */
     public static ScramKeys fromPassword(String password, byte[] salt, int iterations) {
         byte[] saltedPassword = Scram.saltedPassword(SaslPrep.normalize(password), salt, iterations);

@@ -36,7 +36,8 @@ public final class ScramServer {
     private String nonce;
     private String clientFirstBare;
     private String serverFirst;
-    private ScramKeys keys;
+    /** The ClientKey the client proved, once the exchange succeeded (its SHA-256 is the verifier's StoredKey). */
+    private byte[] clientKey;
 
     /** Authenticates against {@code verifier}, without channel binding. */
     public ScramServer(ScramVerifier verifier) {
@@ -97,7 +98,8 @@ public final class ScramServer {
      */
     public ScramKeys keys() {
         requireState(State.DONE);
-        return keys;
+        // checked against the StoredKey by handleClientFinal already; built only for the logins that need it
+        return new ScramKeys(verifier.iterations(), verifier.salt(), clientKey, verifier.serverKey());
     }
 
     /** Whether the exchange finished successfully. */
@@ -179,7 +181,7 @@ public final class ScramServer {
             throw ScramException.invalidProof("password authentication failed");
         }
         byte[] serverSignature = Scram.hmac(verifier.serverKey(), authMessage);
-        keys = ScramKeys.of(verifier, clientKey);
+        this.clientKey = clientKey;
         state = State.DONE;
         return Scram.utf8("v=" + Scram.base64(serverSignature));
     }

@@ -5,7 +5,6 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import io.pgroute.config.DatabaseConfig;
 import io.pgroute.config.NodeConfig;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -91,14 +90,11 @@ public final class AuthQuery implements AutoCloseable {
         NodeConfig node = primary.get();
         if (connection == null || !node.equals(connectedTo)) {
             disconnect();
-            java.util.Properties properties = JdbcEndpoint.login(database.controlUser(), database.controlPassword(),
-                    database, "pgroute auth_query", "5", "10");
-            connection = DriverManager.getConnection(JdbcEndpoint.url(node, database.dbname()),
-                    JdbcEndpoint.connecting(node, properties));
+            connection = JdbcEndpoint.connect(database, database.controlUser(), database.controlPassword(), node,
+                    "pgroute auth_query", "5", "10");
             connectedTo = node;
         }
-        // written with PostgreSQL's $1, as PgBouncer's; pgjdbc numbers its parameters itself, from ?
-        try (PreparedStatement statement = connection.prepareStatement(database.authQuery().replace("$1", "?"))) {
+        try (PreparedStatement statement = connection.prepareStatement(jdbcText(database.authQuery()))) {
             statement.setQueryTimeout(5);
             statement.setString(1, user);
             try (ResultSet rows = statement.executeQuery()) {
@@ -108,6 +104,14 @@ public final class AuthQuery implements AutoCloseable {
                 return Optional.ofNullable(rows.getString(rows.getMetaData().getColumnCount()));
             }
         }
+    }
+
+    /**
+     * {@code query}, written with PostgreSQL's {@code $1} as PgBouncer's is, in pgjdbc's terms: it numbers its
+     * parameters itself, from {@code ?}, and reads {@code ??} as a {@code ?} operator (jsonb's).
+     */
+    static String jdbcText(String query) {
+        return query.replace("?", "??").replace("$1", "?");
     }
 
     private void disconnect() {

@@ -8,14 +8,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -119,11 +117,8 @@ public final class CatalogRefresher implements AutoCloseable {
 
     private void refresh() {
         // the database's TLS mode, as the monitor's and the data path's connections (pgjdbc's own default before)
-        Properties props = JdbcEndpoint.login(database.controlUser(), database.controlPassword(), database,
-                "pgroute catalog", "5", "30");
-        io.pgroute.config.NodeConfig node = primary.get();
-        String url = JdbcEndpoint.url(node, database.dbname());
-        try (Connection connection = DriverManager.getConnection(url, JdbcEndpoint.connecting(node, props))) {
+        try (Connection connection = JdbcEndpoint.connect(database, database.controlUser(), database.controlPassword(),
+                primary.get(), "pgroute catalog", "5", "30")) {
             refreshFunctions(connection);
             refreshDefaults(connection);
             if (relationListener != null) {

@@ -3,14 +3,12 @@ package io.pgroute.proxy.routing;
 import io.pgroute.config.DatabaseConfig;
 import io.pgroute.config.NodeConfig;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Properties;
 
 /**
  * What {@code pgroute check --connect} asks of each database before pgroute starts: that the control plane's login
@@ -67,7 +65,7 @@ public final class ControlPlaneCheck {
     private static Line authQuery(DatabaseConfig database) {
         String where = database.name() + " auth_query";
         try (Connection connection = connect(database, database.primary());
-             PreparedStatement statement = connection.prepareStatement(database.authQuery().replace("$1", "?"))) {
+             PreparedStatement statement = connection.prepareStatement(AuthQuery.jdbcText(database.authQuery()))) {
             statement.setString(1, PROBE_USER);
             try (ResultSet rows = statement.executeQuery()) {
                 int columns = rows.getMetaData().getColumnCount();
@@ -82,10 +80,8 @@ public final class ControlPlaneCheck {
     }
 
     private static Connection connect(DatabaseConfig database, NodeConfig node) throws SQLException {
-        Properties properties = JdbcEndpoint.login(database.controlUser(), database.controlPassword(), database,
+        return JdbcEndpoint.connect(database, database.controlUser(), database.controlPassword(), node,
                 "pgroute check", "5", "10");
-        return DriverManager.getConnection(JdbcEndpoint.url(node, database.dbname()),
-                JdbcEndpoint.connecting(node, properties));
     }
 
     private static String failure(SQLException e) {

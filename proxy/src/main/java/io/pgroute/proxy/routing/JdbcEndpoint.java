@@ -62,6 +62,18 @@ final class JdbcEndpoint {
         return result;
     }
 
+    /**
+     * A control-plane connection to {@code node} of {@code database} as {@code user}, with the database's TLS mode and
+     * CA file, named {@code application}, with connect and socket timeouts in seconds.
+     */
+    static java.sql.Connection connect(io.pgroute.config.DatabaseConfig database, String user, String password,
+            NodeConfig node, String application, String connectTimeoutSeconds, String socketTimeoutSeconds)
+            throws java.sql.SQLException {
+        Properties properties = login(user, password, database, application, connectTimeoutSeconds,
+                socketTimeoutSeconds);
+        return java.sql.DriverManager.getConnection(url(node, database.dbname()), connecting(node, properties));
+    }
+
     /** {@code properties} with what reaching {@code node} needs: for a socket, the factory and no TLS. */
     static Properties connecting(NodeConfig node, Properties properties) {
         if (node.socketDirectory()) {

@@ -3,14 +3,12 @@ package io.pgroute.proxy.routing;
 import io.pgroute.config.DatabaseConfig;
 import io.pgroute.config.RoutingConfig;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -228,9 +226,8 @@ public final class Promoter implements AutoCloseable {
         LOGGER.warn("database={} the primary ({}) is down for {} ms: promoting {} ({}), the replica that replayed the"
                 + " most (at {})", database, lost.name(), Duration.between(lost.since(), Instant.now()).toMillis(),
                 replica.name(), replica.node().address(), Lsn.format(replica.reading().lsn()));
-        Properties properties = JdbcEndpoint.login(user, password, config, "pgroute-promoter", "5", "70");
-        try (Connection connection = DriverManager.getConnection(JdbcEndpoint.url(replica.node(), config.dbname()),
-                JdbcEndpoint.connecting(replica.node(), properties));
+        try (Connection connection = JdbcEndpoint.connect(config, user, password, replica.node(), "pgroute-promoter",
+                "5", "70");
              Statement statement = connection.createStatement();
              ResultSet rows = statement.executeQuery(PROMOTE)) {
             rows.next();

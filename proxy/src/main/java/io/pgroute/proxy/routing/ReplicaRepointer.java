@@ -3,7 +3,6 @@ package io.pgroute.proxy.routing;
 import io.pgroute.config.DatabaseConfig;
 import io.pgroute.config.NodeConfig;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -11,7 +10,6 @@ import java.sql.Statement;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Properties;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -104,9 +102,7 @@ final class ReplicaRepointer {
     }
 
     private Connection connect(NodeConfig node) throws SQLException {
-        Properties properties = JdbcEndpoint.login(user, password, config, "pgroute-promoter", "5", "30");
-        return DriverManager.getConnection(JdbcEndpoint.url(node, config.dbname()),
-                JdbcEndpoint.connecting(node, properties));
+        return JdbcEndpoint.connect(config, user, password, node, "pgroute-promoter", "5", "30");
     }
 
     /**
