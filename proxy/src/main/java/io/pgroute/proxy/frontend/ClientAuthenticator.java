@@ -89,8 +89,7 @@ final class ClientAuthenticator extends ChannelInboundHandlerAdapter {
                     + database + "\", " + (tls ? "SSL encryption" : "no encryption")));
             return;
         }
-        AuthQuery lookup = userConfig == null
-                ? context.authQuery(parameters.get("database")) : null;
+        AuthQuery lookup = userConfig == null ? context.authQuery(database) : null;
         if (lookup != null) {
             lookUp(ctx, lookup);
         } else {
@@ -101,8 +100,8 @@ final class ClientAuthenticator extends ChannelInboundHandlerAdapter {
     /**
      * A user proxy.yaml does not list, of a database with an {@code auth_query}: its secret comes from the server. A
      * SCRAM-SHA-256 verifier makes it a user like one listed with its {@code scram_verifier} (whose keys then log in
-     * to the servers); no row, or another kind of secret (md5, none), leaves it unknown, which fails like a wrong
-     * password. A lookup that fails ends the login with 08001: nothing can tell whether the password is right.
+     * to the servers); an md5 hash gets an md5 challenge (and answers the servers' own); no row, or a secret of
+     * another kind, leaves it unknown, which fails like a wrong password. A lookup that fails ends the login with 08001: nothing can tell whether the password is right.
      */
     private void lookUp(ChannelHandlerContext ctx, AuthQuery lookup) {
         java.util.concurrent.CompletableFuture<java.util.Optional<String>> found = lookup.secret(user);
