@@ -18,7 +18,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A throwaway PostgreSQL primary with streaming replicas, plus Redis, on free ports of 127.0.0.1, for
- * {@code pgroute demo} and the integration tests. Binaries come from Maven artifacts (or {@code PGROUTE_PG_BIN} /
+ * {@code pgroute demo} and the integration tests. Binaries come from Maven artifacts (the PostgreSQL binaries jar on
+ * the classpath, or the one {@code -Dpgroute.postgres.binaries} names; or {@code PGROUTE_PG_BIN} /
  * {@code PGROUTE_REDIS_SERVER}), data lives under {@link #baseDir()}.
  *
  * <pre>{@code

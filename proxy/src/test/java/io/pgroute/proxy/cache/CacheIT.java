@@ -502,6 +502,9 @@ class CacheIT {
         try (Connection c = connect(proxy)) {
             execute(c, "CREATE TABLE " + table + " (id int, name text)",
                     "INSERT INTO " + table + " VALUES (1, 'one'), (2, 'two')");
+            // the catalog learns the new table in the background: until then no read of it is cached (the rounds
+            // below took 0.1 s and once found none on a busy machine)
+            assertThat(untilCached(proxy, c, "SELECT count(*) FROM " + table)).containsExactly("2");
         }
         try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + proxy.port()
                 + "/app?prepareThreshold=1", "app", "app");

@@ -33,8 +33,9 @@ class CheckConnectIT {
 
         assertThat(run("check", "--connect", "--config", file.toString())).as(err.toString()).isZero();
         assertThat(out.toString())
-                .contains("app/primary 127.0.0.1:" + cluster.primary().port() + ": OK as " + cluster.superuser()
-                        + ", PostgreSQL 17", "writable")
+                .containsPattern("app/primary 127\\.0\\.0\\.1:" + cluster.primary().port() + ": OK as "
+                        + cluster.superuser() + ", PostgreSQL 1[7-9]\\b")
+                .contains("writable")
                 .contains("app/replica1 127.0.0.1:" + cluster.replicas().get(0).port() + ": OK as "
                         + cluster.superuser())
                 .contains("in recovery")

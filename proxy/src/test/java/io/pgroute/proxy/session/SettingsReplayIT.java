@@ -63,6 +63,50 @@ class SettingsReplayIT {
         }
     }
 
+    /**
+     * COMPAT P5/P7: PostgreSQL 18 reports {@code search_path} in a ParameterStatus (17 does not). Each client is told
+     * what a direct connection would be told, for its own settings only: the replays of the other client's
+     * search_path on the one shared connection never reach it. Run against 17 and 18 (the build's second pass).
+     */
+    @Test
+    void eachClientIsToldItsOwnSearchPathAsPostgresqlReportsIt() throws Exception {
+        LocalCluster cluster = ProxyFixture.get().cluster();
+        try (PgrouteServer server = ProxyFixture.server("replay-reported.yaml", Map.of("pool", "  size: 1"));
+             Connection a = ProxyFixture.connect(server);
+             Connection b = ProxyFixture.connect(server);
+             Connection direct = DriverManager.getConnection(cluster.primary().jdbcUrl("app"), "app", "app");
+             Statement sa = a.createStatement();
+             Statement sb = b.createStatement();
+             Statement sd = direct.createStatement()) {
+            boolean reported = Integer.parseInt(single(sd, "SHOW server_version_num")) >= 180000;
+            String atStart = statuses(direct).get("search_path");
+            assertThat(atStart).as("reported at login by PostgreSQL 18 only").isEqualTo(reported ? "\"$user\", public" : null);
+            assertThat(statuses(a).get("search_path")).isEqualTo(atStart);
+
+            sd.execute("SET search_path = pg_catalog, public");
+            sa.execute("SET search_path = pg_catalog, public");
+            assertThat(statuses(direct).get("search_path")).isEqualTo(reported ? "pg_catalog, public" : null);
+            assertThat(statuses(a).get("search_path")).isEqualTo(statuses(direct).get("search_path"));
+            for (int turn = 0; turn < 3; turn++) {  // b and a take turns on the one connection, each replay reported
+                assertThat(single(sb, ON_PRIMARY + "SELECT current_setting('search_path')"))
+                        .isEqualTo("\"$user\", public");
+                assertThat(statuses(b).get("search_path")).as("b, turn %d", turn).isEqualTo(atStart);
+                assertThat(single(sa, ON_PRIMARY + "SELECT current_setting('search_path')"))
+                        .isEqualTo("pg_catalog, public");
+                assertThat(statuses(a).get("search_path")).as("a, turn %d", turn)
+                        .isEqualTo(statuses(direct).get("search_path"));
+            }
+            sa.execute("RESET search_path");
+            sd.execute("RESET search_path");
+            assertThat(statuses(a).get("search_path")).isEqualTo(statuses(direct).get("search_path"))
+                    .isEqualTo(atStart);
+        }
+    }
+
+    private static Map<String, String> statuses(Connection c) throws SQLException {
+        return c.unwrap(org.postgresql.PGConnection.class).getParameterStatuses();
+    }
+
     @Test
     void sessionsWithDifferentSettingsKeepToConnectionsThatHaveThem() throws Exception {
         try (PgrouteServer server = ProxyFixture.server("replay-affinity.yaml", Map.of("pool", "  size: 2"));
