@@ -104,6 +104,14 @@ class MetricsIT {
              Connection reader = DriverManager.getConnection(url, "app", "app");
              Statement reads = reader.createStatement()) {
             s.execute("CREATE TABLE IF NOT EXISTS metrics_probe (v int)");
+            // the CREATE is the application's write: its reads go to the primary until a replica has replayed it
+            // (read-your-writes across connections), which on a busy machine outlasted the ten reads below
+            Awaitility.await("a read on a replica after the CREATE").atMost(Duration.ofSeconds(20))
+                    .pollInterval(Duration.ofMillis(50)).until(() -> {
+                        try (java.sql.ResultSet rs = reads.executeQuery("SELECT pg_is_in_recovery()")) {
+                            return rs.next() && rs.getBoolean(1);
+                        }
+                    });
             Map<String, Double> before = scrape();
             for (int i = 0; i < 10; i++) {
                 reads.executeQuery("SELECT pg_is_in_recovery(), " + i).close();  // a connection that never wrote
