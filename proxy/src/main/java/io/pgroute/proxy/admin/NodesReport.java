@@ -39,7 +39,8 @@ final class NodesReport {
                 .column("state", ColumnType.TEXT).column("replay_lsn", ColumnType.TEXT)
                 .column("lag_bytes", ColumnType.INT8).column("lag_seconds", ColumnType.FLOAT8)
                 .column("zone", ColumnType.TEXT).column("weight", ColumnType.INT4).column("active", ColumnType.INT4)
-                .column("idle", ColumnType.INT4).column("last_error", ColumnType.TEXT);
+                .column("idle", ColumnType.INT4).column("last_error", ColumnType.TEXT)
+                .column("version", ColumnType.TEXT);
     }
 
     static AdminResult.Builder poolColumns() {
@@ -59,7 +60,7 @@ final class NodesReport {
                 NodeConfig primary = db.primary();
                 Usage used = usage.getOrDefault(db.name() + "/primary", Usage.NONE);
                 result.row(db.name(), "primary", "primary", primary.host(), primary.port(), "unmonitored", null, null,
-                        null, primary.zone(), primary.weight(), used.active(), used.idle(), null);
+                        null, primary.zone(), primary.weight(), used.active(), used.idle(), null, null);
                 continue;
             }
             ClusterState state = monitor.state();
@@ -87,7 +88,8 @@ final class NodesReport {
         String lsn = node.replayLsn() == Lsn.INVALID ? null : Lsn.format(node.replayLsn());
         double lagSeconds = node.lagTime().toMillis() / 1000.0;
         result.row(database, node.name(), node.primary() ? "primary" : "replica", node.host(), node.port(), state, lsn,
-                node.lagBytes(), lagSeconds, node.zone(), node.weight(), used.active(), used.idle(), node.lastError());
+                node.lagBytes(), lagSeconds, node.zone(), node.weight(), used.active(), used.idle(), node.lastError(),
+                node.version());
     }
 
     AdminResult pools() {

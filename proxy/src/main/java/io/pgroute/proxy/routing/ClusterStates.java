@@ -168,7 +168,7 @@ final class ClusterStates {
                 true, reading.health(), primaryLsn, 0, Duration.ZERO, reading.writable(),
                 reading.lastError() == null && reading.health() == Health.UP && reading.inRecovery()
                         ? "in recovery: takes no writes" : reading.lastError(), reading.since(), reading.sentNanos(),
-                reading.shownLsn());
+                reading.shownLsn(), reading.version());
         return new ClusterState(primaryLsn, samples.latestNanos(), replicaStates, primaryState);
     }
 
@@ -211,7 +211,7 @@ final class ClusterStates {
         }
         return new NodeState(member.name(), node.host(), node.port(), node.weight(), node.zone(), false,
                 reading.health(), reading.lsn(), lagBytes, Duration.ofNanos(lagNanos), eligible, error,
-                reading.since(), reading.sentNanos(), reading.shownLsn());
+                reading.since(), reading.sentNanos(), reading.shownLsn(), reading.version());
     }
 
     /** Whether member {@code index} is known to follow the acting primary (see the class). */

@@ -41,14 +41,16 @@ final class NodeProbe implements AutoCloseable {
      * position moves past it, so the bound is the WAL it has received (which the record in replay cannot pass), or
      * {@link Lsn#INVALID} when it streams nothing (replay from an archive has no such bound); a primary makes an
      * asynchronous commit ({@code synchronous_commit = off}) visible before its record is written, so its bound is
-     * the WAL it has inserted.
+     * the WAL it has inserted. {@code version} is the server's {@code server_version} as its last connection
+     * reported it (null before the first).
      */
     record Reading(Health health, long lsn, boolean inRecovery, long timeline, String lastError, Instant since,
-            long sentNanos, long shownLsn) {
+            long sentNanos, long shownLsn, String version) {
 
         Reading(Health health, long lsn, boolean inRecovery, long timeline, String lastError, Instant since,
                 long sentNanos) {
-            this(health, lsn, inRecovery, timeline, lastError, since, sentNanos, inRecovery ? Lsn.INVALID : lsn);
+            this(health, lsn, inRecovery, timeline, lastError, since, sentNanos, inRecovery ? Lsn.INVALID : lsn,
+                    null);
         }
 
         /** Whether the server answered and takes writes. */
@@ -105,6 +107,8 @@ final class NodeProbe implements AutoCloseable {
     private long pageBytes;
     private long segmentBytes;
     private volatile long walWriterDelayMillis = LONGEST_WAL_WRITER_DELAY_MILLIS;
+    /** The server's {@code server_version} as the last connection reported it; null until connected once. */
+    private String version;
     private long nextAttemptNanos;
     private volatile boolean probedOnce;
     /** The last sample of a node that was UP failed: the next one, on a new connection, decides whether it is down. */
@@ -227,6 +231,7 @@ final class NodeProbe implements AutoCloseable {
                 walWriterDelayMillis = rows.getLong(3);
             }
             statement = connection.prepareStatement(QUERY);
+            version = connection.getMetaData().getDatabaseProductVersion();  // its server_version report
         } catch (SQLException e) {
             closeConnection();
             throw e;
@@ -238,7 +243,7 @@ final class NodeProbe implements AutoCloseable {
         Reading previous = reading;
         boolean changed = previous.health() != Health.UP || !probedOnce;
         reading = new Reading(Health.UP, lsn, inRecovery, timeline, null, changed ? Instant.now() : previous.since(),
-                sent, shown);
+                sent, shown, version);
         if (changed) {
             LOGGER.info("database={} node={} address={} is up", database, name, node.address());
         }
@@ -259,7 +264,8 @@ final class NodeProbe implements AutoCloseable {
         boolean changed = previous.health() != Health.DOWN || !probedOnce;
         String error = message == null ? "unknown error" : message;
         reading = new Reading(Health.DOWN, previous.lsn(), previous.inRecovery(), previous.timeline(), error,
-                changed ? Instant.now() : previous.since(), previous.sentNanos(), previous.shownLsn());
+                changed ? Instant.now() : previous.since(), previous.sentNanos(), previous.shownLsn(),
+                previous.version());
         if (changed) {
             LOGGER.warn("database={} node={} address={} is down, probing every {} ms: {}", database, name,
                     node.address(), healthIntervalNanos / 1_000_000, error);

@@ -27,10 +27,12 @@ import java.time.Instant;
  *     replica's received WAL position when it streams (a commit becomes visible while its record is replayed, before
  *     {@code replayLsn} moves past it), {@link Lsn#INVALID} when there is no such bound; the primary's
  *     inserted WAL (an asynchronous commit is visible before it is written)
+ * @param version the server's {@code server_version} (e.g. {@code 17.2}) as the monitor's last connection to it
+ *     reported it; null before the monitor first reached it
  */
 public record NodeState(String name, String host, int port, int weight, String zone, boolean primary, Health health,
         long replayLsn, long lagBytes, Duration lagTime, boolean eligible, String lastError, Instant since,
-        long sampledNanos, long shownLsn) {
+        long sampledNanos, long shownLsn, String version) {
 
     /** {@code name@host:port}, for logs. */
     @Override

@@ -372,6 +372,12 @@ class AdminConsoleIT {
         assertThat(primary.get("port")).isEqualTo(Integer.toString(cluster.primary().port()));
         assertThat(primary.get("replay_lsn")).matches("[0-9A-F]+/[0-9A-F]+");
         assertThat(node("replica1").get("role")).isEqualTo("replica");
+        try (Connection direct = ProxyFixture.get().connectDirect(); Statement s = direct.createStatement();
+             ResultSet version = s.executeQuery("SHOW server_version")) {
+            version.next();
+            assertThat(rows("SHOW NODES")).as("each node's server_version").extracting(each -> each.get("version"))
+                    .containsOnly(version.getString(1));
+        }
     }
 
     @Test

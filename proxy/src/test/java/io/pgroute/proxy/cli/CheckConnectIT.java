@@ -34,7 +34,7 @@ class CheckConnectIT {
         assertThat(run("check", "--connect", "--config", file.toString())).as(err.toString()).isZero();
         assertThat(out.toString())
                 .containsPattern("app/primary 127\\.0\\.0\\.1:" + cluster.primary().port() + ": OK as "
-                        + cluster.superuser() + ", PostgreSQL 1[7-9]\\b")
+                        + cluster.superuser() + ", PostgreSQL \\d+\\.\\d+")
                 .contains("writable")
                 .contains("app/replica1 127.0.0.1:" + cluster.replicas().get(0).port() + ": OK as "
                         + cluster.superuser())

@@ -152,7 +152,7 @@ class ReplicaSelectorTest {
 
     private static ClusterState state(List<NodeState> replicas) {
         NodeState primary = new NodeState("primary", "127.0.0.1", 5432, 1, null, true, Health.UP, 1000, 0,
-                Duration.ZERO, true, null, Instant.EPOCH, 0, 1000);
+                Duration.ZERO, true, null, Instant.EPOCH, 0, 1000, null);
         return new ClusterState(1000, 1, replicas, primary);
     }
 
@@ -162,12 +162,13 @@ class ReplicaSelectorTest {
 
     private static NodeState replica(String name, int weight, String zone, long replayLsn) {
         return new NodeState(name, "127.0.0.1", 5433, weight, zone, false, Health.UP, replayLsn, 0, Duration.ZERO,
-                true, null, Instant.EPOCH, 0, replayLsn);
+                true, null, Instant.EPOCH, 0, replayLsn, null);
     }
 
     private static NodeState ineligible(NodeState node) {
         return new NodeState(node.name(), node.host(), node.port(), node.weight(), node.zone(), false, Health.UP,
-                node.replayLsn(), 1 << 30, Duration.ofMinutes(1), false, null, Instant.EPOCH, 0, node.replayLsn());
+                node.replayLsn(), 1 << 30, Duration.ofMinutes(1), false, null, Instant.EPOCH, 0, node.replayLsn(),
+                null);
     }
 
     private static double share(Map<String, Integer> picks, String name) {
