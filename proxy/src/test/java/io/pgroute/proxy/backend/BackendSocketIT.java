@@ -69,6 +69,9 @@ class BackendSocketIT {
     void readsAndWritesGoOverTheServersSockets() throws Exception {
         Set<Integer> replicaPorts = new HashSet<>();
         cluster.replicas().forEach(each -> replicaPorts.add(each.port()));
+        // reads go only to replicas that have replayed the application's writes of earlier tests (read-your-writes):
+        // once in a full run one replica took none for 20 s, both up, while it was presumably still behind
+        cluster.awaitReplication(Duration.ofSeconds(60));
         await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(readPorts()).containsAll(replicaPorts));
         try (Connection c = ProxyFixture.connect(server); Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("SELECT pg_is_in_recovery(), current_setting('port')::int, "

@@ -6,6 +6,7 @@ import io.pgroute.proxy.testing.ProxyFixture;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.sql.Connection;
@@ -23,16 +24,22 @@ import static org.assertj.core.api.Assertions.assertThat;
 class Postgres18SyntaxIT {
 
     private static PgrouteServer proxy;
+    private static String serverVersion;
 
     @BeforeAll
     static void start() throws Exception {
         LocalCluster cluster = ProxyFixture.get().cluster();
         try (Connection c = ProxyFixture.get().connectDirect()) {
-            List<String> version = CacheIT.rows(c, "SHOW server_version_num");
-            Assumptions.assumeTrue(Integer.parseInt(version.get(0)) >= 180000, "PostgreSQL 18 syntax: server is "
-                    + version.get(0));
+            serverVersion = CacheIT.rows(c, "SHOW server_version_num").get(0);
         }
-        proxy = CacheIT.startProxy(cluster);
+        if (Integer.parseInt(serverVersion) >= 180000) {
+            proxy = CacheIT.startProxy(cluster);
+        }
+    }
+
+    @BeforeEach
+    void onlyOnEighteen() {
+        Assumptions.assumeTrue(proxy != null, "PostgreSQL 18 syntax; the server is " + serverVersion);
     }
 
     @AfterAll
