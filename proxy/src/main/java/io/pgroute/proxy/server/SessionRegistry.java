@@ -28,8 +28,8 @@ public final class SessionRegistry implements SessionHost {
 
     private final Set<ClientSession> sessions = ConcurrentHashMap.newKeySet();
     /** Sessions by user and by database, for {@code max_clients} of users and databases (counted, not listed). */
-    private final Map<String, java.util.concurrent.atomic.AtomicInteger> byUser = new ConcurrentHashMap<>();
-    private final Map<String, java.util.concurrent.atomic.AtomicInteger> byDatabase = new ConcurrentHashMap<>();
+    private final SessionCounts byUser = new SessionCounts();
+    private final SessionCounts byDatabase = new SessionCounts();
     private final CancelRegistry cancelKeys;
     private final BackendConnector connector;
     private final java.util.concurrent.atomic.AtomicLong pinned = new java.util.concurrent.atomic.AtomicLong();
@@ -52,10 +52,8 @@ public final class SessionRegistry implements SessionHost {
 
     public void add(ClientSession session) {
         sessions.add(session);
-        byUser.computeIfAbsent(session.info().user(), key -> new java.util.concurrent.atomic.AtomicInteger())
-                .incrementAndGet();
-        byDatabase.computeIfAbsent(session.info().database(), key -> new java.util.concurrent.atomic.AtomicInteger())
-                .incrementAndGet();
+        byUser.increment(session.info().user());
+        byDatabase.increment(session.info().database());
         cancelKeys.register(session.cancelKey(), session);
         LOGGER.info("client connected session={} user={} database={} address={}", session.id(),
                 session.info().user(), session.info().database(), session.info().address());
@@ -65,8 +63,8 @@ public final class SessionRegistry implements SessionHost {
     public void onSessionClosed(ClientSession session) {
         if (sessions.remove(session)) {
             cancelKeys.unregister(session.cancelKey());
-            byUser.get(session.info().user()).decrementAndGet();
-            byDatabase.get(session.info().database()).decrementAndGet();
+            byUser.decrement(session.info().user());
+            byDatabase.decrement(session.info().database());
             LOGGER.info("client disconnected session={} user={} database={} duration={}ms", session.id(),
                     session.info().user(), session.info().database(),
                     Duration.between(session.info().connectedAt(), Instant.now()).toMillis());
@@ -99,14 +97,12 @@ public final class SessionRegistry implements SessionHost {
 
     /** Client sessions of {@code user} now. */
     public int sessionsOfUser(String user) {
-        java.util.concurrent.atomic.AtomicInteger count = byUser.get(user);
-        return count == null ? 0 : count.get();
+        return byUser.get(user);
     }
 
     /** Client sessions of {@code database} now. */
     public int sessionsOfDatabase(String database) {
-        java.util.concurrent.atomic.AtomicInteger count = byDatabase.get(database);
-        return count == null ? 0 : count.get();
+        return byDatabase.get(database);
     }
 
     /**
