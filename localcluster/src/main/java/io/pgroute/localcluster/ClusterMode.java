@@ -5,7 +5,7 @@ import java.util.Locale;
 /**
  * How a {@link LocalCluster} runs its servers. {@link #EMBEDDED} (the default) starts PostgreSQL and Redis from
  * binaries shipped in Maven artifacts; {@link #DOCKER} starts the official {@code postgres:<version>} and
- * {@code redis:7} images through Testcontainers, so that a test suite can run against PostgreSQL 13–17.
+ * {@code redis:7} images through Testcontainers, so that a test suite can run against PostgreSQL 13–17 (18 untested: no Docker engine where it was built).
  * Chosen per JVM with {@code -Dpgroute.cluster=embedded|docker}, or per cluster with
  * {@link LocalCluster.Builder#mode(ClusterMode)}.
  */

@@ -34,7 +34,10 @@ import org.testcontainers.utility.DockerImageName;
  */
 final class DockerLauncher {
 
-    /** Where the images keep the data directory (13–17). */
+    /**
+     * Where the images up to 17 keep the data directory; 18's keep it under {@code /var/lib/postgresql/18/docker}.
+     * The scripts read {@code $PGDATA}, the node's path is taken from the image's environment ({@link #dataDir}).
+     */
     static final String PGDATA = "/var/lib/postgresql/data";
 
     private static final Logger LOGGER = LoggerFactory.getLogger(DockerLauncher.class);
@@ -237,7 +240,24 @@ final class DockerLauncher {
     }
 
     private static PgNode node(String name, boolean primary, GenericContainer<?> container) {
-        return new PgNode(name, "127.0.0.1", container.getMappedPort(PG_PORT), Path.of(PGDATA), primary);
+        return new PgNode(name, "127.0.0.1", container.getMappedPort(PG_PORT), dataDir(container), primary);
+    }
+
+    /** The container's {@code PGDATA}, as its image sets it (it moved in 18), else {@link #PGDATA}. */
+    private static Path dataDir(GenericContainer<?> container) {
+        String[] env = container.getContainerInfo() == null || container.getContainerInfo().getConfig() == null
+                ? null : container.getContainerInfo().getConfig().getEnv();
+        return Path.of(pgdata(env == null ? List.of() : List.of(env)));
+    }
+
+    /** The value of {@code PGDATA} in {@code env} ({@code NAME=value} entries), else {@link #PGDATA}. */
+    static String pgdata(List<String> env) {
+        for (String each : env) {
+            if (each.startsWith("PGDATA=") && each.length() > "PGDATA=".length()) {
+                return each.substring("PGDATA=".length());
+            }
+        }
+        return PGDATA;
     }
 
     private static String binding(int hostPort, int containerPort) {

@@ -34,7 +34,7 @@ import org.slf4j.LoggerFactory;
  * Only processes this cluster started are ever signalled.
  *
  * <p>With {@code -Dpgroute.cluster=docker} (or {@link Builder#mode}) the same cluster runs from the official
- * {@code postgres:<version>} ({@code -Dpgroute.postgres.version}, default 17; 13–17 supported) and {@code redis:7}
+ * {@code postgres:<version>} ({@code -Dpgroute.postgres.version}, default 17; 13–17 tested; 18 untested) and {@code redis:7}
  * images through Testcontainers, which must then be on the classpath (it is an optional dependency). Nodes still
  * listen on 127.0.0.1, on host ports published by Docker; {@link #baseDir()} exists but holds no data, and
  * {@link #processes()} is empty. Without a reachable Docker engine {@link Builder#start()} throws
@@ -316,7 +316,7 @@ public final class LocalCluster implements AutoCloseable {
         }
 
         /**
-         * The {@code postgres} image tag for docker mode, e.g. {@code 15} or {@code 16.4}; 13 to 17 are supported.
+         * The {@code postgres} image tag for docker mode, e.g. {@code 15} or {@code 16.4}; 13 to 17 are tested, 18 is not.
          * Overrides {@code pgroute.postgres.version}. Embedded mode runs the bundled version whatever this says.
          */
         public Builder postgresVersion(String version) {

@@ -25,4 +25,12 @@ class DockerLauncherTest {
         assertThat(result).contains("listen_addresses=*").doesNotContain("listen_addresses=127.0.0.1")
                 .noneMatch(each -> each.startsWith("unix_socket_directories"));
     }
+
+    @Test
+    void theDataDirectoryIsWhereTheImageSaysNotWhereOlderImagesKeptIt() {
+        assertThat(DockerLauncher.pgdata(List.of("PATH=/usr/bin", "PGDATA=/var/lib/postgresql/18/docker")))
+                .isEqualTo("/var/lib/postgresql/18/docker");
+        assertThat(DockerLauncher.pgdata(List.of("PATH=/usr/bin", "PGDATA="))).isEqualTo("/var/lib/postgresql/data");
+        assertThat(DockerLauncher.pgdata(List.of())).isEqualTo("/var/lib/postgresql/data");
+    }
 }
