@@ -107,6 +107,52 @@ class SettingsReplayIT {
         return c.unwrap(org.postgresql.PGConnection.class).getParameterStatuses();
     }
 
+    /**
+     * COMPAT G11: setting names and values come from clients, and pgroute writes them into the SQL it replays. A value
+     * with quotes, a backslash, a dollar quote and a statement in it survives every replay onto the one shared
+     * connection exactly as the client set it, and none of it runs as SQL. (A name cannot carry any of that: since
+     * PostgreSQL 15 a custom name must be identifiers separated by dots; it fails as it would directly.)
+     */
+    @Test
+    void settingsWithQuotesAndSemicolonsAreReplayedAsTheClientSetThem() throws Exception {
+        LocalCluster cluster = ProxyFixture.get().cluster();
+        cluster.execute("app", "CREATE TABLE IF NOT EXISTS replay_victim (v int)");
+        cluster.awaitReplication(Duration.ofSeconds(10));
+        String name = "my.replay$Quoting_1";
+        String value = "a'b\\c $$d$$ ;drop table replay_victim;--";
+        try (PgrouteServer server = ProxyFixture.server("replay-quoting.yaml", Map.of("pool", "  size: 1"));
+             Connection a = ProxyFixture.connect(server);
+             Connection b = ProxyFixture.connect(server);
+             Statement sa = a.createStatement();
+             Statement sb = b.createStatement()) {
+            sa.execute("SET \"" + name.replace("\"", "\"\"") + "\" = '" + value.replace("'", "''") + "'");
+            long before = settingsReplays(server);
+            for (int turn = 0; turn < 3; turn++) {  // b and a take turns on the one connection: a's SET is replayed
+                assertThat(setting(b, name)).as("b, turn %d: not a's setting", turn).isEmpty();
+                assertThat(setting(a, name)).as("a, turn %d", turn).isEqualTo(value);
+            }
+            assertThat(settingsReplays(server) - before).as("a's setting was replayed").isGreaterThanOrEqualTo(1);
+            SQLException badName = catchThrowableOfType(
+                    () -> sa.execute("SET \"my.x;drop table replay_victim\" = 1"), SQLException.class);
+            assertThat(badName.getSQLState()).as("as PostgreSQL answers it").isEqualTo("42602");
+            assertThat(setting(a, name)).as("after the refused SET").isEqualTo(value);
+            assertThat(single(sb, ON_PRIMARY + "SELECT to_regclass('replay_victim') IS NOT NULL"))
+                    .as("the table the value names still exists").isEqualTo("t");
+        }
+    }
+
+    /** {@code current_setting(name, true)} on the primary, '' for a setting this session does not have. */
+    private static String setting(Connection c, String name) throws SQLException {
+        try (java.sql.PreparedStatement read = c.prepareStatement(
+                ON_PRIMARY + "SELECT coalesce(current_setting(?, true), '')")) {
+            read.setString(1, name);
+            try (ResultSet rs = read.executeQuery()) {
+                assertThat(rs.next()).isTrue();
+                return rs.getString(1);
+            }
+        }
+    }
+
     @Test
     void sessionsWithDifferentSettingsKeepToConnectionsThatHaveThem() throws Exception {
         try (PgrouteServer server = ProxyFixture.server("replay-affinity.yaml", Map.of("pool", "  size: 2"));
