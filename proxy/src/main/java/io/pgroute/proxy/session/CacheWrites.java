@@ -103,6 +103,13 @@ final class CacheWrites {
         } else if (begins) {
             openedAhead = true;
         }
+        if (status == 'E' && onlyEndsTheTransaction(statements)) {
+            // a failed transaction's COMMIT is answered ROLLBACK (COMPAT T2): it commits nothing, and its writes are
+            // dropped at its end (onIdle). The status is exact here: a unit sent after pending writes waits for every
+            // earlier answer (ClientSession's cache gate), and without pending writes nothing would be begun anyway.
+            LOGGER.trace("unit {} ends a failed transaction: nothing to begin", texts);
+            return Invalidation.NONE;
+        }
         if (!commits && (inTransaction || begins)) {
             // what it writes is begun at the commit (onStatement keeps it): not worked out for every statement here
             LOGGER.trace("unit {} in transaction={} begins={}: nothing to begin before it", texts, inTransaction,
@@ -133,6 +140,16 @@ final class CacheWrites {
     Invalidation toBeginAnything() {
         onUnknownWrite();
         return minus(pending, begun);
+    }
+
+    /** A unit of one statement, a transaction end (COMMIT, END, ROLLBACK, PREPARE TRANSACTION, …). */
+    private static boolean onlyEndsTheTransaction(List<StatementInfo> statements) {
+        if (statements.size() != 1) {
+            return false;
+        }
+        StatementInfo only = statements.get(0);
+        List<StatementInfo> parts = only.parts().isEmpty() ? List.of(only) : only.parts();
+        return parts.size() == 1 && parts.get(0).kind() == StatementKind.TRANSACTION_END;
     }
 
     private static boolean isRollback(String text, StatementInfo part) {
