@@ -364,4 +364,91 @@ class PreparedStatementsIT {
         return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + target.port() + "/"
                 + ProxyFixture.DATABASE, props);
     }
+
+    /**
+     * COMPAT V14: postgres.js with {@code prepare: true} (here pgjdbc with {@code prepareThreshold=1}) runs BEGIN,
+     * its INSERT and COMMIT as named statements. A Bind of the named COMMIT on a connection that lacks it must be
+     * prepared there first, never answered 26000: PostgreSQL would abort the transaction and a retried COMMIT would
+     * become a ROLLBACK, a lost write. Eight clients commit at least 100 transactions each on a pool of four while
+     * another client prepares 3 000 distinct statements (each connection keeps 512 and evicts the oldest, COMPAT V7):
+     * every transaction commits, every row is there.
+     */
+    @Test
+    void namedTransactionControlCommitsEveryTimeWhileStatementsChurn() throws Exception {
+        try (Connection c = fixture.connectDirect(); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE IF NOT EXISTS ps_named_tx (owner int NOT NULL, n int NOT NULL)");
+            s.execute("TRUNCATE ps_named_tx");
+        }
+        Properties props = new Properties();
+        props.setProperty("user", "app");
+        props.setProperty("password", "app");
+        props.setProperty("prepareThreshold", "1");
+        String url = "jdbc:postgresql://127.0.0.1:" + server.port() + "/app";
+        int clients = 8;
+        int transactions = 100;
+        java.util.concurrent.atomic.AtomicBoolean committing = new java.util.concurrent.atomic.AtomicBoolean(true);
+        List<Integer> committedBy = new ArrayList<>();
+        ExecutorService pool = Executors.newFixedThreadPool(clients + 1);
+        try {
+            java.util.concurrent.atomic.AtomicInteger prepared = new java.util.concurrent.atomic.AtomicInteger();
+            Future<Integer> churn = pool.submit(() -> {
+                try (Connection c = DriverManager.getConnection(url, props)) {
+                    while (committing.get()) {
+                        try (PreparedStatement p = c.prepareStatement("SELECT " + prepared.get() + " AS churn")) {
+                            p.executeQuery().close();
+                        }
+                        prepared.incrementAndGet();
+                    }
+                }
+                return prepared.get();
+            });
+            List<Future<Integer>> committers = new ArrayList<>();
+            for (int client = 0; client < clients; client++) {
+                int owner = client;
+                committers.add(pool.submit(() -> {
+                    int committed = 0;
+                    try (Connection c = DriverManager.getConnection(url, props);
+                         PreparedStatement begin = c.prepareStatement("BEGIN");
+                         PreparedStatement insert = c.prepareStatement(
+                                 "INSERT INTO ps_named_tx (owner, n) VALUES (?, ?)");
+                         PreparedStatement commit = c.prepareStatement("COMMIT")) {
+                        // at least 100, and on until the other client prepared 3 000 statements
+                        for (int i = 0; i < transactions || prepared.get() < 3_000; i++) {
+                            begin.execute();
+                            insert.setInt(1, owner);
+                            insert.setInt(2, i);
+                            assertThat(insert.executeUpdate()).isEqualTo(1);
+                            commit.execute();
+                            committed++;
+                        }
+                    }
+                    return committed;
+                }));
+            }
+            try {
+                for (Future<Integer> each : committers) {
+                    committedBy.add(each.get(120, TimeUnit.SECONDS));
+                }
+            } finally {
+                committing.set(false);
+            }
+            assertThat(churn.get(30, TimeUnit.SECONDS)).as("statements the churning client prepared")
+                    .isGreaterThanOrEqualTo(3_000);
+        } finally {
+            pool.shutdownNow();
+        }
+        try (Connection c = fixture.connectDirect(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT owner, count(*), count(DISTINCT n) FROM ps_named_tx "
+                     + "GROUP BY owner ORDER BY owner")) {
+            int owners = 0;
+            while (rs.next()) {
+                int committed = committedBy.get(rs.getInt(1));
+                assertThat(committed).isGreaterThanOrEqualTo(transactions);
+                assertThat(rs.getInt(2)).as("rows of client %d", rs.getInt(1)).isEqualTo(committed);
+                assertThat(rs.getInt(3)).isEqualTo(committed);
+                owners++;
+            }
+            assertThat(owners).isEqualTo(clients);
+        }
+    }
 }
