@@ -130,6 +130,59 @@ class PassThroughIT {
         }
     }
 
+    /**
+     * COMPAT A1: notices arrive where PostgreSQL sends them: a RAISE NOTICE per row between the DataRows, a DROP …
+     * IF EXISTS notice before its CommandComplete, a DO block's before its {@code DO}, and notices between the
+     * CopyData of a COPY TO STDOUT. The same Query through pgroute and straight to the primary gives the same
+     * messages in the same order, with the same notice texts.
+     */
+    @Test
+    void noticesArriveInTheStreamWherePostgresqlSendsThem() throws Exception {
+        String user = "notice_direct";
+        try (Connection c = fixture.connectDirect(); Statement s = c.createStatement()) {
+            s.execute("CREATE OR REPLACE FUNCTION pt_noisy(i int) RETURNS int LANGUAGE plpgsql AS "
+                    + "$$ BEGIN RAISE NOTICE 'row %', i; RETURN i; END $$");
+            try (ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_roles WHERE rolname = '" + user + "'")) {
+                rs.next();
+                if (rs.getInt(1) == 0) {
+                    fixture.cluster().createMd5User(user, user);
+                }
+            }
+        }
+        fixture.cluster().awaitReplication(java.time.Duration.ofSeconds(10));
+        String sql = "/* pgroute: primary */ SELECT pt_noisy(i) FROM generate_series(1, 3) i; "
+                + "DROP TABLE IF EXISTS pt_never_there; "
+                + "DO $$ BEGIN RAISE NOTICE 'from do'; RAISE WARNING 'a warning'; END $$; "
+                + "COPY (SELECT pt_noisy(i) FROM generate_series(4, 5) i) TO STDOUT";
+        java.util.List<String> direct;
+        try (WireClient client = WireClient.connect(fixture.cluster().primary().port(), user, user, "app")) {
+            client.send(new io.pgroute.protocol.frontend.Query(sql));
+            direct = describe(client.readUntilReady());
+        }
+        assertThat(direct).containsSubsequence("N row 1", "D", "N row 2", "D", "N row 3", "D", "C SELECT 3",
+                "N table \"pt_never_there\" does not exist, skipping", "C DROP TABLE", "N from do", "N a warning",
+                "C DO", "H", "N row 4", "d", "N row 5", "d", "c", "C COPY 2", "Z");
+        try (WireClient client = WireClient.connect(fixture.port(), "trusted", "app")) {
+            client.send(new io.pgroute.protocol.frontend.Query(sql));
+            assertThat(describe(client.readUntilReady())).isEqualTo(direct);
+        }
+    }
+
+    /** Each message as its type, with a notice's text or a CommandComplete's tag. */
+    private static java.util.List<String> describe(java.util.List<WireClient.Message> messages) {
+        java.util.List<String> result = new java.util.ArrayList<>();
+        for (WireClient.Message each : messages) {
+            if (each.type() == 'N') {
+                result.add("N " + each.decode(io.pgroute.protocol.backend.NoticeResponse::decode).message());
+            } else if (each.type() == 'C') {
+                result.add("C " + each.decode(io.pgroute.protocol.backend.CommandComplete::decode).tag());
+            } else {
+                result.add(String.valueOf(each.type()));
+            }
+        }
+        return result;
+    }
+
     @Test
     void copiesHundredThousandRowsInAndOutIntact() throws Exception {
         StringBuilder data = new StringBuilder();
