@@ -28,18 +28,20 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 /**
  * COPY FROM STDIN that ends badly, through a pgroute whose pool holds one connection per server: a COPY the server
  * fails mid-stream (a bad row) or the client gives up (CopyFail) leaves that connection healthy and free for the next
  * client, and what the client still sends for it is dropped (COMPAT C3); a CopyDone or CopyFail that comes after the
- * COPY ended gets no answer, as from PostgreSQL (C4).
+ * COPY ended gets no answer, as from PostgreSQL (C4). A COPY TO STDOUT whose client went away is stopped (C5).
  */
 class CopyFailureIT {
 
@@ -75,6 +77,38 @@ class CopyFailureIT {
     static void stop() {
         if (server != null) {
             server.close();
+        }
+    }
+
+    /**
+     * COMPAT C5: a COPY TO STDOUT of about 10 GB streams to a client that reads a little of it and goes away (twice:
+     * with a Terminate, then by dropping the socket). The server's COPY is stopped within seconds, not left to run
+     * or buffered in pgroute, and the one server connection serves the next client.
+     */
+    @Test
+    void aCopyOutWhoseClientWentAwayIsStoppedAndItsConnectionServesTheNext() throws Exception {
+        for (boolean drop : new boolean[] {false, true}) {
+            String marker = "copy-out-gone-" + drop + "-" + System.nanoTime();
+            try (WireClient client = WireClient.connect(server.port(), "trusted", "app")) {
+                client.send(new Query("/* pgroute: primary */ COPY /* " + marker + " */ (SELECT repeat('x', 1000) "
+                        + "FROM generate_series(1, 10000000)) TO STDOUT"));
+                assertThat(client.read().type()).as("CopyOutResponse").isEqualTo('H');
+                for (int i = 0; i < 1000; i++) {
+                    assertThat(client.read().type()).as("CopyData %d", i).isEqualTo('d');
+                }
+                assertThat(fixture.primaryBackendsWith(marker, true)).as("the COPY runs").isEqualTo(1);
+                if (drop) {
+                    client.abort();
+                }
+            }
+            await("the COPY of a client gone (dropped: " + drop + ") stopped").atMost(Duration.ofSeconds(10))
+                    .pollInterval(Duration.ofMillis(100))
+                    .until(() -> fixture.primaryBackendsWith(marker, true) == 0);
+            try (Connection other = ProxyFixture.connect(server); Statement s = other.createStatement();
+                 ResultSet rs = s.executeQuery("/* pgroute: primary */ SELECT 1")) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getInt(1)).isEqualTo(1);
+            }
         }
     }
 
