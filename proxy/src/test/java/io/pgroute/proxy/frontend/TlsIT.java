@@ -166,6 +166,41 @@ class TlsIT {
         }
     }
 
+    /**
+     * COMPAT S2: direct TLS (no SSLRequest, the handshake first) must name ALPN "postgresql", as PostgreSQL 17
+     * requires: a client that names none, or another protocol, is closed before it can log in; one that names it
+     * logs in.
+     */
+    @Test
+    void directTlsWithoutAlpnPostgresqlIsClosedBeforeLogin() throws Exception {
+        for (String[] protocols : new String[][] {{}, {"http/1.1"}, {"postgresql"}}) {
+            boolean named = protocols.length == 1 && protocols[0].equals("postgresql");
+            java.net.Socket plain = new java.net.Socket("127.0.0.1", server.port());
+            plain.setSoTimeout(10_000);
+            try (javax.net.ssl.SSLSocket tls = (javax.net.ssl.SSLSocket) trustingContext().getSocketFactory()
+                    .createSocket(plain, "127.0.0.1", server.port(), true)) {
+                tls.setSoTimeout(10_000);
+                javax.net.ssl.SSLParameters parameters = tls.getSSLParameters();
+                parameters.setApplicationProtocols(protocols);
+                tls.setSSLParameters(parameters);
+                int first;
+                try {
+                    tls.startHandshake();
+                    tls.getOutputStream().write(startupMessage("trusted", "app"));
+                    tls.getOutputStream().flush();
+                    first = tls.getInputStream().read();
+                } catch (java.io.IOException closed) {
+                    first = -1;  // closed during the handshake or before the startup message was read
+                }
+                if (named) {
+                    assertThat(first).as("a login's first answer").isEqualTo('R');
+                } else {
+                    assertThat(first).as("ALPN %s", java.util.Arrays.toString(protocols)).isEqualTo(-1);
+                }
+            }
+        }
+    }
+
     /** A connection that asked for TLS with an SSLRequest, got 'S' and finished the handshake (any certificate). */
     private static javax.net.ssl.SSLSocket tlsConnection() throws Exception {
         java.net.Socket plain = new java.net.Socket("127.0.0.1", server.port());
@@ -173,6 +208,15 @@ class TlsIT {
         plain.getOutputStream().write(new byte[] {0, 0, 0, 8, 0x04, (byte) 0xd2, 0x16, 0x2f});
         plain.getOutputStream().flush();
         assertThat(plain.getInputStream().read()).as("SSLRequest answered").isEqualTo('S');
+        javax.net.ssl.SSLSocket result = (javax.net.ssl.SSLSocket) trustingContext().getSocketFactory()
+                .createSocket(plain, "127.0.0.1", server.port(), true);
+        result.setSoTimeout(10_000);
+        result.startHandshake();
+        return result;
+    }
+
+    /** A TLS context that accepts any server certificate. */
+    private static javax.net.ssl.SSLContext trustingContext() throws Exception {
         javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLS");
         context.init(null, new javax.net.ssl.TrustManager[] {new javax.net.ssl.X509TrustManager() {
             @Override
@@ -188,11 +232,7 @@ class TlsIT {
                 return new java.security.cert.X509Certificate[0];
             }
         }}, null);
-        javax.net.ssl.SSLSocket result = (javax.net.ssl.SSLSocket) context.getSocketFactory()
-                .createSocket(plain, "127.0.0.1", server.port(), true);
-        result.setSoTimeout(10_000);
-        result.startHandshake();
-        return result;
+        return context;
     }
 
     private static byte[] startupMessage(String user, String database) {
