@@ -148,13 +148,15 @@ public final class CatalogRefresher implements AutoCloseable {
     private static final String ROLE_SETTINGS = "SELECT r.rolname, s.setdatabase <> 0, s.setconfig"
             + " FROM pg_catalog.pg_db_role_setting s LEFT JOIN pg_catalog.pg_roles r ON r.oid = s.setrole"
             + " WHERE s.setdatabase IN (0, (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database()))";
-    /**
-     * The server's values under the database's and the roles' own: this session's, unless a role or database setting
-     * made them (then the built-in value; the configuration file's is not readable without privileges).
-     */
-    private static final String SERVER_SETTINGS = "SELECT name, CASE WHEN source IN ('database', 'user',"
-            + " 'database user', 'client', 'session') THEN boot_val ELSE setting END FROM pg_catalog.pg_settings"
+    /** The two settings read placement depends on, as this session sees them, with where its value came from. */
+    private static final String SERVER_SETTINGS = "SELECT name, setting, source, boot_val FROM pg_catalog.pg_settings"
             + " WHERE name IN ('" + RoleDefaults.ISOLATION + "', '" + RoleDefaults.SYNCHRONOUS_COMMIT + "')";
+    /** Their values in the configuration files (postgresql.conf, ALTER SYSTEM's): readable by superusers only. */
+    private static final String FILE_SETTINGS = "SELECT lower(name), setting FROM pg_catalog.pg_file_settings"
+            + " WHERE applied AND lower(name) IN ('" + RoleDefaults.ISOLATION + "', '" + RoleDefaults.SYNCHRONOUS_COMMIT
+            + "') ORDER BY seqno";
+    /** Whether the warning about server values that had to be assumed was logged (once per refresher). */
+    private boolean warnedHidden;
 
     private void refreshDefaults(Connection connection) {
         Consumer<RoleDefaults> listener = defaultsListener;
@@ -170,11 +172,22 @@ public final class CatalogRefresher implements AutoCloseable {
                             settings == null ? List.of() : List.of((String[]) settings.getArray())));
                 }
             }
-            Map<String, String> server = new HashMap<>();
+            List<RoleDefaults.ServerSetting> settings = new ArrayList<>();
             try (java.sql.ResultSet result = statement.executeQuery(SERVER_SETTINGS)) {
                 while (result.next()) {
-                    server.put(result.getString(1), result.getString(2));
+                    settings.add(new RoleDefaults.ServerSetting(result.getString(1), result.getString(2),
+                            result.getString(3), result.getString(4)));
                 }
+            }
+            List<String> hidden = RoleDefaults.hidden(settings);
+            Map<String, String> file = hidden.isEmpty() ? null : fileSettings(statement);
+            Map<String, String> server = RoleDefaults.serverValues(settings, file);
+            if (!hidden.isEmpty() && file == null && !warnedHidden) {
+                warnedHidden = true;
+                LOGGER.warn("database={}: the control role's or the database's own settings hide the server's {}, and"
+                        + " pg_file_settings is not readable by that role; assuming {} for roles without their own"
+                        + " (grant it SELECT on pg_file_settings and EXECUTE on pg_show_all_file_settings(), or drop"
+                        + " those settings, for the server's values)", database.name(), hidden, server);
             }
             RoleDefaults defaults = RoleDefaults.of(rows, server);
             LOGGER.debug("session defaults of database={}: {}", database.name(), defaults);
@@ -182,6 +195,19 @@ public final class CatalogRefresher implements AutoCloseable {
         } catch (SQLException | RuntimeException e) {
             LOGGER.warn("cannot read the session defaults of database={} ({}); keeping the previous ones",
                     database.name(), e.getMessage());
+        }
+    }
+
+    /** The applied values of the configuration files, or null when this role may not read them. */
+    private static Map<String, String> fileSettings(java.sql.Statement statement) {
+        Map<String, String> result = new HashMap<>();
+        try (java.sql.ResultSet rows = statement.executeQuery(FILE_SETTINGS)) {
+            while (rows.next()) {
+                result.put(rows.getString(1), rows.getString(2));
+            }
+            return result;
+        } catch (SQLException notPermitted) {
+            return null;
         }
     }
 

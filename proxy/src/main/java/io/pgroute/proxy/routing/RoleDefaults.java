@@ -28,6 +28,58 @@ public final class RoleDefaults {
     public record Row(String role, boolean inDatabase, List<String> settings) {
     }
 
+    /**
+     * One row of {@code pg_settings} as the catalog refresher's own session sees it: {@code source} says whether
+     * {@code setting} is the server's or one of its own role's, database's or session's (then the server's is not
+     * shown).
+     */
+    public record ServerSetting(String name, String setting, String source, String bootValue) {
+    }
+
+    /** {@code pg_settings.source} values under which {@code setting} is not the server's configured value. */
+    private static final java.util.Set<String> NOT_THE_SERVERS = java.util.Set.of("database", "user",
+            "database user", "client", "session");
+
+    /**
+     * The server's configured values from {@code rows}. Where the refresher's session shows a value of its own role or
+     * database instead, the configuration file's ({@code file}: {@code pg_file_settings}' applied values, null when
+     * that view is not readable, as for every role but a superuser) or else the built-in one; when the file cannot
+     * be read, the value that is safe to assume (see {@link #assumedWhenHidden}).
+     */
+    public static Map<String, String> serverValues(List<ServerSetting> rows, Map<String, String> file) {
+        Map<String, String> result = new HashMap<>();
+        for (ServerSetting each : rows) {
+            String name = each.name().toLowerCase(Locale.ROOT);
+            if (!NOT_THE_SERVERS.contains(each.source())) {
+                result.put(name, each.setting());
+            } else if (file != null) {
+                result.put(name, file.getOrDefault(name, each.bootValue()));
+            } else {
+                result.put(name, assumedWhenHidden(name, each.bootValue()));
+            }
+        }
+        return result;
+    }
+
+    /** The names of {@code rows} whose server value the session does not show (empty: none). */
+    public static List<String> hidden(List<ServerSetting> rows) {
+        return rows.stream().filter(each -> NOT_THE_SERVERS.contains(each.source())).map(ServerSetting::name).toList();
+    }
+
+    /**
+     * What to take for a server value that cannot be read: for {@code synchronous_commit}, off (a commit that may be
+     * asynchronous is waited for as one, never taken as flushed when it is not); for the isolation, serializable
+     * (the reads of such a session go to the primary, which serves them at any level; a replica would refuse
+     * serializable ones).
+     */
+    static String assumedWhenHidden(String name, String bootValue) {
+        return switch (name) {
+            case SYNCHRONOUS_COMMIT -> "off";
+            case ISOLATION -> "serializable";
+            default -> bootValue;
+        };
+    }
+
     /** What read placement asks of a role's defaults, judged once (it asks for every statement). */
     private record Verdict(boolean serializable, boolean asynchronous) {
     }

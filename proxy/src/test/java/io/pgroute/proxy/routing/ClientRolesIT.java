@@ -49,8 +49,11 @@ class ClientRolesIT {
         }
         cluster.execute("app", "ALTER ROLE " + SERIAL + " SET default_transaction_isolation = 'serializable'",
                 "ALTER ROLE " + ASYNC + " IN DATABASE app SET synchronous_commit = off",
-                // the monitor's own defaults must not be taken for the others'
-                "ALTER ROLE " + MONITOR + " SET synchronous_commit = local");
+                // the monitor's own defaults must not be taken for the others'; with the configuration files
+                // readable, the server's value is known all the same (else it would be assumed off)
+                "ALTER ROLE " + MONITOR + " SET synchronous_commit = local",
+                "GRANT SELECT ON pg_file_settings TO " + MONITOR,
+                "GRANT EXECUTE ON FUNCTION pg_show_all_file_settings() TO " + MONITOR);
         cluster.awaitReplication(DEADLINE);
         String yaml = ProxyFixture.yaml(cluster, Map.of("routing", "  consistency: causal"))
                 .replace("    dbname: app\n    user: app\n    password: app\n",

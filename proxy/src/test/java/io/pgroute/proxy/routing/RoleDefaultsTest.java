@@ -73,4 +73,35 @@ class RoleDefaultsTest {
         assertThat(RoleDefaults.BUILT_IN.asynchronous("app")).isFalse();
         assertThat(RoleDefaults.BUILT_IN.anyAsynchronous()).isFalse();
     }
+
+    @Test
+    void theServersValueHiddenByTheControlRolesOwnIsTakenFromTheFileOrAssumedSafe() {
+        List<RoleDefaults.ServerSetting> shown = List.of(
+                new RoleDefaults.ServerSetting("default_transaction_isolation", "repeatable read", "configuration file",
+                        "read committed"),
+                new RoleDefaults.ServerSetting("synchronous_commit", "off", "configuration file", "on"));
+        assertThat(RoleDefaults.hidden(shown)).isEmpty();
+        assertThat(RoleDefaults.serverValues(shown, null)).containsExactlyInAnyOrderEntriesOf(Map.of(
+                "default_transaction_isolation", "repeatable read", "synchronous_commit", "off"));
+
+        // ALTER ROLE pgroute SET …: pg_settings shows the role's value, not the configuration's
+        List<RoleDefaults.ServerSetting> hidden = List.of(
+                new RoleDefaults.ServerSetting("default_transaction_isolation", "read committed", "user",
+                        "read committed"),
+                new RoleDefaults.ServerSetting("synchronous_commit", "on", "database", "on"));
+        assertThat(RoleDefaults.hidden(hidden)).containsExactly("default_transaction_isolation", "synchronous_commit");
+        assertThat(RoleDefaults.serverValues(hidden, Map.of("synchronous_commit", "off")))
+                .as("the file read: its value, else the built-in one").containsExactlyInAnyOrderEntriesOf(Map.of(
+                        "default_transaction_isolation", "read committed", "synchronous_commit", "off"));
+        Map<String, String> assumed = RoleDefaults.serverValues(hidden, null);
+        assertThat(assumed).as("the file not readable: what is safe").containsExactlyInAnyOrderEntriesOf(Map.of(
+                "default_transaction_isolation", "serializable", "synchronous_commit", "off"));
+        RoleDefaults defaults = RoleDefaults.of(List.of(
+                new RoleDefaults.Row("sync", false, List.of("synchronous_commit=on",
+                        "default_transaction_isolation=read committed"))), assumed);
+        assertThat(defaults.asynchronous("anyone")).isTrue();
+        assertThat(defaults.serializable("anyone")).isTrue();
+        assertThat(defaults.asynchronous("sync")).as("a role's own setting still counts").isFalse();
+        assertThat(defaults.serializable("sync")).isFalse();
+    }
 }
