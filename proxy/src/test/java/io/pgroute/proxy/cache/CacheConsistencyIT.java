@@ -112,6 +112,7 @@ class CacheConsistencyIT {
     }
 
     /**
+     * COMPAT K3.
      * Read-after-acknowledged-write across instances with the local cache: a reader on instance two holds the row
      * in its local cache; a writer on instance one updates it and, as soon as the write is acknowledged, the reader
      * reads it again and must see the new value. The lease is stretched to 50 ms and invalidation messages are held

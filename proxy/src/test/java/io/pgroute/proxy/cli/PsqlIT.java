@@ -36,6 +36,11 @@ class PsqlIT {
         assertThat(failed.output).contains("division by zero");
     }
 
+    /**
+     * COMPAT S3 (in part): libpq's {@code gssencmode=prefer} and {@code sslmode=prefer} against a pgroute without TLS:
+     * the SSLRequest is answered 'N' and the login goes on in plaintext. libpq sends a GSSENCRequest only when it
+     * finds Kerberos credentials, which this machine has none of; ClientStartupHandlerTest answers one with 'N'.
+     */
     @Test
     void fallsBackToPlaintextWhenSslIsPreferredButOff() throws Exception {
         Result ok = psql("sslmode=prefer gssencmode=prefer", "-c", "SELECT current_user");

@@ -66,6 +66,10 @@ class BadInputIT {
         assertStillServing();
     }
 
+    /**
+     * COMPAT L3: a password message announcing more than a login message may hold is refused before pgroute reads or
+     * allocates it.
+     */
     @Test
     void answersAnOversizedPasswordMessageBeforeLoginAtOnce() throws Exception {
         try (Socket socket = startup("app")) {

@@ -194,7 +194,7 @@ class PinningIT {
     }
 
     /**
-     * A pin lasts while its state does: asyncpg's connection release ({@code SELECT pg_advisory_unlock_all(); CLOSE
+     * COMPAT G8. A pin lasts while its state does: asyncpg's connection release ({@code SELECT pg_advisory_unlock_all(); CLOSE
      * ALL; UNLISTEN *; RESET ALL;}, one Query) frees a session pinned by an advisory lock and a LISTEN, and its reads
      * spread over the replicas again; with a temporary table as well, only DISCARD ALL does. Until then every read
      * runs on the pinned primary connection and sees the session's own state.

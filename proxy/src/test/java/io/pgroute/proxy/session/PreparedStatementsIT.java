@@ -205,6 +205,10 @@ class PreparedStatementsIT {
         }
     }
 
+    /**
+     * COMPAT E11: pgjdbc's {@code getMetaData()}/{@code getParameterMetaData()} (Parse, Describe of the statement, Sync)
+     * answer the same before and after the statement moved to connections that never saw it, with other clients busy.
+     */
     @Test
     void describesPreparedStatementsBeforeAndAfterTheyMove() throws Exception {
         Properties props = new Properties();

@@ -305,6 +305,10 @@ class SettingsReplayIT {
         return ProxyFixture.stat(server, "settings_replays");
     }
 
+    /**
+     * COMPAT G10: a connection that dies while pgroute replays a client's settings on it is a backend failure: another
+     * connection is leased and the client sees no error.
+     */
     @Test
     void aConnectionLostDuringTheReplayIsReplacedAndTheClientSeesNoError() throws Exception {
         whileAReplayWaits("replay-lost.yaml", (sa, sb, locker, replaying, read) -> {
@@ -315,6 +319,10 @@ class SettingsReplayIT {
         });
     }
 
+    /**
+     * COMPAT X2: a cancel that arrives while pgroute replays the client's settings stops the client's statement (57014),
+     * never the replay.
+     */
     @Test
     void aCancelDuringTheReplayCancelsTheStatementNotTheReplay() throws Exception {
         whileAReplayWaits("replay-cancel.yaml", (sa, sb, locker, replaying, read) -> {
