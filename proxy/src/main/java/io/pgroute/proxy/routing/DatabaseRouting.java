@@ -147,6 +147,12 @@ public final class DatabaseRouting implements AutoCloseable {
         asynchronousNotedNanos = now == 0 ? 1 : now;
     }
 
+    /** Whether a session noted a commit it may make asynchronously at or after {@code sinceNanos}. */
+    public boolean asynchronousCommitNotedSince(long sinceNanos) {
+        long noted = asynchronousNotedNanos;
+        return noted != 0 && noted - sinceNanos >= 0;
+    }
+
     /**
      * Whether a commit visible on the primary at {@code sinceNanos} may not be written yet: a role the database's
      * sessions may log in as commits asynchronously by default, or a session committed so less than the WAL writer's

@@ -1360,7 +1360,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         if (dropsEveryStatement(statement)) {
             deallocations.sent(translator.statements(), backend.prepared());
         }
-        placement.onStatement(statement);
+        placement.onStatement(statement, sql);
         if (writes != null) {
             writes.onStatement(statement);
         }

@@ -105,6 +105,12 @@ final class ReadPlacement {
     private final java.util.function.BooleanSupplier asynchronousCommit;
     /** A {@code SET [LOCAL] synchronous_commit} to off since the session was last idle. */
     private boolean asynchronousUntilIdle;
+    /**
+     * The session ran a statement that names {@code synchronous_commit} in a way pgroute does not follow
+     * ({@code set_config('synchronous_commit', …)}, a DO block): its commits may be asynchronous until a SET, RESET
+     * or DISCARD of it that pgroute reads says what they are.
+     */
+    private boolean synchronousCommitUnknown;
 
     ReadPlacement(SessionRouting routing, java.util.function.BooleanSupplier serializable,
                   java.util.function.BooleanSupplier asynchronousCommit) {
@@ -178,8 +184,19 @@ final class ReadPlacement {
 
     /** A statement the session sent: a possible write makes the next reads wait for its watermark. */
     void onStatement(StatementInfo statement) {
+        onStatement(statement, null);
+    }
+
+    /** As {@link #onStatement(StatementInfo)}, with its text ({@code sql}, null when not known). */
+    void onStatement(StatementInfo statement, String sql) {
         boolean global = routing.globalReads();
         asynchronousUntilIdle |= turnsSynchronousCommitOff(statement);
+        if (namesSynchronousCommitUnseen(statement, sql)) {
+            asynchronousUntilIdle = true;
+            synchronousCommitUnknown = true;
+        } else if (synchronousCommitUnknown && settlesSynchronousCommit(statement)) {
+            synchronousCommitUnknown = false;
+        }
         if (changesData(statement) || routing.readsWritingView(statement)) {
             wroteSinceIdle = true;
             noteIfAsynchronous();
@@ -209,9 +226,38 @@ final class ReadPlacement {
                 .isPresent();
     }
 
+    /**
+     * Whether {@code sql} names {@code synchronous_commit} other than in a SET or RESET pgroute reads: a
+     * {@code set_config('synchronous_commit', 'off', …)} or a DO block that sets it may make the session's commits
+     * asynchronous, which pgroute cannot tell from the statement's shape. (A function's own {@code SET} clause ends
+     * with the call, before the commit; a function that runs {@code SET} as dynamic SQL is not seen.)
+     */
+    static boolean namesSynchronousCommitUnseen(StatementInfo statement, String sql) {
+        if (sql == null || sql.length() < "synchronous_commit".length()
+                || !sql.toLowerCase(java.util.Locale.ROOT).contains("synchronous_commit")) {
+            return false;
+        }
+        return statement.multiStatement() || statement.kind() != io.pgroute.proxy.sql.StatementKind.SET
+                && statement.kind() != io.pgroute.proxy.sql.StatementKind.RESET
+                && statement.kind() != io.pgroute.proxy.sql.StatementKind.SHOW;
+    }
+
+    /**
+     * Whether {@code statement} leaves {@code synchronous_commit} as the session's tracked settings say: a session-level
+     * SET or RESET of it, RESET ALL, DISCARD ALL.
+     */
+    static boolean settlesSynchronousCommit(StatementInfo statement) {
+        return switch (statement.kind()) {
+            case SET, RESET -> !statement.multiStatement() && statement.setting().filter(change -> !change.local()
+                    && (change.name().equals("synchronous_commit") || change.name().equals("all"))).isPresent();
+            case DISCARD -> statement.target().filter("all"::equalsIgnoreCase).isPresent();
+            default -> false;
+        };
+    }
+
     /** The session's write may commit asynchronously: see {@link SessionRouting#noteAsynchronousCommit}. */
     private void noteIfAsynchronous() {
-        if (asynchronousUntilIdle || asynchronousCommit.getAsBoolean()) {
+        if (asynchronousUntilIdle || synchronousCommitUnknown || asynchronousCommit.getAsBoolean()) {
             routing.noteAsynchronousCommit();
         }
     }

@@ -166,6 +166,37 @@ class RoutingIT {
     }
 
     /**
+     * {@code set_config('synchronous_commit', 'off', …)} makes commits asynchronous where pgroute cannot read the value
+     * from the statement's shape: the session's own reads stay on the primary (set_config pins it), and its commits
+     * count as possibly asynchronous for everyone else's watermarks (the result cache's, causal reads): the database
+     * is told within the commit's own cycle, until a SET of synchronous_commit says otherwise.
+     */
+    @Test
+    void commitsAfterASetConfigOfSynchronousCommitCountAsAsynchronous() throws SQLException {
+        DatabaseRouting routing = fixture.server().routing("app");
+        try (Connection c = fixture.connect(); Statement s = c.createStatement()) {
+            s.execute("SET synchronous_commit = on");
+            long before = System.nanoTime();
+            s.execute("INSERT INTO routed (note) VALUES ('sync')");
+            assertThat(routing.asynchronousCommitNotedSince(before)).as("a synchronous commit").isFalse();
+            s.execute("SELECT set_config('synchronous_commit', 'off', false)");
+            long after = System.nanoTime();
+            s.execute("INSERT INTO routed (note) VALUES ('async')");
+            assertThat(routing.asynchronousCommitNotedSince(after)).as("after set_config").isTrue();
+            try (ResultSet rs = s.executeQuery("SELECT current_setting('synchronous_commit'), count(*) FROM routed "
+                    + "WHERE note = 'async'")) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getString(1)).isEqualTo("off");
+                assertThat(rs.getLong(2)).isPositive();
+            }
+            s.execute("SET synchronous_commit = on");
+            long on = System.nanoTime();
+            s.execute("INSERT INTO routed (note) VALUES ('sync again')");
+            assertThat(routing.asynchronousCommitNotedSince(on)).as("synchronous again").isFalse();
+        }
+    }
+
+    /**
      * A read right after a transaction is placed again: pgjdbc's next statement (a Parse, then its Bind, Execute and
      * Sync) went to the primary connection of the transaction every time, since the flag saying that connection was
      * just leased for the unit at the head outlived that unit.

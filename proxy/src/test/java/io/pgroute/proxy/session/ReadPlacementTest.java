@@ -22,4 +22,32 @@ class ReadPlacementTest {
             }
         }
     }
+
+    @Test
+    void aChangeOfSynchronousCommitPgrouteCannotReadMakesTheSessionsCommitsUnknownUntilASetOrResetItReads()
+            throws Exception {
+        try (Classifier classifier = new Classifier(new BuiltinFunctions(), 100)) {
+            for (String sql : new String[] {"SELECT set_config('synchronous_commit', 'off', false)",
+                    "select pg_catalog.set_config('SYNCHRONOUS_COMMIT', $1, true)",
+                    "DO $$ BEGIN SET synchronous_commit = off; END $$",
+                    "SET synchronous_commit = off; SELECT 1",
+                    "SELECT 'synchronous_commit = off'"}) {  // erring towards unknown: a read costs nothing here
+                assertThat(ReadPlacement.namesSynchronousCommitUnseen(classifier.classify(sql), sql)).as(sql)
+                        .isTrue();
+            }
+            for (String sql : new String[] {"SET synchronous_commit = off", "RESET synchronous_commit",
+                    "SHOW synchronous_commit", "SELECT set_config('statement_timeout', '0', false)"}) {
+                assertThat(ReadPlacement.namesSynchronousCommitUnseen(classifier.classify(sql), sql)).as(sql)
+                        .isFalse();
+            }
+            for (String sql : new String[] {"SET synchronous_commit = on", "RESET synchronous_commit", "RESET ALL",
+                    "DISCARD ALL"}) {
+                assertThat(ReadPlacement.settlesSynchronousCommit(classifier.classify(sql))).as(sql).isTrue();
+            }
+            for (String sql : new String[] {"SET LOCAL synchronous_commit = on", "DISCARD PLANS",
+                    "SET statement_timeout = 0", "RESET statement_timeout"}) {
+                assertThat(ReadPlacement.settlesSynchronousCommit(classifier.classify(sql))).as(sql).isFalse();
+            }
+        }
+    }
 }
