@@ -488,6 +488,23 @@ class ConfigLoaderTest {
                 dir.toAbsolutePath().resolve("certs/server.key")));
     }
 
+    @Test
+    void readsClientRevocationListsOnlyWithTheirCas(@TempDir Path dir) throws Exception {
+        for (String each : new String[] {"server.crt", "server.key", "ca.crt", "ca.crl"}) {
+            Files.writeString(dir.resolve(each), each);
+        }
+        Path file = dir.resolve("proxy.yaml");
+        Files.writeString(file, MINIMAL + "tls: { mode: allow, cert: server.crt, key: server.key, client_ca: ca.crt,"
+                + " client_crl: ca.crl }\n");
+        Path base = dir.toAbsolutePath();
+        assertThat(ConfigLoader.load(file).tls()).isEqualTo(new TlsConfig(TlsMode.ALLOW, base.resolve("server.crt"),
+                base.resolve("server.key"), base.resolve("ca.crt"), base.resolve("ca.crl")));
+
+        Files.writeString(file, MINIMAL + "tls: { mode: allow, cert: server.crt, key: server.key, client_crl: ca.crl }\n");
+        assertThatThrownBy(() -> ConfigLoader.load(file)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("client_crl").hasMessageContaining("needs tls.client_ca");
+    }
+
     private static List<String> problems(String yaml, Map<String, String> env) {
         try {
             ConfigLoader.parse(yaml, "x.yaml", env::get);

@@ -36,7 +36,10 @@ public final class ExceptionLoggingHandler extends ChannelInboundHandlerAdapter 
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (cause instanceof IOException) {
+        if (cause instanceof IOException
+                || cause instanceof io.netty.handler.codec.DecoderException && cause.getCause() instanceof IOException) {
+            // a connection error, or a failed TLS handshake (SslHandler wraps it; logged where the handshake ends):
+            // nothing to tell the client over a connection without working TLS
             LOGGER.debug("connection error channel={}: {}", ctx.channel().id(), cause.toString());
             ctx.close();
             return;

@@ -50,12 +50,20 @@ final class ServerTls {
                             "postgresql"));
             if (config.clientCaFile() != null) {
                 // asked of every client, required of none (as PostgreSQL with ssl_ca_file): auth cert decides
-                builder.trustManager(config.clientCaFile().toFile()).clientAuth(io.netty.handler.ssl.ClientAuth.OPTIONAL);
+                if (config.clientCrlFile() != null) {
+                    builder.trustManager(new ClientCertificateTrust(config.clientCaFile(), config.clientCrlFile()));
+                } else {
+                    builder.trustManager(config.clientCaFile().toFile());
+                }
+                builder.clientAuth(io.netty.handler.ssl.ClientAuth.OPTIONAL);
             }
             return builder.build();
         } catch (SSLException | IllegalArgumentException e) {
             throw new IllegalStateException("cannot load TLS certificate " + config.certFile() + " and key "
                     + config.keyFile() + ": " + e.getMessage(), e);
+        } catch (java.io.IOException | java.security.GeneralSecurityException e) {
+            throw new IllegalStateException("cannot load tls.client_ca " + config.clientCaFile() + " and tls.client_crl "
+                    + config.clientCrlFile() + ": " + e.getMessage(), e);
         }
     }
 
