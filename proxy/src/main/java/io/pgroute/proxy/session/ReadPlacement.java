@@ -233,13 +233,28 @@ final class ReadPlacement {
      * with the call, before the commit; a function that runs {@code SET} as dynamic SQL is not seen.)
      */
     static boolean namesSynchronousCommitUnseen(StatementInfo statement, String sql) {
-        if (sql == null || sql.length() < "synchronous_commit".length()
-                || !sql.toLowerCase(java.util.Locale.ROOT).contains("synchronous_commit")) {
-            return false;
+        io.pgroute.proxy.sql.StatementKind kind = statement.kind();
+        boolean mayChangeSettings = statement.multiStatement() || statement.functions().contains("set_config")
+                || statement.pinsSession() || !statement.parsed() || kind == io.pgroute.proxy.sql.StatementKind.UNKNOWN;
+        // only those are read (every statement runs through here: no copy of its text)
+        return mayChangeSettings && sql != null && containsIgnoringCase(sql, SYNCHRONOUS_COMMIT)
+                && (statement.multiStatement() || kind != io.pgroute.proxy.sql.StatementKind.SET
+                && kind != io.pgroute.proxy.sql.StatementKind.RESET && kind != io.pgroute.proxy.sql.StatementKind.SHOW);
+    }
+
+    private static final String SYNCHRONOUS_COMMIT = "synchronous_commit";
+
+    private static boolean containsIgnoringCase(String text, String lowerCaseWord) {
+        int last = text.length() - lowerCaseWord.length();
+        char first = lowerCaseWord.charAt(0);
+        for (int i = 0; i <= last; i++) {
+            char c = text.charAt(i);
+            if ((c == first || Character.toLowerCase(c) == first)
+                    && text.regionMatches(true, i, lowerCaseWord, 0, lowerCaseWord.length())) {
+                return true;
+            }
         }
-        return statement.multiStatement() || statement.kind() != io.pgroute.proxy.sql.StatementKind.SET
-                && statement.kind() != io.pgroute.proxy.sql.StatementKind.RESET
-                && statement.kind() != io.pgroute.proxy.sql.StatementKind.SHOW;
+        return false;
     }
 
     /**

@@ -31,12 +31,13 @@ class ReadPlacementTest {
                     "select pg_catalog.set_config('SYNCHRONOUS_COMMIT', $1, true)",
                     "DO $$ BEGIN SET synchronous_commit = off; END $$",
                     "SET synchronous_commit = off; SELECT 1",
-                    "SELECT 'synchronous_commit = off'"}) {  // erring towards unknown: a read costs nothing here
+                    "select 1; SELECT 'Synchronous_Commit = off'"}) {  // erring towards unknown
                 assertThat(ReadPlacement.namesSynchronousCommitUnseen(classifier.classify(sql), sql)).as(sql)
                         .isTrue();
             }
             for (String sql : new String[] {"SET synchronous_commit = off", "RESET synchronous_commit",
-                    "SHOW synchronous_commit", "SELECT set_config('statement_timeout', '0', false)"}) {
+                    "SHOW synchronous_commit", "SELECT set_config('statement_timeout', '0', false)",
+                    "SELECT 'synchronous_commit = off'", "INSERT INTO t VALUES ('synchronous_commit')"}) {
                 assertThat(ReadPlacement.namesSynchronousCommitUnseen(classifier.classify(sql), sql)).as(sql)
                         .isFalse();
             }
