@@ -352,6 +352,37 @@ class PreparedStatementsIT {
         return new Bind(portal, statement, new short[0], values, new short[0]);
     }
 
+    /**
+     * COMPAT E10: pgjdbc reads by fetch size (a transaction, a named portal, Execute with a row limit and a Sync per
+     * batch, named even with {@code prepareThreshold=0}) while eight other clients keep the pool of four busy: every
+     * batch is continued on the connection its portal lives on, all 20 000 rows (400 batches) arrive in order, twice,
+     * no 34000.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"0", "5"})
+    void readsByFetchSizeContinueTheirPortalWhileOtherClientsRun(String prepareThreshold) throws Exception {
+        Properties props = new Properties();
+        props.setProperty("prepareThreshold", prepareThreshold);
+        try (BackgroundClients others = new BackgroundClients(8, () -> connect(server, new Properties()),
+                defaults()); Connection c = connect(server, props)) {
+            c.setAutoCommit(false);
+            for (int round = 0; round < 2; round++) {
+                try (PreparedStatement p = c.prepareStatement("SELECT i, md5(i::text) FROM generate_series(1, ?) i")) {
+                    p.setFetchSize(50);
+                    p.setInt(1, 20_000);
+                    try (ResultSet rs = p.executeQuery()) {
+                        int expected = 0;
+                        while (rs.next()) {
+                            assertThat(rs.getInt(1)).isEqualTo(++expected);
+                        }
+                        assertThat(expected).as("round %d", round).isEqualTo(20_000);
+                    }
+                }
+                c.commit();
+            }
+        }
+    }
+
     private static BackgroundClients.Settings defaults() throws SQLException {
         try (Connection c = fixture.connectDirect(); Statement s = c.createStatement()) {
             return BackgroundClients.read(s);
