@@ -183,6 +183,62 @@ class PassThroughIT {
         return result;
     }
 
+    /**
+     * COMPAT C1: a COPY holds its server connection from CopyInResponse to ReadyForQuery, in autocommit too. Four
+     * clients copy 50 000 rows each at once through a pool of two connections per node: every row arrives, each
+     * client's in its own COPY (none interleaved with another's data, none cut off by another client's turn).
+     */
+    @Test
+    void concurrentCopiesThroughAPoolOfTwoEachLoadEveryRow() throws Exception {
+        try (Connection c = fixture.connectDirect(); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE IF NOT EXISTS copy_concurrent (client int, n int, payload text)");
+            s.execute("TRUNCATE copy_concurrent");
+        }
+        int clients = 4;
+        int rows = 50_000;
+        try (io.pgroute.proxy.server.PgrouteServer server = ProxyFixture.server("copy-concurrent.yaml",
+                java.util.Map.of("pool", "  size: 2"))) {
+            java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newFixedThreadPool(clients);
+            List<CompletableFuture<Long>> copies = new ArrayList<>();
+            for (int client = 0; client < clients; client++) {
+                int id = client;
+                copies.add(CompletableFuture.supplyAsync(() -> {
+                    StringBuilder data = new StringBuilder();
+                    for (int i = 0; i < rows; i++) {
+                        data.append(id).append('\t').append(i).append('\t').append("client ").append(id).append(" row ")
+                                .append(i).append('\n');
+                    }
+                    try (Connection c = ProxyFixture.connect(server)) {
+                        return c.unwrap(PGConnection.class).getCopyAPI().copyIn("COPY copy_concurrent FROM STDIN",
+                                new ByteArrayInputStream(data.toString().getBytes(StandardCharsets.UTF_8)));
+                    } catch (Exception e) {
+                        throw new java.util.concurrent.CompletionException(e);
+                    }
+                }, threads));
+            }
+            try {
+                for (CompletableFuture<Long> each : copies) {
+                    assertThat(each.get(120, TimeUnit.SECONDS)).isEqualTo(rows);
+                }
+            } finally {
+                threads.shutdownNow();
+            }
+        }
+        try (Connection c = fixture.connectDirect(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT client, count(*), count(DISTINCT n), "
+                     + "bool_and(payload = 'client ' || client || ' row ' || n) FROM copy_concurrent "
+                     + "GROUP BY client ORDER BY client")) {
+            for (int client = 0; client < clients; client++) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getInt(1)).isEqualTo(client);
+                assertThat(rs.getInt(2)).isEqualTo(rows);
+                assertThat(rs.getInt(3)).isEqualTo(rows);
+                assertThat(rs.getBoolean(4)).as("client %d's rows are its own", client).isTrue();
+            }
+            assertThat(rs.next()).isFalse();
+        }
+    }
+
     @Test
     void copiesHundredThousandRowsInAndOutIntact() throws Exception {
         StringBuilder data = new StringBuilder();
