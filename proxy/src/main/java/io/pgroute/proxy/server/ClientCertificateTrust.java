@@ -44,6 +44,8 @@ final class ClientCertificateTrust extends X509ExtendedTrustManager {
     private final List<X509Certificate> authorities;
     private final Path crlFile;
     private volatile Loaded loaded;
+    /** The modification time of a rewrite that could not be read: not tried again (nor logged) until it changes. */
+    private volatile FileTime unreadable;
 
     /** The trust manager built from one reading of the CRL file. */
     private record Loaded(FileTime modified, X509ExtendedTrustManager delegate) {
@@ -105,17 +107,20 @@ final class ClientCertificateTrust extends X509ExtendedTrustManager {
     /** The trust manager of the CRL file as it is now, read again if it changed. */
     private X509ExtendedTrustManager current() {
         Loaded now = loaded;
+        FileTime modified = null;
         try {
-            if (!Files.getLastModifiedTime(crlFile).equals(now.modified())) {
+            modified = Files.getLastModifiedTime(crlFile);
+            if (!modified.equals(now.modified()) && !modified.equals(unreadable)) {
                 synchronized (this) {
                     now = loaded;
-                    if (!Files.getLastModifiedTime(crlFile).equals(now.modified())) {
+                    if (!modified.equals(now.modified()) && !modified.equals(unreadable)) {
                         now = load();
                         loaded = now;
                     }
                 }
             }
         } catch (IOException | GeneralSecurityException | RuntimeException e) {
+            unreadable = modified;  // null when even the time could not be read: tried again at the next handshake
             LOGGER.error("cannot read the client certificate revocation lists in {} ({}); keeping the ones read before",
                     crlFile, e.getMessage());
         }

@@ -182,12 +182,10 @@ final class ReadPlacement {
         stickyBound = routing.stickyBound(stickyReplica, stickySinceNanos);
     }
 
-    /** A statement the session sent: a possible write makes the next reads wait for its watermark. */
-    void onStatement(StatementInfo statement) {
-        onStatement(statement, null);
-    }
-
-    /** As {@link #onStatement(StatementInfo)}, with its text ({@code sql}, null when not known). */
+    /**
+     * A statement the session sent, {@code sql} its text: a possible write makes the next reads wait for its
+     * watermark.
+     */
     void onStatement(StatementInfo statement, String sql) {
         boolean global = routing.globalReads();
         asynchronousUntilIdle |= turnsSynchronousCommitOff(statement);
