@@ -17,14 +17,14 @@ import java.util.Objects;
  * there, exactly as {@code INCR} writes them):
  *
  * <pre>
- * "PGR" 0x03 | u8 n, epoch | u16 count | count × (u16 n, table name UTF-8 | u8 n, version) | u8 n, watermark
+ * "PGR" 0x02 | u8 n, epoch | u16 count | count × (u16 n, table name UTF-8 | u8 n, version) | u8 n, watermark
  *           | i32 n, frames
  * </pre>
  */
 public final class CachedResult {
 
     /** First four bytes of every stored entry; the lookup script checks them too. */
-    static final byte[] MAGIC = {'P', 'G', 'R', 3};
+    static final byte[] MAGIC = {'P', 'G', 'R', 2};
 
     private static final int FRAME_HEADER = 5;
     private static final int MAX_NAME_BYTES = 0xFFFF;

@@ -38,8 +38,6 @@ public final class NearCache implements RedisSubscription.Listener {
     public static final Duration LEASE = Duration.ofMillis(2);
     /** The channel every begin publishes to. */
     static final byte[] CHANNEL = "pgroute:invalidate".getBytes(StandardCharsets.UTF_8);
-    /** The token of a mark's message ({@link TableMarks}): it names tables marked, not invalidated. */
-    static final String MARK_TOKEN = "!";
     /** Bytes counted per entry besides its frames (key, entry, table names). */
     private static final int OVERHEAD = 160;
     private static final long NONE = Long.MIN_VALUE;
@@ -75,8 +73,6 @@ public final class NearCache implements RedisSubscription.Listener {
     /** Send time of the newest PING answered since the subscription was last confirmed; NONE without one. */
     private volatile long leaseFrom = NONE;
     private volatile boolean subscribed;
-    /** Tables some instance has looked up for a fill, as far as the subscription told. */
-    final TableMarks marks = new TableMarks();
 
     // guarded by this
     private long generation;
@@ -259,10 +255,6 @@ public final class NearCache implements RedisSubscription.Listener {
         if (parts.length < 3) {
             return;
         }
-        if (parts[0].equals(MARK_TOKEN)) {
-            marks.add(parts[1], List.of(parts).subList(2, parts.length));
-            return;
-        }
         if (parts.length == 3 && parts[2].equals("*")) {
             invalidate(parts[1], List.of(), true);
         } else {
@@ -276,7 +268,6 @@ public final class NearCache implements RedisSubscription.Listener {
 
     @Override
     public void subscribed() {
-        marks.reset();
         synchronized (this) {
             generation++;
             resetAt = sequence.incrementAndGet();
@@ -287,7 +278,6 @@ public final class NearCache implements RedisSubscription.Listener {
 
     @Override
     public void lost() {
-        marks.reset();
         List<Waiter> failed;
         synchronized (this) {
             generation++;
@@ -304,30 +294,6 @@ public final class NearCache implements RedisSubscription.Listener {
     }
 
     // ---- lease ----
-
-    /**
-     * Whether a PONG has answered a PING sent after {@code floor} (nanos): every message published before then has
-     * been applied here (a mark's too). Renews the lease when it is half gone, so that it stays fresh under load.
-     */
-    boolean leaseCovers(long floor) {
-        long lease = leaseFrom;
-        if (!subscribed || lease == NONE || lease - floor <= 0) {
-            return false;
-        }
-        long now = clock.getAsLong();
-        if (now - lease > leaseNanos() / 2) {
-            renew(now);
-        }
-        return true;
-    }
-
-    /**
-     * Completes with true once a PONG answered a PING sent after {@code floor} (at once if one has), with false when
-     * the subscription is lost first; on a Lettuce thread when it had to wait.
-     */
-    CompletableFuture<Boolean> leaseAfter(long floor) {
-        return leaseCovers(floor) ? CompletableFuture.completedFuture(true) : awaitLease(floor);
-    }
 
     private CompletableFuture<Boolean> awaitLease(long floor) {
         Waiter waiter = new Waiter(floor, new CompletableFuture<>());

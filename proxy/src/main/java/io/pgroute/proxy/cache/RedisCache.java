@@ -391,19 +391,10 @@ public final class RedisCache implements AutoCloseable {
      * What a lookup found: the entry, valid, or, on a miss, the versions of {@code tables} a fill needs (read in the
      * same round trip; empty when Redis failed or no tables were asked for).
      */
-    public record Lookup(Optional<CachedResult> hit, Optional<TableVersions> versions, boolean local,
-                         List<String> marked) {
+    public record Lookup(Optional<CachedResult> hit, Optional<TableVersions> versions, boolean local) {
 
         public Lookup(Optional<CachedResult> hit, Optional<TableVersions> versions) {
-            this(hit, versions, false, List.of());
-        }
-
-        /**
-         * @param marked the tables this lookup marked ({@link TableMarks}): in flux until the caller settles them as
-         *               a write's, at least {@link RedisCache#markSettleDelayNanos} after this answer
-         */
-        public Lookup {
-            marked = List.copyOf(marked);
+            this(hit, versions, false);
         }
     }
 
@@ -430,7 +421,7 @@ public final class RedisCache implements AutoCloseable {
     private Lookup localHit(Optional<CachedResult> found) {
         hits.increment();
         hitBytes.add(found.get().size());
-        return new Lookup(found, Optional.empty(), true, List.of());
+        return new Lookup(found, Optional.empty(), true);
     }
 
     /**
@@ -443,25 +434,19 @@ public final class RedisCache implements AutoCloseable {
         List<String> names = new ArrayList<>(new LinkedHashSet<>(tables));
         if (guard.blocks(database)) {
             miss(key, "invalidation lost");
-            // versions read without marking the tables: fine for routing, never stored (TableMarks)
             return names.isEmpty() ? CompletableFuture.completedFuture(new Lookup(Optional.empty(), Optional.empty()))
                     : versions(database, names).handle((versions, failure) -> new Lookup(Optional.empty(),
-                            failure == null ? Optional.of(new TableVersions(versions.epoch(), versions.versions(),
-                                    versions.watermark(), true)) : Optional.empty()));
+                            failure == null ? Optional.of(versions) : Optional.empty()));
         }
         long mark = near == null ? 0 : near.mark();
         byte[][] keys = {key(database, "r:" + key.hex()), key(database, "epoch")};
-        byte[][] args = new byte[names.isEmpty() ? 2 : 6 + names.size()][];
+        byte[][] args = new byte[names.isEmpty() ? 2 : 3 + names.size()][];
         args[0] = key(database, "v:");
         args[1] = CachedResult.MAGIC;
         if (!names.isEmpty()) {
             args[2] = key(database, "");
-            args[3] = bytes(Long.toString(FLUX_LIFETIME.toMillis()));
-            args[4] = channel();
-            args[5] = link.topology() == RedisLink.Topology.STANDALONE
-                    ? NearCache.message(NearCache.MARK_TOKEN, database, List.of(), false) : new byte[0];
             for (int i = 0; i < names.size(); i++) {
-                args[6 + i] = bytes(names.get(i));
+                args[3 + i] = bytes(names.get(i));
             }
         }
         return link.<List<Object>>script("lookup", RedisScript.GET, ScriptOutputType.MULTI, keys, args)
@@ -482,24 +467,14 @@ public final class RedisCache implements AutoCloseable {
                     }
                     Optional<CachedResult> missed = miss(key, status == STATUS_VALID ? "invalidation lost"
                             : status == STATUS_STALE ? "stale" : "absent");
-                    if (status == STATUS_VALID || reply.size() < 5 + 3 * names.size()) {
+                    if (status == STATUS_VALID || reply.size() < 4 + 3 * names.size()) {
                         return new Lookup(missed, Optional.empty());
                     }
                     TableVersions versions = parseVersions(names, reply);
                     if (!versions.epochKnown() && status != STATUS_EPOCH_MISSING) {
                         guard.lost(database, "epoch key missing");  // first use of the database: create it
                     }
-                    byte[] flags = (byte[]) reply.get(4 + 3 * names.size());
-                    List<String> marked = new ArrayList<>(0);
-                    for (int i = 0; i < names.size() && i < flags.length; i++) {
-                        if (flags[i] == '1') {
-                            marked.add(names.get(i));
-                        }
-                    }
-                    if (!marked.isEmpty()) {
-                        LOGGER.debug("tables marked database={} tables={}", database, marked);
-                    }
-                    return new Lookup(missed, Optional.of(versions), false, marked);
+                    return new Lookup(missed, Optional.of(versions));
                 });
     }
 
@@ -514,100 +489,6 @@ public final class RedisCache implements AutoCloseable {
             watermark = Math.max(watermark, number((byte[]) reply.get(6 + 3 * i)));
         }
         return new TableVersions(epoch, versions, watermark, inFlux);
-    }
-
-    // ---- marks: writes to tables never looked up for a fill (TableMarks) ----
-
-    /**
-     * How long after a lookup marked tables (its answer arrived) their flux may end: every instance's lease older
-     * than the mark has run out by then, so a write committed later that skipped its begin finds the mark before
-     * its client hears of the commit ({@link #markedAmong}).
-     */
-    public static long markSettleDelayNanos() {
-        return NearCache.leaseNanos();
-    }
-
-    /**
-     * Of {@code tables} of {@code database}, those this instance knows no lookup has marked: a write may commit them
-     * without a begin, provided it asks {@link #markedAmong} before its client hears of the commit. Empty when this
-     * instance cannot tell (no local cache and so no subscription, or the database's set of marks not read since the
-     * subscription was confirmed: reading it starts).
-     */
-    public Set<String> unmarked(String database, Collection<String> tables) {
-        if (near == null || !near.listening() || guard.blocks(database)) {
-            return Set.of();
-        }
-        TableMarks marks = near.marks;
-        long generation = marks.generation();
-        if (!marks.known(database, generation)) {
-            loadMarks(database, generation);
-            return Set.of();
-        }
-        Set<String> result = null;
-        for (String each : tables) {
-            if (!marks.marked(database, each)) {
-                if (result == null) {
-                    result = new LinkedHashSet<>();
-                }
-                result.add(each);
-            }
-        }
-        return result == null ? Set.of() : result;
-    }
-
-    private void loadMarks(String database, long generation) {
-        TableMarks marks = near.marks;
-        if (!marks.startLoading(database, generation)) {
-            return;
-        }
-        byte[] key = key(database, "marked");
-        link.<Set<byte[]>>call("SMEMBERS", redis -> redis.smembers(key)).whenComplete((members, failure) -> {
-            if (failure != null) {
-                marks.failed(database, generation);
-                return;
-            }
-            List<String> names = new ArrayList<>(members.size());
-            members.forEach(each -> names.add(new String(each, StandardCharsets.UTF_8)));
-            marks.loaded(database, generation, names);
-            LOGGER.debug("marks read database={} tables={}", database, names.size());
-        });
-    }
-
-    /**
-     * Null when this instance already knows every mark made up to {@link #markSettleDelayNanos} before
-     * {@code commitNanos} (a PONG answered a PING sent after that); else completes once it does (true) or cannot
-     * (false), on a Redis thread.
-     */
-    public CompletableFuture<Boolean> marksKnownAt(long commitNanos) {
-        if (near == null) {
-            return null;
-        }
-        long floor = commitNanos - NearCache.leaseNanos();
-        return near.leaseCovers(floor) ? null : near.leaseAfter(floor);
-    }
-
-    /**
-     * Of {@code tables} of {@code database} that a write committed at {@code commitNanos} (when its ReadyForQuery
-     * came) without a begin, those it must begin before its client hears of the commit: the ones marked by a lookup
-     * that may have read them before the commit. All of them when this instance cannot tell.
-     */
-    public Set<String> markedAmong(String database, Collection<String> tables, long commitNanos) {
-        Set<String> all = new LinkedHashSet<>(tables);
-        if (near == null || guard.blocks(database)) {
-            return all;
-        }
-        TableMarks marks = near.marks;
-        long generation = marks.generation();
-        if (!marks.known(database, generation) || !near.leaseCovers(commitNanos - NearCache.leaseNanos())) {
-            return all;
-        }
-        Set<String> result = new LinkedHashSet<>();
-        for (String each : tables) {
-            if (marks.marked(database, each)) {
-                result.add(each);
-            }
-        }
-        return marks.generation() == generation ? result : all;
     }
 
     /** Stores {@code result} for {@code ttl}; completes with whether it was stored. Never fails. */

@@ -16,40 +16,24 @@ record RedisScript(String source, String sha) {
 
     /**
      * Lookup: KEYS[1] entry, KEYS[2] epoch; ARGV[1] version key prefix, ARGV[2] entry magic, then optionally
-     * ARGV[3] the database's key prefix, ARGV[4] flux lifetime in ms, ARGV[5] channel ('' for none), ARGV[6] the
-     * start of a mark's message and ARGV[7..] table names. Answers {3, entry, milliseconds it has left} when valid;
-     * otherwise {status} with status 0 absent, 1 stale (and deletes it), 2 epoch key missing, followed, when tables
-     * were given, by what a fill needs, read in the same step: epoch, the database's flux and watermark, per table
-     * version, flux and watermark ('0' for a missing key), then one character per table, '1' when this lookup
-     * marked it (see {@link TableMarks}: added to the database's set of marked tables, its flux raised, and the
-     * tables it marked published on the channel after ARGV[6]). Parses the layout of {@link CachedResult}; table
-     * keys are built from the prefixes (same hash tag as KEYS).
+     * ARGV[3] the database's key prefix and ARGV[4..] table names. Answers
+     * {3, entry, milliseconds it has left} when valid; otherwise
+     * {status} with status 0 absent, 1 stale (and deletes it), 2 epoch key missing, followed, when tables were
+     * given, by what a fill needs, read in the same step: epoch, the database's flux and watermark, then per table
+     * version, flux and watermark ('0' for a missing key). Parses the layout of {@link CachedResult}; table keys
+     * are built from the prefixes (same hash tag as KEYS).
      */
     static final RedisScript GET = of("""
             local function miss(status)
               if #ARGV < 3 then return {status} end
               local base = ARGV[3]
-              local marked = ''
-              local message = ARGV[6]
-              for i = 7, #ARGV do
-                if redis.call('SADD', base .. 'marked', ARGV[i]) == 1 then
-                  redis.call('INCR', base .. 'f:' .. ARGV[i])
-                  redis.call('PEXPIRE', base .. 'f:' .. ARGV[i], ARGV[4])
-                  marked = marked .. '1'
-                  message = message .. string.char(0) .. ARGV[i]
-                else
-                  marked = marked .. '0'
-                end
-              end
-              if message ~= ARGV[6] and ARGV[5] ~= '' then redis.call('PUBLISH', ARGV[5], message) end
               local out = {status, redis.call('GET', KEYS[2]) or '0', redis.call('GET', base .. 'f:*') or '0',
                 redis.call('GET', base .. 'w:*') or '0'}
-              for i = 7, #ARGV do
+              for i = 4, #ARGV do
                 out[#out + 1] = redis.call('GET', base .. 'v:' .. ARGV[i]) or '0'
                 out[#out + 1] = redis.call('GET', base .. 'f:' .. ARGV[i]) or '0'
                 out[#out + 1] = redis.call('GET', base .. 'w:' .. ARGV[i]) or '0'
               end
-              out[#out + 1] = marked
               return out
             end
             local entry = redis.call('GET', KEYS[1])

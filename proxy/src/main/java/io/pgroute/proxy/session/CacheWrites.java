@@ -28,9 +28,6 @@ import java.util.function.LongFunction;
  *                         past the commit, which becomes the tables' last-write watermark
  *   ReadyForQuery 'I' with pending writes never begun (a commit pgroute did not foresee) --> begun before the
  *                         client gets its ReadyForQuery, then settled
- *   tables no lookup had marked when the unit was sent --> deferred, not begun; at ReadyForQuery 'I', once every
- *                         mark made up to a lease before it is known here, the ones marked meanwhile are begun
- *                         (the ReadyForQuery held), the others need nothing
  * </pre>
  *
  * Beginning before the commit is what keeps a hit from ever being older than a commit any node already shows: from
@@ -54,10 +51,6 @@ final class CacheWrites {
 
     private Invalidation pending = Invalidation.NONE;
     private Invalidation begun = Invalidation.NONE;
-    /** Tables the transaction may commit without a begin: no lookup had marked them (see {@code TableMarks}). */
-    private Invalidation deferred = Invalidation.NONE;
-    /** Whether {@link #deferred} was checked against the marks at this transaction's end. */
-    private boolean deferredChecked;
     private boolean beginning;
     private boolean rolledBack;
     private boolean committed;
@@ -86,7 +79,7 @@ final class CacheWrites {
 
     /** Writes of the current transaction that are not settled: no further request cycle may be pipelined. */
     boolean unsettled() {
-        return beginning || !pending.isNone() || !begun.isNone() || !deferred.isNone();
+        return beginning || !pending.isNone() || !begun.isNone();
     }
 
     /**
@@ -129,7 +122,7 @@ final class CacheWrites {
         }
         LOGGER.trace("unit {} in transaction={} begins={} commits={} writes={}", texts, inTransaction, begins,
                 commits, unit);
-        return defer(minus(minus(pending.plus(unit), begun), deferred));
+        return minus(pending.plus(unit), begun);
     }
 
     /**
@@ -137,25 +130,7 @@ final class CacheWrites {
      * transaction wrote so far, as its statements ran, and was not begun yet.
      */
     Invalidation toBeginBeforeCommit() {
-        return defer(minus(minus(pending, begun), deferred));
-    }
-
-    /**
-     * What of {@code toBegin} must be begun now: the tables some lookup has marked, or all of them when that cannot
-     * be told here. The others are deferred: checked against the marks when the transaction is over.
-     */
-    private Invalidation defer(Invalidation toBegin) {
-        if (toBegin.isNone() || toBegin.everything()) {
-            return toBegin;
-        }
-        java.util.Set<String> skipped = redis.unmarked(database, toBegin.tables());
-        if (skipped.isEmpty()) {
-            return toBegin;
-        }
-        Invalidation later = new Invalidation(skipped, false);
-        deferred = deferred.plus(later);
-        LOGGER.trace("tables {} never looked up for a fill: not begun", skipped);
-        return minus(toBegin, later);
+        return minus(pending, begun);
     }
 
     /**
@@ -228,18 +203,6 @@ final class CacheWrites {
     }
 
     /**
-     * What the ReadyForQuery {'I'} that came at {@code nanos} must wait for before {@link #onIdle}: null when
-     * nothing, else the moment this instance knows every mark that could concern the tables deferred (true), or
-     * cannot (false: they are all begun then).
-     */
-    CompletableFuture<Boolean> marksWait(long nanos) {
-        if (deferred.isNone() || deferredChecked || rolledBack && !committed) {
-            return null;
-        }
-        return redis.marksKnownAt(nanos);
-    }
-
-    /**
      * A ReadyForQuery of the client's with {@code status}; {@code lastCycle}: nothing else is in flight. A
      * transaction opened ahead is now either confirmed by the status or over.
      */
@@ -280,26 +243,13 @@ final class CacheWrites {
      */
     Invalidation onIdle(long nanos) {
         boolean discarded = rolledBack && !committed;
-        Invalidation missed = discarded ? Invalidation.NONE : minus(minus(pending, begun), deferred);
+        Invalidation missed = discarded ? Invalidation.NONE : minus(pending, begun);
         if (!missed.isNone()) {
             return missed;
-        }
-        if (!discarded && !deferred.isNone() && !deferredChecked) {
-            deferredChecked = true;
-            java.util.Set<String> marked = redis.markedAmong(database, deferred.tables(), nanos);
-            if (!marked.isEmpty()) {
-                // a lookup may have read these before the commit and stored what it read: bump them now
-                Invalidation late = new Invalidation(marked, false);
-                deferred = minus(deferred, late);
-                LOGGER.debug("tables {} marked while their write ran: begun after its commit", marked);
-                return late;
-            }
         }
         Invalidation settling = begun;
         pending = Invalidation.NONE;
         begun = Invalidation.NONE;
-        deferred = Invalidation.NONE;
-        deferredChecked = false;
         rolledBack = false;
         committed = false;
         stopKeepAlive();
@@ -317,22 +267,8 @@ final class CacheWrites {
     void abandon() {
         pending = Invalidation.NONE;
         begun = Invalidation.NONE;
-        deferred = Invalidation.NONE;
-        deferredChecked = false;
         visible = null;
         stopKeepAlive();
-    }
-
-    /**
-     * A lookup of this session's marked {@code tables} (their first lookup for a fill anywhere): their flux ends as a
-     * write's would, no sooner than every instance's lease older than the mark has run out, and with the primary's
-     * WAL position sampled after that as their watermark (it covers every commit that skipped its begin before).
-     */
-    void settleMarks(java.util.Collection<String> tables) {
-        long delay = RedisCache.markSettleDelayNanos();
-        long after = System.nanoTime() + delay;
-        loop.schedule(() -> settler.settle(tables, false, false, after, watermarkAfter), delay,
-                TimeUnit.NANOSECONDS);
     }
 
     private void stopKeepAlive() {

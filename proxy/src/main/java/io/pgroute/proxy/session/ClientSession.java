@@ -1166,9 +1166,6 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
                 return;
             }
             cache.lookupDone();
-            if (!found.marked().isEmpty() && writes != null) {
-                writes.settleMarks(found.marked());
-            }
             if (closed) {
                 return;
             }
@@ -1850,26 +1847,6 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         if (status != 'I') {
             return false;
         }
-        CompletableFuture<Boolean> marks = writes.marksWait(now);
-        if (marks != null && disposition == ResponseQueue.Disposition.RELAY) {
-            // tables written without a begin: hold the ReadyForQuery until every mark that could concern them is known
-            heldReady = frame;
-            marks.whenComplete((known, failure) -> onLoop(client.eventLoop(), () -> {
-                if (heldReady == frame && !closed && !endWrites(connection, frame, status, disposition, now)) {
-                    releaseHeld(connection, status);
-                }
-            }));
-            return true;
-        }
-        return endWrites(connection, frame, status, disposition, now);
-    }
-
-    /**
-     * The rest of {@link #holdForInvalidation} once the marks are known: true when the ReadyForQuery is held until
-     * an invalidation completes.
-     */
-    private boolean endWrites(BackendConnection connection, PgFrame frame, byte status,
-                              ResponseQueue.Disposition disposition, long now) {
         ResultCache.Invalidation missed = writes.onIdle(now);
         if (missed.isNone()) {
             CompletableFuture<Void> visible = writes.takeVisible();

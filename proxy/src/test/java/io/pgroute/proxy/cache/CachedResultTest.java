@@ -47,7 +47,7 @@ class CachedResultTest {
     void encodesTheLayoutTheLookupScriptReads() {
         byte[] epoch = "1700000000000000".getBytes(StandardCharsets.US_ASCII);
         ByteBuffer expected = ByteBuffer.allocate(200);
-        expected.put(new byte[] {'P', 'G', 'R', 3}).put((byte) epoch.length).put(epoch).putShort((short) 2);
+        expected.put(new byte[] {'P', 'G', 'R', 2}).put((byte) epoch.length).put(epoch).putShort((short) 2);
         expected.putShort((short) 15).put("public.products".getBytes(StandardCharsets.UTF_8)).put((byte) 1)
                 .put((byte) '7');
         expected.putShort((short) 13).put("public.prices".getBytes(StandardCharsets.UTF_8)).put((byte) 1)
