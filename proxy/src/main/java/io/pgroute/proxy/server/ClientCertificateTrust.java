@@ -44,7 +44,12 @@ final class ClientCertificateTrust extends X509ExtendedTrustManager {
     private final List<X509Certificate> authorities;
     private final Path crlFile;
     private volatile Loaded loaded;
-    /** The modification time of a rewrite that could not be read: not tried again (nor logged) until it changes. */
+    /** Stands for a file whose modification time cannot be read (it was removed): logged once, tried every time. */
+    private static final FileTime NO_TIME = FileTime.fromMillis(Long.MIN_VALUE);
+    /**
+     * The modification time of a rewrite that could not be read: not tried again (nor logged) until it changes; or
+     * {@link #NO_TIME}.
+     */
     private volatile FileTime unreadable;
 
     /** The trust manager built from one reading of the CRL file. */
@@ -120,9 +125,12 @@ final class ClientCertificateTrust extends X509ExtendedTrustManager {
                 }
             }
         } catch (IOException | GeneralSecurityException | RuntimeException e) {
-            unreadable = modified;  // null when even the time could not be read: tried again at the next handshake
-            LOGGER.error("cannot read the client certificate revocation lists in {} ({}); keeping the ones read before",
-                    crlFile, e.getMessage());
+            FileTime failed = modified == null ? NO_TIME : modified;
+            if (!failed.equals(unreadable)) {  // a removed file is looked for at every handshake, logged once
+                unreadable = failed;
+                LOGGER.error("cannot read the client certificate revocation lists in {} ({}); keeping the ones read"
+                        + " before", crlFile, e.getMessage());
+            }
         }
         return now.delegate();
     }
