@@ -3,14 +3,28 @@ package io.pgroute.proxy.session;
 import io.pgroute.proxy.server.PgrouteServer;
 import io.pgroute.proxy.testing.ProxyFixture;
 import org.junit.jupiter.api.Test;
+import org.opentest4j.TestAbortedException;
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -26,6 +40,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * {@code target/drivers} on first use (needs the npm registry); psycopg 3 and asyncpg come from the system's
  * Python ({@code python3-psycopg}, {@code python3-asyncpg} on Debian), PDO from {@code php-pgsql}, pgx v4 is built
  * from Debian's Go sources ({@code golang-go}, {@code golang-github-jackc-pgx-v4-dev}); {@code .ci/run} installs them).
+ * And the clients of all of them at once, with colliding statement names, on small pools (COMPAT V1).
  */
 class DriverCompatibilityIT {
 
@@ -104,6 +119,100 @@ class DriverCompatibilityIT {
         assertSameAsDirect(port -> List.of(binary.toString(), String.valueOf(port)), Map.of());
     }
 
+    /**
+     * COMPAT V1: statement names are the client's own. Clients of every driver installed (pgjdbc, and asyncpg,
+     * psycopg 3, node-postgres in two processes each) run the same 20 statements at once through one pgroute whose
+     * pools hold 4 connections per server, so each server connection serves many clients in turn. Their names collide
+     * all the time: pgjdbc's {@code S_1}… and psycopg's {@code _pg3_0}… count per connection, asyncpg's
+     * {@code __asyncpg_stmt_1__}… per process, node-postgres's are the script's, and odd clients use them for other
+     * statements than even ones. Every answer must be right and no client may see 42P05 or 26000 (or anything else).
+     */
+    @Test
+    void sameStatementNamesFromClientsOfEveryDriverNeverMeetOnAServerConnection() throws Exception {
+        int clients = 25;
+        int rounds = 4;
+        String expected = "ok " + clients * rounds * 20 + " errors []";
+        Map<String, List<String>> scripts = new LinkedHashMap<>();
+        if (works(List.of("/usr/bin/python3", "-c", "import asyncpg"))) {
+            scripts.put("asyncpg", List.of("/usr/bin/python3", script("names-asyncpg.py").toString()));
+        }
+        if (works(List.of("/usr/bin/python3", "-c", "import psycopg"))) {
+            scripts.put("psycopg", List.of("/usr/bin/python3", script("names-psycopg.py").toString()));
+        }
+        Map<String, String> env = Map.of();
+        try {
+            env = Map.of("NODE_PATH", nodeModules("pg").toAbsolutePath().toString());
+            scripts.put("node-postgres", List.of("node", script("names-node-postgres.js").toString()));
+        } catch (TestAbortedException e) {
+            // node-postgres not installed: the others run
+        }
+        try (PgrouteServer proxy = ProxyFixture.server("names.yaml", Map.of("pool", "  size: 4\n"))) {
+            List<String> args = List.of(String.valueOf(proxy.port()), String.valueOf(clients),
+                    String.valueOf(rounds));
+            Map<String, Launched> launched = new LinkedHashMap<>();
+            for (Map.Entry<String, List<String>> each : scripts.entrySet()) {
+                List<String> command = new ArrayList<>(each.getValue());
+                command.addAll(args);
+                for (int process = 1; process <= 2; process++) {
+                    launched.put(each.getKey() + " process " + process, launch(command, env));
+                }
+            }
+            String jdbc = pgjdbcWithSameNames(proxy, 2 * clients, rounds);
+            assertThat(jdbc).as("pgjdbc, %d connections", 2 * clients)
+                    .isEqualTo("ok " + 2 * clients * rounds * 20 + " errors []");
+            for (Map.Entry<String, Launched> each : launched.entrySet()) {
+                Result result = each.getValue().await(120);
+                assertThat(result.exit()).as("%s: %s", each.getKey(), result.output()).isZero();
+                assertThat(lastLine(result.output())).as(each.getKey()).isEqualTo(expected);
+            }
+        }
+    }
+
+    /** {@code connections} pgjdbc clients (prepareThreshold 1) running the statements of the names-* scripts. */
+    private static String pgjdbcWithSameNames(PgrouteServer proxy, int connections, int rounds) throws Exception {
+        ExecutorService threads = Executors.newFixedThreadPool(connections);
+        try {
+            List<Future<Integer>> answers = new ArrayList<>();
+            Set<String> errors = ConcurrentHashMap.newKeySet();
+            for (int client = 0; client < connections; client++) {
+                int n = client;
+                answers.add(threads.submit(() -> {
+                    int good = 0;
+                    Properties props = new Properties();
+                    props.setProperty("user", "app");
+                    props.setProperty("password", "app");
+                    props.setProperty("prepareThreshold", "1");
+                    try (Connection c = DriverManager.getConnection(
+                            "jdbc:postgresql://127.0.0.1:" + proxy.port() + "/app", props)) {
+                        for (int r = 0; r < rounds; r++) {
+                            for (int i = 0; i < 20; i++) {
+                                int k = n % 2 == 0 ? i : 19 - i;
+                                try (PreparedStatement ps = c.prepareStatement("SELECT ?::int + " + k
+                                        + " AS v")) {
+                                    ps.setInt(1, n * 1000 + r);
+                                    try (ResultSet rs = ps.executeQuery()) {
+                                        rs.next();
+                                        good += rs.getInt(1) == n * 1000 + r + k ? 1 : 0;
+                                    }
+                                } catch (SQLException e) {
+                                    errors.add(e.getSQLState() + " " + e.getMessage());
+                                }
+                            }
+                        }
+                    }
+                    return good;
+                }));
+            }
+            int good = 0;
+            for (Future<Integer> each : answers) {
+                good += each.get(120, TimeUnit.SECONDS);
+            }
+            return "ok " + good + " errors " + new TreeSet<>(errors);
+        } finally {
+            threads.shutdownNow();
+        }
+    }
+
     /** A Python that can import {@code module}; the test is skipped when none can. */
     private static String pythonWith(String module, String debianPackage) {
         for (String candidate : List.of("/usr/bin/python3", "python3")) {
@@ -173,21 +282,32 @@ class DriverCompatibilityIT {
 
     private static Result run(List<String> command, Map<String, String> env, int seconds)
             throws IOException, InterruptedException {
+        return launch(command, env).await(seconds);
+    }
+
+    /** A started process and the file its output goes to. */
+    private record Launched(Process process, Path log) {
+
+        /** Its exit and output once it ended, or -1 when it had to be killed after {@code seconds}. */
+        Result await(int seconds) throws IOException, InterruptedException {
+            try {
+                if (!process.waitFor(seconds, TimeUnit.SECONDS)) {
+                    process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+                    return new Result(-1, "timed out after " + seconds + " s: " + Files.readString(log));
+                }
+                return new Result(process.exitValue(), Files.readString(log));
+            } finally {
+                Files.deleteIfExists(log);
+            }
+        }
+    }
+
+    private static Launched launch(List<String> command, Map<String, String> env) throws IOException {
         Files.createDirectories(DRIVERS);
         Path log = Files.createTempFile(DRIVERS, "run", ".log");
-        try {
-            ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
-                    .redirectOutput(log.toFile());
-            builder.environment().putAll(env);
-            Process process = builder.start();
-            if (!process.waitFor(seconds, TimeUnit.SECONDS)) {
-                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-                return new Result(-1, "timed out after " + seconds + " s: " + Files.readString(log));
-            }
-            return new Result(process.exitValue(), Files.readString(log));
-        } finally {
-            Files.deleteIfExists(log);
-        }
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        builder.environment().putAll(env);
+        return new Launched(builder.start(), log);
     }
 
     private static boolean works(List<String> command) {
