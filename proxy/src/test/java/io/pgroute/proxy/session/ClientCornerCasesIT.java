@@ -12,16 +12,19 @@ import io.pgroute.protocol.frontend.Sync;
 import io.pgroute.proxy.server.PgrouteServer;
 import io.pgroute.proxy.session.WireClient.Message;
 import io.pgroute.proxy.testing.ProxyFixture;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import java.nio.charset.StandardCharsets;
 import java.sql.BatchUpdateException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -48,8 +51,9 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
  * next to pgjdbc (P6); with two connections, a SET run again by Bind alone (G13), one text bound with several types
  * (V2) and
  * a schema-qualified advisory lock (T7); and against a
- * pgroute with replicas, reads and writes pipelined in one write (E5), a pipeline whose middle unit fails (E16) and
- * a statement with 65 535 parameters (L2).
+ * pgroute with replicas, reads and writes pipelined in one write (E5), a pipeline whose middle unit fails (E16),
+ * a statement with 65 535 parameters (L2), a unit that fails after a write (E8, also with the result cache) and a
+ * million-row portal read with Execute(100) and Flush (E2, also with the result cache).
  */
 class ClientCornerCasesIT {
 
@@ -70,6 +74,7 @@ class ClientCornerCasesIT {
             s.execute("CREATE TABLE IF NOT EXISTS cc_batch_direct (id int PRIMARY KEY)");
             s.execute("CREATE TABLE IF NOT EXISTS cc_batch_proxy (id int PRIMARY KEY)");
             s.execute("CREATE TABLE IF NOT EXISTS cc_pipe (k int, v int)");
+            s.execute("CREATE TABLE IF NOT EXISTS cc_unit (id int)");  // before the proxies read the catalog
             s.execute("TRUNCATE cc_rows, cc_tx, cc_batch_direct, cc_batch_proxy, cc_pipe");
             s.execute("INSERT INTO cc_rows SELECT generate_series(1, 10)");
         }
@@ -493,6 +498,105 @@ class ClientCornerCasesIT {
                         .containsExactly("0", "1", "2");
             }
         }
+    }
+
+    /**
+     * COMPAT E8: the messages between two Syncs are one implicit transaction. A write, a read of what it wrote, a read
+     * of another table and a failing statement in one unit: the read sees the write, and the failure takes the write
+     * back, as on the server; through a pgroute with replicas and through one with the result cache, where the read of
+     * the written table (a cache hit before the unit) must not be answered from the cache, and nothing the unit read
+     * may be stored for later reads.
+     */
+    @Test
+    void aUnitThatFailsAfterAWriteTakesTheWriteBack() throws Exception {
+        String cache = "  enabled: true\n  redis: " + fixture.cluster().redis().orElseThrow().uri() + "\n";
+        try (PgrouteServer cached = ProxyFixture.server("corner-cases-cache.yaml", Map.of("cache", cache))) {
+            for (PgrouteServer server : List.of(spread, cached)) {
+                String label = server == spread ? "with replicas" : "with the cache";
+                try (Connection direct = fixture.connectDirect(); Statement s = direct.createStatement()) {
+                    s.execute("TRUNCATE cc_unit");
+                    s.execute("INSERT INTO cc_unit VALUES (1)");
+                }
+                fixture.cluster().awaitReplication(Duration.ofSeconds(10));
+                try (WireClient client = WireClient.connect(server.port(), "trusted", "app")) {
+                    // through the cache: read until the answer comes from it (the catalog is read in the background)
+                    Awaitility.await(label + ": a read before").atMost(Duration.ofSeconds(30))
+                            .pollInterval(Duration.ofMillis(100)).until(() -> {
+                                long hits = hits(server);
+                                client.send(extended("SELECT count(*) FROM cc_unit"));
+                                assertThat(client.readUntilReady().get(2).firstValue()).isEqualTo("1");
+                                return server == spread || hits(server) > hits;
+                            });
+                    client.send(flat(step("INSERT INTO cc_unit VALUES (2)"), step("SELECT count(*) FROM cc_unit"),
+                            step("SELECT count(*) FROM cc_rows"), step("SELECT id / 0 FROM cc_unit"),
+                            Sync.INSTANCE));
+                    List<Message> unit = client.readUntilReady();
+                    assertThat(WireClient.types(unit)).as(label).isEqualTo("12C12DC12DC12EZ");
+                    assertThat(unit.get(5).firstValue()).as("%s: the unit's read of its own write", label)
+                            .isEqualTo("2");
+                    assertThat(unit.get(9).firstValue()).as(label).isEqualTo("10");
+                    assertThat(new String(unit.get(13).body(), StandardCharsets.UTF_8)).as(label).contains("22012");
+                    for (int i = 0; i < 3; i++) {
+                        client.send(extended("SELECT count(*) FROM cc_unit"));
+                        assertThat(client.readUntilReady().get(2).firstValue())
+                                .as("%s: after the unit failed, read %d", label, i).isEqualTo("1");
+                    }
+                    client.send(flat(step("INSERT INTO cc_unit VALUES (3)"), step("SELECT count(*) FROM cc_unit"),
+                            Sync.INSTANCE));
+                    List<Message> committed = client.readUntilReady();
+                    assertThat(WireClient.types(committed)).as(label).isEqualTo("12C12DCZ");
+                    assertThat(committed.get(5).firstValue()).as(label).isEqualTo("2");
+                    client.send(extended("SELECT count(*) FROM cc_unit"));
+                    assertThat(client.readUntilReady().get(2).firstValue()).as("%s: after the unit committed", label)
+                            .isEqualTo("2");
+                }
+                try (Connection direct = fixture.connectDirect(); Statement s = direct.createStatement();
+                     ResultSet rs = s.executeQuery("SELECT string_agg(id::text, ',' ORDER BY id) FROM cc_unit")) {
+                    rs.next();
+                    assertThat(rs.getString(1)).as("%s: rows on the primary", label).isEqualTo("1,3");
+                }
+            }
+        }
+    }
+
+    /**
+     * COMPAT E2: a Flush pushes out everything pending at once. A portal over a million rows read 100 at a time with
+     * Execute(100) and Flush gets each hundred and its PortalSuspended without a Sync, through a pgroute with replicas
+     * (the read goes to one) and through one with the result cache (a read that may be stored is still relayed as it
+     * comes); the Sync then ends the unit.
+     */
+    @Test
+    void aFlushPushesOutEachHundredRowsOfAMillionRowPortal() throws Exception {
+        String cache = "  enabled: true\n  redis: " + fixture.cluster().redis().orElseThrow().uri() + "\n";
+        try (PgrouteServer cached = ProxyFixture.server("corner-cases-flush.yaml", Map.of("cache", cache))) {
+            for (PgrouteServer server : List.of(spread, cached)) {
+                try (WireClient client = WireClient.connect(server.port(), "trusted", "app")) {
+                    client.send(new Parse("", "SELECT g FROM generate_series(1, 1000000) g", new int[0]),
+                            unnamedBind(), new Execute("", 100), Flush.INSTANCE);
+                    List<Message> first = readN(client, 103);
+                    assertThat(WireClient.types(first)).isEqualTo("12" + "D".repeat(100) + "s");
+                    for (int round = 1; round <= 3; round++) {
+                        client.send(new Execute("", 100), Flush.INSTANCE);
+                        List<Message> more = readN(client, 101);
+                        assertThat(WireClient.types(more)).as("round %d", round).isEqualTo("D".repeat(100) + "s");
+                        assertThat(more.get(0).firstValue()).isEqualTo(Integer.toString(round * 100 + 1));
+                    }
+                    client.send(Sync.INSTANCE);
+                    assertThat(WireClient.types(client.readUntilReady())).isEqualTo("Z");
+                    client.send(new Query("SELECT 7"));
+                    assertThat(WireClient.types(client.readUntilReady())).isEqualTo("TDCZ");
+                }
+            }
+        }
+    }
+
+    private static long hits(PgrouteServer server) {
+        return server.resultCache().map(cache -> cache.redis().stats().hits()).orElse(0L);
+    }
+
+    /** Parse, Bind and Execute of {@code sql}, without a Sync. */
+    private static Object[] step(String sql) {
+        return new Object[] {new Parse("", sql, new int[0]), unnamedBind(), new Execute("", 0)};
     }
 
     /** The messages of {@code parts}, an array's elements in its place. */
