@@ -25,6 +25,23 @@ async def main():
     st = await c.prepare("SELECT name FROM products WHERE id = $1")
     out.append([await st.fetchval(i) for i in (1, 2, 2, 3)])
     out.append(await c.fetchval("SELECT $1::bytea", b'\x01\x02'))
+    tr = c.transaction()  # COMPAT V4: a prepare refused in a failed transaction leaves nothing behind
+    await tr.start()
+    try:
+        await c.execute("SELECT 1/0")
+    except asyncpg.PostgresError as e:
+        out.append(e.sqlstate)
+    try:
+        await c.prepare("SELECT $1::int * 5")
+    except asyncpg.PostgresError as e:
+        out.append(e.sqlstate)
+    await tr.rollback()
+    out.append(await (await c.prepare("SELECT $1::int * 5")).fetchval(3))
+    for text in ("selec 1", "SELECT * FROM no_such_table_v5", "SELECT no_such_function_v5($1::int)"):
+        try:  # COMPAT V5: errors at prepare, with the server's position
+            await c.prepare(text)
+        except asyncpg.PostgresError as e:
+            out.append((e.sqlstate, e.position))
     for _ in range(3):  # repeated reads of a table nobody writes: cache hits through pgroute (fetchval's are
         # row-limited Executes, which are never cached)
         out.append([tuple(r) for r in await c.fetch("SELECT id, name, price FROM products WHERE id = $1", 2)])
