@@ -25,6 +25,9 @@ interface ClusterNodes {
 
     void start(PgNode node);
 
+    /** Stops {@code node} and starts it again on the binaries of another jar ({@link LocalCluster#restartOn}). */
+    void restartOn(PgNode node, java.nio.file.Path binariesJar);
+
     void killRedis();
 
     void startRedis();

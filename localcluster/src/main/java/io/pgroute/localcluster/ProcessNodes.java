@@ -68,6 +68,15 @@ final class ProcessNodes implements ClusterNodes {
     }
 
     @Override
+    public void restartOn(PgNode node, java.nio.file.Path binariesJar) {
+        try {
+            server(node).restartOn(binariesJar, START_TIMEOUT);
+        } catch (IOException e) {
+            throw new LocalClusterException("cannot restart " + node + " on " + binariesJar + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
     public void killRedis() {
         RedisServer redis = requireRedis();
         try {

@@ -7,7 +7,8 @@ import java.util.function.Supplier;
  * Decides what the functions and relations of a statement mean for routing and caching.
  *
  * <p>For each function, first match wins: always-primary list (nextval, advisory locks, txid_current…) →
- * primary; safe-on-standby allow-list → read, not cacheable; catalog IMMUTABLE → cacheable read, STABLE → read,
+ * primary; the server's release ({@code version()}) → primary, as the login's {@code server_version} came from it;
+ * safe-on-standby allow-list → read, not cacheable; catalog IMMUTABLE → cacheable read, STABLE → read,
  * VOLATILE → primary; unknown to the catalog → {@link BuiltinFunctions}, and still unknown → primary. Words
  * followed by {@code (} in the token stream are checked as well, so a call the tree walk missed still counts.
  * Relations: node-local views, temp schemas, and the catalog's UNLOGGED tables and sequences → primary.
@@ -42,6 +43,10 @@ final class FunctionPolicy {
             if (!certain && FunctionRules.SETS_SETTINGS.equals(name)) {
                 info.functions.add(name);  // a statement the parser could not read still pins its session for it
             }
+            return;
+        }
+        if (FunctionRules.reportsServerRelease(name)) {
+            info.primary("server release " + name);
             return;
         }
         if (FunctionRules.isSafeOnStandby(name)) {

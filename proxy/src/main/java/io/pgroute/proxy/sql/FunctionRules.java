@@ -8,7 +8,7 @@ import java.util.Set;
  *
  * <p>Found by running the functions on a hot standby: {@code txid_current()} and {@code pg_current_xact_id()}
  * are STABLE yet assign a transaction id and fail there; {@code pg_is_in_recovery()}, {@code version()} and
- * friends are VOLATILE yet read nothing. Matching is on the unqualified name of a {@code pg_catalog} or
+ * friends are VOLATILE yet read nothing ({@code version()} is answered by the primary all the same: COMPAT P4). Matching is on the unqualified name of a {@code pg_catalog} or
  * unqualified function only, so a user's {@code app.nextval} is left to the catalog.
  */
 final class FunctionRules {
@@ -36,12 +36,19 @@ final class FunctionRules {
     /** VOLATILE (or unknown to the catalog) yet safe anywhere: they report on the node or are random. */
     private static final Set<String> SAFE_ON_STANDBY = Set.of(
             "pg_is_in_recovery", "inet_server_port", "inet_server_addr", "inet_client_port", "inet_client_addr",
-            "current_setting", "version", "pg_last_wal_replay_lsn", "pg_last_wal_receive_lsn",
+            "current_setting", "pg_last_wal_replay_lsn", "pg_last_wal_receive_lsn",
             "pg_last_xact_replay_timestamp", "pg_is_wal_replay_paused", "pg_get_wal_replay_pause_state",
             "pg_backend_pid", "pg_postmaster_start_time", "pg_conf_load_time", "pg_sleep", "pg_sleep_for",
             "random", "random_normal", "gen_random_uuid", "uuid_generate_v4", "clock_timestamp", "timeofday",
             "pg_relation_size", "pg_total_relation_size", "pg_table_size", "pg_indexes_size",
             "pg_database_size", "pg_column_size");
+
+    /**
+     * Functions that report the server's release: the primary answers them, as it answered the login's
+     * {@code server_version}, so that a replica on another minor release (during a rolling upgrade) never makes them
+     * disagree (COMPAT P4).
+     */
+    private static final Set<String> SERVER_RELEASE = Set.of("version");
 
     /** Relations (views) whose rows describe the node that answers, so a replica answers differently. */
     private static final Set<String> NODE_LOCAL = Set.of(
@@ -94,6 +101,10 @@ final class FunctionRules {
 
     static boolean isSafeOnStandby(String normalized) {
         return Names.isCatalogOrUnqualified(normalized) && SAFE_ON_STANDBY.contains(normalized);
+    }
+
+    static boolean reportsServerRelease(String normalized) {
+        return Names.isCatalogOrUnqualified(normalized) && SERVER_RELEASE.contains(normalized);
     }
 
     /** Node-local catalog views ({@code pg_stat_*} included), unqualified or in pg_catalog. */

@@ -8,12 +8,14 @@ import java.util.Set;
  *
  * <p>SET and RESET run anywhere (the session layer replays them on every connection) except the few that a
  * hot standby refuses: {@code transaction_read_only = off}, {@code SET TRANSACTION READ WRITE} and serializable
- * isolation (R2). SHOW of parameters that differ per node ({@code in_hot_standby}, {@code transaction_read_only})
+ * isolation (R2). SHOW of parameters that differ per node ({@code in_hot_standby}, {@code transaction_read_only};
+ * {@code server_version} on a replica of another minor release)
  * goes to the primary so that the client sees one consistent server.
  */
 final class SessionStatements {
     private static final Set<String> NODE_LOCAL_PARAMETERS = Set.of("in_hot_standby", "transaction_read_only",
-            "default_transaction_read_only", "hot_standby", "primary_conninfo", "primary_slot_name", "all");
+            "default_transaction_read_only", "hot_standby", "primary_conninfo", "primary_slot_name", "all",
+            "server_version", "server_version_num");
 
     /**
      * Parameters that only ever apply to the current transaction (outside a block, the implicit one of the SET

@@ -19,7 +19,7 @@ final class StandbyStatements {
             "select * from mv",
             "select stable_fn(), imm_fn(1)",
             "select pg_is_in_recovery(), inet_server_port(), inet_server_addr()",
-            "select current_setting('work_mem'), version(), pg_backend_pid()",
+            "select current_setting('work_mem'), pg_backend_pid()",
             "select pg_last_wal_replay_lsn()",
             "select random(), gen_random_uuid(), clock_timestamp()",
             "select now(), current_timestamp, localtimestamp",
