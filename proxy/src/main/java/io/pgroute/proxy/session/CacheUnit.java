@@ -45,8 +45,11 @@ record CacheUnit(int frames, String sql, CacheKey.Shape shape, String detail, by
     }
 
     /**
-     * The statement texts the unit at the head of {@code waiting} runs (a Query's text, each Parse's, each Bind's
-     * statement's), or null until the unit's end (Query, Sync or Flush) has arrived.
+     * The statement texts the unit at the head of {@code waiting} runs, each once: a Query's text, and the statement
+     * of each portal it executes (bound in the unit, to a statement parsed in the unit or before); or null until the
+     * unit's end (Query, Sync or Flush) has arrived. A statement only parsed, bound or described runs nothing, so it
+     * writes nothing (asyncpg and psycopg prepare in a unit of its own, pgjdbc describes): only an Execute counts.
+     * A portal bound in an earlier unit (inside a transaction: its writes are begun at the commit) is not known here.
      */
     static java.util.List<String> statementTexts(Deque<PgFrame> waiting, PreparedStatements statements) {
         return statementTexts(waiting, statements, new TextScan());
@@ -72,13 +75,26 @@ record CacheUnit(int frames, String sql, CacheKey.Shape shape, String detail, by
         private PgFrame head;
         private int scanned;
         private final java.util.List<String> texts = new java.util.ArrayList<>(2);
-        private final java.util.Set<String> parsedHere = new java.util.HashSet<>(2);
+        /** The texts in {@link #texts}, to list each once however often a batch executes it. */
+        private final java.util.Set<String> listed = new java.util.HashSet<>(2);
+        /** Statement name to text, for the statements parsed in the unit. */
+        private final java.util.Map<String, String> parsedHere = new java.util.HashMap<>(2);
+        /** Portal name to its statement's text (null: a statement the client never prepared), bound in the unit. */
+        private final java.util.Map<String, String> portals = new java.util.HashMap<>(2);
 
         private void reset(PgFrame newHead) {
             head = newHead;
             scanned = 0;
             texts.clear();
+            listed.clear();
             parsedHere.clear();
+            portals.clear();
+        }
+
+        private void executed(String sql) {
+            if (sql != null && listed.add(sql)) {
+                texts.add(sql);
+            }
         }
     }
 
@@ -101,26 +117,26 @@ record CacheUnit(int frames, String sql, CacheKey.Shape shape, String detail, by
             }
             switch (type) {
                 case QUERY -> {
-                    scan.texts.add(UnitRoute.statementText(frame, type));
+                    scan.executed(UnitRoute.statementText(frame, type));
                     return done(scan);
                 }
-                case PARSE -> {
-                    scan.texts.add(UnitRoute.statementText(frame, type));
-                    scan.parsedHere.add(PgBuffers.readCString(frame.body().duplicate()));
-                }
+                case PARSE -> scan.parsedHere.put(PgBuffers.readCString(frame.body().duplicate()),
+                        UnitRoute.statementText(frame, type));
                 case BIND -> {
                     String name = UnitRoute.boundName(frame);
-                    PreparedStatements.Statement bound = scan.parsedHere.contains(name) ? null : statements.get(name);
-                    if (bound != null) {
-                        scan.texts.add(bound.sql());
+                    String sql = scan.parsedHere.get(name);
+                    if (sql == null) {
+                        PreparedStatements.Statement bound = statements.get(name);
+                        sql = bound == null ? null : bound.sql();
                     }
+                    scan.portals.put(frame.cString(0), sql);
                 }
+                case EXECUTE -> scan.executed(scan.portals.get(PgBuffers.readCString(frame.body().duplicate())));
                 case SYNC, FLUSH, FUNCTION_CALL -> {
                     return done(scan);
                 }
                 default -> {
-                    if (type != FrontendType.DESCRIBE && type != FrontendType.EXECUTE
-                            && type != FrontendType.CLOSE) {
+                    if (type != FrontendType.DESCRIBE && type != FrontendType.CLOSE) {
                         return done(scan);  // COPY data and the like end what can be inspected
                     }
                 }

@@ -64,8 +64,7 @@ class CacheUnitTest {
             }
         }
         List<String> whole = CacheUnit.statementTexts(waiting, statements);
-        assertThat(incremental).isEqualTo(whole).hasSize(1 + 100).startsWith("INSERT INTO u VALUES ($1)")
-                .endsWith("UPDATE t SET a = $1");
+        assertThat(incremental).isEqualTo(whole).containsExactly("UPDATE t SET a = $1", "INSERT INTO u VALUES ($1)");
         assertThat(CacheUnit.statementTexts(waiting, statements, scan)).as("asked again: the same").isEqualTo(whole);
     }
 
@@ -76,8 +75,42 @@ class CacheUnitTest {
         assertThat(CacheUnit.statementTexts(waiting, statements, scan)).isNull();
         waiting.pollFirst().release();  // sent
         waiting.addLast(frame(new Parse("", "DELETE FROM t", new int[0])));
+        waiting.addLast(frame(bind("")));
+        waiting.addLast(frame(new Execute("", 0)));
         waiting.addLast(frame(Sync.INSTANCE));
         assertThat(CacheUnit.statementTexts(waiting, statements, scan)).containsExactly("DELETE FROM t");
+    }
+
+    /**
+     * Only what a unit executes runs: a write that is only parsed (asyncpg's and psycopg's prepare), described or
+     * bound writes nothing, so nothing is begun for it; each Execute counts its portal's statement, whether parsed in
+     * the unit or before, with the text it had when bound.
+     */
+    @Test
+    void onlyTheStatementsOfExecutedPortalsCount() {
+        statements.define("before", "UPDATE t SET a = $1", new int[0]);
+        assertThat(texts(new Parse("w", "INSERT INTO u VALUES (1)", new int[0]),
+                new io.pgroute.protocol.frontend.Describe(io.pgroute.protocol.frontend.Describe.STATEMENT, "w"),
+                Sync.INSTANCE)).as("a prepare").isEmpty();
+        assertThat(texts(new Parse("", "DELETE FROM t", new int[0]), bind(""), Sync.INSTANCE)).as("bound only")
+                .isEmpty();
+        assertThat(texts(bind("before"), new Execute("", 0), Sync.INSTANCE)).containsExactly("UPDATE t SET a = $1");
+        assertThat(texts(new Parse("", "DELETE FROM t", new int[0]), bind(""),
+                new Parse("", "INSERT INTO u VALUES (2)", new int[0]), new Execute("", 0), Sync.INSTANCE))
+                .as("the portal keeps the text it was bound to").containsExactly("DELETE FROM t");
+        assertThat(texts(new Bind("p", "", new short[0], new byte[0][], new short[0]), new Execute("q", 0),
+                Sync.INSTANCE)).as("a portal bound in an earlier unit").isEmpty();
+        assertThat(texts(new Parse("", "DELETE FROM t", new int[0]), bind(""), new Execute("", 10),
+                new Execute("", 10), Sync.INSTANCE)).as("executed twice, listed once").containsExactly("DELETE FROM t");
+    }
+
+    private List<String> texts(FrontendMessage... unit) {
+        waiting.forEach(PgFrame::release);
+        waiting.clear();
+        for (FrontendMessage each : unit) {
+            waiting.addLast(frame(each));
+        }
+        return CacheUnit.statementTexts(waiting, statements);
     }
 
     /**
