@@ -55,6 +55,17 @@ public sealed interface AdminCommand {
     record Set(String name, String value) implements AdminCommand {
     }
 
+    /**
+     * {@code BEGIN}, {@code START TRANSACTION}, {@code COMMIT}, {@code END}, {@code ROLLBACK}, {@code ABORT}: drivers
+     * that are not in autocommit (psycopg's default) wrap commands in them. Nothing here is transactional; they are
+     * answered with their tag and the transaction status a server would report.
+     *
+     * @param tag  the CommandComplete tag: BEGIN, COMMIT or ROLLBACK
+     * @param open whether the session is in a transaction block afterwards
+     */
+    record Transaction(String tag, boolean open) implements AdminCommand {
+    }
+
     /** What {@code SHOW} can show. */
     enum Topic {
         HELP, VERSION, CONFIG, NODES, POOLS, CLIENTS, SERVERS, CACHE, ROUTES, STATS, ERRORS,

@@ -86,6 +86,19 @@ public final class AdminCommandParser {
             case "SET" -> {
                 return set(cursor);
             }
+            case "BEGIN", "START", "COMMIT", "END", "ROLLBACK", "ABORT" -> {
+                if (first.equals("START")) {
+                    cursor.expect("TRANSACTION");
+                }
+                while (cursor.peek() != null) {  // WORK, TRANSACTION, isolation level and access mode: all the same
+                    cursor.next();
+                }
+                return switch (first) {
+                    case "BEGIN", "START" -> new AdminCommand.Transaction("BEGIN", true);
+                    case "COMMIT", "END" -> new AdminCommand.Transaction("COMMIT", false);
+                    default -> new AdminCommand.Transaction("ROLLBACK", false);
+                };
+            }
             default -> throw cursor.syntaxError(first);
         }
     }

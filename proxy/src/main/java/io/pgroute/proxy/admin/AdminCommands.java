@@ -247,6 +247,9 @@ public final class AdminCommands {
         if (command instanceof AdminCommand.Set) {
             return CompletableFuture.completedFuture(AdminResult.command("SET"));
         }
+        if (command instanceof AdminCommand.Transaction transaction) {
+            return CompletableFuture.completedFuture(AdminResult.command(transaction.tag()));
+        }
         throw new IllegalArgumentException("not a command that runs: " + command);
     }
 

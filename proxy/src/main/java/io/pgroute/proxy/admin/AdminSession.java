@@ -46,6 +46,7 @@ import java.util.concurrent.CompletionException;
  *   READY --Query--> run --> rows, CommandComplete | ErrorResponse --> ReadyForQuery --> READY
  *   READY --Parse/Bind/Describe/Execute/Close--> answers --Sync--> ReadyForQuery --> READY
  *     an error in an extended batch --> SKIPPING (every message dropped) --Sync--> ReadyForQuery --> READY
+ *   BEGIN … COMMIT/ROLLBACK: answered, ReadyForQuery 'T' in between (nothing is transactional)
  *   any --Terminate--> closed;  any --unexpected type--> FATAL 08P01, closed
  * </pre>
  */
@@ -62,6 +63,8 @@ final class AdminSession {
     private final Map<String, AdminCommand> statements = new HashMap<>();
     private final Map<String, Portal> portals = new HashMap<>();
     private boolean skipping;
+    /** Inside a BEGIN … COMMIT of the client's (nothing is transactional here; the status is reported). */
+    private boolean inTransaction;
     private boolean busy;
     private boolean closed;
     private Runnable afterReply;
@@ -349,6 +352,9 @@ final class AdminSession {
 
     private void complete(AdminCommand command, AdminResult result) {
         client.write(new CommandComplete(result.tag()));
+        if (command instanceof AdminCommand.Transaction transaction) {
+            inTransaction = transaction.open();
+        }
         if (command instanceof AdminCommand.Set set && set.name().equals("application_name")) {
             client.write(new ParameterStatus("application_name", set.value()));
         }
@@ -405,7 +411,7 @@ final class AdminSession {
     }
 
     private void ready() {
-        client.write(ReadyForQuery.IDLE);
+        client.write(inTransaction ? ReadyForQuery.IN_TRANSACTION : ReadyForQuery.IDLE);
         flush();
     }
 

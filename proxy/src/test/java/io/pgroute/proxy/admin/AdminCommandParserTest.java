@@ -52,6 +52,18 @@ class AdminCommandParserTest {
     }
 
     @Test
+    void readsTransactionControlAsDriversSendIt() {
+        assertThat(AdminCommandParser.parse("BEGIN")).isEqualTo(new AdminCommand.Transaction("BEGIN", true));
+        assertThat(AdminCommandParser.parse("start transaction isolation level read committed, read only;"))
+                .isEqualTo(new AdminCommand.Transaction("BEGIN", true));
+        assertThat(AdminCommandParser.parse("commit work")).isEqualTo(new AdminCommand.Transaction("COMMIT", false));
+        assertThat(AdminCommandParser.parse("END")).isEqualTo(new AdminCommand.Transaction("COMMIT", false));
+        assertThat(AdminCommandParser.parse("ROLLBACK")).isEqualTo(new AdminCommand.Transaction("ROLLBACK", false));
+        assertThat(AdminCommandParser.parse("abort")).isEqualTo(new AdminCommand.Transaction("ROLLBACK", false));
+        assertThatThrownBy(() -> AdminCommandParser.parse("START")).isInstanceOf(AdminException.class);
+    }
+
+    @Test
     void readsShowCacheTablesAsTwoWordsOnly() {
         assertThat(AdminCommandParser.parse("Show Cache\n Tables;"))
                 .isEqualTo(new AdminCommand.Show(AdminCommand.Topic.CACHE_TABLES));

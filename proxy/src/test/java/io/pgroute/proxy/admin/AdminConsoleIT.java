@@ -527,16 +527,41 @@ class AdminConsoleIT {
         assertThat(psql("show help")).contains("SHOW NODES|");
     }
 
+    /**
+     * COMPAT S9: the console survives what drivers send at connect and around a query; pgjdbc (every test here) and
+     * psql (above) read it, and so does psycopg 3, with the extended protocol ({@code prepare=True}) and a
+     * transaction block of its own, as an application would.
+     */
+    @Test
+    void psycopgReadsTheConsole() throws Exception {
+        assumeTrue(new ProcessBuilder("/usr/bin/python3", "-c", "import psycopg").start().waitFor() == 0,
+                "psycopg 3 is not installed (Debian: python3-psycopg)");
+        String script = String.join("\n",
+                "import sys, psycopg",
+                "with psycopg.connect(host='127.0.0.1', port=int(sys.argv[1]), user='admin', password='admin',",
+                "                     dbname='pgroute', sslmode='disable') as c:",
+                "    rows = c.execute('SHOW NODES').fetchall()",
+                "    again = c.execute('SHOW NODES', prepare=True).fetchall()",
+                "    print(len(rows), len(again), sorted(r[1] for r in rows))");
+        String output = output(new ProcessBuilder("/usr/bin/python3", "-c", script, Integer.toString(proxy.port())));
+        assertThat(output.strip()).isEqualTo("3 3 ['primary', 'replica1', 'replica2']");
+    }
+
     private String psql(String command) throws Exception {
         ProcessBuilder builder = new ProcessBuilder(PSQL.toString(), "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1",
                 "-h", "127.0.0.1", "-p", Integer.toString(proxy.port()), "-U", "admin", "-d", "pgroute", "-c", command)
                 .redirectErrorStream(true);
         builder.environment().put("PGPASSWORD", "admin");
         builder.environment().put("PGSSLMODE", "disable");
-        Process process = builder.start();
+        return output(builder);
+    }
+
+    /** What the process {@code builder} starts prints, once it exited with 0 (within 30 s). */
+    private static String output(ProcessBuilder builder) throws Exception {
+        Process process = builder.redirectErrorStream(true).start();
         if (!process.waitFor(30, TimeUnit.SECONDS)) {
             process.destroyForcibly();
-            throw new AssertionError("psql did not finish");
+            throw new AssertionError(builder.command().get(0) + " did not finish");
         }
         String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(process.exitValue()).as(output).isZero();

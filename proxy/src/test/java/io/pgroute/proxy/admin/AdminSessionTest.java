@@ -138,6 +138,23 @@ class AdminSessionTest {
         assertThat(sent.get(sent.size() - 1).type()).isEqualTo(BackendType.READY_FOR_QUERY);
     }
 
+    /** psycopg (not in autocommit) wraps its commands in BEGIN … COMMIT: answered, with the status in between. */
+    @Test
+    void answersATransactionBlockWithItsStatus() {
+        List<Byte> statuses = new ArrayList<>();
+        for (String each : List.of("BEGIN", "SHOW VERSION", "COMMIT", "SHOW VERSION", "START TRANSACTION", "ROLLBACK")) {
+            send(new Query(each));
+            List<Sent> sent = received();
+            assertThat(sent.get(sent.size() - 1).type()).isEqualTo(BackendType.READY_FOR_QUERY);
+            statuses.add(sent.get(sent.size() - 1).body()[0]);
+            if (!each.startsWith("SHOW")) {
+                assertThat(sent.get(0).decode(CommandComplete::decode).tag()).isEqualTo(
+                        each.equals("START TRANSACTION") ? "BEGIN" : each);
+            }
+        }
+        assertThat(statuses).containsExactly((byte) 'T', (byte) 'T', (byte) 'I', (byte) 'I', (byte) 'T', (byte) 'I');
+    }
+
     @Test
     void answersAnEmptyQuery() {
         send(new Query("  ;"));
