@@ -53,7 +53,8 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
  * a schema-qualified advisory lock (T7); and against a
  * pgroute with replicas, reads and writes pipelined in one write (E5), a pipeline whose middle unit fails (E16),
  * a statement with 65 535 parameters (L2), a unit that fails after a write (E8, also with the result cache) and a
- * million-row portal read with Execute(100) and Flush (E2, also with the result cache).
+ * million-row portal read with Execute(100) and Flush (E2, also with the result cache); with two connections and 16
+ * clients, unnamed statements parsed in one unit and bound in the next (E9, on a pgroute with replicas of its own).
  */
 class ClientCornerCasesIT {
 
@@ -592,6 +593,61 @@ class ClientCornerCasesIT {
 
     private static long hits(PgrouteServer server) {
         return server.resultCache().map(cache -> cache.redis().stats().hits()).orElse(0L);
+    }
+
+    /**
+     * COMPAT E9: the unnamed statement lives across Syncs. As lib/pq and pgx's {@code describe_exec} mode do, each
+     * client parses (and describes) its unnamed statement and syncs, then binds and executes it in a second unit:
+     * 16 clients at once on two server connections per server (the reads spread over the replicas), so the second
+     * unit often runs on another connection, or another server, than the first. Every answer must be the client's own, never 26000 or another client's statement.
+     */
+    @Test
+    void theUnnamedStatementOutlivesItsSyncOnAnotherConnection() throws Exception {
+        int clients = 16;
+        int rounds = 100;
+        ExecutorService threads = Executors.newFixedThreadPool(clients);
+        try (PgrouteServer two = ProxyFixture.server("corner-cases-unnamed.yaml", Map.of("pool", "  size: 2"))) {
+            List<CompletableFuture<List<String>>> results = new ArrayList<>();
+            for (int n = 0; n < clients; n++) {
+                int client = n;
+                results.add(CompletableFuture.supplyAsync(() -> unnamedAcrossSyncs(two, client, rounds), threads));
+            }
+            for (int n = 0; n < clients; n++) {
+                assertThat(results.get(n).get(60, TimeUnit.SECONDS)).as("client %d: what went wrong", n).isEmpty();
+            }
+            assertThat(two.pools().all()).as("server connections per server (two, and the reserve that runs requests"
+                    + " that only prepare)").allMatch(each -> each.open() <= 3);
+        } finally {
+            stop(threads);
+        }
+    }
+
+    /** The rounds of one client of {@link #theUnnamedStatementOutlivesItsSyncOnAnotherConnection}: its failures. */
+    private static List<String> unnamedAcrossSyncs(PgrouteServer server, int client, int rounds) {
+        List<String> failures = new ArrayList<>();
+        try (WireClient wire = WireClient.connect(server.port(), "trusted", "app")) {
+            for (int round = 0; round < rounds && failures.size() < 5; round++) {
+                String sql = "SELECT $1::int + " + client + " AS v";
+                wire.send(new Parse("", sql, new int[0]), Describe.statement(""), Sync.INSTANCE);
+                String described = WireClient.types(wire.readUntilReady());
+                if (!described.equals("1tTZ")) {
+                    failures.add("round " + round + " parse: " + described);
+                    continue;
+                }
+                byte[] value = Integer.toString(round * 100).getBytes(StandardCharsets.UTF_8);
+                wire.send(new Bind("", "", new short[0], new byte[][] {value}, new short[0]), new Execute("", 0),
+                        Sync.INSTANCE);
+                List<Message> answer = wire.readUntilReady();
+                if (!WireClient.types(answer).equals("2DCZ")
+                        || !answer.get(1).firstValue().equals(Integer.toString(round * 100 + client))) {
+                    failures.add("round " + round + " execute: " + WireClient.types(answer) + " "
+                            + answer.stream().map(Message::toString).toList());
+                }
+            }
+        } catch (Exception e) {
+            failures.add(e.toString());
+        }
+        return failures;
     }
 
     /** Parse, Bind and Execute of {@code sql}, without a Sync. */

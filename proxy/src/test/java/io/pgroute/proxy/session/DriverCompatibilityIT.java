@@ -40,7 +40,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * {@code target/drivers} on first use (needs the npm registry); psycopg 3 and asyncpg come from the system's
  * Python ({@code python3-psycopg}, {@code python3-asyncpg} on Debian), PDO from {@code php-pgsql}, pgx v4 is built
  * from Debian's Go sources ({@code golang-go}, {@code golang-github-jackc-pgx-v4-dev}); {@code .ci/run} installs them).
- * And the clients of all of them at once, with colliding statement names, on small pools (COMPAT V1).
+ * And the clients of all of them at once, with colliding statement names, on small pools (COMPAT V1); SQLAlchemy's
+ * asyncio engine over asyncpg ({@code python3-sqlalchemy}, {@code python3-greenlet}; COMPAT V13).
  */
 class DriverCompatibilityIT {
 
@@ -165,6 +166,31 @@ class DriverCompatibilityIT {
                 assertThat(result.exit()).as("%s: %s", each.getKey(), result.output()).isZero();
                 assertThat(lastLine(result.output())).as(each.getKey()).isEqualTo(expected);
             }
+        }
+    }
+
+    /**
+     * COMPAT V13: SQLAlchemy's asyncio engine over asyncpg with its default settings keeps two statement caches
+     * (asyncpg's per connection, SQLAlchemy's own) and runs its own queries at connect. Five rounds of 100 concurrent
+     * requests on its pool of 5, through a pgroute with 2 server connections per server: every answer right, and no
+     * DuplicatePreparedStatementError or InvalidSQLStatementNameError (nor anything else), as against PostgreSQL.
+     */
+    @Test
+    void sqlalchemyAsyncEngineWithItsDefaultsSeesNoStatementErrors() throws Exception {
+        String python = pythonWith("sqlalchemy.ext.asyncio, greenlet, asyncpg",
+                "python3-sqlalchemy python3-greenlet python3-asyncpg");
+        String script = script("sqlalchemy-asyncpg.py").toString();
+        int rounds = 5;
+        String expected = "ok " + rounds * 100 * 2 + " errors []";
+        Result direct = run(List.of(python, script, String.valueOf(ProxyFixture.get().cluster().primary().port()),
+                String.valueOf(rounds)), Map.of(), 120);
+        assertThat(direct.exit()).as("against PostgreSQL: %s", direct.output()).isZero();
+        assertThat(lastLine(direct.output())).as("against PostgreSQL").isEqualTo(expected);
+        try (PgrouteServer proxy = ProxyFixture.server("sqlalchemy.yaml", Map.of("pool", "  size: 2\n"))) {
+            Result proxied = run(List.of(python, script, String.valueOf(proxy.port()), String.valueOf(rounds)),
+                    Map.of(), 120);
+            assertThat(proxied.exit()).as("through pgroute: %s", proxied.output()).isZero();
+            assertThat(lastLine(proxied.output())).as("through pgroute").isEqualTo(expected);
         }
     }
 

@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import java.util.stream.IntStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -134,6 +135,45 @@ class PinningIT {
             });
             assertThat(received).hasSize(10).startsWith("message-0").endsWith("message-9");
             assertThat(notifier.unwrap(PGConnection.class).getNotifications(200)).isEmpty();
+        }
+    }
+
+    /**
+     * COMPAT T8: a listener gets every one of 1 000 notifications, in order, while clients sharing pgroute with it
+     * receive none; a LISTEN it rolled back with its transaction listens to nothing, as on the server (what was sent
+     * to that channel went before the last of the thousand, so it would have arrived by then).
+     */
+    @Test
+    void aThousandNotificationsReachOnlyTheListenerAndARolledBackListenHearsNothing() throws Exception {
+        try (Connection listener = connect(); Statement ls = listener.createStatement();
+             Connection notifier = connect(); Statement ns = notifier.createStatement();
+             Connection bystander = connect(); Statement bs = bystander.createStatement()) {
+            ls.execute("LISTEN t8_channel");
+            listener.setAutoCommit(false);
+            ls.execute("LISTEN t8_rolled_back");
+            listener.rollback();
+            listener.setAutoCommit(true);
+            for (int i = 0; i < 1_000; i++) {
+                if (i % 100 == 0) {
+                    ns.execute("NOTIFY t8_rolled_back, '" + i + "'");
+                    assertThat(scalarInt(bs, "SELECT " + i)).isEqualTo(i);
+                    assertThat(scalarInt(ls, "SELECT " + i)).isEqualTo(i);
+                }
+                ns.execute("NOTIFY t8_channel, '" + i + "'");
+            }
+            List<String> received = new ArrayList<>();
+            PGConnection listenerPg = listener.unwrap(PGConnection.class);
+            Awaitility.await("a thousand notifications").atMost(Duration.ofSeconds(30)).until(() -> {
+                for (PGNotification each : listenerPg.getNotifications(100)) {
+                    received.add(each.getName() + ":" + each.getParameter());
+                }
+                return received.size() >= 1_000;
+            });
+            assertThat(received).as("in the order sent, none of the rolled-back channel")
+                    .isEqualTo(IntStream.range(0, 1_000).mapToObj(i -> "t8_channel:" + i).toList());
+            assertThat(listenerPg.getNotifications(200)).as("after the thousand").isEmpty();
+            assertThat(bystander.unwrap(PGConnection.class).getNotifications(200)).as("the bystander").isEmpty();
+            assertThat(notifier.unwrap(PGConnection.class).getNotifications(200)).as("the notifier").isEmpty();
         }
     }
 

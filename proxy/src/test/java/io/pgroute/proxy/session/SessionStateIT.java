@@ -164,6 +164,7 @@ class SessionStateIT {
         }
     }
 
+    /** COMPAT G6: RESET ALL and DISCARD ALL go back to the client's startup values, not pgroute's. */
     @Test
     void resetAllAndDiscardAllGoBackToTheStartupValues() throws Exception {
         Properties props = new Properties();
@@ -310,6 +311,25 @@ class SessionStateIT {
             assertThat(proxiedPg.getParameterStatuses()).as("after a rolled-back SET")
                     .containsAllEntriesOf(directPg.getParameterStatuses())
                     .containsEntry("application_name", "ps-set");
+
+            // COMPAT G2: a SET LOCAL ends with its transaction, committed too; its ParameterStatus, and the one
+            // PostgreSQL sends when the value goes back, reach the client, and it is never replayed afterwards
+            for (Connection each : new Connection[] {proxied, direct}) {
+                each.setAutoCommit(false);
+                try (Statement statement = each.createStatement()) {
+                    statement.execute("SET LOCAL TimeZone = 'Asia/Tokyo'");
+                    assertThat(scalar(statement, "SHOW TimeZone")).isEqualTo("Asia/Tokyo");
+                    assertThat(each.unwrap(PGConnection.class).getParameterStatus("TimeZone"))
+                            .as("inside the transaction").isEqualTo("Asia/Tokyo");
+                }
+                each.commit();
+                each.setAutoCommit(true);
+            }
+            assertThat(proxiedPg.getParameterStatus("TimeZone")).as("after the commit").isEqualTo("UTC");
+            assertSettingsOnMovingBackends(ps, new Settings(defaults.searchPath(),
+                    defaults.statementTimeout(), "ps-set", "UTC"));
+            assertThat(proxiedPg.getParameterStatuses()).as("after a committed SET LOCAL")
+                    .containsAllEntriesOf(directPg.getParameterStatuses());
         }
     }
 
