@@ -3,6 +3,9 @@ package io.pgroute.proxy.session;
 import io.pgroute.config.ConfigLoader;
 import io.pgroute.protocol.frontend.Bind;
 import io.pgroute.protocol.frontend.Close;
+import io.pgroute.protocol.frontend.CopyData;
+import io.pgroute.protocol.frontend.CopyDone;
+import io.pgroute.protocol.frontend.CopyFail;
 import io.pgroute.protocol.frontend.Describe;
 import io.pgroute.protocol.frontend.Execute;
 import io.pgroute.protocol.frontend.Flush;
@@ -54,7 +57,8 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
  * pgroute with replicas, reads and writes pipelined in one write (E5), a pipeline whose middle unit fails (E16),
  * a statement with 65 535 parameters (L2), a unit that fails after a write (E8, also with the result cache) and a
  * million-row portal read with Execute(100) and Flush (E2, also with the result cache); with two connections and 16
- * clients, unnamed statements parsed in one unit and bound in the next (E9, on a pgroute with replicas of its own).
+ * clients, unnamed statements parsed in one unit and bound in the next (E9, on a pgroute with replicas of its own);
+ * copy messages outside COPY (C4).
  */
 class ClientCornerCasesIT {
 
@@ -648,6 +652,41 @@ class ClientCornerCasesIT {
             failures.add(e.toString());
         }
         return failures;
+    }
+
+    /**
+     * COMPAT C4: CopyDone, CopyFail and CopyData outside COPY are ignored without an answer, as PostgreSQL ignores them
+     * (a driver sends them after a COPY that failed early). On the one shared server connection: neither this client
+     * nor the next gets an answer that is not its own, and a COPY FROM STDIN run a hundred times back to back after
+     * them each ends with its own CommandComplete.
+     */
+    @Test
+    void copyMessagesOutsideCopyAreIgnoredAsByTheServer() throws Exception {
+        try (Connection direct = fixture.connectDirect(); Statement s = direct.createStatement()) {
+            s.execute("CREATE TABLE IF NOT EXISTS cc_copy (v int)");
+            s.execute("TRUNCATE cc_copy");
+        }
+        try (WireClient client = WireClient.connect(single.port(), "trusted", "app")) {
+            client.send(CopyDone.INSTANCE,
+                    new CopyFail("nothing to fail"),
+                    new CopyData("7\n".getBytes(StandardCharsets.US_ASCII)),
+                    new Query("SELECT 1"));
+            List<Message> first = client.readUntilReady();
+            assertThat(WireClient.types(first)).isEqualTo("TDCZ");
+            assertThat(first.get(1).firstValue()).isEqualTo("1");
+            for (int i = 0; i < 100; i++) {
+                client.send(new Query("COPY cc_copy FROM STDIN"));
+                assertThat(WireClient.types(List.of(client.read(10_000)))).as("copy %d", i).isEqualTo("G");
+                client.send(new CopyData((i + "\n").getBytes(StandardCharsets.US_ASCII)),
+                        CopyDone.INSTANCE);
+                List<Message> done = client.readUntilReady();
+                assertThat(WireClient.types(done)).as("copy %d", i).isEqualTo("CZ");
+                assertThat(new String(done.get(0).body(), StandardCharsets.US_ASCII)).startsWith("COPY 1");
+                client.send(CopyDone.INSTANCE);  // a stray one after each
+            }
+        }
+        assertThat(scalar("SELECT count(*)::int FROM cc_copy")).as("the next client, on the same connection")
+                .isEqualTo(100);
     }
 
     /** Parse, Bind and Execute of {@code sql}, without a Sync. */
