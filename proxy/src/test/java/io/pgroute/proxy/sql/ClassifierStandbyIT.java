@@ -24,7 +24,10 @@ import org.postgresql.PGConnection;
 
 /**
  * The classifier against a real hot standby: every statement it calls read-only really runs on the replica,
- * and statements it sends to the primary for being writes really fail there. The catalog comes from pg_proc.
+ * and statements it sends to the primary for being writes really fail there (25006, 0A000, or XX000 as for
+ * {@code lo_create}). The catalog comes from pg_proc. COMPAT R5: what JSqlParser misses (writable CTEs, locking
+ * clauses in subqueries, SELECT INTO, functions in ORDER BY, UNLOGGED tables, STABLE functions that fail on a
+ * standby) is among the statements checked here.
  */
 @org.junit.jupiter.api.extension.ExtendWith(io.pgroute.localcluster.DockerModeCondition.class)
 class ClassifierStandbyIT {
