@@ -104,29 +104,40 @@ class DriverCompatibilityIT {
 
     @Test
     void pgxSeesWhatItSeesFromPostgresql() throws Exception {
-        Path gopath = Path.of("/usr/share/gocode");
-        assumeTrue(Files.isDirectory(gopath.resolve("src/github.com/jackc/pgx/v4")) && works(List.of("go", "version")),
-                "Go with pgx v4 is not installed (Debian: golang-go golang-github-jackc-pgx-v4-dev)");
-        Path source = DRIVERS.resolve("pgx/src/pgxdriver/main.go");
+        assumeTrue(pgxInstalled(), "Go with pgx v4 is not installed (Debian: golang-go golang-github-jackc-pgx-v4-dev)");
+        Path binary = goBuild("pgx-driver.go", "pgxdriver");
+        assertSameAsDirect(port -> List.of(binary.toString(), String.valueOf(port)), Map.of());
+    }
+
+    private static final Path GOPATH = Path.of("/usr/share/gocode");
+
+    private static boolean pgxInstalled() {
+        return Files.isDirectory(GOPATH.resolve("src/github.com/jackc/pgx/v4")) && works(List.of("go", "version"));
+    }
+
+    /** The program {@code script} (a resource), built against Debian's pgx v4 as package {@code name}. */
+    private static Path goBuild(String script, String name) throws Exception {
+        Path source = DRIVERS.resolve("pgx/src/" + name + "/main.go");
         Files.createDirectories(source.getParent());
-        Files.copy(script("pgx-driver.go"), source, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-        Path binary = DRIVERS.resolve("pgx-driver").toAbsolutePath();
+        Files.copy(script(script), source, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Path binary = DRIVERS.resolve(name).toAbsolutePath();
         // GOPATH mode over Debian's packaged sources: no module proxy needed
         Map<String, String> env = Map.of("GO111MODULE", "off", "GOFLAGS", "",
-                "GOPATH", DRIVERS.resolve("pgx").toAbsolutePath() + ":" + gopath,
+                "GOPATH", DRIVERS.resolve("pgx").toAbsolutePath() + ":" + GOPATH,
                 "GOCACHE", DRIVERS.resolve("gocache").toAbsolutePath().toString());
-        Result build = run(List.of("go", "build", "-o", binary.toString(), "pgxdriver"), env, 600);
+        Result build = run(List.of("go", "build", "-o", binary.toString(), name), env, 600);
         assertThat(build.exit()).as("go build: %s", build.output()).isZero();
-        assertSameAsDirect(port -> List.of(binary.toString(), String.valueOf(port)), Map.of());
+        return binary;
     }
 
     /**
      * COMPAT V1: statement names are the client's own. Clients of every driver installed (pgjdbc, and asyncpg,
-     * psycopg 3, node-postgres in two processes each) run the same 20 statements at once through one pgroute whose
-     * pools hold 4 connections per server, so each server connection serves many clients in turn. Their names collide
-     * all the time: pgjdbc's {@code S_1}… and psycopg's {@code _pg3_0}… count per connection, asyncpg's
-     * {@code __asyncpg_stmt_1__}… per process, node-postgres's are the script's, and odd clients use them for other
-     * statements than even ones. Every answer must be right and no client may see 42P05 or 26000 (or anything else).
+     * psycopg 3, node-postgres, pgx in two processes each) run the same 20 statements at once through one pgroute
+     * whose pools hold 4 connections per server, so each server connection serves many clients in turn. Their names
+     * collide all the time: pgjdbc's {@code S_1}… and psycopg's {@code _pg3_0}… count per connection, asyncpg's
+     * {@code __asyncpg_stmt_1__}… and pgx's {@code lrupsc_…} per process, node-postgres's are the script's, and odd
+     * clients use them for other statements than even ones. Every answer must be right and no client may see 42P05
+     * or 26000 (or anything else).
      */
     @Test
     void sameStatementNamesFromClientsOfEveryDriverNeverMeetOnAServerConnection() throws Exception {
@@ -146,6 +157,9 @@ class DriverCompatibilityIT {
             scripts.put("node-postgres", List.of("node", script("names-node-postgres.js").toString()));
         } catch (TestAbortedException e) {
             // node-postgres not installed: the others run
+        }
+        if (pgxInstalled()) {
+            scripts.put("pgx", List.of(goBuild("names-pgx.go", "pgxnames").toString()));
         }
         try (PgrouteServer proxy = ProxyFixture.server("names.yaml", Map.of("pool", "  size: 4\n"))) {
             List<String> args = List.of(String.valueOf(proxy.port()), String.valueOf(clients),
