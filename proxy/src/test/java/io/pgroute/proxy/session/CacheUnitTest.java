@@ -95,6 +95,8 @@ class CacheUnitTest {
         assertThat(texts(new Parse("", "DELETE FROM t", new int[0]), bind(""), Sync.INSTANCE)).as("bound only")
                 .isEmpty();
         assertThat(texts(bind("before"), new Execute("", 0), Sync.INSTANCE)).containsExactly("UPDATE t SET a = $1");
+        statements.define("", "DELETE FROM v", new int[0]);  // lib/pq: the unnamed statement parsed in a unit before
+        assertThat(texts(bind(""), new Execute("", 0), Sync.INSTANCE)).containsExactly("DELETE FROM v");
         assertThat(texts(new Parse("", "DELETE FROM t", new int[0]), bind(""),
                 new Parse("", "INSERT INTO u VALUES (2)", new int[0]), new Execute("", 0), Sync.INSTANCE))
                 .as("the portal keeps the text it was bound to").containsExactly("DELETE FROM t");

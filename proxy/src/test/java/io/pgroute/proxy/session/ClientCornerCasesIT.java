@@ -80,6 +80,8 @@ class ClientCornerCasesIT {
             s.execute("CREATE TABLE IF NOT EXISTS cc_batch_proxy (id int PRIMARY KEY)");
             s.execute("CREATE TABLE IF NOT EXISTS cc_pipe (k int, v int)");
             s.execute("CREATE TABLE IF NOT EXISTS cc_unit (id int)");  // before the proxies read the catalog
+            s.execute("CREATE TABLE IF NOT EXISTS cc_split (id int)");
+            s.execute("TRUNCATE cc_split");
             s.execute("TRUNCATE cc_rows, cc_tx, cc_batch_direct, cc_batch_proxy, cc_pipe");
             s.execute("INSERT INTO cc_rows SELECT generate_series(1, 10)");
         }
@@ -562,6 +564,48 @@ class ClientCornerCasesIT {
                 }
             }
         }
+    }
+
+    /**
+     * A write prepared in one unit and run in the next (asyncpg, psycopg and pgx prepare first; lib/pq parses the
+     * unnamed statement, syncs, then binds it): its invalidation is begun when it runs, so a cached read of the table
+     * after it (by another client: {@code consistency: global}) never shows the table as it was before, for a named
+     * statement and for the unnamed one.
+     */
+    @Test
+    void aWritePreparedInOneUnitAndRunInTheNextInvalidatesTheCache() throws Exception {
+        String cache = "  enabled: true\n  redis: " + fixture.cluster().redis().orElseThrow().uri() + "\n";
+        try (PgrouteServer cached = ProxyFixture.server("corner-cases-split.yaml", Map.of("cache", cache,
+                "routing", "  consistency: global"));
+             WireClient writer = WireClient.connect(cached.port(), "trusted", "app");
+             WireClient reader = WireClient.connect(cached.port(), "trusted", "app")) {
+            Awaitility.await("a read answered from the cache").atMost(Duration.ofSeconds(30))
+                    .pollInterval(Duration.ofMillis(100)).until(() -> {
+                        long hits = hits(cached);
+                        assertThat(count(reader)).isZero();
+                        return hits(cached) > hits;
+                    });
+            int expected = 0;
+            for (String name : List.of("split_insert", "")) {
+                writer.send(new Parse(name, "INSERT INTO cc_split VALUES (1)", new int[0]),
+                        Describe.statement(name), Sync.INSTANCE);
+                assertThat(WireClient.types(writer.readUntilReady())).isEqualTo("1tnZ");
+                assertThat(count(reader)).as("statement '%s' prepared: it wrote nothing", name).isEqualTo(expected);
+                writer.send(new Bind("", name, new short[0], new byte[0][], new short[0]), new Execute("", 0),
+                        Sync.INSTANCE);
+                assertThat(WireClient.types(writer.readUntilReady())).isEqualTo("2CZ");
+                expected++;
+                for (int i = 0; i < 3; i++) {
+                    assertThat(count(reader)).as("statement '%s', read %d after it ran", name, i).isEqualTo(expected);
+                }
+            }
+        }
+    }
+
+    /** {@code SELECT count(*) FROM cc_split} through {@code client}, a candidate for the cache. */
+    private static int count(WireClient client) throws Exception {
+        client.send(extended("SELECT count(*) FROM cc_split"));
+        return Integer.parseInt(client.readUntilReady().get(2).firstValue());
     }
 
     /**
