@@ -8,8 +8,9 @@ import java.util.Set;
  *
  * <p>Found by running the functions on a hot standby: {@code txid_current()} and {@code pg_current_xact_id()}
  * are STABLE yet assign a transaction id and fail there; {@code pg_is_in_recovery()}, {@code version()} and
- * friends are VOLATILE yet read nothing ({@code version()} is answered by the primary all the same: COMPAT P4). Matching is on the unqualified name of a {@code pg_catalog} or
- * unqualified function only, so a user's {@code app.nextval} is left to the catalog.
+ * friends are VOLATILE yet read nothing ({@code version()} is answered by the primary all the same: COMPAT P4).
+ * Matching is on the unqualified name of a {@code pg_catalog} or unqualified function only, so a user's
+ * {@code app.nextval} is left to the catalog.
  */
 final class FunctionRules {
     /** Side effects, xid assignment or session state: always the primary. */

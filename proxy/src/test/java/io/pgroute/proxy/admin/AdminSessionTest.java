@@ -142,7 +142,8 @@ class AdminSessionTest {
     @Test
     void answersATransactionBlockWithItsStatus() {
         List<Byte> statuses = new ArrayList<>();
-        for (String each : List.of("BEGIN", "SHOW VERSION", "COMMIT", "SHOW VERSION", "START TRANSACTION", "ROLLBACK")) {
+        for (String each : List.of("BEGIN", "SHOW VERSION", "COMMIT", "SHOW VERSION", "START TRANSACTION",
+                "ROLLBACK")) {
             send(new Query(each));
             List<Sent> sent = received();
             assertThat(sent.get(sent.size() - 1).type()).isEqualTo(BackendType.READY_FOR_QUERY);

@@ -41,9 +41,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * COMPAT P4: one {@code server_version}, whatever release the replicas run. During a rolling minor upgrade a replica
  * runs another minor than the primary: through pgroute the login's {@code server_version}, {@code SHOW
  * server_version} and {@code version()} still agree (the primary's), reads still go to that replica, and the
- * replica's restart on the other release, while clients read, breaks none of them. The other minor's binaries come from the jar the system property
- * {@code pgroute.postgres.other-minor} names ({@code mvn verify} copies one; skipped without it, and when its major
- * is not the cluster's, as in the pass against a second major).
+ * replica's restart on the other release, while clients read, breaks none of them. The other minor's binaries come
+ * from the jar the system property {@code pgroute.postgres.other-minor} names ({@code mvn verify} copies one; skipped
+ * without it, and when its major is not the cluster's, as in the pass against a second major).
  */
 @ExtendWith(DockerModeCondition.class)
 class ReplicaMinorVersionIT {

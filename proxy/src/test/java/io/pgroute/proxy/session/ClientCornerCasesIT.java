@@ -647,7 +647,8 @@ class ClientCornerCasesIT {
      * COMPAT E9: the unnamed statement lives across Syncs. As lib/pq and pgx's {@code describe_exec} mode do, each
      * client parses (and describes) its unnamed statement and syncs, then binds and executes it in a second unit:
      * 16 clients at once on two server connections per server (the reads spread over the replicas), so the second
-     * unit often runs on another connection, or another server, than the first. Every answer must be the client's own, never 26000 or another client's statement.
+     * unit often runs on another connection, or another server, than the first. Every answer must be the client's
+     * own, never 26000 or another client's statement.
      */
     @Test
     void theUnnamedStatementOutlivesItsSyncOnAnotherConnection() throws Exception {

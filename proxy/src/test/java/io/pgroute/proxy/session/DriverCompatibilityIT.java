@@ -104,7 +104,8 @@ class DriverCompatibilityIT {
 
     @Test
     void pgxSeesWhatItSeesFromPostgresql() throws Exception {
-        assumeTrue(pgxInstalled(), "Go with pgx v4 is not installed (Debian: golang-go golang-github-jackc-pgx-v4-dev)");
+        assumeTrue(pgxInstalled(),
+                "Go with pgx v4 is not installed (Debian: golang-go golang-github-jackc-pgx-v4-dev)");
         Path binary = goBuild("pgx-driver.go", "pgxdriver");
         assertSameAsDirect(port -> List.of(binary.toString(), String.valueOf(port)), Map.of());
     }
