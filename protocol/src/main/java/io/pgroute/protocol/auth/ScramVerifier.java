@@ -85,10 +85,15 @@ public record ScramVerifier(int iterations, byte[] salt, byte[] storedKey, byte[
                 Arrays.hashCode(serverKey));
     }
 
-    /** The {@code pg_authid} format, which {@link #parse} reads back. */
-    @Override
-    public String toString() {
+    /** The {@code pg_authid} format, which {@link #parse} reads back: as secret as the password. */
+    public String encoded() {
         return PREFIX + iterations + ":" + Scram.base64(salt) + "$" + Scram.base64(storedKey) + ":"
                 + Scram.base64(serverKey);
+    }
+
+    /** The iteration count only: the keys let anyone log in as the user (through SCRAM passthrough, to the servers). */
+    @Override
+    public String toString() {
+        return "ScramVerifier[iterations=" + iterations + ", keys=***]";
     }
 }
