@@ -221,6 +221,11 @@ final class CacheWrites {
         }
     }
 
+    /** DDL of the session's has ended (committed or not): the relation catalog is read again. */
+    void reloadCatalog() {
+        cache.reloadCatalog(database);
+    }
+
     /** A statement ran whose writes cannot be named (a read the safety net re-ran on the primary). */
     void onUnknownWrite() {
         pending = pending.plus(Invalidation.EVERYTHING);

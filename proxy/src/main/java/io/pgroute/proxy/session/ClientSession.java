@@ -102,6 +102,8 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
      * its transaction or after it ({@link #resyncPending}).
      */
     private boolean startupReset;
+    /** DDL was sent since the session was last idle: the relation catalog is read again once it is idle. */
+    private boolean ddlSinceIdle;
     /** The held connection needs the client's settings set again before its next request (see startupReset). */
     private boolean resyncPending;
     /** {@link #effectiveSettings()} as last made, and the count of the client's changes it was made at. */
@@ -1364,6 +1366,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         if (writes != null) {
             writes.onStatement(statement);
         }
+        ddlSinceIdle |= !statement.readOnly() && io.pgroute.proxy.cache.WriteReach.mentionsDdl(statement);
         boolean wasPinned = pins.pinned();
         settings.onStatement(statement);  // pins the session for what it may leave behind (SessionPins)
         if (!startup.isEmpty() && resetsStartup(statement)) {
@@ -2039,6 +2042,15 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
                 resyncPending = true;
             }
             placement.onIdle(routing.isPrimary(backendPool));
+            if (ddlSinceIdle) {
+                // the reload asked for when the DDL was sent may have read the catalog before it committed: the
+                // tables it created would stay unknown (not cached, read as any table) until the next refresh
+                ddlSinceIdle = false;
+                routing.reloadRelations();
+                if (writes != null) {
+                    writes.reloadCatalog();
+                }
+            }
         }
         if (closeIfDrained()) {
             return;

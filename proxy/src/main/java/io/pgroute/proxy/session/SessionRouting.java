@@ -376,6 +376,13 @@ public final class SessionRouting {
         return database != null && statement.readOnly() && database.relations().readsWritingView(statement);
     }
 
+    /** DDL of the session's has ended (committed or not): the relation catalog is read again. */
+    public void reloadRelations() {
+        if (database != null) {
+            database.reloadRelations();
+        }
+    }
+
     /** What a write of {@code statement} reaches, for {@code consistency: global} (see {@link WriteReach}). */
     public Invalidation writeReach(StatementInfo statement) {
         if (database == null) {
