@@ -2355,7 +2355,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
                 host.cancel(client.eventLoop(), backend);
             }
         } else {
-            how = pins.pinned() ? Release.RESET : Release.KEEP;
+            how = pins.loadedLibrary() ? Release.CLOSE : pins.pinned() ? Release.RESET : Release.KEEP;
         }
         giveBack(backend, how);
         backend = null;

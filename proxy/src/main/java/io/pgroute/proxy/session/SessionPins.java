@@ -3,20 +3,31 @@ package io.pgroute.proxy.session;
 import io.pgroute.proxy.sql.StatementInfo;
 import io.pgroute.proxy.sql.StatementKind;
 
-import java.util.EnumMap;
+import java.util.ArrayList;
 import java.util.EnumSet;
-import java.util.Map;
+import java.util.List;
 import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * Why a session keeps its server connection between transactions, and when it may give it up again: the state it
  * left there (a LISTEN, a session advisory lock, a SQL {@code PREPARE}, a held cursor, a setting pgroute cannot
  * replay, a temporary table…) cannot move to another connection, so the session is pinned while any of it is left.
- * A statement that frees all of one kind of that state ends that reason once PostgreSQL has really done it, that is
- * once it committed ({@link SettingsTracker} follows transactions and savepoints and calls {@link #free}):
+ *
+ * <p>Each statement that may leave such state pins the session when it is sent, before its outcome is known. Its
+ * pin is undone when PostgreSQL undid the state or never made it: when the statement never began (it came after an
+ * error: {@link #neverRan}), or, for the kinds whose state is transactional (LISTEN, a cursor WITH HOLD, a SET,
+ * {@code set_config()}, a temporary object), when its transaction, or the savepoint it came after, rolled back
+ * ({@link #rolledBack}). Session advisory locks, SQL {@code PREPARE} and LOADed libraries survive a rollback, and
+ * pgroute cannot see into a DO block or a text it did not read. {@link SettingsTracker} follows the transactions and
+ * savepoints and calls these and {@link #free}.
+ *
+ * <p>A statement that frees all of one kind of that state ends the pins of that kind sent before it, once PostgreSQL
+ * has really done it, that is once it committed:
  *
  * <pre>
- *   DISCARD ALL                     frees everything (it cannot run in a transaction block)
+ *   DISCARD ALL                     frees everything but a LOADed library (it cannot run in a transaction block)
+ *   DISCARD TEMP                    temporary tables
  *   UNLISTEN *                      LISTEN
  *   SELECT pg_advisory_unlock_all() session advisory locks
  *   DEALLOCATE ALL                  SQL PREPARE
@@ -24,31 +35,54 @@ import java.util.Set;
  *   RESET ALL                       SET SESSION CHARACTERISTICS and the other SETs pgroute does not replay
  * </pre>
  *
- * A temporary table, a DO block or {@code set_config()} (which can set the role, which RESET ALL leaves) is freed
- * only by DISCARD ALL. A freeing statement counts only if no statement sent after it pinned that kind again (asyncpg
- * releases a connection with {@code SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL;}, Npgsql
- * with {@code DISCARD ALL}, possibly followed by the next client's LISTEN in the same write). Confined to the
- * session's event loop.
+ * A DO block or {@code set_config()} (which can set the role, which RESET ALL leaves) is freed only by DISCARD ALL,
+ * a LOADed library by nothing: the session keeps that connection, which is closed when it leaves.
+ * Pins sent after a freeing statement stay (asyncpg releases a connection with {@code SELECT
+ * pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL;}, Npgsql with {@code DISCARD ALL}, possibly followed
+ * by the next client's LISTEN in the same write). Confined to the session's event loop.
  */
 final class SessionPins {
 
-    /** Kinds of session state, by what frees them. */
-    enum Kind { LISTEN, ADVISORY_LOCK, PREPARED, HELD_CURSOR, SETTINGS, OTHER }
+    /** Kinds of session state, by what frees them and whether a rollback undoes them. */
+    enum Kind {
+        LISTEN(true), ADVISORY_LOCK(false), PREPARED(false), HELD_CURSOR(true), SETTINGS(true), TEMPORARY(true),
+        CONFIG(true), OTHER(false),
+        /** A library LOADed into the server process: nothing unloads it, so the connection is closed after. */
+        LIBRARY(false);
+
+        /** A rollback of the transaction (or savepoint) that made the state undoes it. */
+        private final boolean transactional;
+
+        Kind(boolean transactional) {
+            this.transactional = transactional;
+        }
+    }
 
     /** SET forms that cannot be replayed as {@code SET name TO value}: the session keeps its connection instead. */
     private static final Set<String> UNREPLAYABLE_SETTINGS = Set.of("session_characteristics", "transaction",
             "constraints");
 
-    /** What a freeing statement frees, and the pins of each kind sent before it. */
+    /** What a freeing statement frees, and how many pins of each kind were sent before it. */
     record Freeing(Set<Kind> kinds, long[] pinsSentBefore) {
+    }
+
+    /** One pin: the {@code number}th of its kind. */
+    record Pinned(Kind kind, long number) {
+    }
+
+    /** What sending one statement did: its pins (maybe none), and what it frees once committed (or null). */
+    record Effects(List<Pinned> pinned, Freeing freeing) {
     }
 
     /** No kind: what most statements pin. */
     private static final Set<Kind> NONE = java.util.Collections.emptySet();
 
-    /** Why each kind pins the session: the first statement of that kind still in force. */
-    private final Map<Kind, String> reasons = new EnumMap<>(Kind.class);
-    /** Statements sent that pinned each kind, ever. */
+    /** Each kind's pins in force (or not known to be undone), by number, with the reason of each. */
+    @SuppressWarnings("unchecked")
+    private final TreeMap<Long, String>[] live = new TreeMap[Kind.values().length];
+    /** Pins in {@link #live}, all kinds. */
+    private int livePins;
+    /** Statements sent that pinned each kind, ever: the next pin's number. */
     private final long[] pinsSent = new long[Kind.values().length];
 
     /** A session-level SET pgroute cannot replay elsewhere: it pins the session (and so runs on the primary). */
@@ -58,43 +92,94 @@ final class SessionPins {
     }
 
     boolean pinned() {
-        return !reasons.isEmpty();
+        return livePins > 0;
+    }
+
+    /** Whether the session loaded a library into its server connection: that connection must not serve others. */
+    boolean loadedLibrary() {
+        TreeMap<Long, String> libraries = live[Kind.LIBRARY.ordinal()];
+        return libraries != null && !libraries.isEmpty();
     }
 
     /** Why the session is pinned (one of its reasons), or null. */
     String reason() {
-        return reasons.isEmpty() ? null : reasons.values().iterator().next();
+        if (livePins == 0) {
+            return null;
+        }
+        for (TreeMap<Long, String> each : live) {
+            if (each != null && !each.isEmpty()) {
+                return each.firstEntry().getValue();
+            }
+        }
+        return null;
     }
 
     /**
-     * A statement (one, not a multi-statement text) is being sent: it pins the kinds of state it may leave at once,
-     * and returns what it would free once it committed, or null.
+     * A statement (one, not a multi-statement text) is being sent: it pins the kinds of state it may leave at once.
+     * Returns those pins and what it would free once it committed, or null when neither.
      */
-    Freeing onStatement(StatementInfo statement) {
+    Effects onStatement(StatementInfo statement) {
         Set<Kind> pins = pins(statement);
-        for (Kind each : pins) {
-            pinsSent[each.ordinal()]++;
-            reasons.putIfAbsent(each, reason(statement));
-        }
-        Set<Kind> frees = frees(statement);
-        if (frees == null) {
-            return null;  // nearly every statement: nothing allocated for it
-        }
-        frees.removeAll(pins);
-        return frees.isEmpty() ? null : new Freeing(frees, pinsSent.clone());
-    }
-
-    /** {@code freeing} committed. Returns true when that unpinned the session. */
-    boolean free(Freeing freeing) {
-        if (reasons.isEmpty()) {
-            return false;
-        }
-        for (Kind each : freeing.kinds()) {
-            if (pinsSent[each.ordinal()] == freeing.pinsSentBefore()[each.ordinal()]) {
-                reasons.remove(each);
+        List<Pinned> pinned = null;
+        if (!pins.isEmpty()) {
+            String reason = reason(statement);
+            for (Kind each : pins) {
+                long number = pinsSent[each.ordinal()]++;
+                TreeMap<Long, String> ofKind = live[each.ordinal()];
+                if (ofKind == null) {
+                    ofKind = new TreeMap<>();
+                    live[each.ordinal()] = ofKind;
+                }
+                ofKind.put(number, reason);
+                livePins++;
+                if (pinned == null) {
+                    pinned = new ArrayList<>(2);
+                }
+                pinned.add(new Pinned(each, number));
             }
         }
-        return reasons.isEmpty();
+        Freeing freeing = null;
+        Set<Kind> frees = frees(statement);
+        if (frees != null) {
+            frees.removeAll(pins);
+            if (!frees.isEmpty()) {
+                freeing = new Freeing(frees, pinsSent.clone());
+            }
+        }
+        if (pinned == null && freeing == null) {
+            return null;  // nearly every statement: nothing allocated for it
+        }
+        return new Effects(pinned == null ? List.of() : pinned, freeing);
+    }
+
+    /** {@code freeing} committed: the pins of its kinds sent before it end. */
+    void free(Freeing freeing) {
+        for (Kind each : freeing.kinds()) {
+            TreeMap<Long, String> ofKind = live[each.ordinal()];
+            if (ofKind != null && !ofKind.isEmpty()) {
+                var before = ofKind.headMap(freeing.pinsSentBefore()[each.ordinal()]);
+                livePins -= before.size();
+                before.clear();
+            }
+        }
+    }
+
+    /**
+     * The statement of {@code pin} ran, or began, and then its transaction or savepoint rolled back: the state is gone
+     * if it is of a transactional kind.
+     */
+    void rolledBack(Pinned pin) {
+        if (pin.kind().transactional) {
+            neverRan(pin);
+        }
+    }
+
+    /** The statement of {@code pin} never began (it came after an error): it left nothing. */
+    void neverRan(Pinned pin) {
+        TreeMap<Long, String> ofKind = live[pin.kind().ordinal()];
+        if (ofKind != null && ofKind.remove(pin.number()) != null) {
+            livePins--;
+        }
     }
 
     private static Set<Kind> pins(StatementInfo statement) {
@@ -109,19 +194,24 @@ final class SessionPins {
             result.add(Kind.ADVISORY_LOCK);
         }
         if (setConfig) {
-            result.add(Kind.OTHER);
+            result.add(Kind.CONFIG);
+        }
+        if (!statement.pinsSession() && !unreplayable) {
+            return result;  // set_config() alone
         }
         switch (statement.kind()) {
             case LISTEN -> result.add(Kind.LISTEN);
             case PREPARE -> result.add(Kind.PREPARED);
             case CURSOR -> result.add(Kind.HELD_CURSOR);
+            case UTILITY -> result.add(Kind.LIBRARY);
             case SET -> result.add(unreplayable ? Kind.SETTINGS : Kind.OTHER);
             case READ -> {
                 if (!locks) {
-                    result.add(Kind.OTHER);
+                    result.add(statement.createsTemporary() ? Kind.TEMPORARY : Kind.OTHER);
                 }
             }
-            default -> result.add(Kind.OTHER);  // temporary tables, DO blocks, a text the parser gave up on…
+            // temporary tables, DO blocks, a text the parser gave up on…
+            default -> result.add(statement.createsTemporary() ? Kind.TEMPORARY : Kind.OTHER);
         }
         return result;
     }
@@ -136,16 +226,18 @@ final class SessionPins {
         }
         String target = statement.target().orElse("");
         Set<Kind> result = EnumSet.noneOf(Kind.class);
-        if (statement.kind() == StatementKind.DISCARD && target.equalsIgnoreCase("all")) {
-            return EnumSet.allOf(Kind.class);
+        if (kind == StatementKind.DISCARD && target.equalsIgnoreCase("all")) {
+            return EnumSet.complementOf(EnumSet.of(Kind.LIBRARY));
         }
-        if (statement.kind() == StatementKind.UNLISTEN && target.equals("*")) {
+        if (kind == StatementKind.DISCARD && (target.equalsIgnoreCase("temp") || target.equalsIgnoreCase("temporary"))) {
+            result.add(Kind.TEMPORARY);
+        } else if (kind == StatementKind.UNLISTEN && target.equals("*")) {
             result.add(Kind.LISTEN);
-        } else if (statement.kind() == StatementKind.DEALLOCATE && target.equalsIgnoreCase("all")) {
+        } else if (kind == StatementKind.DEALLOCATE && target.equalsIgnoreCase("all")) {
             result.add(Kind.PREPARED);
-        } else if (statement.kind() == StatementKind.CURSOR && target.equalsIgnoreCase("all")) {
+        } else if (kind == StatementKind.CURSOR && target.equalsIgnoreCase("all")) {
             result.add(Kind.HELD_CURSOR);
-        } else if (statement.kind() == StatementKind.RESET
+        } else if (kind == StatementKind.RESET
                 && statement.setting().filter(each -> each.name().equals("all")).isPresent()) {
             result.add(Kind.SETTINGS);
         }

@@ -16,7 +16,8 @@ import java.util.Locale;
  * outside a transaction, or when its transaction commits; a failed statement or a rollback forgets it; SET LOCAL
  * never outlives its transaction. {@code RESET ALL} and {@code DISCARD ALL} clear everything. The statements that free
  * the state a session is pinned for ({@link SessionPins}: {@code UNLISTEN *}, {@code DISCARD ALL}…) are followed the
- * same way, so that the session gives up its connection only once their transaction committed.
+ * same way, so that the session gives up its connection only once their transaction committed; and so are the
+ * statements that pinned it, so that a pin whose state a rollback (or a failure) undid ends again.
  *
  * <p>A request cycle is followed statement by statement, as the server runs it: each statement's CommandComplete
  * (or EmptyQueryResponse, PortalSuspended) says it ran, so in a cycle that fails, what ran before the error counts
@@ -29,9 +30,10 @@ import java.util.Locale;
  *   CommandComplete|EmptyQueryResponse|PortalSuspended --> head cycle: one more statement ran (COMMIT's tag may say
  *                                                          ROLLBACK: it rolled back)
  *   ErrorResponse --> head cycle failed: statements not yet run never will
- *   ReadyForQuery --> the head cycle's statements that ran, in order: SET/SAVEPOINT join the open transaction's
- *                     events, COMMIT applies them to desired, ROLLBACK drops them; then 'I' applies what is left
- *                     (autocommit, implicit transaction) unless the cycle failed, which drops it
+ *   ReadyForQuery --> the head cycle's statements that ran, in order: SET/SAVEPOINT/pin join the open transaction's
+ *                     events, COMMIT applies them to desired, ROLLBACK drops them (undoing their pins); then 'I'
+ *                     applies what is left (autocommit, implicit transaction) unless the cycle failed, which drops
+ *                     it; the pins of statements that never ran are undone
  * </pre>
  */
 final class SettingsTracker {
@@ -86,9 +88,14 @@ final class SettingsTracker {
             return;
         }
         int statement = cycle.sent++;
-        SessionPins.Freeing freeing = pins.onStatement(info);
-        if (freeing != null) {
-            cycle.events.add(new Event(statement, freeing));
+        SessionPins.Effects effects = pins.onStatement(info);
+        if (effects != null) {
+            for (SessionPins.Pinned each : effects.pinned()) {
+                cycle.events.add(new Event(statement, each));
+            }
+            if (effects.freeing() != null) {
+                cycle.events.add(new Event(statement, effects.freeing()));
+            }
         }
         if ((info.kind() == StatementKind.SET || info.kind() == StatementKind.RESET) && info.setting().isPresent()) {
             SettingChange change = info.setting().get();
@@ -178,10 +185,19 @@ final class SettingsTracker {
         boolean discardAll = false;
         for (Event each : cycle.events) {
             if (each.statement() >= ran) {
-                break;  // after the error: the server never ran it
+                if (each.what() instanceof SessionPins.Pinned pin) {
+                    if (each.statement() > ran) {
+                        pins.neverRan(pin);  // after the error
+                    } else {
+                        pins.rolledBack(pin);  // the error: what it began is rolled back with its transaction
+                    }
+                }
+                continue;
             }
             if (each.what() instanceof TransactionEnd end) {
-                if (!end.rolledBack) {
+                if (end.rolledBack) {
+                    rollback();
+                } else {
                     commit();
                 }
                 inTransaction.clear();
@@ -193,22 +209,37 @@ final class SettingsTracker {
         if (status != 'I') {
             return false;  // in a transaction, or failed in one: a ROLLBACK TO may still bring back what ran
         }
-        if (!cycle.failed) {
+        if (cycle.failed) {
+            rollback();
+        } else {
             commit();  // autocommit, or the implicit transaction of a multi-statement Query
         }
         inTransaction.clear();
         return discardAll && !cycle.failed;
     }
 
-    /** The open transaction committed: what survives its savepoint rollbacks becomes the session's. */
+    /**
+     * The open transaction committed: what survives its savepoint rollbacks becomes the session's, and the pins of
+     * what they rolled back are undone.
+     */
     private void commit() {
         if (!inTransaction.isEmpty()) {
-            effective(inTransaction).forEach(this::apply);
+            List<Object> undone = new ArrayList<>();
+            effective(inTransaction, undone).forEach(this::apply);
+            undone.forEach(this::undo);
         }
     }
 
-    /** The changes (SettingChange, SessionPins.Freeing) that survive the savepoint rollbacks among {@code events}. */
-    private static List<Object> effective(List<Object> events) {
+    /** The open transaction rolled back: nothing it did stays, so neither do its pins. */
+    private void rollback() {
+        inTransaction.forEach(this::undo);
+    }
+
+    /**
+     * The changes (SettingChange, SessionPins.Freeing, SessionPins.Pinned) that survive the savepoint rollbacks among
+     * {@code events}; the ones they roll back are added to {@code undone}.
+     */
+    private static List<Object> effective(List<Object> events, List<Object> undone) {
         List<Object> result = new ArrayList<>();
         List<String> names = new ArrayList<>();
         List<Integer> marks = new ArrayList<>();
@@ -221,7 +252,9 @@ final class SettingsTracker {
             int at = names.lastIndexOf(savepoint.name());
             if (savepoint.what().startsWith("rollback")) {
                 if (at >= 0) {
-                    result.subList(marks.get(at), result.size()).clear();
+                    List<Object> rolledBack = result.subList(marks.get(at), result.size());
+                    undone.addAll(rolledBack);
+                    rolledBack.clear();
                     names.subList(at + 1, names.size()).clear();
                     marks.subList(at + 1, marks.size()).clear();
                 }
@@ -238,10 +271,19 @@ final class SettingsTracker {
         return result;
     }
 
+    private void undo(Object rolledBack) {
+        if (rolledBack instanceof SessionPins.Pinned pin) {
+            pins.rolledBack(pin);
+        }
+    }
+
     private void apply(Object committed) {
         if (committed instanceof SessionPins.Freeing freeing) {
             pins.free(freeing);
             return;
+        }
+        if (committed instanceof SessionPins.Pinned) {
+            return;  // its state stays, and so does its pin
         }
         SettingChange change = (SettingChange) committed;
         String name = change.name().toLowerCase(Locale.ROOT);

@@ -7,13 +7,14 @@ import java.util.Set;
  *
  * <p>Written tables are named for TRUNCATE, DROP TABLE, ALTER TABLE and CREATE TABLE (so that a cache can
  * invalidate just those); for other DDL {@code tablesComplete} is false. VACUUM, ANALYZE, CHECKPOINT, CLUSTER,
- * REINDEX and LOAD change no query result: UTILITY with nothing written.
+ * REINDEX and LOAD change no query result: UTILITY with nothing written. LOAD pins the session (the only UTILITY
+ * that does), its library named as the target.
  */
 final class DdlStatements {
     private static final Set<String> DDL = Set.of("create", "alter", "drop", "truncate", "grant", "revoke",
             "comment", "security", "refresh", "reassign", "import");
     private static final Set<String> UTILITY = Set.of("vacuum", "analyze", "analyse", "checkpoint", "cluster",
-            "reindex", "load");
+            "reindex");
 
     private DdlStatements() {
     }
@@ -25,6 +26,14 @@ final class DdlStatements {
             return null;
         }
         String word = first.value();
+        if (word.equals("load")) {
+            // a library loaded into the server process stays there: neither a rollback nor DISCARD ALL unloads it,
+            // so the session keeps that connection, and it is not pooled again (COMPAT T9)
+            cursor.next();
+            Token library = cursor.peek();
+            return InfoBuilder.of(StatementKind.UTILITY, false, "load")
+                    .target(library == null ? null : library.value()).pins();
+        }
         if (UTILITY.contains(word)) {
             return InfoBuilder.of(StatementKind.UTILITY, false, word);
         }
@@ -108,7 +117,7 @@ final class DdlStatements {
         cursor.accept("unlogged");
         if (!cursor.accept("table")) {
             InfoBuilder result = InfoBuilder.opaque(StatementKind.WRITE, temporary ? "create temp object" : "ddl");
-            return temporary ? result.pins() : result;
+            return temporary ? result.pinsTemporary() : result;
         }
         cursor.acceptAll("if", "not", "exists");
         InfoBuilder result = InfoBuilder.of(StatementKind.WRITE, false, temporary ? "create temp table" : "ddl");
@@ -119,7 +128,7 @@ final class DdlStatements {
             result.tablesWritten.add(name);
         }
         // ON COMMIT DROP: the table ends with the transaction, which keeps its server connection anyway (COMPAT T9)
-        return temporary && !dropsAtCommit(cursor) ? result.pins() : result;
+        return temporary && !dropsAtCommit(cursor) ? result.pinsTemporary() : result;
     }
 
     /** Whether the rest of a CREATE TABLE has {@code ON COMMIT DROP} outside parentheses; reads it to the end. */

@@ -21,6 +21,7 @@ final class InfoBuilder {
     SettingChange setting;
     String target;
     boolean pinsSession;
+    boolean createsTemporary;
     boolean parsed = true;
     String reason;
 
@@ -51,6 +52,12 @@ final class InfoBuilder {
         return this;
     }
 
+    /** It creates a temporary object that outlives its transaction: that pins the session, until a rollback. */
+    InfoBuilder pinsTemporary() {
+        this.createsTemporary = true;
+        return pins();
+    }
+
     /** Marks the statement as needing the primary, keeping the first reason given. */
     void primary(String why) {
         if (readOnly) {
@@ -68,6 +75,7 @@ final class InfoBuilder {
         tablesComplete &= inner.tablesComplete;
         lockingClause |= inner.lockingClause;
         pinsSession |= inner.pinsSession;
+        createsTemporary |= inner.createsTemporary;
         parsed &= inner.parsed;
         if (!inner.readOnly) {
             primary(inner.reason);
@@ -79,6 +87,7 @@ final class InfoBuilder {
         Optional<Duration> ttl = hints.cacheTtl();
         return new StatementInfo(kind, readOnly, cache, tablesRead, tablesWritten, tablesComplete, functions,
                 lockingClause, hints.hint(), hints.noCache(), ttl, transactionReadOnly, Optional.ofNullable(isolation),
-                Optional.ofNullable(setting), Optional.ofNullable(target), pinsSession, multi, parsed, reason, parts, "");
+                Optional.ofNullable(setting), Optional.ofNullable(target), pinsSession, createsTemporary, multi, parsed,
+                reason, parts, "");
     }
 }

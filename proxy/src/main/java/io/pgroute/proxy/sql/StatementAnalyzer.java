@@ -40,7 +40,7 @@ final class StatementAnalyzer {
                 result.primary("select into temp table");
                 result.kind = StatementKind.WRITE;
                 result.reason = "select into temp table";
-                result.pins();
+                result.pinsTemporary();
             }
         } else {
             result = lexical(segment);

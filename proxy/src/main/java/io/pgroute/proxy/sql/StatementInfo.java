@@ -31,9 +31,11 @@ import java.util.Set;
  * @param isolation           isolation level named by BEGIN / START TRANSACTION / SET TRANSACTION
  * @param setting             what SET / RESET changes
  * @param target              channel (LISTEN/UNLISTEN/NOTIFY), statement (PREPARE/EXECUTE/DEALLOCATE),
- *                            cursor (DECLARE/FETCH/MOVE/CLOSE), parameter (SHOW), savepoint name
+ *                            cursor (DECLARE/FETCH/MOVE/CLOSE), parameter (SHOW), savepoint name, library (LOAD)
  * @param pinsSession         leaves state that cannot move to another connection (temp table, LISTEN,
  *                            session advisory lock, WITH HOLD cursor, SQL PREPARE)
+ * @param createsTemporary    creates a temporary table (or other temporary object) that outlives its transaction:
+ *                            state that pins the session, and that a rollback of its transaction drops again
  * @param multiStatement      more than one non-empty statement
  * @param parsed              every statement that needed JSqlParser was parsed by it
  * @param reason              short human reason for the verdict
@@ -58,6 +60,7 @@ public record StatementInfo(
         Optional<SettingChange> setting,
         Optional<String> target,
         boolean pinsSession,
+        boolean createsTemporary,
         boolean multiStatement,
         boolean parsed,
         String reason,
@@ -86,6 +89,6 @@ public record StatementInfo(
     StatementInfo withFingerprint(String shape) {
         return new StatementInfo(kind, readOnly, cacheable, tablesRead, tablesWritten, tablesComplete, functions,
                 lockingClause, hint, noCache, cacheTtl, transactionReadOnly, isolation, setting, target, pinsSession,
-                multiStatement, parsed, reason, parts, shape);
+                createsTemporary, multiStatement, parsed, reason, parts, shape);
     }
 }

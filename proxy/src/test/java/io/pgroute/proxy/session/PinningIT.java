@@ -273,6 +273,86 @@ class PinningIT {
     }
 
     /**
+     * A LISTEN, temporary table, WITH HOLD cursor or SET SESSION CHARACTERISTICS that PostgreSQL undid (its transaction
+     * or savepoint rolled back, or its implicit transaction failed) pins the session no more: reads go to the replicas
+     * again. A session advisory lock taken in a transaction that rolls back is still held, and still pins.
+     */
+    @Test
+    void aRollbackUndoesThePinOfTheStateItUndid() throws Exception {
+        Properties simple = new Properties();
+        simple.setProperty("preferQueryMode", "simple");
+        String[] undone = {"BEGIN; LISTEN pin_undone; ROLLBACK",
+                "BEGIN; CREATE TEMP TABLE pin_undone_temp (id int); ROLLBACK",
+                "BEGIN; SAVEPOINT s; DECLARE pin_undone_cursor CURSOR WITH HOLD FOR SELECT 1; ROLLBACK TO s; COMMIT",
+                "BEGIN; SAVEPOINT s; SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL SERIALIZABLE; "
+                        + "ROLLBACK TO s; COMMIT",
+                "LISTEN pin_undone; SELECT 1/0"};
+        for (Properties mode : new Properties[] {new Properties(), simple}) {
+            String label = mode == simple ? "simple" : "extended";
+            try (Connection c = connect(mode); Statement s = c.createStatement();
+                 Connection superuser = superuser(); Statement ss = superuser.createStatement()) {
+                for (String each : undone) {
+                    try {
+                        s.execute(each);
+                    } catch (SQLException expected) {
+                        assertThat(expected.getSQLState()).as("%s: %s", label, each).isEqualTo("22012");
+                    }
+                    assertThat(aReplicaAnswers(s)).as("%s: %s", label, each).isTrue();
+                }
+                assertThat(scalarInt(ss, "SELECT count(*) FROM pg_class WHERE relname = 'pin_undone_temp'"))
+                        .as("%s: no session has the temporary table", label).isZero();
+
+                s.execute("BEGIN; SELECT pg_advisory_lock(565656); ROLLBACK");
+                assertThat(locks(ss, 565656)).as("%s: the lock outlives the rollback", label).isEqualTo(1);
+                assertThat(nodesAnswering(s, 20)).as("%s: so it still pins", label).containsExactly("primary");
+                s.execute("SELECT pg_advisory_unlock_all()");
+                assertThat(aReplicaAnswers(s)).as("%s: unlocked", label).isTrue();
+            }
+        }
+    }
+
+    /**
+     * COMPAT T9: LOAD puts a library into the server process, and nothing but the end of that process takes it out
+     * (not a rollback, not DISCARD ALL). The session keeps its connection, and when it leaves that connection is closed,
+     * so no other client gets a server with the library loaded. (LOAD of a library outside $libdir/plugins needs a
+     * superuser: this pgroute connects to the servers as one.)
+     */
+    @Test
+    void aLoadedLibraryStaysWithItsSessionAndLeavesWithIt() throws Exception {
+        PgrouteServer loader = ProxyFixture.startAsRole("pin_loader", "loader", Map.of("pool", "  size: 2"),
+                "ALTER ROLE pin_loader SUPERUSER");
+        String setting = "/* pgroute: primary */ SELECT coalesce(current_setting('auto_explain.log_min_duration', true),"
+                + " 'not loaded')";
+        try (Connection superuser = superuser(); Statement ss = superuser.createStatement()) {
+            int loadedPid;
+            try (Connection c = ProxyFixture.connectAs(loader, ProxyFixture.DATABASE, "app", "app");
+                 Statement s = c.createStatement()) {
+                s.execute("BEGIN; LOAD 'auto_explain'; ROLLBACK");
+                s.execute("DISCARD ALL");
+                loadedPid = pid(s);
+                for (int i = 0; i < 20; i++) {
+                    assertThat(scalarString(s, "SELECT pg_backend_pid() || ' ' || pg_is_in_recovery() || ' '"
+                            + " || current_setting('auto_explain.log_min_duration', true)"))
+                            .as("read %d: on its own primary connection, the library loaded", i)
+                            .isEqualTo(loadedPid + " false -1");
+                }
+            }
+            Awaitility.await("the loaded connection closed").atMost(Duration.ofSeconds(10)).until(() ->
+                    scalarInt(ss, "SELECT count(*) FROM pg_stat_activity WHERE pid = " + loadedPid) == 0);
+            try (BackgroundClients others = new BackgroundClients(3,
+                    () -> ProxyFixture.connectAs(loader, ProxyFixture.DATABASE, "app", "app"), defaults());
+                 Connection c = ProxyFixture.connectAs(loader, ProxyFixture.DATABASE, "app", "app");
+                 Statement s = c.createStatement()) {
+                for (int i = 0; i < 20; i++) {
+                    assertThat(scalarString(s, setting)).as("another client, read %d", i).isEqualTo("not loaded");
+                }
+            }
+        } finally {
+            loader.close();
+        }
+    }
+
+    /**
      * Whether a read is answered by a replica within 10 s: at once when the session wrote nothing, else once a replica
      * has replayed its last write (creating a temp table writes the catalog), as read-your-writes wants.
      */

@@ -92,9 +92,26 @@ class SessionPinsTest {
     }
 
     @Test
-    void temporaryTablesDoBlocksAndSetConfigNeedDiscardAll() {
+    void temporaryTablesNeedDiscardTempOrAll() {
         for (String pin : new String[]{"CREATE TEMP TABLE t (a int)", "SELECT 1 INTO TEMP t2",
-                "DO $$BEGIN PERFORM set_config('a.b', 'c', false); END$$",
+                "CREATE TEMPORARY VIEW v AS SELECT 1"}) {
+            for (String free : new String[]{"DISCARD TEMP", "DISCARD TEMPORARY", "DISCARD ALL"}) {
+                SessionPins fresh = new SessionPins();
+                TrackerCycles own = new TrackerCycles(classifier, new SettingsTracker(fresh));
+                own.cycle(pin, -1, 'I');
+                own.cycle("SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL; DEALLOCATE ALL", -1,
+                        'I');
+                assertThat(fresh.pinned()).as(pin).isTrue();
+                assertThat(fresh.reason()).as(pin).contains("temp");
+                own.cycle(free, -1, 'I');
+                assertThat(fresh.pinned()).as(pin + " then " + free).isFalse();
+            }
+        }
+    }
+
+    @Test
+    void doBlocksAndSetConfigNeedDiscardAll() {
+        for (String pin : new String[]{"DO $$BEGIN PERFORM set_config('a.b', 'c', false); END$$",
                 "SELECT set_config('role', 'someone', false)"}) {
             SessionPins fresh = new SessionPins();
             SettingsTracker own = new SettingsTracker(fresh);
@@ -159,5 +176,106 @@ class SessionPinsTest {
         assertThat(pins.pinned()).as("not committed yet").isTrue();
         cycle("COMMIT", -1, 'I');
         assertThat(pins.pinned()).isFalse();
+    }
+
+    /** What a rollback (of a transaction, a savepoint, or an implicit transaction) takes away pins no more. */
+    private static final String[] TRANSACTIONAL = {"LISTEN jobs", "DECLARE c CURSOR WITH HOLD FOR SELECT 1",
+            "CREATE TEMP TABLE t (a int)", "SELECT 1 INTO TEMP t2", "CREATE TEMP SEQUENCE s",
+            "SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL SERIALIZABLE",
+            "SELECT set_config('role', 'someone', false)"};
+
+    @Test
+    void aPinWhoseStateWasRolledBackEnds() {
+        for (String pin : TRANSACTIONAL) {
+            SessionPins fresh = new SessionPins();
+            TrackerCycles own = new TrackerCycles(classifier, new SettingsTracker(fresh));
+            own.cycle("BEGIN; " + pin + "; ROLLBACK", -1, 'I');
+            assertThat(fresh.pinned()).as("BEGIN; %s; ROLLBACK", pin).isFalse();
+
+            own.cycle("BEGIN", -1, 'T');
+            own.cycle(pin, -1, 'T');
+            assertThat(fresh.pinned()).as("%s in a transaction", pin).isTrue();
+            own.cycle("SELECT 1/0", 0, 'E');
+            assertThat(fresh.pinned()).as("%s in a failed transaction", pin).isTrue();
+            own.cycle("ROLLBACK", -1, 'I');
+            assertThat(fresh.pinned()).as("%s, then the transaction failed and rolled back", pin).isFalse();
+
+            own.cycle("BEGIN; SAVEPOINT s; " + pin + "; ROLLBACK TO s; COMMIT", -1, 'I');
+            assertThat(fresh.pinned()).as("%s rolled back to a savepoint", pin).isFalse();
+
+            own.cycle(pin + "; SELECT 1/0", 1, 'I');
+            assertThat(fresh.pinned()).as("%s in a failed implicit transaction", pin).isFalse();
+
+            own.cycle("SELECT 1/0; " + pin, 0, 'I');
+            assertThat(fresh.pinned()).as("%s after an error: never ran", pin).isFalse();
+
+            own.cycle("BEGIN; SAVEPOINT s; " + pin + "; RELEASE s; COMMIT", -1, 'I');
+            assertThat(fresh.pinned()).as("%s committed after its savepoint was released", pin).isTrue();
+        }
+    }
+
+    @Test
+    void advisoryLocksPreparedStatementsAndDoBlocksOutliveARollback() {
+        for (String pin : new String[]{"SELECT pg_advisory_lock(1)", "PREPARE p AS SELECT 1",
+                "DO $$BEGIN PERFORM set_config('a.b', 'c', false); END$$"}) {
+            SessionPins fresh = new SessionPins();
+            TrackerCycles own = new TrackerCycles(classifier, new SettingsTracker(fresh));
+            own.cycle("BEGIN", -1, 'T');
+            own.cycle(pin, -1, 'T');  // one cycle of its own: TrackerCycles counts statements by semicolons
+            own.cycle("ROLLBACK", -1, 'I');
+            assertThat(fresh.pinned()).as("BEGIN; %s; ROLLBACK", pin).isTrue();
+        }
+    }
+
+    @Test
+    void aRolledBackPinLeavesTheOthers() {
+        ok("LISTEN a");
+        cycle("BEGIN; LISTEN b; ROLLBACK", -1, 'I');
+        assertThat(pins.pinned()).as("LISTEN a is still in force").isTrue();
+        ok("UNLISTEN *");
+        assertThat(pins.pinned()).isFalse();
+
+        ok("LISTEN a");
+        cycle("BEGIN; UNLISTEN *; LISTEN c; COMMIT", -1, 'I');
+        assertThat(pins.pinned()).as("LISTEN c, after the UNLISTEN *").isTrue();
+        cycle("BEGIN; LISTEN d; ROLLBACK", -1, 'I');
+        assertThat(pins.pinned()).as("LISTEN c").isTrue();
+        cycle("BEGIN; UNLISTEN *; LISTEN e; ROLLBACK", -1, 'I');
+        assertThat(pins.pinned()).as("LISTEN c, still").isTrue();
+        ok("UNLISTEN *");
+        assertThat(pins.pinned()).isFalse();
+    }
+
+    @Test
+    void aLoadedLibraryStaysForGood() {
+        ok("LOAD 'auto_explain'");
+        ok("SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL; DEALLOCATE ALL; DISCARD TEMP");
+        ok("DISCARD ALL");
+        cycle("BEGIN; LOAD 'auto_explain'; ROLLBACK", -1, 'I');
+        assertThat(pins.pinned()).isTrue();
+        assertThat(pins.loadedLibrary()).isTrue();
+        assertThat(pins.reason()).isEqualTo("load");
+
+        SessionPins fresh = new SessionPins();
+        new TrackerCycles(classifier, new SettingsTracker(fresh)).cycle("BEGIN; LOAD 'auto_explain'; ROLLBACK", -1,
+                'I');
+        assertThat(fresh.loadedLibrary()).as("a rollback does not unload it").isTrue();
+    }
+
+    @Test
+    void aStatementSentAfterAnErrorNeverRanAndPinsNothing() {
+        for (String pin : new String[]{"SELECT pg_advisory_lock(1)", "PREPARE p AS SELECT 1", "LOAD 'auto_explain'",
+                "LISTEN jobs"}) {
+            SessionPins fresh = new SessionPins();
+            TrackerCycles own = new TrackerCycles(classifier, new SettingsTracker(fresh));
+            own.cycle("SELECT 1/0; " + pin, 0, 'I');
+            assertThat(fresh.pinned()).as("SELECT 1/0; %s", pin).isFalse();
+            own.cycle("BEGIN; SELECT 1/0; " + pin, 1, 'E');
+            own.cycle("ROLLBACK", -1, 'I');
+            assertThat(fresh.pinned()).as("BEGIN; SELECT 1/0; %s", pin).isFalse();
+        }
+        // the statement that failed may have taken its lock before the error: a rollback does not release it
+        cycle("SELECT pg_advisory_lock(1), 1/0", 0, 'I');
+        assertThat(pins.pinned()).isTrue();
     }
 }

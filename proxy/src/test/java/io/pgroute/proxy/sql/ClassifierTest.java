@@ -168,6 +168,26 @@ class ClassifierTest {
         }
         assertThat(CLASSIFIER.classify("select 1 into temp tmp1").readOnly()).isFalse();
         assertThat(CLASSIFIER.classify("select 1 into temp tmp1").reason()).isEqualTo("select into temp table");
+        // what a rollback takes back: temporary objects, not the other state that pins
+        for (String each : List.of("create temp table x (a int)", "select 1 into temp tmp1",
+                "create temporary sequence s", "create temp view v as select 1")) {
+            assertThat(CLASSIFIER.classify(each).createsTemporary()).as(each).isTrue();
+        }
+        for (String each : List.of("listen c", "select pg_advisory_lock(1)", "prepare p as select 1",
+                "create table x (a int)", "create temp table x (a int) on commit drop", "load 'auto_explain'")) {
+            assertThat(CLASSIFIER.classify(each).createsTemporary()).as(each).isFalse();
+        }
+    }
+
+    /** COMPAT T9: LOAD puts a library into the server process for good. */
+    @Test
+    void loadPinsTheSession() {
+        StatementInfo load = CLASSIFIER.classify("LOAD 'auto_explain'");
+        assertThat(load.kind()).isEqualTo(StatementKind.UTILITY);
+        assertThat(load.pinsSession()).isTrue();
+        assertThat(load.readOnly()).isFalse();
+        assertThat(load.target()).contains("auto_explain");
+        assertThat(CLASSIFIER.classify("vacuum t").pinsSession()).isFalse();
     }
 
     @Test
