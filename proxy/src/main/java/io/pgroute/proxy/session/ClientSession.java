@@ -85,6 +85,8 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     private final StatementTranslator translator;
     /** Why the session keeps its primary connection between transactions, if it does. */
     private final SessionPins pins = new SessionPins();
+    /** Whether the connection still holds an advisory lock, asked when a statement may have left it none. */
+    private final LockProbe lockProbe = new LockProbe();
     private final SettingsTracker settings = new SettingsTracker(pins);
     /**
      * The client's startup parameters pgroute replays with SET ({@link SessionSettings#startup}: its
@@ -1718,6 +1720,13 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
                 // how the client's next texts are read (SJIS, BIG5, …): in what the client is told is in force
                 routing.clientEncoding(reworded != null ? reworded.value() : status.value());
             }
+        } else if (injected && lockProbe.inFlight()) {
+            // the head: it was sent with nothing else in flight on the connection (see sendLockProbe)
+            if (type == BackendType.DATA_ROW) {
+                lockProbe.onDataRow(frame.decode(io.pgroute.protocol.backend.DataRow::decode));
+            } else if (type == BackendType.ERROR_RESPONSE) {
+                lockProbe.onError();
+            }
         } else if (type == BackendType.ERROR_RESPONSE && injected && replay.inFlight()) {
             replay.onError(frame.decode(ErrorResponse::decode));
         } else if (type == BackendType.ERROR_RESPONSE && !injected) {
@@ -1790,7 +1799,9 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         }
         responses.drainAfterFrame();  // pgroute's own answers after this frame follow it
         if (type == BackendType.READY_FOR_QUERY) {
-            if (injected && replay.inFlight()) {
+            if (injected && lockProbe.inFlight()) {
+                onLockProbeAnswered(connection);
+            } else if (injected && replay.inFlight()) {
                 onReplayed(connection);
             } else if (injected) {
                 pumpAndFlush();
@@ -2049,6 +2060,41 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
                 routing.reloadRelations();
                 if (writes != null) {
                     writes.reloadCatalog();
+                }
+            }
+        }
+        if (transactionStatus == 'I' && responses.isEmpty() && !inBatch && routing.transactionPooling()
+                && pins.locksUncertain()) {
+            sendLockProbe(connection);
+        }
+        if (closeIfDrained()) {
+            return;
+        }
+        maybeRelease();
+        pumpAndFlush();
+    }
+
+    /**
+     * Asks {@code connection}, idle with nothing in flight, whether it still holds an advisory lock ({@link LockProbe}).
+     * The client's next request goes out behind the question; the connection is kept until it is answered.
+     */
+    private void sendLockProbe(BackendConnection connection) {
+        responses.add(ResponseQueue.Entry.injected(ResponseQueue.Kind.QUERY));
+        connection.unnamedStatement(null);  // a simple Query drops the unnamed statement
+        connection.write(lockProbe.start(pins.lockQuestion()));
+        connection.flush();
+    }
+
+    /** The {@link LockProbe} is answered: no lock left ends the pins of the locks asked about. */
+    private void onLockProbeAnswered(BackendConnection connection) {
+        SessionPins.Freeing none = lockProbe.finish();
+        if (none != null) {
+            boolean wasPinned = pins.pinned();
+            pins.free(none);
+            if (wasPinned && !pins.pinned()) {
+                try (SessionMdc.Scope ignored = mdc()) {
+                    LOGGER.info("session unpinned session={} backend={}: it holds no advisory lock", id(),
+                            connection.label());
                 }
             }
         }

@@ -84,6 +84,15 @@ final class SessionPins {
     private int livePins;
     /** Statements sent that pinned each kind, ever: the next pin's number. */
     private final long[] pinsSent = new long[Kind.values().length];
+    /**
+     * A statement sent since the last {@link #lockQuestion} may have left the session no advisory lock although it
+     * is pinned for some (a try-lock that failed, an unlock of one lock): see {@link LockProbe}.
+     */
+    private boolean locksUncertain;
+
+    /** Functions after which the session may hold no session advisory lock although pgroute counted one. */
+    private static final Set<String> MAY_LEAVE_NO_LOCK = Set.of("pg_try_advisory_lock", "pg_try_advisory_lock_shared",
+            "pg_advisory_unlock", "pg_advisory_unlock_shared");
 
     /** A session-level SET pgroute cannot replay elsewhere: it pins the session (and so runs on the primary). */
     static boolean isUnreplayable(StatementInfo statement) {
@@ -119,6 +128,11 @@ final class SessionPins {
      * Returns those pins and what it would free once it committed, or null when neither.
      */
     Effects onStatement(StatementInfo statement) {
+        if (!locksUncertain && !statement.functions().isEmpty()) {
+            for (String each : statement.functions()) {
+                locksUncertain |= MAY_LEAVE_NO_LOCK.contains(each);
+            }
+        }
         Set<Kind> pins = pins(statement);
         List<Pinned> pinned = null;
         if (!pins.isEmpty()) {
@@ -150,6 +164,21 @@ final class SessionPins {
             return null;  // nearly every statement: nothing allocated for it
         }
         return new Effects(pinned == null ? List.of() : pinned, freeing);
+    }
+
+    /**
+     * Whether it is worth asking the server whether the session still holds an advisory lock: it is pinned for one,
+     * and a statement since the last question may have left it none.
+     */
+    boolean locksUncertain() {
+        TreeMap<Long, String> locks = live[Kind.ADVISORY_LOCK.ordinal()];
+        return locksUncertain && locks != null && !locks.isEmpty();
+    }
+
+    /** The question is being asked: what its answer "none" ends (the advisory lock pins sent so far). */
+    Freeing lockQuestion() {
+        locksUncertain = false;
+        return new Freeing(EnumSet.of(Kind.ADVISORY_LOCK), pinsSent.clone());
     }
 
     /** {@code freeing} committed: the pins of its kinds sent before it end. */

@@ -302,6 +302,11 @@ class PinningIT {
                 assertThat(scalarInt(ss, "SELECT count(*) FROM pg_class WHERE relname = 'pin_undone_temp'"))
                         .as("%s: no session has the temporary table", label).isZero();
 
+                s.execute("CREATE TEMP TABLE pin_discarded_temp (id int)");
+                assertThat(nodesAnswering(s, 20)).as("%s: a temporary table", label).containsExactly("primary");
+                s.execute("DISCARD TEMP");
+                assertThat(aReplicaAnswers(s)).as("%s: after DISCARD TEMP (COMPAT T9)", label).isTrue();
+
                 s.execute("BEGIN; SELECT pg_advisory_lock(565656); ROLLBACK");
                 assertThat(locks(ss, 565656)).as("%s: the lock outlives the rollback", label).isEqualTo(1);
                 assertThat(nodesAnswering(s, 20)).as("%s: so it still pins", label).containsExactly("primary");
@@ -349,6 +354,45 @@ class PinningIT {
             }
         } finally {
             loader.close();
+        }
+    }
+
+    /**
+     * COMPAT T7: a session advisory lock pins its session, and only while the session holds one. A try-lock that got
+     * nothing does not keep the session pinned, nor does unlocking the last lock of a stack; pgroute asks the server
+     * ({@code pg_locks}) once the session is idle. In both protocols, in and out of a transaction.
+     */
+    @Test
+    void onlyALockHeldKeepsTheSessionPinned() throws Exception {
+        Properties simple = new Properties();
+        simple.setProperty("preferQueryMode", "simple");
+        for (Properties mode : new Properties[] {new Properties(), simple}) {
+            String label = mode == simple ? "simple" : "extended";
+            try (Connection a = connect(mode); Statement as = a.createStatement();
+                 Connection b = connect(mode); Statement bs = b.createStatement();
+                 Connection superuser = superuser(); Statement ss = superuser.createStatement()) {
+                assertThat(scalarString(as, "SELECT pg_try_advisory_lock(4242)")).isEqualTo("t");
+                assertThat(nodesAnswering(as, 20)).as("%s: the holder", label).containsExactly("primary");
+                assertThat(scalarString(bs, "SELECT pg_catalog.pg_try_advisory_lock(4242)")).isEqualTo("f");
+                assertThat(aReplicaAnswers(bs)).as("%s: a try-lock that failed", label).isTrue();
+                bs.execute("BEGIN");
+                assertThat(scalarString(bs, "SELECT pg_try_advisory_lock(4242)")).isEqualTo("f");
+                bs.execute("COMMIT");
+                assertThat(aReplicaAnswers(bs)).as("%s: one that failed in a transaction", label).isTrue();
+
+                assertThat(scalarString(as, "SELECT pg_try_advisory_lock(4242)")).isEqualTo("t");  // stacked
+                assertThat(scalarString(as, "SELECT pg_advisory_unlock(4242)")).isEqualTo("t");
+                assertThat(nodesAnswering(as, 20)).as("%s: one of two unlocked", label).containsExactly("primary");
+                assertThat(locks(ss, 4242)).isEqualTo(1);
+                assertThat(scalarString(as, "SELECT pg_advisory_unlock(4242)")).isEqualTo("t");
+                assertThat(locks(ss, 4242)).isZero();
+                assertThat(aReplicaAnswers(as)).as("%s: the last one unlocked", label).isTrue();
+
+                assertThat(scalarString(bs, "SELECT pg_try_advisory_lock(4242)")).as("%s: free now", label)
+                        .isEqualTo("t");
+                assertThat(nodesAnswering(bs, 20)).as("%s: the new holder", label).containsExactly("primary");
+                bs.execute("SELECT pg_advisory_unlock_all()");
+            }
         }
     }
 

@@ -278,4 +278,28 @@ class SessionPinsTest {
         cycle("SELECT pg_advisory_lock(1), 1/0", 0, 'I');
         assertThat(pins.pinned()).isTrue();
     }
+
+    @Test
+    void aStatementThatMayLeaveNoLockMakesTheLockCountUncertain() {
+        ok("SELECT pg_advisory_lock(1)");
+        assertThat(pins.locksUncertain()).as("a lock taken for sure").isFalse();
+        ok("SELECT pg_advisory_unlock(1)");
+        assertThat(pins.locksUncertain()).isTrue();
+        SessionPins.Freeing none = pins.lockQuestion();
+        assertThat(pins.locksUncertain()).as("asked").isFalse();
+        ok("SELECT pg_try_advisory_lock(2)");  // sent after the question: its answer does not end this pin
+        pins.free(none);
+        assertThat(pins.pinned()).isTrue();
+        assertThat(pins.locksUncertain()).isTrue();
+        pins.free(pins.lockQuestion());
+        assertThat(pins.pinned()).isFalse();
+
+        ok("SELECT pg_try_advisory_lock(3)");
+        ok("LISTEN jobs");
+        pins.free(pins.lockQuestion());
+        assertThat(pins.pinned()).as("the LISTEN").isTrue();
+        assertThat(pins.locksUncertain()).as("no lock pinned").isFalse();
+        ok("SELECT pg_advisory_unlock(3)");
+        assertThat(pins.locksUncertain()).as("no lock pinned: nothing to ask").isFalse();
+    }
 }
