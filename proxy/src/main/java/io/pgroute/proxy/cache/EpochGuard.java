@@ -76,7 +76,7 @@ final class EpochGuard {
         known.add(database);
         Long previous = blocked.put(database, generation.incrementAndGet());
         if (previous == null) {
-            LOGGER.debug("no cache hits for database {} until its epoch is bumped: {}", database, reason);
+            LOGGER.info("no cache hits for database {} until its epoch is bumped: {}", database, reason);
         }
         scheduleRetry();
     }
@@ -84,7 +84,7 @@ final class EpochGuard {
     /** An epoch bump tagged with {@code generation} succeeded: unblock unless a loss came after it was sent. */
     void epochBumped(String database, long generation) {
         if (generation >= 0 && blocked.remove(database, generation)) {
-            LOGGER.debug("cache hits for database {} allowed again", database);
+            LOGGER.info("cache hits for database {} allowed again", database);
         }
     }
 

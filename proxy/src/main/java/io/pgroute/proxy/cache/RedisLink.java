@@ -22,6 +22,7 @@ import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.Delay;
 import io.lettuce.core.resource.EventLoopGroupProvider;
 import io.netty.channel.EventLoopGroup;
+import io.pgroute.proxy.logging.RateLimitedWarning;
 import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.List;

@@ -14,8 +14,8 @@ import java.util.concurrent.TimeUnit;
  * Closes a client connection that has not authenticated within {@code limits.login_timeout}, as PostgreSQL's
  * {@code authentication_timeout} does, and as PostgreSQL without a word: it sends nothing to a client whose
  * authentication is in progress. Otherwise a connection that never sends a startup packet, or stops halfway through
- * SCRAM, holds a socket and its buffers for ever ({@code limits.max_clients} counts logged-in clients only), and
- * enough of them exhaust the process's file descriptors for everyone.
+ * SCRAM, holds a socket and its buffers for ever, and enough of them keep everyone else out (beyond
+ * {@code limits.max_clients} + 10 open connections, logged in or not, new ones are refused: ClientChannelInitializer).
  */
 final class LoginTimeout {
 

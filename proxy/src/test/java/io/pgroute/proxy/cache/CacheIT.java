@@ -118,8 +118,10 @@ class CacheIT {
             });
         } catch (org.awaitility.core.ConditionTimeoutException e) {
             // what the cache did meanwhile: misses without stores, errors, epoch bumps
-            throw new AssertionError(e.getMessage() + "; cache counters: "
-                    + server.resultCache().orElseThrow().redis().stats(), e);
+            RedisCache redis = server.resultCache().orElseThrow().redis();
+            throw new AssertionError(e.getMessage() + "; cache counters: " + redis.stats() + "; circuit breaker "
+                    + redis.state() + ", redis run id known " + redis.knowsRunId() + ", a database without hits "
+                    + redis.lostBump(), e);
         }
         return last.get(0);
     }

@@ -93,6 +93,67 @@ class LoginTimeoutIT {
                 });
     }
 
+    /**
+     * Connections that never log in count too, up to {@code max_clients} + 10 open at once: the next one is answered
+     * 53300 at once, not left to wait, and the proxy's file descriptors are not all taken by sockets that say nothing
+     * (until {@code login_timeout}). The admin console still gets in when {@code max_clients} are logged in.
+     */
+    @Test
+    void silentConnectionsBeyondMaxClientsPlusTenAreRefusedAtOnce() throws Exception {
+        PgrouteServer capped = ProxyFixture.server("capped.yaml", Map.of("limits",
+                "  max_frame_bytes: 16MiB\n  shutdown_timeout: 5s\n  login_timeout: 60s\n  max_clients: 2\n"));
+        java.util.List<Socket> silent = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < 12; i++) {
+                silent.add(new Socket("127.0.0.1", capped.port()));
+            }
+            // the proxy counts each once an event loop has taken it up, not always in the order they came: until
+            // then a login may still get in (and leave again)
+            org.awaitility.Awaitility.await("the next login refused").atMost(Duration.ofSeconds(10))
+                    .pollInterval(Duration.ofMillis(100)).untilAsserted(() -> {
+                        long start = System.nanoTime();
+                        assertThatThrownBy(() -> ProxyFixture.connect(capped).close())
+                                .isInstanceOfSatisfying(java.sql.SQLException.class, e -> {
+                                    assertThat(e.getSQLState()).isEqualTo("53300");
+                                    assertThat(e.getMessage()).contains("sorry, too many clients already");
+                                });
+                        assertThat(Duration.ofNanos(System.nanoTime() - start)).as("answered at once")
+                                .isLessThan(Duration.ofSeconds(5));
+                    });
+        } finally {
+            for (Socket each : silent) {
+                each.close();
+            }
+        }
+        try {
+            // room again once the proxy has seen them go
+            try (Connection one = connectWhenRoom(capped); Connection two = connectWhenRoom(capped);
+                 Connection admin = java.sql.DriverManager.getConnection("jdbc:postgresql://127.0.0.1:"
+                         + capped.port() + "/pgroute", "admin", "admin");
+                 Statement s = admin.createStatement();
+                 ResultSet rs = s.executeQuery("SHOW VERSION")) {
+                assertThat(rs.next()).as("the admin console, with max_clients logged in").isTrue();
+            }
+        } finally {
+            capped.stop(Duration.ofSeconds(2));
+        }
+    }
+
+    /** A login to {@code server}, tried again while it is refused with 53300, for up to 10 s. */
+    private static Connection connectWhenRoom(PgrouteServer server) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (true) {
+            try {
+                return ProxyFixture.connect(server);
+            } catch (java.sql.SQLException e) {
+                if (!"53300".equals(e.getSQLState()) || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                Thread.sleep(100);
+            }
+        }
+    }
+
     @Test
     void aClientThatLoggedInMayIdleLongerThanTheTimeout() throws Exception {
         try (Connection c = ProxyFixture.connect(proxy); Statement s = c.createStatement()) {

@@ -1,4 +1,4 @@
-package io.pgroute.proxy.cache;
+package io.pgroute.proxy.logging;
 
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
@@ -6,7 +6,7 @@ import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 
 /** Logs a WARN at most once per interval, saying how many were suppressed since the last one. */
-final class RateLimitedWarning {
+public final class RateLimitedWarning {
 
     private final Logger logger;
     private final long intervalNanos;
@@ -14,7 +14,7 @@ final class RateLimitedWarning {
     private final AtomicLong nextAllowed;
     private final AtomicLong suppressed = new AtomicLong();
 
-    RateLimitedWarning(Logger logger, Duration interval, LongSupplier clock) {
+    public RateLimitedWarning(Logger logger, Duration interval, LongSupplier clock) {
         this.logger = logger;
         this.intervalNanos = interval.toNanos();
         this.clock = clock;
@@ -22,7 +22,7 @@ final class RateLimitedWarning {
     }
 
     /** Logs {@code message} unless another warning went out less than an interval ago. */
-    void warn(String message) {
+    public void warn(String message) {
         long now = clock.getAsLong();
         long allowed = nextAllowed.get();
         if (now - allowed < 0 || !nextAllowed.compareAndSet(allowed, now + intervalNanos)) {
