@@ -85,8 +85,8 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     private final StatementTranslator translator;
     /** Why the session keeps its primary connection between transactions, if it does. */
     private final SessionPins pins = new SessionPins();
-    /** Whether the connection still holds an advisory lock, asked when a statement may have left it none. */
-    private final LockProbe lockProbe = new LockProbe();
+    /** What is left of the state the session is pinned for, asked when a statement may have ended the last of it. */
+    private final StateProbe stateProbe = new StateProbe();
     private final SettingsTracker settings = new SettingsTracker(pins);
     /**
      * The client's startup parameters pgroute replays with SET ({@link SessionSettings#startup}: its
@@ -1720,12 +1720,12 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
                 // how the client's next texts are read (SJIS, BIG5, …): in what the client is told is in force
                 routing.clientEncoding(reworded != null ? reworded.value() : status.value());
             }
-        } else if (injected && lockProbe.inFlight()) {
-            // the head: it was sent with nothing else in flight on the connection (see sendLockProbe)
+        } else if (injected && stateProbe.inFlight()) {
+            // the head: it was sent with nothing else in flight on the connection (see sendStateProbe)
             if (type == BackendType.DATA_ROW) {
-                lockProbe.onDataRow(frame.decode(io.pgroute.protocol.backend.DataRow::decode));
+                stateProbe.onDataRow(frame.decode(io.pgroute.protocol.backend.DataRow::decode));
             } else if (type == BackendType.ERROR_RESPONSE) {
-                lockProbe.onError();
+                stateProbe.onError();
             }
         } else if (type == BackendType.ERROR_RESPONSE && injected && replay.inFlight()) {
             replay.onError(frame.decode(ErrorResponse::decode));
@@ -1799,8 +1799,8 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         }
         responses.drainAfterFrame();  // pgroute's own answers after this frame follow it
         if (type == BackendType.READY_FOR_QUERY) {
-            if (injected && lockProbe.inFlight()) {
-                onLockProbeAnswered(connection);
+            if (injected && stateProbe.inFlight()) {
+                onStateProbeAnswered(connection);
             } else if (injected && replay.inFlight()) {
                 onReplayed(connection);
             } else if (injected) {
@@ -2064,8 +2064,8 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             }
         }
         if (transactionStatus == 'I' && responses.isEmpty() && !inBatch && routing.transactionPooling()
-                && pins.locksUncertain()) {
-            sendLockProbe(connection);
+                && pins.stateUncertain()) {
+            sendStateProbe(connection);
         }
         if (closeIfDrained()) {
             return;
@@ -2075,26 +2075,27 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     }
 
     /**
-     * Asks {@code connection}, idle with nothing in flight, whether it still holds an advisory lock ({@link LockProbe}).
-     * The client's next request goes out behind the question; the connection is kept until it is answered.
+     * Asks {@code connection}, idle with nothing in flight, what is left of the state the session is pinned for
+     * ({@link StateProbe}). The client's next request goes out behind the question; the connection is kept until it
+     * is answered.
      */
-    private void sendLockProbe(BackendConnection connection) {
+    private void sendStateProbe(BackendConnection connection) {
         responses.add(ResponseQueue.Entry.injected(ResponseQueue.Kind.QUERY));
         connection.unnamedStatement(null);  // a simple Query drops the unnamed statement
-        connection.write(lockProbe.start(pins.lockQuestion()));
+        connection.write(stateProbe.start(pins.question()));
         connection.flush();
     }
 
-    /** The {@link LockProbe} is answered: no lock left ends the pins of the locks asked about. */
-    private void onLockProbeAnswered(BackendConnection connection) {
-        SessionPins.Freeing none = lockProbe.finish();
+    /** The {@link StateProbe} is answered: a kind found empty ends its pins sent before the question. */
+    private void onStateProbeAnswered(BackendConnection connection) {
+        SessionPins.Freeing none = stateProbe.finish();
         if (none != null) {
             boolean wasPinned = pins.pinned();
             pins.free(none);
             if (wasPinned && !pins.pinned()) {
                 try (SessionMdc.Scope ignored = mdc()) {
-                    LOGGER.info("session unpinned session={} backend={}: it holds no advisory lock", id(),
-                            connection.label());
+                    LOGGER.info("session unpinned session={} backend={}: the server holds none of {}", id(),
+                            connection.label(), none.kinds());
                 }
             }
         }

@@ -85,10 +85,11 @@ final class SessionPins {
     /** Statements sent that pinned each kind, ever: the next pin's number. */
     private final long[] pinsSent = new long[Kind.values().length];
     /**
-     * A statement sent since the last {@link #lockQuestion} may have left the session no advisory lock although it
-     * is pinned for some (a try-lock that failed, an unlock of one lock): see {@link LockProbe}.
+     * Kinds of which a statement sent since the last {@link #question} may have ended the last piece although the
+     * session is pinned for them (a try-lock that failed, an unlock of one lock, UNLISTEN of one channel, DEALLOCATE
+     * of one statement): see {@link StateProbe}.
      */
-    private boolean locksUncertain;
+    private final Set<Kind> uncertain = EnumSet.noneOf(Kind.class);
 
     /** Functions after which the session may hold no session advisory lock although pgroute counted one. */
     private static final Set<String> MAY_LEAVE_NO_LOCK = Set.of("pg_try_advisory_lock", "pg_try_advisory_lock_shared",
@@ -128,10 +129,18 @@ final class SessionPins {
      * Returns those pins and what it would free once it committed, or null when neither.
      */
     Effects onStatement(StatementInfo statement) {
-        if (!locksUncertain && !statement.functions().isEmpty()) {
+        if (!statement.functions().isEmpty()) {
             for (String each : statement.functions()) {
-                locksUncertain |= MAY_LEAVE_NO_LOCK.contains(each);
+                if (MAY_LEAVE_NO_LOCK.contains(each)) {
+                    uncertain.add(Kind.ADVISORY_LOCK);
+                }
             }
+        }
+        StatementKind kind = statement.kind();
+        if (kind == StatementKind.UNLISTEN && !statement.target().orElse("*").equals("*")) {
+            uncertain.add(Kind.LISTEN);
+        } else if (kind == StatementKind.DEALLOCATE && !statement.target().orElse("all").equalsIgnoreCase("all")) {
+            uncertain.add(Kind.PREPARED);
         }
         Set<Kind> pins = pins(statement);
         List<Pinned> pinned = null;
@@ -167,18 +176,33 @@ final class SessionPins {
     }
 
     /**
-     * Whether it is worth asking the server whether the session still holds an advisory lock: it is pinned for one,
-     * and a statement since the last question may have left it none.
+     * Whether it is worth asking the server what is left ({@link StateProbe}): the session is pinned for a kind of
+     * which a statement since the last question may have ended the last piece.
      */
-    boolean locksUncertain() {
-        TreeMap<Long, String> locks = live[Kind.ADVISORY_LOCK.ordinal()];
-        return locksUncertain && locks != null && !locks.isEmpty();
+    boolean stateUncertain() {
+        if (uncertain.isEmpty()) {
+            return false;
+        }
+        for (Kind each : uncertain) {
+            TreeMap<Long, String> ofKind = live[each.ordinal()];
+            if (ofKind != null && !ofKind.isEmpty()) {
+                return true;
+            }
+        }
+        return false;
     }
 
-    /** The question is being asked: what its answer "none" ends (the advisory lock pins sent so far). */
-    Freeing lockQuestion() {
-        locksUncertain = false;
-        return new Freeing(EnumSet.of(Kind.ADVISORY_LOCK), pinsSent.clone());
+    /** The question is being asked: what its answer "none of a kind" ends (that kind's pins sent so far). */
+    Freeing question() {
+        Set<Kind> asked = EnumSet.noneOf(Kind.class);
+        for (Kind each : uncertain) {
+            TreeMap<Long, String> ofKind = live[each.ordinal()];
+            if (ofKind != null && !ofKind.isEmpty()) {
+                asked.add(each);  // a kind no longer pinned needs no answer
+            }
+        }
+        uncertain.clear();
+        return new Freeing(asked, pinsSent.clone());
     }
 
     /** {@code freeing} committed: the pins of its kinds sent before it end. */

@@ -190,10 +190,11 @@ class PinningIT {
                 assertThat(scalarInt(ss, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
                         + " AND objid = 424242 AND granted AND pid = " + pid)).as("lock held after %d", i).isOne();
             }
+            assertThat(others.pids()).as("the others never ran on the pinned backend").doesNotContain(pid);
             assertThat(scalarString(s, "SELECT pg_advisory_unlock(424242)::text"))
                     .as("the unlock runs on the backend that holds the lock").isEqualTo("true");
-            assertThat(pid(s)).isEqualTo(pid);
-            assertThat(others.pids()).as("the others never ran on the pinned backend").doesNotContain(pid);
+            // the last lock is gone: the session gives its connection back (onlyALockHeldKeepsTheSessionPinned)
+            assertThat(aReplicaAnswers(s)).as("unpinned").isTrue();
         }
     }
 
@@ -392,6 +393,35 @@ class PinningIT {
                         .isEqualTo("t");
                 assertThat(nodesAnswering(bs, 20)).as("%s: the new holder", label).containsExactly("primary");
                 bs.execute("SELECT pg_advisory_unlock_all()");
+            }
+        }
+    }
+
+    /**
+     * The same for channels and SQL-prepared statements: {@code UNLISTEN ch} of one of two channels keeps the
+     * session pinned, of the last one unpins it; so does {@code DEALLOCATE p} of the last statement.
+     */
+    @Test
+    void theLastChannelOrStatementEndedUnpins() throws Exception {
+        Properties simple = new Properties();
+        simple.setProperty("preferQueryMode", "simple");
+        for (Properties mode : new Properties[] {new Properties(), simple}) {
+            String label = mode == simple ? "simple" : "extended";
+            try (Connection c = connect(mode); Statement s = c.createStatement()) {
+                s.execute("LISTEN pin_one");
+                s.execute("LISTEN pin_two");
+                s.execute("UNLISTEN pin_one");
+                assertThat(nodesAnswering(s, 20)).as("%s: one channel left", label).containsExactly("primary");
+                s.execute("BEGIN; UNLISTEN pin_two; COMMIT");
+                assertThat(aReplicaAnswers(s)).as("%s: no channel left", label).isTrue();
+
+                s.execute("PREPARE pin_p AS SELECT 1");
+                s.execute("PREPARE pin_q AS SELECT 2");
+                s.execute("DEALLOCATE pin_p");
+                assertThat(nodesAnswering(s, 20)).as("%s: one statement left", label).containsExactly("primary");
+                assertThat(scalarInt(s, "EXECUTE pin_q")).isEqualTo(2);
+                s.execute("DEALLOCATE PREPARE pin_q");
+                assertThat(aReplicaAnswers(s)).as("%s: no statement left", label).isTrue();
             }
         }
     }

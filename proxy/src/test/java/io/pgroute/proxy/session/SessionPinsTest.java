@@ -65,7 +65,7 @@ class SessionPinsTest {
         ok("DEALLOCATE ALL");
         ok("RESET ALL");
         ok("CLOSE ALL");
-        ok("UNLISTEN jobs");  // one channel: pgroute does not count channels
+        ok("UNLISTEN jobs");  // one channel: only the server can say whether it was the last (StateProbe)
         assertThat(pins.pinned()).isTrue();
         assertThat(pins.reason()).isEqualTo("listen");
         ok("UNLISTEN *");
@@ -280,26 +280,42 @@ class SessionPinsTest {
     }
 
     @Test
-    void aStatementThatMayLeaveNoLockMakesTheLockCountUncertain() {
+    void aStatementThatMayEndTheLastPieceOfAKindMakesItUncertain() {
         ok("SELECT pg_advisory_lock(1)");
-        assertThat(pins.locksUncertain()).as("a lock taken for sure").isFalse();
+        assertThat(pins.stateUncertain()).as("a lock taken for sure").isFalse();
         ok("SELECT pg_advisory_unlock(1)");
-        assertThat(pins.locksUncertain()).isTrue();
-        SessionPins.Freeing none = pins.lockQuestion();
-        assertThat(pins.locksUncertain()).as("asked").isFalse();
+        assertThat(pins.stateUncertain()).isTrue();
+        SessionPins.Freeing none = pins.question();
+        assertThat(none.kinds()).containsExactly(SessionPins.Kind.ADVISORY_LOCK);
+        assertThat(pins.stateUncertain()).as("asked").isFalse();
         ok("SELECT pg_try_advisory_lock(2)");  // sent after the question: its answer does not end this pin
         pins.free(none);
         assertThat(pins.pinned()).isTrue();
-        assertThat(pins.locksUncertain()).isTrue();
-        pins.free(pins.lockQuestion());
+        assertThat(pins.stateUncertain()).isTrue();
+        pins.free(pins.question());
         assertThat(pins.pinned()).isFalse();
 
         ok("SELECT pg_try_advisory_lock(3)");
         ok("LISTEN jobs");
-        pins.free(pins.lockQuestion());
+        pins.free(pins.question());
         assertThat(pins.pinned()).as("the LISTEN").isTrue();
-        assertThat(pins.locksUncertain()).as("no lock pinned").isFalse();
+        assertThat(pins.stateUncertain()).as("no lock pinned").isFalse();
         ok("SELECT pg_advisory_unlock(3)");
-        assertThat(pins.locksUncertain()).as("no lock pinned: nothing to ask").isFalse();
+        assertThat(pins.stateUncertain()).as("no lock pinned: nothing to ask").isFalse();
+        ok("UNLISTEN *");
+        assertThat(pins.stateUncertain()).as("UNLISTEN * ends them itself").isFalse();
+        assertThat(pins.pinned()).isFalse();
+
+        ok("LISTEN a");
+        ok("LISTEN b");
+        ok("UNLISTEN a");
+        assertThat(pins.stateUncertain()).isTrue();
+        assertThat(pins.question().kinds()).containsExactly(SessionPins.Kind.LISTEN);
+        ok("PREPARE p AS SELECT 1");
+        ok("DEALLOCATE ALL");
+        ok("PREPARE q AS SELECT 1");
+        ok("DEALLOCATE q");
+        assertThat(pins.stateUncertain()).isTrue();
+        assertThat(pins.question().kinds()).containsExactly(SessionPins.Kind.PREPARED);
     }
 }
