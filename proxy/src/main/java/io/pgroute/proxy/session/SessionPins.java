@@ -282,7 +282,8 @@ final class SessionPins {
         if (kind == StatementKind.DISCARD && target.equalsIgnoreCase("all")) {
             return EnumSet.complementOf(EnumSet.of(Kind.LIBRARY));
         }
-        if (kind == StatementKind.DISCARD && (target.equalsIgnoreCase("temp") || target.equalsIgnoreCase("temporary"))) {
+        boolean discardTemp = target.equalsIgnoreCase("temp") || target.equalsIgnoreCase("temporary");
+        if (kind == StatementKind.DISCARD && discardTemp) {
             result.add(Kind.TEMPORARY);
         } else if (kind == StatementKind.UNLISTEN && target.equals("*")) {
             result.add(Kind.LISTEN);

@@ -198,11 +198,15 @@ class CacheConsistencyIT {
         return table;
     }
 
-    /** Reads {@code expected} with {@code read} until instance two's local cache answered it. */
+    /**
+     * Reads {@code expected} with {@code read} until instance two's local cache answered it, for up to 10 s (not a
+     * number of reads: on a slow machine 200 reads could all fall before the copy's lease was granted).
+     */
     private static void readUntilLocalHit(NearCache local, PreparedStatement read, long expected, int round)
             throws SQLException {
         long held = local.hits();
-        for (int attempt = 0; attempt < 200 && local.hits() == held; attempt++) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (local.hits() == held && System.nanoTime() < deadline) {
             assertThat(value(read)).isEqualTo(expected);
         }
         assertThat(local.hits()).as("round %d: local hits; listening %s, stats %s", round, local.listening(),

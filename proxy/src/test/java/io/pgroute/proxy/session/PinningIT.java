@@ -319,16 +319,16 @@ class PinningIT {
 
     /**
      * COMPAT T9: LOAD puts a library into the server process, and nothing but the end of that process takes it out
-     * (not a rollback, not DISCARD ALL). The session keeps its connection, and when it leaves that connection is closed,
-     * so no other client gets a server with the library loaded. (LOAD of a library outside $libdir/plugins needs a
+     * (not a rollback, not DISCARD ALL). The session keeps its connection, and when it leaves that connection is
+     * closed, so no other client gets a server with the library loaded. (LOAD of a library outside $libdir/plugins needs a
      * superuser: this pgroute connects to the servers as one.)
      */
     @Test
     void aLoadedLibraryStaysWithItsSessionAndLeavesWithIt() throws Exception {
         PgrouteServer loader = ProxyFixture.startAsRole("pin_loader", "loader", Map.of("pool", "  size: 2"),
                 "ALTER ROLE pin_loader SUPERUSER");
-        String setting = "/* pgroute: primary */ SELECT coalesce(current_setting('auto_explain.log_min_duration', true),"
-                + " 'not loaded')";
+        String setting = "/* pgroute: primary */ SELECT coalesce("
+                + "current_setting('auto_explain.log_min_duration', true), 'not loaded')";
         try (Connection superuser = superuser(); Statement ss = superuser.createStatement()) {
             int loadedPid;
             try (Connection c = ProxyFixture.connectAs(loader, ProxyFixture.DATABASE, "app", "app");
