@@ -87,7 +87,7 @@ final class SessionPins {
     /**
      * Kinds of which a statement sent since the last {@link #question} may have ended the last piece although the
      * session is pinned for them (a try-lock that failed, an unlock of one lock, UNLISTEN of one channel, DEALLOCATE
-     * of one statement): see {@link StateProbe}.
+     * of one statement, a DROP, CLOSE of one cursor): see {@link StateProbe}.
      */
     private final Set<Kind> uncertain = EnumSet.noneOf(Kind.class);
 
@@ -137,6 +137,9 @@ final class SessionPins {
             }
         }
         StatementKind kind = statement.kind();
+        if (statement.removes()) {
+            uncertain.add(kind == StatementKind.CURSOR ? Kind.HELD_CURSOR : Kind.TEMPORARY);
+        }
         if (kind == StatementKind.UNLISTEN && !statement.target().orElse("*").equals("*")) {
             uncertain.add(Kind.LISTEN);
         } else if (kind == StatementKind.DEALLOCATE && !statement.target().orElse("all").equalsIgnoreCase("all")) {

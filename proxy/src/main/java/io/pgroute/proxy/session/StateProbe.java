@@ -12,7 +12,8 @@ import java.util.Set;
  * Asks the server connection a session is pinned to which of the state it is pinned for is still there, after the
  * session ran a statement that may have ended the last of it, which pgroute cannot tell from the statement: a
  * {@code pg_try_advisory_lock} that returned false or a {@code pg_advisory_unlock} of its last lock (COMPAT T7), an
- * {@code UNLISTEN} of its last channel, a {@code DEALLOCATE} of its last SQL-prepared statement. It asks once the
+ * {@code UNLISTEN} of its last channel, a {@code DEALLOCATE} of its last SQL-prepared statement, a {@code DROP} of its
+ * last temporary object, a {@code CLOSE} of its last cursor WITH HOLD. It asks once the
  * session is idle, with nothing else on that connection: then no transaction-level lock is held (any advisory lock of
  * the connection's process is a session lock), and the views show what is committed. The pins of each kind found
  * empty that were sent before the question end.
@@ -29,13 +30,22 @@ final class StateProbe {
 
     /** The kinds asked about, in the order of {@link #SQL}'s columns. */
     private static final List<SessionPins.Kind> KINDS = List.of(SessionPins.Kind.ADVISORY_LOCK,
-            SessionPins.Kind.LISTEN, SessionPins.Kind.PREPARED);
+            SessionPins.Kind.LISTEN, SessionPins.Kind.PREPARED, SessionPins.Kind.TEMPORARY,
+            SessionPins.Kind.HELD_CURSOR);
 
-    /** Advisory locks of this server process, its channels, its SQL-prepared statements. */
+    /**
+     * Advisory locks of this server process, its channels, its SQL-prepared statements, the relations, functions and
+     * types in its temporary schema (none when it has none: {@code pg_my_temp_schema()} is then 0), its cursors
+     * WITH HOLD (at idle the only cursors left).
+     */
     static final String SQL = "SELECT (SELECT pg_catalog.count(*) FROM pg_catalog.pg_locks WHERE locktype = 'advisory'"
             + " AND pid = pg_catalog.pg_backend_pid()), (SELECT pg_catalog.count(*) FROM"
             + " pg_catalog.pg_listening_channels()), (SELECT pg_catalog.count(*) FROM pg_catalog.pg_prepared_statements"
-            + " WHERE from_sql)";
+            + " WHERE from_sql), (SELECT pg_catalog.count(*) FROM pg_catalog.pg_class WHERE relnamespace ="
+            + " pg_catalog.pg_my_temp_schema()) + (SELECT pg_catalog.count(*) FROM pg_catalog.pg_proc WHERE"
+            + " pronamespace = pg_catalog.pg_my_temp_schema()) + (SELECT pg_catalog.count(*) FROM pg_catalog.pg_type"
+            + " WHERE typnamespace = pg_catalog.pg_my_temp_schema()), (SELECT pg_catalog.count(*) FROM"
+            + " pg_catalog.pg_cursors WHERE is_holdable)";
 
     /** The pins the answer may end: those sent before the question, of the kinds asked. Null when none is out. */
     private SessionPins.Freeing asked;

@@ -62,7 +62,9 @@ final class DdlStatements {
                 cursor.accept("table");
                 yield names(cursor, InfoBuilder.of(StatementKind.WRITE, false, "truncate"), true);
             }
-            case "drop" -> cursor.accept("table") ? drop(cursor) : InfoBuilder.opaque(StatementKind.WRITE, "ddl");
+            // any DROP may drop the session's last temporary object (SessionPins asks the server)
+            case "drop" -> (cursor.accept("table") ? drop(cursor) : InfoBuilder.opaque(StatementKind.WRITE, "ddl"))
+                    .removes();
             case "alter" -> cursor.accept("table") ? alter(cursor) : InfoBuilder.opaque(StatementKind.WRITE, "ddl");
             default -> InfoBuilder.opaque(StatementKind.WRITE, "ddl");
         };
@@ -116,6 +118,7 @@ final class DdlStatements {
         }
         cursor.accept("unlogged");
         if (!cursor.accept("table")) {
+            temporary |= namesTemporarySchema(cursor);
             InfoBuilder result = InfoBuilder.opaque(StatementKind.WRITE, temporary ? "create temp object" : "ddl");
             return temporary ? result.pinsTemporary() : result;
         }
@@ -126,9 +129,36 @@ final class DdlStatements {
             result.tablesComplete = false;
         } else {
             result.tablesWritten.add(name);
+            if (!temporary && Names.inTemporarySchema(name)) {
+                temporary = true;  // CREATE TABLE pg_temp.t: a temporary table
+                result.reason = "create temp table";
+            }
         }
         // ON COMMIT DROP: the table ends with the transaction, which keeps its server connection anyway (COMPAT T9)
         return temporary && !dropsAtCommit(cursor) ? result.pinsTemporary() : result;
+    }
+
+    /** How many tokens after the object type a CREATE names its object: {@code FUNCTION pg_temp.f}. */
+    private static final int NAME_WITHIN = 8;
+
+    /**
+     * Whether a CREATE of something other than a table names its object in the session's temporary schema
+     * ({@code CREATE FUNCTION pg_temp.f()}, {@code CREATE VIEW pg_temp.v}): a temporary object. Looks at the first
+     * few tokens without consuming them, up to a parenthesis or AS.
+     */
+    private static boolean namesTemporarySchema(TokenCursor cursor) {
+        for (int ahead = 0; ahead < NAME_WITHIN; ahead++) {
+            Token token = cursor.peek(ahead);
+            if (token == null || token.isSymbol("(") || token.is("as")) {
+                return false;
+            }
+            Token dot = cursor.peek(ahead + 1);
+            if (token.identifier() != null && Names.isTemporarySchema(token.identifier()) && dot != null
+                    && dot.isSymbol(".")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Whether the rest of a CREATE TABLE has {@code ON COMMIT DROP} outside parentheses; reads it to the end. */

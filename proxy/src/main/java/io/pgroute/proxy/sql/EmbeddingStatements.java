@@ -26,7 +26,13 @@ final class EmbeddingStatements {
         if (cursor.accept("declare")) {
             return declare(cursor, segment, inner);
         }
-        if (cursor.accept("fetch") || cursor.accept("move") || cursor.accept("close")) {
+        if (cursor.accept("close")) {
+            // CLOSE ALL frees every held cursor (SessionPins); CLOSE name may close the last one
+            String name = lastName(cursor);
+            InfoBuilder result = InfoBuilder.of(StatementKind.CURSOR, false, "cursor operation").target(name);
+            return "all".equalsIgnoreCase(name) ? result : result.removes();
+        }
+        if (cursor.accept("fetch") || cursor.accept("move")) {
             return InfoBuilder.of(StatementKind.CURSOR, false, "cursor operation").target(lastName(cursor));
         }
         if (cursor.accept("copy")) {

@@ -22,6 +22,7 @@ final class InfoBuilder {
     String target;
     boolean pinsSession;
     boolean createsTemporary;
+    boolean removes;
     boolean parsed = true;
     String reason;
 
@@ -58,6 +59,12 @@ final class InfoBuilder {
         return pins();
     }
 
+    /** It drops an object or closes a cursor: it may end the last state of a kind that pins the session. */
+    InfoBuilder removes() {
+        this.removes = true;
+        return this;
+    }
+
     /** Marks the statement as needing the primary, keeping the first reason given. */
     void primary(String why) {
         if (readOnly) {
@@ -87,7 +94,7 @@ final class InfoBuilder {
         Optional<Duration> ttl = hints.cacheTtl();
         return new StatementInfo(kind, readOnly, cache, tablesRead, tablesWritten, tablesComplete, functions,
                 lockingClause, hints.hint(), hints.noCache(), ttl, transactionReadOnly, Optional.ofNullable(isolation),
-                Optional.ofNullable(setting), Optional.ofNullable(target), pinsSession, createsTemporary, multi, parsed,
-                reason, parts, "");
+                Optional.ofNullable(setting), Optional.ofNullable(target), pinsSession, createsTemporary, removes, multi,
+                parsed, reason, parts, "");
     }
 }

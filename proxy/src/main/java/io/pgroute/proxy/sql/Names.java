@@ -49,4 +49,26 @@ final class Names {
     static boolean isCatalogOrUnqualified(String normalized) {
         return normalized.indexOf('.') < 0;
     }
+
+    /** Whether a normalized qualified name is in the temporary schema ({@code pg_temp.t}, {@code pg_temp_3.t}). */
+    static boolean inTemporarySchema(String name) {
+        int dot = name.indexOf('.');
+        return dot > 0 && isTemporarySchema(name.substring(0, dot));
+    }
+
+    /** {@code pg_temp}, the alias of the session's temporary schema, or a {@code pg_temp_N} one named outright. */
+    static boolean isTemporarySchema(String schema) {
+        if (schema.equals("pg_temp")) {
+            return true;
+        }
+        if (!schema.startsWith("pg_temp_") || schema.length() == "pg_temp_".length()) {
+            return false;
+        }
+        for (int i = "pg_temp_".length(); i < schema.length(); i++) {
+            if (!Character.isDigit(schema.charAt(i))) {
+                return false;
+            }
+        }
+        return true;
+    }
 }

@@ -48,7 +48,10 @@ final class StatementAnalyzer {
         return result;
     }
 
-    /** {@code INTO TEMP|TEMPORARY} outside parentheses: a SELECT that creates a temporary table. */
+    /**
+     * {@code INTO TEMP|TEMPORARY} or {@code INTO [TABLE] pg_temp.t} outside parentheses: a SELECT that creates a
+     * temporary table.
+     */
     private static boolean intoTemporaryTable(List<Token> tokens) {
         int depth = 0;
         for (int i = 0; i + 1 < tokens.size(); i++) {
@@ -58,11 +61,21 @@ final class StatementAnalyzer {
             } else if (each.isSymbol(")")) {
                 depth--;
             } else if (depth == 0 && each.is("into")) {
-                Token next = tokens.get(i + 1);
-                if (next.is("local") || next.is("global")) {
-                    next = i + 2 < tokens.size() ? tokens.get(i + 2) : next;
+                int at = i + 1;
+                if (tokens.get(at).is("local") || tokens.get(at).is("global")) {
+                    at++;
                 }
-                return next.is("temp") || next.is("temporary");
+                if (at < tokens.size() && (tokens.get(at).is("temp") || tokens.get(at).is("temporary"))) {
+                    return true;
+                }
+                if (at < tokens.size() && tokens.get(at).is("unlogged")) {
+                    at++;
+                }
+                if (at < tokens.size() && tokens.get(at).is("table")) {
+                    at++;
+                }
+                return at + 1 < tokens.size() && tokens.get(at).identifier() != null
+                        && Names.isTemporarySchema(tokens.get(at).identifier()) && tokens.get(at + 1).isSymbol(".");
             }
         }
         return false;

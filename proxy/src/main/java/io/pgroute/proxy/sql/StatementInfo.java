@@ -36,6 +36,8 @@ import java.util.Set;
  *                            session advisory lock, WITH HOLD cursor, SQL PREPARE)
  * @param createsTemporary    creates a temporary table (or other temporary object) that outlives its transaction:
  *                            state that pins the session, and that a rollback of its transaction drops again
+ * @param removes             drops an object (DROP …) or closes one cursor (CLOSE name): it may end the last temporary
+ *                            object or held cursor of its session, which only the server can tell
  * @param multiStatement      more than one non-empty statement
  * @param parsed              every statement that needed JSqlParser was parsed by it
  * @param reason              short human reason for the verdict
@@ -61,6 +63,7 @@ public record StatementInfo(
         Optional<String> target,
         boolean pinsSession,
         boolean createsTemporary,
+        boolean removes,
         boolean multiStatement,
         boolean parsed,
         String reason,
@@ -89,6 +92,6 @@ public record StatementInfo(
     StatementInfo withFingerprint(String shape) {
         return new StatementInfo(kind, readOnly, cacheable, tablesRead, tablesWritten, tablesComplete, functions,
                 lockingClause, hint, noCache, cacheTtl, transactionReadOnly, isolation, setting, target, pinsSession,
-                createsTemporary, multiStatement, parsed, reason, parts, shape);
+                createsTemporary, removes, multiStatement, parsed, reason, parts, shape);
     }
 }

@@ -427,6 +427,43 @@ class PinningIT {
     }
 
     /**
+     * Dropping the last temporary object (a table, one made in {@code pg_temp} outright, a function there) or closing
+     * the last cursor WITH HOLD unpins, as DISCARD TEMP or CLOSE ALL do; one of two left keeps the pin.
+     */
+    @Test
+    void theLastTemporaryObjectOrHeldCursorEndedUnpins() throws Exception {
+        Properties simple = new Properties();
+        simple.setProperty("preferQueryMode", "simple");
+        for (Properties mode : new Properties[] {new Properties(), simple}) {
+            String label = mode == simple ? "simple" : "extended";
+            try (Connection c = connect(mode); Statement s = c.createStatement()) {
+                s.execute("CREATE TEMP TABLE pin_a (x int)");
+                s.execute("CREATE TABLE pg_temp.pin_b (x int)");
+                s.execute("INSERT INTO pin_b VALUES (5)");
+                s.execute("DROP TABLE pin_a");
+                assertThat(nodesAnswering(s, 20)).as("%s: one table left", label).containsExactly("primary");
+                assertThat(scalarInt(s, "SELECT x FROM pin_b")).isEqualTo(5);
+                s.execute("DROP TABLE pg_temp.pin_b");
+                assertThat(aReplicaAnswers(s)).as("%s: no table left", label).isTrue();
+
+                s.execute("CREATE FUNCTION pg_temp.pin_f() RETURNS int LANGUAGE sql AS 'SELECT 7'");
+                assertThat(nodesAnswering(s, 20)).as("%s: a temporary function", label).containsExactly("primary");
+                assertThat(scalarInt(s, "SELECT pg_temp.pin_f()")).isEqualTo(7);
+                s.execute("DROP FUNCTION pg_temp.pin_f()");
+                assertThat(aReplicaAnswers(s)).as("%s: the function dropped", label).isTrue();
+
+                s.execute("DECLARE pin_c1 CURSOR WITH HOLD FOR SELECT 1");
+                s.execute("DECLARE pin_c2 CURSOR WITH HOLD FOR SELECT 2");
+                s.execute("CLOSE pin_c1");
+                assertThat(nodesAnswering(s, 20)).as("%s: one cursor left", label).containsExactly("primary");
+                assertThat(scalarInt(s, "FETCH pin_c2")).isEqualTo(2);
+                s.execute("CLOSE pin_c2");
+                assertThat(aReplicaAnswers(s)).as("%s: no cursor left", label).isTrue();
+            }
+        }
+    }
+
+    /**
      * Whether a read is answered by a replica within 10 s: at once when the session wrote nothing, else once a replica
      * has replayed its last write (creating a temp table writes the catalog), as read-your-writes wants.
      */

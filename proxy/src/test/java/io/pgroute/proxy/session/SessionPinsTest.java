@@ -317,5 +317,24 @@ class SessionPinsTest {
         ok("DEALLOCATE q");
         assertThat(pins.stateUncertain()).isTrue();
         assertThat(pins.question().kinds()).containsExactly(SessionPins.Kind.PREPARED);
+
+        ok("DROP TABLE t");
+        assertThat(pins.stateUncertain()).as("no temporary object pinned").isFalse();
+        ok("CREATE TEMP TABLE a (x int)");
+        ok("CREATE TEMP TABLE b (x int)");
+        ok("DROP TABLE a");
+        assertThat(pins.stateUncertain()).isTrue();
+        SessionPins.Freeing tables = pins.question();
+        assertThat(tables.kinds()).containsExactly(SessionPins.Kind.TEMPORARY);
+        ok("DECLARE c CURSOR WITH HOLD FOR SELECT 1");
+        ok("CLOSE c");
+        assertThat(pins.stateUncertain()).isTrue();
+        assertThat(pins.question().kinds()).containsExactly(SessionPins.Kind.HELD_CURSOR);
+        ok("CLOSE ALL");
+        assertThat(pins.stateUncertain()).as("CLOSE ALL ends them itself").isFalse();
+        pins.free(tables);
+        ok("UNLISTEN *");
+        ok("DEALLOCATE ALL");
+        assertThat(pins.pinned()).isFalse();
     }
 }

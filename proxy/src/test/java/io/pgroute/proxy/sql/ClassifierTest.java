@@ -170,12 +170,36 @@ class ClassifierTest {
         assertThat(CLASSIFIER.classify("select 1 into temp tmp1").reason()).isEqualTo("select into temp table");
         // what a rollback takes back: temporary objects, not the other state that pins
         for (String each : List.of("create temp table x (a int)", "select 1 into temp tmp1",
-                "create temporary sequence s", "create temp view v as select 1")) {
+                "create temporary sequence s", "create temp view v as select 1",
+                // the temporary schema named outright
+                "create table pg_temp.x (a int)", "CREATE TABLE IF NOT EXISTS PG_TEMP.x AS SELECT 1",
+                "create table pg_temp_3.x (a int)", "create or replace function pg_temp.f() returns int as 'select 1'",
+                "create view pg_temp.v as select 1", "create sequence if not exists pg_temp.s",
+                "select 1 into pg_temp.tmp1", "select 1 as a into table pg_temp.tmp2",
+                "select * into unlogged table pg_temp.tmp3 from t")) {
             assertThat(CLASSIFIER.classify(each).createsTemporary()).as(each).isTrue();
+            assertThat(CLASSIFIER.classify(each).pinsSession()).as(each).isTrue();
+            assertThat(CLASSIFIER.classify(each).readOnly()).as(each).isFalse();
         }
         for (String each : List.of("listen c", "select pg_advisory_lock(1)", "prepare p as select 1",
-                "create table x (a int)", "create temp table x (a int) on commit drop", "load 'auto_explain'")) {
+                "create table x (a int)", "create temp table x (a int) on commit drop", "load 'auto_explain'",
+                "create table pg_temp.x (a int) on commit drop", "create table pg_temporary.x (a int)",
+                "create table pg_temp_x.t (a int)", "create function f(pg_temp.t) returns int as 'select 1'",
+                "select 1 into pg_tempo.t", "create view v as select * from pg_temp.t")) {
             assertThat(CLASSIFIER.classify(each).createsTemporary()).as(each).isFalse();
+        }
+    }
+
+    /** A DROP or a CLOSE of one cursor may end the session's last temporary object or held cursor. */
+    @Test
+    void dropAndCloseMayEndStateThatPins() {
+        for (String each : List.of("drop table t", "DROP TABLE IF EXISTS pg_temp.t CASCADE", "drop view v",
+                "drop function pg_temp.f()", "drop sequence s", "close c", "CLOSE \"Held\"")) {
+            assertThat(CLASSIFIER.classify(each).removes()).as(each).isTrue();
+        }
+        for (String each : List.of("close all", "fetch 1 from c", "move next in c", "create table t (a int)",
+                "select 1", "delete from t", "discard temp")) {
+            assertThat(CLASSIFIER.classify(each).removes()).as(each).isFalse();
         }
     }
 
