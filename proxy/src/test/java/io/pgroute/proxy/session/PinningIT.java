@@ -242,10 +242,8 @@ class PinningIT {
      */
     @Test
     void givesUpItsConnectionOnceWhatPinnedItIsGone() throws Exception {
-        Properties simple = new Properties();
-        simple.setProperty("preferQueryMode", "simple");
-        for (Properties mode : new Properties[] {new Properties(), simple}) {
-            String label = mode == simple ? "simple" : "extended";
+        for (Properties mode : PROTOCOLS) {
+            String label = label(mode);
             try (Connection c = connect(mode); Statement s = c.createStatement();
                  Connection superuser = superuser(); Statement ss = superuser.createStatement()) {
                 s.execute("SELECT pg_advisory_lock(454545)");
@@ -280,16 +278,14 @@ class PinningIT {
      */
     @Test
     void aRollbackUndoesThePinOfTheStateItUndid() throws Exception {
-        Properties simple = new Properties();
-        simple.setProperty("preferQueryMode", "simple");
         String[] undone = {"BEGIN; LISTEN pin_undone; ROLLBACK",
                 "BEGIN; CREATE TEMP TABLE pin_undone_temp (id int); ROLLBACK",
                 "BEGIN; SAVEPOINT s; DECLARE pin_undone_cursor CURSOR WITH HOLD FOR SELECT 1; ROLLBACK TO s; COMMIT",
                 "BEGIN; SAVEPOINT s; SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL SERIALIZABLE; "
                         + "ROLLBACK TO s; COMMIT",
                 "LISTEN pin_undone; SELECT 1/0"};
-        for (Properties mode : new Properties[] {new Properties(), simple}) {
-            String label = mode == simple ? "simple" : "extended";
+        for (Properties mode : PROTOCOLS) {
+            String label = label(mode);
             try (Connection c = connect(mode); Statement s = c.createStatement();
                  Connection superuser = superuser(); Statement ss = superuser.createStatement()) {
                 for (String each : undone) {
@@ -365,10 +361,8 @@ class PinningIT {
      */
     @Test
     void onlyALockHeldKeepsTheSessionPinned() throws Exception {
-        Properties simple = new Properties();
-        simple.setProperty("preferQueryMode", "simple");
-        for (Properties mode : new Properties[] {new Properties(), simple}) {
-            String label = mode == simple ? "simple" : "extended";
+        for (Properties mode : PROTOCOLS) {
+            String label = label(mode);
             try (Connection a = connect(mode); Statement as = a.createStatement();
                  Connection b = connect(mode); Statement bs = b.createStatement();
                  Connection superuser = superuser(); Statement ss = superuser.createStatement()) {
@@ -403,10 +397,8 @@ class PinningIT {
      */
     @Test
     void theLastChannelOrStatementEndedUnpins() throws Exception {
-        Properties simple = new Properties();
-        simple.setProperty("preferQueryMode", "simple");
-        for (Properties mode : new Properties[] {new Properties(), simple}) {
-            String label = mode == simple ? "simple" : "extended";
+        for (Properties mode : PROTOCOLS) {
+            String label = label(mode);
             try (Connection c = connect(mode); Statement s = c.createStatement()) {
                 s.execute("LISTEN pin_one");
                 s.execute("LISTEN pin_two");
@@ -432,10 +424,8 @@ class PinningIT {
      */
     @Test
     void theLastTemporaryObjectOrHeldCursorEndedUnpins() throws Exception {
-        Properties simple = new Properties();
-        simple.setProperty("preferQueryMode", "simple");
-        for (Properties mode : new Properties[] {new Properties(), simple}) {
-            String label = mode == simple ? "simple" : "extended";
+        for (Properties mode : PROTOCOLS) {
+            String label = label(mode);
             try (Connection c = connect(mode); Statement s = c.createStatement()) {
                 s.execute("CREATE TEMP TABLE pin_a (x int)");
                 s.execute("CREATE TABLE pg_temp.pin_b (x int)");
@@ -539,12 +529,10 @@ class PinningIT {
      */
     @Test
     void runsSqlPreparedStatementsOnThePinnedConnection() throws Exception {
-        Properties simple = new Properties();
-        simple.setProperty("preferQueryMode", "simple");
         int primaryPort = fixture.cluster().primary().port();
         try (BackgroundClients others = new BackgroundClients(2, PinningIT::connect, defaults())) {
-            for (Properties mode : new Properties[] {new Properties(), simple}) {
-                String label = mode == simple ? "simple" : "extended";
+            for (Properties mode : PROTOCOLS) {
+                String label = label(mode);
                 try (Connection c = connect(mode); Statement s = c.createStatement();
                      Connection direct = connectDirect(mode); Statement ds = direct.createStatement()) {
                     s.execute("PREPARE p(int) AS SELECT $1 + 1, inet_server_port()");
@@ -657,6 +645,20 @@ class PinningIT {
                 "app", "app"); Statement s = c.createStatement()) {
             return BackgroundClients.read(s);
         }
+    }
+
+    /** pgjdbc's two ways of sending a statement: the extended protocol (its default) and simple Query messages. */
+    private static final List<Properties> PROTOCOLS = List.of(new Properties(), simpleProtocol());
+
+    private static Properties simpleProtocol() {
+        Properties result = new Properties();
+        result.setProperty("preferQueryMode", "simple");
+        return result;
+    }
+
+    /** "simple" or "extended". */
+    private static String label(Properties mode) {
+        return mode.getProperty("preferQueryMode", "extended");
     }
 
     private static Connection connect() throws SQLException {
