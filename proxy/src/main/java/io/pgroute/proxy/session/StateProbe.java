@@ -33,19 +33,26 @@ final class StateProbe {
             SessionPins.Kind.LISTEN, SessionPins.Kind.PREPARED, SessionPins.Kind.TEMPORARY,
             SessionPins.Kind.HELD_CURSOR);
 
+    /** Each catalog of objects that can live in a schema, and its column naming the schema. */
+    private static final List<String> SCHEMA_OBJECTS = List.of("pg_class relnamespace", "pg_proc pronamespace",
+            "pg_type typnamespace", "pg_operator oprnamespace", "pg_collation collnamespace",
+            "pg_conversion connamespace", "pg_opclass opcnamespace", "pg_opfamily opfnamespace",
+            "pg_ts_config cfgnamespace", "pg_ts_dict dictnamespace", "pg_ts_parser prsnamespace",
+            "pg_ts_template tmplnamespace", "pg_statistic_ext stxnamespace");
+
     /**
-     * Advisory locks of this server process, its channels, its SQL-prepared statements, the relations, functions and
-     * types in its temporary schema (none when it has none: {@code pg_my_temp_schema()} is then 0), its cursors
-     * WITH HOLD (at idle the only cursors left).
+     * Advisory locks of this server process, its channels, its SQL-prepared statements, the objects in its temporary
+     * schema (none when it has none: {@code pg_my_temp_schema()} is then 0), its cursors WITH HOLD (at idle the only
+     * cursors left).
      */
     static final String SQL = "SELECT (SELECT pg_catalog.count(*) FROM pg_catalog.pg_locks WHERE locktype = 'advisory'"
             + " AND pid = pg_catalog.pg_backend_pid()), (SELECT pg_catalog.count(*) FROM"
             + " pg_catalog.pg_listening_channels()), (SELECT pg_catalog.count(*) FROM pg_catalog.pg_prepared_statements"
-            + " WHERE from_sql), (SELECT pg_catalog.count(*) FROM pg_catalog.pg_class WHERE relnamespace ="
-            + " pg_catalog.pg_my_temp_schema()) + (SELECT pg_catalog.count(*) FROM pg_catalog.pg_proc WHERE"
-            + " pronamespace = pg_catalog.pg_my_temp_schema()) + (SELECT pg_catalog.count(*) FROM pg_catalog.pg_type"
-            + " WHERE typnamespace = pg_catalog.pg_my_temp_schema()), (SELECT pg_catalog.count(*) FROM"
-            + " pg_catalog.pg_cursors WHERE is_holdable)";
+            + " WHERE from_sql), (SELECT pg_catalog.count(*) FROM ("
+            + String.join(" UNION ALL ", SCHEMA_OBJECTS.stream().map(each -> each.split(" "))
+                    .map(each -> "SELECT 1 FROM pg_catalog." + each[0] + " WHERE " + each[1]
+                            + " = pg_catalog.pg_my_temp_schema()").toList())
+            + ") temporary_objects), (SELECT pg_catalog.count(*) FROM pg_catalog.pg_cursors WHERE is_holdable)";
 
     /** The pins the answer may end: those sent before the question, of the kinds asked. Null when none is out. */
     private SessionPins.Freeing asked;
