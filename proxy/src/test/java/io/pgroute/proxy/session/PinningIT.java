@@ -392,63 +392,44 @@ class PinningIT {
     }
 
     /**
-     * The same for channels and SQL-prepared statements: {@code UNLISTEN ch} of one of two channels keeps the
-     * session pinned, of the last one unpins it; so does {@code DEALLOCATE p} of the last statement.
+     * Two pieces of state of one kind, one of them ended: the session stays pinned and the other still works on its
+     * connection; the other ended too: the session is unpinned. An unlock, {@code UNLISTEN ch}, {@code DEALLOCATE p},
+     * a {@code DROP} or {@code CLOSE c} may end the last piece, so pgroute asks the server what is left.
      */
-    @Test
-    void theLastChannelOrStatementEndedUnpins() throws Exception {
-        for (Properties mode : PROTOCOLS) {
-            String label = label(mode);
-            try (Connection c = connect(mode); Statement s = c.createStatement()) {
-                s.execute("LISTEN pin_one");
-                s.execute("LISTEN pin_two");
-                s.execute("UNLISTEN pin_one");
-                assertThat(nodesAnswering(s, 20)).as("%s: one channel left", label).containsExactly("primary");
-                s.execute("BEGIN; UNLISTEN pin_two; COMMIT");
-                assertThat(aReplicaAnswers(s)).as("%s: no channel left", label).isTrue();
-
-                s.execute("PREPARE pin_p AS SELECT 1");
-                s.execute("PREPARE pin_q AS SELECT 2");
-                s.execute("DEALLOCATE pin_p");
-                assertThat(nodesAnswering(s, 20)).as("%s: one statement left", label).containsExactly("primary");
-                assertThat(scalarInt(s, "EXECUTE pin_q")).isEqualTo(2);
-                s.execute("DEALLOCATE PREPARE pin_q");
-                assertThat(aReplicaAnswers(s)).as("%s: no statement left", label).isTrue();
-            }
-        }
+    private record TwoOfAKind(String kind, List<String> make, String endOne, String useOther, int other,
+                              String endOther) {
     }
 
-    /**
-     * Dropping the last temporary object (a table, one made in {@code pg_temp} outright, a function there) or closing
-     * the last cursor WITH HOLD unpins, as DISCARD TEMP or CLOSE ALL do; one of two left keeps the pin.
-     */
+    /** The same as for advisory locks above, for channels, SQL-prepared statements, temporary objects, cursors. */
     @Test
-    void theLastTemporaryObjectOrHeldCursorEndedUnpins() throws Exception {
+    void theLastOfEachKindEndedUnpins() throws Exception {
+        List<TwoOfAKind> kinds = List.of(
+                new TwoOfAKind("channels", List.of("LISTEN pin_one", "LISTEN pin_two"), "UNLISTEN pin_one",
+                        "SELECT count(*) FROM pg_listening_channels()", 1, "BEGIN; UNLISTEN pin_two; COMMIT"),
+                new TwoOfAKind("statements", List.of("PREPARE pin_p AS SELECT 1", "PREPARE pin_q AS SELECT 2"),
+                        "DEALLOCATE pin_p", "EXECUTE pin_q", 2, "DEALLOCATE PREPARE pin_q"),
+                new TwoOfAKind("temporary tables", List.of("CREATE TEMP TABLE pin_a (x int)",
+                        "CREATE TABLE pg_temp.pin_b (x int)", "INSERT INTO pin_b VALUES (5)"), "DROP TABLE pin_a",
+                        "SELECT x FROM pin_b", 5, "DROP TABLE pg_temp.pin_b"),
+                new TwoOfAKind("a temporary function and table", List.of("CREATE TEMP TABLE pin_t (x int)",
+                        "CREATE FUNCTION pg_temp.pin_f() RETURNS int LANGUAGE sql AS 'SELECT 7'"),
+                        "DROP TABLE pin_t", "SELECT pg_temp.pin_f()", 7, "DROP FUNCTION pg_temp.pin_f()"),
+                new TwoOfAKind("held cursors", List.of("DECLARE pin_c1 CURSOR WITH HOLD FOR SELECT 1",
+                        "DECLARE pin_c2 CURSOR WITH HOLD FOR SELECT 2"), "CLOSE pin_c1", "FETCH pin_c2", 2,
+                        "CLOSE pin_c2"));
         for (Properties mode : PROTOCOLS) {
-            String label = label(mode);
             try (Connection c = connect(mode); Statement s = c.createStatement()) {
-                s.execute("CREATE TEMP TABLE pin_a (x int)");
-                s.execute("CREATE TABLE pg_temp.pin_b (x int)");
-                s.execute("INSERT INTO pin_b VALUES (5)");
-                s.execute("DROP TABLE pin_a");
-                assertThat(nodesAnswering(s, 20)).as("%s: one table left", label).containsExactly("primary");
-                assertThat(scalarInt(s, "SELECT x FROM pin_b")).isEqualTo(5);
-                s.execute("DROP TABLE pg_temp.pin_b");
-                assertThat(aReplicaAnswers(s)).as("%s: no table left", label).isTrue();
-
-                s.execute("CREATE FUNCTION pg_temp.pin_f() RETURNS int LANGUAGE sql AS 'SELECT 7'");
-                assertThat(nodesAnswering(s, 20)).as("%s: a temporary function", label).containsExactly("primary");
-                assertThat(scalarInt(s, "SELECT pg_temp.pin_f()")).isEqualTo(7);
-                s.execute("DROP FUNCTION pg_temp.pin_f()");
-                assertThat(aReplicaAnswers(s)).as("%s: the function dropped", label).isTrue();
-
-                s.execute("DECLARE pin_c1 CURSOR WITH HOLD FOR SELECT 1");
-                s.execute("DECLARE pin_c2 CURSOR WITH HOLD FOR SELECT 2");
-                s.execute("CLOSE pin_c1");
-                assertThat(nodesAnswering(s, 20)).as("%s: one cursor left", label).containsExactly("primary");
-                assertThat(scalarInt(s, "FETCH pin_c2")).isEqualTo(2);
-                s.execute("CLOSE pin_c2");
-                assertThat(aReplicaAnswers(s)).as("%s: no cursor left", label).isTrue();
+                for (TwoOfAKind each : kinds) {
+                    String label = label(mode) + ", " + each.kind();
+                    for (String statement : each.make()) {
+                        s.execute(statement);
+                    }
+                    s.execute(each.endOne());
+                    assertThat(nodesAnswering(s, 20)).as("%s: one left", label).containsExactly("primary");
+                    assertThat(scalarInt(s, each.useOther())).as(label).isEqualTo(each.other());
+                    s.execute(each.endOther());
+                    assertThat(aReplicaAnswers(s)).as("%s: none left", label).isTrue();
+                }
             }
         }
     }
