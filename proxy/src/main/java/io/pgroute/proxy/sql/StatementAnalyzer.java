@@ -53,6 +53,9 @@ final class StatementAnalyzer {
      * temporary table.
      */
     private static boolean intoTemporaryTable(List<Token> tokens) {
+        if (tokens.get(0).is("insert") || tokens.get(0).is("merge")) {
+            return false;  // INSERT INTO pg_temp.t, INSERT INTO temp (a table named temp): rows, not a new table
+        }
         int depth = 0;
         for (int i = 0; i + 1 < tokens.size(); i++) {
             Token each = tokens.get(i);

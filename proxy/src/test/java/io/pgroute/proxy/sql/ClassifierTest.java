@@ -185,7 +185,9 @@ class ClassifierTest {
                 "create table x (a int)", "create temp table x (a int) on commit drop", "load 'auto_explain'",
                 "create table pg_temp.x (a int) on commit drop", "create table pg_temporary.x (a int)",
                 "create table pg_temp_x.t (a int)", "create function f(pg_temp.t) returns int as 'select 1'",
-                "select 1 into pg_tempo.t", "create view v as select * from pg_temp.t")) {
+                "select 1 into pg_tempo.t", "create view v as select * from pg_temp.t",
+                "insert into pg_temp.t values (1)", "insert into temp values (1)",
+                "merge into pg_temp.t using s on t.a = s.a when matched then do nothing")) {
             assertThat(CLASSIFIER.classify(each).createsTemporary()).as(each).isFalse();
         }
     }
