@@ -2,7 +2,6 @@ package io.pgroute.config;
 
 import java.util.List;
 import java.util.Objects;
-import java.util.Optional;
 
 /**
  * A user that clients may log in to pgroute as ({@code users.<name>}). A user has either a plaintext password or
@@ -11,7 +10,7 @@ import java.util.Optional;
  *
  * @param name the user name clients send in their startup message (the key in {@code users:})
  * @param password the plaintext password, or null
- * @param scramVerifier a SCRAM-SHA-256 verifier (see {@link ScramVerifier}), or null
+ * @param scramVerifier a SCRAM-SHA-256 verifier in PostgreSQL's {@code pg_authid} format, or null
  * @param auth how clients are authenticated, default {@link AuthMethod#SCRAM_SHA_256}
  * @param admin whether this user may open the admin console (database {@code pgroute}), default false
  * @param addresses where the user may connect from, or null: anywhere
@@ -37,11 +36,6 @@ public record UserConfig(String name, String password, String scramVerifier, Aut
         return AddressRange.allows(addresses, address);
     }
 
-    /** The parsed {@link #scramVerifier()}, if there is one. */
-    public Optional<ScramVerifier> parsedScramVerifier() {
-        return Optional.ofNullable(scramVerifier).map(ScramVerifier::parse);
-    }
-
     @Override
     public String toString() {
         return "UserConfig[name=" + name + ", password=" + (password == null ? "null" : "***") + ", scramVerifier="
@@ -59,13 +53,9 @@ public record UserConfig(String name, String password, String scramVerifier, Aut
         List<AddressRange> addresses = AddressRange.readList(reader, "addresses");
         int maxClients = reader.integer("max_clients", 0, 1, Integer.MAX_VALUE);
         reader.finish();
-        if (verifier != null) {
-            try {
-                ScramVerifier.parse(verifier);
-            } catch (IllegalArgumentException e) {
-                reader.problem("scram_verifier", "must be " + ScramVerifier.FORMAT_DESCRIPTION
-                        + " with 32-byte keys in base64");
-            }
+        if (verifier != null && !ScramVerifierFormat.isValid(verifier)) {
+            reader.problem("scram_verifier", "must be " + ScramVerifierFormat.DESCRIPTION
+                    + " with 32-byte keys in base64");
         }
         if (hasPassword && hasVerifier) {
             reader.problem("password and scram_verifier are mutually exclusive");
