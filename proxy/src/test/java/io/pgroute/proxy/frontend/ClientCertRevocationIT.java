@@ -1,5 +1,9 @@
 package io.pgroute.proxy.frontend;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.netty.handler.ssl.util.SelfSignedCertificate;
 import io.pgroute.config.ConfigLoader;
 import io.pgroute.proxy.server.PgrouteServer;
@@ -8,6 +12,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -33,7 +38,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * {@code tls.client_crl} (PostgreSQL's {@code ssl_crl_file}): a client certificate its CA revoked fails the handshake
  * while another of the same CA logs in; a CRL file rewritten by the CA (a revocation added) counts at the next
  * handshake without a restart, and one that cannot be read keeps the lists read before. The CA, the certificates and
- * the lists are made with the openssl command (the test skips without it).
+ * the lists are made with the openssl command (the test skips without it). A list that cannot be read, or a file that
+ * was removed, is logged once, not at every handshake.
  */
 class ClientCertRevocationIT {
 
@@ -95,13 +101,49 @@ class ClientCertRevocationIT {
         Files.setLastModifiedTime(crl, FileTime.fromMillis(before.toMillis() + 2_000));  // whatever the clock's grain
         assertRefused("kept");
 
-        // a list that cannot be read: the ones read before still hold
-        Files.writeString(crl, "-----BEGIN X509 CRL-----\nnot a list\n-----END X509 CRL-----\n");
-        Files.setLastModifiedTime(crl, FileTime.fromMillis(before.toMillis() + 4_000));
-        assertRefused("kept");
-        assertRefused("revoked");
-        try (Connection c = ProxyFixture.connect(server, "sslmode", "require")) {
-            assertThat(c.isValid(5)).as("users with passwords are served all along").isTrue();
+        Logger logger = (Logger) LoggerFactory.getLogger("io.pgroute.proxy.server.ClientCertificateTrust");
+        ListAppender<ILoggingEvent> log = new ListAppender<>();
+        log.start();
+        logger.addAppender(log);
+        try {
+            // a list that cannot be read: the ones read before still hold, and it is logged once
+            String good = Files.readString(crl);
+            Files.writeString(crl, "-----BEGIN X509 CRL-----\nnot a list\n-----END X509 CRL-----\n");
+            Files.setLastModifiedTime(crl, FileTime.fromMillis(before.toMillis() + 4_000));
+            assertRefused("kept");
+            assertRefused("revoked");
+            assertRefused("kept");
+            try (Connection c = ProxyFixture.connect(server, "sslmode", "require")) {
+                assertThat(c.isValid(5)).as("users with passwords are served all along").isTrue();
+            }
+            assertThat(errors(log)).as("one unreadable rewrite, three handshakes").hasSize(1);
+
+            // the file removed: looked for at every handshake, logged once more, the lists read before still hold
+            Files.delete(crl);
+            assertRefused("kept");
+            assertRefused("revoked");
+            assertThat(errors(log)).as("the removal, two handshakes").hasSize(2);
+
+            // back, readable: read at the next handshake
+            Files.writeString(crl, good);
+            Files.setLastModifiedTime(crl, FileTime.fromMillis(before.toMillis() + 6_000));
+            assertRefused("kept");
+            assertThat(errors(log)).hasSize(2);
+            assertThat(events(log, Level.INFO)).last().extracting(ILoggingEvent::getFormattedMessage).asString()
+                    .startsWith("client certificate revocation lists read from");
+        } finally {
+            logger.detachAppender(log);
+        }
+    }
+
+    private static List<ILoggingEvent> errors(ListAppender<ILoggingEvent> log) {
+        return events(log, Level.ERROR);
+    }
+
+    /** The events of {@code level} so far (logged on the event loops: Logback appends under the appender's lock). */
+    private static List<ILoggingEvent> events(ListAppender<ILoggingEvent> log, Level level) {
+        synchronized (log) {
+            return log.list.stream().filter(event -> event.getLevel() == level).toList();
         }
     }
 
