@@ -19,9 +19,13 @@ import java.util.Objects;
  * @param maxReadQueryBytes the longest simple Query pgroute reads (to route it, cache it, follow what it changes),
  *     64 kB to 16 MiB (pgroute never analyses a longer text), default 8 MiB; a longer one is relayed in pieces as it
  *     arrives, unread (COMPAT L1)
+ * @param reservedConnections client connections allowed open beyond {@code maxClients}, logged in or not, at least
+ *     0, default 10: room for the admin console (which {@code maxClients} does not count) and for refusing logins
+ *     with an error; one more connection is refused at once, so that sockets that never log in cannot take every
+ *     file descriptor before {@code loginTimeout} closes them
  */
 public record LimitsConfig(long maxFrameBytes, int maxClients, Duration shutdownTimeout, Duration loginTimeout,
-                           long maxPreparedBytes, long maxReadQueryBytes) {
+                           long maxPreparedBytes, long maxReadQueryBytes, int reservedConnections) {
 
     /** The default {@link #maxFrameBytes()}: 1 GiB. */
     public static final long DEFAULT_MAX_FRAME_BYTES = 1L << 30;
@@ -49,6 +53,9 @@ public record LimitsConfig(long maxFrameBytes, int maxClients, Duration shutdown
     /** The largest {@link #maxReadQueryBytes()} accepted: no longer text is analysed, whatever sent it. */
     public static final long MAX_READ_QUERY_BYTES = 16L << 20;
 
+    /** The default {@link #reservedConnections()}. */
+    public static final int DEFAULT_RESERVED_CONNECTIONS = 10;
+
     /** Checks that the timeouts are present and the login timeout positive. */
     public LimitsConfig {
         Objects.requireNonNull(shutdownTimeout, "shutdownTimeout");
@@ -56,6 +63,21 @@ public record LimitsConfig(long maxFrameBytes, int maxClients, Duration shutdown
         if (loginTimeout.isZero() || loginTimeout.isNegative()) {
             throw new IllegalArgumentException("loginTimeout must be positive: " + loginTimeout);
         }
+        if (reservedConnections < 0) {
+            throw new IllegalArgumentException("reservedConnections must not be negative: " + reservedConnections);
+        }
+    }
+
+    /** Limits as given, {@link #DEFAULT_RESERVED_CONNECTIONS} connections beyond {@code maxClients}. */
+    public LimitsConfig(long maxFrameBytes, int maxClients, Duration shutdownTimeout, Duration loginTimeout,
+                        long maxPreparedBytes, long maxReadQueryBytes) {
+        this(maxFrameBytes, maxClients, shutdownTimeout, loginTimeout, maxPreparedBytes, maxReadQueryBytes,
+                DEFAULT_RESERVED_CONNECTIONS);
+    }
+
+    /** {@link #maxClients()} plus {@link #reservedConnections()}: client connections open at once, at most. */
+    public long maxConnections() {
+        return (long) maxClients + reservedConnections;
     }
 
     /** Limits as given, Query texts read up to {@link #DEFAULT_MAX_READ_QUERY_BYTES}. */
@@ -76,11 +98,11 @@ public record LimitsConfig(long maxFrameBytes, int maxClients, Duration shutdown
 
     /**
      * 1 GiB frames, 10000 clients, 30s shutdown, 60s to log in, 16 MiB of prepared statements per client, Query texts
-     * read up to 8 MiB.
+     * read up to 8 MiB, 10 connections beyond the clients.
      */
     public static LimitsConfig defaults() {
         return new LimitsConfig(DEFAULT_MAX_FRAME_BYTES, 10_000, Duration.ofSeconds(30), DEFAULT_LOGIN_TIMEOUT,
-                DEFAULT_MAX_PREPARED_BYTES, DEFAULT_MAX_READ_QUERY_BYTES);
+                DEFAULT_MAX_PREPARED_BYTES, DEFAULT_MAX_READ_QUERY_BYTES, DEFAULT_RESERVED_CONNECTIONS);
     }
 
     static LimitsConfig read(MappingReader reader) {
@@ -92,7 +114,8 @@ public record LimitsConfig(long maxFrameBytes, int maxClients, Duration shutdown
                 reader.duration("login_timeout", defaults.loginTimeout(), true),
                 reader.size("max_prepared_bytes", defaults.maxPreparedBytes(), MIN_PREPARED_BYTES, Long.MAX_VALUE),
                 reader.size("max_read_query_bytes", defaults.maxReadQueryBytes(), MIN_READ_QUERY_BYTES,
-                        MAX_READ_QUERY_BYTES));
+                        MAX_READ_QUERY_BYTES),
+                reader.integer("reserved_connections", defaults.reservedConnections(), 0, Integer.MAX_VALUE));
         reader.finish();
         return result;
     }

@@ -57,7 +57,8 @@ class ConfigLoaderTest {
                 Map.of("io.pgroute.proxy.session", "DEBUG", "io.netty", "ERROR")));
         assertThat(config.logging().levels().keySet()).containsExactly("io.pgroute.proxy.session", "io.netty");
         assertThat(config.limits()).isEqualTo(new LimitsConfig(64L * 1024 * 1024, 500, Duration.ofSeconds(45),
-                Duration.ofSeconds(15), 1L << 20));
+                Duration.ofSeconds(15), 1L << 20, LimitsConfig.DEFAULT_MAX_READ_QUERY_BYTES, 0));
+        assertThat(config.limits().maxConnections()).isEqualTo(500);
         assertThat(config.routing()).isEqualTo(new RoutingConfig(Consistency.WINDOW, Duration.ofSeconds(2),
                 Duration.ofMillis(500), 64L << 20, Balance.LEAST_CONNECTIONS, true, "a", Duration.ofMillis(10),
                 Duration.ofSeconds(3), Duration.ofMinutes(5), Duration.ofSeconds(30), true, Duration.ZERO));
@@ -83,6 +84,8 @@ class ConfigLoaderTest {
         assertThat(config.metrics()).isEqualTo(new MetricsConfig("127.0.0.1", 9930, false));
         assertThat(config.logging()).isEqualTo(new LoggingConfig(LogFormat.TEXT, "INFO", Map.of()));
         assertThat(config.limits()).isEqualTo(new LimitsConfig(1_073_741_824L, 10_000, Duration.ofSeconds(30)));
+        assertThat(config.limits().reservedConnections()).isEqualTo(10);
+        assertThat(config.limits().maxConnections()).isEqualTo(10_010);
         assertThat(config.routing()).isEqualTo(RoutingConfig.defaults());
         assertThat(config.cache()).isEqualTo(CacheConfig.disabled());
         assertThat(config).isEqualTo(ProxyConfig.of(config.listen(), config.users(), config.databases()));
@@ -123,7 +126,8 @@ class ConfigLoaderTest {
                 "bad-values.yaml:21: limits.shutdown_timeout: " + DurationParser.EXPECTED,
                 "bad-values.yaml:21: limits.login_timeout: must be greater than zero",
                 "bad-values.yaml:21: limits.max_prepared_bytes: must be between 65536 and 9223372036854775807 bytes",
-                "bad-values.yaml:21: limits.max_read_query_bytes: must be between 65536 and 16777216 bytes");
+                "bad-values.yaml:21: limits.max_read_query_bytes: must be between 65536 and 16777216 bytes",
+                "bad-values.yaml:21: limits.reserved_connections: must be at least 0");
     }
 
     @Test

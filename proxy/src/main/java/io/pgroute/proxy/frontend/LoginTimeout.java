@@ -15,7 +15,8 @@ import java.util.concurrent.TimeUnit;
  * {@code authentication_timeout} does, and as PostgreSQL without a word: it sends nothing to a client whose
  * authentication is in progress. Otherwise a connection that never sends a startup packet, or stops halfway through
  * SCRAM, holds a socket and its buffers for ever, and enough of them keep everyone else out (beyond
- * {@code limits.max_clients} + 10 open connections, logged in or not, new ones are refused: ClientChannelInitializer).
+ * {@code limits.max_clients} + {@code limits.reserved_connections} open connections, logged in or not, new ones are
+ * refused: ClientChannelInitializer).
  */
 final class LoginTimeout {
 

@@ -31,17 +31,14 @@ import java.util.concurrent.atomic.AtomicInteger;
  * TLS is never started on a Unix-domain socket (as PostgreSQL: it answers such a client's SSLRequest with N).
  *
  * <p>Client connections open at once, logged in or not, are capped at {@code limits.max_clients} plus
- * {@link #RESERVED}: one beyond that is answered FATAL 53300 at once and closed, as PgBouncer does beyond its
- * {@code max_client_conn}. Connections that never log in (a flood of idle sockets) are closed by
+ * {@code limits.reserved_connections}: one beyond that is answered FATAL 53300 at once and closed, as PgBouncer
+ * does beyond its {@code max_client_conn}. Connections that never log in (a flood of idle sockets) are closed by
  * {@code limits.login_timeout}, but until then they would hold file descriptors needed by everyone else. The reserve
  * keeps room for logins that {@link io.pgroute.proxy.frontend.SessionStarter} refuses with the same error, and for
  * the admin console, which {@code max_clients} does not count.
  */
 @ChannelHandler.Sharable
 final class ClientChannelInitializer extends ChannelInitializer<Channel> {
-
-    /** Client connections allowed beyond {@code limits.max_clients}, logged in or not. */
-    static final int RESERVED = 10;
 
     private final ProxyContext context;
     private final ExceptionLoggingHandler exceptions = new ExceptionLoggingHandler(true);
@@ -59,10 +56,10 @@ final class ClientChannelInitializer extends ChannelInitializer<Channel> {
         ChannelPipeline pipeline = channel.pipeline();
         int now = open.incrementAndGet();
         channel.closeFuture().addListener(closed -> open.decrementAndGet());
-        int limit = context.config().limits().maxClients() + RESERVED;
+        long limit = context.config().limits().maxConnections();
         if (now > limit) {
             refusals.warn("refusing connection from " + ClientAddress.of(channel) + ": " + limit
-                    + " client connections open, logged in or not (limits.max_clients + " + RESERVED + ")");
+                    + " client connections open, logged in or not (limits.max_clients + limits.reserved_connections)");
             channel.config().setAutoRead(false);
             pipeline.addLast("encoder", MessageEncoder.INSTANCE);
             pipeline.addLast("frameEncoder", PgFrameEncoder.INSTANCE);

@@ -94,17 +94,18 @@ class LoginTimeoutIT {
     }
 
     /**
-     * Connections that never log in count too, up to {@code max_clients} + 10 open at once: the next one is answered
-     * 53300 at once, not left to wait, and the proxy's file descriptors are not all taken by sockets that say nothing
-     * (until {@code login_timeout}). The admin console still gets in when {@code max_clients} are logged in.
+     * Connections that never log in count too, up to {@code max_clients} + {@code reserved_connections} open at once:
+     * the next one is answered 53300 at once, not left to wait, and the proxy's file descriptors are not all taken by
+     * sockets that say nothing (until {@code login_timeout}). The admin console still gets in when {@code max_clients}
+     * are logged in.
      */
     @Test
-    void silentConnectionsBeyondMaxClientsPlusTenAreRefusedAtOnce() throws Exception {
-        PgrouteServer capped = ProxyFixture.server("capped.yaml", Map.of("limits",
-                "  max_frame_bytes: 16MiB\n  shutdown_timeout: 5s\n  login_timeout: 60s\n  max_clients: 2\n"));
+    void silentConnectionsBeyondMaxClientsAndTheReserveAreRefusedAtOnce() throws Exception {
+        PgrouteServer capped = ProxyFixture.server("capped.yaml", Map.of("limits", "  max_frame_bytes: 16MiB\n"
+                + "  shutdown_timeout: 5s\n  login_timeout: 60s\n  max_clients: 2\n  reserved_connections: 3\n"));
         java.util.List<Socket> silent = new java.util.ArrayList<>();
         try {
-            for (int i = 0; i < 12; i++) {
+            for (int i = 0; i < 2 + 3; i++) {
                 silent.add(new Socket("127.0.0.1", capped.port()));
             }
             // the proxy counts each once an event loop has taken it up, not always in the order they came: until
