@@ -53,9 +53,6 @@ final class StatementAnalyzer {
      * temporary table.
      */
     private static boolean intoTemporaryTable(List<Token> tokens) {
-        if (tokens.get(0).is("insert") || tokens.get(0).is("merge")) {
-            return false;  // INSERT INTO pg_temp.t, INSERT INTO temp (a table named temp): rows, not a new table
-        }
         int depth = 0;
         for (int i = 0; i + 1 < tokens.size(); i++) {
             Token each = tokens.get(i);
@@ -64,6 +61,9 @@ final class StatementAnalyzer {
             } else if (each.isSymbol(")")) {
                 depth--;
             } else if (depth == 0 && each.is("into")) {
+                if (i > 0 && (tokens.get(i - 1).is("insert") || tokens.get(i - 1).is("merge"))) {
+                    return false;  // INSERT INTO pg_temp.t, [WITH …] INSERT INTO temp (a table named temp): rows
+                }
                 int at = i + 1;
                 if (tokens.get(at).is("local") || tokens.get(at).is("global")) {
                     at++;

@@ -176,7 +176,8 @@ class ClassifierTest {
                 "create table pg_temp_3.x (a int)", "create or replace function pg_temp.f() returns int as 'select 1'",
                 "create view pg_temp.v as select 1", "create sequence if not exists pg_temp.s",
                 "select 1 into pg_temp.tmp1", "select 1 as a into table pg_temp.tmp2",
-                "select * into unlogged table pg_temp.tmp3 from t")) {
+                "select * into unlogged table pg_temp.tmp3 from t",
+                "with a as (select 1 as x) select x into temp tmp4 from a")) {
             assertThat(CLASSIFIER.classify(each).createsTemporary()).as(each).isTrue();
             assertThat(CLASSIFIER.classify(each).pinsSession()).as(each).isTrue();
             assertThat(CLASSIFIER.classify(each).readOnly()).as(each).isFalse();
@@ -187,7 +188,9 @@ class ClassifierTest {
                 "create table pg_temp_x.t (a int)", "create function f(pg_temp.t) returns int as 'select 1'",
                 "select 1 into pg_tempo.t", "create view v as select * from pg_temp.t",
                 "insert into pg_temp.t values (1)", "insert into temp values (1)",
-                "merge into pg_temp.t using s on t.a = s.a when matched then do nothing")) {
+                "merge into pg_temp.t using s on t.a = s.a when matched then do nothing",
+                "with a as (select 1) insert into temp select * from a",
+                "with a as (select 1) insert into pg_temp.t select * from a")) {
             assertThat(CLASSIFIER.classify(each).createsTemporary()).as(each).isFalse();
         }
     }
