@@ -49,10 +49,18 @@ final class PreparedStatements {
         String path = searchPath.get();
         Known known = NAMES.getIfPresent(new NameKey(sql, parameterTypes, path));
         lastDefinedKnown = known;
-        String backendName = known != null ? known.name : newName(sql, parameterTypes, path);  // one lookup, not two
-        Statement result = new Statement(sql, parameterTypes, backendName, generations.applyAsInt(backendName));
+        // a text named recently (by any client): its first copy is kept, not this one, so that a thousand clients
+        // that prepare the same statements hold their texts once
+        Statement result = known != null
+                ? new Statement(known.sql, known.parameterTypes, known.name, generations.applyAsInt(known.name))
+                : defineNew(sql, parameterTypes, path);
         bytes += weight(result) - weight(byName.put(clientName, result));
         return result;
+    }
+
+    private Statement defineNew(String sql, int[] parameterTypes, String path) {
+        Known known = newKnown(sql, parameterTypes, path);
+        return new Statement(known.sql, known.parameterTypes, known.name, generations.applyAsInt(known.name));
     }
 
     /**
@@ -177,8 +185,13 @@ final class PreparedStatements {
 
     /** The name of a text not among those named recently: hashed, and remembered. */
     private static String newName(String sql, int[] parameterTypes, String searchPath) {
-        String result = hashedName(sql, parameterTypes, searchPath);
-        NAMES.put(new NameKey(sql, parameterTypes.clone(), searchPath), new Known(result, sql));
+        return newKnown(sql, parameterTypes, searchPath).name;
+    }
+
+    private static Known newKnown(String sql, int[] parameterTypes, String searchPath) {
+        int[] types = parameterTypes.clone();
+        Known result = new Known(hashedName(sql, types, searchPath), sql, types);
+        NAMES.put(new NameKey(sql, types, searchPath), result);
         return result;
     }
 
@@ -191,13 +204,15 @@ final class PreparedStatements {
         private static final byte NO_ROWS = 1;
         private static final byte ROWS = 2;
         final String name;
-        /** The key's text (the same instance). */
+        /** The key's text and parameter types (the same instances), shared by the statements defined with them. */
         final String sql;
+        final int[] parameterTypes;
         private byte rows = UNREAD;
 
-        Known(String name, String sql) {
+        Known(String name, String sql, int[] parameterTypes) {
             this.name = name;
             this.sql = sql;
+            this.parameterTypes = parameterTypes;
         }
 
         boolean returnsNoRows() {

@@ -72,6 +72,22 @@ class PreparedStatementsTest {
     }
 
     @Test
+    void clientsThatPrepareTheSameStatementHoldOneCopyOfItsText() {
+        String text = "SELECT $1 AS shared_" + System.nanoTime();
+        int[] types = {23};
+        PreparedStatements.Statement first = new PreparedStatements().define("s1", text, types);
+        types[0] = 25;  // the caller's array, reused for its next message
+        PreparedStatements.Statement second = new PreparedStatements().define("S_1", new String(text), new int[] {23});
+        assertThat(first.parameterTypes()).as("not the caller's array").containsExactly(23);
+        assertThat(second.sql()).as("the other client's text, decoded from its own Parse").isSameAs(first.sql());
+        assertThat(second.parameterTypes()).isSameAs(first.parameterTypes());
+        assertThat(second.backendName()).isEqualTo(first.backendName());
+        PreparedStatements.Statement other = new PreparedStatements().define("s1", new String(text), new int[] {25});
+        assertThat(other.sql()).as("other parameter types: another statement").isNotSameAs(first.sql());
+        assertThat(other.backendName()).isNotEqualTo(first.backendName());
+    }
+
+    @Test
     void knowsWhetherTheTextItDefinedRepeats() {
         PreparedStatements first = new PreparedStatements();
         PreparedStatements second = new PreparedStatements();
