@@ -10,7 +10,11 @@ import java.util.Arrays;
  * its bytes as they go by: what the statements do, for pgroute to follow (a write, a SET, a temporary table), without
  * holding the megabytes of a value. A string, E'' or dollar-quoted literal or a comment longer than
  * {@link #KEPT_LITERAL} bytes becomes empty ({@code ''}, {@code $tag$$tag$}, a comment without text); everything else
- * is kept as it came. The skeleton is given only when it says as much as the text: not when it is longer than its
+ * is kept as it came, but for the rows of a {@code VALUES} list after its first that hold only constants (literals,
+ * numbers, NULL, TRUE, FALSE, DEFAULT, casts to a type of one word, operators), which are left out with the comma
+ * before them: a bulk {@code INSERT … VALUES (…), (…), …} writes the same table with one row as with a million, and
+ * its skeleton stays as short as one row. A row with anything else (a function call, a subquery, a name) stays. The
+ * skeleton is given only when it says as much as the text: not when it is longer than its
  * limit, ends inside a literal or comment, or had a literal left out of a statement whose classification reads one
  * (a SET's value, a DO block's code, EXPLAIN's options; the other statements of the Query may be such).
  *
@@ -46,6 +50,32 @@ public final class QuerySkeleton {
     /** The start and end in out of each statement a literal was left out of, in pairs. */
     private int[] elidedStatements = new int[4];
     private int elidedCount;
+
+    // ---- VALUES rows of constants (see the class comment); all of it in NORMAL state, outside literals and comments
+    /** Parentheses open in the current statement. */
+    private int parens;
+    /** The {@link #parens} of the VALUES list being read, -1 outside one. */
+    private int valuesParens = -1;
+    /** Rows of that list begun so far. */
+    private int rows;
+    /** Where in out the row before ends (after its parenthesis), -1 if none: where the current row is cut from. */
+    private int afterRow = -1;
+    /** Whether a comma came at the list's level since that row. */
+    private boolean comma;
+    /** Whether the current row (not the first) holds constants only so far. */
+    private boolean rowConstant;
+    /** The word being read (lower case, its first {@link #WORD} bytes), its length; -1 when not in a word. */
+    private final byte[] word = new byte[WORD];
+    private int wordLength = -1;
+    /** Whether the word began right after {@code ::} (a type name), and whether it began with a digit. */
+    private boolean wordIsType;
+    private boolean wordIsNumber;
+    /** A word that is a constant if a string literal follows it: a type ({@code date '…'}) or a prefix ({@code E'…'}). */
+    private boolean wordBeforeLiteral;
+    /** The last two bytes other than white space read in NORMAL state. */
+    private int lastSignificant = -1;
+    private int beforeLastSignificant = -1;
+    private static final int WORD = 8;
 
     /** @param maxLength the longest skeleton given; a longer one is none */
     public QuerySkeleton(int maxLength) {
@@ -169,6 +199,7 @@ public final class QuerySkeleton {
 
     private void normal(int b) {
         append(b);
+        rowsOf(b);
         if (b == ';') {
             endStatement(length);
         }
@@ -194,6 +225,116 @@ public final class QuerySkeleton {
         }
         beforePrevious = previous;
         previous = b;
+    }
+
+    /** Follows VALUES lists with byte {@code b}, read in NORMAL state and just appended to out. */
+    private void rowsOf(int b) {
+        if (isIdentifierByte(b)) {
+            if (wordLength < 0) {
+                wordLength = 0;
+                wordIsType = lastSignificant == ':' && beforeLastSignificant == ':';
+                wordIsNumber = b >= '0' && b <= '9';
+                if (wordBeforeLiteral) {
+                    notConstant();  // two words in a row: not a typed literal
+                }
+            }
+            if (wordLength < WORD) {
+                word[wordLength] = (byte) Character.toLowerCase(b);
+            }
+            wordLength++;
+            return;
+        }
+        if (wordLength >= 0) {
+            endWord();
+        }
+        if (b == ' ' || b == '\t' || b == '\n' || b == '\r' || b == '\f') {
+            return;
+        }
+        if (wordBeforeLiteral) {
+            wordBeforeLiteral = false;
+            if (b != '\'') {
+                notConstant();
+            }
+        }
+        boolean atList = valuesParens >= 0 && parens == valuesParens;
+        switch (b) {
+            case ';' -> {
+                parens = 0;
+                valuesParens = -1;
+            }
+            case '(' -> {
+                if (atList) {
+                    rowBegins();
+                }
+                parens++;
+            }
+            case ')' -> {
+                parens--;
+                if (valuesParens >= 0 && parens == valuesParens) {
+                    rowEnds();
+                } else if (parens < valuesParens) {
+                    valuesParens = -1;  // the list was in parentheses that close
+                }
+            }
+            case ',' -> comma |= atList;
+            case '"' -> notConstant();  // a quoted name
+            default -> {
+                if (atList) {
+                    valuesParens = -1;  // after the list: ON CONFLICT, RETURNING, an operator…
+                }
+            }
+        }
+        beforeLastSignificant = lastSignificant;
+        lastSignificant = b;
+    }
+
+    private void endWord() {
+        boolean values = wordLength == 6 && wordIs("values");
+        boolean constant = wordIsNumber || wordIsType || word[0] == '$'  // a dollar quote's tag, a parameter
+                || wordLength == 4 && (wordIs("null") || wordIs("true"))
+                || wordLength == 5 && wordIs("false") || wordLength == 7 && wordIs("default");
+        wordLength = -1;
+        if (valuesParens >= 0 && parens == valuesParens) {
+            valuesParens = -1;  // a word after the list's rows
+        }
+        if (values) {
+            valuesParens = parens;
+            rows = 0;
+            afterRow = -1;
+            comma = false;
+        } else if (!constant) {
+            wordBeforeLiteral = true;  // a constant only if a string literal follows
+        }
+        beforeLastSignificant = 'a';
+        lastSignificant = 'a';
+    }
+
+    private boolean wordIs(String lower) {
+        for (int i = 0; i < lower.length(); i++) {
+            if (word[i] != lower.charAt(i)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void rowBegins() {
+        rows++;
+        rowConstant = rows > 1 && comma && afterRow >= 0;
+        comma = false;
+    }
+
+    private void rowEnds() {
+        if (rowConstant && !overflow) {
+            length = afterRow;  // the row, and the comma and white space before it
+        }
+        rowConstant = false;
+        afterRow = length;
+    }
+
+    private void notConstant() {
+        wordBeforeLiteral = false;
+        rowConstant = false;
     }
 
     private void blockComment(int b) {

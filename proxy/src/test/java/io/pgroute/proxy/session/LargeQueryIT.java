@@ -2,6 +2,7 @@ package io.pgroute.proxy.session;
 
 import io.pgroute.protocol.frontend.Query;
 import io.pgroute.proxy.server.PgrouteServer;
+import io.pgroute.proxy.sql.Classifier;
 import io.pgroute.proxy.testing.ProxyFixture;
 import org.junit.jupiter.api.Test;
 
@@ -65,6 +66,30 @@ class LargeQueryIT {
                     .isGreaterThan(before);
             assertThat(value(other, "SELECT length(v) FROM " + table)).isEqualTo(String.valueOf(4 * LIMIT));
             assertThat(server.sessions().pinnedCount()).as("tracked from its skeleton: a write does not pin").isZero();
+
+            // a bulk INSERT of short constants: its skeleton keeps one row (the whole text is past the skeleton's limit)
+            await(table + "'s count answered from the cache").atMost(Duration.ofSeconds(20))
+                    .pollInterval(Duration.ofMillis(50)).until(() -> {
+                        long earlier = hits(server);
+                        assertThat(value(other, "SELECT count(*) FROM " + table)).isEqualTo("1");
+                        return hits(server) > earlier;
+                    });
+            StringBuilder bulk = new StringBuilder("INSERT INTO " + table + " (id, v) VALUES ");
+            for (int i = 0; i < 10_000; i++) {
+                bulk.append(i == 0 ? "" : ", ").append('(').append(i + 2).append(", 'row ").append(i).append("')");
+            }
+            assertThat(bulk.length()).isGreaterThan(LIMIT).isGreaterThan(4 * Classifier.INLINE_LIMIT);
+            client.send(new Query(bulk.toString()));
+            assertThat(WireClient.types(client.readUntilReady())).isEqualTo("CZ");
+            assertThat(value(other, "SELECT count(*) FROM " + table)).as("its rows, not the count cached before")
+                    .isEqualTo("10001");
+            before = hits(server);
+            assertThat(value(other, "SELECT count(*) FROM " + bystander)).isEqualTo("0");
+            assertThat(hits(server)).as("a bulk INSERT invalidates the table it writes, not every table")
+                    .isGreaterThan(before);
+            assertThat(server.sessions().pinnedCount()).as("nor does it pin the session").isZero();
+            client.send(new Query("DELETE FROM " + table + " WHERE id >= 2"));
+            assertThat(WireClient.types(client.readUntilReady())).isEqualTo("CZ");
             await("its session's reads go to the replicas").atMost(Duration.ofSeconds(10))
                     .pollInterval(Duration.ofMillis(100))
                     .until(() -> value(client, "SELECT pg_is_in_recovery()::text").equals("true"));

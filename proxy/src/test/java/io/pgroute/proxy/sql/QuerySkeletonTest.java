@@ -53,6 +53,55 @@ class QuerySkeletonTest {
     }
 
     @Test
+    void leavesOutTheRowsOfConstantsAfterTheFirstOfAValuesList() {
+        assertThat(skeleton("INSERT INTO t (a, b) VALUES (1, 'x'), (2, 'y'),(-3.5e2, NULL) , (DEFAULT, E'\\'')"))
+                .isEqualTo("INSERT INTO t (a, b) VALUES (1, 'x')");
+        assertThat(skeleton("insert into t values(1, true),(2, false), ('2024-01-01'::date, date '2024-01-02') "
+                + "ON CONFLICT (a) DO UPDATE SET b = excluded.b RETURNING a; INSERT INTO u VALUES ($$x$$), ($t$y$t$)"))
+                .isEqualTo("insert into t values(1, true) ON CONFLICT (a) DO UPDATE SET b = excluded.b RETURNING a; "
+                        + "INSERT INTO u VALUES ($$x$$)");
+        assertThat(skeleton("SELECT * FROM (VALUES (1, 'a'), (2, 'b')) v (n, s), (SELECT 1) w"))
+                .isEqualTo("SELECT * FROM (VALUES (1, 'a')) v (n, s), (SELECT 1) w");
+        assertThat(skeleton("INSERT INTO t VALUES (1, '" + LONG + "'), (2, '" + LONG + "')"))
+                .as("long literals too").isEqualTo("INSERT INTO t VALUES (1, '')");
+        assertThat(skeleton("INSERT INTO t VALUES (1, ')'), (2, '(,'), (3, 'it''s' /* ( */ -- )\n)"))
+                .as("parentheses and commas in literals and comments").isEqualTo("INSERT INTO t VALUES (1, ')')");
+    }
+
+    @Test
+    void keepsTheRowsThatAreMoreThanConstants() {
+        for (String text : new String[] {
+                "INSERT INTO t VALUES (1), (nextval('s'))",               // a function call
+                "INSERT INTO t VALUES (1), ((SELECT max(a) FROM u))",     // a subquery
+                "INSERT INTO t VALUES (1), (\"a\")",                      // a quoted name
+                "INSERT INTO t VALUES (1), (a)",                          // a name
+                "INSERT INTO t VALUES (1), ('1'::timestamp with time zone)",  // a type of several words
+                "INSERT INTO t VALUES (1), (set_config('a.b', 'c', false))",
+                "VALUES (1), (2) UNION VALUES (3)"}) {
+            String kept = text.startsWith("VALUES") ? "VALUES (1) UNION VALUES (3)" : text;
+            assertThat(skeleton(text)).as(text).isEqualTo(kept);
+        }
+        assertThat(skeleton("INSERT INTO t VALUES (1), (2), (f(3)), (4)")).as("the rows of constants around it go")
+                .isEqualTo("INSERT INTO t VALUES (1), (f(3))");
+        assertThat(skeleton("INSERT INTO t SELECT 1, 2 UNION SELECT (3), (4)")).as("not a VALUES list")
+                .isEqualTo("INSERT INTO t SELECT 1, 2 UNION SELECT (3), (4)");
+        assertThat(skeleton("SELECT \"values\" (1), (2) FROM t")).isEqualTo("SELECT \"values\" (1), (2) FROM t");
+    }
+
+    @Test
+    void aBulkInsertOfConstantsFitsInAShortSkeleton() {
+        StringBuilder text = new StringBuilder("INSERT INTO t (id, v) VALUES ");
+        for (int i = 0; i < 100_000; i++) {
+            text.append(i == 0 ? "" : ", ").append('(').append(i).append(", 'row ").append(i).append("')");
+        }
+        byte[] bytes = (text + "\0").getBytes(StandardCharsets.UTF_8);
+        QuerySkeleton skeleton = new QuerySkeleton(Classifier.INLINE_LIMIT);
+        skeleton.feed(Unpooled.wrappedBuffer(bytes));
+        assertThat(bytes.length).isGreaterThan(20 * Classifier.INLINE_LIMIT);
+        assertThat(skeleton.finish()).isEqualTo("INSERT INTO t (id, v) VALUES (0, 'row 0')");
+    }
+
+    @Test
     void isNoneWhereItWouldSayLessThanTheText() {
         assertThat(skeleton("SET application_name = '" + LONG + "'")).as("a SET's value").isNull();
         assertThat(skeleton("DO $$" + LONG + "$$")).as("a DO block's code").isNull();
