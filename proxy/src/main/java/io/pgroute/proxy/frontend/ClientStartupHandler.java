@@ -178,6 +178,21 @@ public final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
         ctx.fireUserEventTriggered(evt);
     }
 
+    /**
+     * One instance of each startup parameter name and value for all the clients that send it (DateStyle ISO,
+     * client_encoding UTF8, the driver's application_name…): a session keeps its parameters for its life, and
+     * thousands of clients send the same few. Bounded by weight, so that values that differ at every login cannot
+     * make it grow.
+     */
+    private static final com.github.benmanes.caffeine.cache.Cache<String, String> SHARED_STRINGS =
+            com.github.benmanes.caffeine.cache.Caffeine.newBuilder().maximumWeight(1 << 20)
+                    .<String, String>weigher((key, same) -> 64 + key.length())
+                    .executor(Runnable::run).build();
+
+    private static String shared(String text) {
+        return SHARED_STRINGS.get(text, same -> same);
+    }
+
     private void onStartupMessage(ChannelHandlerContext ctx, StartupMessage startup) {
         if (startup.majorVersion() != 3) {
             refuse(ctx, ErrorResponse.fatal(SqlState.FEATURE_NOT_SUPPORTED, "unsupported frontend protocol "
@@ -196,7 +211,7 @@ public final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
             if (key.startsWith("_pq_.")) {
                 unknownOptions.add(key);
             } else {
-                parameters.put(key, value);
+                parameters.put(shared(key), shared(value));
             }
         });
         String user = parameters.get("user");

@@ -80,7 +80,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
     private final CancelRegistry.Key cancelKey;
     private final SessionHost host;
     private final SessionRouting routing;
-    private final Deque<PgFrame> waiting = new ArrayDeque<>();
+    private final Deque<PgFrame> waiting = new ArrayDeque<>(4);  // grows with a pipeline; most hold one or two
     private final ResponseQueue responses = new ResponseQueue(this);
     private final StatementTranslator translator;
     /** Why the session keeps its primary connection between transactions, if it does. */

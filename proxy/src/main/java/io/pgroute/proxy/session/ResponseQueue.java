@@ -169,7 +169,7 @@ final class ResponseQueue {
         }
     }
 
-    private final Deque<Entry> entries = new ArrayDeque<>();
+    private final Deque<Entry> entries = new ArrayDeque<>(4);  // small: a per-client cost, grows when pipelined
     private final Events events;
     private int cycles;
     /**

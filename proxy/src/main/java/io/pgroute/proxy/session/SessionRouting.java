@@ -70,8 +70,9 @@ public final class SessionRouting {
      * texts of at most {@link #AHEAD_CHARS} characters together beyond the latest (a text whose message was sent is
      * kept alive by it until the session's queue is empty). One dropped is classified again on the event loop.
      */
-    private final IdentityHashMap<String, Classifier.Classified> ahead = new IdentityHashMap<>();
-    private final ArrayDeque<String> aheadOrder = new ArrayDeque<>();
+    // sized for the few texts of one request (the default sizes cost a idle client 400 bytes); they grow if need be
+    private final IdentityHashMap<String, Classifier.Classified> ahead = new IdentityHashMap<>(4);
+    private final ArrayDeque<String> aheadOrder = new ArrayDeque<>(4);
     private long aheadChars;
     static final int AHEAD_KEPT = 64;
     static final long AHEAD_CHARS = 4L << 20;

@@ -46,7 +46,7 @@ final class SettingsTracker {
     private final SessionPins pins;
     /** SettingChange and Savepoint events of the open transaction, in order. */
     private final List<Object> inTransaction = new ArrayList<>();
-    private final Deque<Cycle> cycles = new ArrayDeque<>();
+    private final Deque<Cycle> cycles = new ArrayDeque<>(4);
     private Cycle open;
 
     /** SAVEPOINT, RELEASE or ROLLBACK TO, in the order sent. */
