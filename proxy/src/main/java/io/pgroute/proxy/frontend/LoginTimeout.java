@@ -36,8 +36,14 @@ final class LoginTimeout {
             }
         }, timeout.toNanos(), TimeUnit.NANOSECONDS);
         channel.attr(TIMER).set(timer);
-        channel.closeFuture().addListener(closed -> timer.cancel(false));
+        channel.closeFuture().addListener(DISARM);
     }
+
+    /**
+     * Cancels the clock of a connection that closes before it logs in. One listener for all: a lambda that held the
+     * timer would keep it (and its task) for the life of every connection that did log in.
+     */
+    private static final io.netty.channel.ChannelFutureListener DISARM = closed -> disarm(closed.channel());
 
     /** Stops the clock: the client has authenticated. */
     static void disarm(Channel channel) {

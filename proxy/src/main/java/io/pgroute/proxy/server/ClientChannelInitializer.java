@@ -44,6 +44,8 @@ final class ClientChannelInitializer extends ChannelInitializer<Channel> {
     private final ExceptionLoggingHandler exceptions = new ExceptionLoggingHandler(true);
     /** Client connections open now, over TCP and the Unix-domain socket, logged in or not. */
     private final AtomicInteger open = new AtomicInteger();
+    /** Counts a connection out when it closes: one listener for all of them. */
+    private final io.netty.channel.ChannelFutureListener closed = future -> open.decrementAndGet();
     private final RateLimitedWarning refusals = new RateLimitedWarning(
             LoggerFactory.getLogger(ClientChannelInitializer.class), Duration.ofSeconds(10), System::nanoTime);
 
@@ -55,7 +57,7 @@ final class ClientChannelInitializer extends ChannelInitializer<Channel> {
     protected void initChannel(Channel channel) {
         ChannelPipeline pipeline = channel.pipeline();
         int now = open.incrementAndGet();
-        channel.closeFuture().addListener(closed -> open.decrementAndGet());
+        channel.closeFuture().addListener(closed);
         long limit = context.config().limits().maxConnections();
         if (now > limit) {
             refusals.warn("refusing connection from " + ClientAddress.of(channel) + ": " + limit
