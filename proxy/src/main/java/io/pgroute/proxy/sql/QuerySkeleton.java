@@ -11,9 +11,10 @@ import java.util.Arrays;
  * holding the megabytes of a value. A string, E'' or dollar-quoted literal or a comment longer than
  * {@link #KEPT_LITERAL} bytes becomes empty ({@code ''}, {@code $tag$$tag$}, a comment without text); everything else
  * is kept as it came, but for the rows of a {@code VALUES} list after its first that hold only constants (literals,
- * numbers, NULL, TRUE, FALSE, DEFAULT, casts to a type of one word, operators), which are left out with the comma
+ * numbers with their signs, NULL, TRUE, FALSE, DEFAULT, casts to a type of one word), which are left out with the comma
  * before them: a bulk {@code INSERT … VALUES (…), (…), …} writes the same table with one row as with a million, and
- * its skeleton stays as short as one row. A row with anything else (a function call, a subquery, a name) stays. The
+ * its skeleton stays as short as one row. A row with anything else (a function call, a subquery, a name, an operator
+ * such as {@code ||}, which a user's function may implement) stays. The
  * skeleton is given only when it says as much as the text: not when it is longer than its
  * limit, ends inside a literal or comment, or had a literal left out of a statement whose classification reads one
  * (a SET's value, a DO block's code, EXPLAIN's options; the other statements of the Query may be such).
@@ -70,6 +71,12 @@ public final class QuerySkeleton {
     /** Whether the word began right after {@code ::} (a type name), and whether it began with a digit. */
     private boolean wordIsType;
     private boolean wordIsNumber;
+    private int wordLast;
+    /** A '-' or '/' read last: a comment starts if the next byte is the same or '*'; 0 if none. */
+    private int pending;
+    private boolean pendingSign;
+    private int pendingLast;
+    private int pendingBeforeLast;
     /** A word that is a constant if a string literal follows it: a type ({@code date '…'}) or a prefix ({@code E'…'}). */
     private boolean wordBeforeLiteral;
     /** The last two bytes other than white space read in NORMAL state. */
@@ -229,6 +236,18 @@ public final class QuerySkeleton {
 
     /** Follows VALUES lists with byte {@code b}, read in NORMAL state and just appended to out. */
     private void rowsOf(int b) {
+        if (pending != 0) {
+            int first = pending;
+            pending = 0;
+            if (first == '/' && b == '*' || first == '-' && b == '-') {
+                lastSignificant = pendingLast;  // a comment begins: neither byte counts (its text does not come here)
+                beforeLastSignificant = pendingBeforeLast;
+                return;
+            }
+            if (!pendingSign) {
+                notConstant();  // an operator (see below)
+            }
+        }
         if (isIdentifierByte(b)) {
             if (wordLength < 0) {
                 wordLength = 0;
@@ -242,8 +261,11 @@ public final class QuerySkeleton {
                 word[wordLength] = (byte) Character.toLowerCase(b);
             }
             wordLength++;
+            wordLast = b;
             return;
         }
+        // a sign right after a number's e (1e-5) is the exponent's
+        boolean exponent = wordLength >= 0 && wordIsNumber && (wordLast == 'e' || wordLast == 'E');
         if (wordLength >= 0) {
             endWord();
         }
@@ -278,10 +300,33 @@ public final class QuerySkeleton {
             }
             case ',' -> comma |= atList;
             case '"' -> notConstant();  // a quoted name
+            // in a constant: a decimal point, a cast (::), an array type ([]), a literal
+            case '.', ':', '[', ']', '\'' -> {
+                if (atList) {
+                    valuesParens = -1;
+                }
+            }
+            case '+' -> {
+                if (atList) {
+                    valuesParens = -1;
+                } else if (!exponent && lastSignificant != '(' && lastSignificant != ',') {
+                    notConstant();  // not a sign: an operator (see below)
+                }
+            }
+            case '-', '/' -> {  // an operator, a sign, or a comment's start: the next byte says
+                if (atList) {
+                    valuesParens = -1;
+                }
+                pending = b;
+                pendingSign = b == '-' && (exponent || lastSignificant == '(' || lastSignificant == ',');
+                pendingLast = lastSignificant;
+                pendingBeforeLast = beforeLastSignificant;
+            }
             default -> {
                 if (atList) {
                     valuesParens = -1;  // after the list: ON CONFLICT, RETURNING, an operator…
                 }
+                notConstant();  // an operator other than a sign, which a function may implement
             }
         }
         beforeLastSignificant = lastSignificant;

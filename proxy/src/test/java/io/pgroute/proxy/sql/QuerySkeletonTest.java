@@ -54,7 +54,7 @@ class QuerySkeletonTest {
 
     @Test
     void leavesOutTheRowsOfConstantsAfterTheFirstOfAValuesList() {
-        assertThat(skeleton("INSERT INTO t (a, b) VALUES (1, 'x'), (2, 'y'),(-3.5e2, NULL) , (DEFAULT, E'\\'')"))
+        assertThat(skeleton("INSERT INTO t (a, b) VALUES (1, 'x'), (2, 'y'),(-3.5e2, NULL) , (DEFAULT, E'\\''), (+1.5E+3, '{1}'::int[])"))
                 .isEqualTo("INSERT INTO t (a, b) VALUES (1, 'x')");
         assertThat(skeleton("insert into t values(1, true),(2, false), ('2024-01-01'::date, date '2024-01-02') "
                 + "ON CONFLICT (a) DO UPDATE SET b = excluded.b RETURNING a; INSERT INTO u VALUES ($$x$$), ($t$y$t$)"))
@@ -64,7 +64,7 @@ class QuerySkeletonTest {
                 .isEqualTo("SELECT * FROM (VALUES (1, 'a')) v (n, s), (SELECT 1) w");
         assertThat(skeleton("INSERT INTO t VALUES (1, '" + LONG + "'), (2, '" + LONG + "')"))
                 .as("long literals too").isEqualTo("INSERT INTO t VALUES (1, '')");
-        assertThat(skeleton("INSERT INTO t VALUES (1, ')'), (2, '(,'), (3, 'it''s' /* ( */ -- )\n)"))
+        assertThat(skeleton("INSERT INTO t VALUES (1, ')'), (2, '(,'), (3, 'it''s' /* ( */ -- )\n), (-- c\n-4 /**/)"))
                 .as("parentheses and commas in literals and comments").isEqualTo("INSERT INTO t VALUES (1, ')')");
     }
 
@@ -77,6 +77,8 @@ class QuerySkeletonTest {
                 "INSERT INTO t VALUES (1), (a)",                          // a name
                 "INSERT INTO t VALUES (1), ('1'::timestamp with time zone)",  // a type of several words
                 "INSERT INTO t VALUES (1), (set_config('a.b', 'c', false))",
+                "INSERT INTO t VALUES (1), (2 +++ 3)",                    // an operator a function may implement
+                "INSERT INTO t VALUES (1), ('a' || 'b')",
                 "VALUES (1), (2) UNION VALUES (3)"}) {
             String kept = text.startsWith("VALUES") ? "VALUES (1) UNION VALUES (3)" : text;
             assertThat(skeleton(text)).as(text).isEqualTo(kept);
