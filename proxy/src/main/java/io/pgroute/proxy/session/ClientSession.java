@@ -94,9 +94,19 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
      */
     private final SessionSettings startup;
     /** What the server reported for each of them at login (as it spells them), by lower-case name: RESET's report. */
-    private final java.util.Map<String, String> startupReported = new java.util.HashMap<>(2);
+    private final java.util.Map<String, String> startupReported;
     /** The value of each reported parameter the client was last told in a ParameterStatus, by lower-case name. */
-    private final java.util.Map<String, String> told = new java.util.HashMap<>();
+    private java.util.Map<String, String> told;
+    /** Whether {@link #told} is this session's own; until then it is shared (see {@link #TOLD}) and never written. */
+    private boolean toldOwn;
+    /**
+     * The parameters clients were told at login, and their startup parameters as the server spelt them: one map for
+     * all the sessions with the same (most of them: the server's report with the driver's settings), so that each
+     * idle client does not hold copies of its own. Keys and values alike: a map here is never written.
+     */
+    private static final com.github.benmanes.caffeine.cache.Cache<java.util.Map<String, String>,
+            java.util.Map<String, String>> TOLD = com.github.benmanes.caffeine.cache.Caffeine.newBuilder()
+            .maximumSize(256).executor(Runnable::run).build();
     /**
      * A statement that resets one of the {@link #startup} parameters (RESET, RESET ALL, DISCARD ALL, SET … TO
      * DEFAULT) was sent on the held connection: the server went back to its own value, not the client's, and reports
@@ -243,12 +253,16 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
                 () -> asynchronous.holds(settings.desired()));
         routing.clientEncoding(startupBackend.reportedParameters().get("client_encoding"));
         this.startup = SessionSettings.startup(info.startupParameters());
-        startupBackend.reportedParameters().forEach((name, value) -> told.put(name.toLowerCase(java.util.Locale.ROOT),
-                value));
+        java.util.Map<String, String> reported = new java.util.HashMap<>();
+        startupBackend.reportedParameters().forEach((name, value) -> reported.put(
+                name.toLowerCase(java.util.Locale.ROOT), value));
+        this.told = TOLD.get(reported, same -> same);
+        java.util.Map<String, String> spelt = new java.util.HashMap<>();
         for (String each : startup.values().keySet()) {
             // the server's spelling of the value (TimeZone's, DateStyle's); "" for one it does not report
-            startupReported.put(each, told.getOrDefault(each, ""));
+            spelt.put(each, told.getOrDefault(each, ""));
         }
+        this.startupReported = TOLD.get(spelt, same -> same);  // never written: shared as told is
         this.backend = startupBackend;
         this.backendPool = pool;
         startupBackend.attach(this);
@@ -820,7 +834,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
             String name = set.reportedName() == null ? null : set.reportedName().toLowerCase(java.util.Locale.ROOT);
             if (name != null && !set.reportedValue().equals(told.get(name))) {
                 out.write(new ParameterStatus(set.reportedName(), set.reportedValue()));
-                told.put(name, set.reportedValue());
+                tell(name, set.reportedValue());
             }
             out.write(ReadyForQuery.of(transactionStatus));
             unflushed = true;
@@ -1714,7 +1728,7 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
                     reworded = new ParameterStatus(status.name(), value);
                     swallowed = value.equals(told.get(name));
                 }
-                told.put(name, value);
+                tell(name, value);
             }
             if ("client_encoding".equals(status.name())) {
                 // how the client's next texts are read (SJIS, BIG5, …): in what the client is told is in force
@@ -2172,6 +2186,18 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         }
         recorder.error(SqlState.IDLE_SESSION_TIMEOUT);
         fatal(ErrorResponse.fatal(SqlState.IDLE_SESSION_TIMEOUT, "terminating connection due to idle-session timeout"));
+    }
+
+    /** Remembers that the client was told {@code value} of {@code name} (lower case); copies a shared map first. */
+    private void tell(String name, String value) {
+        if (value.equals(told.get(name))) {
+            return;
+        }
+        if (!toldOwn) {
+            told = new java.util.HashMap<>(told);
+            toldOwn = true;
+        }
+        told.put(name, value);
     }
 
     /** The session's fields for log lines (JSON logs show them as fields). */

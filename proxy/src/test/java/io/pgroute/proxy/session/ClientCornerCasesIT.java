@@ -150,6 +150,24 @@ class ClientCornerCasesIT {
         assertThat(scalar("SELECT 1")).as("the pool goes on").isOne();
     }
 
+    /**
+     * What a client is told of its settings (ParameterStatus) is its own: clients that logged in alike share what
+     * they were told at login until one of them changes a setting, and the next one that changes it the same way is
+     * told too, as PostgreSQL tells every session that changes a reported setting.
+     */
+    @Test
+    void eachClientIsToldOfItsOwnSettingChanges() throws Exception {
+        try (WireClient a = WireClient.connect(single.port(), "trusted", "app");
+             WireClient b = WireClient.connect(single.port(), "trusted", "app")) {
+            for (WireClient each : List.of(a, b)) {
+                each.send(new Query("SET application_name = 'told_each'"));
+                assertThat(WireClient.types(each.readUntilReady())).as("told by a ParameterStatus").isEqualTo("CSZ");
+            }
+            a.send(new Query("SET application_name = 'told_each'"));
+            assertThat(WireClient.types(a.readUntilReady())).as("unchanged: not told again").isEqualTo("CZ");
+        }
+    }
+
     /** What pgjdbc's session shows of the parameters drivers send at startup. */
     private static List<String> shows(Statement s) throws SQLException {
         List<String> result = new ArrayList<>();
