@@ -22,6 +22,7 @@ import io.pgroute.protocol.startup.StartupPacket;
 import io.pgroute.proxy.logging.ClientAddress;
 import io.pgroute.proxy.server.ProxyContext;
 import io.pgroute.proxy.session.ClientSession;
+import io.pgroute.proxy.session.SharedValues;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -179,19 +180,10 @@ public final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
     }
 
     /**
-     * One instance of each startup parameter name and value for all the clients that send it (DateStyle ISO,
-     * client_encoding UTF8, the driver's application_name…): a session keeps its parameters for its life, and
-     * thousands of clients send the same few. Bounded by weight, so that values that differ at every login cannot
-     * make it grow.
+     * Startup parameter names and values, one instance each for all the clients that send them (DateStyle ISO,
+     * client_encoding UTF8, the driver's application_name…): a session keeps its parameters for its life.
      */
-    private static final com.github.benmanes.caffeine.cache.Cache<String, String> SHARED_STRINGS =
-            com.github.benmanes.caffeine.cache.Caffeine.newBuilder().maximumWeight(1 << 20)
-                    .<String, String>weigher((key, same) -> 64 + key.length())
-                    .executor(Runnable::run).build();
-
-    private static String shared(String text) {
-        return SHARED_STRINGS.get(text, same -> same);
-    }
+    private static final SharedValues<String> SHARED = new SharedValues<>(1 << 20, text -> 64 + text.length());
 
     private void onStartupMessage(ChannelHandlerContext ctx, StartupMessage startup) {
         if (startup.majorVersion() != 3) {
@@ -211,7 +203,7 @@ public final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
             if (key.startsWith("_pq_.")) {
                 unknownOptions.add(key);
             } else {
-                parameters.put(shared(key), shared(value));
+                parameters.put(SHARED.of(key), SHARED.of(value));
             }
         });
         String user = parameters.get("user");

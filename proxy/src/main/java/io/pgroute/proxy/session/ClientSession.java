@@ -104,9 +104,8 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
      * all the sessions with the same (most of them: the server's report with the driver's settings), so that each
      * idle client does not hold copies of its own. Keys and values alike: a map here is never written.
      */
-    private static final com.github.benmanes.caffeine.cache.Cache<java.util.Map<String, String>,
-            java.util.Map<String, String>> TOLD = com.github.benmanes.caffeine.cache.Caffeine.newBuilder()
-            .maximumSize(256).executor(Runnable::run).build();
+    private static final SharedValues<java.util.Map<String, String>> TOLD = new SharedValues<>(1 << 20,
+            map -> 64 + 96 * map.size());
     /**
      * A statement that resets one of the {@link #startup} parameters (RESET, RESET ALL, DISCARD ALL, SET … TO
      * DEFAULT) was sent on the held connection: the server went back to its own value, not the client's, and reports
@@ -256,13 +255,13 @@ public final class ClientSession implements BackendListener, ResponseQueue.Event
         java.util.Map<String, String> reported = new java.util.HashMap<>();
         startupBackend.reportedParameters().forEach((name, value) -> reported.put(
                 name.toLowerCase(java.util.Locale.ROOT), value));
-        this.told = TOLD.get(reported, same -> same);
+        this.told = TOLD.of(reported);
         java.util.Map<String, String> spelt = new java.util.HashMap<>();
         for (String each : startup.values().keySet()) {
             // the server's spelling of the value (TimeZone's, DateStyle's); "" for one it does not report
             spelt.put(each, told.getOrDefault(each, ""));
         }
-        this.startupReported = TOLD.get(spelt, same -> same);  // never written: shared as told is
+        this.startupReported = TOLD.of(spelt);  // never written: shared as told is
         this.backend = startupBackend;
         this.backendPool = pool;
         startupBackend.attach(this);
