@@ -17,7 +17,7 @@ final class ConstantRows {
     private int valuesParens = -1;
     /** Rows of that list begun so far. */
     private int rows;
-    /** Where in the skeleton the row before ends (after its parenthesis), -1 if none: where the current row is cut from. */
+    /** Where in the skeleton the row before ends (after its parenthesis), -1 if none: where a row is cut from. */
     private int afterRow = -1;
     /** Whether a comma came at the list's level since that row. */
     private boolean comma;
@@ -35,7 +35,7 @@ final class ConstantRows {
     private boolean pendingSign;
     private int pendingLast;
     private int pendingBeforeLast;
-    /** A word that is a constant if a string literal follows it: a type ({@code date '…'}) or a prefix ({@code E'…'}). */
+    /** A word that is a constant if a string literal follows: a type ({@code date '…'}), a prefix ({@code E'…'}). */
     private boolean wordBeforeLiteral;
     /** The last two bytes other than white space read in NORMAL state. */
     private int lastSignificant = -1;
