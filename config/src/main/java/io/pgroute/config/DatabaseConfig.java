@@ -78,7 +78,7 @@ public record DatabaseConfig(String name, NodeConfig primary, List<NodeConfig> r
                 + maxClients + "]";
     }
 
-    static DatabaseConfig read(String name, MappingReader reader) {
+    static DatabaseConfig read(String name, MappingReader reader, java.nio.file.Path baseDir) {
         NodeConfig primary = reader.mapping("primary").map(NodeConfig::read).orElse(null);
         if (primary == null && !reader.has("primary")) {
             reader.problem("primary", "is required");
@@ -101,7 +101,8 @@ public record DatabaseConfig(String name, NodeConfig primary, List<NodeConfig> r
             reader.problem("auth_query", "must take the user name as $1, such as SELECT usename, passwd FROM "
                     + "pgroute.user_secret($1)");
         }
-        String tlsCa = reader.has("tls_ca") ? reader.requiredString("tls_ca").orElse(null) : null;
+        String tlsCa = reader.has("tls_ca") ? reader.requiredString("tls_ca")
+                .map(each -> baseDir.resolve(each).normalize().toString()).orElse(null) : null;
         if (tlsCa != null && !tls.verifies()) {
             reader.problem("tls_ca", "needs tls: verify-ca or verify-full (with " + MappingReader.yamlName(tls)
                     + " no certificate is checked)");

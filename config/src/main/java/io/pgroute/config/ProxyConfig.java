@@ -89,7 +89,7 @@ public record ProxyConfig(ListenConfig listen, TlsConfig tls, Map<String, UserCo
         named(root, "users", "user").forEach((name, reader) -> users.put(name, UserConfig.read(name, reader)));
         Map<String, DatabaseConfig> databases = new LinkedHashMap<>();
         named(root, "databases", "database")
-                .forEach((name, reader) -> databases.put(name, DatabaseConfig.read(name, reader)));
+                .forEach((name, reader) -> databases.put(name, DatabaseConfig.read(name, reader, baseDir)));
         PoolConfig pool = root.mapping("pool").map(PoolConfig::read).orElseGet(PoolConfig::defaults);
         MetricsConfig metrics = root.mapping("metrics").map(MetricsConfig::read).orElseGet(MetricsConfig::disabled);
         LoggingConfig logging = root.mapping("logging").map(LoggingConfig::read).orElseGet(LoggingConfig::defaults);
@@ -100,7 +100,10 @@ public record ProxyConfig(ListenConfig listen, TlsConfig tls, Map<String, UserCo
         PeersConfig peers = root.mapping("peers").map(PeersConfig::read).orElseGet(PeersConfig::none);
         List<String> certUsers = users.values().stream().filter(each -> each.auth() == AuthMethod.CERT)
                 .map(UserConfig::name).toList();
-        if (!certUsers.isEmpty() && tls.clientCaFile() == null) {
+        if (!certUsers.isEmpty() && tls.mode() == TlsMode.DISABLE) {
+            root.problem("users", "auth cert (" + String.join(", ", certUsers) + ") needs TLS: a tls.mode other than "
+                    + "disable, with tls.client_ca");
+        } else if (!certUsers.isEmpty() && tls.clientCaFile() == null) {
             root.problem("users", "auth cert (" + String.join(", ", certUsers) + ") needs tls.client_ca: the CAs "
                     + "whose client certificates pgroute accepts");
         }

@@ -53,6 +53,12 @@ public record RoutingConfig(Consistency consistency, Duration window, Duration m
                 Duration.ofSeconds(60), Duration.ofSeconds(10), true, Duration.ZERO);
     }
 
+    /** This routing with {@code refresh} as its catalog refresh interval (a reload keeps the running one). */
+    public RoutingConfig withCatalogRefresh(Duration refresh) {
+        return new RoutingConfig(consistency, window, maxLag, maxLagBytes, balance, primaryReads, zone, lagInterval,
+                healthInterval, refresh, lagIdleAfter, discoverPrimary, promoteAfter);
+    }
+
     static RoutingConfig read(MappingReader reader) {
         RoutingConfig defaults = defaults();
         RoutingConfig result = new RoutingConfig(

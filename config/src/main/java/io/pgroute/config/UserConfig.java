@@ -63,6 +63,9 @@ public record UserConfig(String name, String password, String scramVerifier, Aut
             reader.problem("password or scram_verifier is required");
         } else if (hasVerifier && auth == AuthMethod.MD5) {
             reader.problem("auth md5 needs a password; a scram_verifier only works with scram-sha-256");
+        } else if (hasVerifier && auth != AuthMethod.SCRAM_SHA_256) {
+            reader.problem("scram_verifier", "only works with auth scram-sha-256 (auth "
+                    + MappingReader.yamlName(auth) + " asks for no password)");
         }
         return new UserConfig(name, password, verifier, auth, admin, addresses, maxClients);
     }

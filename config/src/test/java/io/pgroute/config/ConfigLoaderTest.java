@@ -407,6 +407,38 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void aCertUserWithTlsDisabledIsToldTlsIsOff(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        java.nio.file.Files.writeString(dir.resolve("ca.pem"), "-");
+        assertThat(problems("tls: { mode: disable, client_ca: " + dir.resolve("ca.pem") + " }\n"
+                + "users: { app: { password: app }, ops: { auth: cert } }\n"
+                + "databases: { app: { primary: { host: db }, user: app, password: app } }\n", Map.of()))
+                .containsExactly("x.yaml:2: users: auth cert (ops) needs TLS: a tls.mode other than disable, with "
+                        + "tls.client_ca");
+    }
+
+    @Test
+    void aScramVerifierNeedsScram() {
+        for (String auth : new String[] {"trust", "peer", "cert"}) {
+            assertThat(problems("users: { app: { scram_verifier: \"" + VERIFIER + "\", auth: " + auth + " } }\n"
+                    + "databases: { app: { primary: { host: db } } }\n", Map.of())).as(auth)
+                    .anyMatch(each -> each.equals("x.yaml:1: users.app.scram_verifier: only works with auth "
+                            + "scram-sha-256 (auth " + auth + " asks for no password)"));
+        }
+    }
+
+    @Test
+    void aRelativeTlsCaIsFoundNextToTheConfigurationFile(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        java.nio.file.Files.createDirectories(dir.resolve("certs"));
+        java.nio.file.Path ca = java.nio.file.Files.writeString(dir.resolve("certs/ca.pem"), "-");
+        DatabaseConfig database = ConfigLoader.parse("users: { app: { password: app } }\ndatabases: { app: { "
+                + "primary: { host: db }, tls: verify-full, tls_ca: certs/ca.pem } }\n", "x.yaml", name -> null, dir)
+                .databases().get("app");
+        assertThat(database.tlsCa()).isEqualTo(ca.toString());
+    }
+
+    @Test
     void readsWhereAUserMayConnectFrom() throws Exception {
         ProxyConfig config = ConfigLoader.parse("users:\n  app: { password: app }\n"
                 + "  ops: { password: x, addresses: [ 10.0.0.0/8, local ] }\n"

@@ -85,7 +85,7 @@ public final class ProxyMetrics implements QueryRecorder {
 
     @Override
     public void error(String sqlState) {
-        String sqlClass = sqlState == null || sqlState.length() < 2 ? "unknown" : sqlState.substring(0, 2);
+        String sqlClass = io.pgroute.proxy.stats.ProxyTotals.sqlStateClass(sqlState);
         errors.computeIfAbsent(sqlClass, key -> Counter.builder("pgroute.errors")
                 .description("ErrorResponses sent to clients, by SQLSTATE class").tag("sqlstate_class", key)
                 .register(registry)).increment();

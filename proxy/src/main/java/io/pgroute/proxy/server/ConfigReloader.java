@@ -1,6 +1,8 @@
 package io.pgroute.proxy.server;
 
+import io.pgroute.config.CacheConfig;
 import io.pgroute.config.DatabaseConfig;
+import io.pgroute.config.PeersConfig;
 import io.pgroute.config.ProxyConfig;
 import io.pgroute.proxy.backend.BackendPool;
 import io.pgroute.proxy.backend.BackendPools;
@@ -12,6 +14,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -23,7 +26,8 @@ import java.util.function.BiFunction;
  * node monitor per database that sessions pick up on their next decision; pool sizes and timeouts from the next
  * lease; cache rules from the next statement; log levels and format at once. What needs a restart (the listen
  * address, TLS, the metrics endpoint, databases added or removed, a database's primary or credentials, the Redis
- * endpoints) is reported and left as it was; the rest still applies.
+ * endpoints, the catalog refresh interval, the instance id of {@code peers}) is reported and left as it was,
+ * also in the configuration installed afterwards; the rest still applies.
  */
 final class ConfigReloader {
 
@@ -55,7 +59,11 @@ final class ConfigReloader {
         this.poolSettings = poolSettings;
     }
 
-    /** Applies {@code next} as far as it can be without a restart. */
+    /**
+     * Applies {@code next} as far as it can be without a restart. The configuration installed afterwards is
+     * {@code next} with the running values of every part that needs a restart, so that nothing reads a setting that
+     * is reported as left as it was (a new session's backend, the TLS requirement, the cancel keys' instance id).
+     */
     synchronized Report reload(ProxyConfig next) {
         ProxyConfig current = context.config();
         List<String> applied = new ArrayList<>();
@@ -72,10 +80,12 @@ final class ConfigReloader {
         if (!current.databases().keySet().equals(next.databases().keySet())) {
             restart.add("databases added or removed");
         }
-        for (DatabaseConfig each : next.databases().values()) {
-            DatabaseConfig before = current.databases().get(each.name());
-            DatabaseRouting state = routing.get(each.name());
-            if (before == null || state == null) {
+        Map<String, DatabaseConfig> databases = new LinkedHashMap<>();
+        for (DatabaseConfig before : current.databases().values()) {
+            DatabaseConfig each = next.databases().get(before.name());
+            DatabaseRouting state = routing.get(before.name());
+            if (each == null || state == null) {
+                databases.put(before.name(), before);
                 continue;
             }
             if (!before.primary().equals(each.primary()) || !before.dbname().equals(each.dbname())
@@ -86,27 +96,36 @@ final class ConfigReloader {
                     || !Objects.equals(before.authQuery(), each.authQuery())
                     || !Objects.equals(before.tlsCa(), each.tlsCa())) {
                 restart.add("databases." + each.name() + " primary, dbname, user, password, tls, tls_ca, "
-                        + "monitor_user or auth_query");
+                        + "monitor_user, monitor_password or auth_query");
+                databases.put(before.name(), before);
                 continue;
             }
+            databases.put(each.name(), each);
             if (!before.replicas().equals(each.replicas()) || !current.routing().equals(next.routing())) {
                 state.update(each, next.routing(), monitors.apply(next, each));
                 applied.add("databases." + each.name() + ": " + each.replicas().size() + " replica(s), routing");
             }
         }
+        if (!current.routing().catalogRefresh().equals(next.routing().catalogRefresh())) {
+            restart.add("routing.catalog_refresh");
+        }
         if (!current.pool().equals(next.pool())) {
             pools.updateSettings(poolSettings.apply(next));
             applied.add("pool");
         }
+        CacheConfig cacheConfig = next.cache();
         if (!current.cache().equals(next.cache())) {
             if (cache != null && cache.update(next.cache())) {
                 applied.add("cache rules");
             } else if (cache != null || next.cache().enabled()) {
-                restart.add("cache (Redis endpoints, timeout, breaker or enabled)");
+                restart.add("cache (Redis endpoints, timeout, breaker, local_max_bytes or enabled)");
+                cacheConfig = current.cache();
             }
         }
+        PeersConfig peers = next.peers();
         if (current.peers().id() != next.peers().id()) {
             restart.add("peers.id");  // it is in the cancel keys already handed out
+            peers = current.peers();
         } else if (!current.peers().equals(next.peers())) {
             applied.add("peers");
         }
@@ -120,7 +139,9 @@ final class ConfigReloader {
         if (!current.limits().equals(next.limits())) {
             applied.add("limits");
         }
-        context.replaceConfig(next);
+        context.replaceConfig(new ProxyConfig(current.listen(), current.tls(), next.users(), databases, next.pool(),
+                current.metrics(), next.logging(), next.limits(),
+                next.routing().withCatalogRefresh(current.routing().catalogRefresh()), cacheConfig, peers));
         LOGGER.info("configuration reloaded: applied {}; needs a restart: {}", applied.isEmpty() ? "nothing"
                 : applied, restart.isEmpty() ? "nothing" : restart);
         return new Report(applied, restart);

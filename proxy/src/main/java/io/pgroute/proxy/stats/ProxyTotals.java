@@ -134,7 +134,7 @@ public final class ProxyTotals implements QueryRecorder {
     }
 
     /** The first two characters of {@code sqlState} when they can be a class, else {@value #MALFORMED_CLASS}. */
-    static String sqlStateClass(String sqlState) {
+    public static String sqlStateClass(String sqlState) {
         if (sqlState == null || sqlState.length() < 2) {
             return MALFORMED_CLASS;
         }

@@ -1,5 +1,6 @@
 package io.pgroute.proxy.server;
 
+import io.netty.handler.ssl.util.SelfSignedCertificate;
 import io.pgroute.config.ConfigException;
 import io.pgroute.config.ConfigLoader;
 import io.pgroute.localcluster.LocalCluster;
@@ -9,6 +10,8 @@ import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -151,6 +154,60 @@ class ReloadIT {
             try (Connection c = DriverManager.getConnection(url, "newbie", "newbie");
                  Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT 1")) {
                 assertThat(rs.next()).isTrue();
+            }
+        }
+    }
+
+    /**
+     * A reload that changes what needs a restart reports it and leaves it as it runs, for new sessions too: the
+     * primary's address, TLS, an added database and the catalog refresh interval. Other changes of the same file
+     * (a user) still apply.
+     */
+    @Test
+    void changesThatNeedARestartAreReportedAndNewSessionsStillUseTheRunningValues(@TempDir Path dir)
+            throws Exception {
+        Path file = dir.resolve("proxy.yaml");
+        String original = ProxyFixture.yaml(cluster, Map.of());
+        Files.writeString(file, original);
+        int primaryPort = cluster.primary().port();
+        int closedPort;
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            closedPort = socket.getLocalPort();
+        }
+        SelfSignedCertificate certificate = new SelfSignedCertificate("localhost");
+        String changed = original
+                .replace("primary: { host: 127.0.0.1, port: " + primaryPort + " }",
+                        "primary: { host: 127.0.0.1, port: " + closedPort + " }")
+                .replace("users:\n", "users:\n  newbie: { password: newbie, auth: scram-sha-256 }\n")
+                .replace("limits: {", "  other:\n    primary: { host: 127.0.0.1, port: " + primaryPort + " }\n"
+                        + "    dbname: app\n    user: app\n    password: app\n"
+                        + "tls:\n  mode: require\n  cert: " + certificate.certificate().getAbsolutePath()
+                        + "\n  key: " + certificate.privateKey().getAbsolutePath() + "\n"
+                        + "routing: { catalog_refresh: 5s }\nlimits: {");
+        assertThat(changed).contains("port: " + closedPort).contains("other:").contains("mode: require");
+        try (PgrouteServer proxy = new PgrouteServer(ConfigLoader.load(file), 2).start().configSource(file)) {
+            Files.writeString(file, changed);
+            PgrouteServer.ReloadReport report = proxy.reloadFromSource();
+            assertThat(report.needsRestart()).contains("tls", "databases added or removed", "routing.catalog_refresh")
+                    .anyMatch(each -> each.startsWith("databases.app primary"));
+            assertThat(report.applied()).contains("users");
+            try (Connection c = ProxyFixture.connect(proxy, "sslmode", "disable"); Statement s = c.createStatement()) {
+                c.setAutoCommit(false);
+                s.execute("CREATE TEMP TABLE reload_probe (a int)");
+                try (ResultSet rs = s.executeQuery("SELECT inet_server_port(), pg_is_in_recovery()")) {
+                    assertThat(rs.next()).isTrue();
+                    assertThat(rs.getInt(1)).as("the primary the proxy was started with").isEqualTo(primaryPort);
+                    assertThat(rs.getBoolean(2)).isFalse();
+                }
+                c.rollback();
+            }
+            assertThatThrownBy(() -> ProxyFixture.connectAs(proxy, "other", "app", "app"))
+                    .isInstanceOf(SQLException.class)
+                    .extracting(e -> ((SQLException) e).getSQLState()).as("a database added by the reload")
+                    .isEqualTo("3D000");
+            try (Connection c = ProxyFixture.connectAs(proxy, "app", "newbie", "newbie");
+                 Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT 1")) {
+                assertThat(rs.next()).as("the user added by the same reload").isTrue();
             }
         }
     }
