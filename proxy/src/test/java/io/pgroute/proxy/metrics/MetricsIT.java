@@ -219,4 +219,31 @@ class MetricsIT {
         assertThat(health.body()).isEqualTo("app: primary up\n");
         assertThat(get("/nothing").statusCode()).isEqualTo(404);
     }
+
+    /** A primary nothing answers on: {@code /health} says 503 and names it, while the replicas answer. */
+    @Test
+    void healthFailsWhileThePrimaryDoesNotAnswer() throws Exception {
+        LocalCluster cluster = ProxyFixture.get().cluster();
+        int closedPort;
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1,
+                java.net.InetAddress.getLoopbackAddress())) {
+            closedPort = socket.getLocalPort();
+        }
+        String yaml = ProxyFixture.yaml(cluster, Map.of("metrics", "  listen: 127.0.0.1:0"))
+                .replace("primary: { host: 127.0.0.1, port: " + cluster.primary().port() + " }",
+                        "primary: { host: 127.0.0.1, port: " + closedPort + " }");
+        assertThat(yaml).contains("port: " + closedPort);
+        PgrouteServer broken = new PgrouteServer(ConfigLoader.parse(yaml, "broken.yaml", System::getenv), 1).start();
+        try {
+            URI uri = URI.create("http://127.0.0.1:" + broken.metricsPort().orElseThrow() + "/health");
+            Awaitility.await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
+                HttpResponse<String> health = HTTP.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10))
+                        .build(), HttpResponse.BodyHandlers.ofString());
+                assertThat(health.statusCode()).isEqualTo(503);
+                assertThat(health.body()).isEqualTo("app: primary down\n");
+            });
+        } finally {
+            broken.stop(Duration.ofSeconds(2));
+        }
+    }
 }

@@ -87,6 +87,7 @@ class SessionPinsTest {
     void asyncpgsReleaseUnpinsWhatItFrees() {
         ok("LISTEN jobs");
         ok("SELECT pg_advisory_lock(7)");
+        assertThat(pins.pinned()).as("before the release").isTrue();
         ok("SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL;");
         assertThat(pins.pinned()).isFalse();
     }
