@@ -4,6 +4,7 @@ import io.pgroute.config.CacheConfig;
 import io.pgroute.config.DatabaseConfig;
 import io.pgroute.config.PeersConfig;
 import io.pgroute.config.ProxyConfig;
+import io.pgroute.config.RoutingConfig;
 import io.pgroute.proxy.backend.BackendPool;
 import io.pgroute.proxy.backend.BackendPools;
 import io.pgroute.proxy.cache.ResultCache;
@@ -80,6 +81,8 @@ final class ConfigReloader {
         if (!current.databases().keySet().equals(next.databases().keySet())) {
             restart.add("databases added or removed");
         }
+        // the catalog refresh interval is the catalog refresher's, set at start: it is not a change of routing here
+        RoutingConfig nextRouting = next.routing().withCatalogRefresh(current.routing().catalogRefresh());
         Map<String, DatabaseConfig> databases = new LinkedHashMap<>();
         for (DatabaseConfig before : current.databases().values()) {
             DatabaseConfig each = next.databases().get(before.name());
@@ -101,8 +104,8 @@ final class ConfigReloader {
                 continue;
             }
             databases.put(each.name(), each);
-            if (!before.replicas().equals(each.replicas()) || !current.routing().equals(next.routing())) {
-                state.update(each, next.routing(), monitors.apply(next, each));
+            if (!before.replicas().equals(each.replicas()) || !current.routing().equals(nextRouting)) {
+                state.update(each, nextRouting, monitors.apply(next, each));
                 applied.add("databases." + each.name() + ": " + each.replicas().size() + " replica(s), routing");
             }
         }
@@ -141,7 +144,7 @@ final class ConfigReloader {
         }
         context.replaceConfig(new ProxyConfig(current.listen(), current.tls(), next.users(), databases, next.pool(),
                 current.metrics(), next.logging(), next.limits(),
-                next.routing().withCatalogRefresh(current.routing().catalogRefresh()), cacheConfig, peers));
+                nextRouting, cacheConfig, peers));
         LOGGER.info("configuration reloaded: applied {}; needs a restart: {}", applied.isEmpty() ? "nothing"
                 : applied, restart.isEmpty() ? "nothing" : restart);
         return new Report(applied, restart);

@@ -190,7 +190,7 @@ class ReloadIT {
             PgrouteServer.ReloadReport report = proxy.reloadFromSource();
             assertThat(report.needsRestart()).contains("tls", "databases added or removed", "routing.catalog_refresh")
                     .anyMatch(each -> each.startsWith("databases.app primary"));
-            assertThat(report.applied()).contains("users");
+            assertThat(report.applied()).containsExactly("users");
             try (Connection c = ProxyFixture.connect(proxy, "sslmode", "disable"); Statement s = c.createStatement()) {
                 c.setAutoCommit(false);
                 s.execute("CREATE TEMP TABLE reload_probe (a int)");
