@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.pgroute.proxy.stats.ProxyTotals;
 
 import java.time.Duration;
 import java.util.List;
@@ -85,7 +86,7 @@ public final class ProxyMetrics implements QueryRecorder {
 
     @Override
     public void error(String sqlState) {
-        String sqlClass = io.pgroute.proxy.stats.ProxyTotals.sqlStateClass(sqlState);
+        String sqlClass = ProxyTotals.sqlStateClass(sqlState);
         errors.computeIfAbsent(sqlClass, key -> Counter.builder("pgroute.errors")
                 .description("ErrorResponses sent to clients, by SQLSTATE class").tag("sqlstate_class", key)
                 .register(registry)).increment();

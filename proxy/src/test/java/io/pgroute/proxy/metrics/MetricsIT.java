@@ -224,11 +224,7 @@ class MetricsIT {
     @Test
     void healthFailsWhileThePrimaryDoesNotAnswer() throws Exception {
         LocalCluster cluster = ProxyFixture.get().cluster();
-        int closedPort;
-        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1,
-                java.net.InetAddress.getLoopbackAddress())) {
-            closedPort = socket.getLocalPort();
-        }
+        int closedPort = ProxyFixture.freePort();  // nothing listens there
         String yaml = ProxyFixture.yaml(cluster, Map.of("metrics", "  listen: 127.0.0.1:0"))
                 .replace("primary: { host: 127.0.0.1, port: " + cluster.primary().port() + " }",
                         "primary: { host: 127.0.0.1, port: " + closedPort + " }");

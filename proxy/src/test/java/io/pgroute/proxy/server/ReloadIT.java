@@ -10,8 +10,6 @@ import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -170,10 +168,7 @@ class ReloadIT {
         String original = ProxyFixture.yaml(cluster, Map.of());
         Files.writeString(file, original);
         int primaryPort = cluster.primary().port();
-        int closedPort;
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            closedPort = socket.getLocalPort();
-        }
+        int closedPort = ProxyFixture.freePort();  // nothing listens there
         SelfSignedCertificate certificate = new SelfSignedCertificate("localhost");
         String changed = original
                 .replace("primary: { host: 127.0.0.1, port: " + primaryPort + " }",
