@@ -54,6 +54,18 @@ public record DatabaseConfig(String name, NodeConfig primary, List<NodeConfig> r
         return controlUser() != null && controlPassword() != null;
     }
 
+    /**
+     * The settings a reload cannot change, in a list that is equal for two configurations exactly when these are:
+     * the primary, {@code dbname}, the logins ({@code user}, {@code password}, {@code monitor_user},
+     * {@code monitor_password}, {@code auth_query}) and TLS ({@code tls}, {@code tls_ca}). The server pools and the
+     * control plane are built from them at start. A reload applies the rest: {@code replicas}, {@code addresses} and
+     * {@code max_clients}.
+     */
+    public List<Object> restartOnly() {
+        return java.util.Arrays.asList(primary, dbname, user, password, tls, monitorUser, monitorPassword, authQuery,
+                tlsCa);
+    }
+
     /** Checks required components and copies the replica list. */
     public DatabaseConfig {
         Objects.requireNonNull(name, "name");

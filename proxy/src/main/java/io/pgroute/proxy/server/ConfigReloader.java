@@ -91,13 +91,7 @@ final class ConfigReloader {
                 databases.put(before.name(), before);
                 continue;
             }
-            if (!before.primary().equals(each.primary()) || !before.dbname().equals(each.dbname())
-                    || !Objects.equals(before.user(), each.user()) || !Objects.equals(before.password(),
-                    each.password()) || before.tls() != each.tls()
-                    || !Objects.equals(before.monitorUser(), each.monitorUser())
-                    || !Objects.equals(before.monitorPassword(), each.monitorPassword())
-                    || !Objects.equals(before.authQuery(), each.authQuery())
-                    || !Objects.equals(before.tlsCa(), each.tlsCa())) {
+            if (!before.restartOnly().equals(each.restartOnly())) {
                 restart.add("databases." + each.name() + " primary, dbname, user, password, tls, tls_ca, "
                         + "monitor_user, monitor_password or auth_query");
                 databases.put(before.name(), before);
@@ -107,6 +101,9 @@ final class ConfigReloader {
             if (!before.replicas().equals(each.replicas()) || !current.routing().equals(nextRouting)) {
                 state.update(each, nextRouting, monitors.apply(next, each));
                 applied.add("databases." + each.name() + ": " + each.replicas().size() + " replica(s), routing");
+            }
+            if (!Objects.equals(before.addresses(), each.addresses()) || before.maxClients() != each.maxClients()) {
+                applied.add("databases." + each.name() + ": addresses, max_clients");  // read at each login
             }
         }
         if (!current.routing().catalogRefresh().equals(next.routing().catalogRefresh())) {

@@ -206,4 +206,32 @@ class ReloadIT {
             }
         }
     }
+
+    @Test
+    void aDatabasesAddressesAndMaxClientsApplyToTheNextLoginAndAreReported(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("proxy.yaml");
+        String original = ProxyFixture.yaml(cluster, Map.of());
+        Files.writeString(file, original);
+        String changed = original.replace("    dbname: app\n", "    dbname: app\n    addresses: [ 10.0.0.0/8 ]\n");
+        assertThat(changed).contains("addresses: [ 10.0.0.0/8 ]");
+        try (PgrouteServer proxy = new PgrouteServer(ConfigLoader.load(file), 2).start().configSource(file);
+             Connection before = ProxyFixture.connect(proxy)) {
+            Files.writeString(file, changed);
+            PgrouteServer.ReloadReport report = proxy.reloadFromSource();
+            assertThat(report.applied()).containsExactly("databases.app: addresses, max_clients");
+            assertThat(report.needsRestart()).isEmpty();
+            assertThatThrownBy(() -> ProxyFixture.connect(proxy)).isInstanceOf(SQLException.class)
+                    .extracting(e -> ((SQLException) e).getSQLState()).as("a login from 127.0.0.1 after the reload")
+                    .isEqualTo("28000");
+            try (Statement s = before.createStatement(); ResultSet rs = s.executeQuery("SELECT 1")) {
+                assertThat(rs.next()).as("a session from before the reload goes on").isTrue();
+            }
+            Files.writeString(file, original);
+            assertThat(proxy.reloadFromSource().applied()).containsExactly("databases.app: addresses, max_clients");
+            try (Connection after = ProxyFixture.connect(proxy); Statement s = after.createStatement();
+                 ResultSet rs = s.executeQuery("SELECT 1")) {
+                assertThat(rs.next()).isTrue();
+            }
+        }
+    }
 }

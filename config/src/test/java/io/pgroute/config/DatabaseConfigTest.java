@@ -1,0 +1,97 @@
+package io.pgroute.config;
+
+import org.junit.jupiter.api.Test;
+
+import java.net.InetAddress;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.UnaryOperator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Which of a database's settings a reload applies: {@link DatabaseConfig#restartOnly()} must change with every
+ * setting a reload cannot apply and with no other, and every component of the record must be one or the other, so
+ * that a new setting cannot be applied half by a reload without anyone deciding it.
+ */
+class DatabaseConfigTest {
+
+    private static final DatabaseConfig BASE = new DatabaseConfig("app", NodeConfig.of("127.0.0.1", 5432),
+            List.of(NodeConfig.of("127.0.0.1", 5433)), "app", "app", "secret", BackendTlsMode.VERIFY_CA, "monitor",
+            "monitor-secret", "SELECT usename, passwd FROM pgroute.user_secret($1)", "/etc/ca.pem", null, 0);
+
+    /** Each setting a reload cannot apply, and a configuration differing from {@link #BASE} in it alone. */
+    private static Map<String, DatabaseConfig> restartOnlyChanges() {
+        Map<String, UnaryOperator<DatabaseConfig>> changes = new LinkedHashMap<>();
+        changes.put("primary", c -> with(c, 1, NodeConfig.of("127.0.0.1", 6543)));
+        changes.put("dbname", c -> with(c, 3, "other"));
+        changes.put("user", c -> with(c, 4, "someone"));
+        changes.put("password", c -> with(c, 5, "changed"));
+        changes.put("tls", c -> with(c, 6, BackendTlsMode.VERIFY_FULL));
+        changes.put("monitorUser", c -> with(c, 7, "watcher"));
+        changes.put("monitorPassword", c -> with(c, 8, "changed"));
+        changes.put("authQuery", c -> with(c, 9, "SELECT 1, $1"));
+        changes.put("tlsCa", c -> with(c, 10, "/etc/other-ca.pem"));
+        Map<String, DatabaseConfig> result = new LinkedHashMap<>();
+        changes.forEach((name, change) -> result.put(name, change.apply(BASE)));
+        return result;
+    }
+
+    /** Each setting a reload applies, and a configuration differing from {@link #BASE} in it alone. */
+    private static Map<String, DatabaseConfig> reloadableChanges() throws Exception {
+        Map<String, DatabaseConfig> result = new LinkedHashMap<>();
+        result.put("replicas", with(BASE, 2, List.of()));
+        result.put("addresses", with(BASE, 11, List.of(AddressRange.parse("10.0.0.0/8").orElseThrow())));
+        result.put("maxClients", with(BASE, 12, 5));
+        return result;
+    }
+
+    /** {@code config} with record component {@code index} replaced by {@code value}. */
+    private static DatabaseConfig with(DatabaseConfig config, int index, Object value) {
+        var components = DatabaseConfig.class.getRecordComponents();
+        Object[] values = new Object[components.length];
+        Class<?>[] types = new Class<?>[components.length];
+        try {
+            for (int i = 0; i < components.length; i++) {
+                values[i] = components[i].getAccessor().invoke(config);
+                types[i] = components[i].getType();
+            }
+            values[index] = value;
+            return DatabaseConfig.class.getDeclaredConstructor(types).newInstance(values);
+        } catch (ReflectiveOperationException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    @Test
+    void everySettingIsEitherRestartOnlyOrAppliedByAReload() throws Exception {
+        Set<String> classified = new TreeSet<>(restartOnlyChanges().keySet());
+        classified.addAll(reloadableChanges().keySet());
+        classified.add("name");  // the key in databases: a different name is another database
+        Set<String> components = new TreeSet<>();
+        Arrays.stream(DatabaseConfig.class.getRecordComponents()).forEach(each -> components.add(each.getName()));
+        assertThat(classified).as("a new DatabaseConfig component must be classified here and in restartOnly()")
+                .isEqualTo(components);
+    }
+
+    @Test
+    void restartOnlyChangesWithEachSettingAReloadCannotApply() {
+        restartOnlyChanges().forEach((name, changed) -> {
+            assertThat(changed).as(name).isNotEqualTo(BASE);
+            assertThat(changed.restartOnly()).as(name).isNotEqualTo(BASE.restartOnly());
+        });
+    }
+
+    @Test
+    void restartOnlyIgnoresTheSettingsAReloadApplies() throws Exception {
+        for (Map.Entry<String, DatabaseConfig> each : reloadableChanges().entrySet()) {
+            assertThat(each.getValue()).as(each.getKey()).isNotEqualTo(BASE);
+            assertThat(each.getValue().restartOnly()).as(each.getKey()).isEqualTo(BASE.restartOnly());
+        }
+        assertThat(reloadableChanges().get("addresses").allowedFrom(InetAddress.getByName("127.0.0.1"))).isFalse();
+    }
+}
