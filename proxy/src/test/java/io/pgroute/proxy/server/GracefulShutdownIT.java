@@ -2,6 +2,7 @@ package io.pgroute.proxy.server;
 
 import io.pgroute.config.ConfigLoader;
 import io.pgroute.config.ProxyConfig;
+import io.pgroute.proxy.session.WireClient;
 import io.pgroute.proxy.testing.ProxyFixture;
 import org.junit.jupiter.api.Test;
 
@@ -29,6 +30,7 @@ class GracefulShutdownIT {
         PgrouteServer server = new PgrouteServer(config, 1).start();
         String url = "jdbc:postgresql://127.0.0.1:" + server.port() + "/app";
         try (Connection idle = DriverManager.getConnection(url, "app", "app");
+             WireClient idleOnTheWire = WireClient.connect(server.port(), "trusted", "app");
              Connection busy = DriverManager.getConnection(url, "app", "app")) {
             CompletableFuture<Integer> running = CompletableFuture.supplyAsync(() -> {
                 try (Statement s = busy.createStatement();
@@ -45,6 +47,14 @@ class GracefulShutdownIT {
             assertThat(running.get(10, TimeUnit.SECONDS)).as("the running query's answer").isEqualTo(7);
             stopping.get(15, TimeUnit.SECONDS);
             assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(8));
+            // what an idle client is sent, byte for byte as PostgreSQL's smart shutdown: a FATAL 57P01, then the end
+            WireClient.Message told = idleOnTheWire.read(5_000);
+            assertThat(told.type()).as("told before the close: %s", told).isEqualTo('E');
+            assertThat(told.sqlState()).isEqualTo("57P01");
+            assertThat(told.decode(io.pgroute.protocol.backend.ErrorResponse::decode).severity()).isEqualTo("FATAL");
+            assertThatThrownBy(() -> idleOnTheWire.read(5_000)).isInstanceOf(java.io.IOException.class)
+                    .hasMessageContaining("closed");
+            // pgjdbc reads that FATAL only at its next statement, or finds the socket closed
             assertThatThrownBy(() -> idle.createStatement().executeQuery("SELECT 1"))
                     .isInstanceOf(SQLException.class)
                     .extracting(e -> ((SQLException) e).getSQLState())

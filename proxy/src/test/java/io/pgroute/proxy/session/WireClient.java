@@ -26,12 +26,12 @@ import java.util.function.Function;
  * frontend records with {@link MessageEncoder} (several per write, as drivers pipeline them) and reads backend
  * messages one by one, every read bounded by the socket timeout.
  */
-final class WireClient implements AutoCloseable {
+public final class WireClient implements AutoCloseable {
 
     /** One backend message: its type byte and body. */
-    record Message(char type, byte[] body) {
+    public record Message(char type, byte[] body) {
 
-        <T> T decode(Function<ByteBuf, T> decoder) {
+        public <T> T decode(Function<ByteBuf, T> decoder) {
             ByteBuf buffer = Unpooled.wrappedBuffer(body);
             try {
                 return decoder.apply(buffer);
@@ -46,7 +46,7 @@ final class WireClient implements AutoCloseable {
             return value == null ? null : new String(value, StandardCharsets.UTF_8);
         }
 
-        String sqlState() {
+        public String sqlState() {
             return decode(ErrorResponse::decode).sqlState();
         }
 
@@ -88,7 +88,7 @@ final class WireClient implements AutoCloseable {
     }
 
     /** Connects and logs in as {@code user} (a trust user) to {@code database}, reading up to ReadyForQuery. */
-    static WireClient connect(int port, String user, String database) throws IOException {
+    public static WireClient connect(int port, String user, String database) throws IOException {
         return connect(port, user, null, database);
     }
 
@@ -164,7 +164,7 @@ final class WireClient implements AutoCloseable {
     }
 
     /** The next backend message; fails with {@link SocketTimeoutException} after {@code timeoutMillis}. */
-    Message read(int timeoutMillis) throws IOException {
+    public Message read(int timeoutMillis) throws IOException {
         socket.setSoTimeout(timeoutMillis);
         int type = in.read();
         if (type < 0) {
