@@ -9,7 +9,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.function.UnaryOperator;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -26,41 +25,42 @@ class DatabaseConfigTest {
 
     /** Each setting a reload cannot apply, and a configuration differing from {@link #BASE} in it alone. */
     private static Map<String, DatabaseConfig> restartOnlyChanges() {
-        Map<String, UnaryOperator<DatabaseConfig>> changes = new LinkedHashMap<>();
-        changes.put("primary", c -> with(c, 1, NodeConfig.of("127.0.0.1", 6543)));
-        changes.put("dbname", c -> with(c, 3, "other"));
-        changes.put("user", c -> with(c, 4, "someone"));
-        changes.put("password", c -> with(c, 5, "changed"));
-        changes.put("tls", c -> with(c, 6, BackendTlsMode.VERIFY_FULL));
-        changes.put("monitorUser", c -> with(c, 7, "watcher"));
-        changes.put("monitorPassword", c -> with(c, 8, "changed"));
-        changes.put("authQuery", c -> with(c, 9, "SELECT 1, $1"));
-        changes.put("tlsCa", c -> with(c, 10, "/etc/other-ca.pem"));
         Map<String, DatabaseConfig> result = new LinkedHashMap<>();
-        changes.forEach((name, change) -> result.put(name, change.apply(BASE)));
+        result.put("primary", with(BASE, "primary", NodeConfig.of("127.0.0.1", 6543)));
+        result.put("dbname", with(BASE, "dbname", "other"));
+        result.put("user", with(BASE, "user", "someone"));
+        result.put("password", with(BASE, "password", "changed"));
+        result.put("tls", with(BASE, "tls", BackendTlsMode.VERIFY_FULL));
+        result.put("monitorUser", with(BASE, "monitorUser", "watcher"));
+        result.put("monitorPassword", with(BASE, "monitorPassword", "changed"));
+        result.put("authQuery", with(BASE, "authQuery", "SELECT 1, $1"));
+        result.put("tlsCa", with(BASE, "tlsCa", "/etc/other-ca.pem"));
         return result;
     }
 
     /** Each setting a reload applies, and a configuration differing from {@link #BASE} in it alone. */
-    private static Map<String, DatabaseConfig> reloadableChanges() throws Exception {
+    private static Map<String, DatabaseConfig> reloadableChanges() {
         Map<String, DatabaseConfig> result = new LinkedHashMap<>();
-        result.put("replicas", with(BASE, 2, List.of()));
-        result.put("addresses", with(BASE, 11, List.of(AddressRange.parse("10.0.0.0/8").orElseThrow())));
-        result.put("maxClients", with(BASE, 12, 5));
+        result.put("replicas", with(BASE, "replicas", List.of()));
+        result.put("addresses", with(BASE, "addresses", List.of(AddressRange.parse("10.0.0.0/8").orElseThrow())));
+        result.put("maxClients", with(BASE, "maxClients", 5));
         return result;
     }
 
-    /** {@code config} with record component {@code index} replaced by {@code value}. */
-    private static DatabaseConfig with(DatabaseConfig config, int index, Object value) {
+    /** {@code config} with its record component {@code component} replaced by {@code value}. */
+    private static DatabaseConfig with(DatabaseConfig config, String component, Object value) {
         var components = DatabaseConfig.class.getRecordComponents();
         Object[] values = new Object[components.length];
         Class<?>[] types = new Class<?>[components.length];
+        boolean found = false;
         try {
             for (int i = 0; i < components.length; i++) {
-                values[i] = components[i].getAccessor().invoke(config);
+                found |= components[i].getName().equals(component);
+                values[i] = components[i].getName().equals(component) ? value
+                        : components[i].getAccessor().invoke(config);
                 types[i] = components[i].getType();
             }
-            values[index] = value;
+            assertThat(found).as("a component named " + component).isTrue();
             return DatabaseConfig.class.getDeclaredConstructor(types).newInstance(values);
         } catch (ReflectiveOperationException e) {
             throw new AssertionError(e);
@@ -68,7 +68,7 @@ class DatabaseConfigTest {
     }
 
     @Test
-    void everySettingIsEitherRestartOnlyOrAppliedByAReload() throws Exception {
+    void everySettingIsEitherRestartOnlyOrAppliedByAReload() {
         Set<String> classified = new TreeSet<>(restartOnlyChanges().keySet());
         classified.addAll(reloadableChanges().keySet());
         classified.add("name");  // the key in databases: a different name is another database
