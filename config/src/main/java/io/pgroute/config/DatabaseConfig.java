@@ -55,15 +55,24 @@ public record DatabaseConfig(String name, NodeConfig primary, List<NodeConfig> r
     }
 
     /**
-     * The settings a reload cannot change, in a list that is equal for two configurations exactly when these are:
-     * the primary, {@code dbname}, the logins ({@code user}, {@code password}, {@code monitor_user},
-     * {@code monitor_password}, {@code auth_query}) and TLS ({@code tls}, {@code tls_ca}). The server pools and the
-     * control plane are built from them at start. A reload applies the rest: {@code replicas}, {@code addresses} and
-     * {@code max_clients}.
+     * The settings a reload cannot change, by their names in proxy.yaml, in file order: the primary, {@code dbname},
+     * the logins ({@code user}, {@code password}, {@code monitor_user}, {@code monitor_password},
+     * {@code auth_query}) and TLS ({@code tls}, {@code tls_ca}); a value is null where unset. The server pools and
+     * the control plane are built from them at start. A reload applies the rest: {@code replicas}, {@code addresses}
+     * and {@code max_clients}.
      */
-    public List<Object> restartOnly() {
-        return java.util.Arrays.asList(primary, dbname, user, password, tls, monitorUser, monitorPassword, authQuery,
-                tlsCa);
+    public java.util.Map<String, Object> restartOnly() {
+        java.util.Map<String, Object> result = new java.util.LinkedHashMap<>();
+        result.put("primary", primary);
+        result.put("dbname", dbname);
+        result.put("user", user);
+        result.put("password", password);
+        result.put("tls", tls);
+        result.put("tls_ca", tlsCa);
+        result.put("monitor_user", monitorUser);
+        result.put("monitor_password", monitorPassword);
+        result.put("auth_query", authQuery);
+        return result;
     }
 
     /** Checks required components and copies the replica list. */

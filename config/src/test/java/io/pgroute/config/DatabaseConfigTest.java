@@ -83,6 +83,11 @@ class DatabaseConfigTest {
         restartOnlyChanges().forEach((name, changed) -> {
             assertThat(changed).as(name).isNotEqualTo(BASE);
             assertThat(changed.restartOnly()).as(name).isNotEqualTo(BASE.restartOnly());
+            // a reload names what changed: exactly one entry, under its proxy.yaml name
+            assertThat(changed.restartOnly().entrySet().stream()
+                    .filter(each -> !java.util.Objects.equals(each.getValue(), BASE.restartOnly().get(each.getKey())))
+                    .map(Map.Entry::getKey).toList()).as(name)
+                    .containsExactly(name.replaceAll("([A-Z])", "_$1").toLowerCase(java.util.Locale.ROOT));
         });
     }
 

@@ -91,9 +91,12 @@ final class ConfigReloader {
                 databases.put(before.name(), before);
                 continue;
             }
-            if (!before.restartOnly().equals(each.restartOnly())) {
-                restart.add("databases." + each.name() + " primary, dbname, user, password, tls, tls_ca, "
-                        + "monitor_user, monitor_password or auth_query");
+            Map<String, Object> running = before.restartOnly();
+            Map<String, Object> wanted = each.restartOnly();
+            List<String> changed = running.keySet().stream()
+                    .filter(key -> !Objects.equals(running.get(key), wanted.get(key))).toList();
+            if (!changed.isEmpty()) {
+                restart.add("databases." + each.name() + " " + String.join(", ", changed));  // no value: passwords
                 databases.put(before.name(), before);
                 continue;
             }
